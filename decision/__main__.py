@@ -1,0 +1,5 @@
+"""`python -m decision …` runs the command line."""
+
+from decision.cli import main
+
+main()

@@ -1,0 +1,174 @@
+"""The CA-capability table (data/cas.yaml): load, check, look up, and dated status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from decision.dates import to_day
+from decision.errors import InputError, Issue
+from decision.parameters import DATA, Parameters
+from decision.safeyaml import load_yaml_file
+
+CATALOG_FILE = DATA / "cas.yaml"
+STATUSES = ("active", "distrusted", "discontinued")
+PRICE_KEYS = ("single", "san_base", "san_extra_name", "wildcard")
+
+
+@dataclass(frozen=True)
+class CA:
+    """One certification authority's capabilities, prices and dated status."""
+
+    id: str
+    name: str
+    kind: str  # public | private
+    status_starts: np.ndarray
+    statuses: tuple[str, ...]
+    manual: bool
+    acme: bool
+    acme_free: bool
+    acme_eab: bool
+    acme_from: int | None
+    san: bool
+    max_names: int | None
+    included_names: int | None
+    wildcard: bool
+    lifetime: int | str | None  # days, a parameter name, or None for the public maximum
+    issuer_rotates: bool
+    prices: dict[str, float]
+    price_source: str
+    as_of: str
+    sources: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return self.kind == "public"
+
+    def status_at(self, days: np.ndarray) -> np.ndarray:
+        """Status code per day: index into STATUSES, or -1 before the CA existed."""
+        idx = np.searchsorted(self.status_starts, days, side="right") - 1
+        codes = np.array([STATUSES.index(s) for s in self.statuses])
+        return np.where(idx >= 0, codes[np.clip(idx, 0, None)], -1)
+
+    def status_on(self, day: int) -> str:
+        code = int(self.status_at(np.array([day]))[0])
+        return "not yet operating" if code < 0 else STATUSES[code]
+
+    def acme_available(self, days: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(days), False) if not self.acme else days >= (self.acme_from or 0)
+
+    def lifetime_days(self, days: np.ndarray, params: Parameters) -> np.ndarray:
+        """Validity of a certificate issued on each day: the CA's own limit under the public maximum."""
+        days = np.asarray(days)
+        if self.kind == "private":
+            return np.full(days.shape, float(self.lifetime or 730))
+        cap = params["public_max_lifetime_days"].at(days)
+        if self.lifetime is None:
+            return cap
+        own = params[self.lifetime].at(days) if isinstance(self.lifetime, str) else float(self.lifetime)
+        return np.minimum(cap, own)
+
+    def record(self, day: int | None = None) -> dict[str, Any]:
+        """A flat row for assumptions tables and the app's CA panel."""
+        return {
+            "ca": self.id, "name": self.name, "kind": self.kind,
+            "status": self.status_on(day) if day is not None else self.statuses[-1],
+            "manual orders": self.manual, "acme": self.acme, "acme free": self.acme and self.acme_free,
+            "san": self.san, "max names": self.max_names, "included names": self.included_names,
+            "wildcard": self.wildcard,
+            "lifetime": self.lifetime if self.lifetime is not None else "public maximum",
+            **{f"price {k} (USD/yr)": v for k, v in self.prices.items()},
+            "price source": self.price_source, "as_of": self.as_of, "sources": " ; ".join(self.sources),
+        }
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All CAs of one catalog file, in file order."""
+
+    path: str
+    as_of: str
+    cas: tuple[CA, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.cas)
+
+    def __getitem__(self, ca_id: str) -> CA:
+        for ca in self.cas:
+            if ca.id == ca_id:
+                return ca
+        raise KeyError(ca_id)
+
+
+def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
+    ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
+
+    def bad(reason: str) -> InputError:
+        return InputError(Issue(path, 0, f"cas.{ident or '?'}", reason))
+
+    if not isinstance(raw, dict) or not ident:
+        raise bad("each CA needs an 'id'")
+    for key in ("name", "kind", "status", "prices", "as_of", "sources", "san", "acme"):
+        if key not in raw:
+            raise bad(f"missing '{key}'")
+    if raw["kind"] not in ("public", "private"):
+        raise bad("kind must be public or private")
+    try:
+        starts = np.array([to_day(s["from"]) for s in raw["status"]], dtype=np.int64)
+        statuses = tuple(str(s["value"]) for s in raw["status"])
+    except (KeyError, TypeError, ValueError):
+        raise bad("status must be a list of {from: DATE, value: STATUS}") from None
+    if any(s not in STATUSES for s in statuses) or np.any(np.diff(starts) <= 0):
+        raise bad(f"status values must be one of {STATUSES}, in date order")
+    prices = raw["prices"]
+    try:
+        price_values = {k: float(prices[k]) for k in PRICE_KEYS}
+    except (KeyError, TypeError, ValueError):
+        raise bad(f"prices need numbers for {PRICE_KEYS}") from None
+    if any(v < 0 for v in price_values.values()) or not str(prices.get("source", "")).strip():
+        raise bad("prices must be >= 0 and carry a source (or 'estimate')")
+    acme, san = raw["acme"] or {}, raw["san"] or {}
+    lifetime = raw.get("lifetime_days")
+    if isinstance(lifetime, str) and params is not None and lifetime not in params.items:
+        raise bad(f"lifetime_days names an unknown parameter '{lifetime}'")
+    return CA(
+        id=ident, name=str(raw["name"]), kind=raw["kind"], status_starts=starts, statuses=statuses,
+        manual=bool(raw.get("manual", False)), acme=bool(acme.get("supported", False)),
+        acme_free=bool(acme.get("free", False)), acme_eab=bool(acme.get("eab", False)),
+        acme_from=to_day(acme["from"]) if acme.get("from") else None,
+        san=bool(san.get("supported", False)), max_names=san.get("max_names"),
+        included_names=san.get("included_names"), wildcard=bool(raw.get("wildcard", False)),
+        lifetime=lifetime, issuer_rotates=bool(raw.get("issuer_rotates", False)),
+        prices=price_values, price_source=str(prices["source"]), as_of=str(raw["as_of"]),
+        sources=tuple(str(s) for s in raw["sources"]), raw=raw,
+    )
+
+
+def load_catalog(path: Path | str = CATALOG_FILE, params: Parameters | None = None) -> Catalog:
+    """Load and check a CA catalog; problems are InputErrors naming the CA row."""
+    path = Path(path)
+    raw = load_yaml_file(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("cas"), list):
+        raise InputError(Issue(str(path), 0, "cas", "missing the 'cas' list"))
+    cas = tuple(_parse_ca(row, str(path), params) for row in raw["cas"])
+    ids = [c.id for c in cas]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InputError(Issue(str(path), 0, "cas", f"duplicate CA ids {dupes}"))
+    if "cheapest" in ids:
+        raise InputError(Issue(str(path), 0, "cas", "'cheapest' is reserved and cannot be a CA id"))
+    return Catalog(str(path), str(raw.get("as_of", "")), cas)
+
+
+@lru_cache(maxsize=8)
+def default_catalog(path: str = str(CATALOG_FILE)) -> Catalog:
+    """The shipped catalog, loaded once per process."""
+    from decision.parameters import default_parameters
+
+    return load_catalog(path, default_parameters())

@@ -1,0 +1,51 @@
+"""Command line: evaluate, score, appendix, synth, import (see README)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from decision.errors import InputError
+
+
+def fail(exc: InputError, code: int = 2) -> None:
+    """Print every problem on its own line and exit without a traceback."""
+    for issue in exc.issues:
+        click.echo(f"error: {issue}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=None, version=__import__("decision").__version__, prog_name="certstrategy")
+def main() -> None:
+    """CertStrategy: which TLS certificate strategy should this Exchange organisation use?"""
+
+
+@main.command()
+@click.argument("profile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help="Another CA catalog (cas.yaml).")
+@click.option("--parameters", type=click.Path(dir_okay=False, path_type=Path),
+              help="Another parameters file (parameters.yaml).")
+def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | None) -> None:
+    """Score every certificate strategy for one PROFILE (YAML) and explain the recommendation."""
+    from decision.engine import evaluate as run
+    from decision.report import render
+
+    try:
+        result = run(profile, parameters=parameters, catalog=catalog)
+    except InputError as exc:
+        fail(exc)
+    if result.issues:
+        fail(InputError(result.issues), 1)
+    click.echo(render(result, fmt))
+
+
+# Sub-commands of the other issues register here (one line each).
+# main.add_command(score_command)      # issue 8: decision/batch.py
+# main.add_command(synth_command)      # issue 8: decision/synth.py
+# main.add_command(appendix_command)   # issue 4: decision/appendix/
+# main.add_command(import_command)     # issue 7: decision/exchange_import.py

@@ -1,0 +1,283 @@
+"""Exchange Management Shell commands and DNS records that put an option in place, per Exchange version.
+
+Four syntax eras (data/parameters.yaml `exchange_versions.*.era`):
+  2007  New-ExchangeCertificate -Path / Import-ExchangeCertificate -Path (the 2007 article)
+  2010  request text saved with Set-Content; Import-ExchangeCertificate -FileData (Get-Content -Encoding Byte)
+  2013  -RequestFile / -FileName with UNC paths
+  2016  2016, 2019 and SE after the 2022 H1 CUs: no -RequestFile / -FileName; WriteAllBytes and -FileData
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from decision.catalog import Catalog
+from decision.dates import from_day
+from decision.parameters import Parameters
+
+THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
+PUBLIC_IP = "<public IP>"
+SECOND_IP = "<second public IP>"
+INTERNAL_IP = "<internal IP of the server>"
+REQUEST_DIR = r"C:\certreq"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "exchange"
+
+
+def _quote(text: str) -> str:
+    """A PowerShell single-quoted string ('' escapes a quote); nothing inside is interpreted."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Shell:
+    """Builds the certificate commands of one Exchange version for one profile."""
+
+    def __init__(self, profile: Mapping[str, Any], params: Parameters):
+        self.p = profile
+        self.version = str(profile["exchange_version"])
+        self.facts = params.exchange_versions[self.version]
+        self.era = str(self.facts["era"])
+        servers = [s.upper() for s in str(profile["servers"]).split(";") if s]
+        self.servers = servers or ["$env:COMPUTERNAME"]
+        self.key_bits = int(params.value("min_rsa_key_bits", int(profile["start"])))
+        self.org = str(profile["org"])
+        self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
+
+    def subject(self, common_name: str) -> str:
+        org = self.org.replace('"', "").replace(",", "").replace("=", "")
+        return _quote(f"C=US, O={org}, CN={common_name}")
+
+    def request(self, names: list[str], label: str) -> list[str]:
+        """Create the request, import the issued certificate (era-specific syntax)."""
+        base = f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
+        common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
+                  f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
+        server = self.servers[0]
+        unc = f"\\\\{server}\\c$\\certreq\\{_slug(self.org)}-{label}"
+        if self.era == "2007":
+            return [f"New-ExchangeCertificate -GenerateRequest -Path {base}.req {common}",
+                    f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
+                    f"Import-ExchangeCertificate -Path {base}.cer"]
+        if self.era == "2010":
+            return [f"$req = New-ExchangeCertificate -GenerateRequest {common}",
+                    f"Set-Content -Path {base}.req -Value $req",
+                    f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
+                    f"Import-ExchangeCertificate -FileData ([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
+        if self.era == "2013":
+            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(unc + '.req')} {common}",
+                    f"# send {unc}.req to the CA; save the issued certificate as {unc}.cer",
+                    f"Import-ExchangeCertificate -Server {server} -FileName {_quote(unc + '.cer')}"]
+        return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
+                f"[System.IO.File]::WriteAllBytes({_quote(base + '.req')}, [System.Text.Encoding]::Unicode.GetBytes($txt))",
+                f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
+                f"Import-ExchangeCertificate -Server {server} -FileData ([System.IO.File]::ReadAllBytes({_quote(base + '.cer')}))"]
+
+    def enable(self, services: list[str] | None = None) -> list[str]:
+        services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
+        server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
+        return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {', '.join(services)}"]
+
+    def copy_to_other_servers(self, label: str) -> list[str]:
+        """Export with the private key and import on every other client access server."""
+        if len(self.servers) < 2:
+            return []
+        pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
+        lines = ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
+        if self.era in ("2007", "2010", "2013"):
+            lines.append(f"Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded $true -Password $pw -Path {_quote(pfx)}"
+                         if self.era == "2007" else
+                         f"$bin = Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded -Password $pw; "
+                         f"[System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+        else:
+            lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {THUMBPRINT} "
+                         f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+        for server in self.servers[1:]:
+            lines.append(f"Import-ExchangeCertificate -Server {server} -FileData "
+                         f"([System.IO.File]::ReadAllBytes({_quote(pfx)})) -Password $pw")
+            lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {THUMBPRINT} "
+                         f"-Services {', '.join(s for s in self.facts['enable'] if s in self.facts['services'])}")
+        return lines
+
+    def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
+        """Point the web services (and, with split DNS, the internal URLs) at `host`."""
+        lines = []
+        which = "-InternalUrl {u} -ExternalUrl {u}" if internal else "-ExternalUrl {u}"
+        for server in self.servers:
+            lines.append(f"{self.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
+                         f"https://{autodiscover_host}/Autodiscover/Autodiscover.xml")
+            dirs = [("Owa", "owa", "/owa"), ("WebServices", "EWS", "/EWS/Exchange.asmx"),
+                    ("ActiveSync", "Microsoft-Server-ActiveSync", "/Microsoft-Server-ActiveSync"),
+                    ("Oab", "OAB", "/OAB")]
+            if self.era != "2007":
+                dirs.insert(1, ("Ecp", "ecp", "/ecp"))
+            if self.era in ("2013", "2016"):
+                dirs.append(("Mapi", "mapi", "/mapi"))
+            for cmdlet, vdir, path in dirs:
+                lines.append(f'Set-{cmdlet}VirtualDirectory -Identity "{server}\\{vdir} (Default Web Site)" '
+                             + which.format(u=f"https://{host}{path}"))
+            oa = f'Set-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ExternalHostname {host}'
+            if self.era in ("2013", "2016"):
+                oa += f" -InternalHostname {host} -ExternalClientsRequireSsl $true -InternalClientsRequireSsl $true"
+            lines.append(oa)
+        return lines
+
+
+def _names(option_row: Mapping[str, Any]) -> list[str]:
+    return [n for n in str(option_row.get("names", "")).split(", ") if n]
+
+
+def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params: Parameters,
+               catalog: Catalog) -> tuple[list[str], list[str]]:
+    """(Exchange Management Shell lines, DNS records) that put one option in place for one profile."""
+    option = str(option_row["option"])
+    shell = Shell(profile, params)
+    names = _names(option_row)
+    ext = str(profile["external_domain"])
+    owa = str(profile["owa_host"])
+    domains = [ext, *[d for d in str(profile["extra_domains"]).split(";") if d]]
+    internal_moved = bool(str(option_row.get("not_issuable", ""))) or (
+        bool(profile["internal_names"]) and option in ("classic", "split_site", "wildcard", "srv_record"))
+    split = bool(profile["split_dns"])
+    ca_id = str(option_row.get("ca", "") or "")
+    ca = catalog[ca_id] if ca_id in catalog.ids else None
+    dns: list[str] = []
+    lines: list[str] = []
+
+    def web_records(host_ip: str = PUBLIC_IP) -> None:
+        dns.append(f"{owa}. A {host_ip}")
+        for d in domains:
+            dns.append(f"autodiscover.{d}. CNAME {owa}.")
+        if profile["root_on_exchange"]:
+            covered = ext in names
+            dns.append(f"{ext}. A {PUBLIC_IP}" if covered else
+                       f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
+        if split and internal_moved:
+            dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
+
+    def caa() -> None:
+        tag = (ca.raw.get("caa") if ca is not None else None)
+        if tag:
+            for d in domains:
+                dns.append(f'{d}. CAA 0 issue "{tag}"')
+
+    label = option
+    if option in ("san", "internal_ca"):
+        lines += shell.request(names, label)
+        if option == "internal_ca":
+            lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {REQUEST_DIR}\\{_slug(shell.org)}-{label}.req '
+                             f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}.cer")
+        lines += shell.enable() + shell.copy_to_other_servers(label)
+        if internal_moved and split:
+            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        web_records()
+        if option == "internal_ca":
+            lines.append(f"certutil -ca.cert {REQUEST_DIR}\\root-ca.cer   # give this root to unmanaged computers and phones")
+        else:
+            caa()
+    elif option == "classic":
+        host = f"autodiscover.{ext}"
+        lines += shell.request([host], label) + shell.enable() + shell.copy_to_other_servers(label)
+        lines += shell.urls(host, host, internal=split)
+        dns += [f"{host}. A {PUBLIC_IP}"]
+        if split:
+            dns.append(f"{host}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
+        caa()
+    elif option == "split_site":
+        lines += shell.request([owa], "owa") + shell.enable() + shell.copy_to_other_servers("owa")
+        sni = bool(shell.facts["sni"])
+        for d in domains:
+            host = f"autodiscover.{d}"
+            site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
+            lines += shell.request([host], _slug(host))
+            if shell.era == "2007":
+                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({SECOND_IP}), port 443, "
+                             f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
+            else:
+                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {SECOND_IP}")
+                lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
+                             f"-Port 443 -Ssl {binding}")
+                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(THUMBPRINT)}, 'My')")
+            lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
+                         f"-WindowsAuthentication $true")
+            dns.append(f"{host}. A {PUBLIC_IP if sni else SECOND_IP}")
+        dns.insert(0, f"{owa}. A {PUBLIC_IP}")
+        if internal_moved and split:
+            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        caa()
+    elif option == "wildcard":
+        acme = ca is not None and not ca.manual
+        if acme:
+            lines += _acme_client(shell, names, ca, profile, wildcard=True)
+        else:
+            lines += shell.request(names, label) + shell.enable([s for s in shell.facts["enable"]])
+            lines += shell.copy_to_other_servers(label)
+        if "POP" in shell.facts["services"]:
+            lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
+        if internal_moved and split:
+            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        web_records()
+        if acme:
+            dns += [f"_acme-challenge.{d}. TXT <set by the ACME client through the DNS API>" for d in domains]
+        caa()
+    elif option == "acme":
+        lines += _acme_client(shell, names, ca, profile, wildcard=False)
+        if internal_moved and split:
+            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        web_records()
+        if profile["dns_api"]:
+            dns += [f"_acme-challenge.{n}. TXT <set by the ACME client through the DNS API>" for n in names]
+        caa()
+    elif option == "srv_record":
+        lines += shell.request([owa], label) + shell.enable() + shell.copy_to_other_servers(label)
+        if internal_moved and split:
+            lines += shell.urls(owa, owa, internal=True)
+        else:
+            lines.append(f"{shell.cas_cmdlet} -Identity {shell.servers[0]} -AutoDiscoverServiceInternalUri "
+                         f"https://{owa}/Autodiscover/Autodiscover.xml")
+        dns.append(f"{owa}. A {PUBLIC_IP}")
+        for d in domains:
+            dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")
+            dns.append(f"# remove any A/CNAME record for autodiscover.{d} so Outlook falls through to the SRV record")
+        caa()
+    else:
+        raise ValueError(f"unknown option {option}")
+    return lines, dns
+
+
+def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool) -> list[str]:
+    """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep."""
+    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
+    hosts = ",".join(names)
+    cmd = (f"wacs.exe --source manual --host {hosts} --certificatestore My "
+           f'--acl-fullcontrol "network service,administrators" --installation iis,script --installationsiteid 1 '
+           f'--script "./Scripts/ImportExchange.ps1" --scriptparameters '
+           f"\"'{{CertThumbprint}}' '{services}' 1 '{{CacheFile}}' '{{CachePassword}}' '{{CertFriendlyName}}'\"")
+    directory = (ca.raw.get("acme", {}) or {}).get("directory") if ca is not None else None
+    if directory:
+        cmd += f" --baseuri {directory}"
+    if ca is not None and ca.acme_eab:
+        cmd += " --eab-key-identifier <EAB key id> --eab-key <EAB HMAC key>"
+    if wildcard or profile["dns_api"]:
+        cmd += " --validationmode dns-01 --validation <the plugin for your DNS host>"
+    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + ", then run once:", cmd,
+             "# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
+             "iisreset /noforce"]
+    if profile["partner_tls"]:
+        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors",
+                  f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
+                  "Sort-Object NotAfter -Descending | Select-Object -First 1",
+                  '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
+                  "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | Set-SendConnector -TlsCertificateName $tls",
+                  f'Set-ReceiveConnector "{shell.servers[0]}\\Default Frontend {shell.servers[0]}" -TlsCertificateName $tls']
+    if len(shell.servers) > 1:
+        lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
+                     + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
+    return lines
+
+
+def renewal_dates(days: list[int]) -> list[str]:
+    return [from_day(d).isoformat() for d in days]

@@ -1,0 +1,220 @@
+"""evaluate(): validated profiles → per-option table → ranking → recommendations, vectorised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
+from decision.dates import from_day, horizon_end
+from decision.errors import Issue
+from decision.explain import reason_strings, recommendation_why
+from decision.names import name_table, option_names
+from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
+from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
+from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
+from decision.scoring import rank, scores, top_two
+
+ENGINE_VERSION = "0.1.0"
+OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
+                  "certificate_issuances", "cost_total", "tco", "trust", "devices_to_reconfigure",
+                  "users_url_change", "score", "rank")
+
+
+@dataclass
+class Scored:
+    """Arrays of one scored batch: (profiles × options) plus the components behind them."""
+
+    frame: pd.DataFrame
+    components: dict[str, Components]
+    columns: dict[str, np.ndarray]  # each (n, 7)
+    normalised: np.ndarray  # (n, 7, 4)
+    weights: np.ndarray  # (n, 4), normalised
+    winner: np.ndarray
+    runner_up: np.ndarray
+
+
+def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog) -> Scored:
+    """Score validated profiles: the one vectorised code path behind every front end."""
+    ctx = Context(frame, params, catalog)
+    comps = evaluate_options(ctx)
+    years = ctx.years
+    admin, user = ctx.admin_rate, frame["user_rate"].to_numpy(dtype=float)
+    clients = np.maximum(ctx.pop.clients, 1.0)
+
+    def stack(f) -> np.ndarray:
+        return np.stack([np.asarray(f(comps[o]), dtype=float) for o in OPTIONS], axis=1)
+
+    feasible = np.stack([comps[o].feasible for o in OPTIONS], axis=1)
+    cost = stack(lambda c: c.cost_total(years, admin))
+    tco = cost + stack(lambda c: c.client_cost(admin, user))
+    trust = np.where(ctx.pop.clients[:, None] > 0, 1.0 - stack(lambda c: c.warned) / clients[:, None], 1.0)
+    columns = {
+        "feasible": feasible,
+        "cost_total": cost,
+        "tco": tco,
+        "trust": np.clip(trust, 0.0, 1.0),
+        "devices_to_reconfigure": stack(lambda c: c.devices),
+        "users_url_change": stack(lambda c: c.users_url_change),
+        "certificates": stack(lambda c: c.certificates),
+        "certificate_issuances": stack(lambda c: c.issuances),
+        "reasons": np.stack([comps[o].reasons for o in OPTIONS], axis=1),
+        "ca": np.stack([comps[o].ca for o in OPTIONS], axis=1),
+    }
+    criteria = {"cost": cost, "trust": columns["trust"], "reconfiguration": columns["devices_to_reconfigure"],
+                "url_change": columns["users_url_change"]}
+    weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    score, normalised = scores(criteria, feasible, weights)
+    columns["score"] = score
+    columns["rank"] = rank(score, tco, feasible)
+    winner, runner = top_two(columns["rank"])
+    return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner)
+
+
+def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: bool = True) -> pd.DataFrame:
+    """One row per profile × option with the contract columns (names materialised when asked)."""
+    frame, cols = scored.frame, scored.columns
+    n, k = len(frame), len(OPTIONS)
+    ca_ids = np.array([*catalog.ids, ""], dtype=object)
+    table = pd.DataFrame({
+        "profile": np.repeat(frame["id"].astype(str).to_numpy(), k),
+        "option": np.tile(np.array(OPTIONS, dtype=object), n),
+        "feasible": cols["feasible"].reshape(-1),
+        "reasons": reason_strings(cols["reasons"].reshape(-1)),
+        "certificates": cols["certificates"].reshape(-1).astype(np.int64),
+        "certificate_issuances": cols["certificate_issuances"].reshape(-1).astype(np.int64),
+        "cost_total": np.round(cols["cost_total"].reshape(-1), 2),
+        "tco": np.round(cols["tco"].reshape(-1), 2),
+        "trust": np.round(cols["trust"].reshape(-1), 4),
+        "devices_to_reconfigure": cols["devices_to_reconfigure"].reshape(-1).astype(np.int64),
+        "users_url_change": cols["users_url_change"].reshape(-1).astype(np.int64),
+        "score": np.round(cols["score"].reshape(-1), 2),
+        "rank": cols["rank"].reshape(-1).astype(np.int64),
+        "ca": ca_ids[cols["ca"].reshape(-1)],
+        "row": np.repeat(frame["row"].to_numpy(), k),
+    })
+    if names:
+        table.insert(5, "names", "")
+        table.insert(6, "not_issuable", "")
+        nt = name_table(frame, params)
+        for j, option in enumerate(OPTIONS):
+            public = option != "internal_ca"
+            on_cert, refused = option_names(nt, n, option, public)
+            table.loc[j::k, "names"] = on_cert.to_numpy()
+            table.loc[j::k, "not_issuable"] = refused.to_numpy()
+    return table
+
+
+def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
+    """One row per profile: recommendation, runner-up, margin and the winner's criteria."""
+    frame, cols = scored.frame, scored.columns
+    n = len(frame)
+    rows = np.arange(n)
+    has = scored.winner >= 0
+    win = np.where(has, scored.winner, 0)
+    run = np.where(scored.runner_up >= 0, scored.runner_up, 0)
+    options = np.array(OPTIONS, dtype=object)
+    win_score = cols["score"][rows, win]
+    margin = np.where(scored.runner_up >= 0, win_score - cols["score"][rows, run], np.nan)
+    out = pd.DataFrame({
+        "profile": frame["id"].astype(str).to_numpy(),
+        "row": frame["row"].to_numpy(),
+        "recommendation": np.where(has, options[win], None),
+        "runner_up": np.where(scored.runner_up >= 0, options[run], None),
+        "margin": np.round(margin, 2),
+    })
+    for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
+                   "certificate_issuances", "score"):
+        out[column] = np.where(has, cols[column][rows, win], np.nan)
+    for j, option in enumerate(OPTIONS):
+        out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
+    return out
+
+
+@dataclass
+class Evaluation:
+    """The result of evaluate(): validated profiles, per-option table, recommendations, rejected rows."""
+
+    profiles: pd.DataFrame
+    options: pd.DataFrame
+    recommendations: pd.DataFrame
+    issues: list[Issue]
+    params: Parameters
+    catalog: Catalog
+    scored: Scored = field(repr=False)
+
+    def option_rows(self, i: int = 0) -> pd.DataFrame:
+        """The seven option rows of profile `i`, ranked first, infeasible last."""
+        k = len(OPTIONS)
+        rows = self.options.iloc[i * k:(i + 1) * k]
+        return rows.assign(_r=rows["rank"].replace(0, 99)).sort_values(["_r", "option"]).drop(columns="_r")
+
+    def weights(self, i: int = 0) -> dict[str, float]:
+        return dict(zip(WEIGHT_KEYS, self.scored.weights[i].tolist(), strict=True))
+
+    def why(self, i: int = 0) -> str:
+        """The recommendation of profile `i` in plain language."""
+        rows = self.option_rows(i)
+        feasible = rows[rows["feasible"]]
+        if feasible.empty:
+            return "No option is feasible for this profile; see the reasons per option."
+        runner = feasible.iloc[1] if len(feasible) > 1 else None
+        return recommendation_why(feasible.iloc[0], runner, self.weights(i), LABELS,
+                                  str(self.profiles.iloc[i]["currency"]))
+
+    def warnings(self, i: int = 0) -> list[str]:
+        """Profile-level warnings (unsupported Exchange, rule changes inside the horizon)."""
+        row = self.profiles.iloc[i]
+        out = []
+        facts = self.params.exchange_versions[str(row["exchange_version"])]
+        eos = facts.get("end_of_support")
+        start = from_day(row["start"])
+        if eos and dt.date.fromisoformat(str(eos)) <= start:
+            out.append(f"Exchange {row['exchange_version']} has been out of support since {eos}: "
+                       "plan the move to Exchange Server SE or Exchange Online.")
+        first, last = int(row["start"]), int(horizon_end(np.array([row["start"]]), np.array([row["horizon_years"]]))[0])
+        caps = self.params["public_max_lifetime_days"]
+        changes = [from_day(int(d)).isoformat() for d in caps.starts if first < d < last]
+        if changes:
+            out.append("Public certificate lifetimes shorten during the horizon on " + ", ".join(changes)
+                       + ": renewals become more frequent from those dates.")
+        if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
+            out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
+        return out
+
+
+def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None
+               ) -> tuple[Parameters, Catalog]:
+    if parameters is None or str(parameters) == str(PARAMETERS_FILE):
+        params = default_parameters()
+    elif isinstance(parameters, Parameters):
+        params = parameters
+    else:
+        params = load_parameters(parameters)
+    if catalog is None or (str(catalog) == str(CATALOG_FILE) and params is default_parameters()):
+        cat = default_catalog()
+    elif isinstance(catalog, Catalog):
+        cat = catalog
+    else:
+        cat = load_catalog(catalog, params)
+    return params, cat
+
+
+def evaluate(profiles: Any, *, parameters: Parameters | str | Path | None = None,
+             catalog: Catalog | str | Path | None = None, today: dt.date | None = None,
+             names: bool = True) -> Evaluation:
+    """Score profiles given as a DataFrame, a mapping, a list of mappings or a file path.
+
+    Rows that fail validation are left out of the tables and listed in `issues`.
+    """
+    params, cat = _load_data(parameters, catalog)
+    valid = profiles if isinstance(profiles, ProfileSet) else load_profiles(profiles, params, cat, today=today)
+    scored = score_frame(valid.frame, params, cat)
+    table = long_table(scored, cat, params, names=names)
+    recs = recommendations(scored, table)
+    return Evaluation(valid.frame, table, recs, valid.issues, params, cat, scored)

@@ -1,0 +1,30 @@
+"""The project's own error type: every problem with input names where it is and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an input: file, row (1-based, 0 = the whole file), field, reason."""
+
+    file: str
+    row: int
+    field: str
+    reason: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = self.file if self.row == 0 else f"{self.file}, row {self.row}"
+        field = f", field '{self.field}'" if self.field else ""
+        value = f" (got {self.value!r})" if self.value != "" else ""
+        return f"{where}{field}: {self.reason}{value}"
+
+
+class InputError(ValueError):
+    """Input that cannot be used; carries every problem found, one line each."""
+
+    def __init__(self, issues: list[Issue] | Issue):
+        self.issues = [issues] if isinstance(issues, Issue) else list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))

@@ -1,0 +1,804 @@
+"""Import an Exchange organisation's current configuration (issue 7).
+
+Reads what ``scripts/collect-exchange.ps1`` writes (JSON), or the ``Format-List`` output of the same
+cmdlets pasted into one text file, and turns it into a CertStrategy profile plus a description of the
+certificates in place today. The format is detected; bytes in UTF-8 (with or without BOM) or UTF-16
+(PowerShell 5 ``Out-File``) are accepted. Anything unreadable raises :class:`ExportParseError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import ipaddress
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from publicsuffixlist import PublicSuffixList
+
+SCHEMA = "certstrategy-exchange-export/1"
+BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
+
+#: virtual directory kind -> the name IIS gives it ("owa (Default Web Site)")
+VDIR_KINDS = {
+    "owa": "owa",
+    "ecp": "ecp",
+    "ews": "ews",
+    "activesync": "microsoft-server-activesync",
+    "oab": "oab",
+    "mapi": "mapi",
+}
+_KIND_BY_IIS_NAME = {iis: kind for kind, iis in VDIR_KINDS.items()}
+_KIND_LABELS = {"owa": "OWA", "ecp": "ECP", "ews": "EWS", "activesync": "ActiveSync", "oab": "OAB", "mapi": "MAPI"}
+_CLIENT_ROLES = {"mailbox", "clientaccess"}
+_CLIENT_DOMAIN_TYPES = {"authoritative", "internalrelay"}
+_HYBRID_SUFFIX = ".mail.onmicrosoft.com"
+
+
+class ExportParseError(ValueError):
+    """The export cannot be read or lacks what an import needs; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """One ``Get-ExchangeServer`` entry."""
+
+    name: str
+    version: str
+    build: tuple[int, ...]
+    release: str
+    site: str | None
+    fqdn: str | None
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AcceptedDomain:
+    """One ``Get-AcceptedDomain`` entry; ``name`` is lower case."""
+
+    name: str
+    type: str
+    default: bool
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One ``Get-ExchangeCertificate`` entry (no key material)."""
+
+    thumbprint: str
+    subject: str | None
+    domains: tuple[str, ...]
+    issuer: str | None
+    not_before: dt.date | None
+    not_after: dt.date | None
+    services: tuple[str, ...]
+    is_self_signed: bool
+    server: str | None = None
+
+
+@dataclass
+class ExchangeExport:
+    """Everything read from one export. ``warnings`` are reading problems, ``errors`` collection ones."""
+
+    source: str
+    format: str
+    servers: list[Server]
+    accepted_domains: list[AcceptedDomain]
+    autodiscover_internal_uris: list[str] = field(default_factory=list)
+    virtual_directories: dict[str, list[tuple[str | None, str | None]]] = field(default_factory=dict)
+    outlook_anywhere: list[tuple[str | None, str | None]] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    collected_at: str | None = None
+
+
+# --------------------------------------------------------------------------- build numbers
+
+
+def _dotted(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@functools.cache
+def _releases() -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
+    data = yaml.safe_load(BUILDS_FILE.read_text(encoding="utf-8"))
+    rows = []
+    for entry in data["releases"]:
+        low, high = _dotted(str(entry["from"])), _dotted(str(entry["before"]))
+        if not entry.get("source") or low >= high:
+            raise ValueError(f"{BUILDS_FILE}: bad release entry {entry!r}")
+        rows.append((str(entry["release"]), low, high))
+    return tuple(rows)
+
+
+def release_order() -> tuple[str, ...]:
+    """Release names oldest to newest, as listed in ``data/exchange_builds.yaml``."""
+    return tuple(name for name, _, _ in _releases())
+
+
+_VERSION_RE = re.compile(r"Version\s+(\d{1,9})\.(\d{1,9})\s*\(\s*Build\s+(\d{1,9})\.(\d{1,9})\s*\)", re.IGNORECASE)
+_DOTTED_RE = re.compile(r"(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?")
+
+
+def parse_build(build: str) -> tuple[int, ...]:
+    """``"Version 15.1 (Build 2507.6)"`` or ``"15.01.2507.006"`` -> ``(15, 1, 2507, 6)``."""
+    text = build.strip()
+    match = _VERSION_RE.fullmatch(text) or _DOTTED_RE.fullmatch(text)
+    if not match:
+        raise ExportParseError(f"unrecognised Exchange build {build!r}")
+    return tuple(int(group) for group in match.groups() if group is not None)
+
+
+def exchange_version_from_build(build: str) -> str:
+    """Map an AdminDisplayVersion or build string to ``2007`` … ``2019`` or ``SE``."""
+    number = parse_build(build)
+    for name, low, high in _releases():
+        if low <= number < high:
+            return name
+    raise ExportParseError(f"Exchange build {build!r} is not a known on-premises release")
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _decode(data: bytes, source: str) -> str:
+    boms = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+    encoding, body = "utf-8", data
+    for bom, name in boms:
+        if data.startswith(bom):
+            encoding, body = name, data[len(bom) :]
+            break
+    else:
+        sample = data[:400]
+        if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+            encoding = "utf-16-le"
+        elif len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
+            encoding = "utf-16-be"
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            raise ExportParseError(f"{source}: not valid {encoding.upper()} text ({exc.reason})") from exc
+        # Windows PowerShell's "ANSI" output; unreadable bytes become U+FFFD and fail later
+        return body.decode("cp1252", errors="replace")
+
+
+# --------------------------------------------------------------------------- raw records
+
+Record = dict[str, Any]
+_CATEGORIES = (
+    "servers",
+    "accepted_domains",
+    "client_access",
+    "virtual_directories",
+    "outlook_anywhere",
+    "certificates",
+)
+
+
+@dataclass
+class _Raw:
+    records: dict[str, list[Record]] = field(default_factory=lambda: {c: [] for c in _CATEGORIES})
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    collected_at: str | None = None
+
+
+def _lower_keys(obj: dict[Any, Any]) -> Record:
+    return {str(key).lower(): value for key, value in obj.items()}
+
+
+def _raw_from_json(text: str, source: str) -> _Raw:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ExportParseError(f"{source}: looks like JSON but cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ExportParseError(f"{source}: expected a JSON object from collect-exchange.ps1, got {type(data).__name__}")
+    top = _lower_keys(data)
+    schema = _text(top.get("schema"))
+    if schema is not None and schema != SCHEMA:
+        raise ExportParseError(f"{source}: export schema {schema!r} is not one this reader knows ({SCHEMA!r})")
+    raw = _Raw(collected_at=_text(top.get("collected_at")))
+    for category in _CATEGORIES:
+        for item in _items(top.get(category)):
+            if isinstance(item, dict):
+                raw.records[category].append(_lower_keys(item))
+            else:
+                raw.warnings.append(f"ignored a {category} entry that is not an object: {str(item)[:60]!r}")
+    raw.skipped = [name for item in _items(top.get("skipped")) if (name := _text(item))]
+    for item in _items(top.get("errors")):
+        if isinstance(item, dict):
+            entry = _lower_keys(item)
+            command, message = _text(entry.get("command")), _text(entry.get("message"))
+            raw.errors.append(": ".join(part for part in (command, message) if part) or "unknown error")
+        elif message := _text(item):
+            raw.errors.append(message)
+    return raw
+
+
+_PROPERTY_RE = re.compile(r"(?P<indent>[ \t]*)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
+_PROMPT_RE = re.compile(r"\s*(\[PS\]|PS\s*>|PS [A-Za-z]:\\[^>]*>)")
+_CERT_SERVER_RE = re.compile(r"Get-ExchangeCertificate\b.*?-Server\s+['\"]?([\w.-]+)", re.IGNORECASE)
+
+
+def _blocks(text: str) -> list[tuple[str | None, list[str]]]:
+    """Blank-line separated blocks, each with the server a pasted prompt line named.
+
+    A prompt such as ``[PS] C:\\>Get-ExchangeCertificate -Server EX01 | fl`` tells which server
+    the certificate blocks after it come from.
+    """
+    blocks: list[tuple[str | None, list[str]]] = [(None, [])]
+    server = None
+    for line in text.splitlines():
+        if _PROMPT_RE.match(line):
+            match = _CERT_SERVER_RE.search(line)
+            server = match[1] if match else None
+            blocks.append((server, []))
+        elif not line.strip():
+            blocks.append((server, []))
+        else:
+            blocks[-1][1].append(line.rstrip())
+    return [block for block in blocks if block[1]]
+
+
+def _block_properties(lines: list[str]) -> Record:
+    """``Name : value`` lines (continuations indented further) -> lower-case name -> text."""
+    matches = [_PROPERTY_RE.fullmatch(line) for line in lines]
+    indents = [len(m.group("indent").expandtabs()) for m in matches if m]
+    if not indents:
+        return {}
+    base = min(indents)
+    props: Record = {}
+    current: str | None = None
+    for line, match in zip(lines, matches, strict=True):
+        if match and len(match.group("indent").expandtabs()) == base:
+            current = match.group("name").lower()
+            if current in props:  # a repeated name starts no new value: keep the first
+                current = None
+            else:
+                props[current] = (match.group("value") or "").strip()
+        elif current is not None:
+            props[current] = f"{props[current]} {line.strip()}".strip()
+    return props
+
+
+def _classify(props: Record) -> str | None:
+    if "thumbprint" in props:
+        return "certificates"
+    if "domaintype" in props and "domainname" in props:
+        return "accepted_domains"
+    if "autodiscoverserviceinternaluri" in props:
+        return "client_access"
+    if "internalurl" in props or "externalurl" in props:
+        return "virtual_directories"
+    if "externalhostname" in props or "internalhostname" in props:
+        return "outlook_anywhere"
+    if "admindisplayversion" in props:
+        return "servers"
+    return None
+
+
+def _raw_from_format_list(text: str, source: str) -> _Raw:
+    raw = _Raw()
+    for server, lines in _blocks(text):
+        props = _block_properties(lines)
+        category = _classify(props)
+        if category == "certificates" and server:
+            props.setdefault("server", server)
+        if category:
+            raw.records[category].append(props)
+    if not any(raw.records.values()):
+        raise ExportParseError(
+            f"{source}: neither collect-exchange.ps1 JSON nor recognisable Format-List output "
+            "(expected blocks of 'Property : Value' lines from Get-ExchangeServer, Get-AcceptedDomain, ...)"
+        )
+    return raw
+
+
+# --------------------------------------------------------------------------- value coercion
+
+
+def _items(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (str, int, float)):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = (_text(value) or "").lower().lstrip("$")
+    return {"true": True, "false": False}.get(text)
+
+
+def _text_list(value: Any, what: str, warnings: list[str]) -> tuple[str, ...]:
+    """A JSON array or PowerShell's ``{a, b, c}``; a list Format-List cut short (``c...}``) is warned about."""
+    if isinstance(value, list):
+        return tuple(text for item in value if (text := _text(item)))
+    text = _text(value)
+    if text is None:
+        return ()
+    inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+    if inner.endswith(("...", "…")):
+        warnings.append(f"{what} was cut short by Format-List; set $FormatEnumerationLimit = -1 before collecting")
+        inner = inner.rstrip(".…")
+    return tuple(part.strip() for part in inner.split(",") if part.strip())
+
+
+def _host(value: str | None, what: str, warnings: list[str]) -> str | None:
+    """Host name of a URL or host-name value, lower case, without port or trailing dot."""
+    if not value:
+        return None
+    compact = re.sub(r"\s+", "", value)
+    try:
+        host = urlsplit(compact if "://" in compact else f"//{compact}").hostname
+    except ValueError:
+        host = None
+    if not host:
+        warnings.append(f"{what}: cannot read a host name from {value!r}")
+        return None
+    return host.rstrip(".")
+
+
+_DOTNET_DATE_RE = re.compile(r"/Date\((-?\d{1,15})(?:[+-]\d{4})?\)/")
+_NUMERIC_DATE_RE = re.compile(
+    r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*([AaPp]\.?[Mm]\.?)?)?\s*"
+)
+
+
+def _month_first(texts: list[str], warnings: list[str]) -> bool:
+    """Whether this export's short dates put the month first (en-US) or the day (most cultures).
+
+    Format-List prints dates in the collecting machine's culture; one date with a part above 12
+    settles it for the whole export. Without such a date, AM/PM suggests en-US.
+    """
+    parts = [m.groups() for t in texts if (m := _NUMERIC_DATE_RE.fullmatch(t)) and len(m[1]) < 4]
+    if any(int(second) > 12 for _, _, second, _, _ in parts):
+        return True
+    if any(int(first) > 12 for first, _, _, _, _ in parts):
+        return False
+    month_first = any(ampm for *_, ampm in parts)
+    if any(first != second for first, _, second, _, _ in parts):
+        order = "month/day" if month_first else "day/month"
+        warnings.append(f"dates such as {texts[0]!r} are ambiguous; read as {order}/year")
+    return month_first
+
+
+def _date(value: Any, what: str, warnings: list[str], month_first: bool) -> dt.date | None:
+    """ISO 8601 (the script), ``/Date(ms)/`` (ConvertTo-Json) or a culture's short date (Format-List)."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+        return (parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed).date()
+    except (ValueError, OverflowError):
+        pass
+    try:
+        if match := _DOTNET_DATE_RE.fullmatch(text):
+            epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+            return (epoch + dt.timedelta(milliseconds=int(match[1]))).date()
+        if match := _NUMERIC_DATE_RE.fullmatch(text):
+            first, _, second, third, _ = match.groups()
+            a, b, c = int(first), int(second), int(third)
+            if len(first) == 4:
+                return dt.date(a, b, c)
+            year = c + 2000 if len(third) <= 2 else c
+            return dt.date(year, a, b) if month_first else dt.date(year, b, a)
+    except (ValueError, OverflowError):
+        pass
+    warnings.append(f"{what}: cannot read the date {text!r}")
+    return None
+
+
+# --------------------------------------------------------------------------- building the export
+
+
+def _build_servers(raw: _Raw, rejected: list[str]) -> list[Server]:
+    servers = []
+    for rec in raw.records["servers"]:
+        fqdn = _text(rec.get("fqdn"))
+        name = _text(rec.get("name")) or (fqdn.split(".")[0] if fqdn else None)
+        version = _text(rec.get("admindisplayversion"))
+        if not name or not version:
+            rejected.append(f"a server entry without {'Name' if not name else 'AdminDisplayVersion'}")
+            continue
+        try:
+            release = exchange_version_from_build(version)
+        except ExportParseError as exc:
+            rejected.append(f"server {name}: {exc}")
+            continue
+        roles = tuple(part.strip() for part in (_text(rec.get("serverrole")) or "").split(",") if part.strip())
+        servers.append(Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
+    return servers
+
+
+def _build_domains(raw: _Raw) -> list[AcceptedDomain]:
+    domains = []
+    for rec in raw.records["accepted_domains"]:
+        name = _text(rec.get("domainname"))
+        if name is None:
+            raw.warnings.append("ignored an accepted domain without DomainName")
+            continue
+        kind = _text(rec.get("domaintype")) or "Authoritative"
+        domains.append(AcceptedDomain(name.lower().rstrip("."), kind, bool(_flag(rec.get("default")))))
+    return domains
+
+
+def _vdir_kind(rec: Record) -> str | None:
+    kind = (_text(rec.get("kind")) or "").lower()
+    if kind in VDIR_KINDS:
+        return kind
+    name = _text(rec.get("name")) or (_text(rec.get("identity")) or "").rsplit("\\", 1)[-1]
+    return _KIND_BY_IIS_NAME.get(name.split("(")[0].strip().lower())
+
+
+def _build_certificate(rec: Record, warnings: list[str], month_first: bool) -> Certificate | None:
+    thumbprint = re.sub(r"\s+", "", _text(rec.get("thumbprint")) or "").upper()
+    if not thumbprint:
+        warnings.append("ignored a certificate without Thumbprint")
+        return None
+    what = f"certificate {thumbprint[:8]}…"
+    services = _text_list(rec.get("services"), f"{what} Services", warnings)
+    server = _text(rec.get("server"))
+    identity = _text(rec.get("identity")) or ""
+    if server is None and "\\" in identity:
+        server = identity.split("\\")[0]
+    return Certificate(
+        thumbprint=thumbprint,
+        subject=_text(rec.get("subject")),
+        domains=tuple(
+            d.lower() for d in _text_list(rec.get("certificatedomains"), f"{what} CertificateDomains", warnings)
+        ),
+        issuer=_text(rec.get("issuer")),
+        not_before=_date(rec.get("notbefore"), f"{what} NotBefore", warnings, month_first),
+        not_after=_date(rec.get("notafter"), f"{what} NotAfter", warnings, month_first),
+        services=tuple(s for s in services if s.lower() != "none"),
+        is_self_signed=bool(_flag(rec.get("isselfsigned"))),
+        server=server,
+    )
+
+
+def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
+    rejected: list[str] = []
+    servers = _build_servers(raw, rejected)
+    domains = _build_domains(raw)
+    problems = []
+    if not servers:
+        detail = f" ({'; '.join(rejected)})" if rejected else ""
+        problems.append(f"no Exchange server with a readable AdminDisplayVersion (Get-ExchangeServer){detail}")
+    if not domains:
+        problems.append("no accepted domain (Get-AcceptedDomain)")
+    if problems:
+        raise ExportParseError(f"{source}: cannot import: " + "; ".join(problems))
+    raw.warnings.extend(rejected)
+
+    export = ExchangeExport(source=source, format=fmt, servers=servers, accepted_domains=domains)
+    export.skipped, export.errors, export.collected_at = raw.skipped, raw.errors, raw.collected_at
+    for rec in raw.records["client_access"]:
+        if uri := _text(rec.get("autodiscoverserviceinternaluri")):
+            export.autodiscover_internal_uris.append(uri)
+    for rec in raw.records["virtual_directories"]:
+        kind = _vdir_kind(rec)
+        if kind is None:
+            raw.warnings.append(f"ignored a virtual directory of unknown kind: {_text(rec.get('name'))!r}")
+            continue
+        urls = (_text(rec.get("internalurl")), _text(rec.get("externalurl")))
+        export.virtual_directories.setdefault(kind, []).append(urls)
+    for rec in raw.records["outlook_anywhere"]:
+        export.outlook_anywhere.append((_text(rec.get("internalhostname")), _text(rec.get("externalhostname"))))
+    dates = [
+        text
+        for rec in raw.records["certificates"]
+        for key in ("notbefore", "notafter")
+        if (text := _text(rec.get(key)))
+    ]
+    month_first = _month_first(dates, raw.warnings)
+    for rec in raw.records["certificates"]:
+        if cert := _build_certificate(rec, raw.warnings, month_first):
+            export.certificates.append(cert)
+    export.warnings = raw.warnings
+    return export
+
+
+def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
+    """Read collect-exchange.ps1 JSON or pasted Format-List output (format detected)."""
+    if isinstance(text, bytes):
+        text = _decode(text, source)
+    body = text.lstrip("\ufeff \t\r\n")
+    if not body:
+        raise ExportParseError(f"{source}: the export is empty")
+    if body.startswith("{") or (body.startswith("[") and not body.startswith("[PS]")):
+        return _build(_raw_from_json(body, source), source, "json")
+    return _build(_raw_from_format_list(body, source), source, "format-list")
+
+
+# --------------------------------------------------------------------------- name analysis
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def _is_internal_name(host: str, internal_domain: str) -> bool:
+    """NetBIOS name, private IP, a name under the AD domain, or a suffix no public CA can validate."""
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    if "." not in host or (internal_domain and (host == internal_domain or host.endswith("." + internal_domain))):
+        return True
+    return _psl().privatesuffix(host.lstrip("*."), accept_unknown=False) is None
+
+
+def _covers(cert_names: tuple[str, ...], host: str) -> bool:
+    for name in cert_names:
+        if name == host:
+            return True
+        if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
+            return True
+    return False
+
+
+def _issuer_attributes(issuer: str | None) -> set[str]:
+    parts = re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", issuer or "")
+    return {part.split("=", 1)[0].strip().upper() for part in parts if "=" in part}
+
+
+def _issuer_looks_public(cert: Certificate) -> bool:
+    """Not self-signed, and the issuer reads like a commercial CA (O= and C=, no AD CS ``DC=``)."""
+    attributes = _issuer_attributes(cert.issuer)
+    return not cert.is_self_signed and "DC" not in attributes and {"O", "C"} <= attributes
+
+
+def _issuer_looks_ad_cs(cert: Certificate) -> bool:
+    return not cert.is_self_signed and "DC" in _issuer_attributes(cert.issuer)
+
+
+def _client_servers(export: ExchangeExport) -> list[Server]:
+    return [s for s in export.servers if _CLIENT_ROLES & {role.lower() for role in s.roles}]
+
+
+def _internal_domain(export: ExchangeExport) -> str:
+    """AD DNS domain from the client access servers' FQDNs, or "" when it is an accepted domain."""
+    servers = _client_servers(export) or export.servers
+    suffixes = Counter(s.fqdn.lower().split(".", 1)[1] for s in servers if s.fqdn and "." in s.fqdn)
+    if not suffixes:
+        return ""
+    domain = suffixes.most_common(1)[0][0]
+    return "" if domain in {d.name for d in export.accepted_domains} else domain
+
+
+def _client_domains(export: ExchangeExport) -> list[AcceptedDomain]:
+    """Accepted domains whose users need Autodiscover: authoritative / internal relay, no wildcards."""
+    return [
+        d
+        for d in export.accepted_domains
+        if d.type.lower() in _CLIENT_DOMAIN_TYPES and not d.name.startswith("*") and not d.name.endswith(_HYBRID_SUFFIX)
+    ]
+
+
+def _primary_domain(export: ExchangeExport, notes: list[str]) -> AcceptedDomain:
+    default = next((d for d in export.accepted_domains if d.default), None)
+    if default and default.type.lower() == "authoritative":
+        return default
+    fallback = next((d for d in export.accepted_domains if d.type.lower() == "authoritative"), None)
+    chosen = fallback or default or export.accepted_domains[0]
+    why = "is not authoritative" if default else "is not in the export"
+    notes.append(f"external_domain: the default accepted domain {why}; used {chosen.name}")
+    return chosen
+
+
+def _used_names(export: ExchangeExport, warnings: list[str]) -> list[tuple[str, str, str]]:
+    """``(side, host, what uses it)`` for every URL and host name; side is ``internal`` or ``external``."""
+    values: list[tuple[str, str | None, str]] = []
+    for kind, pairs in export.virtual_directories.items():
+        for internal, external in pairs:
+            values += [("internal", internal, f"{_KIND_LABELS[kind]} internal URL")]
+            values += [("external", external, f"{_KIND_LABELS[kind]} external URL")]
+    values += [("internal", uri, "Autodiscover internal URI (SCP)") for uri in export.autodiscover_internal_uris]
+    for internal, external in export.outlook_anywhere:
+        values += [("internal", internal, "Outlook Anywhere internal host name")]
+        values += [("external", external, "Outlook Anywhere external host name")]
+    used = [(side, host, label) for side, value, label in values if (host := _host(value, label, warnings))]
+    return list(dict.fromkeys(used))
+
+
+# --------------------------------------------------------------------------- profile
+
+
+_UNKNOWABLE = (
+    "users: Exchange configuration does not say how many people use it; fill it in (required).",
+    "desktops, domain_joined_share, mobile_devices, mdm_share: client counts are not in the export; the "
+    + "defaults apply.",
+    "acme_ok, dns_api, spare_ip: network and policy facts the server cannot see; the defaults apply.",
+    "start, horizon_years, ca, currency, admin_rate, user_rate, weights: planning choices; the defaults apply.",
+)
+
+
+def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Profile fields (design.md names) the export can tell, and notes on the ones it cannot."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    primary = _primary_domain(export, notes)
+    internal_domain = _internal_domain(export)
+    client_servers = _client_servers(export)
+    if not client_servers:
+        notes.append("servers: no server has the Mailbox or ClientAccess role; left empty")
+    order = release_order()
+    releases = sorted({s.release for s in client_servers or export.servers}, key=order.index)
+    if len(releases) > 1:
+        notes.append(f"exchange_version: mixed releases {', '.join(releases)}; used the newest, {releases[-1]}")
+
+    used = _used_names(export, warnings)
+    internal_used = {host for side, host, _ in used if side == "internal"}
+    external_used = {host for side, host, _ in used if side == "external"}
+    owa_hosts = Counter(
+        host for _, external in export.virtual_directories.get("owa", []) if (host := _host(external, "", []))
+    )
+    oa_hosts = [host for _, external in export.outlook_anywhere if (host := _host(external, "", []))]
+    if owa_hosts:
+        owa_host = owa_hosts.most_common(1)[0][0]
+    elif oa_hosts:
+        owa_host = oa_hosts[0]
+        notes.append("owa_host: no OWA external URL; used the Outlook Anywhere external host name")
+    else:
+        owa_host = f"mail.{primary.name}"
+        notes.append(f"owa_host: no OWA external URL or Outlook Anywhere host name; assumed {owa_host}")
+
+    issued = [c for c in export.certificates if not c.is_self_signed]
+    internal_hosts = internal_used | {name for c in issued for name in c.domains}
+    all_hosts = internal_hosts | external_used | {name for c in export.certificates for name in c.domains}
+    accepted = {d.name for d in export.accepted_domains}
+    external_names = external_used | {f"autodiscover.{d.name}" for d in export.accepted_domains}
+
+    profile: dict[str, Any] = {
+        "org": org or primary.name,
+        "exchange_version": releases[-1],
+        "external_domain": primary.name,
+        "extra_domains": [d.name for d in _client_domains(export) if d.name != primary.name],
+        "internal_domain": internal_domain,
+        "servers": list(dict.fromkeys(s.name for s in client_servers)),
+        "owa_host": owa_host,
+        "internal_names": any(_is_internal_name(h, internal_domain) for h in internal_hosts),
+        "root_on_exchange": bool(all_hosts & accepted),
+    }
+    if internal_used:
+        profile["split_dns"] = bool(internal_used & external_names)
+    else:
+        notes.append("split_dns: the export has no internal URL; the default applies")
+    if any(c.is_self_signed for c in export.certificates):
+        notes.append("internal_names: self-signed certificates Exchange made itself were not counted")
+    if ad_cs := next((c for c in issued if _issuer_looks_ad_cs(c)), None):
+        profile["internal_ca"] = True
+        notes.append(
+            f"internal_ca: certificate {ad_cs.thumbprint} was issued by {ad_cs.issuer}; check that CA is still in use"
+        )
+    else:
+        notes.append("internal_ca: no certificate from an AD CS CA found; the default applies")
+    if hybrid := next((d.name for d in export.accepted_domains if d.name.endswith(_HYBRID_SUFFIX)), None):
+        profile["partner_tls"] = True
+        notes.append(f"partner_tls: accepted domain {hybrid} shows an Exchange Online hybrid set-up")
+    else:
+        notes.append("partner_tls: the export cannot show SMTP TLS with partners; the default applies")
+    skipped_domains = [d.name for d in export.accepted_domains if d.name.startswith("*")]
+    if skipped_domains:
+        notes.append(f"extra_domains: wildcard accepted domains left out: {', '.join(skipped_domains)}")
+    notes.extend(_UNKNOWABLE)
+    if export.skipped:
+        notes.append(f"not collected: {'; '.join(export.skipped)}")
+    notes.extend(f"collection error, some values may be missing: {error}" for error in export.errors)
+    notes.extend(f"reading the export: {w}" for w in dict.fromkeys(export.warnings + warnings))
+    return profile, notes
+
+
+# --------------------------------------------------------------------------- current state
+
+
+def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.date) -> dict[str, Any]:
+    """The certificates in place and what is wrong with them today and before ``horizon_end``."""
+    internal_domain = _internal_domain(export)
+    groups: dict[str, list[Certificate]] = {}
+    for cert in export.certificates:
+        groups.setdefault(cert.thumbprint, []).append(cert)
+
+    certificates = []
+    for thumbprint, copies in groups.items():
+        first = copies[0]
+        services = list(dict.fromkeys(s for c in copies for s in c.services))
+        certificates.append(
+            {
+                "thumbprint": thumbprint,
+                "subject": first.subject,
+                "issuer": first.issuer,
+                "servers": sorted({c.server for c in copies if c.server}),
+                "names": list(first.domains),
+                "services": services,
+                "bound_to_iis": any(s.upper() == "IIS" for s in services),
+                "self_signed": first.is_self_signed,
+                "public_issuer": _issuer_looks_public(first),
+                "not_before": first.not_before.isoformat() if first.not_before else None,
+                "not_after": first.not_after.isoformat() if first.not_after else None,
+            }
+        )
+    on_iis = [c for c in certificates if c["bound_to_iis"]]
+
+    labels: dict[str, list[str]] = {}
+    for _, host, label in _used_names(export, []):
+        labels.setdefault(host, []).append(label)
+    uncovered, self_signed_only = [], []
+    for host, uses in sorted(labels.items()):
+        covering = [c for c in on_iis if _covers(tuple(c["names"]), host)]
+        if not covering:
+            uncovered.append({"name": host, "used_by": uses})
+        elif all(c["self_signed"] for c in covering):
+            self_signed_only.append({"name": host, "used_by": uses})
+
+    autodiscover_missing = [
+        name
+        for d in _client_domains(export)
+        if not any(_covers(tuple(c["names"]), name := f"autodiscover.{d.name}") for c in on_iis)
+    ]
+    internal_on_public = [
+        {
+            "thumbprint": c["thumbprint"],
+            "issuer": c["issuer"],
+            "servers": c["servers"],
+            "names": internal,
+            "not_after": c["not_after"],
+        }
+        for c in certificates
+        if c["public_issuer"] and (internal := [n for n in c["names"] if _is_internal_name(n, internal_domain)])
+    ]
+    expiring = sorted(
+        (
+            {
+                "thumbprint": c["thumbprint"],
+                "subject": c["subject"],
+                "servers": c["servers"],
+                "services": c["services"],
+                "not_after": c["not_after"],
+                "days_left": (dt.date.fromisoformat(c["not_after"]) - today).days,
+                "expired": dt.date.fromisoformat(c["not_after"]) < today,
+            }
+            for c in certificates
+            if c["not_after"] and dt.date.fromisoformat(c["not_after"]) < horizon_end
+        ),
+        key=lambda e: e["not_after"],
+    )
+    return {
+        "today": today.isoformat(),
+        "horizon_end": horizon_end.isoformat(),
+        "certificates": certificates,
+        "names_in_use": sorted(labels),
+        "uncovered_names": uncovered,
+        "self_signed_only_names": self_signed_only,
+        "autodiscover_names_not_covered": autodiscover_missing,
+        "internal_names_on_public_certificates": internal_on_public,
+        "expiring": expiring,
+        "self_signed_on_iis": [
+            {"thumbprint": c["thumbprint"], "subject": c["subject"], "servers": c["servers"]}
+            for c in certificates
+            if c["self_signed"] and c["bound_to_iis"]
+        ],
+    }

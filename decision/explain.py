@@ -1,0 +1,136 @@
+"""Reason codes and their plain-language sentences; the recommendation's 'why'.
+
+Options carry reasons as a bit mask (one bit per code) so millions of rows stay numeric; the
+codes and sentences are materialised only for output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    kind: str  # infeasible | con | pro
+    text: str
+
+
+REASONS: tuple[Reason, ...] = (
+    # why an option cannot be used
+    Reason("no_internal_ca", "infeasible", "there is no AD CS enterprise CA"),
+    Reason("partner_tls_needs_public", "infeasible",
+           "hybrid / partner SMTP TLS needs a publicly trusted certificate; an internal CA is not accepted"),
+    Reason("acme_not_allowed", "infeasible", "policy or network does not allow an ACME client on the server"),
+    Reason("acme_wildcard_needs_dns_api", "infeasible",
+           "a free ACME wildcard needs DNS-01 validation, and the DNS host has no API"),
+    Reason("ca_distrusted", "infeasible", "the chosen CA is distrusted by browsers for new certificates"),
+    Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates"),
+    Reason("ca_not_operating", "infeasible", "the chosen CA (or its ACME service) did not issue yet on the start date"),
+    Reason("ca_private", "infeasible", "the chosen CA is a private CA; public options need a public CA"),
+    Reason("ca_no_product", "infeasible", "the chosen CA does not sell this kind of certificate this way"),
+    Reason("too_many_names", "infeasible", "more names than the CA allows on one certificate"),
+    Reason("no_ca_available", "infeasible", "no active CA in the catalog can issue this option on the start date"),
+    Reason("required_name_not_issuable", "infeasible",
+           "a name clients must use (OWA host or a mail domain) is not a public DNS name, so no public CA can issue it"),
+    Reason("single_name_multi_domain", "infeasible",
+           "one autodiscover name cannot serve several mail domains"),
+    Reason("srv_not_supported_yet", "infeasible", "Outlook could not use autodiscover SRV records yet on the start date"),
+    # notable cons
+    Reason("internal_names_refused", "con",
+           "a public CA refuses the internal names; internal URLs must move to external names"),
+    Reason("internal_names_not_carried", "con",
+           "this option cannot carry the internal names; internal URLs must move to external names"),
+    Reason("internal_names_warn", "con",
+           "without split DNS, internal clients using internal names get certificate name warnings"),
+    Reason("internal_names_ban_in_horizon", "con",
+           "internal names cannot be renewed on a public certificate after 2015-11-01"),
+    Reason("root_domain_not_covered", "con",
+           "the bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns "
+           "(remove the bare domain's record from Exchange)"),
+    Reason("url_change", "con", "users must learn a new OWA / ActiveSync address"),
+    Reason("mobile_reconfigure", "con", "hand-configured phones must be set to the new server name"),
+    Reason("extra_ip", "con", "needs an extra public IP for the second web site (no SNI on this platform)"),
+    Reason("second_site_unconfirmed", "con",
+           "a second front-end web site for Autodiscover is not confirmed as supported on this Exchange version"),
+    Reason("frequent_manual_renewals", "con", "more than two manual renewals a year under the lifetime rules"),
+    Reason("email_dcv_ends", "con", "manual renewals after 2028-03-15 need DNS or HTTP domain validation"),
+    Reason("multi_server_copy", "con", "each renewal must be copied to every client access server"),
+    Reason("connector_update", "con",
+           "the issuer changes between renewals: hybrid/partner connectors' TlsCertificateName must be updated"),
+    Reason("root_install", "con", "unmanaged computers and phones must be given the internal root certificate"),
+    Reason("android_may_ignore_root", "con", "Android 7+ mail apps may ignore an installed private root"),
+    Reason("redirect_prompt", "con", "Outlook asks each user once to allow the SRV redirect"),
+    Reason("wildcard_pop_imap", "con", "a wildcard cannot be enabled for POP/IMAP: set their certificate name"),
+    Reason("wildcard_old_clients", "con", "some mobile clients reject wildcard certificates"),
+    Reason("ca_status_changes", "con", "the CA's status changes during the horizon"),
+    # notable pros
+    Reason("automated_renewal", "pro", "renewals are automated by an ACME client"),
+    Reason("free_certificates", "pro", "certificates cost nothing"),
+    Reason("long_private_lifetime", "pro", "private certificates are not bound by the public lifetime caps"),
+    Reason("carries_internal_names", "pro", "may carry internal names"),
+    Reason("one_certificate", "pro", "one certificate for every name"),
+    Reason("sni_binding", "pro", "SNI lets the second site share the existing IP"),
+    Reason("spare_ip_used", "pro", "uses the spare public IP for the second web site"),
+)
+BIT = {r.code: np.int64(1) << np.int64(i) for i, r in enumerate(REASONS)}
+BY_CODE = {r.code: r for r in REASONS}
+assert len(REASONS) < 63
+
+
+def codes_of(mask: int) -> list[str]:
+    """Reason codes set in one mask, infeasible first."""
+    found = [r for i, r in enumerate(REASONS) if int(mask) >> i & 1]
+    order = {"infeasible": 0, "con": 1, "pro": 2}
+    return [r.code for r in sorted(found, key=lambda r: order[r.kind])]
+
+
+def reason_strings(masks: np.ndarray) -> np.ndarray:
+    """Masks → 'code; code' strings (computed once per distinct mask)."""
+    uniques, inverse = np.unique(np.asarray(masks, dtype=np.int64), return_inverse=True)
+    text = np.array(["; ".join(codes_of(m)) for m in uniques], dtype=object)
+    return text[inverse.reshape(-1)]
+
+
+def reason_list(mask: int) -> list[dict[str, str]]:
+    """Masks → [{code, kind, text}] for JSON and reports."""
+    return [{"code": c, "kind": BY_CODE[c].kind, "text": BY_CODE[c].text} for c in codes_of(mask)]
+
+
+def reason_text(codes: str) -> str:
+    """'code; code' → the sentences, for tables people read."""
+    return "; ".join(BY_CODE[c].text for c in codes.split("; ") if c in BY_CODE)
+
+
+def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
+                       labels: dict[str, str], currency: str) -> str:
+    """Plain-language reason for the winner: what decided it, by how much, against the runner-up."""
+    name = labels[row["option"]]
+    if runner is None:
+        return f"{name} is the only feasible option."
+    facts = []
+    if row["cost_total"] < runner["cost_total"]:
+        facts.append(f"it costs {currency} {row['cost_total']:,.0f} over the horizon against "
+                     f"{currency} {runner['cost_total']:,.0f}")
+    if row["trust"] > runner["trust"]:
+        facts.append(f"{row['trust']:.0%} of clients connect without a warning against {runner['trust']:.0%}")
+    if row["devices_to_reconfigure"] < runner["devices_to_reconfigure"]:
+        facts.append(f"{row['devices_to_reconfigure']:,.0f} devices to touch against "
+                     f"{runner['devices_to_reconfigure']:,.0f}")
+    if row["users_url_change"] < runner["users_url_change"]:
+        facts.append(f"{row['users_url_change']:,.0f} users learn a new address against "
+                     f"{runner['users_url_change']:,.0f}")
+    runner_name = labels[runner["option"]]
+    margin = row["score"] - runner["score"]
+    lead = f"{name} scores {row['score']:.1f} of 100, {margin:.1f} ahead of {runner_name}"
+    if not facts:
+        return f"{lead}: they tie on every criterion and {name} has the lower total cost of ownership."
+    strongest = max(weights, key=weights.get)
+    return f"{lead}: {'; '.join(facts)}. Weights: {_weights_text(weights)} ({strongest} weighs most)."
+
+
+def _weights_text(weights: dict[str, float]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in weights.items())

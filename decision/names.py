@@ -1,0 +1,164 @@
+"""Which DNS names each option puts on its certificates, and which a public CA may issue on a date.
+
+Counts for scoring are computed arithmetically (fast, for millions of profiles); the name lists
+themselves are materialised only for output, from the same rules (`name_table`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import publicsuffixlist
+
+from decision.parameters import Parameters
+
+# The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
+KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
+INTERNAL_KINDS = ("internal_domain", "server_fqdn", "netbios")
+
+
+@lru_cache(maxsize=1)
+def iana_tlds() -> frozenset[str]:
+    """Top-level domains of the IANA root zone (the ICANN section of the Public Suffix List)."""
+    path = Path(publicsuffixlist.__file__).with_name("public_suffix_list.dat")
+    tlds: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "===END ICANN DOMAINS===" in line:
+            break
+        line = line.strip()
+        if line and not line.startswith("//") and "." not in line and not line.startswith(("*", "!")):
+            tlds.add(line.encode("idna").decode("ascii") if not line.isascii() else line)
+    return frozenset(tlds)
+
+
+def publicly_registrable(names: pd.Series | np.ndarray, params: Parameters) -> np.ndarray:
+    """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
+    series = pd.Series(np.asarray(names, dtype=object)).fillna("").astype(str)
+    codes, uniques = pd.factorize(series)
+    uniq = pd.Series(uniques, dtype=object).astype(str)
+    suffixes = tuple(str(s).lower() for s in params.value("internal_suffixes"))
+    tld = uniq.str.rsplit(".", n=1).str[-1]
+    ok = (uniq.str.count(r"\.") >= 1) & tld.isin(iana_tlds())
+    for suffix in suffixes:
+        ok &= ~(uniq.eq(suffix) | uniq.str.endswith("." + suffix))
+    return ok.to_numpy(dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def list_counts(joined: pd.Series) -> np.ndarray:
+    """Number of items in ';'-joined lists."""
+    text = joined.astype(str)
+    return np.where(text.eq("").to_numpy(), 0, text.str.count(";").to_numpy(dtype=np.int64) + 1)
+
+
+def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]:
+    """Per-profile name counts and issuability, as arrays."""
+    owa = frame["owa_host"].astype(str)
+    ext = frame["external_domain"].astype(str)
+    idom = frame["internal_domain"].astype(str)
+    wants_internal = frame["internal_names"].to_numpy(dtype=bool)
+    has_idom = idom.ne("").to_numpy()
+    n_servers = list_counts(frame["servers"])
+    n_extra = list_counts(frame["extra_domains"])
+    root = frame["root_on_exchange"].to_numpy(dtype=bool)
+    before_ban = frame["start"].to_numpy() < params.day("internal_names_ban")
+
+    extras_public = np.ones(len(frame), dtype=bool)
+    if n_extra.any():
+        items = frame["extra_domains"].astype(str).str.split(";").explode()
+        items = items[items != ""]
+        ok = pd.Series(publicly_registrable(items.to_numpy(), params), index=items.index)
+        extras_public = ok.groupby(level=0).all().reindex(frame.index, fill_value=True).to_numpy(dtype=bool)
+
+    idom_public = publicly_registrable(idom, params) & has_idom
+    owa_is_autodiscover = (owa == "autodiscover." + ext).to_numpy()
+    owa_is_root = (owa == ext).to_numpy()
+    # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
+    n_idom = (wants_internal & has_idom).astype(np.int64)
+    n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
+    n_netbios = np.where(wants_internal, n_servers, 0)
+    idom_ok = before_ban | idom_public
+    blocked = np.where(idom_ok, 0, n_idom + n_fqdn) + np.where(before_ban, 0, n_netbios)
+    return {
+        "n_domains": 1 + n_extra,
+        "n_servers": n_servers,
+        "owa_public": publicly_registrable(owa, params),
+        "ext_public": publicly_registrable(ext, params),
+        "extras_public": extras_public,
+        "root": root,
+        "root_extra": root & ~owa_is_root,
+        "owa_is_autodiscover": owa_is_autodiscover,
+        "internal_wanted": n_idom + n_fqdn + n_netbios,
+        "internal_blocked": blocked,
+        "internal_ban_in_horizon": before_ban & (n_idom + n_fqdn + n_netbios > 0),
+    }
+
+
+def _explode(frame: pd.DataFrame, column: str) -> pd.Series:
+    items = frame[column].astype(str).str.split(";").explode()
+    return items[items != ""]
+
+
+def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
+    """Every name a profile may ask for: position, kind, name, public-CA issuable on `start`."""
+    pos = pd.Series(np.arange(len(frame)), index=frame.index)
+    owa = frame["owa_host"].astype(str)
+    ext = frame["external_domain"].astype(str)
+    idom = frame["internal_domain"].astype(str)
+    wants = frame["internal_names"].astype(bool)
+    has_idom = idom.ne("")
+    parts = [
+        pd.DataFrame({"pos": pos, "kind": "owa", "name": owa}),
+        pd.DataFrame({"pos": pos, "kind": "root", "name": ext})[frame["root_on_exchange"].astype(bool)],
+        pd.DataFrame({"pos": pos, "kind": "internal_domain", "name": idom})[wants & has_idom],
+        pd.DataFrame({"pos": pos, "kind": "autodiscover", "name": "autodiscover." + ext, "domain": ext}),
+    ]
+    extras = _explode(frame, "extra_domains")
+    parts.append(pd.DataFrame({"pos": pos[extras.index].to_numpy(), "kind": "autodiscover",
+                               "name": ("autodiscover." + extras).to_numpy(), "domain": extras.to_numpy()}))
+    servers = _explode(frame, "servers")
+    srv_frame = frame.loc[servers.index]
+    fqdn_mask = (srv_frame["internal_names"].astype(bool) & srv_frame["internal_domain"].astype(str).ne("")).to_numpy()
+    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[fqdn_mask], "kind": "server_fqdn",
+                               "name": (servers + "." + srv_frame["internal_domain"].astype(str)).to_numpy()[fqdn_mask]}))
+    nb_mask = srv_frame["internal_names"].astype(bool).to_numpy()
+    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[nb_mask], "kind": "netbios",
+                               "name": servers.to_numpy()[nb_mask]}))
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    table["order"] = table["kind"].map({k: i for i, k in enumerate(KIND_ORDER)})
+    table = table.sort_values(["pos", "order"], kind="stable").drop_duplicates(["pos", "name"])
+    start = frame["start"].to_numpy()[table["pos"].to_numpy()]
+    before_ban = start < params.day("internal_names_ban")
+    table["issuable"] = before_ban | publicly_registrable(table["name"].to_numpy(), params)
+    table["internal"] = table["kind"].isin(INTERNAL_KINDS).to_numpy()
+    return table.reset_index(drop=True)
+
+
+def _join(table: pd.DataFrame, n: int) -> pd.Series:
+    joined = table.groupby("pos", sort=True)["name"].agg(", ".join)
+    return joined.reindex(range(n), fill_value="")
+
+
+def option_names(table: pd.DataFrame, n: int, option: str, public: bool) -> tuple[pd.Series, pd.Series]:
+    """(names on the option's certificates, names asked for that a public CA refuses) per profile."""
+    refused = table[table["internal"] & ~table["issuable"]] if public else table.iloc[:0]
+    if option in ("san", "acme", "internal_ca"):
+        chosen = table[table["issuable"] | ~table["internal"]] if public else table
+    elif option == "classic":
+        chosen = table[(table["kind"] == "autodiscover") & (table["name"] == "autodiscover." + table["domain"])]
+        chosen = chosen.groupby("pos").head(1)
+    elif option == "split_site":
+        chosen = table[table["kind"].isin(("owa", "autodiscover"))]
+    elif option == "srv_record":
+        chosen = table[table["kind"] == "owa"]
+    elif option == "wildcard":
+        domains = table[table["kind"] == "autodiscover"]
+        chosen = pd.concat([
+            pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["domain"].astype(str), "order": 0}),
+            table[table["kind"] == "root"][["pos", "name"]].assign(order=1),
+        ]).sort_values(["pos", "order"], kind="stable")
+    else:
+        raise ValueError(f"unknown option {option}")
+    return _join(chosen, n), _join(refused, n)

@@ -1,0 +1,526 @@
+"""The seven certificate strategies: one small vectorised rule set each, producing cost components,
+trust, reconfiguration and URL-change figures for every profile at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from decision.catalog import CA, STATUSES, Catalog
+from decision.dates import horizon_end
+from decision.explain import BIT
+from decision.names import name_facts
+from decision.parameters import Parameters
+from decision.renewals import Schedule, fraction_interval, manual_interval, schedule
+
+OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
+LABELS = {
+    "san": "SAN / UCC certificate",
+    "classic": "Single name (autodiscover only)",
+    "split_site": "Split site (two certificates)",
+    "wildcard": "Wildcard certificate",
+    "acme": "ACME, automated",
+    "internal_ca": "Internal CA (AD CS)",
+    "srv_record": "SRV-record autodiscover",
+}
+
+
+def _bits(mask: np.ndarray, code: str) -> np.ndarray:
+    return np.where(mask, BIT[code], np.int64(0))
+
+
+@dataclass
+class Population:
+    """Who connects: desktops and mobile devices split by how they are managed."""
+
+    users: np.ndarray
+    desktops: np.ndarray
+    joined: np.ndarray
+    unmanaged_desktops: np.ndarray
+    offsite: np.ndarray  # domain-joined computers that set up Outlook outside the office
+    inside: np.ndarray
+    mobile: np.ndarray
+    managed_mobile: np.ndarray
+    unmanaged_mobile: np.ndarray
+    android: np.ndarray
+    unmanaged_ios: np.ndarray
+    unmanaged_android: np.ndarray
+
+    @property
+    def clients(self) -> np.ndarray:
+        return self.desktops + self.mobile
+
+
+def population(frame: pd.DataFrame, params: Parameters) -> Population:
+    desktops = frame["desktops"].to_numpy(dtype=float)
+    joined = np.rint(desktops * frame["domain_joined_share"].to_numpy(dtype=float))
+    offsite = np.rint(joined * params.value("domain_joined_offsite_share"))
+    mobile = frame["mobile_devices"].to_numpy(dtype=float)
+    managed = np.rint(mobile * frame["mdm_share"].to_numpy(dtype=float))
+    ios_share = params.value("ios_share_of_mobile")
+    unmanaged = mobile - managed
+    unmanaged_ios = np.rint(unmanaged * ios_share)
+    return Population(
+        users=frame["users"].to_numpy(dtype=float), desktops=desktops, joined=joined,
+        unmanaged_desktops=desktops - joined, offsite=offsite, inside=joined - offsite,
+        mobile=mobile, managed_mobile=managed, unmanaged_mobile=unmanaged,
+        android=mobile - np.rint(mobile * ios_share), unmanaged_ios=unmanaged_ios,
+        unmanaged_android=unmanaged - unmanaged_ios,
+    )
+
+
+@dataclass
+class Components:
+    """Everything an option costs and asks of clients, per profile; money is derived from these."""
+
+    feasible: np.ndarray
+    reasons: np.ndarray
+    ca: np.ndarray  # index into the catalog, -1 = none
+    certificates: np.ndarray
+    names: np.ndarray
+    schedule: Schedule | None
+    fee_per_year: np.ndarray
+    purchase_years: np.ndarray
+    setup_minutes: np.ndarray
+    issuance_minutes: np.ndarray  # admin minutes per renewal event (all certificates together)
+    dcv_names: np.ndarray  # names validated by hand per renewal event (dated minutes per name)
+    dcv_minutes: np.ndarray  # Σ over issuances of dated validation minutes per name
+    yearly_minutes: np.ndarray
+    ip_per_month: np.ndarray
+    device_minutes: np.ndarray  # admin time on clients (root installs, reconfiguration)
+    client_setup_minutes: np.ndarray  # one-time client-side work (MDM profile)
+    user_minutes: np.ndarray  # end users' time (URL change, prompts)
+    warned: np.ndarray
+    devices: np.ndarray
+    users_url_change: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def issuances(self) -> np.ndarray:
+        counts = self.schedule.counts if self.schedule is not None else np.zeros(len(self.feasible))
+        return counts * self.certificates
+
+    def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
+        events = self.schedule.counts if self.schedule is not None else 0
+        admin = (self.setup_minutes + events * self.issuance_minutes + self.dcv_names * self.dcv_minutes
+                 + self.yearly_minutes * years)
+        return (self.fee_per_year * self.purchase_years + admin / 60.0 * admin_rate
+                + self.ip_per_month * 12.0 * years)
+
+    def client_cost(self, admin_rate: np.ndarray, user_rate: np.ndarray) -> np.ndarray:
+        return ((self.device_minutes + self.client_setup_minutes) / 60.0 * admin_rate
+                + self.user_minutes / 60.0 * user_rate)
+
+
+class Context:
+    """One batch of validated profiles with the facts every option shares."""
+
+    def __init__(self, frame: pd.DataFrame, params: Parameters, catalog: Catalog):
+        self.frame, self.params, self.catalog = frame, params, catalog
+        self.n = len(frame)
+        self.start = frame["start"].to_numpy(dtype=np.int64)
+        self.years = frame["horizon_years"].to_numpy(dtype=float)
+        self.end = horizon_end(self.start, self.years)
+        self.facts = name_facts(frame, params)
+        self.pop = population(frame, params)
+        self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
+        self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
+        version = frame["exchange_version"].astype(str)
+        self.sni = version.map({v: bool(f["sni"]) for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
+        self.modern_era = version.map({v: f["era"] == "2016" for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
+        self.ca_choice = frame["ca"].astype(str).to_numpy()
+        self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
+                      ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
+        self._schedules: dict[tuple, Schedule] = {}
+        self.dcv_minutes_param = params["dcv_minutes_per_name"]
+
+    def schedule(self, ca: CA, mode: str) -> Schedule:
+        """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
+        key = (ca.kind, ca.lifetime, mode)
+        if key not in self._schedules:
+            term = float(self.params.value("commercial_term_days"))
+            if mode == "manual" and ca.public:
+                def lifetime(days: np.ndarray) -> np.ndarray:
+                    return np.minimum(term, ca.lifetime_days(days, self.params))
+            else:
+                def lifetime(days: np.ndarray) -> np.ndarray:
+                    return ca.lifetime_days(days, self.params)
+            interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
+                        else manual_interval(self.params.value("manual_renewal_lead_days")))
+            self._schedules[key] = schedule(self.start, self.end, lifetime, interval)
+        return self._schedules[key]
+
+    def dcv_total(self, sched: Schedule) -> np.ndarray:
+        return sched.total(self.dcv_minutes_param.at)
+
+    def zeros(self) -> np.ndarray:
+        return np.zeros(self.n)
+
+
+# ----------------------------------------------------------------------------- CA selection
+
+@dataclass
+class Offer:
+    """What one CA would charge and demand for an option, per profile."""
+
+    ok: np.ndarray
+    fails: np.ndarray
+    fee_per_year: np.ndarray
+    schedule: Schedule
+    issuance_minutes: np.ndarray
+    dcv_names: np.ndarray
+    setup_minutes: np.ndarray
+    yearly_minutes: np.ndarray
+    reasons: np.ndarray
+
+
+def _status_fails(ctx: Context, ca: CA, days: np.ndarray) -> np.ndarray:
+    status = ca.status_at(days)
+    return (_bits(status == STATUSES.index("distrusted"), "ca_distrusted")
+            | _bits(status == STATUSES.index("discontinued"), "ca_discontinued")
+            | _bits(status < 0, "ca_not_operating"))
+
+
+def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
+           names: np.ndarray) -> Offer:
+    """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME.
+
+    A private CA only ever makes offers for the internal-CA option.
+    """
+    p, n = ctx.params, ctx.n
+    fails = _status_fails(ctx, ca, ctx.start)
+    sells = {"single": ca.manual, "san": ca.manual and ca.san, "wildcard": ca.manual and ca.wildcard}[product]
+    if mode == "acme":
+        sells = ca.acme and (product != "wildcard" or ca.wildcard) and (product != "san" or ca.san)
+        fails |= _bits(~ctx.flags["acme_ok"], "acme_not_allowed")
+        fails |= _bits(~ca.acme_available(ctx.start) & (ca.acme_from is not None), "ca_not_operating")
+        if product == "wildcard":
+            fails |= _bits(~ctx.flags["dns_api"], "acme_wildcard_needs_dns_api")
+    fails |= _bits(np.full(n, not sells), "ca_no_product")
+    if product == "san" and ca.max_names is not None:
+        fails |= _bits(names > ca.max_names, "too_many_names")
+
+    prices = ca.prices
+    if product == "san":
+        extra = np.maximum(0, names - (ca.included_names if ca.included_names is not None else names))
+        fee = prices["san_base"] + extra * prices["san_extra_name"]
+    else:
+        fee = prices[product] * certificates
+    if mode == "acme" and ca.acme_free:
+        fee = np.zeros(n) + 0.0
+    sched = ctx.schedule(ca, mode)
+    servers = np.maximum(ctx.facts["n_servers"], 1) - 1
+    extra_servers = servers * p.value("extra_server_minutes")
+    reasons = _bits(servers > 0, "multi_server_copy")
+    if mode == "acme":
+        connector = ctx.flags["partner_tls"] & ca.issuer_rotates
+        issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
+                    + connector * p.value("connector_update_minutes"))
+        setup = np.full(n, p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes"))
+        yearly = np.full(n, p.value("acme_monitoring_hours_per_year") * 60.0)
+        dcv = ctx.zeros()
+        reasons |= BIT["automated_renewal"] | _bits(connector, "connector_update")
+    else:
+        per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
+        issuance = certificates * (per_cert + extra_servers)
+        setup, yearly = ctx.zeros(), ctx.zeros()
+        dcv = names.astype(float) if ca.public else ctx.zeros()
+        per_year = sched.counts / np.maximum(ctx.years, 1e-9)
+        reasons |= _bits(per_year > 2, "frequent_manual_renewals")
+        if ca.public:
+            reasons |= _bits(ctx.end > p.day("email_dcv_end"), "email_dcv_ends")
+    changes = ca.status_at(ctx.start) != ca.status_at(ctx.end - 1)
+    reasons |= _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
+    return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(), sched,
+                 np.asarray(issuance, dtype=float), dcv, setup, yearly, reasons)
+
+
+@dataclass
+class Choice:
+    """The CA chosen per profile for one option (ca = catalog index, -1 when none can serve)."""
+
+    feasible: np.ndarray
+    fails: np.ndarray
+    ca: np.ndarray
+    offer: Offer | None
+
+
+def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
+    """Per profile, the profile's own CA (`choice`, default its `ca` field) or the cheapest that can serve."""
+    n = ctx.n
+    choice = ctx.ca_choice if choice is None else choice
+    purchase_years = np.ceil(ctx.years - 1e-9)
+    costs = []
+    for index, offer in offers:
+        events = offer.schedule.counts
+        admin = (offer.setup_minutes + events * offer.issuance_minutes
+                 + offer.dcv_names * ctx.dcv_total(offer.schedule) + offer.yearly_minutes * ctx.years)
+        cost = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
+        wanted = (choice == "cheapest") | (choice == ctx.catalog.cas[index].id)
+        costs.append(np.where(offer.ok & wanted, cost, np.inf))
+    cost_matrix = np.vstack(costs) if costs else np.full((1, n), np.inf)
+    pick = np.argmin(cost_matrix, axis=0)
+    feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
+    fails = np.where(feasible, 0, _explain_failure(ctx, offers, choice, n))
+    if not offers:
+        return Choice(feasible, fails, np.full(n, -1), None)
+    ca_index = np.array([i for i, _ in offers])[pick]
+    return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n))
+
+
+def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray, n: int) -> np.ndarray:
+    """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common."""
+    product_gaps = BIT["ca_no_product"] | BIT["ca_private"]
+    common = np.full(n, -1, dtype=np.int64)
+    any_offering = np.zeros(n, dtype=bool)
+    explicit = np.zeros(n, dtype=np.int64)
+    for index, offer in offers:
+        chosen = choice == ctx.catalog.cas[index].id
+        explicit = np.where(chosen, offer.fails, explicit)
+        offering = (offer.fails & product_gaps) == 0
+        common = np.where(offering, common & offer.fails, common)
+        any_offering |= offering
+    cheapest = np.where(any_offering & (common > 0), common, BIT["no_ca_available"])
+    return np.where(choice == "cheapest", cheapest, explicit)
+
+
+def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
+    rows = np.arange(n)
+
+    def take(attr: str) -> np.ndarray:
+        return np.vstack([getattr(o, attr) for _, o in offers])[pick, rows]
+
+    days = [o.schedule for _, o in offers]
+    width = max(s.days.shape[1] for s in days)
+    per_profile = np.full((n, width), -1, dtype=np.int64)
+    for k, sched in enumerate(days):
+        sel = pick == k
+        if sel.any():
+            block = sched.days[sched.inverse[sel]]
+            per_profile[sel, : block.shape[1]] = block
+    merged_schedule = Schedule(per_profile, rows)
+    return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), merged_schedule,
+                 take("issuance_minutes"), take("dcv_names"), take("setup_minutes"), take("yearly_minutes"),
+                 take("reasons"))
+
+
+def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndarray,
+                   names: np.ndarray) -> Choice:
+    """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
+    offers = []
+    for index, ca in enumerate(ctx.catalog.cas):
+        mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
+        offer = _offer(ctx, ca, product, mode, certificates, names)
+        if not ca.public:
+            offer.ok = np.zeros(ctx.n, dtype=bool)
+            offer.fails = offer.fails | BIT["ca_private"]
+        offers.append((index, offer))
+    return _choose(ctx, offers)
+
+
+# -------------------------------------------------------------------------------- the options
+
+def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Internal names asked for but not on the certificate: (reasons, setup minutes, warned clients)."""
+    f, p = ctx.facts, ctx.params
+    missing = (f["internal_wanted"] > 0) & ~carried
+    split = ctx.flags["split_dns"]
+    setup = np.where(missing & split, p.value("internal_url_change_hours") * 60.0, 0.0)
+    warned = np.where(missing & ~split, ctx.pop.inside, 0.0)
+    reasons = _bits(missing & ~split, "internal_names_warn")
+    return reasons, setup, warned
+
+
+def _root_effects(ctx: Context, covered: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The bare domain points at Exchange but is not on the certificate."""
+    exposed = ctx.facts["root_extra"] & (not covered)
+    warned = np.where(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite, 0.0)
+    return _bits(exposed, "root_domain_not_covered"), warned
+
+
+def _required_public(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
+    before_ban = ctx.start < ctx.params.day("internal_names_ban")
+    ok = np.ones(ctx.n, dtype=bool)
+    for name in names:
+        ok &= ctx.facts[name]
+    return ok | before_ban
+
+
+def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
+              names: np.ndarray, extra_feasible: np.ndarray, extra_fails: np.ndarray, reasons: np.ndarray,
+              setup: np.ndarray, warned: np.ndarray, devices: np.ndarray | None = None,
+              device_minutes: np.ndarray | None = None, client_setup: np.ndarray | None = None,
+              user_minutes: np.ndarray | None = None, url_change: np.ndarray | None = None,
+              ip_per_month: np.ndarray | None = None) -> Components:
+    offer = chosen.offer
+    z = ctx.zeros()
+    feasible = chosen.feasible & extra_feasible
+    if offer is None:
+        raise ValueError("the CA catalog has no CA for this option")
+    return Components(
+        feasible=feasible,
+        reasons=np.where(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
+        ca=chosen.ca,
+        certificates=certificates.astype(float), names=names.astype(float), schedule=offer.schedule,
+        fee_per_year=offer.fee_per_year, purchase_years=np.ceil(ctx.years - 1e-9),
+        setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
+        dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_total(offer.schedule),
+        yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,
+        device_minutes=z if device_minutes is None else device_minutes,
+        client_setup_minutes=z if client_setup is None else client_setup,
+        user_minutes=z if user_minutes is None else user_minutes,
+        warned=warned, devices=z if devices is None else devices,
+        users_url_change=z if url_change is None else url_change,
+    )
+
+
+def _multi_name_public(ctx: Context, mode: str) -> Components:
+    """san and acme: one certificate with every name a public CA may issue."""
+    f = ctx.facts
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
+    chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
+    internal_reasons, setup, warned = _internal_names_effects(ctx, f["internal_blocked"] == 0)
+    required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
+    reasons = (internal_reasons | BIT["one_certificate"] | _bits(f["internal_blocked"] > 0, "internal_names_refused")
+               | _bits(f["internal_ban_in_horizon"] & (ctx.end > ctx.params.day("internal_names_ban")),
+                       "internal_names_ban_in_horizon"))
+    return _assemble(ctx, chosen, certificates=np.ones(ctx.n), names=names, extra_feasible=required,
+                     extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
+                     setup=setup, warned=warned)
+
+
+def option_san(ctx: Context) -> Components:
+    return _multi_name_public(ctx, "manual")
+
+
+def option_acme(ctx: Context) -> Components:
+    return _multi_name_public(ctx, "acme")
+
+
+def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Single-name and wildcard options never carry internal names."""
+    f = ctx.facts
+    reasons, setup, warned = _internal_names_effects(ctx, np.zeros(ctx.n, dtype=bool))
+    reasons |= _bits(f["internal_blocked"] > 0, "internal_names_refused")
+    reasons |= _bits((f["internal_wanted"] > 0) & (f["internal_blocked"] == 0), "internal_names_not_carried")
+    return reasons, setup, warned
+
+
+def option_classic(ctx: Context) -> Components:
+    """One single-name certificate for autodiscover.<domain>; OWA/EAS/OA move to that name."""
+    f, p, pop = ctx.facts, ctx.params, ctx.pop
+    one = np.ones(ctx.n)
+    chosen = _public_option(ctx, "single", "manual", one, one)
+    reasons, setup, warned = _not_carried(ctx)
+    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    moves = ~f["owa_is_autodiscover"]
+    phones = np.where(moves, pop.unmanaged_mobile, 0.0)
+    managed = moves & (pop.managed_mobile > 0)
+    required = _required_public(ctx, ("ext_public",))
+    single_domain = f["n_domains"] == 1
+    return _assemble(
+        ctx, chosen, certificates=one, names=one, extra_feasible=required & single_domain,
+        extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~single_domain, "single_name_multi_domain"),
+        reasons=reasons | root_reasons | _bits(moves, "url_change") | _bits(phones > 0, "mobile_reconfigure"),
+        setup=setup + np.where(moves, p.value("url_change_admin_hours") * 60.0, 0.0),
+        warned=warned + root_warned, devices=phones,
+        device_minutes=phones * p.value("mobile_reconfigure_minutes"),
+        client_setup=np.where(managed, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
+        user_minutes=np.where(moves, pop.users * p.value("url_change_minutes_per_user"), 0.0),
+        url_change=np.where(moves, pop.users, 0.0),
+    )
+
+
+def option_split_site(ctx: Context) -> Components:
+    """Single-name certificates for OWA and each autodiscover name, on a second web site."""
+    f, p = ctx.facts, ctx.params
+    certificates = 1 + f["n_domains"] - f["owa_is_autodiscover"]
+    chosen = _public_option(ctx, "single", "manual", certificates, certificates)
+    reasons, setup, warned = _not_carried(ctx)
+    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    sites = f["n_domains"].astype(float)
+    spare = ctx.flags["spare_ip"]
+    ips = np.where(ctx.sni, 0.0, np.maximum(sites - spare, 0.0))
+    required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
+    reasons |= (root_reasons | _bits(ips > 0, "extra_ip") | _bits(ctx.sni, "sni_binding")
+                | _bits(~ctx.sni & spare, "spare_ip_used") | _bits(ctx.modern_era, "second_site_unconfirmed"))
+    return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required,
+                     extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
+                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned + root_warned,
+                     ip_per_month=ips * p.value("extra_ip_per_month"))
+
+
+def option_wildcard(ctx: Context) -> Components:
+    """`*.<domain>` per registered domain (the bare domain is included by CAs with a wildcard)."""
+    f, p, pop = ctx.facts, ctx.params, ctx.pop
+    certificates = f["n_domains"].astype(float)
+    names = certificates + f["root"]
+    chosen = _public_option(ctx, "wildcard", "auto", certificates, names)
+    reasons, setup, warned = _not_carried(ctx)
+    old_share = p["wildcard_unsupported_mobile_share"].at(ctx.start)
+    old = np.rint(pop.mobile * old_share)
+    required = _required_public(ctx, ("ext_public", "extras_public"))
+    reasons |= BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients")
+    return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required,
+                     extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
+                     setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old)
+
+
+def option_internal_ca(ctx: Context) -> Components:
+    """A SAN certificate from the organisation's AD CS CA, with internal names if wanted."""
+    f, p, pop = ctx.facts, ctx.params, ctx.pop
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"]
+    private = [(i, ca) for i, ca in enumerate(ctx.catalog.cas) if ca.kind == "private"]
+    one = np.ones(ctx.n)
+    offers = [(i, _offer(ctx, ca, "san", "manual", one, names)) for i, ca in private[:1]]
+    # the profile's `ca` field chooses among public CAs; the internal option always uses its own CA
+    chosen = _choose(ctx, offers, np.full(ctx.n, "cheapest", dtype=object))
+    has_ca, partner = ctx.flags["internal_ca"], ctx.flags["partner_tls"]
+    devices = pop.unmanaged_desktops + pop.unmanaged_mobile
+    android_refuse = np.rint(pop.android * (1.0 - p.value("android_user_ca_trusted_share")))
+    reasons = (BIT["long_private_lifetime"] | BIT["one_certificate"] | _bits(f["internal_wanted"] > 0, "carries_internal_names")
+               | _bits(devices > 0, "root_install") | _bits(pop.android > 0, "android_may_ignore_root"))
+    return _assemble(
+        ctx, chosen, certificates=one, names=names, extra_feasible=has_ca & ~partner,
+        extra_fails=_bits(~has_ca, "no_internal_ca") | _bits(partner, "partner_tls_needs_public"),
+        reasons=reasons, setup=ctx.zeros(), warned=android_refuse, devices=devices,
+        device_minutes=(pop.unmanaged_desktops * p.value("root_install_minutes_unmanaged_desktop")
+                        + pop.unmanaged_ios * p.value("root_install_minutes_ios")
+                        + pop.unmanaged_android * p.value("root_install_minutes_android")),
+        client_setup=np.where(pop.managed_mobile > 0, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
+    )
+
+
+def option_srv_record(ctx: Context) -> Components:
+    """A single-name certificate for the OWA host; autodiscover through _autodiscover._tcp SRV records."""
+    f, p, pop = ctx.facts, ctx.params, ctx.pop
+    one = np.ones(ctx.n)
+    chosen = _public_option(ctx, "single", "manual", one, one)
+    reasons, setup, warned = _not_carried(ctx)
+    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    prompts = pop.unmanaged_desktops + pop.offsite
+    supported = ctx.start >= p.day("srv_autodiscover_from")
+    required = _required_public(ctx, ("owa_public",))
+    return _assemble(
+        ctx, chosen, certificates=one, names=one, extra_feasible=supported & required,
+        extra_fails=_bits(~supported, "srv_not_supported_yet") | _bits(~required, "required_name_not_issuable"),
+        reasons=reasons | root_reasons | _bits(prompts > 0, "redirect_prompt"),
+        setup=setup + f["n_domains"] * p.value("srv_setup_minutes"), warned=warned + root_warned,
+        devices=prompts, user_minutes=prompts * p.value("redirect_prompt_minutes"),
+    )
+
+
+RULES = {
+    "san": option_san, "classic": option_classic, "split_site": option_split_site,
+    "wildcard": option_wildcard, "acme": option_acme, "internal_ca": option_internal_ca,
+    "srv_record": option_srv_record,
+}
+
+
+def evaluate_options(ctx: Context) -> dict[str, Components]:
+    """Every option's components for every profile."""
+    return {name: RULES[name](ctx) for name in OPTIONS}
+

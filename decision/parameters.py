@@ -1,0 +1,140 @@
+"""Dated parameters from data/parameters.yaml: the value of each rule on any date, vectorised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from decision.dates import to_day
+from decision.errors import InputError, Issue
+from decision.safeyaml import load_yaml_file
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PARAMETERS_FILE = DATA / "parameters.yaml"
+EXCHANGE_VERSIONS = ("2007", "2010", "2013", "2016", "2019", "SE")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: a constant or a dated schedule, with unit and source."""
+
+    name: str
+    description: str
+    unit: str
+    source: str
+    starts: np.ndarray  # first day each value applies (sorted); a constant has one start
+    values: tuple[Any, ...]
+
+    @property
+    def estimate(self) -> bool:
+        return self.source.strip().lower().startswith("estimate")
+
+    def on(self, day: int) -> Any:
+        """The value in force on one day."""
+        i = int(np.searchsorted(self.starts, day, side="right")) - 1
+        return self.values[max(i, 0)]
+
+    def at(self, days: np.ndarray) -> np.ndarray:
+        """The values in force on many days (numeric parameters)."""
+        idx = np.searchsorted(self.starts, days, side="right") - 1
+        return np.asarray(self.values, dtype=float)[np.clip(idx, 0, None)]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """All parameters and Exchange version facts of one parameters file."""
+
+    path: str
+    as_of: str
+    items: dict[str, Parameter]
+    exchange_versions: dict[str, dict[str, Any]]
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self.items[name]
+
+    def value(self, name: str, day: int | None = None) -> Any:
+        """A constant parameter's value, or a dated one on `day` (default: its latest value)."""
+        p = self.items[name]
+        return p.values[-1] if day is None else p.on(day)
+
+    def day(self, name: str) -> int:
+        """A date parameter as days since 1970-01-01."""
+        return to_day(self.value(name))
+
+    def records(self) -> list[dict[str, Any]]:
+        """One row per parameter value, for the assumptions table."""
+        rows = []
+        for p in self.items.values():
+            dated = len(p.values) > 1 or p.starts[0] > np.iinfo(np.int64).min
+            for start, value in zip(p.starts, p.values, strict=True):
+                rows.append({
+                    "parameter": p.name,
+                    "value": value,
+                    "unit": p.unit,
+                    "from": _iso(start) if dated else "",
+                    "source": p.source,
+                    "description": p.description,
+                    "as_of": self.as_of,
+                })
+        return rows
+
+
+def _iso(day: np.integer) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()
+
+
+def _parse_parameter(name: str, raw: Any, source_file: str) -> Parameter:
+    def bad(reason: str) -> InputError:
+        return InputError(Issue(source_file, 0, f"parameters.{name}", reason))
+
+    if not isinstance(raw, dict):
+        raise bad("must be a mapping with unit, source and value or values")
+    for key in ("unit", "source", "description"):
+        if not str(raw.get(key, "")).strip():
+            raise bad(f"missing '{key}' (a source may be the word 'estimate')")
+    if ("value" in raw) == ("values" in raw):
+        raise bad("give exactly one of 'value' or 'values'")
+    if "value" in raw:
+        starts, values = np.array([np.iinfo(np.int64).min]), (raw["value"],)
+    else:
+        entries = raw["values"]
+        if not isinstance(entries, list) or not entries:
+            raise bad("'values' must be a non-empty list of {from, value}")
+        try:
+            starts = np.array([to_day(e["from"]) for e in entries], dtype=np.int64)
+            values = tuple(e["value"] for e in entries)
+        except (KeyError, TypeError, ValueError):
+            raise bad("each entry of 'values' needs a date 'from' and a 'value'") from None
+        if np.any(np.diff(starts) <= 0):
+            raise bad("'values' must be in increasing 'from' order")
+    return Parameter(name, str(raw["description"]).strip(), str(raw["unit"]), str(raw["source"]).strip(),
+                     starts, values)
+
+
+def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
+    """Load and check a parameters file; every problem is an InputError naming the entry."""
+    path = Path(path)
+    raw = load_yaml_file(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("parameters"), dict):
+        raise InputError(Issue(str(path), 0, "parameters", "missing the 'parameters' mapping"))
+    items = {name: _parse_parameter(name, body, str(path)) for name, body in raw["parameters"].items()}
+    versions = {str(k): v for k, v in (raw.get("exchange_versions") or {}).items()}
+    missing = [v for v in EXCHANGE_VERSIONS if v not in versions]
+    if missing:
+        raise InputError(Issue(str(path), 0, "exchange_versions", f"missing versions {missing}"))
+    for version, facts in versions.items():
+        for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "end_of_support"):
+            if key not in facts:
+                raise InputError(Issue(str(path), 0, f"exchange_versions.{version}", f"missing '{key}'"))
+    return Parameters(str(path), str(raw.get("as_of", "")), items, versions)
+
+
+@lru_cache(maxsize=8)
+def default_parameters(path: str = str(PARAMETERS_FILE)) -> Parameters:
+    """The shipped parameters, loaded once per process."""
+    return load_parameters(path)

@@ -1,0 +1,553 @@
+"""The organisation profile: one schema, loaders for YAML/CSV/XLSX/Parquet, vectorised validation.
+
+Every front end (CLI, batch, app, appendix) builds profiles through `validate`, so field names,
+ranges, defaults and error messages are defined once, here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from decision.catalog import Catalog
+from decision.dates import to_day
+from decision.errors import InputError, Issue
+from decision.parameters import EXCHANGE_VERSIONS, Parameters
+from decision.safeyaml import load_yaml_text, read_text
+
+GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
+MAX_COUNT = 10_000_000
+MAX_TEXT = 200
+WEIGHT_KEYS = ("cost", "trust", "reconfiguration", "url_change")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One profile field: its type, range, default, unit and help text."""
+
+    name: str
+    kind: str
+    group: str
+    help: str
+    unit: str = ""
+    default: Any = None  # a constant; "param:NAME" = from parameters; "rule:..." = derived
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("org", "text", GROUPS[0], "Organisation name, as it should appear in reports.", required=True),
+    Field("id", "text", GROUPS[0], "Optional identifier of this profile in a batch (defaults to the organisation name).",
+          default="rule:org"),
+    Field("exchange_version", "choice", GROUPS[0], "Exchange release on the client access servers.",
+          default="SE", choices=EXCHANGE_VERSIONS),
+    Field("start", "date", GROUPS[0], "First day of the planning horizon; the certificate rules in force on each date apply.",
+          default="rule:today"),
+    Field("horizon_years", "number", GROUPS[0], "Length of the planning horizon.", unit="years",
+          default=3.0, low=0.25, high=10),
+    Field("external_domain", "dns", GROUPS[0], "Primary SMTP / public domain, e.g. contoso.com.", required=True),
+    Field("extra_domains", "dns_list", GROUPS[0], "Other accepted domains whose users need autodiscover (separate with ;).",
+          default=""),
+    Field("internal_domain", "dns", GROUPS[0], "Active Directory DNS domain, e.g. contoso.local (empty if none).",
+          default=""),
+    Field("servers", "host_list", GROUPS[0], "NetBIOS names of the client access servers, e.g. SERVER01 (separate with ;).",
+          default=""),
+    Field("owa_host", "dns", GROUPS[0], "Name users and devices use for OWA, ActiveSync and Outlook Anywhere.",
+          default="rule:mail.<external_domain>"),
+    Field("internal_names", "bool", GROUPS[0],
+          "Wants internal names (internal domain, server FQDNs, NetBIOS names) on the certificate, as in 2007.",
+          default=False),
+    Field("root_on_exchange", "bool", GROUPS[0],
+          "The bare domain (https://contoso.com) points at Exchange, so it belongs on the certificate.", default=False),
+    Field("users", "integer", GROUPS[1], "Mailbox users.", unit="users", required=True, low=0, high=MAX_COUNT),
+    Field("desktops", "integer", GROUPS[1], "Outlook desktop clients (defaults to the number of users).",
+          unit="clients", default="rule:users", low=0, high=MAX_COUNT),
+    Field("domain_joined_share", "share", GROUPS[1], "Share of desktops joined to the AD domain.", unit="share",
+          default=0.9, low=0, high=1),
+    Field("mobile_devices", "integer", GROUPS[1], "Phones and tablets using ActiveSync.", unit="devices",
+          default=0, low=0, high=MAX_COUNT),
+    Field("mdm_share", "share", GROUPS[1], "Share of mobile devices managed by MDM.", unit="share",
+          default=0.0, low=0, high=1),
+    Field("split_dns", "bool", GROUPS[2], "Internal DNS can answer the external names, so internal URLs can use them.",
+          default=True),
+    Field("partner_tls", "bool", GROUPS[2],
+          "SMTP TLS with outside partners or Exchange Online (hybrid) needs a publicly trusted certificate.",
+          default=False),
+    Field("internal_ca", "bool", GROUPS[2], "An AD CS enterprise CA exists.", default=False),
+    Field("acme_ok", "bool", GROUPS[2],
+          "Policy and network allow an ACME client on the server (HTTP-01 on port 80, or DNS-01).", default=False),
+    Field("dns_api", "bool", GROUPS[2], "The DNS host has an API (DNS-01; needed for ACME wildcards).", default=False),
+    Field("spare_ip", "bool", GROUPS[2], "A spare public IP is available for a second web site.", default=False),
+    Field("ca", "ca", GROUPS[3], "Which CA's prices and limits to use for public options, or 'cheapest'.",
+          default="cheapest"),
+    Field("currency", "text", GROUPS[3], "Currency label for money amounts (label only).", default="USD"),
+    Field("admin_rate", "number", GROUPS[3], "Loaded hourly cost of an administrator.", unit="money/hour",
+          default="param:admin_rate", low=0, high=10_000),
+    Field("user_rate", "number", GROUPS[3], "Loaded hourly cost of an end user's time.", unit="money/hour",
+          default="param:user_rate", low=0, high=10_000),
+    Field("w_cost", "number", GROUPS[4], "Weight of direct cost over the horizon.", unit="weight",
+          default="param:w_cost", low=0, high=1000),
+    Field("w_trust", "number", GROUPS[4], "Weight of clients connecting without a certificate warning.", unit="weight",
+          default="param:w_trust", low=0, high=1000),
+    Field("w_reconfiguration", "number", GROUPS[4], "Weight of client devices someone must touch.", unit="weight",
+          default="param:w_reconfiguration", low=0, high=1000),
+    Field("w_url_change", "number", GROUPS[4], "Weight of users who must learn a new address.", unit="weight",
+          default="param:w_url_change", low=0, high=1000),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+FIELD_NAMES = tuple(FIELD_BY_NAME)
+WEIGHT_FIELDS = tuple(f"w_{k}" for k in WEIGHT_KEYS)
+BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
+              "false": False, "no": False, "n": False, "0": False, "off": False}
+_LABEL = r"(?:xn--[a-z0-9-]{1,59}|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+DNS_PATTERN = rf"{_LABEL}(?:\.{_LABEL})*"
+NETBIOS_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?"
+
+
+@dataclass
+class ProfileSet:
+    """Validated profiles (one row each, typed, defaults filled) and the rows that were rejected."""
+
+    frame: pd.DataFrame
+    issues: list[Issue]
+    rows_in: int
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({(i.file, i.row) for i in self.issues if i.row > 0})
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """A ' (did you mean …?)' hint for a misspelt name, or ''."""
+    close = difflib.get_close_matches(name.lower().strip(), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# ------------------------------------------------------------------------------------ loading
+
+def _flatten_mapping(item: Mapping[str, Any], source: str, row: int) -> tuple[dict[str, Any], list[Issue]]:
+    """One YAML mapping → flat field dict (weights mapping expanded, lists joined)."""
+    flat: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for key, value in item.items():
+        key = str(key)
+        if key == "weights":
+            if not isinstance(value, Mapping):
+                issues.append(Issue(source, row, "weights", "must be a mapping like {cost: 0.4, trust: 0.3}"))
+                continue
+            for wk, wv in value.items():
+                if str(wk) not in WEIGHT_KEYS:
+                    issues.append(Issue(source, row, f"weights.{wk}",
+                                        f"unknown weight{suggest(str(wk), WEIGHT_KEYS)}; known: {', '.join(WEIGHT_KEYS)}"))
+                elif f"w_{wk}" in item:
+                    issues.append(Issue(source, row, f"w_{wk}", "given twice (in weights and as a field)"))
+                else:
+                    flat[f"w_{wk}"] = wv
+        elif isinstance(value, list):
+            if any(isinstance(v, (list, Mapping)) for v in value):
+                issues.append(Issue(source, row, key, "must be a list of names"))
+            flat[key] = ";".join("" if v is None else str(v) for v in value)
+        elif isinstance(value, Mapping):
+            issues.append(Issue(source, row, key, "must be a single value, not a mapping"))
+            flat[key] = ""
+        else:
+            flat[key] = value
+    return flat, issues
+
+
+def frame_from_mappings(items: list[Any], source: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """Profiles given as mappings (YAML, JSON, the app) → raw frame + structural issues."""
+    rows: list[dict[str, Any]] = []
+    issues: list[Issue] = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            issues.append(Issue(source, n, "", "each profile must be a mapping of field: value"))
+            rows.append({})
+            continue
+        flat, problems = _flatten_mapping(item, source, n)
+        rows.append(flat)
+        issues.extend(problems)
+    frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(columns=["org"], dtype=object)
+    frame.index = pd.RangeIndex(len(rows))
+    frame.attrs["rows"] = np.arange(1, len(rows) + 1)
+    return frame, issues
+
+
+def read_yaml_profiles(text: str, source: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """YAML text holding one profile mapping or a list of them."""
+    data = load_yaml_text(text, source)
+    if data is None:
+        raise InputError(Issue(source, 0, "", "the file is empty"))
+    if isinstance(data, Mapping) and isinstance(data.get("profiles"), list):
+        data = data["profiles"]
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise InputError(Issue(source, 0, "", "the file holds no profile"))
+    return frame_from_mappings(items, source)
+
+
+def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
+    """Read a CSV, XLSX or Parquet table of profiles; rows numbered as a spreadsheet shows them."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl", nrows=nrows)
+        elif suffix in (".csv", ".txt"):
+            frame = _read_csv(path, nrows)
+        else:
+            raise InputError(Issue(str(path), 0, "", f"unsupported file type '{suffix}' (use .yaml, .csv, .xlsx or .parquet)"))
+    except InputError:
+        raise
+    except (ValueError, OSError, KeyError, IndexError, TypeError) as exc:
+        raise InputError(Issue(str(path), 0, "", f"cannot read the table: {str(exc).splitlines()[0][:200]}")) from None
+    except Exception as exc:
+        raise InputError(Issue(str(path), 0, "", f"cannot read the table: {type(exc).__name__}")) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["rows"] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def _read_csv(path: Path, nrows: int | None) -> pd.DataFrame:
+    head = path.open("rb").read(4096)
+    if b"\x00" in head:
+        raise InputError(Issue(str(path), 0, "", "binary file, not a CSV table"))
+    try:
+        return pd.read_csv(path, nrows=nrows, encoding="utf-8-sig", skipinitialspace=True)
+    except UnicodeDecodeError:
+        return pd.read_csv(path, nrows=nrows, encoding="latin-1", skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise InputError(Issue(str(path), 0, "", "the file is empty")) from None
+
+
+def read_profiles_file(path: Path | str) -> tuple[pd.DataFrame, list[Issue]]:
+    """Any supported profile file → raw frame + structural issues."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return read_yaml_profiles(read_text(path), str(path))
+    return read_table(path), []
+
+
+# --------------------------------------------------------------------------------- validation
+
+class _Checker:
+    """Collects issues per row while fields are coerced column by column."""
+
+    def __init__(self, source: str, rows: np.ndarray):
+        self.source = source
+        self.rows = rows
+        self.bad = np.zeros(len(rows), dtype=bool)
+        self.issues: list[Issue] = []
+
+    def flag(self, mask: np.ndarray, field: str, reason: str, values: pd.Series | np.ndarray | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        positions = np.flatnonzero(mask)
+        shown = np.asarray(values, dtype=object)[positions] if values is not None else [""] * len(positions)
+        for pos, value in zip(positions, shown, strict=True):
+            text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)[:80]
+            self.issues.append(Issue(self.source, int(self.rows[pos]), field, reason, text))
+
+
+def _is_blank(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return col.isna().to_numpy()
+    text = col.astype("string")
+    return (col.isna() | text.str.strip().eq("")).fillna(True).to_numpy(dtype=bool)
+
+
+def _numbers(col: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column → float array and a mask of cells that are not numbers."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return np.full(len(col), np.nan), ~blank
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
+    is_bool = col.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    text = col.astype("string").str.strip().str.replace("_", "", regex=False)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values[is_bool] = np.nan
+    return values, ~blank & np.isnan(values)
+
+
+def _bools(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype=bool, na_value=False), np.zeros(len(col), dtype=bool)
+    text = col.astype("string").str.strip().str.lower().str.removesuffix(".0")
+    mapped = pd.Series(text.to_numpy(dtype=object, na_value=None)).map(BOOL_WORDS)
+    return mapped.eq(True).to_numpy(dtype=bool), mapped.isna().to_numpy()
+
+
+def _text(col: pd.Series) -> pd.Series:
+    return col.astype("string").str.strip().fillna("")
+
+
+def _normalise_dns(text: pd.Series) -> pd.Series:
+    """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
+    text = text.str.lower().str.removesuffix(".")
+    non_ascii = ~text.str.isascii().fillna(True)
+    if non_ascii.any():
+        text = text.copy()
+        text[non_ascii] = text[non_ascii].map(_punycode)
+    return text
+
+
+def _punycode(name: str) -> str:
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name  # left invalid: the pattern check reports it
+
+
+def _dns_problem(names: pd.Series) -> pd.Series:
+    """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
+    reason = pd.Series("", index=names.index, dtype=object)
+    if names.empty:
+        return reason
+    too_long = names.str.len() > 253
+    bad_label = ~names.str.fullmatch(DNS_PATTERN).fillna(False)
+    numeric = names.str.fullmatch(r"[0-9.]+").fillna(False)
+    reserved_dash = names.str.contains(r"(?:^|\.)(?!xn)[a-z0-9]{2}--", regex=True).fillna(False)
+    reason[bad_label] = ("not a valid DNS name: labels of 1-63 letters, digits or hyphens, "
+                         "not starting or ending with a hyphen")
+    reason[reserved_dash & ~bad_label] = "not a valid DNS name: '--' in positions 3-4 is reserved for xn-- labels"
+    reason[numeric] = "an IP address, not a DNS name"
+    reason[too_long] = "longer than 253 characters"
+    puny = names.str.contains("xn--", regex=False).fillna(False) & (reason == "")
+    if puny.any():
+        reason[puny] = names[puny].map(lambda n: "" if _valid_punycode(n) else "invalid punycode (xn--) label")
+    return reason
+
+
+def _valid_punycode(name: str) -> bool:
+    try:
+        name.encode("ascii").decode("idna")
+        return True
+    except UnicodeError:
+        return False
+
+
+def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker) -> pd.Series:
+    """`a;b, c` → canonical 'a;b;c' (normalised, de-duplicated), flagging bad items."""
+    text = _text(col)
+    text[blank] = ""
+    items = text.str.split(r"[;,\s]+", regex=True).explode()
+    items = items[items.fillna("") != ""]
+    if items.empty:
+        return pd.Series("", index=col.index, dtype=object)
+    if field.kind == "dns_list":
+        items = _normalise_dns(items)
+        problems = _dns_problem(items)
+    else:
+        items = items.str.lower()
+        problems = pd.Series("", index=items.index, dtype=object)
+        fqdn = items.str.contains(".", regex=False).fillna(False)
+        problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
+        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False)] = (
+            "not a NetBIOS name: 1-15 letters, digits or hyphens")
+    bad_items = problems[problems != ""]
+    if not bad_items.empty:
+        positions = col.index.get_indexer(bad_items.index)
+        for pos, reason, value in zip(positions, bad_items, items[problems != ""], strict=True):
+            mask = np.zeros(len(col), dtype=bool)
+            mask[pos] = True
+            check.flag(mask, field.name, reason, np.full(len(col), value, dtype=object))
+    good = items[problems == ""]
+    good = good[~good.duplicated() | ~good.index.duplicated(keep=False)]
+    good = good.groupby(level=0).agg(lambda s: ";".join(dict.fromkeys(s)))
+    return good.reindex(col.index, fill_value="").astype(object)
+
+
+def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
+             today: dt.date | None = None) -> ProfileSet:
+    """Check and type every field of every row at once; fill defaults; reject bad rows with reasons.
+
+    Unknown or missing required columns are a problem of the whole input and raise InputError.
+    """
+    today = today or dt.date.today()
+    rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
+    raw = raw.reset_index(drop=True)
+    unknown = [c for c in raw.columns if c not in FIELD_BY_NAME]
+    if unknown:
+        raise InputError([Issue(source, 0, c, f"unknown field{suggest(c, FIELD_NAMES)}") for c in unknown])
+    missing = [f.name for f in FIELDS if f.required and f.name not in raw.columns]
+    if missing:
+        raise InputError([Issue(source, 0, m, "required field is missing") for m in missing])
+
+    check = _Checker(source, rows)
+    n = len(raw)
+    out: dict[str, Any] = {}
+    for field in FIELDS:
+        col = raw[field.name] if field.name in raw.columns else pd.Series([None] * n, dtype=object)
+        blank = _is_blank(col)
+        if field.required:
+            check.flag(blank, field.name, "required field is empty")
+        out[field.name] = _coerce(field, col, blank, check, catalog)
+        out[field.name + "__blank"] = blank
+    frame = _fill_defaults(out, n, params, today)
+    _check_rows(frame, check)
+    frame.insert(0, "row", rows)
+    good = frame.loc[~check.bad].reset_index(drop=True)
+    return ProfileSet(good, check.issues, n)
+
+
+def _coerce(field: Field, col: pd.Series, blank: np.ndarray, check: _Checker, catalog: Catalog) -> Any:
+    kind = field.kind
+    if kind in ("number", "integer", "share"):
+        values, not_number = _numbers(col, blank)
+        check.flag(not_number, field.name, "not a number", col)
+        finite = np.isfinite(values) | np.isnan(values)
+        check.flag(~finite, field.name, "must be a finite number", col)
+        ok = np.isfinite(values)
+        if field.low is not None:
+            check.flag(ok & (values < field.low), field.name, f"must be at least {field.low:g}", col)
+        if field.high is not None:
+            check.flag(ok & (values > field.high), field.name, f"must be at most {field.high:g}", col)
+        if kind == "integer":
+            check.flag(ok & (values != np.floor(values)), field.name, "must be a whole number", col)
+        return values
+    if kind == "bool":
+        values, bad = _bools(col)
+        check.flag(bad & ~blank, field.name, "must be true or false", col)
+        return values
+    if kind in ("dns_list", "host_list"):
+        return _check_list(col, blank, field, check)
+    text = _text(col)
+    if kind == "text":
+        check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
+        check.flag(text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(), field.name,
+                   "contains control characters", col)
+        return text.astype(object)
+    if kind == "choice":
+        text = text.str.removesuffix(".0").str.upper()
+        check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
+                   f"must be one of {', '.join(field.choices)}", col)
+        return text.astype(object)
+    if kind == "ca":
+        text = text.str.lower()
+        known = ("cheapest", *catalog.ids)
+        bad = ~blank & ~text.isin(known).to_numpy()
+        for value in pd.unique(text[bad]):
+            check.flag(bad & (text == value).to_numpy(), field.name,
+                       f"unknown CA id{suggest(value, known)}; known: {', '.join(known)}", col)
+        return text.astype(object)
+    if kind == "date":
+        iso = col.map(lambda v: v.isoformat()[:10] if isinstance(v, (dt.date, pd.Timestamp)) else v,
+                      na_action="ignore")
+        parsed = pd.to_datetime(_text(iso), errors="coerce", format="%Y-%m-%d")
+        bad = ~blank & parsed.isna().to_numpy()
+        check.flag(bad, field.name, "not a date (use YYYY-MM-DD)", col)
+        days = ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=float, na_value=np.nan)
+        out_of_range = ~np.isnan(days) & ((days < to_day("1995-01-01")) | (days > to_day("2100-12-31")))
+        check.flag(out_of_range, field.name, "must be between 1995-01-01 and 2100-12-31", col)
+        return days
+    if kind == "dns":
+        names = _normalise_dns(text)
+        problem = _dns_problem(names.where(~pd.Series(blank), "a.b"))
+        for reason in pd.unique(problem[problem != ""]):
+            check.flag((problem == reason).to_numpy() & ~blank, field.name, reason, col)
+        return names.astype(object)
+    raise AssertionError(f"unhandled field kind {kind}")
+
+
+def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.date) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for field in FIELDS:
+        values, blank = out[field.name], out[field.name + "__blank"]
+        default = field.default
+        if isinstance(default, str) and default.startswith("param:"):
+            fill: Any = float(params.value(default.removeprefix("param:")))
+        elif default == "rule:today":
+            fill = float(to_day(today))
+        elif isinstance(default, str) and default.startswith("rule:"):
+            fill = None  # filled below from other fields
+        else:
+            fill = default
+        if fill is not None and blank.any():
+            values = values.copy()
+            if isinstance(values, pd.Series):
+                values[blank] = fill
+            else:
+                values[blank] = fill
+        data[field.name] = values
+    frame = pd.DataFrame(data)
+    blank_of = {f.name: out[f.name + "__blank"] for f in FIELDS}
+    frame["id"] = frame["id"].where(~blank_of["id"], frame["org"])
+    frame["desktops"] = np.where(blank_of["desktops"], frame["users"], frame["desktops"])
+    frame["owa_host"] = frame["owa_host"].where(~blank_of["owa_host"], "mail." + frame["external_domain"].astype(str))
+    for name in ("users", "desktops", "mobile_devices"):
+        frame[name] = np.nan_to_num(frame[name].to_numpy(dtype=float)).astype(np.int64)
+    frame["start"] = np.nan_to_num(frame["start"].to_numpy(dtype=float)).astype(np.int64)
+    for field in FIELDS:
+        if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):
+            frame[field.name] = frame[field.name].astype(object)
+    return frame
+
+
+def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
+    weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
+               "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
+    too_long = (frame["owa_host"].astype(str).str.len() > 253).to_numpy()
+    check.flag(too_long, "owa_host", "the default mail.<external_domain> is longer than 253 characters",
+               frame["owa_host"])
+
+
+def load_profiles(source: Any, params: Parameters, catalog: Catalog, *, today: dt.date | None = None,
+                  name: str | None = None) -> ProfileSet:
+    """Validate profiles given as a path, a DataFrame, a mapping or a list of mappings."""
+    issues: list[Issue] = []
+    if isinstance(source, (str, Path)):
+        name = name or str(source)
+        raw, issues = read_profiles_file(source)
+    elif isinstance(source, pd.DataFrame):
+        name = name or "<table>"
+        raw = source.copy()
+        raw.attrs["rows"] = source.attrs.get("rows", np.arange(1, len(source) + 1))
+    elif isinstance(source, Mapping):
+        name = name or "<profile>"
+        raw, issues = frame_from_mappings([source], name)
+    elif isinstance(source, list):
+        name = name or "<profiles>"
+        raw, issues = frame_from_mappings(source, name)
+    else:
+        raise TypeError("profiles must be a path, a DataFrame, a mapping or a list of mappings")
+    result = validate(raw, name, params, catalog, today)
+    if issues:
+        bad_rows = {i.row for i in issues}
+        keep = ~result.frame["row"].isin(bad_rows).to_numpy()
+        result = ProfileSet(result.frame.loc[keep].reset_index(drop=True), issues + result.issues, result.rows_in)
+    return result
+
+
+def profile_to_mapping(frame: pd.DataFrame, i: int = 0) -> dict[str, Any]:
+    """One validated row back to a plain YAML-able profile (dates ISO, lists as lists)."""
+    row = frame.iloc[i]
+    out: dict[str, Any] = {}
+    for field in FIELDS:
+        value = row[field.name]
+        if field.kind == "date":
+            value = (dt.date(1970, 1, 1) + dt.timedelta(days=int(value))).isoformat()
+        elif field.kind in ("dns_list", "host_list"):
+            value = [v for v in str(value).split(";") if v]
+        elif field.kind == "bool":
+            value = bool(value)
+        elif field.kind == "integer":
+            value = int(value)
+        elif field.kind in ("number", "share"):
+            value = float(value)
+        else:
+            value = str(value)
+        out[field.name] = value
+    return out

@@ -1,0 +1,75 @@
+"""Issuances over a horizon under the dated lifetime rules, vectorised over profiles.
+
+A certificate issued on day t lives `lifetime(t)` days and is replaced `interval(t)` days later;
+a replacement is needed only while the current certificate would expire before the horizon ends.
+Schedules are computed once per distinct (start, end) pair and shared by every profile with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Lifetime = Callable[[np.ndarray], np.ndarray]
+MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Issuance days for each distinct horizon; `inverse` maps profiles to their horizon."""
+
+    days: np.ndarray  # (distinct horizons, max issuances), -1 = none
+    inverse: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Issuances per profile (for one certificate)."""
+        return (self.days >= 0).sum(axis=1)[self.inverse]
+
+    def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Sum over each profile's issuances of a dated quantity (e.g. validation minutes)."""
+        valid = self.days >= 0
+        values = np.where(valid, per_day(np.where(valid, self.days, 0)), 0.0)
+        return values.sum(axis=1)[self.inverse]
+
+    def dates_of(self, position: int) -> np.ndarray:
+        """Issuance days of one profile."""
+        row = self.days[self.inverse[position]]
+        return row[row >= 0]
+
+
+def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Manual renewal: `lead_days` before expiry, but never earlier than two thirds into the lifetime."""
+    return lambda life: life - np.minimum(lead_days, life / 3.0)
+
+
+def fraction_interval(fraction: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Automated renewal after a fixed share of the lifetime (ACME clients, ARI)."""
+    return lambda life: life * fraction
+
+
+def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
+             interval: Callable[[np.ndarray], np.ndarray]) -> Schedule:
+    """Issuance days of one certificate kept valid from `start` to `end` (exclusive), per profile."""
+    pairs = np.stack([np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)], axis=1)
+    if len(pairs) == 0:
+        return Schedule(np.zeros((0, 0), dtype=np.int64), np.zeros(0, dtype=np.int64))
+    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    t = uniq[:, 0].astype(float)
+    stop = uniq[:, 1].astype(float)
+    columns = []
+    active = t < stop
+    while active.any():
+        if len(columns) >= MAX_ISSUANCES:
+            raise ValueError("more than 2000 issuances in one horizon: check the lifetime parameters")
+        columns.append(np.where(active, np.floor(t), -1).astype(np.int64))
+        life = lifetime(np.floor(t).astype(np.int64))
+        if np.any(life[active] < 1):
+            raise ValueError("a certificate lifetime below one day: check the lifetime parameters")
+        expires = t + life
+        t = t + interval(life)
+        active = active & (expires < stop)
+    days = np.stack(columns, axis=1) if columns else np.full((len(uniq), 0), -1, dtype=np.int64)
+    return Schedule(days, inverse.reshape(-1))

@@ -1,0 +1,150 @@
+"""One profile's evaluation as JSON (the contract of `evaluate --format json`), a text table or Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from decision.commands import deployment
+from decision.dates import from_day
+from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation
+from decision.explain import reason_list, reason_text
+from decision.options import LABELS, OPTIONS
+from decision.profiles import profile_to_mapping
+
+TABLE_COLUMNS = ("rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total",
+                 "tco", "trust", "devices_to_reconfigure", "users_url_change", "score")
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars → JSON-safe Python values."""
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def versions(ev: Evaluation) -> dict[str, str]:
+    return {"engine": ENGINE_VERSION, "parameters_as_of": ev.params.as_of, "catalog_as_of": ev.catalog.as_of}
+
+
+def profile_hash(profile: dict[str, Any]) -> str:
+    """A stable hash of a validated profile, for reproducibility stamps."""
+    return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
+    """The seven option rows of one profile as plain dicts (names as lists, reasons with text)."""
+    masks = ev.scored.columns["reasons"][i]
+    out = []
+    for _, row in ev.option_rows(i).iterrows():
+        record = {c: _plain(row[c]) for c in OPTION_COLUMNS}
+        record["names"] = [n for n in str(row["names"]).split(", ") if n]
+        record["not_issuable"] = [n for n in str(row["not_issuable"]).split(", ") if n]
+        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]))
+        record["rank"] = record["rank"] or None
+        record["label"] = LABELS[row["option"]]
+        record["ca"] = row["ca"] or None
+        out.append(record)
+    return out
+
+
+def deployments(ev: Evaluation, i: int = 0) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(commands, dns_records) per option for one profile."""
+    profile = ev.profiles.iloc[i]
+    commands, dns = {}, {}
+    for _, row in ev.option_rows(i).iterrows():
+        lines, records = deployment(profile, row, ev.params, ev.catalog)
+        commands[row["option"]], dns[row["option"]] = lines, records
+    return commands, dns
+
+
+def renewal_calendar(ev: Evaluation, i: int, option: str) -> list[str]:
+    """Dates of every issuance of `option` within profile `i`'s horizon."""
+    sched = ev.scored.components[option].schedule
+    return [] if sched is None else [from_day(d).isoformat() for d in sched.dates_of(i)]
+
+
+def to_json(ev: Evaluation, i: int = 0) -> dict[str, Any]:
+    """The `evaluate --format json` object for profile `i`."""
+    rec = ev.recommendations.iloc[i]
+    commands, dns = deployments(ev, i)
+    profile = profile_to_mapping(ev.profiles, i)
+    return {
+        "profile": profile,
+        "options": option_records(ev, i),
+        "recommendation": {"option": rec["recommendation"], "why": ev.why(i), "runner_up": rec["runner_up"],
+                           "margin": _plain(rec["margin"])},
+        "commands": commands,
+        "dns_records": dns,
+        "renewals": {o: renewal_calendar(ev, i, o) for o in OPTIONS},
+        "warnings": ev.warnings(i),
+        "versions": {**versions(ev), "profile_hash": profile_hash(profile)},
+    }
+
+
+def _text_table(rows: pd.DataFrame) -> str:
+    shown = rows[list(TABLE_COLUMNS)].copy()
+    shown["rank"] = shown["rank"].map(lambda r: str(r) if r else "-")
+    shown["trust"] = shown["trust"].map(lambda t: f"{t:.0%}")
+    shown["score"] = shown["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
+    for c in ("cost_total", "tco"):
+        shown[c] = shown[c].map(lambda v: f"{v:,.0f}")
+    return shown.to_string(index=False)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
+    """Render profile `i` as json, table or markdown."""
+    if fmt == "json":
+        return json.dumps(to_json(ev, i), indent=2, ensure_ascii=False)
+    profile = ev.profiles.iloc[i]
+    rows = ev.option_rows(i)
+    rec = ev.recommendations.iloc[i]
+    winner = rec["recommendation"]
+    infeasible = rows[~rows["feasible"]]
+    commands, dns = deployments(ev, i) if winner else ({}, {})
+    if fmt == "markdown":
+        parts = [f"# Certificate strategy for {profile['org']}", "",
+                 f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "",
+                 _markdown_table(rows[list(TABLE_COLUMNS)]), ""]
+        if len(infeasible):
+            parts += ["## Not feasible", ""] + [f"- **{LABELS[r.option]}**: {reason_text(r.reasons)}"
+                                                for r in infeasible.itertuples()] + [""]
+        if winner:
+            parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
+                      "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
+                      "## DNS records", "", "```", *dns[winner], "```", ""]
+        parts += [f"- {w}" for w in ev.warnings(i)]
+        return "\n".join(parts).rstrip() + "\n"
+    lines = [f"Certificate strategy for {profile['org']} (Exchange {profile['exchange_version']}, "
+             f"from {from_day(profile['start'])}, {profile['horizon_years']:g} years, money in {profile['currency']})",
+             "", _text_table(rows), ""]
+    lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
+    for r in infeasible.itertuples():
+        lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons)}")
+    if winner:
+        lines += ["", "Names to request: " + rows.loc[rows["option"] == winner, "names"].iloc[0]]
+        refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]
+        if refused:
+            lines.append("Refused by a public CA: " + refused)
+        lines += ["", "Exchange Management Shell:", *[f"  {c}" for c in commands[winner]],
+                  "", "DNS records:", *[f"  {d}" for d in dns[winner]]]
+    lines += ["", *[f"warning: {w}" for w in ev.warnings(i)]]
+    return "\n".join(lines).rstrip() + "\n"
