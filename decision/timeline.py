@@ -1,0 +1,92 @@
+"""When the money is spent: dated cost events per option, and the rule changes inside a horizon.
+
+The events are an expansion of the same components the engine sums into `cost_total` and `tco`, so
+a cumulative chart always ends at the table's numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from decision.dates import DAYS_PER_YEAR, from_day, horizon_end
+from decision.engine import Evaluation
+from decision.options import LABELS, OPTIONS
+
+EVENT_KINDS = ("fees", "setup", "issuance labour", "monitoring", "extra IP", "clients and users")
+
+
+def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) -> pd.DataFrame:
+    """Dated cost events of profile `i`: option, date, kind, amount (direct cost, or clients and users)."""
+    profile = ev.profiles.iloc[i]
+    start, years = int(profile["start"]), float(profile["horizon_years"])
+    admin, user = float(profile["admin_rate"]) / 60.0, float(profile["user_rate"]) / 60.0
+    dcv = ev.params["dcv_minutes_per_name"]
+    year_starts = [start + int(round(k * DAYS_PER_YEAR)) for k in range(int(np.ceil(years - 1e-9)))]
+    year_shares = [min(1.0, years - k) for k in range(len(year_starts))]
+    rows: list[tuple[str, int, str, float]] = []
+    for option in options:
+        c = ev.scored.components[option]
+        rows += [(option, d, "fees", float(c.fee_per_year[i])) for d in year_starts]
+        rows.append((option, start, "setup", float(c.setup_minutes[i]) * admin))
+        issued = c.schedule.dates_of(i) if c.schedule is not None else np.array([], dtype=np.int64)
+        per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) if len(issued) else []
+        rows += [(option, int(d), "issuance labour", float(m) * admin) for d, m in zip(issued, per_issue, strict=True)]
+        rows += [(option, d, "monitoring", float(c.yearly_minutes[i]) * admin * s)
+                 for d, s in zip(year_starts, year_shares, strict=True)]
+        rows += [(option, d, "extra IP", float(c.ip_per_month[i]) * 12.0 * s)
+                 for d, s in zip(year_starts, year_shares, strict=True)]
+        clients = (c.device_minutes[i] + c.client_setup_minutes[i]) * admin + c.user_minutes[i] * user
+        rows.append((option, start, "clients and users", float(clients)))
+    events = pd.DataFrame(rows, columns=["option", "day", "kind", "amount"])
+    events = events[events["amount"] > 0].copy()
+    events["date"] = pd.to_datetime(events["day"], unit="D")
+    events["label"] = events["option"].map(LABELS)
+    return events.sort_values(["option", "day", "kind"], kind="stable").reset_index(drop=True)
+
+
+def cumulative(ev: Evaluation, i: int = 0, *, include_clients: bool = False) -> pd.DataFrame:
+    """Cumulative cost per option on each event date (and at the horizon's end), for step charts."""
+    events = cost_events(ev, i)
+    if not include_clients:
+        events = events[events["kind"] != "clients and users"]
+    profile = ev.profiles.iloc[i]
+    end = int(horizon_end(np.array([profile["start"]]), np.array([profile["horizon_years"]]))[0])
+    daily = events.groupby(["option", "day"], as_index=False)["amount"].sum()
+    frames = []
+    for option in OPTIONS:
+        part = daily[daily["option"] == option]
+        days = np.concatenate([[int(profile["start"])], part["day"].to_numpy(), [end]])
+        amounts = np.concatenate([[0.0], part["amount"].to_numpy(), [0.0]])
+        frame = pd.DataFrame({"option": option, "day": days, "amount": amounts})
+        frame = frame.groupby(["option", "day"], as_index=False)["amount"].sum()
+        frame["cumulative"] = frame["amount"].cumsum().round(2)
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["date"] = pd.to_datetime(out["day"], unit="D")
+    out["label"] = out["option"].map(LABELS)
+    return out
+
+
+def rule_changes(ev: Evaluation, i: int = 0) -> pd.DataFrame:
+    """Dated rule changes inside profile `i`'s horizon that change renewal cadence or validation work."""
+    profile = ev.profiles.iloc[i]
+    first = int(profile["start"])
+    last = int(horizon_end(np.array([first]), np.array([profile["horizon_years"]]))[0])
+    rows = []
+    caps = ev.params["public_max_lifetime_days"]
+    for day, value in zip(caps.starts, caps.values, strict=True):
+        if first < day < last:
+            rows.append((int(day), f"public lifetime max {value} days", "public_max_lifetime_days"))
+    le = ev.params["letsencrypt_lifetime_days"]
+    for day, value in zip(le.starts, le.values, strict=True):
+        if first < day < last:
+            rows.append((int(day), f"Let's Encrypt lifetime {value} days", "letsencrypt_lifetime_days"))
+    for name, text in (("email_dcv_end", "e-mail domain validation ends"),
+                       ("internal_names_ban", "internal names banned on public certificates")):
+        day = ev.params.day(name)
+        if first < day < last:
+            rows.append((day, text, name))
+    frame = pd.DataFrame(rows, columns=["day", "rule", "parameter"]).sort_values("day", kind="stable")
+    frame["date"] = [from_day(d).isoformat() for d in frame["day"]]
+    return frame.reset_index(drop=True)
