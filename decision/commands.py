@@ -74,7 +74,8 @@ class Shell:
         return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
                 f"[System.IO.File]::WriteAllBytes({_quote(base + '.req')}, [System.Text.Encoding]::Unicode.GetBytes($txt))",
                 f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
-                f"Import-ExchangeCertificate -Server {server} -FileData ([System.IO.File]::ReadAllBytes({_quote(base + '.cer')}))"]
+                f"Import-ExchangeCertificate -Server {server} -FileData "
+                f"([System.IO.File]::ReadAllBytes({_quote(base + '.cer')}))"]
 
     def enable(self, services: list[str] | None = None) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
@@ -88,7 +89,8 @@ class Shell:
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
         lines = ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
         if self.era in ("2007", "2010", "2013"):
-            lines.append(f"Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded $true -Password $pw -Path {_quote(pfx)}"
+            lines.append(f"Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded $true -Password $pw "
+                         f"-Path {_quote(pfx)}"
                          if self.era == "2007" else
                          f"$bin = Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded -Password $pw; "
                          f"[System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
@@ -159,8 +161,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
 
     def caa() -> None:
-        tag = (ca.raw.get("caa") if ca is not None else None)
-        if tag:
+        tag = ca.raw.get("caa") if ca is not None else None
+        if tag and int(profile["start"]) >= params.day("caa_from"):
             for d in domains:
                 dns.append(f'{d}. CAA 0 issue "{tag}"')
 
@@ -168,8 +170,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     if option in ("san", "internal_ca"):
         lines += shell.request(names, label)
         if option == "internal_ca":
-            lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {REQUEST_DIR}\\{_slug(shell.org)}-{label}.req '
-                             f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}.cer")
+            base = f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}"
+            lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
         if internal_moved and split:
             lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
@@ -271,7 +273,8 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
                   "Sort-Object NotAfter -Descending | Select-Object -First 1",
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
-                  "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | Set-SendConnector -TlsCertificateName $tls",
+                  "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
+                  "Set-SendConnector -TlsCertificateName $tls",
                   f'Set-ReceiveConnector "{shell.servers[0]}\\Default Frontend {shell.servers[0]}" -TlsCertificateName $tls']
     if len(shell.servers) > 1:
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])

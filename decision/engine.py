@@ -124,8 +124,8 @@ def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
-        "recommendation": np.where(has, options[win], None),
-        "runner_up": np.where(scored.runner_up >= 0, options[run], None),
+        "recommendation": pd.Series(np.where(has, options[win], None), dtype="str"),
+        "runner_up": pd.Series(np.where(scored.runner_up >= 0, options[run], None), dtype="str"),
         "margin": np.round(margin, 2),
     })
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",

@@ -126,9 +126,14 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
     nb_mask = srv_frame["internal_names"].astype(bool).to_numpy()
     parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[nb_mask], "kind": "netbios",
                                "name": servers.to_numpy()[nb_mask]}))
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    table = pd.concat(parts, ignore_index=True)
     table["order"] = table["kind"].map({k: i for i, k in enumerate(KIND_ORDER)})
     table = table.sort_values(["pos", "order"], kind="stable").drop_duplicates(["pos", "name"])
+    mail_domains = pd.DataFrame({"pos": np.concatenate([np.arange(len(frame)), pos[extras.index].to_numpy()]),
+                                 "kind": "mail_domain", "name": np.concatenate([ext.to_numpy(), extras.to_numpy()]),
+                                 "order": len(KIND_ORDER)})
+    mail_domains["domain"] = mail_domains["name"]
+    table = pd.concat([table, mail_domains], ignore_index=True).sort_values(["pos", "order"], kind="stable")
     start = frame["start"].to_numpy()[table["pos"].to_numpy()]
     before_ban = start < params.day("internal_names_ban")
     table["issuable"] = before_ban | publicly_registrable(table["name"].to_numpy(), params)
@@ -144,20 +149,21 @@ def _join(table: pd.DataFrame, n: int) -> pd.Series:
 def option_names(table: pd.DataFrame, n: int, option: str, public: bool) -> tuple[pd.Series, pd.Series]:
     """(names on the option's certificates, names asked for that a public CA refuses) per profile."""
     refused = table[table["internal"] & ~table["issuable"]] if public else table.iloc[:0]
+    domains = table[table["kind"] == "mail_domain"]
+    names = table[table["kind"] != "mail_domain"]
     if option in ("san", "acme", "internal_ca"):
-        chosen = table[table["issuable"] | ~table["internal"]] if public else table
+        chosen = names[names["issuable"] | ~names["internal"]] if public else names
     elif option == "classic":
-        chosen = table[(table["kind"] == "autodiscover") & (table["name"] == "autodiscover." + table["domain"])]
-        chosen = chosen.groupby("pos").head(1)
+        first = domains.groupby("pos").head(1)
+        chosen = pd.DataFrame({"pos": first["pos"], "name": "autodiscover." + first["name"].astype(str)})
     elif option == "split_site":
-        chosen = table[table["kind"].isin(("owa", "autodiscover"))]
+        chosen = names[names["kind"].isin(("owa", "autodiscover"))]
     elif option == "srv_record":
-        chosen = table[table["kind"] == "owa"]
+        chosen = names[names["kind"] == "owa"]
     elif option == "wildcard":
-        domains = table[table["kind"] == "autodiscover"]
         chosen = pd.concat([
-            pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["domain"].astype(str), "order": 0}),
-            table[table["kind"] == "root"][["pos", "name"]].assign(order=1),
+            pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["name"].astype(str), "order": 0}),
+            names[names["kind"] == "root"][["pos", "name"]].assign(order=1),
         ]).sort_values(["pos", "order"], kind="stable")
     else:
         raise ValueError(f"unknown option {option}")

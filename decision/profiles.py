@@ -274,7 +274,7 @@ def _numbers(col: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         return np.full(len(col), np.nan), ~blank
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
-    is_bool = col.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    is_bool = col.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
     text = col.astype("string").str.strip().str.replace("_", "", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     values[is_bool] = np.nan
@@ -364,7 +364,6 @@ def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker
             mask[pos] = True
             check.flag(mask, field.name, reason, np.full(len(col), value, dtype=object))
     good = items[problems == ""]
-    good = good[~good.duplicated() | ~good.index.duplicated(keep=False)]
     good = good.groupby(level=0).agg(lambda s: ";".join(dict.fromkeys(s)))
     return good.reindex(col.index, fill_value="").astype(object)
 
@@ -487,7 +486,8 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     frame["desktops"] = np.where(blank_of["desktops"], frame["users"], frame["desktops"])
     frame["owa_host"] = frame["owa_host"].where(~blank_of["owa_host"], "mail." + frame["external_domain"].astype(str))
     for name in ("users", "desktops", "mobile_devices"):
-        frame[name] = np.nan_to_num(frame[name].to_numpy(dtype=float)).astype(np.int64)
+        counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+        frame[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
     frame["start"] = np.nan_to_num(frame["start"].to_numpy(dtype=float)).astype(np.int64)
     for field in FIELDS:
         if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):

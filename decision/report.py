@@ -31,6 +31,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _text_or_none(value: Any) -> str | None:
+    return None if pd.isna(value) else str(value)
+
+
 def versions(ev: Evaluation) -> dict[str, str]:
     return {"engine": ENGINE_VERSION, "parameters_as_of": ev.params.as_of, "catalog_as_of": ev.catalog.as_of}
 
@@ -80,8 +84,8 @@ def to_json(ev: Evaluation, i: int = 0) -> dict[str, Any]:
     return {
         "profile": profile,
         "options": option_records(ev, i),
-        "recommendation": {"option": rec["recommendation"], "why": ev.why(i), "runner_up": rec["runner_up"],
-                           "margin": _plain(rec["margin"])},
+        "recommendation": {"option": _text_or_none(rec["recommendation"]), "why": ev.why(i),
+                           "runner_up": _text_or_none(rec["runner_up"]), "margin": _plain(rec["margin"])},
         "commands": commands,
         "dns_records": dns,
         "renewals": {o: renewal_calendar(ev, i, o) for o in OPTIONS},
@@ -117,7 +121,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     profile = ev.profiles.iloc[i]
     rows = ev.option_rows(i)
     rec = ev.recommendations.iloc[i]
-    winner = rec["recommendation"]
+    winner = _text_or_none(rec["recommendation"])
     infeasible = rows[~rows["feasible"]]
     commands, dns = deployments(ev, i) if winner else ({}, {})
     if fmt == "markdown":

@@ -22,7 +22,7 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
     start, years = int(profile["start"]), float(profile["horizon_years"])
     admin, user = float(profile["admin_rate"]) / 60.0, float(profile["user_rate"]) / 60.0
     dcv = ev.params["dcv_minutes_per_name"]
-    year_starts = [start + int(round(k * DAYS_PER_YEAR)) for k in range(int(np.ceil(years - 1e-9)))]
+    year_starts = [start + round(k * DAYS_PER_YEAR) for k in range(int(np.ceil(years - 1e-9)))]
     year_shares = [min(1.0, years - k) for k in range(len(year_starts))]
     rows: list[tuple[str, int, str, float]] = []
     for option in options:

@@ -1,0 +1,127 @@
+"""Profile loading and validation: every problem named by file, row, field and reason."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import decision
+from decision.catalog import default_catalog
+from decision.errors import InputError
+from decision.parameters import default_parameters
+from decision.profiles import FIELDS, load_profiles
+
+PARAMS, CATALOG = default_parameters(), default_catalog()
+GOOD = {"org": "Contoso", "external_domain": "contoso.com", "users": 50}
+
+
+def load(source, **kw):
+    return load_profiles(source, PARAMS, CATALOG, **kw)
+
+
+def messages(result) -> list[str]:
+    return [str(i) for i in result.issues]
+
+
+def test_defaults_are_filled_from_the_schema_and_parameters():
+    frame = load(GOOD).frame
+    row = frame.iloc[0]
+    assert row["desktops"] == 50 and row["owa_host"] == "mail.contoso.com"
+    assert row["admin_rate"] == PARAMS.value("admin_rate") and row["w_cost"] == PARAMS.value("w_cost")
+    assert row["exchange_version"] == "SE" and row["ca"] == "cheapest" and row["split_dns"]
+
+
+def test_the_schema_covers_every_design_field():
+    design = {"org", "exchange_version", "start", "horizon_years", "external_domain", "extra_domains",
+              "internal_domain", "servers", "owa_host", "internal_names", "root_on_exchange", "split_dns", "users",
+              "desktops", "domain_joined_share", "mobile_devices", "mdm_share", "partner_tls", "internal_ca",
+              "acme_ok", "dns_api", "spare_ip", "ca", "currency", "admin_rate", "user_rate", "w_cost", "w_trust",
+              "w_reconfiguration", "w_url_change"}
+    assert design <= {f.name for f in FIELDS}
+
+
+def test_unknown_field_is_named_with_a_suggestion():
+    with pytest.raises(InputError, match="unknown field.*did you mean 'mobile_devices'"):
+        load({**GOOD, "mobile_device": 3})
+
+
+def test_unknown_weight_is_named_with_a_suggestion():
+    result = load({**GOOD, "weights": {"cots": 1}})
+    assert any("weights.cots" in m and "did you mean 'cost'" in m for m in messages(result))
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("users", -1, "at least 0"), ("users", 2.5, "whole number"), ("users", "many", "not a number"),
+    ("users", float("nan"), "required field is empty"), ("mobile_devices", float("inf"), "finite"),
+    ("mdm_share", 1.5, "at most 1"), ("domain_joined_share", -0.1, "at least 0"),
+    ("horizon_years", 50, "at most 10"), ("start", "2026-02-30", "not a date"), ("start", "1980-01-01", "between"),
+    ("exchange_version", "2003", "must be one of"), ("ca", "lets-encrypt", "did you mean 'letsencrypt'"),
+    ("external_domain", "-contoso.com", "not a valid DNS name"), ("external_domain", "10.0.0.1", "IP address"),
+    ("owa_host", "a" * 64 + ".com", "not a valid DNS name"), ("servers", ["ex01.contoso.local"], "NetBIOS"),
+    ("split_dns", "maybe", "true or false"), ("org", "bad\x00name", "control characters"),
+    ("extra_domains", ["good.com", "bad_domain.com"], "not a valid DNS name"),
+])
+def test_bad_values_are_rejected_with_field_and_reason(field, value, reason):
+    result = load({**GOOD, field: value})
+    assert result.frame.empty
+    assert any(f"field '{field}'" in m and reason in m and "row 1" in m for m in messages(result)), messages(result)
+
+
+def test_all_zero_weights_are_rejected():
+    result = load({**GOOD, "weights": {"cost": 0, "trust": 0, "reconfiguration": 0, "url_change": 0}})
+    assert any("weights cannot all be zero" in m for m in messages(result))
+
+
+def test_international_names_become_punycode_and_trailing_dots_go():
+    row = load({**GOOD, "external_domain": "bücher.de.", "owa_host": "MAIL.Bücher.DE"}).frame.iloc[0]
+    assert row["external_domain"] == "xn--bcher-kva.de" and row["owa_host"] == "mail.xn--bcher-kva.de"
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nusers: 5\nexternal_domain: a.com\nusers: 6\n")
+    with pytest.raises(InputError, match="line 4.*duplicate key 'users'"):
+        load(path)
+
+
+def test_yaml_tags_never_construct_objects(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: !!python/object/apply:os.system ['echo hacked > /tmp/pwned']\nusers: 1\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load(path)
+
+
+def test_a_table_reports_bad_rows_by_spreadsheet_row_and_keeps_the_good(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("org,external_domain,users,mobile_devices\nA,a.com,10,2\nB,b.com,-3,x\nC,c.com,5,0\n")
+    result = load(path)
+    assert list(result.frame["org"]) == ["A", "C"]
+    assert result.rows_in == 3 and result.rejected_rows == 1
+    assert sorted(messages(result)) == [f"{path}, row 3, field 'mobile_devices': not a number (got 'x')",
+                                        f"{path}, row 3, field 'users': must be at least 0 (got '-3')"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".csv"])
+def test_tables_in_every_format_give_the_same_profiles(tmp_path, suffix):
+    frame = pd.DataFrame([GOOD, {**GOOD, "org": "Fabrikam", "external_domain": "fabrikam.com",
+                                 "extra_domains": "a.com;b.com", "internal_ca": True}])
+    path = tmp_path / f"p{suffix}"
+    {".xlsx": frame.to_excel, ".parquet": frame.to_parquet, ".csv": frame.to_csv}[suffix](path, index=False)
+    got = load(path).frame
+    expected = load([GOOD, {**GOOD, "org": "Fabrikam", "external_domain": "fabrikam.com",
+                            "extra_domains": ["a.com", "b.com"], "internal_ca": True}]).frame
+    cols = [f.name for f in FIELDS if f.name != "start"]
+    pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), expected[cols], check_dtype=False)
+
+
+def test_missing_required_column_is_a_whole_file_problem(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("org,users\nA,1\n")
+    with pytest.raises(InputError, match="external_domain.*required field is missing"):
+        load(path)
+
+
+def test_evaluate_accepts_a_dataframe_and_returns_rejections():
+    ev = decision.evaluate(pd.DataFrame([GOOD, {**GOOD, "users": -1}]))
+    assert len(ev.profiles) == 1 and len(ev.options) == 7
+    assert ev.issues[0].row == 2 and ev.issues[0].field == "users"

@@ -1,0 +1,97 @@
+"""Invariants of the engine over random profiles (hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import profiles
+
+import decision
+from decision.timeline import cost_events
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NUMERIC = ["feasible", "certificates", "certificate_issuances", "cost_total", "tco", "trust",
+           "devices_to_reconfigure", "users_url_change", "score", "rank", "ca", "names", "not_issuable", "reasons"]
+
+
+def by_option(ev: decision.Evaluation, i: int = 0) -> pd.DataFrame:
+    return ev.options.iloc[i * 7:(i + 1) * 7].set_index("option")
+
+
+@SETTINGS
+@given(st.lists(profiles(), min_size=2, max_size=6), st.data())
+def test_a_profile_scored_alone_equals_its_row_in_a_batch(batch, data):
+    i = data.draw(st.integers(0, len(batch) - 1))
+    together = decision.evaluate(batch)
+    alone = decision.evaluate(batch[i])
+    pd.testing.assert_frame_equal(by_option(together, i)[NUMERIC], by_option(alone)[NUMERIC])
+    pd.testing.assert_series_equal(together.recommendations.iloc[i].drop("row"), alone.recommendations.iloc[0].drop("row"),
+                                   check_names=False)
+
+
+@SETTINGS
+@given(profiles(), st.integers(1, 500), st.integers(0, 500))
+def test_more_devices_never_lower_reconfiguration_or_tco(profile, more_mobile, more_desktops):
+    bigger = copy.deepcopy(profile)
+    bigger["mobile_devices"] += more_mobile
+    bigger["desktops"] += more_desktops
+    small, large = by_option(decision.evaluate(profile)), by_option(decision.evaluate(bigger))
+    assert (large["devices_to_reconfigure"] >= small["devices_to_reconfigure"]).all()
+    assert (large["tco"] >= small["tco"] - 1e-6).all()
+
+
+@SETTINGS
+@given(profiles(), st.sampled_from([0.25, 0.5, 1, 2, 3]))
+def test_a_longer_horizon_never_lowers_cost_total(profile, extra_years):
+    longer = dict(profile, horizon_years=min(10, profile["horizon_years"] + extra_years))
+    short, long_ = by_option(decision.evaluate(profile)), by_option(decision.evaluate(longer))
+    assert (long_["cost_total"] >= short["cost_total"] - 1e-6).all()
+    assert (long_["certificate_issuances"] >= short["certificate_issuances"]).all()
+
+
+@SETTINGS
+@given(profiles(), st.floats(0.01, 5))
+def test_raising_the_cost_weight_never_raises_the_recommended_cost(profile, raise_by):
+    heavier = copy.deepcopy(profile)
+    heavier["weights"]["cost"] += raise_by
+    before, after = decision.evaluate(profile), decision.evaluate(heavier)
+    if pd.isna(before.recommendations.iloc[0]["recommendation"]):
+        return
+    assert after.recommendations.iloc[0]["cost_total"] <= before.recommendations.iloc[0]["cost_total"] + 1e-6
+
+
+@SETTINGS
+@given(st.lists(profiles(), min_size=1, max_size=5))
+def test_scores_are_0_to_100_and_exactly_one_winner(batch):
+    ev = decision.evaluate(batch)
+    scores = ev.options["score"].dropna()
+    assert ((scores >= 0) & (scores <= 100)).all()
+    for i in range(len(batch)):
+        rows = by_option(ev, i)
+        winners = (rows["rank"] == 1).sum()
+        assert winners == (1 if rows["feasible"].any() else 0)
+        assert rows.loc[~rows["feasible"], "score"].isna().all()
+        ranks = sorted(rows.loc[rows["feasible"], "rank"])
+        assert ranks == list(range(1, len(ranks) + 1))
+
+
+@SETTINGS
+@given(profiles())
+def test_name_counts_match_the_names_listed_and_the_timeline_matches_the_totals(profile):
+    ev = decision.evaluate(profile)
+    rows = by_option(ev)
+    comps = ev.scored.components
+    for option in ("san", "acme", "internal_ca", "wildcard"):
+        listed = [n for n in rows.loc[option, "names"].split(", ") if n]
+        assert len(listed) == comps[option].names[0], option
+        assert len(set(listed)) == len(listed)
+    events = cost_events(ev)
+    direct = events[events["kind"] != "clients and users"].groupby("option")["amount"].sum()
+    every = events.groupby("option")["amount"].sum()
+    for option in rows.index:
+        assert np.isclose(direct.get(option, 0.0), rows.loc[option, "cost_total"], atol=0.01)
+        assert np.isclose(every.get(option, 0.0), rows.loc[option, "tco"], atol=0.01)

@@ -1,0 +1,173 @@
+"""Unit tests of the dated rules, the CA catalog, names, renewals and cost formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import decision
+from decision.catalog import default_catalog, load_catalog
+from decision.dates import from_day, to_day
+from decision.errors import InputError
+from decision.names import publicly_registrable
+from decision.parameters import default_parameters, load_parameters
+
+PARAMS = default_parameters()
+CATALOG = default_catalog()
+
+
+def option(ev: decision.Evaluation, name: str):
+    return ev.options.set_index("option").loc[name]
+
+
+@pytest.mark.parametrize(("date", "days"), [
+    ("2007-07-02", 1826), ("2015-06-01", 1186), ("2019-01-01", 825), ("2020-09-01", 398),
+    ("2026-03-14", 398), ("2026-03-15", 200), ("2026-12-01", 200), ("2027-03-15", 100), ("2029-03-15", 47),
+])
+def test_public_lifetime_cap_follows_the_ballots(date, days):
+    assert PARAMS.value("public_max_lifetime_days", to_day(date)) == days
+
+
+def test_lets_encrypt_lifetimes_and_key_sizes_are_dated():
+    le = PARAMS["letsencrypt_lifetime_days"]
+    assert [le.on(to_day(d)) for d in ("2026-12-01", "2027-02-10", "2028-02-16")] == [90, 64, 45]
+    assert PARAMS.value("min_rsa_key_bits", to_day("2007-07-02")) == 1024
+    assert PARAMS.value("min_rsa_key_bits", to_day("2014-01-01")) == 2048
+    assert PARAMS.value("internal_names_ban") == dt.date(2015, 11, 1)
+    assert PARAMS.value("email_dcv_end") == dt.date(2028, 3, 15)
+
+
+def test_every_parameter_has_a_unit_and_a_source_or_estimate():
+    for record in PARAMS.records():
+        assert record["unit"] and record["source"], record["parameter"]
+
+
+def test_a_parameter_without_unit_is_rejected_by_name(tmp_path):
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    del raw["parameters"]["extra_ip_per_month"]["unit"]
+    bad = tmp_path / "p.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="parameters.extra_ip_per_month.*unit"):
+        load_parameters(bad)
+
+
+def test_exchange_facts_by_version():
+    versions = PARAMS.exchange_versions
+    assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
+    assert "UM" not in versions["SE"]["services"]
+    assert not versions["2010"]["sni"] and versions["2013"]["sni"]
+    assert [versions[v]["era"] for v in ("2007", "2010", "2013", "2016", "2019", "SE")] == \
+        ["2007", "2010", "2013", "2016", "2016", "2016"]
+
+
+def test_catalog_has_the_required_cas_with_dated_status_and_sources():
+    required = {"letsencrypt", "zerossl", "google", "digicert", "sectigo", "globalsign", "godaddy", "sslcom",
+                "entrust", "buypass", "adcs"}
+    assert required <= set(CATALOG.ids)
+    for ca in CATALOG.cas:
+        assert ca.sources and ca.as_of and ca.price_source
+    assert CATALOG["entrust"].status_on(to_day("2024-11-10")) == "active"
+    assert CATALOG["entrust"].status_on(to_day("2024-11-11")) == "distrusted"
+    assert CATALOG["buypass"].status_on(to_day("2025-10-31")) == "discontinued"
+    assert CATALOG["letsencrypt"].status_on(to_day("2010-01-01")) == "not yet operating"
+
+
+def test_catalog_rows_are_checked(tmp_path):
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    raw["cas"][0]["prices"]["single"] = -3
+    bad = tmp_path / "c.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="cas.letsencrypt"):
+        load_catalog(bad)
+
+
+@pytest.mark.parametrize(("name", "public"), [
+    ("mail.contoso.com", True), ("contoso.co.uk", True), ("xn--bcher-kva.de", True),
+    ("contoso.local", False), ("server01", False), ("ex.corp", False), ("srv.home.arpa", False),
+    ("mail.contoso.internal", False), ("host.lan", False), ("mail.contoso.notarealtld", False),
+])
+def test_which_names_a_public_ca_may_validate(name, public):
+    assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS)[0]) is public
+
+
+def test_renewal_calendar_worked_example_2026():
+    # A commercial 1-year term renewed by hand 30 days before expiry (at most a third of the lifetime):
+    # 2026-12-01 issued for 200 days (cap since 2026-03-15) -> renewed 170 days later, 2027-05-20;
+    # from 2027-03-15 the cap is 100 days -> renewed every 70 days up to 2029-02-08;
+    # from 2029-03-15 the cap is 47 days -> renewed every 31.3 days; the 2029-10-23 certificate
+    # expires 2029-12-09, after the horizon (2029-12-01), so it is the last: 18 issuances.
+    ev = decision.evaluate("data/profiles/contoso-2026.yaml")
+    days = ev.scored.components["san"].schedule.dates_of(0)
+    assert [from_day(d).isoformat() for d in days] == [
+        "2026-12-01", "2027-05-20", "2027-07-29", "2027-10-07", "2027-12-16", "2028-02-24", "2028-05-04",
+        "2028-07-13", "2028-09-21", "2028-11-30", "2029-02-08", "2029-04-19", "2029-05-20", "2029-06-20",
+        "2029-07-21", "2029-08-22", "2029-09-22", "2029-10-23"]
+    assert option(ev, "san")["certificate_issuances"] == 18
+    assert option(ev, "split_site")["certificate_issuances"] == 36  # two certificates, same cadence
+
+
+def test_renewal_calendar_worked_example_2007():
+    # 2007: a 1-year certificate (the 60-month cap does not bind), renewed 30 days early every 335 days:
+    # 2007-07-02, 2008-06-01, 2009-05-02, 2010-04-02 (which outlives the horizon's end, 2010-07-02).
+    ev = decision.evaluate("data/profiles/contoso-2007.yaml")
+    days = ev.scored.components["san"].schedule.dates_of(0)
+    assert [from_day(d).isoformat() for d in days] == ["2007-07-02", "2008-06-01", "2009-05-02", "2010-04-02"]
+
+
+def test_san_cost_worked_example_2007():
+    # Sectigo multi-domain: 30/yr for 3 names + 15/yr for each of 3 more = 75/yr x 3 years = 225.
+    # Labour: 4 issuances x (90 min + 6 names x 5 min e-mail validation) = 480 min x 75/h = 600.
+    ev = decision.evaluate("data/profiles/contoso-2007.yaml")
+    san = option(ev, "san")
+    assert san["ca"] == "sectigo"
+    assert san["cost_total"] == pytest.approx(825.0)
+    assert san["tco"] == pytest.approx(825.0)
+
+
+def test_split_site_pays_an_extra_ip_without_sni_unless_a_spare_ip_exists():
+    base = {"org": "A", "external_domain": "a-corp.com", "users": 10, "start": "2012-06-01",
+            "exchange_version": "2010", "horizon_years": 3}
+    without = option(decision.evaluate(base), "split_site")["cost_total"]
+    spare = option(decision.evaluate({**base, "spare_ip": True}), "split_site")["cost_total"]
+    assert without - spare == pytest.approx(5 * 36)  # 5 USD a month for 36 months
+
+
+def test_classic_moves_every_user_and_every_hand_configured_phone():
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 120, "mobile_devices": 80,
+                            "mdm_share": 0.25, "start": "2026-12-01"})
+    classic = option(ev, "classic")
+    assert classic["users_url_change"] == 120
+    assert classic["devices_to_reconfigure"] == 60
+    assert classic["names"] == "autodiscover.a-corp.com"
+
+
+def test_internal_ca_counts_root_installs_and_android_apps_that_ignore_them():
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 100, "desktops": 100,
+                            "domain_joined_share": 0.8, "mobile_devices": 100, "mdm_share": 0.5,
+                            "internal_ca": True, "start": "2026-12-01"})
+    internal = option(ev, "internal_ca")
+    assert internal["devices_to_reconfigure"] == 20 + 50  # unmanaged desktops + unmanaged phones
+    android = 100 - round(100 * 0.55)
+    warned = round(android * (1 - 0.3))
+    assert internal["trust"] == pytest.approx(1 - warned / 200, abs=1e-4)
+
+
+def test_cheapest_picks_the_cheapest_active_ca_per_option():
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": "2026-12-01",
+                            "acme_ok": True})
+    assert option(ev, "san")["ca"] == "sectigo"
+    assert option(ev, "acme")["ca"] == "letsencrypt"
+    assert "entrust" not in set(ev.options["ca"])
+
+
+def test_acme_renewals_cost_no_manual_labour():
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": "2026-12-01",
+                            "acme_ok": True, "horizon_years": 3})
+    acme = option(ev, "acme")
+    # 3 h setup + 2 h/year monitoring + 2 min per renewal, at 75/h; nothing per name
+    expected = (3 * 60 + 2 * 60 * 3 + 2 * acme["certificate_issuances"]) / 60 * 75
+    assert acme["cost_total"] == pytest.approx(expected)
