@@ -174,14 +174,7 @@ def _decode(data: bytes, source: str) -> str:
 # --------------------------------------------------------------------------- raw records
 
 Record = dict[str, Any]
-_CATEGORIES = (
-    "servers",
-    "accepted_domains",
-    "client_access",
-    "virtual_directories",
-    "outlook_anywhere",
-    "certificates",
-)
+_CATEGORIES = ("servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates")
 
 
 @dataclass
@@ -466,9 +459,7 @@ def _build_certificate(rec: Record, warnings: list[str], month_first: bool) -> C
     return Certificate(
         thumbprint=thumbprint,
         subject=_text(rec.get("subject")),
-        domains=tuple(
-            d.lower() for d in _text_list(rec.get("certificatedomains"), f"{what} CertificateDomains", warnings)
-        ),
+        domains=tuple(d.lower() for d in _text_list(rec.get("certificatedomains"), f"{what} CertificateDomains", warnings)),
         issuer=_text(rec.get("issuer")),
         not_before=_date(rec.get("notbefore"), f"{what} NotBefore", warnings, month_first),
         not_after=_date(rec.get("notafter"), f"{what} NotAfter", warnings, month_first),
@@ -506,12 +497,7 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
         export.virtual_directories.setdefault(kind, []).append(urls)
     for rec in raw.records["outlook_anywhere"]:
         export.outlook_anywhere.append((_text(rec.get("internalhostname")), _text(rec.get("externalhostname"))))
-    dates = [
-        text
-        for rec in raw.records["certificates"]
-        for key in ("notbefore", "notafter")
-        if (text := _text(rec.get(key)))
-    ]
+    dates = [text for rec in raw.records["certificates"] for key in ("notbefore", "notafter") if (text := _text(rec.get(key)))]
     month_first = _month_first(dates, raw.warnings)
     for rec in raw.records["certificates"]:
         if cert := _build_certificate(rec, raw.warnings, month_first):
@@ -629,8 +615,7 @@ def _used_names(export: ExchangeExport, warnings: list[str]) -> list[tuple[str, 
 
 _UNKNOWABLE = (
     "users: Exchange configuration does not say how many people use it; fill it in (required).",
-    "desktops, domain_joined_share, mobile_devices, mdm_share: client counts are not in the export; the "
-    + "defaults apply.",
+    "desktops, domain_joined_share, mobile_devices, mdm_share: client counts are not in the export; defaults apply.",
     "acme_ok, dns_api, spare_ip: network and policy facts the server cannot see; the defaults apply.",
     "start, horizon_years, ca, currency, admin_rate, user_rate, weights: planning choices; the defaults apply.",
 )
@@ -653,9 +638,7 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
     used = _used_names(export, warnings)
     internal_used = {host for side, host, _ in used if side == "internal"}
     external_used = {host for side, host, _ in used if side == "external"}
-    owa_hosts = Counter(
-        host for _, external in export.virtual_directories.get("owa", []) if (host := _host(external, "", []))
-    )
+    owa_hosts = Counter(host for _, external in export.virtual_directories.get("owa", []) if (host := _host(external, "", [])))
     oa_hosts = [host for _, external in export.outlook_anywhere if (host := _host(external, "", []))]
     if owa_hosts:
         owa_host = owa_hosts.most_common(1)[0][0]
@@ -691,9 +674,7 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
         notes.append("internal_names: self-signed certificates Exchange made itself were not counted")
     if ad_cs := next((c for c in issued if _issuer_looks_ad_cs(c)), None):
         profile["internal_ca"] = True
-        notes.append(
-            f"internal_ca: certificate {ad_cs.thumbprint} was issued by {ad_cs.issuer}; check that CA is still in use"
-        )
+        notes.append(f"internal_ca: certificate {ad_cs.thumbprint} was issued by {ad_cs.issuer}; check that CA is still in use")
     else:
         notes.append("internal_ca: no certificate from an AD CS CA found; the default applies")
     if hybrid := next((d.name for d in export.accepted_domains if d.name.endswith(_HYBRID_SUFFIX)), None):
@@ -722,16 +703,17 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
     for cert in export.certificates:
         groups.setdefault(cert.thumbprint, []).append(cert)
 
-    certificates = []
+    certificates, expiring = [], []
     for thumbprint, copies in groups.items():
         first = copies[0]
         services = list(dict.fromkeys(s for c in copies for s in c.services))
+        servers = sorted({c.server for c in copies if c.server})
         certificates.append(
             {
                 "thumbprint": thumbprint,
                 "subject": first.subject,
                 "issuer": first.issuer,
-                "servers": sorted({c.server for c in copies if c.server}),
+                "servers": servers,
                 "names": list(first.domains),
                 "services": services,
                 "bound_to_iis": any(s.upper() == "IIS" for s in services),
@@ -741,6 +723,18 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
                 "not_after": first.not_after.isoformat() if first.not_after else None,
             }
         )
+        if first.not_after and first.not_after < horizon_end:
+            expiring.append(
+                {
+                    "thumbprint": thumbprint,
+                    "subject": first.subject,
+                    "servers": servers,
+                    "services": services,
+                    "not_after": first.not_after.isoformat(),
+                    "days_left": (first.not_after - today).days,
+                    "expired": first.not_after < today,
+                }
+            )
     on_iis = [c for c in certificates if c["bound_to_iis"]]
 
     labels: dict[str, list[str]] = {}
@@ -754,11 +748,8 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
         elif all(c["self_signed"] for c in covering):
             self_signed_only.append({"name": host, "used_by": uses})
 
-    autodiscover_missing = [
-        name
-        for d in _client_domains(export)
-        if not any(_covers(tuple(c["names"]), name := f"autodiscover.{d.name}") for c in on_iis)
-    ]
+    autodiscover_names = [f"autodiscover.{d.name}" for d in _client_domains(export)]
+    autodiscover_missing = [name for name in autodiscover_names if not any(_covers(tuple(c["names"]), name) for c in on_iis)]
     internal_on_public = [
         {
             "thumbprint": c["thumbprint"],
@@ -770,22 +761,6 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
         for c in certificates
         if c["public_issuer"] and (internal := [n for n in c["names"] if _is_internal_name(n, internal_domain)])
     ]
-    expiring = sorted(
-        (
-            {
-                "thumbprint": c["thumbprint"],
-                "subject": c["subject"],
-                "servers": c["servers"],
-                "services": c["services"],
-                "not_after": c["not_after"],
-                "days_left": (dt.date.fromisoformat(c["not_after"]) - today).days,
-                "expired": dt.date.fromisoformat(c["not_after"]) < today,
-            }
-            for c in certificates
-            if c["not_after"] and dt.date.fromisoformat(c["not_after"]) < horizon_end
-        ),
-        key=lambda e: e["not_after"],
-    )
     return {
         "today": today.isoformat(),
         "horizon_end": horizon_end.isoformat(),
@@ -795,7 +770,7 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
         "self_signed_only_names": self_signed_only,
         "autodiscover_names_not_covered": autodiscover_missing,
         "internal_names_on_public_certificates": internal_on_public,
-        "expiring": expiring,
+        "expiring": sorted(expiring, key=lambda e: e["not_after"]),
         "self_signed_on_iis": [
             {"thumbprint": c["thumbprint"], "subject": c["subject"], "servers": c["servers"]}
             for c in certificates

@@ -38,16 +38,18 @@
     If the script is blocked, run  Unblock-File .\collect-exchange.ps1  (PowerShell 3.0+) or allow it
     with  Set-ExecutionPolicy -Scope Process RemoteSigned  in the same shell.
 
-    Text instead of JSON: CertStrategy also reads the Format-List output of these cmdlets pasted into
-    one file, for example:
-        $FormatEnumerationLimit = -1
-        & { Get-ExchangeServer | Format-List Name,AdminDisplayVersion,Site,ServerRole,Fqdn
-            Get-AcceptedDomain | Format-List DomainName,DomainType,Default
-            Get-ClientAccessService | Format-List Name,AutoDiscoverServiceInternalUri
-            Get-OwaVirtualDirectory -ADPropertiesOnly | Format-List Server,Name,InternalUrl,ExternalUrl
-            ... the other virtual directories the same way ...
-            Get-OutlookAnywhere | Format-List Server,Name,InternalHostname,ExternalHostname
-            Get-ExchangeCertificate -Server EX01 | Format-List } | Out-File export.txt -Width 4096
+    Text instead of JSON: CertStrategy also reads the Format-List output of the same cmdlets copied
+    from the console into one text file. Keep the prompt lines: "Get-ExchangeCertificate -Server EX01"
+    tells it which server the certificates below it are on. Set $FormatEnumerationLimit = -1 first,
+    or long lists such as CertificateDomains are cut short ("...}"). For example:
+        Get-ExchangeServer | Format-List Name,AdminDisplayVersion,Site,ServerRole,Fqdn
+        Get-AcceptedDomain | Format-List DomainName,DomainType,Default
+        Get-ClientAccessService | Format-List Name,AutoDiscoverServiceInternalUri
+            (Exchange 2010/2013: Get-ClientAccessServer)
+        Get-OwaVirtualDirectory -ADPropertiesOnly | Format-List Server,Name,InternalUrl,ExternalUrl
+            (the same for the Ecp, WebServices, ActiveSync, Oab and Mapi virtual directories)
+        Get-OutlookAnywhere | Format-List Server,Name,InternalHostname,ExternalHostname
+        Get-ExchangeCertificate -Server EX01 | Format-List      (once per server)
 #>
 [CmdletBinding()]
 param(

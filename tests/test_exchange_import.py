@@ -1,0 +1,485 @@
+"""Importing an Exchange organisation's configuration (issue 7): decision.exchange_import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from decision.exchange_import import (
+    BUILDS_FILE,
+    ExchangeExport,
+    ExportParseError,
+    current_state,
+    exchange_version_from_build,
+    parse_export,
+    profile_from_export,
+)
+
+DATA = Path(__file__).parent / "data" / "exchange"
+TODAY = dt.date(2026, 11, 20)
+HORIZON_END = dt.date(2029, 11, 20)
+
+# design.md, "The profile (input contract)"
+PROFILE_FIELDS = {
+    "org", "exchange_version", "start", "horizon_years", "external_domain", "extra_domains",
+    "internal_domain", "servers", "owa_host", "internal_names", "root_on_exchange", "split_dns",
+    "users", "desktops", "domain_joined_share", "mobile_devices", "mdm_share", "partner_tls",
+    "internal_ca", "acme_ok", "dns_api", "spare_ip", "ca", "currency", "admin_rate", "user_rate",
+    "w_cost", "w_trust", "w_reconfiguration", "w_url_change",
+}  # fmt: skip
+
+EXPECTED_PROFILES = {
+    "ex2013-fabrikam": {
+        "org": "fabrikam.com",
+        "exchange_version": "2013",
+        "external_domain": "fabrikam.com",
+        "extra_domains": ["fabrikam.net", "tailspintoys.com"],
+        "internal_domain": "fabrikam.local",
+        "servers": ["MBX01"],
+        "owa_host": "webmail.fabrikam.com",
+        "internal_names": True,
+        "root_on_exchange": True,
+        "split_dns": False,
+        "internal_ca": True,
+    },
+    "ex2016-contoso": {
+        "org": "contoso.com",
+        "exchange_version": "2016",
+        "external_domain": "contoso.com",
+        "extra_domains": ["fabrikam.com"],
+        "internal_domain": "corp.contoso.local",
+        "servers": ["EX01", "EX02"],
+        "owa_host": "mail.contoso.com",
+        "internal_names": True,
+        "root_on_exchange": False,
+        "split_dns": True,
+    },
+    "exse-contoso": {
+        "org": "contoso.com",
+        "exchange_version": "SE",
+        "external_domain": "contoso.com",
+        "extra_domains": ["fabrikam.com"],
+        "internal_domain": "",
+        "servers": ["EX01", "EX02"],
+        "owa_host": "mail.contoso.com",
+        "internal_names": False,
+        "root_on_exchange": False,
+        "split_dns": True,
+        "partner_tls": True,
+    },
+}
+SAMPLES = sorted(p.name for p in DATA.iterdir())
+
+
+def load(name: str) -> ExchangeExport:
+    return parse_export((DATA / name).read_bytes(), name)
+
+
+def state(name: str) -> dict:
+    return current_state(load(name), today=TODAY, horizon_end=HORIZON_END)
+
+
+def test_samples_cover_versions_and_formats():
+    assert {"ex2013-fabrikam.json", "ex2016-contoso.json", "ex2016-contoso.txt"} <= set(SAMPLES)
+    assert {"exse-contoso.json", "exse-contoso.txt"} <= set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_profile_fields(name):
+    export = load(name)
+    assert export.format == ("json" if name.endswith(".json") else "format-list")
+    profile, notes = profile_from_export(export)
+    assert profile == EXPECTED_PROFILES[name.rsplit(".", 1)[0]]
+    assert set(profile) <= PROFILE_FIELDS
+    assert "users" not in profile
+    assert any(note.startswith("users:") for note in notes)
+    assert any("mdm_share" in note for note in notes)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_imported_profile_passes_the_engine_validation(name):
+    from decision.catalog import load_catalog
+    from decision.errors import InputError
+    from decision.parameters import load_parameters
+    from decision.profiles import load_profiles
+
+    params = load_parameters()
+    catalog = load_catalog(params=params)
+    profile, _ = profile_from_export(load(name))
+    result = load_profiles({**profile, "users": 250}, params, catalog, today=TODAY)
+    assert result.issues == [] and len(result.frame) == 1
+    with pytest.raises(InputError, match="users"):
+        load_profiles(profile, params, catalog, today=TODAY)
+
+
+def test_org_can_be_given():
+    profile, _ = profile_from_export(load("ex2016-contoso.json"), org="Contoso Ltd")
+    assert profile["org"] == "Contoso Ltd"
+
+
+@pytest.mark.parametrize("org", ["ex2016-contoso", "exse-contoso"])
+def test_format_list_and_json_agree(org):
+    from_json, from_text = load(f"{org}.json"), load(f"{org}.txt")
+    assert profile_from_export(from_json)[0] == profile_from_export(from_text)[0]
+    assert state(f"{org}.json") == state(f"{org}.txt")
+    assert from_json.certificates == from_text.certificates
+    assert from_json.servers == from_text.servers
+
+
+def test_servers_and_builds_are_read():
+    servers = load("exse-contoso.json").servers
+    assert [(s.name, s.build, s.release) for s in servers] == [
+        ("EX01", (15, 2, 2562, 17), "SE"),
+        ("EX02", (15, 2, 1748, 10), "2019"),
+    ]
+    assert servers[0].fqdn == "EX01.contoso.com"
+    assert servers[0].site == "contoso.com/Configuration/Sites/London"
+
+
+def test_mixed_versions_use_newest_and_say_so():
+    _, notes = profile_from_export(load("exse-contoso.json"))
+    assert any("mixed releases 2019, SE" in note for note in notes)
+
+
+def test_edge_server_is_not_a_client_access_server():
+    export = load("ex2013-fabrikam.json")
+    assert [s.name for s in export.servers] == ["MBX01", "EDGE01"]
+    assert profile_from_export(export)[0]["servers"] == ["MBX01"]
+    assert any("EDGE01" in s for s in export.skipped)
+
+
+# --------------------------------------------------------------------------- current state
+
+
+def by_thumbprint(entries: list[dict]) -> dict[str, dict]:
+    return {e["thumbprint"]: e for e in entries}
+
+
+def test_state_2016_expiring_public_cert_and_self_signed_on_iis():
+    result = state("ex2016-contoso.json")
+    expiring = by_thumbprint(result["expiring"])
+    digicert = expiring["5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7"]
+    assert (digicert["not_after"], digicert["days_left"], digicert["expired"]) == ("2026-12-15", 25, False)
+    assert digicert["servers"] == ["EX01", "EX02"]
+    assert result["expiring"][0] is digicert  # soonest first
+    assert "9C4D2E6F8A0B1C3D5E7F9A1B3C5D7E9F0A2B4C6D" not in expiring  # WMSvc, 2032
+    assert {e["subject"] for e in result["self_signed_on_iis"]} == {"CN=EX01", "CN=EX02"}
+    assert result["uncovered_names"] == []
+    assert [e["name"] for e in result["self_signed_only_names"]] == [
+        "ex01.corp.contoso.local",
+        "ex02.corp.contoso.local",
+    ]
+    assert result["self_signed_only_names"][0]["used_by"] == ["OWA internal URL", "ECP internal URL"]
+    assert result["autodiscover_names_not_covered"] == ["autodiscover.fabrikam.com"]
+    assert result["internal_names_on_public_certificates"] == []
+
+
+def test_state_2013_internal_names_on_public_cert_and_expired():
+    result = state("ex2013-fabrikam.json")
+    [godaddy] = result["internal_names_on_public_certificates"]
+    assert godaddy["names"] == ["mbx01.fabrikam.local", "mbx01"]
+    assert godaddy["issuer"].startswith("CN=Go Daddy")
+    expiring = by_thumbprint(result["expiring"])
+    assert expiring[godaddy["thumbprint"]]["expired"] is True
+    assert expiring["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["not_after"] == "2027-09-30"
+    certificates = by_thumbprint(result["certificates"])
+    assert certificates["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["public_issuer"] is False  # AD CS
+    assert certificates[godaddy["thumbprint"]]["bound_to_iis"] is False
+    assert result["uncovered_names"] == []
+    assert result["autodiscover_names_not_covered"] == [
+        "autodiscover.fabrikam.net",
+        "autodiscover.tailspintoys.com",
+    ]
+    assert result["self_signed_on_iis"] == []
+
+
+def test_state_se_mismatched_name_and_expired_self_signed():
+    result = state("exse-contoso.json")
+    assert result["uncovered_names"] == [{"name": "ex02.contoso.com", "used_by": ["EWS internal URL"]}]
+    assert result["names_in_use"] == ["autodiscover.contoso.com", "ex02.contoso.com", "mail.contoso.com"]
+    assert [(e["subject"], e["expired"], e["days_left"]) for e in result["expiring"]] == [
+        ("CN=EX02", True, -12),
+        ("CN=mail.contoso.com", False, 59),
+    ]
+    lets_encrypt = by_thumbprint(result["certificates"])["8F14E45FCEEA167A5A36DEDD4BEA2543D1B2C3E4"]
+    assert lets_encrypt["public_issuer"] is True
+    assert lets_encrypt["services"] == ["IIS", "SMTP"]
+    assert lets_encrypt["names"] == ["mail.contoso.com", "autodiscover.contoso.com"]
+
+
+def test_state_horizon_limits_expiry_list():
+    result = current_state(load("exse-contoso.json"), today=TODAY, horizon_end=dt.date(2026, 12, 1))
+    assert [e["subject"] for e in result["expiring"]] == ["CN=EX02"]
+
+
+def test_wildcard_certificate_covers_one_level():
+    text = (DATA / "exse-contoso.json").read_text()
+    export = parse_export(text.replace('"autodiscover.contoso.com"\n', '"*.contoso.com"\n'))
+    uncovered = current_state(export, today=TODAY, horizon_end=HORIZON_END)["uncovered_names"]
+    assert uncovered == []  # ex02.contoso.com and autodiscover.contoso.com match *.contoso.com
+
+
+# --------------------------------------------------------------------------- builds
+
+
+@pytest.mark.parametrize(
+    ("build", "release"),
+    [
+        ("Version 8.3 (Build 83.6)", "2007"),
+        ("Version 14.3 (Build 123.4)", "2010"),
+        ("Version 15.0 (Build 1497.2)", "2013"),
+        ("Version 15.1 (Build 2507.6)", "2016"),
+        ("Version 15.2 (Build 1544.4)", "2019"),
+        ("15.2.1748.24", "2019"),
+        ("Version 15.2 (Build 2562.17)", "SE"),
+        ("15.02.2562.017", "SE"),
+        ("15.2.2700.5", "SE"),
+    ],
+)
+def test_exchange_version_from_build(build, release):
+    assert exchange_version_from_build(build) == release
+
+
+@pytest.mark.parametrize("build", ["Version 6.5 (Build 7638.2)", "15.20.9298.6", "Exchange 2019", ""])
+def test_unknown_builds_are_rejected(build):
+    with pytest.raises(ExportParseError, match="Exchange build"):
+        exchange_version_from_build(build)
+
+
+def test_build_table_has_sources():
+    releases = yaml.safe_load(BUILDS_FILE.read_text())["releases"]
+    assert [r["release"] for r in releases] == ["2007", "2010", "2013", "2016", "2019", "SE"]
+    assert all(r["source"] == "estimate" or r["source"].startswith("https://") for r in releases)
+
+
+# --------------------------------------------------------------------------- encodings and text quirks
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-8"])
+@pytest.mark.parametrize("name", ["ex2016-contoso.txt", "exse-contoso.json"])
+def test_encodings(name, encoding):
+    text = (DATA / name).read_text(encoding="utf-8-sig")
+    export = parse_export(text.encode(encoding), name)
+    assert profile_from_export(export)[0] == profile_from_export(load(name))[0]
+
+
+def test_str_with_bom_and_indented_paste():
+    text = (DATA / "ex2016-contoso.txt").read_text()
+    indented = "\ufeff" + "\n".join("    " + line if line.strip() else line for line in text.splitlines())
+    assert profile_from_export(parse_export(indented))[0] == EXPECTED_PROFILES["ex2016-contoso"]
+
+
+FORMAT_LIST_MINIMAL = """\
+Name                : EX01
+AdminDisplayVersion : Version 15.1 (Build 2507.6)
+ServerRole          : Mailbox
+Fqdn                : EX01.corp.contoso.local
+
+DomainName : contoso.com
+DomainType : Authoritative
+Default    : True
+"""
+
+
+def test_wrapped_list_and_truncated_list():
+    certificate = """
+Thumbprint         : 434AC224C8459924B26521298DE2A8C4E5A8B0E2
+CertificateDomains : {mail.contoso.com, autodiscover.contoso.com, autodiscover.fabrikam.com,
+                     ex01.corp.contoso.local}
+Services           : IMAP, POP, IIS, SMTP
+Issuer             : CN=Contoso Issuing CA, DC=corp, DC=contoso, DC=local
+
+Thumbprint         : 5E8B1A4D7F0C3E6B9A2D5F8C1E4B7A2C5E8B1A4D
+CertificateDomains : {a.contoso.com, b.contoso.com, c.contoso.com, d.contoso.com...}
+"""
+    export = parse_export(FORMAT_LIST_MINIMAL + certificate)
+    first, second = export.certificates
+    assert first.domains == (
+        "mail.contoso.com",
+        "autodiscover.contoso.com",
+        "autodiscover.fabrikam.com",
+        "ex01.corp.contoso.local",
+    )
+    assert first.services == ("IMAP", "POP", "IIS", "SMTP")
+    assert second.domains == ("a.contoso.com", "b.contoso.com", "c.contoso.com", "d.contoso.com")
+    assert any("$FormatEnumerationLimit" in w for w in export.warnings)
+    profile, notes = profile_from_export(export)
+    assert profile["internal_ca"] is True
+    assert any("$FormatEnumerationLimit" in note for note in notes)
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected", "ambiguous"),
+    [
+        (("3/4/2026 10:00:00 AM", "3/4/2027 10:00:00 AM"), dt.date(2026, 3, 4), True),  # en-US guess
+        (("03.04.2026 10:00:00", "03.04.2027 10:00:00"), dt.date(2026, 4, 3), True),  # de-DE guess
+        (("03/04/2026 10:00:00", "13/04/2027 10:00:00"), dt.date(2026, 4, 3), False),  # en-GB, settled
+        (("2026-03-04 10:00:00", "2027-03-04 10:00:00"), dt.date(2026, 3, 4), False),
+        (("/Date(1772618400000)/", "/Date(1804154400000)/"), dt.date(2026, 3, 4), False),
+    ],
+)
+def test_dates_in_format_list(dates, expected, ambiguous):
+    certificate = f"\nThumbprint : AB12\nNotBefore  : {dates[0]}\nNotAfter   : {dates[1]}\n"
+    export = parse_export(FORMAT_LIST_MINIMAL + certificate)
+    assert export.certificates[0].not_before == expected
+    assert any("ambiguous" in w for w in export.warnings) == ambiguous
+
+
+def test_unknown_properties_and_blocks_are_ignored():
+    extra = "\nFoo : bar\nBaz : {1, 2}\n\nIdentity : something\n"
+    export = parse_export(FORMAT_LIST_MINIMAL + extra)
+    assert [s.name for s in export.servers] == ["EX01"]
+    data = json.loads((DATA / "exse-contoso.json").read_text())
+    data["mystery"] = {"x": 1}
+    data["servers"][0]["Edition"] = "Standard"
+    assert parse_export(json.dumps(data)).servers[0].name == "EX01"
+
+
+def test_collection_errors_and_skips_become_notes():
+    data = json.loads((DATA / "exse-contoso.json").read_text())
+    data["skipped"] = ["Get-MapiVirtualDirectory"]
+    data["errors"] = [{"Command": "Get-ExchangeCertificate -Server EX02", "Message": "Access is denied."}]
+    export = parse_export(json.dumps(data))
+    assert export.errors == ["Get-ExchangeCertificate -Server EX02: Access is denied."]
+    notes = profile_from_export(export)[1]
+    assert any("Access is denied." in note for note in notes)
+    assert any("Get-MapiVirtualDirectory" in note for note in notes)
+
+
+def test_owa_host_fallbacks():
+    text = (DATA / "ex2013-fabrikam.json").read_text()
+    data = json.loads(text)
+    data["virtual_directories"] = []
+    profile, notes = profile_from_export(parse_export(json.dumps(data)))
+    assert profile["owa_host"] == "webmail.fabrikam.com"  # Outlook Anywhere external host name
+    data["outlook_anywhere"] = []
+    profile, notes = profile_from_export(parse_export(json.dumps(data)))
+    assert profile["owa_host"] == "mail.fabrikam.com"
+    assert any(note.startswith("owa_host:") for note in notes)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        (b"", "empty"),
+        ("   \r\n\t ", "empty"),
+        ("hello world\nthis is not an export", "Format-List"),
+        ("{", "JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"schema": "something-else/9", "servers": []}', "schema"),
+        ("{}", "no Exchange server"),
+        ('{"servers": [{"Name": "EX01", "AdminDisplayVersion": "Version 6.5 (Build 7638.2)"}]}', "EX01"),
+        (b"\xff\xfeA\x00B", "UTF-16"),
+        (FORMAT_LIST_MINIMAL.split("\n\n")[0], "no accepted domain"),
+        (FORMAT_LIST_MINIMAL.split("\n\n")[1], "no Exchange server"),
+    ],
+)
+def test_bad_input_gives_clear_error(content, message):
+    with pytest.raises(ExportParseError, match=message) as info:
+        parse_export(content, "export.txt")
+    assert "export.txt" in str(info.value) or message == "UTF-16"
+
+
+def test_missing_parts_are_all_named():
+    with pytest.raises(ExportParseError) as info:
+        parse_export('{"schema": "certstrategy-exchange-export/1"}', "contoso.json")
+    assert "contoso.json" in str(info.value)
+    assert "Get-ExchangeServer" in str(info.value) and "Get-AcceptedDomain" in str(info.value)
+
+
+def check_never_crashes(content: str | bytes) -> None:
+    """Either an export that the rest of the module can use, or ExportParseError."""
+    try:
+        export = parse_export(content, "fuzz")
+    except ExportParseError as exc:
+        assert str(exc)
+        return
+    profile_from_export(export)
+    current_state(export, today=TODAY, horizon_end=HORIZON_END)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_truncated_samples(name):
+    content = (DATA / name).read_bytes()
+    for cut in range(0, len(content), max(1, len(content) // 97)):
+        check_never_crashes(content[:cut])
+
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4),
+    max_leaves=20,
+)
+FIELDS = ["Name", "AdminDisplayVersion", "Fqdn", "ServerRole", "DomainName", "DomainType", "Default",
+          "InternalUrl", "ExternalUrl", "Kind", "Thumbprint", "CertificateDomains", "Services",
+          "NotBefore", "NotAfter", "IsSelfSigned", "Issuer", "InternalHostname", "ExternalHostname",
+          "AutoDiscoverServiceInternalUri"]  # fmt: skip
+CATEGORIES = ["servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates"]
+records = st.dictionaries(
+    st.sampled_from(FIELDS),
+    json_values | st.sampled_from(["Version 15.1 (Build 2507.6)", "https://mail.contoso.com/owa", "{a, b}"]),
+)
+
+
+@FUZZ
+@given(st.text())
+def test_random_text(content):
+    check_never_crashes(content)
+
+
+@FUZZ
+@given(st.binary())
+def test_random_bytes(content):
+    check_never_crashes(content)
+
+
+@FUZZ
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={key: st.lists(records, max_size=3) | json_values for key in [*CATEGORIES, "skipped", "errors", "schema"]},
+    )
+)
+def test_random_json_exports(data):
+    check_never_crashes(json.dumps(data))
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(FIELDS), st.text(max_size=40)), max_size=12), st.booleans())
+def test_random_format_list(pairs, with_minimal):
+    text = "\n".join(f"{name} : {value}" for name, value in pairs)
+    check_never_crashes((FORMAT_LIST_MINIMAL + "\n" if with_minimal else "") + text)
+
+
+@FUZZ
+@given(
+    st.sampled_from(["ex2013-fabrikam.json", "ex2016-contoso.json", "exse-contoso.json"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(CATEGORIES),
+            st.integers(0, 20),
+            st.sampled_from(FIELDS),
+            json_values,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_mutated_samples(name, mutations):
+    data = json.loads((DATA / name).read_text())
+    for category, index, field, value in mutations:
+        entries = data[category]
+        if entries:
+            entries[index % len(entries)][field] = value
+    check_never_crashes(json.dumps(data))
