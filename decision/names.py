@@ -38,11 +38,11 @@ def publicly_registrable(names: pd.Series | np.ndarray, params: Parameters) -> n
     """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
     series = pd.Series(np.asarray(names, dtype=object)).fillna("").astype(str)
     codes, uniques = pd.factorize(series)
-    uniq = pd.Series(uniques, dtype=object).astype(str)
-    suffixes = tuple(str(s).lower() for s in params.value("internal_suffixes"))
-    tld = uniq.str.rsplit(".", n=1).str[-1]
-    ok = (uniq.str.count(r"\.") >= 1) & tld.isin(iana_tlds())
-    for suffix in suffixes:
+    uniq = pd.Series(uniques, dtype="str")
+    suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
+    tld = uniq.str.replace(r"^.*\.", "", regex=True)
+    ok = uniq.str.contains(".", regex=False) & tld.isin(iana_tlds()) & ~tld.isin(suffixes)
+    for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
         ok &= ~(uniq.eq(suffix) | uniq.str.endswith("." + suffix))
     return ok.to_numpy(dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 

@@ -4,6 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,9 +15,10 @@ from decision.dates import horizon_end
 from decision.explain import BIT
 from decision.names import name_facts
 from decision.parameters import Parameters
-from decision.renewals import Schedule, fraction_interval, manual_interval, schedule
+from decision.renewals import Schedule, fraction_interval, horizons, manual_interval, schedule
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
+CHEAPEST = -1
 LABELS = {
     "san": "SAN / UCC certificate",
     "classic": "Single name (autodiscover only)",
@@ -116,10 +118,17 @@ class Components:
 
 
 class Context:
-    """One batch of validated profiles with the facts every option shares."""
+    """One batch of validated profiles with the facts every option shares.
 
-    def __init__(self, frame: pd.DataFrame, params: Parameters, catalog: Catalog):
+    `prices` (default none) overrides catalog prices per profile row: {(CA id, price key): array of n
+    prices, NaN = the catalog's}. The sensitivity analysis uses it to score many candidate prices in one
+    call; every other caller leaves it out.
+    """
+
+    def __init__(self, frame: pd.DataFrame, params: Parameters, catalog: Catalog,
+                 prices: Mapping[tuple[str, str], np.ndarray] | None = None):
         self.frame, self.params, self.catalog = frame, params, catalog
+        self.price_overrides = dict(prices or {})
         self.n = len(frame)
         self.start = frame["start"].to_numpy(dtype=np.int64)
         self.years = frame["horizon_years"].to_numpy(dtype=float)
@@ -131,10 +140,15 @@ class Context:
         version = frame["exchange_version"].astype(str)
         self.sni = version.map({v: bool(f["sni"]) for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
         self.modern_era = version.map({v: f["era"] == "2016" for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
-        self.ca_choice = frame["ca"].astype(str).to_numpy()
+        # the profile's CA as a catalog index; CHEAPEST (-1) lets the engine pick per option
+        ids = pd.Series(range(len(catalog.ids)), index=list(catalog.ids))
+        self.ca_choice = frame["ca"].astype(str).map(ids).fillna(CHEAPEST).to_numpy(dtype=np.int64)
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
                       ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
+        self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule] = {}
+        self._dcv: dict[int, np.ndarray] = {}
+        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
 
     def schedule(self, ca: CA, mode: str) -> Schedule:
@@ -150,11 +164,25 @@ class Context:
                     return ca.lifetime_days(days, self.params)
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
-            self._schedules[key] = schedule(self.start, self.end, lifetime, interval)
+            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
         return self._schedules[key]
 
+    def price(self, ca: CA, key: str) -> float | np.ndarray:
+        """The CA's price `key` (catalog.PRICE_KEYS), per row where an override is given."""
+        override = self.price_overrides.get((ca.id, key))
+        return ca.prices[key] if override is None else np.where(np.isnan(override), ca.prices[key], override)
+
     def dcv_total(self, sched: Schedule) -> np.ndarray:
-        return sched.total(self.dcv_minutes_param.at)
+        """Σ over a schedule's issuances of the dated validation minutes per name (cached per schedule)."""
+        if id(sched) not in self._dcv:
+            self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at)
+        return self._dcv[id(sched)]
+
+    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
+        """A CA's status code on each profile's first and last day (cached per CA)."""
+        if ca.id not in self._status:
+            self._status[ca.id] = (ca.status_at(self.start), ca.status_at(self.end - 1))
+        return self._status[ca.id]
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
@@ -177,11 +205,18 @@ class Offer:
     reasons: np.ndarray
 
 
-def _status_fails(ctx: Context, ca: CA, days: np.ndarray) -> np.ndarray:
-    status = ca.status_at(days)
+def _status_fails(ctx: Context, ca: CA) -> np.ndarray:
+    status = ctx.status(ca)[0]
     return (_bits(status == STATUSES.index("distrusted"), "ca_distrusted")
             | _bits(status == STATUSES.index("discontinued"), "ca_discontinued")
             | _bits(status < 0, "ca_not_operating"))
+
+
+def _sells(ca: CA, product: str, mode: str) -> bool:
+    """Whether a CA sells a product (single | san | wildcard) by hand or through ACME at all."""
+    if mode == "acme":
+        return ca.acme and (product != "wildcard" or ca.wildcard) and (product != "san" or ca.san)
+    return ca.manual and (product == "single" or (product == "san" and ca.san) or (product == "wildcard" and ca.wildcard))
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
@@ -191,10 +226,9 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     A private CA only ever makes offers for the internal-CA option.
     """
     p, n = ctx.params, ctx.n
-    fails = _status_fails(ctx, ca, ctx.start)
-    sells = {"single": ca.manual, "san": ca.manual and ca.san, "wildcard": ca.manual and ca.wildcard}[product]
+    fails = _status_fails(ctx, ca)
+    sells = _sells(ca, product, mode)
     if mode == "acme":
-        sells = ca.acme and (product != "wildcard" or ca.wildcard) and (product != "san" or ca.san)
         fails |= _bits(~ctx.flags["acme_ok"], "acme_not_allowed")
         fails |= _bits(~ca.acme_available(ctx.start) & (ca.acme_from is not None), "ca_not_operating")
         if product == "wildcard":
@@ -203,12 +237,11 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     if product == "san" and ca.max_names is not None:
         fails |= _bits(names > ca.max_names, "too_many_names")
 
-    prices = ca.prices
     if product == "san":
         extra = np.maximum(0, names - (ca.included_names if ca.included_names is not None else names))
-        fee = prices["san_base"] + extra * prices["san_extra_name"]
+        fee = ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
     else:
-        fee = prices[product] * certificates
+        fee = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
         fee = np.zeros(n) + 0.0
     sched = ctx.schedule(ca, mode)
@@ -232,7 +265,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons |= _bits(per_year > 2, "frequent_manual_renewals")
         if ca.public:
             reasons |= _bits(ctx.end > p.day("email_dcv_end"), "email_dcv_ends")
-    changes = ca.status_at(ctx.start) != ca.status_at(ctx.end - 1)
+    first, last = ctx.status(ca)
+    changes = first != last
     reasons |= _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
     return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(), sched,
                  np.asarray(issuance, dtype=float), dcv, setup, yearly, reasons)
@@ -245,28 +279,35 @@ class Choice:
     feasible: np.ndarray
     fails: np.ndarray
     ca: np.ndarray
-    offer: Offer | None
+    offer: Offer
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
-    """Per profile, the profile's own CA (`choice`, default its `ca` field) or the cheapest that can serve."""
+    """Per profile, the profile's own CA (`choice`: catalog index, default its `ca` field) or the cheapest that can serve."""
     n = ctx.n
     choice = ctx.ca_choice if choice is None else choice
     purchase_years = np.ceil(ctx.years - 1e-9)
-    costs = []
+    gaps = BIT["ca_no_product"] | BIT["ca_private"]
+    costs, shown = [], []
     for index, offer in offers:
         events = offer.schedule.counts
         admin = (offer.setup_minutes + events * offer.issuance_minutes
                  + offer.dcv_names * ctx.dcv_total(offer.schedule) + offer.yearly_minutes * ctx.years)
         cost = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
-        wanted = (choice == "cheapest") | (choice == ctx.catalog.cas[index].id)
+        wanted = (choice == CHEAPEST) | (choice == index)
         costs.append(np.where(offer.ok & wanted, cost, np.inf))
+        # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
+        shown.append(np.where(wanted & ((offer.fails & gaps) == 0), cost, np.where(choice == index, 1e300, np.inf)))
     cost_matrix = np.vstack(costs) if costs else np.full((1, n), np.inf)
     pick = np.argmin(cost_matrix, axis=0)
     feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
+    if costs:
+        pick = np.where(feasible, pick, np.argmin(np.vstack(shown), axis=0))
     fails = np.where(feasible, 0, _explain_failure(ctx, offers, choice, n))
     if not offers:
-        return Choice(feasible, fails, np.full(n, -1), None)
+        empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
+        z = np.zeros(n)
+        return Choice(feasible, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)))
     ca_index = np.array([i for i, _ in offers])[pick]
     return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n))
 
@@ -278,13 +319,13 @@ def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.n
     any_offering = np.zeros(n, dtype=bool)
     explicit = np.zeros(n, dtype=np.int64)
     for index, offer in offers:
-        chosen = choice == ctx.catalog.cas[index].id
+        chosen = choice == index
         explicit = np.where(chosen, offer.fails, explicit)
         offering = (offer.fails & product_gaps) == 0
         common = np.where(offering, common & offer.fails, common)
         any_offering |= offering
     cheapest = np.where(any_offering & (common > 0), common, BIT["no_ca_available"])
-    return np.where(choice == "cheapest", cheapest, explicit)
+    return np.where(choice == CHEAPEST, cheapest, explicit)
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
@@ -293,15 +334,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
     def take(attr: str) -> np.ndarray:
         return np.vstack([getattr(o, attr) for _, o in offers])[pick, rows]
 
-    days = [o.schedule for _, o in offers]
-    width = max(s.days.shape[1] for s in days)
-    per_profile = np.full((n, width), -1, dtype=np.int64)
-    for k, sched in enumerate(days):
-        sel = pick == k
-        if sel.any():
-            block = sched.days[sched.inverse[sel]]
-            per_profile[sel, : block.shape[1]] = block
-    merged_schedule = Schedule(per_profile, rows)
+    merged_schedule = Schedule.pick([o.schedule for _, o in offers], pick)
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), merged_schedule,
                  take("issuance_minutes"), take("dcv_names"), take("setup_minutes"), take("yearly_minutes"),
                  take("reasons"))
@@ -313,6 +346,8 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
     offers = []
     for index, ca in enumerate(ctx.catalog.cas):
         mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
+        if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
+            continue  # cannot serve anyone, and nobody asked for it by name
         offer = _offer(ctx, ca, product, mode, certificates, names)
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
@@ -358,8 +393,6 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
     offer = chosen.offer
     z = ctx.zeros()
     feasible = chosen.feasible & extra_feasible
-    if offer is None:
-        raise ValueError("the CA catalog has no CA for this option")
     return Components(
         feasible=feasible,
         reasons=np.where(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
@@ -477,7 +510,7 @@ def option_internal_ca(ctx: Context) -> Components:
     one = np.ones(ctx.n)
     offers = [(i, _offer(ctx, ca, "san", "manual", one, names)) for i, ca in private[:1]]
     # the profile's `ca` field chooses among public CAs; the internal option always uses its own CA
-    chosen = _choose(ctx, offers, np.full(ctx.n, "cheapest", dtype=object))
+    chosen = _choose(ctx, offers, np.full(ctx.n, CHEAPEST))
     has_ca, partner = ctx.flags["internal_ca"], ctx.flags["partner_tls"]
     devices = pop.unmanaged_desktops + pop.unmanaged_mobile
     android_refuse = np.rint(pop.android * (1.0 - p.value("android_user_ca_trusted_share")))

@@ -41,6 +41,8 @@ class Parameter:
 
     def at(self, days: np.ndarray) -> np.ndarray:
         """The values in force on many days (numeric parameters)."""
+        if len(self.values) == 1:
+            return np.full(np.shape(days), float(self.values[0]))
         idx = np.searchsorted(self.starts, days, side="right") - 1
         return np.asarray(self.values, dtype=float)[np.clip(idx, 0, None)]
 

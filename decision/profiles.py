@@ -251,12 +251,15 @@ class _Checker:
 
     def flag(self, mask: np.ndarray, field: str, reason: str, values: pd.Series | np.ndarray | None = None) -> None:
         mask = np.asarray(mask, dtype=bool)
-        if not mask.any():
-            return
-        self.bad |= mask
-        positions = np.flatnonzero(mask)
-        shown = np.asarray(values, dtype=object)[positions] if values is not None else [""] * len(positions)
-        for pos, value in zip(positions, shown, strict=True):
+        if mask.any():
+            positions = np.flatnonzero(mask)
+            shown = np.asarray(values, dtype=object)[positions] if values is not None else [""] * len(positions)
+            self.flag_at(positions, field, [reason] * len(positions), shown)
+
+    def flag_at(self, positions: np.ndarray, field: str, reasons: list[str], shown: Iterable[Any]) -> None:
+        """Flag rows by position, each with its own reason and offending value."""
+        self.bad[positions] = True
+        for pos, reason, value in zip(positions, reasons, shown, strict=True):
             text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)[:80]
             self.issues.append(Issue(self.source, int(self.rows[pos]), field, reason, text))
 
@@ -274,10 +277,9 @@ def _numbers(col: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         return np.full(len(col), np.nan), ~blank
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
-    is_bool = col.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    # as text, a boolean reads "True"/"False" and is rejected like any other word
     text = col.astype("string").str.strip().str.replace("_", "", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    values[is_bool] = np.nan
     return values, ~blank & np.isnan(values)
 
 
@@ -356,16 +358,24 @@ def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
         problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False)] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
-    bad_items = problems[problems != ""]
-    if not bad_items.empty:
-        positions = col.index.get_indexer(bad_items.index)
-        for pos, reason, value in zip(positions, bad_items, items[problems != ""], strict=True):
-            mask = np.zeros(len(col), dtype=bool)
-            mask[pos] = True
-            check.flag(mask, field.name, reason, np.full(len(col), value, dtype=object))
-    good = items[problems == ""]
-    good = good.groupby(level=0).agg(lambda s: ";".join(dict.fromkeys(s)))
-    return good.reindex(col.index, fill_value="").astype(object)
+    bad = (problems != "").to_numpy()
+    if bad.any():
+        check.flag_at(col.index.get_indexer(items.index[bad]), field.name, list(problems[bad]), items[bad])
+    good = items[~bad]
+    good = good[~pd.DataFrame({"row": good.index, "item": good.to_numpy()}).duplicated().to_numpy()]
+    return _join_by_row(good, len(col))
+
+
+def _join_by_row(items: pd.Series, n: int) -> pd.Series:
+    """Items indexed by row position (sorted) → one ';'-joined string per row, vectorised."""
+    out = np.full(n, "", dtype=object)
+    if items.empty:
+        return pd.Series(out, dtype=object)
+    rows = items.index.to_numpy()
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    joined = np.add.reduceat((items + ";").to_numpy(dtype=object), starts)
+    out[rows[starts]] = [text[:-1] for text in joined]
+    return pd.Series(out, dtype=object)
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
@@ -388,7 +398,10 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     n = len(raw)
     out: dict[str, Any] = {}
     for field in FIELDS:
-        col = raw[field.name] if field.name in raw.columns else pd.Series([None] * n, dtype=object)
+        if field.name not in raw.columns:  # every row takes the default
+            out[field.name], out[field.name + "__blank"] = _placeholder(field, n), np.ones(n, dtype=bool)
+            continue
+        col = raw[field.name]
         blank = _is_blank(col)
         if field.required:
             check.flag(blank, field.name, "required field is empty")
@@ -399,6 +412,15 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
     return ProfileSet(good, check.issues, n)
+
+
+def _placeholder(field: Field, n: int) -> Any:
+    """Typed empty values for a column the input does not have."""
+    if field.kind == "bool":
+        return np.zeros(n, dtype=bool)
+    if field.kind in ("number", "integer", "share", "date"):
+        return np.full(n, np.nan)
+    return pd.Series([""] * n, dtype=object)
 
 
 def _coerce(field: Field, col: pd.Series, blank: np.ndarray, check: _Checker, catalog: Catalog) -> Any:
@@ -442,8 +464,12 @@ def _coerce(field: Field, col: pd.Series, blank: np.ndarray, check: _Checker, ca
                        f"unknown CA id{suggest(value, known)}; known: {', '.join(known)}", col)
         return text.astype(object)
     if kind == "date":
-        iso = col.map(lambda v: v.isoformat()[:10] if isinstance(v, (dt.date, pd.Timestamp)) else v,
-                      na_action="ignore")
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            iso = col.dt.strftime("%Y-%m-%d")
+        elif col.dtype == object:  # YAML and Excel give date / datetime objects
+            iso = col.where(col.isna(), col.astype(str).str[:10])
+        else:
+            iso = col
         parsed = pd.to_datetime(_text(iso), errors="coerce", format="%Y-%m-%d")
         bad = ~blank & parsed.isna().to_numpy()
         check.flag(bad, field.name, "not a date (use YYYY-MM-DD)", col)

@@ -31,8 +31,18 @@ class Schedule:
     def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Sum over each profile's issuances of a dated quantity (e.g. validation minutes)."""
         valid = self.days >= 0
-        values = np.where(valid, per_day(np.where(valid, self.days, 0)), 0.0)
+        values = np.where(valid, per_day(np.where(valid, self.days, 0).ravel()).reshape(self.days.shape), 0.0)
         return values.sum(axis=1)[self.inverse]
+
+    @staticmethod
+    def pick(schedules: list[Schedule], choice: np.ndarray) -> Schedule:
+        """Per profile, the schedule of the chosen alternative (e.g. the CA picked for it)."""
+        width = max((s.days.shape[1] for s in schedules), default=0)
+        blocks = [np.pad(s.days, ((0, 0), (0, width - s.days.shape[1])), constant_values=-1) for s in schedules]
+        offsets = np.cumsum([0] + [len(b) for b in blocks[:-1]])
+        inverse = np.vstack([s.inverse for s in schedules])[choice, np.arange(len(choice))] + offsets[choice]
+        days = np.vstack(blocks) if blocks else np.zeros((0, 0), dtype=np.int64)
+        return Schedule(days, inverse)
 
     def dates_of(self, position: int) -> np.ndarray:
         """Issuance days of one profile."""
@@ -50,13 +60,26 @@ def fraction_interval(fraction: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda life: life * fraction
 
 
-def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
-             interval: Callable[[np.ndarray], np.ndarray]) -> Schedule:
-    """Issuance days of one certificate kept valid from `start` to `end` (exclusive), per profile."""
+def horizons(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (start, end) pairs and, per profile, the index of its pair."""
     pairs = np.stack([np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)], axis=1)
     if len(pairs) == 0:
-        return Schedule(np.zeros((0, 0), dtype=np.int64), np.zeros(0, dtype=np.int64))
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = pairs[:, 0] * 1_000_000 + (pairs[:, 1] - pairs[:, 0])  # fast 1-D unique (horizons < 1e6 days)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return pairs[first], inverse.reshape(-1)
+
+
+def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
+             interval: Callable[[np.ndarray], np.ndarray],
+             distinct: tuple[np.ndarray, np.ndarray] | None = None) -> Schedule:
+    """Issuance days of one certificate kept valid from `start` to `end` (exclusive), per profile.
+
+    `distinct` may pass precomputed `horizons(start, end)` when several schedules share them.
+    """
+    uniq, inverse = distinct if distinct is not None else horizons(start, end)
+    if len(uniq) == 0:
+        return Schedule(np.zeros((0, 0), dtype=np.int64), inverse)
     t = uniq[:, 0].astype(float)
     stop = uniq[:, 1].astype(float)
     columns = []
@@ -72,4 +95,4 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
         t = t + interval(life)
         active = active & (expires < stop)
     days = np.stack(columns, axis=1) if columns else np.full((len(uniq), 0), -1, dtype=np.int64)
-    return Schedule(days, inverse.reshape(-1))
+    return Schedule(days, inverse)
