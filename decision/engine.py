@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from decision.names import name_table, option_names
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
-from decision.scoring import rank, scores, top_two
+from decision.scoring import CRITERIA, HIGHER_IS_BETTER, dominance, rank, scores, top_two
 
 ENGINE_VERSION = "0.1.0"
 OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
@@ -37,11 +38,21 @@ class Scored:
     weights: np.ndarray  # (n, 4), normalised
     winner: np.ndarray
     runner_up: np.ndarray
+    close_call_share: float  # parameter close_call_share: a margin below this share of the winner's score is a close call
 
 
-def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog) -> Scored:
-    """Score validated profiles: the one vectorised code path behind every front end."""
-    ctx = Context(frame, params, catalog)
+# the raw criterion arrays behind the scores, in scoring.CRITERIA order
+CRITERION_COLUMNS = {"cost": "cost_total", "trust": "trust", "reconfiguration": "devices_to_reconfigure",
+                     "url_change": "users_url_change"}
+
+
+def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
+                prices: Mapping[tuple[str, str], np.ndarray] | None = None) -> Scored:
+    """Score validated profiles: the one vectorised code path behind every front end.
+
+    `prices` overrides catalog prices per row (see options.Context); the sensitivity analysis uses it.
+    """
+    ctx = Context(frame, params, catalog, prices)
     comps = evaluate_options(ctx)
     years = ctx.years
     admin, user = ctx.admin_rate, frame["user_rate"].to_numpy(dtype=float)
@@ -66,18 +77,24 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog) -> Sc
         "reasons": np.stack([comps[o].reasons for o in OPTIONS], axis=1),
         "ca": np.stack([comps[o].ca for o in OPTIONS], axis=1),
     }
-    criteria = {"cost": cost, "trust": columns["trust"], "reconfiguration": columns["devices_to_reconfigure"],
-                "url_change": columns["users_url_change"]}
+    criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     score, normalised = scores(criteria, feasible, weights)
     columns["score"] = score
     columns["rank"] = rank(score, tco, feasible)
+    oriented = np.stack([criteria[c] if HIGHER_IS_BETTER[c] else -criteria[c] for c in CRITERIA], axis=2)
+    columns["dominated"], columns["dominated_by"] = dominance(oriented, feasible, columns["rank"])
     winner, runner = top_two(columns["rank"])
-    return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner)
+    return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner,
+                  float(params.value("close_call_share")))
 
 
 def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: bool = True) -> pd.DataFrame:
-    """One row per profile × option with the contract columns (names materialised when asked)."""
+    """One row per profile × option with the contract columns (names materialised when asked).
+
+    Besides the contract columns: `ca`, `row`, `dominated` (another feasible option is no worse on any
+    criterion and better on one) and `dominated_by` (the best-ranked such option, or None).
+    """
     frame, cols = scored.frame, scored.columns
     n, k = len(frame), len(OPTIONS)
     ca_ids = np.array([*catalog.ids, ""], dtype=object)
@@ -97,21 +114,22 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
         "rank": cols["rank"].reshape(-1).astype(np.int64),
         "ca": ca_ids[cols["ca"].reshape(-1)],
         "row": np.repeat(frame["row"].to_numpy(), k),
+        "dominated": cols["dominated"].reshape(-1),
+        "dominated_by": pd.Series(np.array([*OPTIONS, None], dtype=object)[cols["dominated_by"].reshape(-1)], dtype="str"),
     })
     if names:
-        table.insert(5, "names", "")
-        table.insert(6, "not_issuable", "")
         nt = name_table(frame, params)
-        for j, option in enumerate(OPTIONS):
-            public = option != "internal_ca"
-            on_cert, refused = option_names(nt, n, option, public)
-            table.loc[j::k, "names"] = on_cert.to_numpy()
-            table.loc[j::k, "not_issuable"] = refused.to_numpy()
+        pairs = [option_names(nt, n, option, option != "internal_ca") for option in OPTIONS]
+        table.insert(5, "names", np.stack([p[0] for p in pairs], axis=1).reshape(-1) if n else [])
+        table.insert(6, "not_issuable", np.stack([p[1] for p in pairs], axis=1).reshape(-1) if n else [])
     return table
 
 
 def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per profile: recommendation, runner-up, margin and the winner's criteria."""
+    """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
+
+    close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
+    """
     frame, cols = scored.frame, scored.columns
     n = len(frame)
     rows = np.arange(n)
@@ -119,8 +137,7 @@ def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
     win = np.where(has, scored.winner, 0)
     run = np.where(scored.runner_up >= 0, scored.runner_up, 0)
     options = np.array(OPTIONS, dtype=object)
-    win_score = cols["score"][rows, win]
-    margin = np.where(scored.runner_up >= 0, win_score - cols["score"][rows, run], np.nan)
+    margin, close_call = margins(scored)
     out = pd.DataFrame({
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
@@ -133,7 +150,19 @@ def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
         out[column] = np.where(has, cols[column][rows, win], np.nan)
     for j, option in enumerate(OPTIONS):
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
+    out["close_call"] = close_call
     return out
+
+
+def margins(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+    """Per profile: the score gap between the winner and the runner-up (NaN without a runner-up), and whether
+    it is a close call (below `close_call_share` of the winner's score)."""
+    rows = np.arange(len(scored.winner))
+    score = scored.columns["score"]
+    win_score = score[rows, np.maximum(scored.winner, 0)]
+    margin = np.where(scored.runner_up >= 0, win_score - score[rows, np.maximum(scored.runner_up, 0)], np.nan)
+    with np.errstate(invalid="ignore"):
+        return margin, margin < scored.close_call_share * win_score
 
 
 @dataclass

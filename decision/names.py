@@ -12,12 +12,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import publicsuffixlist
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from decision.parameters import Parameters
+from decision.textops import join_by_row
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
 KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
 INTERNAL_KINDS = ("internal_domain", "server_fqdn", "netbios")
+
+
+@lru_cache(maxsize=1)
+def _tld_values() -> pa.Array:
+    return pa.array(sorted(iana_tlds()))
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +49,8 @@ def publicly_registrable(names: pd.Series | np.ndarray, params: Parameters) -> n
     uniq = pd.Series(uniques, dtype="str")
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
     tld = uniq.str.replace(r"^.*\.", "", regex=True)
-    ok = uniq.str.contains(".", regex=False) & tld.isin(iana_tlds()) & ~tld.isin(suffixes)
+    known = pc.is_in(pa.array(tld.to_numpy(dtype=object), type=pa.string()), value_set=_tld_values())
+    ok = uniq.str.contains(".", regex=False) & known.to_numpy(zero_copy_only=False) & ~tld.isin(suffixes)
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
         ok &= ~(uniq.eq(suffix) | uniq.str.endswith("." + suffix))
     return ok.to_numpy(dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
@@ -141,12 +150,11 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _join(table: pd.DataFrame, n: int) -> pd.Series:
-    joined = table.groupby("pos", sort=True)["name"].agg(", ".join)
-    return joined.reindex(range(n), fill_value="")
+def _join(table: pd.DataFrame, n: int) -> np.ndarray:
+    return join_by_row(table["pos"].to_numpy(), table["name"].to_numpy(dtype=object), n, ", ")
 
 
-def option_names(table: pd.DataFrame, n: int, option: str, public: bool) -> tuple[pd.Series, pd.Series]:
+def option_names(table: pd.DataFrame, n: int, option: str, public: bool) -> tuple[np.ndarray, np.ndarray]:
     """(names on the option's certificates, names asked for that a public CA refuses) per profile."""
     refused = table[table["internal"] & ~table["issuable"]] if public else table.iloc[:0]
     domains = table[table["kind"] == "mail_domain"]

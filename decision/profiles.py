@@ -21,6 +21,7 @@ from decision.dates import to_day
 from decision.errors import InputError, Issue
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
+from decision.textops import join_by_row
 
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
 MAX_COUNT = 10_000_000
@@ -176,7 +177,8 @@ def frame_from_mappings(items: list[Any], source: str) -> tuple[pd.DataFrame, li
         flat, problems = _flatten_mapping(item, source, n)
         rows.append(flat)
         issues.extend(problems)
-    frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(columns=["org"], dtype=object)
+    # let pandas type clean columns (ints, bools) so they take the fast path; mixed columns stay object
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["org"], dtype=object)
     frame.index = pd.RangeIndex(len(rows))
     frame.attrs["rows"] = np.arange(1, len(rows) + 1)
     return frame, issues
@@ -363,19 +365,7 @@ def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker
         check.flag_at(col.index.get_indexer(items.index[bad]), field.name, list(problems[bad]), items[bad])
     good = items[~bad]
     good = good[~pd.DataFrame({"row": good.index, "item": good.to_numpy()}).duplicated().to_numpy()]
-    return _join_by_row(good, len(col))
-
-
-def _join_by_row(items: pd.Series, n: int) -> pd.Series:
-    """Items indexed by row position (sorted) → one ';'-joined string per row, vectorised."""
-    out = np.full(n, "", dtype=object)
-    if items.empty:
-        return pd.Series(out, dtype=object)
-    rows = items.index.to_numpy()
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    joined = np.add.reduceat((items + ";").to_numpy(dtype=object), starts)
-    out[rows[starts]] = [text[:-1] for text in joined]
-    return pd.Series(out, dtype=object)
+    return pd.Series(join_by_row(good.index.to_numpy(), good.to_numpy(dtype=object), len(col), ";"), dtype=object)
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
