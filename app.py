@@ -1,0 +1,332 @@
+"""CertStrategy what-if app: sidebar widgets → profile → `decision.evaluate` → views.
+
+Run with `streamlit run app.py`. Every figure shown comes from the engine; this file only lays it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from decision import LABELS, InputError, views
+from decision.catalog import Catalog, default_catalog
+from decision.dates import from_day, to_day
+from decision.errors import Issue
+from decision.parameters import Parameters, default_parameters
+from decision.profiles import FIELD_BY_NAME
+from decision.report import versions
+from decision.safe_output import csv_bytes, xlsx_bytes
+from decision.views import ProfileResults, code_block, md_escape
+
+EXAMPLES = Path(__file__).resolve().parent / "data" / "profiles"
+DEFAULT_EXAMPLE = "contoso-2026"
+TABS = ("Tradeoffs", "Cost over time", "Certificates & names", "Deploy", "Assumptions")
+INTRO = ("CertStrategy compares seven ways to put TLS certificates on on-premises Exchange — on cost, trust, "
+         "client reconfiguration and URL changes, under the certificate rules in force on each date — and "
+         "recommends one. Describe the organisation in the sidebar (or start from an example) and watch the "
+         "tradeoffs move.")
+
+
+# ------------------------------------------------------------------------------ cached data
+
+@st.cache_resource(show_spinner=False)
+def data() -> tuple[Parameters, Catalog]:
+    """The shipped parameters and CA catalog."""
+    return default_parameters(), default_catalog()
+
+
+@st.cache_resource(show_spinner=False)
+def examples() -> dict[str, dict[str, Any]]:
+    """Every example profile in data/profiles, validated, by file stem."""
+    params, catalog = data()
+    return {p.stem: views.parse_profile_upload(p.read_bytes(), p.name, params, catalog)
+            for p in sorted(EXAMPLES.glob("*.yaml"))}
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def results_for(key: str) -> ProfileResults:
+    """One profile's results (key = `views.profile_key`), evaluated lazily, shared read-only."""
+    params, catalog = data()
+    return ProfileResults(json.loads(key), params, catalog)
+
+
+# -------------------------------------------------------------------------- loading profiles
+
+def specs() -> tuple[views.WidgetSpec, ...]:
+    currency = str(st.session_state.get(views.widget_key("currency")) or "USD")
+    return views.widget_specs(data()[1].ids, currency)
+
+
+def load_profile(profile: dict[str, Any], source: str) -> None:
+    """Put a validated profile into the widgets (before they are drawn) and forget an upload error."""
+    state = views.state_from_profile(profile, specs())
+    st.session_state.update(state)
+    st.session_state["source"] = source
+    st.session_state["loaded_key"] = views.profile_key(views.profile_from_state(state, specs()))
+    st.session_state.pop("upload_error", None)
+
+
+def on_example() -> None:
+    name = st.session_state["example"]
+    load_profile(examples()[name], f"example {name}.yaml")
+
+
+def on_upload() -> None:
+    file = st.session_state.get("upload")
+    if file is None:
+        return
+    params, catalog = data()
+    try:
+        profile = views.parse_profile_upload(file.getvalue(), file.name, params, catalog)
+    except InputError as exc:
+        st.session_state["upload_error"] = (file.name, str(exc).splitlines())
+        return
+    load_profile(profile, f"uploaded {file.name}")
+
+
+# ---------------------------------------------------------------------------------- sidebar
+
+def ca_selector(spec: views.WidgetSpec, params: Parameters, catalog: Catalog) -> None:
+    """The CA picker: each CA's status on the start date in the list, the chosen one's capabilities below."""
+    start = st.session_state.get(views.widget_key("start")) or dt.date.today()
+    day = to_day(start)
+    chosen = st.selectbox(spec.label, key=spec.key, help=spec.help,
+                          format_func=lambda ca_id: views.ca_label(catalog, ca_id, day), **spec.kwargs)
+    if chosen == views.CHEAPEST:
+        st.caption("Each public option uses the cheapest CA able to issue it on the start date "
+                   "(the CAs used are listed under Assumptions).")
+        return
+    record = catalog[chosen].record(day)
+    text = (f"**Status on {start.isoformat()}: {record['status']}** · {views.ca_summary(record, params, day)} · "
+            f"as of {record['as_of']}")
+    (st.caption if record["status"] == "active" else st.error)(text)
+
+
+def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog: Catalog) -> Any:
+    """Profile source (examples, upload, download slot) and every profile field, grouped as the schema."""
+    bar = st.sidebar
+    bar.header("Profile")
+    names = examples()
+    bar.selectbox("Start from an example", list(names), key="example", on_change=on_example,
+                  format_func=lambda k: f"{names[k]['org']} ({k})")
+    bar.button("Reset to this example", on_click=on_example, width="stretch")
+    bar.file_uploader("…or upload a profile (YAML)", type=["yaml", "yml"], key="upload", on_change=on_upload,
+                      help="One profile in the format of data/profiles/*.yaml (or a file saved below).")
+    slot = bar.container()
+    for group, group_specs in views.specs_by_group(all_specs).items():
+        with bar.expander(group[0].upper() + group[1:], expanded=True):
+            for spec in group_specs:
+                if spec.field.kind == "ca":
+                    ca_selector(spec, params, catalog)
+                else:
+                    getattr(st, spec.widget)(spec.label, key=spec.key, help=spec.help, **spec.kwargs)
+    return slot
+
+
+# ---------------------------------------------------------------------------------- results
+
+def issue_line(issue: Issue) -> str:
+    """'Mobile devices (mobile_devices): must be at least 0 (got '-1')' for a problem with a widget's value."""
+    name = issue.field
+    label = f"{views.field_label(FIELD_BY_NAME[name])} ({name})" if name in FIELD_BY_NAME else name
+    got = f" (got {issue.value!r})" if issue.value else ""
+    return f"{label}: {issue.reason}{got}"
+
+
+def recommendation_card(res: ProfileResults, years: float, currency: str) -> None:
+    rec = res.ev.recommendations.iloc[0]
+    with st.container(border=True):
+        if pd.isna(rec["recommendation"]):
+            st.subheader("No option is feasible")
+            st.markdown(res.why)
+            return
+        st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
+        st.markdown(res.why)
+        cols = st.columns(5)
+        cols[0].metric("Score", f"{rec['score']:.1f} / 100")
+        if pd.notna(rec["runner_up"]):
+            cols[1].metric("Lead over the runner-up", f"{rec['margin']:+.1f}",
+                           help=f"Score points ahead of {LABELS[rec['runner_up']]}")
+        cols[2].metric(f"Cost over {years:g} years", f"{currency} {rec['cost_total']:,.0f}")
+        cols[3].metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}",
+                       help="Cost plus client and end-user time (reconfiguration, new URLs, prompts) in money.")
+        cols[4].metric("Clients without a warning", f"{rec['trust']:.0%}")
+
+
+def ranked_table(table: pd.DataFrame, years: float, currency: str) -> None:
+    cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
+    shown = pd.DataFrame({
+        "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
+        "Option": table["label"],
+        "Score": table["score"],
+        cost: table["cost_total"],
+        tco: table["tco"],
+        "Trust": table["trust"],
+        "Devices to touch": table["devices_to_reconfigure"],
+        "Users with a new URL": table["users_url_change"],
+        "Why / notes": [t if f else f"Not feasible: {t}" for t, f in zip(table["reasons_text"], table["feasible"],
+                                                                        strict=True)],
+        "Certificates": table["certificates"],
+        "Issuances": table["certificate_issuances"],
+        "CA": table["ca"],
+        "Dominated": table["dominated"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f"),
+        "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
+        cost: st.column_config.NumberColumn(format="localized"),
+        tco: st.column_config.NumberColumn(format="localized", help="Cost plus client and end-user time in money"),
+        "Dominated": st.column_config.CheckboxColumn(
+            help="Another feasible option is at least as good on every criterion and better on one"),
+        "Why / notes": st.column_config.TextColumn(width="large"),
+    })
+
+
+def downloads(res: ProfileResults) -> None:
+    """CSV and Excel of the results (formula-safe); the bytes are built only when a button is clicked."""
+    stem = views.slug(str(res.validated["org"]))
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("Download results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
+                         file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+    right.download_button("Download results (Excel)", key="dl_xlsx", on_click="ignore",
+                          data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
+                          file_name=f"{stem}-options.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:
+    table = res.table
+    st.markdown("**Each criterion, normalised across the feasible options** (best = 1, worst = 0). "
+                "The weights (in brackets) decide how much each counts in the score.")
+    st.vega_lite_chart(views.chart_spec("criteria", {"criteria": views.criteria_frame(res.ev, table)}), width="stretch")
+    st.markdown("**Cost against trust.** Large diamonds are *non-dominated*: no other feasible option is at least "
+                "as good on every criterion (cost, trust, devices to touch, URL changes) and better on one.")
+    st.vega_lite_chart(views.chart_spec("cost_trust", {"options": views.scatter_frame(table)}, currency, years),
+                       width="stretch")
+    left_out = table.loc[~table["feasible"], "label"].tolist()
+    if left_out:
+        st.caption("Not feasible, so not scored or plotted: " + ", ".join(left_out) + ".")
+
+
+def cost_tab(res: ProfileResults, currency: str) -> None:
+    include = st.toggle("Include client and user time (total cost of ownership)", key="include_clients")
+    cum, rules = res.timeline(include)
+    feasible = res.table.loc[res.table["feasible"], "option"]
+    data = {"cumulative": cum[cum["option"].isin(feasible)], "rules": views.rule_frame(rules)}
+    st.vega_lite_chart(views.chart_spec("cumulative", data, currency), width="stretch")
+    if len(rules):
+        st.markdown("**Dated rule changes inside the horizon** (dashed lines):")
+        st.dataframe(rules[["date", "rule", "parameter"]].rename(columns=str.capitalize), hide_index=True)
+
+
+def names_tab(res: ProfileResults) -> None:
+    table = res.named_table
+    st.dataframe(pd.DataFrame({
+        "Option": table["label"], "Feasible": table["feasible"], "Certificates": table["certificates"],
+        "Names on the certificate(s)": table["names"], "Names a public CA refuses": table["not_issuable"],
+        "Issuances over the horizon": table["certificate_issuances"],
+    }), hide_index=True, width="stretch")
+    refused = sorted({n for names in table["not_issuable"] for n in names.split(", ") if n})
+    if refused:
+        ban, suffixes = res.params["internal_names_ban"], res.params["internal_suffixes"]
+        st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** {md_escape(ban.description)} "
+                f"(since {ban.values[-1]}; source: {md_escape(ban.source)}). {md_escape(suffixes.description)}")
+    st.markdown("**Renewal calendar** — every issuance over the horizon under the dated lifetime rules:")
+    feasible = set(table.loc[table["feasible"], "option"])
+    cal = {o: d for o, d in res.calendars.items() if o in feasible and d}
+    if cal:
+        st.vega_lite_chart(views.chart_spec("renewals", {"calendar": views.calendar_frame(cal)}), width="stretch")
+        with st.expander("Issuance dates per option"):
+            for option, dates in cal.items():
+                st.markdown(f"**{LABELS[option]}** ({len(dates)}): " + ", ".join(dates))
+
+
+def deploy_tab(res: ProfileResults) -> None:
+    table = res.named_table
+    recommended = table.loc[table["rank"] == 1, "option"]
+    default = recommended.iloc[0] if len(recommended) else table["option"].iloc[0]
+    labels = dict(zip(table["option"], table["label"], strict=True))
+    choice = st.selectbox("Option to deploy", list(table["option"]), key=f"deploy_{default}",
+                          format_func=lambda o: labels[o] + (" (recommended)" if o == default else ""))
+    row = table[table["option"] == choice].iloc[0]
+    if not row["feasible"]:
+        st.warning("Not feasible for this profile: " + row["reasons_text"])
+    commands, dns = res.deployments
+    st.markdown(f"**Exchange Management Shell** (Exchange {res.validated['exchange_version']}) — "
+                f"names: {md_escape(row['names'])}")
+    st.code("\n".join(commands[choice]), language="powershell")
+    st.markdown("**DNS records**")
+    st.code("\n".join(dns[choice]), language="text")
+
+
+def assumptions_tab(res: ProfileResults, day: int) -> None:
+    v = versions(res.ev)
+    st.caption(f"Engine {v['engine']} · parameters as of {v['parameters_as_of']} · CA catalog as of {v['catalog_as_of']}")
+    st.markdown("**Parameters** — every rule and assumption used, with its source (or *estimate*):")
+    params = views.display_records(res.params.records())
+    params.insert(4, "estimate", [res.params[n].estimate for n in params["parameter"]])
+    st.dataframe(params, hide_index=True, width="stretch")
+    used = [c for c in dict.fromkeys(res.table["ca"]) if c]
+    st.markdown(f"**CAs used by the options**, status on {from_day(day).isoformat()}:")
+    if used:
+        st.dataframe(views.display_records([res.catalog[c].record(day) for c in used]), hide_index=True,
+                     width="stretch")
+
+
+def results(res: ProfileResults, edited: bool) -> None:
+    row = res.ev.profiles.iloc[0]
+    years, currency = float(row["horizon_years"]), str(row["currency"])
+    source = st.session_state.get("source", "") + (", edited" if edited else "")
+    st.caption(f"**{md_escape(str(row['org']))}** · Exchange {row['exchange_version']} · from {from_day(row['start'])} "
+               f"for {years:g} years · money in {md_escape(currency)} · {md_escape(source)}")
+    for warning in res.warnings:
+        st.warning(warning)
+    recommendation_card(res, years, currency)
+    st.subheader("All seven options, ranked")
+    ranked_table(res.table, years, currency)
+    downloads(res)
+    tabs = st.tabs(TABS, key="tab", on_change="rerun")
+    renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: cost_tab(res, currency),
+                 lambda: names_tab(res), lambda: deploy_tab(res), lambda: assumptions_tab(res, int(row["start"])))
+    for tab, render in zip(tabs, renderers, strict=True):
+        with tab:
+            if tab.open:  # only the open tab is computed and drawn
+                render()
+
+
+# ------------------------------------------------------------------------------------- main
+
+def main() -> None:
+    st.set_page_config(page_title="CertStrategy — certificates for Exchange", page_icon="🔐", layout="wide")
+    params, catalog = data()
+    if "source" not in st.session_state:
+        st.session_state["example"] = DEFAULT_EXAMPLE
+        on_example()
+    st.title("CertStrategy: which certificate strategy for your Exchange?")
+    st.markdown(INTRO)
+    all_specs = specs()
+    download_slot = sidebar(all_specs, params, catalog)
+    if error := st.session_state.get("upload_error"):
+        name, lines = error
+        st.error(f"**Could not load {md_escape(name)}** — the previous profile and results are kept.\n\n"
+                 + code_block(lines))
+    key = views.profile_key(views.profile_from_state(st.session_state.to_dict(), all_specs))
+    res = results_for(key)
+    if not res.valid:
+        st.error("**Some inputs are not valid** — the results below are for the last valid profile.\n\n"
+                 + code_block([issue_line(i) for i in res.ev.issues]))
+        key = st.session_state["good_key"]
+        res = results_for(key)
+    st.session_state["good_key"] = key
+    download_slot.download_button("Download this profile (YAML)", data=lambda: views.profile_yaml(res.validated),
+                                  file_name=f"{views.slug(str(res.validated['org']))}.yaml", key="dl_profile",
+                                  mime="application/x-yaml", on_click="ignore", width="stretch")
+    results(res, edited=key != st.session_state.get("loaded_key"))
+
+
+main()

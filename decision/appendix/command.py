@@ -1,0 +1,60 @@
+"""`python -m decision appendix PROFILE.yaml -o OUT.docx|OUT.html|OUT.md [--firm NAME] [--logo FILE]`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from decision.errors import InputError, Issue
+
+SUFFIXES = (".docx", ".html", ".md")
+
+
+def _fail(exc: InputError, code: int = 2) -> None:
+    for issue in exc.issues:
+        click.echo(f"error: {issue}", err=True)
+    sys.exit(code)
+
+
+@click.command("appendix")
+@click.argument("profile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The appendix to write: .docx (Word), .html or .md (charts as PNG files beside it).")
+@click.option("--firm", help="Consultancy name for the title block and footer.")
+@click.option("--logo", type=click.Path(dir_okay=False, path_type=Path), help="Logo for the title block (PNG, JPEG or GIF).")
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help="Another CA catalog (cas.yaml).")
+@click.option("--parameters", type=click.Path(dir_okay=False, path_type=Path),
+              help="Another parameters file (parameters.yaml).")
+@click.option("--date", "generated", type=click.DateTime(["%Y-%m-%d"]),
+              help="Generation date to print (default today), to reproduce an earlier appendix byte for byte.")
+def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path | None, catalog: Path | None,
+                     parameters: Path | None, generated: dt.datetime | None) -> None:
+    """Write the consultants' appendix for one PROFILE: recommendation, options, costs, commands, sources."""
+    from decision.appendix import write
+    from decision.catalog import CATALOG_FILE, default_catalog, load_catalog
+    from decision.engine import evaluate
+    from decision.parameters import default_parameters, load_parameters
+    from decision.profiles import load_profiles
+
+    if output.suffix.lower() not in SUFFIXES:
+        _fail(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
+    if not output.parent.is_dir():
+        _fail(InputError(Issue(str(output), 0, "output", "the folder does not exist")))
+    try:
+        params = load_parameters(parameters) if parameters else default_parameters()
+        cat = load_catalog(catalog or CATALOG_FILE, params) if catalog or parameters else default_catalog()
+        valid = load_profiles(profile, params, cat)  # validated first: a rejected profile is reported, not scored
+        if valid.issues:
+            _fail(InputError(valid.issues), 1)
+        if len(valid.frame) != 1:
+            _fail(InputError(Issue(str(profile), 0, "", f"{len(valid.frame)} profiles in the file; "
+                                                        "the appendix is for one profile")))
+        result = evaluate(valid, parameters=params, catalog=cat)
+        written = write(result, 0, output, firm=firm, logo=logo, generated=generated.date() if generated else None)
+    except InputError as exc:
+        _fail(exc)
+    for path in written:
+        click.echo(f"wrote {path}")

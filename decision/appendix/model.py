@@ -1,0 +1,692 @@
+"""The appendix content model: one tree of sections and blocks built from an Evaluation.
+
+Markdown, HTML and Word render this same tree, so they cannot disagree. Every number in it is
+formatted here from the engine's tables (decision.report, decision.timeline); renderers only lay out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from decision.appendix import charts
+from decision.dates import DAYS_PER_YEAR, from_day, to_day
+from decision.engine import Evaluation
+from decision.explain import reason_list, reason_text
+from decision.options import LABELS, OPTIONS
+from decision.profiles import FIELDS, GROUPS, profile_to_mapping
+from decision.report import deployments, profile_hash, renewal_calendar, versions
+from decision.safeyaml import load_yaml_file
+from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
+
+TEXTS_FILE = Path(__file__).with_name("texts.yaml")
+DASH = "—"
+CLIENT_KIND = "clients and users"
+CRITERION_LABELS = {"cost": "Direct cost", "trust": "Trust", "reconfiguration": "Devices to touch",
+                    "url_change": "Users: new address"}
+
+
+# ----------------------------------------------------------------------------------------- blocks
+@dataclass(frozen=True)
+class Run:
+    """A piece of running text; `code` is set in a monospaced font."""
+
+    text: str
+    bold: bool = False
+    code: bool = False
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: tuple[Run, ...]
+    kind: ClassVar[str] = "paragraph"
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Paragraph, ...]
+    checklist: bool = False
+    kind: ClassVar[str] = "bullets"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A highlighted remark (a close call, a warning)."""
+
+    body: Paragraph
+    tone: str = "info"  # info | warning
+    kind: ClassVar[str] = "note"
+
+
+@dataclass(frozen=True)
+class Table:
+    label: str  # "Table 3"
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: tuple[str, ...]  # "l" | "r" per column
+    widths: tuple[float, ...]  # relative column widths (Word)
+    highlight: frozenset[int] = frozenset()  # row indexes to emphasise (the recommended option)
+    group_rows: frozenset[int] = frozenset()  # rows whose first cell is a group heading across the table
+    small: bool = False
+    kind: ClassVar[str] = "table"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # file-name part of the PNG written beside Markdown
+    label: str  # "Figure 1"
+    caption: str
+    spec: str  # Vega-Lite JSON
+    kind: ClassVar[str] = "figure"
+
+
+@dataclass(frozen=True)
+class Code:
+    lines: tuple[str, ...]
+    language: str
+    kind: ClassVar[str] = "code"
+
+
+@dataclass(frozen=True)
+class Subheading:
+    number: str
+    title: str
+    kind: ClassVar[str] = "subheading"
+
+
+Block = Paragraph | Bullets | Note | Table | Figure | Code | Subheading
+
+
+@dataclass(frozen=True)
+class Section:
+    number: int
+    title: str
+    blocks: tuple[Block, ...]
+    new_page: bool = False
+    landscape: bool = False
+
+
+@dataclass(frozen=True)
+class Logo:
+    data: bytes
+    mime: str
+    ext: str
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """Everything a renderer needs: title block, sections, document properties."""
+
+    title: str
+    kicker: str
+    subtitle: str
+    org: str
+    firm: str | None
+    logo: Logo | None
+    generated: dt.date
+    sections: tuple[Section, ...]
+    keywords: tuple[str, ...]
+    footer: str
+    figures: tuple[Figure, ...] = field(default=())
+
+
+# ------------------------------------------------------------------------------------- formatting
+def money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def count(value: float) -> str:
+    return f"{int(value):,}"
+
+
+def score(value: float) -> str:
+    return DASH if pd.isna(value) else f"{value:.1f}"
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def plural(n: float, one: str, many: str | None = None) -> str:
+    return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
+
+
+def para(*parts: str | Run) -> Paragraph:
+    return Paragraph(tuple(p if isinstance(p, Run) else Run(p) for p in parts if p))
+
+
+def bold(text: str) -> Run:
+    return Run(text, bold=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value) or DASH
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return DASH
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _option(value: Any) -> str | None:
+    """An option id from the recommendations table, or None where there is none (None / NaN / '')."""
+    return None if value is None or pd.isna(value) or not str(value) else str(value)
+
+
+# ------------------------------------------------------------------------------------------ texts
+@lru_cache(maxsize=4)
+def load_texts(path: str = str(TEXTS_FILE)) -> dict[str, Any]:
+    """The option descriptions, refused-name advice and checklist items (decision/appendix/texts.yaml)."""
+    return load_yaml_file(path)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What texts.yaml conditions look at: the recommended option, its reasons, the profile, its DNS records."""
+
+    option: str
+    codes: set[str]
+    profile: Mapping[str, Any]
+    servers: int
+    dns: tuple[str, ...]
+
+
+def applies(item: Mapping[str, Any], facts: Facts) -> bool:
+    """Whether a texts.yaml item's conditions hold for the recommended option."""
+    option, codes, profile = facts.option, facts.codes, facts.profile
+    if "options" in item and option not in item["options"]:
+        return False
+    if "reasons" in item and not codes & set(item["reasons"]):
+        return False
+    if codes & set(item.get("without", ())):
+        return False
+    for flag in item.get("profile", ()):
+        negate = flag.startswith("not ")
+        if bool(profile[flag.removeprefix("not ")]) == negate:
+            return False
+    if "dns" in item and not any(item["dns"] in record for record in facts.dns):
+        return False
+    return not (item.get("servers") == "many" and facts.servers < 2)
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Fill {placeholders}; an unknown placeholder is an error in texts.yaml, not in the output."""
+    return string.Formatter().vformat(" ".join(text.split()), (), values)
+
+
+# ---------------------------------------------------------------------------------------- builder
+class _Builder:
+    """Builds the sections of one profile's appendix from an Evaluation."""
+
+    def __init__(self, ev: Evaluation, i: int, texts: Mapping[str, Any]):
+        self.ev, self.i, self.texts = ev, i, texts
+        self.profile = ev.profiles.iloc[i]
+        self.mapping = profile_to_mapping(ev.profiles, i)
+        self.rows = ev.option_rows(i)
+        self.rec = ev.recommendations.iloc[i]
+        self.winner: str | None = _option(self.rec["recommendation"])
+        self.runner: str | None = _option(self.rec["runner_up"])
+        self.feasible = self.rows[self.rows["feasible"]]
+        self.currency = str(self.profile["currency"])
+        self.start = from_day(int(self.profile["start"]))
+        self.years = float(self.profile["horizon_years"])
+        self.servers = [s.upper() for s in str(self.profile["servers"]).split(";") if s]  # as the shell commands spell them
+        self.tables = 0
+        self.figures: list[Figure] = []
+
+    # ------------------------------------------------------------------ helpers
+    def row(self, option: str) -> pd.Series:
+        return self.rows[self.rows["option"] == option].iloc[0]
+
+    def codes(self, option: str) -> set[str]:
+        return {c for c in str(self.row(option)["reasons"]).split("; ") if c}
+
+    def ca_name(self, ca_id: str) -> str:
+        """The CA's short name (its catalog name without the parenthesised brands)."""
+        return self.ev.catalog[ca_id].name.split(" (")[0] if ca_id in self.ev.catalog.ids else DASH
+
+    def table(self, caption: str, columns: Iterable[str], rows: Iterable[Iterable[str]], align: str,
+              widths: Iterable[float], **extra: Any) -> Table:
+        self.tables += 1
+        return Table(f"Table {self.tables}", caption, tuple(columns), tuple(tuple(r) for r in rows),
+                     tuple(align), tuple(widths), **extra)
+
+    def figure(self, key: str, caption: str, spec: str) -> Figure:
+        fig = Figure(key, f"Figure {len(self.figures) + 1}", caption, spec)
+        self.figures.append(fig)
+        return fig
+
+    def horizon_text(self) -> str:
+        return f"{self.years:g}-year horizon from {long_date(self.start)}"
+
+    def placeholders(self) -> dict[str, str]:
+        option = self.winner or ""
+        calendar = renewal_calendar(self.ev, self.i, option) if option else []
+        row = self.row(option) if option else None
+        return {
+            "org": str(self.profile["org"]),
+            "owa_host": str(self.profile["owa_host"]),
+            "external_domain": str(self.profile["external_domain"]),
+            "first_server": self.servers[0] if self.servers else "the Exchange server",
+            "other_servers": ", ".join(self.servers[1:]) or "the other servers",
+            "ca_name": self.ca_name(str(row["ca"])) if row is not None else DASH,
+            "lead_days": f"{self.ev.params.value('manual_renewal_lead_days'):g}",
+            "email_dcv_end": str(self.ev.params.value("email_dcv_end")),
+            "internal_names_ban": str(self.ev.params.value("internal_names_ban")),
+            "issuances": count(row["certificate_issuances"]) if row is not None else "0",
+            "first_renewal": calendar[1] if len(calendar) > 1 else "after the horizon",
+        }
+
+    # ---------------------------------------------------------------- sections
+    def summary(self) -> Section:
+        org = str(self.profile["org"])
+        if self.winner is None:
+            return Section(1, "Executive summary", (
+                para(f"None of the seven certificate strategies is feasible for {org} as assessed. "
+                     "Section 3 lists what rules each one out; changing the fact behind a rule brings that option "
+                     "back into the comparison."),))
+        w = self.row(self.winner)
+        label = LABELS[self.winner]
+        cost, tco = float(w["cost_total"]), float(w["tco"])
+        devices, users = float(w["devices_to_reconfigure"]), float(w["users_url_change"])
+        codes = self.codes(self.winner)
+        intro = para("We recommend ", bold(label), f" for {org}: {self.texts['options'][self.winner]}.")
+        money_text = (f"Over the {self.horizon_text()} it costs {self.currency} {money(cost)} in direct costs "
+                      "(certificate fees, administrator time")
+        money_text += ", the extra public IP)" if "extra_ip" in codes else ")"
+        client_cost = tco - cost
+        money_text += (f", or {self.currency} {money(tco)} once the time of client devices and users is counted."
+                       if client_cost > 0.5 else "; it costs users and devices no time.")
+        if devices == 0 and users == 0:
+            asks = "Nothing has to change on users' devices and nobody has to learn a new address"
+        else:
+            parts = []
+            if devices:
+                parts.append(f"{plural(devices, 'device')} must be touched once (certificate trust or server name)")
+            if users:
+                parts.append(f"{plural(users, 'user')} must learn a new address")
+            asks = " and ".join(parts)
+            asks = asks[0].upper() + asks[1:]
+        asks += f"; {pct(float(w['trust']))} of clients connect without a certificate warning."
+        blocks: list[Block] = [intro, para(money_text), para(asks), para(self.issuance_sentence(self.winner, codes)),
+                               para("Why: " + self.ev.why(self.i))]
+        if self.runner is not None and self.close_call():
+            blocks.append(self.close_call_note())
+        facts = [("Recommended strategy", label), ("Certification authority", self.ca_name(str(w["ca"]))),
+                 ("Certificates at any one time", count(w["certificates"])),
+                 ("Issuances over the horizon", count(w["certificate_issuances"])),
+                 (f"Direct cost ({self.currency})", money(cost)), (f"Total cost of ownership ({self.currency})", money(tco)),
+                 ("Clients without a warning", pct(float(w["trust"]))),
+                 ("Devices to touch", count(devices)), ("Users who learn a new address", count(users)),
+                 ("Score (of 100)", score(w["score"])),
+                 ("Runner-up", f"{LABELS[self.runner]} ({score(self.rec['margin'])} points behind)"
+                  if self.runner else "none (the only feasible option)")]
+        blocks.append(self.table("Key figures of the recommendation", ("Item", "Value"), facts, "ll", (3, 4)))
+        warnings = self.ev.warnings(self.i)
+        if warnings:
+            blocks += [para(bold("Points to note")), Bullets(tuple(para(w) for w in warnings))]
+        return Section(1, "Executive summary", tuple(blocks))
+
+    def organisation(self) -> Section:
+        p, m = self.profile, self.mapping
+        org = str(p["org"])
+        n_servers = len(self.servers)
+        server_text = (f"on {plural(n_servers, 'client access server')} ({', '.join(self.servers)})"
+                       if n_servers else "(servers not listed)")
+        extra = m["extra_domains"]
+        domains = (f"; {plural(len(extra), 'other accepted domain')} ({', '.join(extra)}) also need autodiscover"
+                   if extra else "")
+        internal = (f" The Active Directory DNS domain is {m['internal_domain']}." if m["internal_domain"] else "")
+        yes = {True: "", False: "no "}
+        words = [
+            para(f"{org} runs Exchange {m['exchange_version']} {server_text}. Users reach web mail, ActiveSync and "
+                 f"Outlook Anywhere at {m['owa_host']}; the primary mail domain is {m['external_domain']}{domains}."
+                 f"{internal}"),
+            para(f"{plural(m['users'], 'mailbox user')} work from {plural(m['desktops'], 'Outlook desktop')} "
+                 f"({pct(m['domain_joined_share'])} joined to the domain) and "
+                 f"{plural(m['mobile_devices'], 'phone or tablet', 'phones and tablets')} "
+                 f"({pct(m['mdm_share'])} managed by MDM)."),
+            para(f"Infrastructure: {yes[m['split_dns']]}split DNS, {yes[m['internal_ca']]}AD CS enterprise CA, "
+                 f"ACME client {'allowed' if m['acme_ok'] else 'not allowed'}, {yes[m['dns_api']]}DNS API, "
+                 f"{yes[m['spare_ip']]}spare public IP; hybrid / partner SMTP TLS "
+                 f"{'needs' if m['partner_tls'] else 'does not need'} a publicly trusted certificate. "
+                 f"Time is costed at {m['currency']} {m['admin_rate']:g} an hour for administrators and "
+                 f"{m['currency']} {m['user_rate']:g} for users."),
+        ]
+        rows, groups = [], set()
+        for group in GROUPS:
+            groups.add(len(rows))
+            rows.append((group.capitalize(), "", ""))
+            for f in FIELDS:
+                if f.group != group:
+                    continue
+                value = m[f.name]
+                shown = pct(value) if f.kind == "share" else count(value) if f.kind == "integer" else _cell(value)
+                if f.unit and f.kind not in ("share", "bool") and shown != DASH:
+                    shown = f"{shown} {f.unit.replace('money', m['currency'])}"
+                rows.append((f.name, f.help, shown))
+        table = self.table(f"The profile of {org} as assessed (validated, with defaults filled in)",
+                           ("Field", "Meaning", "Value"), rows, "lll", (2.2, 5, 2.8), group_rows=frozenset(groups),
+                           small=True)
+        return Section(2, "The organisation as assessed", (*words, table))
+
+    def options_compared(self) -> Section:
+        cur = self.currency
+        # soft hyphens (U+00AD) let narrow Word columns break long headings cleanly
+        columns = ("Rank", "Option", "CA", "Certif\u00adicates", "Issu\u00adances", f"Direct cost ({cur})", f"TCO ({cur})",
+                   "Trust", "Devices to touch", "Users: new address", "Score")
+        rows, highlight = [], set()
+        for k, r in enumerate(self.rows.itertuples()):
+            if r.rank == 1:
+                highlight.add(k)
+            rows.append((str(r.rank) if r.rank else DASH, LABELS[r.option], self.ca_name(r.ca), count(r.certificates),
+                         count(r.certificate_issuances), money(r.cost_total), money(r.tco), pct(r.trust),
+                         count(r.devices_to_reconfigure), count(r.users_url_change), score(r.score)))
+        blocks: list[Block] = [
+            para("Seven strategies were scored on four criteria: direct cost over the horizon, the share of clients "
+                 "that connect without a certificate warning (trust), the devices someone must touch, and the users "
+                 "who must learn a new address. Each criterion is scaled across the feasible options (best = 1) and "
+                 "weighted; the score is out of 100. TCO adds the time of client devices and users to the direct cost."),
+            self.table("All seven options, feasible ones ranked (— = not feasible)", columns, rows, "rllrrrrrrrr",
+                       (0.8, 2.8, 1.6, 1.2, 1.1, 1.2, 1.2, 0.9, 1.1, 1.2, 0.9), highlight=frozenset(highlight), small=True),
+        ]
+        if len(self.feasible):
+            blocks.append(self.figure("tradeoff", "Trade-off between direct cost and score of the feasible options "
+                                                  "(the recommended option is ringed)",
+                                      charts.tradeoff_chart(self.feasible, self.winner, cur)))
+        pro_con = []
+        for r in self.feasible.itertuples():
+            listed = reason_list(self._mask(r.option))
+            pro_con.append((LABELS[r.option], "; ".join(x["text"] for x in listed if x["kind"] == "pro") or DASH,
+                            "; ".join(x["text"] for x in listed if x["kind"] == "con") or DASH))
+        if pro_con:
+            blocks.append(self.table("What speaks for and against each feasible option", ("Option", "For", "Against"),
+                                     pro_con, "lll", (2.2, 3.5, 5), small=True))
+        infeasible = self.rows[~self.rows["feasible"]]
+        if len(infeasible):
+            blocks.append(self.table("Options ruled out, and why", ("Option", "Why it is not feasible"),
+                                     [(LABELS[r.option], reason_text(r.reasons)) for r in infeasible.itertuples()],
+                                     "ll", (2.2, 8.5)))
+        return Section(3, "Options compared", tuple(blocks))
+
+    def _mask(self, option: str) -> int:
+        return int(self.ev.scored.columns["reasons"][self.i][OPTIONS.index(option)])
+
+    def cost(self) -> Section:
+        cur = self.currency
+        events = cost_events(self.ev, self.i)
+        feasible = list(self.feasible["option"])
+        blocks: list[Block] = [para(
+            f"Costs are dated events over the {self.horizon_text()}: yearly fees, one-time set-up, administrator time "
+            "at every issuance, monitoring and extra IP addresses (together the direct cost), plus the one-time time of "
+            "client devices and users (which makes the total cost of ownership, TCO).")]
+        if feasible:
+            steps = cumulative(self.ev, self.i)
+            changes = rule_changes(self.ev, self.i)
+            blocks.append(self.figure("cumulative-cost", "Cumulative direct cost of the feasible options; dashed lines "
+                                                         "mark dated rule changes",
+                                      charts.cumulative_chart(steps[steps["option"].isin(feasible)], changes, cur)))
+            sums = events.pivot_table(index="option", columns="kind", values="amount", aggfunc="sum", fill_value=0.0)
+            kinds = [k for k in EVENT_KINDS if k != CLIENT_KIND]
+            rows, highlight = [], set()
+            for k, r in enumerate(self.feasible.itertuples()):
+                part = sums.loc[r.option] if r.option in sums.index else pd.Series(dtype=float)
+                if r.option == self.winner:
+                    highlight.add(k)
+                rows.append((LABELS[r.option], *[money(part.get(kind, 0.0)) for kind in kinds], money(r.cost_total),
+                             money(part.get(CLIENT_KIND, 0.0)), money(r.tco)))
+            blocks.append(self.table(f"Cost over the horizon by kind ({cur})",
+                                     ("Option", *[k[0].upper() + k[1:] for k in kinds], "Direct cost", "Clients and users",
+                                      "TCO"),
+                                     rows, "l" + "r" * (len(kinds) + 3), (2.4, *[1.1] * len(kinds), 1.2, 1.2, 1.1),
+                                     highlight=frozenset(highlight), small=True))
+        if self.winner:
+            blocks.append(self.yearly_table(events))
+        changes = rule_changes(self.ev, self.i)
+        if len(changes):
+            blocks.append(para("These dated rule changes fall inside the horizon; they set how often certificates are "
+                               "renewed and how names are validated, which is why renewals become more frequent over time:"))
+            blocks.append(self.table("Dated rule changes inside the horizon", ("Date", "Rule change", "Parameter"),
+                                     [(r.date, r.rule, r.parameter) for r in changes.itertuples()], "lll", (1.5, 5, 3)))
+        else:
+            blocks.append(para("No dated rule change falls inside the horizon: the certificate rules in force on the "
+                               "start date apply throughout."))
+        return Section(4, "Cost over the horizon", tuple(blocks))
+
+    def year_starts(self) -> list[int]:
+        start = int(self.profile["start"])
+        return [start + round(k * DAYS_PER_YEAR) for k in range(int(np.ceil(self.years - 1e-9)))]
+
+    def year_of(self, days: np.ndarray) -> np.ndarray:
+        return np.searchsorted(np.array(self.year_starts()), days, side="right") - 1
+
+    def issuance_years(self, option: str) -> tuple[list[str], np.ndarray]:
+        """The option's issuance dates and the horizon year (0-based) each falls in."""
+        dates = renewal_calendar(self.ev, self.i, option)
+        return dates, self.year_of(np.array([to_day(d) for d in dates], dtype=np.int64))
+
+    def issuance_sentence(self, option: str, codes: set[str]) -> str:
+        w = self.row(option)
+        dates, year = self.issuance_years(option)
+        per_year = [int((year == k).sum()) for k in range(len(self.year_starts()))]
+        certs = int(w["certificates"])
+        how = "automatically by the ACME client" if "automated_renewal" in codes else "by hand"
+        text = (f"The certificate{'s are' if certs > 1 else ' is'} issued {plural(w['certificate_issuances'], 'time')} "
+                f"over the horizon, {how}")
+        if certs > 1:
+            text += f" ({certs} certificates on each of {len(dates)} dates)"
+        if len(per_year) > 5:
+            return text + f": {per_year[0]} in year 1, {per_year[-1]} in year {len(per_year)}."
+        if len(per_year) > 1:
+            listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year)]
+            return text + ": " + ", ".join(listed[:-1]) + " and " + listed[-1] + "."
+        return text + "."
+
+    def yearly_table(self, events: pd.DataFrame) -> Table:
+        option = str(self.winner)
+        mine = events[events["option"] == option]
+        year = self.year_of(mine["day"].to_numpy())
+        issued = self.issuance_years(option)[1]
+        rows = []
+        for k, first in enumerate(self.year_starts()):
+            in_year = mine[year == k]
+            direct = in_year.loc[in_year["kind"] != CLIENT_KIND, "amount"].sum()
+            clients = in_year.loc[in_year["kind"] == CLIENT_KIND, "amount"].sum()
+            rows.append((f"Year {k + 1}", from_day(first).isoformat(), count((issued == k).sum()), money(direct),
+                         money(clients), money(direct + clients)))
+        cur = self.currency
+        return self.table(f"{LABELS[option]} (recommended) year by year ({cur})",
+                          ("Year", "From", "Issuances", "Direct cost", "Clients and users", "TCO"), rows, "llrrrr",
+                          (1.2, 1.6, 1.2, 1.5, 1.8, 1.4))
+
+    def recommended(self) -> Section:
+        if self.winner is None:
+            return Section(5, "The recommended option in detail",
+                           (para("There is no recommended option: no strategy is feasible for this profile."),))
+        option = self.winner
+        w = self.row(option)
+        codes = self.codes(option)
+        values = self.placeholders()
+        commands, dns = deployments(self.ev, self.i)
+        names = [n for n in str(w["names"]).split(", ") if n]
+        refused = [n for n in str(w["not_issuable"]).split(", ") if n]
+        certs = int(w["certificates"])
+        facts = Facts(option, codes, self.profile, len(self.servers), tuple(dns[option]))
+        blocks: list[Block] = [
+            Subheading("5.1", "Certificate names to request"),
+            para(f"{LABELS[option]} from {self.ca_name(str(w['ca']))}: "
+                 f"{plural(certs, 'certificate')} carrying {plural(len(names), 'name')}"
+                 + (" (one certificate per name)." if certs > 1 and certs == len(names) else ".")),
+            Bullets(tuple(para(Run(n, code=True)) for n in names)),
+            Subheading("5.2", "Names a public CA refuses, and what to do instead"),
+        ]
+        refused_texts = self.texts["refused"]
+        advice = [para(fill(a["text"], values)) for a in refused_texts["advice"]
+                  if applies(a, facts)]
+        if refused:
+            blocks += [para(fill(refused_texts["intro"], values)), Bullets(tuple(para(Run(n, code=True)) for n in refused))]
+        else:
+            blocks.append(para(fill(refused_texts["none"], values)))
+        if advice:
+            blocks += [para(bold("What to do instead")), Bullets(tuple(advice))]
+        blocks += [
+            Subheading("5.3", f"Exchange Management Shell (Exchange {self.profile['exchange_version']})"),
+            para("Run in the Exchange Management Shell; replace the values in angle brackets."),
+            Code(tuple(commands[option]), "powershell"),
+            Subheading("5.4", "DNS records"),
+            Code(tuple(dns[option]), "dns"),
+            Subheading("5.5", "Renewal calendar"),
+        ]
+        blocks += self.calendar(option, certs)
+        items = [para(fill(c["text"], values)) for c in self.texts["checklist"]
+                 if applies(c, facts)]
+        blocks += [Subheading("5.6", "Automation and monitoring checklist"), Bullets(tuple(items), checklist=True)]
+        return Section(5, "The recommended option in detail", tuple(blocks), new_page=True)
+
+    def calendar(self, option: str, certs: int) -> list[Block]:
+        dates, year = self.issuance_years(option)
+        if not dates:
+            return [para("No issuance falls inside the horizon.")]
+        rows = [(f"Year {k + 1}", count((year == k).sum()), ", ".join(d for d, y in zip(dates, year, strict=True) if y == k)
+                 or DASH) for k in range(len(self.year_starts()))]
+        each = f" Each date is one issuance of all {certs} certificates." if certs > 1 else ""
+        return [para(f"{plural(len(dates), 'issuance date')} inside the horizon (the first is the initial issuance).{each}"),
+                self.table(f"Issuance dates of {LABELS[option]}", ("Year", "Issuances", "Dates"), rows, "lrl",
+                           (1.2, 1.1, 8))]
+
+    def close_call(self) -> bool:
+        share = float(self.ev.params.value("close_call_share"))
+        return float(self.rec["margin"]) < share * float(self.rec["score"])
+
+    def close_call_note(self) -> Note:
+        share = float(self.ev.params.value("close_call_share"))
+        return Note(para(bold("Close call."),
+                         f" The margin of {score(self.rec['margin'])} points is less than {pct(share)} of the winner's "
+                         f"score: {LABELS[str(self.runner)]} is nearly as good, and a small change in the weights or "
+                         "the assumptions could reverse the order."), tone="warning")
+
+    def what_would_change(self) -> Section:
+        blocks: list[Block] = []
+        if self.winner is None or self.runner is None:
+            blocks.append(para("There is no runner-up: " + (
+                "only one option is feasible." if self.winner else "no option is feasible.")))
+        else:
+            w, r = self.row(self.winner), self.row(self.runner)
+            margin = float(self.rec["margin"])
+            share = margin / float(self.rec["score"]) if self.rec["score"] else 0.0
+            blocks.append(para("The runner-up is ", bold(LABELS[self.runner]), f", {score(margin)} points behind "
+                               f"({pct(share)} of the winner's score of {score(w['score'])})."))
+            if self.close_call():
+                blocks.append(self.close_call_note())
+            weights = self.ev.weights(self.i)
+            cur = self.currency
+            rows = [(f"{CRITERION_LABELS['cost']} ({cur})", money(w["cost_total"]), money(r["cost_total"]), pct(weights["cost"])),
+                    (CRITERION_LABELS["trust"], pct(w["trust"]), pct(r["trust"]), pct(weights["trust"])),
+                    (CRITERION_LABELS["reconfiguration"], count(w["devices_to_reconfigure"]),
+                     count(r["devices_to_reconfigure"]), pct(weights["reconfiguration"])),
+                    (CRITERION_LABELS["url_change"], count(w["users_url_change"]), count(r["users_url_change"]),
+                     pct(weights["url_change"])),
+                    (f"TCO ({cur})", money(w["tco"]), money(r["tco"]), DASH),
+                    ("Score (of 100)", score(w["score"]), score(r["score"]), DASH)]
+            blocks.append(self.table("The recommendation against the runner-up, with the criteria's weights",
+                                     ("Criterion", LABELS[self.winner], LABELS[self.runner], "Weight"), rows, "lrrr",
+                                     (3, 2.5, 2.5, 1.2)))
+            blocks.append(para("The recommendation changes if the weights move toward the criteria on which the runner-up "
+                               "is better, or if an assumption behind the winner's advantage (section 7) turns out "
+                               "differently."))
+        # Sensitivity results (how far each weight can move before the recommendation changes) are added
+        # here, as one more Table, once the Evaluation carries them.
+        ruled_out = self.rows[~self.rows["feasible"]]
+        if len(ruled_out):
+            blocks.append(para("Options ruled out by a hard rule come back into the comparison if the fact behind the "
+                               "rule changes:"))
+            blocks.append(Bullets(tuple(para(bold(LABELS[r.option]), ": " + reason_text(r.reasons) + ".")
+                                        for r in ruled_out.itertuples())))
+        return Section(6, "What would change the recommendation", tuple(blocks))
+
+    def assumptions(self) -> Section:
+        params = self.ev.params
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for r in params.records():
+            grouped.setdefault(r["parameter"], []).append(r)
+        prow = [(name, rs[0]["description"],
+                 "\n".join(f"{_cell(r['value'])} from {r['from']}" if r["from"] else _cell(r["value"]) for r in rs),
+                 rs[0]["unit"], rs[0]["source"], rs[0]["as_of"]) for name, rs in grouped.items()]
+        blocks: list[Block] = [
+            para(f"Every rule, price and labour figure the engine used, from the parameters file (as of {params.as_of}) "
+                 f"and the CA catalog (as of {self.ev.catalog.as_of}). Values marked \"estimate\" are the authors' "
+                 "judgement; replace them with your own figures and rerun the appendix to see their effect."),
+            self.table("Parameters (a dated value applies from the date shown)",
+                       ("Parameter", "Meaning", "Value", "Unit", "Source", "As of"), prow, "llllll",
+                       (2.9, 4.2, 2.0, 1.4, 4.3, 1.1), small=True),
+        ]
+        used = [c for c in self.ev.catalog.ids if c in set(self.rows["ca"])]
+        if used:
+            records = [self.ev.catalog[c].record(int(self.profile["start"])) for c in used]
+            keys = [k for k in records[0] if k not in ("ca", "name")]
+            rows = [(k, *[_cell(rec[k]) for rec in records]) for k in keys]
+            blocks.append(self.table("Certification authorities used by the options (status on the start date)",
+                                     ("Attribute", *[rec["name"] for rec in records]), rows, "l" * (len(used) + 1),
+                                     (2, *[8 / len(used)] * len(used)), small=True))
+        return Section(7, "Assumptions and sources", tuple(blocks), new_page=True, landscape=True)
+
+    def stamp(self, generated: dt.date) -> Section:
+        v = versions(self.ev)
+        digest = profile_hash(self.mapping)
+        rows = [("Engine version", f"CertStrategy {v['engine']}"), ("Parameters as of", v["parameters_as_of"]),
+                ("CA catalog as of", v["catalog_as_of"]), ("Profile hash (SHA-256, first 16 hex)", digest),
+                ("Generated on", generated.isoformat())]
+        text = yaml.safe_dump(self.mapping, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
+        return Section(8, "Reproducibility", (
+            para("The same profile, data files and engine version reproduce every number in this appendix."),
+            self.table("Reproducibility stamp", ("Item", "Value"), rows, "ll", (3, 5)),
+            para("The profile as evaluated (save it as profile.yaml and run ",
+                 Run("python -m decision appendix profile.yaml -o appendix.docx", code=True), "):"),
+            Code(tuple(text.splitlines()), "yaml"),
+        ))
+
+
+def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Logo | None = None,
+                generated: dt.date | None = None) -> Appendix:
+    """The appendix of profile `i` of an Evaluation, ready for any renderer."""
+    if not 0 <= i < len(ev.profiles):
+        raise IndexError(f"profile {i} is not in this evaluation ({len(ev.profiles)} profiles)")
+    generated = generated or dt.date.today()
+    b = _Builder(ev, i, load_texts())
+    sections = (b.summary(), b.organisation(), b.options_compared(), b.cost(), b.recommended(),
+                b.what_would_change(), b.assumptions(), b.stamp(generated))
+    org = str(b.profile["org"])
+    firm = (firm or "").strip() or None
+    subtitle = (f"Exchange {b.profile['exchange_version']} · {b.horizon_text()} · amounts in {b.currency}")
+    return Appendix(
+        title=f"Certificate strategy for {org}", kicker="Appendix: certificate cost and strategy",
+        subtitle=subtitle, org=org, firm=firm, logo=logo, generated=generated, sections=sections,
+        keywords=("Exchange", "TLS certificates", LABELS.get(b.winner or "", "no feasible option")),
+        footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {org}", figures=tuple(b.figures))
+
+
+__all__ = ["DASH", "Appendix", "Block", "Bullets", "Code", "Figure", "Logo", "Note", "Paragraph", "Run",
+           "Section", "Subheading", "Table", "build_model", "load_texts"]

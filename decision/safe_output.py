@@ -1,0 +1,202 @@
+"""Safe tables for people to open: formula-injection-proof CSV / XLSX, Parquet, atomic file writes.
+
+Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage return) as a formula,
+so every text cell that starts that way is prefixed with a single quote in CSV and XLSX output.
+Numbers are left as numbers. Files are written to a temporary file next to the target and renamed
+over it at the end, so a crash never leaves a half-written file in place of a previous one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+
+FORMULA_PATTERN = r"^[=+\-@\t\r]"
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+XLSX_MAX_ROWS = 1_048_576  # including the header row
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def output_format(path: Path | str) -> str:
+    """'csv', 'xlsx' or 'parquet' from a file name; ValueError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"unsupported output type '{suffix}' for {path} (use .csv, .xlsx or .parquet)")
+    return FORMATS[suffix]
+
+
+def _is_text(col: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(col.dtype) or col.dtype == object
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` in which text cells that a spreadsheet would run as a formula start with a quote.
+
+    Text columns come back as text (missing values stay missing); other columns are untouched.
+    """
+    out = frame.copy(deep=False)
+    for name in out.columns:
+        if not _is_text(out[name]):
+            continue
+        col = out[name].astype("str")
+        risky = col.str.contains(FORMULA_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
+        if risky.any():
+            col = col.mask(risky, "'" + col)
+        out[name] = col
+    return out
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    text = {c: frame[c].astype("str") for c in frame.columns if frame[c].dtype == object}
+    return pa.Table.from_pandas(frame.assign(**text) if text else frame, preserve_index=False)
+
+
+class TableWriter:
+    """Write a table chunk by chunk as CSV, XLSX or Parquet (CSV and XLSX neutralised).
+
+    Every chunk must have the same columns; the first chunk fixes the column types.
+    """
+
+    def __init__(self, target: Path | str | BinaryIO, fmt: str, *, sheet: str = "data"):
+        self.fmt, self.rows = fmt, 0
+        self._target, self._sheet = target, sheet
+        self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._book = None
+        self._ws = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "xlsx":
+            self._write_xlsx(neutralise(frame))
+        else:
+            table = _arrow(neutralise(frame) if self.fmt == "csv" else frame)
+            if self._schema is None:
+                self._schema = table.schema
+                self._writer = (pacsv.CSVWriter(self._target, self._schema) if self.fmt == "csv"
+                                else pq.ParquetWriter(self._target, self._schema))
+            elif table.schema != self._schema:
+                table = table.cast(self._schema)
+            self._writer.write_table(table)
+        self.rows += len(frame)
+
+    def _write_xlsx(self, frame: pd.DataFrame) -> None:
+        if self.rows + len(frame) + 1 > XLSX_MAX_ROWS:
+            if self._ws is not None:
+                self._ws.close()  # finish the sheet's stream, so nothing is left half open
+                self._book = self._ws = None
+            raise ValueError(f"more than {XLSX_MAX_ROWS - 1:,} rows do not fit in an XLSX sheet (use .csv or .parquet)")
+        if self._book is None:
+            self._book = Workbook(write_only=True)
+            self._ws = self._book.create_sheet(self._sheet)
+            self._ws.append([str(c) for c in frame.columns])
+        columns = [frame[c].astype(object).where(frame[c].notna(), None).to_numpy() for c in frame.columns]
+        for row in zip(*columns, strict=True):
+            self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
+
+    def close(self, columns: list[str] | None = None) -> None:
+        """Finish the file; `columns` gives the header of a table that received no rows."""
+        if self._writer is None and self._book is None:
+            self.write(pd.DataFrame({c: pd.Series(dtype="str") for c in columns or []}))
+        if self._writer is not None:
+            self._writer.close()
+        if self._book is not None:
+            _save_xlsx(self._book, self._target)
+
+
+def _save_xlsx(book, target: Path | str | BinaryIO) -> None:
+    """Save a workbook with fixed timestamps, so the same table gives the same bytes."""
+    book.properties.creator = "CertStrategy"
+    book.properties.created = datetime(2000, 1, 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    out = target if not isinstance(target, (str, Path)) else open(target, "wb")  # noqa: SIM115
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for name, data in entries:
+                if name == "docProps/core.xml":
+                    data = _fixed_modified(data)
+                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, data)
+    finally:
+        if out is not target:
+            out.close()
+
+
+def _fixed_modified(core: bytes) -> bytes:
+    return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", core)
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str = "data") -> bytes:
+    """One DataFrame → the bytes of a safe CSV / XLSX (or a Parquet) file, e.g. for a download button."""
+    buffer = io.BytesIO()
+    writer = TableWriter(buffer, fmt, sheet=sheet)
+    if len(frame.columns):
+        writer.write(frame)
+    writer.close([str(c) for c in frame.columns])
+    return buffer.getvalue()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as safe CSV bytes."""
+    return table_bytes(frame, "csv")
+
+
+def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "data") -> bytes:
+    """A DataFrame as safe, deterministic XLSX bytes."""
+    return table_bytes(frame, "xlsx", sheet=sheet)
+
+
+@contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success it is synced and renamed over `path`.
+
+    On an exception the temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def _default_mode() -> int:
+    """0o666 less the process umask: the mode a plainly created file would get."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_table(frame: pd.DataFrame, path: Path | str, *, sheet: str = "data") -> None:
+    """Write a DataFrame atomically as safe CSV / XLSX or as Parquet, chosen by the file extension."""
+    fmt = output_format(path)
+    with atomic_path(path) as tmp:
+        writer = TableWriter(tmp, fmt, sheet=sheet)
+        if len(frame.columns):
+            writer.write(frame)
+        writer.close([str(c) for c in frame.columns])

@@ -1,0 +1,524 @@
+"""Pure helpers for the Streamlit app: widget specs from the profile schema, profile YAML in and out,
+lazily evaluated results per profile, dominance, tables, and Altair charts with one colour per option.
+
+Nothing here computes a figure the engine did not: tables and charts re-shape `Evaluation` data.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import functools
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import yaml
+
+from decision import report, timeline
+from decision.catalog import Catalog
+from decision.dates import from_day
+from decision.engine import Evaluation, evaluate, long_table
+from decision.errors import InputError, Issue
+from decision.explain import reason_text
+from decision.options import LABELS, OPTIONS
+from decision.parameters import Parameters
+from decision.profiles import (
+    FIELD_BY_NAME,
+    FIELDS,
+    GROUPS,
+    MAX_TEXT,
+    WEIGHT_FIELDS,
+    Field,
+    profile_to_mapping,
+    read_yaml_profiles,
+    validate,
+)
+from decision.scoring import CRITERIA, HIGHER_IS_BETTER
+
+# One colour per option (Tableau 10), used by every chart so an option looks the same everywhere.
+OPTION_COLOURS: dict[str, str] = dict(zip(OPTIONS, ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                                    "#b07aa1", "#9c755f"), strict=True))
+# The option-table column behind each scoring criterion.
+CRITERION_COLUMNS = {"cost": "cost_total", "trust": "trust", "reconfiguration": "devices_to_reconfigure",
+                     "url_change": "users_url_change"}
+# Presentation only: the number-input step per unit, and words shown in capitals in labels.
+STEP_BY_UNIT = {"years": 0.25, "money/hour": 5.0, "weight": 0.05}
+ACRONYMS = {"owa": "OWA", "mdm": "MDM", "ca": "CA", "tls": "TLS", "acme": "ACME", "dns": "DNS", "ip": "IP",
+            "api": "API", "id": "ID", "url": "URL", "exchange": "Exchange"}
+WIDGET_BY_KIND = {"text": "text_input", "dns": "text_input", "dns_list": "text_input", "host_list": "text_input",
+                  "choice": "selectbox", "ca": "selectbox", "date": "date_input", "integer": "number_input",
+                  "number": "number_input", "share": "slider", "bool": "toggle"}
+CHART_HEIGHT = 320
+CHEAPEST = FIELD_BY_NAME["ca"].default  # the `ca` value that lets each option use its cheapest suitable CA
+
+
+# ------------------------------------------------------------------------------------ widgets
+
+@dataclass(frozen=True)
+class WidgetSpec:
+    """How one profile field is edited: Streamlit widget name, label, help and static arguments."""
+
+    field: Field
+    widget: str
+    label: str
+    help: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    blank_means: str = ""  # another field this one copies when left blank (its 'rule:<field>' default)
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def key(self) -> str:
+        return widget_key(self.field.name)
+
+
+def widget_key(name: str) -> str:
+    """Session-state key of a profile field's widget."""
+    return f"in_{name}"
+
+
+def field_label(f: Field, currency: str = "USD") -> str:
+    """'mobile_devices' → 'Mobile devices'; a unit the words don't already say is added in brackets."""
+    words = f.name.removeprefix("w_").split("_") if f.name in WEIGHT_FIELDS else f.name.split("_")
+    text = " ".join(ACRONYMS.get(w, w) for w in words)
+    text = text[0].upper() + text[1:]
+    unit = f.unit.replace("money", currency)
+    shown = {w.lower() for w in words}
+    if unit and not shown & set(unit.lower().replace("/", " ").split()) and f.unit not in ("weight", "share"):
+        text += f" ({unit})"
+    return text
+
+
+def _range_text(f: Field) -> str:
+    if f.low is None and f.high is None:
+        return ""
+    unit = f" {f.unit}" if f.unit else ""
+    return f"Range {_number(f.low)}–{_number(f.high)}{unit}."
+
+
+def _number(value: float | None) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSpec, ...]:
+    """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`."""
+    specs = []
+    for f in FIELDS:
+        kwargs: dict[str, Any] = {}
+        blank_means = ""
+        rule = f.default.removeprefix("rule:") if isinstance(f.default, str) and f.default.startswith("rule:") else ""
+        if rule in FIELD_BY_NAME:
+            blank_means = rule
+            kwargs["placeholder"] = f"same as {field_label(FIELD_BY_NAME[rule], currency).lower()}"
+        elif rule and f.kind != "date":
+            kwargs["placeholder"] = rule
+        if f.kind in ("choice", "ca"):
+            kwargs["options"] = (CHEAPEST, *ca_ids) if f.kind == "ca" else f.choices
+        elif f.kind == "text":
+            kwargs["max_chars"] = MAX_TEXT
+        elif f.kind in ("dns_list", "host_list"):
+            kwargs["placeholder"] = "separate names with ;"
+        elif f.kind == "integer":
+            kwargs.update(min_value=int(f.low), max_value=int(f.high), step=1)
+        elif f.kind == "number":
+            kwargs.update(min_value=float(f.low), max_value=float(f.high), step=STEP_BY_UNIT.get(f.unit, 0.01))
+        elif f.kind == "share":
+            kwargs.update(min_value=float(f.low), max_value=float(f.high), step=0.01, format="%.2f")
+        elif f.kind == "date":
+            kwargs["format"] = "YYYY-MM-DD"
+            if f.low is not None and f.high is not None:
+                kwargs.update(min_value=from_day(int(f.low)), max_value=from_day(int(f.high)))
+        help_text = " ".join(t for t in (f.help, _range_text(f)) if t) + f"  \nProfile field: `{f.name}`."
+        specs.append(WidgetSpec(f, WIDGET_BY_KIND[f.kind], field_label(f, currency), help_text, kwargs, blank_means))
+    return tuple(specs)
+
+
+def specs_by_group(specs: Iterable[WidgetSpec]) -> dict[str, list[WidgetSpec]]:
+    """Specs grouped as the schema's GROUPS, in order."""
+    out: dict[str, list[WidgetSpec]] = {g: [] for g in GROUPS}
+    for spec in specs:
+        out[spec.field.group].append(spec)
+    return out
+
+
+def state_from_profile(profile: Mapping[str, Any], specs: Iterable[WidgetSpec]) -> dict[str, Any]:
+    """A validated profile (`profile_to_mapping`) → widget values keyed by widget key."""
+    state: dict[str, Any] = {}
+    for spec in specs:
+        value = profile.get(spec.name)
+        kind = spec.field.kind
+        if spec.blank_means and value == profile.get(spec.blank_means):
+            value = None if kind == "integer" else ""
+        elif kind == "date":
+            value = dt.date.fromisoformat(str(value))
+        elif kind in ("dns_list", "host_list"):
+            value = ";".join(value) if isinstance(value, list) else str(value or "")
+        elif kind == "integer":
+            value = int(value)
+        elif kind in ("number", "share"):
+            value = float(value)
+        elif kind == "bool":
+            value = bool(value)
+        else:
+            value = "" if value is None else str(value)
+        state[spec.key] = value
+    return state
+
+
+def profile_from_state(state: Mapping[str, Any], specs: Iterable[WidgetSpec]) -> dict[str, Any]:
+    """Widget values → a raw profile mapping for `decision.evaluate`; blank fields are left to their defaults."""
+    profile: dict[str, Any] = {}
+    for spec in specs:
+        value = state.get(spec.key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        profile[spec.name] = value.isoformat() if isinstance(value, dt.date) else value
+    return profile
+
+
+def profile_key(profile: Mapping[str, Any]) -> str:
+    """A canonical JSON text of a raw profile mapping: the cache key of its evaluation (`json.loads` gives it back)."""
+    return json.dumps(dict(profile), sort_keys=True, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------ profile YAML
+
+def profile_yaml(profile: Mapping[str, Any]) -> bytes:
+    """A validated profile as a YAML file that `parse_profile_upload` (and the CLI) read back unchanged."""
+    header = "# CertStrategy profile, saved from the what-if app. Fields: see decision/profiles.py.\n"
+    return (header + yaml.safe_dump(dict(profile), sort_keys=False, allow_unicode=True)).encode("utf-8")
+
+
+def parse_profile_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,
+                         today: dt.date | None = None) -> dict[str, Any]:
+    """Uploaded YAML bytes → one validated profile mapping; every problem raises one InputError."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Issue(name, 0, "", "not a UTF-8 text file; upload a profile YAML")) from None
+    raw, issues = read_yaml_profiles(text, name)
+    if len(raw) > 1:
+        raise InputError(Issue(name, 0, "", f"holds {len(raw)} profiles; the app shows one "
+                                            "(score many with `python -m decision score`)"))
+    result = validate(raw, name, params, catalog, today)
+    if issues or result.issues or result.frame.empty:
+        raise InputError(issues + result.issues)
+    return profile_to_mapping(result.frame, 0)
+
+
+# ---------------------------------------------------------------------------------- results
+
+class ProfileResults:
+    """One profile's evaluation and what the app shows from it; each part is computed on first use and kept.
+
+    The app caches one per profile and shares it read-only between reruns and sessions.
+    """
+
+    def __init__(self, profile: Mapping[str, Any], params: Parameters, catalog: Catalog) -> None:
+        self.profile = dict(profile)
+        self.params, self.catalog = params, catalog
+        self._timelines: dict[bool, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    @functools.cached_property
+    def ev(self) -> Evaluation:
+        """The engine's evaluation without name lists: all a what-if rerun needs."""
+        return evaluate(self.profile, parameters=self.params, catalog=self.catalog, names=False)
+
+    @property
+    def valid(self) -> bool:
+        return not self.ev.profiles.empty
+
+    @functools.cached_property
+    def named(self) -> Evaluation:
+        """The same evaluation with the names on each option's certificates materialised."""
+        ev = self.ev
+        return dataclasses.replace(ev, options=long_table(ev.scored, ev.catalog, ev.params, names=True))
+
+    @functools.cached_property
+    def validated(self) -> dict[str, Any]:
+        """The validated profile, defaults filled (what "download this profile" saves)."""
+        return profile_to_mapping(self.ev.profiles, 0)
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        return option_table(self.ev)
+
+    @functools.cached_property
+    def named_table(self) -> pd.DataFrame:
+        return option_table(self.named)
+
+    @functools.cached_property
+    def why(self) -> str:
+        return self.ev.why(0)
+
+    @functools.cached_property
+    def warnings(self) -> list[str]:
+        return self.ev.warnings(0)
+
+    @functools.cached_property
+    def deployments(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        return report.deployments(self.named, 0)
+
+    @functools.cached_property
+    def calendars(self) -> dict[str, list[str]]:
+        return {o: report.renewal_calendar(self.ev, 0, o) for o in OPTIONS}
+
+    def timeline(self, include_clients: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(cumulative cost per option, dated rule changes) from `decision.timeline`."""
+        if include_clients not in self._timelines:
+            self._timelines[include_clients] = (timeline.cumulative(self.ev, 0, include_clients=include_clients),
+                                                timeline.rule_changes(self.ev, 0))
+        return self._timelines[include_clients]
+
+
+def slug(text: str) -> str:
+    """A file-name stem from free text: 'Contoso Inc' → 'contoso-inc'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "profile"
+
+
+# -------------------------------------------------------------------------------------- text
+
+def md_escape(text: str) -> str:
+    """Escape the Markdown inline text could trigger, so names and values from profiles show literally."""
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
+
+
+def code_block(lines: list[str]) -> str:
+    """Markdown for lines shown verbatim (a fence longer than any backtick run inside)."""
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", "".join(lines))), default=0))
+    return f"{fence}text\n" + "\n".join(lines) + f"\n{fence}"
+
+
+# ------------------------------------------------------------------------------------ tables
+
+def dominated(rows: pd.DataFrame) -> pd.Series:
+    """True for a feasible option that another feasible option beats: no worse on every criterion, better on one."""
+    feasible = rows["feasible"].to_numpy(dtype=bool)
+    sign = np.array([1.0 if HIGHER_IS_BETTER[c] else -1.0 for c in CRITERIA])
+    values = rows[[CRITERION_COLUMNS[c] for c in CRITERIA]].to_numpy(dtype=float) * sign
+    no_worse = (values[:, None, :] >= values[None, :, :]).all(axis=2)
+    better = (values[:, None, :] > values[None, :, :]).any(axis=2)
+    beats = no_worse & better & feasible[:, None] & feasible[None, :]
+    return pd.Series(beats.any(axis=0) & feasible, index=rows.index, name="dominated")
+
+
+def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
+    """Profile `i`'s seven option rows, ranked first, with labels, readable reasons and dominance.
+
+    Uses the engine's `dominated` column when the engine provides one, else `dominated()` above.
+    """
+    rows = ev.option_rows(i)
+    flags = rows["dominated"].astype(bool) if "dominated" in rows.columns else dominated(rows)
+    return rows.assign(label=rows["option"].map(LABELS), dominated=flags,
+                       reasons_text=rows["reasons"].map(reason_text))
+
+
+DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "trust",
+                    "devices_to_reconfigure", "users_url_change", "certificates", "certificate_issuances", "ca",
+                    "names", "not_issuable", "dominated", "reasons", "reasons_text")
+
+
+def results_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The option table as downloaded: contract columns plus label, readable reasons and dominance."""
+    return table[[c for c in DOWNLOAD_COLUMNS if c in table.columns]].reset_index(drop=True)
+
+
+def criteria_frame(ev: Evaluation, table: pd.DataFrame, i: int = 0) -> pd.DataFrame:
+    """Long frame of feasible options × criteria: normalised value (best = 1), raw value, weight."""
+    feasible = table[table["feasible"]]
+    n, k = len(feasible), len(CRITERIA)
+    weights = ev.weights(i)
+    positions = [OPTIONS.index(o) for o in feasible["option"]]
+    return pd.DataFrame({
+        "option": np.repeat(feasible["option"].to_numpy(dtype=object), k),
+        "label": np.repeat(feasible["label"].to_numpy(dtype=object), k),
+        "criterion": np.tile(np.array(CRITERIA, dtype=object), n),
+        "order": np.tile(np.arange(k), n),
+        "criterion_label": np.tile([f"{c.replace('_', ' ')} (weight {weights[c]:.0%})" for c in CRITERIA], n),
+        "weight": np.tile([weights[c] for c in CRITERIA], n),
+        "normalised": ev.scored.normalised[i][positions].reshape(-1),
+        "value": feasible[[CRITERION_COLUMNS[c] for c in CRITERIA]].to_numpy(dtype=float).reshape(-1),
+    })
+
+
+def display_records(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of mixed values (parameters, catalog rows) as a table: all-bool or all-number columns keep their
+    type, any other column becomes text (lists '; '-joined, None empty)."""
+    frame = pd.DataFrame(records, dtype=object)
+    for column in frame.columns:
+        values = frame[column].tolist()
+        if all(isinstance(v, bool) for v in values):
+            frame[column] = frame[column].astype(bool)
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            frame[column] = pd.to_numeric(frame[column])
+        else:
+            frame[column] = [("; ".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v))
+                             for v in values]
+    return frame
+
+
+def calendar_frame(calendars: Mapping[str, list[str]]) -> pd.DataFrame:
+    """{option: [ISO dates]} → one row per issuance (option, label, date)."""
+    rows = [(o, LABELS[o], d) for o, dates in calendars.items() for d in dates]
+    frame = pd.DataFrame(rows, columns=["option", "label", "date"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+# ------------------------------------------------------------------------------------ charts
+# Charts are built with Altair on named datasets and compiled once per (chart, axis titles) to a
+# Vega-Lite dict; each rerun only attaches the data (Altair's schema validation costs ~30 ms a chart).
+
+def option_colour(legend: bool = True) -> alt.Color:
+    """The shared option → colour encoding (all seven options in the domain, so colours never shift)."""
+    scale = alt.Scale(domain=[LABELS[o] for o in OPTIONS], range=[OPTION_COLOURS[o] for o in OPTIONS])
+    return alt.Color("label:N", scale=scale, title="Option",
+                     legend=alt.Legend(orient="bottom", columns=4, labelLimit=260) if legend else None)
+
+
+def _styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (chart.configure_axis(labelFontSize=12, titleFontSize=13, labelLimit=300)
+            .configure_legend(labelFontSize=12, titleFontSize=13).configure_view(stroke=None))
+
+
+def criteria_chart() -> alt.TopLevelMixin:
+    """Grouped bars of dataset `criteria` (`criteria_frame`): normalised criterion per feasible option."""
+    chart = alt.Chart(alt.NamedData("criteria")).mark_bar().encode(
+        x=alt.X("criterion_label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("label:N", sort=[LABELS[o] for o in OPTIONS]),
+        y=alt.Y("normalised:Q", title="Normalised (best feasible option = 1)", scale=alt.Scale(domain=[0, 1])),
+        color=option_colour(),
+        tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("criterion:N", title="Criterion"),
+                 alt.Tooltip("value:Q", title="Value", format=",.4~f"),
+                 alt.Tooltip("normalised:Q", title="Normalised", format=".2f"),
+                 alt.Tooltip("weight:Q", title="Weight", format=".0%")],
+    ).properties(height=CHART_HEIGHT)
+    return _styled(chart)
+
+
+def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
+    """Dataset `options` (`scatter_frame`): cost against trust; non-dominated options as large labelled diamonds."""
+    base = alt.Chart(alt.NamedData("options")).encode(
+        x=alt.X("cost_total:Q", title=f"Cost over {years:g} years ({currency})", scale=alt.Scale(zero=False, nice=True)),
+        y=alt.Y("trust:Q", title="Clients without a warning", axis=alt.Axis(format="%"),
+                scale=alt.Scale(zero=False, nice=True, padding=14)),
+        color=option_colour(),
+    )
+    front = alt.Scale(domain=["non-dominated", "dominated"], range=["diamond", "circle"])
+    points = base.mark_point(filled=True).encode(
+        shape=alt.Shape("front:N", title="Dominance", scale=front, legend=alt.Legend(orient="bottom")),
+        size=alt.Size("front:N", title="Dominance", legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=["non-dominated", "dominated"], range=[280, 90])),
+        tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("front:N", title="Dominance"),
+                 alt.Tooltip("cost_total:Q", title=f"Cost ({currency})", format=",.0f"),
+                 alt.Tooltip("tco:Q", title=f"TCO ({currency})", format=",.0f"),
+                 alt.Tooltip("trust:Q", title="Trust", format=".1%"),
+                 alt.Tooltip("devices_to_reconfigure:Q", title="Devices to touch", format=",.0f"),
+                 alt.Tooltip("users_url_change:Q", title="Users with a new URL", format=",.0f"),
+                 alt.Tooltip("score:Q", title="Score", format=".1f")],
+    )
+    labels = base.mark_text(align="left", dx=12, dy=-10, fontSize=12, fontWeight="bold").encode(text="label:N").transform_filter(
+        alt.datum.front == "non-dominated")
+    return _styled((points + labels).properties(height=CHART_HEIGHT))
+
+
+def cumulative_chart(currency: str) -> alt.TopLevelMixin:
+    """Datasets `cumulative` (`decision.timeline.cumulative`) and `rules` (`rule_frame`): step lines per
+    option with the dated rule changes as dashed vertical rules labelled with their date."""
+    lines = alt.Chart(alt.NamedData("cumulative")).mark_line(interpolate="step-after", strokeWidth=2.5).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y("cumulative:Q", title=f"Cumulative cost ({currency})", axis=alt.Axis(format=",.0f")),
+        color=option_colour(),
+        tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+                 alt.Tooltip("amount:Q", title=f"Spent that day ({currency})", format=",.2f"),
+                 alt.Tooltip("cumulative:Q", title=f"Cumulative ({currency})", format=",.2f")],
+    )
+    rules = alt.Chart(alt.NamedData("rules")).encode(x=alt.X("when:T"))
+    marks = rules.mark_rule(strokeDash=[5, 4], color="#555", strokeWidth=1.5).encode(
+        tooltip=[alt.Tooltip("date:N", title="From"), alt.Tooltip("rule:N", title="Rule change")])
+    text = rules.mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2, fontSize=11,
+                           color="#444").encode(y=alt.value(0), text="date:N")
+    return _styled(alt.layer(lines, marks, text).properties(height=CHART_HEIGHT + 40))
+
+
+def renewal_chart() -> alt.TopLevelMixin:
+    """Dataset `calendar` (`calendar_frame`): one tick per issuance and option over the horizon."""
+    chart = alt.Chart(alt.NamedData("calendar")).mark_tick(thickness=2.5, size=22).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y("label:N", title=None, sort=[LABELS[o] for o in OPTIONS]),
+        color=option_colour(legend=False),
+        tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("date:T", title="Issued", format="%Y-%m-%d")],
+    ).properties(height=alt.Step(34))
+    return _styled(chart)
+
+
+CHARTS = {"criteria": criteria_chart, "cost_trust": cost_trust_chart, "cumulative": cumulative_chart,
+          "renewals": renewal_chart}
+
+
+_THEME_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(chart: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    with _THEME_LOCK, alt.theme.enable("none"):  # as st.altair_chart does: no default width/height
+        return CHARTS[chart](*args).to_dict()
+
+
+def chart_spec(chart: str, data: Mapping[str, pd.DataFrame], *args: Any) -> dict[str, Any]:
+    """A Vega-Lite spec for `st.vega_lite_chart`: the compiled chart `chart(*args)` with its named datasets."""
+    spec = copy.deepcopy(_compiled(chart, args))
+    spec["datasets"] = dict(data)
+    return spec
+
+
+def scatter_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Feasible options for the cost-trust chart, with 'dominated' / 'non-dominated' as text."""
+    data = table[table["feasible"]]
+    return data[["label", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "score"]].assign(
+        front=np.where(data["dominated"], "dominated", "non-dominated"))
+
+
+def rule_frame(rules: pd.DataFrame) -> pd.DataFrame:
+    """`decision.timeline.rule_changes` with a datetime column `when` for the chart."""
+    return rules.assign(when=pd.to_datetime(rules["date"]))[["when", "date", "rule"]]
+
+
+# --------------------------------------------------------------------------------- CA panel
+
+def ca_label(catalog: Catalog, ca_id: str, day: int) -> str:
+    """A CA picker entry: its name, and its status on `day` in capitals unless active."""
+    if ca_id == CHEAPEST:
+        return "Cheapest per option"
+    status = catalog[ca_id].status_on(day)
+    return catalog[ca_id].name + ("" if status == "active" else f" — {status.upper()}")
+
+
+def ca_summary(record: Mapping[str, Any], params: Parameters, day: int) -> str:
+    """A catalog row (`CA.record(day)`) as one line of capabilities; a dated lifetime as its value on `day`."""
+    if record["san"]:
+        limit = f"up to {record['max names']} names" if record["max names"] else "no name limit"
+        san = f"SAN ({limit})"
+    else:
+        san = "no SAN"
+    acme = ("ACME (free)" if record["acme free"] else "ACME (paid)") if record["acme"] else "no ACME"
+    parts = [record["kind"], san, "wildcard" if record["wildcard"] else "no wildcard", acme,
+             "manual orders" if record["manual orders"] else "no manual orders",
+             f"lifetime: {_lifetime(record['lifetime'], params, day)}"]
+    return " · ".join(parts)
+
+
+def _lifetime(lifetime: Any, params: Parameters, day: int) -> str:
+    if isinstance(lifetime, str) and lifetime in params.items:
+        return f"{params.value(lifetime, day)} days on {from_day(day).isoformat()} ({lifetime})"
+    return f"{lifetime} days" if isinstance(lifetime, int) else str(lifetime)

@@ -1,0 +1,302 @@
+"""The consultants' appendix (issue 4): decision.appendix and `python -m decision appendix`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import string
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from docx import Document
+
+from decision import LABELS, evaluate
+from decision.appendix import build, build_files, content, download_name, write
+from decision.appendix.command import appendix_command
+from decision.appendix.model import Bullets, Note, Table, load_texts
+from decision.report import renewal_calendar
+from decision.timeline import cost_events
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "data" / "profiles"
+EXAMPLES = sorted(PROFILES.glob("*.yaml"))
+DAY = dt.date(2026, 11, 30)
+HEADINGS = ["1. Executive summary", "2. The organisation as assessed", "3. Options compared",
+            "4. Cost over the horizon", "5. The recommended option in detail",
+            "6. What would change the recommendation", "7. Assumptions and sources", "8. Reproducibility"]
+HOSTILE = "<script>alert(1)</script>"
+
+
+def png(width: int = 4, height: int = 2) -> bytes:
+    """A tiny valid PNG (white pixels) for logo tests."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def profile(name: str, **changes) -> dict:
+    data = yaml.safe_load((PROFILES / f"{name}.yaml").read_text())
+    return {**data, **changes}
+
+
+def cells(row) -> list[str]:
+    return [c.text.replace("\xad", "") for c in row.cells]
+
+
+def find_table(doc, first_header: str):
+    return next(t for t in doc.tables if cells(t.rows[0])[0] == first_header)
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return evaluate(PROFILES / "contoso-2026.yaml")
+
+
+@pytest.fixture(scope="module")
+def docx_bytes(ev) -> bytes:
+    return build(ev, 0, "docx", firm="Fabrikam Consulting", logo=png(), generated=DAY)
+
+
+@pytest.fixture(scope="module")
+def doc(docx_bytes):
+    return Document(io.BytesIO(docx_bytes))
+
+
+# ------------------------------------------------------------------------------------------- Word
+def test_word_has_the_eight_numbered_sections_in_order(doc):
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == HEADINGS
+    subheadings = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert subheadings[:6] == ["5.1 Certificate names to request", "5.2 Names a public CA refuses, and what to do instead",
+                               "5.3 Exchange Management Shell (Exchange SE)", "5.4 DNS records", "5.5 Renewal calendar",
+                               "5.6 Automation and monitoring checklist"]
+
+
+def test_word_options_table_shows_the_engines_values(doc, ev):
+    table = find_table(doc, "Rank")
+    assert cells(table.rows[0]) == ["Rank", "Option", "CA", "Certificates", "Issuances", "Direct cost (USD)", "TCO (USD)",
+                                    "Trust", "Devices to touch", "Users: new address", "Score"]
+    engine = ev.option_rows(0)
+    assert len(table.rows) == 1 + len(engine) == 8
+    for row, r in zip(table.rows[1:], engine.itertuples(), strict=True):
+        shown = cells(row)
+        assert shown[0] == (str(r.rank) if r.rank else "—")
+        assert shown[1] == LABELS[r.option]
+        assert shown[3:8] == [str(r.certificates), str(r.certificate_issuances), f"{r.cost_total:,.0f}", f"{r.tco:,.0f}",
+                              f"{r.trust:.0%}"]
+        assert shown[10] == (f"{r.score:.1f}" if r.feasible else "—")
+    assert cells(table.rows[1])[1] == LABELS[ev.recommendations.iloc[0]["recommendation"]]
+
+
+def test_word_has_chart_pictures_and_the_logo(docx_bytes, doc):
+    assert len(doc.inline_shapes) == 3  # logo, trade-off chart, cumulative cost chart
+    media = [n for n in zipfile.ZipFile(io.BytesIO(docx_bytes)).namelist() if n.startswith("word/media/")]
+    assert len(media) == 3 and all(n.endswith(".png") for n in media)
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption" and p.text.startswith("Figure")]
+    assert len(captions) == 2
+
+
+def test_word_title_block_names_the_firm_and_the_organisation(doc):
+    first = [p.text for p in doc.paragraphs[:4]]
+    assert "Fabrikam Consulting" in first[0]
+    assert "Certificate strategy for Contoso Inc" in first
+    footer = doc.sections[0].footer.paragraphs[0].text
+    assert footer.startswith("Fabrikam Consulting · Certificate strategy for Contoso Inc · page")
+
+
+def test_word_sources_section_lists_every_parameter_and_ca(doc, ev):
+    params = find_table(doc, "Parameter")
+    assert cells(params.rows[0]) == ["Parameter", "Meaning", "Value", "Unit", "Source", "As of"]
+    rows = {cells(r)[0]: cells(r) for r in params.rows[1:]}
+    assert set(rows) == {r["parameter"] for r in ev.params.records()}
+    assert all(row[4] and row[5] == ev.params.as_of for row in rows.values())
+    assert rows["manual_renewal_lead_days"][4] == "estimate"
+    assert rows["public_max_lifetime_days"][2].splitlines()[-1] == "47 from 2029-03-15"
+    cas = find_table(doc, "Attribute")
+    used = [c for c in ev.catalog.ids if c in set(ev.option_rows(0)["ca"])]
+    assert cells(cas.rows[0])[1:] == [ev.catalog[c].name for c in used]
+    as_of = next(cells(r) for r in cas.rows if cells(r)[0] == "as_of")
+    assert as_of[1:] == [ev.catalog[c].as_of for c in used]
+
+
+def test_word_cost_table_breaks_the_engines_totals_down(doc, ev):
+    table = next(t for t in doc.tables if cells(t.rows[0])[:2] == ["Option", "Fees"])
+    events = cost_events(ev, 0)
+    engine = ev.option_rows(0).set_index("option")
+    by_label = {LABELS[o]: o for o in engine.index}
+    for row in table.rows[1:]:
+        label, *money = cells(row)
+        option = by_label[label]
+        values = [float(m.replace(",", "")) for m in money]
+        assert money[5] == f"{engine.loc[option, 'cost_total']:,.0f}" and money[7] == f"{engine.loc[option, 'tco']:,.0f}"
+        assert abs(sum(values[:5]) - values[5]) <= 3  # each cell rounded to whole money
+        assert values[6] == round(events[(events["option"] == option) & (events["kind"] == "clients and users")]["amount"].sum())
+
+
+def test_word_renewal_calendar_lists_every_issuance(doc, ev):
+    winner = ev.recommendations.iloc[0]["recommendation"]
+    table = next(t for t in doc.tables if cells(t.rows[0]) == ["Year", "Issuances", "Dates"])
+    shown = [d for r in table.rows[1:] for d in cells(r)[2].split(", ")]
+    assert shown == renewal_calendar(ev, 0, winner)
+    assert sum(int(cells(r)[1]) for r in table.rows[1:]) == len(shown)
+
+
+def test_word_is_deterministic_apart_from_the_date(ev, docx_bytes, doc):
+    again = build(ev, 0, "docx", firm="Fabrikam Consulting", logo=png(), generated=DAY)
+    assert again == docx_bytes
+    assert doc.core_properties.created == doc.core_properties.modified == dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    assert doc.core_properties.title == "Certificate strategy for Contoso Inc"
+    later = build(ev, 0, "docx", firm="Fabrikam Consulting", logo=png(), generated=dt.date(2027, 1, 5))
+    assert later != docx_bytes
+    assert Document(io.BytesIO(later)).core_properties.created == dt.datetime(2027, 1, 5, tzinfo=dt.UTC)
+
+
+# ------------------------------------------------------------------------------------------- HTML
+def test_html_escapes_hostile_text_everywhere():
+    hostile = evaluate(profile("contoso-2026", org=HOSTILE, currency="<b>USD</b>"))
+    html = build(hostile, 0, "html", firm='<img src=x onerror="alert(2)">', logo=png(), generated=DAY).decode()
+    assert "<script" not in html and "<img src=x" not in html and "<b>USD</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<svg") == 2  # the charts, inline
+    assert 'src="data:image/png;base64,' in html
+
+
+def test_html_and_markdown_differ_only_in_the_date(ev):
+    for fmt in ("html", "md"):
+        first = build(ev, 0, fmt, generated=DAY).decode()
+        second = build(ev, 0, fmt, generated=dt.date(2027, 1, 5)).decode()
+        assert first != second and first.replace("2026-11-30", "2027-01-05") == second
+
+
+# --------------------------------------------------------------------------------------- Markdown
+def test_markdown_has_names_comparison_table_and_chart_files(ev, tmp_path):
+    out = tmp_path / "Contoso appendix (v2).md"
+    written = write(ev, 0, out, generated=DAY)
+    text = out.read_text()
+    winner = ev.option_rows(0).iloc[0]
+    for name in winner["names"].split(", "):
+        assert f"- `{name}`" in text
+    assert "| Rank | Option | CA | Certif\xadicates | Issu\xadances | Direct cost (USD) |" in text
+    for r in ev.option_rows(0).itertuples():
+        assert f"| {LABELS[r.option]} |" in text or f"| **{LABELS[r.option]}** |" in text
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert links == ["Contoso-appendix-v2-figure-1-tradeoff.png", "Contoso-appendix-v2-figure-2-cumulative-cost.png"]
+    assert {p.name for p in written} == {out.name, *links}
+    assert all((tmp_path / link).read_bytes().startswith(b"\x89PNG") for link in links)
+
+
+def test_markdown_escapes_hostile_text_and_guards_table_cells():
+    hostile = evaluate(profile("contoso-2026", org="=HYPERLINK(1) " + HOSTILE))
+    files = build_files(hostile, 0, "md", logo=png(), generated=DAY)
+    text = files["appendix.md"].decode()
+    prose = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", text)  # fenced code (commands, the profile) shows text literally
+    assert "<script>" in text and "<script>" not in prose
+    assert "| org | Organisation name, as it should appear in reports. | '=HYPERLINK(1) \\<script\\>" in text
+    assert "![logo](appendix-logo.png)" in text and files["appendix-logo.png"] == png()
+
+
+# --------------------------------------------------------------------------------- content model
+def checklist(model) -> list[str]:
+    section = model.sections[4]
+    return [i.text for i in next(b for b in section.blocks if isinstance(b, Bullets) and b.checklist).items]
+
+
+def test_checklists_follow_the_option_and_its_reasons():
+    acme = checklist(content(evaluate(PROFILES / "contoso-2026.yaml"), generated=DAY))
+    assert any("iisreset /noforce" in t for t in acme) and any("port 80" in t for t in acme)
+    assert not any("calendar" in t for t in acme)
+    manual = checklist(content(evaluate(PROFILES / "enterprise-hybrid.yaml"), generated=DAY))
+    assert any("calendar" in t and "reminder 30 days ahead" in t for t in manual)
+    assert any("From 2028-03-15" in t for t in manual)  # e-mail validation ends inside the horizon
+    assert any("TlsCertificateName" in t for t in manual)  # partner TLS
+    assert any("WG-EX02, WG-EX03, WG-EX04" in t for t in manual)  # copy to the other servers
+    rotating = checklist(content(evaluate(profile("contoso-2026", partner_tls=True, ca="letsencrypt")), generated=DAY))
+    assert any("TlsCertificateName" in t and "intermediate changes" in t for t in rotating)  # reason connector_update
+    steady = checklist(content(evaluate(profile("contoso-2026", partner_tls=True)), generated=DAY))  # ZeroSSL: no rotation
+    assert any("TlsCertificateName still matches" in t for t in steady)
+    assert not any("intermediate changes" in t for t in steady)
+
+
+def test_every_text_placeholder_is_known():
+    from decision.appendix.model import _Builder
+
+    ev = evaluate(PROFILES / "contoso-2026.yaml")
+    known = set(_Builder(ev, 0, load_texts()).placeholders())
+    texts = load_texts()
+    items = [*texts["checklist"], *texts["refused"]["advice"], {"text": texts["refused"]["intro"]}]
+    used = {field for item in items for _, field, _, _ in string.Formatter().parse(item["text"]) if field}
+    assert used <= known
+
+
+def test_close_call_flag_uses_the_parameter(tmp_path):
+    narrow = content(evaluate(PROFILES / "midsize-byod.yaml"), generated=DAY)  # margin 0.1 points
+    assert any(isinstance(b, Note) and "Close call" in b.body.text for b in narrow.sections[0].blocks)
+    wide_ev = evaluate(PROFILES / "contoso-2026.yaml")  # margin 17.1 of 93.7 (18 %)
+    assert not any(isinstance(b, Note) for s in content(wide_ev, generated=DAY).sections for b in s.blocks)
+    params = yaml.safe_load((ROOT / "data" / "parameters.yaml").read_text())
+    params["parameters"]["close_call_share"]["value"] = 0.25
+    (tmp_path / "parameters.yaml").write_text(yaml.safe_dump(params))
+    strict = content(evaluate(PROFILES / "contoso-2026.yaml", parameters=tmp_path / "parameters.yaml"), generated=DAY)
+    notes = [b for b in strict.sections[5].blocks if isinstance(b, Note)]
+    assert notes and "less than 25% of the winner's score" in notes[0].body.text
+
+
+def test_no_feasible_option_still_gives_a_complete_appendix():
+    none = evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False))
+    assert not none.option_rows(0)["feasible"].any()
+    model = content(none, generated=DAY)
+    assert [f"{s.number}. {s.title}" for s in model.sections] == HEADINGS
+    assert model.sections[0].blocks[0].text.startswith("None of the seven certificate strategies is feasible")
+    ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
+    assert len(ruled_out.rows) == 7
+    assert Document(io.BytesIO(build(none, 0, "docx", generated=DAY))).tables
+
+
+# ------------------------------------------------------------------------------ examples and CLI
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_produces_all_three_formats(example, tmp_path):
+    runner = CliRunner()
+    for suffix in ("docx", "html", "md"):
+        out = tmp_path / f"{example.stem}.{suffix}"
+        result = runner.invoke(appendix_command, [str(example), "-o", str(out), "--date", "2026-11-30"])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 0
+    doc = Document(tmp_path / f"{example.stem}.docx")
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == HEADINGS
+    assert "</html>" in (tmp_path / f"{example.stem}.html").read_text()
+    md = (tmp_path / f"{example.stem}.md").read_text()
+    assert all((tmp_path / link).exists() for link in re.findall(r"\]\(([^)]+\.png)\)", md))
+
+
+def test_cli_firm_logo_and_errors(tmp_path):
+    runner = CliRunner()
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    out = tmp_path / "appendix.docx"
+    ok = runner.invoke(appendix_command, [str(PROFILES / "small-office.yaml"), "-o", str(out), "--firm", "Acme Advisory",
+                                          "--logo", str(logo)])
+    assert ok.exit_code == 0 and f"wrote {out}" in ok.output
+    assert "Acme Advisory" in Document(out).paragraphs[0].text
+    bad_suffix = runner.invoke(appendix_command, [str(PROFILES / "small-office.yaml"), "-o", str(tmp_path / "a.pdf")])
+    assert bad_suffix.exit_code == 2 and "must end in .docx, .html, .md" in bad_suffix.output
+    fake = tmp_path / "logo.svg"
+    fake.write_text("<svg/>")
+    bad_logo = runner.invoke(appendix_command, [str(PROFILES / "small-office.yaml"), "-o", str(out), "--logo", str(fake)])
+    assert bad_logo.exit_code == 2 and "not a PNG, JPEG or GIF image" in bad_logo.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("org: X\nexternal_domain: x.com\nusers: -5\n")
+    invalid = runner.invoke(appendix_command, [str(broken), "-o", str(tmp_path / "x.md")])
+    assert invalid.exit_code == 1 and "users" in invalid.output
+
+
+def test_download_name_is_safe():
+    hostile = evaluate(profile("contoso-2026", org="../../etc/passwd <script> Ünïcode"))
+    assert download_name(hostile, 0, "docx") == "certificate-strategy-etc-passwd-script-n-code.docx"

@@ -1,0 +1,65 @@
+"""The what-if app in a real browser (Debian's Chromium): inputs rerun the engine, the CSV downloads."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+from st_helpers import rerun_after, set_number, wait_for_app_idle
+
+import decision
+from decision import LABELS
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="apt-get install chromium"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning")]  # pytest-playwright's base_url
+
+CONTOSO = Path(__file__).resolve().parents[1] / "data" / "profiles" / "contoso-2026.yaml"
+SCREENSHOT = Path(tempfile.gettempdir()) / "certstrategy-what-if.png"
+
+
+def engine(**changes) -> decision.Evaluation:
+    return decision.evaluate({**yaml.safe_load(CONTOSO.read_text()), **changes})
+
+
+def toggle(page: Page, label: str) -> None:
+    page.get_by_test_id("stCheckbox").filter(has_text=label).locator("label").click()
+
+
+def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page, streamlit_url):
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    card = page.get_by_test_id("stHeading").filter(has_text="Recommended:")
+    first = engine().recommendations.iloc[0]["recommendation"]
+    expect(card).to_have_text(f"Recommended: {LABELS[first]}")
+
+    rerun_after(page, lambda: set_number(page, "Mobile devices", 2000))
+    expect(page.get_by_text(engine(mobile_devices=2000).why(0))).to_be_visible()
+
+    rerun_after(page, lambda: toggle(page, "ACME ok"))
+    ev = engine(mobile_devices=2000, acme_ok=False)
+    recommended = ev.recommendations.iloc[0]["recommendation"]
+    assert recommended != first
+    expect(card).to_have_text(f"Recommended: {LABELS[recommended]}")
+    expect(page.get_by_text(ev.why(0))).to_be_visible()
+
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Download results (CSV)").get_by_role("button").click()
+    assert download.value.suggested_filename == "contoso-inc-options.csv"
+    csv = pd.read_csv(io.BytesIO(Path(download.value.path()).read_bytes()), keep_default_na=False)
+    rows = ev.option_rows(0)
+    assert list(csv["option"]) == list(rows["option"])
+    np.testing.assert_array_equal(csv["cost_total"], rows["cost_total"])
+    assert list(csv["names"]) == list(rows["names"])
+
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    page.get_by_test_id("stMain").evaluate("el => el.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000

@@ -1,0 +1,112 @@
+"""Safe tables (decision/safe_output.py): formula neutralising, deterministic XLSX, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from decision.safe_output import (
+    TableWriter,
+    atomic_path,
+    csv_bytes,
+    neutralise,
+    output_format,
+    table_bytes,
+    write_table,
+    xlsx_bytes,
+)
+
+RISKY = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"]
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "text": [*RISKY, "plain", None],
+        "mixed": pd.Series(["=a", 1, True, None, "b", "c", "d", "-e"], dtype=object),
+        "number": [-1.5, 2.0, np.nan, 0, 3, 4, 5, -6],
+        "count": pd.array([1, None, 3, 4, 5, 6, 7, -8], dtype="Int64"),
+    })
+
+
+def test_every_formula_start_gets_a_quote_and_nothing_else_changes():
+    safe = neutralise(frame())
+    assert safe["text"].tolist()[:6] == ["'" + v for v in RISKY]
+    assert safe["text"].iloc[6] == "plain" and pd.isna(safe["text"].iloc[7])
+    assert safe["mixed"].tolist()[:3] == ["'=a", "1", "True"] and safe["mixed"].iloc[7] == "'-e"
+    pd.testing.assert_series_equal(safe["number"], frame()["number"])
+    pd.testing.assert_series_equal(safe["count"], frame()["count"])
+
+
+def test_csv_bytes_are_safe_and_keep_numbers():
+    text = csv_bytes(frame()).decode()
+    back = pd.read_csv(io.StringIO(text))
+    assert back["text"].tolist()[:4] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd"]
+    assert back["number"].iloc[0] == -1.5 and back["count"].iloc[7] == -8
+    assert "\n=" not in text and ',"=' not in text
+
+
+def test_xlsx_bytes_are_safe_typed_and_deterministic():
+    data = xlsx_bytes(frame(), sheet="scores")
+    rows = list(openpyxl.load_workbook(io.BytesIO(data))["scores"].values)
+    assert rows[0] == ("text", "mixed", "number", "count")
+    assert rows[1] == ("'=1+1", "'=a", -1.5, 1)
+    assert rows[3][2] is None and rows[2][3] is None  # missing stays empty
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        assert {info.date_time for info in book.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert b"2000-01-01T00:00:00Z" in book.read("docProps/core.xml")
+    assert xlsx_bytes(frame(), sheet="scores") == data
+
+
+def test_table_writer_appends_chunks_under_one_header(tmp_path):
+    writer = TableWriter(tmp_path / "t.csv", "csv")
+    writer.write(frame().iloc[:3])
+    writer.write(frame().iloc[3:])
+    writer.close()
+    assert writer.rows == 8
+    assert (tmp_path / "t.csv").read_bytes() == csv_bytes(frame())
+
+
+def test_an_empty_table_still_has_its_header():
+    assert table_bytes(pd.DataFrame(columns=["a", "b"]), "csv").decode().strip() == '"a","b"'
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch):
+    monkeypatch.setattr("decision.safe_output.XLSX_MAX_ROWS", 5)
+    with pytest.raises(ValueError, match="do not fit in an XLSX sheet"):
+        xlsx_bytes(frame())
+    writer = TableWriter(io.BytesIO(), "xlsx")
+    writer.write(frame().iloc[:3])
+    with pytest.raises(ValueError, match="do not fit"):
+        writer.write(frame().iloc[3:])
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash while writing")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # a replaced file keeps its permissions
+
+
+def test_write_table_picks_the_format_from_the_extension(tmp_path):
+    write_table(frame(), tmp_path / "t.parquet")
+    assert pd.read_parquet(tmp_path / "t.parquet")["text"].iloc[0] == "=1+1"  # Parquet is data, not a spreadsheet
+    write_table(frame(), tmp_path / "t.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "t.xlsx").active["A2"].value == "'=1+1"
+    assert output_format("X.CSV") == "csv"
+    with pytest.raises(ValueError, match="unsupported output type"):
+        write_table(frame(), tmp_path / "t.json")

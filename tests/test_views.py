@@ -1,0 +1,238 @@
+"""The app's pure helpers: widgets from the schema, profile YAML in and out, dominance, charts, downloads."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import decision
+from decision import LABELS, OPTIONS, InputError, views
+from decision.catalog import default_catalog
+from decision.dates import to_day
+from decision.parameters import default_parameters
+from decision.profiles import FIELDS, GROUPS, profile_to_mapping
+from decision.safe_output import csv_bytes, xlsx_bytes
+from decision.scoring import CRITERIA
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "data" / "profiles").glob("*.yaml"))
+PARAMS, CATALOG = default_parameters(), default_catalog()
+
+
+@pytest.fixture(scope="module")
+def contoso() -> decision.Evaluation:
+    return decision.evaluate(EXAMPLES[1])
+
+
+def test_examples_are_the_shipped_files():
+    assert [p.stem for p in EXAMPLES] == ["contoso-2007", "contoso-2026", "enterprise-hybrid", "midsize-byod",
+                                          "small-office"]
+
+
+def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
+    specs = views.widget_specs(CATALOG.ids, "EUR")
+    assert [s.name for s in specs] == [f.name for f in FIELDS]
+    assert len({s.key for s in specs}) == len(specs)
+    assert list(views.specs_by_group(specs)) == list(GROUPS)
+    by_name = {s.name: s for s in specs}
+    for f in FIELDS:
+        spec = by_name[f.name]
+        assert f.help in spec.help and f"`{f.name}`" in spec.help
+        if f.kind == "integer":
+            assert (spec.widget, spec.kwargs["min_value"], spec.kwargs["max_value"]) == ("number_input", f.low, f.high)
+        if f.kind == "choice":
+            assert spec.kwargs["options"] == f.choices
+        if f.kind == "bool":
+            assert spec.widget == "toggle"
+    assert by_name["ca"].kwargs["options"] == ("cheapest", *CATALOG.ids)
+    assert by_name["admin_rate"].label == "Admin rate (EUR/hour)"
+    assert by_name["w_url_change"].label == "URL change"
+    assert "Range 0–10,000,000 devices." in by_name["mobile_devices"].help
+    assert (by_name["desktops"].blank_means, by_name["desktops"].kwargs["placeholder"]) == ("users", "same as users")
+    assert by_name["id"].blank_means == "org"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_profile_to_widgets_and_back_gives_the_same_validated_profile(path):
+    specs = views.widget_specs(CATALOG.ids)
+    profile = profile_to_mapping(decision.evaluate(path).profiles, 0)
+    state = views.state_from_profile(profile, specs)
+    raw = views.profile_from_state(state, specs)
+    assert json.loads(views.profile_key(raw)) == raw
+    assert profile_to_mapping(decision.evaluate(raw).profiles, 0) == profile
+
+
+def test_blank_widgets_fall_back_to_the_schema_defaults():
+    specs = views.widget_specs(CATALOG.ids)
+    profile = profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0)
+    state = views.state_from_profile(profile, specs)
+    assert state[views.widget_key("desktops")] is None and state[views.widget_key("id")] == ""
+    state[views.widget_key("users")] = 400
+    evaluated = decision.evaluate(views.profile_from_state(state, specs)).profiles.iloc[0]
+    assert (evaluated["desktops"], evaluated["id"]) == (400, "Contoso Inc")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_profile_yaml_round_trips_through_the_upload_parser_and_the_cli_loader(path, tmp_path):
+    profile = profile_to_mapping(decision.evaluate(path).profiles, 0)
+    data = views.profile_yaml(profile)
+    assert views.parse_profile_upload(data, "saved.yaml", PARAMS, CATALOG) == profile
+    (tmp_path / "saved.yaml").write_bytes(data)
+    assert profile_to_mapping(decision.evaluate(tmp_path / "saved.yaml").profiles, 0) == profile
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"org: X\nexternal_domain: x.com\nusres: 5\n", "up.yaml, field 'usres': unknown field (did you mean 'users'?)"),
+    (b"org: X\nexternal_domain: x.com\nusers: 5\nmdm_share: 2\n", "up.yaml, row 1, field 'mdm_share': must be at most 1"),
+    (b"a: [\n", "up.yaml: not valid YAML at line 2"),
+    (b"\xff\xfe\x00\x01binary", "not a UTF-8 text file"),
+    (b"- {org: A, external_domain: a.com, users: 1}\n- {org: B, external_domain: b.com, users: 1}\n", "holds 2 profiles"),
+    (b"", "the file is empty"),
+])
+def test_a_bad_upload_is_one_input_error_naming_each_problem(data, message):
+    with pytest.raises(InputError) as caught:
+        views.parse_profile_upload(data, "up.yaml", PARAMS, CATALOG)
+    assert message in str(caught.value)
+
+
+def brute_force_dominated(rows: pd.DataFrame) -> set[str]:
+    """Options another feasible option beats: no worse on all four criteria and better on one."""
+    signs = {"cost_total": -1, "trust": 1, "devices_to_reconfigure": -1, "users_url_change": -1}
+    feasible = [r for _, r in rows.iterrows() if r["feasible"]]
+    out = set()
+    for a in feasible:
+        for b in feasible:
+            no_worse = all(s * b[c] >= s * a[c] for c, s in signs.items())
+            better = any(s * b[c] > s * a[c] for c, s in signs.items())
+            if no_worse and better:
+                out.add(a["option"])
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_dominance_matches_its_definition(path):
+    rows = decision.evaluate(path).option_rows(0)
+    flags = views.dominated(rows)
+    assert set(rows.loc[flags, "option"]) == brute_force_dominated(rows)
+    assert not flags[~rows["feasible"]].any()
+
+
+def test_dominance_on_contoso_marks_acme_and_the_internal_ca_as_the_front(contoso):
+    table = views.option_table(contoso)
+    assert set(table.loc[~table["dominated"] & table["feasible"], "option"]) == {"acme", "internal_ca"}
+
+
+def test_the_engines_dominated_column_is_used_when_present(contoso):
+    engine_says = dataclasses.replace(contoso, options=contoso.options.assign(dominated=contoso.options["option"] == "san"))
+    table = views.option_table(engine_says)
+    assert set(table.loc[table["dominated"], "option"]) == {"san"}
+
+
+def test_option_table_adds_labels_and_reasons_in_words(contoso):
+    table = views.option_table(contoso)
+    assert list(table["option"]) == list(contoso.option_rows(0)["option"])
+    assert table.set_index("option").loc["acme", "label"] == LABELS["acme"]
+    assert "renewals are automated by an ACME client" in table.set_index("option").loc["acme", "reasons_text"]
+    results = views.results_frame(table)
+    assert list(results.columns) == list(views.DOWNLOAD_COLUMNS)
+
+
+def test_criteria_frame_carries_the_engines_normalised_criteria_and_weights(contoso):
+    frame = views.criteria_frame(contoso, views.option_table(contoso))
+    assert len(frame) == 7 * len(CRITERIA)
+    for row in frame.itertuples():
+        assert row.normalised == contoso.scored.normalised[0][OPTIONS.index(row.option), CRITERIA.index(row.criterion)]
+        assert row.weight == contoso.weights(0)[row.criterion]
+    assert "cost (weight 40%)" in set(frame["criterion_label"])
+
+
+def _colour_scales(spec) -> list[dict]:
+    if isinstance(spec, dict):
+        found = [spec["scale"]] if spec.get("field") == "label" and "scale" in spec else []
+        return found + [s for v in spec.values() for s in _colour_scales(v)]
+    if isinstance(spec, list):
+        return [s for v in spec for s in _colour_scales(v)]
+    return []
+
+
+def test_every_chart_uses_the_one_option_colour_mapping():
+    assert set(views.OPTION_COLOURS) == set(OPTIONS) and len(set(views.OPTION_COLOURS.values())) == len(OPTIONS)
+    expected = {"domain": [LABELS[o] for o in OPTIONS], "range": [views.OPTION_COLOURS[o] for o in OPTIONS]}
+    for chart, args in (("criteria", ()), ("cost_trust", ("USD", 3.0)), ("cumulative", ("USD",)), ("renewals", ())):
+        scales = _colour_scales(views.chart_spec(chart, {}, *args))
+        assert scales and all(s == expected for s in scales), chart
+
+
+def test_chart_specs_get_their_own_data_and_leave_the_compiled_chart_alone():
+    first = views.chart_spec("cost_trust", {"options": pd.DataFrame({"label": ["a"]})}, "EUR", 2.0)
+    second = views.chart_spec("cost_trust", {"options": pd.DataFrame({"label": ["b"]})}, "EUR", 2.0)
+    assert list(first["datasets"]["options"]["label"]) == ["a"] and list(second["datasets"]["options"]["label"]) == ["b"]
+    assert first["layer"][0]["encoding"]["x"]["title"] == "Cost over 2 years (EUR)"
+    first["layer"].clear()
+    assert views.chart_spec("cost_trust", {}, "EUR", 2.0)["layer"]
+
+
+def test_ca_label_and_summary_show_status_and_capabilities_on_the_day():
+    day = to_day("2026-12-01")
+    assert views.ca_label(CATALOG, "entrust", day) == "Entrust — DISTRUSTED"
+    assert views.ca_label(CATALOG, "entrust", to_day("2020-01-01")) == "Entrust"
+    summary = views.ca_summary(CATALOG["letsencrypt"].record(day), PARAMS, day)
+    assert "ACME (free)" in summary and "SAN (up to 100 names)" in summary
+    assert f"lifetime: {PARAMS.value('letsencrypt_lifetime_days', day)} days on 2026-12-01" in summary
+
+
+def test_markdown_escaping_and_code_blocks_keep_text_literal():
+    assert views.md_escape("*a* [b](c) `d` <e>") == r"\*a\* \[b\](c) \`d\` \<e\>"
+    assert views.md_escape("mail.contoso.com") == "mail.contoso.com"
+    block = views.code_block(["x ``` y"])
+    assert block.startswith("````text\n") and block.endswith("\n````")
+
+
+def test_profile_results_are_the_engines_and_add_names_only_when_asked():
+    profile = profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0)
+    full = decision.evaluate(profile)
+    res = views.ProfileResults(profile, PARAMS, CATALOG)
+    assert res.valid and "names" not in res.ev.options.columns
+    pd.testing.assert_frame_equal(res.named.options, full.options)
+    pd.testing.assert_frame_equal(res.ev.recommendations, full.recommendations)
+    assert (res.why, res.warnings, res.validated) == (full.why(0), full.warnings(0), profile)
+    assert res.deployments == decision.report.deployments(full, 0)
+    assert res.timeline(True) is res.timeline(True)
+    assert not views.ProfileResults({**profile, "users": -1}, PARAMS, CATALOG).valid
+
+
+def test_display_records_keep_numbers_and_flags_and_write_the_rest_as_text():
+    day = to_day("2026-12-01")
+    cas = views.display_records([CATALOG[c].record(day) for c in ("letsencrypt", "adcs")])
+    assert list(cas["max names"]) == ["100", ""] and list(cas["acme"]) == [True, False]
+    assert cas["price single (USD/yr)"].dtype.kind == "f"
+    params = views.display_records(PARAMS.records())
+    suffixes = params.loc[params["parameter"] == "internal_suffixes", "value"].iloc[0]
+    assert suffixes.startswith("local; lan;")
+
+
+def test_slug_makes_safe_file_names():
+    assert views.slug("Contoso Inc (2007 article)") == "contoso-inc-2007-article"
+    assert views.slug("../=cmd|") == "cmd" and views.slug("***") == "profile"
+
+
+HOSTILE = "=HYPERLINK(\"http://example.com\",\"x\")"
+
+
+def test_the_results_download_is_the_engines_table_and_formula_safe():
+    ev = decision.evaluate({**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "id": HOSTILE})
+    results = views.results_frame(views.option_table(ev))
+    back = pd.read_csv(io.BytesIO(csv_bytes(results)), keep_default_na=False)
+    rows = ev.option_rows(0)
+    assert list(back["option"]) == list(rows["option"]) and set(back["profile"]) == {"'" + HOSTILE}
+    np.testing.assert_array_equal(back["cost_total"], rows["cost_total"])
+    assert list(back["names"]) == list(rows["names"])
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(results, sheet="options")))["options"]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert sheet["A2"].value == "'" + HOSTILE
