@@ -105,31 +105,43 @@ def reason_text(codes: str) -> str:
     return "; ".join(BY_CODE[c].text for c in codes.split("; ") if c in BY_CODE)
 
 
+def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list[str], list[str]]:
+    """(where the winner is better, where it is worse) than the runner-up, in words."""
+    better, worse = [], []
+
+    def compare(ours: float, theirs: float, lower_is_better: bool, text: str) -> None:
+        if ours == theirs:
+            return
+        (better if (ours < theirs) == lower_is_better else worse).append(text)
+
+    compare(row["cost_total"], runner["cost_total"], True,
+            f"direct cost {currency} {row['cost_total']:,.0f} against {currency} {runner['cost_total']:,.0f}")
+    compare(round(row["trust"], 4), round(runner["trust"], 4), False,
+            f"{row['trust']:.0%} of clients without a certificate warning against {runner['trust']:.0%}")
+    compare(row["devices_to_reconfigure"], runner["devices_to_reconfigure"], True,
+            f"{row['devices_to_reconfigure']:,.0f} devices to touch against {runner['devices_to_reconfigure']:,.0f}")
+    compare(row["users_url_change"], runner["users_url_change"], True,
+            f"{row['users_url_change']:,.0f} users learning a new address against {runner['users_url_change']:,.0f}")
+    return better, worse
+
+
 def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
                        labels: dict[str, str], currency: str) -> str:
-    """Plain-language reason for the winner: what decided it, by how much, against the runner-up."""
+    """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up."""
     name = labels[row["option"]]
     if runner is None:
         return f"{name} is the only feasible option."
-    facts = []
-    if row["cost_total"] < runner["cost_total"]:
-        facts.append(f"it costs {currency} {row['cost_total']:,.0f} over the horizon against "
-                     f"{currency} {runner['cost_total']:,.0f}")
-    if row["trust"] > runner["trust"]:
-        facts.append(f"{row['trust']:.0%} of clients connect without a warning against {runner['trust']:.0%}")
-    if row["devices_to_reconfigure"] < runner["devices_to_reconfigure"]:
-        facts.append(f"{row['devices_to_reconfigure']:,.0f} devices to touch against "
-                     f"{runner['devices_to_reconfigure']:,.0f}")
-    if row["users_url_change"] < runner["users_url_change"]:
-        facts.append(f"{row['users_url_change']:,.0f} users learn a new address against "
-                     f"{runner['users_url_change']:,.0f}")
     runner_name = labels[runner["option"]]
     margin = row["score"] - runner["score"]
     lead = f"{name} scores {row['score']:.1f} of 100, {margin:.1f} ahead of {runner_name}"
-    if not facts:
+    better, worse = _comparisons(row, runner, currency)
+    if not better and not worse:
         return f"{lead}: they tie on every criterion and {name} has the lower total cost of ownership."
+    text = f"{lead}. Better: {'; '.join(better)}." if better else f"{lead}."
+    if worse:
+        text += f" It gives up: {'; '.join(worse)}."
     strongest = max(weights, key=weights.get)
-    return f"{lead}: {'; '.join(facts)}. Weights: {_weights_text(weights)} ({strongest} weighs most)."
+    return f"{text} Weights: {_weights_text(weights)} ({strongest.replace('_', ' ')} weighs most)."
 
 
 def _weights_text(weights: dict[str, float]) -> str:
