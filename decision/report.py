@@ -15,6 +15,7 @@ from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation
 from decision.explain import reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import profile_to_mapping
+from decision.sensitivity import analyse
 
 TABLE_COLUMNS = ("rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total",
                  "tco", "trust", "devices_to_reconfigure", "users_url_change", "score")
@@ -56,6 +57,8 @@ def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
         record["rank"] = record["rank"] or None
         record["label"] = LABELS[row["option"]]
         record["ca"] = row["ca"] or None
+        record["dominated"] = bool(row["dominated"])
+        record["dominated_by"] = _text_or_none(row["dominated_by"])
         out.append(record)
     return out
 
@@ -85,11 +88,13 @@ def to_json(ev: Evaluation, i: int = 0) -> dict[str, Any]:
         "profile": profile,
         "options": option_records(ev, i),
         "recommendation": {"option": _text_or_none(rec["recommendation"]), "why": ev.why(i),
-                           "runner_up": _text_or_none(rec["runner_up"]), "margin": _plain(rec["margin"])},
+                           "runner_up": _text_or_none(rec["runner_up"]), "margin": _plain(rec["margin"]),
+                           "close_call": bool(rec["close_call"])},
         "commands": commands,
         "dns_records": dns,
         "renewals": {o: renewal_calendar(ev, i, o) for o in OPTIONS},
         "warnings": ev.warnings(i),
+        "sensitivity": analyse(ev, i).to_json(),
         "versions": {**versions(ev), "profile_hash": profile_hash(profile)},
     }
 

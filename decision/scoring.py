@@ -52,3 +52,16 @@ def top_two(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
 
     return position(1), position(2)
+
+
+def dominance(values: np.ndarray, feasible: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which feasible options another feasible option dominates: no worse on every criterion, better on one.
+
+    values: (profiles, options, criteria), oriented so that higher is better. Returns (dominated, dominated_by):
+    booleans (profiles, options) and the column of the best-ranked dominating option (-1 where none).
+    """
+    a, b = values[:, :, None, :], values[:, None, :, :]
+    beats = ((a >= b).all(axis=3) & (a > b).any(axis=3)) & feasible[:, :, None] & feasible[:, None, :]  # [n, x, y]: x beats y
+    dominated = beats.any(axis=1)
+    by = np.argmin(np.where(beats, ranks[:, :, None], np.iinfo(np.int64).max), axis=1)
+    return dominated, np.where(dominated, by, -1)

@@ -1,0 +1,263 @@
+"""Decision analytics (issue 5): the bands and flip points must be true, checked against the engine itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import profiles
+
+import decision
+from decision.catalog import Catalog, default_catalog
+from decision.engine import score_frame
+from decision.options import OPTIONS
+from decision.parameters import default_parameters, load_parameters
+from decision.profiles import WEIGHT_FIELDS, profile_to_mapping
+from decision.report import render
+from decision.scoring import CRITERIA
+from decision.sensitivity import Sensitivity, analyse, batch_columns, raw_band, tornado_frame, weights_at
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "data/profiles").glob("*.yaml"))
+RESOLUTION = 1e-6  # score points: well above the engine's 1e-9 rounding, well below any real difference
+STEPS = (1e-6, 1e-4, 1e-2)  # how far past a band's end the weight moves (further only if the gap is below RESOLUTION)
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def winners(ev: decision.Evaluation) -> list[str | None]:
+    return [None if isinstance(r, float) else r for r in ev.recommendations["recommendation"].tolist()]
+
+
+def score_of(ev: decision.Evaluation, j: int, option: str) -> float:
+    return float(ev.scored.columns["score"][j, OPTIONS.index(option)])
+
+
+def with_weights(profile: dict, w: np.ndarray) -> dict:
+    return {**profile, **dict(zip(WEIGHT_FIELDS, map(float, w), strict=True))}
+
+
+def check_weight_bands(ev: decision.Evaluation, sens: Sensitivity) -> int:
+    """Inside every band the engine keeps the winner; just past an end it recommends the option reported there.
+
+    Returns how many band ends were confirmed past their end.
+    """
+    profile = profile_to_mapping(ev.profiles, 0)
+    winner = sens.recommendation
+    current = ev.scored.weights[0]
+    inside, past = [], []
+    for criterion, band in sens.weights.items():
+        for t in {band.low, band.high, band.weight, (band.low + band.weight) / 2, (band.high + band.weight) / 2}:
+            inside.append(with_weights(profile, weights_at(current, criterion, t)[0]))
+        for end, option, sign in ((band.low, band.below, -1), (band.high, band.above, +1)):
+            if option is not None:
+                steps = [min(1.0, max(0.0, end + sign * s)) for s in STEPS]
+                past.append((criterion, option, [with_weights(profile, weights_at(current, criterion, t)[0]) for t in steps]))
+    ev_in = decision.evaluate(inside)
+    for j, got in enumerate(winners(ev_in)):
+        assert got == winner or score_of(ev_in, j, got) - score_of(ev_in, j, winner) < RESOLUTION, inside[j]
+    if not past:
+        return 0
+    ev_past = decision.evaluate([m for _, _, ms in past for m in ms])
+    got = winners(ev_past)
+    confirmed = 0
+    for n, (criterion, option, _) in enumerate(past):
+        for s in range(len(STEPS)):
+            j = n * len(STEPS) + s
+            rivals = np.delete(ev_past.scored.columns["score"][j], OPTIONS.index(winner))
+            lead = score_of(ev_past, j, winner) - np.nanmax(rivals) if np.isfinite(rivals).any() else np.inf
+            if got[j] == winner and lead < RESOLUTION:
+                continue  # still within the engine's resolution of the end: step further
+            assert got[j] != winner, (criterion, s, sens.weights[criterion])
+            if s == 0:
+                assert got[j] == option or abs(score_of(ev_past, j, got[j]) - score_of(ev_past, j, option)) < RESOLUTION
+            confirmed += 1
+            break
+    return confirmed
+
+
+def check_flip_points(ev: decision.Evaluation, sens: Sensitivity) -> None:
+    """At each reported value the engine recommends the reported option; at the value before, still today's winner."""
+    if not sens.flip_points:
+        return
+    profile = profile_to_mapping(ev.profiles, 0)
+    at = [{**profile, f.field: f.value} for f in sens.flip_points]
+    before = [{**profile, f.field: f.before} for f in sens.flip_points]
+    got = winners(decision.evaluate(at + before))
+    for k, flip in enumerate(sens.flip_points):
+        assert got[k] == flip.option != sens.recommendation, flip
+        assert got[len(at) + k] == sens.recommendation, flip
+
+
+def catalog_with_price(ca_id: str, key: str, price: float) -> Catalog:
+    base = default_catalog()
+    cas = tuple(dataclasses.replace(c, prices={**c.prices, key: price}) if c.id == ca_id else c for c in base.cas)
+    return Catalog(base.path, base.as_of, cas)
+
+
+def check_price_flips(ev: decision.Evaluation, sens: Sensitivity) -> None:
+    """A catalog with the reported price gives the reported option; with the price before, today's winner."""
+    profile = profile_to_mapping(ev.profiles, 0)
+    for flip in sens.price_flips:
+        at = decision.evaluate(profile, catalog=catalog_with_price(flip.ca, flip.price, flip.value))
+        before = decision.evaluate(profile, catalog=catalog_with_price(flip.ca, flip.price, flip.before))
+        assert winners(at)[0] == flip.option != sens.recommendation, flip
+        assert winners(before)[0] == sens.recommendation, flip
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
+def example(request) -> tuple[decision.Evaluation, Sensitivity]:
+    ev = decision.evaluate(request.param)
+    return ev, analyse(ev, 0)
+
+
+def test_example_weight_bands_hold_inside_and_flip_just_outside(example):
+    ev, sens = example
+    assert set(sens.weights) == set(CRITERIA)
+    for band in sens.weights.values():
+        assert 0 <= band.low <= band.weight <= band.high <= 1
+    check_weight_bands(ev, sens)
+
+
+def test_example_flip_points_and_price_flips_are_what_the_engine_does(example):
+    ev, sens = example
+    check_flip_points(ev, sens)
+    check_price_flips(ev, sens)
+
+
+def test_small_office_is_a_close_call_that_a_few_more_phones_or_a_lower_reconfiguration_weight_flip():
+    ev = decision.evaluate(ROOT / "data/profiles/small-office.yaml")
+    sens = analyse(ev, 0)
+    assert sens.recommendation == "wildcard" and sens.close_call
+    assert ev.recommendations.loc[0, "close_call"]
+    phones = next(f for f in sens.flip_points if f.field == "mobile_devices" and f.direction == "up")
+    assert (phones.before, phones.value, phones.option) == (phones.value - 1, phones.value, "srv_record")
+    assert phones.text.startswith("Wildcard certificate stays best up to ")
+    assert sens.weights["reconfiguration"].below == "srv_record"
+    assert check_weight_bands(ev, sens) >= 4
+
+
+@SETTINGS
+@given(profiles())
+def test_random_profiles_bands_and_flip_points_are_true(profile):
+    ev = decision.evaluate(profile)
+    sens = analyse(ev, 0)
+    if sens.recommendation is None:
+        assert not sens.weights and not sens.flip_points
+        return
+    check_weight_bands(ev, sens)
+    check_flip_points(ev, sens)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles())
+def test_random_profiles_price_flips_are_true(profile):
+    ev = decision.evaluate(profile)
+    check_price_flips(ev, analyse(ev, 0))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profiles(), min_size=1, max_size=6))
+def test_dominated_flag_agrees_with_a_direct_pairwise_check(batch):
+    ev = decision.evaluate(batch)
+    cols = ev.scored.columns
+    better = {"cost_total": -1, "trust": 1, "devices_to_reconfigure": -1, "users_url_change": -1}
+    for i in range(len(batch)):
+        rows = ev.options.iloc[i * 7:(i + 1) * 7]
+        for x in range(7):
+            beaten_by = [y for y in range(7) if cols["feasible"][i, x] and cols["feasible"][i, y]
+                         and all(s * cols[c][i, y] >= s * cols[c][i, x] for c, s in better.items())
+                         and any(s * cols[c][i, y] > s * cols[c][i, x] for c, s in better.items())]
+            assert bool(rows["dominated"].iloc[x]) == bool(beaten_by)
+            if beaten_by:
+                best = min(beaten_by, key=lambda y: cols["rank"][i, y])
+                assert rows["dominated_by"].iloc[x] == OPTIONS[best]
+            else:
+                assert rows["dominated_by"].isna().iloc[x]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profiles(), min_size=1, max_size=6), st.data())
+def test_batch_columns_are_the_per_profile_analytics(batch, data):
+    ev = decision.evaluate(batch)
+    columns = batch_columns(ev.scored)
+    assert list(columns.columns) == ["margin", "close_call", "nearest_flip", "nearest_flip_distance"]
+    assert columns["close_call"].tolist() == ev.recommendations["close_call"].tolist()
+    np.testing.assert_allclose(columns["margin"], ev.recommendations["margin"].astype(float), equal_nan=True)
+    i = data.draw(st.integers(0, len(batch) - 1))
+    alone = decision.evaluate(batch[i])
+    assert batch_columns(alone.scored).iloc[0]["nearest_flip"] == columns.iloc[i]["nearest_flip"]
+    sens = analyse(ev, i)
+    sides = [(b.weight - b.low, c, b.low, b.below) for c, b in sens.weights.items() if b.below]
+    sides += [(b.high - b.weight, c, b.high, b.above) for c, b in sens.weights.items() if b.above]
+    if not sides:
+        assert columns.iloc[i]["nearest_flip"] == "" and np.isnan(columns.iloc[i]["nearest_flip_distance"])
+        return
+    distance, criterion, end, option = min(sides)
+    assert columns.iloc[i]["nearest_flip_distance"] == pytest.approx(distance)
+    assert columns.iloc[i]["nearest_flip"].startswith(f"w_{criterion} ")
+    assert columns.iloc[i]["nearest_flip"].endswith(f"→ {end:.3f}: {option}")
+
+
+def test_close_call_follows_the_parameter(tmp_path):
+    byod = ROOT / "data/profiles/midsize-byod.yaml"
+    assert analyse(decision.evaluate(byod), 0).close_call  # margin 0.14 points: under 10 % of the winner's score
+    data = yaml.safe_load((ROOT / "data/parameters.yaml").read_text())
+    data["parameters"]["close_call_share"]["value"] = 0.0001
+    (tmp_path / "parameters.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    ev = decision.evaluate(byod, parameters=load_parameters(tmp_path / "parameters.yaml"))
+    assert not analyse(ev, 0).close_call and not ev.recommendations.loc[0, "close_call"]
+
+
+def test_weights_at_rescales_the_others_proportionally_and_raw_band_matches():
+    w = weights_at(np.array([4.0, 3.0, 2.0, 1.0]), "trust", 0.5)[0]
+    np.testing.assert_allclose(w, [0.5 * 4 / 7, 0.5, 0.5 * 2 / 7, 0.5 * 1 / 7])
+    np.testing.assert_allclose(weights_at(np.array([0.0, 1.0, 0.0, 0.0]), "trust", 0.4)[0], [0.2, 0.4, 0.2, 0.2])
+    low, high = raw_band(0.25, 0.75, others=6.0)  # raw weight x with the others summing to 6: x / (x + 6)
+    assert (low / (low + 6), high / (high + 6)) == pytest.approx((0.25, 0.75))
+    assert raw_band(0.25, 1.0, others=6.0)[1] == float("inf")
+
+
+def test_price_hook_is_off_by_default_and_equals_a_changed_catalog():
+    ev = decision.evaluate(ROOT / "data/profiles/small-office.yaml")
+    params, catalog = default_parameters(), default_catalog()
+    plain = score_frame(ev.profiles, params, catalog)
+    hooked = score_frame(ev.profiles, params, catalog, prices={("sectigo", "wildcard"): np.array([200.0])})
+    changed = score_frame(ev.profiles, params, catalog_with_price("sectigo", "wildcard", 200.0))
+    np.testing.assert_array_equal(plain.columns["cost_total"], ev.scored.columns["cost_total"])
+    np.testing.assert_array_equal(hooked.columns["cost_total"], changed.columns["cost_total"])
+    assert not np.array_equal(hooked.columns["cost_total"], plain.columns["cost_total"])
+
+
+def test_json_carries_the_sensitivity_and_dominance():
+    ev = decision.evaluate(ROOT / "data/profiles/contoso-2026.yaml")
+    data = json.loads(render(ev, "json"))
+    sens = data["sensitivity"]
+    assert set(sens["weights"]) == set(CRITERIA)
+    for band in sens["weights"].values():
+        assert {"weight", "low", "high"} <= set(band) and band["low"] <= band["weight"] <= band["high"]
+    assert sens["margin"] == pytest.approx(data["recommendation"]["margin"], abs=0.005)
+    assert sens["close_call"] is data["recommendation"]["close_call"] is False
+    assert all({"field", "value", "option", "text"} <= set(f) for f in sens["flip_points"] + sens["price_flips"])
+    horizon = next(f for f in sens["flip_points"] if f["field"] == "horizon_years")
+    assert horizon["option"] == "san" and horizon["value"] < horizon["before"] < 3
+    by_option = {o["option"]: o for o in data["options"]}
+    assert by_option["san"]["dominated"] and by_option["san"]["dominated_by"] == "acme"
+    assert not by_option["acme"]["dominated"] and by_option["acme"]["dominated_by"] is None
+
+
+def test_tornado_frame_orders_factors_by_the_nearest_flip():
+    ev = decision.evaluate(ROOT / "data/profiles/small-office.yaml")
+    frame = tornado_frame(analyse(ev, 0))
+    first = frame.groupby("factor", sort=False)["reach"].min()
+    assert first.is_monotonic_increasing
+    assert first.index[0] == "mobile devices"  # 18 → 54 phones is the smallest move in its range
+    flips = frame[frame["flip"]]
+    assert flips["text"].str.len().gt(0).all() and flips["option"].notna().all()
+    assert (frame.loc[frame["side"] == "lower", "position"] <= 0).all()
+    assert (frame.loc[frame["side"] == "higher", "position"] >= 0).all()
