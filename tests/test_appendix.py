@@ -300,3 +300,18 @@ def test_cli_firm_logo_and_errors(tmp_path):
 def test_download_name_is_safe():
     hostile = evaluate(profile("contoso-2026", org="../../etc/passwd <script> Ünïcode"))
     assert download_name(hostile, 0, "docx") == "certificate-strategy-etc-passwd-script-n-code.docx"
+
+
+def test_what_would_change_reports_the_engines_sensitivity(ev):
+    from decision.sensitivity import analyse
+
+    sens = analyse(ev, 0)
+    section = content(ev, generated=DAY).sections[5]
+    table = next(b for b in section.blocks if isinstance(b, Table) and b.caption.startswith("Weight stability"))
+    assert [row[0] for row in table.rows] == ["Direct cost", "Trust", "Devices to touch", "Users: new address"]
+    cost = sens.weights["cost"]
+    assert table.rows[0][2:4] == (f"{cost.low:.0%}", f"{cost.high:.0%}")
+    bullets = [b for b in section.blocks if isinstance(b, Bullets)]
+    flips = [p.text for b in bullets for p in b.items]
+    assert [f.text for f in sens.flip_points + sens.price_flips] == flips[: len(sens.flip_points + sens.price_flips)]
+    assert any("horizon" in text for text in flips)  # contoso-2026: a horizon under 0.75 years flips to SAN

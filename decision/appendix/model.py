@@ -26,6 +26,7 @@ from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import deployments, profile_hash, renewal_calendar, versions
 from decision.safeyaml import load_yaml_file
+from decision.sensitivity import analyse
 from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
 
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
@@ -578,8 +579,30 @@ class _Builder:
                            (1.2, 1.1, 8))]
 
     def close_call(self) -> bool:
-        share = float(self.ev.params.value("close_call_share"))
-        return float(self.rec["margin"]) < share * float(self.rec["score"])
+        return bool(self.rec["close_call"])
+
+    def sensitivity(self) -> list[Block]:
+        """How far each weight, field and price can move before the recommendation changes (decision.sensitivity)."""
+        sens = analyse(self.ev, self.i)
+        rows = [(CRITERION_LABELS[b.criterion], pct(b.weight), pct(b.low), pct(b.high),
+                 LABELS[b.below] if b.below else DASH, LABELS[b.above] if b.above else DASH)
+                for b in sens.weights.values()]
+        blocks: list[Block] = [
+            Subheading("6.1", "How robust the recommendation is"),
+            self.table("Weight stability: the range of each weight (the others rescaled) over which the recommendation "
+                       "stays the same, and what takes over beyond it",
+                       ("Criterion", "Weight", "Holds from", "Holds to", "Below: winner", "Above: winner"), rows,
+                       "lrrrll", (2.6, 1.2, 1.3, 1.3, 2.4, 2.4)),
+        ]
+        flips = sens.flip_points + sens.price_flips
+        if flips:
+            blocks.append(para("What would have to change in the organisation or in the prices, one at a time "
+                               "(each checked by scoring the changed profile):"))
+            blocks.append(Bullets(tuple(para(f.text) for f in flips)))
+        else:
+            blocks.append(para("No single change of users, desktops, phones, shares, horizon, admin rate or the CA "
+                               "prices within the searched ranges changes the recommendation."))
+        return blocks
 
     def close_call_note(self) -> Note:
         share = float(self.ev.params.value("close_call_share"))
@@ -617,8 +640,7 @@ class _Builder:
             blocks.append(para("The recommendation changes if the weights move toward the criteria on which the runner-up "
                                "is better, or if an assumption behind the winner's advantage (section 7) turns out "
                                "differently."))
-        # Sensitivity results (how far each weight can move before the recommendation changes) are added
-        # here, as one more Table, once the Evaluation carries them.
+            blocks.extend(self.sensitivity())
         ruled_out = self.rows[~self.rows["feasible"]]
         if len(ruled_out):
             blocks.append(para("Options ruled out by a hard rule come back into the comparison if the fact behind the "
