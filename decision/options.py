@@ -369,9 +369,9 @@ def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarr
     return reasons, setup, warned
 
 
-def _root_effects(ctx: Context, covered: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The bare domain points at Exchange but is not on the certificate."""
-    exposed = ctx.facts["root_extra"] & (not covered)
+def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """The bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns."""
+    exposed = ctx.facts["root_extra"]
     warned = np.where(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite, 0.0)
     return _bits(exposed, "root_domain_not_covered"), warned
 
@@ -442,13 +442,19 @@ def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return reasons, setup, warned
 
 
+def _single_name_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Single-name options carry neither the internal names nor the bare domain: (reasons, setup, warned)."""
+    reasons, setup, warned = _not_carried(ctx)
+    root_reasons, root_warned = _root_effects(ctx)
+    return reasons | root_reasons, setup, warned + root_warned
+
+
 def option_classic(ctx: Context) -> Components:
     """One single-name certificate for autodiscover.<domain>; OWA/EAS/OA move to that name."""
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     one = np.ones(ctx.n)
     chosen = _public_option(ctx, "single", "manual", one, one)
-    reasons, setup, warned = _not_carried(ctx)
-    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    reasons, setup, warned = _single_name_effects(ctx)
     moves = ~f["owa_is_autodiscover"]
     phones = np.where(moves, pop.unmanaged_mobile, 0.0)
     managed = moves & (pop.managed_mobile > 0)
@@ -457,9 +463,9 @@ def option_classic(ctx: Context) -> Components:
     return _assemble(
         ctx, chosen, certificates=one, names=one, extra_feasible=required & single_domain,
         extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~single_domain, "single_name_multi_domain"),
-        reasons=reasons | root_reasons | _bits(moves, "url_change") | _bits(phones > 0, "mobile_reconfigure"),
+        reasons=reasons | _bits(moves, "url_change") | _bits(phones > 0, "mobile_reconfigure"),
         setup=setup + np.where(moves, p.value("url_change_admin_hours") * 60.0, 0.0),
-        warned=warned + root_warned, devices=phones,
+        warned=warned, devices=phones,
         device_minutes=phones * p.value("mobile_reconfigure_minutes"),
         client_setup=np.where(managed, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
         user_minutes=np.where(moves, pop.users * p.value("url_change_minutes_per_user"), 0.0),
@@ -472,17 +478,16 @@ def option_split_site(ctx: Context) -> Components:
     f, p = ctx.facts, ctx.params
     certificates = 1 + f["n_domains"] - f["owa_is_autodiscover"]
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
-    reasons, setup, warned = _not_carried(ctx)
-    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    reasons, setup, warned = _single_name_effects(ctx)
     sites = f["n_domains"].astype(float)
     spare = ctx.flags["spare_ip"]
     ips = np.where(ctx.sni, 0.0, np.maximum(sites - spare, 0.0))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
-    reasons |= (root_reasons | _bits(ips > 0, "extra_ip") | _bits(ctx.sni, "sni_binding")
+    reasons |= (_bits(ips > 0, "extra_ip") | _bits(ctx.sni, "sni_binding")
                 | _bits(~ctx.sni & spare, "spare_ip_used") | _bits(ctx.modern_era, "second_site_unconfirmed"))
     return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
-                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned + root_warned,
+                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned,
                      ip_per_month=ips * p.value("extra_ip_per_month"))
 
 
@@ -532,16 +537,15 @@ def option_srv_record(ctx: Context) -> Components:
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     one = np.ones(ctx.n)
     chosen = _public_option(ctx, "single", "manual", one, one)
-    reasons, setup, warned = _not_carried(ctx)
-    root_reasons, root_warned = _root_effects(ctx, covered=False)
+    reasons, setup, warned = _single_name_effects(ctx)
     prompts = pop.unmanaged_desktops + pop.offsite
     supported = ctx.start >= p.day("srv_autodiscover_from")
     required = _required_public(ctx, ("owa_public",))
     return _assemble(
         ctx, chosen, certificates=one, names=one, extra_feasible=supported & required,
         extra_fails=_bits(~supported, "srv_not_supported_yet") | _bits(~required, "required_name_not_issuable"),
-        reasons=reasons | root_reasons | _bits(prompts > 0, "redirect_prompt"),
-        setup=setup + f["n_domains"] * p.value("srv_setup_minutes"), warned=warned + root_warned,
+        reasons=reasons | _bits(prompts > 0, "redirect_prompt"),
+        setup=setup + f["n_domains"] * p.value("srv_setup_minutes"), warned=warned,
         devices=prompts, user_minutes=prompts * p.value("redirect_prompt_minutes"),
     )
 
