@@ -15,6 +15,7 @@ import streamlit as st
 
 from decision import LABELS, InputError, views
 from decision.catalog import Catalog, default_catalog
+from decision.current_state import CurrentState
 from decision.dates import from_day, to_day
 from decision.errors import Issue
 from decision.parameters import Parameters, default_parameters
@@ -28,8 +29,9 @@ DEFAULT_EXAMPLE = "contoso-2026"
 TABS = ("Tradeoffs", "Cost over time", "Certificates & names", "Deploy", "Assumptions")
 INTRO = ("CertStrategy compares seven ways to put TLS certificates on on-premises Exchange — on cost, trust, "
          "client reconfiguration and URL changes, under the certificate rules in force on each date — and "
-         "recommends one. Describe the organisation in the sidebar (or start from an example) and watch the "
-         "tradeoffs move.")
+         "recommends one. Describe the organisation in the sidebar (start from an example, or upload what "
+         "`scripts/collect-exchange.ps1` exported from your server) and watch the tradeoffs move.")
+FINDING_BOXES = {"error": st.error, "warning": st.warning, "info": st.info}
 
 
 # ------------------------------------------------------------------------------ cached data
@@ -62,31 +64,37 @@ def specs() -> tuple[views.WidgetSpec, ...]:
     return views.widget_specs(data()[1].ids, currency)
 
 
-def load_profile(profile: dict[str, Any], source: str) -> None:
-    """Put a validated profile into the widgets (before they are drawn) and forget an upload error."""
-    state = views.state_from_profile(profile, specs())
+def load_profile(state: dict[str, Any], source: str, imported: views.Imported | None = None) -> None:
+    """Put widget values into the widgets (before they are drawn), remember an imported export (or forget
+    the last one), and forget an upload error and the last valid results of the previous profile."""
     st.session_state.update(state)
     st.session_state["source"] = source
     st.session_state["loaded_key"] = views.profile_key(views.profile_from_state(state, specs()))
-    st.session_state.pop("upload_error", None)
+    st.session_state["imported"] = imported
+    for stale in ("upload_error", "good_key"):
+        st.session_state.pop(stale, None)
 
 
 def on_example() -> None:
     name = st.session_state["example"]
-    load_profile(examples()[name], f"example {name}.yaml")
+    load_profile(views.state_from_profile(examples()[name], specs()), f"example {name}.yaml")
 
 
 def on_upload() -> None:
+    """A profile YAML, or an Exchange export (*.json / *.txt) that becomes a profile plus the current state."""
     file = st.session_state.get("upload")
     if file is None:
         return
     params, catalog = data()
     try:
-        profile = views.parse_profile_upload(file.getvalue(), file.name, params, catalog)
+        if views.is_export_name(file.name):
+            imported = views.parse_export_upload(file.getvalue(), file.name, params, catalog)
+            load_profile(imported.widget_state(specs()), f"imported {file.name}", imported)
+        else:
+            profile = views.parse_profile_upload(file.getvalue(), file.name, params, catalog)
+            load_profile(views.state_from_profile(profile, specs()), f"uploaded {file.name}")
     except InputError as exc:
         st.session_state["upload_error"] = (file.name, str(exc).splitlines())
-        return
-    load_profile(profile, f"uploaded {file.name}")
 
 
 # ---------------------------------------------------------------------------------- sidebar
@@ -115,8 +123,12 @@ def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog
     bar.selectbox("Start from an example", list(names), key="example", on_change=on_example,
                   format_func=lambda k: f"{names[k]['org']} ({k})")
     bar.button("Reset to this example", on_click=on_example, width="stretch")
-    bar.file_uploader("…or upload a profile (YAML)", type=["yaml", "yml"], key="upload", on_change=on_upload,
-                      help="One profile in the format of data/profiles/*.yaml (or a file saved below).")
+    bar.file_uploader("…or upload a profile (YAML) or an Exchange export (.json / .txt)",
+                      type=["yaml", "yml", "json", "txt"], key="upload", on_change=on_upload,
+                      help="A profile in the format of data/profiles/*.yaml (or a file saved below), or what "
+                           "scripts/collect-exchange.ps1 wrote on the Exchange server (.json), or the Format-List "
+                           "output of the same cmdlets pasted into a .txt file: the profile is filled from the "
+                           "server's configuration and the current certificates are shown beside the options.")
     slot = bar.container()
     for group, group_specs in views.specs_by_group(all_specs).items():
         with bar.expander(group[0].upper() + group[1:], expanded=True):
@@ -158,24 +170,9 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
         cols[4].metric("Clients without a warning", f"{rec['trust']:.0%}")
 
 
-def ranked_table(table: pd.DataFrame, years: float, currency: str) -> None:
+def ranked_table(table: pd.DataFrame, years: float, currency: str, current: CurrentState | None) -> None:
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
-    shown = pd.DataFrame({
-        "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
-        "Option": table["label"],
-        "Score": table["score"],
-        cost: table["cost_total"],
-        tco: table["tco"],
-        "Trust": table["trust"],
-        "Devices to touch": table["devices_to_reconfigure"],
-        "Users with a new URL": table["users_url_change"],
-        "Why / notes": [t if f else f"Not feasible: {t}" for t, f in zip(table["reasons_text"], table["feasible"],
-                                                                        strict=True)],
-        "Certificates": table["certificates"],
-        "Issuances": table["certificate_issuances"],
-        "CA": table["ca"],
-        "Dominated": table["dominated"],
-    })
+    shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f"),
         "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
@@ -185,6 +182,28 @@ def ranked_table(table: pd.DataFrame, years: float, currency: str) -> None:
             help="Another feasible option is at least as good on every criterion and better on one"),
         "Why / notes": st.column_config.TextColumn(width="large"),
     })
+
+
+def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
+    """What the imported export says the servers have today: findings, the certificates, the import notes."""
+    export = imported.export
+    with st.container(border=True, key="current_state"):
+        st.subheader("Current state: the certificates on the servers today")
+        kind = "collect-exchange.ps1 JSON" if export.format == "json" else "pasted Format-List text"
+        collected = f", collected {export.collected_at}" if export.collected_at else ""
+        st.caption(f"From {md_escape(imported.name)} ({kind}{md_escape(collected)}) · {len(export.servers)} server(s) · "
+                   f"on {state.today.isoformat()}, with "
+                   f"expiries and renewals up to the end of the horizon, {state.horizon_end.isoformat()}")
+        for level, box in FINDING_BOXES.items():
+            texts = [f.text for f in state.findings if f.level == level]
+            if texts:
+                box("\n".join(f"- {md_escape(t)}" for t in texts))
+        rows = state.certificate_rows()
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="current_certificates",
+                         column_config={"names": st.column_config.TextColumn(width="large")})
+        with st.expander(f"What the import read and assumed ({len(imported.notes)} notes)"):
+            st.markdown("\n".join(f"- {md_escape(n)}" for n in imported.notes))
 
 
 def downloads(res: ProfileResults) -> None:
@@ -278,7 +297,7 @@ def assumptions_tab(res: ProfileResults, day: int) -> None:
                      width="stretch")
 
 
-def results(res: ProfileResults, edited: bool) -> None:
+def results(res: ProfileResults, edited: bool, imported: views.Imported | None) -> None:
     row = res.ev.profiles.iloc[0]
     years, currency = float(row["horizon_years"]), str(row["currency"])
     source = st.session_state.get("source", "") + (", edited" if edited else "")
@@ -287,8 +306,12 @@ def results(res: ProfileResults, edited: bool) -> None:
     for warning in res.warnings:
         st.warning(warning)
     recommendation_card(res, years, currency)
-    st.subheader("All seven options, ranked")
-    ranked_table(res.table, years, currency)
+    current = None
+    if imported is not None:
+        current = views.current_state(imported, *data(), from_day(row["start"]), years, dt.date.today())
+        current_state_panel(imported, current)
+    st.subheader("All seven options, ranked" + (", beside the current state" if current else ""))
+    ranked_table(res.table, years, currency, current)
     downloads(res)
     tabs = st.tabs(TABS, key="tab", on_change="rerun")
     renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: cost_tab(res, currency),
@@ -297,6 +320,17 @@ def results(res: ProfileResults, edited: bool) -> None:
         with tab:
             if tab.open:  # only the open tab is computed and drawn
                 render()
+
+
+def incomplete(problems: str, imported: views.Imported | None) -> None:
+    """A loaded profile that was never valid (an export without a mailbox count): say what to fill in and show
+    the current state, but no results (those of the previous profile would be another organisation's)."""
+    why = f"\n\nFrom the import: {md_escape(imported.users_note)}" if imported and not imported.users_known else ""
+    st.error("**Fill in the inputs named below** in the sidebar to see the options.\n\n" + problems + why)
+    if imported is not None:
+        start = st.session_state.get(views.widget_key("start")) or dt.date.today()
+        years = float(st.session_state.get(views.widget_key("horizon_years")) or FIELD_BY_NAME["horizon_years"].default)
+        current_state_panel(imported, views.current_state(imported, *data(), start, years, dt.date.today()))
 
 
 # ------------------------------------------------------------------------------------- main
@@ -317,16 +351,20 @@ def main() -> None:
                  + code_block(lines))
     key = views.profile_key(views.profile_from_state(st.session_state.to_dict(), all_specs))
     res = results_for(key)
+    imported = st.session_state.get("imported")
     if not res.valid:
-        st.error("**Some inputs are not valid** — the results below are for the last valid profile.\n\n"
-                 + code_block([issue_line(i) for i in res.ev.issues]))
+        problems = code_block([issue_line(i) for i in res.ev.issues])
+        if "good_key" not in st.session_state:  # nothing valid since this profile was loaded: an import without users
+            incomplete(problems, imported)
+            return
+        st.error("**Some inputs are not valid** — the results below are for the last valid profile.\n\n" + problems)
         key = st.session_state["good_key"]
         res = results_for(key)
     st.session_state["good_key"] = key
     download_slot.download_button("Download this profile (YAML)", data=lambda: views.profile_yaml(res.validated),
                                   file_name=f"{views.slug(str(res.validated['org']))}.yaml", key="dl_profile",
                                   mime="application/x-yaml", on_click="ignore", width="stretch")
-    results(res, edited=key != st.session_state.get("loaded_key"))
+    results(res, edited=key != st.session_state.get("loaded_key"), imported=imported)
 
 
 main()

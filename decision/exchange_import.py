@@ -4,10 +4,15 @@ Reads what ``scripts/collect-exchange.ps1`` writes (JSON), or the ``Format-List`
 cmdlets pasted into one text file, and turns it into a CertStrategy profile plus a description of the
 certificates in place today. The format is detected; bytes in UTF-8 (with or without BOM) or UTF-16
 (PowerShell 5 ``Out-File``) are accepted. Anything unreadable raises :class:`ExportParseError`.
+
+Besides configuration, an export may carry two counts (numbers only, no names): user mailboxes
+(``Get-Mailbox``) and ActiveSync devices (``Get-MobileDevice`` / ``Get-ActiveSyncDevice``). A count that
+may be cut short by the cmdlets' default result size is refused rather than used.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import ipaddress
@@ -22,8 +27,11 @@ from urllib.parse import urlsplit
 import yaml
 from publicsuffixlist import PublicSuffixList
 
+from decision.profiles import MAX_COUNT
+
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
+MAX_EXPORT_BYTES = 20_000_000  # a guard: an export of a few hundred servers is well under 1 MB
 
 #: virtual directory kind -> the name IIS gives it ("owa (Default Web Site)")
 VDIR_KINDS = {
@@ -43,6 +51,21 @@ _HYBRID_SUFFIX = ".mail.onmicrosoft.com"
 
 class ExportParseError(ValueError):
     """The export cannot be read or lacks what an import needs; the message says which and why."""
+
+
+#: what each count is, by the cmdlet that produced it
+COUNT_CMDLETS = {
+    "user_mailboxes": ("get-mailbox",),
+    "mobile_devices": ("get-mobiledevice", "get-activesyncdevice"),
+}
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number the server knows: ``value`` objects returned by ``command`` (no names)."""
+
+    value: int
+    command: str | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,7 @@ class ExchangeExport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     collected_at: str | None = None
+    counts: dict[str, Count] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- build numbers
@@ -117,6 +141,15 @@ def _releases() -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
             raise ValueError(f"{BUILDS_FILE}: bad release entry {entry!r}")
         rows.append((str(entry["release"]), low, high))
     return tuple(rows)
+
+
+@functools.cache
+def default_result_size() -> int:
+    """How many objects Get-Mailbox / Get-MobileDevice return without ``-ResultSize Unlimited``."""
+    entry = yaml.safe_load(BUILDS_FILE.read_text(encoding="utf-8"))["cmdlet_defaults"]["result_size"]
+    if not entry.get("source") or int(entry["value"]) < 1:
+        raise ValueError(f"{BUILDS_FILE}: bad cmdlet_defaults.result_size {entry!r}")
+    return int(entry["value"])
 
 
 def release_order() -> tuple[str, ...]:
@@ -174,7 +207,8 @@ def _decode(data: bytes, source: str) -> str:
 # --------------------------------------------------------------------------- raw records
 
 Record = dict[str, Any]
-_CATEGORIES = ("servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates")
+_CATEGORIES = ("servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates",
+               "counts")
 
 
 @dataclass
@@ -220,28 +254,37 @@ def _raw_from_json(text: str, source: str) -> _Raw:
 
 
 _PROPERTY_RE = re.compile(r"(?P<indent>[ \t]*)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
-_PROMPT_RE = re.compile(r"\s*(\[PS\]|PS\s*>|PS [A-Za-z]:\\[^>]*>)")
+_PROMPT_RE = re.compile(r"\s*(?:\[PS\][^>]*>|PS\s*>|PS [A-Za-z]:\\[^>]*>)(?P<command>.*)")
 _CERT_SERVER_RE = re.compile(r"Get-ExchangeCertificate\b.*?-Server\s+['\"]?([\w.-]+)", re.IGNORECASE)
+_CMDLET_RE = re.compile(r"\b(Get-[A-Za-z]+)\b")
+_UNLIMITED_RE = re.compile(r"-ResultSize\s+['\"]?Unlimited\b", re.IGNORECASE)
+_BARE_NUMBER_RE = re.compile(r"\s*(\d{1,12})\s*")
 
 
 def _blocks(text: str) -> list[tuple[str | None, list[str]]]:
-    """Blank-line separated blocks, each with the server a pasted prompt line named.
+    """Blank-line separated blocks, each with the command of the pasted prompt line above it.
 
     A prompt such as ``[PS] C:\\>Get-ExchangeCertificate -Server EX01 | fl`` tells which server
-    the certificate blocks after it come from.
+    the certificate blocks after it come from; ``[PS] C:\\>Get-Mailbox ... | Measure-Object`` what a
+    ``Count : 412`` block counts.
     """
     blocks: list[tuple[str | None, list[str]]] = [(None, [])]
-    server = None
+    command = None
     for line in text.splitlines():
-        if _PROMPT_RE.match(line):
-            match = _CERT_SERVER_RE.search(line)
-            server = match[1] if match else None
-            blocks.append((server, []))
+        if prompt := _PROMPT_RE.match(line):
+            command = prompt["command"].strip() or None
+            blocks.append((command, []))
         elif not line.strip():
-            blocks.append((server, []))
+            blocks.append((command, []))
         else:
             blocks[-1][1].append(line.rstrip())
     return [block for block in blocks if block[1]]
+
+
+def _count_name(command: str | None) -> str | None:
+    """``user_mailboxes`` or ``mobile_devices`` for a command line that counts them, else None."""
+    cmdlets = {match.lower() for match in _CMDLET_RE.findall(command or "")}
+    return next((name for name, known in COUNT_CMDLETS.items() if cmdlets & set(known)), None)
 
 
 def _block_properties(lines: list[str]) -> Record:
@@ -278,16 +321,28 @@ def _classify(props: Record) -> str | None:
         return "outlook_anywhere"
     if "admindisplayversion" in props:
         return "servers"
+    if "count" in props:
+        return "counts"
     return None
 
 
 def _raw_from_format_list(text: str, source: str) -> _Raw:
     raw = _Raw()
-    for server, lines in _blocks(text):
+    for command, lines in _blocks(text):
         props = _block_properties(lines)
         category = _classify(props)
-        if category == "certificates" and server:
-            props.setdefault("server", server)
+        if category == "certificates" and (server := _CERT_SERVER_RE.search(command or "")):
+            props.setdefault("server", server[1])
+        if category is None and _count_name(command) and len(lines) == 1 and _BARE_NUMBER_RE.fullmatch(lines[0]):
+            category, props = "counts", {"count": lines[0].strip()}  # the output of (Get-Mailbox ...).Count
+        if category == "counts":
+            props.update(command=command, name=_count_name(command))
+            if props["name"] is None:
+                raw.warnings.append(
+                    f"ignored a count ({props['count'] or 'empty'}) without the Get-Mailbox / Get-MobileDevice command "
+                    "line above it; paste the prompt line with the number"
+                )
+                continue
         if category:
             raw.records[category].append(props)
     if not any(raw.records.values()):
@@ -469,6 +524,50 @@ def _build_certificate(rec: Record, warnings: list[str], month_first: bool) -> C
     )
 
 
+def _count_value(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_COUNT else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and 0 <= value <= MAX_COUNT else None
+    text = _text(value)
+    if text is None or not text.isascii() or not text.isdigit():
+        return None
+    return int(text) if int(text) <= MAX_COUNT else None
+
+
+def _build_counts(raw: _Raw) -> dict[str, Count]:
+    """Counts by name; one that is unreadable, contradicted or possibly cut short is warned about and left out."""
+    found: dict[str, list[Count]] = {}
+    for rec in raw.records["counts"]:
+        command = _text(rec.get("command"))
+        name = _text(rec.get("name"))
+        name = name.lower() if name else _count_name(command)
+        if name not in COUNT_CMDLETS:
+            continue  # a count this reader does not use
+        value = _count_value(rec.get("count"))
+        if value is None:
+            raw.warnings.append(f"{name}: the count {str(rec.get('count'))[:40]!r} was not used: "
+                                f"it is not a whole number from 0 to {MAX_COUNT:,}")
+            continue
+        if command and not _UNLIMITED_RE.search(command) and value >= default_result_size():
+            raw.warnings.append(
+                f"{name}: the count {value} from '{command}' was not used: without -ResultSize Unlimited the cmdlet "
+                f"stops at {default_result_size()} objects, so it was probably cut short; count again with -ResultSize Unlimited"
+            )
+            continue
+        found.setdefault(name, []).append(Count(value, command))
+    counts = {}
+    for name, entries in found.items():
+        values = sorted({entry.value for entry in entries})
+        if len(values) > 1:
+            raw.warnings.append(f"{name}: the counts {', '.join(map(str, values))} disagree, so none was used")
+        else:
+            counts[name] = entries[0]
+    return counts
+
+
 def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
     rejected: list[str] = []
     servers = _build_servers(raw, rejected)
@@ -499,15 +598,22 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
         export.outlook_anywhere.append((_text(rec.get("internalhostname")), _text(rec.get("externalhostname"))))
     dates = [text for rec in raw.records["certificates"] for key in ("notbefore", "notafter") if (text := _text(rec.get(key)))]
     month_first = _month_first(dates, raw.warnings)
+    # Get-ExchangeCertificate pasted without -Server lists the local server's: certain only when there is one
+    only = [s.name for s in servers if "edge" not in {r.lower() for r in s.roles}]
     for rec in raw.records["certificates"]:
         if cert := _build_certificate(rec, raw.warnings, month_first):
+            if cert.server is None and len(only) == 1:
+                cert = dataclasses.replace(cert, server=only[0])
             export.certificates.append(cert)
+    export.counts = _build_counts(raw)
     export.warnings = raw.warnings
     return export
 
 
 def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     """Read collect-exchange.ps1 JSON or pasted Format-List output (format detected)."""
+    if len(text) > MAX_EXPORT_BYTES:
+        raise ExportParseError(f"{source}: larger than {MAX_EXPORT_BYTES // 1_000_000} MB; is this an export?")
     if isinstance(text, bytes):
         text = _decode(text, source)
     body = text.lstrip("\ufeff \t\r\n")
@@ -614,11 +720,50 @@ def _used_names(export: ExchangeExport, warnings: list[str]) -> list[tuple[str, 
 
 
 _UNKNOWABLE = (
-    "users: Exchange configuration does not say how many people use it; fill it in (required).",
-    "desktops, domain_joined_share, mobile_devices, mdm_share: client counts are not in the export; defaults apply.",
+    "desktops, domain_joined_share, mdm_share: how many Outlook desktops there are, how many are domain-joined and "
+    "how many phones an MDM manages is not in Exchange's configuration; the defaults apply (desktops = users).",
     "acme_ok, dns_api, spare_ip: network and policy facts the server cannot see; the defaults apply.",
     "start, horizon_years, ca, currency, admin_rate, user_rate, weights: planning choices; the defaults apply.",
 )
+
+
+def why_not_counted(export: ExchangeExport, name: str) -> str:
+    """Why the export has no usable count ``name``: skipped, failed, refused or not collected."""
+    cmdlets = COUNT_CMDLETS[name]
+    failed = [e for e in export.errors if any(c in e.lower() for c in cmdlets)]
+    skipped = [s for s in export.skipped if any(c in s.lower() for c in cmdlets) or "-skipcounts" in s.lower()]
+    refused = [w for w in export.warnings if w.startswith(f"{name}:")]
+    if refused:
+        return refused[0].split(": ", 1)[1]
+    if failed:
+        return f"the count failed ({failed[0]})"
+    if skipped:
+        return f"the count was skipped ({skipped[0]})"
+    return "the export has no count (collect again with the current collect-exchange.ps1, or paste the count)"
+
+
+def _count_notes(export: ExchangeExport, profile: dict[str, Any], notes: list[str]) -> None:
+    """Set ``users`` and ``mobile_devices`` from the export's counts, saying where each came from."""
+    if mailboxes := export.counts.get("user_mailboxes"):
+        profile["users"] = mailboxes.value
+        command = mailboxes.command or "Get-Mailbox"
+        scope = ("shared, room and equipment mailboxes are not counted" if "usermailbox" in command.lower() else
+                 "this command counts shared, room and equipment mailboxes too: lower it to the people who use mail")
+        notes.append(f"users: {mailboxes.value} user mailboxes, counted by {command} ({scope}).")
+    else:
+        notes.append(f"users: REQUIRED, not set: {why_not_counted(export, 'user_mailboxes')}. Fill it in.")
+    if devices := export.counts.get("mobile_devices"):
+        profile["mobile_devices"] = devices.value
+        notes.append(
+            f"mobile_devices: {devices.value} ActiveSync device partnerships, counted by "
+            f"{devices.command or 'Get-MobileDevice'}; partnerships of phones that stopped syncing count too, "
+            "so lower it if many are stale."
+        )
+    else:
+        notes.append(
+            f"mobile_devices: not set, so the default 0 applies: {why_not_counted(export, 'mobile_devices')}. "
+            "Set it if phones use ActiveSync."
+        )
 
 
 def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -685,11 +830,14 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
     skipped_domains = [d.name for d in export.accepted_domains if d.name.startswith("*")]
     if skipped_domains:
         notes.append(f"extra_domains: wildcard accepted domains left out: {', '.join(skipped_domains)}")
+    _count_notes(export, profile, notes)
     notes.extend(_UNKNOWABLE)
     if export.skipped:
         notes.append(f"not collected: {'; '.join(export.skipped)}")
     notes.extend(f"collection error, some values may be missing: {error}" for error in export.errors)
-    notes.extend(f"reading the export: {w}" for w in dict.fromkeys(export.warnings + warnings))
+    counted = tuple(f"{name}:" for name in COUNT_CMDLETS)  # already explained in the users / mobile_devices notes
+    reading = [w for w in dict.fromkeys(export.warnings + warnings) if not w.startswith(counted)]
+    notes.extend(f"reading the export: {w}" for w in reading)
     return profile, notes
 
 

@@ -1,5 +1,6 @@
 """Pure helpers for the Streamlit app: widget specs from the profile schema, profile YAML in and out,
-lazily evaluated results per profile, dominance, tables, and Altair charts with one colour per option.
+Exchange exports in (issue 7), lazily evaluated results per profile, dominance, tables, and Altair charts
+with one colour per option.
 
 Nothing here computes a figure the engine did not: tables and charts re-shape `Evaluation` data.
 """
@@ -24,9 +25,11 @@ import yaml
 
 from decision import report, timeline
 from decision.catalog import Catalog
-from decision.dates import from_day
+from decision.current_state import CurrentState, assess
+from decision.dates import from_day, horizon_end, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
+from decision.exchange_import import ExchangeExport, ExportParseError, parse_export, profile_from_export
 from decision.explain import reason_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
@@ -37,6 +40,7 @@ from decision.profiles import (
     MAX_TEXT,
     WEIGHT_FIELDS,
     Field,
+    frame_from_mappings,
     profile_to_mapping,
     read_yaml_profiles,
     validate,
@@ -176,11 +180,14 @@ def state_from_profile(profile: Mapping[str, Any], specs: Iterable[WidgetSpec]) 
 
 
 def profile_from_state(state: Mapping[str, Any], specs: Iterable[WidgetSpec]) -> dict[str, Any]:
-    """Widget values → a raw profile mapping for `decision.evaluate`; blank fields are left to their defaults."""
+    """Widget values → a raw profile mapping for `decision.evaluate`; blank fields are left to their defaults,
+    a blank required field is passed as None, so the engine names it as a problem of the row."""
     profile: dict[str, Any] = {}
     for spec in specs:
         value = state.get(spec.key)
         if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.field.required:
+                profile[spec.name] = None
             continue
         profile[spec.name] = value.isoformat() if isinstance(value, dt.date) else value
     return profile
@@ -214,6 +221,69 @@ def parse_profile_upload(data: bytes, name: str, params: Parameters, catalog: Ca
     if issues or result.issues or result.frame.empty:
         raise InputError(issues + result.issues)
     return profile_to_mapping(result.frame, 0)
+
+
+# ------------------------------------------------------------------------- Exchange exports
+
+EXPORT_SUFFIXES = (".json", ".txt")
+
+
+def is_export_name(name: str) -> bool:
+    """An upload named *.json or *.txt is an Exchange export (collect-exchange.ps1 or pasted Format-List)."""
+    return name.lower().endswith(EXPORT_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An uploaded Exchange export: what it says, the validated profile for the widgets, and the import notes.
+
+    Without a usable mailbox count `users_known` is False and `profile` has no `users` (nor `desktops`,
+    which defaults to it): the app leaves that widget blank rather than show a made-up number.
+    """
+
+    name: str
+    export: ExchangeExport
+    profile: dict[str, Any]
+    notes: tuple[str, ...]
+    users_known: bool
+
+    @property
+    def users_note(self) -> str:
+        """The import note on `users`: where the number came from, or why the export has none."""
+        return next(n for n in self.notes if n.startswith("users:"))
+
+    def widget_state(self, specs: Iterable[WidgetSpec]) -> dict[str, Any]:
+        """Widget values for this profile; `users` (and `desktops`, which follows it) blank when not counted."""
+        if self.users_known:
+            return state_from_profile(self.profile, specs)
+        state = state_from_profile({**self.profile, "users": 0, "desktops": 0}, specs)
+        return {**state, widget_key("users"): None}
+
+
+def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,
+                        today: dt.date | None = None) -> Imported:
+    """Uploaded export bytes → `Imported`; an unreadable export or an invalid profile raises one InputError."""
+    try:
+        export = parse_export(data, name)
+    except ExportParseError as exc:
+        raise InputError(Issue(name, 0, "", str(exc).removeprefix(f"{name}: "))) from None
+    profile, notes = profile_from_export(export)
+    users_known = "users" in profile
+    raw, issues = frame_from_mappings([{**profile, "users": profile.get("users", 0)}], name)
+    result = validate(raw, name, params, catalog, today)
+    if issues or result.issues or result.frame.empty:
+        raise InputError(issues + result.issues)
+    validated = profile_to_mapping(result.frame, 0)
+    if not users_known:
+        del validated["users"], validated["desktops"]
+    return Imported(name, export, validated, tuple(notes), users_known)
+
+
+def current_state(imported: Imported, params: Parameters, catalog: Catalog, start: dt.date, years: float,
+                  today: dt.date) -> CurrentState:
+    """The export's certificates on `today`, with expiries up to the end of the horizon that starts on `start`."""
+    end = from_day(horizon_end(np.array([to_day(start)]), np.array([years]))[0])
+    return assess(imported.export, params, catalog, today=today, horizon_end=max(end, today))
 
 
 # ---------------------------------------------------------------------------------- results
@@ -326,6 +396,37 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
 DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "trust",
                     "devices_to_reconfigure", "users_url_change", "certificates", "certificate_issuances", "ca",
                     "names", "not_issuable", "dominated", "reasons", "reasons_text")
+
+
+def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapping[str, Any] | None = None
+                 ) -> pd.DataFrame:
+    """The ranked table as shown; `current` (`CurrentState.option_row`) adds the current state as the first row,
+    with no rank, score, cost or trust: the engine scores options, not what is installed."""
+    cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
+    shown = pd.DataFrame({
+        "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
+        "Option": table["label"],
+        "Score": table["score"],
+        cost: table["cost_total"],
+        tco: table["tco"],
+        "Trust": table["trust"],
+        "Devices to touch": table["devices_to_reconfigure"],
+        "Users with a new URL": table["users_url_change"],
+        "Why / notes": [t if f else f"Not feasible: {t}" for t, f in zip(table["reasons_text"], table["feasible"],
+                                                                        strict=True)],
+        "Certificates": table["certificates"],
+        "Issuances": table["certificate_issuances"],
+        "CA": table["ca"],
+        "Dominated": table["dominated"],
+    }).reset_index(drop=True)
+    if current is None:
+        return shown
+    shown["Dominated"] = shown["Dominated"].astype("boolean")
+    row = pd.DataFrame({"Rank": pd.array([pd.NA], dtype="Int64"), "Option": [current["label"]],
+                        "Why / notes": [current["notes"]], "Certificates": [current["certificates"]],
+                        "Issuances": [current["certificate_issuances"]], "CA": [current["ca"]],
+                        "Dominated": pd.array([pd.NA], dtype="boolean")})
+    return pd.concat([row, shown], ignore_index=True)[list(shown.columns)]
 
 
 def results_frame(table: pd.DataFrame) -> pd.DataFrame:

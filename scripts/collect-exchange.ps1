@@ -12,7 +12,13 @@
       - Get-OutlookAnywhere: InternalHostname, ExternalHostname
       - Get-ExchangeCertificate on every server except Edge Transport: Thumbprint, Subject,
         CertificateDomains, Issuer, NotBefore, NotAfter, Services, IsSelfSigned
-    No secrets leave the server: no private keys, no certificate files, no passwords, no mailbox data.
+      - two counts, numbers only: user mailboxes
+        (Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox | Measure-Object) and ActiveSync
+        device partnerships (Get-MobileDevice -ResultSize Unlimited on 2013 and later, Get-ActiveSyncDevice on
+        2010). Counting reads every mailbox object and can take minutes in a large organisation; -SkipCounts
+        leaves it out (the profile then needs the number of users typed in).
+    No secrets leave the server: no private keys, no certificate files, no passwords, no mailbox data,
+    and no user, mailbox or device names (the counts are totals only).
 
     A cmdlet this Exchange version does not have is listed under "skipped"; a cmdlet that fails is
     listed under "errors" with its message, and the collection goes on. Virtual directories are read
@@ -25,6 +31,9 @@
 
 .PARAMETER Path
     Where to write the JSON file. Default: .\certstrategy-export.json
+
+.PARAMETER SkipCounts
+    Do not count user mailboxes and ActiveSync devices.
 
 .EXAMPLE
     [PS] C:\Scripts>.\collect-exchange.ps1
@@ -50,10 +59,16 @@
             (the same for the Ecp, WebServices, ActiveSync, Oab and Mapi virtual directories)
         Get-OutlookAnywhere | Format-List Server,Name,InternalHostname,ExternalHostname
         Get-ExchangeCertificate -Server EX01 | Format-List      (once per server)
+        Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox | Measure-Object
+        Get-MobileDevice -ResultSize Unlimited | Measure-Object
+            (Exchange 2010: Get-ActiveSyncDevice)
+    A count needs its prompt line too: "Count : 412" alone does not say what was counted. Without
+    -ResultSize Unlimited the cmdlets stop at 1000 objects; a count of 1000 is then not used.
 #>
 [CmdletBinding()]
 param(
-    [string]$Path = '.\certstrategy-export.json'
+    [string]$Path = '.\certstrategy-export.json',
+    [switch]$SkipCounts
 )
 
 Set-StrictMode -Off
@@ -242,6 +257,55 @@ if ($command) {
     }
 }
 
+# --- counts: totals only, no names ------------------------------------------------------------
+$Counts = New-List
+
+function Add-Count {
+    # Counts what $Cmdlet returns with $Arguments (each passed only where the cmdlet has it) and records
+    # the total with the command line used. Objects are counted as they stream: none is kept or written.
+    param([string]$Name, [string]$Cmdlet, [System.Collections.Specialized.OrderedDictionary]$Arguments)
+    $command = Find-Cmdlet $Cmdlet
+    if (-not $command) { return }
+    $splat = @{ ErrorAction = 'Stop' }
+    $shown = New-List
+    [void]$shown.Add($Cmdlet)
+    foreach ($key in $Arguments.Keys) {
+        if (-not (Test-Parameter $command $key)) { continue }
+        $splat[$key] = $Arguments[$key]
+        if ($Arguments[$key] -is [switch] -or $Arguments[$key] -is [bool]) { [void]$shown.Add("-$key") }
+        else { [void]$shown.Add("-$key $($Arguments[$key])") }
+    }
+    $line = $shown -join ' '
+    Write-Host "Counting: $line"
+    try {
+        $total = (& $Cmdlet @splat | Measure-Object).Count
+        $record = New-Object PSObject
+        Add-Field $record 'Name' $Name
+        Add-Field $record 'Command' $line
+        Add-Field $record 'Count' ([int]$total)
+        [void]$Counts.Add($record)
+    } catch {
+        Add-CollectionError $line $_
+    }
+}
+
+if ($SkipCounts) {
+    [void]$Skipped.Add('counts of user mailboxes and mobile devices (-SkipCounts)')
+} else {
+    # -IgnoreDefaultScope: the whole forest, not only the shell's default recipient scope (multi-domain forests).
+    $mailboxArguments = New-Object System.Collections.Specialized.OrderedDictionary
+    $mailboxArguments['ResultSize'] = 'Unlimited'
+    $mailboxArguments['RecipientTypeDetails'] = 'UserMailbox'
+    $mailboxArguments['IgnoreDefaultScope'] = $true
+    Add-Count 'user_mailboxes' 'Get-Mailbox' $mailboxArguments
+
+    $deviceArguments = New-Object System.Collections.Specialized.OrderedDictionary
+    $deviceArguments['ResultSize'] = 'Unlimited'
+    $deviceCmdlet = 'Get-MobileDevice'       # Exchange 2013 and later
+    if (-not (Get-Command -Name $deviceCmdlet -ErrorAction SilentlyContinue)) { $deviceCmdlet = 'Get-ActiveSyncDevice' }
+    Add-Count 'mobile_devices' $deviceCmdlet $deviceArguments
+}
+
 # --- JSON -----------------------------------------------------------------------------------
 function ConvertTo-JsonString {
     param([string]$Text)
@@ -296,6 +360,7 @@ Add-Field $Export 'client_access' $ClientAccess
 Add-Field $Export 'virtual_directories' $VirtualDirectories
 Add-Field $Export 'outlook_anywhere' $OutlookAnywhere
 Add-Field $Export 'certificates' $Certificates
+Add-Field $Export 'counts' $Counts
 Add-Field $Export 'skipped' $Skipped
 Add-Field $Export 'errors' $Errors
 
@@ -307,7 +372,7 @@ if (Get-Command -Name 'ConvertTo-Json' -ErrorAction SilentlyContinue) {
 $fullPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
 [System.IO.File]::WriteAllText($fullPath, $json, (New-Object System.Text.UTF8Encoding -ArgumentList $false))
 
-Write-Host ("Wrote {0}: {1} servers, {2} accepted domains, {3} virtual directories, {4} certificates." -f `
-        $fullPath, $Servers.Count, $AcceptedDomains.Count, $VirtualDirectories.Count, $Certificates.Count)
+Write-Host ("Wrote {0}: {1} servers, {2} accepted domains, {3} virtual directories, {4} certificates, {5} counts." -f `
+        $fullPath, $Servers.Count, $AcceptedDomains.Count, $VirtualDirectories.Count, $Certificates.Count, $Counts.Count)
 if ($Skipped.Count -gt 0) { Write-Host ("Skipped: {0}" -f ($Skipped -join '; ')) }
 if ($Errors.Count -gt 0) { Write-Warning ("{0} command(s) failed; see 'errors' in the file." -f $Errors.Count) }

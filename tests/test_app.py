@@ -1,8 +1,10 @@
-"""AppTest: the what-if app shows what `decision.evaluate` says as the inputs change, and profiles
-round-trip through download and upload. Expected values come from the engine on the same profile."""
+"""AppTest: the what-if app shows what `decision.evaluate` says as the inputs change, profiles round-trip
+through download and upload, and an Exchange export becomes a profile with the current state beside the
+options. Expected values come from the engine (and decision.current_state) on the same input."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 import decision
 from decision import LABELS, views
+from decision.catalog import default_catalog
+from decision.current_state import LABEL as CURRENT_STATE
+from decision.parameters import default_parameters
 from decision.profiles import FIELDS, profile_to_mapping
 from decision.report import deployments
 from decision.timeline import rule_changes
@@ -23,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 EXAMPLES = ROOT / "data" / "profiles"
 CONTOSO = EXAMPLES / "contoso-2026.yaml"
+EXPORTS = ROOT / "tests" / "data" / "exchange"
 KEYS = [views.widget_key(f.name) for f in FIELDS]
 
 
@@ -42,7 +48,8 @@ def key(name: str) -> str:
 
 
 def shown_table(at: AppTest) -> pd.DataFrame:
-    return at.dataframe[0].value
+    """The ranked options table (the first table with a Rank column)."""
+    return next(d.value for d in at.dataframe if "Rank" in d.value.columns)
 
 
 def charts(at: AppTest) -> list[dict[str, pd.DataFrame]]:
@@ -51,8 +58,9 @@ def charts(at: AppTest) -> list[dict[str, pd.DataFrame]]:
             for c in at.get("vega_lite_chart")]
 
 
-def assert_shows(at: AppTest, ev: decision.Evaluation) -> None:
-    """The recommendation card and the ranked table show exactly the engine's result."""
+def assert_shows(at: AppTest, ev: decision.Evaluation, current: dict | None = None) -> None:
+    """The recommendation card and the ranked table show exactly the engine's result; with `current`
+    (`CurrentState.option_row`) the table starts with that row, unranked and unscored."""
     assert not at.exception
     rec = ev.recommendations.iloc[0]
     assert [s.value for s in at.subheader if s.value.startswith("Recommended")] == [
@@ -60,6 +68,15 @@ def assert_shows(at: AppTest, ev: decision.Evaluation) -> None:
     assert ev.why(0) in [m.value for m in at.markdown]
     rows = ev.option_rows(0)
     table = shown_table(at)
+    if current is not None:
+        first = table.iloc[0]
+        assert first["Option"] == current["label"] == CURRENT_STATE
+        assert pd.isna(first["Rank"]) and pd.isna(first["Score"]) and pd.isna(first["Trust"])
+        assert (first["Certificates"], first["Issuances"], first["CA"], first["Why / notes"]) == (
+            current["certificates"], current["certificate_issuances"], current["ca"], current["notes"])
+        table = table.iloc[1:].reset_index(drop=True)
+    else:
+        assert CURRENT_STATE not in set(table["Option"])
     assert list(table["Option"]) == [LABELS[o] for o in rows["option"]]
     cost = next(c for c in table.columns if c.startswith("Cost ("))
     for shown, column in ((cost, "cost_total"), ("Score", "score"), ("Trust", "trust"),
@@ -227,3 +244,98 @@ def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions
     assert not at.exception
     assert len(at.dataframe[1].value) == len(ev.params.records())
     assert set(at.dataframe[2].value["ca"]) == set(rows["ca"]) - {""}
+
+
+# ------------------------------------------------------------------------- Exchange export upload (issue 7)
+
+def upload_export(at: AppTest, name: str) -> AppTest:
+    return at.file_uploader(key="upload").set_value((name, (EXPORTS / name).read_bytes(), "text/plain")).run()
+
+
+def imported(name: str, **changes) -> tuple[decision.Evaluation, views.Imported]:
+    """What the app should show for an export: the engine on the imported profile, and the parsed import."""
+    params, catalog = default_parameters(), default_catalog()
+    result = views.parse_export_upload((EXPORTS / name).read_bytes(), name, params, catalog)
+    return decision.evaluate({**result.profile, **changes}), result
+
+
+def expected_state(result: views.Imported, ev: decision.Evaluation):
+    row = ev.profiles.iloc[0]
+    return views.current_state(result, default_parameters(), default_catalog(), dt.date.fromisoformat(
+        profile_to_mapping(ev.profiles, 0)["start"]), float(row["horizon_years"]), dt.date.today())
+
+
+def boxes(at: AppTest, kind: str) -> str:
+    return "\n".join(e.value for e in getattr(at, kind))
+
+
+@pytest.mark.parametrize("name", ["ex2016-contoso.json", "exse-contoso.txt"])
+def test_an_exchange_export_fills_the_profile_and_shows_the_current_state_beside_the_options(name):
+    at = upload_export(run_app(), name)
+    ev, result = imported(name)
+    state = expected_state(result, ev)
+    assert_shows(at, ev, state.option_row())
+    assert at.text_input(key=key("external_domain")).value == "contoso.com"
+    assert at.number_input(key=key("users")).value == result.export.counts["user_mailboxes"].value
+    assert at.number_input(key=key("mobile_devices")).value == result.export.counts["mobile_devices"].value
+    assert at.caption[0].value.endswith(f"imported {name}")
+    assert "Current state: the certificates on the servers today" in [s.value for s in at.subheader]
+    for finding in state.findings:  # each finding in the box of its level
+        kind = {"error": "error", "warning": "warning", "info": "info"}[finding.level]
+        assert views.md_escape(finding.text) in boxes(at, kind)
+    certificates = next(d.value for d in at.dataframe if "thumbprint" in d.value.columns)
+    assert list(certificates["thumbprint"]) == [c["thumbprint"] for c in state.facts["certificates"]]
+    assert list(certificates["replace by"]) == [r["replace by"] for r in state.certificate_rows()]
+    assert any(f"users: {result.profile['users']} user mailboxes" in m.value for m in at.markdown)
+
+
+def test_the_se_paste_shows_the_name_clients_warn_about_and_the_expired_certificate():
+    at = upload_export(run_app(), "exse-contoso.txt")
+    errors = boxes(at, "error")
+    assert "ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS" in errors
+    assert "CN=EX02 (self-signed; IMAP, POP, SMTP on EX02) expired on 2026-11-08 and is still enabled." in errors
+    assert at.selectbox(key=key("exchange_version")).value == "SE"
+    assert at.toggle(key=key("partner_tls")).value is True
+
+
+def test_an_export_without_a_mailbox_count_asks_for_users_and_shows_no_made_up_results():
+    at = upload_export(run_app(), "ex2010-litware.txt")
+    assert not at.exception
+    assert at.number_input(key=key("users")).value is None
+    assert not [s for s in at.subheader if s.value.startswith("Recommended")]
+    assert not any("Rank" in d.value.columns for d in at.dataframe), "no stale results of the previous profile"
+    [error] = [e.value for e in at.error if "Fill in the inputs" in e.value]
+    assert "Users (users): required field is empty" in error
+    assert views.md_escape("the count 1000 from 'Get-Mailbox | Measure-Object' was not used") in error
+    assert "exch01.litware.local" in boxes(at, "error")  # the current state is shown all the same
+
+    at.number_input(key=key("users")).set_value(480).run()
+    ev, result = imported("ex2010-litware.txt", users=480)
+    assert_shows(at, ev, expected_state(result, ev).option_row())
+    assert at.number_input(key=key("mobile_devices")).value == 212
+
+
+def test_a_what_if_change_after_an_import_keeps_the_current_state_and_an_example_clears_it():
+    at = upload_export(run_app(), "ex2016-contoso.json")
+    at.toggle(key=key("acme_ok")).set_value(True).run()
+    ev, result = imported("ex2016-contoso.json", acme_ok=True)
+    assert_shows(at, ev, expected_state(result, ev).option_row())
+    assert at.caption[0].value.endswith("imported ex2016-contoso.json, edited")
+    at.selectbox(key="example").set_value("small-office").run()
+    assert_shows(at, decision.evaluate(EXAMPLES / "small-office.yaml"))
+    assert "Current state: the certificates on the servers today" not in [s.value for s in at.subheader]
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    (b"{", "bad.json: looks like JSON but cannot be read"),
+    (b"hello", "bad.json: neither collect-exchange.ps1 JSON nor recognisable Format-List output"),
+    (b'{"servers": [{"Name": "EX01", "AdminDisplayVersion": "Version 15.1 (Build 2507.6)"}]}',
+     "bad.json: cannot import: no accepted domain (Get-AcceptedDomain)"),
+])
+def test_a_bad_export_shows_why_and_keeps_the_previous_state(content, line):
+    at = run_app()
+    table = shown_table(at)
+    at.file_uploader(key="upload").set_value(("bad.json", content, "application/json")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Could not load bad.json" in at.error[0].value and line in at.error[0].value
+    pd.testing.assert_frame_equal(shown_table(at), table)

@@ -63,3 +63,18 @@ def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page,
     page.get_by_test_id("stMain").evaluate("el => el.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_an_uploaded_exchange_export_shows_the_current_state_beside_the_options(page: Page, streamlit_url):
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    export = Path(__file__).resolve().parent / "data" / "exchange" / "exse-contoso.txt"
+    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
+    rerun_after(page, lambda: uploader.set_input_files(str(export)))
+    panel = page.locator(".st-key-current_state")
+    expect(panel.get_by_role("heading", name="Current state: the certificates on the servers today")).to_be_visible()
+    expect(panel.get_by_text("ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS")).to_be_visible()
+    expect(page.get_by_test_id("stHeading").filter(has_text="beside the current state")).to_be_visible()
+    expect(page.get_by_test_id("stCaptionContainer").filter(has_text="imported exse-contoso.txt").first).to_be_visible()
+    panel.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOT.with_name("certstrategy-current-state.png")), full_page=False)

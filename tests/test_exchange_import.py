@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -11,15 +12,21 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from decision.catalog import default_catalog
+from decision.current_state import LEVELS, CurrentState, assess, issuer_ca
+from decision.dates import to_day
 from decision.exchange_import import (
     BUILDS_FILE,
+    Count,
     ExchangeExport,
     ExportParseError,
     current_state,
     exchange_version_from_build,
     parse_export,
     profile_from_export,
+    why_not_counted,
 )
+from decision.parameters import default_parameters
 
 DATA = Path(__file__).parent / "data" / "exchange"
 TODAY = dt.date(2026, 11, 20)
@@ -35,6 +42,19 @@ PROFILE_FIELDS = {
 }  # fmt: skip
 
 EXPECTED_PROFILES = {
+    "ex2010-litware": {
+        "org": "litwareinc.com",
+        "exchange_version": "2010",
+        "external_domain": "litwareinc.com",
+        "extra_domains": ["litware.co.uk"],
+        "internal_domain": "litware.local",
+        "servers": ["EXCH01"],
+        "owa_host": "mail.litwareinc.com",
+        "internal_names": True,
+        "root_on_exchange": False,
+        "split_dns": False,
+        "mobile_devices": 212,  # Get-ActiveSyncDevice; Get-Mailbox without -ResultSize Unlimited stopped at 1000
+    },
     "ex2013-fabrikam": {
         "org": "fabrikam.com",
         "exchange_version": "2013",
@@ -47,6 +67,8 @@ EXPECTED_PROFILES = {
         "root_on_exchange": True,
         "split_dns": False,
         "internal_ca": True,
+        "users": 184,
+        "mobile_devices": 57,
     },
     "ex2016-contoso": {
         "org": "contoso.com",
@@ -59,6 +81,8 @@ EXPECTED_PROFILES = {
         "internal_names": True,
         "root_on_exchange": False,
         "split_dns": True,
+        "users": 1250,
+        "mobile_devices": 612,
     },
     "exse-contoso": {
         "org": "contoso.com",
@@ -72,6 +96,8 @@ EXPECTED_PROFILES = {
         "root_on_exchange": False,
         "split_dns": True,
         "partner_tls": True,
+        "users": 1180,
+        "mobile_devices": 655,
     },
 }
 SAMPLES = sorted(p.name for p in DATA.iterdir())
@@ -86,7 +112,7 @@ def state(name: str) -> dict:
 
 
 def test_samples_cover_versions_and_formats():
-    assert {"ex2013-fabrikam.json", "ex2016-contoso.json", "ex2016-contoso.txt"} <= set(SAMPLES)
+    assert {"ex2010-litware.txt", "ex2013-fabrikam.json", "ex2016-contoso.json", "ex2016-contoso.txt"} <= set(SAMPLES)
     assert {"exse-contoso.json", "exse-contoso.txt"} <= set(SAMPLES)
 
 
@@ -97,9 +123,8 @@ def test_profile_fields(name):
     profile, notes = profile_from_export(export)
     assert profile == EXPECTED_PROFILES[name.rsplit(".", 1)[0]]
     assert set(profile) <= PROFILE_FIELDS
-    assert "users" not in profile
-    assert any(note.startswith("users:") for note in notes)
-    assert any("mdm_share" in note for note in notes)
+    assert sum(note.startswith("users:") for note in notes) == 1
+    assert any("mdm_share" in note and "defaults apply" in note for note in notes)
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -112,10 +137,13 @@ def test_imported_profile_passes_the_engine_validation(name):
     params = load_parameters()
     catalog = load_catalog(params=params)
     profile, _ = profile_from_export(load(name))
-    result = load_profiles({**profile, "users": 250}, params, catalog, today=TODAY)
+    if "users" not in profile:  # the 2010 paste: its mailbox count was cut short at 1000
+        with pytest.raises(InputError, match="users"):
+            load_profiles(profile, params, catalog, today=TODAY)
+        profile["users"] = 250
+    result = load_profiles(profile, params, catalog, today=TODAY)
     assert result.issues == [] and len(result.frame) == 1
-    with pytest.raises(InputError, match="users"):
-        load_profiles(profile, params, catalog, today=TODAY)
+    assert result.frame.iloc[0]["desktops"] == profile["users"]  # the default: one desktop per user
 
 
 def test_org_can_be_given():
@@ -130,6 +158,146 @@ def test_format_list_and_json_agree(org):
     assert state(f"{org}.json") == state(f"{org}.txt")
     assert from_json.certificates == from_text.certificates
     assert from_json.servers == from_text.servers
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@pytest.mark.parametrize(("name", "users", "devices", "command"), [
+    ("ex2013-fabrikam.json", 184, 57, "Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox -IgnoreDefaultScope"),
+    ("ex2016-contoso.txt", 1250, 612, "Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox | Measure-Object"),
+    ("exse-contoso.txt", 1180, 655, "(Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox).Count"),
+])
+def test_counts_become_users_and_mobile_devices_and_the_notes_say_so(name, users, devices, command):
+    export = load(name)
+    assert export.counts["user_mailboxes"].value == users and export.counts["user_mailboxes"].command == command
+    assert export.counts["mobile_devices"].value == devices
+    profile, notes = profile_from_export(export)
+    assert (profile["users"], profile["mobile_devices"]) == (users, devices)
+    assert f"users: {users} user mailboxes, counted by {command} (shared, room and equipment mailboxes are not counted)." \
+        in notes
+    assert any(n.startswith(f"mobile_devices: {devices} ActiveSync device partnerships") and "stale" in n for n in notes)
+    assert not export.warnings
+
+
+def test_a_count_cut_short_at_the_default_result_size_is_not_used():
+    export = load("ex2010-litware.txt")
+    assert "user_mailboxes" not in export.counts
+    assert export.counts["mobile_devices"] == Count(212, "Get-ActiveSyncDevice -ResultSize Unlimited | Measure-Object")
+    profile, notes = profile_from_export(export)
+    assert "users" not in profile
+    [users] = [n for n in notes if n.startswith("users:")]
+    assert users.startswith("users: REQUIRED, not set: the count 1000 from 'Get-Mailbox | Measure-Object' was not used")
+    assert "-ResultSize Unlimited" in users
+    assert not any(n.startswith("reading the export: user_mailboxes") for n in notes)  # said once, in the users note
+
+
+COUNT_PASTE = "\n[PS] C:\\>{command}\n\nCount    : {count}\nAverage  :\nSum      :\n\n"
+
+
+@pytest.mark.parametrize(("command", "count", "used", "scope"), [
+    ("Get-Mailbox | Measure-Object", 999, 999, "counts shared, room and equipment mailboxes too"),
+    ("Get-Mailbox | Measure-Object", 1000, None, None),
+    ("Get-Mailbox -ResultSize unlimited | Measure-Object", 1000, 1000, "counts shared, room and equipment"),
+    ("Get-Mailbox -RecipientTypeDetails UserMailbox -ResultSize 'Unlimited' | measure", 25000, 25000, "are not counted"),
+    ("Get-Mailbox -RecipientTypeDetails UserMailbox | Measure-Object", 4000, None, None),
+])
+def test_format_list_counts_need_unlimited_result_size_to_pass_the_default(command, count, used, scope):
+    export = parse_export(FORMAT_LIST_MINIMAL + COUNT_PASTE.format(command=command, count=count))
+    profile, notes = profile_from_export(export)
+    assert profile.get("users") == used
+    [note] = [n for n in notes if n.startswith("users:")]
+    assert (scope in note) if used else ("was not used" in note and "cut short" in note)
+
+
+def test_a_count_without_its_command_line_is_ignored_and_said():
+    export = parse_export(FORMAT_LIST_MINIMAL + "\nCount    : 412\nAverage  :\n\n")
+    assert export.counts == {}
+    assert any("without the Get-Mailbox / Get-MobileDevice command line" in w for w in export.warnings)
+
+
+def test_disagreeing_counts_are_not_used():
+    paste = COUNT_PASTE.format(command="Get-MobileDevice -ResultSize Unlimited | Measure-Object", count=10)
+    paste += "[PS] C:\\>(Get-MobileDevice -ResultSize Unlimited).Count\n12\n"
+    export = parse_export(FORMAT_LIST_MINIMAL + paste)
+    assert "mobile_devices" not in export.counts
+    notes = profile_from_export(export)[1]
+    assert any(n.startswith("mobile_devices: not set, so the default 0 applies: the counts 10, 12 disagree") for n in notes)
+
+
+@pytest.mark.parametrize("value", [-1, "12a", True, 1.5, 10_000_001, None, [3], "", "\u0661\u0662"])
+def test_unreadable_counts_are_warned_about_not_used(value):
+    data = json.loads((DATA / "exse-contoso.json").read_text())
+    data["counts"][0]["Count"] = value
+    export = parse_export(json.dumps(data))
+    assert "user_mailboxes" not in export.counts and export.counts["mobile_devices"].value == 655
+    [note] = [n for n in profile_from_export(export)[1] if n.startswith("users:")]
+    assert "was not used: it is not a whole number" in note
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda d: d.pop("counts"),
+     "the export has no count (collect again with the current collect-exchange.ps1, or paste the count)"),
+    (lambda d: d.update(counts=[], errors=[{"Command": "Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox",
+                                            "Message": "Access is denied."}]),
+     "the count failed (Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails UserMailbox: Access is denied.)"),
+    (lambda d: d.update(counts=[], skipped=["counts of user mailboxes and mobile devices (-SkipCounts)"]),
+     "the count was skipped (counts of user mailboxes and mobile devices (-SkipCounts))"),
+])
+def test_a_missing_mailbox_count_says_why(change, reason):
+    data = json.loads((DATA / "ex2016-contoso.json").read_text())
+    change(data)
+    export = parse_export(json.dumps(data))
+    profile, notes = profile_from_export(export)
+    assert "users" not in profile and "mobile_devices" not in profile
+    assert why_not_counted(export, "user_mailboxes") == reason
+    assert f"users: REQUIRED, not set: {reason}. Fill it in." in notes
+
+
+def test_counts_by_command_when_the_name_is_missing_and_unknown_counts_are_ignored():
+    data = json.loads((DATA / "exse-contoso.json").read_text())
+    data["counts"] = [{"Command": "Get-MobileDevice -ResultSize Unlimited", "Count": 7},
+                      {"Name": "public_folders", "Command": "Get-PublicFolder", "Count": 3}]
+    export = parse_export(json.dumps(data))
+    assert export.counts == {"mobile_devices": Count(7, "Get-MobileDevice -ResultSize Unlimited")}
+    assert not export.warnings
+
+
+def test_certificates_pasted_without_server_belong_to_the_only_server():
+    assert {c.server for c in load("ex2010-litware.txt").certificates} == {"EXCH01"}
+    two = FORMAT_LIST_MINIMAL.replace("Fqdn                : EX01.corp.contoso.local",
+                                      "Fqdn                : EX01.corp.contoso.local\n\nName : EX02\n"
+                                      "AdminDisplayVersion : Version 15.1 (Build 2507.6)\nServerRole : Mailbox")
+    export = parse_export(two + "\nThumbprint : AB12\nServices : IIS\n")
+    assert [s.name for s in export.servers] == ["EX01", "EX02"] and export.certificates[0].server is None
+
+
+def test_the_result_size_default_has_a_source():
+    entry = yaml.safe_load(BUILDS_FILE.read_text())["cmdlet_defaults"]["result_size"]
+    assert entry["value"] == 1000 and entry["source"].startswith("https://learn.microsoft.com/")
+
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "collect-exchange.ps1"
+
+
+def test_the_collector_writes_what_the_reader_reads_and_only_totals_of_mailboxes_and_devices():
+    import re
+
+    script = SCRIPT.read_text()
+    written = re.findall(r"Add-Field \$Export '(\w+)'", script)
+    assert written == ["schema", "collected_at", "collector", "servers", "accepted_domains", "client_access",
+                       "virtual_directories", "outlook_anywhere", "certificates", "counts", "skipped", "errors"]
+    body = script[script.index("function Add-Count"):script.index("if ($SkipCounts)")]
+    assert re.findall(r"Add-Field \$record '(\w+)'", body) == ["Name", "Command", "Count"]
+    assert "| Measure-Object).Count" in body
+    code = script[script.index("#>"):]
+    counting = code[code.index("# --- counts"):code.index("# --- JSON")]
+    recipients = r"Get-(Mailbox|MobileDevice|ActiveSyncDevice)\b"
+    assert re.findall(recipients, counting) == ["Mailbox", "MobileDevice", "ActiveSyncDevice"]
+    assert not re.search(recipients, code.replace(counting, ""))  # recipients are read only to be counted
+    for identity in ("DisplayName", "PrimarySmtpAddress", "UserPrincipalName", "Alias", "DeviceId", "DeviceUserAgent"):
+        assert identity not in script
+    assert "[switch]$SkipCounts" in script and "'counts of user mailboxes and mobile devices (-SkipCounts)'" in script
 
 
 def test_servers_and_builds_are_read():
@@ -424,11 +592,13 @@ json_values = st.recursive(
 FIELDS = ["Name", "AdminDisplayVersion", "Fqdn", "ServerRole", "DomainName", "DomainType", "Default",
           "InternalUrl", "ExternalUrl", "Kind", "Thumbprint", "CertificateDomains", "Services",
           "NotBefore", "NotAfter", "IsSelfSigned", "Issuer", "InternalHostname", "ExternalHostname",
-          "AutoDiscoverServiceInternalUri"]  # fmt: skip
-CATEGORIES = ["servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates"]
+          "AutoDiscoverServiceInternalUri", "Count", "Command"]  # fmt: skip
+CATEGORIES = ["servers", "accepted_domains", "client_access", "virtual_directories", "outlook_anywhere", "certificates",
+              "counts"]
 records = st.dictionaries(
     st.sampled_from(FIELDS),
-    json_values | st.sampled_from(["Version 15.1 (Build 2507.6)", "https://mail.contoso.com/owa", "{a, b}"]),
+    json_values | st.sampled_from(["Version 15.1 (Build 2507.6)", "https://mail.contoso.com/owa", "{a, b}",
+                                   "Get-Mailbox | Measure-Object", "1000"]),
 )
 
 
@@ -483,3 +653,121 @@ def test_mutated_samples(name, mutations):
         if entries:
             entries[index % len(entries)][field] = value
     check_never_crashes(json.dumps(data))
+
+
+# --------------------------------------------------------------------------- assessment (decision.current_state)
+
+PARAMS, CATALOG = default_parameters(), default_catalog()
+
+
+def assessed(name: str, today: dt.date = TODAY, end: dt.date = HORIZON_END) -> CurrentState:
+    return assess(load(name), PARAMS, CATALOG, today=today, horizon_end=end)
+
+
+def findings(result: CurrentState, level: str) -> list[str]:
+    return [f.text for f in result.findings if f.level == level]
+
+
+def check_renewal_chain(replacement, end: dt.date, automated: bool) -> None:
+    """Each renewal follows the dated lifetime in force on its issuance day; the last one outlives the horizon."""
+    for issued, renewed in itertools.pairwise(replacement.issuances):
+        life = PARAMS.value("public_max_lifetime_days", to_day(issued))
+        if replacement.ca == "letsencrypt":
+            life = min(life, PARAMS.value("letsencrypt_lifetime_days", to_day(issued)))
+        gap = life * PARAMS.value("acme_renew_fraction") if automated else life - min(
+            PARAMS.value("manual_renewal_lead_days"), life / 3)
+        assert abs((renewed - issued).days - gap) <= 1, (issued, renewed, life)
+    last = replacement.issuances[-1]
+    assert last < end and to_day(last) + PARAMS.value("public_max_lifetime_days", to_day(last)) >= to_day(end)
+
+
+def test_assessment_2016_overdue_commercial_certificate_renews_under_the_dated_lifetimes():
+    result = assessed("ex2016-contoso.json")
+    [digicert] = result.replacements
+    assert (digicert.ca, digicert.not_after) == ("digicert", dt.date(2026, 12, 15))
+    assert digicert.replace_on == TODAY  # 30 days before expiry was 2026-11-15: overdue
+    assert digicert.lifetime_days == PARAMS.value("public_max_lifetime_days", to_day(TODAY)) == 200
+    assert digicert.issuances[1] == TODAY + dt.timedelta(days=200 - PARAMS.value("manual_renewal_lead_days"))
+    check_renewal_chain(digicert, HORIZON_END, automated=False)
+    warnings = findings(result, "warning")
+    assert any(t.startswith("CN=mail.contoso.com") and "replace it now (overdue)" in t and "at most 200 days" in t
+               and f"renew it on {digicert.issuances[1].isoformat()}" in t for t in warnings)
+    assert "Self-signed CN=EX01 is enabled for IIS on EX01: clients reaching that server by a name on it see a warning." \
+        in warnings
+    assert any(t.startswith("ex01.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed")
+               for t in warnings)
+    assert any(t.startswith("autodiscover.fabrikam.com is on no certificate bound to IIS") for t in warnings)
+    assert findings(result, "error") == []
+
+
+def test_assessment_se_lets_encrypt_renews_automatically_and_flags_mismatch_and_expired():
+    result = assessed("exse-contoso.json")
+    [lets_encrypt] = result.replacements
+    assert lets_encrypt.ca == "letsencrypt" and lets_encrypt.issuer == CATALOG["letsencrypt"].name
+    assert lets_encrypt.replace_on == dt.date(2026, 10, 20) + dt.timedelta(days=int(90 * PARAMS.value("acme_renew_fraction")))
+    assert lets_encrypt.lifetime_days == PARAMS.value("letsencrypt_lifetime_days", to_day(lets_encrypt.replace_on))
+    check_renewal_chain(lets_encrypt, HORIZON_END, automated=True)
+    assert findings(result, "error") == [
+        "ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS: clients that use it see a certificate warning.",
+        "CN=EX02 (self-signed; IMAP, POP, SMTP on EX02) expired on 2026-11-08 and is still enabled.",
+    ]
+    assert [f.level for f in result.findings] == sorted((f.level for f in result.findings), key=LEVELS.index)
+    assert "Let's Encrypt (ISRG) issues only through ACME: if an ACME client on the server renews the certificate, " \
+           "set acme_ok (the import leaves it at its default, off)." in findings(result, "info")
+    assert not any("ACME" in t for t in findings(assessed("ex2016-contoso.json"), "info"))  # DigiCert sells by hand
+
+
+def test_assessment_2013_internal_ca_internal_names_and_an_unused_expired_certificate():
+    result = assessed("ex2013-fabrikam.json")
+    [adcs] = result.replacements
+    assert (adcs.ca, adcs.lifetime_days) == ("adcs", CATALOG["adcs"].lifetime)
+    assert any("carries internal names mbx01.fabrikam.local, mbx01" in t and "2015-11-01" in t
+               for t in findings(result, "warning"))
+    assert any(t.startswith("CN=webmail.fabrikam.com, OU=Domain Control Validated (GoDaddy") and "can be removed" in t
+               for t in findings(result, "info"))
+    rows = {r["thumbprint"]: r for r in result.certificate_rows()}
+    assert rows["0E7F3A91C5D2B8E4F6A0193C7D5E2B8A4F6C1D3E"]["services"] == "none"
+    assert rows["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["replace by"] == "2027-08-31"
+    assert rows["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["then renew on"] == adcs.issuances[1].isoformat()
+
+
+def test_assessment_2010_internal_urls_on_no_certificate():
+    result = assessed("ex2010-litware.txt")
+    [error] = findings(result, "error")
+    assert error.startswith("exch01.litware.local (OWA internal URL, ECP internal URL, EWS internal URL, ActiveSync "
+                            "internal URL, OAB internal URL, Autodiscover internal URI (SCP)) is on no certificate")
+    row = result.option_row()
+    assert row["label"] == "Current state (installed today)"
+    assert (row["certificates"], row["ca"]) == (1, "godaddy")
+    assert row["certificate_issuances"] == len(result.replacements[0].issuances)
+    assert row["names"] == "mail.litwareinc.com, autodiscover.litwareinc.com, autodiscover.litware.co.uk"
+    assert row["notes"].startswith("What the servers have today: 1 problem(s) clients or services have now; 2 to act on")
+
+
+def test_replacements_follow_the_rules_in_force_when_they_are_issued():
+    later = dt.date(2029, 4, 1)  # after 2029-03-15 a public certificate lives at most 47 days
+    result = assess(load("ex2010-litware.txt"), PARAMS, CATALOG, today=later - dt.timedelta(days=800), horizon_end=later)
+    assert result.replacements[0].lifetime_days == PARAMS.value("public_max_lifetime_days", to_day(dt.date(2027, 1, 31)))
+    text = (DATA / "ex2010-litware.txt").read_text().replace("3/2/2027 11:59:59 AM", "4/20/2029 11:59:59 AM")
+    moved = assess(parse_export(text), PARAMS, CATALOG, today=dt.date(2029, 3, 1), horizon_end=dt.date(2030, 1, 1))
+    assert moved.replacements[0].lifetime_days == 47
+
+
+@pytest.mark.parametrize(("issuer", "self_signed", "expected"), [
+    ("CN=R12, O=Let's Encrypt, C=US", False, "letsencrypt"),
+    ('CN=Go Daddy Secure Certificate Authority - G2, O="GoDaddy.com, Inc.", C=US', False, "godaddy"),
+    ("CN=Contoso Issuing CA, DC=corp, DC=contoso, DC=local", False, "adcs"),
+    ("CN=Example Trust CA, O=Example Trust, C=US", False, None),
+    ("CN=EX01", True, None),
+])
+def test_issuers_are_matched_to_the_catalog(issuer, self_signed, expected):
+    ca = issuer_ca({"issuer": issuer, "self_signed": self_signed}, CATALOG)
+    assert (ca.id if ca else None) == expected
+
+
+def test_an_unknown_public_issuer_gets_the_public_maximum():
+    text = (DATA / "ex2016-contoso.json").read_text().replace(
+        "CN=DigiCert Global G2 TLS RSA SHA256 2020 CA1, O=DigiCert Inc", "CN=Example Trust RSA CA, O=Example Trust")
+    [replacement] = assess(parse_export(text), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END).replacements
+    assert (replacement.ca, replacement.issuer) == ("", "Example Trust")
+    assert replacement.lifetime_days == PARAMS.value("public_max_lifetime_days", to_day(TODAY))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -236,3 +237,78 @@ def test_the_results_download_is_the_engines_table_and_formula_safe():
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(results, sheet="options")))["options"]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     assert sheet["A2"].value == "'" + HOSTILE
+
+
+# ------------------------------------------------------------------------- Exchange exports (issue 7)
+
+EXPORTS = Path(__file__).resolve().parent / "data" / "exchange"
+
+
+def export_upload(name: str) -> views.Imported:
+    return views.parse_export_upload((EXPORTS / name).read_bytes(), name, PARAMS, CATALOG)
+
+
+@pytest.mark.parametrize(("name", "export"), [("contoso.json", True), ("PASTE.TXT", True), ("p.yaml", False),
+                                              ("p.yml", False), ("json", False)])
+def test_json_and_txt_uploads_are_exports(name, export):
+    assert views.is_export_name(name) is export
+
+
+def test_an_export_upload_is_a_validated_profile_for_the_widgets():
+    result = export_upload("ex2016-contoso.json")
+    assert result.users_known and result.users_note.startswith("users: 1250 user mailboxes")
+    assert result.profile == profile_to_mapping(decision.evaluate(result.profile).profiles, 0)
+    assert (result.profile["users"], result.profile["desktops"], result.profile["mobile_devices"]) == (1250, 1250, 612)
+    state = result.widget_state(views.widget_specs(CATALOG.ids))
+    assert state[views.widget_key("users")] == 1250 and state[views.widget_key("desktops")] is None  # follows users
+
+
+def test_an_export_without_users_leaves_users_blank_and_the_engine_names_it():
+    result = export_upload("ex2010-litware.txt")
+    assert not result.users_known and "users" not in result.profile and "desktops" not in result.profile
+    specs = views.widget_specs(CATALOG.ids)
+    state = result.widget_state(specs)
+    assert state[views.widget_key("users")] is None and state[views.widget_key("desktops")] is None
+    raw = views.profile_from_state(state, specs)
+    assert raw["users"] is None and "desktops" not in raw
+    ev = decision.evaluate(raw)
+    assert ev.profiles.empty and [(i.field, i.reason) for i in ev.issues] == [("users", "required field is empty")]
+    assert views.ProfileResults(raw, PARAMS, CATALOG).valid is False
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"{", "x.json: looks like JSON but cannot be read"),
+    (b"", "x.json: the export is empty"),
+    (b'{"servers": [{"Name": "EX01", "AdminDisplayVersion": "Version 6.5 (Build 7638.2)"}]}',
+     "x.json: cannot import: no Exchange server with a readable AdminDisplayVersion"),
+])
+def test_a_bad_export_upload_is_one_input_error(data, message):
+    with pytest.raises(InputError) as caught:
+        views.parse_export_upload(data, "x.json", PARAMS, CATALOG)
+    assert str(caught.value).startswith(message) and str(caught.value).count("x.json") == 1
+
+
+def test_the_ranked_frame_puts_the_current_state_first_unranked_and_unscored(contoso):
+    table = views.option_table(contoso)
+    plain = views.ranked_frame(table, 3.0, "EUR")
+    assert list(plain["Option"]) == list(table["label"]) and "Cost (EUR, 3 y)" in plain.columns
+    state = views.current_state(export_upload("exse-contoso.json"), PARAMS, CATALOG, dt.date(2026, 12, 1), 3.0,
+                                dt.date(2026, 11, 20))
+    with_state = views.ranked_frame(table, 3.0, "EUR", state.option_row())
+    assert list(with_state.columns) == list(plain.columns) and len(with_state) == 8
+    first = with_state.iloc[0]
+    assert first["Option"] == state.option_row()["label"] and first["CA"] == "letsencrypt"
+    assert first[["Rank", "Score", "Cost (EUR, 3 y)", "TCO (EUR)", "Trust", "Dominated"]].isna().all()
+    pd.testing.assert_frame_equal(with_state.iloc[1:].reset_index(drop=True).astype(plain.dtypes.to_dict()), plain)
+
+
+def test_the_current_state_horizon_is_the_profiles():
+    result = export_upload("exse-contoso.json")
+    state = views.current_state(result, PARAMS, CATALOG, dt.date(2026, 12, 1), 1.0, dt.date(2026, 11, 20))
+    assert state.horizon_end == dt.date(2027, 12, 1)
+    assert [f"{e['subject']}" for e in state.facts["expiring"]] == ["CN=EX02", "CN=mail.contoso.com"]
+    short = views.current_state(result, PARAMS, CATALOG, dt.date(2026, 11, 1), 0.25, dt.date(2026, 11, 20))
+    assert short.horizon_end == dt.date(2027, 1, 31)  # 2026-11-01 + 0.25 years
+    past = views.current_state(result, PARAMS, CATALOG, dt.date(2007, 7, 2), 3.0, dt.date(2026, 11, 20))
+    assert past.horizon_end == past.today  # a horizon in the past: only what has expired by today
+    assert [e["subject"] for e in past.facts["expiring"]] == ["CN=EX02"]

@@ -1,0 +1,269 @@
+"""What an Exchange organisation has today (issue 7): findings, a certificate table and one row beside the options.
+
+`assess` reads the facts `decision.exchange_import.current_state` finds in an export and adds what the
+engine's dated rules say about them: which CA issued each certificate (matched against the catalog),
+and, for each certificate that expires inside the horizon, when its replacement is due and when that
+replacement must be renewed under the lifetime rules in force on the day it is issued
+(`public_max_lifetime_days`, a CA's own limit such as `letsencrypt_lifetime_days`), with the renewal
+timing the engine uses (`manual_renewal_lead_days`, `acme_renew_fraction`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from decision.catalog import CA, Catalog
+from decision.dates import from_day, to_day
+from decision.exchange_import import ExchangeExport, current_state
+from decision.parameters import Parameters
+from decision.renewals import fraction_interval, manual_interval, schedule
+
+LABEL = "Current state (installed today)"
+LEVELS = ("error", "warning", "info")  # error: clients warn or a certificate is expired now; warning: act inside the horizon
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to know about the current certificates; `level` is one of LEVELS."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A CA-issued certificate in use that expires inside the horizon, and its replacement under the dated rules."""
+
+    thumbprint: str
+    subject: str
+    issuer: str  # the catalog CA's name, or what the certificate says
+    ca: str  # catalog id, "" when the issuer matches no catalog entry
+    not_after: dt.date
+    replace_on: dt.date  # when the replacement is due (today when that day has passed)
+    lifetime_days: int  # the longest life the replacement may have, under the rules on replace_on
+    issuances: tuple[dt.date, ...]  # the replacement and its renewals inside the horizon
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    """The certificates in place, what is wrong with them and what the rules make of them."""
+
+    today: dt.date
+    horizon_end: dt.date
+    facts: dict[str, Any]
+    issuers: dict[str, tuple[str, str]]  # thumbprint -> (catalog id or "", issuer shown)
+    replacements: tuple[Replacement, ...]
+    findings: tuple[Finding, ...]
+
+    def certificate_rows(self) -> list[dict[str, Any]]:
+        """One row per certificate: issuer, where it is, what it is bound to, names, expiry, replacement."""
+        due = {r.thumbprint: r for r in self.replacements}
+        rows = []
+        for cert in self.facts["certificates"]:
+            replacement = due.get(cert["thumbprint"])
+            rows.append({
+                "certificate": cert["subject"] or cert["thumbprint"],
+                "issuer": self.issuers[cert["thumbprint"]][1],
+                "servers": ", ".join(cert["servers"]),
+                "services": ", ".join(cert["services"]) or "none",
+                "names": ", ".join(cert["names"]),
+                "expires": cert["not_after"] or "",
+                "status": _status(cert, self.today),
+                "replace by": replacement.replace_on.isoformat() if replacement else "",
+                "replacement lives (days)": replacement.lifetime_days if replacement else None,
+                "then renew on": _next(replacement),
+                "thumbprint": cert["thumbprint"],
+            })
+        return rows
+
+    def option_row(self) -> dict[str, Any]:
+        """The current state as a row beside the seven options (no score: the engine does not rank it)."""
+        in_use = [c for c in self.facts["certificates"] if c["services"] and not c["self_signed"]]
+        on_iis = [c for c in in_use if c["bound_to_iis"]]
+        cas = dict.fromkeys(self.issuers[c["thumbprint"]][0] or "unknown CA" for c in in_use)
+        counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
+        summary = [f"{counts['error']} problem(s) clients or services have now" if counts["error"] else "",
+                   f"{counts['warning']} to act on before {self.horizon_end.isoformat()}" if counts["warning"] else ""]
+        text = "; ".join(s for s in summary if s) or "no problem found"
+        return {
+            "label": LABEL,
+            "certificates": len(in_use),
+            "certificate_issuances": sum(len(r.issuances) for r in self.replacements),
+            "ca": ", ".join(cas),
+            "names": ", ".join(dict.fromkeys(n for c in on_iis for n in c["names"])),
+            "notes": f"What the servers have today: {text} (see Current state).",
+        }
+
+    def lines(self) -> list[str]:
+        """The findings as plain text, most urgent first ("error: ...")."""
+        return [f"{f.level}: {f.text}" for f in self.findings]
+
+
+def _status(cert: dict[str, Any], today: dt.date) -> str:
+    if not cert["not_after"]:
+        return "expiry unknown"
+    days = (dt.date.fromisoformat(cert["not_after"]) - today).days
+    return f"expired {-days} days ago" if days < 0 else f"expires in {days} days"
+
+
+def _next(replacement: Replacement | None) -> str:
+    if replacement is None:
+        return ""
+    return replacement.issuances[1].isoformat() if len(replacement.issuances) > 1 else "after the horizon"
+
+
+# ------------------------------------------------------------------------------- issuers
+
+_ATTRIBUTE_RE = re.compile(r'\b(CN|O)\s*=\s*("[^"]*"|[^,]*)', re.IGNORECASE)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def issuer_ca(cert: dict[str, Any], catalog: Catalog) -> CA | None:
+    """The catalog CA that issued a certificate: the AD CS entry for an AD CS issuer (``DC=``), a public CA
+    whose name (before any bracket) appears in the issuer's O= or CN=, else None (also for self-signed)."""
+    if cert["self_signed"]:
+        return None
+    issuer = cert["issuer"] or ""
+    if re.search(r"\bDC\s*=", issuer, re.IGNORECASE):
+        return next((ca for ca in catalog.cas if not ca.public), None)
+    said = " ".join(_squash(value.strip('"')) for _, value in _ATTRIBUTE_RE.findall(issuer))
+    for ca in catalog.cas:
+        key = _squash(ca.name.split("(")[0])
+        if ca.public and key and key in said:
+            return ca
+    return None
+
+
+def _issuer_shown(cert: dict[str, Any], ca: CA | None) -> str:
+    if cert["self_signed"]:
+        return "self-signed"
+    if ca is not None:
+        return ca.name
+    issuer = cert["issuer"] or "unknown issuer"
+    organisation = next((v.strip('"') for k, v in _ATTRIBUTE_RE.findall(issuer) if k.upper() == "O"), None)
+    return organisation or issuer
+
+
+# -------------------------------------------------------------------------- replacements
+
+
+def _replacement(cert: dict[str, Any], ca: CA | None, shown: str, params: Parameters,
+                 today: dt.date, horizon_end: dt.date) -> Replacement:
+    """When the replacement of `cert` is due, how long it may live then, and its renewals up to `horizon_end`."""
+    automated = ca is not None and ca.acme and not ca.manual
+    interval = (fraction_interval(float(params.value("acme_renew_fraction"))) if automated
+                else manual_interval(float(params.value("manual_renewal_lead_days"))))
+
+    def lifetime(days: np.ndarray) -> np.ndarray:
+        if ca is None:  # a public issuer the catalog does not list: the public maximum in force
+            return params["public_max_lifetime_days"].at(days)
+        return ca.lifetime_days(days, params)
+
+    not_after = dt.date.fromisoformat(cert["not_after"])
+    if cert["not_before"]:
+        issued = to_day(cert["not_before"])
+        due = issued + int(np.floor(interval(np.array([to_day(not_after) - issued], dtype=float))[0]))
+    else:
+        due = to_day(not_after) - int(params.value("manual_renewal_lead_days"))
+    start = max(due, to_day(today))
+    days = schedule(np.array([start]), np.array([to_day(horizon_end)]), lifetime, interval).dates_of(0)
+    return Replacement(
+        thumbprint=cert["thumbprint"], subject=cert["subject"] or cert["thumbprint"], issuer=shown,
+        ca=ca.id if ca else "", not_after=not_after, replace_on=from_day(start),
+        lifetime_days=int(lifetime(np.array([start]))[0]), issuances=tuple(from_day(d) for d in days),
+    )
+
+
+# ------------------------------------------------------------------------------- findings
+
+
+def _where(cert: dict[str, Any]) -> str:
+    services = ", ".join(cert["services"]) or "no service"
+    return f"{services} on {', '.join(cert['servers'])}" if cert["servers"] else services
+
+
+def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replacements: list[Replacement],
+              params: Parameters, today: dt.date, acme_only: list[str]) -> list[Finding]:
+    out: list[Finding] = []
+    by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
+    for entry in facts["uncovered_names"]:
+        out.append(Finding("error", f"{entry['name']} ({', '.join(entry['used_by'])}) is on no certificate bound to IIS: "
+                                    "clients that use it see a certificate warning."))
+    for entry in facts["expiring"]:
+        cert = by_thumbprint[entry["thumbprint"]]
+        name = f"{cert['subject'] or cert['thumbprint']} ({issuers[cert['thumbprint']][1]}; {_where(cert)})"
+        if not entry["expired"]:
+            continue
+        if cert["services"]:
+            out.append(Finding("error", f"{name} expired on {entry['not_after']} and is still enabled."))
+        else:
+            out.append(Finding("info", f"{name} expired on {entry['not_after']}; it is bound to no service, "
+                                       "so it can be removed."))
+    for entry in facts["self_signed_only_names"]:
+        out.append(Finding("warning", f"{entry['name']} ({', '.join(entry['used_by'])}) is only on self-signed "
+                                      "certificates: clients that do not trust them see a warning."))
+    for name in facts["autodiscover_names_not_covered"]:
+        out.append(Finding("warning", f"{name} is on no certificate bound to IIS: if it points at Exchange, Outlook "
+                                      "users of that domain see a certificate warning."))
+    ban = params["internal_names_ban"]
+    for entry in facts["internal_names_on_public_certificates"]:
+        out.append(Finding("warning", f"A public certificate ({issuers[entry['thumbprint']][1]}, expires "
+                                      f"{entry['not_after']}) carries internal names {', '.join(entry['names'])}: no "
+                                      f"public certificate with them may expire after {ban.values[-1]}, so its "
+                                      "replacement cannot carry them."))
+    for entry in facts["self_signed_on_iis"]:
+        out.append(Finding("warning", f"Self-signed {entry['subject'] or entry['thumbprint']} is enabled for IIS on "
+                                      f"{', '.join(entry['servers'])}: clients reaching that server by a name on it "
+                                      "see a warning."))
+    for r in replacements:
+        cert = by_thumbprint[r.thumbprint]
+        when = "now (overdue)" if r.replace_on <= today else f"by {r.replace_on.isoformat()}"
+        renew = (f"renew it on {r.issuances[1].isoformat()}" if len(r.issuances) > 1
+                 else f"it lasts past {from_day(to_day(r.replace_on) + r.lifetime_days - 1).isoformat()}")
+        expiry = "expired on" if r.not_after < today else "expires"
+        out.append(Finding("warning", f"{r.subject} ({r.issuer}; {_where(cert)}) {expiry} {r.not_after.isoformat()}: "
+                                      f"replace it {when}; under the rules then in force the replacement lives at most "
+                                      f"{r.lifetime_days} days, so {renew} ({len(r.issuances)} issuance(s) before "
+                                      f"{facts['horizon_end']})."))
+    for entry in facts["expiring"]:
+        cert = by_thumbprint[entry["thumbprint"]]
+        if cert["self_signed"] and cert["services"] and not entry["expired"]:
+            out.append(Finding("warning", f"Self-signed {cert['subject'] or cert['thumbprint']} ({_where(cert)}) expires "
+                                          f"{entry['not_after']}: Exchange does not renew it; renew it before then."))
+    for cert in facts["certificates"]:
+        if cert["bound_to_iis"] and not cert["self_signed"]:
+            out.append(Finding("info", f"{issuers[cert['thumbprint']][1]} certificate bound to IIS on "
+                                       f"{', '.join(cert['servers']) or 'the server'} covers {', '.join(cert['names'])}; "
+                                       f"expires {cert['not_after'] or 'on an unknown date'}."))
+    if acme_only:
+        out.append(Finding("info", f"{', '.join(acme_only)} issues only through ACME: if an ACME client on the server "
+                                   "renews the certificate, set acme_ok (the import leaves it at its default, off)."))
+    return sorted(out, key=lambda f: LEVELS.index(f.level))
+
+
+def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, today: dt.date,
+           horizon_end: dt.date) -> CurrentState:
+    """The current state of `export` on `today`, with expiries and replacements up to `horizon_end`."""
+    facts = current_state(export, today=today, horizon_end=horizon_end)
+    matched = {c["thumbprint"]: issuer_ca(c, catalog) for c in facts["certificates"]}
+    issuers = {c["thumbprint"]: (matched[c["thumbprint"]].id if matched[c["thumbprint"]] else "",
+                                 _issuer_shown(c, matched[c["thumbprint"]])) for c in facts["certificates"]}
+    by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
+    replacements = []
+    for entry in facts["expiring"]:
+        cert = by_thumbprint[entry["thumbprint"]]
+        if cert["services"] and not cert["self_signed"]:
+            replacements.append(_replacement(cert, matched[cert["thumbprint"]], issuers[cert["thumbprint"]][1],
+                                             params, today, horizon_end))
+    acme_only = list(dict.fromkeys(ca.name for c in facts["certificates"] if c["bound_to_iis"]
+                                   and (ca := matched[c["thumbprint"]]) and ca.acme and not ca.manual))
+    findings = _findings(facts, issuers, replacements, params, today, acme_only)
+    return CurrentState(today, horizon_end, facts, issuers, tuple(replacements), tuple(findings))
