@@ -19,14 +19,15 @@ from decision.current_state import CurrentState
 from decision.dates import from_day, to_day
 from decision.errors import Issue
 from decision.parameters import Parameters, default_parameters
-from decision.profiles import FIELD_BY_NAME
+from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import versions
 from decision.safe_output import csv_bytes, xlsx_bytes
+from decision.sensitivity import NOTES
 from decision.views import ProfileResults, code_block, md_escape
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "profiles"
 DEFAULT_EXAMPLE = "contoso-2026"
-TABS = ("Tradeoffs", "Cost over time", "Certificates & names", "Deploy", "Assumptions")
+TABS = ("Tradeoffs", "Robustness", "Cost over time", "Certificates & names", "Deploy", "Assumptions")
 INTRO = ("CertStrategy compares seven ways to put TLS certificates on on-premises Exchange — on cost, trust, "
          "client reconfiguration and URL changes, under the certificate rules in force on each date — and "
          "recommends one. Describe the organisation in the sidebar (start from an example, or upload what "
@@ -115,8 +116,9 @@ def ca_selector(spec: views.WidgetSpec, params: Parameters, catalog: Catalog) ->
     (st.caption if record["status"] == "active" else st.error)(text)
 
 
-def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog: Catalog) -> Any:
-    """Profile source (examples, upload, download slot) and every profile field, grouped as the schema."""
+def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog: Catalog) -> tuple[Any, dict[str, Any]]:
+    """Profile source (examples, upload, download slot) and every profile field, grouped as the schema.
+    Returns the download slot and, per weight field, a slot under its widget for the stability band."""
     bar = st.sidebar
     bar.header("Profile")
     names = examples()
@@ -129,7 +131,7 @@ def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog
                            "scripts/collect-exchange.ps1 wrote on the Exchange server (.json), or the Format-List "
                            "output of the same cmdlets pasted into a .txt file: the profile is filled from the "
                            "server's configuration and the current certificates are shown beside the options.")
-    slot = bar.container()
+    slot, bands = bar.container(), {}
     for group, group_specs in views.specs_by_group(all_specs).items():
         with bar.expander(group[0].upper() + group[1:], expanded=True):
             for spec in group_specs:
@@ -137,7 +139,9 @@ def sidebar(all_specs: tuple[views.WidgetSpec, ...], params: Parameters, catalog
                     ca_selector(spec, params, catalog)
                 else:
                     getattr(st, spec.widget)(spec.label, key=spec.key, help=spec.help, **spec.kwargs)
-    return slot
+                if spec.name in WEIGHT_FIELDS:
+                    bands[spec.name] = st.empty()
+    return slot, bands
 
 
 # ---------------------------------------------------------------------------------- results
@@ -158,6 +162,10 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             st.markdown(res.why)
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
+        if rec["close_call"]:
+            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
+                       f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
+                       "inputs or weights can change the recommendation — see the Robustness tab.")
         st.markdown(res.why)
         cols = st.columns(5)
         cols[0].metric("Score", f"{rec['score']:.1f} / 100")
@@ -230,6 +238,32 @@ def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:
     left_out = table.loc[~table["feasible"], "label"].tolist()
     if left_out:
         st.caption("Not feasible, so not scored or plotted: " + ", ".join(left_out) + ".")
+
+
+def robustness_tab(res: ProfileResults, currency: str) -> None:
+    sens = res.sensitivity
+    if sens.recommendation is None:
+        st.info("No option is feasible, so there is no recommendation to test.")
+        return
+    st.markdown("**How far each input can move before the recommendation changes**, one at a time, as a share of "
+                "the range searched (lower values to the left, higher to the right). A coloured bar ends where "
+                "the option of its colour takes over; a grey bar means no change over the whole range.")
+    data = {"tornado": views.tornado_chart_frame(res.tornado)}
+    st.vega_lite_chart(views.chart_spec("tornado", data), width="stretch")
+    st.markdown("**What it would take to change the recommendation**")
+    st.markdown("\n".join(f"- {md_escape(s)}" for s in sens.sentences()))
+    st.markdown("**Flip points in the profile's values** (one value changed, the others as they are):")
+    if sens.flip_points:
+        st.dataframe(views.flip_frame(sens.flip_points, currency), hide_index=True, width="stretch")
+    else:
+        st.caption("None: no single value changes the recommendation in the ranges searched.")
+    st.markdown("**Flip points in CA prices** (one catalog price changed, the others as they are):")
+    if sens.price_flips:
+        st.dataframe(views.price_flip_frame(sens.price_flips, res.catalog, currency), hide_index=True, width="stretch")
+    else:
+        st.caption("None: no single price the options pay changes the recommendation in the ranges searched.")
+    with st.expander("How these are found"):
+        st.markdown("\n".join(f"- {md_escape(n)}" for n in NOTES))
 
 
 def cost_tab(res: ProfileResults, currency: str) -> None:
@@ -314,7 +348,8 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
     ranked_table(res.table, years, currency, current)
     downloads(res)
     tabs = st.tabs(TABS, key="tab", on_change="rerun")
-    renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: cost_tab(res, currency),
+    renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: robustness_tab(res, currency),
+                 lambda: cost_tab(res, currency),
                  lambda: names_tab(res), lambda: deploy_tab(res), lambda: assumptions_tab(res, int(row["start"])))
     for tab, render in zip(tabs, renderers, strict=True):
         with tab:
@@ -344,7 +379,7 @@ def main() -> None:
     st.title("CertStrategy: which certificate strategy for your Exchange?")
     st.markdown(INTRO)
     all_specs = specs()
-    download_slot = sidebar(all_specs, params, catalog)
+    download_slot, band_slots = sidebar(all_specs, params, catalog)
     if error := st.session_state.get("upload_error"):
         name, lines = error
         st.error(f"**Could not load {md_escape(name)}** — the previous profile and results are kept.\n\n"
@@ -360,6 +395,9 @@ def main() -> None:
         st.error("**Some inputs are not valid** — the results below are for the last valid profile.\n\n" + problems)
         key = st.session_state["good_key"]
         res = results_for(key)
+    else:
+        for name, caption in views.band_captions(res.bands).items():  # only for the profile the sidebar shows
+            band_slots[name].caption(caption)
     st.session_state["good_key"] = key
     download_slot.download_button("Download this profile (YAML)", data=lambda: views.profile_yaml(res.validated),
                                   file_name=f"{views.slug(str(res.validated['org']))}.yaml", key="dl_profile",

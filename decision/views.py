@@ -1,6 +1,6 @@
 """Pure helpers for the Streamlit app: widget specs from the profile schema, profile YAML in and out,
-Exchange exports in (issue 7), lazily evaluated results per profile, dominance, tables, and Altair charts
-with one colour per option.
+Exchange exports in (issue 7), lazily evaluated results per profile, dominance, tables, the robustness
+views of `decision.sensitivity` (issue 5), and Altair charts with one colour per option.
 
 Nothing here computes a figure the engine did not: tables and charts re-shape `Evaluation` data.
 """
@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import math
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,7 @@ from decision.profiles import (
     validate,
 )
 from decision.scoring import CRITERIA, HIGHER_IS_BETTER
+from decision.sensitivity import PRICE_LABELS, FlipPoint, Sensitivity, WeightBand, analyse, tornado_frame
 
 # One colour per option (Tableau 10), used by every chart so an option looks the same everywhere.
 OPTION_COLOURS: dict[str, str] = dict(zip(OPTIONS, ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -343,6 +345,21 @@ class ProfileResults:
     def calendars(self) -> dict[str, list[str]]:
         return {o: report.renewal_calendar(self.ev, 0, o) for o in OPTIONS}
 
+    @functools.cached_property
+    def bands(self) -> Sensitivity:
+        """Margin, close call and the exact weight bands, without the flip searches (a millisecond or two)."""
+        return analyse(self.ev, 0, flips=False)
+
+    @functools.cached_property
+    def sensitivity(self) -> Sensitivity:
+        """Weight bands plus the flip points in profile values and CA prices (a few engine calls, ~0.1–0.3 s)."""
+        return analyse(self.ev, 0)
+
+    @functools.cached_property
+    def tornado(self) -> pd.DataFrame:
+        """`decision.sensitivity.tornado_frame` of `sensitivity`."""
+        return tornado_frame(self.sensitivity)
+
     def timeline(self, include_clients: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(cumulative cost per option, dated rule changes) from `decision.timeline`."""
         if include_clients not in self._timelines:
@@ -476,6 +493,57 @@ def calendar_frame(calendars: Mapping[str, list[str]]) -> pd.DataFrame:
     return frame
 
 
+# -------------------------------------------------------------------------------- robustness
+
+NO_FLIP = "No change of the recommendation in the range searched."
+
+
+def band_caption(band: WeightBand) -> str:
+    """'Recommendation holds for 0.00–2.99 (other weights fixed); above: Internal CA (AD CS)': the engine's band
+    in raw weight units ('0.00 and up (no limit)' when it has no upper end) and the options taking over past it."""
+    high = band.raw_high
+    bounded = high is not None and math.isfinite(high)
+    span = f"{band.raw_low:.2f}–{high:.2f}" if bounded else f"{band.raw_low:.2f} and up (no limit)"
+    text = f"Recommendation holds for {span} (other weights fixed)"
+    sides = [f"{side}: {LABELS[option]}" for side, option in (("below", band.below), ("above", band.above)) if option]
+    return "; ".join([text, *sides])
+
+
+def band_captions(sens: Sensitivity) -> dict[str, str]:
+    """{weight field: `band_caption`}; empty when nothing is recommended (no band to show)."""
+    fields = dict(zip(CRITERIA, WEIGHT_FIELDS, strict=True))
+    return {fields[c]: band_caption(b) for c, b in sens.weights.items()}
+
+
+def _flip_columns(points: list[FlipPoint]) -> dict[str, list[Any]]:
+    return {"Direction": [p.direction for p in points],
+            "Now": [p.current for p in points],
+            "Still today's winner at": [p.before for p in points],
+            "Changes at": [p.value for p in points],
+            "New winner": [LABELS[p.option] if p.option else "no feasible option" for p in points]}
+
+
+def flip_frame(points: list[FlipPoint], currency: str) -> pd.DataFrame:
+    """The engine's flip points in profile values, one row each, the input named as its sidebar widget."""
+    return pd.DataFrame({"Input": [field_label(FIELD_BY_NAME[p.field], currency) for p in points],
+                         **_flip_columns(points)})
+
+
+def price_flip_frame(points: list[FlipPoint], catalog: Catalog, currency: str) -> pd.DataFrame:
+    """The engine's flip points in CA prices: which CA row, the options paying it, and where the winner changes."""
+    return pd.DataFrame({"CA": [catalog[p.ca].name for p in points],
+                         "Price": [f"{PRICE_LABELS[p.price]} ({currency})" for p in points],
+                         "Used by": [", ".join(LABELS[o] for o in p.options) for p in points],
+                         **_flip_columns(points)})
+
+
+def tornado_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`tornado_frame` plus what the chart shows: the label of the option taking over, the factor's rank (most
+    sensitive first, as the engine ordered them) and a tooltip line (the engine's sentence, or `NO_FLIP`)."""
+    return frame.assign(label=frame["option"].map(LABELS), rank=pd.factorize(frame["factor"])[0],
+                        note=np.where(frame["flip"].to_numpy(dtype=bool), frame["text"], NO_FLIP))
+
+
 # ------------------------------------------------------------------------------------ charts
 # Charts are built with Altair on named datasets and compiled once per (chart, axis titles) to a
 # Vega-Lite dict; each rerun only attaches the data (Altair's schema validation costs ~30 ms a chart).
@@ -563,8 +631,29 @@ def renewal_chart() -> alt.TopLevelMixin:
     return _styled(chart)
 
 
+def tornado_chart() -> alt.TopLevelMixin:
+    """Dataset `tornado` (`tornado_chart_frame`): per factor, a bar from the centre to the flip on each side
+    (lower side left, higher side right), as a share of the range searched; coloured by the option that takes
+    over, grey where the recommendation holds over the whole range."""
+    bars = alt.Chart(alt.NamedData("tornado")).mark_bar(height={"band": 0.7}).encode(
+        y=alt.Y("factor:N", title=None, sort=alt.EncodingSortField("rank", op="min")),
+        x=alt.X("position:Q", scale=alt.Scale(domain=[-1, 1]),
+                title="← lower · distance to the change, share of the range searched · higher →",
+                axis=alt.Axis(labelExpr="format(abs(datum.value), '.0%')")),
+        x2=alt.X2Datum(0),
+        color=alt.condition(alt.datum.flip, option_colour(), alt.value("#e8e8e8")),
+        tooltip=[alt.Tooltip("factor:N", title="Factor"), alt.Tooltip("side:N", title="Side"),
+                 alt.Tooltip("current:Q", title="Now", format=",.4~f"),
+                 alt.Tooltip("value:Q", title="Changes at", format=",.4~f"),
+                 alt.Tooltip("limit:Q", title="Searched to", format=",.4~f"),
+                 alt.Tooltip("label:N", title="Takes over"), alt.Tooltip("note:N", title="What changes")],
+    )
+    centre = alt.Chart(alt.Data(values=[{}])).mark_rule(color="#555").encode(x=alt.datum(0))
+    return _styled(alt.layer(bars, centre).properties(height=alt.Step(24)))
+
+
 CHARTS = {"criteria": criteria_chart, "cost_trust": cost_trust_chart, "cumulative": cumulative_chart,
-          "renewals": renewal_chart}
+          "renewals": renewal_chart, "tornado": tornado_chart}
 
 
 _THEME_LOCK = threading.Lock()

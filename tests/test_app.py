@@ -22,6 +22,7 @@ from decision.current_state import LABEL as CURRENT_STATE
 from decision.parameters import default_parameters
 from decision.profiles import FIELDS, profile_to_mapping
 from decision.report import deployments
+from decision.sensitivity import analyse, tornado_frame
 from decision.timeline import rule_changes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,6 +245,79 @@ def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions
     assert not at.exception
     assert len(at.dataframe[1].value) == len(ev.params.records())
     assert set(at.dataframe[2].value["ca"]) == set(rows["ca"]) - {""}
+
+
+# ------------------------------------------------------------------------------------ robustness (issue 5)
+
+def band_captions(at: AppTest) -> list[str]:
+    """The stability captions under the weight widgets, in widget order (cost, trust, reconfiguration, URL change)."""
+    return [c.value for c in at.sidebar.caption if c.value.startswith("Recommendation holds")]
+
+
+def shown_tornado(at: AppTest, engine_frame: pd.DataFrame) -> pd.DataFrame:
+    """The tornado chart's data, restricted to the engine's columns, missing values as NaN (as Arrow returns them)."""
+    [data] = [c["tornado"] for c in charts(at) if "tornado" in c]
+    return data[list(engine_frame.columns)]
+
+
+def test_the_robustness_tab_shows_the_engines_sentences_tornado_and_flip_points():
+    at = run_app()
+    at.selectbox(key="example").set_value("contoso-2007").run()
+    at.session_state["tab"] = "Robustness"
+    at.run()
+    assert not at.exception
+    sens = analyse(decision.evaluate(EXAMPLES / "contoso-2007.yaml"), 0)
+    expected = tornado_frame(sens)
+    pd.testing.assert_frame_equal(shown_tornado(at, expected), expected.fillna(np.nan), check_dtype=False)
+    text = "\n".join(m.value for m in at.markdown)
+    assert sens.sentences() and all(f"- {views.md_escape(s)}" in text for s in sens.sentences())
+    fields = next(d.value for d in at.dataframe if "Input" in d.value.columns)
+    prices = next(d.value for d in at.dataframe if "Used by" in d.value.columns)
+    assert list(fields["Changes at"]) == [f.value for f in sens.flip_points]
+    assert list(prices["Changes at"]) == [f.value for f in sens.price_flips]
+    assert list(prices["New winner"]) == [LABELS[f.option] for f in sens.price_flips]
+
+    at.number_input(key=key("w_cost")).set_value(2.0).run()  # a what-if: the tab follows the profile
+    sens = analyse(decision.evaluate({**yaml.safe_load((EXAMPLES / "contoso-2007.yaml").read_text()), "w_cost": 2.0}), 0)
+    changed = tornado_frame(sens)
+    assert not changed.equals(expected)
+    pd.testing.assert_frame_equal(shown_tornado(at, changed), changed.fillna(np.nan), check_dtype=False)
+    text = "\n".join(m.value for m in at.markdown)
+    assert all(f"- {views.md_escape(s)}" in text for s in sens.sentences())
+
+
+def test_each_weight_shows_the_engines_stability_band_and_it_moves_with_the_other_weights():
+    at = run_app()
+    bands = analyse(engine(), 0, flips=False).weights
+    cost, trust = band_captions(at)[:2]
+    assert f"holds for {bands['cost'].raw_low:.2f}–{bands['cost'].raw_high:.2f} (other weights fixed)" in cost
+    assert cost.endswith(f"above: {LABELS[bands['cost'].above]}")
+    assert bands["trust"].raw_high == np.inf and "0.00 and up (no limit)" in trust
+    assert len(band_captions(at)) == 4
+
+    at.number_input(key=key("w_trust")).set_value(1.0).run()
+    moved = analyse(engine(w_trust=1.0), 0, flips=False).weights["cost"]
+    assert f"{moved.raw_high:.2f}" != f"{bands['cost'].raw_high:.2f}"
+    assert f"holds for {moved.raw_low:.2f}–{moved.raw_high:.2f} (other weights fixed)" in band_captions(at)[0]
+
+    at.text_input(key=key("external_domain")).set_value("not a domain").run()
+    assert at.error and band_captions(at) == [], "no band for the last valid profile under the current widgets"
+
+
+@pytest.mark.parametrize(("example", "close"), [("midsize-byod", True), ("contoso-2026", False)])
+def test_a_close_call_is_flagged_on_the_recommendation(example, close):
+    at = run_app()
+    at.selectbox(key="example").set_value(example).run()
+    ev = decision.evaluate(EXAMPLES / f"{example}.yaml")
+    rec = ev.recommendations.iloc[0]
+    assert bool(rec["close_call"]) is close
+    warnings = [w.value for w in at.warning if w.value.startswith("**Close call:**")]
+    if close:
+        assert warnings == [f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
+                            f"(under {ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
+                            "inputs or weights can change the recommendation — see the Robustness tab."]
+    else:
+        assert warnings == []
 
 
 # ------------------------------------------------------------------------- Exchange export upload (issue 7)

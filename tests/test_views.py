@@ -21,6 +21,7 @@ from decision.parameters import default_parameters
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.safe_output import csv_bytes, xlsx_bytes
 from decision.scoring import CRITERIA
+from decision.sensitivity import WeightBand, analyse, tornado_frame
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "data" / "profiles").glob("*.yaml"))
 PARAMS, CATALOG = default_parameters(), default_catalog()
@@ -165,7 +166,8 @@ def _colour_scales(spec) -> list[dict]:
 def test_every_chart_uses_the_one_option_colour_mapping():
     assert set(views.OPTION_COLOURS) == set(OPTIONS) and len(set(views.OPTION_COLOURS.values())) == len(OPTIONS)
     expected = {"domain": [LABELS[o] for o in OPTIONS], "range": [views.OPTION_COLOURS[o] for o in OPTIONS]}
-    for chart, args in (("criteria", ()), ("cost_trust", ("USD", 3.0)), ("cumulative", ("USD",)), ("renewals", ())):
+    for chart, args in (("criteria", ()), ("cost_trust", ("USD", 3.0)), ("cumulative", ("USD",)), ("renewals", ()),
+                        ("tornado", ())):
         scales = _colour_scales(views.chart_spec(chart, {}, *args))
         assert scales and all(s == expected for s in scales), chart
 
@@ -206,6 +208,17 @@ def test_profile_results_are_the_engines_and_add_names_only_when_asked():
     assert res.deployments == decision.report.deployments(full, 0)
     assert res.timeline(True) is res.timeline(True)
     assert not views.ProfileResults({**profile, "users": -1}, PARAMS, CATALOG).valid
+
+
+def test_profile_results_give_the_engines_sensitivity_and_search_flips_only_when_asked():
+    profile = profile_to_mapping(decision.evaluate(EXAMPLES[0]).profiles, 0)
+    res = views.ProfileResults(profile, PARAMS, CATALOG)
+    expected = analyse(decision.evaluate(profile), 0)
+    assert res.bands.weights == expected.weights and res.bands.close_call == expected.close_call
+    assert "sensitivity" not in vars(res), "the weight bands alone run no flip search"
+    assert (res.sensitivity.flip_points, res.sensitivity.price_flips) == (expected.flip_points, expected.price_flips)
+    pd.testing.assert_frame_equal(res.tornado, tornado_frame(expected))
+    assert res.tornado is res.tornado
 
 
 def test_display_records_keep_numbers_and_flags_and_write_the_rest_as_text():
@@ -312,3 +325,68 @@ def test_the_current_state_horizon_is_the_profiles():
     past = views.current_state(result, PARAMS, CATALOG, dt.date(2007, 7, 2), 3.0, dt.date(2026, 11, 20))
     assert past.horizon_end == past.today  # a horizon in the past: only what has expired by today
     assert [e["subject"] for e in past.facts["expiring"]] == ["CN=EX02"]
+
+
+# ------------------------------------------------------------------------------ robustness (issue 5)
+
+def test_a_band_caption_is_the_engines_raw_band_with_the_options_taking_over():
+    band = WeightBand("trust", 0.3, 0.1, 0.6, "san", "internal_ca", 0.25, 1.754)
+    assert views.band_caption(band) == ("Recommendation holds for 0.25–1.75 (other weights fixed); "
+                                        "below: SAN / UCC certificate; above: Internal CA (AD CS)")
+    open_ended = dataclasses.replace(band, high=1.0, above=None, raw_high=float("inf"))
+    assert views.band_caption(open_ended) == ("Recommendation holds for 0.25 and up (no limit) (other weights fixed); "
+                                              "below: SAN / UCC certificate")
+    assert views.band_caption(dataclasses.replace(open_ended, raw_high=None)) == views.band_caption(open_ended)
+
+
+def test_band_captions_follow_the_weight_widgets_and_the_engine(contoso):
+    sens = analyse(contoso, 0, flips=False)
+    captions = views.band_captions(sens)
+    assert list(captions) == ["w_cost", "w_trust", "w_reconfiguration", "w_url_change"]
+    cost = sens.weights["cost"]
+    assert captions["w_cost"] == (f"Recommendation holds for {cost.raw_low:.2f}–{cost.raw_high:.2f} (other weights fixed); "
+                                  f"above: {LABELS[cost.above]}")
+    assert captions["w_trust"] == "Recommendation holds for 0.00 and up (no limit) (other weights fixed)"
+    nothing = decision.evaluate({**profile_to_mapping(contoso.profiles, 0), "ca": "entrust", "internal_ca": False})
+    assert views.band_captions(analyse(nothing, 0)) == {}, "no recommendation, no band"
+
+
+def test_flip_tables_are_the_engines_flip_points_named_as_the_widgets():
+    ev = decision.evaluate(EXAMPLES[0])  # contoso-2007: flips in a profile value and in two prices
+    sens = analyse(ev, 0)
+    fields = views.flip_frame(sens.flip_points, "EUR")
+    labels = {s.name: s.label for s in views.widget_specs(CATALOG.ids, "EUR")}
+    assert list(fields["Input"]) == [labels[f.field] for f in sens.flip_points]
+    prices = views.price_flip_frame(sens.price_flips, CATALOG, "EUR")
+    assert list(prices["CA"]) == [CATALOG["sectigo"].name] * 2 and list(prices["Price"]) == ["SAN (EUR)", "wildcard (EUR)"]
+    assert list(prices["Used by"]) == [LABELS["san"], LABELS["wildcard"]]
+    for frame, points in ((fields, sens.flip_points), (prices, sens.price_flips)):
+        assert len(frame) == len(points) > 0
+        assert list(frame["Direction"]) == [f.direction for f in points]
+        assert list(frame["Now"]) == [f.current for f in points]
+        assert list(frame["Still today's winner at"]) == [f.before for f in points]
+        assert list(frame["Changes at"]) == [f.value for f in points]
+        assert list(frame["New winner"]) == [LABELS[f.option] for f in points]
+    assert views.flip_frame([], "EUR").empty
+
+
+def test_the_tornado_frame_keeps_the_engines_rows_and_adds_labels_order_and_tooltips():
+    engine = tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0))
+    frame = views.tornado_chart_frame(engine)
+    pd.testing.assert_frame_equal(frame[list(engine.columns)], engine)
+    flips = frame[frame["flip"]]
+    assert len(flips) and list(flips["label"]) == [LABELS[o] for o in flips["option"]]
+    assert list(flips["note"]) == list(flips["text"]) and set(frame.loc[~frame["flip"], "note"]) == {views.NO_FLIP}
+    assert frame["label"][~frame["flip"]].isna().all()
+    first = frame.groupby("factor")["rank"].agg(["min", "max"])
+    assert (first["min"] == first["max"]).all(), "one rank per factor"
+    assert list(frame.drop_duplicates("factor")["rank"]) == list(range(frame["factor"].nunique())), "engine's order"
+
+
+def test_the_tornado_chart_draws_bars_from_the_centre_sorted_as_the_engine():
+    spec = views.chart_spec("tornado", {"tornado": pd.DataFrame()})
+    bars = spec["layer"][0]["encoding"]
+    assert (bars["x"]["field"], bars["x2"], bars["x"]["scale"]["domain"]) == ("position", {"datum": 0}, [-1, 1])
+    assert bars["y"]["sort"] == {"field": "rank", "op": "min"}
+    assert bars["color"]["condition"]["test"] == "datum.flip" and bars["color"]["condition"]["field"] == "label"
+    assert {t["field"] for t in bars["tooltip"]} >= {"note", "label", "current", "value"}
