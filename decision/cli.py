@@ -7,7 +7,11 @@ from pathlib import Path
 
 import click
 
+from decision.appendix.command import appendix_command
+from decision.batch import score_command
 from decision.errors import InputError
+from decision.import_command import import_command
+from decision.synth import synth_command
 
 
 def fail(exc: InputError, code: int = 2) -> None:
@@ -44,8 +48,5 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
     click.echo(render(result, fmt))
 
 
-# Sub-commands of the other issues register here (one line each).
-# main.add_command(score_command)      # issue 8: decision/batch.py
-# main.add_command(synth_command)      # issue 8: decision/synth.py
-# main.add_command(appendix_command)   # issue 4: decision/appendix/
-# main.add_command(import_command)     # issue 7: decision/exchange_import.py
+for command in (score_command, synth_command, appendix_command, import_command):
+    main.add_command(command)

@@ -1,0 +1,250 @@
+"""Batch-scoring benchmark (issue 8): ratios against baselines measured in the same run.
+
+    python bench/batch.py --quick          # small sizes, under a minute
+    python bench/batch.py                  # 1M and 10M rows (long: the engine scores ~10-20k profiles/s per core)
+    python bench/batch.py --rows 200000 --big-rows 1000000 --profile
+
+P1  engine throughput vs a loop calling decision.evaluate(mapping) once per profile (sampled)   target >= 1000x
+P2  engine time (validate + score_frame + recommendations) vs a floor pass over the same table  target <= 100x
+P3  CSV -> CSV end to end (score_file) vs a bare pyarrow CSV read of the input + write of the output  target <= 2x
+P4  peak RSS of `python -m decision score` at --rows (<= 1.5 GB) and at --big-rows (bounded by chunking)
+P6  Dask, 2-worker LocalCluster, vs the serial path at --rows and --big-rows      target >= 0.8 of linear, same bytes
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import decision  # noqa: E402
+from decision.batch import CHUNK_ROWS, TEXT_FIELDS, output_columns, score_file  # noqa: E402
+from decision.catalog import default_catalog  # noqa: E402
+from decision.engine import long_table, recommendations, score_frame  # noqa: E402
+from decision.parameters import default_parameters  # noqa: E402
+from decision.profiles import validate  # noqa: E402
+from decision.synth import write_synthetic  # noqa: E402
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """The input table as the batch reads it (text fields as text, numbers and booleans typed by the parser)."""
+    return pd.read_csv(path, dtype=TEXT_FIELDS, skipinitialspace=True)
+
+
+def engine_pass(raw: pd.DataFrame, chunk_rows: int) -> int:
+    """validate + score_frame + wide recommendations, chunk by chunk as the batch runs them."""
+    params, catalog = default_parameters(), default_catalog()
+    scored = 0
+    for start in range(0, len(raw), chunk_rows):
+        part = raw.iloc[start:start + chunk_rows].reset_index(drop=True)
+        part.attrs["rows"] = np.arange(1, len(part) + 1)
+        valid = validate(part, "bench", params, catalog, TODAY)
+        result = score_frame(valid.frame, params, catalog)
+        scored += len(recommendations(result, long_table(result, catalog, params, names=False)))
+    return scored
+
+
+def floor_pass(raw: pd.DataFrame, out_columns: int) -> float:
+    """Read every input column once (every byte of text) and write every output column once."""
+    total = 0.0
+    for name in raw.columns:
+        col = raw[name]
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            total += float(np.nansum(col.to_numpy(dtype=float, na_value=np.nan)))
+        else:
+            total += pc.sum(pc.utf8_length(pa.array(col, type=pa.large_string()))).as_py() or 0
+    out = np.empty((out_columns, len(raw)))
+    for j in range(out_columns):
+        out[j] = j
+    return total + out[-1, -1]
+
+
+def loop_per_profile(raw: pd.DataFrame, sample: int) -> float:
+    """Seconds per profile for the single-profile API called once per profile."""
+    rows = raw.head(sample).to_dict("records")
+    mappings = [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))} for row in rows]
+    decision.evaluate(mappings[0], today=TODAY)  # warm caches, as the engine pass has them warm too
+    seconds, _ = timed(lambda: [decision.evaluate(m, today=TODAY) for m in mappings])
+    return seconds / len(mappings)
+
+
+def run_cli(args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of `python -m decision ARGS` in a child process.
+
+    The peak is the child's VmHWM, polled from /proc: getrusage/wait4's ru_maxrss would also count the
+    pages the child shared with this (large) process between fork and exec.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "decision", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    status, peak = Path(f"/proc/{proc.pid}/status"), 0
+    while proc.poll() is None:
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            break
+        peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM"))])
+        time.sleep(0.05)
+    proc.wait()
+    return time.perf_counter() - start, peak / 1024, proc.returncode
+
+
+def parallel_capacity(workers: int, seconds: float = 2.0) -> float:
+    """Control for P6 on a shared machine: how close `workers` copies of a CPU-bound loop, run at once,
+    come to `workers` times the throughput of one copy (1.0 = every core free)."""
+    loop = [sys.executable, "-c", f"import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass"]
+    alone, _ = timed(subprocess.run, loop, check=True)
+    start = time.perf_counter()
+    for proc in [subprocess.Popen(loop) for _ in range(workers)]:
+        proc.wait()
+    return alone / (time.perf_counter() - start)
+
+
+def bare_read_write(source: Path, output: Path) -> float:
+    """pyarrow read of the input + write of a table the size of the batch output."""
+    same_size = pacsv.read_csv(output)  # not timed
+    start = time.perf_counter()
+    pacsv.read_csv(source)
+    pacsv.write_csv(same_size, output.with_suffix(".bare.csv"))
+    return time.perf_counter() - start
+
+
+def hot_spots(raw: pd.DataFrame, rows: int) -> None:
+    part = raw.head(rows).reset_index(drop=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    engine_pass(part, len(part))
+    profiler.disable()
+    print(f"\nengine hot spots on {len(part):,} rows (cProfile, cumulative seconds, decision/ only):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"decision/.*\.py", 25)
+
+
+def engine_ratios(source: Path, work: Path, args: argparse.Namespace) -> None:
+    """P1, P2 and P3."""
+    raw = read_raw(source)
+
+    per_profile_loop = loop_per_profile(raw, args.loop_sample)
+    engine_seconds, scored = timed(engine_pass, raw, args.chunk_rows)
+    per_profile_engine = engine_seconds / len(raw)
+    p1 = per_profile_loop / per_profile_engine
+    print(f"\nP1 loop: {per_profile_loop * 1e3:.1f} ms/profile ({args.loop_sample} sampled); "
+          f"engine: {per_profile_engine * 1e6:.1f} us/profile ({scored:,} scored in {engine_seconds:.1f} s)")
+    print(f"P1 engine vs per-profile loop: {p1:,.0f}x faster  ({verdict(p1 >= 1000)} >= 1000x)")
+
+    floor = min(timed(floor_pass, raw, len(output_columns("wide")))[0] for _ in range(3))
+    p2 = engine_seconds / floor
+    print(f"P2 engine {engine_seconds:.2f} s vs floor pass {floor * 1e3:.1f} ms: {p2:,.0f}x  ({verdict(p2 <= 100)} <= 100x)")
+    del raw
+
+    output = work / "scored.csv"
+    e2e, summary = timed(score_file, source, output, chunk_rows=args.chunk_rows, today=TODAY)
+    bare = bare_read_write(source, output)
+    p3 = e2e / bare
+    print(f"P3 CSV->CSV {e2e:.1f} s vs bare pyarrow read+write {bare:.2f} s: {p3:,.1f}x  ({verdict(p3 <= 2)} <= 2x); "
+          f"{summary.scored:,} scored, {summary.rejected:,} rejected")
+
+
+def synthetic(work: Path, rows: int, seed: int) -> Path:
+    """The input file of `rows` profiles (kept in --workdir and reused by later runs)."""
+    path = work / f"profiles-{rows}-seed{seed}.csv"
+    if path.exists():
+        print(f"synth: reusing {path.name}")
+    else:
+        seconds, _ = timed(write_synthetic, rows, path, seed=seed)
+        print(f"synth: {rows:,} profiles in {seconds:.1f} s ({rows / seconds:,.0f}/s)")
+    return path
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="profiles for P1-P4 and the first Dask point")
+    parser.add_argument("--big-rows", type=int, default=10_000_000, help="profiles for the chunked-memory and Dask point")
+    parser.add_argument("--loop-sample", type=int, default=200, help="profiles scored one by one for P1")
+    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="20k / 60k rows, 20 looped profiles: under a minute")
+    parser.add_argument("--skip-big", action="store_true", help="leave out the --big-rows runs")
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-engine", action="store_true", help="leave out P1-P3 (e.g. to repeat P4 and P6)")
+    parser.add_argument("--profile", action="store_true", help="print the engine's hot spots (cProfile)")
+    parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temporary folder)")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.big_rows, args.loop_sample = 20_000, 60_000, 20
+        args.chunk_rows = min(args.chunk_rows, 10_000)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"rows {args.rows:,}, big rows {args.big_rows:,}, chunk {args.chunk_rows:,}, cores {os.cpu_count()}, "
+          f"load {os.getloadavg()[0]:.1f}, files in {work}")
+
+    source = synthetic(work, args.rows, seed=1)
+    if not args.skip_engine:
+        engine_ratios(source, work, args)
+
+    wall, peak, code = run_cli(["score", str(source), "-o", str(work / "cli.csv"), "--chunk-rows", str(args.chunk_rows)])
+    print(f"P4 {args.rows:,} rows: peak RSS {peak:,.0f} MB in {wall:.1f} s, exit {code}  ({verdict(peak <= 1536)} <= 1.5 GB)")
+    serial = {args.rows: (wall, work / "cli.csv")}
+    if not args.skip_big:
+        big = synthetic(work, args.big_rows, seed=2)
+        wall_big, peak_big, code = run_cli(["score", str(big), "-o", str(work / "cli-big.csv"),
+                                            "--chunk-rows", str(args.chunk_rows)])
+        print(f"P4 {args.big_rows:,} rows: peak RSS {peak_big:,.0f} MB in {wall_big:.1f} s, exit {code}; "
+              f"{peak_big / peak:.2f}x the memory for {args.big_rows / args.rows:.0f}x the rows "
+              f"({verdict(peak_big <= 1.25 * peak)}: bounded)")
+        serial[args.big_rows] = (wall_big, work / "cli-big.csv")
+
+    if not args.skip_dask:
+        from decision.batch import DaskCluster
+
+        start_up, cluster = timed(DaskCluster, None, args.workers)
+        cluster.close()
+        print(f"\nP6 Dask LocalCluster({args.workers} workers) start-up {start_up:.1f} s (included below)")
+        for rows, (serial_wall, serial_out) in serial.items():
+            inp = source if rows == args.rows else big
+            out = work / f"dask-{rows}.csv"
+            wall, peak, code = run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
+                                        "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)])
+            capacity = parallel_capacity(args.workers)
+            linear = serial_wall / wall / args.workers
+            same = out.read_bytes() == serial_out.read_bytes()
+            print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s, dask {wall:.1f} s -> {serial_wall / wall:.2f}x = "
+                  f"{linear:.2f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
+                  f"driver peak RSS {peak:,.0f} MB, exit {code}")
+            print(f"   control: {args.workers} CPU-bound loops at once ran at {capacity:.2f} of linear on this machine "
+                  f"just after, so Dask reached {linear / capacity:.2f} of what the machine offered")
+
+    if args.profile:
+        hot_spots(read_raw(source), min(args.rows, 200_000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,669 @@
+"""Batch scoring: a file (or folder) of profiles in, a scored portfolio out, with pandas or Dask.
+
+The input is read in chunks; each chunk is validated, scored and formatted by one function
+(`score_chunk`), in this process or in Dask workers, and the driver appends the chunks in input order
+to temporary files that replace the output and errors files only when everything is written.
+Row numbers are those a spreadsheet shows (header = row 1) for tables, and the position in the file
+for YAML. Every input row is either scored or listed in the errors file.
+
+With Dask, the workers read their own partitions: a CSV file is cut at line ends by
+`dask.bytes.read_bytes` (what `dd.read_csv` uses; quoted fields must not span lines), a Parquet file
+into row slices. Each partition is parsed exactly as the pandas path parses a chunk, so both engines
+give the same bytes; `dd.read_csv` itself is not used because it forces the first block's column
+types on every block, which would stop the run at the first bad cell instead of rejecting its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import re
+import sys
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
+from decision.engine import OPTION_COLUMNS, long_table, recommendations, score_frame
+from decision.errors import InputError, Issue
+from decision.options import OPTIONS
+from decision.parameters import Parameters, default_parameters, load_parameters
+from decision.profiles import FIELD_BY_NAME, FIELDS, read_yaml_profiles, suggest, validate
+from decision.safe_output import TableWriter, atomic_path, output_format
+from decision.safeyaml import read_text
+
+CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
+MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
+TASKS_PER_WORKER = 4  # Dask: at least this many partitions per worker, so the workers finish together
+CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances")
+COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
+DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
+ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
+# Text-like fields are read as text, so '007' stays '007'; numbers and booleans are left to the CSV parser.
+NUMERIC_KINDS = ("number", "integer", "share", "bool")
+TEXT_FIELDS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
+YAML_SUFFIXES = (".yaml", ".yml")
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+
+
+@dataclass
+class Job:
+    """What every chunk needs to be scored the same way, here or in a worker."""
+
+    layout: str
+    source: str
+    params: Parameters
+    catalog: Catalog
+    today: dt.date
+    folder: bool = False
+
+
+@dataclass
+class Piece:
+    """Raw profiles of one chunk as read.
+
+    raw.attrs["rows"] holds positions 1..n; `rows` (and `files` for a folder) say where each came from.
+    `issues` name positions (problems found while reading, e.g. YAML structure); `unread` are input rows
+    that could not become profiles at all (a CSV line with too many fields), with their own row numbers.
+    """
+
+    raw: pd.DataFrame
+    rows: np.ndarray
+    issues: list[Issue] = field(default_factory=list)
+    unread: list[Issue] = field(default_factory=list)
+    files: np.ndarray | None = None
+    relative: bool = False  # rows count from this piece's start; the driver adds the rows before it
+
+
+@dataclass
+class ChunkResult:
+    """One scored chunk: output rows, error rows and the counts for the summary."""
+
+    output: pd.DataFrame
+    errors: pd.DataFrame
+    rows_in: int
+    scored: int
+    winners: np.ndarray  # profiles per recommended option, last = no feasible option
+    cost: dict[str, float]  # total cost of the recommended options per currency
+    relative: bool = False
+
+
+@dataclass
+class Summary:
+    """Totals of a run."""
+
+    rows_in: int = 0
+    scored: int = 0
+    winners: np.ndarray = field(default_factory=lambda: np.zeros(len(OPTIONS) + 1, dtype=np.int64))
+    cost: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return self.rows_in - self.scored
+
+    def add(self, result: ChunkResult) -> None:
+        self.rows_in += result.rows_in
+        self.scored += result.scored
+        self.winners += result.winners
+        for currency, amount in result.cost.items():
+            self.cost[currency] = self.cost.get(currency, 0.0) + amount
+
+    def lines(self) -> list[str]:
+        out = [f"rows in: {self.rows_in:,}  scored: {self.scored:,}  rejected: {self.rejected:,}"]
+        if self.scored:
+            shares = [f"{name} {count:,} ({count / self.scored:.1%})"
+                      for name, count in zip([*OPTIONS, "no feasible option"], self.winners.tolist(), strict=True) if count]
+            out.append("recommended: " + ", ".join(shares))
+            costs = ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(self.cost.items()))
+            out.append(f"total cost of the recommended options: {costs}")
+        return out
+
+
+# ------------------------------------------------------------------------------------- scoring
+
+def output_columns(layout: str, folder: bool = False) -> list[str]:
+    """Columns of the batch output, in order."""
+    where = ["row", "file"] if folder else ["row"]
+    if layout == "long":
+        return [*OPTION_COLUMNS, "ca", *where]
+    return ["profile", *where, "recommendation", "runner_up", "margin", *CRITERIA, "score",
+            *(f"score_{o}" for o in OPTIONS)]
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Fixed column types (counts nullable where a profile has no feasible option), rounded as shown."""
+    for column, decimals in DECIMALS.items():
+        if column in table:
+            table[column] = table[column].round(decimals)
+    for column in table.columns:
+        if table[column].dtype == object:
+            table[column] = table[column].astype("str")
+        elif column in COUNT_COLUMNS:
+            table[column] = table[column].astype("Int64")
+    return table
+
+
+def score_chunk(piece: Piece, job: Job) -> ChunkResult:
+    """Validate, score and format one chunk: the single function both engines run."""
+    valid = validate(piece.raw, job.source, job.params, job.catalog, job.today)
+    frame = valid.frame
+    if piece.issues:
+        frame = frame[~frame["row"].isin([i.row for i in piece.issues])].reset_index(drop=True)
+    winners = np.zeros(len(OPTIONS) + 1, dtype=np.int64)
+    cost: dict[str, float] = {}
+    if len(frame):
+        scored = score_frame(frame, job.params, job.catalog)
+        table = long_table(scored, job.catalog, job.params, names=job.layout == "long")
+        out = table if job.layout == "long" else recommendations(scored, table)
+        winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
+        has = scored.winner >= 0
+        paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])
+        cost = paid.groupby(frame["currency"].to_numpy()[has]).sum().to_dict()
+        positions = out["row"].to_numpy() - 1
+        out["row"] = piece.rows[positions]
+        if job.folder:
+            out["file"] = piece.files[positions]
+        out = _typed(out[output_columns(job.layout, job.folder)])
+    else:
+        out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
+    errors = _error_rows(piece, [*piece.issues, *valid.issues], job)
+    return ChunkResult(out, errors, len(piece.raw) + len(piece.unread), len(frame), winners, cost, piece.relative)
+
+
+def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:
+    """Issues naming positions → rows of the errors table (file, row, field, value, reason), in row order."""
+    positions = np.array([i.row for i in issues], dtype=np.int64) - 1
+    files = piece.files[positions] if job.folder and len(issues) else np.full(len(issues), job.source, dtype=object)
+    table = pd.DataFrame({
+        "file": [*files.tolist(), *(i.file for i in piece.unread)],
+        "row": np.concatenate([piece.rows[positions] if len(issues) else np.zeros(0, dtype=np.int64),
+                               np.array([i.row for i in piece.unread], dtype=np.int64)]),
+        "field": [i.field for i in (*issues, *piece.unread)],
+        "value": [_shown(i.field, i.value) for i in (*issues, *piece.unread)],
+        "reason": [i.reason for i in (*issues, *piece.unread)],
+    }, columns=list(ERROR_COLUMNS))
+    table["row"] = table["row"].astype(np.int64)
+    return _typed(table.sort_values(["file", "row"], kind="stable").reset_index(drop=True))
+
+
+def _shown(field_name: str, value: str) -> str:
+    """A rejected number as written in its shortest form ('-5', not '-5.0').
+
+    The CSV parser types each chunk's columns on its own, so the same cell may arrive as 5 or 5.0;
+    the errors file must not depend on where the chunks were cut.
+    """
+    spec = FIELD_BY_NAME.get(field_name)
+    if spec is None or spec.kind not in NUMERIC_KINDS:
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else repr(number) if math.isfinite(number) else value
+
+
+# ------------------------------------------------------------------------------------- reading
+
+def _input_error(path: Path, reason: str) -> InputError:
+    return InputError(Issue(str(path), 0, "", reason))
+
+
+def _check_not_binary(path: Path) -> None:
+    with path.open("rb") as fh:
+        if b"\x00" in fh.read(4096):
+            raise _input_error(path, "binary file, not a CSV table")
+
+
+_SKIPPED = re.compile(r"Skipping line (\d+): ([^\n]*)")
+
+
+def _parse_csv(source: Any, *, encoding: str, chunk_rows: int | None, path: Path) -> Iterator[Piece]:
+    """CSV → pieces; a line with too many fields becomes an `unread` row instead of stopping the run.
+
+    Row numbers follow the lines (header = 1). With `chunk_rows=None` the whole source is one piece.
+    """
+    skipped: list[int] = []
+    with pd.read_csv(source, encoding=encoding, skipinitialspace=True, dtype=TEXT_FIELDS, on_bad_lines="warn",
+                     chunksize=chunk_rows, iterator=True) as reader:
+        while True:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                try:
+                    raw = reader.get_chunk() if chunk_rows else reader.read()
+                except StopIteration:
+                    return
+            unread = [Issue(str(path), int(line), "", why.strip().capitalize())
+                      for w in caught for line, why in _SKIPPED.findall(str(w.message))]
+            skipped.extend(i.row for i in unread)
+            rows = raw.index.to_numpy(dtype=np.int64) + 2
+            for line in skipped:
+                rows[rows >= line] += 1
+            raw = raw.reset_index(drop=True)
+            raw.columns = [str(c).strip() for c in raw.columns]
+            raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+            yield Piece(raw, rows, unread=unread)
+            if not chunk_rows:
+                return
+
+
+@contextmanager
+def _csv_problems(path: Path) -> Iterator[None]:
+    """A CSV the parser gives up on is a whole-input problem."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise _input_error(path, "the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise _input_error(path, f"cannot read the CSV: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _csv_pieces(path: Path, chunk_rows: int, encoding: str) -> Iterator[Piece]:
+    _check_not_binary(path)
+    with _csv_problems(path):
+        yield from _parse_csv(path, encoding=encoding, chunk_rows=chunk_rows, path=path)
+
+
+def _parquet_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
+    try:
+        source = pq.ParquetFile(path)
+        first = 2
+        for batch in source.iter_batches(batch_size=chunk_rows):
+            raw = batch.to_pandas()
+            raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+            yield Piece(raw, np.arange(first, first + len(raw)))
+            first += len(raw)
+    except (OSError, ValueError) as exc:
+        raise _input_error(path, f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _xlsx_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
+    """Stream the first sheet; blank rows are skipped but row numbers stay those the sheet shows."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise _input_error(path, f"cannot read the workbook: {type(exc).__name__}") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise _input_error(path, "the sheet is empty")
+        names = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)]
+        while names and names[-1].startswith("Unnamed: "):
+            names.pop()
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+        buffer: list[tuple] = []
+        numbers: list[int] = []
+        pieces = 0
+        for number, values in enumerate(rows, start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
+            numbers.append(number)
+            if len(buffer) == chunk_rows:
+                yield _table_piece(buffer, names, numbers)
+                buffer, numbers, pieces = [], [], pieces + 1
+        if buffer or not pieces:
+            yield _table_piece(buffer, names, numbers)
+    finally:
+        book.close()
+
+
+def _table_piece(values: list[tuple], names: list[str], numbers: list[int]) -> Piece:
+    raw = pd.DataFrame(values, columns=names, dtype=object)
+    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+    return Piece(raw, np.array(numbers, dtype=np.int64))
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in YAML_SUFFIXES and p.is_file())
+        if not files:
+            raise _input_error(path, "the folder holds no .yaml or .yml profile files")
+        return files
+    return [path]
+
+
+def _yaml_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
+    """A YAML file (one profile or a list) or a folder of them; a broken file in a folder is one rejected row."""
+    folder = path.is_dir()
+    frames: list[pd.DataFrame] = []
+    issues: list[Issue] = []
+    unread: list[Issue] = []
+    size = 0
+    for file in _yaml_files(path):
+        name = file.name if folder else str(file)
+        try:
+            frame, problems = read_yaml_profiles(read_text(file), name)
+        except InputError as exc:
+            if not folder:
+                raise
+            unread.append(Issue(name, 0, "", "; ".join(i.reason for i in exc.issues)))
+            continue
+        # positions within the piece come later; keep (file, row) for now
+        frame = frame.assign(_file=name, _row=np.arange(1, len(frame) + 1))
+        frame.attrs = {}  # row numbers are kept in _row; pandas cannot compare array attrs when concatenating
+        frames.append(frame)
+        issues.extend(problems)
+        size += len(frame)
+        if size >= chunk_rows:
+            yield _mapping_piece(frames, issues, unread, folder)
+            frames, issues, unread, size = [], [], [], 0
+    if frames or unread:
+        yield _mapping_piece(frames, issues, unread, folder)
+
+
+def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list[Issue], folder: bool) -> Piece:
+    """Profiles from YAML mappings: unknown keys and structural problems reject the row, not the input."""
+    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_file", "_row"], dtype=object)
+    where = {(f, r): p for p, (f, r) in enumerate(zip(raw["_file"], raw["_row"], strict=True), start=1)}
+    positioned = [Issue(i.file, where[(i.file, i.row)], i.field, i.reason, i.value) for i in issues]
+    for column in [c for c in raw.columns if c not in FIELD_BY_NAME and c not in ("_file", "_row")]:
+        reason = f"unknown field{suggest(column, FIELD_BY_NAME)}"
+        positioned.extend(Issue("", int(p) + 1, column, reason, "") for p in np.flatnonzero(raw[column].notna().to_numpy()))
+        raw = raw.drop(columns=column)
+    for f in FIELDS:
+        if f.required and f.name not in raw.columns:
+            raw[f.name] = None
+    files, rows = raw.pop("_file").to_numpy(dtype=object), raw.pop("_row").to_numpy(dtype=np.int64)
+    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+    return Piece(raw, rows, positioned, unread, files if folder else None)
+
+
+def _pieces(path: Path, chunk_rows: int, encoding: str) -> Iterator[Piece]:
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix in YAML_SUFFIXES:
+        return _yaml_pieces(path, chunk_rows)
+    if not path.exists():
+        raise _input_error(path, "cannot read file: No such file or directory")
+    if suffix in (".csv", ".txt"):
+        return _csv_pieces(path, chunk_rows, encoding)
+    if suffix == ".parquet":
+        return _parquet_pieces(path, chunk_rows)
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_pieces(path, chunk_rows)
+    raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
+
+
+def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
+    """Fail on whole-input problems (unknown or missing columns) before the first chunk is scored."""
+    first = next(pieces, None)
+    if first is None:
+        return
+    validate(first.raw.head(0), job.source, job.params, job.catalog, job.today)
+    yield first
+    yield from pieces
+
+
+def _check_columns(path: Path, job: Job, encoding: str) -> None:
+    """The same check on the first row only, for runs whose chunks are read elsewhere (Dask workers)."""
+    for _ in _checked(_pieces(path, 1, encoding), job):
+        return
+
+
+# ------------------------------------------------------------------------------------ engines
+
+def _pandas_results(pieces: Iterator[Piece], job: Job) -> Iterator[ChunkResult]:
+    for piece in pieces:
+        yield score_chunk(piece, job)
+
+
+def _score_csv_block(block: bytes, header: bytes, first: bool, encoding: str, job: Job) -> ChunkResult:
+    """One Dask partition of a CSV file: parse it as the pandas path parses a chunk, then score it."""
+    data = block if first else header + block
+    with _csv_problems(Path(job.source)):
+        piece = next(_parse_csv(io.BytesIO(data), encoding=encoding, chunk_rows=None, path=Path(job.source)))
+    piece.relative = not first
+    return score_chunk(piece, job)
+
+
+def _score_parquet_slice(path: str, group: int, start: int, length: int, first_row: int, job: Job) -> ChunkResult:
+    """One Dask partition of a Parquet file: rows start..start+length of one row group (bounded memory)."""
+    raw = pq.ParquetFile(path).read_row_group(group).slice(start, length).to_pandas()
+    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+    return score_chunk(Piece(raw, np.arange(first_row, first_row + len(raw))), job)
+
+
+def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int, encoding: str
+                ) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
+    """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt") and path.is_file():
+        from dask.bytes import read_bytes
+
+        with path.open("rb") as fh:
+            header = fh.readline()
+            sample = fh.read(1 << 20)
+        per_row = len(sample) / max(1, sample.count(b"\n"))
+        size = path.stat().st_size
+        blocksize = max(1 << 16, min(int(chunk_rows * per_row), math.ceil(size / (TASKS_PER_WORKER * workers))))
+        _, blocks = read_bytes(str(path), delimiter=b"\n", blocksize=blocksize, sample=False)
+        for i, block in enumerate(blocks[0]):
+            yield _score_csv_block, (block, header, i == 0, encoding)
+    elif suffix == ".parquet" and path.is_file():
+        meta = pq.ParquetFile(path).metadata
+        size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
+        first = 2
+        for group in range(meta.num_row_groups):
+            rows = meta.row_group(group).num_rows
+            for start in range(0, rows, size):
+                yield _score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start)
+            first += rows
+    else:
+        for piece in _pieces(path, chunk_rows, encoding):
+            yield score_chunk, (piece,)
+
+
+def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
+                  window: int) -> Iterator[ChunkResult]:
+    """Submit partitions to the cluster, at most `window` ahead, and yield their results in input order."""
+    from dask.delayed import Delayed, delayed
+
+    job_future = client.scatter(job, broadcast=True)
+    pending: deque = deque()
+    for fn, args in tasks:
+        if args and isinstance(args[0], Delayed):
+            pending.append(client.compute(delayed(fn)(*args, job_future)))
+        else:
+            pending.append(client.submit(fn, *args, job_future, pure=False))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _malloc_settings() -> tuple[str | None, str | None]:
+    """A worker's glibc malloc tuning (run on every worker)."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")
+
+
+class DaskCluster:
+    """A Dask client on `scheduler`, or on a LocalCluster of `workers` processes started here."""
+
+    def __init__(self, scheduler: str | None, workers: int):
+        import dask
+        import distributed
+
+        # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which turns off glibc's dynamic mmap threshold: every
+        # few-MB temporary array is then mmap'd and unmapped again (see ../shared/reference/performance-notes.md).
+        # (Partitions are plain pandas frames read by our own code, not dask.dataframe collections, so the
+        # pandas-3 string conversion of `dataframe.convert-string` never applies.)
+        self._config = dask.config.set({
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MMAP_THRESHOLD,
+        })
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                    dashboard_address=None, host="127.0.0.1")
+        try:
+            self.client = distributed.Client(scheduler or self.cluster)
+        except (OSError, TimeoutError) as exc:
+            self._config.__exit__(None, None, None)
+            raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", f"cannot connect ({exc})")) from None
+        if self.cluster is not None:
+            self.client.wait_for_workers(workers)
+        self.workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+        if any(trim and not mmap for trim, mmap in self.client.run(_malloc_settings).values()):
+            click.echo(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
+                       f"start them with MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}", err=True)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self._config.__exit__(None, None, None)
+
+
+# --------------------------------------------------------------------------------------- a run
+
+def _engine_data(parameters: Path | None, catalog: Path | None) -> tuple[Parameters, Catalog]:
+    """The rules and the CA table (a catalog is checked against the parameters it is used with)."""
+    if parameters is None and catalog is None:
+        return default_parameters(), default_catalog()
+    params = load_parameters(parameters) if parameters else default_parameters()
+    return params, load_catalog(catalog or CATALOG_FILE, params)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def default_errors_path(output: Path) -> Path:
+    """Where rejected rows go when --errors is not given: OUTPUT.errors.<same extension>."""
+    return output.with_name(f"{output.stem}.errors{output.suffix}")
+
+
+def score_file(source: Path, output: Path, *, errors: Path | None = None, layout: str = "wide",
+               engine: str = "pandas", scheduler: str | None = None, workers: int = 2,
+               chunk_rows: int = CHUNK_ROWS, parameters: Path | None = None, catalog: Path | None = None,
+               today: dt.date | None = None, progress: bool = False) -> Summary:
+    """Score every profile in `source` into `output` (and rejected rows into `errors`); see the module doc.
+
+    Whole-input problems (unreadable file, unknown columns, unsupported output) raise InputError and
+    leave any previous output untouched.
+    """
+    source, output = Path(source), Path(output)
+    errors = Path(errors) if errors else default_errors_path(output)
+    for target in (output, errors):
+        try:
+            output_format(target)
+        except ValueError as exc:
+            raise _input_error(target, str(exc)) from None
+        if not target.parent.is_dir():
+            raise _input_error(target, f"the folder {target.parent} does not exist")
+        if target.exists() and _same_file(target, source):
+            raise _input_error(target, "would overwrite the input; choose another output file")
+    if _same_file(output, errors):
+        raise _input_error(errors, "the errors file must differ from the output file")
+    params, cat = _engine_data(parameters, catalog)
+    job = Job(layout, source.name if source.is_dir() else str(source), params, cat, today or dt.date.today(),
+              folder=source.is_dir())
+    cluster = None
+    try:
+        for encoding in ("utf-8-sig", "latin-1"):  # a file that is not UTF-8 is read again from the start
+            try:
+                if engine == "dask" and cluster is None:
+                    _check_columns(source, job, encoding)  # before a cluster is started for nothing
+                    cluster = DaskCluster(scheduler, workers)
+                return _write(source, output, errors, job, cluster, chunk_rows, encoding, progress)
+            except UnicodeDecodeError:
+                continue
+        raise AssertionError("latin-1 decodes any byte")
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskCluster | None, chunk_rows: int,
+           encoding: str, progress: bool) -> Summary:
+    if cluster is None:
+        results = _pandas_results(_checked(_pieces(source, chunk_rows, encoding), job), job)
+    else:
+        tasks = _dask_tasks(source, job, chunk_rows, cluster.workers, encoding)
+        results = _dask_results(tasks, job, cluster.client, 2 * cluster.workers)
+    summary = Summary()
+    with atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
+            tqdm(disable=not progress, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
+        out = TableWriter(out_tmp, output_format(output), sheet="scores")
+        bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
+        for result in results:
+            if result.relative:
+                result.output["row"] += summary.rows_in
+                result.errors["row"] += summary.rows_in
+            _append(out, result.output, output)
+            _append(bad, result.errors, errors)
+            summary.add(result)
+            bar.update(result.rows_in)
+        out.close(output_columns(job.layout, job.folder))
+        bad.close(list(ERROR_COLUMNS))
+    return summary
+
+
+def _append(writer: TableWriter, rows: pd.DataFrame, path: Path) -> None:
+    """Add rows to an output; one that cannot take them (an XLSX sheet is full) stops the run."""
+    if not len(rows):
+        return
+    try:
+        writer.write(rows)
+    except ValueError as exc:
+        raise _input_error(path, str(exc)) from None
+
+
+@click.command("score")
+@click.argument("source", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Scored portfolio: .csv, .xlsx or .parquet.")
+@click.option("--errors", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rejected rows (file, row, field, value, reason). Default: OUTPUT.errors.<ext>.")
+@click.option("--layout", type=click.Choice(["wide", "long"]), default="wide", show_default=True,
+              help="wide: one row per profile; long: one row per profile and option.")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler of an existing cluster (its workers must see INPUT at the same path). "
+                   "Default: a local cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes of the local Dask cluster.")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True,
+              help="Profiles read and scored at a time (bounds memory).")
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help="Another CA catalog (cas.yaml).")
+@click.option("--parameters", type=click.Path(dir_okay=False, path_type=Path),
+              help="Another parameters file (parameters.yaml).")
+def score_command(source: Path, output: Path, errors: Path | None, layout: str, engine: str, scheduler: str | None,
+                  workers: int, chunk_rows: int, catalog: Path | None, parameters: Path | None) -> None:
+    """Score every profile in INPUT (CSV, XLSX, Parquet, YAML, or a folder of YAML files) into OUTPUT.
+
+    Exits 0 when every row was scored, 1 when some rows were rejected (listed in the errors file),
+    2 when the input cannot be read.
+    """
+    if engine == "pandas" and scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
+    try:
+        summary = score_file(source, output, errors=errors, layout=layout, engine=engine, scheduler=scheduler,
+                             workers=workers, chunk_rows=chunk_rows, parameters=parameters, catalog=catalog,
+                             progress=sys.stderr.isatty())
+    except InputError as exc:
+        for issue in exc.issues:
+            click.echo(f"error: {issue}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    errors = errors or default_errors_path(output)
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"output: {output} ({layout})" + (f"; rejected rows: {errors}" if summary.rejected else ""))
+    sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+

@@ -1,0 +1,313 @@
+"""Batch scoring (issue 8): `python -m decision score INPUT -o OUTPUT ...` — decision/batch.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import decision
+from decision.batch import DaskCluster, output_columns, score_file
+from decision.cli import main
+from decision.engine import OPTION_COLUMNS
+from decision.options import OPTIONS
+from decision.synth import write_synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "data" / "profiles"
+TODAY = dt.date(2026, 11, 26)
+WIDE = ["profile", "row", "recommendation", "runner_up", "margin", "cost_total", "tco", "trust",
+        "devices_to_reconfigure", "users_url_change", "certificate_issuances", "score",
+        *(f"score_{o}" for o in OPTIONS)]
+
+
+def score(*args: str | Path) -> tuple[int, str, str]:
+    """Run the score command in-process: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, ["score", *map(str, args)], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def profiles_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("in") / "clients.csv"
+    write_synthetic(120, path, seed=7)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(profiles_csv) -> decision.Evaluation:
+    """The single-engine result the batch must reproduce."""
+    return decision.evaluate(profiles_csv)
+
+
+def test_wide_layout_matches_the_engine(profiles_csv, reference, tmp_path):
+    code, out, _ = score(profiles_csv, "-o", tmp_path / "out.csv")
+    assert code == 0
+    got = pd.read_csv(tmp_path / "out.csv", dtype={"profile": str})
+    assert list(got.columns) == WIDE
+    want = reference.recommendations
+    assert len(got) == len(want) == 120
+    assert got["profile"].tolist() == want["profile"].tolist()
+    assert got["row"].tolist() == list(range(2, 122))  # spreadsheet rows: header = 1
+    assert got["recommendation"].fillna("").tolist() == want["recommendation"].fillna("").tolist()
+    assert got["runner_up"].fillna("").tolist() == want["runner_up"].fillna("").tolist()
+    for column, decimals in {"cost_total": 2, "tco": 2, "trust": 4, "margin": 2, "score_acme": 2, "score_san": 2}.items():
+        np.testing.assert_allclose(got[column], want[column].astype(float).round(decimals), equal_nan=True)
+    assert got["devices_to_reconfigure"].dropna().eq(want["devices_to_reconfigure"].dropna()).all()
+    assert "rows in: 120  scored: 120  rejected: 0" in out
+    assert "total cost of the recommended options:" in out
+
+
+def test_long_layout_has_one_row_per_profile_and_option(profiles_csv, reference, tmp_path):
+    code, _, _ = score(profiles_csv, "-o", tmp_path / "long.parquet", "--layout", "long")
+    assert code == 0
+    got = pd.read_parquet(tmp_path / "long.parquet")
+    assert list(got.columns) == [*OPTION_COLUMNS, "ca", "row"]
+    assert len(got) == 7 * 120
+    assert got["option"].tolist()[:7] == list(OPTIONS)
+    want = reference.options
+    for column in ("profile", "option", "feasible", "reasons", "names", "not_issuable", "rank", "ca"):
+        assert got[column].fillna("").astype(str).tolist() == want[column].fillna("").astype(str).tolist(), column
+    np.testing.assert_allclose(got["tco"], want["tco"])
+    np.testing.assert_allclose(got["score"], want["score"], equal_nan=True)
+
+
+def _scores(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={"profile": str})
+    return frame.drop(columns=[c for c in ("row", "file") if c in frame]).sort_values("profile").reset_index(drop=True)
+
+
+def test_every_input_format_gives_the_same_scores(tmp_path):
+    n = 40
+    for suffix in ("csv", "xlsx", "parquet", "yaml"):
+        write_synthetic(n, tmp_path / f"in.{suffix}", seed=11)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for i, item in enumerate(yaml.safe_load((tmp_path / "in.yaml").read_text())):
+        (folder / f"client-{i:03d}.yaml").write_text(yaml.safe_dump(item))
+    results = {}
+    for source in ("in.csv", "in.xlsx", "in.parquet", "in.yaml", "folder"):
+        code, out, err = score(tmp_path / source, "-o", tmp_path / f"{source}.out.csv")
+        assert code == 0, err
+        assert f"rows in: {n}  scored: {n}  rejected: 0" in out
+        results[source] = _scores(tmp_path / f"{source}.out.csv")
+    for source, frame in results.items():
+        pd.testing.assert_frame_equal(frame, results["in.csv"], obj=source)
+    folder_out = pd.read_csv(tmp_path / "folder.out.csv")
+    assert list(folder_out.columns[:3]) == ["profile", "row", "file"]
+    assert folder_out["file"].iloc[0] == "client-000.yaml" and folder_out["row"].iloc[0] == 1
+
+
+def test_bad_rows_are_listed_and_the_rest_scored(tmp_path):
+    source = tmp_path / "mixed.csv"
+    write_synthetic(300, source, seed=5, bad_share=0.1)
+    table = pd.read_csv(source, dtype=str)
+    table.loc[3, "users"] = "lots"  # spreadsheet row 5
+    table.to_csv(source, index=False)
+    code, out, _ = score(source, "-o", tmp_path / "out.csv", "--errors", tmp_path / "bad.csv", "--chunk-rows", "64")
+    assert code == 1
+    scored = pd.read_csv(tmp_path / "out.csv")
+    errors = pd.read_csv(tmp_path / "bad.csv", keep_default_na=False)
+    assert list(errors.columns) == ["file", "row", "field", "value", "reason"]
+    rejected = errors["row"].nunique()
+    assert 15 < rejected < 60
+    assert len(scored) + rejected == 300  # nothing lost
+    assert not set(scored["row"]) & set(errors["row"])
+    assert f"rows in: 300  scored: {len(scored)}  rejected: {rejected}" in out
+    lots = errors[errors["row"] == 5]
+    assert lots[["field", "value", "reason"]].values.tolist() == [["users", "lots", "not a number"]]
+    assert scored["row"].is_monotonic_increasing
+
+
+def test_a_line_with_too_many_fields_is_rejected_and_later_rows_keep_their_numbers(tmp_path):
+    source = tmp_path / "ragged.csv"
+    write_synthetic(6, source, seed=2)
+    lines = source.read_text().splitlines()
+    lines[3] += ',"surplus"'  # spreadsheet row 4
+    source.write_text("\n".join(lines) + "\n")
+    code, _, _ = score(source, "-o", tmp_path / "out.csv", "--chunk-rows", "2")
+    assert code == 1
+    assert pd.read_csv(tmp_path / "out.csv")["row"].tolist() == [2, 3, 5, 6, 7]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors["row"].tolist() == [4] and "saw 32" in errors["reason"].iloc[0]
+
+
+def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    for example in ("contoso-2026.yaml", "small-office.yaml"):
+        shutil.copy(EXAMPLES / example, folder / example)
+    (folder / "typo.yaml").write_text("org: Typo\nexternal_domain: typo.com\nusers: 10\nuserz: 5\n")
+    (folder / "broken.yaml").write_text("org: Broken\nusers: [1\n")
+    code, _, _ = score(folder, "-o", tmp_path / "out.xlsx")
+    assert code == 1
+    book = openpyxl.load_workbook(tmp_path / "out.errors.xlsx")
+    errors = list(book.active.values)
+    assert errors[0] == ("file", "row", "field", "value", "reason")
+    by_file = {row[0]: row for row in errors[1:]}
+    assert by_file["typo.yaml"][1:3] == (1, "userz") and "did you mean 'users'" in by_file["typo.yaml"][4]
+    assert by_file["broken.yaml"][1] == 0 and "not valid YAML" in by_file["broken.yaml"][4]
+    scored = list(openpyxl.load_workbook(tmp_path / "out.xlsx").active.values)
+    assert sorted(r[2] for r in scored[1:]) == ["contoso-2026.yaml", "small-office.yaml"]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("missing.csv", None, "No such file"),
+    ("empty.csv", b"", "the file is empty"),
+    ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+    ("typo.csv", b"org,external_domain,userz\nA,a.com,3\n", "unknown field (did you mean 'users'?)"),
+    ("damaged.parquet", b"PAR1 not really", "cannot read the Parquet file"),
+    ("notes.docx", b"hello", "unsupported file type"),
+])
+def test_unreadable_input_exits_2_and_keeps_the_previous_output(tmp_path, name, content, message):
+    source = tmp_path / name
+    if content is not None:
+        source.write_bytes(content)
+    output = tmp_path / "out.csv"
+    output.write_text("previous result\n")
+    code, _, err = score(source, "-o", output)
+    assert code == 2
+    assert message in err and err.startswith("error: ")
+    assert output.read_text() == "previous result\n"
+    assert {p.name for p in tmp_path.iterdir()} - {name} == {"out.csv"}  # no errors file, no temporary file
+
+
+def test_a_workbook_with_a_column_twice_is_refused(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["org", "external_domain", "users", "users"])
+    book.active.append(["A", "a.com", 3, 4])
+    book.save(tmp_path / "in.xlsx")
+    code, _, err = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 2 and "field 'users': the column appears more than once" in err
+
+
+def test_unreadable_input_in_a_real_process_prints_no_traceback(tmp_path):
+    (tmp_path / "in.csv").write_bytes(b"org,external_domain,users\n\"unterminated,a.com,3\n")
+    run = subprocess.run([sys.executable, "-m", "decision", "score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: ") and "Traceback" not in run.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_input_is_never_overwritten(tmp_path):
+    source = tmp_path / "in.csv"
+    write_synthetic(3, source, seed=1)
+    before = source.read_bytes()
+    code, _, err = score(source, "-o", source)
+    assert code == 2 and "would overwrite the input" in err
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet"])
+def test_same_input_gives_the_same_bytes(profiles_csv, tmp_path, suffix):
+    first, second = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"
+    assert score(profiles_csv, "-o", first)[0] == 0
+    time.sleep(1.1 if suffix == "xlsx" else 0)  # a clock that moved must not show in the file
+    assert score(profiles_csv, "-o", second)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_chunk_size_does_not_change_the_result(tmp_path):
+    source = tmp_path / "in.csv"
+    write_synthetic(50, source, seed=9, bad_share=0.2)
+    score(source, "-o", tmp_path / "one.csv")
+    score(source, "-o", tmp_path / "many.csv", "--chunk-rows", "7")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+    assert (tmp_path / "one.errors.csv").read_bytes() == (tmp_path / "many.errors.csv").read_bytes()
+
+
+def test_cells_that_look_like_formulas_are_neutralised(tmp_path):
+    source = tmp_path / "in.csv"
+    write_synthetic(4, source, seed=3)
+    table = pd.read_csv(source, dtype=str)
+    table["id"] = ["=HYPERLINK(\"http://x\")", "+1+2", "@SUM(A1)", "-3"]
+    table.loc[0, "users"] = "=1+1"
+    table.to_csv(source, index=False)
+    score(source, "-o", tmp_path / "out.csv")
+    score(source, "-o", tmp_path / "out.xlsx", "--layout", "long")
+    score(source, "-o", tmp_path / "out.parquet")
+    assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["'+1+2", "'@SUM(A1)", "'-3"]
+    assert pd.read_csv(tmp_path / "out.csv")["cost_total"].dtype == float  # numbers stay numbers
+    assert pd.read_csv(tmp_path / "out.errors.csv")["value"].tolist() == ["'=1+1"]
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert {row[0] for row in list(sheet.values)[1:]} == {"'+1+2", "'@SUM(A1)", "'-3"}
+    assert pd.read_parquet(tmp_path / "out.parquet")["profile"].tolist() == ["+1+2", "@SUM(A1)", "-3"]
+
+
+def test_an_output_that_cannot_hold_the_rows_fails_cleanly(tmp_path, monkeypatch):
+    monkeypatch.setattr("decision.safe_output.XLSX_MAX_ROWS", 50)
+    source = tmp_path / "in.csv"
+    write_synthetic(10, source, seed=1)
+    (tmp_path / "out.xlsx").write_bytes(b"previous")
+    code, _, err = score(source, "-o", tmp_path / "out.xlsx", "--layout", "long", "--chunk-rows", "4")
+    assert code == 2 and "do not fit in an XLSX sheet" in err
+    assert (tmp_path / "out.xlsx").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.xlsx"]
+
+
+def test_empty_table_gives_a_header_only_output(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("org,external_domain,users\n")
+    code, out, _ = score(source, "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 0" in out
+    assert pd.read_csv(tmp_path / "out.csv").columns.tolist() == output_columns("wide")
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
+    source = tmp_path / "in.csv"
+    write_synthetic(1000, source, seed=4, bad_share=0.05)
+    write_synthetic(1000, tmp_path / "in.parquet", seed=4, bad_share=0.05)
+    score_file(source, tmp_path / "pandas.csv", chunk_rows=250, today=TODAY)
+    cluster = DaskCluster(None, workers=2)  # the LocalCluster `--engine dask` starts, shared by both runs
+    try:
+        env = cluster.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")))
+        assert set(env.values()) == {(None, "33554432")}  # the worker malloc fix is in place
+        address = cluster.client.scheduler.address
+        summary = score_file(source, tmp_path / "dask.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        score_file(tmp_path / "in.parquet", tmp_path / "dask-pq.csv", engine="dask", scheduler=address, chunk_rows=250,
+                   today=TODAY)
+    finally:
+        cluster.close()
+    assert summary.rows_in == 1000 and summary.rejected > 0
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask.errors.csv").read_bytes() == (tmp_path / "pandas.errors.csv").read_bytes()
+    assert (tmp_path / "dask-pq.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_kill_9_while_writing_leaves_the_previous_output_whole(tmp_path):
+    source = tmp_path / "big.csv"
+    write_synthetic(30_000, source, seed=8)
+    output = tmp_path / "out.csv"
+    small = tmp_path / "small.csv"
+    write_synthetic(5, small, seed=8)
+    assert score(small, "-o", output)[0] == 0
+    previous = output.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "decision", "score", str(source), "-o", str(output),
+                             "--chunk-rows", "1000"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        parts = [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.") and p.stat().st_size > 10_000]
+        if parts:
+            break
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert parts, "no partial output appeared"
+    assert output.read_bytes() == previous
+    assert previous.startswith(b'"profile","row"')
