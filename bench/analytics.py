@@ -3,7 +3,7 @@
     /work/venv/bin/python bench/analytics.py                 # 100 000 synthetic profiles
     /work/venv/bin/python bench/analytics.py --rows 20000 --repeat 1
 
-Without analytics = what the batch does per chunk: validate + score_frame + long_table(names=False) +
+Without analytics = what the batch does per chunk: validate + score_frame +
 recommendations, minus the dominance flags (score_frame now computes them; they are timed on their own
 and counted as analytics). With analytics = that plus the dominance flags plus `batch_columns` (margin,
 close call, nearest weight flip; exact weight bands over every profile and criterion). Reading and writing
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from decision.batch import CHUNK_ROWS  # noqa: E402
 from decision.catalog import default_catalog  # noqa: E402
-from decision.engine import CRITERION_COLUMNS, long_table, recommendations, score_frame  # noqa: E402
+from decision.engine import CRITERION_COLUMNS, recommendations, score_frame  # noqa: E402
 from decision.parameters import default_parameters  # noqa: E402
 from decision.profiles import validate  # noqa: E402
 from decision.scoring import CRITERIA, HIGHER_IS_BETTER, dominance  # noqa: E402
@@ -59,7 +59,7 @@ def one_pass(parts: list[pd.DataFrame]) -> tuple[float, float, float, int]:
         start = time.perf_counter()
         valid = validate(part, "bench", params, catalog, TODAY)
         scored = score_frame(valid.frame, params, catalog)
-        recommendations(scored, long_table(scored, catalog, params, names=False))
+        recommendations(scored)
         batch += time.perf_counter() - start
         start = time.perf_counter()
         oriented = np.stack([scored.columns[CRITERION_COLUMNS[c]] * (1 if HIGHER_IS_BETTER[c] else -1) for c in CRITERIA],

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import decision  # noqa: E402
 from decision.batch import CHUNK_ROWS, TEXT_FIELDS, output_columns, score_file  # noqa: E402
 from decision.catalog import default_catalog  # noqa: E402
-from decision.engine import long_table, recommendations, score_frame  # noqa: E402
+from decision.engine import recommendations, score_frame  # noqa: E402
 from decision.parameters import default_parameters  # noqa: E402
 from decision.profiles import validate  # noqa: E402
 from decision.synth import write_synthetic  # noqa: E402
@@ -64,7 +64,7 @@ def engine_pass(raw: pd.DataFrame, chunk_rows: int) -> int:
         part.attrs["rows"] = np.arange(1, len(part) + 1)
         valid = validate(part, "bench", params, catalog, TODAY)
         result = score_frame(valid.frame, params, catalog)
-        scored += len(recommendations(result, long_table(result, catalog, params, names=False)))
+        scored += len(recommendations(result))
     return scored
 
 

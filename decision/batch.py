@@ -43,6 +43,7 @@ from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, read_yaml_profiles, suggest, validate
 from decision.safe_output import TableWriter, atomic_path, output_format
 from decision.safeyaml import read_text
+from decision.sensitivity import batch_columns
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
@@ -137,8 +138,8 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
     """Columns of the batch output, in order."""
     where = ["row", "file"] if folder else ["row"]
     if layout == "long":
-        return [*OPTION_COLUMNS, "ca", *where]
-    return ["profile", *where, "recommendation", "runner_up", "margin", *CRITERIA, "score",
+        return [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", *where]
+    return ["profile", *where, "recommendation", "runner_up", "margin", "close_call", "nearest_flip", *CRITERIA, "score",
             *(f"score_{o}" for o in OPTIONS)]
 
 
@@ -165,8 +166,11 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
     cost: dict[str, float] = {}
     if len(frame):
         scored = score_frame(frame, job.params, job.catalog)
-        table = long_table(scored, job.catalog, job.params, names=job.layout == "long")
-        out = table if job.layout == "long" else recommendations(scored, table)
+        if job.layout == "long":
+            out = long_table(scored, job.catalog, job.params, names=True)
+        else:
+            out = recommendations(scored)
+            out["nearest_flip"] = batch_columns(scored)["nearest_flip"].to_numpy()
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])

@@ -125,7 +125,7 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
     return table
 
 
-def recommendations(scored: Scored, table: pd.DataFrame) -> pd.DataFrame:
+def recommendations(scored: Scored) -> pd.DataFrame:
     """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
 
     close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
@@ -245,5 +245,5 @@ def evaluate(profiles: Any, *, parameters: Parameters | str | Path | None = None
     valid = profiles if isinstance(profiles, ProfileSet) else load_profiles(profiles, params, cat, today=today)
     scored = score_frame(valid.frame, params, cat)
     table = long_table(scored, cat, params, names=names)
-    recs = recommendations(scored, table)
+    recs = recommendations(scored)
     return Evaluation(valid.frame, table, recs, valid.issues, params, cat, scored)

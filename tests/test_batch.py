@@ -23,12 +23,13 @@ from decision.batch import DaskCluster, output_columns, score_file
 from decision.cli import main
 from decision.engine import OPTION_COLUMNS
 from decision.options import OPTIONS
+from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
 TODAY = dt.date(2026, 11, 26)
-WIDE = ["profile", "row", "recommendation", "runner_up", "margin", "cost_total", "tco", "trust",
+WIDE = ["profile", "row", "recommendation", "runner_up", "margin", "close_call", "nearest_flip", "cost_total", "tco", "trust",
         "devices_to_reconfigure", "users_url_change", "certificate_issuances", "score",
         *(f"score_{o}" for o in OPTIONS)]
 
@@ -66,6 +67,10 @@ def test_wide_layout_matches_the_engine(profiles_csv, reference, tmp_path):
     for column, decimals in {"cost_total": 2, "tco": 2, "trust": 4, "margin": 2, "score_acme": 2, "score_san": 2}.items():
         np.testing.assert_allclose(got[column], want[column].astype(float).round(decimals), equal_nan=True)
     assert got["devices_to_reconfigure"].dropna().eq(want["devices_to_reconfigure"].dropna()).all()
+    assert got["close_call"].tolist() == want["close_call"].tolist()
+    flips = batch_columns(reference.scored)["nearest_flip"].fillna("")
+    assert got["nearest_flip"].fillna("").tolist() == flips.tolist()
+    assert got["nearest_flip"].fillna("").str.match(r"^(w_\w+ \d\.\d{3} → \d\.\d{3}: \w+)?$").all()
     assert "rows in: 120  scored: 120  rejected: 0" in out
     assert "total cost of the recommended options:" in out
 
@@ -74,11 +79,12 @@ def test_long_layout_has_one_row_per_profile_and_option(profiles_csv, reference,
     code, _, _ = score(profiles_csv, "-o", tmp_path / "long.parquet", "--layout", "long")
     assert code == 0
     got = pd.read_parquet(tmp_path / "long.parquet")
-    assert list(got.columns) == [*OPTION_COLUMNS, "ca", "row"]
+    assert list(got.columns) == [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", "row"]
     assert len(got) == 7 * 120
     assert got["option"].tolist()[:7] == list(OPTIONS)
     want = reference.options
-    for column in ("profile", "option", "feasible", "reasons", "names", "not_issuable", "rank", "ca"):
+    for column in ("profile", "option", "feasible", "reasons", "names", "not_issuable", "rank", "ca", "dominated",
+                   "dominated_by"):
         assert got[column].fillna("").astype(str).tolist() == want[column].fillna("").astype(str).tolist(), column
     np.testing.assert_allclose(got["tco"], want["tco"])
     np.testing.assert_allclose(got["score"], want["score"], equal_nan=True)
