@@ -76,7 +76,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
 
     extras_public = np.ones(len(frame), dtype=bool)
     if n_extra.any():
-        items = frame["extra_domains"].astype(str).str.split(";").explode()
+        items = frame.loc[n_extra > 0, "extra_domains"].astype(str).str.split(";").explode()
         items = items[items != ""]
         ok = pd.Series(publicly_registrable(items.to_numpy(), params), index=items.index)
         extras_public = ok.groupby(level=0).all().reindex(frame.index, fill_value=True).to_numpy(dtype=bool)

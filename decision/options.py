@@ -15,7 +15,7 @@ from decision.dates import horizon_end
 from decision.explain import BIT
 from decision.names import name_facts
 from decision.parameters import Parameters
-from decision.renewals import Schedule, fraction_interval, horizons, manual_interval, schedule
+from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
 CHEAPEST = -1
@@ -83,7 +83,7 @@ class Components:
     ca: np.ndarray  # index into the catalog, -1 = none
     certificates: np.ndarray
     names: np.ndarray
-    schedule: Schedule | None
+    schedule: Schedule | Picked
     fee_per_year: np.ndarray
     purchase_years: np.ndarray
     setup_minutes: np.ndarray
@@ -172,8 +172,10 @@ class Context:
         override = self.price_overrides.get((ca.id, key))
         return ca.prices[key] if override is None else np.where(np.isnan(override), ca.prices[key], override)
 
-    def dcv_total(self, sched: Schedule) -> np.ndarray:
+    def dcv_total(self, sched: Schedule | Picked) -> np.ndarray:
         """Σ over a schedule's issuances of the dated validation minutes per name (cached per schedule)."""
+        if isinstance(sched, Picked):
+            return sched.pick([self.dcv_total(s) for s in sched.schedules])
         if id(sched) not in self._dcv:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at)
         return self._dcv[id(sched)]
@@ -197,7 +199,7 @@ class Offer:
     ok: np.ndarray
     fails: np.ndarray
     fee_per_year: np.ndarray
-    schedule: Schedule
+    schedule: Schedule | Picked
     issuance_minutes: np.ndarray
     dcv_names: np.ndarray
     setup_minutes: np.ndarray
@@ -334,7 +336,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
     def take(attr: str) -> np.ndarray:
         return np.vstack([getattr(o, attr) for _, o in offers])[pick, rows]
 
-    merged_schedule = Schedule.pick([o.schedule for _, o in offers], pick)
+    merged_schedule = Picked(tuple(o.schedule for _, o in offers), pick)
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), merged_schedule,
                  take("issuance_minutes"), take("dcv_names"), take("setup_minutes"), take("yearly_minutes"),
                  take("reasons"))

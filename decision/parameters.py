@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,11 @@ class Parameter:
         if len(self.values) == 1:
             return np.full(np.shape(days), float(self.values[0]))
         idx = np.searchsorted(self.starts, days, side="right") - 1
-        return np.asarray(self.values, dtype=float)[np.clip(idx, 0, None)]
+        return self.numbers[np.maximum(idx, 0)]
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=float)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,7 +24,7 @@ class Schedule:
     days: np.ndarray  # (distinct horizons, max issuances), -1 = none
     inverse: np.ndarray
 
-    @property
+    @cached_property
     def counts(self) -> np.ndarray:
         """Issuances per profile (for one certificate)."""
         return (self.days >= 0).sum(axis=1)[self.inverse]
@@ -34,20 +35,32 @@ class Schedule:
         values = np.where(valid, per_day(np.where(valid, self.days, 0).ravel()).reshape(self.days.shape), 0.0)
         return values.sum(axis=1)[self.inverse]
 
-    @staticmethod
-    def pick(schedules: list[Schedule], choice: np.ndarray) -> Schedule:
-        """Per profile, the schedule of the chosen alternative (e.g. the CA picked for it)."""
-        width = max((s.days.shape[1] for s in schedules), default=0)
-        blocks = [np.pad(s.days, ((0, 0), (0, width - s.days.shape[1])), constant_values=-1) for s in schedules]
-        offsets = np.cumsum([0] + [len(b) for b in blocks[:-1]])
-        inverse = np.vstack([s.inverse for s in schedules])[choice, np.arange(len(choice))] + offsets[choice]
-        days = np.vstack(blocks) if blocks else np.zeros((0, 0), dtype=np.int64)
-        return Schedule(days, inverse)
-
     def dates_of(self, position: int) -> np.ndarray:
         """Issuance days of one profile."""
         row = self.days[self.inverse[position]]
         return row[row >= 0]
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Per profile, one of several schedules (e.g. that of the CA chosen for the profile)."""
+
+    schedules: tuple[Schedule, ...]
+    choice: np.ndarray
+
+    def pick(self, per_schedule: list[np.ndarray]) -> np.ndarray:
+        """Per profile, the value of its chosen schedule (from one array per schedule)."""
+        return np.stack(per_schedule)[self.choice, np.arange(len(self.choice))]
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        return self.pick([s.counts for s in self.schedules])
+
+    def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        return self.pick([s.total(per_day) for s in self.schedules])
+
+    def dates_of(self, position: int) -> np.ndarray:
+        return self.schedules[self.choice[position]].dates_of(position)
 
 
 def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:

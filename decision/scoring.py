@@ -60,8 +60,14 @@ def dominance(values: np.ndarray, feasible: np.ndarray, ranks: np.ndarray) -> tu
     values: (profiles, options, criteria), oriented so that higher is better. Returns (dominated, dominated_by):
     booleans (profiles, options) and the column of the best-ranked dominating option (-1 where none).
     """
-    a, b = values[:, :, None, :], values[:, None, :, :]
-    beats = ((a >= b).all(axis=3) & (a > b).any(axis=3)) & feasible[:, :, None] & feasible[:, None, :]  # [n, x, y]: x beats y
+    n, k, _ = values.shape
+    no_worse = feasible[:, :, None] & feasible[:, None, :]  # [n, x, y]: x is no worse than y on every criterion
+    better = np.zeros((n, k, k), dtype=bool)  # ... and better on at least one
+    for c in range(values.shape[2]):
+        x, y = values[:, :, None, c], values[:, None, :, c]
+        no_worse &= x >= y
+        better |= x > y
+    beats = no_worse & better
     dominated = beats.any(axis=1)
     by = np.argmin(np.where(beats, ranks[:, :, None], np.iinfo(np.int64).max), axis=1)
     return dominated, np.where(dominated, by, -1)
