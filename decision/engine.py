@@ -82,11 +82,16 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     score, normalised = scores(criteria, feasible, weights)
     columns["score"] = score
     columns["rank"] = rank(score, tco, feasible)
-    oriented = np.stack([criteria[c] if HIGHER_IS_BETTER[c] else -criteria[c] for c in CRITERIA], axis=2)
-    columns["dominated"], columns["dominated_by"] = dominance(oriented, feasible, columns["rank"])
     winner, runner = top_two(columns["rank"])
     return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner,
                   float(params.value("close_call_share")))
+
+
+def dominance_of(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+    """(dominated, dominated_by column) per profile × option; computed only for tables that show it."""
+    cols = scored.columns
+    oriented = np.stack([cols[CRITERION_COLUMNS[c]] * (1 if HIGHER_IS_BETTER[c] else -1) for c in CRITERIA], axis=2)
+    return dominance(oriented, cols["feasible"], cols["rank"])
 
 
 def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: bool = True) -> pd.DataFrame:
@@ -98,6 +103,7 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
     frame, cols = scored.frame, scored.columns
     n, k = len(frame), len(OPTIONS)
     ca_ids = np.array([*catalog.ids, ""], dtype=object)
+    dominated, dominated_by = dominance_of(scored)
     table = pd.DataFrame({
         "profile": np.repeat(frame["id"].astype(str).to_numpy(), k),
         "option": np.tile(np.array(OPTIONS, dtype=object), n),
@@ -114,8 +120,8 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
         "rank": cols["rank"].reshape(-1).astype(np.int64),
         "ca": ca_ids[cols["ca"].reshape(-1)],
         "row": np.repeat(frame["row"].to_numpy(), k),
-        "dominated": cols["dominated"].reshape(-1),
-        "dominated_by": pd.Series(np.array([*OPTIONS, None], dtype=object)[cols["dominated_by"].reshape(-1)], dtype="str"),
+        "dominated": dominated.reshape(-1),
+        "dominated_by": pd.Series(np.array([*OPTIONS, None], dtype=object)[dominated_by.reshape(-1)], dtype="str"),
     })
     if names:
         nt = name_table(frame, params)
