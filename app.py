@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from decision import LABELS, InputError, views
+from decision import LABELS, InputError, appendix, views
 from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, to_day
@@ -215,15 +215,22 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
 
 
 def downloads(res: ProfileResults) -> None:
-    """CSV and Excel of the results (formula-safe); the bytes are built only when a button is clicked."""
+    """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
     stem = views.slug(str(res.validated["org"]))
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button("Download results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
-                         file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-    right.download_button("Download results (Excel)", key="dl_xlsx", on_click="ignore",
-                          data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
-                          file_name=f"{stem}-options.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    csv_col, xlsx_col, docx_col, html_col, _ = st.columns([1, 1, 1, 1, 1])
+    csv_col.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
+                            file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+    xlsx_col.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
+                             data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
+                             file_name=f"{stem}-options.xlsx",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    docx_col.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
+                             data=lambda: appendix.build(res.named, 0, "docx"),
+                             file_name=appendix.download_name(res.named, 0, "docx"),
+                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    html_col.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
+                             data=lambda: appendix.build(res.named, 0, "html"),
+                             file_name=appendix.download_name(res.named, 0, "html"), mime="text/html")
 
 
 def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:

@@ -1,4 +1,4 @@
-"""The what-if app in a real browser (Debian's Chromium): inputs rerun the engine, the CSV downloads."""
+"""The what-if app in a real browser (Debian's Chromium): inputs rerun the engine, the CSV and appendix download."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from docx import Document
 from playwright.sync_api import Page, expect
 from st_helpers import rerun_after, set_number, wait_for_app_idle
 
@@ -51,13 +52,20 @@ def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page,
     expect(page.get_by_text(ev.why(0))).to_be_visible()
 
     with page.expect_download() as download:
-        page.get_by_test_id("stDownloadButton").filter(has_text="Download results (CSV)").get_by_role("button").click()
+        page.get_by_test_id("stDownloadButton").filter(has_text="Results (CSV)").get_by_role("button").click()
     assert download.value.suggested_filename == "contoso-inc-options.csv"
     csv = pd.read_csv(io.BytesIO(Path(download.value.path()).read_bytes()), keep_default_na=False)
     rows = ev.option_rows(0)
     assert list(csv["option"]) == list(rows["option"])
     np.testing.assert_array_equal(csv["cost_total"], rows["cost_total"])
     assert list(csv["names"]) == list(rows["names"])
+
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Appendix (Word)").get_by_role("button").click()
+    assert download.value.suggested_filename == "certificate-strategy-Contoso-Inc.docx"
+    document = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Certificate strategy for Contoso Inc" in text and LABELS[recommended] in text
 
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     page.get_by_test_id("stMain").evaluate("el => el.scrollTo(0, 0)")
