@@ -88,6 +88,7 @@ def on_upload() -> None:
         return
     params, catalog = data()
     try:
+        views.check_upload_size(file.name, file.size)
         if views.is_export_name(file.name):
             imported = views.parse_export_upload(file.getvalue(), file.name, params, catalog)
             load_profile(imported.widget_state(specs()), f"imported {file.name}", imported)

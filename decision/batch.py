@@ -19,12 +19,9 @@ import datetime as dt
 import io
 import math
 import os
-import re
 import sys
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -40,10 +38,11 @@ from decision.engine import OPTION_COLUMNS, long_table, recommendations, score_f
 from decision.errors import InputError, Issue
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
-from decision.profiles import FIELD_BY_NAME, FIELDS, read_yaml_profiles, suggest, validate
+from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, read_yaml_profiles, suggest, validate
 from decision.safe_output import TableWriter, atomic_path, output_format
 from decision.safeyaml import read_text
 from decision.sensitivity import batch_columns
+from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, TablePart, csv_problems, parquet_frame, parse_csv, table_parts
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
@@ -52,9 +51,6 @@ CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_c
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
-# Text-like fields are read as text, so '007' stays '007'; numbers and booleans are left to the CSV parser.
-NUMERIC_KINDS = ("number", "integer", "share", "bool")
-TEXT_FIELDS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
 YAML_SUFFIXES = (".yaml", ".yml")
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -224,114 +220,8 @@ def _input_error(path: Path, reason: str) -> InputError:
     return InputError(Issue(str(path), 0, "", reason))
 
 
-def _check_not_binary(path: Path) -> None:
-    with path.open("rb") as fh:
-        if b"\x00" in fh.read(4096):
-            raise _input_error(path, "binary file, not a CSV table")
-
-
-_SKIPPED = re.compile(r"Skipping line (\d+): ([^\n]*)")
-
-
-def _parse_csv(source: Any, *, encoding: str, chunk_rows: int | None, path: Path) -> Iterator[Piece]:
-    """CSV → pieces; a line with too many fields becomes an `unread` row instead of stopping the run.
-
-    Row numbers follow the lines (header = 1). With `chunk_rows=None` the whole source is one piece.
-    """
-    skipped: list[int] = []
-    with pd.read_csv(source, encoding=encoding, skipinitialspace=True, dtype=TEXT_FIELDS, on_bad_lines="warn",
-                     chunksize=chunk_rows, iterator=True) as reader:
-        while True:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                try:
-                    raw = reader.get_chunk() if chunk_rows else reader.read()
-                except StopIteration:
-                    return
-            unread = [Issue(str(path), int(line), "", why.strip().capitalize())
-                      for w in caught for line, why in _SKIPPED.findall(str(w.message))]
-            skipped.extend(i.row for i in unread)
-            rows = raw.index.to_numpy(dtype=np.int64) + 2
-            for line in skipped:
-                rows[rows >= line] += 1
-            raw = raw.reset_index(drop=True)
-            raw.columns = [str(c).strip() for c in raw.columns]
-            raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-            yield Piece(raw, rows, unread=unread)
-            if not chunk_rows:
-                return
-
-
-@contextmanager
-def _csv_problems(path: Path) -> Iterator[None]:
-    """A CSV the parser gives up on is a whole-input problem."""
-    try:
-        yield
-    except pd.errors.EmptyDataError:
-        raise _input_error(path, "the file is empty") from None
-    except pd.errors.ParserError as exc:
-        raise _input_error(path, f"cannot read the CSV: {str(exc).splitlines()[0][:200]}") from None
-
-
-def _csv_pieces(path: Path, chunk_rows: int, encoding: str) -> Iterator[Piece]:
-    _check_not_binary(path)
-    with _csv_problems(path):
-        yield from _parse_csv(path, encoding=encoding, chunk_rows=chunk_rows, path=path)
-
-
-def _parquet_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
-    try:
-        source = pq.ParquetFile(path)
-        first = 2
-        for batch in source.iter_batches(batch_size=chunk_rows):
-            raw = batch.to_pandas()
-            raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-            yield Piece(raw, np.arange(first, first + len(raw)))
-            first += len(raw)
-    except (OSError, ValueError) as exc:
-        raise _input_error(path, f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
-
-
-def _xlsx_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
-    """Stream the first sheet; blank rows are skipped but row numbers stay those the sheet shows."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise _input_error(path, f"cannot read the workbook: {type(exc).__name__}") from None
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise _input_error(path, "the sheet is empty")
-        names = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)]
-        while names and names[-1].startswith("Unnamed: "):
-            names.pop()
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
-        buffer: list[tuple] = []
-        numbers: list[int] = []
-        pieces = 0
-        for number, values in enumerate(rows, start=2):
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
-            numbers.append(number)
-            if len(buffer) == chunk_rows:
-                yield _table_piece(buffer, names, numbers)
-                buffer, numbers, pieces = [], [], pieces + 1
-        if buffer or not pieces:
-            yield _table_piece(buffer, names, numbers)
-    finally:
-        book.close()
-
-
-def _table_piece(values: list[tuple], names: list[str], numbers: list[int]) -> Piece:
-    raw = pd.DataFrame(values, columns=names, dtype=object)
-    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-    return Piece(raw, np.array(numbers, dtype=np.int64))
+def _piece(part: TablePart) -> Piece:
+    return Piece(part.raw, part.rows, unread=part.unread)
 
 
 def _yaml_files(path: Path) -> list[Path]:
@@ -389,19 +279,15 @@ def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list
     return Piece(raw, rows, positioned, unread, files if folder else None)
 
 
-def _pieces(path: Path, chunk_rows: int, encoding: str) -> Iterator[Piece]:
+def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in YAML_SUFFIXES:
         return _yaml_pieces(path, chunk_rows)
+    if suffix not in (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".parquet"):
+        raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
     if not path.exists():
         raise _input_error(path, "cannot read file: No such file or directory")
-    if suffix in (".csv", ".txt"):
-        return _csv_pieces(path, chunk_rows, encoding)
-    if suffix == ".parquet":
-        return _parquet_pieces(path, chunk_rows)
-    if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_pieces(path, chunk_rows)
-    raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
+    return (_piece(part) for part in table_parts(path, chunk_rows, TEXT_COLUMNS))
 
 
 def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
@@ -414,9 +300,9 @@ def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
     yield from pieces
 
 
-def _check_columns(path: Path, job: Job, encoding: str) -> None:
+def _check_columns(path: Path, job: Job) -> None:
     """The same check on the first row only, for runs whose chunks are read elsewhere (Dask workers)."""
-    for _ in _checked(_pieces(path, 1, encoding), job):
+    for _ in _checked(_pieces(path, 1), job):
         return
 
 
@@ -427,24 +313,26 @@ def _pandas_results(pieces: Iterator[Piece], job: Job) -> Iterator[ChunkResult]:
         yield score_chunk(piece, job)
 
 
-def _score_csv_block(block: bytes, header: bytes, first: bool, encoding: str, job: Job) -> ChunkResult:
+def _score_csv_block(block: bytes, header: bytes, first: bool, job: Job) -> ChunkResult:
     """One Dask partition of a CSV file: parse it as the pandas path parses a chunk, then score it."""
     data = block if first else header + block
-    with _csv_problems(Path(job.source)):
-        piece = next(_parse_csv(io.BytesIO(data), encoding=encoding, chunk_rows=None, path=Path(job.source)))
+    with csv_problems(job.source):
+        piece = _piece(next(parse_csv(io.BytesIO(data), chunk_rows=None, path=job.source, text_columns=TEXT_COLUMNS)))
     piece.relative = not first
     return score_chunk(piece, job)
 
 
 def _score_parquet_slice(path: str, group: int, start: int, length: int, first_row: int, job: Job) -> ChunkResult:
     """One Dask partition of a Parquet file: rows start..start+length of one row group (bounded memory)."""
-    raw = pq.ParquetFile(path).read_row_group(group).slice(start, length).to_pandas()
+    try:
+        raw = parquet_frame(pq.ParquetFile(path).read_row_group(group).slice(start, length))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _input_error(Path(path), f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
     raw.attrs["rows"] = np.arange(1, len(raw) + 1)
     return score_chunk(Piece(raw, np.arange(first_row, first_row + len(raw))), job)
 
 
-def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int, encoding: str
-                ) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
+def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
     """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt") and path.is_file():
@@ -458,7 +346,7 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int, encoding: s
         blocksize = max(1 << 16, min(int(chunk_rows * per_row), math.ceil(size / (TASKS_PER_WORKER * workers))))
         _, blocks = read_bytes(str(path), delimiter=b"\n", blocksize=blocksize, sample=False)
         for i, block in enumerate(blocks[0]):
-            yield _score_csv_block, (block, header, i == 0, encoding)
+            yield _score_csv_block, (block, header, i == 0)
     elif suffix == ".parquet" and path.is_file():
         meta = pq.ParquetFile(path).metadata
         size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
@@ -469,7 +357,7 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int, encoding: s
                 yield _score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start)
             first += rows
     else:
-        for piece in _pieces(path, chunk_rows, encoding):
+        for piece in _pieces(path, chunk_rows):
             yield score_chunk, (piece,)
 
 
@@ -580,26 +468,21 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
               folder=source.is_dir())
     cluster = None
     try:
-        for encoding in ("utf-8-sig", "latin-1"):  # a file that is not UTF-8 is read again from the start
-            try:
-                if engine == "dask" and cluster is None:
-                    _check_columns(source, job, encoding)  # before a cluster is started for nothing
-                    cluster = DaskCluster(scheduler, workers)
-                return _write(source, output, errors, job, cluster, chunk_rows, encoding, progress)
-            except UnicodeDecodeError:
-                continue
-        raise AssertionError("latin-1 decodes any byte")
+        if engine == "dask":
+            _check_columns(source, job)  # before a cluster is started for nothing
+            cluster = DaskCluster(scheduler, workers)
+        return _write(source, output, errors, job, cluster, chunk_rows, progress)
     finally:
         if cluster is not None:
             cluster.close()
 
 
 def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskCluster | None, chunk_rows: int,
-           encoding: str, progress: bool) -> Summary:
+           progress: bool) -> Summary:
     if cluster is None:
-        results = _pandas_results(_checked(_pieces(source, chunk_rows, encoding), job), job)
+        results = _pandas_results(_checked(_pieces(source, chunk_rows), job), job)
     else:
-        tasks = _dask_tasks(source, job, chunk_rows, cluster.workers, encoding)
+        tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, 2 * cluster.workers)
     summary = Summary()
     with atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \

@@ -9,7 +9,7 @@ import click
 
 from decision.appendix.command import appendix_command
 from decision.batch import score_command
-from decision.errors import InputError
+from decision.errors import InputError, Issue
 from decision.import_command import import_command
 from decision.synth import synth_command
 
@@ -45,6 +45,8 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
         fail(exc)
     if result.issues:
         fail(InputError(result.issues), 1)
+    if result.profiles.empty:  # a table with a header and no rows
+        fail(InputError(Issue(str(profile), 0, "", "the file holds no profile")))
     click.echo(render(result, fmt))
 
 

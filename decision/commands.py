@@ -28,9 +28,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "exchange"
 
 
+_PS_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")  # PowerShell ends a '...' string at any of these
+
+
 def _quote(text: str) -> str:
-    """A PowerShell single-quoted string ('' escapes a quote); nothing inside is interpreted."""
-    return "'" + text.replace("'", "''") + "'"
+    """A PowerShell single-quoted string (a doubled quote is a literal one); nothing inside is interpreted.
+
+    PowerShell also takes the typographic quotes ‘ ’ ‚ ‛ as single quotes, so those are doubled too.
+    """
+    return "'" + _PS_SINGLE_QUOTES.sub(lambda m: m.group(0) * 2, text) + "'"
 
 
 class Shell:

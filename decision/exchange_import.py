@@ -27,11 +27,12 @@ from urllib.parse import urlsplit
 import yaml
 from publicsuffixlist import PublicSuffixList
 
+from decision.limits import LIMITS, size_text
 from decision.profiles import MAX_COUNT
 
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
-MAX_EXPORT_BYTES = 20_000_000  # a guard: an export of a few hundred servers is well under 1 MB
+MAX_EXPORT_BYTES = LIMITS["export_max_bytes"]  # data/parameters.yaml limits
 
 #: virtual directory kind -> the name IIS gives it ("owa (Default Web Site)")
 VDIR_KINDS = {
@@ -362,11 +363,15 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _text(value: Any) -> str | None:
+    """A value as text; a lone surrogate (a JSON escape such as \\ud800, not text) becomes U+FFFD."""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, (str, int, float)):
-        text = str(value).strip()
+        text = _SURROGATE_RE.sub("\ufffd", str(value)).strip()
         return text or None
     return None
 
@@ -613,7 +618,7 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
 def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     """Read collect-exchange.ps1 JSON or pasted Format-List output (format detected)."""
     if len(text) > MAX_EXPORT_BYTES:
-        raise ExportParseError(f"{source}: larger than {MAX_EXPORT_BYTES // 1_000_000} MB; is this an export?")
+        raise ExportParseError(f"{source}: larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
     if isinstance(text, bytes):
         text = _decode(text, source)
     body = text.lstrip("\ufeff \t\r\n")

@@ -33,13 +33,15 @@ from decision.exchange_import import (
     profile_from_export,
     why_not_counted,
 )
+from decision.limits import size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, validate
 from decision.safe_output import atomic_path
 
 USERS_PLACEHOLDER = ("users:    # REQUIRED: the number of mailbox users. The export has no usable mailbox count "
                      "(see the notes above); `evaluate` refuses this profile until it is filled in.\n")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# every character YAML or a text editor may take as a line break (NEL \x85 ends a YAML comment too), and other controls
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def _comment(text: str, first: str = "# ", rest: str = "#   ") -> list[str]:
@@ -106,7 +108,7 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
         _fail(f"{output}: is the export itself; choose another output file (the export is never overwritten)")
     try:
         if export.stat().st_size > MAX_EXPORT_BYTES:
-            _fail(f"{export}: larger than {MAX_EXPORT_BYTES // 1_000_000} MB; is this an export?")
+            _fail(f"{export}: larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
         data = export.read_bytes()
     except OSError as exc:
         _fail(f"{export}: cannot read: {exc.strerror or exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import idna
 import numpy as np
 import pandas as pd
 import publicsuffixlist
@@ -38,7 +39,7 @@ def iana_tlds() -> frozenset[str]:
             break
         line = line.strip()
         if line and not line.startswith("//") and "." not in line and not line.startswith(("*", "!")):
-            tlds.add(line.encode("idna").decode("ascii") if not line.isascii() else line)
+            tlds.add(line if line.isascii() else idna.encode(line, uts46=True).decode("ascii"))  # IDNA 2008, as profiles
     return frozenset(tlds)
 
 

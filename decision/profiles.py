@@ -7,12 +7,15 @@ ranges, defaults and error messages are defined once, here.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import idna
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,8 +24,10 @@ import pyarrow.compute as pc
 from decision.catalog import Catalog
 from decision.dates import to_day
 from decision.errors import InputError, Issue
+from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
+from decision.tables import table_parts
 from decision.textops import join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
@@ -109,6 +114,10 @@ FIELDS: tuple[Field, ...] = (
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
+NUMERIC_KINDS = ("number", "integer", "share", "bool")
+LIST_KINDS = ("dns_list", "host_list")
+# Text-like fields are read from CSV as text, so '007' stays '007'; numbers and booleans are left to the parser.
+TEXT_COLUMNS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
 WEIGHT_FIELDS = tuple(f"w_{k}" for k in WEIGHT_KEYS)
 BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
               "false": False, "no": False, "n": False, "0": False, "off": False}
@@ -157,9 +166,15 @@ def _flatten_mapping(item: Mapping[str, Any], source: str, row: int) -> tuple[di
                 else:
                     flat[f"w_{wk}"] = wv
         elif isinstance(value, list):
-            if any(isinstance(v, (list, Mapping)) for v in value):
+            spec = FIELD_BY_NAME.get(key)
+            if spec is not None and spec.kind not in LIST_KINDS:
+                issues.append(Issue(source, row, key, "must be a single value, not a list"))
+                flat[key] = ""
+            elif any(isinstance(v, (list, Mapping)) for v in value):
                 issues.append(Issue(source, row, key, "must be a list of names"))
-            flat[key] = ";".join("" if v is None else str(v) for v in value)
+                flat[key] = ""
+            else:
+                flat[key] = ";".join("" if v is None else str(v) for v in value)
         elif isinstance(value, Mapping):
             issues.append(Issue(source, row, key, "must be a single value, not a mapping"))
             flat[key] = ""
@@ -181,7 +196,10 @@ def frame_from_mappings(items: list[Any], source: str) -> tuple[pd.DataFrame, li
         rows.append(flat)
         issues.extend(problems)
     # let pandas type clean columns (ints, bools) so they take the fast path; mixed columns stay object
-    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["org"], dtype=object)
+    try:
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["org"], dtype=object)
+    except (UnicodeError, pa.ArrowException):  # text no encoding can hold (a lone surrogate): validation names it
+        frame = pd.DataFrame(rows, dtype=object)
     frame.index = pd.RangeIndex(len(rows))
     frame.attrs["rows"] = np.arange(1, len(rows) + 1)
     return frame, issues
@@ -201,38 +219,32 @@ def read_yaml_profiles(text: str, source: str) -> tuple[pd.DataFrame, list[Issue
 
 
 def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
-    """Read a CSV, XLSX or Parquet table of profiles; rows numbered as a spreadsheet shows them."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl", nrows=nrows)
-        elif suffix in (".csv", ".txt"):
-            frame = _read_csv(path, nrows)
-        else:
-            raise InputError(Issue(str(path), 0, "", f"unsupported file type '{suffix}' (use .yaml, .csv, .xlsx or .parquet)"))
-    except InputError:
-        raise
-    except (ValueError, OSError, KeyError, IndexError, TypeError) as exc:
-        raise InputError(Issue(str(path), 0, "", f"cannot read the table: {str(exc).splitlines()[0][:200]}")) from None
-    except Exception as exc:
-        raise InputError(Issue(str(path), 0, "", f"cannot read the table: {type(exc).__name__}")) from None
+    """Read a CSV, XLSX or Parquet table of profiles (`decision.tables`); rows numbered as a spreadsheet shows them.
+
+    At most `nrows` rows are read; without it a table longer than the `table_max_rows` limit is refused (score
+    it with `python -m decision score`, which streams). Rows that cannot become profiles (a CSV line with too
+    many fields) are not in the frame but in `frame.attrs["unread"]`, as Issues with their row numbers.
+    """
+    limit = nrows or LIMITS["table_max_rows"]
+    parts = []
+    count = 0
+    for part in table_parts(path, min(limit + 1, 50_000), TEXT_COLUMNS):
+        parts.append(part)
+        count += len(part.raw) + len(part.unread)
+        if count > limit:
+            if nrows:
+                break
+            raise InputError(Issue(str(path), 0, "", f"more than {limit:,} rows; score a table this long with "
+                                                     "`python -m decision score`, which reads it in parts"))
+    frame = pd.concat([p.raw for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].raw
+    rows = np.concatenate([p.rows for p in parts])
+    unread = [i for p in parts for i in p.unread]
+    if nrows and len(frame) > nrows:
+        frame, rows = frame.iloc[:nrows], rows[:nrows]
+        unread = [i for i in unread if i.row < rows[-1]]
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame.attrs["rows"] = np.arange(2, len(frame) + 2)
+    frame.attrs = {"rows": rows, "unread": unread}
     return frame
-
-
-def _read_csv(path: Path, nrows: int | None) -> pd.DataFrame:
-    head = path.open("rb").read(4096)
-    if b"\x00" in head:
-        raise InputError(Issue(str(path), 0, "", "binary file, not a CSV table"))
-    try:
-        return pd.read_csv(path, nrows=nrows, encoding="utf-8-sig", skipinitialspace=True)
-    except UnicodeDecodeError:
-        return pd.read_csv(path, nrows=nrows, encoding="latin-1", skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise InputError(Issue(str(path), 0, "", "the file is empty")) from None
 
 
 def read_profiles_file(path: Path | str) -> tuple[pd.DataFrame, list[Issue]]:
@@ -240,7 +252,14 @@ def read_profiles_file(path: Path | str) -> tuple[pd.DataFrame, list[Issue]]:
     path = Path(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         return read_yaml_profiles(read_text(path), str(path))
-    return read_table(path), []
+    if path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".parquet"):
+        raise InputError(Issue(str(path), 0, "", f"unsupported file type '{path.suffix.lower()}' "
+                                                 "(use .yaml, .csv, .xlsx or .parquet)"))
+    if not path.is_file():
+        reason = "a folder, not a file" if path.is_dir() else "cannot read file: No such file or directory"
+        raise InputError(Issue(str(path), 0, "", reason))
+    frame = read_table(path)
+    return frame, frame.attrs.pop("unread")
 
 
 # --------------------------------------------------------------------------------- validation
@@ -311,10 +330,12 @@ def _normalise_dns(text: pd.Series) -> pd.Series:
 
 
 def _punycode(name: str) -> str:
+    """An internationalised name in its xn-- form, by IDNA 2008 with UTS #46 mapping (as browsers and CAs do:
+    'straße.de' is xn--strae-oqa.de, not strasse.de as Python's own IDNA 2003 codec has it)."""
     try:
-        return name.encode("idna").decode("ascii")
-    except UnicodeError:
-        return name  # left invalid: the pattern check reports it
+        return idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return name  # left as it is: _dns_problem reports it
 
 
 def _dns_problem(names: pd.Series) -> pd.Series:
@@ -330,6 +351,8 @@ def _dns_problem(names: pd.Series) -> pd.Series:
                          "not starting or ending with a hyphen")
     reason[reserved_dash & ~bad_label] = "not a valid DNS name: '--' in positions 3-4 is reserved for xn-- labels"
     reason[numeric] = "an IP address, not a DNS name"
+    reason[~names.str.isascii().fillna(True)] = ("not a valid internationalised name under IDNA 2008 (a character it does "
+                                                 "not allow, or a label over 63 characters once encoded)")
     reason[too_long] = "longer than 253 characters"
     puny = names.str.contains("xn--", regex=False).fillna(False) & (reason == "")
     if puny.any():
@@ -339,9 +362,9 @@ def _dns_problem(names: pd.Series) -> pd.Series:
 
 def _valid_punycode(name: str) -> bool:
     try:
-        name.encode("ascii").decode("idna")
+        idna.decode(name)
         return True
-    except UnicodeError:
+    except (idna.IDNAError, UnicodeError):
         return False
 
 
@@ -396,7 +419,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         if field.name not in raw.columns:  # every row takes the default
             out[field.name], out[field.name + "__blank"] = _placeholder(field, n), np.ones(n, dtype=bool)
             continue
-        col = raw[field.name]
+        col = _plain_cells(raw[field.name], field, check)
         blank = _is_blank(col)
         if field.required:
             check.flag(blank, field.name, "required field is empty")
@@ -407,6 +430,55 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
     return ProfileSet(good, check.issues, n)
+
+
+_PLAIN_TYPES = ("string", "integer", "floating", "mixed-integer-float", "decimal", "boolean", "date", "datetime",
+                "datetime64", "empty")
+_SCALAR = (str, int, float, bool, np.generic, dt.date, decimal.Decimal)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON and YAML escapes can make them; no text encoding can hold one
+
+
+def _encodable(col: pd.Series) -> bool:
+    """Whether every text cell can be stored as UTF-8 (as the arrow-backed text columns validation uses)."""
+    try:
+        pa.array(col.to_numpy(dtype=object), pa.string())
+    except (UnicodeError, pa.ArrowException):
+        return False
+    return True
+
+
+def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> pd.Series:
+    """A column with one plain value per cell (text, number, true/false, date): a list in a list field (a Parquet
+    list column, a weight given as a list ...) is joined with ';', anything else (bytes, a mapping, a list in
+    another field) flags its row and is read as empty."""
+    if col.dtype != object:
+        return col
+    kind = pd.api.types.infer_dtype(col, skipna=True)
+    if kind in _PLAIN_TYPES and (kind != "string" or _encodable(col)):
+        return col
+    values = col.to_numpy(dtype=object).copy()
+    bad, reasons = [], []
+    for i, value in enumerate(values):
+        if isinstance(value, str) and _SURROGATE.search(value):
+            bad.append(i)
+            reasons.append("contains characters that are not Unicode text (a lone surrogate such as \\ud800)")
+            values[i] = None
+            continue
+        if value is None or isinstance(value, _SCALAR):
+            continue
+        listed = isinstance(value, (list, tuple, np.ndarray)) and not isinstance(value, str)
+        if listed and field.kind in LIST_KINDS and all(isinstance(v, (str, int)) for v in value):
+            values[i] = ";".join(str(v) for v in value)
+            continue
+        bad.append(i)
+        reasons.append("binary data, not text" if isinstance(value, (bytes, bytearray, memoryview))
+                       else "must be a single value, not a mapping" if isinstance(value, Mapping)
+                       else "must be a single value, not a list" if listed
+                       else f"must be text, a number, true/false or a date, not {type(value).__name__}")
+        values[i] = None
+    if bad:
+        check.flag_at(np.array(bad), field.name, reasons, [""] * len(bad))
+    return pd.Series(values, index=col.index, dtype=object)
 
 
 def _placeholder(field: Field, n: int) -> Any:
@@ -544,11 +616,16 @@ def load_profiles(source: Any, params: Parameters, catalog: Catalog, *, today: d
         raw, issues = frame_from_mappings(source, name)
     else:
         raise TypeError("profiles must be a path, a DataFrame, a mapping or a list of mappings")
-    result = validate(raw, name, params, catalog, today)
+    try:
+        result = validate(raw, name, params, catalog, today)
+    except InputError as exc:  # a whole-input problem; the problems found while reading come first
+        raise InputError(issues + exc.issues) from None
     if issues:
         bad_rows = {i.row for i in issues}
         keep = ~result.frame["row"].isin(bad_rows).to_numpy()
-        result = ProfileSet(result.frame.loc[keep].reset_index(drop=True), issues + result.issues, result.rows_in)
+        unread = bad_rows - {0} - set(np.asarray(raw.attrs.get("rows", [])).tolist())  # table lines never read as rows
+        result = ProfileSet(result.frame.loc[keep].reset_index(drop=True), issues + result.issues,
+                            result.rows_in + len(unread))
     return result
 
 

@@ -44,6 +44,11 @@ def _is_text(col: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(col.dtype) or col.dtype == object
 
 
+def formula_safe(text: str) -> str:
+    """One text cell that a spreadsheet would run as a formula, with a quote in front; any other unchanged."""
+    return "'" + text if re.match(FORMULA_PATTERN, text) else text
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` in which text cells that a spreadsheet would run as a formula start with a quote.
 

@@ -1,20 +1,81 @@
-"""Safe YAML loading: no object construction, duplicate keys rejected, size and alias limits."""
+"""Safe YAML loading: no object construction, duplicate keys rejected, size, alias and expansion limits.
+
+The limits come from the `limits` section of data/parameters.yaml (decision.limits).
+"""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from decision.errors import InputError, Issue
+from decision.limits import LIMITS, size_text
 
-MAX_YAML_BYTES = 1_000_000
-MAX_ALIASES = 100
+MAX_YAML_BYTES = LIMITS["profile_yaml_max_bytes"]
+MAX_ALIASES = LIMITS["yaml_max_aliases"]
+MAX_NODES = LIMITS["yaml_max_nodes"]
+FALLBACK_ERRORS = "certstrategy-cp1252"  # codec error handler: bytes that are not UTF-8 read as Windows-1252
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode the bytes UTF-8 refused one by one as Windows-1252 (Latin-1 where 1252 leaves a byte undefined).
+
+    A file saved as "ANSI" by Windows tools, or one mixing such lines with UTF-8 ones, keeps every character.
+    """
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    chunk = exc.object[exc.start:exc.end]
+    return "".join(codecs.decode(bytes([b]), "cp1252", "ignore") or chr(b) for b in chunk), exc.end
+
+
+codecs.register_error(FALLBACK_ERRORS, _cp1252_fallback)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many values `root` holds with every alias expanded, counted without expanding (stops above `limit`).
+
+    An alias is the node it names, so a shared node is counted once per use; a node that contains itself
+    (a recursive alias) raises YAMLError.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > limit:
+                return sizes[key]
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise yaml.YAMLError("an alias refers to a value that contains it (recursive alias)")
+        open_.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_:
+                raise yaml.YAMLError("an alias refers to a value that contains it (recursive alias)")
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and alias bombs."""
+    """SafeLoader that refuses duplicate keys, alias bombs and recursive aliases; a bad date stays text."""
 
     def __init__(self, stream: str):
         super().__init__(stream)
@@ -27,9 +88,17 @@ class _StrictLoader(yaml.SafeLoader):
                 raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
         return super().compose_node(parent, index)
 
+    def get_single_node(self):  # type: ignore[override]
+        node = super().get_single_node()
+        if node is not None and self._aliases and expanded_size(node, MAX_NODES) > MAX_NODES:
+            raise yaml.YAMLError(f"its aliases expand to more than {MAX_NODES:,} values")
+        return node
+
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` merges; its keys may be overridden
+                continue
             key = self.construct_object(key_node, deep=deep)
             try:
                 duplicate = key in seen
@@ -44,11 +113,21 @@ class _StrictLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        """A date-like scalar that is no real date (2026-02-30) stays text, so validation names its field."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
 
 def load_yaml_text(text: str, source: str) -> Any:
     """Parse YAML text safely; any problem becomes an InputError naming `source` and the line."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
-        raise InputError(Issue(source, 0, "", f"file is larger than {MAX_YAML_BYTES // 1000} kB"))
+    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise InputError(Issue(source, 0, "", f"file is larger than {size_text(MAX_YAML_BYTES)}"))
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
@@ -60,25 +139,29 @@ def load_yaml_text(text: str, source: str) -> Any:
         raise InputError(Issue(source, 0, "", "not valid YAML: nested too deeply")) from None
 
 
-def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
-    """Read a text file (UTF-8, with or without BOM; Latin-1 fallback), refusing files over `limit`."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(Issue(str(path), 0, "", f"cannot read file: {exc.strerror}")) from None
-    if size > limit:
-        raise InputError(Issue(str(path), 0, "", f"file is larger than {limit // 1000} kB"))
-    data = path.read_bytes()
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(Issue(str(path), 0, "", "binary file, not text"))
-    for encoding in ("utf-8-sig", "utf-16"):
-        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            continue
+def decode_text(data: bytes) -> str:
+    """Bytes of a text file → text: UTF-8 (with or without BOM), UTF-16 with a BOM, and any byte that is not
+    UTF-8 read as Windows-1252, so ANSI files and files mixing both encodings keep their characters."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
-    return data.decode("latin-1")
+    return data.decode("utf-8-sig", FALLBACK_ERRORS)
+
+
+def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
+    """Read a text file (see `decode_text`), refusing binary files and files over `limit` before reading them."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(Issue(str(path), 0, "", f"file is larger than {size_text(limit)}"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Issue(str(path), 0, "", f"cannot read file: {exc.strerror or exc}")) from None
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(Issue(str(path), 0, "", "binary file, not text"))
+    return decode_text(data)
 
 
 def load_yaml_file(path: Path | str, limit: int = MAX_YAML_BYTES) -> Any:

@@ -32,6 +32,7 @@ from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, ExportParseError, parse_export, profile_from_export
 from decision.explain import reason_text
+from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
 from decision.profiles import (
@@ -208,9 +209,19 @@ def profile_yaml(profile: Mapping[str, Any]) -> bytes:
     return (header + yaml.safe_dump(dict(profile), sort_keys=False, allow_unicode=True)).encode("utf-8")
 
 
+def check_upload_size(name: str, size: int) -> None:
+    """Refuse an upload over the `upload_max_bytes` limit (data/parameters.yaml) before it is read."""
+    if size > LIMITS["upload_max_bytes"]:
+        raise InputError(Issue(name, 0, "", f"the file is larger than {size_text(LIMITS['upload_max_bytes'])}, "
+                                            "the most the app accepts; is this a profile or an Exchange export?"))
+
+
 def parse_profile_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,
                          today: dt.date | None = None) -> dict[str, Any]:
     """Uploaded YAML bytes → one validated profile mapping; every problem raises one InputError."""
+    check_upload_size(name, len(data))
+    if len(data) > LIMITS["profile_yaml_max_bytes"]:
+        raise InputError(Issue(name, 0, "", f"file is larger than {size_text(LIMITS['profile_yaml_max_bytes'])}"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -219,7 +230,10 @@ def parse_profile_upload(data: bytes, name: str, params: Parameters, catalog: Ca
     if len(raw) > 1:
         raise InputError(Issue(name, 0, "", f"holds {len(raw)} profiles; the app shows one "
                                             "(score many with `python -m decision score`)"))
-    result = validate(raw, name, params, catalog, today)
+    try:
+        result = validate(raw, name, params, catalog, today)
+    except InputError as exc:  # a whole-input problem; the problems found while reading come first
+        raise InputError(issues + exc.issues) from None
     if issues or result.issues or result.frame.empty:
         raise InputError(issues + result.issues)
     return profile_to_mapping(result.frame, 0)
@@ -265,6 +279,7 @@ class Imported:
 def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,
                         today: dt.date | None = None) -> Imported:
     """Uploaded export bytes → `Imported`; an unreadable export or an invalid profile raises one InputError."""
+    check_upload_size(name, len(data))
     try:
         export = parse_export(data, name)
     except ExportParseError as exc:

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decision.errors import InputError, Issue
+from decision.limits import LIMITS, size_text
 
 if TYPE_CHECKING:  # the renderers, charts and engine load on first use, so the CLI starts fast
     from decision.appendix.model import Appendix, Logo
     from decision.engine import Evaluation
 
 FORMATS = ("docx", "html", "md")
-MAX_LOGO_BYTES = 5_000_000
+MAX_LOGO_BYTES = LIMITS["logo_max_bytes"]  # data/parameters.yaml limits
 _LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png", "png"), (b"\xff\xd8\xff", "image/jpeg", "jpg"),
                (b"GIF87a", "image/gif", "gif"), (b"GIF89a", "image/gif", "gif"))
 
@@ -43,12 +44,12 @@ def read_logo(source: bytes | str | Path | None) -> Logo | None:
     else:
         try:
             if Path(source).stat().st_size > MAX_LOGO_BYTES:
-                raise InputError(Issue(where, 0, "logo", f"larger than {MAX_LOGO_BYTES // 1_000_000} MB"))
+                raise InputError(Issue(where, 0, "logo", f"larger than {size_text(MAX_LOGO_BYTES)}"))
             data = Path(source).read_bytes()
         except OSError as exc:
             raise InputError(Issue(where, 0, "logo", f"cannot read file: {exc.strerror}")) from None
     if len(data) > MAX_LOGO_BYTES:
-        raise InputError(Issue(where, 0, "logo", f"larger than {MAX_LOGO_BYTES // 1_000_000} MB"))
+        raise InputError(Issue(where, 0, "logo", f"larger than {size_text(MAX_LOGO_BYTES)}"))
     for magic, mime, ext in _LOGO_TYPES:
         if data.startswith(magic):
             return Logo(data, mime, ext)

@@ -25,6 +25,7 @@ from decision.explain import reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import deployments, profile_hash, renewal_calendar, versions
+from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
 from decision.sensitivity import analyse
 from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
@@ -271,9 +272,9 @@ class _Builder:
 
     def table(self, caption: str, columns: Iterable[str], rows: Iterable[Iterable[str]], align: str,
               widths: Iterable[float], **extra: Any) -> Table:
-        self.tables += 1
-        return Table(f"Table {self.tables}", caption, tuple(columns), tuple(tuple(r) for r in rows),
-                     tuple(align), tuple(widths), **extra)
+        self.tables += 1  # cells are formula-safe: a table copied into a spreadsheet never runs one
+        return Table(f"Table {self.tables}", caption, tuple(formula_safe(str(c)) for c in columns),
+                     tuple(tuple(formula_safe(str(c)) for c in r) for r in rows), tuple(align), tuple(widths), **extra)
 
     def figure(self, key: str, caption: str, spec: str) -> Figure:
         fig = Figure(key, f"Figure {len(self.figures) + 1}", caption, spec)

@@ -1,0 +1,245 @@
+"""Reading tables of profiles (CSV, XLSX, Parquet) in parts of bounded size, the same way for every front end.
+
+`decision.profiles.read_table` (evaluate, appendix, the API) joins the parts; `python -m decision score`
+scores them one by one, so its memory does not grow with the file. Row numbers are those a spreadsheet
+shows (header = row 1). A row that cannot become a profile (a CSV line with more fields than the header,
+an XLSX row with values under no heading) is not dropped: it is listed in `unread` with its row number.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from decision.errors import InputError, Issue
+from decision.safeyaml import FALLBACK_ERRORS
+
+CSV_SUFFIXES = (".csv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
+_SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
+
+
+@dataclass
+class TablePart:
+    """Raw profiles of one part of a table: `raw.attrs["rows"]` holds positions 1..n, `rows` where each came from."""
+
+    raw: pd.DataFrame
+    rows: np.ndarray
+    unread: list[Issue] = field(default_factory=list)
+
+
+def _problem(path: Path | str, reason: str) -> InputError:
+    return InputError(Issue(str(path), 0, "", reason))
+
+
+def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None) -> TablePart:
+    raw = raw.reset_index(drop=True)
+    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
+    return TablePart(raw, np.asarray(rows, dtype=np.int64), unread or [])
+
+
+def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+    """Parts of at most `chunk_rows` rows of a CSV, XLSX or Parquet file; at least one (maybe empty), so the
+    columns of a header-only table are checked too. `text_columns` are read as text ('007' stays '007')."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return csv_parts(path, chunk_rows, text_columns)
+    if suffix == ".parquet":
+        return parquet_parts(path, chunk_rows)
+    if suffix in XLSX_SUFFIXES:
+        return xlsx_parts(path, chunk_rows)
+    raise _problem(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet or .yaml)")
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+def _check_text(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _problem(path, "UTF-16 text, not a CSV table: save it as CSV (UTF-8)")
+    if b"\x00" in head:
+        raise _problem(path, "binary file, not a CSV table")
+
+
+@contextmanager
+def csv_problems(path: Path | str) -> Iterator[None]:
+    """A CSV the parser gives up on is a whole-input problem."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise _problem(path, "the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise _problem(path, f"cannot read the CSV: {str(exc).splitlines()[0][:200]}") from None
+
+
+def csv_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+    """A CSV file in parts (see `parse_csv`), after refusing binary and UTF-16 files."""
+    _check_text(path)
+    with csv_problems(path):
+        yield from parse_csv(path, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
+
+
+def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[tuple[int, int]], list[str]]:
+    """read() → (frame, [(line, fields) skipped for too many fields], the parser's other warnings)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = read()
+    texts = [str(w.message) for w in caught]
+    skipped = [(int(line), int(saw)) for text in texts for line, saw in _SKIPPED.findall(text)]
+    return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
+
+
+def _head(source: Any) -> tuple[list[str], list[tuple[int, int]]]:
+    """The header's names as written (pandas would rename a repeated one 'users.1'), and the lines right
+    below it with more fields than the header: pandas would read the first of them as a row *index*."""
+    head, skipped, _ = _with_warnings(lambda: pd.read_csv(
+        source, header=None, nrows=LOOKAHEAD, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+        encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn"))
+    if isinstance(source, io.IOBase):
+        source.seek(0)
+    names = [str(c).strip() for c in head.iloc[0].tolist()] if len(head) else []
+    bad = dict(skipped)
+    leading = []
+    while (line := len(leading) + 2) in bad:
+        leading.append((line, bad[line]))
+    return names, leading
+
+
+def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
+              text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+    """CSV (a path or a binary file object) → parts of `chunk_rows` rows (`None`: one part).
+
+    UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
+    files mixing both encodings keep their characters. Row numbers follow the lines (header = 1). A line
+    with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
+    """
+    names, leading = _head(source)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+
+    def unread(lines: list[tuple[int, int]]) -> list[Issue]:
+        return [Issue(str(path), line, "", f"Expected {len(names)} fields, saw {saw}") for line, saw in lines]
+
+    skipped = [line for line, _ in leading]
+    pending = unread(leading)
+    dtype = {name: kind for name, kind in text_columns.items() if name in names}
+    with pd.read_csv(source, header=0, skiprows=[line - 1 for line in skipped], index_col=False,
+                     encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, dtype=dtype,
+                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True) as reader:
+        parts = 0
+        while True:
+            try:
+                raw, lines, other = _with_warnings(reader.get_chunk if chunk_rows else reader.read)
+            except StopIteration:
+                if pending or not parts:
+                    yield _part(pd.DataFrame({n: pd.Series(dtype=object) for n in names}), np.zeros(0), pending)
+                return
+            if any("loss of data" in text for text in other):
+                raise _problem(path, f"cannot read the CSV: more than {LOOKAHEAD:,} lines below the header have "
+                                     "more fields than the header")
+            skipped.extend(line for line, _ in lines)
+            rows = raw.index.to_numpy(dtype=np.int64) + 2
+            for line in sorted(skipped):
+                rows[rows >= line] += 1
+            raw.columns = names
+            yield _part(raw, rows, pending + unread(lines))
+            pending, parts = [], parts + 1
+            if not chunk_rows:
+                return
+
+
+# -------------------------------------------------------------------------------------- Parquet
+
+def parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+    """Arrow data read from a Parquet file as a DataFrame, after checking it in full (a damaged file may hold text
+    that is not UTF-8, which would fail later, in the middle of validation)."""
+    data.validate(full=True)
+    try:
+        return data.to_pandas()
+    except Exception as exc:  # pyarrow reads the pandas metadata stored in the file; damaged, it fails in many ways
+        raise ValueError(f"damaged pandas metadata ({type(exc).__name__})") from None
+
+
+def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
+    """Row batches of a Parquet file; a file without rows gives one empty part with its columns."""
+    try:
+        source = pq.ParquetFile(path)
+        first = 2
+        for batch in source.iter_batches(batch_size=chunk_rows):
+            raw = parquet_frame(batch)
+            yield _part(raw, np.arange(first, first + len(raw)))
+            first += len(raw)
+        if first == 2:
+            yield _part(source.schema_arrow.empty_table().to_pandas(), np.zeros(0))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _problem(path, f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
+
+
+# ----------------------------------------------------------------------------------------- XLSX
+
+def xlsx_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
+    """Stream the first sheet (values as last computed by Excel); blank rows are skipped but row numbers stay
+    those the sheet shows; a row with a value under no heading is `unread`."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise _problem(path, f"cannot read the workbook: not a valid .xlsx file ({type(exc).__name__})") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
+        header = next(rows, None)
+        if header is None:
+            raise _problem(path, "the sheet is empty")
+        names = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)]
+        while names and names[-1].startswith("Unnamed: "):
+            names.pop()
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+        buffer: list[tuple] = []
+        numbers: list[int] = []
+        unread: list[Issue] = []
+        parts = 0
+        for number, values in enumerate(rows, start=2):
+            if all(_blank(v) for v in values):
+                continue
+            if not all(_blank(v) for v in values[len(names):]):
+                unread.append(Issue(str(path), number, "", f"a value in a column without a heading (the sheet has "
+                                                           f"{len(names)} headed columns)"))
+                continue
+            buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
+            numbers.append(number)
+            if len(buffer) == chunk_rows:
+                yield _xlsx_part(buffer, names, numbers, unread)
+                buffer, numbers, unread, parts = [], [], [], parts + 1
+        if buffer or unread or not parts:
+            yield _xlsx_part(buffer, names, numbers, unread)
+    except InputError:
+        raise
+    except Exception as exc:  # a sheet damaged past its first rows
+        raise _problem(path, f"cannot read the workbook: {type(exc).__name__}") from None
+    finally:
+        book.close()
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _xlsx_part(values: list[tuple], names: list[str], numbers: list[int], unread: list[Issue]) -> TablePart:
+    return _part(pd.DataFrame(values, columns=names, dtype=object), np.array(numbers, dtype=np.int64), unread)
