@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import decision  # noqa: E402
-from decision.batch import CHUNK_ROWS, TEXT_FIELDS, output_columns, score_file  # noqa: E402
+from decision.batch import CHUNK_ROWS, output_columns, score_file  # noqa: E402
 from decision.catalog import default_catalog  # noqa: E402
 from decision.engine import recommendations, score_frame  # noqa: E402
 from decision.parameters import default_parameters  # noqa: E402
-from decision.profiles import validate  # noqa: E402
+from decision.profiles import TEXT_COLUMNS, validate  # noqa: E402
 from decision.synth import write_synthetic  # noqa: E402
 
 TODAY = dt.date(2026, 11, 26)
@@ -52,7 +52,7 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
 
 def read_raw(path: Path) -> pd.DataFrame:
     """The input table as the batch reads it (text fields as text, numbers and booleans typed by the parser)."""
-    return pd.read_csv(path, dtype=TEXT_FIELDS, skipinitialspace=True)
+    return pd.read_csv(path, dtype=TEXT_COLUMNS, skipinitialspace=True)
 
 
 def engine_pass(raw: pd.DataFrame, chunk_rows: int) -> int:
