@@ -21,11 +21,10 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
-from openpyxl import Workbook
+from filebuilders import parquet_bytes, workbook_bytes
 from streamlit.testing.v1 import AppTest
 
 import decision
@@ -52,21 +51,6 @@ EXPORTS = ROOT / "tests" / "data" / "exchange"
 
 
 # ------------------------------------------------------------------------------------------ generators
-
-def _workbook(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _parquet(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    return buffer.getvalue()
-
 
 def _base_yaml(**extra: Any) -> str:
     return yaml.safe_dump({**BASE, **extra}, allow_unicode=True)
@@ -111,27 +95,27 @@ def _alias_bomb() -> str:
 
 
 GENERATORS: dict[str, Callable[[], bytes | str]] = {
-    "parquet_list_servers": lambda: _parquet(_two(servers=[["EX01", "EX02"], []])),
-    "parquet_binary_org": lambda: _parquet(pa.table({"org": pa.array([b"\x80", b"ok"], pa.binary()),
+    "parquet_list_servers": lambda: parquet_bytes(_two(servers=[["EX01", "EX02"], []])),
+    "parquet_binary_org": lambda: parquet_bytes(pa.table({"org": pa.array([b"\x80", b"ok"], pa.binary()),
                                                      "external_domain": ["a.com", "b.com"], "users": [5, 6]})),
-    "parquet_struct_currency": lambda: _parquet(pa.table({**{k: [v] for k, v in BASE.items()},
+    "parquet_struct_currency": lambda: parquet_bytes(pa.table({**{k: [v] for k, v in BASE.items()},
                                                           "currency": [{"code": "EUR"}]})),
-    "parquet_timestamp_start": lambda: _parquet(_two(start=pa.array([dt.datetime(2026, 12, 1), None], pa.timestamp("ns")))),
-    "parquet_uint64_users": lambda: _parquet(pa.table({"org": ["A", "B"], "external_domain": ["a.com", "b.com"],
+    "parquet_timestamp_start": lambda: parquet_bytes(_two(start=pa.array([dt.datetime(2026, 12, 1), None], pa.timestamp("ns")))),
+    "parquet_uint64_users": lambda: parquet_bytes(pa.table({"org": ["A", "B"], "external_domain": ["a.com", "b.com"],
                                                        "users": pa.array([2**64 - 1, 5], pa.uint64())})),
-    "parquet_nan_share": lambda: _parquet(_two(mdm_share=[0.5, float("nan")])),
-    "parquet_date_year_one": lambda: _parquet(_two(start=pa.array([dt.date(2026, 12, 1), dt.date(1, 1, 1)],
+    "parquet_nan_share": lambda: parquet_bytes(_two(mdm_share=[0.5, float("nan")])),
+    "parquet_date_year_one": lambda: parquet_bytes(_two(start=pa.array([dt.date(2026, 12, 1), dt.date(1, 1, 1)],
                                                                    pa.date32()))),
-    "parquet_no_columns": lambda: _parquet(pa.table({})),
-    "parquet_truncated": lambda: _parquet(_two())[:300],
-    "xlsx_date_cells": lambda: _workbook([["org", "external_domain", "users", "start"],
+    "parquet_no_columns": lambda: parquet_bytes(pa.table({})),
+    "parquet_truncated": lambda: parquet_bytes(_two())[:300],
+    "xlsx_date_cells": lambda: workbook_bytes([["org", "external_domain", "users", "start"],
                                           ["A", "a.com", 5, dt.datetime(2026, 12, 1)],
                                           ["B", "b.com", 5, dt.date(1900, 1, 1)], ["C", "c.com", 5, 45000]]),
-    "xlsx_truncated": lambda: _workbook([["org", "external_domain", "users"], ["A", "a.com", 5]])[:900],
-    "xlsx_cached_formula": lambda: _zip_patch(_workbook([["org", "external_domain", "users"], ["A", "a.com", 6]]),
+    "xlsx_truncated": lambda: workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5]])[:900],
+    "xlsx_cached_formula": lambda: _zip_patch(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 6]]),
                                               "xl/worksheets/sheet1.xml",
                                               lambda b: b.replace(b"<v>6</v>", b"<f>2*3</f><v>6</v>")),
-    "xlsx_zip_bomb": lambda: _zip_patch(_workbook([["org", "external_domain", "users"], ["A", "a.com", 5]]),
+    "xlsx_zip_bomb": lambda: _zip_patch(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5]]),
                                         "xl/worksheets/sheet1.xml",  # 50 MB of spaces, 50 kB compressed
                                         lambda b: b.replace(b"<sheetData>", b"<sheetData>" + b" " * 50_000_000)),
     "ole_header": lambda: bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000),
@@ -176,9 +160,9 @@ def materialise(case: dict[str, Any], folder: Path) -> Path:
     elif "table" in case:
         header, *rows = case["table"] or [[]]
         if case["kind"] == "xlsx":
-            data = _workbook(case["table"])
+            data = workbook_bytes(case["table"])
         elif case["kind"] == "parquet":
-            data = _parquet(pa.Table.from_pandas(pd.DataFrame(rows, columns=header, dtype=object), preserve_index=False))
+            data = parquet_bytes(pa.Table.from_pandas(pd.DataFrame(rows, columns=header, dtype=object), preserve_index=False))
         else:
             data = pd.DataFrame(rows, columns=header).to_csv(index=False)
     elif "file" in case:

@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
+from filebuilders import parquet_bytes, workbook_bytes
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 
 import decision
 from decision import views
@@ -128,16 +127,9 @@ def _valid_bytes(kind: str) -> bytes:
     """A small valid file of each kind, for byte-level mutation."""
     rows = [["org", "external_domain", "users", "servers"], ["A", "a.com", 5, "EX01"], ["B", "b.com", 7, ""]]
     if kind == ".xlsx":
-        book = Workbook()
-        for row in rows:
-            book.active.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
+        return workbook_bytes(rows)
     if kind == ".parquet":
-        buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(pd.DataFrame(rows[1:], columns=rows[0]), preserve_index=False), buffer)
-        return buffer.getvalue()
+        return parquet_bytes(pa.Table.from_pandas(pd.DataFrame(rows[1:], columns=rows[0]), preserve_index=False))
     if kind == ".csv":
         return "\n".join(",".join(map(str, r)) for r in rows).encode() + b"\n"
     return yaml.safe_dump([dict(zip(rows[0], r, strict=True)) for r in rows[1:]]).encode()
