@@ -4,7 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,6 +149,8 @@ class Context:
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._status_fails: dict[str, np.ndarray] = {}
+        self._reasons: dict[str, np.ndarray] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
 
     def schedule(self, ca: CA, mode: str) -> Schedule:
@@ -186,6 +188,21 @@ class Context:
             self._status[ca.id] = (ca.status_at(self.start), ca.status_at(self.end - 1))
         return self._status[ca.id]
 
+    def status_fails(self, ca: CA) -> np.ndarray:
+        """Why a CA cannot issue on each profile's first day, as reason bits (cached per CA)."""
+        if ca.id not in self._status_fails:
+            status = self.status(ca)[0]
+            self._status_fails[ca.id] = (_bits(status == STATUSES.index("distrusted"), "ca_distrusted")
+                                         | _bits(status == STATUSES.index("discontinued"), "ca_discontinued")
+                                         | _bits(status < 0, "ca_not_operating"))
+        return self._status_fails[ca.id]
+
+    def reason(self, code: str, mask: Callable[[], np.ndarray]) -> np.ndarray:
+        """The bit of `code` where a profile-level condition holds (same for every CA; cached per code)."""
+        if code not in self._reasons:
+            self._reasons[code] = _bits(mask(), code)
+        return self._reasons[code]
+
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
 
@@ -207,13 +224,6 @@ class Offer:
     reasons: np.ndarray
 
 
-def _status_fails(ctx: Context, ca: CA) -> np.ndarray:
-    status = ctx.status(ca)[0]
-    return (_bits(status == STATUSES.index("distrusted"), "ca_distrusted")
-            | _bits(status == STATUSES.index("discontinued"), "ca_discontinued")
-            | _bits(status < 0, "ca_not_operating"))
-
-
 def _sells(ca: CA, product: str, mode: str) -> bool:
     """Whether a CA sells a product (single | san | wildcard) by hand or through ACME at all."""
     if mode == "acme":
@@ -228,16 +238,17 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     A private CA only ever makes offers for the internal-CA option.
     """
     p, n = ctx.params, ctx.n
-    fails = _status_fails(ctx, ca)
-    sells = _sells(ca, product, mode)
+    fails = ctx.status_fails(ca)
     if mode == "acme":
-        fails |= _bits(~ctx.flags["acme_ok"], "acme_not_allowed")
-        fails |= _bits(~ca.acme_available(ctx.start) & (ca.acme_from is not None), "ca_not_operating")
+        fails = fails | ctx.reason("acme_not_allowed", lambda: ~ctx.flags["acme_ok"])
+        if ca.acme_from is not None:
+            fails = fails | _bits(~ca.acme_available(ctx.start), "ca_not_operating")
         if product == "wildcard":
-            fails |= _bits(~ctx.flags["dns_api"], "acme_wildcard_needs_dns_api")
-    fails |= _bits(np.full(n, not sells), "ca_no_product")
+            fails = fails | ctx.reason("acme_wildcard_needs_dns_api", lambda: ~ctx.flags["dns_api"])
+    if not _sells(ca, product, mode):
+        fails = fails | BIT["ca_no_product"]
     if product == "san" and ca.max_names is not None:
-        fails |= _bits(names > ca.max_names, "too_many_names")
+        fails = fails | _bits(names > ca.max_names, "too_many_names")
 
     if product == "san":
         extra = np.maximum(0, names - (ca.included_names if ca.included_names is not None else names))
@@ -249,7 +260,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     sched = ctx.schedule(ca, mode)
     servers = np.maximum(ctx.facts["n_servers"], 1) - 1
     extra_servers = servers * p.value("extra_server_minutes")
-    reasons = _bits(servers > 0, "multi_server_copy")
+    reasons = ctx.reason("multi_server_copy", lambda: servers > 0)
     if mode == "acme":
         connector = ctx.flags["partner_tls"] & ca.issuer_rotates
         issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
@@ -257,19 +268,19 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         setup = np.full(n, p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes"))
         yearly = np.full(n, p.value("acme_monitoring_hours_per_year") * 60.0)
         dcv = ctx.zeros()
-        reasons |= BIT["automated_renewal"] | _bits(connector, "connector_update")
+        reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = certificates * (per_cert + extra_servers)
         setup, yearly = ctx.zeros(), ctx.zeros()
         dcv = names.astype(float) if ca.public else ctx.zeros()
         per_year = sched.counts / np.maximum(ctx.years, 1e-9)
-        reasons |= _bits(per_year > 2, "frequent_manual_renewals")
+        reasons = reasons | _bits(per_year > 2, "frequent_manual_renewals")
         if ca.public:
-            reasons |= _bits(ctx.end > p.day("email_dcv_end"), "email_dcv_ends")
+            reasons = reasons | ctx.reason("email_dcv_ends", lambda: ctx.end > p.day("email_dcv_end"))
     first, last = ctx.status(ca)
     changes = first != last
-    reasons |= _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
+    reasons = reasons | _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
     return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(), sched,
                  np.asarray(issuance, dtype=float), dcv, setup, yearly, reasons)
 
@@ -290,21 +301,25 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     choice = ctx.ca_choice if choice is None else choice
     purchase_years = np.ceil(ctx.years - 1e-9)
     gaps = BIT["ca_no_product"] | BIT["ca_private"]
-    costs, shown = [], []
-    for index, offer in offers:
+    costs = np.full((max(len(offers), 1), n), np.inf)
+    for row, (_, offer) in enumerate(offers):
         events = offer.schedule.counts
         admin = (offer.setup_minutes + events * offer.issuance_minutes
                  + offer.dcv_names * ctx.dcv_total(offer.schedule) + offer.yearly_minutes * ctx.years)
-        cost = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
-        wanted = (choice == CHEAPEST) | (choice == index)
-        costs.append(np.where(offer.ok & wanted, cost, np.inf))
-        # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
-        shown.append(np.where(wanted & ((offer.fails & gaps) == 0), cost, np.where(choice == index, 1e300, np.inf)))
-    cost_matrix = np.vstack(costs) if costs else np.full((1, n), np.inf)
+        costs[row] = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
+    cheapest = choice == CHEAPEST
+    wanted = [cheapest | (choice == index) for index, _ in offers]
+    allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)]) if offers else False
+    cost_matrix = np.where(allowed, costs, np.inf)
     pick = np.argmin(cost_matrix, axis=0)
     feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
-    if costs:
-        pick = np.where(feasible, pick, np.argmin(np.vstack(shown), axis=0))
+    if offers and not feasible.all():
+        # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
+        bad = np.flatnonzero(~feasible)
+        sellers = np.vstack([w[bad] & ((offer.fails[bad] & gaps) == 0)
+                             for (_, offer), w in zip(offers, wanted, strict=True)])
+        named = np.vstack([choice[bad] == index for index, _ in offers])
+        pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
     fails = np.where(feasible, 0, _explain_failure(ctx, offers, choice, n))
     if not offers:
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
