@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from decision.scoring import CRITERION_NAMES
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -141,8 +143,8 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
     if worse:
         text += f" It gives up: {'; '.join(worse)}."
     strongest = max(weights, key=weights.get)
-    return f"{text} Weights: {_weights_text(weights)} ({strongest.replace('_', ' ')} weighs most)."
+    return f"{text} Weights: {_weights_text(weights)} ({CRITERION_NAMES[strongest]} weighs most)."
 
 
 def _weights_text(weights: dict[str, float]) -> str:
-    return ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in weights.items())
+    return ", ".join(f"{CRITERION_NAMES[k]} {v:.0%}" for k, v in weights.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 CRITERIA = ("cost", "trust", "reconfiguration", "url_change")
+CRITERION_NAMES = {"cost": "cost", "trust": "trust", "reconfiguration": "reconfiguration", "url_change": "URL change"}
 HIGHER_IS_BETTER = {"cost": False, "trust": True, "reconfiguration": False, "url_change": False}
 SCORE_DECIMALS = 9  # scores equal to this precision tie, and the tie breaks on tco
 

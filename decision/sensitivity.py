@@ -31,7 +31,7 @@ from decision.catalog import Catalog
 from decision.engine import Evaluation, Scored, margins, score_frame
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.scoring import CRITERIA, SCORE_DECIMALS
+from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS
 
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
 FLAT = 1e-12  # score points per unit of weight below which a gap does not move with the weight
@@ -39,7 +39,6 @@ COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 ×
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
 REFINE = 64  # points per bracket in each later round
-CRITERION_LABELS = {"cost": "cost", "trust": "trust", "reconfiguration": "reconfiguration", "url_change": "URL change"}
 PRICE_KEY = {"san": "san_base", "acme": "san_base", "internal_ca": "san_base", "classic": "single",
              "split_site": "single", "srv_record": "single", "wildcard": "wildcard"}
 PRICE_LABELS = {"san_base": "SAN", "single": "single-name", "wildcard": "wildcard"}
@@ -340,7 +339,7 @@ class Sensitivity:
         """Plain sentences for reports: the weight bands, then the flip points, then the price flips."""
         out = []
         for b in self.weights.values():
-            name = CRITERION_LABELS[b.criterion]
+            name = CRITERION_NAMES[b.criterion]
             if b.below is None and b.above is None:
                 out.append(f"No change of the {name} weight alone (now {b.weight:.1%}) changes the recommendation.")
                 continue
@@ -500,9 +499,9 @@ def tornado_frame(sens: Sensitivity) -> pd.DataFrame:
     for b in sens.weights.values():
         for side, end, limit, option in (("lower", b.low, 0.0, b.below), ("higher", b.high, 1.0, b.above)):
             if limit != b.weight:
-                rows.append({"factor": f"weight: {CRITERION_LABELS[b.criterion]}", "kind": "weight", "side": side,
+                rows.append({"factor": f"weight: {CRITERION_NAMES[b.criterion]}", "kind": "weight", "side": side,
                              "current": b.weight, "limit": limit, "value": end if option else np.nan, "option": option,
-                             "text": f"{CRITERION_LABELS[b.criterion]} weight {b.weight:.1%} → {end:.1%}: "
+                             "text": f"{CRITERION_NAMES[b.criterion]} weight {b.weight:.1%} → {end:.1%}: "
                                      f"{LABELS[option]}" if option else ""})
     flips = {(f.field, f.direction): f for f in [*sens.flip_points, *sens.price_flips]}
     for s in sens.searched:

@@ -171,3 +171,10 @@ def test_acme_renewals_cost_no_manual_labour():
     # 3 h setup + 2 h/year monitoring + 2 min per renewal, at 75/h; nothing per name
     expected = (3 * 60 + 2 * 60 * 3 + 2 * acme["certificate_issuances"]) / 60 * 75
     assert acme["cost_total"] == pytest.approx(expected)
+
+
+def test_the_why_names_the_weights_in_plain_words():
+    ev = decision.evaluate(Path("data/profiles/contoso-2026.yaml"))
+    why = ev.why(0)
+    assert "Weights: cost 40%, trust 30%, reconfiguration 20%, URL change 10% (cost weighs most)." in why
+    assert "url_change" not in why and "url change" not in why
