@@ -227,11 +227,11 @@ def downloads(res: ProfileResults) -> None:
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     docx_col.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
                              data=lambda: appendix.build(res.named, 0, "docx"),
-                             file_name=appendix.download_name(res.named, 0, "docx"),
+                             file_name=appendix.download_name(res.ev, 0, "docx"),
                              mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     html_col.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
                              data=lambda: appendix.build(res.named, 0, "html"),
-                             file_name=appendix.download_name(res.named, 0, "html"), mime="text/html")
+                             file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
 
 
 def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:

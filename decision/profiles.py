@@ -338,26 +338,30 @@ def _punycode(name: str) -> str:
         return name  # left as it is: _dns_problem reports it
 
 
+def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
+    """An arrow boolean result as a numpy mask (nulls read as `null`)."""
+    return pc.fill_null(values, null).to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _dns_problem(names: pd.Series) -> pd.Series:
     """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
-    reason = pd.Series("", index=names.index, dtype=object)
-    if names.empty:
-        return reason
-    too_long = names.str.len() > 253
-    bad_label = ~names.str.fullmatch(DNS_PATTERN).fillna(False)
-    numeric = names.str.fullmatch(r"[0-9.]+").fillna(False)
-    reserved_dash = names.str.contains(r"(?:^|\.)(?:[a-wyz0-9][a-z0-9]|x[a-mo-z0-9])--", regex=True).fillna(False)
-    reason[bad_label] = ("not a valid DNS name: labels of 1-63 letters, digits or hyphens, "
-                         "not starting or ending with a hyphen")
-    reason[reserved_dash & ~bad_label] = "not a valid DNS name: '--' in positions 3-4 is reserved for xn-- labels"
-    reason[numeric] = "an IP address, not a DNS name"
-    reason[~names.str.isascii().fillna(True)] = ("not a valid internationalised name under IDNA 2008 (a character it does "
-                                                 "not allow, or a label over 63 characters once encoded)")
-    reason[too_long] = "longer than 253 characters"
-    puny = names.str.contains("xn--", regex=False).fillna(False) & (reason == "")
-    if puny.any():
-        reason[puny] = names[puny].map(lambda n: "" if _valid_punycode(n) else "invalid punycode (xn--) label")
-    return reason
+    reason = np.full(len(names), "", dtype=object)
+    if len(names):
+        text = pa.array(names.array)
+        bad_label = ~_flags(pc.match_substring_regex(text, f"^(?:{DNS_PATTERN})$"))
+        reserved_dash = _flags(pc.match_substring_regex(text, r"(?:^|\.)(?:[a-wyz0-9][a-z0-9]|x[a-mo-z0-9])--"))
+        reason[bad_label] = ("not a valid DNS name: labels of 1-63 letters, digits or hyphens, "
+                             "not starting or ending with a hyphen")
+        reason[reserved_dash & ~bad_label] = "not a valid DNS name: '--' in positions 3-4 is reserved for xn-- labels"
+        reason[_flags(pc.match_substring_regex(text, r"^[0-9.]+$"))] = "an IP address, not a DNS name"
+        reason[~_flags(pc.string_is_ascii(text), null=True)] = (
+            "not a valid internationalised name under IDNA 2008 (a character it does not allow, or a label over 63 "
+            "characters once encoded)")
+        reason[_flags(pc.greater(pc.utf8_length(text), 253))] = "longer than 253 characters"
+        puny = np.flatnonzero(_flags(pc.match_substring(text, "xn--")) & (reason == ""))
+        names_at = names.to_numpy(dtype=object)
+        reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names_at[puny]]
+    return pd.Series(reason, index=names.index, dtype=object)
 
 
 def _valid_punycode(name: str) -> bool:
@@ -411,8 +415,11 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFra
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": items[bad].to_numpy(dtype=object), "reason": problems[bad].to_numpy(dtype=object)})
     good = items[~bad]
-    good = good[~pd.DataFrame({"cell": good.index, "item": good.to_numpy()}).duplicated().to_numpy()]
-    return join_by_row(good.index.to_numpy(), good.to_numpy(dtype=object), len(cells), ";"), table
+    cell, item = good.index.to_numpy(), good.to_numpy(dtype=object)
+    codes = pd.factorize(item)[0]
+    first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
+    keep = np.sort(first)
+    return join_by_row(cell[keep], item[keep], len(cells), ";"), table
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,

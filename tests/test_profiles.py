@@ -125,3 +125,22 @@ def test_evaluate_accepts_a_dataframe_and_returns_rejections():
     ev = decision.evaluate(pd.DataFrame([GOOD, {**GOOD, "users": -1}]))
     assert len(ev.profiles) == 1 and len(ev.options) == 7
     assert ev.issues[0].row == 2 and ev.issues[0].field == "users"
+
+
+def test_list_fields_are_normalised_and_de_duplicated_within_each_row_in_order():
+    rows = [{**GOOD, "servers": "EX02; ex01, EX02 ex01", "extra_domains": "Straße.de;xn--strae-oqa.de, fabrikam.com."},
+            {**GOOD, "servers": "EX01;EX02", "extra_domains": "fabrikam.com"},
+            {**GOOD, "servers": "EX02; ex01, EX02 ex01"},
+            {**GOOD, "servers": ""}]
+    frame = load(rows).frame
+    assert frame["servers"].tolist() == ["ex02;ex01", "ex01;ex02", "ex02;ex01", ""]
+    assert frame["extra_domains"].tolist() == ["xn--strae-oqa.de;fabrikam.com", "fabrikam.com", "", ""]
+
+
+def test_a_bad_item_in_a_repeated_list_is_reported_on_every_row_that_has_it():
+    rows = [{**GOOD, "servers": "EX01;ex01.contoso.local"}, {**GOOD, "servers": "EX01"},
+            {**GOOD, "servers": "EX01;ex01.contoso.local"}]
+    result = load(rows)
+    assert [(i.row, i.field, i.value) for i in result.issues] == [(1, "servers", "ex01.contoso.local"),
+                                                                  (3, "servers", "ex01.contoso.local")]
+    assert result.frame["row"].tolist() == [2]
