@@ -113,10 +113,16 @@ def run_cli(args: list[str]) -> tuple[float, float, int]:
     return time.perf_counter() - start, peak / 1024, proc.returncode
 
 
-def parallel_capacity(workers: int, seconds: float = 2.0) -> float:
-    """Control for P6 on a shared machine: how close `workers` copies of a CPU-bound loop, run at once,
-    come to `workers` times the throughput of one copy (1.0 = every core free)."""
-    loop = [sys.executable, "-c", f"import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass"]
+CPU_LOOP = "import time\nend = time.process_time() + 2.0\nwhile time.process_time() < end: pass"
+# array arithmetic on ~50 MB temporaries, as the engine's chunks are: bound by memory bandwidth, not the core
+ARRAY_LOOP = ("import numpy as np\na = np.random.default_rng(0).random(6_000_000)\n"
+              "for _ in range(60): b = a * 1.5 + a; a = np.sqrt(b) - a")
+
+
+def parallel_capacity(workers: int, code: str) -> float:
+    """Control for P6 on a shared machine: how close `workers` copies of `code`, run at once, come to `workers`
+    times the throughput of one copy (1.0 = every core free and nothing shared)."""
+    loop = [sys.executable, "-c", code]
     alone, _ = timed(subprocess.run, loop, check=True)
     start = time.perf_counter()
     for proc in [subprocess.Popen(loop) for _ in range(workers)]:
@@ -233,14 +239,16 @@ def main() -> None:
             out = work / f"dask-{rows}.csv"
             wall, peak, code = run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
                                         "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)])
-            capacity = parallel_capacity(args.workers)
+            capacity = parallel_capacity(args.workers, CPU_LOOP)
+            arrays = parallel_capacity(args.workers, ARRAY_LOOP)
             linear = serial_wall / wall / args.workers
             same = out.read_bytes() == serial_out.read_bytes()
             print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s, dask {wall:.1f} s -> {serial_wall / wall:.2f}x = "
                   f"{linear:.2f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
                   f"driver peak RSS {peak:,.0f} MB, exit {code}")
             print(f"   control: {args.workers} CPU-bound loops at once ran at {capacity:.2f} of linear on this machine "
-                  f"just after, so Dask reached {linear / capacity:.2f} of what the machine offered")
+                  f"just after, so Dask reached {linear / capacity:.2f} of what the machine offered; "
+                  f"{args.workers} array-arithmetic loops (memory-bound, like the engine) ran at {arrays:.2f}")
 
     if args.profile:
         hot_spots(read_raw(source), min(args.rows, 200_000))
