@@ -4,7 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,8 +150,16 @@ class Context:
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str, np.ndarray] = {}
-        self._reasons: dict[str, np.ndarray] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
+        # what every CA's offer shares: servers beyond the first get a copy of each certificate
+        servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
+        self.extra_server_minutes = servers_beyond_first * params.value("extra_server_minutes")
+        self.profile_bits = {
+            "acme_not_allowed": _bits(~self.flags["acme_ok"], "acme_not_allowed"),
+            "acme_wildcard_needs_dns_api": _bits(~self.flags["dns_api"], "acme_wildcard_needs_dns_api"),
+            "multi_server_copy": _bits(servers_beyond_first > 0, "multi_server_copy"),
+            "email_dcv_ends": _bits(self.end > params.day("email_dcv_end"), "email_dcv_ends"),
+        }
 
     def schedule(self, ca: CA, mode: str) -> Schedule:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
@@ -197,12 +205,6 @@ class Context:
                                          | _bits(status < 0, "ca_not_operating"))
         return self._status_fails[ca.id]
 
-    def reason(self, code: str, mask: Callable[[], np.ndarray]) -> np.ndarray:
-        """The bit of `code` where a profile-level condition holds (same for every CA; cached per code)."""
-        if code not in self._reasons:
-            self._reasons[code] = _bits(mask(), code)
-        return self._reasons[code]
-
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
 
@@ -240,11 +242,11 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     p, n = ctx.params, ctx.n
     fails = ctx.status_fails(ca)
     if mode == "acme":
-        fails = fails | ctx.reason("acme_not_allowed", lambda: ~ctx.flags["acme_ok"])
+        fails = fails | ctx.profile_bits["acme_not_allowed"]
         if ca.acme_from is not None:
             fails = fails | _bits(~ca.acme_available(ctx.start), "ca_not_operating")
         if product == "wildcard":
-            fails = fails | ctx.reason("acme_wildcard_needs_dns_api", lambda: ~ctx.flags["dns_api"])
+            fails = fails | ctx.profile_bits["acme_wildcard_needs_dns_api"]
     if not _sells(ca, product, mode):
         fails = fails | BIT["ca_no_product"]
     if product == "san" and ca.max_names is not None:
@@ -258,9 +260,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     if mode == "acme" and ca.acme_free:
         fee = np.zeros(n) + 0.0
     sched = ctx.schedule(ca, mode)
-    servers = np.maximum(ctx.facts["n_servers"], 1) - 1
-    extra_servers = servers * p.value("extra_server_minutes")
-    reasons = ctx.reason("multi_server_copy", lambda: servers > 0)
+    extra_servers = ctx.extra_server_minutes
+    reasons = ctx.profile_bits["multi_server_copy"]
     if mode == "acme":
         connector = ctx.flags["partner_tls"] & ca.issuer_rotates
         issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
@@ -277,7 +278,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         per_year = sched.counts / np.maximum(ctx.years, 1e-9)
         reasons = reasons | _bits(per_year > 2, "frequent_manual_renewals")
         if ca.public:
-            reasons = reasons | ctx.reason("email_dcv_ends", lambda: ctx.end > p.day("email_dcv_end"))
+            reasons = reasons | ctx.profile_bits["email_dcv_ends"]
     first, last = ctx.status(ca)
     changes = first != last
     reasons = reasons | _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
@@ -299,9 +300,14 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     """Per profile, the profile's own CA (`choice`: catalog index, default its `ca` field) or the cheapest that can serve."""
     n = ctx.n
     choice = ctx.ca_choice if choice is None else choice
-    purchase_years = np.ceil(ctx.years - 1e-9)
+    if not offers:
+        fails = _explain_failure(ctx, offers, choice, n)
+        empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
+        z = np.zeros(n)
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)))
     gaps = BIT["ca_no_product"] | BIT["ca_private"]
-    costs = np.full((max(len(offers), 1), n), np.inf)
+    purchase_years = np.ceil(ctx.years - 1e-9)
+    costs = np.empty((len(offers), n))
     for row, (_, offer) in enumerate(offers):
         events = offer.schedule.counts
         admin = (offer.setup_minutes + events * offer.issuance_minutes
@@ -309,11 +315,11 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         costs[row] = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
     cheapest = choice == CHEAPEST
     wanted = [cheapest | (choice == index) for index, _ in offers]
-    allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)]) if offers else False
+    allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
     cost_matrix = np.where(allowed, costs, np.inf)
     pick = np.argmin(cost_matrix, axis=0)
     feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
-    if offers and not feasible.all():
+    if not feasible.all():
         # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
         bad = np.flatnonzero(~feasible)
         sellers = np.vstack([w[bad] & ((offer.fails[bad] & gaps) == 0)
@@ -321,10 +327,6 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         named = np.vstack([choice[bad] == index for index, _ in offers])
         pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
     fails = np.where(feasible, 0, _explain_failure(ctx, offers, choice, n))
-    if not offers:
-        empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
-        z = np.zeros(n)
-        return Choice(feasible, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)))
     ca_index = np.array([i for i, _ in offers])[pick]
     return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n))
 

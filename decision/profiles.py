@@ -359,8 +359,7 @@ def _dns_problem(names: pd.Series) -> pd.Series:
             "characters once encoded)")
         reason[_flags(pc.greater(pc.utf8_length(text), 253))] = "longer than 253 characters"
         puny = np.flatnonzero(_flags(pc.match_substring(text, "xn--")) & (reason == ""))
-        names_at = names.to_numpy(dtype=object)
-        reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names_at[puny]]
+        reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names.iloc[puny]]
     return pd.Series(reason, index=names.index, dtype=object)
 
 
