@@ -39,7 +39,7 @@ from decision.errors import InputError, Issue
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, read_yaml_profiles, suggest, validate
-from decision.safe_output import TableWriter, atomic_path, output_format
+from decision.safe_output import TableWriter, atomic_path, output_format, same_file
 from decision.safeyaml import read_text
 from decision.sensitivity import batch_columns
 from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, TablePart, csv_problems, parquet_frame, parse_csv, table_parts
@@ -432,10 +432,6 @@ def _engine_data(parameters: Path | None, catalog: Path | None) -> tuple[Paramet
     return params, load_catalog(catalog or CATALOG_FILE, params)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
-
-
 def default_errors_path(output: Path) -> Path:
     """Where rejected rows go when --errors is not given: OUTPUT.errors.<same extension>."""
     return output.with_name(f"{output.stem}.errors{output.suffix}")
@@ -459,9 +455,9 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
             raise _input_error(target, str(exc)) from None
         if not target.parent.is_dir():
             raise _input_error(target, f"the folder {target.parent} does not exist")
-        if target.exists() and _same_file(target, source):
+        if target.exists() and same_file(target, source):
             raise _input_error(target, "would overwrite the input; choose another output file")
-    if _same_file(output, errors):
+    if same_file(output, errors):
         raise _input_error(errors, "the errors file must differ from the output file")
     params, cat = _engine_data(parameters, catalog)
     job = Job(layout, source.name if source.is_dir() else str(source), params, cat, today or dt.date.today(),

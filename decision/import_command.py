@@ -36,7 +36,7 @@ from decision.exchange_import import (
 from decision.limits import size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, validate
-from decision.safe_output import atomic_path
+from decision.safe_output import atomic_path, same_file
 
 USERS_PLACEHOLDER = ("users:    # REQUIRED: the number of mailbox users. The export has no usable mailbox count "
                      "(see the notes above); `evaluate` refuses this profile until it is filled in.\n")
@@ -88,13 +88,6 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
 @click.command("import")
 @click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -104,7 +97,7 @@ def _same_file(a: Path, b: Path) -> bool:
 @click.option("--org", help="Organisation name for reports (default: the primary accepted domain).")
 def import_command(export: Path, output: Path, users: int | None, org: str | None) -> None:
     """Build a profile from EXPORT (collect-exchange.ps1 JSON, or pasted Format-List text) and show the current state."""
-    if _same_file(export, output):
+    if same_file(export, output):
         _fail(f"{output}: is the export itself; choose another output file (the export is never overwritten)")
     try:
         if export.stat().st_size > MAX_EXPORT_BYTES:

@@ -169,6 +169,14 @@ def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "data") -> bytes:
     return table_bytes(frame, "xlsx", sheet=sheet)
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (also through links), so an output would overwrite an input."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is synced and renamed over `path`.

@@ -215,6 +215,11 @@ def test_the_input_is_never_overwritten(tmp_path):
     code, _, err = score(source, "-o", source)
     assert code == 2 and "would overwrite the input" in err
     assert source.read_bytes() == before
+    linked = tmp_path / "linked.csv"
+    linked.hardlink_to(source)  # another name for the same file
+    code, _, err = score(source, "-o", linked)
+    assert code == 2 and "would overwrite the input" in err
+    assert source.read_bytes() == before
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet"])
