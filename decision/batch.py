@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.engine import OPTION_COLUMNS, long_table, recommendations, score_frame
-from decision.errors import InputError, Issue
+from decision.errors import InputError, Issue, exit_with
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, read_yaml_profiles, suggest, validate
@@ -541,9 +541,7 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
                              workers=workers, chunk_rows=chunk_rows, parameters=parameters, catalog=catalog,
                              progress=sys.stderr.isatty())
     except InputError as exc:
-        for issue in exc.issues:
-            click.echo(f"error: {issue}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        exit_with(exc, EXIT_UNREADABLE)
     errors = errors or default_errors_path(output)
     for line in summary.lines():
         click.echo(line)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from decision.appendix.command import appendix_command
 from decision.batch import score_command
-from decision.errors import InputError, Issue
+from decision.errors import InputError, Issue, exit_with
 from decision.import_command import import_command
 from decision.synth import synth_command
-
-
-def fail(exc: InputError, code: int = 2) -> None:
-    """Print every problem on its own line and exit without a traceback."""
-    for issue in exc.issues:
-        click.echo(f"error: {issue}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,11 +34,11 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
     try:
         result = run(profile, parameters=parameters, catalog=catalog)
     except InputError as exc:
-        fail(exc)
+        exit_with(exc)
     if result.issues:
-        fail(InputError(result.issues), 1)
+        exit_with(InputError(result.issues), 1)
     if result.profiles.empty:  # a table with a header and no rows
-        fail(InputError(Issue(str(profile), 0, "", "the file holds no profile")))
+        exit_with(InputError(Issue(str(profile), 0, "", "the file holds no profile")))
     click.echo(render(result, fmt))
 
 

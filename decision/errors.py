@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from typing import NoReturn
+
+import click
 
 
 @dataclass(frozen=True)
@@ -28,3 +32,10 @@ class InputError(ValueError):
     def __init__(self, issues: list[Issue] | Issue):
         self.issues = [issues] if isinstance(issues, Issue) else list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
+
+
+def exit_with(exc: InputError, code: int = 2) -> NoReturn:
+    """For the commands: print every problem on its own line (no traceback) and exit with `code`."""
+    for issue in exc.issues:
+        click.echo(f"error: {issue}", err=True)
+    sys.exit(code)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import click
 
-from decision.errors import InputError, Issue
+from decision.errors import InputError, Issue, exit_with
 
 SUFFIXES = (".docx", ".html", ".md")
-
-
-def _fail(exc: InputError, code: int = 2) -> None:
-    for issue in exc.issues:
-        click.echo(f"error: {issue}", err=True)
-    sys.exit(code)
 
 
 @click.command("appendix")
@@ -40,21 +33,21 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
     from decision.profiles import load_profiles
 
     if output.suffix.lower() not in SUFFIXES:
-        _fail(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
+        exit_with(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
     if not output.parent.is_dir():
-        _fail(InputError(Issue(str(output), 0, "output", "the folder does not exist")))
+        exit_with(InputError(Issue(str(output), 0, "output", "the folder does not exist")))
     try:
         params = load_parameters(parameters) if parameters else default_parameters()
         cat = load_catalog(catalog or CATALOG_FILE, params) if catalog or parameters else default_catalog()
         valid = load_profiles(profile, params, cat)  # validated first: a rejected profile is reported, not scored
         if valid.issues:
-            _fail(InputError(valid.issues), 1)
+            exit_with(InputError(valid.issues), 1)
         if len(valid.frame) != 1:
-            _fail(InputError(Issue(str(profile), 0, "", f"{len(valid.frame)} profiles in the file; "
+            exit_with(InputError(Issue(str(profile), 0, "", f"{len(valid.frame)} profiles in the file; "
                                                         "the appendix is for one profile")))
         result = evaluate(valid, parameters=params, catalog=cat)
         written = write(result, 0, output, firm=firm, logo=logo, generated=generated.date() if generated else None)
     except InputError as exc:
-        _fail(exc)
+        exit_with(exc)
     for path in written:
         click.echo(f"wrote {path}")
