@@ -27,3 +27,8 @@ def from_day(day: int | np.integer) -> dt.date:
 def horizon_end(start: np.ndarray, horizon_years: np.ndarray) -> np.ndarray:
     """Last day (exclusive) of each horizon."""
     return start + np.rint(np.asarray(horizon_years, dtype=float) * DAYS_PER_YEAR).astype(np.int64)
+
+
+def horizon_end_day(start: int, horizon_years: float) -> int:
+    """Last day (exclusive) of one horizon: `horizon_end` for a single profile."""
+    return int(horizon_end(np.array([start]), np.array([horizon_years]))[0])

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
-from decision.dates import from_day, horizon_end
+from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
 from decision.explain import reason_strings, recommendation_why
 from decision.names import name_table, option_names
@@ -212,7 +212,7 @@ class Evaluation:
         if eos and dt.date.fromisoformat(str(eos)) <= start:
             out.append(f"Exchange {row['exchange_version']} has been out of support since {eos}: "
                        "plan the move to Exchange Server SE or Exchange Online.")
-        first, last = int(row["start"]), int(horizon_end(np.array([row["start"]]), np.array([row["horizon_years"]]))[0])
+        first, last = int(row["start"]), horizon_end_day(int(row["start"]), row["horizon_years"])
         caps = self.params["public_max_lifetime_days"]
         changes = [from_day(int(d)).isoformat() for d in caps.starts if first < d < last]
         if changes:

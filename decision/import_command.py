@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 import yaml
 
 from decision.catalog import default_catalog
 from decision.current_state import assess
-from decision.dates import from_day, horizon_end, to_day
+from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
 from decision.exchange_import import (
     MAX_EXPORT_BYTES,
@@ -77,7 +76,7 @@ def _problems(profile: dict[str, Any], source: str) -> list[Issue]:
 def _state_lines(export: ExchangeExport, today: dt.date) -> list[str]:
     """The current state over the default horizon from today, as text."""
     years = float(FIELD_BY_NAME["horizon_years"].default)
-    end = from_day(horizon_end(np.array([to_day(today)]), np.array([years]))[0])
+    end = from_day(horizon_end_day(to_day(today), years))
     state = assess(export, default_parameters(), default_catalog(), today=today, horizon_end=end)
     return [f"Current state on {today.isoformat()} (expiries up to {end.isoformat()}, the default {years:g}-year horizon):",
             *(f"  {line}" for line in state.lines())]

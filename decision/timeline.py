@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from decision.dates import DAYS_PER_YEAR, from_day, horizon_end
+from decision.dates import DAYS_PER_YEAR, from_day, horizon_end_day
 from decision.engine import Evaluation
 from decision.options import LABELS, OPTIONS
 
@@ -51,7 +51,7 @@ def cumulative(ev: Evaluation, i: int = 0, *, include_clients: bool = False) -> 
     if not include_clients:
         events = events[events["kind"] != "clients and users"]
     profile = ev.profiles.iloc[i]
-    end = int(horizon_end(np.array([profile["start"]]), np.array([profile["horizon_years"]]))[0])
+    end = horizon_end_day(int(profile["start"]), profile["horizon_years"])
     daily = events.groupby(["option", "day"], as_index=False)["amount"].sum()
     frames = []
     for option in OPTIONS:
@@ -72,7 +72,7 @@ def rule_changes(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     """Dated rule changes inside profile `i`'s horizon that change renewal cadence or validation work."""
     profile = ev.profiles.iloc[i]
     first = int(profile["start"])
-    last = int(horizon_end(np.array([first]), np.array([profile["horizon_years"]]))[0])
+    last = horizon_end_day(first, profile["horizon_years"])
     rows = []
     caps = ev.params["public_max_lifetime_days"]
     for day, value in zip(caps.starts, caps.values, strict=True):

@@ -27,7 +27,7 @@ import yaml
 from decision import report, timeline
 from decision.catalog import Catalog
 from decision.current_state import CurrentState, assess
-from decision.dates import from_day, horizon_end, to_day
+from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, ExportParseError, parse_export, profile_from_export
@@ -299,7 +299,7 @@ def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Cat
 def current_state(imported: Imported, params: Parameters, catalog: Catalog, start: dt.date, years: float,
                   today: dt.date) -> CurrentState:
     """The export's certificates on `today`, with expiries up to the end of the horizon that starts on `start`."""
-    end = from_day(horizon_end(np.array([to_day(start)]), np.array([years]))[0])
+    end = from_day(horizon_end_day(to_day(start), years))
     return assess(imported.export, params, catalog, today=today, horizon_end=max(end, today))
 
 
