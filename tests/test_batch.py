@@ -286,7 +286,7 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
     cluster = DaskCluster(None, workers=2)  # the LocalCluster `--engine dask` starts, shared by both runs
     try:
         env = cluster.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")))
-        assert set(env.values()) == {(None, "33554432")}  # the worker malloc fix is in place
+        assert set(env.values()) == {("134217728", "33554432")}  # the worker malloc fix is in place
         address = cluster.client.scheduler.address
         summary = score_file(source, tmp_path / "dask.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         score_file(tmp_path / "in.parquet", tmp_path / "dask-pq.csv", engine="dask", scheduler=address, chunk_rows=250,
