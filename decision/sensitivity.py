@@ -32,9 +32,11 @@ from decision.engine import Evaluation, Scored, margins, score_frame
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS
+from decision.textops import fixed3
 
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
 FLAT = 1e-12  # score points per unit of weight below which a gap does not move with the weight
+SAME_DISTANCE = 1e-12  # weight: flips this close to the nearest one are as near (their difference is rounding)
 COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 × current, 100 000)
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
@@ -166,13 +168,17 @@ def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
 
 def batch_columns(scored: Scored) -> pd.DataFrame:
     """Per profile, cheap enough for any batch: margin (as in `recommendations`), close_call, the nearest weight
-    flip as text ("w_cost 0.400 → 0.523: san", empty when no weight can flip it) and its distance in weight."""
+    flip as text ("w_cost 0.400 → 0.523: san", empty when no weight can flip it) and its distance in weight.
+
+    Of flips at the same distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
+    """
     margin, close = margins(scored)
     bands = weight_bands(scored)
     below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
     above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
     both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
-    pick = np.argmin(both, axis=1)
+    with np.errstate(invalid="ignore"):
+        pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
     rows = np.arange(len(pick))
     distance = both[rows, pick]
     found = np.isfinite(distance)
@@ -180,9 +186,10 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     lower = pick < len(CRITERIA)
     end = np.where(lower, bands.low[rows, c], bands.high[rows, c])
     option = np.where(lower, bands.below[rows, c], bands.above[rows, c])
-    names = np.array(WEIGHT_FIELDS, dtype=object)[c]
-    text = [f"{f} {w:.3f} → {e:.3f}: {OPTIONS[o]}" if ok else ""
-            for f, w, e, o, ok in zip(names, bands.weight[rows, c], end, option, found, strict=True)]
+    fields = np.array([f"{f} " for f in WEIGHT_FIELDS], dtype=object)[c]
+    takers = np.array([f": {o}" for o in OPTIONS], dtype=object)[option]
+    weight, end = np.where(found, bands.weight[rows, c], 0.0), np.where(found, end, 0.0)
+    text = np.where(found, fields + fixed3(weight) + " → " + fixed3(end) + takers, "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
                          "nearest_flip_distance": np.where(found, distance, np.nan)})

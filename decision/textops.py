@@ -5,6 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+_THOUSANDTHS = np.array([f"{k / 1000:.3f}" for k in range(1001)], dtype=object)
+
+
+def fixed3(values: np.ndarray) -> np.ndarray:
+    """`f"{v:.3f}"` of every value, exactly, as an object array.
+
+    Values in [0, 1] come from a table of the 1,001 possible texts: rounding v × 1000 to the nearest integer
+    rounds the exact value of v unless the product lands on a half (the only place where its rounding error
+    can matter), and those values, like any outside [0, 1], are formatted by Python itself.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * 1000.0
+        nearest = np.rint(scaled)
+        own = ~((values >= 0) & (values <= 1)) | np.signbit(values) | (np.abs(scaled - nearest) == 0.5)
+    out = _THOUSANDTHS[np.where(own, 0, nearest).astype(np.int64)]
+    where = np.flatnonzero(own)
+    out[where] = [f"{v:.3f}" for v in values[where].tolist()]
+    return out
+
 
 def join_by_row(rows: np.ndarray, items: np.ndarray, n: int, sep: str) -> np.ndarray:
     """Join `items` per row position (`rows` sorted ascending) into one string each; '' where none."""

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
+from decision.textops import fixed3
 from decision.timeline import cost_events
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,3 +96,18 @@ def test_name_counts_match_the_names_listed_and_the_timeline_matches_the_totals(
     for option in rows.index:
         assert np.isclose(direct.get(option, 0.0), rows.loc[option, "cost_total"], atol=0.01)
         assert np.isclose(every.get(option, 0.0), rows.loc[option, "tco"], atol=0.01)
+
+
+TIES_AND_NEAR_TIES = [m / 2000 for m in range(1, 2000, 2)] + [0.0005, 0.0625, 0.1235, 0.9995, 1 - 2**-53, 5e-324]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.sampled_from(TIES_AND_NEAR_TIES), st.floats(allow_nan=True)),
+                min_size=1, max_size=50))
+def test_vectorised_three_decimals_match_python_formatting(values):
+    assert fixed3(np.array(values)).tolist() == [f"{v:.3f}" for v in values]
+
+
+def test_three_decimals_at_every_exact_tie_round_as_python_does():
+    ties = np.array([m / 2000 for m in range(2001)] + [np.nextafter(m / 2000, 1) for m in range(2000)])
+    assert fixed3(ties).tolist() == [f"{v:.3f}" for v in ties.tolist()]
