@@ -43,48 +43,54 @@ def iana_tlds() -> frozenset[str]:
     return frozenset(tlds)
 
 
-def publicly_registrable(names: pd.Series | np.ndarray, params: Parameters) -> np.ndarray:
+def _arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
+    """Text values as an arrow string array, missing ones as ''."""
+    text = pa.array(pd.Series(np.asarray(values, dtype=object), dtype="str").array)
+    return pc.fill_null(text.cast(pa.string()), "")
+
+
+def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters) -> np.ndarray:
     """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
-    series = pd.Series(np.asarray(names, dtype=object)).fillna("").astype(str)
-    codes, uniques = pd.factorize(series)
-    uniq = pd.Series(uniques, dtype="str")
+    text = names if isinstance(names, pa.Array) else _arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
-    tld = uniq.str.replace(r"^.*\.", "", regex=True)
-    known = pc.is_in(pa.array(tld.to_numpy(dtype=object), type=pa.string()), value_set=_tld_values())
-    ok = uniq.str.contains(".", regex=False) & known.to_numpy(zero_copy_only=False) & ~tld.isin(suffixes)
+    tld = pc.replace_substring_regex(text, r"^.*\.", "")
+    ok = pc.and_(pc.match_substring(text, "."), pc.is_in(tld, value_set=_tld_values()))
+    ok = pc.and_not(ok, pc.is_in(tld, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        ok &= ~(uniq.eq(suffix) | uniq.str.endswith("." + suffix))
-    return ok.to_numpy(dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+        ok = pc.and_not(ok, pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix)))
+    return ok.to_numpy(zero_copy_only=False)
 
 
-def list_counts(joined: pd.Series) -> np.ndarray:
+def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
     """Number of items in ';'-joined lists."""
-    text = joined.astype(str)
-    return np.where(text.eq("").to_numpy(), 0, text.str.count(";").to_numpy(dtype=np.int64) + 1)
+    text = joined if isinstance(joined, pa.Array) else _arrow_text(joined)
+    count = pc.add(pc.count_substring(text, ";"), 1).to_numpy(zero_copy_only=False)
+    return np.where(pc.equal(text, "").to_numpy(zero_copy_only=False), 0, count).astype(np.int64)
+
+
+def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
+    """Per ';'-joined list: whether every item is publicly registrable (True for an empty list)."""
+    split = pc.split_pattern(lists, ";")
+    items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
+    bad = ~publicly_registrable(items, params) & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    return np.bincount(parents[bad], minlength=len(lists)) == 0
 
 
 def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]:
     """Per-profile name counts and issuability, as arrays."""
-    owa = frame["owa_host"].astype(str)
-    ext = frame["external_domain"].astype(str)
-    idom = frame["internal_domain"].astype(str)
+    owa, ext, idom = (_arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
+    extras = _arrow_text(frame["extra_domains"])
     wants_internal = frame["internal_names"].to_numpy(dtype=bool)
-    has_idom = idom.ne("").to_numpy()
+    has_idom = pc.not_equal(idom, "").to_numpy(zero_copy_only=False)
     n_servers = list_counts(frame["servers"])
-    n_extra = list_counts(frame["extra_domains"])
+    n_extra = list_counts(extras)
     root = frame["root_on_exchange"].to_numpy(dtype=bool)
     before_ban = frame["start"].to_numpy() < params.day("internal_names_ban")
-
-    extras_public = np.ones(len(frame), dtype=bool)
-    if n_extra.any():
-        items = frame.loc[n_extra > 0, "extra_domains"].astype(str).str.split(";").explode()
-        items = items[items != ""]
-        ok = pd.Series(publicly_registrable(items.to_numpy(), params), index=items.index)
-        extras_public = ok.groupby(level=0).all().reindex(frame.index, fill_value=True).to_numpy(dtype=bool)
-
+    extras_public = _all_items_public(extras, params)
     idom_public = publicly_registrable(idom, params) & has_idom
-    owa_is_autodiscover = (owa == "autodiscover." + ext).to_numpy()
-    owa_is_root = (owa == ext).to_numpy()
+    owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
+        zero_copy_only=False)
+    owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)

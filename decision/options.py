@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from decision.catalog import CA, STATUSES, Catalog
 from decision.dates import horizon_end
@@ -117,6 +119,13 @@ class Components:
                 + self.user_minutes / 60.0 * user_rate)
 
 
+def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
+    """Position of each text value in `keys`, -1 where it is not one of them."""
+    text = pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+    found = pc.index_in(text, value_set=pa.array(keys, pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 class Context:
     """One batch of validated profiles with the facts every option shares.
 
@@ -137,12 +146,12 @@ class Context:
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
-        version = frame["exchange_version"].astype(str)
-        self.sni = version.map({v: bool(f["sni"]) for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
-        self.modern_era = version.map({v: f["era"] == "2016" for v, f in self.version_facts.items()}).to_numpy(dtype=bool)
+        facts = list(self.version_facts.values())
+        version = _index_in(frame["exchange_version"], list(self.version_facts))  # validated: always known
+        self.sni = np.array([bool(f["sni"]) for f in facts])[version]
+        self.modern_era = np.array([f["era"] == "2016" for f in facts])[version]
         # the profile's CA as a catalog index; CHEAPEST (-1) lets the engine pick per option
-        ids = pd.Series(range(len(catalog.ids)), index=list(catalog.ids))
-        self.ca_choice = frame["ca"].astype(str).map(ids).fillna(CHEAPEST).to_numpy(dtype=np.int64)
+        self.ca_choice = _index_in(frame["ca"], list(catalog.ids))
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
                       ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
         self._horizons = horizons(self.start, self.end)
