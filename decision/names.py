@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.parameters import Parameters
-from decision.textops import join_by_row
+from decision.textops import arrow_text, join_by_row
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
 KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
@@ -43,15 +43,9 @@ def iana_tlds() -> frozenset[str]:
     return frozenset(tlds)
 
 
-def _arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
-    """Text values as an arrow string array, missing ones as ''."""
-    text = pa.array(pd.Series(np.asarray(values, dtype=object), dtype="str").array)
-    return pc.fill_null(text.cast(pa.string()), "")
-
-
 def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters) -> np.ndarray:
     """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
-    text = names if isinstance(names, pa.Array) else _arrow_text(names)
+    text = names if isinstance(names, pa.Array) else arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
     tld = pc.replace_substring_regex(text, r"^.*\.", "")
     ok = pc.and_(pc.match_substring(text, "."), pc.is_in(tld, value_set=_tld_values()))
@@ -63,7 +57,7 @@ def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Param
 
 def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
     """Number of items in ';'-joined lists."""
-    text = joined if isinstance(joined, pa.Array) else _arrow_text(joined)
+    text = joined if isinstance(joined, pa.Array) else arrow_text(joined)
     count = pc.add(pc.count_substring(text, ";"), 1).to_numpy(zero_copy_only=False)
     return np.where(pc.equal(text, "").to_numpy(zero_copy_only=False), 0, count).astype(np.int64)
 
@@ -78,8 +72,8 @@ def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
 
 def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]:
     """Per-profile name counts and issuability, as arrays."""
-    owa, ext, idom = (_arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
-    extras = _arrow_text(frame["extra_domains"])
+    owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
+    extras = arrow_text(frame["extra_domains"])
     wants_internal = frame["internal_names"].to_numpy(dtype=bool)
     has_idom = pc.not_equal(idom, "").to_numpy(zero_copy_only=False)
     n_servers = list_counts(frame["servers"])

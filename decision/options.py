@@ -18,6 +18,7 @@ from decision.explain import BIT
 from decision.names import name_facts
 from decision.parameters import Parameters
 from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
+from decision.textops import arrow_text
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
 CHEAPEST = -1
@@ -121,8 +122,7 @@ class Components:
 
 def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     """Position of each text value in `keys`, -1 where it is not one of them."""
-    text = pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
-    found = pc.index_in(text, value_set=pa.array(keys, pa.string()))
+    found = pc.index_in(arrow_text(values), value_set=pa.array(keys, pa.string()))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 

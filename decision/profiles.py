@@ -28,7 +28,7 @@ from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
 from decision.tables import table_parts
-from decision.textops import join_by_row
+from decision.textops import arrow_text, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
@@ -394,7 +394,7 @@ def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker
 
 def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFrame]:
     """Per distinct list cell: its canonical form, and a table of its bad items (cell, item_no, item, reason)."""
-    lists = pc.split_pattern_regex(pa.array(cells.to_numpy(dtype=object), pa.string()), r"[;,\s]+")
+    lists = pc.split_pattern_regex(arrow_text(cells), r"[;,\s]+")
     items = pd.Series(pc.list_flatten(lists).to_numpy(zero_copy_only=False),
                       index=pc.list_parent_indices(lists).to_numpy(), dtype=TEXT)
     items = items[items != ""]

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _THOUSANDTHS = np.array([f"{k / 1000:.3f}" for k in range(1001)], dtype=object)
+
+
+def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
+    """Text values as an arrow string array (for pyarrow.compute kernels), missing ones as ''."""
+    text = pa.array(pd.Series(values, dtype="str", copy=False).array)
+    return pc.fill_null(text.cast(pa.string()), "")
 
 
 def fixed3(values: np.ndarray) -> np.ndarray:
