@@ -120,7 +120,10 @@ LIST_KINDS = ("dns_list", "host_list")
 TEXT_COLUMNS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
 WEIGHT_FIELDS = tuple(f"w_{k}" for k in WEIGHT_KEYS)
 BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
-              "false": False, "no": False, "n": False, "0": False, "off": False}
+              "false": False, "no": False, "n": False, "0": False, "off": False,
+              # TRUE / FALSE as Excel writes them into CSV in German, French, Spanish, Italian, Dutch, Portuguese
+              "wahr": True, "vrai": True, "verdadero": True, "vero": True, "waar": True, "verdadeiro": True,
+              "falsch": False, "faux": False, "falso": False, "onwaar": False}
 _LABEL = r"(?:xn--[a-z0-9-]{1,59}|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 DNS_PATTERN = rf"{_LABEL}(?:\.{_LABEL})*"
 NETBIOS_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?"
@@ -288,29 +291,37 @@ class _Checker:
             self.issues.append(Issue(self.source, int(self.rows[pos]), field, reason, text))
 
 
-def _is_blank(col: pd.Series) -> np.ndarray:
+def _stripped(col: pd.Series) -> pd.Series | None:
+    """The cells as stripped text, computed once per column (None for number and true/false columns)."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return None
+    return col.astype(TEXT).str.strip()
+
+
+def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
+    if stripped is None:
         return col.isna().to_numpy()
-    text = col.astype(TEXT)
-    return (col.isna() | text.str.strip().eq("")).fillna(True).to_numpy(dtype=bool)
+    return stripped.eq("").fillna(True).to_numpy(dtype=bool)
 
 
-def _numbers(col: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column → float array and a mask of cells that are not numbers."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return np.full(len(col), np.nan), ~blank
-    if pd.api.types.is_numeric_dtype(col.dtype):
+    if stripped is None:
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
     # as text, a boolean reads "True"/"False" and is rejected like any other word
-    text = col.astype(TEXT).str.strip().str.replace("_", "", regex=False)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(stripped.str.replace("_", "", regex=False), errors="coerce")
+    values = values.to_numpy(dtype=float, na_value=np.nan)
     return values, ~blank & np.isnan(values)
 
 
-def _bools(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return col.to_numpy(dtype=bool, na_value=False), np.zeros(len(col), dtype=bool)
-    text = col.astype(TEXT).str.strip().str.lower().str.removesuffix(".0")
+def _bools(col: pd.Series, stripped: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
+    if stripped is None:
+        if pd.api.types.is_bool_dtype(col.dtype):
+            return col.to_numpy(dtype=bool, na_value=False), np.zeros(len(col), dtype=bool)
+        stripped = col.astype(TEXT).str.strip()  # a number column: 1 / 0 read as words
+    text = stripped.str.lower().str.removesuffix(".0")
     mapped = pd.Series(text.to_numpy(dtype=object, na_value=None)).map(BOOL_WORDS)
     return mapped.eq(True).to_numpy(dtype=bool), mapped.isna().to_numpy()
 
@@ -371,12 +382,11 @@ def _valid_punycode(name: str) -> bool:
         return False
 
 
-def _check_list(col: pd.Series, blank: np.ndarray, field: Field, check: _Checker) -> pd.Series:
+def _check_list(col: pd.Series, text: pd.Series, blank: np.ndarray, field: Field, check: _Checker) -> pd.Series:
     """`a;b, c` → canonical 'a;b;c' (normalised, de-duplicated), flagging bad items.
 
     Each distinct cell is checked once: batches repeat the same few server lists thousands of times.
     """
-    text = _text(col)
     text = text[~blank & text.ne("").to_numpy()]  # most rows have no list: leave them out early
     out = np.full(len(col), "", dtype=object)
     if text.empty:
@@ -445,10 +455,11 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
             out[field.name], out[field.name + "__blank"] = _placeholder(field, n), np.ones(n, dtype=bool)
             continue
         col = _plain_cells(raw[field.name], field, check)
-        blank = _is_blank(col)
+        stripped = _stripped(col)
+        blank = _is_blank(col, stripped)
         if field.required:
             check.flag(blank, field.name, "required field is empty")
-        out[field.name] = _coerce(field, col, blank, check, catalog)
+        out[field.name] = _coerce(field, col, stripped, blank, check, catalog)
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
     _check_rows(frame, check)
@@ -515,10 +526,12 @@ def _placeholder(field: Field, n: int) -> Any:
     return pd.Series([""] * n, dtype=object)
 
 
-def _coerce(field: Field, col: pd.Series, blank: np.ndarray, check: _Checker, catalog: Catalog) -> Any:
+def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
+            catalog: Catalog) -> Any:
+    """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
     kind = field.kind
     if kind in ("number", "integer", "share"):
-        values, not_number = _numbers(col, blank)
+        values, not_number = _numbers(col, stripped, blank)
         check.flag(not_number, field.name, "not a number", col)
         finite = np.isfinite(values) | np.isnan(values)
         check.flag(~finite, field.name, "must be a finite number", col)
@@ -531,12 +544,12 @@ def _coerce(field: Field, col: pd.Series, blank: np.ndarray, check: _Checker, ca
             check.flag(ok & (values != np.floor(values)), field.name, "must be a whole number", col)
         return values
     if kind == "bool":
-        values, bad = _bools(col)
+        values, bad = _bools(col, stripped)
         check.flag(bad & ~blank, field.name, "must be true or false", col)
         return values
+    text = _text(col) if stripped is None else stripped.fillna("")
     if kind in ("dns_list", "host_list"):
-        return _check_list(col, blank, field, check)
-    text = _text(col)
+        return _check_list(col, text, blank, field, check)
     if kind == "text":
         check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
         check.flag(text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(), field.name,

@@ -27,6 +27,7 @@ from decision.safeyaml import FALLBACK_ERRORS
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
 _SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
 
@@ -102,12 +103,26 @@ def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list
     return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
 
 
-def _head(source: Any) -> tuple[list[str], list[tuple[int, int]]]:
+def _separator(source: Any) -> str:
+    """The field separator: ',' unless the header line holds more ';' (as spreadsheets in many European
+    locales save CSV) or tabs. Profile field names contain none of them, so the header line decides."""
+    if isinstance(source, io.IOBase):
+        line = source.readline(64 * 1024)
+        source.seek(0)
+    else:
+        with open(source, "rb") as fh:
+            line = fh.readline(64 * 1024)
+    counts = {sep: line.count(sep.encode()) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=counts.__getitem__)  # a tie keeps the first, ','
+    return best if counts[best] else ","
+
+
+def _head(source: Any, sep: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The header's names as written (pandas would rename a repeated one 'users.1'), and the lines right
     below it with more fields than the header: pandas would read the first of them as a row *index*."""
     head, skipped, _ = _with_warnings(lambda: pd.read_csv(
         source, header=None, nrows=LOOKAHEAD, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-        encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn"))
+        encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn", sep=sep))
     if isinstance(source, io.IOBase):
         source.seek(0)
     names = [str(c).strip() for c in head.iloc[0].tolist()] if len(head) else []
@@ -123,10 +138,12 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     """CSV (a path or a binary file object) → parts of `chunk_rows` rows (`None`: one part).
 
     UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
-    files mixing both encodings keep their characters. Row numbers follow the lines (header = 1). A line
-    with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
+    files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
+    `_separator`); in a ';' file a decimal comma is read too ("0,85"). Row numbers follow the lines (header = 1).
+    A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
-    names, leading = _head(source)
+    sep = _separator(source)
+    names, leading = _head(source, sep)
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
@@ -139,7 +156,8 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     dtype = {name: kind for name, kind in text_columns.items() if name in names}
     with pd.read_csv(source, header=0, skiprows=[line - 1 for line in skipped], index_col=False,
                      encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, dtype=dtype,
-                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True) as reader:
+                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep,
+                     decimal="," if sep == ";" else ".") as reader:
         parts = 0
         while True:
             try:
@@ -156,10 +174,20 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             for line in sorted(skipped):
                 rows[rows >= line] += 1
             raw.columns = names
+            if sep == ";":
+                _decimal_commas(raw, text_columns)
             yield _part(raw, rows, pending + unread(lines))
             pending, parts = [], parts + 1
             if not chunk_rows:
                 return
+
+
+def _decimal_commas(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:
+    """Decimal commas the parser left as text, in number columns where other cells use a point ("0,5" beside
+    "0.25"), become points; anything else stays as written for validation to judge."""
+    for name in raw.columns:
+        if name not in text_columns and not pd.api.types.is_numeric_dtype(raw[name].dtype):
+            raw[name] = raw[name].str.replace(r"^(\s*[+-]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
 
 
 # -------------------------------------------------------------------------------------- Parquet

@@ -116,6 +116,27 @@ def test_every_input_format_gives_the_same_scores(tmp_path):
     assert folder_out["file"].iloc[0] == "client-000.yaml" and folder_out["row"].iloc[0] == 1
 
 
+def _as_european_csv(source: Path, target: Path, sep: str) -> None:
+    """The CSV a spreadsheet saves in a German locale: ';' between fields, decimal commas, WAHR/FALSCH, a BOM."""
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    if sep == ";":
+        frame = frame.replace({r"^(-?\d+)\.(\d+)$": r"\1,\2", r"^true$": "WAHR", r"^false$": "FALSCH"}, regex=True)
+    frame.to_csv(target, sep=sep, index=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_semicolon_and_tab_separated_csv_score_like_the_comma_file(tmp_path, sep):
+    write_synthetic(60, tmp_path / "in.csv", seed=12)
+    _as_european_csv(tmp_path / "in.csv", tmp_path / "local.csv", sep)
+    text = (tmp_path / "local.csv").read_text(encoding="utf-8-sig")
+    assert "," not in text.splitlines()[0] and (sep == "\t" or ("WAHR" in text and ";0," in text))
+    assert score(tmp_path / "in.csv", "-o", tmp_path / "comma.out.csv")[0] == 0
+    code, out, err = score(tmp_path / "local.csv", "-o", tmp_path / "local.out.csv")
+    assert code == 0, err
+    assert "rows in: 60  scored: 60  rejected: 0" in out
+    assert (tmp_path / "local.out.csv").read_bytes() == (tmp_path / "comma.out.csv").read_bytes()
+
+
 def test_bad_rows_are_listed_and_the_rest_scored(tmp_path):
     source = tmp_path / "mixed.csv"
     write_synthetic(300, source, seed=5, bad_share=0.1)
@@ -291,12 +312,16 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
         summary = score_file(source, tmp_path / "dask.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         score_file(tmp_path / "in.parquet", tmp_path / "dask-pq.csv", engine="dask", scheduler=address, chunk_rows=250,
                    today=TODAY)
+        _as_european_csv(source, tmp_path / "in-de.csv", ";")
+        score_file(tmp_path / "in-de.csv", tmp_path / "dask-de.csv", engine="dask", scheduler=address, chunk_rows=250,
+                   today=TODAY)
     finally:
         cluster.close()
     assert summary.rows_in == 1000 and summary.rejected > 0
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask.errors.csv").read_bytes() == (tmp_path / "pandas.errors.csv").read_bytes()
     assert (tmp_path / "dask-pq.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask-de.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
 @pytest.mark.slow
