@@ -23,7 +23,7 @@ from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import versions
 from decision.safe_output import csv_bytes, xlsx_bytes
 from decision.sensitivity import NOTES
-from decision.views import ProfileResults, code_block, md_escape
+from decision.views import ProfileResults, literal_lines, md_escape
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "profiles"
 DEFAULT_EXAMPLE = "contoso-2026"
@@ -391,12 +391,12 @@ def main() -> None:
     if error := st.session_state.get("upload_error"):
         name, lines = error
         st.error(f"**Could not load {md_escape(name)}** — the previous profile and results are kept.\n\n"
-                 + code_block(lines))
+                 + literal_lines(lines))
     key = views.profile_key(views.profile_from_state(st.session_state.to_dict(), all_specs))
     res = results_for(key)
     imported = st.session_state.get("imported")
     if not res.valid:
-        problems = code_block([issue_line(i) for i in res.ev.issues])
+        problems = literal_lines([issue_line(i) for i in res.ev.issues])
         if "good_key" not in st.session_state:  # nothing valid since this profile was loaded: an import without users
             incomplete(problems, imported)
             return

@@ -395,10 +395,14 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
 
 
-def code_block(lines: list[str]) -> str:
-    """Markdown for lines shown verbatim (a fence longer than any backtick run inside)."""
-    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", "".join(lines))), default=0))
-    return f"{fence}text\n" + "\n".join(lines) + f"\n{fence}"
+def literal_lines(lines: list[str]) -> str:
+    """Markdown showing each line verbatim, as a list of inline code spans (they wrap, where a code block would
+    scroll sideways); each span's fence is longer than any backtick run in its line."""
+    items = []
+    for line in (line for line in lines if line.strip()):
+        fence = "`" * (1 + max((len(r) for r in re.findall("`+", line)), default=0))
+        items.append(f"- {fence} {line} {fence}")
+    return "\n".join(items)
 
 
 # ------------------------------------------------------------------------------------ tables

@@ -86,3 +86,20 @@ def test_an_uploaded_exchange_export_shows_the_current_state_beside_the_options(
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text="imported exse-contoso.txt").first).to_be_visible()
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOT.with_name("certstrategy-current-state.png")), full_page=False)
+
+
+def test_an_upload_error_shows_each_problem_literally_and_wrapped(page: Page, streamlit_url, tmp_path):
+    key = "**owner** :red[note] <b>x</b> " + " ".join(["a field the client added to the profile by hand"] * 4)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"org": "X", "external_domain": "x.com", "users": 5, key: "y"}))
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
+    rerun_after(page, lambda: uploader.set_input_files(str(bad)))
+    alert = page.get_by_test_id("stAlert").filter(has_text="Could not load bad.yaml")
+    expect(alert).to_be_visible()
+    assert f"bad.yaml, field '{key}': unknown field" in alert.inner_text()  # no bold, colour or HTML made of it
+    overflowing = alert.evaluate(
+        "el => [el, ...el.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length")
+    assert overflowing == 0, "a problem line scrolls sideways instead of wrapping"
+    alert.screenshot(path=str(SCREENSHOT.with_name("certstrategy-upload-error.png")))

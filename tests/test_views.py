@@ -190,11 +190,10 @@ def test_ca_label_and_summary_show_status_and_capabilities_on_the_day():
     assert f"lifetime: {PARAMS.value('letsencrypt_lifetime_days', day)} days on 2026-12-01" in summary
 
 
-def test_markdown_escaping_and_code_blocks_keep_text_literal():
+def test_markdown_escaping_and_literal_lines_keep_text_literal():
     assert views.md_escape("*a* [b](c) `d` <e>") == r"\*a\* \[b\](c) \`d\` \<e\>"
     assert views.md_escape("mail.contoso.com") == "mail.contoso.com"
-    block = views.code_block(["x ``` y"])
-    assert block.startswith("````text\n") and block.endswith("\n````")
+    assert views.literal_lines(["x ``` y", "", "**b** :red[c]"]) == "- ```` x ``` y ````\n- ` **b** :red[c] `"
 
 
 def test_profile_results_are_the_engines_and_add_names_only_when_asked():
