@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import yaml
 from publicsuffixlist import PublicSuffixList
 
+from decision.errors import InputError, Issue
 from decision.limits import LIMITS, size_text
 from decision.profiles import MAX_COUNT
 
@@ -50,8 +51,16 @@ _CLIENT_DOMAIN_TYPES = {"authoritative", "internalrelay"}
 _HYBRID_SUFFIX = ".mail.onmicrosoft.com"
 
 
-class ExportParseError(ValueError):
-    """The export cannot be read or lacks what an import needs; the message says which and why."""
+class ExportParseError(InputError):
+    """The export cannot be read or lacks what an import needs: which export (`source`; '' for a build string
+    read on its own) and why."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(Issue(source, 0, "", reason))
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.issues[0]) if self.issues[0].file else self.reason
 
 
 #: what each count is, by the cmdlet that produced it
@@ -167,7 +176,7 @@ def parse_build(build: str) -> tuple[int, ...]:
     text = build.strip()
     match = _VERSION_RE.fullmatch(text) or _DOTTED_RE.fullmatch(text)
     if not match:
-        raise ExportParseError(f"unrecognised Exchange build {build!r}")
+        raise ExportParseError("", f"unrecognised Exchange build {build!r}")
     return tuple(int(group) for group in match.groups() if group is not None)
 
 
@@ -177,7 +186,7 @@ def exchange_version_from_build(build: str) -> str:
     for name, low, high in _releases():
         if low <= number < high:
             return name
-    raise ExportParseError(f"Exchange build {build!r} is not a known on-premises release")
+    raise ExportParseError("", f"Exchange build {build!r} is not a known on-premises release")
 
 
 # --------------------------------------------------------------------------- decoding
@@ -200,7 +209,7 @@ def _decode(data: bytes, source: str) -> str:
         return body.decode(encoding)
     except UnicodeDecodeError as exc:
         if encoding != "utf-8":
-            raise ExportParseError(f"{source}: not valid {encoding.upper()} text ({exc.reason})") from exc
+            raise ExportParseError(source, f"not valid {encoding.upper()} text ({exc.reason})") from exc
         # Windows PowerShell's "ANSI" output; unreadable bytes become U+FFFD and fail later
         return body.decode("cp1252", errors="replace")
 
@@ -229,13 +238,13 @@ def _raw_from_json(text: str, source: str) -> _Raw:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ExportParseError(f"{source}: looks like JSON but cannot be read: {exc}") from exc
+        raise ExportParseError(source, f"looks like JSON but cannot be read: {exc}") from exc
     if not isinstance(data, dict):
-        raise ExportParseError(f"{source}: expected a JSON object from collect-exchange.ps1, got {type(data).__name__}")
+        raise ExportParseError(source, f"expected a JSON object from collect-exchange.ps1, got {type(data).__name__}")
     top = _lower_keys(data)
     schema = _text(top.get("schema"))
     if schema is not None and schema != SCHEMA:
-        raise ExportParseError(f"{source}: export schema {schema!r} is not one this reader knows ({SCHEMA!r})")
+        raise ExportParseError(source, f"export schema {schema!r} is not one this reader knows ({SCHEMA!r})")
     raw = _Raw(collected_at=_text(top.get("collected_at")))
     for category in _CATEGORIES:
         for item in _items(top.get(category)):
@@ -348,7 +357,7 @@ def _raw_from_format_list(text: str, source: str) -> _Raw:
             raw.records[category].append(props)
     if not any(raw.records.values()):
         raise ExportParseError(
-            f"{source}: neither collect-exchange.ps1 JSON nor recognisable Format-List output "
+            source, "neither collect-exchange.ps1 JSON nor recognisable Format-List output "
             "(expected blocks of 'Property : Value' lines from Get-ExchangeServer, Get-AcceptedDomain, ...)"
         )
     return raw
@@ -478,7 +487,7 @@ def _build_servers(raw: _Raw, rejected: list[str]) -> list[Server]:
         try:
             release = exchange_version_from_build(version)
         except ExportParseError as exc:
-            rejected.append(f"server {name}: {exc}")
+            rejected.append(f"server {name}: {exc.reason}")
             continue
         roles = tuple(part.strip() for part in (_text(rec.get("serverrole")) or "").split(",") if part.strip())
         servers.append(Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
@@ -584,7 +593,7 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
     if not domains:
         problems.append("no accepted domain (Get-AcceptedDomain)")
     if problems:
-        raise ExportParseError(f"{source}: cannot import: " + "; ".join(problems))
+        raise ExportParseError(source, "cannot import: " + "; ".join(problems))
     raw.warnings.extend(rejected)
 
     export = ExchangeExport(source=source, format=fmt, servers=servers, accepted_domains=domains)
@@ -618,12 +627,12 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
 def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     """Read collect-exchange.ps1 JSON or pasted Format-List output (format detected)."""
     if len(text) > MAX_EXPORT_BYTES:
-        raise ExportParseError(f"{source}: larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
+        raise ExportParseError(source, f"larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
     if isinstance(text, bytes):
         text = _decode(text, source)
     body = text.lstrip("\ufeff \t\r\n")
     if not body:
-        raise ExportParseError(f"{source}: the export is empty")
+        raise ExportParseError(source, "the export is empty")
     if body.startswith("{") or (body.startswith("[") and not body.startswith("[PS]")):
         return _build(_raw_from_json(body, source), source, "json")
     return _build(_raw_from_format_list(body, source), source, "format-list")

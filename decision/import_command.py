@@ -15,7 +15,7 @@ import re
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import yaml
@@ -23,7 +23,7 @@ import yaml
 from decision.catalog import default_catalog
 from decision.current_state import assess
 from decision.dates import from_day, horizon_end_day, to_day
-from decision.errors import Issue
+from decision.errors import InputError, Issue, exit_with
 from decision.exchange_import import (
     MAX_EXPORT_BYTES,
     ExchangeExport,
@@ -82,9 +82,8 @@ def _state_lines(export: ExchangeExport, today: dt.date) -> list[str]:
             *(f"  {line}" for line in state.lines())]
 
 
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+def _fail(path: Path, reason: str) -> NoReturn:
+    exit_with(InputError(Issue(str(path), 0, "", reason)))
 
 
 @click.command("import")
@@ -97,17 +96,17 @@ def _fail(message: str, code: int = 2) -> None:
 def import_command(export: Path, output: Path, users: int | None, org: str | None) -> None:
     """Build a profile from EXPORT (collect-exchange.ps1 JSON, or pasted Format-List text) and show the current state."""
     if same_file(export, output):
-        _fail(f"{output}: is the export itself; choose another output file (the export is never overwritten)")
+        _fail(output, "is the export itself; choose another output file (the export is never overwritten)")
     try:
         if export.stat().st_size > MAX_EXPORT_BYTES:
-            _fail(f"{export}: larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
+            _fail(export, f"larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
         data = export.read_bytes()
     except OSError as exc:
-        _fail(f"{export}: cannot read: {exc.strerror or exc}")
+        _fail(export, f"cannot read: {exc.strerror or exc}")
     try:
         parsed = parse_export(data, str(export))
     except ExportParseError as exc:
-        _fail(str(exc))
+        exit_with(exc)
     profile, notes = profile_from_export(parsed, org=org)
     if users is not None:
         counted = f" (the export counted {profile['users']})" if "users" in profile else ""
@@ -126,7 +125,7 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
         with atomic_path(output) as tmp:
             tmp.write_text(profile_yaml(profile, notes, header), encoding="utf-8")
     except OSError as exc:
-        _fail(f"{output}: cannot write: {exc.strerror or exc}")
+        _fail(output, f"cannot write: {exc.strerror or exc}")
 
     click.echo(f"Wrote {output}: {profile['org']}, Exchange {profile['exchange_version']}, "
                f"{len(profile['servers'])} client access server(s), users: {profile.get('users', 'REQUIRED, not set')}, "

@@ -30,7 +30,7 @@ from decision.current_state import CurrentState, assess
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
-from decision.exchange_import import ExchangeExport, ExportParseError, parse_export, profile_from_export
+from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
 from decision.explain import reason_text
 from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
@@ -280,10 +280,7 @@ def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Cat
                         today: dt.date | None = None) -> Imported:
     """Uploaded export bytes → `Imported`; an unreadable export or an invalid profile raises one InputError."""
     check_upload_size(name, len(data))
-    try:
-        export = parse_export(data, name)
-    except ExportParseError as exc:
-        raise InputError(Issue(name, 0, "", str(exc).removeprefix(f"{name}: "))) from None
+    export = parse_export(data, name)  # an unreadable export raises ExportParseError, an InputError naming the upload
     profile, notes = profile_from_export(export)
     users_known = "users" in profile
     raw, issues = frame_from_mappings([{**profile, "users": profile.get("users", 0)}], name)
