@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,17 @@ class Scored:
     winner: np.ndarray
     runner_up: np.ndarray
     close_call_share: float  # parameter close_call_share: a margin below this share of the winner's score is a close call
+
+    @cached_property
+    def margins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per profile: the score gap between the winner and the runner-up (NaN without a runner-up), and whether
+        it is a close call (below `close_call_share` of the winner's score)."""
+        rows = np.arange(len(self.winner))
+        score = self.columns["score"]
+        win_score = score[rows, np.maximum(self.winner, 0)]
+        margin = np.where(self.runner_up >= 0, win_score - score[rows, np.maximum(self.runner_up, 0)], np.nan)
+        with np.errstate(invalid="ignore"):
+            return margin, margin < self.close_call_share * win_score
 
 
 # the raw criterion arrays behind the scores, in scoring.CRITERIA order
@@ -143,7 +155,7 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     win = np.where(has, scored.winner, 0)
     run = np.where(scored.runner_up >= 0, scored.runner_up, 0)
     options = np.array(OPTIONS, dtype=object)
-    margin, close_call = margins(scored)
+    margin, close_call = scored.margins
     out = pd.DataFrame({
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
@@ -158,17 +170,6 @@ def recommendations(scored: Scored) -> pd.DataFrame:
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
     out["close_call"] = close_call
     return out
-
-
-def margins(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
-    """Per profile: the score gap between the winner and the runner-up (NaN without a runner-up), and whether
-    it is a close call (below `close_call_share` of the winner's score)."""
-    rows = np.arange(len(scored.winner))
-    score = scored.columns["score"]
-    win_score = score[rows, np.maximum(scored.winner, 0)]
-    margin = np.where(scored.runner_up >= 0, win_score - score[rows, np.maximum(scored.runner_up, 0)], np.nan)
-    with np.errstate(invalid="ignore"):
-        return margin, margin < scored.close_call_share * win_score
 
 
 @dataclass

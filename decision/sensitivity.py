@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from decision.catalog import Catalog
-from decision.engine import Evaluation, Scored, margins, score_frame
+from decision.engine import Evaluation, Scored, score_frame
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS
@@ -172,7 +172,7 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
 
     Of flips at the same distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
     """
-    margin, close = margins(scored)
+    margin, close = scored.margins
     bands = weight_bands(scored)
     below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
     above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
@@ -455,7 +455,7 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
     rec = ev.recommendations.iloc[i]
     winner = None if pd.isna(rec["recommendation"]) else str(rec["recommendation"])
     runner = None if pd.isna(rec["runner_up"]) else str(rec["runner_up"])
-    margin, close = margins(ev.scored)
+    margin, close = ev.scored.margins
     sens = Sensitivity(winner, runner, float(margin[i]), bool(close[i]), ev.scored.close_call_share, {}, [], [])
     if winner is None:
         return sens
