@@ -252,13 +252,29 @@ def test_same_input_gives_the_same_bytes(profiles_csv, tmp_path, suffix):
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_chunk_size_does_not_change_the_result(tmp_path):
+def test_chunk_size_and_threads_do_not_change_the_result(tmp_path):
     source = tmp_path / "in.csv"
-    write_synthetic(50, source, seed=9, bad_share=0.2)
-    score(source, "-o", tmp_path / "one.csv")
-    score(source, "-o", tmp_path / "many.csv", "--chunk-rows", "7")
-    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
-    assert (tmp_path / "one.errors.csv").read_bytes() == (tmp_path / "many.errors.csv").read_bytes()
+    write_synthetic(400, source, seed=9, bad_share=0.2)
+    runs = {"one": [], "many": ["--chunk-rows", "7"], "one-thread": ["--chunk-rows", "7", "--workers", "1"],
+            "three-threads": ["--chunk-rows", "7", "--workers", "3"]}
+    for name, options in runs.items():
+        assert score(source, "-o", tmp_path / f"{name}.csv", *options)[0] == 1
+    for name in runs:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (tmp_path / "one.csv").read_bytes(), name
+        assert (tmp_path / f"{name}.errors.csv").read_bytes() == (tmp_path / "one.errors.csv").read_bytes(), name
+
+
+def test_an_unreadable_line_late_in_the_file_stops_the_threads_and_keeps_the_previous_output(tmp_path):
+    source = tmp_path / "in.csv"
+    write_synthetic(300, source, seed=3)
+    with source.open("a") as fh:
+        fh.write('"unterminated,a.com,3\n')
+    output = tmp_path / "out.csv"
+    output.write_text("previous result\n")
+    code, _, err = score(source, "-o", output, "--chunk-rows", "20", "--workers", "2")
+    assert code == 2 and "cannot read the CSV" in err
+    assert output.read_text() == "previous result\n"
+    assert {p.name for p in tmp_path.iterdir()} == {"in.csv", "out.csv"}
 
 
 def test_cells_that_look_like_formulas_are_neutralised(tmp_path):
