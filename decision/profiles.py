@@ -554,12 +554,12 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
         check.flag(text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(), field.name,
                    "contains control characters", col)
-        return text.astype(object)
+        return text
     if kind == "choice":
         text = text.str.removesuffix(".0").str.upper()
         check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
-        return text.astype(object)
+        return text
     if kind == "ca":
         text = text.str.lower()
         known = ("cheapest", *catalog.ids)
@@ -567,7 +567,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         for value in pd.unique(text[bad]):
             check.flag(bad & (text == value).to_numpy(), field.name,
                        f"unknown CA id{suggest(value, known)}; known: {', '.join(known)}", col)
-        return text.astype(object)
+        return text
     if kind == "date":
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
             iso = col.dt.strftime("%Y-%m-%d")
@@ -587,7 +587,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         problem = _dns_problem(names.where(~pd.Series(blank), "a.b"))
         for reason in pd.unique(problem[problem != ""]):
             check.flag((problem == reason).to_numpy() & ~blank, field.name, reason, col)
-        return names.astype(object)
+        return names
     raise AssertionError(f"unhandled field kind {kind}")
 
 
@@ -622,7 +622,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     frame["start"] = np.nan_to_num(frame["start"].to_numpy(dtype=float)).astype(np.int64)
     for field in FIELDS:
         if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):
-            frame[field.name] = frame[field.name].astype(object)
+            frame[field.name] = frame[field.name].astype("str")  # arrow-backed: text kernels without conversions
     return frame
 
 
