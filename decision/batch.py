@@ -172,7 +172,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out = long_table(scored, job.catalog, job.params, names=True)
         else:
             out = recommendations(scored)
-            out["nearest_flip"] = batch_columns(scored)["nearest_flip"].to_numpy()
+            out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])

@@ -584,9 +584,10 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         return days
     if kind == "dns":
         names = _normalise_dns(text)
-        problem = _dns_problem(names.where(~pd.Series(blank), "a.b"))
-        for reason in pd.unique(problem[problem != ""]):
-            check.flag((problem == reason).to_numpy() & ~blank, field.name, reason, col)
+        codes, reasons = pd.factorize(_dns_problem(names.where(~pd.Series(blank), "a.b")))
+        for code, reason in enumerate(reasons):
+            if reason:
+                check.flag((codes == code) & ~blank, field.name, reason, col)
         return names
     raise AssertionError(f"unhandled field kind {kind}")
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from decision.catalog import Catalog
 from decision.engine import Evaluation, Scored, score_frame
@@ -186,10 +188,10 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     lower = pick < len(CRITERIA)
     end = np.where(lower, bands.low[rows, c], bands.high[rows, c])
     option = np.where(lower, bands.below[rows, c], bands.above[rows, c])
-    fields = np.array([f"{f} " for f in WEIGHT_FIELDS], dtype=object)[c]
-    takers = np.array([f": {o}" for o in OPTIONS], dtype=object)[option]
+    fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
+    takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
     weight, end = np.where(found, bands.weight[rows, c], 0.0), np.where(found, end, 0.0)
-    text = np.where(found, fields + fixed3(weight) + " → " + fixed3(end) + takers, "")
+    text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(end), takers, ""), "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
                          "nearest_flip_distance": np.where(found, distance, np.nan)})

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_THOUSANDTHS = np.array([f"{k / 1000:.3f}" for k in range(1001)], dtype=object)
+_THOUSANDTHS = pa.array([f"{k / 1000:.3f}" for k in range(1001)])
 
 
 def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
@@ -16,8 +16,8 @@ def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
     return pc.fill_null(text.cast(pa.string()), "")
 
 
-def fixed3(values: np.ndarray) -> np.ndarray:
-    """`f"{v:.3f}"` of every value, exactly, as an object array.
+def fixed3(values: np.ndarray) -> pa.Array:
+    """`f"{v:.3f}"` of every value, exactly, as an arrow string array.
 
     Values in [0, 1] come from a table of the 1,001 possible texts: rounding v × 1000 to the nearest integer
     rounds the exact value of v unless the product lands on a half (the only place where its rounding error
@@ -28,10 +28,10 @@ def fixed3(values: np.ndarray) -> np.ndarray:
         scaled = values * 1000.0
         nearest = np.rint(scaled)
         own = ~((values >= 0) & (values <= 1)) | np.signbit(values) | (np.abs(scaled - nearest) == 0.5)
-    out = _THOUSANDTHS[np.where(own, 0, nearest).astype(np.int64)]
-    where = np.flatnonzero(own)
-    out[where] = [f"{v:.3f}" for v in values[where].tolist()]
-    return out
+    out = _THOUSANDTHS.take(np.where(own, 0, nearest).astype(np.int64))
+    if not own.any():
+        return out
+    return pc.replace_with_mask(out, own, pa.array([f"{v:.3f}" for v in values[own].tolist()], pa.string()))
 
 
 def join_by_row(rows: np.ndarray, items: np.ndarray, n: int, sep: str) -> np.ndarray:
