@@ -328,7 +328,7 @@ def _in_order(submitted: Iterator[Any], window: int) -> Iterator[ChunkResult]:
 
 def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator[ChunkResult]:
     """Chunks scored in this process, by `threads` threads at once: numpy, arrow and most of pandas release the
-    GIL in their kernels, so on 2 cores two threads score ~1.6x the profiles of one (the file is read and the
+    GIL in their kernels, so on 2 cores two threads score 1.4-1.7x the profiles of one (the file is read and the
     output written by this thread meanwhile)."""
     if threads == 1:
         yield from (score_chunk(piece, job) for piece in pieces)
