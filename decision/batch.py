@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
-from decision.engine import OPTION_COLUMNS, long_table, recommendations, score_frame
+from decision.engine import OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
 from decision.errors import InputError, Issue, exit_with
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
@@ -141,8 +141,8 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
     where = ["row", "file"] if folder else ["row"]
     if layout == "long":
         return [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", *where]
-    return ["profile", *where, "recommendation", "runner_up", "margin", "close_call", "nearest_flip", *CRITERIA, "score",
-            *(f"score_{o}" for o in OPTIONS)]
+    return ["profile", *where, "recommendation", "recommended_ca", "runner_up", "margin", "close_call", "nearest_flip",
+            *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -172,6 +172,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out = long_table(scored, job.catalog, job.params, names=True)
         else:
             out = recommendations(scored)
+            out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
@@ -186,6 +187,13 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
     errors = _error_rows(piece, [*piece.issues, *valid.issues], job)
     return ChunkResult(out, errors, len(piece.raw) + len(piece.unread), len(frame), winners, cost, piece.relative)
+
+
+def _recommended_ca(scored: Scored, catalog: Catalog) -> pd.Series:
+    """Per profile, the catalog id of the CA that issues the recommended option's certificates (none without one)."""
+    ca_ids = np.array([*catalog.ids, None], dtype=object)
+    chosen = scored.columns["ca"][np.arange(len(scored.winner)), np.maximum(scored.winner, 0)]
+    return pd.Series(ca_ids[np.where(scored.winner >= 0, chosen, -1)], dtype="str")
 
 
 def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:

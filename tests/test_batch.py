@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 import decision
 from decision.batch import DaskCluster, output_columns, score_file
+from decision.catalog import default_catalog
 from decision.cli import main
 from decision.engine import OPTION_COLUMNS
 from decision.options import OPTIONS
@@ -29,8 +30,8 @@ from decision.synth import write_synthetic
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
 TODAY = dt.date(2026, 11, 26)
-WIDE = ["profile", "row", "recommendation", "runner_up", "margin", "close_call", "nearest_flip", "cost_total", "tco", "trust",
-        "devices_to_reconfigure", "users_url_change", "certificate_issuances", "score",
+WIDE = ["profile", "row", "recommendation", "recommended_ca", "runner_up", "margin", "close_call", "nearest_flip",
+        "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances", "score",
         *(f"score_{o}" for o in OPTIONS)]
 
 
@@ -64,6 +65,9 @@ def test_wide_layout_matches_the_engine(profiles_csv, reference, tmp_path):
     assert got["row"].tolist() == list(range(2, 122))  # spreadsheet rows: header = 1
     assert got["recommendation"].fillna("").tolist() == want["recommendation"].fillna("").tolist()
     assert got["runner_up"].fillna("").tolist() == want["runner_up"].fillna("").tolist()
+    ranked_first = reference.options[reference.options["rank"] == 1].set_index("profile")
+    assert got["recommended_ca"].fillna("").tolist() == ranked_first.loc[got["profile"], "ca"].fillna("").tolist()
+    assert got["recommended_ca"].notna().any() and set(got["recommended_ca"].dropna()) <= set(default_catalog().ids)
     for column, decimals in {"cost_total": 2, "tco": 2, "trust": 4, "margin": 2, "score_acme": 2, "score_san": 2}.items():
         np.testing.assert_allclose(got[column], want[column].astype(float).round(decimals), equal_nan=True)
     assert got["devices_to_reconfigure"].dropna().eq(want["devices_to_reconfigure"].dropna()).all()
