@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 FORMULA_PATTERN = r"^[=+\-@\t\r]"
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
@@ -84,6 +85,7 @@ class TableWriter:
         self._schema: pa.Schema | None = None
         self._book = None
         self._ws = None
+        self._columns = 0
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == "xlsx":
@@ -108,7 +110,11 @@ class TableWriter:
         if self._book is None:
             self._book = Workbook(write_only=True)
             self._ws = self._book.create_sheet(self._sheet)
+            self._ws.freeze_panes = "A2"  # the header stays in view while scrolling
+            for i, name in enumerate(frame.columns, start=1):
+                self._ws.column_dimensions[get_column_letter(i)].width = min(40, max(10, len(str(name)) + 3))
             self._ws.append([str(c) for c in frame.columns])
+            self._columns = len(frame.columns)
         columns = [frame[c].astype(object).where(frame[c].notna(), None).to_numpy() for c in frame.columns]
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
@@ -120,6 +126,7 @@ class TableWriter:
         if self._writer is not None:
             self._writer.close()
         if self._book is not None:
+            self._ws.auto_filter.ref = f"A1:{get_column_letter(max(1, self._columns))}{self.rows + 1}"  # sort and filter
             _save_xlsx(self._book, self._target)
 
 

@@ -64,6 +64,17 @@ def test_xlsx_bytes_are_safe_typed_and_deterministic():
     assert xlsx_bytes(frame(), sheet="scores") == data
 
 
+def test_xlsx_keeps_the_header_in_view_and_filters_every_row(tmp_path):
+    writer = TableWriter(tmp_path / "t.xlsx", "xlsx", sheet="scores")
+    writer.write(frame().iloc[:3])
+    writer.write(frame().iloc[3:])
+    writer.close()
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["scores"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:D9"  # the header and all 8 rows, every column
+    assert sheet.column_dimensions["A"].width >= len("text")
+
+
 def test_table_writer_appends_chunks_under_one_header(tmp_path):
     writer = TableWriter(tmp_path / "t.csv", "csv")
     writer.write(frame().iloc[:3])
