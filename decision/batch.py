@@ -23,6 +23,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,8 +342,11 @@ def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator
     if threads == 1:
         yield from (score_chunk(piece, job) for piece in pieces)
         return
-    with ThreadPoolExecutor(threads, thread_name_prefix="score") as pool:
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="score")
+    try:
         yield from _in_order((pool.submit(score_chunk, piece, job) for piece in pieces), threads + 1)
+    finally:  # stopped early (an error, a full sheet): drop the chunks not started, wait for the running ones
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _score_csv_block(block: bytes, header: bytes, first: bool, job: Job) -> ChunkResult:
@@ -509,7 +513,8 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
         tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
     summary = Summary()
-    with atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
+    # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
+    with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
             tqdm(disable=not progress, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
         out = TableWriter(out_tmp, output_format(output), sheet="scores")
         bad = TableWriter(err_tmp, output_format(errors), sheet="errors")

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -302,12 +303,13 @@ def test_cells_that_look_like_formulas_are_neutralised(tmp_path):
 def test_an_output_that_cannot_hold_the_rows_fails_cleanly(tmp_path, monkeypatch):
     monkeypatch.setattr("decision.safe_output.XLSX_MAX_ROWS", 50)
     source = tmp_path / "in.csv"
-    write_synthetic(10, source, seed=1)
+    write_synthetic(40, source, seed=1)
     (tmp_path / "out.xlsx").write_bytes(b"previous")
     code, _, err = score(source, "-o", tmp_path / "out.xlsx", "--layout", "long", "--chunk-rows", "4")
     assert code == 2 and "do not fit in an XLSX sheet" in err
     assert (tmp_path / "out.xlsx").read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.xlsx"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("score")], "the scoring threads were left running"
 
 
 def test_empty_table_gives_a_header_only_output(tmp_path):
