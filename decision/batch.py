@@ -59,7 +59,7 @@ COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issu
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
 YAML_SUFFIXES = (".yaml", ".yml")
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C
 
 
 @dataclass
@@ -565,7 +565,7 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
     """Score every profile in INPUT (CSV, XLSX, Parquet, YAML, or a folder of YAML files) into OUTPUT.
 
     Exits 0 when every row was scored, 1 when some rows were rejected (listed in the errors file),
-    2 when the input cannot be read.
+    2 when the input cannot be read, 130 when interrupted (Ctrl-C; nothing is written).
     """
     if engine == "pandas" and scheduler:
         raise click.UsageError("--scheduler needs --engine dask")
@@ -575,6 +575,9 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
                              progress=sys.stderr.isatty())
     except InputError as exc:
         exit_with(exc, EXIT_UNREADABLE)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: {output} and the errors file were not written (a previous result is kept)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     errors = errors or default_errors_path(output)
     for line in summary.lines():
         click.echo(line)

@@ -347,6 +347,27 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
 
 
 @pytest.mark.slow
+def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_path):
+    source = tmp_path / "big.csv"
+    write_synthetic(30_000, source, seed=8)
+    output = tmp_path / "out.csv"
+    output.write_bytes(b"previous result\n")
+    proc = subprocess.Popen([sys.executable, "-m", "decision", "score", str(source), "-o", str(output),
+                             "--chunk-rows", "1000"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.") and p.stat().st_size > 10_000]:
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        assert time.monotonic() < deadline, "no partial output appeared"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.startswith("interrupted: ") and "Traceback" not in err
+    assert output.read_bytes() == b"previous result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.csv"]
+
+
+@pytest.mark.slow
 def test_kill_9_while_writing_leaves_the_previous_output_whole(tmp_path):
     source = tmp_path / "big.csv"
     write_synthetic(30_000, source, seed=8)
