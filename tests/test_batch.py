@@ -346,19 +346,25 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
     assert (tmp_path / "dask-de.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
-@pytest.mark.slow
-def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_path):
-    source = tmp_path / "big.csv"
+def _score_until_partial_output(folder: Path, output: Path) -> subprocess.Popen:
+    """`score` of 30,000 profiles into `output` in a child process, returned once its temporary output has grown."""
+    source = folder / "big.csv"
     write_synthetic(30_000, source, seed=8)
-    output = tmp_path / "out.csv"
-    output.write_bytes(b"previous result\n")
     proc = subprocess.Popen([sys.executable, "-m", "decision", "score", str(source), "-o", str(output),
                              "--chunk-rows", "1000"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.") and p.stat().st_size > 10_000]:
+    while not [p for p in folder.iterdir() if p.name.startswith(f".{output.name}.") and p.stat().st_size > 10_000]:
         assert proc.poll() is None, "the run finished before it could be interrupted"
         assert time.monotonic() < deadline, "no partial output appeared"
         time.sleep(0.02)
+    return proc
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_path):
+    output = tmp_path / "out.csv"
+    output.write_bytes(b"previous result\n")
+    proc = _score_until_partial_output(tmp_path, output)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
@@ -369,24 +375,13 @@ def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_pa
 
 @pytest.mark.slow
 def test_kill_9_while_writing_leaves_the_previous_output_whole(tmp_path):
-    source = tmp_path / "big.csv"
-    write_synthetic(30_000, source, seed=8)
     output = tmp_path / "out.csv"
     small = tmp_path / "small.csv"
     write_synthetic(5, small, seed=8)
     assert score(small, "-o", output)[0] == 0
     previous = output.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "decision", "score", str(source), "-o", str(output),
-                             "--chunk-rows", "1000"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        parts = [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.") and p.stat().st_size > 10_000]
-        if parts:
-            break
-        assert proc.poll() is None, "the run finished before it could be interrupted"
-        time.sleep(0.02)
+    proc = _score_until_partial_output(tmp_path, output)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert parts, "no partial output appeared"
     assert output.read_bytes() == previous
     assert previous.startswith(b'"profile","row"')
