@@ -320,7 +320,7 @@ def _bools(col: pd.Series, stripped: pd.Series | None) -> tuple[np.ndarray, np.n
     if stripped is None:
         if pd.api.types.is_bool_dtype(col.dtype):
             return col.to_numpy(dtype=bool, na_value=False), np.zeros(len(col), dtype=bool)
-        stripped = col.astype(TEXT).str.strip()  # a number column: 1 / 0 read as words
+        stripped = _text(col)  # a number column: 1 / 0 read as words
     text = stripped.str.lower().str.removesuffix(".0")
     mapped = pd.Series(text.to_numpy(dtype=object, na_value=None)).map(BOOL_WORDS)
     return mapped.eq(True).to_numpy(dtype=bool), mapped.isna().to_numpy()
