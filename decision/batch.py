@@ -6,17 +6,18 @@ order to temporary files that replace the output and errors files only when ever
 Row numbers are those a spreadsheet shows (header = row 1) for tables, and the position in the file
 for YAML. Every input row is either scored or listed in the errors file.
 
-With Dask, the workers read their own partitions: a CSV file is cut at line ends by
-`dask.bytes.read_bytes` (what `dd.read_csv` uses; quoted fields must not span lines), a Parquet file
-into row slices. Each partition is parsed exactly as the pandas path parses a chunk, so both engines
-give the same bytes; `dd.read_csv` itself is not used because it forces the first block's column
-types on every block, which would stop the run at the first bad cell instead of rejecting its row.
+With Dask, the workers read their own partitions: a CSV file is cut into byte ranges that end where a
+record ends (`tables.csv_blocks`; a quoted value may hold line breaks), a Parquet file into row slices.
+Each partition is parsed exactly as the pandas path parses a chunk, so both engines give the same bytes;
+`dd.read_csv` is not used because it cuts at every line break and forces the first block's column types
+on every block, which would stop the run at the first bad cell instead of rejecting its row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
 import os
 import sys
@@ -24,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,16 @@ from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS
 from decision.safe_output import TableWriter, atomic_path, output_format, same_file
 from decision.safeyaml import read_text
 from decision.sensitivity import batch_columns
-from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, TablePart, csv_problems, parquet_frame, parse_csv, table_parts
+from decision.tables import (
+    CSV_SUFFIXES,
+    XLSX_SUFFIXES,
+    TablePart,
+    csv_blocks,
+    csv_problems,
+    parquet_frame,
+    parse_csv,
+    table_parts,
+)
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
@@ -102,6 +112,18 @@ class ChunkResult:
     winners: np.ndarray  # profiles per recommended option, last = no feasible option
     cost: dict[str, float]  # total cost of the recommended options per currency
     relative: bool = False
+
+
+class PartitionError(Exception):
+    """An input problem found in a partition whose rows count from the partition's start: the driver, which
+    knows the rows before it, makes them absolute (as it does for the partition's output rows)."""
+
+    def __init__(self, error: InputError):
+        super().__init__(error)
+        self.error = error
+
+    def shifted(self, rows_before: int) -> InputError:
+        return InputError([replace(i, row=i.row + rows_before) if i.row else i for i in self.error.issues])
 
 
 @dataclass
@@ -349,12 +371,19 @@ def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _score_csv_block(block: bytes, header: bytes, first: bool, job: Job) -> ChunkResult:
-    """One Dask partition of a CSV file: parse it as the pandas path parses a chunk, then score it."""
-    data = block if first else header + block
-    with csv_problems(job.source):
-        piece = _piece(next(parse_csv(io.BytesIO(data), chunk_rows=None, path=job.source, text_columns=TEXT_COLUMNS)))
-    piece.relative = not first
+def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Job) -> ChunkResult:
+    """One Dask partition of a CSV file: read its bytes, parse them as the pandas path parses a chunk, score."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    relative = offset > len(header)
+    try:
+        with csv_problems(job.source):
+            piece = _piece(next(parse_csv(io.BytesIO(header + data), chunk_rows=None, path=job.source,
+                                          text_columns=TEXT_COLUMNS)))
+    except InputError as exc:
+        raise (PartitionError(exc) if relative else exc) from None
+    piece.relative = relative
     return score_chunk(piece, job)
 
 
@@ -368,21 +397,22 @@ def _score_parquet_slice(path: str, group: int, start: int, length: int, first_r
     return score_chunk(Piece(raw, np.arange(first_row, first_row + len(raw))), job)
 
 
+def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
+    """Bytes per CSV partition: about `chunk_rows` rows, and at least TASKS_PER_WORKER partitions per worker."""
+    with path.open("rb") as fh:
+        fh.readline()
+        sample = fh.read(1 << 20)
+    per_row = len(sample) / max(1, sample.count(b"\n"))
+    return max(1 << 16, min(int(chunk_rows * per_row), math.ceil(path.stat().st_size / (TASKS_PER_WORKER * workers))))
+
+
 def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
     """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt") and path.is_file():
-        from dask.bytes import read_bytes
-
-        with path.open("rb") as fh:
-            header = fh.readline()
-            sample = fh.read(1 << 20)
-        per_row = len(sample) / max(1, sample.count(b"\n"))
-        size = path.stat().st_size
-        blocksize = max(1 << 16, min(int(chunk_rows * per_row), math.ceil(size / (TASKS_PER_WORKER * workers))))
-        _, blocks = read_bytes(str(path), delimiter=b"\n", blocksize=blocksize, sample=False)
-        for i, block in enumerate(blocks[0]):
-            yield _score_csv_block, (block, header, i == 0)
+        header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
+        for offset, length in blocks:
+            yield _score_csv_block, (str(path), offset, length, header)
     elif suffix == ".parquet" and path.is_file():
         meta = pq.ParquetFile(path).metadata
         size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
@@ -400,11 +430,8 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator
 def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
                   window: int) -> Iterator[ChunkResult]:
     """Submit partitions to the cluster, at most `window` ahead, and yield their results in input order."""
-    from dask.delayed import Delayed, delayed
-
     job_future = client.scatter(job, broadcast=True)
-    submitted = (client.compute(delayed(fn)(*args, job_future)) if args and isinstance(args[0], Delayed)
-                 else client.submit(fn, *args, job_future, pure=False) for fn, args in tasks)
+    submitted = (client.submit(fn, *args, job_future, pure=False) for fn, args in tasks)
     yield from _in_order(submitted, window)
 
 
@@ -432,8 +459,11 @@ class DaskCluster:
         })
         self.cluster = None
         if scheduler is None:
+            # silence_logs: a task's error reaches this process, which reports it in one line; the workers' log
+            # (a traceback per failed task, a warning per task cancelled after it) would bury that line
             self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                    dashboard_address=None, host="127.0.0.1")
+                                                    dashboard_address=None, host="127.0.0.1",
+                                                    silence_logs=logging.CRITICAL)
         try:
             self.client = distributed.Client(scheduler or self.cluster)
         except (OSError, TimeoutError) as exc:
@@ -518,14 +548,17 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
             tqdm(disable=not progress, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
         out = TableWriter(out_tmp, output_format(output), sheet="scores")
         bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
-        for result in results:
-            if result.relative:
-                result.output["row"] += summary.rows_in
-                result.errors["row"] += summary.rows_in
-            _append(out, result.output, output)
-            _append(bad, result.errors, errors)
-            summary.add(result)
-            bar.update(result.rows_in)
+        try:
+            for result in results:
+                if result.relative:
+                    result.output["row"] += summary.rows_in
+                    result.errors["row"] += summary.rows_in
+                _append(out, result.output, output)
+                _append(bad, result.errors, errors)
+                summary.add(result)
+                bar.update(result.rows_in)
+        except PartitionError as exc:
+            raise exc.shifted(summary.rows_in) from None
         out.close(output_columns(job.layout, job.folder))
         bad.close(list(ERROR_COLUMNS))
     return summary

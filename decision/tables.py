@@ -29,6 +29,7 @@ CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
+_UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 _SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
 
 
@@ -83,7 +84,11 @@ def csv_problems(path: Path | str) -> Iterator[None]:
     except pd.errors.EmptyDataError:
         raise _problem(path, "the file is empty") from None
     except pd.errors.ParserError as exc:
-        raise _problem(path, f"cannot read the CSV: {str(exc).splitlines()[0][:200]}") from None
+        text = str(exc).splitlines()[0]
+        if unclosed := _UNCLOSED.search(text):  # the parser counts rows from 0 at the header
+            raise InputError(Issue(str(path), int(unclosed[1]) + 1, "", "cannot read the CSV: a quoted value that "
+                                   "starts in this row is never closed")) from None
+        raise _problem(path, f"cannot read the CSV: {text[:200]}") from None
 
 
 def csv_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
@@ -180,6 +185,47 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             pending, parts = [], parts + 1
             if not chunk_rows:
                 return
+
+
+RECORD_SEARCH = 4  # a CSV block grows to at most this many block sizes while looking for the end of a record
+
+
+def _record_end(data: bytes) -> int:
+    """Length of the longest prefix of `data` (which starts a record) that ends at a line break outside
+    quotes: with CSV quoting (a quote inside a quoted value is doubled), the quotes before it are even."""
+    cut = data.rfind(b"\n") + 1
+    quotes = data.count(b'"', 0, cut)
+    while cut and quotes % 2:
+        previous = data.rfind(b"\n", 0, cut - 1) + 1
+        quotes -= data.count(b'"', previous, cut)
+        cut = previous
+    return cut
+
+
+def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, int]]]:
+    """The header line of a CSV file and (offset, length) of the blocks of about `blocksize` bytes below it.
+
+    Each block ends at the end of a record, so a quoted value with line breaks is never cut in two. A block
+    grows to at most `RECORD_SEARCH` block sizes looking for one; beyond that (an odd number of stray quotes in
+    unquoted values, which the parser reads as text) it ends at its last line break.
+    """
+    with path.open("rb") as fh:
+        header = fh.readline()
+
+    def blocks() -> Iterator[tuple[int, int]]:
+        with path.open("rb") as fh:
+            offset = fh.seek(len(header))
+            data = b""
+            while more := fh.read(blocksize):
+                data += more
+                cut = _record_end(data) if len(data) < RECORD_SEARCH * blocksize else data.rfind(b"\n") + 1
+                if cut:
+                    yield offset, cut
+                    offset, data = offset + cut, data[cut:]
+            if data:
+                yield offset, len(data)
+
+    return header, blocks()
 
 
 def _decimal_commas(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:

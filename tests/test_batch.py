@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import shutil
 import signal
@@ -18,6 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import decision
 from decision.batch import DaskCluster, output_columns, score_file
@@ -27,6 +30,7 @@ from decision.engine import OPTION_COLUMNS
 from decision.options import OPTIONS
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
+from decision.tables import RECORD_SEARCH, csv_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
@@ -277,7 +281,8 @@ def test_an_unreadable_line_late_in_the_file_stops_the_threads_and_keeps_the_pre
     output = tmp_path / "out.csv"
     output.write_text("previous result\n")
     code, _, err = score(source, "-o", output, "--chunk-rows", "20", "--workers", "2")
-    assert code == 2 and "cannot read the CSV" in err
+    assert code == 2
+    assert err == f"error: {source}, row 302: cannot read the CSV: a quoted value that starts in this row is never closed\n"
     assert output.read_text() == "previous result\n"
     assert {p.name for p in tmp_path.iterdir()} == {"in.csv", "out.csv"}
 
@@ -321,11 +326,13 @@ def test_empty_table_gives_a_header_only_output(tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
+def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     source = tmp_path / "in.csv"
     write_synthetic(1000, source, seed=4, bad_share=0.05)
     write_synthetic(1000, tmp_path / "in.parquet", seed=4, bad_share=0.05)
     score_file(source, tmp_path / "pandas.csv", chunk_rows=250, today=TODAY)
+    multiline = _with_line_breaks_in_quotes(source, tmp_path / "in-ml.csv")
+    score_file(multiline, tmp_path / "pandas-ml.csv", chunk_rows=40, today=TODAY)
     cluster = DaskCluster(None, workers=2)  # the LocalCluster `--engine dask` starts, shared by both runs
     try:
         env = cluster.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")))
@@ -337,13 +344,69 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path):
         _as_european_csv(source, tmp_path / "in-de.csv", ";")
         score_file(tmp_path / "in-de.csv", tmp_path / "dask-de.csv", engine="dask", scheduler=address, chunk_rows=250,
                    today=TODAY)
+        score_file(multiline, tmp_path / "dask-ml.csv", engine="dask", scheduler=address, chunk_rows=40, today=TODAY)
+        unclosed = tmp_path / "unclosed.csv"
+        unclosed.write_bytes(source.read_bytes() + b'"unterminated,a.com,3\n')
+        failed = score(unclosed, "-o", tmp_path / "unclosed.out.csv", "--engine", "dask", "--scheduler", address,
+                       "--chunk-rows", "100")
     finally:
         cluster.close()
+    # a partition that cannot be read: the pandas path's one line, with the row counted from the file's start;
+    # nothing from the workers (a traceback per failed task) on the terminal
+    assert failed[0] == 2
+    assert failed[2] == (f"error: {unclosed}, row 1002: cannot read the CSV: a quoted value that starts in this row "
+                         "is never closed\n")
+    assert "Traceback" not in capfd.readouterr().err
     assert summary.rows_in == 1000 and summary.rejected > 0
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask.errors.csv").read_bytes() == (tmp_path / "pandas.errors.csv").read_bytes()
     assert (tmp_path / "dask-pq.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask-de.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do
+    assert (tmp_path / "dask-ml.csv").read_bytes() == (tmp_path / "pandas-ml.csv").read_bytes()
+    assert (tmp_path / "dask-ml.errors.csv").read_bytes() == (tmp_path / "pandas-ml.errors.csv").read_bytes()
+
+
+CELLS = st.text(alphabet='ab,"\n ', max_size=8)
+
+
+def _records(data: bytes) -> list[list[str]]:
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=None).values.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30), blocksize=st.integers(1, 40))
+def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize):
+    """Parsed one by one under the header, the blocks give the records of the whole file, in order (when no
+    record is longer than the RECORD_SEARCH - 1 block sizes a block may grow to while looking for its end)."""
+    path = tmp_path_factory.mktemp("blocks") / "in.csv"
+    pd.DataFrame(rows, columns=["a", "b"]).to_csv(path, index=False)  # quotes values with ',', '"' or line breaks
+    longest = max(len(pd.DataFrame([row]).to_csv(index=False, header=False).encode()) for row in rows)
+    header, blocks = csv_blocks(path, max(blocksize, -(-longest // (RECORD_SEARCH - 1))))
+    data = path.read_bytes()
+    spans = list(blocks)
+    assert [offset for offset, _ in spans] == list(np.cumsum([len(header)] + [n for _, n in spans])[:-1])
+    assert sum(n for _, n in spans) == len(data) - len(header)
+    assert [r for o, n in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+
+
+def test_csv_blocks_stay_bounded_after_a_stray_quote(tmp_path):
+    """An unquoted value with one quote (5" screen) is text to the parser; the blocks after it stay small."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"a,b\n" + b'1,5" screen\n' + b"2,plain value\n" * 2000)
+    header, blocks = csv_blocks(path, 100)
+    spans = list(blocks)
+    data = path.read_bytes()
+    assert max(n for _, n in spans) <= RECORD_SEARCH * 100 + 100
+    assert [r for o, n in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+
+
+def _with_line_breaks_in_quotes(source: Path, target: Path) -> Path:
+    """A copy of `source` in which every third organisation name spans three lines (those rows are rejected)."""
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    frame.loc[::3, "org"] = frame.loc[::3, "org"] + '\n"Division"\n\nNorth'
+    frame.to_csv(target, index=False)
+    return target
 
 
 def _score_until_partial_output(folder: Path, output: Path) -> subprocess.Popen:
