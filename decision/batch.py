@@ -400,9 +400,8 @@ def _score_parquet_slice(path: str, group: int, start: int, length: int, first_r
 def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
     """Bytes per CSV partition: about `chunk_rows` rows, and at least TASKS_PER_WORKER partitions per worker."""
     with path.open("rb") as fh:
-        fh.readline()
         sample = fh.read(1 << 20)
-    per_row = len(sample) / max(1, sample.count(b"\n"))
+    per_row = len(sample) / max(1, sample.count(b"\n"), sample.count(b"\r"))  # '\r' alone ends old Mac lines
     return max(1 << 16, min(int(chunk_rows * per_row), math.ceil(path.stat().st_size / (TASKS_PER_WORKER * workers))))
 
 

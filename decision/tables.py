@@ -190,16 +190,26 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 RECORD_SEARCH = 4  # a CSV block grows to at most this many block sizes while looking for the end of a record
 
 
-def _record_end(data: bytes) -> int:
-    """Length of the longest prefix of `data` (which starts a record) that ends at a line break outside
-    quotes: with CSV quoting (a quote inside a quoted value is doubled), the quotes before it are even."""
-    cut = data.rfind(b"\n") + 1
+def _record_end(data: bytes, eol: bytes) -> int:
+    """Length of the longest prefix of `data` (which starts a record) that ends at a line end outside quotes:
+    with CSV quoting (a quote inside a quoted value is doubled), the quotes before it are even."""
+    cut = data.rfind(eol) + 1
     quotes = data.count(b'"', 0, cut)
     while cut and quotes % 2:
-        previous = data.rfind(b"\n", 0, cut - 1) + 1
+        previous = data.rfind(eol, 0, cut - 1) + 1
         quotes -= data.count(b'"', previous, cut)
         cut = previous
     return cut
+
+
+def _header_line(path: Path) -> tuple[bytes, bytes]:
+    """The header line of a CSV file (with its line end) and the byte that ends lines: '\n', or '\r' in files
+    with old Mac line ends."""
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    newline, cr = head.find(b"\n"), head.find(b"\r")
+    eol = b"\r" if cr != -1 and (newline == -1 or cr < newline - 1) else b"\n"
+    return head[:head.find(eol) + 1 or len(head)], eol
 
 
 def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, int]]]:
@@ -207,10 +217,9 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
 
     Each block ends at the end of a record, so a quoted value with line breaks is never cut in two. A block
     grows to at most `RECORD_SEARCH` block sizes looking for one; beyond that (an odd number of stray quotes in
-    unquoted values, which the parser reads as text) it ends at its last line break.
+    unquoted values, which the parser reads as text) it ends at its last line end.
     """
-    with path.open("rb") as fh:
-        header = fh.readline()
+    header, eol = _header_line(path)
 
     def blocks() -> Iterator[tuple[int, int]]:
         with path.open("rb") as fh:
@@ -218,7 +227,7 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
             data = b""
             while more := fh.read(blocksize):
                 data += more
-                cut = _record_end(data) if len(data) < RECORD_SEARCH * blocksize else data.rfind(b"\n") + 1
+                cut = _record_end(data, eol) if len(data) < RECORD_SEARCH * blocksize else data.rfind(eol) + 1
                 if cut:
                     yield offset, cut
                     offset, data = offset + cut, data[cut:]

@@ -345,6 +345,9 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         score_file(tmp_path / "in-de.csv", tmp_path / "dask-de.csv", engine="dask", scheduler=address, chunk_rows=250,
                    today=TODAY)
         score_file(multiline, tmp_path / "dask-ml.csv", engine="dask", scheduler=address, chunk_rows=40, today=TODAY)
+        old_mac = tmp_path / "in-cr.csv"
+        old_mac.write_bytes(source.read_bytes().replace(b"\n", b"\r"))  # lines end in '\r' alone
+        score_file(old_mac, tmp_path / "dask-cr.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         unclosed = tmp_path / "unclosed.csv"
         unclosed.write_bytes(source.read_bytes() + b'"unterminated,a.com,3\n')
         failed = score(unclosed, "-o", tmp_path / "unclosed.out.csv", "--engine", "dask", "--scheduler", address,
@@ -365,9 +368,15 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do
     assert (tmp_path / "dask-ml.csv").read_bytes() == (tmp_path / "pandas-ml.csv").read_bytes()
     assert (tmp_path / "dask-ml.errors.csv").read_bytes() == (tmp_path / "pandas-ml.errors.csv").read_bytes()
+    assert (tmp_path / "dask-cr.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
 CELLS = st.text(alphabet='ab,"\n ', max_size=8)
+
+
+def _csv_cell(text: str) -> str:
+    """A value as spreadsheets write it: quoted (quotes doubled) when it holds a separator, quote or line break."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
 def _records(data: bytes) -> list[list[str]]:
@@ -375,13 +384,15 @@ def _records(data: bytes) -> list[list[str]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30), blocksize=st.integers(1, 40))
-def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize):
+@given(rows=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30), blocksize=st.integers(1, 40),
+       eol=st.sampled_from(["\n", "\r\n", "\r"]))
+def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize, eol):
     """Parsed one by one under the header, the blocks give the records of the whole file, in order (when no
     record is longer than the RECORD_SEARCH - 1 block sizes a block may grow to while looking for its end)."""
     path = tmp_path_factory.mktemp("blocks") / "in.csv"
-    pd.DataFrame(rows, columns=["a", "b"]).to_csv(path, index=False)  # quotes values with ',', '"' or line breaks
-    longest = max(len(pd.DataFrame([row]).to_csv(index=False, header=False).encode()) for row in rows)
+    lines = [",".join(map(_csv_cell, row)) + eol for row in [("a", "b"), *rows]]  # '\r' alone: old Mac line ends
+    path.write_text("".join(lines), newline="")
+    longest = max(len(line.encode()) for line in lines)
     header, blocks = csv_blocks(path, max(blocksize, -(-longest // (RECORD_SEARCH - 1))))
     data = path.read_bytes()
     spans = list(blocks)
