@@ -20,11 +20,12 @@ import io
 import logging
 import math
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -573,6 +574,29 @@ def _append(writer: TableWriter, rows: pd.DataFrame, path: Path) -> None:
         raise _input_error(path, str(exc)) from None
 
 
+@contextmanager
+def _ctrl_c_stops_the_run() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, also when it lands while pandas' CSV parser reads the file: the parser
+    then drops the interrupt and reports "Calling read(nbytes) on source failed", which would otherwise
+    end the run as an unreadable input (exit 2) instead of an interrupted one."""
+    pressed = False
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        nonlocal pressed
+        pressed = True
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    except InputError:
+        if pressed:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @click.command("score")
 @click.argument("source", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -602,9 +626,10 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
     if engine == "pandas" and scheduler:
         raise click.UsageError("--scheduler needs --engine dask")
     try:
-        summary = score_file(source, output, errors=errors, layout=layout, engine=engine, scheduler=scheduler,
-                             workers=workers, chunk_rows=chunk_rows, parameters=parameters, catalog=catalog,
-                             progress=sys.stderr.isatty())
+        with _ctrl_c_stops_the_run():
+            summary = score_file(source, output, errors=errors, layout=layout, engine=engine, scheduler=scheduler,
+                                 workers=workers, chunk_rows=chunk_rows, parameters=parameters, catalog=catalog,
+                                 progress=sys.stderr.isatty())
     except InputError as exc:
         exit_with(exc, EXIT_UNREADABLE)
     except KeyboardInterrupt:

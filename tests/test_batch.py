@@ -27,6 +27,7 @@ from decision.batch import DaskCluster, output_columns, score_file
 from decision.catalog import default_catalog
 from decision.cli import main
 from decision.engine import OPTION_COLUMNS
+from decision.errors import InputError, Issue
 from decision.options import OPTIONS
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
@@ -445,6 +446,23 @@ def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_pa
     assert err.startswith("interrupted: ") and "Traceback" not in err
     assert output.read_bytes() == b"previous result\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.csv"]
+
+
+def test_ctrl_c_that_the_csv_parser_reports_as_a_read_error_still_exits_130(tmp_path, monkeypatch):
+    """pandas' C parser, interrupted inside its read of the file, drops the KeyboardInterrupt and raises
+    "Calling read(nbytes) on source failed" (seen in about 1 of 8 Ctrl-C's on a loaded machine)."""
+    def read_interrupted(source: Path, *args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise InputError(Issue(str(source), 0, "", "cannot read the CSV: Error tokenizing data. C error: "
+                                   "Calling read(nbytes) on source failed. Try engine='python'.")) from None
+
+    monkeypatch.setattr("decision.batch.score_file", read_interrupted)
+    code, _, err = score(tmp_path / "in.csv", "-o", tmp_path / "out.csv")
+    assert code == 130 and err.startswith("interrupted: ")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the usual handler is back
 
 
 @pytest.mark.slow
