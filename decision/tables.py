@@ -203,8 +203,8 @@ def _record_end(data: bytes, eol: bytes) -> int:
 
 
 def _header_line(path: Path) -> tuple[bytes, bytes]:
-    """The header line of a CSV file (with its line end) and the byte that ends lines: '\n', or '\r' in files
-    with old Mac line ends."""
+    """The header line of a CSV file (with its line end) and the byte that ends lines: a line feed, or a
+    carriage return in files with old Mac line ends (a carriage return alone)."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
     newline, cr = head.find(b"\n"), head.find(b"\r")
