@@ -144,7 +144,8 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 
     UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
     files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
-    `_separator`); in a ';' file a decimal comma is read too ("0,85"). Row numbers follow the lines (header = 1).
+    `_separator`); in a ';' file decimal commas ("0,85") and thousands points ("5.000") are read too.
+    Row numbers follow the lines (header = 1).
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
     sep = _separator(source)
@@ -180,7 +181,7 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
                 rows[rows >= line] += 1
             raw.columns = names
             if sep == ";":
-                _decimal_commas(raw, text_columns)
+                _european_numbers(raw, text_columns)
             yield _part(raw, rows, pending + unread(lines))
             pending, parts = [], parts + 1
             if not chunk_rows:
@@ -237,12 +238,16 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
     return header, blocks()
 
 
-def _decimal_commas(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:
-    """Decimal commas the parser left as text, in number columns where other cells use a point ("0,5" beside
-    "0.25"), become points; anything else stays as written for validation to judge."""
+def _european_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:
+    """Numbers the parser left as text in a ';' file, written as a spreadsheet in a locale with decimal commas
+    writes them: points that group thousands ("5.000", "1.605,5") are dropped and decimal commas ("0,5", also
+    beside "0.25" in the same column) become points; anything else stays as written for validation to judge."""
     for name in raw.columns:
         if name not in text_columns and not pd.api.types.is_numeric_dtype(raw[name].dtype):
-            raw[name] = raw[name].str.replace(r"^(\s*[+-]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
+            col = raw[name]
+            grouped = col.str.match(r"^\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?\s*$", na=False)
+            col = col.where(~grouped, col.str.replace(".", "", regex=False))
+            raw[name] = col.str.replace(r"^(\s*[+-]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
 
 
 # -------------------------------------------------------------------------------------- Parquet

@@ -114,6 +114,26 @@ def test_tables_in_every_format_give_the_same_profiles(tmp_path, suffix):
     pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), expected[cols], check_dtype=False)
 
 
+def test_numbers_in_a_semicolon_file_read_as_the_spreadsheet_wrote_them(tmp_path):
+    """A ';' file comes from a locale that writes 1.605,5 for 1605.5: points group thousands, commas are decimal."""
+    path = tmp_path / "p.csv"
+    path.write_text("org;external_domain;users;desktops;admin_rate;mdm_share;w_cost\n"
+                    "A;a.com;5.000;1.605;1.234,5;0,5;1\n"
+                    "B;b.com;1.200.000;42;68.50;0.605;0.25\n"  # no groups of three: points stay decimal points
+                    "C;c.com;5.00;3;7;0,85;0,5\n", encoding="utf-8")
+    frame = load(path).frame
+    assert frame["users"].tolist() == [5000, 1_200_000, 5]
+    assert frame["desktops"].tolist() == [1605, 42, 3]
+    assert frame["admin_rate"].tolist() == [1234.5, 68.5, 7]
+    assert frame["mdm_share"].tolist() == [0.5, 0.605, 0.85]
+
+
+def test_points_in_a_comma_file_are_decimal_points(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("org,external_domain,users,admin_rate\nA,a.com,5,1.605\n")
+    assert load(path).frame["admin_rate"].tolist() == [1.605]
+
+
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,users\nA,1\n")
