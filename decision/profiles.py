@@ -537,9 +537,9 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag(~finite, field.name, "must be a finite number", col)
         ok = np.isfinite(values)
         if field.low is not None:
-            check.flag(ok & (values < field.low), field.name, f"must be at least {field.low:g}", col)
+            check.flag(ok & (values < field.low), field.name, f"must be at least {_shown_number(field.low)}", col)
         if field.high is not None:
-            check.flag(ok & (values > field.high), field.name, f"must be at most {field.high:g}", col)
+            check.flag(ok & (values > field.high), field.name, f"must be at most {_shown_number(field.high)}", col)
         if kind == "integer":
             check.flag(ok & (values != np.floor(values)), field.name, "must be a whole number", col)
         return values
@@ -590,6 +590,11 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
                 check.flag((codes == code) & ~blank, field.name, reason, col)
         return names
     raise AssertionError(f"unhandled field kind {kind}")
+
+
+def _shown_number(value: float) -> str:
+    """A limit as people write it: 10,000,000 rather than 1e+07."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.date) -> pd.DataFrame:

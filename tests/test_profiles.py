@@ -52,6 +52,7 @@ def test_unknown_weight_is_named_with_a_suggestion():
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
     ("users", -1, "at least 0"), ("users", 2.5, "whole number"), ("users", "many", "not a number"),
+    ("users", 20_000_000, "must be at most 10,000,000 (got"), ("admin_rate", 10_001, "must be at most 10,000 (got"),
     ("users", float("nan"), "required field is empty"), ("mobile_devices", float("inf"), "finite"),
     ("mdm_share", 1.5, "at most 1"), ("domain_joined_share", -0.1, "at least 0"),
     ("horizon_years", 50, "at most 10"), ("start", "2026-02-30", "not a date"), ("start", "1980-01-01", "between"),
