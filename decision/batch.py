@@ -430,9 +430,17 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator
 def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
                   window: int) -> Iterator[ChunkResult]:
     """Submit partitions to the cluster, at most `window` ahead, and yield their results in input order."""
+    from distributed import KilledWorker
+
     job_future = client.scatter(job, broadcast=True)
     submitted = (client.submit(fn, *args, job_future, pure=False) for fn, args in tasks)
-    yield from _in_order(submitted, window)
+    try:
+        yield from _in_order(submitted, window)
+    except KilledWorker as exc:  # the scheduler gave up on a partition after its workers died, allowed_failures times
+        tries = exc.allowed_failures + 1
+        raise InputError(Issue(job.source, 0, "", f"a part of it killed the Dask worker scoring it ({tries} "
+                               f"{'try' if tries == 1 else 'tries'}; usually out of memory: lower --chunk-rows or "
+                               "give each worker more memory)")) from None
 
 
 def _malloc_settings() -> tuple[str | None, str | None]:
@@ -621,7 +629,7 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
     """Score every profile in INPUT (CSV, XLSX, Parquet, YAML, or a folder of YAML files) into OUTPUT.
 
     Exits 0 when every row was scored, 1 when some rows were rejected (listed in the errors file),
-    2 when the input cannot be read, 130 when interrupted (Ctrl-C; nothing is written).
+    2 when the input cannot be read or scored, 130 when interrupted (Ctrl-C; nothing is written).
     """
     if engine == "pandas" and scheduler:
         raise click.UsageError("--scheduler needs --engine dask")

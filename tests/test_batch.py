@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -411,6 +412,23 @@ def test_csv_blocks_stay_bounded_after_a_stray_quote(tmp_path):
     data = path.read_bytes()
     assert max(n for _, n in spans) <= RECORD_SEARCH * 100 + 100
     assert [r for o, n in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+
+
+def _dies_like_an_out_of_memory_kill(*_args) -> None:
+    os._exit(137)
+
+
+@pytest.mark.slow
+def test_a_partition_that_kills_its_worker_ends_the_run_with_one_message(tmp_path, monkeypatch):
+    source = tmp_path / "in.csv"
+    write_synthetic(20, source, seed=2)
+    monkeypatch.setattr("decision.batch._dask_tasks", lambda *_: iter([(_dies_like_an_out_of_memory_kill, ())]))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # give up at the first death
+        code, _, err = score(source, "-o", tmp_path / "out.csv", "--engine", "dask", "--workers", "1")
+    assert code == 2
+    assert err == (f"error: {source}: a part of it killed the Dask worker scoring it (1 try; usually out of memory: "
+                   "lower --chunk-rows or give each worker more memory)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
 def _with_line_breaks_in_quotes(source: Path, target: Path) -> Path:
