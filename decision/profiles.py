@@ -552,8 +552,12 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         return _check_list(col, text, blank, field, check)
     if kind == "text":
         check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
-        check.flag(text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(), field.name,
-                   "contains control characters", col)
+        control = text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
+        breaks = control.copy()
+        if control.any():
+            breaks[control] = text[control].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
+        check.flag(breaks, field.name, "contains a line break (write it on one line)", col)
+        check.flag(control & ~breaks, field.name, "contains control characters", col)
         return text
     if kind == "choice":
         text = text.str.removesuffix(".0").str.upper()
