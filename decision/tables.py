@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) ->
     if suffix == ".parquet":
         return parquet_parts(path, chunk_rows)
     if suffix in XLSX_SUFFIXES:
-        return xlsx_parts(path, chunk_rows)
+        return xlsx_parts(path, chunk_rows, text_columns)
     raise _problem(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet or .yaml)")
 
 
@@ -279,9 +280,11 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
 
 # ----------------------------------------------------------------------------------------- XLSX
 
-def xlsx_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
-    """Stream the first sheet (values as last computed by Excel); blank rows are skipped but row numbers stay
-    those the sheet shows; a row with a value under no heading is `unread`."""
+def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+    """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; blank rows
+    are skipped but row numbers stay those the sheet shows. A row with a value under no heading, or with a
+    formula that has no saved result (a workbook written by a program, never opened in a spreadsheet), is
+    `unread`: reading the formula's cell as empty would score the row on a default instead."""
     from openpyxl import load_workbook
 
     try:
@@ -289,7 +292,8 @@ def xlsx_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise _problem(path, f"cannot read the workbook: not a valid .xlsx file ({type(exc).__name__})") from None
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
+        sheet = _profile_sheet(book.worksheets, text_columns)
+        rows = sheet.iter_rows(values_only=True) if sheet is not None else iter(())
         header = next(rows, None)
         if header is None:
             raise _problem(path, "the sheet is empty")
@@ -299,11 +303,16 @@ def xlsx_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+        unsaved = _formulas_without_results(path, sheet._worksheet_path)  # read-only sheets keep their zip member
         buffer: list[tuple] = []
         numbers: list[int] = []
         unread: list[Issue] = []
         parts = 0
         for number, values in enumerate(rows, start=2):
+            if number in unsaved:  # one issue per row: each unread issue counts as an input row
+                fields = ", ".join(names[c] for c in unsaved[number] if c < len(names))
+                unread.append(Issue(str(path), number, fields, UNSAVED_FORMULA))
+                continue
             if all(_blank(v) for v in values):
                 continue
             if not all(_blank(v) for v in values[len(names):]):
@@ -323,6 +332,49 @@ def xlsx_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
         raise _problem(path, f"cannot read the workbook: {type(exc).__name__}") from None
     finally:
         book.close()
+
+
+def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> Any:
+    """The first sheet whose header row names a profile field (a workbook may open with a sheet of notes), or
+    the first sheet when none does (its header is then reported); None for a workbook without sheets."""
+    for sheet in sheets:
+        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        if any(str(h).strip() in text_columns for h in header if h is not None):
+            return sheet
+    return sheets[0] if sheets else None
+
+
+UNSAVED_FORMULA = ("a formula without a saved result (the workbook was written by a program and never saved in a "
+                   "spreadsheet): open and save it in Excel or LibreOffice, or write the value")
+# a cell not typed as text ("" is a saved text result), its formula (or a reference to a shared one), then no value
+_FORMULA_WITHOUT_RESULT = re.compile(
+    rb'<(?:\w+:)?c\b(?![^>]*\bt="str")[^>]*\br="([A-Z]{1,3})(\d+)"[^>]*>'
+    rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>")
+
+
+def _formulas_without_results(path: Path, member: str) -> dict[int, list[int]]:
+    """Row number → column positions (0 = A) of the sheet's formula cells without a saved result, found in the
+    sheet's XML (openpyxl reads such a cell as empty and cannot tell it from a blank one)."""
+    found: dict[int, list[int]] = {}
+    with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
+        rest = b""
+        while chunk := xml.read(1 << 22):
+            data = rest + chunk
+            end = data.rfind(b"</row>")  # scan whole rows; the rest waits for the next chunk
+            end = end + len(b"</row>") if end >= 0 else 0
+            formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
+            for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
+                found.setdefault(int(row), []).append(_column_index(letters.decode()))
+            rest = data[end:]
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
 
 
 def _blank(value: Any) -> bool:

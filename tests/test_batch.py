@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import dask
@@ -32,7 +33,7 @@ from decision.errors import InputError, Issue
 from decision.options import OPTIONS
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
-from decision.tables import RECORD_SEARCH, csv_blocks
+from decision.tables import RECORD_SEARCH, _formulas_without_results, csv_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
@@ -229,6 +230,49 @@ def test_a_workbook_with_a_column_twice_is_refused(tmp_path):
     book.save(tmp_path / "in.xlsx")
     code, _, err = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
     assert code == 2 and "field 'users': the column appears more than once" in err
+
+
+def test_a_workbook_is_read_from_its_profiles_sheet_and_unsaved_formulas_are_not_read_as_blank(tmp_path):
+    """A consultant's template opens with a sheet of notes; a workbook written by a script holds formulas that
+    no spreadsheet has computed (openpyxl reads them as empty cells, which would mean 'use the default')."""
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["How to fill in the Profiles sheet"])
+    sheet = book.create_sheet("Profiles")
+    sheet.append(["org", "external_domain", "users", "desktops", "mobile_devices"])
+    sheet.append(["A", "a.com", 50, "=C2*2", "=C2/2"])
+    sheet.append(["B", "b.com", 70, 10, 5])
+    book.save(tmp_path / "in.xlsx")
+    code, out, _ = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 1 and "rows in: 2  scored: 1  rejected: 1" in out
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["row", "field"]].values.tolist() == [[2, "desktops, mobile_devices"]]
+    assert errors["reason"][0].startswith("a formula without a saved result")
+    assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["B"]
+
+
+@pytest.mark.parametrize(("cell", "found"), [
+    (b'<c r="D2"><f>C2*2</f><v></v></c>', {2: [3]}),  # as openpyxl writes it
+    (b'<c r="D3"><f t="shared" si="0"/></c>', {3: [3]}),
+    (b'<x:c r="AB12" s="1"><x:f>C2</x:f></x:c>', {12: [27]}),  # a namespace prefix
+    (b'<c r="D2"><f>C2*2</f><v>100</v></c>', {}),  # as Excel saves it
+    (b'<c r="D2" t="str"><f>IF(C2&gt;0,"","x")</f><v></v></c>', {}),  # a saved empty text
+    (b'<c r="D2" t="n"><v>7</v></c>', {}),
+])
+def test_formula_cells_without_a_saved_result_are_found_in_the_sheet_xml(tmp_path, cell, found):
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("sheet.xml", b'<sheetData><row r="2">' + cell + b"</row></sheetData>")
+    assert _formulas_without_results(tmp_path / "book.xlsx", "sheet.xml") == found
+
+
+def test_formula_cells_are_found_across_the_chunks_the_sheet_xml_is_read_in(tmp_path):
+    rows = [f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c>'
+            + (f'<c r="B{r}"><f>A{r}*2</f><v></v></c>' if r % 997 == 0 else f'<c r="B{r}"><f>A{r}</f><v>{r}</v></c>')
+            + "</row>" for r in range(1, 150_001)]  # ~11 MB of XML: read in three chunks
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("sheet.xml", "<sheetData>" + "".join(rows) + "</sheetData>")
+    found = _formulas_without_results(tmp_path / "book.xlsx", "sheet.xml")
+    assert found == {r: [1] for r in range(997, 150_001, 997)}
 
 
 def test_unreadable_input_in_a_real_process_prints_no_traceback(tmp_path):
