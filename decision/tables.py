@@ -205,13 +205,15 @@ def _record_end(data: bytes, eol: bytes) -> int:
 
 
 def _header_line(path: Path) -> tuple[bytes, bytes]:
-    """The header line of a CSV file (with its line end) and the byte that ends lines: a line feed, or a
-    carriage return in files with old Mac line ends (a carriage return alone)."""
+    """The header line of a CSV file (with its line end and any blank lines above it) and the byte that ends
+    lines: a line feed, or a carriage return in files with old Mac line ends (a carriage return alone)."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
-    newline, cr = head.find(b"\n"), head.find(b"\r")
+    text = head.lstrip(b"\r\n")  # the parser skips blank lines above the header
+    newline, cr = text.find(b"\n"), text.find(b"\r")
     eol = b"\r" if cr != -1 and (newline == -1 or cr < newline - 1) else b"\n"
-    return head[:head.find(eol) + 1 or len(head)], eol
+    end = len(head) - len(text) + (text.find(eol) + 1 or len(text))
+    return head[:end], eol
 
 
 def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, int]]]:

@@ -431,13 +431,13 @@ def _records(data: bytes) -> list[list[str]]:
 
 @settings(max_examples=150, deadline=None)
 @given(rows=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30), blocksize=st.integers(1, 40),
-       eol=st.sampled_from(["\n", "\r\n", "\r"]))
-def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize, eol):
+       eol=st.sampled_from(["\n", "\r\n", "\r"]), blank_lines=st.integers(0, 2))
+def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize, eol, blank_lines):
     """Parsed one by one under the header, the blocks give the records of the whole file, in order (when no
     record is longer than the RECORD_SEARCH - 1 block sizes a block may grow to while looking for its end)."""
     path = tmp_path_factory.mktemp("blocks") / "in.csv"
     lines = [",".join(map(_csv_cell, row)) + eol for row in [("a", "b"), *rows]]  # '\r' alone: old Mac line ends
-    path.write_text("".join(lines), newline="")
+    path.write_text(eol * blank_lines + "".join(lines), newline="")  # the parser skips blank lines above the header
     longest = max(len(line.encode()) for line in lines)
     header, blocks = csv_blocks(path, max(blocksize, -(-longest // (RECORD_SEARCH - 1))))
     data = path.read_bytes()
@@ -476,10 +476,11 @@ def test_a_partition_that_kills_its_worker_ends_the_run_with_one_message(tmp_pat
 
 
 def _with_line_breaks_in_quotes(source: Path, target: Path) -> Path:
-    """A copy of `source` in which every third organisation name spans three lines (those rows are rejected)."""
+    """A copy of `source` in which every third organisation name spans three lines (those rows are rejected),
+    below two blank lines."""
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     frame.loc[::3, "org"] = frame.loc[::3, "org"] + '\n"Division"\n\nNorth'
-    frame.to_csv(target, index=False)
+    target.write_text("\n\n" + frame.to_csv(index=False))  # and two blank lines above the header
     return target
 
 
