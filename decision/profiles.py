@@ -440,9 +440,11 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     today = today or dt.date.today()
     rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
     raw = raw.reset_index(drop=True)
-    unknown = [c for c in raw.columns if c not in FIELD_BY_NAME]
+    unknown = [(i, str(c)) for i, c in enumerate(raw.columns, start=1) if c not in FIELD_BY_NAME]
     if unknown:
-        raise InputError([Issue(source, 0, c, f"unknown field{suggest(c, FIELD_NAMES)}") for c in unknown])
+        raise InputError([Issue(source, 0, c, f"unknown field{suggest(c, FIELD_NAMES)}") if c.strip()
+                          else Issue(source, 0, "", f"column {i} has no heading (name it or delete the column)")
+                          for i, c in unknown])
     missing = [f.name for f in FIELDS if f.required and f.name not in raw.columns]
     if missing:
         raise InputError([Issue(source, 0, m, "required field is missing") for m in missing])

@@ -151,7 +151,10 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     """
     sep = _separator(source)
     names, leading = _head(source, sep)
-    twice = sorted({n for n in names if names.count(n) > 1})
+    headed = len(names)  # spreadsheets save empty headings right of the table (",,"): those columns are dropped
+    while headed and not names[headed - 1]:
+        headed -= 1
+    twice = sorted({n for n in names[:headed] if n and names.count(n) > 1})  # validation names unheaded ones
     if twice:
         raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
 
@@ -171,7 +174,8 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
                 raw, lines, other = _with_warnings(reader.get_chunk if chunk_rows else reader.read)
             except StopIteration:
                 if pending or not parts:
-                    yield _part(pd.DataFrame({n: pd.Series(dtype=object) for n in names}), np.zeros(0), pending)
+                    yield _part(pd.DataFrame({n: pd.Series(dtype=object) for n in names[:headed]}), np.zeros(0),
+                                pending)
                 return
             if any("loss of data" in text for text in other):
                 raise _problem(path, f"cannot read the CSV: more than {LOOKAHEAD:,} lines below the header have "
@@ -181,9 +185,12 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             for line in sorted(skipped):
                 rows[rows >= line] += 1
             raw.columns = names
+            filled = _filled(raw.iloc[:, headed:])
+            beyond = [_value_without_heading(path, row, headed) for row in rows[filled]]
+            raw, rows = raw.iloc[~filled, :headed], rows[~filled]
             if sep == ";":
                 _european_numbers(raw, text_columns)
-            yield _part(raw, rows, pending + unread(lines))
+            yield _part(raw, rows, pending + unread(lines) + beyond)
             pending, parts = [], parts + 1
             if not chunk_rows:
                 return
@@ -239,6 +246,20 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
                 yield offset, len(data)
 
     return header, blocks()
+
+
+def _filled(cells: pd.DataFrame) -> np.ndarray:
+    """Per row, whether any of `cells` holds a value (not empty, not only spaces)."""
+    filled = np.zeros(len(cells), dtype=bool)
+    for j in range(cells.shape[1]):
+        col = cells.iloc[:, j]
+        filled |= (col.notna() & (col.astype("str").str.strip() != "")).to_numpy(dtype=bool)
+    return filled
+
+
+def _value_without_heading(path: Path | str, row: int, headed: int) -> Issue:
+    return Issue(str(path), int(row), "", f"a value in a column without a heading (the table has {headed} headed "
+                                          "columns)")
 
 
 def _european_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:
@@ -299,10 +320,10 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
         header = next(rows, None)
         if header is None:
             raise _problem(path, "the sheet is empty")
-        names = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)]
-        while names and names[-1].startswith("Unnamed: "):
+        names = [str(h).strip() if h is not None else "" for h in header]
+        while names and not names[-1]:
             names.pop()
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = sorted({n for n in names if n and names.count(n) > 1})
         if twice:
             raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
         unsaved = _formulas_without_results(path, sheet._worksheet_path)  # read-only sheets keep their zip member
@@ -318,8 +339,7 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
             if all(_blank(v) for v in values):
                 continue
             if not all(_blank(v) for v in values[len(names):]):
-                unread.append(Issue(str(path), number, "", f"a value in a column without a heading (the sheet has "
-                                                           f"{len(names)} headed columns)"))
+                unread.append(_value_without_heading(path, number, len(names)))
                 continue
             buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
             numbers.append(number)
