@@ -185,9 +185,9 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             for line in sorted(skipped):
                 rows[rows >= line] += 1
             raw.columns = names
-            filled = _filled(raw.iloc[:, headed:])
-            beyond = [_value_without_heading(path, row, headed) for row in rows[filled]]
-            raw, rows = raw.iloc[~filled, :headed], rows[~filled]
+            beyond: list[Issue] = []
+            if headed < len(names):
+                raw, rows, beyond = _without_unheaded_columns(raw, rows, headed, path)
             if sep == ";":
                 _european_numbers(raw, text_columns)
             yield _part(raw, rows, pending + unread(lines) + beyond)
@@ -248,13 +248,15 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
     return header, blocks()
 
 
-def _filled(cells: pd.DataFrame) -> np.ndarray:
-    """Per row, whether any of `cells` holds a value (not empty, not only spaces)."""
-    filled = np.zeros(len(cells), dtype=bool)
-    for j in range(cells.shape[1]):
-        col = cells.iloc[:, j]
+def _without_unheaded_columns(raw: pd.DataFrame, rows: np.ndarray, headed: int,
+                              path: Path | str) -> tuple[pd.DataFrame, np.ndarray, list[Issue]]:
+    """The table without the columns right of its last heading; a row with a value in them is unread."""
+    filled = np.zeros(len(raw), dtype=bool)
+    for j in range(headed, raw.shape[1]):
+        col = raw.iloc[:, j]
         filled |= (col.notna() & (col.astype("str").str.strip() != "")).to_numpy(dtype=bool)
-    return filled
+    issues = [_value_without_heading(path, row, headed) for row in rows[filled]]
+    return raw.iloc[~filled, :headed], rows[~filled], issues
 
 
 def _value_without_heading(path: Path | str, row: int, headed: int) -> Issue:
