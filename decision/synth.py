@@ -24,8 +24,9 @@ import yaml
 
 from decision.catalog import default_catalog
 from decision.dates import to_day
+from decision.errors import InputError, Issue, exit_with
 from decision.parameters import default_parameters
-from decision.safe_output import TableWriter, atomic_path, output_format
+from decision.safe_output import FORMATS, TableWriter, atomic_path, output_format
 
 BLOCK_ROWS = 500_000
 CURRENT_START = "2026-12-01"
@@ -229,8 +230,12 @@ def _yaml_profiles(table: pa.Table) -> list[dict]:
 
 
 def write_synthetic(n: int, path: Path | str, *, seed: int = 0, bad_share: float = 0.0) -> None:
-    """Write N profiles to a CSV, Parquet, XLSX or YAML file (atomically)."""
+    """Write N profiles to a CSV, Parquet, XLSX or YAML file (atomically); ValueError for a path it cannot take."""
     path = Path(path)
+    if path.suffix.lower() not in (*FORMATS, ".yaml", ".yml"):
+        raise ValueError(f"unsupported output type '{path.suffix}' (use .csv, .parquet, .xlsx or .yaml)")
+    if not path.parent.is_dir():
+        raise ValueError(f"the folder {path.parent} does not exist")
     if path.suffix.lower() in (".yaml", ".yml"):
         profiles = [p for block in generate(n, seed=seed, bad_share=bad_share) for p in _yaml_profiles(block)]
         with atomic_path(path) as tmp:
@@ -265,6 +270,6 @@ def synth_command(n: int, output: Path, seed: int, bad_share: float) -> None:
     try:
         write_synthetic(n, output, seed=seed, bad_share=bad_share)
     except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        exit_with(InputError(Issue(str(output), 0, "", str(exc))))
     seconds = time.perf_counter() - started
     click.echo(f"wrote {n:,} profiles to {output} in {seconds:.1f} s", err=True)

@@ -89,4 +89,9 @@ def test_synth_command(tmp_path):
     assert "wrote 30 profiles" in result.stderr
     assert len(pd.read_parquet(tmp_path / "s.parquet")) == 30
     bad = CliRunner().invoke(main, ["synth", "3", "-o", str(tmp_path / "s.json")])
-    assert bad.exit_code != 0 and "unsupported output type" in bad.output
+    assert bad.exit_code == 2
+    assert bad.stderr == f"error: {tmp_path / 's.json'}: unsupported output type '.json' (use .csv, .parquet, .xlsx or .yaml)\n"
+    missing = CliRunner().invoke(main, ["synth", "3", "-o", str(tmp_path / "nowhere" / "s.csv")])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"error: {tmp_path / 'nowhere' / 's.csv'}: the folder {tmp_path / 'nowhere'} does not exist\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.parquet"]
