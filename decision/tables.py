@@ -380,6 +380,8 @@ _FORMULA_WITHOUT_RESULT = re.compile(
 def _formulas_without_results(path: Path, member: str) -> dict[int, list[int]]:
     """Row number → column positions (0 = A) of the sheet's formula cells without a saved result, found in the
     sheet's XML (openpyxl reads such a cell as empty and cannot tell it from a blank one)."""
+    from openpyxl.utils import column_index_from_string
+
     found: dict[int, list[int]] = {}
     with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
         rest = b""
@@ -389,16 +391,9 @@ def _formulas_without_results(path: Path, member: str) -> dict[int, list[int]]:
             end = end + len(b"</row>") if end >= 0 else 0
             formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
             for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
-                found.setdefault(int(row), []).append(_column_index(letters.decode()))
+                found.setdefault(int(row), []).append(column_index_from_string(letters.decode()) - 1)
             rest = data[end:]
     return found
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - ord("A") + 1
-    return index - 1
 
 
 def _blank(value: Any) -> bool:
