@@ -49,6 +49,7 @@ from decision.sensitivity import batch_columns
 from decision.tables import (
     CSV_SUFFIXES,
     XLSX_SUFFIXES,
+    YAML_SUFFIXES,
     TablePart,
     csv_blocks,
     csv_problems,
@@ -69,7 +70,6 @@ CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_c
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
-YAML_SUFFIXES = (".yaml", ".yml")
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C
 
 
@@ -409,7 +409,7 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
     """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt") and path.is_file():
+    if suffix in CSV_SUFFIXES and path.is_file():
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
         for offset, length in blocks:
             yield _score_csv_block, (str(path), offset, length, header)

@@ -27,7 +27,7 @@ from decision.errors import InputError, Issue
 from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
-from decision.tables import table_parts
+from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, table_parts
 from decision.textops import arrow_text, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
@@ -253,9 +253,9 @@ def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
 def read_profiles_file(path: Path | str) -> tuple[pd.DataFrame, list[Issue]]:
     """Any supported profile file → raw frame + structural issues."""
     path = Path(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
+    if path.suffix.lower() in YAML_SUFFIXES:
         return read_yaml_profiles(read_text(path), str(path))
-    if path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".parquet"):
+    if path.suffix.lower() not in (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".parquet"):
         raise InputError(Issue(str(path), 0, "", f"unsupported file type '{path.suffix.lower()}' "
                                                  "(use .yaml, .csv, .xlsx or .parquet)"))
     if not path.is_file():

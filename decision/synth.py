@@ -27,6 +27,7 @@ from decision.dates import to_day
 from decision.errors import InputError, Issue, exit_with
 from decision.parameters import default_parameters
 from decision.safe_output import FORMATS, TableWriter, atomic_path, output_format
+from decision.tables import YAML_SUFFIXES
 
 BLOCK_ROWS = 500_000
 CURRENT_START = "2026-12-01"
@@ -232,11 +233,11 @@ def _yaml_profiles(table: pa.Table) -> list[dict]:
 def write_synthetic(n: int, path: Path | str, *, seed: int = 0, bad_share: float = 0.0) -> None:
     """Write N profiles to a CSV, Parquet, XLSX or YAML file (atomically); ValueError for a path it cannot take."""
     path = Path(path)
-    if path.suffix.lower() not in (*FORMATS, ".yaml", ".yml"):
+    if path.suffix.lower() not in (*FORMATS, *YAML_SUFFIXES):
         raise ValueError(f"unsupported output type '{path.suffix}' (use .csv, .parquet, .xlsx or .yaml)")
     if not path.parent.is_dir():
         raise ValueError(f"the folder {path.parent} does not exist")
-    if path.suffix.lower() in (".yaml", ".yml"):
+    if path.suffix.lower() in YAML_SUFFIXES:
         profiles = [p for block in generate(n, seed=seed, bad_share=bad_share) for p in _yaml_profiles(block)]
         with atomic_path(path) as tmp:
             tmp.write_text(yaml.safe_dump(profiles, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -28,6 +28,7 @@ from decision.safeyaml import FALLBACK_ERRORS
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+YAML_SUFFIXES = (".yaml", ".yml")
 SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
 _UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
