@@ -304,16 +304,35 @@ def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     return stripped.eq("").fillna(True).to_numpy(dtype=bool)
 
 
-def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column → float array and a mask of cells that are not numbers."""
+def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray,
+             percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Column → float array and a mask of cells that are not numbers; with `percent`, '93%' reads 0.93."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return np.full(len(col), np.nan), ~blank
     if stripped is None:
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
     # as text, a boolean reads "True"/"False" and is rejected like any other word
-    values = pd.to_numeric(stripped.str.replace("_", "", regex=False), errors="coerce")
+    text = stripped.str.replace("_", "", regex=False)
+    values = pd.to_numeric(_fractions(text) if percent else text, errors="coerce")
     values = values.to_numpy(dtype=float, na_value=np.nan)
     return values, ~blank & np.isnan(values)
+
+
+_PERCENT = "^([+-]?)([0-9]*)(?:[.]([0-9]*))?[\\s\u00a0\u202f]*%$"  # sign, whole part, decimals; French '93 %' too
+
+
+def _fractions(text: pd.Series) -> pd.Series:
+    """Percentages ('93%', '9.5 %') as the fractions they stand for, written out ('0.93', '0.095'): moving the
+    decimal point in the text gives exactly the number the fraction written out would, where dividing by 100
+    may not; other cells unchanged."""
+    parts = text.str.extract(_PERCENT)
+    digits = (parts[1].fillna("") + parts[2].fillna("")).str.len().gt(0).to_numpy(dtype=bool)
+    found = parts[1].notna().to_numpy(dtype=bool) & digits
+    if not found.any():
+        return text
+    whole = parts[1].str.zfill(3)
+    written = parts[0] + whole.str[:-2] + "." + whole.str[-2:] + parts[2].fillna("")
+    return text.where(~found, written)
 
 
 def _bools(col: pd.Series, stripped: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
@@ -533,7 +552,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
     kind = field.kind
     if kind in ("number", "integer", "share"):
-        values, not_number = _numbers(col, stripped, blank)
+        values, not_number = _numbers(col, stripped, blank, percent=kind == "share")
         check.flag(not_number, field.name, "not a number", col)
         finite = np.isfinite(values) | np.isnan(values)
         check.flag(~finite, field.name, "must be a finite number", col)

@@ -146,7 +146,7 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 
     UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
     files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
-    `_separator`); in a ';' file decimal commas ("0,85") and thousands points ("5.000") are read too.
+    `_separator`); numbers formatted as spreadsheets write them are read too (see `_spreadsheet_numbers`).
     Row numbers follow the lines (header = 1).
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
@@ -189,8 +189,7 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             beyond: list[Issue] = []
             if headed < len(names):
                 raw, rows, beyond = _without_unheaded_columns(raw, rows, headed, path)
-            if sep == ";":
-                _european_numbers(raw, text_columns)
+            _spreadsheet_numbers(raw, text_columns, sep)
             yield _part(raw, rows, pending + unread(lines) + beyond)
             pending, parts = [], parts + 1
             if not chunk_rows:
@@ -265,16 +264,32 @@ def _value_without_heading(path: Path | str, row: int, headed: int) -> Issue:
                                           "columns)")
 
 
-def _european_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str]) -> None:
-    """Numbers the parser left as text in a ';' file, written as a spreadsheet in a locale with decimal commas
-    writes them: points that group thousands ("5.000", "1.605,5") are dropped and decimal commas ("0,5", also
-    beside "0.25" in the same column) become points; anything else stays as written for validation to judge."""
+# Numbers a spreadsheet writes in CSV as its locale formats them, which the parser leaves as text: per field
+# separator, (pattern of a number with grouped thousands, the characters that group them).
+_GROUPED_NUMBERS = {
+    ",": [(r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?\s*$", ",")],  # 1,360 and 1,234,567.5 (English)
+    ";": [(r"^\s*[+-]?[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+(?:,\d+)?\s*$", ". \u00a0\u202f"),  # 5.000, 1 234,5
+          (r"^\s*[+-]?[1-9]\d{0,2}(?:['\u2019]\d{3})+(?:\.\d+)?\s*$", "'\u2019")],  # 1'234.5 (Swiss)
+}
+_DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+\s*(?:%\s*)?)$"  # 0,85 and 12,5 % in a ';' file
+
+
+def _spreadsheet_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str], sep: str) -> None:
+    """Numbers the parser left as text, as a spreadsheet writes them in a CSV with `sep` between fields: the
+    marks that group thousands are dropped ("1,360" in a ',' file; "5.000", "1 605,5", "1'605.5" in a ';' file)
+    and in a ';' file decimal commas become points ("0,5", also beside "0.25" in the same column). Anything
+    else stays as written, for validation to judge."""
     for name in raw.columns:
-        if name not in text_columns and not pd.api.types.is_numeric_dtype(raw[name].dtype):
-            col = raw[name]
-            grouped = col.str.match(r"^\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?\s*$", na=False)
-            col = col.where(~grouped, col.str.replace(".", "", regex=False))
-            raw[name] = col.str.replace(r"^(\s*[+-]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
+        if name in text_columns or not pd.api.types.is_string_dtype(raw[name]):  # e.g. true/false with blanks
+            continue
+        col = raw[name].astype("str")
+        for pattern, marks in _GROUPED_NUMBERS.get(sep, []):
+            grouped = col.str.match(pattern, na=False)
+            if grouped.any():
+                col = col.where(~grouped, col.str.replace(f"[{marks}]", "", regex=True))
+        if sep == ";":
+            col = col.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+        raw[name] = col
 
 
 # -------------------------------------------------------------------------------------- Parquet

@@ -129,6 +129,60 @@ def test_numbers_in_a_semicolon_file_read_as_the_spreadsheet_wrote_them(tmp_path
     assert frame["mdm_share"].tolist() == [0.5, 0.605, 0.85]
 
 
+def test_thousands_in_a_comma_file_read_as_an_english_spreadsheet_wrote_them(tmp_path):
+    """Excel in an English locale saves a number formatted with separators as "1,360" (quoted)."""
+    path = tmp_path / "p.csv"
+    path.write_text('org,external_domain,users,desktops,admin_rate\n'
+                    'A,a.com,"1,360","1,234,567",75\n'
+                    'B,b.com,42,7,"1,234.5"\n'
+                    'C,c.com,"1,36",7,"12,34"\n', encoding="utf-8")  # not groups of three: not numbers
+    result = load(path)
+    assert result.frame["users"].tolist() == [1360, 42]
+    assert result.frame["desktops"].tolist() == [1_234_567, 7]
+    assert result.frame["admin_rate"].tolist() == [75, 1234.5]
+    assert sorted(messages(result)) == [f"{path}, row 4, field 'admin_rate': not a number (got '12,34')",
+                                        f"{path}, row 4, field 'users': not a number (got '1,36')"]
+
+
+def test_french_and_swiss_thousands_in_a_semicolon_file(tmp_path):
+    """French Excel groups thousands with a (narrow) no-break space, Swiss with an apostrophe and a decimal point."""
+    path = tmp_path / "p.csv"
+    path.write_text("org;external_domain;users;desktops;admin_rate;mdm_share\n"
+                    "A;a.com;1 360;1\u00a0234\u00a0567;1\u202f234,5;12,5 %\n"
+                    "B;b.com;1'360;1\u2019200;1'234.5;0,25\n", encoding="utf-8")
+    frame = load(path).frame
+    assert frame["users"].tolist() == [1360, 1360]
+    assert frame["desktops"].tolist() == [1_234_567, 1200]
+    assert frame["admin_rate"].tolist() == [1234.5, 1234.5]
+    assert frame["mdm_share"].tolist() == [0.125, 0.25]
+
+
+def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
+    """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
+    path = tmp_path / "p.csv"
+    path.write_text("org;external_domain;users;spare_ip;internal_ca\nA;a.com;5.000;true;\nB;b.com;10;;WAHR\n",
+                    encoding="utf-8")
+    frame = load(path).frame
+    assert frame["users"].tolist() == [5000, 10]
+    assert frame["spare_ip"].tolist() == [True, False]
+    assert frame["internal_ca"].tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("written", "share"), [("93%", 0.93), ("9.5 %", 0.095), ("12.34%", 0.1234), (".5%", 0.005),
+                                                ("100%", 1.0), ("0%", 0.0), ("93\u202f%", 0.93)])
+def test_a_share_written_as_a_percentage(written, share):
+    assert load({**GOOD, "domain_joined_share": written}).frame["domain_joined_share"].tolist() == [share]
+
+
+@pytest.mark.parametrize(("field", "written", "reason"), [
+    ("mdm_share", "150%", "must be at most 1"), ("mdm_share", "%", "not a number"),
+    ("mdm_share", "abc%", "not a number"), ("mdm_share", "5%%", "not a number"),
+    ("users", "50%", "not a number"), ("w_cost", "20%", "not a number")])
+def test_percentages_that_are_not_shares_are_rejected(field, written, reason):
+    result = load({**GOOD, field: written})
+    assert messages(result) == [f"<profile>, row 1, field '{field}': {reason} (got '{written}')"]
+
+
 def test_points_in_a_comma_file_are_decimal_points(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,external_domain,users,admin_rate\nA,a.com,5,1.605\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
+from decision.profiles import _fractions
 from decision.textops import fixed3
 from decision.timeline import cost_events
 
@@ -111,3 +113,10 @@ def test_vectorised_three_decimals_match_python_formatting(values):
 def test_three_decimals_at_every_exact_tie_round_as_python_does():
     ties = np.array([m / 2000 for m in range(2001)] + [np.nextafter(m / 2000, 1) for m in range(2000)])
     assert fixed3(ties).to_pylist() == [f"{v:.3f}" for v in ties.tolist()]
+
+
+@given(st.integers(0, 10**9), st.integers(0, 6), st.sampled_from(["", "-", "+"]), st.sampled_from(["%", " %"]))
+def test_a_percentage_reads_exactly_as_the_fraction_written_out(digits, places, sign, mark):
+    percent = Decimal(digits).scaleb(-places)
+    read = pd.to_numeric(_fractions(pd.Series([f"{sign}{percent:f}{mark}"], dtype="str")))
+    assert read.iloc[0] == float(f"{sign}{percent / 100:f}")
