@@ -474,9 +474,11 @@ class DaskCluster:
                                                     silence_logs=logging.CRITICAL)
         try:
             self.client = distributed.Client(scheduler or self.cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError, ImportError) as exc:  # TypeError: ucx:// without UCX
             self._config.__exit__(None, None, None)
-            raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", f"cannot connect ({exc})")) from None
+            reason = (f"not a scheduler address such as tcp://host:8786 ({exc})" if isinstance(exc, ValueError)
+                      else f"cannot connect ({exc})")
+            raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", reason)) from None
         if self.cluster is not None:
             self.client.wait_for_workers(workers)
         self.workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))

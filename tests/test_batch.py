@@ -284,6 +284,20 @@ def test_unreadable_input_in_a_real_process_prints_no_traceback(tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize(("address", "reason"), [
+    ("nonsense:abc", "not a scheduler address such as tcp://host:8786"),
+    ("http://127.0.0.1:8786", "not a scheduler address such as tcp://host:8786 (unknown address scheme 'http'"),
+    ("ucx://127.0.0.1:8786", "cannot connect")])
+def test_a_malformed_scheduler_address_is_one_error_line(tmp_path, address, reason):
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+    run = subprocess.run([sys.executable, "-m", "decision", "score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"),
+                          "--engine", "dask", "--scheduler", address], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    lines = run.stderr.splitlines()
+    assert run.returncode == 2 and len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"error: Dask scheduler {address}: {reason}")
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_the_input_is_never_overwritten(tmp_path):
     source = tmp_path / "in.csv"
     write_synthetic(3, source, seed=1)
