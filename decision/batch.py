@@ -4,7 +4,8 @@ The input is read in chunks; each chunk is validated, scored and formatted by on
 (`score_chunk`), by threads of this process or in Dask workers, and the driver appends the chunks in input
 order to temporary files that replace the output and errors files only when everything is written.
 Row numbers are those a spreadsheet shows (header = row 1) for tables, and the position in the file
-for YAML. Every input row is either scored or listed in the errors file.
+for YAML. Every input row is either scored or listed in the errors file; rows without any value (blank
+lines, a spreadsheet's empty rows) are skipped, not counted.
 
 With Dask, the workers read their own partitions: a CSV file is cut into byte ranges that end where a
 record ends (`tables.csv_blocks`; a quoted value may hold line breaks), a Parquet file into row slices.
@@ -100,6 +101,7 @@ class Piece:
     unread: list[Issue] = field(default_factory=list)
     files: np.ndarray | None = None
     relative: bool = False  # rows count from this piece's start; the driver adds the rows before it
+    span: int | None = None  # rows of the input it covers, blank ones included (None: the rows it holds)
 
 
 @dataclass
@@ -113,6 +115,7 @@ class ChunkResult:
     winners: np.ndarray  # profiles per recommended option, last = no feasible option
     cost: dict[str, float]  # total cost of the recommended options per currency
     relative: bool = False
+    span: int = 0  # rows of the input it covers, blank ones included
 
 
 class PartitionError(Exception):
@@ -210,7 +213,9 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
     else:
         out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
     errors = _error_rows(piece, [*piece.issues, *valid.issues], job)
-    return ChunkResult(out, errors, len(piece.raw) + len(piece.unread), len(frame), winners, cost, piece.relative)
+    rows_in = len(piece.raw) + len(piece.unread)
+    return ChunkResult(out, errors, rows_in, len(frame), winners, cost, piece.relative,
+                       rows_in if piece.span is None else piece.span)
 
 
 def _recommended_ca(scored: Scored, catalog: Catalog) -> pd.Series:
@@ -259,7 +264,7 @@ def _input_error(path: Path, reason: str) -> InputError:
 
 
 def _piece(part: TablePart) -> Piece:
-    return Piece(part.raw, part.rows, unread=part.unread)
+    return Piece(part.raw, part.rows, unread=part.unread, span=part.span)
 
 
 def _yaml_files(path: Path) -> list[Path]:
@@ -552,7 +557,7 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
     else:
         tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
-    summary = Summary()
+    summary, covered = Summary(), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
     with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
             tqdm(disable=not progress, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
@@ -561,14 +566,15 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
         try:
             for result in results:
                 if result.relative:
-                    result.output["row"] += summary.rows_in
-                    result.errors["row"] += summary.rows_in
+                    result.output["row"] += covered
+                    result.errors["row"] += covered
+                covered += result.span
                 _append(out, result.output, output)
                 _append(bad, result.errors, errors)
                 summary.add(result)
                 bar.update(result.rows_in)
         except PartitionError as exc:
-            raise exc.shifted(summary.rows_in) from None
+            raise exc.shifted(covered) from None
         out.close(output_columns(job.layout, job.folder))
         bad.close(list(ERROR_COLUMNS))
     return summary

@@ -2,8 +2,9 @@
 
 `decision.profiles.read_table` (evaluate, appendix, the API) joins the parts; `python -m decision score`
 scores them one by one, so its memory does not grow with the file. Row numbers are those a spreadsheet
-shows (header = row 1). A row that cannot become a profile (a CSV line with more fields than the header,
-an XLSX row with values under no heading) is not dropped: it is listed in `unread` with its row number.
+shows (header = row 1, unless blank lines come before it). Rows without any value are skipped. A row that
+cannot become a profile (a CSV line with more fields than the header, an XLSX row with values under no
+heading) is not dropped: it is listed in `unread` with its row number.
 """
 
 from __future__ import annotations
@@ -37,21 +38,24 @@ _SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
 
 @dataclass
 class TablePart:
-    """Raw profiles of one part of a table: `raw.attrs["rows"]` holds positions 1..n, `rows` where each came from."""
+    """Raw profiles of one part of a table: `raw.attrs["rows"]` holds positions 1..n, `rows` where each came from;
+    `span` counts the rows of the table the part covers, blank ones included (where the next part starts)."""
 
     raw: pd.DataFrame
     rows: np.ndarray
     unread: list[Issue] = field(default_factory=list)
+    span: int = 0
 
 
 def _problem(path: Path | str, reason: str) -> InputError:
     return InputError(Issue(str(path), 0, "", reason))
 
 
-def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None) -> TablePart:
+def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None, span: int | None = None) -> TablePart:
     raw = raw.reset_index(drop=True)
     raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-    return TablePart(raw, np.asarray(rows, dtype=np.int64), unread or [])
+    unread = unread or []
+    return TablePart(raw, np.asarray(rows, dtype=np.int64), unread, len(raw) + len(unread) if span is None else span)
 
 
 def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
@@ -124,9 +128,23 @@ def _separator(source: Any) -> str:
     return best if counts[best] else ","
 
 
-def _head(source: Any, sep: str) -> tuple[list[str], list[tuple[int, int]]]:
+def _blank_lines_above_header(source: Any) -> int:
+    """How many empty lines come before the header (the parser skips them; a spreadsheet shows them as rows)."""
+    if isinstance(source, io.IOBase):
+        head = source.read(64 * 1024)
+        source.seek(0)
+    else:
+        with open(source, "rb") as fh:
+            head = fh.read(64 * 1024)
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    blank = head[:len(head) - len(head.lstrip(b"\r\n"))]
+    return blank.count(b"\n") or blank.count(b"\r")  # '\r' alone ends old Mac lines
+
+
+def _head(source: Any, sep: str, above: int) -> tuple[list[str], list[tuple[int, int]]]:
     """The header's names as written (pandas would rename a repeated one 'users.1'), and the lines right
-    below it with more fields than the header: pandas would read the first of them as a row *index*."""
+    below it with more fields than the header (`above`: blank lines before the header): pandas would read
+    the first of them as a row *index*."""
     head, skipped, _ = _with_warnings(lambda: pd.read_csv(
         source, header=None, nrows=LOOKAHEAD, dtype=str, keep_default_na=False, encoding="utf-8-sig",
         encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn", sep=sep))
@@ -135,7 +153,7 @@ def _head(source: Any, sep: str) -> tuple[list[str], list[tuple[int, int]]]:
     names = [str(c).strip() for c in head.iloc[0].tolist()] if len(head) else []
     bad = dict(skipped)
     leading = []
-    while (line := len(leading) + 2) in bad:
+    while (line := above + len(leading) + 2) in bad:
         leading.append((line, bad[line]))
     return names, leading
 
@@ -147,11 +165,14 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
     files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
     `_separator`); numbers formatted as spreadsheets write them are read too (see `_spreadsheet_numbers`).
-    Row numbers follow the lines (header = 1).
+    Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
+    rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
+    the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are.
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
     sep = _separator(source)
-    names, leading = _head(source, sep)
+    above = _blank_lines_above_header(source)
+    names, leading = _head(source, sep, above)
     headed = len(names)  # spreadsheets save empty headings right of the table (",,"): those columns are dropped
     while headed and not names[headed - 1]:
         headed -= 1
@@ -165,9 +186,9 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     skipped = [line for line, _ in leading]
     pending = unread(leading)
     dtype = {name: kind for name, kind in text_columns.items() if name in names}
-    with pd.read_csv(source, header=0, skiprows=[line - 1 for line in skipped], index_col=False,
+    with pd.read_csv(source, header=0, skiprows=[*range(above), *(line - 1 for line in skipped)], index_col=False,
                      encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, dtype=dtype,
-                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep,
+                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep, skip_blank_lines=False,
                      decimal="," if sep == ";" else ".") as reader:
         parts = 0
         while True:
@@ -182,15 +203,17 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
                 raise _problem(path, f"cannot read the CSV: more than {LOOKAHEAD:,} lines below the header have "
                                      "more fields than the header")
             skipped.extend(line for line, _ in lines)
-            rows = raw.index.to_numpy(dtype=np.int64) + 2
+            rows = raw.index.to_numpy(dtype=np.int64) + above + 2
             for line in sorted(skipped):
                 rows[rows >= line] += 1
             raw.columns = names
+            span = len(raw) + len(pending) + len(lines)
+            raw, rows = _without_blank_rows(raw, rows)
             beyond: list[Issue] = []
             if headed < len(names):
                 raw, rows, beyond = _without_unheaded_columns(raw, rows, headed, path)
             _spreadsheet_numbers(raw, text_columns, sep)
-            yield _part(raw, rows, pending + unread(lines) + beyond)
+            yield _part(raw, rows, pending + unread(lines) + beyond, span)
             pending, parts = [], parts + 1
             if not chunk_rows:
                 return
@@ -246,6 +269,21 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
                 yield offset, len(data)
 
     return header, blocks()
+
+
+def _without_blank_rows(raw: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table without the rows that hold no value (empty or only spaces in every column)."""
+    blank = np.ones(len(raw), dtype=bool)
+    for j in range(raw.shape[1]):
+        col = raw.iloc[:, j]
+        empty = col.isna().to_numpy(dtype=bool, copy=True)
+        maybe = blank & ~empty  # a text cell of spaces is empty too; checked only where the row may still be blank
+        if maybe.any() and pd.api.types.is_string_dtype(col):
+            empty[maybe] = col[maybe].astype("str").str.strip().eq("").to_numpy(dtype=bool)
+        blank &= empty
+        if not blank.any():
+            return raw, rows
+    return raw.loc[~blank], rows[~blank]
 
 
 def _without_unheaded_columns(raw: pd.DataFrame, rows: np.ndarray, headed: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import os
@@ -490,12 +491,36 @@ def test_a_partition_that_kills_its_worker_ends_the_run_with_one_message(tmp_pat
 
 
 def _with_line_breaks_in_quotes(source: Path, target: Path) -> Path:
-    """A copy of `source` in which every third organisation name spans three lines (those rows are rejected),
-    below two blank lines."""
+    """A copy of `source` as a hand-edited file may be: every third organisation name spans three lines (those
+    rows are rejected), blank lines and lines of bare commas (a spreadsheet's empty rows) between the profiles,
+    and two blank lines above the header."""
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     frame.loc[::3, "org"] = frame.loc[::3, "org"] + '\n"Division"\n\nNorth'
-    target.write_text("\n\n" + frame.to_csv(index=False))  # and two blank lines above the header
+    lines = frame.to_csv(index=False).split("\n")
+    commas = "," * (frame.shape[1] - 1)
+    lines = [line + ("\n" if i % 7 == 6 else f"\n{commas}" if i % 11 == 10 else "") for i, line in enumerate(lines)]
+    target.write_text("\n\n" + "\n".join(lines))
     return target
+
+
+def test_row_numbers_are_the_rows_a_spreadsheet_shows(tmp_path):
+    """Blank lines and lines of bare commas are rows (and skipped), a quoted value over lines is one row."""
+    write_synthetic(120, tmp_path / "in.csv", seed=9, bad_share=0.1)
+    source = _with_line_breaks_in_quotes(tmp_path / "in.csv", tmp_path / "edited.csv")
+    with source.open(newline="") as fh:  # the csv module as the oracle: one record per spreadsheet row
+        records = list(csv.reader(fh))
+    header = next(n for n, record in enumerate(records, start=1) if record)
+    row_of = {record[0]: n for n, record in enumerate(records, start=1) if n > header and any(record)}
+    for threads, chunk_rows in [(1, 7), (2, 16)]:
+        out = tmp_path / f"out-{threads}.csv"
+        summary = score_file(source, out, chunk_rows=chunk_rows, workers=threads, today=TODAY)
+        assert summary.rows_in == 120
+        scored = pd.read_csv(out, dtype={"row": int})
+        errors = pd.read_csv(tmp_path / f"out-{threads}.errors.csv", dtype=str)
+        assert scored["row"].tolist() == [row_of[p] for p in scored["profile"]]
+        assert len(scored) + errors["row"].nunique() == 120
+        ids = pd.read_csv(source, dtype=str, skip_blank_lines=True)["id"].dropna()
+        assert set(errors["row"].astype(int)) == {row_of[i] for i in ids} - set(scored["row"])
 
 
 def _score_until_partial_output(folder: Path, output: Path) -> subprocess.Popen:
