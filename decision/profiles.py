@@ -459,11 +459,17 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     today = today or dt.date.today()
     rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
     raw = raw.reset_index(drop=True)
-    unknown = [(i, str(c)) for i, c in enumerate(raw.columns, start=1) if c not in FIELD_BY_NAME]
+    unknown = [(i, str(c), suggest(str(c), FIELD_NAMES)) for i, c in enumerate(raw.columns, start=1)
+               if c not in FIELD_BY_NAME]
+    if unknown and len(unknown) == len(raw.columns) and not any(hint for *_, hint in unknown):  # a title row?
+        found = ", ".join(f"'{c[:40]}'" for _, c, _ in unknown[:3] if c.strip()) + " ..." * (len(unknown) > 3)
+        raise InputError(Issue(source, 0, "", f"no column is a profile field (found {found or 'no names'}): the "
+                               "header must be the table's first row (delete any title rows above it), with "
+                               "fields such as org, external_domain, users"))
     if unknown:
-        raise InputError([Issue(source, 0, c, f"unknown field{suggest(c, FIELD_NAMES)}") if c.strip()
+        raise InputError([Issue(source, 0, c, f"unknown field{hint}") if c.strip()
                           else Issue(source, 0, "", f"column {i} has no heading (name it or delete the column)")
-                          for i, c in unknown])
+                          for i, c, hint in unknown])
     missing = [f.name for f in FIELDS if f.required and f.name not in raw.columns]
     if missing:
         raise InputError([Issue(source, 0, m, "required field is missing") for m in missing])
