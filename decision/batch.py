@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.engine import OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
-from decision.errors import InputError, Issue, exit_with
+from decision.errors import InputError, Issue, exit_with, writing
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, read_yaml_profiles, suggest, validate
@@ -575,19 +575,22 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
                 bar.update(result.rows_in)
         except PartitionError as exc:
             raise exc.shifted(covered) from None
-        out.close(output_columns(job.layout, job.folder))
-        bad.close(list(ERROR_COLUMNS))
+        with writing(output):
+            out.close(output_columns(job.layout, job.folder))
+        with writing(errors):
+            bad.close(list(ERROR_COLUMNS))
     return summary
 
 
 def _append(writer: TableWriter, rows: pd.DataFrame, path: Path) -> None:
-    """Add rows to an output; one that cannot take them (an XLSX sheet is full) stops the run."""
+    """Add rows to an output; one that cannot take them (an XLSX sheet is full, the disk is full) stops the run."""
     if not len(rows):
         return
-    try:
-        writer.write(rows)
-    except ValueError as exc:
-        raise _input_error(path, str(exc)) from None
+    with writing(path):
+        try:
+            writer.write(rows)
+        except ValueError as exc:
+            raise _input_error(path, str(exc)) from None
 
 
 @contextmanager

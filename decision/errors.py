@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -32,6 +36,17 @@ class InputError(ValueError):
     def __init__(self, issues: list[Issue] | Issue):
         self.issues = [issues] if isinstance(issues, Issue) else list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """An output that cannot be written (disk full, quota, permissions) is one problem, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0][:200]
+        raise InputError(Issue(str(path), 0, "", f"cannot write it: {reason} (any previous file of that name is "
+                                                 "unchanged)")) from None
 
 
 def exit_with(exc: InputError, code: int = 2) -> NoReturn:

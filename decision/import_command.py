@@ -23,7 +23,7 @@ import yaml
 from decision.catalog import default_catalog
 from decision.current_state import assess
 from decision.dates import from_day, horizon_end_day, to_day
-from decision.errors import InputError, Issue, exit_with
+from decision.errors import InputError, Issue, exit_with, writing
 from decision.exchange_import import (
     MAX_EXPORT_BYTES,
     ExchangeExport,
@@ -122,10 +122,10 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
               "Fields the export cannot show are left out, so their defaults apply; the notes say which.",
               f"Review them, then run: python -m decision evaluate {output.name}"]
     try:
-        with atomic_path(output) as tmp:
+        with writing(output), atomic_path(output) as tmp:
             tmp.write_text(profile_yaml(profile, notes, header), encoding="utf-8")
-    except OSError as exc:
-        _fail(output, f"cannot write: {exc.strerror or exc}")
+    except InputError as exc:
+        exit_with(exc)
 
     click.echo(f"Wrote {output}: {profile['org']}, Exchange {profile['exchange_version']}, "
                f"{len(profile['servers'])} client access server(s), users: {profile.get('users', 'REQUIRED, not set')}, "

@@ -24,7 +24,7 @@ import yaml
 
 from decision.catalog import default_catalog
 from decision.dates import to_day
-from decision.errors import InputError, Issue, exit_with
+from decision.errors import InputError, Issue, exit_with, writing
 from decision.parameters import default_parameters
 from decision.safe_output import FORMATS, TableWriter, atomic_path, output_format
 from decision.tables import YAML_SUFFIXES
@@ -269,8 +269,11 @@ def synth_command(n: int, output: Path, seed: int, bad_share: float) -> None:
     """Write N synthetic organisation profiles for demos and benchmarks."""
     started = time.perf_counter()
     try:
-        write_synthetic(n, output, seed=seed, bad_share=bad_share)
-    except (ValueError, OSError) as exc:
+        with writing(output):
+            write_synthetic(n, output, seed=seed, bad_share=bad_share)
+    except InputError as exc:
+        exit_with(exc)
+    except ValueError as exc:
         exit_with(InputError(Issue(str(output), 0, "", str(exc))))
     seconds = time.perf_counter() - started
     click.echo(f"wrote {n:,} profiles to {output} in {seconds:.1f} s", err=True)

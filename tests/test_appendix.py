@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import re
 import string
@@ -22,6 +23,8 @@ from decision.appendix.command import appendix_command
 from decision.appendix.model import Bullets, Note, Table, load_texts
 from decision.report import renewal_calendar
 from decision.timeline import cost_events
+
+DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "data" / "profiles"
@@ -295,6 +298,18 @@ def test_cli_firm_logo_and_errors(tmp_path):
     broken.write_text("org: X\nexternal_domain: x.com\nusers: -5\n")
     invalid = runner.invoke(appendix_command, [str(broken), "-o", str(tmp_path / "x.md")])
     assert invalid.exit_code == 1 and "users" in invalid.output
+
+
+def test_a_full_disk_writes_no_markdown_page_without_its_figures(tmp_path, monkeypatch):
+    def disk_full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    out = tmp_path / "appendix.md"
+    result = CliRunner().invoke(appendix_command, [str(PROFILES / "small-office.yaml"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output == f"error: {tmp_path / 'appendix-figure-1-tradeoff.png'}: {DISK_FULL}\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_download_name_is_safe():

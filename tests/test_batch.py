@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import os
 import shutil
@@ -32,9 +33,12 @@ from decision.cli import main
 from decision.engine import OPTION_COLUMNS
 from decision.errors import InputError, Issue
 from decision.options import OPTIONS
+from decision.safe_output import TableWriter
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
 from decision.tables import RECORD_SEARCH, _formulas_without_results, csv_blocks
+
+DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
@@ -376,6 +380,25 @@ def test_an_output_that_cannot_hold_the_rows_fails_cleanly(tmp_path, monkeypatch
     assert (tmp_path / "out.xlsx").read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.xlsx"]
     assert not [t for t in threading.enumerate() if t.name.startswith("score")], "the scoring threads were left running"
+
+
+@pytest.mark.parametrize("stage", ["write", "close"])
+def test_a_full_disk_is_one_error_line_and_keeps_the_previous_output(tmp_path, monkeypatch, stage):
+    original = getattr(TableWriter, stage)
+
+    def disk_full(self, *args):
+        if stage == "close" or self.rows >= 8:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, *args)
+
+    monkeypatch.setattr(TableWriter, stage, disk_full)
+    source = tmp_path / "in.csv"
+    write_synthetic(40, source, seed=1)
+    (tmp_path / "out.csv").write_bytes(b"previous")
+    code, _, err = score(source, "-o", tmp_path / "out.csv", "--chunk-rows", "4")
+    assert (code, err) == (2, f"error: {tmp_path / 'out.csv'}: {DISK_FULL}\n")
+    assert (tmp_path / "out.csv").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 
 
 def test_empty_table_gives_a_header_only_output(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +15,8 @@ from decision.cli import main
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, validate
 from decision.synth import BAD_KINDS, generate, write_synthetic
+
+DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -95,3 +98,14 @@ def test_synth_command(tmp_path):
     assert missing.exit_code == 2
     assert missing.stderr == f"error: {tmp_path / 'nowhere' / 's.csv'}: the folder {tmp_path / 'nowhere'} does not exist\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.parquet"]
+
+
+def test_synth_on_a_full_disk_is_one_error_line(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        yield next(generate(10))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("decision.synth.generate", disk_full)
+    result = CliRunner().invoke(main, ["synth", "30", "-o", str(tmp_path / "s.csv")])
+    assert (result.exit_code, result.stderr) == (2, f"error: {tmp_path / 's.csv'}: {DISK_FULL}\n")
+    assert list(tmp_path.iterdir()) == []

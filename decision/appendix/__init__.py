@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from decision.errors import InputError, Issue
+from decision.errors import InputError, Issue, writing
 from decision.limits import LIMITS, size_text
 
 if TYPE_CHECKING:  # the renderers, charts and engine load on first use, so the CLI starts fast
@@ -117,9 +117,9 @@ def write(ev: Evaluation, i: int, out: Path, *, firm: str | None = None, logo: b
 
     files = build_files(ev, i, fmt, firm=firm, logo=logo, generated=generated, stem=out.stem)
     main, *extra = files
-    targets = {main: out, **{name: out.parent / name for name in extra}}
+    targets = {**{name: out.parent / name for name in extra}, main: out}  # the figures first: no page without them
     for name, path in targets.items():
-        with atomic_path(path) as tmp:
+        with writing(path), atomic_path(path) as tmp:
             tmp.write_bytes(files[name])
     return list(targets.values())
 
