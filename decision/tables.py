@@ -114,30 +114,29 @@ def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list
     return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
 
 
-def _separator(source: Any) -> str:
-    """The field separator: ',' unless the header line holds more ';' (as spreadsheets in many European
-    locales save CSV) or tabs. Profile field names contain none of them, so the header line decides."""
+def _start(source: Any) -> bytes:
+    """The first 64 KiB of a CSV (a path, or a binary file object left at its start), without a UTF-8 BOM."""
     if isinstance(source, io.IOBase):
-        line = source.readline(64 * 1024)
+        start = source.read(64 * 1024)
         source.seek(0)
     else:
         with open(source, "rb") as fh:
-            line = fh.readline(64 * 1024)
+            start = fh.read(64 * 1024)
+    return start.removeprefix(b"\xef\xbb\xbf")
+
+
+def _separator(start: bytes) -> str:
+    """The field separator: ',' unless the header line holds more ';' (as spreadsheets in many European
+    locales save CSV) or tabs. Profile field names contain none of them, so the header line decides."""
+    line = next(iter(start.lstrip(b"\r\n").splitlines()), b"")
     counts = {sep: line.count(sep.encode()) for sep in SEPARATORS}
     best = max(SEPARATORS, key=counts.__getitem__)  # a tie keeps the first, ','
     return best if counts[best] else ","
 
 
-def _blank_lines_above_header(source: Any) -> int:
+def _blank_lines_above_header(start: bytes) -> int:
     """How many empty lines come before the header (the parser skips them; a spreadsheet shows them as rows)."""
-    if isinstance(source, io.IOBase):
-        head = source.read(64 * 1024)
-        source.seek(0)
-    else:
-        with open(source, "rb") as fh:
-            head = fh.read(64 * 1024)
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    blank = head[:len(head) - len(head.lstrip(b"\r\n"))]
+    blank = start[:len(start) - len(start.lstrip(b"\r\n"))]
     return blank.count(b"\n") or blank.count(b"\r")  # '\r' alone ends old Mac lines
 
 
@@ -170,8 +169,8 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are.
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
-    sep = _separator(source)
-    above = _blank_lines_above_header(source)
+    start = _start(source)
+    sep, above = _separator(start), _blank_lines_above_header(start)
     names, leading = _head(source, sep, above)
     headed = len(names)  # spreadsheets save empty headings right of the table (",,"): those columns are dropped
     while headed and not names[headed - 1]:

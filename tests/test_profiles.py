@@ -157,6 +157,13 @@ def test_french_and_swiss_thousands_in_a_semicolon_file(tmp_path):
     assert frame["mdm_share"].tolist() == [0.125, 0.25]
 
 
+def test_blank_lines_above_a_semicolon_header_count_as_rows(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"\xef\xbb\xbf\r\n\r\norg;external_domain;users\r\nA;a.com;1.360\r\n\r\nB;b.com;7\r\n")
+    frame = load(path).frame
+    assert frame["users"].tolist() == [1360, 7] and frame["row"].tolist() == [4, 6]
+
+
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
     """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
     path = tmp_path / "p.csv"
