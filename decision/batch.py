@@ -22,14 +22,15 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 import numpy as np
@@ -39,7 +40,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
-from decision.engine import OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
+from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
@@ -67,6 +68,7 @@ TASKS_PER_WORKER = 4  # Dask: at least this many partitions per worker, so the w
 # must not run out of work while the oldest partition is still running elsewhere (2 per worker left the
 # workers idle ~0.8 s more per 2M profiles than 4); each held result is one chunk's output.
 AHEAD_PER_WORKER = 4
+WAIT_FOR_WORKERS = 10  # seconds an existing cluster's scheduler is given to have a worker connected
 CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances")
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
@@ -377,9 +379,18 @@ def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _opened_on_worker(path: str) -> BinaryIO:
+    """The input, opened by a Dask worker; a worker that cannot see it (another machine or mount) says so."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise _input_error(Path(path), f"a Dask worker on {socket.gethostname()} cannot open it ({exc.strerror}): the "
+                                       "workers must see INPUT at the same path") from None
+
+
 def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Job) -> ChunkResult:
     """One Dask partition of a CSV file: read its bytes, parse them as the pandas path parses a chunk, score."""
-    with open(path, "rb") as fh:
+    with _opened_on_worker(path) as fh:
         fh.seek(offset)
         data = fh.read(length)
     relative = offset > len(header)
@@ -396,7 +407,8 @@ def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Jo
 def _score_parquet_slice(path: str, group: int, start: int, length: int, first_row: int, job: Job) -> ChunkResult:
     """One Dask partition of a Parquet file: rows start..start+length of one row group (bounded memory)."""
     try:
-        raw = parquet_frame(pq.ParquetFile(path).read_row_group(group).slice(start, length))
+        with _opened_on_worker(path) as fh:
+            raw = parquet_frame(pq.ParquetFile(fh).read_row_group(group).slice(start, length))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _input_error(Path(path), f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
     raw.attrs["rows"] = np.arange(1, len(raw) + 1)
@@ -413,7 +425,7 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 
 def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
     """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
-    suffix = path.suffix.lower()
+    suffix, path = path.suffix.lower(), path.resolve()  # workers may run elsewhere, in another folder
     if suffix in CSV_SUFFIXES and path.is_file():
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
         for offset, length in blocks:
@@ -446,6 +458,27 @@ def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job
         raise InputError(Issue(job.source, 0, "", f"a part of it killed the Dask worker scoring it ({tries} "
                                f"{'try' if tries == 1 else 'tries'}; usually out of memory: lower --chunk-rows or "
                                "give each worker more memory)")) from None
+
+
+def _cluster_problem(client: Any) -> str | None:
+    """Why a cluster cannot score (no workers; this project not importable, or another version of it, on the
+    scheduler or a worker: tasks would fail there one by one), or None."""
+    if not client.scheduler_info(n_workers=-1)["workers"]:
+        return "no workers are connected to it (start them with: dask worker ADDRESS)"
+
+    def version() -> str | None:  # defined here, so it is sent by value and runs where this project may be missing
+        try:
+            from decision import __version__
+        except ImportError:
+            return None
+        return __version__
+
+    found = {"scheduler": client.run_on_scheduler(version), **client.run(version)}
+    wrong = sorted(f"{where} ({'missing' if v is None else v})" for where, v in found.items() if v != ENGINE_VERSION)
+    if wrong:
+        return (f"cannot import this project (decision {ENGINE_VERSION}) on {', '.join(wrong)}: install it there, or "
+                "start the scheduler and workers with PYTHONPATH set to its folder")
+    return None
 
 
 def _malloc_settings() -> tuple[str | None, str | None]:
@@ -486,7 +519,13 @@ class DaskCluster:
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", reason)) from None
         if self.cluster is not None:
             self.client.wait_for_workers(workers)
-        self.workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+        else:
+            with suppress(TimeoutError):  # workers of a cluster just started may still be connecting
+                self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+        if problem := _cluster_problem(self.client):
+            self.close()
+            raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", problem))
+        self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         if any(trim and not mmap for trim, mmap in self.client.run(_malloc_settings).values()):
             click.echo(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
                        f"start them with MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD} "

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import errno
 import io
+import logging
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import dask
+import distributed
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -27,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import decision
-from decision.batch import DaskCluster, output_columns, score_file
+from decision.batch import DaskCluster, _opened_on_worker, output_columns, score_file
 from decision.catalog import default_catalog
 from decision.cli import main
 from decision.engine import OPTION_COLUMNS
@@ -301,6 +303,41 @@ def test_a_malformed_scheduler_address_is_one_error_line(tmp_path, address, reas
     assert run.returncode == 2 and len(lines) == 1, run.stderr
     assert lines[0].startswith(f"error: Dask scheduler {address}: {reason}")
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_cluster_that_cannot_score_is_one_error_line(tmp_path):
+    """No workers, or a worker without this project: say so before the first task, instead of waiting for ever
+    or failing task by task with tracebacks."""
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+    cluster = distributed.LocalCluster(n_workers=0, dashboard_address=None, host="127.0.0.1",
+                                       silence_logs=logging.CRITICAL)
+    address = cluster.scheduler_address
+    args = (tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--engine", "dask", "--scheduler", address)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a worker started elsewhere, without it
+    try:
+        assert score(*args)[::2] == (2, f"error: Dask scheduler {address}: no workers are connected to it (start "
+                                        "them with: dask worker ADDRESS)\n")
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                   "--no-dashboard"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            code, _, err = score(*args)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    finally:
+        cluster.close()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"error: Dask scheduler {address}: cannot import this project (decision {decision.__version__}) "
+                          "on tcp://127.0.0.1:") and "(missing): install it there" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_worker_that_cannot_see_the_input_says_so(tmp_path):
+    with pytest.raises(InputError, match=r"gone.csv: a Dask worker on .* cannot open it \(No such file or directory\): "
+                                         "the workers must see INPUT at the same path"):
+        _opened_on_worker(str(tmp_path / "gone.csv"))
 
 
 def test_the_input_is_never_overwritten(tmp_path):
