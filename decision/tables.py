@@ -180,7 +180,9 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
         raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
 
     def unread(lines: list[tuple[int, int]]) -> list[Issue]:
-        return [Issue(str(path), line, "", f"Expected {len(names)} fields, saw {saw}") for line, saw in lines]
+        mark = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
+        return [Issue(str(path), line, "", f"has {saw} values but the header has {len(names)} columns (a {mark} in a "
+                                           "value that is not in quotes?)") for line, saw in lines]
 
     skipped = [line for line, _ in leading]
     pending = unread(leading)
