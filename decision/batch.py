@@ -415,12 +415,30 @@ def _score_parquet_slice(path: str, group: int, start: int, length: int, first_r
     return score_chunk(Piece(raw, np.arange(first_row, first_row + len(raw))), job)
 
 
-def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
-    """Bytes per CSV partition: about `chunk_rows` rows, and at least TASKS_PER_WORKER partitions per worker."""
+def _bytes_per_line(path: Path) -> float:
+    """The average length of a line in the first MiB of a CSV file."""
     with path.open("rb") as fh:
         sample = fh.read(1 << 20)
-    per_row = len(sample) / max(1, sample.count(b"\n"), sample.count(b"\r"))  # '\r' alone ends old Mac lines
+    return len(sample) / max(1, sample.count(b"\n"), sample.count(b"\r"))  # '\r' alone ends old Mac lines
+
+
+def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
+    """Bytes per CSV partition: about `chunk_rows` rows, and at least TASKS_PER_WORKER partitions per worker."""
+    per_row = _bytes_per_line(path)
     return max(1 << 16, min(int(chunk_rows * per_row), math.ceil(path.stat().st_size / (TASKS_PER_WORKER * workers))))
+
+
+def _expected_rows(path: Path) -> int | None:
+    """About how many rows INPUT holds, for the progress bar: a CSV's size over its first lines' length, a
+    Parquet file's row count; None when that is not known without reading the file."""
+    try:
+        if path.suffix.lower() in CSV_SUFFIXES and path.is_file():
+            return max(0, round(path.stat().st_size / _bytes_per_line(path)) - 1)
+        if path.suffix.lower() == ".parquet" and path.is_file():
+            return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException):  # reading it will report the problem
+        pass
+    return None
 
 
 def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
@@ -599,7 +617,8 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
     summary, covered = Summary(), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
     with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
-            tqdm(disable=not progress, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
+            tqdm(total=_expected_rows(source) if progress else None, disable=not progress, unit=" rows",
+                 unit_scale=True, file=sys.stderr) as bar:
         out = TableWriter(out_tmp, output_format(output), sheet="scores")
         bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
         try:
@@ -611,9 +630,13 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
                 _append(out, result.output, output)
                 _append(bad, result.errors, errors)
                 summary.add(result)
-                bar.update(result.rows_in)
+                if bar.total is not None and covered > bar.total:  # the CSV estimate fell short
+                    bar.total = covered
+                bar.update(result.span)
         except PartitionError as exc:
             raise exc.shifted(covered) from None
+        if bar.total is not None:
+            bar.total = covered  # ends at 100 %
         with writing(output):
             out.close(output_columns(job.layout, job.folder))
         with writing(errors):

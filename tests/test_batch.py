@@ -8,6 +8,7 @@ import errno
 import io
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -436,6 +437,20 @@ def test_a_full_disk_is_one_error_line_and_keeps_the_previous_output(tmp_path, m
     assert (code, err) == (2, f"error: {tmp_path / 'out.csv'}: {DISK_FULL}\n")
     assert (tmp_path / "out.csv").read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".yaml"])
+def test_the_progress_bar_shows_how_far_the_run_is(tmp_path, capsys, suffix):
+    """A total where the input tells it (a CSV's size, a Parquet file's row count), ending at 100 %."""
+    source = tmp_path / f"in{suffix}"
+    write_synthetic(120, source, seed=3)
+    score_file(source, tmp_path / "out.csv", chunk_rows=50, today=TODAY, progress=True)
+    states = [s.strip() for s in capsys.readouterr().err.split("\r") if s.strip()]
+    if suffix == ".yaml":  # unknown until read: a count
+        assert states[-1].startswith("120 rows [")
+    else:
+        assert states[-1].startswith("100%|") and "| 120/120 [" in states[-1]
+        assert any(re.match(r"4\d%\|.*\| 50\.0/1[12]\d ", s) for s in states), states  # 50 of about 120
 
 
 def test_empty_table_gives_a_header_only_output(tmp_path):
