@@ -58,6 +58,7 @@ from decision.tables import (
     parquet_frame,
     parse_csv,
     table_parts,
+    xlsx_rows,
 )
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
@@ -430,13 +431,15 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 
 def _expected_rows(path: Path) -> int | None:
     """About how many rows INPUT holds, for the progress bar: a CSV's size over its first lines' length, a
-    Parquet file's row count; None when that is not known without reading the file."""
+    Parquet file's row count, a workbook sheet's recorded size; None when that is not known without reading."""
     try:
         if path.suffix.lower() in CSV_SUFFIXES and path.is_file():
             return max(0, round(path.stat().st_size / _bytes_per_line(path)) - 1)
         if path.suffix.lower() == ".parquet" and path.is_file():
             return pq.ParquetFile(path).metadata.num_rows
-    except (OSError, pa.ArrowException):  # reading it will report the problem
+        if path.suffix.lower() in XLSX_SUFFIXES and path.is_file():
+            return xlsx_rows(path, TEXT_COLUMNS)
+    except Exception:  # a damaged file fails in many ways; reading it will report the problem
         pass
     return None
 

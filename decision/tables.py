@@ -413,6 +413,19 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
         book.close()
 
 
+def xlsx_rows(path: Path, text_columns: Mapping[str, str]) -> int | None:
+    """The number of rows below the header of a workbook's profiles sheet, as its dimension records them
+    (None if it does not), without reading the rows."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = _profile_sheet(book.worksheets, text_columns)
+        return max(0, sheet.max_row - 1) if sheet is not None and sheet.max_row else None
+    finally:
+        book.close()
+
+
 def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> Any:
     """The first sheet whose header row names a profile field (a workbook may open with a sheet of notes), or
     the first sheet when none does (its header is then reported); None for a workbook without sheets."""

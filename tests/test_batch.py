@@ -439,11 +439,15 @@ def test_a_full_disk_is_one_error_line_and_keeps_the_previous_output(tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".yaml"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx", ".yaml"])
 def test_the_progress_bar_shows_how_far_the_run_is(tmp_path, capsys, suffix):
-    """A total where the input tells it (a CSV's size, a Parquet file's row count), ending at 100 %."""
+    """A total where the input tells it (a CSV's size, a Parquet file's row count, a sheet's recorded size),
+    ending at 100 %."""
     source = tmp_path / f"in{suffix}"
-    write_synthetic(120, source, seed=3)
+    write_synthetic(120, source.with_suffix(".csv") if suffix == ".xlsx" else source, seed=3)
+    if suffix == ".xlsx":  # saved as a spreadsheet saves it, with the sheet's size recorded
+        pd.read_csv(source.with_suffix(".csv"), dtype=str).to_excel(source, index=False)
+        source.with_suffix(".csv").unlink()
     score_file(source, tmp_path / "out.csv", chunk_rows=50, today=TODAY, progress=True)
     states = [s.strip() for s in capsys.readouterr().err.split("\r") if s.strip()]
     if suffix == ".yaml":  # unknown until read: a count
