@@ -27,7 +27,7 @@ from decision.errors import InputError, Issue
 from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
-from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, table_parts
+from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, heading_key, table_parts
 from decision.textops import arrow_text, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
@@ -458,7 +458,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     """
     today = today or dt.date.today()
     rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
-    raw = raw.reset_index(drop=True)
+    raw = _with_field_names(raw.reset_index(drop=True), source)
     unknown = [(i, str(c), suggest(str(c), FIELD_NAMES)) for i, c in enumerate(raw.columns, start=1)
                if c not in FIELD_BY_NAME]
     if unknown and len(unknown) == len(raw.columns) and not any(hint for *_, hint in unknown):  # a title row?
@@ -493,6 +493,22 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
     return ProfileSet(good, check.issues, n)
+
+
+def _with_field_names(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Headings written another way ('Users', 'External domain') renamed to the fields they stand for; two
+    headings for one field are a problem of the whole input."""
+    names = {c: c if c in FIELD_BY_NAME or heading_key(c) not in FIELD_BY_NAME else heading_key(c) for c in raw.columns}
+    if all(c == name for c, name in names.items()):
+        return raw
+    headings: dict[str, list[str]] = {}
+    for c, name in names.items():
+        headings.setdefault(str(name), []).append(str(c))
+    twice = {name: found for name, found in headings.items() if len(found) > 1 and name in FIELD_BY_NAME}
+    if twice:
+        raise InputError([Issue(source, 0, name, f"the column appears more than once (as {' and '.join(map(repr, found))})")
+                          for name, found in twice.items()])
+    return raw.rename(columns=names)
 
 
 _PLAIN_TYPES = ("string", "integer", "floating", "mixed-integer-float", "decimal", "boolean", "date", "datetime",

@@ -47,6 +47,12 @@ class TablePart:
     span: int = 0
 
 
+def heading_key(heading: Any) -> str:
+    """The field name a column heading stands for when written another way: 'Users', 'External domain' and
+    'DOMAIN-JOINED SHARE' stand for users, external_domain and domain_joined_share."""
+    return re.sub(r"[\s_-]+", "_", str(heading).strip().lower())
+
+
 def _problem(path: Path | str, reason: str) -> InputError:
     return InputError(Issue(str(path), 0, "", reason))
 
@@ -186,7 +192,7 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 
     skipped = [line for line, _ in leading]
     pending = unread(leading)
-    dtype = {name: kind for name, kind in text_columns.items() if name in names}
+    dtype = {name: text_columns[heading_key(name)] for name in names if heading_key(name) in text_columns}
     with pd.read_csv(source, header=0, skiprows=[*range(above), *(line - 1 for line in skipped)], index_col=False,
                      encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, dtype=dtype,
                      on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep, skip_blank_lines=False,
@@ -319,7 +325,7 @@ def _spreadsheet_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str], sep
     and in a ';' file decimal commas become points ("0,5", also beside "0.25" in the same column). Anything
     else stays as written, for validation to judge."""
     for name in raw.columns:
-        if name in text_columns or not pd.api.types.is_string_dtype(raw[name]):  # e.g. true/false with blanks
+        if heading_key(name) in text_columns or not pd.api.types.is_string_dtype(raw[name]):  # true/false, blanks
             continue
         col = raw[name].astype("str")
         for pattern, marks in _GROUPED_NUMBERS.get(sep, []):
@@ -431,7 +437,7 @@ def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> Any:
     the first sheet when none does (its header is then reported); None for a workbook without sheets."""
     for sheet in sheets:
         header = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        if any(str(h).strip() in text_columns for h in header if h is not None):
+        if any(heading_key(h) in text_columns for h in header if h is not None):
             return sheet
     return sheets[0] if sheets else None
 

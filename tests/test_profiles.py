@@ -196,6 +196,16 @@ def test_points_in_a_comma_file_are_decimal_points(tmp_path):
     assert load(path).frame["admin_rate"].tolist() == [1.605]
 
 
+def test_headings_written_another_way_name_their_fields(tmp_path):
+    """Spreadsheet headings in capitals or words: 'External domain' is external_domain; an ID column stays text."""
+    path = tmp_path / "p.csv"
+    path.write_text("ID,Org,External domain,USERS,Domain-joined share,MDM_Share\n007,A,a.com,5,93%,0.5\n")
+    frame = load(path).frame
+    assert frame[["id", "org", "external_domain", "users", "domain_joined_share", "mdm_share"]].iloc[0].tolist() == [
+        "007", "A", "a.com", 5, 0.93, 0.5]
+    assert load({"Org": "B", "External_Domain": "b.com", "Users": 7}).frame["users"].tolist() == [7]
+
+
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,users\nA,1\n")
