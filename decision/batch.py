@@ -55,7 +55,7 @@ from decision.tables import (
     TablePart,
     csv_blocks,
     csv_problems,
-    parquet_frame,
+    parquet_part,
     parse_csv,
     table_parts,
     xlsx_rows,
@@ -409,11 +409,10 @@ def _score_parquet_slice(path: str, group: int, start: int, length: int, first_r
     """One Dask partition of a Parquet file: rows start..start+length of one row group (bounded memory)."""
     try:
         with _opened_on_worker(path) as fh:
-            raw = parquet_frame(pq.ParquetFile(fh).read_row_group(group).slice(start, length))
+            part = parquet_part(pq.ParquetFile(fh).read_row_group(group).slice(start, length), first_row)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _input_error(Path(path), f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
-    raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-    return score_chunk(Piece(raw, np.arange(first_row, first_row + len(raw))), job)
+    return score_chunk(_piece(part), job)
 
 
 def _bytes_per_line(path: Path) -> float:

@@ -339,7 +339,7 @@ def _spreadsheet_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str], sep
 
 # -------------------------------------------------------------------------------------- Parquet
 
-def parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+def _parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
     """Arrow data read from a Parquet file as a DataFrame, after checking it in full (a damaged file may hold text
     that is not UTF-8, which would fail later, in the middle of validation)."""
     data.validate(full=True)
@@ -349,15 +349,20 @@ def parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
         raise ValueError(f"damaged pandas metadata ({type(exc).__name__})") from None
 
 
+def parquet_part(data: pa.RecordBatch | pa.Table, first_row: int) -> TablePart:
+    """Rows of a Parquet file from `first_row` on (the header being row 1), without the rows that hold no value."""
+    raw = _parquet_frame(data)
+    return _part(*_without_blank_rows(raw, np.arange(first_row, first_row + len(raw))))
+
+
 def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
     """Row batches of a Parquet file; a file without rows gives one empty part with its columns."""
     try:
         source = pq.ParquetFile(path)
         first = 2
         for batch in source.iter_batches(batch_size=chunk_rows):
-            raw = parquet_frame(batch)
-            yield _part(raw, np.arange(first, first + len(raw)))
-            first += len(raw)
+            yield parquet_part(batch, first)
+            first += len(batch)
         if first == 2:
             yield _part(source.schema_arrow.empty_table().to_pandas(), np.zeros(0))
     except (OSError, ValueError, pa.ArrowException) as exc:

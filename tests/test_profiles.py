@@ -206,6 +206,17 @@ def test_headings_written_another_way_name_their_fields(tmp_path):
     assert load({"Org": "B", "External_Domain": "b.com", "Users": 7}).frame["users"].tolist() == [7]
 
 
+def test_rows_without_any_value_are_skipped_in_every_table_format(tmp_path):
+    """As a spreadsheet's empty rows: not profiles, not rejections; the others keep their row numbers."""
+    frame = pd.DataFrame({"org": ["A", None, "B", "  "], "external_domain": ["a.com", None, "b.com", None],
+                          "users": [5, None, 6, None]})
+    for suffix, save in {".parquet": frame.to_parquet, ".xlsx": frame.to_excel, ".csv": frame.to_csv}.items():
+        path = tmp_path / f"p{suffix}"
+        save(path, index=False)
+        result = load(path)
+        assert (result.rows_in, result.frame["row"].tolist(), result.issues) == (2, [2, 4], []), suffix
+
+
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,users\nA,1\n")
