@@ -53,7 +53,11 @@ def test_a_longer_horizon_never_lowers_cost_total(profile, extra_years):
     longer = dict(profile, horizon_years=min(10, profile["horizon_years"] + extra_years))
     short, long_ = by_option(decision.evaluate(profile)), by_option(decision.evaluate(longer))
     assert (long_["cost_total"] >= short["cost_total"] - 1e-6).all()
-    assert (long_["certificate_issuances"] >= short["certificate_issuances"]).all()
+    # issuances only where the same CA issues both: the CA whose figures an option shows (the cheapest that can
+    # serve; when none can, the cheapest seller) may change with the horizon, and another CA's certificates may
+    # live longer (found by hypothesis: ACME before 2015, 0.5 → 1 year, 2 → 1 issuances, cost up)
+    same_ca = (long_["ca"] == short["ca"]) & (short["ca"] != "")
+    assert (long_["certificate_issuances"][same_ca] >= short["certificate_issuances"][same_ca]).all()
 
 
 @SETTINGS
