@@ -27,7 +27,7 @@ from decision.errors import InputError, Issue
 from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
-from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, heading_key, table_parts
+from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, heading_key, plain_numbers, table_parts
 from decision.textops import arrow_text, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
@@ -246,7 +246,7 @@ def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
         frame, rows = frame.iloc[:nrows], rows[:nrows]
         unread = [i for i in unread if i.row < rows[-1]]
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame.attrs = {"rows": rows, "unread": unread}
+    frame.attrs = {**parts[0].raw.attrs, "rows": rows, "unread": unread}  # and a CSV's separator
     return frame
 
 
@@ -304,15 +304,18 @@ def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     return stripped.eq("").fillna(True).to_numpy(dtype=bool)
 
 
-def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray,
-             percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Column → float array and a mask of cells that are not numbers; with `percent`, '93%' reads 0.93."""
+def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, percent: bool = False,
+             separator: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Column → float array and a mask of cells that are not numbers; with `percent`, '93%' reads 0.93; text
+    from a CSV file is read as a spreadsheet with its `separator` writes numbers (`tables.plain_numbers`)."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return np.full(len(col), np.nan), ~blank
     if stripped is None:
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
     # as text, a boolean reads "True"/"False" and is rejected like any other word
     text = stripped.str.replace("_", "", regex=False)
+    if separator:
+        text = plain_numbers(text, separator)
     values = pd.to_numeric(_fractions(text) if percent else text, errors="coerce")
     values = values.to_numpy(dtype=float, na_value=np.nan)
     return values, ~blank & np.isnan(values)
@@ -486,7 +489,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         blank = _is_blank(col, stripped)
         if field.required:
             check.flag(blank, field.name, "required field is empty")
-        out[field.name] = _coerce(field, col, stripped, blank, check, catalog)
+        out[field.name] = _coerce(field, col, stripped, blank, check, catalog, raw.attrs.get("separator"))
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
     _check_rows(frame, check)
@@ -570,11 +573,11 @@ def _placeholder(field: Field, n: int) -> Any:
 
 
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
-            catalog: Catalog) -> Any:
+            catalog: Catalog, separator: str | None = None) -> Any:
     """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
     kind = field.kind
     if kind in ("number", "integer", "share"):
-        values, not_number = _numbers(col, stripped, blank, percent=kind == "share")
+        values, not_number = _numbers(col, stripped, blank, percent=kind == "share", separator=separator)
         check.flag(not_number, field.name, "not a number", col)
         finite = np.isfinite(values) | np.isnan(values)
         check.flag(~finite, field.name, "must be a finite number", col)

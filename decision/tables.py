@@ -169,7 +169,8 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 
     UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
     files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
-    `_separator`); numbers formatted as spreadsheets write them are read too (see `_spreadsheet_numbers`).
+    `_separator`). A ';' file is read as text, and every part carries its separator in `raw.attrs["separator"]`:
+    validation reads numbers as a spreadsheet with that separator writes them (see `plain_numbers`).
     Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
     the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are.
@@ -192,11 +193,12 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
 
     skipped = [line for line, _ in leading]
     pending = unread(leading)
-    dtype = {name: text_columns[heading_key(name)] for name in names if heading_key(name) in text_columns}
+    dtype: Any = str if sep == ";" else {name: text_columns[heading_key(name)] for name in names
+                                         if heading_key(name) in text_columns}
     with pd.read_csv(source, header=0, skiprows=[*range(above), *(line - 1 for line in skipped)], index_col=False,
                      encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, dtype=dtype,
-                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep, skip_blank_lines=False,
-                     decimal="," if sep == ";" else ".") as reader:
+                     on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep,
+                     skip_blank_lines=False) as reader:
         parts = 0
         while True:
             try:
@@ -219,7 +221,7 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
             beyond: list[Issue] = []
             if headed < len(names):
                 raw, rows, beyond = _without_unheaded_columns(raw, rows, headed, path)
-            _spreadsheet_numbers(raw, text_columns, sep)
+            raw.attrs["separator"] = sep
             yield _part(raw, rows, pending + unread(lines) + beyond, span)
             pending, parts = [], parts + 1
             if not chunk_rows:
@@ -316,25 +318,20 @@ _GROUPED_NUMBERS = {
     ";": [(r"^\s*[+-]?[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+(?:,\d+)?\s*$", ". \u00a0\u202f"),  # 5.000, 1 234,5
           (r"^\s*[+-]?[1-9]\d{0,2}(?:['\u2019]\d{3})+(?:\.\d+)?\s*$", "'\u2019")],  # 1'234.5 (Swiss)
 }
-_DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+\s*(?:%\s*)?)$"  # 0,85 and 12,5 % in a ';' file
+_DECIMAL_COMMA = r"^\s*[+-]?\d*,\d+\s*(?:%\s*)?$"  # 0,85 and 12,5 % in a ';' file
 
 
-def _spreadsheet_numbers(raw: pd.DataFrame, text_columns: Mapping[str, str], sep: str) -> None:
-    """Numbers the parser left as text, as a spreadsheet writes them in a CSV with `sep` between fields: the
-    marks that group thousands are dropped ("1,360" in a ',' file; "5.000", "1 605,5", "1'605.5" in a ';' file)
-    and in a ';' file decimal commas become points ("0,5", also beside "0.25" in the same column). Anything
-    else stays as written, for validation to judge."""
-    for name in raw.columns:
-        if heading_key(name) in text_columns or not pd.api.types.is_string_dtype(raw[name]):  # true/false, blanks
-            continue
-        col = raw[name].astype("str")
-        for pattern, marks in _GROUPED_NUMBERS.get(sep, []):
-            grouped = col.str.match(pattern, na=False)
-            if grouped.any():
-                col = col.where(~grouped, col.str.replace(f"[{marks}]", "", regex=True))
-        if sep == ";":
-            col = col.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
-        raw[name] = col
+def plain_numbers(text: pd.Series, separator: str) -> pd.Series:
+    """Numbers written as a spreadsheet writes them in a CSV with `separator` between fields, as plain numbers:
+    the marks that group thousands dropped ("1,360" in a ',' file; "5.000", "1 605,5", "1'605.5" in a ';'
+    file) and, in a ';' file, decimal commas as points ("0,5", also beside "0.25"). Other cells unchanged."""
+    for pattern, marks in _GROUPED_NUMBERS.get(separator, []):
+        grouped = text.str.match(pattern, na=False)
+        if grouped.any():
+            text = text.where(~grouped, text.str.replace(f"[{marks}]", "", regex=True))
+    if separator == ";" and (decimal := text.str.match(_DECIMAL_COMMA, na=False)).any():
+        text = text.where(~decimal, text.str.replace(",", ".", regex=False))
+    return text
 
 
 # -------------------------------------------------------------------------------------- Parquet

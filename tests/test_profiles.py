@@ -190,6 +190,16 @@ def test_percentages_that_are_not_shares_are_rejected(field, written, reason):
     assert messages(result) == [f"<profile>, row 1, field '{field}': {reason} (got '{written}')"]
 
 
+def test_a_rejected_number_is_shown_as_written(tmp_path):
+    """The errors name the cell as the file has it, not as it was read ('1.234,5', not '1234.5')."""
+    semicolon, comma = tmp_path / "de.csv", tmp_path / "en.csv"
+    semicolon.write_text("org;external_domain;users;domain_joined_share\nA;a.com;1.234,5;0,5\nB;b.com;5;1,5\n")
+    comma.write_text('org,external_domain,users\nA,a.com,"1,360.5"\n')
+    assert [(i.row, i.field, i.value) for i in load(semicolon).issues] == [(2, "users", "1.234,5"),
+                                                                          (3, "domain_joined_share", "1,5")]
+    assert [(i.row, i.field, i.value) for i in load(comma).issues] == [(2, "users", "1,360.5")]
+
+
 def test_points_in_a_comma_file_are_decimal_points(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,external_domain,users,admin_rate\nA,a.com,5,1.605\n")
