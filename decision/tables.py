@@ -311,8 +311,8 @@ def _value_without_heading(path: Path | str, row: int, headed: int) -> Issue:
                                           "columns)")
 
 
-# Numbers a spreadsheet writes in CSV as its locale formats them, which the parser leaves as text: per field
-# separator, (pattern of a number with grouped thousands, the characters that group them).
+# Numbers as a spreadsheet formats them in a CSV, by the field separator its locale uses: per separator,
+# (pattern of a number with grouped thousands, the characters that group them).
 _GROUPED_NUMBERS = {
     ",": [(r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?\s*$", ",")],  # 1,360 and 1,234,567.5 (English)
     ";": [(r"^\s*[+-]?[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+(?:,\d+)?\s*$", ". \u00a0\u202f"),  # 5.000, 1 234,5
