@@ -280,16 +280,20 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
     return header, blocks()
 
 
+def _empty_cells(col: pd.Series, where: np.ndarray) -> np.ndarray:
+    """Which cells hold no value: missing, or text of spaces only (text is checked only `where`, to spare work)."""
+    empty = col.isna().to_numpy(dtype=bool, copy=True)
+    check = where & ~empty
+    if check.any() and pd.api.types.is_string_dtype(col):  # not bytes, not true/false with blanks
+        empty[check] = col[check].astype("str").str.strip().eq("").to_numpy(dtype=bool)
+    return empty
+
+
 def _without_blank_rows(raw: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """The table without the rows that hold no value (empty or only spaces in every column)."""
     blank = np.ones(len(raw), dtype=bool)
     for j in range(raw.shape[1]):
-        col = raw.iloc[:, j]
-        empty = col.isna().to_numpy(dtype=bool, copy=True)
-        maybe = blank & ~empty  # a text cell of spaces is empty too; checked only where the row may still be blank
-        if maybe.any() and pd.api.types.is_string_dtype(col):
-            empty[maybe] = col[maybe].astype("str").str.strip().eq("").to_numpy(dtype=bool)
-        blank &= empty
+        blank &= _empty_cells(raw.iloc[:, j], blank)  # only rows that may still be blank are looked at
         if not blank.any():
             return raw, rows
     return raw.loc[~blank], rows[~blank]
@@ -298,10 +302,10 @@ def _without_blank_rows(raw: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFra
 def _without_unheaded_columns(raw: pd.DataFrame, rows: np.ndarray, headed: int,
                               path: Path | str) -> tuple[pd.DataFrame, np.ndarray, list[Issue]]:
     """The table without the columns right of its last heading; a row with a value in them is unread."""
+    every = np.ones(len(raw), dtype=bool)
     filled = np.zeros(len(raw), dtype=bool)
     for j in range(headed, raw.shape[1]):
-        col = raw.iloc[:, j]
-        filled |= (col.notna() & (col.astype("str").str.strip() != "")).to_numpy(dtype=bool)
+        filled |= ~_empty_cells(raw.iloc[:, j], every)
     issues = [_value_without_heading(path, row, headed) for row in rows[filled]]
     return raw.iloc[~filled, :headed], rows[~filled], issues
 
