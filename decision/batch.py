@@ -431,12 +431,15 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 def _expected_rows(path: Path) -> int | None:
     """About how many rows INPUT holds, for the progress bar: a CSV's size over its first lines' length, a
     Parquet file's row count, a workbook sheet's recorded size; None when that is not known without reading."""
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() in CSV_SUFFIXES and path.is_file():
+        if not path.is_file():
+            return None
+        if suffix in CSV_SUFFIXES:
             return max(0, round(path.stat().st_size / _bytes_per_line(path)) - 1)
-        if path.suffix.lower() == ".parquet" and path.is_file():
+        if suffix == ".parquet":
             return pq.ParquetFile(path).metadata.num_rows
-        if path.suffix.lower() in XLSX_SUFFIXES and path.is_file():
+        if suffix in XLSX_SUFFIXES:
             return xlsx_rows(path, TEXT_COLUMNS)
     except Exception:  # a damaged file fails in many ways; reading it will report the problem
         pass
