@@ -34,6 +34,9 @@ SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
 _UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 _SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
+BOM = b"\xef\xbb\xbf"
+_SEPARATOR_LINE = re.compile(rb"sep=(.)(?:\r\n|\n|\r)")  # Excel's: the file's field separator, then the table
+_ABOVE_HEADER = re.compile(rb"(?:#TYPE [^\r\n]*(?:\r\n|\n|\r))?[\r\n]*")  # PowerShell 5.1 writes '#TYPE <class>'
 
 
 @dataclass
@@ -120,41 +123,59 @@ def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list
     return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
 
 
-def _start(source: Any) -> bytes:
-    """The first 64 KiB of a CSV (a path, or a binary file object left at its start), without a UTF-8 BOM."""
-    if isinstance(source, io.IOBase):
-        start = source.read(64 * 1024)
-        source.seek(0)
-    else:
-        with open(source, "rb") as fh:
-            start = fh.read(64 * 1024)
-    return start.removeprefix(b"\xef\xbb\xbf")
+def _start(source: io.IOBase) -> bytes:
+    """The first 64 KiB of a CSV file object from where it stands (left there), without a UTF-8 BOM."""
+    origin = source.tell()
+    start = source.read(64 * 1024)
+    source.seek(origin)
+    return start.removeprefix(BOM)
+
+
+def _separator_line(source: io.IOBase, path: Path | str) -> str | None:
+    """The separator Excel's "sep=;" first line sets, leaving `source` past that line (Excel does not show it as a
+    row); None, and `source` where it was, when the file does not start with one."""
+    origin = source.tell()
+    head = source.read(16)
+    line = _SEPARATOR_LINE.match(head, len(BOM) if head.startswith(BOM) else 0)
+    source.seek(origin + (line.end() if line else 0))
+    if line is None:
+        return None
+    sep = line[1].decode("latin-1")
+    if sep not in SEPARATORS:
+        raise _problem(path, f"the first line ('sep={sep}') sets a field separator this tool does not read: "
+                             "save the CSV with ',' or ';' between the fields")
+    return sep
+
+
+def _above_header(start: bytes) -> bytes:
+    """What comes before the header line: the '#TYPE ...' line of Windows PowerShell's Export-Csv, blank lines."""
+    return _ABOVE_HEADER.match(start)[0]
 
 
 def _separator(start: bytes) -> str:
     """The field separator: ',' unless the header line holds more ';' (as spreadsheets in many European
     locales save CSV) or tabs. Profile field names contain none of them, so the header line decides."""
-    line = next(iter(start.lstrip(b"\r\n").splitlines()), b"")
+    line = next(iter(start[len(_above_header(start)):].splitlines()), b"")
     counts = {sep: line.count(sep.encode()) for sep in SEPARATORS}
     best = max(SEPARATORS, key=counts.__getitem__)  # a tie keeps the first, ','
     return best if counts[best] else ","
 
 
-def _blank_lines_above_header(start: bytes) -> int:
-    """How many empty lines come before the header (the parser skips them; a spreadsheet shows them as rows)."""
-    blank = start[:len(start) - len(start.lstrip(b"\r\n"))]
-    return blank.count(b"\n") or blank.count(b"\r")  # '\r' alone ends old Mac lines
+def _lines_above_header(start: bytes) -> int:
+    """How many lines come before the header (the parser is told to skip them; a spreadsheet shows them as rows)."""
+    above = _above_header(start)
+    return above.count(b"\n") or above.count(b"\r")  # '\r' alone ends old Mac lines
 
 
-def _head(source: Any, sep: str, above: int) -> tuple[list[str], list[tuple[int, int]]]:
+def _head(source: io.IOBase, sep: str, above: int) -> tuple[list[str], list[tuple[int, int]]]:
     """The header's names as written (pandas would rename a repeated one 'users.1'), and the lines right
-    below it with more fields than the header (`above`: blank lines before the header): pandas would read
-    the first of them as a row *index*."""
+    below it with more fields than the header (`above`: lines before the header): pandas would read
+    the first of them as a row *index*. `source` is left where it was."""
+    origin = source.tell()
     head, skipped, _ = _with_warnings(lambda: pd.read_csv(
-        source, header=None, nrows=LOOKAHEAD, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-        encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn", sep=sep))
-    if isinstance(source, io.IOBase):
-        source.seek(0)
+        source, header=None, skiprows=above, nrows=LOOKAHEAD, dtype=str, keep_default_na=False,
+        encoding="utf-8-sig", encoding_errors=FALLBACK_ERRORS, skipinitialspace=True, on_bad_lines="warn", sep=sep))
+    source.seek(origin)
     names = [str(c).strip() for c in head.iloc[0].tolist()] if len(head) else []
     bad = dict(skipped)
     leading = []
@@ -173,11 +194,17 @@ def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
     validation reads numbers as a spreadsheet with that separator writes them (see `plain_numbers`).
     Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
-    the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are.
+    the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are. Above the header,
+    Excel's "sep=;" line sets the separator (and is not a row); Windows PowerShell's "#TYPE ..." line is a row.
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
+    if not isinstance(source, io.IOBase):
+        with open(source, "rb") as fh:
+            yield from parse_csv(fh, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
+        return
+    told = _separator_line(source, path)
     start = _start(source)
-    sep, above = _separator(start), _blank_lines_above_header(start)
+    sep, above = told or _separator(start), _lines_above_header(start)
     names, leading = _head(source, sep, above)
     headed = len(names)  # spreadsheets save empty headings right of the table (",,"): those columns are dropped
     while headed and not names[headed - 1]:
@@ -248,7 +275,10 @@ def _header_line(path: Path) -> tuple[bytes, bytes]:
     lines: a line feed, or a carriage return in files with old Mac line ends (a carriage return alone)."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
-    text = head.lstrip(b"\r\n")  # the parser skips blank lines above the header
+    text = head.removeprefix(BOM)
+    if told := _SEPARATOR_LINE.match(text):
+        text = text[told.end():]
+    text = text[len(_above_header(text)):]
     newline, cr = text.find(b"\n"), text.find(b"\r")
     eol = b"\r" if cr != -1 and (newline == -1 or cr < newline - 1) else b"\n"
     end = len(head) - len(text) + (text.find(eol) + 1 or len(text))

@@ -484,6 +484,14 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         _as_european_csv(source, tmp_path / "in-de.csv", ";")
         score_file(tmp_path / "in-de.csv", tmp_path / "dask-de.csv", engine="dask", scheduler=address, chunk_rows=250,
                    today=TODAY)
+        excel = tmp_path / "in-sep.csv"  # Excel's separator line is not a row
+        excel.write_bytes(b"\xef\xbb\xbfsep=;\r\n" + (tmp_path / "in-de.csv").read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        score_file(excel, tmp_path / "dask-sep.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        powershell = tmp_path / "in-ps.csv"  # Windows PowerShell's '#TYPE' line is row 1
+        pd.read_csv(source, dtype=str, keep_default_na=False).to_csv(powershell, index=False, quoting=csv.QUOTE_ALL)
+        powershell.write_bytes(b"#TYPE System.Management.Automation.PSCustomObject\n" + powershell.read_bytes())
+        score_file(powershell, tmp_path / "pandas-ps.csv", chunk_rows=250, today=TODAY)
+        score_file(powershell, tmp_path / "dask-ps.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         score_file(multiline, tmp_path / "dask-ml.csv", engine="dask", scheduler=address, chunk_rows=40, today=TODAY)
         old_mac = tmp_path / "in-cr.csv"
         old_mac.write_bytes(source.read_bytes().replace(b"\n", b"\r"))  # lines end in '\r' alone
@@ -505,6 +513,10 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     assert (tmp_path / "dask.errors.csv").read_bytes() == (tmp_path / "pandas.errors.csv").read_bytes()
     assert (tmp_path / "dask-pq.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask-de.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask-sep.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask-ps.csv").read_bytes() == (tmp_path / "pandas-ps.csv").read_bytes()
+    shifted = pd.read_csv(tmp_path / "pandas.csv").assign(row=lambda f: f["row"] + 1)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pandas-ps.csv"), shifted)
     # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do
     assert (tmp_path / "dask-ml.csv").read_bytes() == (tmp_path / "pandas-ml.csv").read_bytes()
     assert (tmp_path / "dask-ml.errors.csv").read_bytes() == (tmp_path / "pandas-ml.errors.csv").read_bytes()

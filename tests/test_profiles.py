@@ -164,6 +164,38 @@ def test_blank_lines_above_a_semicolon_header_count_as_rows(tmp_path):
     assert frame["users"].tolist() == [1360, 7] and frame["row"].tolist() == [4, 6]
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_excels_separator_line_sets_the_separator_and_is_not_a_row(tmp_path, bom):
+    """Excel reads a first line "sep=;" as the field separator and shows the header as row 1."""
+    path = tmp_path / "p.csv"
+    path.write_bytes(bom + b"sep=;\r\norg;external_domain;users;domain_joined_share\r\nA;a.com;1.360;0,5\r\n"
+                     b"B;b.com;x;1\r\n")
+    result = load(path)
+    assert result.frame["users"].tolist() == [1360] and result.frame["row"].tolist() == [2]
+    assert result.frame["domain_joined_share"].tolist() == [0.5]
+    assert messages(result) == [f"{path}, row 3, field 'users': not a number (got 'x')"]
+
+
+def test_a_separator_line_with_a_separator_this_tool_does_not_read_is_one_clear_error(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"sep=|\norg|external_domain|users\nA|a.com|5\n")
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value) == (f"{path}: the first line ('sep=|') sets a field separator this tool does not read: "
+                                 "save the CSV with ',' or ';' between the fields")
+
+
+def test_windows_powershell_export_csv_is_read_with_its_type_line_as_row_1(tmp_path):
+    """Windows PowerShell 5.1's Export-Csv (without -NoTypeInformation) starts with '#TYPE <class>', quotes every
+    value and writes True/False; a spreadsheet shows the '#TYPE' line as row 1 and the header as row 2."""
+    path = tmp_path / "p.csv"
+    path.write_bytes(b'#TYPE System.Management.Automation.PSCustomObject\r\n"org","external_domain","users","split_dns"'
+                     b'\r\n"A","a.com","5","True"\r\n"B","b.com","-1","False"\r\n')
+    result = load(path)
+    assert result.frame["row"].tolist() == [3] and result.frame["split_dns"].tolist() == [True]
+    assert messages(result) == [f"{path}, row 4, field 'users': must be at least 0 (got '-1')"]
+
+
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
     """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
     path = tmp_path / "p.csv"
