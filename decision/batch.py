@@ -70,6 +70,7 @@ TASKS_PER_WORKER = 4  # Dask: at least this many partitions per worker, so the w
 # workers idle ~0.8 s more per 2M profiles than 4); each held result is one chunk's output.
 AHEAD_PER_WORKER = 4
 WAIT_FOR_WORKERS = 10  # seconds an existing cluster's scheduler is given to have a worker connected
+CONNECT_TIMEOUT = 10  # seconds to reach a --scheduler (Dask's default, 30 s, is long to learn of a wrong port)
 CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances")
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
@@ -534,7 +535,7 @@ class DaskCluster:
                                                     dashboard_address=None, host="127.0.0.1",
                                                     silence_logs=logging.CRITICAL)
         try:
-            self.client = distributed.Client(scheduler or self.cluster)
+            self.client = distributed.Client(scheduler or self.cluster, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError, TypeError, ImportError) as exc:  # TypeError: ucx:// without UCX
             self._config.__exit__(None, None, None)
             reason = (f"not a scheduler address such as tcp://host:8786 ({exc})" if isinstance(exc, ValueError)

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -304,6 +305,20 @@ def test_a_malformed_scheduler_address_is_one_error_line(tmp_path, address, reas
     assert run.returncode == 2 and len(lines) == 1, run.stderr
     assert lines[0].startswith(f"error: Dask scheduler {address}: {reason}")
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_scheduler_address_where_nothing_listens_fails_in_seconds(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "decision", "score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"),
+                          "--engine", "dask", "--scheduler", address], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and time.monotonic() - started < 25  # Dask alone waits 30 s
+    assert run.stderr == (f"error: Dask scheduler {address}: cannot connect (Timed out trying to connect to {address} "
+                          "after 10 s)\n")
 
 
 @pytest.mark.slow
