@@ -1,5 +1,5 @@
 """`python -m decision …` runs the command line."""
 
-from decision.cli import main
+from decision.cli import run
 
-main()
+run()

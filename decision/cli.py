@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -44,3 +46,16 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
 
 for command in (score_command, synth_command, appendix_command, import_command):
     main.add_command(command)
+
+EXIT_BUG = 3  # not 1, which `score` and `evaluate` use for rejected rows: a script must not take a crash for that
+
+
+def run() -> None:
+    """The command line, with a crash (a bug, never bad input) reported as one and exiting 3."""
+    try:
+        main()
+    except Exception:
+        traceback.print_exc()
+        click.echo("error: CertStrategy failed on an internal error (a bug: please report it with the traceback above); "
+                   "no output file was replaced", err=True)
+        sys.exit(EXIT_BUG)

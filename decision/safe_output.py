@@ -115,7 +115,7 @@ class TableWriter:
                 self._ws.column_dimensions[get_column_letter(i)].width = min(40, max(10, len(str(name)) + 3))
             self._ws.append([str(c) for c in frame.columns])
             self._columns = len(frame.columns)
-        columns = [frame[c].astype(object).where(frame[c].notna(), None).to_numpy() for c in frame.columns]
+        columns = [_xml_safe(frame[c]).astype(object).where(frame[c].notna(), None).to_numpy() for c in frame.columns]
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
 
@@ -128,6 +128,20 @@ class TableWriter:
         if self._book is not None:
             self._ws.auto_filter.ref = f"A1:{get_column_letter(max(1, self._columns))}{self.rows + 1}"  # sort and filter
             _save_xlsx(self._book, self._target)
+
+
+# control characters an XLSX cell cannot hold (XML 1.0 forbids them) → their Unicode "control pictures" (␋ for
+# a vertical tab): a rejected value in the errors file keeps where its stray character was
+_CONTROL_PICTURES = {code: 0x2400 + code for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))}
+
+
+def _xml_safe(col: pd.Series) -> pd.Series:
+    """A column with the control characters an XLSX cell cannot hold shown as control pictures (text only)."""
+    if not _is_text(col):
+        return col
+    text = col.astype("str")
+    bad = text.str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True).fillna(False).to_numpy(dtype=bool)
+    return text.mask(bad, text.str.translate(_CONTROL_PICTURES)) if bad.any() else col
 
 
 def _save_xlsx(book, target: Path | str | BinaryIO) -> None:

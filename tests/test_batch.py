@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 import decision
 from decision.batch import DaskCluster, _opened_on_worker, output_columns, score_file
 from decision.catalog import default_catalog
-from decision.cli import main
+from decision.cli import main, run
 from decision.engine import OPTION_COLUMNS
 from decision.errors import InputError, Issue
 from decision.options import OPTIONS
@@ -177,6 +177,34 @@ def test_bad_rows_are_listed_and_the_rest_scored(tmp_path):
     lots = errors[errors["row"] == 5]
     assert lots[["field", "value", "reason"]].values.tolist() == [["users", "lots", "not a number"]]
     assert scored["row"].is_monotonic_increasing
+
+
+def test_a_control_character_in_a_rejected_cell_reaches_the_errors_workbook(tmp_path):
+    """A stray vertical tab (FileMaker's line break) crashed the XLSX errors file: exit 1 and nothing written."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"org,external_domain,users\nA\x0bB,a.com,1\nC,c.com,1\n")
+    code, _, _ = score(source, "-o", tmp_path / "out.xlsx")
+    assert code == 1
+    assert pd.read_excel(tmp_path / "out.xlsx")["profile"].tolist() == ["C"]
+    errors = pd.read_excel(tmp_path / "out.errors.xlsx")
+    assert errors[["row", "value", "reason"]].values.tolist() == [[2, "A\u240bB", "contains control characters"]]
+
+
+def test_a_crash_is_reported_as_a_bug_and_exits_3_not_1(tmp_path, monkeypatch, capsys):
+    """1 means "some rows rejected" to a script; an internal error must not look like that."""
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("decision.batch.score_file", broken)
+    monkeypatch.setattr(sys, "argv", ["certstrategy", "score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")])
+    with pytest.raises(SystemExit) as done:
+        run()
+    err = capsys.readouterr().err
+    assert done.value.code == 3
+    assert "RuntimeError: boom" in err and err.endswith("error: CertStrategy failed on an internal error (a bug: please "
+                                                       "report it with the traceback above); no output file was replaced\n")
 
 
 def test_a_line_with_too_many_fields_is_rejected_and_later_rows_keep_their_numbers(tmp_path):

@@ -64,6 +64,15 @@ def test_xlsx_bytes_are_safe_typed_and_deterministic():
     assert xlsx_bytes(frame(), sheet="scores") == data
 
 
+def test_xlsx_shows_control_characters_it_cannot_hold_as_control_pictures():
+    """XML 1.0 (and so an XLSX cell) cannot hold most control characters: a rejected value with a stray vertical tab
+    crashed the errors workbook. Tabs and line breaks, which a cell holds, stay as they are."""
+    frame = pd.DataFrame({"value": ["A\x0bB", "D\x00E\x1aF", "tab\tand\nbreak", None], "n": [1, 2, 3, 4]})
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame)))
+    assert [r[0].value for r in book.active.iter_rows(min_row=2)] == ["A\u240bB", "D\u2400E\u241aF", "tab\tand\nbreak",
+                                                                       None]
+
+
 def test_xlsx_keeps_the_header_in_view_and_filters_every_row(tmp_path):
     writer = TableWriter(tmp_path / "t.xlsx", "xlsx", sheet="scores")
     writer.write(frame().iloc[:3])
