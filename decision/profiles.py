@@ -27,7 +27,16 @@ from decision.errors import InputError, Issue
 from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
-from decision.tables import CSV_SUFFIXES, XLSX_SUFFIXES, YAML_SUFFIXES, heading_key, plain_numbers, table_parts
+from decision.tables import (
+    CSV_SUFFIXES,
+    SLASHED_DATE,
+    XLSX_SUFFIXES,
+    YAML_SUFFIXES,
+    heading_key,
+    iso_dates,
+    plain_numbers,
+    table_parts,
+)
 from decision.textops import arrow_text, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
@@ -619,15 +628,18 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
                        f"unknown CA id{suggest(value, known)}; known: {', '.join(known)}", col)
         return text
     if kind == "date":
+        written = col
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
-            iso = col.dt.strftime("%Y-%m-%d")
-        elif col.dtype == object:  # YAML and Excel give date / datetime objects
-            iso = col.where(col.isna(), col.astype(str).str[:10])
-        else:
-            iso = col
-        parsed = pd.to_datetime(_text(iso), errors="coerce", format="%Y-%m-%d")
+            written = col.dt.strftime("%Y-%m-%d")
+        elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
+            written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
+        text = iso_dates(_text(written), separator)
+        parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
         bad = ~blank & parsed.isna().to_numpy()
-        check.flag(bad, field.name, "not a date (use YYYY-MM-DD)", col)
+        slashed = bad & text.str.match(SLASHED_DATE, na=False).to_numpy(dtype=bool)
+        check.flag(slashed, field.name, "not a date (use YYYY-MM-DD: with slashes, the day may come first or the "
+                                        "month)", col)
+        check.flag(bad & ~slashed, field.name, "not a date (use YYYY-MM-DD)", col)
         days = ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=float, na_value=np.nan)
         out_of_range = ~np.isnan(days) & ((days < to_day("1995-01-01")) | (days > to_day("2100-12-31")))
         check.flag(out_of_range, field.name, "must be between 1995-01-01 and 2100-12-31", col)

@@ -368,6 +368,28 @@ def plain_numbers(text: pd.Series, separator: str) -> pd.Series:
     return text
 
 
+# Dates as spreadsheets and exports write them, as (pattern, its date as YYYY-MM-DD): ISO with a time of day
+# (LibreOffice's date cells, SQL and JSON exports), day.month.year (German and most of Europe, in any file) and
+# day/month/year in a ';' file (France, Spain, Italy). In other files a date with slashes may be month/day (US).
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_DATE_FORMS = {
+    None: [(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}$", r"\1-\2-\3"),
+           (rf"^(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}){_TIME}$", r"\3-\2-\1")],
+    ";": [(rf"^(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}){_TIME}$", r"\3-\2-\1")],
+}
+SLASHED_DATE = r"^\d{1,2}/\d{1,2}/\d{4}"
+
+
+def iso_dates(text: pd.Series, separator: str | None) -> pd.Series:
+    """Dates written as spreadsheets write them (see _DATE_FORMS; `separator`: a CSV's, None for other inputs)
+    as YYYY-MM-DD; other cells unchanged (ISO dates pass, anything else stays for the date check to reject)."""
+    for pattern, iso in _DATE_FORMS[None] + (_DATE_FORMS[";"] if separator == ";" else []):
+        written = text.str.match(pattern, na=False)
+        if written.any():
+            text = text.where(~written, text.str.replace(pattern, iso, regex=True))
+    return text
+
+
 # -------------------------------------------------------------------------------------- Parquet
 
 def _parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -194,6 +196,42 @@ def test_windows_powershell_export_csv_is_read_with_its_type_line_as_row_1(tmp_p
     result = load(path)
     assert result.frame["row"].tolist() == [3] and result.frame["split_dns"].tolist() == [True]
     assert messages(result) == [f"{path}, row 4, field 'users': must be at least 0 (got '-1')"]
+
+
+DEC_1 = (dt.date(2026, 12, 1) - dt.date(1970, 1, 1)).days
+
+
+@pytest.mark.parametrize("written", ["2026-12-01", "2026-12-01 00:00:00", "2026-12-01 0:00:00", "2026-12-01T00:00:00.000Z",
+                                     "2026-12-01 14:30", "01.12.2026", "1.12.2026", "01.12.2026 00:00",
+                                     dt.date(2026, 12, 1), dt.datetime(2026, 12, 1, 9, 15), pd.Timestamp("2026-12-01")])
+def test_a_date_as_spreadsheets_and_exports_write_it(written):
+    """Excel rewrites ISO dates into the locale's short date when a CSV is saved; LibreOffice, SQL and JSON exports
+    add a time of day; YAML, XLSX and Parquet give date objects."""
+    assert load({**GOOD, "start": written}).frame["start"].tolist() == [DEC_1]
+
+
+@pytest.mark.parametrize(("sep", "written", "accepted"), [(";", "01/12/2026", True), (",", "12/1/2026", False),
+                                                          (",", "1/12/2026", False), ("\t", "01/12/2026", False)])
+def test_a_date_with_slashes_is_read_only_where_the_day_comes_first(tmp_path, sep, written, accepted):
+    """A ';' file comes from a European locale (day/month/year); in a ',' file it may be a US month/day/year."""
+    path = tmp_path / "p.csv"
+    path.write_text(sep.join(["org", "external_domain", "users", "start"]) + "\n" + sep.join(["A", "a.com", "5", written])
+                    + "\n", encoding="utf-8")
+    result = load(path)
+    if accepted:
+        assert result.frame["start"].tolist() == [DEC_1]
+    else:
+        assert messages(result) == [f"{path}, row 2, field 'start': not a date (use YYYY-MM-DD: with slashes, the day "
+                                    f"may come first or the month) (got '{written}')"]
+
+
+@pytest.mark.parametrize("written", ["2026-12-015", "2026-12-01 to 2027-06-30", "2026-12-01garbage", "31.02.2026",
+                                     "2026-12", "01.12.26"])
+def test_text_that_only_starts_like_a_date_is_rejected_from_every_input(written):
+    """Text among date objects (a workbook column, a YAML list) was cut to its first ten characters: '2026-12-015'
+    scored as 2026-12-01, or not, by where the chunks were cut."""
+    result = load([{**GOOD, "start": dt.date(2026, 12, 1)}, {**GOOD, "start": written}])
+    assert messages(result) == [f"<profiles>, row 2, field 'start': not a date (use YYYY-MM-DD) (got '{written}')"]
 
 
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
