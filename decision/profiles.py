@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import Catalog
-from decision.dates import to_day
+from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
 from decision.limits import LIMITS
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
@@ -69,7 +69,7 @@ FIELDS: tuple[Field, ...] = (
     Field("exchange_version", "choice", GROUPS[0], "Exchange release on the client access servers.",
           default="SE", choices=EXCHANGE_VERSIONS),
     Field("start", "date", GROUPS[0], "First day of the planning horizon; the certificate rules in force on each date apply.",
-          default="rule:today"),
+          default="rule:today", low=to_day("1995-01-01"), high=to_day("2100-12-31")),  # public CAs' era, to far ahead
     Field("horizon_years", "number", GROUPS[0], "Length of the planning horizon.", unit="years",
           default=3.0, low=0.25, high=10),
     Field("external_domain", "dns", GROUPS[0], "Primary SMTP / public domain, e.g. contoso.com.", required=True),
@@ -641,8 +641,9 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
                                         "month)", col)
         check.flag(bad & ~slashed, field.name, "not a date (use YYYY-MM-DD)", col)
         days = ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=float, na_value=np.nan)
-        out_of_range = ~np.isnan(days) & ((days < to_day("1995-01-01")) | (days > to_day("2100-12-31")))
-        check.flag(out_of_range, field.name, "must be between 1995-01-01 and 2100-12-31", col)
+        out_of_range = ~np.isnan(days) & ((days < field.low) | (days > field.high))
+        check.flag(out_of_range, field.name, f"must be between {from_day(int(field.low))} and {from_day(int(field.high))}",
+                   col)
         return days
     if kind == "dns":
         names = _normalise_dns(text)

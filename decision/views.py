@@ -78,7 +78,7 @@ class WidgetSpec:
     label: str
     help: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
-    blank_means: str = ""  # another field this one copies when left blank (its 'rule:<field>' default)
+    blank_means: str = ""  # what the field is when left blank: another field ('users') or a template of fields
 
     @property
     def name(self) -> str:
@@ -109,6 +109,8 @@ def field_label(f: Field, currency: str = "USD") -> str:
 def _range_text(f: Field) -> str:
     if f.low is None and f.high is None:
         return ""
+    if f.kind == "date":
+        return f"Range {from_day(int(f.low))} to {from_day(int(f.high))}."
     unit = f" {f.unit}" if f.unit else ""
     return f"Range {_number(f.low)}–{_number(f.high)}{unit}."
 
@@ -128,6 +130,7 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSp
             blank_means = rule
             kwargs["placeholder"] = f"same as {field_label(FIELD_BY_NAME[rule], currency).lower()}"
         elif rule and f.kind != "date":
+            blank_means = rule if _TEMPLATE_FIELD.search(rule) else ""  # mail.<external_domain>
             kwargs["placeholder"] = rule
         if f.kind in ("choice", "ca"):
             kwargs["options"] = (CHEAPEST, *ca_ids) if f.kind == "ca" else f.choices
@@ -158,13 +161,24 @@ def specs_by_group(specs: Iterable[WidgetSpec]) -> dict[str, list[WidgetSpec]]:
     return out
 
 
+_TEMPLATE_FIELD = re.compile(r"<(\w+)>")
+
+
+def blank_value(blank_means: str, profile: Mapping[str, Any]) -> Any:
+    """What a field left blank stands for in `profile`: another field's value, or a template such as
+    'mail.<external_domain>' with the fields filled in."""
+    if blank_means in FIELD_BY_NAME:
+        return profile.get(blank_means)
+    return _TEMPLATE_FIELD.sub(lambda m: str(profile.get(m[1], "")), blank_means)
+
+
 def state_from_profile(profile: Mapping[str, Any], specs: Iterable[WidgetSpec]) -> dict[str, Any]:
     """A validated profile (`profile_to_mapping`) → widget values keyed by widget key."""
     state: dict[str, Any] = {}
     for spec in specs:
         value = profile.get(spec.name)
         kind = spec.field.kind
-        if spec.blank_means and value == profile.get(spec.blank_means):
+        if spec.blank_means and value == blank_value(spec.blank_means, profile):  # the default: left blank, to follow
             value = None if kind == "integer" else ""
         elif kind == "date":
             value = dt.date.fromisoformat(str(value))

@@ -60,6 +60,26 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
     assert by_name["id"].blank_means == "org"
 
 
+def test_an_owa_host_that_was_only_the_default_follows_the_external_domain():
+    """Typing one's own domain over an example's kept mail.contoso.com: the commands and DNS records then mixed
+    two domains. A host the profile really chose stays."""
+    specs = views.widget_specs(CATALOG.ids)
+    profile = profile_to_mapping(decision.evaluate(next(p for p in EXAMPLES if p.stem == "contoso-2026")).profiles, 0)
+    state = views.state_from_profile(profile, specs)
+    assert state[views.widget_key("owa_host")] == ""
+    state[views.widget_key("external_domain")] = "fabrikam.com"
+    assert decision.evaluate(views.profile_from_state(state, specs)).profiles.iloc[0]["owa_host"] == "mail.fabrikam.com"
+    chosen = views.state_from_profile({**profile, "owa_host": "webmail.contoso.com"}, specs)
+    assert chosen[views.widget_key("owa_host")] == "webmail.contoso.com"
+
+
+def test_the_start_date_picker_spans_the_dates_validation_accepts():
+    """Streamlit's date picker defaults to ten years around its value: the 2007 example could not be moved to 2026."""
+    start = next(s for s in views.widget_specs(CATALOG.ids) if s.name == "start")
+    assert (start.kwargs["min_value"], start.kwargs["max_value"]) == (dt.date(1995, 1, 1), dt.date(2100, 12, 31))
+    assert "Range 1995-01-01 to 2100-12-31." in start.help
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_profile_to_widgets_and_back_gives_the_same_validated_profile(path):
     specs = views.widget_specs(CATALOG.ids)
