@@ -501,6 +501,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         out[field.name] = _coerce(field, col, stripped, blank, check, catalog, raw.attrs.get("separator"))
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
+    _without_the_external_domain(frame)
     _check_rows(frame, check)
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
@@ -699,9 +700,24 @@ def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
-    too_long = (frame["owa_host"].astype(str).str.len() > 253).to_numpy()
-    check.flag(too_long, "owa_host", "the default mail.<external_domain> is longer than 253 characters",
-               frame["owa_host"])
+    owa = frame["owa_host"].astype(str)
+    too_long = (owa.str.len() > 253).to_numpy()
+    check.flag(too_long, "owa_host", "the default mail.<external_domain> is longer than 253 characters", owa)
+    single_label = ~owa.str.contains(".", regex=False).to_numpy(dtype=bool) & (owa != "").to_numpy(dtype=bool)
+    check.flag(single_label, "owa_host", "a single label: give the full name clients outside reach OWA by, such as "
+                                         "mail.contoso.com", owa)
+
+
+def _without_the_external_domain(frame: pd.DataFrame) -> None:
+    """Drop the external domain from `extra_domains` (an admin pasting every accepted domain lists it too): it is on
+    every certificate already, and listed twice it would count twice (names, wildcards, DNS records)."""
+    lists = pc.split_pattern(arrow_text(frame["extra_domains"]), ";")
+    items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    own = pc.equal(items, arrow_text(frame["external_domain"]).take(parents)).to_numpy(zero_copy_only=False)
+    if own.any():
+        keep = ~own & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+        joined = join_by_row(parents[keep], items.to_numpy(zero_copy_only=False)[keep], len(frame), ";")
+        frame["extra_domains"] = pd.Series(joined, index=frame.index, dtype="str")
 
 
 def load_profiles(source: Any, params: Parameters, catalog: Catalog, *, today: dt.date | None = None,

@@ -234,6 +234,20 @@ def test_text_that_only_starts_like_a_date_is_rejected_from_every_input(written)
     assert messages(result) == [f"<profiles>, row 2, field 'start': not a date (use YYYY-MM-DD) (got '{written}')"]
 
 
+def test_the_external_domain_listed_again_among_the_extra_domains_is_dropped():
+    """Pasting every accepted domain lists the primary one too: it counted twice (a second wildcard, DNS records)."""
+    frame = load({**GOOD, "extra_domains": "CONTOSO.com; fabrikam.com; contoso.com.; woodgrove.com"}).frame
+    assert frame["extra_domains"].tolist() == ["fabrikam.com;woodgrove.com"]
+    frame = load([{**GOOD, "extra_domains": "contoso.com"}, {**GOOD, "extra_domains": "fabrikam.com"}]).frame
+    assert frame["extra_domains"].tolist() == ["", "fabrikam.com"]
+
+
+def test_a_single_label_owa_host_is_rejected():
+    result = load({**GOOD, "owa_host": "mail"})
+    assert messages(result) == ["<profile>, row 1, field 'owa_host': a single label: give the full name clients outside "
+                                "reach OWA by, such as mail.contoso.com (got 'mail')"]
+
+
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
     """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
     path = tmp_path / "p.csv"
