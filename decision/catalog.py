@@ -134,6 +134,10 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
     if any(v < 0 for v in price_values.values()) or not str(prices.get("source", "")).strip():
         raise bad("prices must be >= 0 and carry a source (or 'estimate')")
     acme, san = raw["acme"] or {}, raw["san"] or {}
+    for key in ("max_names", "included_names"):
+        count = san.get(key) if isinstance(san, dict) else None
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise bad(f"san.{key} must be a whole number of names, or null for no limit (got {count!r})")
     lifetime = raw.get("lifetime_days")
     if isinstance(lifetime, str) and params is not None and lifetime not in params.items:
         raise bad(f"lifetime_days names an unknown parameter '{lifetime}'")

@@ -137,7 +137,43 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
         for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "end_of_support"):
             if key not in facts:
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}", f"missing '{key}'"))
-    return Parameters(str(path), str(raw.get("as_of", "")), items, versions)
+    loaded = Parameters(str(path), str(raw.get("as_of", "")), items, versions)
+    if path.resolve() != PARAMETERS_FILE.resolve():
+        _check_like(loaded, default_parameters())
+    return loaded
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, dt.date):
+        return "date"
+    return "list" if isinstance(value, list) else "text"
+
+
+def _check_like(loaded: Parameters, shipped: Parameters) -> None:
+    """Another parameters file must give every parameter the rules use, each value of the kind the shipped file
+    gives (a number, a date ...), and numbers as finite as theirs, not below zero, and lifetimes of a day or more."""
+    problems = [Issue(loaded.path, 0, f"parameters.{name}", f"missing (the rules use it: {p.description})")
+                for name, p in shipped.items.items() if name not in loaded.items]
+    for name, p in loaded.items.items():
+        if name not in shipped.items:
+            continue
+        kind = _kind(shipped[name].values[0])
+        for value in p.values:
+            shown = f"'{value}'" if isinstance(value, str) else str(value)
+            if _kind(value) != kind:
+                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"must be a {kind} ({p.unit}) (got {shown})"))
+            elif kind == "number" and not (np.isfinite(value) and value >= min(0.0, *shipped[name].values)):
+                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"must be a finite number, at least 0 "
+                                                                             f"({p.unit}) (got {shown})"))
+            elif kind == "number" and p.unit == "day" and "lifetime" in name and value < 1:
+                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"a certificate lifetime must be at least "
+                                                                             f"1 day (got {shown})"))
+    if problems:
+        raise InputError(problems)
 
 
 @lru_cache(maxsize=8)

@@ -55,6 +55,39 @@ def test_a_parameter_without_unit_is_rejected_by_name(tmp_path):
         load_parameters(bad)
 
 
+def _edited_parameters(tmp_path: Path, edit) -> Path:
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    edit(raw["parameters"])
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _set_lifetime(value):
+    def edit(parameters):
+        parameters["public_max_lifetime_days"]["values"][-2]["value"] = value
+    return edit
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda p: p.pop("public_max_lifetime_days"), "missing (the rules use it: Longest validity"),
+    (_set_lifetime("abc"), "must be a number (day) (got 'abc')"),
+    (_set_lifetime(-5), "must be a finite number, at least 0 (day) (got -5)"),
+    (_set_lifetime(float("nan")), "must be a finite number, at least 0 (day) (got nan)"),
+    (_set_lifetime(0.5), "a certificate lifetime must be at least 1 day (got 0.5)"),
+    (lambda p: p["internal_names_ban"].update(value="soon"), "must be a date (date) (got 'soon')"),
+], ids=["missing", "text", "negative", "nan", "under-a-day", "not-a-date"])
+def test_another_parameters_file_is_checked_against_the_rules_it_must_feed(tmp_path, edit, reason):
+    """These crashed the engine with a traceback (KeyError, ValueError) instead of naming the entry."""
+    path = _edited_parameters(tmp_path, edit)
+    with pytest.raises(InputError) as caught:
+        load_parameters(path)
+    [issue] = caught.value.issues
+    assert issue.field in ("parameters.public_max_lifetime_days", "parameters.internal_names_ban")
+    assert reason in issue.reason
+    assert load_parameters(_edited_parameters(tmp_path, lambda p: None)).items.keys() == PARAMS.items.keys()
+
+
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
@@ -82,6 +115,16 @@ def test_catalog_rows_are_checked(tmp_path):
     bad = tmp_path / "c.yaml"
     bad.write_text(yaml.safe_dump(raw))
     with pytest.raises(InputError, match="cas.letsencrypt"):
+        load_catalog(bad)
+
+
+@pytest.mark.parametrize("count", ["x", 2.5, -1, True])
+def test_a_catalogs_name_counts_must_be_whole_numbers(tmp_path, count):
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    raw["cas"][0]["san"]["included_names"] = count
+    bad = tmp_path / "c.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match=r"cas.letsencrypt.*san.included_names must be a whole number of names"):
         load_catalog(bad)
 
 
