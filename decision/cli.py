@@ -41,6 +41,9 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
         exit_with(InputError(result.issues), 1)
     if result.profiles.empty:  # a table with a header and no rows
         exit_with(InputError(Issue(str(profile), 0, "", "the file holds no profile")))
+    if len(result.profiles) > 1:
+        exit_with(InputError(Issue(str(profile), 0, "", f"{len(result.profiles)} profiles in the file; evaluate is for "
+                                                        "one profile (score them all with: python -m decision score)")))
     click.echo(render(result, fmt))
 
 

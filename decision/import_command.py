@@ -36,6 +36,7 @@ from decision.limits import size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, validate
 from decision.safe_output import atomic_path, same_file
+from decision.tables import YAML_SUFFIXES
 
 USERS_PLACEHOLDER = ("users:    # REQUIRED: the number of mailbox users. The export has no usable mailbox count "
                      "(see the notes above); `evaluate` refuses this profile until it is filled in.\n")
@@ -97,6 +98,8 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
     """Build a profile from EXPORT (collect-exchange.ps1 JSON, or pasted Format-List text) and show the current state."""
     if same_file(export, output):
         _fail(output, "is the export itself; choose another output file (the export is never overwritten)")
+    if output.suffix.lower() not in YAML_SUFFIXES:
+        _fail(output, "the profile is YAML: the file name must end in .yaml or .yml")
     try:
         if export.stat().st_size > MAX_EXPORT_BYTES:
             _fail(export, f"larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")

@@ -300,6 +300,17 @@ def test_cli_firm_logo_and_errors(tmp_path):
     assert invalid.exit_code == 1 and "users" in invalid.output
 
 
+@pytest.mark.parametrize("firm", ["Acme\x01", "Acme\nAdvisory", "A" * 201])
+def test_a_firm_name_word_cannot_hold_is_refused_before_anything_is_written(tmp_path, firm):
+    """A control character crashed the Word writer with a traceback (and went raw into the HTML)."""
+    out = tmp_path / "appendix.docx"
+    refused = CliRunner().invoke(appendix_command, [str(PROFILES / "small-office.yaml"), "-o", str(out), "--firm", firm])
+    assert refused.exit_code == 2
+    assert refused.output == ("error: --firm, field 'firm': one line of at most 200 characters, without control "
+                              "characters\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_full_disk_writes_no_markdown_page_without_its_figures(tmp_path, monkeypatch):
     def disk_full(self, data):
         raise OSError(errno.ENOSPC, "No space left on device")

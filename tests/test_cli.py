@@ -81,6 +81,16 @@ def test_unusable_files_exit_2_with_a_message(tmp_path, content, message):
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_file_of_several_profiles_is_refused_not_cut_to_its_first(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump([yaml.safe_load(Path(EXAMPLE).read_text()),
+                                    {"org": "B", "external_domain": "b.com", "users": 5}]))
+    result = run("evaluate", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"error: {path}: 2 profiles in the file; evaluate is for one profile (score them all "
+                             "with: python -m decision score)\n")
+
+
 def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
     params = yaml.safe_load((ROOT / "data/parameters.yaml").read_text())
     params["parameters"]["admin_rate"]["value"] = 150

@@ -143,6 +143,14 @@ def test_a_missing_export_or_output_folder_exits_2(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["p.json", "p.txt", "p"])
+def test_the_profile_must_be_written_as_yaml(tmp_path, name):
+    """A profile written as p.json was then refused by the evaluate command the import suggested."""
+    result = run("import", DATA / "exse-contoso.json", "-o", tmp_path / name)
+    assert result.exit_code == 2 and "the profile is YAML: the file name must end in .yaml or .yml" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_export_is_never_overwritten(tmp_path):
     export = tmp_path / "export.json"
     shutil.copy(DATA / "exse-contoso.json", export)

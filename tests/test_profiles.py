@@ -248,6 +248,14 @@ def test_a_single_label_owa_host_is_rejected():
                                 "reach OWA by, such as mail.contoso.com (got 'mail')"]
 
 
+def test_yamls_nan_is_not_a_blank_that_takes_the_default(tmp_path):
+    """In a table (and a mapping made from one) NaN is a blank cell; written as `.nan` in YAML it is a mistake."""
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\nmdm_share: .nan\nweights: {cost: .NaN}\n")
+    assert messages(load(path)) == [f"{path}, row 1, field 'mdm_share': not a number (got '.nan')",
+                                    f"{path}, row 1, field 'w_cost': not a number (got '.nan')"]
+
+
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
     """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
     path = tmp_path / "p.csv"
