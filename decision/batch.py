@@ -201,6 +201,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         scored = score_frame(frame, job.params, job.catalog)
         if job.layout == "long":
             out = long_table(scored, job.catalog, job.params, names=True)
+            out["rank"] = out["rank"].astype("Int64").mask(~out["feasible"])  # infeasible options have no rank
         else:
             out = recommendations(scored)
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)

@@ -367,6 +367,10 @@ def _bools(col: pd.Series, stripped: pd.Series | None) -> tuple[np.ndarray, np.n
 
 
 def _text(col: pd.Series) -> pd.Series:
+    """Cells as stripped text; whole numbers of a number column (Parquet, a spreadsheet) without '.0' (id 1001)."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        whole = (col.notna() & col.eq(col.round()) & col.abs().lt(2**53)).to_numpy(dtype=bool)
+        col = col.astype(object).where(~whole, col.where(whole, 0).astype(np.int64).astype(object))
     return col.astype(TEXT).str.strip().fillna("")
 
 
@@ -460,6 +464,8 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFra
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
         problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False)] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
+    typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
+    problems[typename] = "a PowerShell list written as its type name: join its items first (-join ';')"
     bad = (problems != "").to_numpy()
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": items[bad].to_numpy(dtype=object), "reason": problems[bad].to_numpy(dtype=object)})

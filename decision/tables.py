@@ -51,9 +51,11 @@ class TablePart:
 
 
 def heading_key(heading: Any) -> str:
-    """The field name a column heading stands for when written another way: 'Users', 'External domain' and
-    'DOMAIN-JOINED SHARE' stand for users, external_domain and domain_joined_share."""
-    return re.sub(r"[\s_-]+", "_", str(heading).strip().lower())
+    """The field name a column heading stands for when written another way: 'Users', 'External domain',
+    'DOMAIN-JOINED SHARE' and PowerShell's 'DomainJoinedShare' or 'OWAHost' stand for users, external_domain,
+    domain_joined_share and owa_host."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", str(heading).strip())
+    return re.sub(r"[\s_-]+", "_", words.lower())
 
 
 def _problem(path: Path | str, reason: str) -> InputError:

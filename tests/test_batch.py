@@ -104,9 +104,12 @@ def test_long_layout_has_one_row_per_profile_and_option(profiles_csv, reference,
     assert len(got) == 7 * 120
     assert got["option"].tolist()[:7] == list(OPTIONS)
     want = reference.options
-    for column in ("profile", "option", "feasible", "reasons", "names", "not_issuable", "rank", "ca", "dominated",
+    for column in ("profile", "option", "feasible", "reasons", "names", "not_issuable", "ca", "dominated",
                    "dominated_by"):
         assert got[column].fillna("").astype(str).tolist() == want[column].fillna("").astype(str).tolist(), column
+    # infeasible options have no rank (design.md), not the engine's 0: sorted by rank they came first
+    assert got["rank"].isna().tolist() == (~want["feasible"]).tolist()
+    assert got["rank"].dropna().tolist() == want["rank"][want["feasible"]].tolist()
     np.testing.assert_allclose(got["tco"], want["tco"])
     np.testing.assert_allclose(got["score"], want["score"], equal_nan=True)
 

@@ -63,6 +63,7 @@ def test_unknown_weight_is_named_with_a_suggestion():
     ("owa_host", "a" * 64 + ".com", "not a valid DNS name"), ("servers", ["ex01.contoso.local"], "NetBIOS"),
     ("split_dns", "maybe", "true or false"), ("org", "bad\x00name", "control characters"),
     ("extra_domains", ["good.com", "bad_domain.com"], "not a valid DNS name"),
+    ("servers", "System.Object[]", "a PowerShell list written as its type name: join its items first (-join ';')"),
 ])
 def test_bad_values_are_rejected_with_field_and_reason(field, value, reason):
     result = load({**GOOD, field: value})
@@ -256,6 +257,13 @@ def test_yamls_nan_is_not_a_blank_that_takes_the_default(tmp_path):
                                     f"{path}, row 1, field 'w_cost': not a number (got '.nan')"]
 
 
+def test_whole_number_ids_from_a_number_column_keep_no_decimal_point():
+    """A Parquet or pandas id column with a missing id is float: 1001 came out as profile '1001.0'."""
+    table = pd.DataFrame({"id": [1001.0, float("nan"), 7.5], "org": ["A", "B", "C"], "external_domain": "a.com",
+                          "users": 5})
+    assert load(table).frame["id"].tolist() == ["1001", "B", "7.5"]
+
+
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
     """The parser gives a true/false column with a blank cell as objects, not text: this crashed the reader."""
     path = tmp_path / "p.csv"
@@ -306,6 +314,16 @@ def test_headings_written_another_way_name_their_fields(tmp_path):
     assert frame[["id", "org", "external_domain", "users", "domain_joined_share", "mdm_share"]].iloc[0].tolist() == [
         "007", "A", "a.com", 5, 0.93, 0.5]
     assert load({"Org": "B", "External_Domain": "b.com", "Users": 7}).frame["users"].tolist() == [7]
+
+
+def test_powershell_property_names_name_their_fields(tmp_path):
+    """[PSCustomObject] exports write PascalCase property names: ExternalDomain, DomainJoinedShare, OWAHost."""
+    path = tmp_path / "p.csv"
+    path.write_text('"Org","ExternalDomain","Users","DomainJoinedShare","OWAHost","SpareIP"\n'
+                    '"A","a.com","5","0.5","webmail.a.com","True"\n')
+    frame = load(path).frame
+    assert frame[["external_domain", "users", "domain_joined_share", "owa_host", "spare_ip"]].iloc[0].tolist() == [
+        "a.com", 5, 0.5, "webmail.a.com", True]
 
 
 def test_rows_without_any_value_are_skipped_in_every_table_format(tmp_path):
