@@ -403,10 +403,11 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
 # ----------------------------------------------------------------------------------------- XLSX
 
 def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
-    """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; blank rows
-    are skipped but row numbers stay those the sheet shows. A row with a value under no heading, or with a
-    formula that has no saved result (a workbook written by a program, never opened in a spreadsheet), is
-    `unread`: reading the formula's cell as empty would score the row on a default instead."""
+    """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; its header is
+    its first row that holds a value, blank rows are skipped, and row numbers stay those the sheet shows. A row
+    with a value under no heading, or with a formula that has no saved result (a workbook written by a program,
+    never opened in a spreadsheet), is `unread`: reading the formula's cell as empty would score the row on a
+    default instead."""
     from openpyxl import load_workbook
 
     try:
@@ -414,23 +415,22 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise _problem(path, f"cannot read the workbook: not a valid .xlsx file ({type(exc).__name__})") from None
     try:
-        sheet = _profile_sheet(book.worksheets, text_columns)
-        rows = sheet.iter_rows(values_only=True) if sheet is not None else iter(())
-        header = next(rows, None)
-        if header is None:
+        found = _profile_sheet(book.worksheets, text_columns)
+        if found is None:
             raise _problem(path, "the sheet is empty")
+        sheet, top, header = found
         names = [str(h).strip() if h is not None else "" for h in header]
         while names and not names[-1]:
             names.pop()
         twice = sorted({n for n in names if n and names.count(n) > 1})
         if twice:
-            raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+            raise InputError([Issue(str(path), top, n, "the column appears more than once") for n in twice])
         unsaved = _formulas_without_results(path, sheet._worksheet_path)  # read-only sheets keep their zip member
         buffer: list[tuple] = []
         numbers: list[int] = []
         unread: list[Issue] = []
         parts = 0
-        for number, values in enumerate(rows, start=2):
+        for number, values in enumerate(sheet.iter_rows(min_row=top + 1, values_only=True), start=top + 1):
             if number in unsaved:  # one issue per row: each unread issue counts as an input row
                 fields = ", ".join(names[c] for c in unsaved[number] if c < len(names))
                 unread.append(Issue(str(path), number, fields, UNSAVED_FORMULA))
@@ -462,20 +462,36 @@ def xlsx_rows(path: Path, text_columns: Mapping[str, str]) -> int | None:
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = _profile_sheet(book.worksheets, text_columns)
-        return max(0, sheet.max_row - 1) if sheet is not None and sheet.max_row else None
+        found = _profile_sheet(book.worksheets, text_columns)
+        if found is None or not found[0].max_row:
+            return None
+        sheet, top, _ = found
+        return max(0, sheet.max_row - top)
     finally:
         book.close()
 
 
-def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> Any:
-    """The first sheet whose header row names a profile field (a workbook may open with a sheet of notes), or
-    the first sheet when none does (its header is then reported); None for a workbook without sheets."""
+def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> tuple[Any, int, tuple] | None:
+    """The first sheet whose header names a profile field (a workbook may open with a sheet of notes), or else the
+    first sheet that holds a value (its header is then reported), with its header's row number and values; None
+    when no sheet holds a value. A sheet's header is its first row that holds a value (blank rows may come above)."""
+    first = None
     for sheet in sheets:
-        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        if any(heading_key(h) in text_columns for h in header if h is not None):
-            return sheet
-    return sheets[0] if sheets else None
+        header = _first_filled_row(sheet)
+        if header is None:
+            continue
+        if any(heading_key(h) in text_columns for h in header[1] if h is not None):
+            return sheet, *header
+        first = first or (sheet, *header)
+    return first
+
+
+def _first_filled_row(sheet: Any) -> tuple[int, tuple] | None:
+    """The number and values of a sheet's first row that holds a value; None for a blank sheet."""
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not all(_blank(v) for v in values):
+            return number, values
+    return None
 
 
 UNSAVED_FORMULA = ("a formula without a saved result (the workbook was written by a program and never saved in a "

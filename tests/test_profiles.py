@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 
 import decision
 from decision.catalog import default_catalog
 from decision.errors import InputError
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, load_profiles
+from decision.profiles import FIELDS, TEXT_COLUMNS, load_profiles
+from decision.tables import xlsx_rows
 
 PARAMS, CATALOG = default_parameters(), default_catalog()
 GOOD = {"org": "Contoso", "external_domain": "contoso.com", "users": 50}
@@ -257,6 +259,35 @@ def test_rows_without_any_value_are_skipped_in_every_table_format(tmp_path):
         save(path, index=False)
         result = load(path)
         assert (result.rows_in, result.frame["row"].tolist(), result.issues) == (2, [2, 4], []), suffix
+
+
+def test_blank_rows_above_a_workbook_header_count_as_rows(tmp_path):
+    """The header is the profiles sheet's first row with a value (here row 3, on the second sheet): rows keep the numbers
+    the sheet shows, and the sheet's recorded size counts only the rows below the header."""
+    book = Workbook()
+    book.active.append(["How to fill in the Profiles sheet"])
+    sheet = book.create_sheet("Profiles")
+    for row in [[], [None, "  "], ["org", "external_domain", "users"], ["A", "a.com", 5], [], ["B", "b.com", -1]]:
+        sheet.append(row)
+    book.save(tmp_path / "p.xlsx")
+    result = load(tmp_path / "p.xlsx")
+    assert result.frame["row"].tolist() == [4] and result.rows_in == 2
+    assert messages(result) == [f"{tmp_path / 'p.xlsx'}, row 6, field 'users': must be at least 0 (got '-1')"]
+    assert xlsx_rows(tmp_path / "p.xlsx", TEXT_COLUMNS) == 3
+    sheet.cell(3, 4, "users")
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError, match="row 3, field 'users': the column appears more than once"):
+        load(tmp_path / "p.xlsx")
+
+
+def test_a_title_row_under_blank_rows_is_still_reported_as_the_header(tmp_path):
+    book = Workbook()
+    for row in [[], ["Client portfolio Q4"], ["org", "external_domain", "users"], ["A", "a.com", 5]]:
+        book.active.append(row)
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError, match=r"no column is a profile field \(found 'Client portfolio Q4'\): the header must "
+                                         r"be the table's first row \(delete any title rows above it\)"):
+        load(tmp_path / "p.xlsx")
 
 
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
