@@ -13,7 +13,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -427,10 +427,11 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
 # ----------------------------------------------------------------------------------------- XLSX
 
 def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
-    """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; blank rows
-    are skipped but row numbers stay those the sheet shows. A row with a value under no heading, or with a
-    formula that has no saved result (a workbook written by a program, never opened in a spreadsheet), is
-    `unread`: reading the formula's cell as empty would score the row on a default instead."""
+    """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; its header is
+    its first row that holds a value, blank rows are skipped, and row numbers stay those the sheet shows. Merged
+    cells read as the sheet shows them (see `_MergedCells`). A row with a value under no heading, or with a formula
+    that has no saved result (a workbook written by a program, never opened in a spreadsheet), is `unread`:
+    reading the formula's cell as empty would score the row on a default instead."""
     from openpyxl import load_workbook
 
     try:
@@ -438,29 +439,32 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise _problem(path, f"cannot read the workbook: not a valid .xlsx file ({type(exc).__name__})") from None
     try:
-        sheet = _profile_sheet(book.worksheets, text_columns)
-        rows = sheet.iter_rows(values_only=True) if sheet is not None else iter(())
-        header = next(rows, None)
-        if header is None:
+        found = _profile_sheet(book.worksheets, text_columns)
+        if found is None:
             raise _problem(path, "the sheet is empty")
+        sheet, top, header = found
         names = [str(h).strip() if h is not None else "" for h in header]
         while names and not names[-1]:
             names.pop()
         twice = sorted({n for n in names if n and names.count(n) > 1})
         if twice:
-            raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
-        unsaved = _formulas_without_results(path, sheet._worksheet_path)  # read-only sheets keep their zip member
+            raise InputError([Issue(str(path), top, n, "the column appears more than once") for n in twice])
+        xml = _sheet_xml(path, sheet._worksheet_path)  # read-only sheets keep their zip member
+        merged = _MergedCells(xml.merged, top, header)
         buffer: list[tuple] = []
         numbers: list[int] = []
         unread: list[Issue] = []
         parts = 0
-        for number, values in enumerate(rows, start=2):
-            if number in unsaved:  # one issue per row: each unread issue counts as an input row
-                fields = ", ".join(names[c] for c in unsaved[number] if c < len(names))
-                unread.append(Issue(str(path), number, fields, UNSAVED_FORMULA))
+        for number, values in enumerate(sheet.iter_rows(min_row=top + 1, values_only=True), start=top + 1):
+            formulas = xml.unsaved.get(number, [])
+            shown, problem = merged.apply(number, values, formulas)  # every row, so merged ranges are followed down
+            if not formulas and all(_blank(v) for v in values):  # also when a merged cell covers it: no value of its own
                 continue
-            if all(_blank(v) for v in values):
+            if formulas or problem:  # one issue per row: each unread issue counts as an input row
+                reason, columns = (UNSAVED_FORMULA, formulas) if formulas else problem
+                unread.append(Issue(str(path), number, ", ".join(names[c] for c in columns if c < len(names)), reason))
                 continue
+            values = shown
             if not all(_blank(v) for v in values[len(names):]):
                 unread.append(_value_without_heading(path, number, len(names)))
                 continue
@@ -481,25 +485,41 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
 
 def xlsx_rows(path: Path, text_columns: Mapping[str, str]) -> int | None:
     """The number of rows below the header of a workbook's profiles sheet, as its dimension records them
-    (None if it does not), without reading the rows."""
+    (None if it does not), without reading those rows."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = _profile_sheet(book.worksheets, text_columns)
-        return max(0, sheet.max_row - 1) if sheet is not None and sheet.max_row else None
+        found = _profile_sheet(book.worksheets, text_columns)
+        if found is None or not found[0].max_row:
+            return None
+        sheet, top, _ = found
+        return max(0, sheet.max_row - top)
     finally:
         book.close()
 
 
-def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> Any:
-    """The first sheet whose header row names a profile field (a workbook may open with a sheet of notes), or
-    the first sheet when none does (its header is then reported); None for a workbook without sheets."""
+def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> tuple[Any, int, tuple] | None:
+    """The first sheet whose header names a profile field (a workbook may open with a sheet of notes), or else the
+    first sheet that holds a value (its header is then reported), with its header's row number and values; None
+    when no sheet holds a value. A sheet's header is its first row that holds a value (blank rows may come above)."""
+    first = None
     for sheet in sheets:
-        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        if any(heading_key(h) in text_columns for h in header if h is not None):
-            return sheet
-    return sheets[0] if sheets else None
+        header = _first_filled_row(sheet)
+        if header is None:
+            continue
+        if any(heading_key(h) in text_columns for h in header[1] if h is not None):
+            return sheet, *header
+        first = first or (sheet, *header)
+    return first
+
+
+def _first_filled_row(sheet: Any) -> tuple[int, tuple] | None:
+    """The number and values of a sheet's first row that holds a value; None for a blank sheet."""
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not all(_blank(v) for v in values):
+            return number, values
+    return None
 
 
 UNSAVED_FORMULA = ("a formula without a saved result (the workbook was written by a program and never saved in a "
@@ -509,25 +529,113 @@ _FORMULA_WITHOUT_RESULT = re.compile(
     rb'<(?:\w+:)?c\b(?![^>]*\bt="str")[^>]*\br="([A-Z]{1,3})(\d+)"[^>]*>'
     rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>")
+_ROWS_END = re.compile(rb"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
+_MERGED_RANGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([^"]*)"')
 
 
-def _formulas_without_results(path: Path, member: str) -> dict[int, list[int]]:
-    """Row number → column positions (0 = A) of the sheet's formula cells without a saved result, found in the
-    sheet's XML (openpyxl reads such a cell as empty and cannot tell it from a blank one)."""
-    from openpyxl.utils import column_index_from_string
+@dataclass
+class _SheetXml:
+    """What a read-only openpyxl sheet does not tell, found in the sheet's XML."""
+
+    unsaved: dict[int, list[int]]  # row number → column positions (0 = A) of formula cells without a saved result
+    merged: list[tuple[int, int, int, int]]  # merged ranges: (first column, first row, last column, last row), from 1
+
+
+def _rows_end(data: bytes) -> re.Match | None:
+    """Where the sheet's rows end (`</sheetData>`) in `data`, if they do."""
+    name = data.rfind(b"sheetData")  # the opening tag comes first: the last one is the closing one, if there is one
+    return _ROWS_END.match(data, data.rfind(b"<", 0, name)) if name >= 0 else None
+
+
+def _sheet_xml(path: Path, member: str) -> _SheetXml:
+    """Scan the sheet's XML once, in chunks: the formula cells without a saved result in its rows (openpyxl reads such
+    a cell as empty and cannot tell it from a blank one) and the merged ranges listed after them."""
+    from openpyxl.utils import column_index_from_string, range_boundaries
 
     found: dict[int, list[int]] = {}
+    merged: list[tuple[int, int, int, int]] = []
     with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
-        rest = b""
+        rest, in_rows = b"", True
         while chunk := xml.read(1 << 22):
             data = rest + chunk
-            end = data.rfind(b"</row>")  # scan whole rows; the rest waits for the next chunk
-            end = end + len(b"</row>") if end >= 0 else 0
-            formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
-            for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
-                found.setdefault(int(row), []).append(column_index_from_string(letters.decode()) - 1)
+            if in_rows:
+                close = _rows_end(data)
+                last = data.rfind(b"</row>")  # scan whole rows; the rest waits for the next chunk
+                end = close.start() if close else (last + len(b"</row>") if last >= 0 else 0)
+                formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
+                for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
+                    found.setdefault(int(row), []).append(column_index_from_string(letters.decode()) - 1)
+                if close is None:
+                    rest = data[end:]
+                    continue
+                in_rows, data = False, data[close.end():]
+            end = data.rfind(b">") + 1  # after the rows, whole tags are scanned; a cut one waits for the next chunk
+            for ref in _MERGED_RANGE.findall(data, 0, end):
+                left, top, right, bottom = range_boundaries(ref.decode("ascii"))
+                if None not in (left, top) and (left, top) != (right, bottom):  # cells, not one with itself
+                    merged.append((left, top, right, bottom))
             rest = data[end:]
-    return found
+    return _SheetXml(found, merged)
+
+
+@dataclass
+class _Merge:
+    """A merged range (columns from 0, rows as the sheet numbers them) and what the sheet shows in all of it: the value
+    of its top-left cell (`unsaved`: a formula without a saved result)."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    value: Any = None
+    unsaved: bool = False
+
+
+class _MergedCells:
+    """A sheet's merged ranges that reach below its header, applied to its rows as they stream past (so a range may
+    span parts). A range in one column gives each row it covers its top cell's value, as the sheet shows it; one that
+    holds a value over several columns, or reaches down from the header, leaves the data rows it covers unread. A range
+    without a value reads as blank (whatever a program left in the cells it hides). Rows without a value of their own
+    are blank, whatever range covers them (see `xlsx_parts`)."""
+
+    def __init__(self, ranges: list[tuple[int, int, int, int]], header_row: int, header: tuple) -> None:
+        self._header_row, self._header = header_row, header
+        self._waiting = sorted(((max(top, header_row + 1), left - 1, top, right - 1, bottom)
+                                for left, top, right, bottom in ranges if bottom > header_row), reverse=True)
+        self._active: list[_Merge] = []
+
+    def apply(self, number: int, values: tuple, formulas: list[int]) -> tuple[tuple, tuple[str, Sequence[int]] | None]:
+        """Row `number` (`formulas`: its cells with unsaved formulas) as the sheet shows it, and why it cannot be
+        read (the reason and the columns concerned), if a merged range says so."""
+        if self._active:
+            self._active = [m for m in self._active if m.bottom >= number]
+        while self._waiting and self._waiting[-1][0] <= number:
+            _, left, top, right, bottom = self._waiting.pop()
+            source = values if top == number else self._header if top == self._header_row else ()  # blank above it
+            value = source[left] if left < len(source) else None
+            self._active.append(_Merge(left, top, right, bottom, value, top == number and left in formulas))
+        if not self._active:
+            return values, None
+        shown = list(values)
+        width = max(len(shown), len(self._header))  # no column right of it has a value or a heading
+        for m in self._active:
+            columns = range(m.left, min(m.right + 1, width))
+            if m.unsaved and number > m.top:
+                return values, (UNSAVED_FORMULA, [m.left])
+            if _blank(m.value):
+                shown[m.left:m.right + 1] = [None] * len(shown[m.left:m.right + 1])
+            elif m.top <= self._header_row:
+                return values, (f"a merged cell joins this row to the header in row {self._header_row} (unmerge it and "
+                                "write one value per cell)", columns)
+            elif m.right > m.left:
+                from openpyxl.utils import get_column_letter as letter
+
+                return values, (f"a merged cell spans columns {letter(m.left + 1)}:{letter(m.right + 1)} (unmerge it and "
+                                "write one value per cell)", columns)
+            else:
+                shown += [None] * (m.left + 1 - len(shown))  # a row read without the sheet's size may end before
+                shown[m.left] = m.value
+        return tuple(shown), None
 
 
 def _blank(value: Any) -> bool:

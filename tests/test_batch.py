@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from filebuilders import workbook_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +41,7 @@ from decision.options import OPTIONS
 from decision.safe_output import TableWriter
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
-from decision.tables import RECORD_SEARCH, _formulas_without_results, csv_blocks
+from decision.tables import RECORD_SEARCH, _sheet_xml, csv_blocks
 
 DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
@@ -291,6 +292,22 @@ def test_a_workbook_is_read_from_its_profiles_sheet_and_unsaved_formulas_are_not
     assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["B"]
 
 
+def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
+    """TRUE merged over D2:D4 scores as TRUE written in each row, also across the parts the sheet is read in; a value
+    merged over D5:F5 sends its row to the errors file."""
+    head = ["org", "external_domain", "users", "internal_ca", "acme_ok", "dns_api"]
+    rows = [["A", "a.com", 50, True], ["B", "b.com", 70, True], ["C", "c.com", 90, True], ["D", "d.com", 20, True]]
+    (tmp_path / "written.xlsx").write_bytes(workbook_bytes([head, *rows[:3]]))
+    (tmp_path / "merged.xlsx").write_bytes(workbook_bytes([head, *rows], merged=["D2:D4", "D5:F5"]))
+    assert score(tmp_path / "written.xlsx", "-o", tmp_path / "written.csv")[0] == 0
+    code, out, _ = score(tmp_path / "merged.xlsx", "-o", tmp_path / "merged.csv", "--chunk-rows", "2")
+    assert code == 1 and "rows in: 4  scored: 3  rejected: 1" in out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "merged.csv"), pd.read_csv(tmp_path / "written.csv"))
+    errors = pd.read_csv(tmp_path / "merged.errors.csv")
+    assert errors[["row", "field", "reason"]].values.tolist() == [
+        [5, "internal_ca, acme_ok, dns_api", "a merged cell spans columns D:F (unmerge it and write one value per cell)"]]
+
+
 @pytest.mark.parametrize(("cell", "found"), [
     (b'<c r="D2"><f>C2*2</f><v></v></c>', {2: [3]}),  # as openpyxl writes it
     (b'<c r="D3"><f t="shared" si="0"/></c>', {3: [3]}),
@@ -302,7 +319,7 @@ def test_a_workbook_is_read_from_its_profiles_sheet_and_unsaved_formulas_are_not
 def test_formula_cells_without_a_saved_result_are_found_in_the_sheet_xml(tmp_path, cell, found):
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("sheet.xml", b'<sheetData><row r="2">' + cell + b"</row></sheetData>")
-    assert _formulas_without_results(tmp_path / "book.xlsx", "sheet.xml") == found
+    assert _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").unsaved == found
 
 
 def test_formula_cells_are_found_across_the_chunks_the_sheet_xml_is_read_in(tmp_path):
@@ -311,8 +328,31 @@ def test_formula_cells_are_found_across_the_chunks_the_sheet_xml_is_read_in(tmp_
             + "</row>" for r in range(1, 150_001)]  # ~11 MB of XML: read in three chunks
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("sheet.xml", "<sheetData>" + "".join(rows) + "</sheetData>")
-    found = _formulas_without_results(tmp_path / "book.xlsx", "sheet.xml")
+    found = _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").unsaved
     assert found == {r: [1] for r in range(997, 150_001, 997)}
+
+
+@pytest.mark.parametrize(("xml", "merged"), [
+    (b'<sheetData><row r="2"><c r="D2"><v>1</v></c></row></sheetData><mergeCells count="2"><mergeCell ref="D2:D4"/>'
+     b'<mergeCell ref="A7:C7"/></mergeCells>', [(4, 2, 4, 4), (1, 7, 3, 7)]),
+    (b'<x:sheetData></x:sheetData><x:mergeCells><x:mergeCell ref="$AB$12:$AC$13"/></x:mergeCells>', [(28, 12, 29, 13)]),
+    (b'<sheetData/><mergeCells><mergeCell ref="A1:B1"/></mergeCells>', [(1, 1, 2, 1)]),
+    (b'<sheetData></sheetData><mergeCells><mergeCell ref="D2"/></mergeCells>', []),  # a cell merged with itself
+])
+def test_merged_ranges_are_found_after_the_rows_in_the_sheet_xml(tmp_path, xml, merged):
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("sheet.xml", xml)
+    assert _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").merged == merged
+
+
+def test_merged_ranges_are_found_wherever_a_chunk_of_the_sheet_xml_ends(tmp_path):
+    """The XML is read in chunks of 4 MiB: one may end anywhere in `</sheetData>` or in the merged ranges after it."""
+    rows = b'<worksheet><sheetData><row r="2"><c r="D2"><v>1</v></c></row>'
+    tail = b'</sheetData><mergeCells count="2"><mergeCell ref="D2:D4"/><mergeCell ref="E2:F3"/></mergeCells></worksheet>'
+    for cut in range(len(tail) + 1):  # the first chunk ends `cut` bytes into the tail
+        with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+            archive.writestr("sheet.xml", rows + b" " * ((1 << 22) - len(rows) - cut) + tail)
+        assert _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").merged == [(4, 2, 4, 4), (5, 2, 6, 3)], cut
 
 
 def test_unreadable_input_in_a_real_process_prints_no_traceback(tmp_path):

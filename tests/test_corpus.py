@@ -9,11 +9,9 @@ binary to commit are made by the generators below in a temporary folder.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import random
 import tomllib
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +22,7 @@ import pyarrow as pa
 import pytest
 import yaml
 from click.testing import CliRunner
-from filebuilders import parquet_bytes, workbook_bytes
+from filebuilders import parquet_bytes, workbook_bytes, zip_patched
 from streamlit.testing.v1 import AppTest
 
 import decision
@@ -58,15 +56,6 @@ def _base_yaml(**extra: Any) -> str:
 
 def _two(**columns: Any) -> pa.Table:
     return pa.table({"org": ["A", "B"], "external_domain": ["a.com", "b.com"], "users": [5, 6], **columns})
-
-
-def _zip_patch(data: bytes, member: str, patch: Callable[[bytes], bytes]) -> bytes:
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            target.writestr(info.filename, patch(body) if info.filename == member else body)
-    return out.getvalue()
 
 
 def _export(change: Callable[[dict], None]) -> bytes:
@@ -112,12 +101,18 @@ GENERATORS: dict[str, Callable[[], bytes | str]] = {
                                           ["A", "a.com", 5, dt.datetime(2026, 12, 1)],
                                           ["B", "b.com", 5, dt.date(1900, 1, 1)], ["C", "c.com", 5, 45000]]),
     "xlsx_truncated": lambda: workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5]])[:900],
-    "xlsx_cached_formula": lambda: _zip_patch(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 6]]),
-                                              "xl/worksheets/sheet1.xml",
-                                              lambda b: b.replace(b"<v>6</v>", b"<f>2*3</f><v>6</v>")),
-    "xlsx_zip_bomb": lambda: _zip_patch(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5]]),
-                                        "xl/worksheets/sheet1.xml",  # 50 MB of spaces, 50 kB compressed
-                                        lambda b: b.replace(b"<sheetData>", b"<sheetData>" + b" " * 50_000_000)),
+    "xlsx_cached_formula": lambda: zip_patched(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 6]]),
+                                               "xl/worksheets/sheet1.xml",
+                                               lambda b: b.replace(b"<v>6</v>", b"<f>2*3</f><v>6</v>")),
+    "xlsx_zip_bomb": lambda: zip_patched(workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5]]),
+                                         "xl/worksheets/sheet1.xml",  # 50 MB of spaces, 50 kB compressed
+                                         lambda b: b.replace(b"<sheetData>", b"<sheetData>" + b" " * 50_000_000)),
+    "xlsx_merged_in_a_column": lambda: workbook_bytes([["org", "external_domain", "users"], ["A", "a.com", 5], ["B", None, 6],
+                                                      ["C", "c.com", 7]], merged=["B2:B3"]),
+    "xlsx_merged_across_columns": lambda: workbook_bytes([["org", "external_domain", "users", "internal_ca", "acme_ok"],
+                                                         ["A", "a.com", 5, True], ["B", "b.com", 6]], merged=["D2:E2"]),
+    "xlsx_merged_from_the_header": lambda: workbook_bytes([["org", "external_domain", "users", "internal_ca"],
+                                                          ["A", "a.com", 5], ["B", "b.com", 6, True]], merged=["D1:D2"]),
     "ole_header": lambda: bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000),
     "random_bytes": lambda: b"\x00\xff\xfe\x80" + random.Random(6).randbytes(4096),
     "yaml_long_domain": lambda: _base_yaml(external_domain=".".join(["a" * 63] * 4) + ".com"),

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
+from filebuilders import workbook_bytes, zip_patched
+from openpyxl import Workbook
 
 import decision
 from decision.catalog import default_catalog
 from decision.errors import InputError
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, load_profiles
+from decision.profiles import FIELDS, TEXT_COLUMNS, load_profiles
+from decision.tables import UNSAVED_FORMULA, table_parts, xlsx_rows
 
 PARAMS, CATALOG = default_parameters(), default_catalog()
 GOOD = {"org": "Contoso", "external_domain": "contoso.com", "users": 50}
@@ -335,6 +339,85 @@ def test_rows_without_any_value_are_skipped_in_every_table_format(tmp_path):
         save(path, index=False)
         result = load(path)
         assert (result.rows_in, result.frame["row"].tolist(), result.issues) == (2, [2, 4], []), suffix
+
+
+def test_blank_rows_above_a_workbook_header_count_as_rows(tmp_path):
+    """The header is the profiles sheet's first row with a value (here row 3, on the second sheet): rows keep the numbers
+    the sheet shows, and the sheet's recorded size counts only the rows below the header."""
+    book = Workbook()
+    book.active.append(["How to fill in the Profiles sheet"])
+    sheet = book.create_sheet("Profiles")
+    for row in [[], [None, "  "], ["org", "external_domain", "users"], ["A", "a.com", 5], [], ["B", "b.com", -1]]:
+        sheet.append(row)
+    book.save(tmp_path / "p.xlsx")
+    result = load(tmp_path / "p.xlsx")
+    assert result.frame["row"].tolist() == [4] and result.rows_in == 2
+    assert messages(result) == [f"{tmp_path / 'p.xlsx'}, row 6, field 'users': must be at least 0 (got '-1')"]
+    assert xlsx_rows(tmp_path / "p.xlsx", TEXT_COLUMNS) == 3
+    sheet.cell(3, 4, "users")
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError, match="row 3, field 'users': the column appears more than once"):
+        load(tmp_path / "p.xlsx")
+
+
+def test_a_title_row_under_blank_rows_is_still_reported_as_the_header(tmp_path):
+    book = Workbook()
+    for row in [[], ["Client portfolio Q4"], ["org", "external_domain", "users"], ["A", "a.com", 5]]:
+        book.active.append(row)
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError, match=r"no column is a profile field \(found 'Client portfolio Q4'\): the header must "
+                                         r"be the table's first row \(delete any title rows above it\)"):
+        load(tmp_path / "p.xlsx")
+
+
+MERGE_HEAD = ["org", "external_domain", "users", "internal_ca", "acme_ok", "dns_api", "spare_ip"]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 50])
+def test_a_merged_cell_in_one_column_gives_every_row_it_covers_its_value(tmp_path, chunk_rows):
+    """TRUE in D2 merged over D2:D5 is what the sheet shows in rows 2-5, also where the sheet is read in parts; row 5,
+    under the merged cell but without a value of its own, is still a blank row."""
+    path = tmp_path / "p.xlsx"
+    path.write_bytes(workbook_bytes([MERGE_HEAD, ["A", "a.com", 5, True], ["B", "b.com", 6], ["C", "c.com", 7], [],
+                                     ["E", "e.com", 8, False]], merged=["D2:D5"]))
+    parts = list(table_parts(path, chunk_rows, TEXT_COLUMNS))
+    assert [len(p.raw) for p in parts] == {1: [1, 1, 1, 1], 2: [2, 2], 50: [4]}[chunk_rows]  # the range spans parts
+    assert np.concatenate([p.rows for p in parts]).tolist() == [2, 3, 4, 6]
+    assert [v for p in parts for v in p.raw["internal_ca"]] == [True, True, True, False]
+    assert load(path).frame["internal_ca"].tolist() == [True, True, True, False]
+
+
+def test_a_merged_cell_hides_what_a_program_left_in_the_cells_it_covers(tmp_path):
+    """A file may keep values in the cells a merged cell covers (LibreOffice can); the sheet shows the top cell's."""
+    data = workbook_bytes([MERGE_HEAD, ["A", "a.com", 5, True, None], ["B", "b.com", 6, False, "yes"]])
+    (tmp_path / "p.xlsx").write_bytes(zip_patched(data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="2"><mergeCell ref="D2:D3"/><mergeCell ref="E2:E3"/></mergeCells>')))
+    raw = next(table_parts(tmp_path / "p.xlsx", 50, TEXT_COLUMNS)).raw
+    assert raw[["internal_ca", "acme_ok"]].values.tolist() == [[True, None], [True, None]]
+
+
+def test_a_merged_cell_over_several_columns_or_down_from_the_header_leaves_its_rows_unread(tmp_path):
+    """Which field a value spread over D:F belongs to, the sheet does not say; a heading reaching into row 2 is no value.
+    A merged cell without a value shows nothing, wherever it is."""
+    path = tmp_path / "p.xlsx"
+    path.write_bytes(workbook_bytes([MERGE_HEAD, ["A", "a.com", 5], ["B", "b.com", 6, True], ["C", "c.com", 7],
+                                     ["D", "d.com", 8], ["E", "e.com", 9]], merged=["G1:G2", "D3:F4", "E5:F6"]))
+    result = load(path)
+    assert result.frame["row"].tolist() == [5, 6] and result.rows_in == 5
+    assert messages(result) == [
+        f"{path}, row 2, field 'spare_ip': a merged cell joins this row to the header in row 1 (unmerge it and write one "
+        "value per cell)",
+        *(f"{path}, row {row}, field 'internal_ca, acme_ok, dns_api': a merged cell spans columns D:F (unmerge it and "
+          "write one value per cell)" for row in (3, 4))]
+
+
+def test_rows_under_a_merged_formula_without_a_saved_result_are_unread(tmp_path):
+    path = tmp_path / "p.xlsx"
+    path.write_bytes(workbook_bytes([MERGE_HEAD[:3], ["A", "a.com", "=2+3"], ["B", "b.com"], ["C", "c.com", 7]],
+                                    merged=["C2:C3"]))
+    result = load(path)
+    assert result.frame["row"].tolist() == [4]
+    assert [(i.row, i.field, i.reason) for i in result.issues] == [(2, "users", UNSAVED_FORMULA), (3, "users", UNSAVED_FORMULA)]
 
 
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
