@@ -139,6 +139,7 @@ GENERATORS: dict[str, Callable[[], bytes | str]] = {
     "csv_late_nul": lambda: ("org,external_domain,users\n"  # a NUL after the first 4 kB, where binary files are spotted
                              + "".join(f"Organisation number {i:04d},a.com,5\n" for i in range(150))).encode()
                             + b"Bad\x00Org,b.com,5\n",
+    "csv_utf16_cut_off": lambda: "org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16")[:-1],
     "csv_over_row_limit": lambda: "org,external_domain,users\n" + "A,a.com,5\n" * 100_001,
     "csv_long_cell": lambda: "org,external_domain,users\n" + "A" * 100_000 + ",a.com,5\n",
 }
