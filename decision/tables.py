@@ -415,13 +415,27 @@ def plain_numbers(text: pd.Series, separator: str) -> pd.Series:
 # -------------------------------------------------------------------------------------- Parquet
 
 def _parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
-    """Arrow data read from a Parquet file as a DataFrame, after checking it in full (a damaged file may hold text
-    that is not UTF-8, which would fail later, in the middle of validation)."""
+    """Arrow data read from a Parquet file as a DataFrame (see `_index_as_columns`), after checking it in full (a
+    damaged file may hold text that is not UTF-8, which would fail later, in the middle of validation)."""
     data.validate(full=True)
     try:
-        return data.to_pandas()
+        frame = data.to_pandas()
     except Exception as exc:  # pyarrow reads the pandas metadata stored in the file; damaged, it fails in many ways
         raise ValueError(f"damaged pandas metadata ({type(exc).__name__})") from None
+    return _index_as_columns(frame)
+
+
+def _index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the named levels of the index that pyarrow restored from the pandas metadata as columns: a file
+    written by `df.set_index('id').to_parquet()` holds the ids in a column. A RangeIndex is no column of the file;
+    a level named like a column and holding its values (`set_index('org', drop=False)`) is left out."""
+    if isinstance(frame.index, pd.RangeIndex):
+        return frame
+    named = [name for name in frame.index.names if name is not None and name not in frame.columns]
+    for name in (name for name in frame.index.names if name is not None and name in frame.columns):
+        if not frame.index.get_level_values(name).equals(pd.Index(frame[name])):
+            raise ValueError(f"it holds the column '{name}' twice (as the index and as a column), with other values")
+    return frame.reset_index(level=named) if named else frame
 
 
 def parquet_part(data: pa.RecordBatch | pa.Table, first_row: int) -> TablePart:
@@ -439,7 +453,7 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
             yield parquet_part(batch, first)
             first += len(batch)
         if first == 2:
-            yield _part(source.schema_arrow.empty_table().to_pandas(), np.zeros(0))
+            yield _part(_parquet_frame(source.schema_arrow.empty_table()), np.zeros(0))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _problem(path, f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
 

@@ -36,6 +36,7 @@ from decision.batch import (
     Job,
     _dask_tasks,
     _opened_on_worker,
+    _score_parquet_slice,
     output_columns,
     score_chunk,
     score_file,
@@ -220,6 +221,22 @@ def test_dask_sends_the_workers_a_utf16_csv_in_pieces_read_here(tmp_path):
     dask = _as_dask_workers_score(source, 40)
     assert dask[0] == {score_chunk} and len(dask[1]) > 100
     _same_rows(dask, _pandas_scores(source, 40))
+
+
+@pytest.mark.parametrize("index", ["id", "org"])
+def test_a_parquet_column_stored_as_the_pandas_index_is_scored_by_both_engines(tmp_path, index):
+    """With `df.set_index('id').to_parquet()` the ids name the profiles; with `set_index('org')`, no column is missing."""
+    source = tmp_path / "in.parquet"
+    write_synthetic(120, source, seed=9, bad_share=0.1)
+    want = _pandas_scores(source, 50)
+    assert want[0]["profile"].str.fullmatch(r"P\d{8}").all() and len(want[1])
+    pd.read_parquet(source).set_index(index).to_parquet(source)
+    got = _pandas_scores(source, 50)
+    pd.testing.assert_frame_equal(got[0], want[0])
+    pd.testing.assert_frame_equal(got[1], want[1])
+    dask = _as_dask_workers_score(source, 50)
+    assert dask[0] == {_score_parquet_slice}
+    _same_rows(dask, want)
 
 
 def test_bad_rows_are_listed_and_the_rest_scored(tmp_path):
@@ -576,6 +593,9 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         utf16 = tmp_path / "in-16.csv"  # Windows PowerShell 5.1's Out-File: UTF-16 LE with a BOM, read by the driver
         utf16.write_bytes(source.read_text(encoding="utf-8").encode("utf-16"))
         score_file(utf16, tmp_path / "dask-16.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        indexed = tmp_path / "in-ix.parquet"  # the ids stored as the pandas index
+        pd.read_parquet(tmp_path / "in.parquet").set_index("id").to_parquet(indexed)
+        score_file(indexed, tmp_path / "dask-ix.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         score_file(multiline, tmp_path / "dask-ml.csv", engine="dask", scheduler=address, chunk_rows=40, today=TODAY)
         old_mac = tmp_path / "in-cr.csv"
         old_mac.write_bytes(source.read_bytes().replace(b"\n", b"\r"))  # lines end in '\r' alone
@@ -600,6 +620,7 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     assert (tmp_path / "dask-sep.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask-ps.csv").read_bytes() == (tmp_path / "pandas-ps.csv").read_bytes()
     assert (tmp_path / "dask-16.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask-ix.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     shifted = pd.read_csv(tmp_path / "pandas.csv").assign(row=lambda f: f["row"] + 1)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pandas-ps.csv"), shifted)
     # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do

@@ -60,6 +60,12 @@ def _two(**columns: Any) -> pa.Table:
     return pa.table({"org": ["A", "B"], "external_domain": ["a.com", "b.com"], "users": [5, 6], **columns})
 
 
+def _indexed(index: Callable[[pd.DataFrame], pd.DataFrame]) -> bytes:
+    """Two profiles written as pandas writes a frame with an index (stored in the file with the pandas metadata)."""
+    frame = pd.DataFrame({"id": ["c-1", "c-2"], "org": ["A", "B"], "external_domain": ["a.com", "b.com"], "users": [5, 6]})
+    return parquet_bytes(pa.Table.from_pandas(index(frame)))
+
+
 def _zip_patch(data: bytes, member: str, patch: Callable[[bytes], bytes]) -> bytes:
     source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -107,6 +113,9 @@ GENERATORS: dict[str, Callable[[], bytes | str]] = {
     "parquet_date_year_one": lambda: parquet_bytes(_two(start=pa.array([dt.date(2026, 12, 1), dt.date(1, 1, 1)],
                                                                    pa.date32()))),
     "parquet_no_columns": lambda: parquet_bytes(pa.table({})),
+    "parquet_id_index": lambda: _indexed(lambda f: f.set_index("id")),
+    "parquet_org_index": lambda: _indexed(lambda f: f.set_index("org")),
+    "parquet_org_index_and_column_differ": lambda: _indexed(lambda f: f.set_index("org", drop=False).assign(org=["X", "Y"])),
     "parquet_truncated": lambda: parquet_bytes(_two())[:300],
     "xlsx_date_cells": lambda: workbook_bytes([["org", "external_domain", "users", "start"],
                                           ["A", "a.com", 5, dt.datetime(2026, 12, 1)],
@@ -253,6 +262,8 @@ def run_api(case: dict[str, Any], path: Path, want: dict[str, Any]) -> None:
         assert list(valid.frame["org"]) == case["orgs"]
     if "domains" in case:
         assert list(valid.frame["external_domain"]) == case["domains"]
+    if "ids" in case:
+        assert list(valid.frame["id"]) == case["ids"]
     ev = decision.evaluate(valid, parameters=PARAMS, catalog=CATALOG)  # whatever was accepted, the engine scores
     assert len(ev.recommendations) == scored and len(ev.options) == 7 * scored
 

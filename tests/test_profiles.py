@@ -332,6 +332,39 @@ def test_rows_without_any_value_are_skipped_in_every_table_format(tmp_path):
         assert (result.rows_in, result.frame["row"].tolist(), result.issues) == (2, [2, 4], []), suffix
 
 
+PROFILES = pd.DataFrame({"id": ["c-1", "c-2", "c-3"], "org": ["A", "B", "C"], "external_domain": ["a.com", "b.com", "c.com"],
+                         "users": [5, -1, 7]})
+
+
+@pytest.mark.parametrize("index", [["id"], ["org"], ["id", "org"]], ids=["id", "org", "id-and-org"])
+def test_a_parquet_column_stored_as_the_pandas_index_is_read_as_a_column(tmp_path, index):
+    """`df.set_index('id').to_parquet()` stores the ids in a column of the file, which pandas reads back as the index."""
+    path = tmp_path / "p.parquet"
+    PROFILES.to_parquet(path, index=False)
+    want = _outcome(load(path))
+    assert want[0]["id"] == ["c-1", "c-3"] and want[1] == [f"{path}, row 3, field 'users': must be at least 0 (got '-1')"]
+    PROFILES.set_index(index).to_parquet(path)
+    assert _outcome(load(path)) == want
+    PROFILES.set_index(index).iloc[:0].to_parquet(path)  # header only
+    assert load(path).rows_in == 0
+
+
+def test_a_parquet_index_that_is_not_a_named_column_of_the_file_is_not_read(tmp_path):
+    """A RangeIndex (named or not) is stored as no column; an unnamed index column has no name to read it by; a
+    level named like a column, with its values (`set_index('org', drop=False)`), is that column."""
+    path = tmp_path / "p.parquet"
+    PROFILES.to_parquet(path, index=False)
+    want = _outcome(load(path))
+    for frame in (PROFILES.rename_axis("n"), PROFILES.set_index(pd.Index([7, 3, 5])), PROFILES.set_index("org", drop=False)):
+        frame.to_parquet(path)
+        assert _outcome(load(path)) == want
+    PROFILES.set_index("org", drop=False).assign(org=["X", "Y", "Z"]).to_parquet(path)
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value) == (f"{path}: cannot read the Parquet file: it holds the column 'org' twice (as the index "
+                                 "and as a column), with other values")
+
+
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,users\nA,1\n")
