@@ -8,7 +8,8 @@ for YAML. Every input row is either scored or listed in the errors file; rows wi
 lines, a spreadsheet's empty rows) are skipped, not counted.
 
 With Dask, the workers read their own partitions: a CSV file is cut into byte ranges that end where a
-record ends (`tables.csv_blocks`; a quoted value may hold line breaks), a Parquet file into row slices.
+record ends (`tables.csv_blocks`; a quoted value may hold line breaks), a Parquet file into row slices
+(a UTF-16 CSV file is read by the driver, which sends the workers its chunks).
 Each partition is parsed exactly as the pandas path parses a chunk, so both engines give the same bytes;
 `dd.read_csv` is not used because it cuts at every line break and forces the first block's column types
 on every block, which would stop the run at the first bad cell instead of rejecting its row.
@@ -58,6 +59,7 @@ from decision.tables import (
     parquet_part,
     parse_csv,
     table_parts,
+    utf16_encoding,
     xlsx_rows,
 )
 
@@ -449,9 +451,10 @@ def _expected_rows(path: Path) -> int | None:
 
 
 def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
-    """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers."""
+    """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers, except those of a
+    UTF-16 CSV file, whose byte ranges are not UTF-8 lines: it is read here (transcoded) and sent in pieces."""
     suffix, path = path.suffix.lower(), path.resolve()  # workers may run elsewhere, in another folder
-    if suffix in CSV_SUFFIXES and path.is_file():
+    if suffix in CSV_SUFFIXES and path.is_file() and not utf16_encoding(path):
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
         for offset, length in blocks:
             yield _score_csv_block, (str(path), offset, length, header)

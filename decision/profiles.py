@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import difflib
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -228,15 +227,8 @@ def read_yaml_profiles(text: str, source: str) -> tuple[pd.DataFrame, list[Issue
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InputError(Issue(source, 0, "", "the file holds no profile"))
-    return frame_from_mappings([_nan_as_written(item) for item in items], source)
+    return frame_from_mappings(items, source)
 
-
-def _nan_as_written(item: Any) -> Any:
-    """YAML's `.nan` as the text '.nan': written in the file, it is a mistake to name, not a blank cell that takes
-    the default (as NaN is in a table, and in mappings made from one)."""
-    if not isinstance(item, Mapping):
-        return item
-    return {k: ".nan" if isinstance(v, float) and math.isnan(v) else _nan_as_written(v) for k, v in item.items()}
 
 
 def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:

@@ -9,15 +9,16 @@ heading) is not dropped: it is listed in `unread` with its row number.
 
 from __future__ import annotations
 
-import io
+import codecs
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,8 @@ LOOKAHEAD = 1000  # lines below the header checked for too many fields before th
 _UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 _SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+TRANSCODE_BYTES = 1 << 20  # bytes of a UTF-16 file transcoded to UTF-8 at a time
 _SEPARATOR_LINE = re.compile(rb"sep=(.)(?:\r\n|\n|\r)")  # Excel's: the file's field separator, then the table
 _ABOVE_HEADER = re.compile(rb"(?:#TYPE [^\r\n]*(?:\r\n|\n|\r))?[\r\n]*")  # PowerShell 5.1 writes '#TYPE <class>'
 
@@ -84,13 +87,58 @@ def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) ->
 
 # ------------------------------------------------------------------------------------------ CSV
 
-def _check_text(path: Path) -> None:
+def utf16_encoding(path: Path) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for a file that starts with that byte order mark (BOM), else None."""
     with path.open("rb") as fh:
-        head = fh.read(4096)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _problem(path, "UTF-16 text, not a CSV table: save it as CSV (UTF-8)")
-    if b"\x00" in head:
-        raise _problem(path, "binary file, not a CSV table")
+        return UTF16_BOMS.get(fh.read(2))
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Whether bytes holding NULs look like UTF-16 text without a BOM: a table's characters are mostly ASCII, each
+    a NUL byte beside one that is not, the NULs on one side of the pairs."""
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return max(even, odd) > len(head) // 4 and min(even, odd) * 10 < max(even, odd)
+
+
+@contextmanager
+def open_csv(path: Path) -> Iterator[BinaryIO]:
+    """A CSV file opened for `parse_csv`, after refusing binary files (NULs in the first 4 KiB of text): its own
+    bytes or, for UTF-16 text with a BOM (Windows PowerShell 5.1's `Out-File` and `>`, Excel's "Unicode Text"),
+    the same text as UTF-8 (see `_as_utf8`): the same lines, so the same rows."""
+    with path.open("rb") as raw:
+        head = raw.read(4096)
+        raw.seek(0)
+        encoding = UTF16_BOMS.get(head[:2])
+        if b"\x00" in (head.decode(encoding, "replace").encode() if encoding else head):
+            if not encoding and _utf16_without_bom(head):
+                raise _problem(path, "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)")
+            raise _problem(path, "binary file, not a CSV table")
+        with (_as_utf8(raw, encoding, path) if encoding else nullcontext(raw)) as source:
+            yield source
+
+
+@contextmanager
+def _as_utf8(source: BinaryIO, encoding: str, path: Path) -> Iterator[BinaryIO]:
+    """UTF-16 text (BOM included, which becomes UTF-8's) as UTF-8, transcoded `TRANSCODE_BYTES` at a time into an
+    anonymous temporary file, deleted when closed. Text that is not valid UTF-16 is refused, naming its line."""
+    decode = codecs.getincrementaldecoder(encoding)().decode
+    feeds = returns = 0  # line ends before the chunk: '\n', and '\r' for files with old Mac line ends
+    with tempfile.TemporaryFile() as target:
+        while True:
+            data = source.read(TRANSCODE_BYTES)
+            try:
+                text = decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                before = exc.object[:exc.start].decode(encoding)
+                line = 1 + ((feeds + before.count("\n")) or (returns + before.count("\r")))
+                raise _problem(path, f"not valid UTF-16 text: {exc.reason} on line {line} (a damaged or cut-off "
+                                     "file?)") from None
+            target.write(text.encode())
+            feeds, returns = feeds + text.count("\n"), returns + text.count("\r")
+            if not data:
+                break
+        target.seek(0)
+        yield target
 
 
 @contextmanager
@@ -109,10 +157,9 @@ def csv_problems(path: Path | str) -> Iterator[None]:
 
 
 def csv_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
-    """A CSV file in parts (see `parse_csv`), after refusing binary and UTF-16 files."""
-    _check_text(path)
-    with csv_problems(path):
-        yield from parse_csv(path, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
+    """A CSV file in parts (see `open_csv` and `parse_csv`)."""
+    with open_csv(path) as source, csv_problems(path):
+        yield from parse_csv(source, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
 
 
 def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[tuple[int, int]], list[str]]:
@@ -125,7 +172,7 @@ def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list
     return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
 
 
-def _start(source: io.IOBase) -> bytes:
+def _start(source: BinaryIO) -> bytes:
     """The first 64 KiB of a CSV file object from where it stands (left there), without a UTF-8 BOM."""
     origin = source.tell()
     start = source.read(64 * 1024)
@@ -133,7 +180,7 @@ def _start(source: io.IOBase) -> bytes:
     return start.removeprefix(BOM)
 
 
-def _separator_line(source: io.IOBase, path: Path | str) -> str | None:
+def _separator_line(source: BinaryIO, path: Path | str) -> str | None:
     """The separator Excel's "sep=;" first line sets, leaving `source` past that line (Excel does not show it as a
     row); None, and `source` where it was, when the file does not start with one."""
     origin = source.tell()
@@ -169,7 +216,7 @@ def _lines_above_header(start: bytes) -> int:
     return above.count(b"\n") or above.count(b"\r")  # '\r' alone ends old Mac lines
 
 
-def _head(source: io.IOBase, sep: str, above: int) -> tuple[list[str], list[tuple[int, int]]]:
+def _head(source: BinaryIO, sep: str, above: int) -> tuple[list[str], list[tuple[int, int]]]:
     """The header's names as written (pandas would rename a repeated one 'users.1'), and the lines right
     below it with more fields than the header (`above`: lines before the header): pandas would read
     the first of them as a row *index*. `source` is left where it was."""
@@ -186,24 +233,21 @@ def _head(source: io.IOBase, sep: str, above: int) -> tuple[list[str], list[tupl
     return names, leading
 
 
-def parse_csv(source: Any, *, chunk_rows: int | None, path: Path | str,
+def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
               text_columns: Mapping[str, str]) -> Iterator[TablePart]:
-    """CSV (a path or a binary file object) → parts of `chunk_rows` rows (`None`: one part).
+    """CSV bytes (a binary file object, from where it stands) → parts of `chunk_rows` rows (`None`: one part).
 
-    UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252, so "ANSI" files and
-    files mixing both encodings keep their characters. Fields are separated by ',', ';' or tabs (see
-    `_separator`). A ';' file is read as text, and every part carries its separator in `raw.attrs["separator"]`:
-    validation reads numbers as a spreadsheet with that separator writes them (see `plain_numbers`).
+    UTF-8 with or without BOM (`open_csv` gives UTF-16 files as UTF-8); bytes that are not UTF-8 are read as
+    Windows-1252, so "ANSI" files and files mixing both encodings keep their characters. Fields are separated
+    by ',', ';' or tabs (see `_separator`). A ';' file is read as text, and every part carries its separator in
+    `raw.attrs["separator"]`: validation reads numbers as a spreadsheet with that separator writes them (see
+    `plain_numbers`).
     Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
     the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are. Above the header,
     Excel's "sep=;" line sets the separator (and is not a row); Windows PowerShell's "#TYPE ..." line is a row.
     A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
     """
-    if not isinstance(source, io.IOBase):
-        with open(source, "rb") as fh:
-            yield from parse_csv(fh, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
-        return
     told = _separator_line(source, path)
     start = _start(source)
     sep, above = told or _separator(start), _lines_above_header(start)
@@ -395,13 +439,27 @@ def iso_dates(text: pd.Series, separator: str | None) -> pd.Series:
 # -------------------------------------------------------------------------------------- Parquet
 
 def _parquet_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
-    """Arrow data read from a Parquet file as a DataFrame, after checking it in full (a damaged file may hold text
-    that is not UTF-8, which would fail later, in the middle of validation)."""
+    """Arrow data read from a Parquet file as a DataFrame (see `_index_as_columns`), after checking it in full (a
+    damaged file may hold text that is not UTF-8, which would fail later, in the middle of validation)."""
     data.validate(full=True)
     try:
-        return data.to_pandas()
+        frame = data.to_pandas()
     except Exception as exc:  # pyarrow reads the pandas metadata stored in the file; damaged, it fails in many ways
         raise ValueError(f"damaged pandas metadata ({type(exc).__name__})") from None
+    return _index_as_columns(frame)
+
+
+def _index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the named levels of the index that pyarrow restored from the pandas metadata as columns: a file
+    written by `df.set_index('id').to_parquet()` holds the ids in a column. A RangeIndex is no column of the file;
+    a level named like a column and holding its values (`set_index('org', drop=False)`) is left out."""
+    if isinstance(frame.index, pd.RangeIndex):
+        return frame
+    named = [name for name in frame.index.names if name is not None and name not in frame.columns]
+    for name in (name for name in frame.index.names if name is not None and name in frame.columns):
+        if not frame.index.get_level_values(name).equals(pd.Index(frame[name])):
+            raise ValueError(f"it holds the column '{name}' twice (as the index and as a column), with other values")
+    return frame.reset_index(level=named) if named else frame
 
 
 def parquet_part(data: pa.RecordBatch | pa.Table, first_row: int) -> TablePart:
@@ -419,7 +477,7 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
             yield parquet_part(batch, first)
             first += len(batch)
         if first == 2:
-            yield _part(source.schema_arrow.empty_table().to_pandas(), np.zeros(0))
+            yield _part(_parquet_frame(source.schema_arrow.empty_table()), np.zeros(0))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _problem(path, f"cannot read the Parquet file: {str(exc).splitlines()[0][:200]}") from None
 

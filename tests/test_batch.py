@@ -32,12 +32,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import decision
-from decision.batch import DaskCluster, _opened_on_worker, output_columns, score_file
+from decision.batch import (
+    DaskCluster,
+    Job,
+    _dask_tasks,
+    _opened_on_worker,
+    _score_parquet_slice,
+    output_columns,
+    score_chunk,
+    score_file,
+)
 from decision.catalog import default_catalog
 from decision.cli import main, run
 from decision.engine import OPTION_COLUMNS
 from decision.errors import InputError, Issue
 from decision.options import OPTIONS
+from decision.parameters import default_parameters
 from decision.safe_output import TableWriter
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
@@ -162,6 +172,77 @@ def test_semicolon_and_tab_separated_csv_score_like_the_comma_file(tmp_path, sep
     assert (tmp_path / "local.out.csv").read_bytes() == (tmp_path / "comma.out.csv").read_bytes()
 
 
+def _resaved(source: Path, sep: str) -> str:
+    """The text of a CSV file saved again with `sep` between the fields and Windows line ends."""
+    return pd.read_csv(source, dtype=str, keep_default_na=False).to_csv(sep=sep, index=False, lineterminator="\r\n")
+
+
+@pytest.mark.parametrize(("name", "sep"), [("in.csv", ","), ("in.txt", "\t")], ids=["out-file", "excel-unicode-text"])
+def test_a_utf16_csv_scores_as_the_same_utf8_file(tmp_path, name, sep):
+    """Windows PowerShell 5.1's Out-File writes UTF-16 LE with a BOM; Excel's "Unicode Text" (.txt) too, with tabs."""
+    write_synthetic(150, tmp_path / "synthetic.csv", seed=8, bad_share=0.1)
+    text, source = _resaved(tmp_path / "synthetic.csv", sep), tmp_path / name
+    source.write_bytes(text.encode("utf-8"))
+    assert score(source, "-o", tmp_path / "utf8.csv", "--chunk-rows", "40")[0] == 1
+    source.write_bytes(("\ufeff" + text).encode("utf-16-le"))
+    code, out, err = score(source, "-o", tmp_path / "utf16.csv", "--chunk-rows", "40")
+    assert code == 1, err
+    assert "rows in: 150" in out
+    for kind in ("", ".errors"):
+        assert (tmp_path / f"utf16{kind}.csv").read_bytes() == (tmp_path / f"utf8{kind}.csv").read_bytes()
+
+
+def _as_dask_workers_score(source: Path, chunk_rows: int) -> tuple[set, pd.DataFrame, pd.DataFrame]:
+    """The partitions `--engine dask` makes of `source`, each scored as a worker scores it (here, without a cluster):
+    (the functions run, the output, the errors)."""
+    job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
+    tasks = list(_dask_tasks(source, job, chunk_rows, 2))
+    results = [fn(*args, job) for fn, args in tasks]
+    assert not any(r.relative for r in results)  # rows counted from the file's start: nothing for the driver to shift
+    return ({fn for fn, _ in tasks}, pd.concat([r.output for r in results], ignore_index=True),
+            pd.concat([r.errors for r in results], ignore_index=True))
+
+
+def _pandas_scores(source: Path, chunk_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    score_file(source, source.with_name("pandas.csv"), chunk_rows=chunk_rows, today=TODAY)
+    return (pd.read_csv(source.with_name("pandas.csv"), dtype={"profile": str}),
+            pd.read_csv(source.with_name("pandas.errors.csv"), dtype=str, keep_default_na=False))
+
+
+def _same_rows(dask: tuple[set, pd.DataFrame, pd.DataFrame], pandas: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    _, output, errors = dask
+    assert output[["profile", "row", "recommendation"]].astype(str).values.tolist() == \
+        pandas[0][["profile", "row", "recommendation"]].astype(str).values.tolist()
+    assert errors[["row", "field", "reason"]].astype(str).values.tolist() == \
+        pandas[1][["row", "field", "reason"]].astype(str).values.tolist()
+
+
+def test_dask_sends_the_workers_a_utf16_csv_in_pieces_read_here(tmp_path):
+    """Byte ranges of UTF-16 text are not lines the workers' parser reads: the driver reads the file (transcoded)."""
+    write_synthetic(150, tmp_path / "synthetic.csv", seed=8, bad_share=0.1)
+    source = tmp_path / "in.csv"
+    source.write_bytes(_resaved(tmp_path / "synthetic.csv", ";").encode("utf-16"))
+    dask = _as_dask_workers_score(source, 40)
+    assert dask[0] == {score_chunk} and len(dask[1]) > 100
+    _same_rows(dask, _pandas_scores(source, 40))
+
+
+@pytest.mark.parametrize("index", ["id", "org"])
+def test_a_parquet_column_stored_as_the_pandas_index_is_scored_by_both_engines(tmp_path, index):
+    """With `df.set_index('id').to_parquet()` the ids name the profiles; with `set_index('org')`, no column is missing."""
+    source = tmp_path / "in.parquet"
+    write_synthetic(120, source, seed=9, bad_share=0.1)
+    want = _pandas_scores(source, 50)
+    assert want[0]["profile"].str.fullmatch(r"P\d{8}").all() and len(want[1])
+    pd.read_parquet(source).set_index(index).to_parquet(source)
+    got = _pandas_scores(source, 50)
+    pd.testing.assert_frame_equal(got[0], want[0])
+    pd.testing.assert_frame_equal(got[1], want[1])
+    dask = _as_dask_workers_score(source, 50)
+    assert dask[0] == {_score_parquet_slice}
+    _same_rows(dask, want)
+
+
 def test_bad_rows_are_listed_and_the_rest_scored(tmp_path):
     source = tmp_path / "mixed.csv"
     write_synthetic(300, source, seed=5, bad_share=0.1)
@@ -247,6 +328,8 @@ def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
     ("missing.csv", None, "No such file"),
     ("empty.csv", b"", "the file is empty"),
     ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+    ("no-bom.csv", "org,external_domain,users\r\nA,a.com,3\r\n".encode("utf-16-le"), "UTF-16 text without a byte order mark"),
+    ("cut-off.csv", "org,external_domain,users\r\nA,a.com,3\r\n".encode("utf-16")[:-1], "not valid UTF-16 text"),
     ("typo.csv", b"org,external_domain,userz\nA,a.com,3\n", "unknown field (did you mean 'users'?)"),
     ("damaged.parquet", b"PAR1 not really", "cannot read the Parquet file"),
     ("notes.docx", b"hello", "unsupported file type"),
@@ -578,6 +661,12 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         powershell.write_bytes(b"#TYPE System.Management.Automation.PSCustomObject\n" + powershell.read_bytes())
         score_file(powershell, tmp_path / "pandas-ps.csv", chunk_rows=250, today=TODAY)
         score_file(powershell, tmp_path / "dask-ps.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        utf16 = tmp_path / "in-16.csv"  # Windows PowerShell 5.1's Out-File: UTF-16 LE with a BOM, read by the driver
+        utf16.write_bytes(source.read_text(encoding="utf-8").encode("utf-16"))
+        score_file(utf16, tmp_path / "dask-16.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        indexed = tmp_path / "in-ix.parquet"  # the ids stored as the pandas index
+        pd.read_parquet(tmp_path / "in.parquet").set_index("id").to_parquet(indexed)
+        score_file(indexed, tmp_path / "dask-ix.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         score_file(multiline, tmp_path / "dask-ml.csv", engine="dask", scheduler=address, chunk_rows=40, today=TODAY)
         old_mac = tmp_path / "in-cr.csv"
         old_mac.write_bytes(source.read_bytes().replace(b"\n", b"\r"))  # lines end in '\r' alone
@@ -601,6 +690,8 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     assert (tmp_path / "dask-de.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask-sep.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert (tmp_path / "dask-ps.csv").read_bytes() == (tmp_path / "pandas-ps.csv").read_bytes()
+    assert (tmp_path / "dask-16.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert (tmp_path / "dask-ix.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     shifted = pd.read_csv(tmp_path / "pandas.csv").assign(row=lambda f: f["row"] + 1)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pandas-ps.csv"), shifted)
     # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do

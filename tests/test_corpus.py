@@ -58,6 +58,12 @@ def _two(**columns: Any) -> pa.Table:
     return pa.table({"org": ["A", "B"], "external_domain": ["a.com", "b.com"], "users": [5, 6], **columns})
 
 
+def _indexed(index: Callable[[pd.DataFrame], pd.DataFrame]) -> bytes:
+    """Two profiles written as pandas writes a frame with an index (stored in the file with the pandas metadata)."""
+    frame = pd.DataFrame({"id": ["c-1", "c-2"], "org": ["A", "B"], "external_domain": ["a.com", "b.com"], "users": [5, 6]})
+    return parquet_bytes(pa.Table.from_pandas(index(frame)))
+
+
 def _export(change: Callable[[dict], None]) -> bytes:
     data = json.loads((EXPORTS / "ex2016-contoso.json").read_text(encoding="utf-8"))
     change(data)
@@ -96,6 +102,9 @@ GENERATORS: dict[str, Callable[[], bytes | str]] = {
     "parquet_date_year_one": lambda: parquet_bytes(_two(start=pa.array([dt.date(2026, 12, 1), dt.date(1, 1, 1)],
                                                                    pa.date32()))),
     "parquet_no_columns": lambda: parquet_bytes(pa.table({})),
+    "parquet_id_index": lambda: _indexed(lambda f: f.set_index("id")),
+    "parquet_org_index": lambda: _indexed(lambda f: f.set_index("org")),
+    "parquet_org_index_and_column_differ": lambda: _indexed(lambda f: f.set_index("org", drop=False).assign(org=["X", "Y"])),
     "parquet_truncated": lambda: parquet_bytes(_two())[:300],
     "xlsx_date_cells": lambda: workbook_bytes([["org", "external_domain", "users", "start"],
                                           ["A", "a.com", 5, dt.datetime(2026, 12, 1)],
@@ -134,6 +143,7 @@ GENERATORS: dict[str, Callable[[], bytes | str]] = {
     "csv_late_nul": lambda: ("org,external_domain,users\n"  # a NUL after the first 4 kB, where binary files are spotted
                              + "".join(f"Organisation number {i:04d},a.com,5\n" for i in range(150))).encode()
                             + b"Bad\x00Org,b.com,5\n",
+    "csv_utf16_cut_off": lambda: "org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16")[:-1],
     "csv_over_row_limit": lambda: "org,external_domain,users\n" + "A,a.com,5\n" * 100_001,
     "csv_long_cell": lambda: "org,external_domain,users\n" + "A" * 100_000 + ",a.com,5\n",
 }
@@ -204,6 +214,9 @@ def invoke(*args: Any) -> Any:
 
 def run_evaluate(case: dict[str, Any], path: Path, want: dict[str, Any]) -> None:
     result = invoke("evaluate", path)
+    if want["expect"] == "scored" and counts(case, "scored")[1] > 1:  # evaluate is for one profile, not the first
+        assert result.exit_code == EXIT["refused"] and "profiles in the file; evaluate is for one profile" in result.stderr
+        return
     assert result.exit_code == EXIT[want["expect"]], result.output
     if want["expect"] != "scored":
         names_it(result.stderr, want)
@@ -247,6 +260,8 @@ def run_api(case: dict[str, Any], path: Path, want: dict[str, Any]) -> None:
         assert list(valid.frame["org"]) == case["orgs"]
     if "domains" in case:
         assert list(valid.frame["external_domain"]) == case["domains"]
+    if "ids" in case:
+        assert list(valid.frame["id"]) == case["ids"]
     ev = decision.evaluate(valid, parameters=PARAMS, catalog=CATALOG)  # whatever was accepted, the engine scores
     assert len(ev.recommendations) == scored and len(ev.options) == 7 * scored
 

@@ -253,19 +253,84 @@ def test_a_single_label_owa_host_is_rejected():
                                 "reach OWA by, such as mail.contoso.com (got 'mail')"]
 
 
-def test_yamls_nan_is_not_a_blank_that_takes_the_default(tmp_path):
-    """In a table (and a mapping made from one) NaN is a blank cell; written as `.nan` in YAML it is a mistake."""
-    path = tmp_path / "p.yaml"
-    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\nmdm_share: .nan\nweights: {cost: .NaN}\n")
-    assert messages(load(path)) == [f"{path}, row 1, field 'mdm_share': not a number (got '.nan')",
-                                    f"{path}, row 1, field 'w_cost': not a number (got '.nan')"]
-
-
 def test_whole_number_ids_from_a_number_column_keep_no_decimal_point():
     """A Parquet or pandas id column with a missing id is float: 1001 came out as profile '1001.0'."""
     table = pd.DataFrame({"id": [1001.0, float("nan"), 7.5], "org": ["A", "B", "C"], "external_domain": "a.com",
                           "users": 5})
     assert load(table).frame["id"].tolist() == ["1001", "B", "7.5"]
+
+
+def _outcome(result) -> tuple:
+    return result.frame.to_dict("list"), messages(result), result.rows_in
+
+
+# blank lines above the header, a value quoted over two lines, a rejected row, a row with too many fields, a
+# character outside the BMP (a surrogate pair in UTF-16)
+UNICODE_TABLE = ("\r\n{header}\r\nZürich AG{s}a.com{s}5\r\n\"Two\r\nLines\"{s}b.com{s}x\r\nC 😀{s}c.com{s}7{s}extra\r\n"
+                 "\r\nD{s}d.com{s}-1\r\nÉtoile{s}e.com{s}9\r\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("sep", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_a_utf16_csv_with_a_bom_reads_as_the_same_utf8_file(tmp_path, encoding, sep):
+    """Windows PowerShell 5.1's Out-File and '>' and Excel's "Unicode Text" write UTF-16 with a byte order mark."""
+    text = UNICODE_TABLE.format(header=sep.join(["org", "external_domain", "users"]), s=sep)
+    path = tmp_path / "p.csv"
+    path.write_bytes(text.encode("utf-8"))
+    want = _outcome(load(path))
+    assert want[0]["org"] == ["Zürich AG", "Étoile"] and want[0]["row"] == [3, 8] and want[2] == 5
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+    assert _outcome(load(path)) == want
+
+
+def test_a_utf16_file_is_transcoded_in_bounded_chunks_and_left_as_it_is(tmp_path, monkeypatch):
+    """Chunks of 7 bytes split characters and surrogate pairs; the transcoded copy is an anonymous temporary file."""
+    path = tmp_path / "p.txt"  # Excel's "Unicode Text": tabs, UTF-16 LE with a BOM, CRLF
+    path.write_bytes(UNICODE_TABLE.format(header="org\texternal_domain\tusers", s="\t").encode("utf-16"))
+    original = path.read_bytes()
+    want = _outcome(load(path))
+    monkeypatch.setattr("decision.tables.TRANSCODE_BYTES", 7)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temp"))
+    (tmp_path / "temp").mkdir()
+    assert _outcome(load(path)) == want and want[0]["org"] == ["Zürich AG", "Étoile"]
+    assert path.read_bytes() == original and not list((tmp_path / "temp").iterdir())
+
+
+def test_a_windows_powershell_csv_saved_in_utf16_keeps_its_type_and_separator_lines(tmp_path):
+    """`Export-Csv -Encoding Unicode` (or ConvertTo-Csv > file) writes the '#TYPE' line (row 1); Excel's 'sep=;'
+    line is no row."""
+    path = tmp_path / "p.csv"
+    path.write_bytes('#TYPE System.Management.Automation.PSCustomObject\r\n"org","external_domain","users"\r\n'
+                     '"A","a.com","5"\r\n"B","b.com","-1"\r\n'.encode("utf-16"))
+    result = load(path)
+    assert result.frame["row"].tolist() == [3]
+    assert messages(result) == [f"{path}, row 4, field 'users': must be at least 0 (got '-1')"]
+    path.write_bytes("sep=;\r\norg;external_domain;users\r\nA;a.com;1.360\r\n".encode("utf-16"))
+    assert load(path).frame[["row", "users"]].values.tolist() == [[2, 1360]]
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    ("org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16-le"),
+     "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
+    ("org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16-be"),
+     "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
+    ("org,external_domain,users\nA,a.com,5\n".encode("utf-32"), "binary file, not a CSV table"),  # NULs as UTF-16
+    (b"\xff\xfe" + bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000), "binary file, not a CSV table"),
+    ("org,external_domain,users\nA,a.com,5\n".encode("utf-16")[:-1],
+     "not valid UTF-16 text: truncated data on line 2 (a damaged or cut-off file?)"),
+    ("org,external_domain,users\nA,a.com,5\nB\ud800,b.com,5\n".encode("utf-16", "surrogatepass"),
+     "not valid UTF-16 text: illegal UTF-16 surrogate on line 3 (a damaged or cut-off file?)"),
+    ("\ufefforg,external_domain,users\rA,a.com,5\rB\udc00,b.com,5\r".encode("utf-16-be", "surrogatepass"),
+     "not valid UTF-16 text: illegal encoding on line 3 (a damaged or cut-off file?)"),
+    (b"\xff\xfe", "the file is empty"),
+], ids=["le-without-bom", "be-without-bom", "utf-32", "binary-after-a-bom", "cut-off", "lone-high-surrogate",
+        "lone-low-surrogate-old-mac-lines", "only-a-bom"])
+def test_utf16_text_that_cannot_be_read_is_one_clear_error(tmp_path, data, reason):
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value) == f"{path}: {reason}"
 
 
 def test_a_blank_true_false_cell_in_a_semicolon_file_takes_the_default(tmp_path):
@@ -418,6 +483,39 @@ def test_rows_under_a_merged_formula_without_a_saved_result_are_unread(tmp_path)
     result = load(path)
     assert result.frame["row"].tolist() == [4]
     assert [(i.row, i.field, i.reason) for i in result.issues] == [(2, "users", UNSAVED_FORMULA), (3, "users", UNSAVED_FORMULA)]
+
+
+PROFILES = pd.DataFrame({"id": ["c-1", "c-2", "c-3"], "org": ["A", "B", "C"], "external_domain": ["a.com", "b.com", "c.com"],
+                         "users": [5, -1, 7]})
+
+
+@pytest.mark.parametrize("index", [["id"], ["org"], ["id", "org"]], ids=["id", "org", "id-and-org"])
+def test_a_parquet_column_stored_as_the_pandas_index_is_read_as_a_column(tmp_path, index):
+    """`df.set_index('id').to_parquet()` stores the ids in a column of the file, which pandas reads back as the index."""
+    path = tmp_path / "p.parquet"
+    PROFILES.to_parquet(path, index=False)
+    want = _outcome(load(path))
+    assert want[0]["id"] == ["c-1", "c-3"] and want[1] == [f"{path}, row 3, field 'users': must be at least 0 (got '-1')"]
+    PROFILES.set_index(index).to_parquet(path)
+    assert _outcome(load(path)) == want
+    PROFILES.set_index(index).iloc[:0].to_parquet(path)  # header only
+    assert load(path).rows_in == 0
+
+
+def test_a_parquet_index_that_is_not_a_named_column_of_the_file_is_not_read(tmp_path):
+    """A RangeIndex (named or not) is stored as no column; an unnamed index column has no name to read it by; a
+    level named like a column, with its values (`set_index('org', drop=False)`), is that column."""
+    path = tmp_path / "p.parquet"
+    PROFILES.to_parquet(path, index=False)
+    want = _outcome(load(path))
+    for frame in (PROFILES.rename_axis("n"), PROFILES.set_index(pd.Index([7, 3, 5])), PROFILES.set_index("org", drop=False)):
+        frame.to_parquet(path)
+        assert _outcome(load(path)) == want
+    PROFILES.set_index("org", drop=False).assign(org=["X", "Y", "Z"]).to_parquet(path)
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value) == (f"{path}: cannot read the Parquet file: it holds the column 'org' twice (as the index "
+                                 "and as a column), with other values")
 
 
 def test_missing_required_column_is_a_whole_file_problem(tmp_path):
