@@ -58,6 +58,28 @@ def test_human_formats_name_the_recommendation(fmt):
     assert "mail.contoso.com, contoso.com, autodiscover.contoso.com" in result.stdout
 
 
+MARKDOWN_COLUMNS = ["rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total", "tco",
+                    "trust", "devices_to_reconfigure", "users_url_change", "score"]
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "data" / "profiles").glob("*.yaml")))
+def test_markdown_table_reads_like_the_table_format(example):
+    path = str(ROOT / "data" / "profiles" / example)
+    text = run("evaluate", path, "--format", "markdown").stdout
+    options = json.loads(run("evaluate", path, "--format", "json").stdout)["options"]
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| " + " | ".join(MARKDOWN_COLUMNS) + " |"  # no index column
+    rows = {cells[1]: cells for cells in ([c.strip() for c in line[2:-2].split(" | ")] for line in lines[1:])}
+    assert len(rows) == 7 and "nan" not in text
+    for o in options:
+        cells = dict(zip(MARKDOWN_COLUMNS, rows[o["option"]], strict=True))
+        assert cells["rank"] == (str(o["rank"]) if o["feasible"] else "-")
+        assert cells["score"] == (f"{o['score']:.1f}" if o["feasible"] else "")
+        assert cells["cost_total"] == f"{o['cost_total']:,.0f}" and cells["tco"] == f"{o['tco']:,.0f}"
+        assert cells["trust"] == f"{o['trust']:.0%}"
+        assert cells["ca"] == (o["ca"] or "")
+
+
 def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("org: A\nexternal_domain: -bad-\nusers: -2\nca: entrus\nexchange_version: 2003\n")
