@@ -10,7 +10,7 @@ Four syntax eras (data/parameters.yaml `exchange_versions.*.era`):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from decision.catalog import Catalog
@@ -47,11 +47,13 @@ class Shell:
         self.version = str(profile["exchange_version"])
         self.facts = params.exchange_versions[self.version]
         self.era = str(self.facts["era"])
+        self.sni = bool(self.facts["sni"])
         servers = [s.upper() for s in str(profile["servers"]).split(";") if s]
         self.servers = servers or ["$env:COMPUTERNAME"]
         self.key_bits = int(params.value("min_rsa_key_bits", int(profile["start"])))
         self.org = str(profile["org"])
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
+        self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
 
     def subject(self, common_name: str) -> str:
         org = self.org.replace('"', "").replace(",", "").replace("=", "")
@@ -88,26 +90,58 @@ class Shell:
         server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
         return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {', '.join(services)}"]
 
-    def copy_to_other_servers(self, label: str) -> list[str]:
-        """Export with the private key and import on every other client access server."""
+    def copy_to_other_servers(self, label: str, services: list[str] | None = None,
+                              thumbprint: str = THUMBPRINT) -> list[str]:
+        """Export with the private key, import on every other client access server and enable it for `services`.
+
+        `services` defaults to the version's usual services; an empty list imports without enabling.
+        """
         if len(self.servers) < 2:
             return []
+        services = [s for s in (self.facts["enable"] if services is None else services) if s in self.facts["services"]]
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
-        lines = ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
+        lines = [] if self.pfx_password_asked else ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
+        self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
-            lines.append(f"Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded $true -Password $pw "
+            lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded $true -Password $pw "
                          f"-Path {_quote(pfx)}"
                          if self.era == "2007" else
-                         f"$bin = Export-ExchangeCertificate -Thumbprint {THUMBPRINT} -BinaryEncoded -Password $pw; "
+                         f"$bin = Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw; "
                          f"[System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
         else:
-            lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {THUMBPRINT} "
+            lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {thumbprint} "
                          f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
         for server in self.servers[1:]:
             lines.append(f"Import-ExchangeCertificate -Server {server} -FileData "
                          f"([System.IO.File]::ReadAllBytes({_quote(pfx)})) -Password $pw")
-            lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {THUMBPRINT} "
-                         f"-Services {', '.join(s for s in self.facts['enable'] if s in self.facts['services'])}")
+            if services:
+                lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {thumbprint} "
+                             f"-Services {', '.join(services)}")
+        return lines
+
+    def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None) -> list[str]:
+        """Serve a further certificate for `hosts` from the Default Web Site, whose own binding keeps the IIS certificate.
+
+        IIS holds one certificate per binding and Enable-ExchangeCertificate -Services IIS would replace the site's
+        certificate, so each further certificate gets host-name bindings with SNI (`ip` None: IIS 8+), or a binding on
+        its own IP without SNI (IIS 6, with Exchange 2007: its own web site). With `thumbprint` None the bindings are
+        left for an ACME client to fill in.
+        """
+        if self.era == "2007":
+            site = f"Autodiscover-{_slug(certificate)}"
+            return [f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
+                    f"Directory Security: bind the {certificate} certificate",
+                    f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
+                    f"-WindowsAuthentication $true"]
+        lines = ["Import-Module WebAdministration"]
+        if len(self.servers) > 1:
+            lines.insert(0, f"# IIS bindings are per server: run these lines on each of {', '.join(self.servers)}")
+        for host in hosts:
+            where = f"-HostHeader {host} -SslFlags 1" if ip is None else f"-IPAddress {ip} -HostHeader {host}"
+            lines.append(f"New-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 {where}")
+            if thumbprint is not None:
+                lines.append(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https -HostHeader {host})"
+                             f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
 
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
@@ -138,6 +172,15 @@ def _names(option_row: Mapping[str, Any]) -> list[str]:
     return [n for n in str(option_row.get("names", "")).split(", ") if n]
 
 
+def _wildcard_certificates(names: list[str], domains: list[str], owa: str) -> list[tuple[str, list[str]]]:
+    """(mail domain, its names) for each certificate of the wildcard option: one per domain, as the engine costs it.
+
+    The certificate whose wildcard covers the OWA host comes first: it is the one enabled for IIS.
+    """
+    certificates = [(d, [n for n in names if n in (f"*.{d}", d)]) for d in domains]
+    return sorted(certificates, key=lambda c: owa.partition(".")[2] != c[0])
+
+
 def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params: Parameters,
                catalog: Catalog) -> tuple[list[str], list[str]]:
     """(Exchange Management Shell lines, DNS records) that put one option in place for one profile."""
@@ -155,13 +198,16 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     dns: list[str] = []
     lines: list[str] = []
 
-    def web_records(host_ip: str = PUBLIC_IP) -> None:
-        dns.append(f"{owa}. A {host_ip}")
+    def web_records(addresses: Mapping[str, str] | None = None) -> None:
+        """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own."""
+        addresses = addresses or {}
+        dns.append(f"{owa}. A {PUBLIC_IP}")
         for d in domains:
-            dns.append(f"autodiscover.{d}. CNAME {owa}.")
+            host = f"autodiscover.{d}"
+            dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
         if profile["root_on_exchange"]:
             covered = ext in names
-            dns.append(f"{ext}. A {PUBLIC_IP}" if covered else
+            dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
         if split and internal_moved:
             dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
@@ -196,7 +242,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "split_site":
         lines += shell.request([owa], "owa") + shell.enable() + shell.copy_to_other_servers("owa")
-        sni = bool(shell.facts["sni"])
+        sni = shell.sni
         for d in domains:
             host = f"autodiscover.{d}"
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
@@ -218,16 +264,23 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "wildcard":
         acme = ca is not None and not ca.manual
+        (_, first), *further = _wildcard_certificates(names, domains, owa)
+        hosts = {d: [f"autodiscover.{d}", *[n for n in certificate if not n.startswith("*.")]] for d, certificate in further}
+        ips = {d: None if shell.sni else f"<public IP for autodiscover.{d}>" for d in hosts}
         if acme:
-            lines += _acme_client(shell, names, ca, profile, wildcard=True)
+            lines += _acme_client(shell, first, ca, profile, wildcard=True,
+                                  further=[(c, shell.bind(hosts[d], f"*.{d}", None, ips[d]), ips[d]) for d, c in further])
         else:
-            lines += shell.request(names, label) + shell.enable([s for s in shell.facts["enable"]])
-            lines += shell.copy_to_other_servers(label)
+            lines += shell.request(first, label) + shell.enable() + shell.copy_to_other_servers(label)
+            for d, certificate in further:
+                part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
+                lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
+                lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
         if "POP" in shell.facts["services"]:
             lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
         if internal_moved and split:
             lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
-        web_records()
+        web_records({h: ip for d, ip in ips.items() if ip is not None for h in hosts[d]})
         if acme:
             dns += [f"_acme-challenge.{d}. TXT <set by the ACME client through the DNS API>" for d in domains]
         caa()
@@ -256,14 +309,18 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     return lines, dns
 
 
-def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool) -> list[str]:
-    """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep."""
-    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
-    hosts = ",".join(names)
-    cmd = (f"wacs.exe --source manual --host {hosts} --certificatestore My "
-           f'--acl-fullcontrol "network service,administrators" --installation iis,script --installationsiteid 1 '
-           f'--script "./Scripts/ImportExchange.ps1" --scriptparameters '
-           f"\"'{{CertThumbprint}}' '{services}' 1 '{{CacheFile}}' '{{CachePassword}}' '{{CertFriendlyName}}'\"")
+def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool, services: str | None,
+          ip: str | None = None) -> str:
+    """One simple-acme certificate: with `services`, the Exchange import script enables it for them; without, the
+    client only updates the IIS bindings that match its names (on `ip`, where there is no SNI)."""
+    cmd = (f"wacs.exe --source manual --host {','.join(names)} --certificatestore My "
+           f'--acl-fullcontrol "network service,administrators" ')
+    if services is None:
+        cmd += "--installation iis --installationsiteid 1" + (f" --sslipaddress {ip}" if ip else "")
+    else:
+        cmd += ('--installation iis,script --installationsiteid 1 --script "./Scripts/ImportExchange.ps1" '
+                f"--scriptparameters \"'{{CertThumbprint}}' '{services}' 1 '{{CacheFile}}' '{{CachePassword}}' "
+                "'{CertFriendlyName}'\"")
     directory = (ca.raw.get("acme", {}) or {}).get("directory") if ca is not None else None
     if directory:
         cmd += f" --baseuri {directory}"
@@ -271,9 +328,23 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
         cmd += " --eab-key-identifier <EAB key id> --eab-key <EAB HMAC key>"
     if wildcard or profile["dns_api"]:
         cmd += " --validationmode dns-01 --validation <the plugin for your DNS host>"
-    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + ", then run once:", cmd,
-             "# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
-             "iisreset /noforce"]
+    return cmd
+
+
+def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
+                 further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
+    """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep.
+
+    `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
+    """
+    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
+    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + ", then run once:",
+             _wacs(names, ca, profile, wildcard=wildcard, services=services)]
+    for more, bindings, ip in further:
+        lines += ["# then create the bindings for the next certificate and run once (renewals update the bindings):",
+                  *bindings, _wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
+    lines += ["# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
+              "iisreset /noforce"]
     if profile["partner_tls"]:
         lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "

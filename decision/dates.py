@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import numpy as np
@@ -32,3 +33,21 @@ def horizon_end(start: np.ndarray, horizon_years: np.ndarray) -> np.ndarray:
 def horizon_end_day(start: int, horizon_years: float) -> int:
     """Last day (exclusive) of one horizon: `horizon_end` for a single profile."""
     return int(horizon_end(np.array([start]), np.array([horizon_years]))[0])
+
+
+def anniversary(start: int, years: int) -> int:
+    """The day `years` calendar years after `start` (29 February falls on 28 February in common years)."""
+    first = from_day(start)
+    year = first.year + years
+    day = first.day if first.month != 2 or first.day < 29 or calendar.isleap(year) else 28
+    return to_day(first.replace(year=year, day=day))
+
+
+def year_starts(start: int, horizon_years: float) -> list[int]:
+    """First day of each horizon year, on the start's anniversaries; a partial last year counts as a year.
+
+    The engine counts a year of fees for every started year (`ceil(horizon_years)`), so a last year that would
+    begin on or after the horizon's end (a horizon a day or so past whole years) starts on its last day instead.
+    """
+    last = horizon_end_day(start, horizon_years) - 1
+    return [min(anniversary(start, k), last) for k in range(int(np.ceil(horizon_years - 1e-9)))]

@@ -55,7 +55,8 @@ REASONS: tuple[Reason, ...] = (
            "(remove the bare domain's record from Exchange)"),
     Reason("url_change", "con", "users must learn a new OWA / ActiveSync address"),
     Reason("mobile_reconfigure", "con", "hand-configured phones must be set to the new server name"),
-    Reason("extra_ip", "con", "needs an extra public IP for the second web site (no SNI on this platform)"),
+    Reason("extra_ip", "con", "needs an extra public IP for each further certificate's web site or binding "
+                                   "(no SNI on this platform)"),
     Reason("second_site_unconfirmed", "con",
            "a second front-end web site for Autodiscover is not confirmed as supported on this Exchange version"),
     Reason("frequent_manual_renewals", "con", "more than two manual renewals a year under the lifetime rules"),
@@ -75,8 +76,8 @@ REASONS: tuple[Reason, ...] = (
     Reason("long_private_lifetime", "pro", "private certificates are not bound by the public lifetime caps"),
     Reason("carries_internal_names", "pro", "may carry internal names"),
     Reason("one_certificate", "pro", "one certificate for every name"),
-    Reason("sni_binding", "pro", "SNI lets the second site share the existing IP"),
-    Reason("spare_ip_used", "pro", "uses the spare public IP for the second web site"),
+    Reason("sni_binding", "pro", "SNI lets the further certificates share the existing IP"),
+    Reason("spare_ip_used", "pro", "uses the spare public IP for a further certificate's web site or binding"),
 )
 BIT = {r.code: np.int64(1) << np.int64(i) for i, r in enumerate(REASONS)}
 BY_CODE = {r.code: r for r in REASONS}

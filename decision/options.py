@@ -520,7 +520,11 @@ def option_split_site(ctx: Context) -> Components:
 
 
 def option_wildcard(ctx: Context) -> Components:
-    """`*.<domain>` per registered domain (the bare domain is included by CAs with a wildcard)."""
+    """`*.<domain>` per registered domain (the bare domain is included by CAs with a wildcard).
+
+    IIS serves one certificate per binding: the one covering the OWA host is the site's own, each further domain's
+    gets host-name bindings with SNI, or without SNI a binding on a public IP of its own.
+    """
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     certificates = f["n_domains"].astype(float)
     names = certificates + f["root"]
@@ -529,10 +533,15 @@ def option_wildcard(ctx: Context) -> Components:
     old_share = p["wildcard_unsupported_mobile_share"].at(ctx.start)
     old = np.rint(pop.mobile * old_share)
     required = _required_public(ctx, ("ext_public", "extras_public"))
-    reasons |= BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients")
+    further = certificates - 1.0
+    spare = ctx.flags["spare_ip"]
+    ips = np.where(ctx.sni, 0.0, np.maximum(further - spare, 0.0))
+    reasons |= (BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | _bits(ips > 0, "extra_ip")
+                | _bits(ctx.sni & (further > 0), "sni_binding") | _bits(~ctx.sni & spare & (further > 0), "spare_ip_used"))
     return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
-                     setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old)
+                     setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old,
+                     ip_per_month=ips * p.value("extra_ip_per_month"))
 
 
 def option_internal_ca(ctx: Context) -> Components:

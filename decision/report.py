@@ -99,14 +99,15 @@ def to_json(ev: Evaluation, i: int = 0) -> dict[str, Any]:
     }
 
 
-def _text_table(rows: pd.DataFrame) -> str:
+def _shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """The option rows as the human formats show them: no rank or score for infeasible options, money and shares rounded."""
     shown = rows[list(TABLE_COLUMNS)].copy()
     shown["rank"] = shown["rank"].map(lambda r: str(r) if r else "-")
     shown["trust"] = shown["trust"].map(lambda t: f"{t:.0%}")
     shown["score"] = shown["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
     for c in ("cost_total", "tco"):
         shown[c] = shown[c].map(lambda v: f"{v:,.0f}")
-    return shown.to_string(index=False)
+    return shown
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -132,7 +133,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     if fmt == "markdown":
         parts = [f"# Certificate strategy for {profile['org']}", "",
                  f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "",
-                 _markdown_table(rows[list(TABLE_COLUMNS)]), ""]
+                 _markdown_table(_shown(rows)), ""]
         if len(infeasible):
             parts += ["## Not feasible", ""] + [f"- **{LABELS[r.option]}**: {reason_text(r.reasons)}"
                                                 for r in infeasible.itertuples()] + [""]
@@ -144,7 +145,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
         return "\n".join(parts).rstrip() + "\n"
     lines = [f"Certificate strategy for {profile['org']} (Exchange {profile['exchange_version']}, "
              f"from {from_day(profile['start'])}, {profile['horizon_years']:g} years, money in {profile['currency']})",
-             "", _text_table(rows), ""]
+             "", _shown(rows).to_string(index=False), ""]
     lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
     for r in infeasible.itertuples():
         lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from decision.dates import DAYS_PER_YEAR, from_day, horizon_end_day
+from decision.dates import from_day, horizon_end_day, year_starts
 from decision.engine import Evaluation
 from decision.options import LABELS, OPTIONS
 
@@ -22,20 +22,20 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
     start, years = int(profile["start"]), float(profile["horizon_years"])
     admin, user = float(profile["admin_rate"]) / 60.0, float(profile["user_rate"]) / 60.0
     dcv = ev.params["dcv_minutes_per_name"]
-    year_starts = [start + round(k * DAYS_PER_YEAR) for k in range(int(np.ceil(years - 1e-9)))]
-    year_shares = [min(1.0, years - k) for k in range(len(year_starts))]
+    firsts = year_starts(start, years)
+    year_shares = [min(1.0, years - k) for k in range(len(firsts))]
     rows: list[tuple[str, int, str, float]] = []
     for option in options:
         c = ev.scored.components[option]
-        rows += [(option, d, "fees", float(c.fee_per_year[i])) for d in year_starts]
+        rows += [(option, d, "fees", float(c.fee_per_year[i])) for d in firsts]
         rows.append((option, start, "setup", float(c.setup_minutes[i]) * admin))
         issued = c.schedule.dates_of(i) if c.schedule is not None else np.array([], dtype=np.int64)
         per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) if len(issued) else []
         rows += [(option, int(d), "issuance labour", float(m) * admin) for d, m in zip(issued, per_issue, strict=True)]
         rows += [(option, d, "monitoring", float(c.yearly_minutes[i]) * admin * s)
-                 for d, s in zip(year_starts, year_shares, strict=True)]
+                 for d, s in zip(firsts, year_shares, strict=True)]
         rows += [(option, d, "extra IP", float(c.ip_per_month[i]) * 12.0 * s)
-                 for d, s in zip(year_starts, year_shares, strict=True)]
+                 for d, s in zip(firsts, year_shares, strict=True)]
         clients = (c.device_minutes[i] + c.client_setup_minutes[i]) * admin + c.user_minutes[i] * user
         rows.append((option, start, "clients and users", float(clients)))
     events = pd.DataFrame(rows, columns=["option", "day", "kind", "amount"])

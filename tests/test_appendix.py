@@ -152,6 +152,41 @@ def test_word_renewal_calendar_lists_every_issuance(doc, ev):
     assert sum(int(cells(r)[1]) for r in table.rows[1:]) == len(shown)
 
 
+def tables_of(model) -> dict[tuple[str, ...], Table]:
+    return {b.columns: b for s in model.sections for b in s.blocks if isinstance(b, Table)}
+
+
+@pytest.mark.parametrize(("changes", "firsts"), [
+    ({}, ["2026-12-01", "2027-12-01", "2028-12-01"]),
+    ({"start": "2007-07-02"}, ["2007-07-02", "2008-07-02", "2009-07-02"]),
+    ({"start": "2028-02-29"}, ["2028-02-29", "2029-02-28", "2030-02-28"]),  # 29 February -> 28 February
+    ({"horizon_years": 2.5}, ["2026-12-01", "2027-12-01", "2028-12-01"]),
+])
+def test_horizon_years_start_on_the_start_dates_anniversaries(changes, firsts):
+    ev = evaluate(profile("contoso-2026", acme_ok=False, **changes))  # a by-hand winner, renewed 2028-11-30
+    model = content(ev, generated=DAY)
+    tables = tables_of(model)
+    yearly = tables[("Year", "From", "Issuances", "Direct cost", "Clients and users", "TCO")]
+    assert [r[1] for r in yearly.rows] == firsts
+    winner = ev.option_rows(0).iloc[0]
+    assert abs(sum(float(r[3].replace(",", "")) for r in yearly.rows) - winner["cost_total"]) <= len(firsts)
+    events = cost_events(ev, 0)
+    fees = events[(events["option"] == winner["option"]) & (events["kind"] == "fees")]
+    assert [d.date().isoformat() for d in fees["date"]] == firsts
+    calendar = tables[("Year", "Issuances", "Dates")]
+    bounds = [dt.date.fromisoformat(d) for d in firsts] + [dt.date.max]
+    for k, row in enumerate(calendar.rows):
+        dates = [dt.date.fromisoformat(d) for d in row[2].split(", ") if d != "\u2014"]
+        assert all(bounds[k] <= d < bounds[k + 1] for d in dates), (row, firsts)
+        assert int(row[1]) == len(dates)
+
+
+def test_the_2026_renewal_on_2028_11_30_falls_in_year_two():
+    model = content(evaluate(profile("contoso-2026", acme_ok=False)), generated=DAY)
+    calendar = tables_of(model)[("Year", "Issuances", "Dates")]
+    assert "2028-11-30" in calendar.rows[1][2] and "2028-11-30" not in calendar.rows[2][2]
+
+
 def test_word_is_deterministic_apart_from_the_date(ev, docx_bytes, doc):
     again = build(ev, 0, "docx", firm="Fabrikam Consulting", logo=png(), generated=DAY)
     assert again == docx_bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,28 @@ def test_human_formats_name_the_recommendation(fmt):
     assert "mail.contoso.com, contoso.com, autodiscover.contoso.com" in result.stdout
 
 
+MARKDOWN_COLUMNS = ["rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total", "tco",
+                    "trust", "devices_to_reconfigure", "users_url_change", "score"]
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "data" / "profiles").glob("*.yaml")))
+def test_markdown_table_reads_like_the_table_format(example):
+    path = str(ROOT / "data" / "profiles" / example)
+    text = run("evaluate", path, "--format", "markdown").stdout
+    options = json.loads(run("evaluate", path, "--format", "json").stdout)["options"]
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| " + " | ".join(MARKDOWN_COLUMNS) + " |"  # no index column
+    rows = {cells[1]: cells for cells in ([c.strip() for c in line[2:-2].split(" | ")] for line in lines[1:])}
+    assert len(rows) == 7 and "nan" not in text
+    for o in options:
+        cells = dict(zip(MARKDOWN_COLUMNS, rows[o["option"]], strict=True))
+        assert cells["rank"] == (str(o["rank"]) if o["feasible"] else "-")
+        assert cells["score"] == (f"{o['score']:.1f}" if o["feasible"] else "")
+        assert cells["cost_total"] == f"{o['cost_total']:,.0f}" and cells["tco"] == f"{o['tco']:,.0f}"
+        assert cells["trust"] == f"{o['trust']:.0%}"
+        assert cells["ca"] == (o["ca"] or "")
+
+
 def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("org: A\nexternal_domain: -bad-\nusers: -2\nca: entrus\nexchange_version: 2003\n")
@@ -107,3 +130,104 @@ def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
     san = {d["option"]: d for d in base["options"]}["san"]
     san2 = {d["option"]: d for d in other["options"]}["san"]
     assert san2["cost_total"] > san["cost_total"] and san2["ca"] != "sectigo"
+
+
+# ------------------------------------------------------------------------- wildcard: one certificate per domain
+def wildcard_deployment(data: dict) -> tuple[dict, list[str], list[str]]:
+    option = next(o for o in data["options"] if o["option"] == "wildcard")
+    return option, data["commands"]["wildcard"], data["dns_records"]["wildcard"]
+
+
+def requested(commands: list[str]) -> list[list[str]]:
+    """The names of each certificate the commands request (by hand or through the ACME client)."""
+    found = [re.search(r" -DomainName (.*?) -FriendlyName ", c) or re.search(r"^wacs\.exe .*?--host (\S+)", c)
+             for c in commands]
+    return [re.split(r",\s*", m.group(1)) for m in found if m]
+
+
+def check_one_certificate_per_domain(data: dict) -> None:
+    wildcard, commands, dns = wildcard_deployment(data)
+    profile = data["profile"]
+    domains = [profile["external_domain"], *profile["extra_domains"]]
+    certificates = requested(commands)
+    assert len(certificates) == wildcard["certificates"] == len(domains), certificates
+    assert sorted(n for c in certificates for n in c) == sorted(wildcard["names"])
+    for names in certificates:  # each request: one domain's wildcard (and its bare name when the names say so)
+        assert len({n.removeprefix("*.") for n in names}) == 1 and sum(n.startswith("*.") for n in names) == 1, names
+    first = certificates[0][0].removeprefix("*.")
+    assert profile["owa_host"].partition(".")[2] == first  # the certificate IIS serves by default covers OWA
+    enabled = [c for c in commands if c.startswith("Enable-ExchangeCertificate") or "ImportExchange.ps1" in c]
+    assert enabled and all("IIS" in c for c in enabled)
+    assert len(enabled) == (1 if "wacs.exe" in commands[1] else len(profile["servers"]) or 1)  # the first certificate only
+    for domain in [n[0].removeprefix("*.") for n in certificates[1:]]:
+        host = f"autodiscover.{domain}"
+        bound = [c for c in commands if (c.startswith("New-WebBinding ") and f"-HostHeader {host}" in c)
+                 or (c.startswith("# IIS Manager: new web site") and f"bind the *.{domain} certificate" in c)]  # IIS 6
+        assert len(bound) == 1, host
+        assert f"{host}. CNAME {profile['owa_host']}." in dns or any(r.startswith(f"{host}. A <public IP for") for r in dns)
+
+
+def test_wildcard_commands_request_the_certificates_the_engine_costs():
+    data = json.loads(run("evaluate", str(ROOT / "data/profiles/enterprise-hybrid.yaml"), "--format", "json").stdout)
+    check_one_certificate_per_domain(data)
+    _, commands, dns = wildcard_deployment(data)
+    for domain in ("woodgrovebank.com", "woodgrove.co.uk", "fineartschool.net"):  # Exchange SE: SNI on the shared IP
+        assert any(f"-HostHeader autodiscover.{domain} -SslFlags 1" in c for c in commands)
+        assert f"autodiscover.{domain}. CNAME mail.woodgrove.com." in dns
+        assert any(f".AddSslCertificate('<thumbprint of the *.{domain} certificate>', 'My')" in c for c in commands)
+    assert not any("*.woodgrove.com, " in c for c in commands)  # no multi-domain wildcard request
+
+
+@pytest.mark.parametrize("export", ["exse-contoso.json", "exse-contoso.txt"])
+def test_wildcard_commands_match_the_costed_certificates_for_an_imported_export(export, tmp_path):
+    out = tmp_path / "profile.yaml"
+    assert run("import", str(ROOT / "tests/data/exchange" / export), "-o", str(out)).returncode == 0
+    data = json.loads(run("evaluate", str(out), "--format", "json").stdout)
+    assert wildcard_deployment(data)[0]["certificates"] == 2
+    check_one_certificate_per_domain(data)
+
+
+def test_acme_wildcards_run_the_client_once_per_domain_and_only_the_first_takes_iis(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com, c-corp.com]\nusers: 10\n"
+                    "start: 2026-12-01\nacme_ok: true\ndns_api: true\nca: letsencrypt\nroot_on_exchange: true\n")
+    data = json.loads(run("evaluate", str(path), "--format", "json").stdout)
+    check_one_certificate_per_domain(data)
+    _, commands, _ = wildcard_deployment(data)
+    runs = [c for c in commands if c.startswith("wacs.exe")]
+    assert "--host *.a-corp.com,a-corp.com " in runs[0] and "--installation iis,script" in runs[0]
+    assert all("--installation iis --installationsiteid 1" in r and "ImportExchange" not in r for r in runs[1:])
+
+
+@pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("2007", "2009-06-01")])
+def test_wildcards_without_sni_bind_each_further_domain_on_its_own_ip_and_pay_for_it(tmp_path, version, start):
+    def evaluate_json(**extra: object) -> dict:
+        path = tmp_path / "p.yaml"
+        path.write_text(yaml.safe_dump({"org": "Litware", "exchange_version": version, "start": start, "users": 100,
+                                        "external_domain": "litwareinc.com", "extra_domains": ["litware.co.uk", "litware.de"],
+                                        **extra}))
+        return json.loads(run("evaluate", str(path), "--format", "json").stdout)
+
+    data = evaluate_json()
+    check_one_certificate_per_domain(data)
+    wildcard, commands, dns = wildcard_deployment(data)
+    for domain in ("litware.co.uk", "litware.de"):
+        assert f"autodiscover.{domain}. A <public IP for autodiscover.{domain}>" in dns
+        assert any(f"<public IP for autodiscover.{domain}>" in c for c in commands)
+    assert "extra_ip" in [r["code"] for r in wildcard["reasons"]]
+    single = wildcard_deployment(evaluate_json(extra_domains=[]))[0]
+    spare = wildcard_deployment(evaluate_json(spare_ip=True))[0]
+    ip_year = yaml.safe_load((ROOT / "data/parameters.yaml").read_text())["parameters"]["extra_ip_per_month"]["value"] * 12
+    fees = data["profile"]["horizon_years"] * ip_year
+    labour_and_fees = wildcard["cost_total"] - 2 * fees
+    assert spare["cost_total"] == pytest.approx(labour_and_fees + fees)  # the spare IP serves one further domain
+    assert single["cost_total"] < labour_and_fees and "extra_ip" not in [r["code"] for r in single["reasons"]]
+
+
+def test_the_wildcard_covering_the_owa_host_is_the_one_enabled_for_iis(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com]\nowa_host: mail.b-corp.com\n"
+                    "users: 10\nstart: 2026-12-01\nservers: [EX1, EX2]\n")
+    data = json.loads(run("evaluate", str(path), "--format", "json").stdout)
+    check_one_certificate_per_domain(data)
+    assert requested(wildcard_deployment(data)[1]) == [["*.b-corp.com"], ["*.a-corp.com"]]

@@ -11,7 +11,7 @@ import yaml
 
 import decision
 from decision.catalog import default_catalog, load_catalog
-from decision.dates import from_day, to_day
+from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.names import publicly_registrable
 from decision.parameters import default_parameters, load_parameters
@@ -135,6 +135,22 @@ def test_a_catalogs_name_counts_must_be_whole_numbers(tmp_path, count):
 ])
 def test_which_names_a_public_ca_may_validate(name, public):
     assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS)[0]) is public
+
+
+@pytest.mark.parametrize(("start", "years", "day"), [
+    ("2026-12-01", 2, "2028-12-01"), ("2007-07-02", 1, "2008-07-02"), ("2028-02-29", 1, "2029-02-28"),
+    ("2028-02-29", 4, "2032-02-29"), ("2027-03-01", 1, "2028-03-01"),
+])
+def test_anniversaries_follow_the_calendar(start, years, day):
+    assert from_day(anniversary(to_day(start), years)) == dt.date.fromisoformat(day)
+
+
+def test_horizon_years_start_on_anniversaries_and_stay_inside_the_horizon():
+    assert [from_day(d).isoformat() for d in year_starts(to_day("2026-12-01"), 3)] == [
+        "2026-12-01", "2027-12-01", "2028-12-01"]
+    # a horizon a few hours past a whole year: the started second year is charged, so it starts on the last day
+    start = to_day("2027-03-01")
+    assert year_starts(start, 1.001) == [start, horizon_end_day(start, 1.001) - 1]
 
 
 def test_renewal_calendar_worked_example_2026():

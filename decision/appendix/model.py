@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from decision.appendix import charts
-from decision.dates import DAYS_PER_YEAR, from_day, to_day
+from decision.dates import from_day, to_day, year_starts
 from decision.engine import Evaluation
 from decision.explain import reason_list, reason_text
 from decision.options import LABELS, OPTIONS
@@ -479,8 +479,7 @@ class _Builder:
         return Section(4, "Cost over the horizon", tuple(blocks))
 
     def year_starts(self) -> list[int]:
-        start = int(self.profile["start"])
-        return [start + round(k * DAYS_PER_YEAR) for k in range(int(np.ceil(self.years - 1e-9)))]
+        return year_starts(int(self.profile["start"]), self.years)
 
     def year_of(self, days: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.array(self.year_starts()), days, side="right") - 1
