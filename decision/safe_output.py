@@ -2,12 +2,14 @@
 
 Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage return) as a formula,
 so every text cell that starts that way is prefixed with a single quote in CSV and XLSX output.
-Numbers are left as numbers. Files are written to a temporary file next to the target and renamed
-over it at the end, so a crash never leaves a half-written file in place of a previous one.
+Numbers are left as numbers; CSV starts with a UTF-8 byte order mark, for Excel. Files are written to a
+temporary file next to the target and renamed over it at the end, so a crash never leaves a half-written
+file in place of a previous one.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -82,6 +84,7 @@ class TableWriter:
         self.fmt, self.rows = fmt, 0
         self._target, self._sheet = target, sheet
         self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+        self._file: BinaryIO | None = None  # a CSV file this writer opened
         self._schema: pa.Schema | None = None
         self._book = None
         self._ws = None
@@ -94,12 +97,21 @@ class TableWriter:
             table = _arrow(neutralise(frame) if self.fmt == "csv" else frame)
             if self._schema is None:
                 self._schema = table.schema
-                self._writer = (pacsv.CSVWriter(self._target, self._schema) if self.fmt == "csv"
+                self._writer = (pacsv.CSVWriter(self._csv_sink(), self._schema) if self.fmt == "csv"
                                 else pq.ParquetWriter(self._target, self._schema))
             elif table.schema != self._schema:
                 table = table.cast(self._schema)
             self._writer.write_table(table)
         self.rows += len(frame)
+
+    def _csv_sink(self) -> BinaryIO:
+        """Where CSV goes, after a UTF-8 byte order mark: without one Excel reads the file in the computer's
+        ANSI code page and shows 'Müller' as 'MÃ¼ller' (pandas, pyarrow and this tool's reader skip it)."""
+        sink = self._target
+        if isinstance(sink, (str, Path)):
+            sink = self._file = open(sink, "wb")  # noqa: SIM115 (closed in close())
+        sink.write(codecs.BOM_UTF8)
+        return sink
 
     def _write_xlsx(self, frame: pd.DataFrame) -> None:
         if self.rows + len(frame) + 1 > XLSX_MAX_ROWS:
@@ -125,6 +137,8 @@ class TableWriter:
             self.write(pd.DataFrame({c: pd.Series(dtype="str") for c in columns or []}))
         if self._writer is not None:
             self._writer.close()
+        if self._file is not None:
+            self._file.close()
         if self._book is not None:
             self._ws.auto_filter.ref = f"A1:{get_column_letter(max(1, self._columns))}{self.rows + 1}"  # sort and filter
             _save_xlsx(self._book, self._target)

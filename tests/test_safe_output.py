@@ -93,8 +93,15 @@ def test_table_writer_appends_chunks_under_one_header(tmp_path):
     assert (tmp_path / "t.csv").read_bytes() == csv_bytes(frame())
 
 
+def test_csv_starts_with_a_byte_order_mark_so_excel_reads_utf8():
+    """Without it Excel reads a CSV in the ANSI code page: 'Müller GmbH' showed as 'MÃ¼ller GmbH'."""
+    data = csv_bytes(pd.DataFrame({"org": ["Müller GmbH"], "n": [1]}))
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    assert pd.read_csv(io.BytesIO(data))["org"].tolist() == ["Müller GmbH"]
+
+
 def test_an_empty_table_still_has_its_header():
-    assert table_bytes(pd.DataFrame(columns=["a", "b"]), "csv").decode().strip() == '"a","b"'
+    assert table_bytes(pd.DataFrame(columns=["a", "b"]), "csv").decode("utf-8-sig").strip() == '"a","b"'
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch):
