@@ -53,7 +53,7 @@ def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
         record = {c: _plain(row[c]) for c in OPTION_COLUMNS}
         record["names"] = [n for n in str(row["names"]).split(", ") if n]
         record["not_issuable"] = [n for n in str(row["not_issuable"]).split(", ") if n]
-        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]))
+        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]), ev.reason_details(i, row["option"]))
         record["rank"] = record["rank"] or None
         record["label"] = LABELS[row["option"]]
         record["ca"] = row["ca"] or None
@@ -134,8 +134,9 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
                  f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "",
                  _markdown_table(rows[list(TABLE_COLUMNS)]), ""]
         if len(infeasible):
-            parts += ["## Not feasible", ""] + [f"- **{LABELS[r.option]}**: {reason_text(r.reasons)}"
-                                                for r in infeasible.itertuples()] + [""]
+            parts += ["## Not feasible", ""] + [
+                f"- **{LABELS[r.option]}**: {reason_text(r.reasons, ev.reason_details(i, r.option))}"
+                for r in infeasible.itertuples()] + [""]
         if winner:
             parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
                       "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
@@ -147,7 +148,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
              "", _text_table(rows), ""]
     lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
     for r in infeasible.itertuples():
-        lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons)}")
+        lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons, ev.reason_details(i, r.option))}")
     if winner:
         lines += ["", "Names to request: " + rows.loc[rows["option"] == winner, "names"].iloc[0]]
         refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]

@@ -13,8 +13,10 @@ import decision
 from decision.catalog import default_catalog, load_catalog
 from decision.dates import from_day, to_day
 from decision.errors import InputError
+from decision.explain import reason_text, status_details
 from decision.names import publicly_registrable
 from decision.parameters import default_parameters, load_parameters
+from decision.report import render, to_json
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
@@ -178,3 +180,47 @@ def test_the_why_names_the_weights_in_plain_words():
     why = ev.why(0)
     assert "Weights: cost 40%, trust 30%, reconfiguration 20%, URL change 10% (cost weighs most)." in why
     assert "url_change" not in why and "url change" not in why
+
+
+CONTOSO_2026 = yaml.safe_load(Path("data/profiles/contoso-2026.yaml").read_text())
+
+
+def test_a_ca_that_stops_issuing_within_the_horizon_cannot_serve_the_renewals():
+    # Buypass Go SSL stops issuing on 2025-10-31: from 2025-06-01 its 180-day certificates could be renewed
+    # once (2025-09-29), then not at all, so the cheapest ACME CA over five years is another one.
+    profile = {**CONTOSO_2026, "start": "2025-06-01", "horizon_years": 5}
+    acme = option(decision.evaluate(profile), "acme")
+    assert acme["feasible"] and acme["ca"] == "letsencrypt"
+    named = decision.evaluate({**profile, "ca": "buypass"})
+    acme = option(named, "acme")
+    assert not acme["feasible"] and acme["reasons"] == "ca_discontinued_in_horizon"
+    record = next(o for o in to_json(named)["options"] if o["option"] == "acme")
+    assert record["reasons"] == [{"code": "ca_discontinued_in_horizon", "kind": "infeasible",
+                                  "text": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}]
+
+
+def test_renewals_after_a_distrust_cannot_be_bought_from_that_ca():
+    ev = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01", "ca": "entrust"})
+    for name in ("san", "classic", "split_site", "wildcard", "srv_record"):
+        row = option(ev, name)
+        assert not row["feasible"] and "ca_distrusted_in_horizon" in row["reasons"].split("; "), name
+    assert "not feasible - SAN / UCC certificate: Entrust is distrusted for new certificates from 2024-11-11, " \
+           "within the horizon" in render(ev, "table")
+    cheapest = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01"})
+    assert "entrust" not in set(cheapest.options["ca"])
+
+
+def test_a_certificate_issued_before_a_distrust_still_serves_a_horizon_it_covers():
+    # one 1-year certificate issued on 2024-06-01 outlives a half-year horizon: no renewal after 2024-11-11
+    ev = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01", "horizon_years": 0.5,
+                            "ca": "entrust"})
+    san = option(ev, "san")
+    assert san["feasible"] and san["ca"] == "entrust" and san["certificate_issuances"] == 1
+    assert "ca_status_changes" in san["reasons"].split("; ")
+
+
+def test_a_status_reason_without_a_known_ca_reads_in_general_terms():
+    assert reason_text("ca_discontinued_in_horizon") == "the chosen CA stops issuing before a renewal within the horizon"
+    details = status_details(CATALOG["buypass"], to_day("2025-06-01"), to_day("2030-06-01"))
+    assert details == {"ca_discontinued_in_horizon": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}
+    assert status_details(CATALOG["buypass"], to_day("2025-11-01"), to_day("2030-06-01")) == {}
