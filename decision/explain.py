@@ -60,7 +60,8 @@ REASONS: tuple[Reason, ...] = (
     Reason("internal_names_warn", "con",
            "without split DNS, internal clients using internal names get certificate name warnings"),
     Reason("internal_names_ban_in_horizon", "con",
-           "internal names cannot be renewed on a public certificate after 2015-11-01"),
+           "a renewal within the horizon would expire after 2015-11-01, so it cannot carry the internal names: "
+           "internal URLs must move to external names"),
     Reason("root_domain_not_covered", "con",
            "the bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns "
            "(remove the bare domain's record from Exchange)"),

@@ -176,13 +176,8 @@ class Context:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
         key = (ca.kind, ca.lifetime, mode)
         if key not in self._schedules:
-            term = float(self.params.value("commercial_term_days"))
-            if mode == "manual" and ca.public:
-                def lifetime(days: np.ndarray) -> np.ndarray:
-                    return np.minimum(term, ca.lifetime_days(days, self.params))
-            else:
-                def lifetime(days: np.ndarray) -> np.ndarray:
-                    return ca.lifetime_days(days, self.params)
+            def lifetime(days: np.ndarray) -> np.ndarray:
+                return ca.certificate_days(days, self.params, mode)
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
@@ -432,11 +427,11 @@ def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _required_public(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
-    before_ban = ctx.start < ctx.params.day("internal_names_ban")
+    """Whether names clients must use are public, or (under the internal-name rule) allowed at every issuance."""
     ok = np.ones(ctx.n, dtype=bool)
     for name in names:
         ok &= ctx.facts[name]
-    return ok | before_ban
+    return ok | ctx.facts["internal_ok_throughout"]
 
 
 def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
@@ -471,11 +466,12 @@ def _multi_name_public(ctx: Context, mode: str) -> Components:
     f = ctx.facts
     names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
-    internal_reasons, setup, warned = _internal_names_effects(ctx, f["internal_blocked"] == 0)
+    # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn)
+    carried = (f["internal_blocked"] == 0) & (f["internal_lost"] == 0)
+    internal_reasons, setup, warned = _internal_names_effects(ctx, carried)
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons = (internal_reasons | BIT["one_certificate"] | _bits(f["internal_blocked"] > 0, "internal_names_refused")
-               | _bits(f["internal_ban_in_horizon"] & (ctx.end > ctx.params.day("internal_names_ban")),
-                       "internal_names_ban_in_horizon"))
+               | _bits(f["internal_lost"] > 0, "internal_names_ban_in_horizon"))
     return _assemble(ctx, chosen, certificates=np.ones(ctx.n), names=names, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
                      setup=setup, warned=warned)

@@ -68,7 +68,9 @@ def deployments(ev: Evaluation, i: int = 0) -> tuple[dict[str, list[str]], dict[
     profile = ev.profiles.iloc[i]
     commands, dns = {}, {}
     for _, row in ev.option_rows(i).iterrows():
-        lines, records = deployment(profile, row, ev.params, ev.catalog)
+        sched = ev.scored.components[row["option"]].schedule
+        issued = sched.dates_of(i) if sched is not None else None
+        lines, records = deployment(profile, row, ev.params, ev.catalog, issued)
         commands[row["option"]], dns[row["option"]] = lines, records
     return commands, dns
 
