@@ -108,8 +108,8 @@ def ca_selector(spec: views.WidgetSpec, params: Parameters, catalog: Catalog) ->
     chosen = st.selectbox(spec.label, key=spec.key, help=spec.help,
                           format_func=lambda ca_id: views.ca_label(catalog, ca_id, day), **spec.kwargs)
     if chosen == views.CHEAPEST:
-        st.caption("Each public option uses the cheapest CA able to issue it on the start date "
-                   "(the CAs used are listed under Assumptions).")
+        st.caption("Each public option uses the cheapest CA able to issue it on the start date and at every "
+                   "renewal in the horizon (the CAs used are listed under Assumptions).")
         return
     record = catalog[chosen].record(day)
     text = (f"**Status on {start.isoformat()}: {record['status']}** · {views.ca_summary(record, params, day)} · "
@@ -296,7 +296,7 @@ def names_tab(res: ProfileResults) -> None:
     if refused:
         ban, suffixes = res.params["internal_names_ban"], res.params["internal_suffixes"]
         st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** {md_escape(ban.description)} "
-                f"(since {ban.values[-1]}; source: {md_escape(ban.source)}). {md_escape(suffixes.description)}")
+                f"(no expiry after {ban.values[-1]}; source: {md_escape(ban.source)}). {md_escape(suffixes.description)}")
     st.markdown("**Renewal calendar** — every issuance over the horizon under the dated lifetime rules:")
     feasible = set(table.loc[table["feasible"], "option"])
     cal = {o: d for o, d in res.calendars.items() if o in feasible and d}

@@ -73,6 +73,16 @@ class CA:
         own = params[self.lifetime].at(days) if isinstance(self.lifetime, str) else float(self.lifetime)
         return np.minimum(cap, own)
 
+    def certificate_days(self, days: np.ndarray, params: Parameters, mode: str = "manual") -> np.ndarray:
+        """Validity of a certificate issued on each day by hand or through ACME (mode 'manual' | 'acme').
+
+        A public CA sells by hand a commercial term (`commercial_term_days`), re-issued within it when the cap is shorter.
+        """
+        life = self.lifetime_days(days, params)
+        if mode == "manual" and self.public:
+            return np.minimum(float(params.value("commercial_term_days")), life)
+        return life
+
     def record(self, day: int | None = None) -> dict[str, Any]:
         """A flat row for assumptions tables and the app's CA panel."""
         return {

@@ -13,8 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from decision.catalog import Catalog
+import numpy as np
+
+from decision.catalog import CA, Catalog
 from decision.dates import from_day
+from decision.names import public_lifetime
 from decision.parameters import Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
@@ -42,7 +45,7 @@ def _quote(text: str) -> str:
 class Shell:
     """Builds the certificate commands of one Exchange version for one profile."""
 
-    def __init__(self, profile: Mapping[str, Any], params: Parameters):
+    def __init__(self, profile: Mapping[str, Any], params: Parameters, key_bits: int):
         self.p = profile
         self.version = str(profile["exchange_version"])
         self.facts = params.exchange_versions[self.version]
@@ -50,7 +53,7 @@ class Shell:
         self.sni = bool(self.facts["sni"])
         servers = [s.upper() for s in str(profile["servers"]).split(";") if s]
         self.servers = servers or ["$env:COMPUTERNAME"]
-        self.key_bits = int(params.value("min_rsa_key_bits", int(profile["start"])))
+        self.key_bits = key_bits
         self.org = str(profile["org"])
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
@@ -181,22 +184,61 @@ def _wildcard_certificates(names: list[str], domains: list[str], owa: str) -> li
     return sorted(certificates, key=lambda c: owa.partition(".")[2] != c[0])
 
 
+def key_sizes(issued: Sequence[int], ca: CA | None, mode: str, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """(smallest RSA key, expiry day) of each issuance: the rule keys on the certificate's expiry (notAfter).
+
+    Without a CA, the certificate a public CA sells by hand (`names.public_lifetime`).
+    """
+    days = np.asarray(issued, dtype=np.int64)
+    life = ca.certificate_days(days, params, mode) if ca is not None else public_lifetime(days, params)
+    expires = days + life.astype(np.int64) - 1
+    return params["min_rsa_key_bits"].at(expires).astype(np.int64), expires
+
+
+def _renewal_key_note(issued: Sequence[int], bits: np.ndarray, expires: np.ndarray, params: Parameters) -> list[str]:
+    """A comment when a later issuance in the horizon needs a larger key than the first request."""
+    larger = np.flatnonzero(bits > bits[0])
+    if not len(larger):
+        return []
+    k = int(larger[0])
+    rule = params["min_rsa_key_bits"]
+    since = rule.starts[int(np.searchsorted(rule.starts, expires[k], side="right")) - 1]
+    return [f"# renewals from {from_day(issued[k])} expire on or after {from_day(since)}: "
+            f"request them with -KeySize {int(bits[k])}"]
+
+
 def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params: Parameters,
-               catalog: Catalog) -> tuple[list[str], list[str]]:
-    """(Exchange Management Shell lines, DNS records) that put one option in place for one profile."""
+               catalog: Catalog, issued: Sequence[int] | None = None) -> tuple[list[str], list[str]]:
+    """(Exchange Management Shell lines, DNS records) that put one option in place for one profile.
+
+    `issued`: issuance days of the option's certificate over the horizon (default: the start only); each
+    request uses the smallest key allowed for its expiry.
+    """
     option = str(option_row["option"])
-    shell = Shell(profile, params)
+    ca_id = str(option_row.get("ca", "") or "")
+    ca = catalog[ca_id] if ca_id in catalog.ids else None
+    issued = [int(profile["start"])] if issued is None or not len(issued) else [int(d) for d in issued]
+    mode = "acme" if option == "acme" or (ca is not None and not ca.manual) else "manual"
+    bits, expires = key_sizes(issued, ca, mode, params)
+    shell = Shell(profile, params, int(bits[0]))
     names = _names(option_row)
     ext = str(profile["external_domain"])
     owa = str(profile["owa_host"])
     domains = [ext, *[d for d in str(profile["extra_domains"]).split(";") if d]]
-    internal_moved = bool(str(option_row.get("not_issuable", ""))) or (
+    # internal names a renewal within the horizon may not carry: the internal URLs move before that renewal
+    lost_later = "internal_names_ban_in_horizon" in str(option_row.get("reasons", "")).split("; ")
+    internal_moved = bool(str(option_row.get("not_issuable", ""))) or lost_later or (
         bool(profile["internal_names"]) and option in ("classic", "split_site", "wildcard", "srv_record"))
     split = bool(profile["split_dns"])
-    ca_id = str(option_row.get("ca", "") or "")
-    ca = catalog[ca_id] if ca_id in catalog.ids else None
     dns: list[str] = []
     lines: list[str] = []
+
+    def move_internal_urls(autodiscover_host: str) -> None:
+        if internal_moved and split:
+            if lost_later:
+                lines.append("# a renewal within the horizon cannot carry the internal names: "
+                             "move the internal URLs to the external names before it")
+            lines.extend(shell.urls(owa, autodiscover_host, internal=True))
 
     def web_records(addresses: Mapping[str, str] | None = None) -> None:
         """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own."""
@@ -225,8 +267,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             base = f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}"
             lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
-        if internal_moved and split:
-            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
             lines.append(f"certutil -ca.cert {REQUEST_DIR}\\root-ca.cer   # give this root to unmanaged computers and phones")
@@ -286,8 +327,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "acme":
         lines += _acme_client(shell, names, ca, profile, wildcard=False)
-        if internal_moved and split:
-            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if profile["dns_api"]:
             dns += [f"_acme-challenge.{n}. TXT <set by the ACME client through the DNS API>" for n in names]
@@ -306,6 +346,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     else:
         raise ValueError(f"unknown option {option}")
+    requests = [i for i, line in enumerate(lines) if " -KeySize " in line]
+    if requests:
+        lines[requests[-1] + 1:requests[-1] + 1] = _renewal_key_note(issued, bits, expires, params)
     return lines, dns
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
-from decision.explain import reason_strings, recommendation_why
+from decision.explain import reason_strings, recommendation_why, status_details
 from decision.names import name_table, option_names
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
@@ -88,6 +88,7 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
         "certificate_issuances": stack(lambda c: c.issuances),
         "reasons": np.stack([comps[o].reasons for o in OPTIONS], axis=1),
         "ca": np.stack([comps[o].ca for o in OPTIONS], axis=1),
+        "failed_ca": np.stack([comps[o].failed_ca for o in OPTIONS], axis=1),
     }
     criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
@@ -189,6 +190,14 @@ class Evaluation:
         k = len(OPTIONS)
         rows = self.options.iloc[i * k:(i + 1) * k]
         return rows.assign(_r=rows["rank"].replace(0, 99)).sort_values(["_r", "option"]).drop(columns="_r")
+
+    def reason_details(self, i: int, option: str) -> dict[str, str]:
+        """Reason sentences that name the CA an infeasible option's CA reasons are about (code → sentence)."""
+        ca = int(self.scored.columns["failed_ca"][i][OPTIONS.index(option)])
+        if ca < 0:
+            return {}
+        start = int(self.profiles.iloc[i]["start"])
+        return status_details(self.catalog.cas[ca], start, horizon_end_day(start, self.profiles.iloc[i]["horizon_years"]))
 
     def weights(self, i: int = 0) -> dict[str, float]:
         return dict(zip(WEIGHT_KEYS, self.scored.weights[i].tolist(), strict=True))

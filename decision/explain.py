@@ -6,11 +6,14 @@ codes and sentences are materialised only for output.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from decision.catalog import CA
+from decision.dates import from_day
 from decision.scoring import CRITERION_NAMES
 
 
@@ -19,6 +22,7 @@ class Reason:
     code: str
     kind: str  # infeasible | con | pro
     text: str
+    detail: str = ""  # the sentence when the CA is known: {ca} its name, {date} the day its status changes
 
 
 REASONS: tuple[Reason, ...] = (
@@ -32,10 +36,17 @@ REASONS: tuple[Reason, ...] = (
     Reason("ca_distrusted", "infeasible", "the chosen CA is distrusted by browsers for new certificates"),
     Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates"),
     Reason("ca_not_operating", "infeasible", "the chosen CA (or its ACME service) did not issue yet on the start date"),
+    Reason("ca_distrusted_in_horizon", "infeasible",
+           "the chosen CA is distrusted for new certificates before a renewal within the horizon",
+           "{ca} is distrusted for new certificates from {date}, within the horizon"),
+    Reason("ca_discontinued_in_horizon", "infeasible",
+           "the chosen CA stops issuing before a renewal within the horizon",
+           "{ca} stops issuing on {date}, within the horizon"),
     Reason("ca_private", "infeasible", "the chosen CA is a private CA; public options need a public CA"),
     Reason("ca_no_product", "infeasible", "the chosen CA does not sell this kind of certificate this way"),
     Reason("too_many_names", "infeasible", "more names than the CA allows on one certificate"),
-    Reason("no_ca_available", "infeasible", "no active CA in the catalog can issue this option on the start date"),
+    Reason("no_ca_available", "infeasible",
+           "no CA in the catalog can issue this option's certificates on the start date and at every renewal"),
     Reason("required_name_not_issuable", "infeasible",
            "a name clients must use (OWA host or a mail domain) is not a public DNS name, so no public CA can issue it"),
     Reason("single_name_multi_domain", "infeasible",
@@ -49,7 +60,8 @@ REASONS: tuple[Reason, ...] = (
     Reason("internal_names_warn", "con",
            "without split DNS, internal clients using internal names get certificate name warnings"),
     Reason("internal_names_ban_in_horizon", "con",
-           "internal names cannot be renewed on a public certificate after 2015-11-01"),
+           "a renewal within the horizon would expire after 2015-11-01, so it cannot carry the internal names: "
+           "internal URLs must move to external names"),
     Reason("root_domain_not_covered", "con",
            "the bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns "
            "(remove the bare domain's record from Exchange)"),
@@ -98,14 +110,28 @@ def reason_strings(masks: np.ndarray) -> np.ndarray:
     return text[inverse.reshape(-1)]
 
 
-def reason_list(mask: int) -> list[dict[str, str]]:
-    """Masks → [{code, kind, text}] for JSON and reports."""
-    return [{"code": c, "kind": BY_CODE[c].kind, "text": BY_CODE[c].text} for c in codes_of(mask)]
+def status_details(ca: CA, start: int, end: int) -> dict[str, str]:
+    """Sentences naming `ca` and the day its status changes within [start, end), for the ca_*_in_horizon codes."""
+    out: dict[str, str] = {}
+    for day, status in zip(ca.status_starts, ca.statuses, strict=True):
+        code = f"ca_{status}_in_horizon"
+        if start < day < end and code in BY_CODE and code not in out:
+            out[code] = BY_CODE[code].detail.format(ca=ca.name, date=from_day(day).isoformat())
+    return out
 
 
-def reason_text(codes: str) -> str:
-    """'code; code' → the sentences, for tables people read."""
-    return "; ".join(BY_CODE[c].text for c in codes.split("; ") if c in BY_CODE)
+def _text(code: str, details: Mapping[str, str] | None) -> str:
+    return (details or {}).get(code) or BY_CODE[code].text
+
+
+def reason_list(mask: int, details: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Masks → [{code, kind, text}] for JSON and reports; `details` (code → sentence) names the CA where known."""
+    return [{"code": c, "kind": BY_CODE[c].kind, "text": _text(c, details)} for c in codes_of(mask)]
+
+
+def reason_text(codes: str, details: Mapping[str, str] | None = None) -> str:
+    """'code; code' → the sentences, for tables people read (`details` as in `reason_list`)."""
+    return "; ".join(_text(c, details) for c in codes.split("; ") if c in BY_CODE)
 
 
 def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list[str], list[str]]:

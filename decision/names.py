@@ -2,6 +2,10 @@
 
 Counts for scoring are computed arithmetically (fast, for millions of profiles); the name lists
 themselves are materialised only for output, from the same rules (`name_table`).
+
+Internal names follow the CA/B Forum rule for each certificate's expiry: from `internal_names_rule_from`
+a public CA refuses them on a certificate that would expire after `internal_names_ban`. The certificate
+checked is the commercial one (`public_lifetime`), on the first day and at every renewal of the horizon.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import publicsuffixlist
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from decision.dates import horizon_end
 from decision.parameters import Parameters
+from decision.renewals import horizons, manual_interval, schedule
 from decision.textops import arrow_text, join_by_row
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
@@ -70,8 +76,38 @@ def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
     return np.bincount(parents[bad], minlength=len(lists)) == 0
 
 
+def public_lifetime(days: np.ndarray, params: Parameters) -> np.ndarray:
+    """Validity of a certificate a public CA sells by hand on each day: the commercial term under the public cap."""
+    return np.minimum(float(params.value("commercial_term_days")), params["public_max_lifetime_days"].at(days))
+
+
+def internal_names_allowed(issued: np.ndarray, params: Parameters) -> np.ndarray:
+    """Whether a public certificate issued on each day may carry internal names, by the rule for its expiry.
+
+    Issued before `internal_names_rule_from`: yes. From then: only if its expiry (notAfter, the last valid
+    day) is on or before `internal_names_ban`; a CA refuses the names on a certificate that would expire later.
+    """
+    issued = np.asarray(issued, dtype=np.int64)
+    expires = issued + public_lifetime(issued, params) - 1
+    return (issued < params.day("internal_names_rule_from")) | (expires <= params.day("internal_names_ban"))
+
+
+def internal_names_throughout(start: np.ndarray, end: np.ndarray, params: Parameters) -> np.ndarray:
+    """Whether every issuance of a commercial certificate kept from `start` to `end` may carry internal names."""
+    sched = schedule(start, end, lambda days: public_lifetime(days, params),
+                     manual_interval(params.value("manual_renewal_lead_days")), horizons(start, end))
+    valid = sched.days >= 0
+    allowed = internal_names_allowed(np.where(valid, sched.days, 0), params) | ~valid
+    return allowed.all(axis=1)[sched.inverse]
+
+
 def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]:
-    """Per-profile name counts and issuability, as arrays."""
+    """Per-profile name counts and issuability, as arrays.
+
+    `internal_blocked` counts the internal names a public CA refuses on the first certificate; `internal_lost`
+    those it carries but a renewal within the horizon may not. `internal_ok_start` / `internal_ok_throughout`:
+    whether internal names (and other non-public names) are allowed on the first / on every issuance.
+    """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
     extras = arrow_text(frame["extra_domains"])
     wants_internal = frame["internal_names"].to_numpy(dtype=bool)
@@ -79,7 +115,10 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     n_servers = list_counts(frame["servers"])
     n_extra = list_counts(extras)
     root = frame["root_on_exchange"].to_numpy(dtype=bool)
-    before_ban = frame["start"].to_numpy() < params.day("internal_names_ban")
+    start = frame["start"].to_numpy(dtype=np.int64)
+    ok_start = internal_names_allowed(start, params)
+    ok_throughout = ok_start & internal_names_throughout(
+        start, horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)), params)
     extras_public = _all_items_public(extras, params)
     idom_public = publicly_registrable(idom, params) & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
@@ -89,8 +128,11 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
     n_netbios = np.where(wants_internal, n_servers, 0)
-    idom_ok = before_ban | idom_public
-    blocked = np.where(idom_ok, 0, n_idom + n_fqdn) + np.where(before_ban, 0, n_netbios)
+
+    def blocked(allowed: np.ndarray) -> np.ndarray:
+        return np.where(allowed | idom_public, 0, n_idom + n_fqdn) + np.where(allowed, 0, n_netbios)
+
+    blocked_start = blocked(ok_start)
     return {
         "n_domains": 1 + n_extra,
         "n_servers": n_servers,
@@ -101,8 +143,10 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
         "internal_wanted": n_idom + n_fqdn + n_netbios,
-        "internal_blocked": blocked,
-        "internal_ban_in_horizon": before_ban & (n_idom + n_fqdn + n_netbios > 0),
+        "internal_blocked": blocked_start,
+        "internal_lost": blocked(ok_throughout) - blocked_start,
+        "internal_ok_start": ok_start,
+        "internal_ok_throughout": ok_throughout,
     }
 
 
@@ -144,9 +188,8 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
                                  "order": len(KIND_ORDER)})
     mail_domains["domain"] = mail_domains["name"]
     table = pd.concat([table, mail_domains], ignore_index=True).sort_values(["pos", "order"], kind="stable")
-    start = frame["start"].to_numpy()[table["pos"].to_numpy()]
-    before_ban = start < params.day("internal_names_ban")
-    table["issuable"] = before_ban | publicly_registrable(table["name"].to_numpy(), params)
+    allowed = internal_names_allowed(frame["start"].to_numpy(dtype=np.int64), params)[table["pos"].to_numpy()]
+    table["issuable"] = allowed | publicly_registrable(table["name"].to_numpy(), params)
     table["internal"] = table["kind"].isin(INTERNAL_KINDS).to_numpy()
     return table.reset_index(drop=True)
 

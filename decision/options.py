@@ -22,6 +22,7 @@ from decision.textops import arrow_text
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
 CHEAPEST = -1
+ACTIVE = STATUSES.index("active")
 LABELS = {
     "san": "SAN / UCC certificate",
     "classic": "Single name (autodiscover only)",
@@ -101,6 +102,7 @@ class Components:
     warned: np.ndarray
     devices: np.ndarray
     users_url_change: np.ndarray
+    failed_ca: np.ndarray  # the CA an infeasible option's CA reasons are about, -1 = none or several
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -158,7 +160,7 @@ class Context:
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._status_fails: dict[str, np.ndarray] = {}
+        self._status_fails: dict[tuple[str, int], np.ndarray] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
@@ -174,13 +176,8 @@ class Context:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
         key = (ca.kind, ca.lifetime, mode)
         if key not in self._schedules:
-            term = float(self.params.value("commercial_term_days"))
-            if mode == "manual" and ca.public:
-                def lifetime(days: np.ndarray) -> np.ndarray:
-                    return np.minimum(term, ca.lifetime_days(days, self.params))
-            else:
-                def lifetime(days: np.ndarray) -> np.ndarray:
-                    return ca.lifetime_days(days, self.params)
+            def lifetime(days: np.ndarray) -> np.ndarray:
+                return ca.certificate_days(days, self.params, mode)
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
@@ -205,14 +202,28 @@ class Context:
             self._status[ca.id] = (ca.status_at(self.start), ca.status_at(self.end - 1))
         return self._status[ca.id]
 
-    def status_fails(self, ca: CA) -> np.ndarray:
-        """Why a CA cannot issue on each profile's first day, as reason bits (cached per CA)."""
-        if ca.id not in self._status_fails:
-            status = self.status(ca)[0]
-            self._status_fails[ca.id] = (_bits(status == STATUSES.index("distrusted"), "ca_distrusted")
-                                         | _bits(status == STATUSES.index("discontinued"), "ca_discontinued")
-                                         | _bits(status < 0, "ca_not_operating"))
-        return self._status_fails[ca.id]
+    def status_fails(self, ca: CA, sched: Schedule) -> np.ndarray:
+        """Why a CA cannot issue every certificate of `sched`, as reason bits (cached per CA and schedule).
+
+        The CA must be active on each issuance day: on the first (ca_distrusted, ca_discontinued,
+        ca_not_operating) and on every renewal within the horizon (ca_*_in_horizon).
+        """
+        key = (ca.id, id(sched))
+        if key not in self._status_fails:
+            first = self.status(ca)[0]
+            valid = sched.days >= 0
+            codes = np.where(valid, ca.status_at(np.where(valid, sched.days, 0)), ACTIVE)
+            then_active = first == ACTIVE
+
+            def later(status: str) -> np.ndarray:
+                return (codes == STATUSES.index(status)).any(axis=1)[sched.inverse] & then_active
+
+            self._status_fails[key] = (_bits(first == STATUSES.index("distrusted"), "ca_distrusted")
+                                       | _bits(first == STATUSES.index("discontinued"), "ca_discontinued")
+                                       | _bits(first < 0, "ca_not_operating")
+                                       | _bits(later("distrusted"), "ca_distrusted_in_horizon")
+                                       | _bits(later("discontinued"), "ca_discontinued_in_horizon"))
+        return self._status_fails[key]
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
@@ -249,7 +260,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     A private CA only ever makes offers for the internal-CA option.
     """
     p, n = ctx.params, ctx.n
-    fails = ctx.status_fails(ca)
+    sched = ctx.schedule(ca, mode)
+    fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = fails | ctx.profile_bits["acme_not_allowed"]
         if ca.acme_from is not None:
@@ -268,7 +280,6 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         fee = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
         fee = np.zeros(n) + 0.0
-    sched = ctx.schedule(ca, mode)
     extra_servers = ctx.extra_server_minutes
     reasons = ctx.profile_bits["multi_server_copy"]
     if mode == "acme":
@@ -303,6 +314,7 @@ class Choice:
     fails: np.ndarray
     ca: np.ndarray
     offer: Offer
+    failed_ca: np.ndarray  # where infeasible: the named CA, or the only CA selling the product; else -1
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -310,10 +322,11 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     n = ctx.n
     choice = ctx.ca_choice if choice is None else choice
     if not offers:
-        fails = _explain_failure(ctx, offers, choice, n)
+        fails, failed_ca = _explain_failure(ctx, offers, choice, n)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)))
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)),
+                      failed_ca)
     gaps = BIT["ca_no_product"] | BIT["ca_private"]
     purchase_years = np.ceil(ctx.years - 1e-9)
     costs = np.empty((len(offers), n))
@@ -335,25 +348,34 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
                              for (_, offer), w in zip(offers, wanted, strict=True)])
         named = np.vstack([choice[bad] == index for index, _ in offers])
         pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
-    fails = np.where(feasible, 0, _explain_failure(ctx, offers, choice, n))
+    fails, failed_ca = _explain_failure(ctx, offers, choice, n)
     ca_index = np.array([i for i, _ in offers])[pick]
-    return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n))
+    return Choice(feasible, np.where(feasible, 0, fails), np.where(feasible, ca_index, -1), _merge(offers, pick, n),
+                  np.where(feasible, -1, failed_ca))
 
 
-def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray, n: int) -> np.ndarray:
-    """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common."""
+def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray,
+                     n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common.
+
+    Also returns the CA those reasons are about: the chosen one, or the only offering CA (-1 when several or none).
+    """
     product_gaps = BIT["ca_no_product"] | BIT["ca_private"]
     common = np.full(n, -1, dtype=np.int64)
-    any_offering = np.zeros(n, dtype=bool)
+    offering_count = np.zeros(n, dtype=np.int64)
+    sole = np.full(n, -1, dtype=np.int64)
     explicit = np.zeros(n, dtype=np.int64)
     for index, offer in offers:
         chosen = choice == index
         explicit = np.where(chosen, offer.fails, explicit)
         offering = (offer.fails & product_gaps) == 0
         common = np.where(offering, common & offer.fails, common)
-        any_offering |= offering
-    cheapest = np.where(any_offering & (common > 0), common, BIT["no_ca_available"])
-    return np.where(choice == CHEAPEST, cheapest, explicit)
+        offering_count += offering
+        sole = np.where(offering, index, sole)
+    cheapest = np.where((offering_count > 0) & (common > 0), common, BIT["no_ca_available"])
+    is_cheapest = choice == CHEAPEST
+    return (np.where(is_cheapest, cheapest, explicit),
+            np.where(is_cheapest, np.where(offering_count == 1, sole, -1), choice))
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
@@ -405,11 +427,11 @@ def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _required_public(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
-    before_ban = ctx.start < ctx.params.day("internal_names_ban")
+    """Whether names clients must use are public, or (under the internal-name rule) allowed at every issuance."""
     ok = np.ones(ctx.n, dtype=bool)
     for name in names:
         ok &= ctx.facts[name]
-    return ok | before_ban
+    return ok | ctx.facts["internal_ok_throughout"]
 
 
 def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
@@ -435,6 +457,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         user_minutes=z if user_minutes is None else user_minutes,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
+        failed_ca=np.where(feasible, -1, chosen.failed_ca),
     )
 
 
@@ -443,11 +466,12 @@ def _multi_name_public(ctx: Context, mode: str) -> Components:
     f = ctx.facts
     names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
-    internal_reasons, setup, warned = _internal_names_effects(ctx, f["internal_blocked"] == 0)
+    # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn)
+    carried = (f["internal_blocked"] == 0) & (f["internal_lost"] == 0)
+    internal_reasons, setup, warned = _internal_names_effects(ctx, carried)
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons = (internal_reasons | BIT["one_certificate"] | _bits(f["internal_blocked"] > 0, "internal_names_refused")
-               | _bits(f["internal_ban_in_horizon"] & (ctx.end > ctx.params.day("internal_names_ban")),
-                       "internal_names_ban_in_horizon"))
+               | _bits(f["internal_lost"] > 0, "internal_names_ban_in_horizon"))
     return _assemble(ctx, chosen, certificates=np.ones(ctx.n), names=names, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
                      setup=setup, warned=warned)

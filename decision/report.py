@@ -53,7 +53,7 @@ def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
         record = {c: _plain(row[c]) for c in OPTION_COLUMNS}
         record["names"] = [n for n in str(row["names"]).split(", ") if n]
         record["not_issuable"] = [n for n in str(row["not_issuable"]).split(", ") if n]
-        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]))
+        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]), ev.reason_details(i, row["option"]))
         record["rank"] = record["rank"] or None
         record["label"] = LABELS[row["option"]]
         record["ca"] = row["ca"] or None
@@ -68,7 +68,9 @@ def deployments(ev: Evaluation, i: int = 0) -> tuple[dict[str, list[str]], dict[
     profile = ev.profiles.iloc[i]
     commands, dns = {}, {}
     for _, row in ev.option_rows(i).iterrows():
-        lines, records = deployment(profile, row, ev.params, ev.catalog)
+        sched = ev.scored.components[row["option"]].schedule
+        issued = sched.dates_of(i) if sched is not None else None
+        lines, records = deployment(profile, row, ev.params, ev.catalog, issued)
         commands[row["option"]], dns[row["option"]] = lines, records
     return commands, dns
 
@@ -135,8 +137,9 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
                  f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "",
                  _markdown_table(_shown(rows)), ""]
         if len(infeasible):
-            parts += ["## Not feasible", ""] + [f"- **{LABELS[r.option]}**: {reason_text(r.reasons)}"
-                                                for r in infeasible.itertuples()] + [""]
+            parts += ["## Not feasible", ""] + [
+                f"- **{LABELS[r.option]}**: {reason_text(r.reasons, ev.reason_details(i, r.option))}"
+                for r in infeasible.itertuples()] + [""]
         if winner:
             parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
                       "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
@@ -148,7 +151,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
              "", _shown(rows).to_string(index=False), ""]
     lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
     for r in infeasible.itertuples():
-        lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons)}")
+        lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons, ev.reason_details(i, r.option))}")
     if winner:
         lines += ["", "Names to request: " + rows.loc[rows["option"] == winner, "names"].iloc[0]]
         refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]

@@ -436,8 +436,9 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     """
     rows = ev.option_rows(i)
     flags = rows["dominated"].astype(bool) if "dominated" in rows.columns else dominated(rows)
-    return rows.assign(label=rows["option"].map(LABELS), dominated=flags,
-                       reasons_text=rows["reasons"].map(reason_text))
+    texts = [reason_text(codes, ev.reason_details(i, option))
+             for codes, option in zip(rows["reasons"], rows["option"], strict=True)]
+    return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
 
 
 DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "trust",

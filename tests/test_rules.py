@@ -11,10 +11,13 @@ import yaml
 
 import decision
 from decision.catalog import default_catalog, load_catalog
+from decision.commands import key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
-from decision.names import publicly_registrable
+from decision.explain import reason_text, status_details
+from decision.names import internal_names_allowed, publicly_registrable
 from decision.parameters import default_parameters, load_parameters
+from decision.report import render, to_json
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
@@ -237,3 +240,127 @@ def test_the_why_names_the_weights_in_plain_words():
     why = ev.why(0)
     assert "Weights: cost 40%, trust 30%, reconfiguration 20%, URL change 10% (cost weighs most)." in why
     assert "url_change" not in why and "url change" not in why
+
+
+CONTOSO_2026 = yaml.safe_load(Path("data/profiles/contoso-2026.yaml").read_text())
+
+
+def test_a_ca_that_stops_issuing_within_the_horizon_cannot_serve_the_renewals():
+    # Buypass Go SSL stops issuing on 2025-10-31: from 2025-06-01 its 180-day certificates could be renewed
+    # once (2025-09-29), then not at all, so the cheapest ACME CA over five years is another one.
+    profile = {**CONTOSO_2026, "start": "2025-06-01", "horizon_years": 5}
+    acme = option(decision.evaluate(profile), "acme")
+    assert acme["feasible"] and acme["ca"] == "letsencrypt"
+    named = decision.evaluate({**profile, "ca": "buypass"})
+    acme = option(named, "acme")
+    assert not acme["feasible"] and acme["reasons"] == "ca_discontinued_in_horizon"
+    record = next(o for o in to_json(named)["options"] if o["option"] == "acme")
+    assert record["reasons"] == [{"code": "ca_discontinued_in_horizon", "kind": "infeasible",
+                                  "text": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}]
+
+
+def test_renewals_after_a_distrust_cannot_be_bought_from_that_ca():
+    ev = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01", "ca": "entrust"})
+    for name in ("san", "classic", "split_site", "wildcard", "srv_record"):
+        row = option(ev, name)
+        assert not row["feasible"] and "ca_distrusted_in_horizon" in row["reasons"].split("; "), name
+    assert "not feasible - SAN / UCC certificate: Entrust is distrusted for new certificates from 2024-11-11, " \
+           "within the horizon" in render(ev, "table")
+    cheapest = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01"})
+    assert "entrust" not in set(cheapest.options["ca"])
+
+
+def test_a_certificate_issued_before_a_distrust_still_serves_a_horizon_it_covers():
+    # one 1-year certificate issued on 2024-06-01 outlives a half-year horizon: no renewal after 2024-11-11
+    ev = decision.evaluate({**CONTOSO_2026, "exchange_version": "2019", "start": "2024-06-01", "horizon_years": 0.5,
+                            "ca": "entrust"})
+    san = option(ev, "san")
+    assert san["feasible"] and san["ca"] == "entrust" and san["certificate_issuances"] == 1
+    assert "ca_status_changes" in san["reasons"].split("; ")
+
+
+def test_a_status_reason_without_a_known_ca_reads_in_general_terms():
+    assert reason_text("ca_discontinued_in_horizon") == "the chosen CA stops issuing before a renewal within the horizon"
+    details = status_details(CATALOG["buypass"], to_day("2025-06-01"), to_day("2030-06-01"))
+    assert details == {"ca_discontinued_in_horizon": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}
+    assert status_details(CATALOG["buypass"], to_day("2025-11-01"), to_day("2030-06-01")) == {}
+
+
+CONTOSO_2007 = yaml.safe_load(Path("data/profiles/contoso-2007.yaml").read_text())
+INTERNAL = ["contoso.local", "server01.contoso.local", "server01"]
+
+
+@pytest.mark.parametrize(("issued", "allowed"), [
+    ("2011-06-01", True),   # before the rule (2012-07-01): no limit on the expiry
+    ("2012-07-01", True),   # expires 2013-06-30
+    ("2014-11-02", True),   # a 1-year certificate expires 2015-11-01, the last day allowed
+    ("2014-11-03", False),  # expires 2015-11-02
+    ("2015-06-01", False),  # expires 2016-05-31
+    ("2026-12-01", False),
+])
+def test_internal_names_follow_the_rule_for_the_certificates_expiry(issued, allowed):
+    assert bool(internal_names_allowed(np.array([to_day(issued)]), PARAMS)[0]) is allowed
+
+
+def test_from_2012_07_a_certificate_expiring_after_2015_11_01_cannot_carry_internal_names():
+    ev = decision.evaluate({**CONTOSO_2007, "start": "2015-06-01"})
+    san = option(ev, "san")
+    assert san["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com"
+    assert san["not_issuable"] == ", ".join(INTERNAL)
+    assert "internal_names_refused" in san["reasons"].split("; ")
+    # split DNS: the internal URLs move to the external names (one hour of work), nobody warns
+    assert san["trust"] == 1.0 and ev.scored.components["san"].setup_minutes[0] == 60
+    article = decision.evaluate(CONTOSO_2007)
+    assert option(article, "san")["names"].count(".local") == 2
+    assert article.scored.components["san"].setup_minutes[0] == 0
+    # without split DNS, domain-joined computers in the office keep using the internal names and warn
+    assert option(decision.evaluate({**CONTOSO_2007, "start": "2015-06-01", "split_dns": False}), "san")["trust"] < 1
+
+
+def test_internal_names_a_renewal_may_not_carry_count_within_the_horizon():
+    # 2014-06-01: the first certificate expires 2015-05-31 and carries the names; its renewal (2015-05-02) would
+    # expire in 2016, so it cannot: with split DNS the internal URLs move, without it internal clients warn
+    short = decision.evaluate({**CONTOSO_2007, "start": "2014-06-01", "horizon_years": 0.5})
+    crossing = decision.evaluate({**CONTOSO_2007, "start": "2014-06-01", "horizon_years": 2})
+    for ev in (short, crossing):
+        assert option(ev, "san")["not_issuable"] == "" and "contoso.local" in option(ev, "san")["names"]
+    assert "internal_names_ban_in_horizon" not in option(short, "san")["reasons"].split("; ")
+    assert "internal_names_ban_in_horizon" in option(crossing, "san")["reasons"].split("; ")
+    assert crossing.scored.components["san"].setup_minutes[0] == 60
+    assert short.scored.components["san"].setup_minutes[0] == 0
+    no_split = decision.evaluate({**CONTOSO_2007, "start": "2014-06-01", "horizon_years": 2, "split_dns": False})
+    assert option(no_split, "san")["trust"] < 1
+    commands = to_json(crossing)["commands"]["san"]
+    assert any("move the internal URLs to the external names before it" in c for c in commands)
+    assert any(c.startswith("Set-OwaVirtualDirectory") and "-InternalUrl https://mail.contoso.com/owa" in c
+               for c in commands)
+
+
+def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
+    profile = {"org": "A", "external_domain": "a-corp.com", "owa_host": "mail.a-corp.local", "users": 10,
+               "exchange_version": "2010", "start": "2014-06-01"}
+    assert option(decision.evaluate({**profile, "horizon_years": 0.5}), "san")["feasible"]
+    san = option(decision.evaluate({**profile, "horizon_years": 3}), "san")
+    assert not san["feasible"] and san["reasons"] == "required_name_not_issuable"
+
+
+@pytest.mark.parametrize(("issued", "bits"), [("2013-01-01", 1024), ("2013-01-02", 2048), ("2007-07-02", 1024)])
+def test_the_rsa_key_size_keys_on_the_expiry(issued, bits):
+    # a 1-year certificate issued on 2013-01-02 expires on 2014-01-01, after 2013-12-31: 2048 bits
+    sizes, expires = key_sizes([to_day(issued)], CATALOG["sectigo"], "manual", PARAMS)
+    assert int(sizes[0]) == bits and int(expires[0]) == to_day(issued) + 364
+
+
+def test_a_request_in_2013_for_a_certificate_expiring_in_2014_uses_2048_bits():
+    commands = to_json(decision.evaluate({**CONTOSO_2007, "start": "2013-06-01"}))["commands"]
+    for name in ("san", "classic", "split_site", "wildcard"):
+        requests = [c for c in commands[name] if "-KeySize" in c]
+        assert requests and all("-KeySize 2048" in c for c in requests), name
+
+
+def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
+    commands = to_json(decision.evaluate({**CONTOSO_2007, "start": "2012-12-01", "horizon_years": 2}))["commands"]["san"]
+    assert "-KeySize 1024" in commands[0]
+    assert commands[1] == "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
+    article = to_json(decision.evaluate(CONTOSO_2007))["commands"]["san"]
+    assert not any("request them with -KeySize" in c for c in article)

@@ -421,7 +421,7 @@ class _Builder:
                                       charts.tradeoff_chart(self.feasible, self.winner, cur)))
         pro_con = []
         for r in self.feasible.itertuples():
-            listed = reason_list(self._mask(r.option))
+            listed = reason_list(self._mask(r.option), self.ev.reason_details(self.i, r.option))
             pro_con.append((LABELS[r.option], "; ".join(x["text"] for x in listed if x["kind"] == "pro") or DASH,
                             "; ".join(x["text"] for x in listed if x["kind"] == "con") or DASH))
         if pro_con:
@@ -430,7 +430,8 @@ class _Builder:
         infeasible = self.rows[~self.rows["feasible"]]
         if len(infeasible):
             blocks.append(self.table("Options ruled out, and why", ("Option", "Why it is not feasible"),
-                                     [(LABELS[r.option], reason_text(r.reasons)) for r in infeasible.itertuples()],
+                                     [(LABELS[r.option], reason_text(r.reasons, self.ev.reason_details(self.i, r.option)))
+                                      for r in infeasible.itertuples()],
                                      "ll", (2.2, 8.5)))
         return Section(3, "Options compared", tuple(blocks))
 
@@ -645,7 +646,8 @@ class _Builder:
         if len(ruled_out):
             blocks.append(para("Options ruled out by a hard rule come back into the comparison if the fact behind the "
                                "rule changes:"))
-            blocks.append(Bullets(tuple(para(bold(LABELS[r.option]), ": " + reason_text(r.reasons) + ".")
+            blocks.append(Bullets(tuple(para(bold(LABELS[r.option]),
+                                             ": " + reason_text(r.reasons, self.ev.reason_details(self.i, r.option)) + ".")
                                         for r in ruled_out.itertuples())))
         return Section(6, "What would change the recommendation", tuple(blocks))
 
