@@ -51,6 +51,9 @@ REASONS: tuple[Reason, ...] = (
            "a name clients must use (OWA host or a mail domain) is not a public DNS name, so no public CA can issue it"),
     Reason("single_name_multi_domain", "infeasible",
            "one autodiscover name cannot serve several mail domains"),
+    Reason("owa_not_under_wildcard", "infeasible",
+           "the OWA host is not one label under a mail domain, so no *.<domain> certificate covers it (a wildcard "
+           "covers mail.contoso.com, not mail.eu.contoso.com or a name in another domain)"),
     Reason("srv_not_supported_yet", "infeasible", "Outlook could not use autodiscover SRV records yet on the start date"),
     # notable cons
     Reason("internal_names_refused", "con",

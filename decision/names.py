@@ -101,6 +101,18 @@ def internal_names_throughout(start: np.ndarray, end: np.ndarray, params: Parame
     return allowed.all(axis=1)[sched.inverse]
 
 
+def _covered_by_wildcards(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
+    """Whether a host is a mail domain or one label under one (what `*.<domain>` with its bare domain covers):
+    mail.contoso.com is, mail.eu.contoso.com and a name in a domain the profile does not list are not."""
+    parent = pc.replace_substring_regex(host, r"^[^.]*\.", "", max_replacements=1)
+    covered = pc.or_(pc.equal(parent, ext), pc.equal(host, ext)).to_numpy(zero_copy_only=False)
+    lists = pc.split_pattern(extras, ";")
+    items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
+    hit = pc.or_(pc.equal(items, parent.take(rows)), pc.equal(items, host.take(rows))).to_numpy(zero_copy_only=False)
+    return covered | (np.bincount(rows.to_numpy()[hit & (pc.not_equal(items, "").to_numpy(zero_copy_only=False))],
+                                  minlength=len(host)) > 0)
+
+
 def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]:
     """Per-profile name counts and issuability, as arrays.
 
@@ -124,6 +136,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
         zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
+    owa_under_wildcard = _covered_by_wildcards(owa, ext, extras)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
@@ -142,6 +155,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
         "root": root,
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
+        "owa_under_wildcard": owa_under_wildcard,
         "internal_wanted": n_idom + n_fqdn + n_netbios,
         "internal_blocked": blocked_start,
         "internal_lost": blocked(ok_throughout) - blocked_start,

@@ -562,9 +562,10 @@ def option_wildcard(ctx: Context) -> Components:
     ips = np.where(ctx.sni, 0.0, np.maximum(further - spare, 0.0))
     reasons |= (BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | _bits(ips > 0, "extra_ip")
                 | _bits(ctx.sni & (further > 0), "sni_binding") | _bits(~ctx.sni & spare & (further > 0), "spare_ip_used"))
-    return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required,
-                     extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
-                     setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old,
+    covered = f["owa_under_wildcard"]
+    return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required & covered,
+                     extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~covered, "owa_not_under_wildcard"),
+                     reasons=reasons, setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old,
                      ip_per_month=ips * p.value("extra_ip_per_month"))
 
 
