@@ -26,7 +26,7 @@ ACTIVE = STATUSES.index("active")
 LABELS = {
     "san": "SAN / UCC certificate",
     "classic": "Single name (autodiscover only)",
-    "split_site": "Split site (two certificates)",
+    "split_site": "Split site (own autodiscover site)",
     "wildcard": "Wildcard certificate",
     "acme": "ACME, automated",
     "internal_ca": "Internal CA (AD CS)",
