@@ -84,7 +84,7 @@ class TableWriter:
         self.fmt, self.rows = fmt, 0
         self._target, self._sheet = target, sheet
         self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
-        self._file: BinaryIO | None = None  # a CSV file this writer opened
+        self._file: pa.NativeFile | None = None  # a CSV file this writer opened
         self._schema: pa.Schema | None = None
         self._book = None
         self._ws = None
@@ -104,12 +104,12 @@ class TableWriter:
             self._writer.write_table(table)
         self.rows += len(frame)
 
-    def _csv_sink(self) -> BinaryIO:
+    def _csv_sink(self) -> BinaryIO | pa.NativeFile:
         """Where CSV goes, after a UTF-8 byte order mark: without one Excel reads the file in the computer's
         ANSI code page and shows 'Müller' as 'MÃ¼ller' (pandas, pyarrow and this tool's reader skip it)."""
         sink = self._target
         if isinstance(sink, (str, Path)):
-            sink = self._file = open(sink, "wb")  # noqa: SIM115 (closed in close())
+            sink = self._file = pa.OSFile(str(sink), "wb")  # arrow's own file: writes without holding the GIL
         sink.write(codecs.BOM_UTF8)
         return sink
 
