@@ -129,8 +129,10 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     root = frame["root_on_exchange"].to_numpy(dtype=bool)
     start = frame["start"].to_numpy(dtype=np.int64)
     ok_start = internal_names_allowed(start, params)
-    ok_throughout = ok_start & internal_names_throughout(
-        start, horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)), params)
+    ok_throughout = ok_start.copy()  # renewals are looked at only where the first certificate may carry the names
+    if ok_start.any():
+        end = horizon_end(start[ok_start], frame["horizon_years"].to_numpy(dtype=float)[ok_start])
+        ok_throughout[ok_start] = internal_names_throughout(start[ok_start], end, params)
     extras_public = _all_items_public(extras, params)
     idom_public = publicly_registrable(idom, params) & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(

@@ -160,7 +160,7 @@ class Context:
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._status_fails: dict[tuple[str, int], np.ndarray] = {}
+        self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
@@ -208,21 +208,24 @@ class Context:
         The CA must be active on each issuance day: on the first (ca_distrusted, ca_discontinued,
         ca_not_operating) and on every renewal within the horizon (ca_*_in_horizon).
         """
+        if ca.id not in self._status_fails:
+            first = self.status(ca)[0]
+            self._status_fails[ca.id] = (_bits(first == STATUSES.index("distrusted"), "ca_distrusted")
+                                         | _bits(first == STATUSES.index("discontinued"), "ca_discontinued")
+                                         | _bits(first < 0, "ca_not_operating"))
+        ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
+        if not ends:  # most CAs never stop: no renewal to look at
+            return self._status_fails[ca.id]
         key = (ca.id, id(sched))
         if key not in self._status_fails:
-            first = self.status(ca)[0]
             valid = sched.days >= 0
             codes = np.where(valid, ca.status_at(np.where(valid, sched.days, 0)), ACTIVE)
-            then_active = first == ACTIVE
-
-            def later(status: str) -> np.ndarray:
-                return (codes == STATUSES.index(status)).any(axis=1)[sched.inverse] & then_active
-
-            self._status_fails[key] = (_bits(first == STATUSES.index("distrusted"), "ca_distrusted")
-                                       | _bits(first == STATUSES.index("discontinued"), "ca_discontinued")
-                                       | _bits(first < 0, "ca_not_operating")
-                                       | _bits(later("distrusted"), "ca_distrusted_in_horizon")
-                                       | _bits(later("discontinued"), "ca_discontinued_in_horizon"))
+            then_active = self.status(ca)[0] == ACTIVE
+            fails = self._status_fails[ca.id]
+            for status in ends:
+                later = (codes == STATUSES.index(status)).any(axis=1)[sched.inverse] & then_active
+                fails = fails | _bits(later, f"ca_{status}_in_horizon")
+            self._status_fails[key] = fails
         return self._status_fails[key]
 
     def zeros(self) -> np.ndarray:

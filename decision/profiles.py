@@ -641,10 +641,14 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
             written = col.dt.strftime("%Y-%m-%d")
         elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
             written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
-        text = iso_dates(_text(written), separator)
+        text = _text(written)
         parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+        other = ~blank & parsed.isna().to_numpy()  # dates written another way (the rest were ISO, as most are)
+        if other.any():
+            parsed[other] = pd.to_datetime(iso_dates(text[other], separator), errors="coerce", format="%Y-%m-%d")
         bad = ~blank & parsed.isna().to_numpy()
-        slashed = bad & text.str.match(SLASHED_DATE, na=False).to_numpy(dtype=bool)
+        slashed = bad.copy()
+        slashed[bad] = text[bad].str.match(SLASHED_DATE, na=False).to_numpy(dtype=bool)
         check.flag(slashed, field.name, "not a date (use YYYY-MM-DD: with slashes, the day may come first or the "
                                         "month)", col)
         check.flag(bad & ~slashed, field.name, "not a date (use YYYY-MM-DD)", col)
