@@ -59,7 +59,7 @@ class Shell:
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
 
     def subject(self, common_name: str) -> str:
-        org = self.org.replace('"', "").replace(",", "").replace("=", "")
+        org = re.sub(r'[",;=+]', "", self.org)  # each separates or quotes parts of a distinguished name
         return _quote(f"C=US, O={org}, CN={common_name}")
 
     def request(self, names: list[str], label: str) -> list[str]:

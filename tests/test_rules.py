@@ -11,7 +11,7 @@ import yaml
 
 import decision
 from decision.catalog import default_catalog, load_catalog
-from decision.commands import key_sizes
+from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
@@ -364,3 +364,11 @@ def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
     assert commands[1] == "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
     article = to_json(decision.evaluate(CONTOSO_2007))["commands"]["san"]
     assert not any("request them with -KeySize" in c for c in article)
+
+
+@pytest.mark.parametrize(("org", "shown"), [("Smith; Jones Ltd", "Smith Jones Ltd"), ('A, "B" = C + D', "A B  C  D")])
+def test_the_subject_name_keeps_the_organisation_one_relative_name(org, shown):
+    """',' ';' and '+' separate the parts of a distinguished name for Windows, '=' and quotes break one: the
+    organisation would have become several parts of the certificate's subject."""
+    profile = {"exchange_version": "SE", "servers": "EX01", "org": org}
+    assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=US, O={shown}, CN=mail.contoso.com'"
