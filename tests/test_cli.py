@@ -187,11 +187,16 @@ def test_wildcard_commands_match_the_costed_certificates_for_an_imported_export(
     check_one_certificate_per_domain(data)
 
 
-def test_acme_wildcards_run_the_client_once_per_domain_and_only_the_first_takes_iis(tmp_path):
+def evaluated(tmp_path: Path, profile: str) -> dict:
+    """`evaluate --format json` of a profile written as YAML text."""
     path = tmp_path / "p.yaml"
-    path.write_text("org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com, c-corp.com]\nusers: 10\n"
-                    "start: 2026-12-01\nacme_ok: true\ndns_api: true\nca: letsencrypt\nroot_on_exchange: true\n")
-    data = json.loads(run("evaluate", str(path), "--format", "json").stdout)
+    path.write_text(profile)
+    return json.loads(run("evaluate", str(path), "--format", "json").stdout)
+
+
+def test_acme_wildcards_run_the_client_once_per_domain_and_only_the_first_takes_iis(tmp_path):
+    data = evaluated(tmp_path, "org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com, c-corp.com]\nusers: 10\n"
+                               "start: 2026-12-01\nacme_ok: true\ndns_api: true\nca: letsencrypt\nroot_on_exchange: true\n")
     check_one_certificate_per_domain(data)
     _, commands, _ = wildcard_deployment(data)
     runs = [c for c in commands if c.startswith("wacs.exe")]
@@ -202,11 +207,9 @@ def test_acme_wildcards_run_the_client_once_per_domain_and_only_the_first_takes_
 @pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("2007", "2009-06-01")])
 def test_wildcards_without_sni_bind_each_further_domain_on_its_own_ip_and_pay_for_it(tmp_path, version, start):
     def evaluate_json(**extra: object) -> dict:
-        path = tmp_path / "p.yaml"
-        path.write_text(yaml.safe_dump({"org": "Litware", "exchange_version": version, "start": start, "users": 100,
-                                        "external_domain": "litwareinc.com", "extra_domains": ["litware.co.uk", "litware.de"],
-                                        **extra}))
-        return json.loads(run("evaluate", str(path), "--format", "json").stdout)
+        return evaluated(tmp_path, yaml.safe_dump({"org": "Litware", "exchange_version": version, "start": start,
+                                                   "users": 100, "external_domain": "litwareinc.com",
+                                                   "extra_domains": ["litware.co.uk", "litware.de"], **extra}))
 
     data = evaluate_json()
     check_one_certificate_per_domain(data)
@@ -225,9 +228,7 @@ def test_wildcards_without_sni_bind_each_further_domain_on_its_own_ip_and_pay_fo
 
 
 def test_the_wildcard_covering_the_owa_host_is_the_one_enabled_for_iis(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text("org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com]\nowa_host: mail.b-corp.com\n"
-                    "users: 10\nstart: 2026-12-01\nservers: [EX1, EX2]\n")
-    data = json.loads(run("evaluate", str(path), "--format", "json").stdout)
+    data = evaluated(tmp_path, "org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com]\nowa_host: mail.b-corp.com\n"
+                               "users: 10\nstart: 2026-12-01\nservers: [EX1, EX2]\n")
     check_one_certificate_per_domain(data)
     assert requested(wildcard_deployment(data)[1]) == [["*.b-corp.com"], ["*.a-corp.com"]]
