@@ -407,6 +407,8 @@ def _dns_problem(names: pd.Series) -> pd.Series:
         reason[_flags(pc.greater(pc.utf8_length(text), 253))] = "longer than 253 characters"
         puny = np.flatnonzero(_flags(pc.match_substring(text, "xn--")) & (reason == ""))
         reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names.iloc[puny]]
+        reason[_flags(pc.match_substring_regex(text, r"^[a-z][a-z0-9+.-]*://|/"))] = (
+            "a URL or a path: give the host name alone (mail.contoso.com, not https://mail.contoso.com/owa)")
     return pd.Series(reason, index=names.index, dtype=object)
 
 

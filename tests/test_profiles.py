@@ -68,6 +68,8 @@ def test_unknown_weight_is_named_with_a_suggestion():
     ("split_dns", "maybe", "true or false"), ("org", "bad\x00name", "control characters"),
     ("extra_domains", ["good.com", "bad_domain.com"], "not a valid DNS name"),
     ("servers", "System.Object[]", "a PowerShell list written as its type name: join its items first (-join ';')"),
+    ("owa_host", "https://mail.münchen.de/owa", "a URL or a path: give the host name alone"),
+    ("external_domain", "contoso.com/owa", "a URL or a path: give the host name alone"),
 ])
 def test_bad_values_are_rejected_with_field_and_reason(field, value, reason):
     result = load({**GOOD, field: value})
