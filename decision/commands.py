@@ -91,7 +91,13 @@ class Shell:
     def enable(self, services: list[str] | None = None) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
         server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
-        return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {', '.join(services)}"]
+        return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {self.services(services)}"]
+
+    def services(self, services: list[str]) -> str:
+        """The -Services list, with -Force where SMTP's replace-the-default-certificate prompt would stop a script
+        (Exchange 2010 and later; 2007's cmdlet has no -Force)."""
+        force = " -Force" if "SMTP" in services and self.era != "2007" else ""
+        return ", ".join(services) + force
 
     def copy_to_other_servers(self, label: str, services: list[str] | None = None,
                               thumbprint: str = THUMBPRINT) -> list[str]:
@@ -119,7 +125,7 @@ class Shell:
                          f"([System.IO.File]::ReadAllBytes({_quote(pfx)})) -Password $pw")
             if services:
                 lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {thumbprint} "
-                             f"-Services {', '.join(services)}")
+                             f"-Services {self.services(services)}")
         return lines
 
     def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None) -> list[str]:

@@ -372,3 +372,11 @@ def test_the_subject_name_keeps_the_organisation_one_relative_name(org, shown):
     organisation would have become several parts of the certificate's subject."""
     profile = {"exchange_version": "SE", "servers": "EX01", "org": org}
     assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=US, O={shown}, CN=mail.contoso.com'"
+
+
+@pytest.mark.parametrize(("version", "forced"), [("2007", False), ("2010", True), ("SE", True)])
+def test_enabling_for_smtp_does_not_stop_a_script_at_the_replace_prompt(version, forced):
+    """SMTP asks whether to replace the default certificate; -Force answers it (Exchange 2010 and later)."""
+    shell = Shell({"exchange_version": version, "servers": "EX01;EX02", "org": "A"}, PARAMS, 2048)
+    lines = [line for line in shell.enable() + shell.copy_to_other_servers("san") if line.startswith("Enable-")]
+    assert len(lines) == 2 and all(line.endswith(" -Force") == forced and "SMTP" in line for line in lines)
