@@ -306,8 +306,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                          f"-WindowsAuthentication $true")
             dns.append(f"{host}. A {PUBLIC_IP if sni else SECOND_IP}")
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
-        if internal_moved and split:
-            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        move_internal_urls(f"autodiscover.{ext}")
         caa()
     elif option == "wildcard":
         acme = ca is not None and not ca.manual
@@ -325,8 +324,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
         if "POP" in shell.facts["services"]:
             lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
-        if internal_moved and split:
-            lines += shell.urls(owa, f"autodiscover.{ext}", internal=True)
+        move_internal_urls(f"autodiscover.{ext}")
         web_records({h: ip for d, ip in ips.items() if ip is not None for h in hosts[d]})
         if acme:
             dns += [f"_acme-challenge.{d}. TXT <set by the ACME client through the DNS API>" for d in domains]
