@@ -187,7 +187,7 @@ def _wildcard_certificates(names: list[str], domains: list[str], owa: str) -> li
     The certificate whose wildcard covers the OWA host comes first: it is the one enabled for IIS.
     """
     certificates = [(d, [n for n in names if n in (f"*.{d}", d)]) for d in domains]
-    return sorted(certificates, key=lambda c: owa.partition(".")[2] != c[0])
+    return sorted(certificates, key=lambda c: c[0] not in (owa, owa.partition(".")[2]))  # *.d covers d and x.d
 
 
 def key_sizes(issued: Sequence[int], ca: CA | None, mode: str, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
