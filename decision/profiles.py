@@ -230,7 +230,6 @@ def read_yaml_profiles(text: str, source: str) -> tuple[pd.DataFrame, list[Issue
     return frame_from_mappings(items, source)
 
 
-
 def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
     """Read a CSV, XLSX or Parquet table of profiles (`decision.tables`); rows numbered as a spreadsheet shows them.
 
