@@ -20,11 +20,13 @@ import cProfile
 import datetime as dt
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -94,12 +96,20 @@ def loop_per_profile(raw: pd.DataFrame, sample: int) -> float:
     return seconds / len(mappings)
 
 
-def run_cli(args: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of `python -m decision ARGS` in a child process.
+class Run(NamedTuple):
+    wall: float  # seconds
+    peak: float  # MB
+    code: int
+    cpu: float  # seconds of CPU, user + system, of the command and every process it started (Dask's workers)
+
+
+def run_cli(args: list[str]) -> Run:
+    """Wall time, peak RSS, exit code and CPU time of `python -m decision ARGS` in a child process.
 
     The peak is the child's VmHWM, polled from /proc: getrusage/wait4's ru_maxrss would also count the
     pages the child shared with this (large) process between fork and exec.
     """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "decision", *args], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -112,7 +122,9 @@ def run_cli(args: list[str]) -> tuple[float, float, int]:
         peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM"))])
         time.sleep(0.05)
     proc.wait()
-    return time.perf_counter() - start, peak / 1024, proc.returncode
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Run(wall, peak / 1024, proc.returncode, cpu)
 
 
 CPU_LOOP = "import time\nend = time.process_time() + 2.0\nwhile time.process_time() < end: pass"
@@ -222,26 +234,26 @@ def main() -> None:
     inputs = {args.rows: source}
     if not args.skip_big:
         inputs[args.big_rows] = synthetic(work, args.big_rows, seed=2)
-    serial: dict[int, tuple[float, Path]] = {}
+    serial: dict[int, tuple[Run, Path]] = {}
     peaks: dict[int, float] = {}
     for rows, path in inputs.items():
         for threads in sorted({1, args.workers}):
             out = work / f"cli-{rows}-{threads}.csv"
-            wall, peak, code = run_cli(["score", str(path), "-o", str(out), "--chunk-rows", str(args.chunk_rows),
-                                        "--workers", str(threads)])
-            line = (f"P4 {rows:,} rows, {threads} scoring thread{'s' * (threads > 1)}: peak RSS {peak:,.0f} MB "
-                    f"in {wall:.1f} s, exit {code}")
+            run = run_cli(["score", str(path), "-o", str(out), "--chunk-rows", str(args.chunk_rows),
+                           "--workers", str(threads)])
+            line = (f"P4 {rows:,} rows, {threads} scoring thread{'s' * (threads > 1)}: peak RSS {run.peak:,.0f} MB "
+                    f"in {run.wall:.1f} s ({run.cpu:.1f} s of CPU), exit {run.code}")
             if threads == 1:
-                serial[rows] = (wall, out)
+                serial[rows] = (run, out)
             else:
                 same = out.read_bytes() == serial[rows][1].read_bytes()
-                line += f"; {serial[rows][0] / wall:.2f}x the speed of one thread, identical output: {same}"
+                line += f"; {serial[rows][0].wall / run.wall:.2f}x the speed of one thread, identical output: {same}"
             if rows == args.rows:
-                print(f"{line}  ({verdict(peak <= 1536)} <= 1.5 GB)")
+                print(f"{line}  ({verdict(run.peak <= 1536)} <= 1.5 GB)")
             else:
-                print(f"{line}; {peak / peaks[threads]:.2f}x the memory for {rows / args.rows:.0f}x the rows "
-                      f"({verdict(peak <= 1.25 * peaks[threads])}: bounded)")
-            peaks.setdefault(threads, peak)
+                print(f"{line}; {run.peak / peaks[threads]:.2f}x the memory for {rows / args.rows:.0f}x the rows "
+                      f"({verdict(run.peak <= 1.25 * peaks[threads])}: bounded)")
+            peaks.setdefault(threads, run.peak)
 
     if not args.skip_dask:
         from decision.batch import DaskCluster
@@ -249,18 +261,21 @@ def main() -> None:
         start_up, cluster = timed(DaskCluster, None, args.workers)
         cluster.close()
         print(f"\nP6 Dask LocalCluster({args.workers} workers) start-up {start_up:.1f} s (included below)")
-        for rows, (serial_wall, serial_out) in serial.items():
+        for rows, (alone, serial_out) in serial.items():
             inp = inputs[rows]
             out = work / f"dask-{rows}.csv"
-            wall, peak, code = run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
-                                        "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)])
+            run = run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
+                           "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)])
             capacity = parallel_capacity(args.workers, CPU_LOOP)
             arrays = parallel_capacity(args.workers, ARRAY_LOOP)
-            linear = serial_wall / wall / args.workers
+            linear = alone.wall / run.wall / args.workers
             same = out.read_bytes() == serial_out.read_bytes()
-            print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s, dask {wall:.1f} s -> {serial_wall / wall:.2f}x = "
+            print(f"P6 {rows:,} rows: serial {alone.wall:.1f} s, dask {run.wall:.1f} s -> {alone.wall / run.wall:.2f}x = "
                   f"{linear:.2f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
-                  f"driver peak RSS {peak:,.0f} MB, exit {code}")
+                  f"driver peak RSS {run.peak:,.0f} MB, exit {run.code}")
+            print(f"   CPU: serial {alone.cpu:.1f} s, dask {run.cpu:.1f} s (driver, scheduler and workers, start-up "
+                  f"included): with every core busy, linear can reach at most {alone.cpu / run.cpu:.2f}; the cores "
+                  f"were busy {run.cpu / run.wall / args.workers:.0%} of the Dask run")
             print(f"   control: {args.workers} CPU-bound loops at once ran at {capacity:.2f} of linear on this machine "
                   f"just after, so Dask reached {linear / capacity:.2f} of what the machine offered; "
                   f"{args.workers} array-arithmetic loops (memory-bound, like the engine) ran at {arrays:.2f}")
