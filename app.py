@@ -33,6 +33,7 @@ INTRO = ("CertStrategy compares seven ways to put TLS certificates on on-premise
          "recommends one. Describe the organisation in the sidebar (start from an example, or upload what "
          "`scripts/collect-exchange.ps1` exported from your server) and watch the tradeoffs move.")
 FINDING_BOXES = {"error": st.error, "warning": st.warning, "info": st.info}
+MISSING = "—"  # what a table cell without a value shows (st.dataframe's default is the text "None")
 
 
 # ------------------------------------------------------------------------------ cached data
@@ -182,7 +183,7 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
 def ranked_table(table: pd.DataFrame, years: float, currency: str, current: CurrentState | None) -> None:
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f"),
         "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
         cost: st.column_config.NumberColumn(format="localized"),

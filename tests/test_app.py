@@ -119,6 +119,22 @@ def test_switching_off_the_internal_ca_makes_that_option_infeasible():
     assert pd.isna(row["Rank"]) and row["Why / notes"] == "Not feasible: there is no AD CS enterprise CA"
 
 
+def ranked_element(at: AppTest):
+    """The ranked options table element (the first with a Rank column)."""
+    return next(d for d in at.dataframe if "Rank" in d.value.columns)
+
+
+@pytest.mark.parametrize("upload", [EXAMPLES / "contoso-2007.yaml", EXPORTS / "ex2016-contoso.json"])
+def test_the_cells_without_a_value_show_a_dash_not_the_word_none(upload):
+    """Infeasible options have no rank or score, the current state no numbers: st.dataframe draws such a
+    cell as its placeholder, which is the text "None" unless one is given."""
+    at = run_app()
+    at.file_uploader(key="upload").set_value((upload.name, upload.read_bytes(), "text/plain")).run()
+    element = ranked_element(at)
+    assert element.value[["Rank", "Score"]].isna().any(axis=None), "the table has cells without a value"
+    assert element.proto.placeholder == "—"
+
+
 def test_a_weight_changes_scores_runner_up_and_the_weights_shown():
     at = run_app()
     at.number_input(key=key("w_cost")).set_value(2.0).run()
