@@ -184,7 +184,7 @@ def ranked_table(table: pd.DataFrame, years: float, currency: str, current: Curr
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
     st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING, column_config={
-        "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f"),
+        "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),
         "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
         cost: st.column_config.NumberColumn(format="localized"),
         tco: st.column_config.NumberColumn(format="localized", help="Cost plus client and end-user time in money"),

@@ -448,7 +448,8 @@ DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "
 
 def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapping[str, Any] | None = None
                  ) -> pd.DataFrame:
-    """The ranked table as shown; `current` (`CurrentState.option_row`) adds the current state as the first row,
+    """The ranked table as shown, the reasons right after the key numbers (score, cost, TCO, trust) so that they
+    are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
     with no rank, score, cost or trust: the engine scores options, not what is installed."""
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = pd.DataFrame({
@@ -458,10 +459,10 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         cost: table["cost_total"],
         tco: table["tco"],
         "Trust": table["trust"],
-        "Devices to touch": table["devices_to_reconfigure"],
-        "Users with a new URL": table["users_url_change"],
         "Why / notes": [t if f else f"Not feasible: {t}" for t, f in zip(table["reasons_text"], table["feasible"],
                                                                         strict=True)],
+        "Devices to touch": table["devices_to_reconfigure"],
+        "Users with a new URL": table["users_url_change"],
         "Certificates": table["certificates"],
         "Issuances": table["certificate_issuances"],
         "CA": table["ca"],
