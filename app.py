@@ -219,20 +219,20 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
 def downloads(res: ProfileResults) -> None:
     """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
     stem = views.slug(str(res.validated["org"]))
-    csv_col, xlsx_col, docx_col, html_col, _ = st.columns([1, 1, 1, 1, 1])
-    csv_col.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
-                            file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-    xlsx_col.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
-                             data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
-                             file_name=f"{stem}-options.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    docx_col.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
-                             data=lambda: appendix.build(res.named, 0, "docx"),
-                             file_name=appendix.download_name(res.ev, 0, "docx"),
-                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    html_col.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
-                             data=lambda: appendix.build(res.named, 0, "html"),
-                             file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
+    row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
+    row.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
+                        file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+    row.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
+                        data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
+                        file_name=f"{stem}-options.xlsx",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
+                        data=lambda: appendix.build(res.named, 0, "docx"),
+                        file_name=appendix.download_name(res.ev, 0, "docx"),
+                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    row.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
+                        data=lambda: appendix.build(res.named, 0, "html"),
+                        file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
 
 
 def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:
