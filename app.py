@@ -235,8 +235,23 @@ def downloads(res: ProfileResults) -> None:
                         file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
 
 
+def none_feasible(table: pd.DataFrame) -> bool:
+    """True, having said so with what rules out each option (what to change), when no option is feasible: a tab
+    then draws no chart, since it would have empty axes."""
+    if table["feasible"].any():
+        return False
+    reasons = (f"- **{md_escape(label)}**: {md_escape(text)}"
+               for label, text in zip(table["label"], table["reasons_text"], strict=True))
+    st.info("**No option is feasible for this profile, so there is nothing to compare or plot.** An option becomes "
+            "feasible once none of its reasons below holds: change the inputs in the sidebar that they name.\n\n"
+            + "\n".join(reasons))
+    return True
+
+
 def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:
     table = res.table
+    if none_feasible(table):
+        return
     st.markdown("**Each criterion, normalised across the feasible options** (best = 1, worst = 0). "
                 "The weights (in brackets) decide how much each counts in the score.")
     st.vega_lite_chart(views.chart_spec("criteria", {"criteria": views.criteria_frame(res.ev, table)}), width="stretch")
@@ -276,6 +291,8 @@ def robustness_tab(res: ProfileResults, currency: str) -> None:
 
 
 def cost_tab(res: ProfileResults, currency: str) -> None:
+    if none_feasible(res.table):
+        return
     include = st.toggle("Include client and user time (total cost of ownership)", key="include_clients")
     cum, rules = res.timeline(include)
     feasible = res.table.loc[res.table["feasible"], "option"]

@@ -135,6 +135,24 @@ def test_the_cells_without_a_value_show_a_dash_not_the_word_none(upload):
     assert element.proto.placeholder == "—"
 
 
+def test_with_no_feasible_option_the_chart_tabs_say_what_rules_each_option_out_instead_of_empty_charts():
+    at = run_app()
+    at.selectbox(key=key("ca")).set_value("entrust")
+    at.toggle(key=key("internal_ca")).set_value(False)
+    at.run()
+    table = views.option_table(engine(ca="entrust", internal_ca=False))
+    assert not table["feasible"].any()
+    for tab in ("Tradeoffs", "Cost over time"):
+        at.session_state["tab"] = tab
+        at.run()
+        assert not at.exception
+        assert len(at.get("vega_lite_chart")) == 0, f"{tab}: a chart with nothing to plot"
+        [box] = [i.value for i in at.info if i.value.startswith("**No option is feasible for this profile")]
+        assert "change the inputs in the sidebar" in box
+        for label, reasons in zip(table["label"], table["reasons_text"], strict=True):
+            assert f"- **{views.md_escape(label)}**: {views.md_escape(reasons)}" in box
+
+
 def test_a_weight_changes_scores_runner_up_and_the_weights_shown():
     at = run_app()
     at.number_input(key=key("w_cost")).set_value(2.0).run()
