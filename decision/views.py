@@ -283,11 +283,14 @@ class Imported:
         return next(n for n in self.notes if n.startswith("users:"))
 
     def widget_state(self, specs: Iterable[WidgetSpec]) -> dict[str, Any]:
-        """Widget values for this profile; `users` (and `desktops`, which follows it) blank when not counted."""
+        """Widget values for this profile, the server names as exported (the profile has them in lower case);
+        `users` (and `desktops`, which follows it) blank when not counted."""
+        exported = {s.name.lower(): s.name for s in self.export.servers}
+        servers = ";".join(exported.get(name, name) for name in self.profile["servers"])
         if self.users_known:
-            return state_from_profile(self.profile, specs)
+            return {**state_from_profile(self.profile, specs), widget_key("servers"): servers}
         state = state_from_profile({**self.profile, "users": 0, "desktops": 0}, specs)
-        return {**state, widget_key("users"): None}
+        return {**state, widget_key("servers"): servers, widget_key("users"): None}
 
 
 def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,

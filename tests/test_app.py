@@ -407,6 +407,21 @@ def test_the_se_paste_shows_the_name_clients_warn_about_and_the_expired_certific
     assert at.toggle(key=key("partner_tls")).value is True
 
 
+def test_imported_server_names_keep_their_case_and_a_name_with_a_space_is_not_split():
+    at = upload_export(run_app(), "exse-contoso.txt")
+    assert at.text_input(key=key("servers")).value == "EX01;EX02"  # it showed ex01;ex02
+
+    text = (EXPORTS / "exse-contoso.txt").read_text()
+    renamed = text.replace("Name                : EX01", "Name                : Ex 1").replace("-Server EX01", '-Server "Ex 1"')
+    at.file_uploader(key="upload").set_value(("renamed.txt", renamed.encode(), "text/plain")).run()
+    assert not at.exception and "Could not load" not in boxes(at, "error")
+    assert at.caption[0].value.endswith("imported renamed.txt")
+    assert at.text_input(key=key("servers")).value == "EX02"  # it showed ex;1;ex02: two servers made of one
+    certificates = next(d.value for d in at.dataframe if "thumbprint" in d.value.columns)
+    assert set(certificates["servers"]) == {"EX02, Ex 1", "Ex 1", "EX02"}
+    assert any("servers: left out 'Ex 1'" in m.value for m in at.markdown)
+
+
 def test_an_export_without_a_mailbox_count_asks_for_users_and_shows_no_made_up_results():
     at = upload_export(run_app(), "ex2010-litware.txt")
     assert not at.exception
