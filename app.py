@@ -211,7 +211,7 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
         rows = state.certificate_rows()
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="current_certificates",
-                         column_config={"names": st.column_config.TextColumn(width="large")})
+                         placeholder=MISSING, column_config={"names": st.column_config.TextColumn(width="large")})
         with st.expander(f"What the import read and assumed ({len(imported.notes)} notes)"):
             st.markdown("\n".join(f"- {md_escape(n)}" for n in imported.notes))
 

@@ -135,6 +135,13 @@ def test_the_cells_without_a_value_show_a_dash_not_the_word_none(upload):
     assert element.proto.placeholder == "—"
 
 
+def test_the_current_certificates_without_a_replacement_show_a_dash_not_the_word_none():
+    at = upload_export(run_app(), "ex2016-contoso.json")
+    element = next(d for d in at.dataframe if "thumbprint" in d.value.columns)
+    assert element.value["replacement lives (days)"].isna().any(), "self-signed certificates get no replacement"
+    assert element.proto.placeholder == "—"
+
+
 def test_with_no_feasible_option_the_chart_tabs_say_what_rules_each_option_out_instead_of_empty_charts():
     at = run_app()
     at.selectbox(key=key("ca")).set_value("entrust")
