@@ -33,6 +33,7 @@ INTRO = ("CertStrategy compares seven ways to put TLS certificates on on-premise
          "recommends one. Describe the organisation in the sidebar (start from an example, or upload what "
          "`scripts/collect-exchange.ps1` exported from your server) and watch the tradeoffs move.")
 FINDING_BOXES = {"error": st.error, "warning": st.warning, "info": st.info}
+MISSING = "—"  # what a table cell without a value shows (st.dataframe's default is the text "None")
 
 
 # ------------------------------------------------------------------------------ cached data
@@ -182,8 +183,8 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
 def ranked_table(table: pd.DataFrame, years: float, currency: str, current: CurrentState | None) -> None:
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f"),
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING, column_config={
+        "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),
         "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
         cost: st.column_config.NumberColumn(format="localized"),
         tco: st.column_config.NumberColumn(format="localized", help="Cost plus client and end-user time in money"),
@@ -210,7 +211,7 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
         rows = state.certificate_rows()
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="current_certificates",
-                         column_config={"names": st.column_config.TextColumn(width="large")})
+                         placeholder=MISSING, column_config={"names": st.column_config.TextColumn(width="large")})
         with st.expander(f"What the import read and assumed ({len(imported.notes)} notes)"):
             st.markdown("\n".join(f"- {md_escape(n)}" for n in imported.notes))
 
@@ -218,24 +219,39 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
 def downloads(res: ProfileResults) -> None:
     """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
     stem = views.slug(str(res.validated["org"]))
-    csv_col, xlsx_col, docx_col, html_col, _ = st.columns([1, 1, 1, 1, 1])
-    csv_col.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
-                            file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-    xlsx_col.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
-                             data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
-                             file_name=f"{stem}-options.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    docx_col.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
-                             data=lambda: appendix.build(res.named, 0, "docx"),
-                             file_name=appendix.download_name(res.ev, 0, "docx"),
-                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    html_col.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
-                             data=lambda: appendix.build(res.named, 0, "html"),
-                             file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
+    row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
+    row.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
+                        file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+    row.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
+                        data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
+                        file_name=f"{stem}-options.xlsx",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
+                        data=lambda: appendix.build(res.named, 0, "docx"),
+                        file_name=appendix.download_name(res.ev, 0, "docx"),
+                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    row.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
+                        data=lambda: appendix.build(res.named, 0, "html"),
+                        file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
+
+
+def none_feasible(table: pd.DataFrame) -> bool:
+    """True, having said so with what rules out each option (what to change), when no option is feasible: a tab
+    then draws no chart, since it would have empty axes."""
+    if table["feasible"].any():
+        return False
+    reasons = (f"- **{md_escape(label)}**: {md_escape(text)}"
+               for label, text in zip(table["label"], table["reasons_text"], strict=True))
+    st.info("**No option is feasible for this profile, so there is nothing to compare or plot.** An option becomes "
+            "feasible once none of its reasons below holds: change the inputs in the sidebar that they name.\n\n"
+            + "\n".join(reasons))
+    return True
 
 
 def tradeoffs_tab(res: ProfileResults, years: float, currency: str) -> None:
     table = res.table
+    if none_feasible(table):
+        return
     st.markdown("**Each criterion, normalised across the feasible options** (best = 1, worst = 0). "
                 "The weights (in brackets) decide how much each counts in the score.")
     st.vega_lite_chart(views.chart_spec("criteria", {"criteria": views.criteria_frame(res.ev, table)}), width="stretch")
@@ -275,6 +291,8 @@ def robustness_tab(res: ProfileResults, currency: str) -> None:
 
 
 def cost_tab(res: ProfileResults, currency: str) -> None:
+    if none_feasible(res.table):
+        return
     include = st.toggle("Include client and user time (total cost of ownership)", key="include_clients")
     cum, rules = res.timeline(include)
     feasible = res.table.loc[res.table["feasible"], "option"]

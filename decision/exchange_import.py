@@ -29,7 +29,7 @@ from publicsuffixlist import PublicSuffixList
 
 from decision.errors import InputError, Issue
 from decision.limits import LIMITS, size_text
-from decision.profiles import MAX_COUNT
+from decision.profiles import MAX_COUNT, NETBIOS_PATTERN
 
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
@@ -265,7 +265,8 @@ def _raw_from_json(text: str, source: str) -> _Raw:
 
 _PROPERTY_RE = re.compile(r"(?P<indent>[ \t]*)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
 _PROMPT_RE = re.compile(r"\s*(?:\[PS\][^>]*>|PS\s*>|PS [A-Za-z]:\\[^>]*>)(?P<command>.*)")
-_CERT_SERVER_RE = re.compile(r"Get-ExchangeCertificate\b.*?-Server\s+['\"]?([\w.-]+)", re.IGNORECASE)
+_CERT_SERVER_RE = re.compile(  # -Server EX01, or a quoted name kept whole: -Server "EX 1"
+    r"Get-ExchangeCertificate\b.*?-Server\s+(?:(['\"])(?P<quoted>[^'\"]+)\1|(?P<bare>[\w.-]+))", re.IGNORECASE)
 _CMDLET_RE = re.compile(r"\b(Get-[A-Za-z]+)\b")
 _UNLIMITED_RE = re.compile(r"-ResultSize\s+['\"]?Unlimited\b", re.IGNORECASE)
 _BARE_NUMBER_RE = re.compile(r"\s*(\d{1,12})\s*")
@@ -342,7 +343,7 @@ def _raw_from_format_list(text: str, source: str) -> _Raw:
         props = _block_properties(lines)
         category = _classify(props)
         if category == "certificates" and (server := _CERT_SERVER_RE.search(command or "")):
-            props.setdefault("server", server[1])
+            props.setdefault("server", (server["quoted"] or server["bare"]).strip())
         if category is None and _count_name(command) and len(lines) == 1 and _BARE_NUMBER_RE.fullmatch(lines[0]):
             category, props = "counts", {"count": lines[0].strip()}  # the output of (Get-Mailbox ...).Count
         if category == "counts":
@@ -820,7 +821,7 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
         "external_domain": primary.name,
         "extra_domains": [d.name for d in _client_domains(export) if d.name != primary.name],
         "internal_domain": internal_domain,
-        "servers": list(dict.fromkeys(s.name for s in client_servers)),
+        "servers": _netbios_names(client_servers, notes),
         "owa_host": owa_host,
         "internal_names": any(_is_internal_name(h, internal_domain) for h in internal_hosts),
         "root_on_exchange": bool(all_hosts & accepted),
@@ -853,6 +854,17 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
     reading = [w for w in dict.fromkeys(export.warnings + warnings) if not w.startswith(counted)]
     notes.extend(f"reading the export: {w}" for w in reading)
     return profile, notes
+
+
+def _netbios_names(servers: list[Server], notes: list[str]) -> list[str]:
+    """The servers' names for the profile's `servers` list, as exported; a name that is not one NetBIOS name
+    (such as 'EX 1', which the list would read as two) is left out with a note rather than split."""
+    names = list(dict.fromkeys(s.name for s in servers))
+    odd = [name for name in names if not re.fullmatch(NETBIOS_PATTERN, name, re.IGNORECASE)]
+    if odd:
+        notes.append(f"servers: left out {', '.join(repr(n) for n in odd)}, not a NetBIOS name (1-15 letters, digits "
+                     "or hyphens) as the list needs; the current state shows the servers as exported")
+    return [name for name in names if name not in odd]
 
 
 # --------------------------------------------------------------------------- current state

@@ -283,11 +283,14 @@ class Imported:
         return next(n for n in self.notes if n.startswith("users:"))
 
     def widget_state(self, specs: Iterable[WidgetSpec]) -> dict[str, Any]:
-        """Widget values for this profile; `users` (and `desktops`, which follows it) blank when not counted."""
+        """Widget values for this profile, the server names as exported (the profile has them in lower case);
+        `users` (and `desktops`, which follows it) blank when not counted."""
+        exported = {s.name.lower(): s.name for s in self.export.servers}
+        servers = ";".join(exported.get(name, name) for name in self.profile["servers"])
         if self.users_known:
-            return state_from_profile(self.profile, specs)
+            return {**state_from_profile(self.profile, specs), widget_key("servers"): servers}
         state = state_from_profile({**self.profile, "users": 0, "desktops": 0}, specs)
-        return {**state, widget_key("users"): None}
+        return {**state, widget_key("servers"): servers, widget_key("users"): None}
 
 
 def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Catalog,
@@ -448,7 +451,8 @@ DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "
 
 def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapping[str, Any] | None = None
                  ) -> pd.DataFrame:
-    """The ranked table as shown; `current` (`CurrentState.option_row`) adds the current state as the first row,
+    """The ranked table as shown, the reasons right after the key numbers (score, cost, TCO, trust) so that they
+    are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
     with no rank, score, cost or trust: the engine scores options, not what is installed."""
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = pd.DataFrame({
@@ -458,10 +462,10 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         cost: table["cost_total"],
         tco: table["tco"],
         "Trust": table["trust"],
-        "Devices to touch": table["devices_to_reconfigure"],
-        "Users with a new URL": table["users_url_change"],
         "Why / notes": [t if f else f"Not feasible: {t}" for t, f in zip(table["reasons_text"], table["feasible"],
                                                                         strict=True)],
+        "Devices to touch": table["devices_to_reconfigure"],
+        "Users with a new URL": table["users_url_change"],
         "Certificates": table["certificates"],
         "Issuances": table["certificate_issuances"],
         "CA": table["ca"],

@@ -119,6 +119,47 @@ def test_switching_off_the_internal_ca_makes_that_option_infeasible():
     assert pd.isna(row["Rank"]) and row["Why / notes"] == "Not feasible: there is no AD CS enterprise CA"
 
 
+def ranked_element(at: AppTest):
+    """The ranked options table element (the first with a Rank column)."""
+    return next(d for d in at.dataframe if "Rank" in d.value.columns)
+
+
+@pytest.mark.parametrize("upload", [EXAMPLES / "contoso-2007.yaml", EXPORTS / "ex2016-contoso.json"])
+def test_the_cells_without_a_value_show_a_dash_not_the_word_none(upload):
+    """Infeasible options have no rank or score, the current state no numbers: st.dataframe draws such a
+    cell as its placeholder, which is the text "None" unless one is given."""
+    at = run_app()
+    at.file_uploader(key="upload").set_value((upload.name, upload.read_bytes(), "text/plain")).run()
+    element = ranked_element(at)
+    assert element.value[["Rank", "Score"]].isna().any(axis=None), "the table has cells without a value"
+    assert element.proto.placeholder == "—"
+
+
+def test_the_current_certificates_without_a_replacement_show_a_dash_not_the_word_none():
+    at = upload_export(run_app(), "ex2016-contoso.json")
+    element = next(d for d in at.dataframe if "thumbprint" in d.value.columns)
+    assert element.value["replacement lives (days)"].isna().any(), "self-signed certificates get no replacement"
+    assert element.proto.placeholder == "—"
+
+
+def test_with_no_feasible_option_the_chart_tabs_say_what_rules_each_option_out_instead_of_empty_charts():
+    at = run_app()
+    at.selectbox(key=key("ca")).set_value("entrust")
+    at.toggle(key=key("internal_ca")).set_value(False)
+    at.run()
+    table = views.option_table(engine(ca="entrust", internal_ca=False))
+    assert not table["feasible"].any()
+    for tab in ("Tradeoffs", "Cost over time"):
+        at.session_state["tab"] = tab
+        at.run()
+        assert not at.exception
+        assert len(at.get("vega_lite_chart")) == 0, f"{tab}: a chart with nothing to plot"
+        [box] = [i.value for i in at.info if i.value.startswith("**No option is feasible for this profile")]
+        assert "change the inputs in the sidebar" in box
+        for label, reasons in zip(table["label"], table["reasons_text"], strict=True):
+            assert f"- **{views.md_escape(label)}**: {views.md_escape(reasons)}" in box
+
+
 def test_a_weight_changes_scores_runner_up_and_the_weights_shown():
     at = run_app()
     at.number_input(key=key("w_cost")).set_value(2.0).run()
@@ -371,6 +412,21 @@ def test_the_se_paste_shows_the_name_clients_warn_about_and_the_expired_certific
     assert "CN=EX02 (self-signed; IMAP, POP, SMTP on EX02) expired on 2026-11-08 and is still enabled." in errors
     assert at.selectbox(key=key("exchange_version")).value == "SE"
     assert at.toggle(key=key("partner_tls")).value is True
+
+
+def test_imported_server_names_keep_their_case_and_a_name_with_a_space_is_not_split():
+    at = upload_export(run_app(), "exse-contoso.txt")
+    assert at.text_input(key=key("servers")).value == "EX01;EX02"  # it showed ex01;ex02
+
+    text = (EXPORTS / "exse-contoso.txt").read_text()
+    renamed = text.replace("Name                : EX01", "Name                : Ex 1").replace("-Server EX01", '-Server "Ex 1"')
+    at.file_uploader(key="upload").set_value(("renamed.txt", renamed.encode(), "text/plain")).run()
+    assert not at.exception and "Could not load" not in boxes(at, "error")
+    assert at.caption[0].value.endswith("imported renamed.txt")
+    assert at.text_input(key=key("servers")).value == "EX02"  # it showed ex;1;ex02: two servers made of one
+    certificates = next(d.value for d in at.dataframe if "thumbprint" in d.value.columns)
+    assert set(certificates["servers"]) == {"EX02, Ex 1", "Ex 1", "EX02"}
+    assert any("servers: left out 'Ex 1'" in m.value for m in at.markdown)
 
 
 def test_an_export_without_a_mailbox_count_asks_for_users_and_shows_no_made_up_results():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -103,3 +104,16 @@ def test_an_upload_error_shows_each_problem_literally_and_wrapped(page: Page, st
         "el => [el, ...el.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length")
     assert overflowing == 0, "a problem line scrolls sideways instead of wrapping"
     alert.screenshot(path=str(SCREENSHOT.with_name("certstrategy-upload-error.png")))
+
+
+def test_the_download_buttons_show_their_whole_labels_in_a_narrow_window(page: Page, streamlit_url):
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    labels = ["Results (CSV)", "Results (Excel)", "Appendix (Word)", "Appendix (HTML)"]
+    buttons = page.get_by_test_id("stDownloadButton").filter(has_text=re.compile(r"^(Results|Appendix) \("))
+    expect(buttons).to_have_text(labels)
+    cut = buttons.evaluate_all(
+        "els => els.flatMap(el => [el, ...el.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.textContent)")
+    assert cut == [], "a download label is cut off (drawn with an ellipsis)"

@@ -322,6 +322,25 @@ def test_edge_server_is_not_a_client_access_server():
     assert any("EDGE01" in s for s in export.skipped)
 
 
+def renamed_ex01(name: str, quote: str = '"') -> bytes:
+    """exse-contoso.txt with server EX01 called `name` (its Get-ExchangeCertificate prompt quoting it)."""
+    text = (DATA / "exse-contoso.txt").read_text()
+    return (text.replace("Name                : EX01", f"Name                : {name}")
+            .replace("-Server EX01", f"-Server {quote}{name}{quote}").encode())
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_server_name_with_a_space_stays_one_server_in_its_exported_case(quote):
+    export = parse_export(renamed_ex01("Ex 1", quote), "x.txt")
+    assert [s.name for s in export.servers] == ["Ex 1", "EX02"]
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert {s for c in facts["certificates"] for s in c["servers"]} == {"Ex 1", "EX02"}  # it was 'Ex'
+    profile, notes = profile_from_export(export)
+    assert profile["servers"] == ["EX02"], "the profile's list would read 'Ex 1' as two servers, 'ex' and '1'"
+    assert "servers: left out 'Ex 1', not a NetBIOS name (1-15 letters, digits or hyphens) as the list needs; " \
+           "the current state shows the servers as exported" in notes
+
+
 # --------------------------------------------------------------------------- current state
 
 

@@ -334,6 +334,13 @@ def test_the_ranked_frame_puts_the_current_state_first_unranked_and_unscored(con
     pd.testing.assert_frame_equal(with_state.iloc[1:].reset_index(drop=True).astype(plain.dtypes.to_dict()), plain)
 
 
+def test_the_ranked_frame_shows_why_right_after_the_key_numbers(contoso):
+    """At 1400 px only the first seven columns are in view: the reason an option is infeasible must be one of them."""
+    frame = views.ranked_frame(views.option_table(contoso), 3.0, "EUR")
+    assert list(frame.columns[:7]) == ["Rank", "Option", "Score", "Cost (EUR, 3 y)", "TCO (EUR)", "Trust",
+                                       "Why / notes"]
+
+
 def test_the_current_state_horizon_is_the_profiles():
     result = export_upload("exse-contoso.json")
     state = views.current_state(result, PARAMS, CATALOG, dt.date(2026, 12, 1), 1.0, dt.date(2026, 11, 20))
