@@ -24,6 +24,7 @@ THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 PUBLIC_IP = "<public IP>"
 SECOND_IP = "<second public IP>"
 INTERNAL_IP = "<internal IP of the server>"
+COUNTRY = "<two-letter country code>"
 REQUEST_DIR = r"C:\certreq"
 
 
@@ -55,12 +56,15 @@ class Shell:
         self.servers = servers or ["$env:COMPUTERNAME"]
         self.key_bits = key_bits
         self.org = str(profile["org"])
+        self.country = str(profile.get("country") or "").upper() or COUNTRY
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
 
     def subject(self, common_name: str) -> str:
+        """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
+        certificate may not renew; domain-facts.md §2.4), never a guessed one."""
         org = re.sub(r'[",;=+]', "", self.org)  # each separates or quotes parts of a distinguished name
-        return _quote(f"C=US, O={org}, CN={common_name}")
+        return _quote(f"C={self.country}, O={org}, CN={common_name}")
 
     def request(self, names: list[str], label: str) -> list[str]:
         """Create the request, import the issued certificate (era-specific syntax)."""

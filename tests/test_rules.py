@@ -370,8 +370,22 @@ def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
 def test_the_subject_name_keeps_the_organisation_one_relative_name(org, shown):
     """',' ';' and '+' separate the parts of a distinguished name for Windows, '=' and quotes break one: the
     organisation would have become several parts of the certificate's subject."""
-    profile = {"exchange_version": "SE", "servers": "EX01", "org": org}
+    profile = {"exchange_version": "SE", "servers": "EX01", "org": org, "country": "US"}
     assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=US, O={shown}, CN=mail.contoso.com'"
+
+
+@pytest.mark.parametrize(("country", "subject"), [("de", "C=DE, "), ("GB", "C=GB, "),
+                                                  (None, "C=<two-letter country code>, ")])
+def test_certificate_requests_carry_the_organisations_country_never_a_guessed_one(country, subject):
+    """A German company's request said C=US: the C= is the profile's country, or a placeholder the admin must fill
+    in (Microsoft advises C= on every request, so it is not left out)."""
+    profile = {"org": "Fabrikam GmbH", "external_domain": "fabrikam.de", "users": 50, "exchange_version": "SE",
+               "start": "2026-12-01", **({"country": country} if country else {})}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    requests = [c for option in ("san", "classic", "split_site", "wildcard") for c in commands[option]
+                if "-SubjectName" in c]
+    assert requests and all(f"-SubjectName '{subject}O=Fabrikam GmbH, CN=" in c for c in requests)
+    assert not any("C=US" in c for c in requests)
 
 
 @pytest.mark.parametrize(("version", "forced"), [("2007", False), ("2010", True), ("SE", True)])
