@@ -53,6 +53,7 @@ class Shell:
         self.era = str(self.facts["era"])
         self.sni = bool(self.facts["sni"])
         servers = [s.upper() for s in str(profile["servers"]).split(";") if s]
+        self.named_servers = bool(servers)
         self.servers = servers or ["$env:COMPUTERNAME"]
         self.key_bits = key_bits
         self.org = str(profile["org"])
@@ -66,13 +67,23 @@ class Shell:
         org = re.sub(r'[",;=+]', "", self.org)  # each separates or quotes parts of a distinguished name
         return _quote(f"C={self.country}, O={org}, CN={common_name}")
 
+    def request_base(self, label: str) -> str:
+        """Path (without extension) of a request and its certificate, the same in every line that names it.
+
+        Exchange 2013's -RequestFile and -FileName are read and written by the server, so a UNC path to the first
+        server (a local one when no server is named: the shell runs on it, and '$env:COMPUTERNAME' in a quoted path
+        is not expanded); the other eras' files are written and read by the shell itself (2016+: [IO.File] bytes
+        passed in -FileData), so a local path."""
+        if self.era == "2013" and self.named_servers:
+            return f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}"
+        return f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
+
     def request(self, names: list[str], label: str) -> list[str]:
         """Create the request, import the issued certificate (era-specific syntax)."""
-        base = f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
+        base = self.request_base(label)
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
-        unc = f"\\\\{server}\\c$\\certreq\\{_slug(self.org)}-{label}"
         if self.era == "2007":
             return [f"New-ExchangeCertificate -GenerateRequest -Path {base}.req {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
@@ -83,9 +94,9 @@ class Shell:
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -FileData ([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
         if self.era == "2013":
-            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(unc + '.req')} {common}",
-                    f"# send {unc}.req to the CA; save the issued certificate as {unc}.cer",
-                    f"Import-ExchangeCertificate -Server {server} -FileName {_quote(unc + '.cer')}"]
+            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
+                    f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
+                    f"Import-ExchangeCertificate -Server {server} -FileName {_quote(base + '.cer')}"]
         return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
                 f"[System.IO.File]::WriteAllBytes({_quote(base + '.req')}, [System.Text.Encoding]::Unicode.GetBytes($txt))",
                 f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
@@ -274,7 +285,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     if option in ("san", "internal_ca"):
         lines += shell.request(names, label)
         if option == "internal_ca":
-            base = f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}"
+            base = shell.request_base(label)
             lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
         move_internal_urls(f"autodiscover.{ext}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -394,3 +395,23 @@ def test_enabling_for_smtp_does_not_stop_a_script_at_the_replace_prompt(version,
     shell = Shell({"exchange_version": version, "servers": "EX01;EX02", "org": "A"}, PARAMS, 2048)
     lines = [line for line in shell.enable() + shell.copy_to_other_servers("san") if line.startswith("Enable-")]
     assert len(lines) == 2 and all(line.endswith(" -Force") == forced and "SMTP" in line for line in lines)
+
+
+REQUEST_FILE = re.compile(r"(?:\\\\|[A-Z]:\\)[^\s')]+\.(?:req|cer)")
+
+
+@pytest.mark.parametrize("servers", [["EX01", "EX02"], []])
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("2013", "2014-06-01"),
+                                                ("2016", "2018-01-01"), ("SE", "2026-12-01")])
+def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(version, start, servers):
+    """certreq must submit the file New-ExchangeCertificate wrote and write the one Import-ExchangeCertificate reads:
+    on Exchange 2013 the request went to \\\\EX01\\c$\\certreq while certreq looked in C:\\certreq."""
+    profile = {"org": "Contoso", "external_domain": "contoso.com", "users": 50, "exchange_version": version,
+               "start": start, "internal_ca": True, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]["internal_ca"]
+    files = {p for c in commands for p in REQUEST_FILE.findall(c) if not p.endswith("root-ca.cer")}
+    assert {Path(p.replace("\\", "/")).suffix for p in files} == {".req", ".cer"} and len(files) == 2, files
+    certreq = next(c for c in commands if c.startswith("certreq -submit"))
+    assert all(p in certreq for p in files)
+    if version == "2013":  # -RequestFile and -FileName are resolved on the server: a UNC path to it, when it is named
+        assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
