@@ -407,17 +407,18 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
                   *bindings, _wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
     lines += ["# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
               "iisreset /noforce"]
+    if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
+        lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
+                     + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
     if profile["partner_tls"]:
-        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors",
+        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors, "
+                  "the receive connector on every server",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
                   "Sort-Object NotAfter -Descending | Select-Object -First 1",
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
                   "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
                   "Set-SendConnector -TlsCertificateName $tls",
-                  f'Set-ReceiveConnector "{shell.servers[0]}\\Default Frontend {shell.servers[0]}" -TlsCertificateName $tls']
-    if len(shell.servers) > 1:
-        lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
-                     + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
+                  *[f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls' for s in shell.servers]]
     return lines
 
 

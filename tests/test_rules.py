@@ -415,3 +415,20 @@ def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(ve
     assert all(p in certreq for p in files)
     if version == "2013":  # -RequestFile and -FileName are resolved on the server: a UNC path to it, when it is named
         assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
+
+
+@pytest.mark.parametrize("option_name", ["acme", "wildcard"])
+def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(option_name):
+    """Hybrid mail arrives at any client access server: each one's Default Frontend connector needs the new
+    TlsCertificateName (only the first server's was set), after the renewed certificate was copied there."""
+    profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": "SE",
+               "start": "2026-12-01", "servers": ["WG-EX01", "WG-EX02", "WG-EX03"], "partner_tls": True,
+               "acme_ok": True, "dns_api": True, "ca": "letsencrypt"}
+    ev = decision.evaluate(profile)
+    assert option(ev, option_name)["feasible"]
+    commands = to_json(ev)["commands"][option_name]
+    receive = [c for c in commands if c.startswith("Set-ReceiveConnector")]
+    assert receive == [f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls'
+                       for s in ("WG-EX01", "WG-EX02", "WG-EX03")]
+    copy = next(i for i, c in enumerate(commands) if c.startswith("# copy each renewed certificate to WG-EX02, WG-EX03"))
+    assert copy < commands.index(receive[0])
