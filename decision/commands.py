@@ -22,7 +22,6 @@ from decision.parameters import Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 PUBLIC_IP = "<public IP>"
-SECOND_IP = "<second public IP>"
 INTERNAL_IP = "<internal IP of the server>"
 COUNTRY = "<two-letter country code>"
 REQUEST_DIR = r"C:\certreq"
@@ -103,10 +102,10 @@ class Shell:
                 f"Import-ExchangeCertificate -Server {server} -FileData "
                 f"([System.IO.File]::ReadAllBytes({_quote(base + '.cer')}))"]
 
-    def enable(self, services: list[str] | None = None) -> list[str]:
+    def enable(self, services: list[str] | None = None, thumbprint: str = THUMBPRINT) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
         server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
-        return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {self.services(services)}"]
+        return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
 
     def services(self, services: list[str]) -> str:
         """The -Services list, with -Force where SMTP's replace-the-default-certificate prompt would stop a script
@@ -303,23 +302,28 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             dns.append(f"{host}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
         caa()
     elif option == "split_site":
-        lines += shell.request([owa], "owa") + shell.enable() + shell.copy_to_other_servers("owa")
+        # one placeholder per certificate and per web site's IP: one shared placeholder invited pasting one value twice
+        owa_thumbprint = f"<thumbprint of the {owa} certificate>"
+        lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
+                  + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint))
         sni = shell.sni
         for d in domains:
             host = f"autodiscover.{d}"
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
+            ip = PUBLIC_IP if sni else f"<public IP for {host}>"
             lines += shell.request([host], _slug(host))
             if shell.era == "2007":
-                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({SECOND_IP}), port 443, "
+                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, "
                              f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
             else:
-                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {SECOND_IP}")
+                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
                 lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
                              f"-Port 443 -Ssl {binding}")
-                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(THUMBPRINT)}, 'My')")
+                lines.append(f"(Get-WebBinding -Name {site} -Protocol https)"
+                             f".AddSslCertificate({_quote(f'<thumbprint of the {host} certificate>')}, 'My')")
             lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
                          f"-WindowsAuthentication $true")
-            dns.append(f"{host}. A {PUBLIC_IP if sni else SECOND_IP}")
+            dns.append(f"{host}. A {ip}")
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
         move_internal_urls(f"autodiscover.{ext}")
         caa()

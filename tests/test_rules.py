@@ -432,3 +432,33 @@ def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(opt
                        for s in ("WG-EX01", "WG-EX02", "WG-EX03")]
     copy = next(i for i, c in enumerate(commands) if c.startswith("# copy each renewed certificate to WG-EX02, WG-EX03"))
     assert copy < commands.index(receive[0])
+
+
+THUMBPRINT_OR_IP = re.compile(r"<(?:thumbprint|public IP)[^>]*>")
+
+
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
+def test_split_site_gives_each_certificate_and_each_sites_ip_its_own_placeholder(version, start):
+    """Three certificates (OWA, two autodiscover names) and, without SNI, two more web-site IPs: one shared
+    '<thumbprint shown by Import-ExchangeCertificate>' / '<second public IP>' let the admin paste one value twice."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"]}
+    data = to_json(decision.evaluate(profile))
+    commands, dns = data["commands"]["split_site"], data["dns_records"]["split_site"]
+    owa, sites = "mail.a-corp.com", ["autodiscover.a-corp.com", "autodiscover.b-corp.com"]
+    used = {p for c in commands for p in THUMBPRINT_OR_IP.findall(c)}
+    assert "<thumbprint shown by Import-ExchangeCertificate>" not in used
+    assert {p for p in used if p.startswith("<thumbprint")} <= {f"<thumbprint of the {h} certificate>" for h in [owa, *sites]}
+    enabled = [c for c in commands if c.startswith("Enable-ExchangeCertificate")]
+    assert enabled and all(f"<thumbprint of the {owa} certificate>" in c for c in enabled)
+    for host in sites:
+        site_lines = [c for c in commands if host in c and ("AddSslCertificate" in c or "Directory Security" in c)]
+        assert len(site_lines) == 1, host
+        if version != "2007":
+            assert f"<thumbprint of the {host} certificate>" in site_lines[0]
+    ips = [next(r.split(" A ")[1] for r in dns if r.startswith(f"{h}. A ")) for h in sites]
+    if version == "SE":  # SNI: the autodiscover sites share OWA's address
+        assert ips == ["<public IP>", "<public IP>"]
+    else:
+        assert ips == [f"<public IP for {h}>" for h in sites]
+        assert all(any(ip in c for c in commands) for ip in ips)
