@@ -462,3 +462,24 @@ def test_split_site_gives_each_certificate_and_each_sites_ip_its_own_placeholder
     else:
         assert ips == [f"<public IP for {h}>" for h in sites]
         assert all(any(ip in c for c in commands) for ip in ips)
+
+
+def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
+    """Moving a rule's date in data/parameters.yaml moves it in the sentences the admin reads, not only in the maths."""
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    raw["parameters"]["internal_names_ban"]["value"] = dt.date(2016, 2, 1)
+    raw["parameters"]["email_dcv_end"]["value"] = dt.date(2027, 6, 1)
+    moved = tmp_path / "parameters.yaml"
+    moved.write_text(yaml.safe_dump(raw))
+    crossing = {**CONTOSO_2007, "start": "2014-06-01", "horizon_years": 2}  # a renewal expires after the ban
+    manual = {**CONTOSO_2026, "acme_ok": False}  # manual renewals go on past the end of e-mail validation
+    for params, ban, dcv in ((PARAMS, "2015-11-01", "2028-03-15"), (load_parameters(moved), "2016-02-01", "2027-06-01")):
+        texts = {}
+        for profile in (crossing, manual):
+            ev = decision.evaluate(profile, parameters=params)
+            san = next(o for o in to_json(ev)["options"] if o["option"] == "san")
+            texts.update({r["code"]: r["text"] for r in san["reasons"]})
+            codes = option(ev, "san")["reasons"]  # the tables' sentences are the JSON's
+            assert reason_text(codes, ev.reason_details(0, "san")) == "; ".join(texts[c] for c in codes.split("; "))
+        assert texts["internal_names_ban_in_horizon"].startswith(f"a renewal within the horizon would expire after {ban},")
+        assert texts["email_dcv_ends"] == f"manual renewals from {dcv} need DNS or HTTP domain validation"
