@@ -22,8 +22,8 @@ from decision.parameters import Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 PUBLIC_IP = "<public IP>"
-SECOND_IP = "<second public IP>"
 INTERNAL_IP = "<internal IP of the server>"
+COUNTRY = "<two-letter country code>"
 REQUEST_DIR = r"C:\certreq"
 
 
@@ -52,23 +52,37 @@ class Shell:
         self.era = str(self.facts["era"])
         self.sni = bool(self.facts["sni"])
         servers = [s.upper() for s in str(profile["servers"]).split(";") if s]
+        self.named_servers = bool(servers)
         self.servers = servers or ["$env:COMPUTERNAME"]
         self.key_bits = key_bits
         self.org = str(profile["org"])
+        self.country = str(profile.get("country") or "").upper() or COUNTRY
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
 
     def subject(self, common_name: str) -> str:
+        """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
+        certificate may not renew; domain-facts.md §2.4), never a guessed one."""
         org = re.sub(r'[",;=+]', "", self.org)  # each separates or quotes parts of a distinguished name
-        return _quote(f"C=US, O={org}, CN={common_name}")
+        return _quote(f"C={self.country}, O={org}, CN={common_name}")
+
+    def request_base(self, label: str) -> str:
+        """Path (without extension) of a request and its certificate, the same in every line that names it.
+
+        Exchange 2013's -RequestFile and -FileName are read and written by the server, so a UNC path to the first
+        server (a local one when no server is named: the shell runs on it, and '$env:COMPUTERNAME' in a quoted path
+        is not expanded); the other eras' files are written and read by the shell itself (2016+: [IO.File] bytes
+        passed in -FileData), so a local path."""
+        if self.era == "2013" and self.named_servers:
+            return f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}"
+        return f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
 
     def request(self, names: list[str], label: str) -> list[str]:
         """Create the request, import the issued certificate (era-specific syntax)."""
-        base = f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
+        base = self.request_base(label)
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
-        unc = f"\\\\{server}\\c$\\certreq\\{_slug(self.org)}-{label}"
         if self.era == "2007":
             return [f"New-ExchangeCertificate -GenerateRequest -Path {base}.req {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
@@ -79,19 +93,19 @@ class Shell:
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -FileData ([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
         if self.era == "2013":
-            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(unc + '.req')} {common}",
-                    f"# send {unc}.req to the CA; save the issued certificate as {unc}.cer",
-                    f"Import-ExchangeCertificate -Server {server} -FileName {_quote(unc + '.cer')}"]
+            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
+                    f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
+                    f"Import-ExchangeCertificate -Server {server} -FileName {_quote(base + '.cer')}"]
         return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
                 f"[System.IO.File]::WriteAllBytes({_quote(base + '.req')}, [System.Text.Encoding]::Unicode.GetBytes($txt))",
                 f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                 f"Import-ExchangeCertificate -Server {server} -FileData "
                 f"([System.IO.File]::ReadAllBytes({_quote(base + '.cer')}))"]
 
-    def enable(self, services: list[str] | None = None) -> list[str]:
+    def enable(self, services: list[str] | None = None, thumbprint: str = THUMBPRINT) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
         server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
-        return [f"Enable-ExchangeCertificate {server}-Thumbprint {THUMBPRINT} -Services {self.services(services)}"]
+        return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
 
     def services(self, services: list[str]) -> str:
         """The -Services list, with -Force where SMTP's replace-the-default-certificate prompt would stop a script
@@ -270,7 +284,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     if option in ("san", "internal_ca"):
         lines += shell.request(names, label)
         if option == "internal_ca":
-            base = f"{REQUEST_DIR}\\{_slug(shell.org)}-{label}"
+            base = shell.request_base(label)
             lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
         move_internal_urls(f"autodiscover.{ext}")
@@ -288,23 +302,28 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             dns.append(f"{host}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
         caa()
     elif option == "split_site":
-        lines += shell.request([owa], "owa") + shell.enable() + shell.copy_to_other_servers("owa")
+        # one placeholder per certificate and per web site's IP: one shared placeholder invited pasting one value twice
+        owa_thumbprint = f"<thumbprint of the {owa} certificate>"
+        lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
+                  + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint))
         sni = shell.sni
         for d in domains:
             host = f"autodiscover.{d}"
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
+            ip = PUBLIC_IP if sni else f"<public IP for {host}>"
             lines += shell.request([host], _slug(host))
             if shell.era == "2007":
-                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({SECOND_IP}), port 443, "
+                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, "
                              f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
             else:
-                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {SECOND_IP}")
+                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
                 lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
                              f"-Port 443 -Ssl {binding}")
-                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(THUMBPRINT)}, 'My')")
+                lines.append(f"(Get-WebBinding -Name {site} -Protocol https)"
+                             f".AddSslCertificate({_quote(f'<thumbprint of the {host} certificate>')}, 'My')")
             lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
                          f"-WindowsAuthentication $true")
-            dns.append(f"{host}. A {PUBLIC_IP if sni else SECOND_IP}")
+            dns.append(f"{host}. A {ip}")
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
         move_internal_urls(f"autodiscover.{ext}")
         caa()
@@ -392,17 +411,18 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
                   *bindings, _wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
     lines += ["# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
               "iisreset /noforce"]
+    if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
+        lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
+                     + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
     if profile["partner_tls"]:
-        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors",
+        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors, "
+                  "the receive connector on every server",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
                   "Sort-Object NotAfter -Descending | Select-Object -First 1",
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
                   "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
                   "Set-SendConnector -TlsCertificateName $tls",
-                  f'Set-ReceiveConnector "{shell.servers[0]}\\Default Frontend {shell.servers[0]}" -TlsCertificateName $tls']
-    if len(shell.servers) > 1:
-        lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
-                     + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
+                  *[f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls' for s in shell.servers]]
     return lines
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
-from decision.explain import reason_strings, recommendation_why, status_details
+from decision.explain import parameter_details, reason_strings, recommendation_why, status_details
 from decision.names import name_table, option_names
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
@@ -192,12 +192,15 @@ class Evaluation:
         return rows.assign(_r=rows["rank"].replace(0, 99)).sort_values(["_r", "option"]).drop(columns="_r")
 
     def reason_details(self, i: int, option: str) -> dict[str, str]:
-        """Reason sentences that name the CA an infeasible option's CA reasons are about (code → sentence)."""
+        """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, and the CA an
+        infeasible option's CA reasons are about."""
+        details = parameter_details(self.params)
         ca = int(self.scored.columns["failed_ca"][i][OPTIONS.index(option)])
-        if ca < 0:
-            return {}
-        start = int(self.profiles.iloc[i]["start"])
-        return status_details(self.catalog.cas[ca], start, horizon_end_day(start, self.profiles.iloc[i]["horizon_years"]))
+        if ca >= 0:
+            start = int(self.profiles.iloc[i]["start"])
+            end = horizon_end_day(start, self.profiles.iloc[i]["horizon_years"])
+            details.update(status_details(self.catalog.cas[ca], start, end))
+        return details
 
     def weights(self, i: int = 0) -> dict[str, float]:
         return dict(zip(WEIGHT_KEYS, self.scored.weights[i].tolist(), strict=True))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from string import Formatter
 
 import numpy as np
 import pandas as pd
 
 from decision.catalog import CA
 from decision.dates import from_day
+from decision.parameters import Parameters
 from decision.scoring import CRITERION_NAMES
 
 
@@ -22,7 +24,9 @@ class Reason:
     code: str
     kind: str  # infeasible | con | pro
     text: str
-    detail: str = ""  # the sentence when the CA is known: {ca} its name, {date} the day its status changes
+    # the sentence with specifics: {ca} the CA's name and {date} the day its status changes (`status_details`), or
+    # {name} a data/parameters.yaml value (`parameter_details`), so the YAML and the sentence cannot disagree
+    detail: str = ""
 
 
 REASONS: tuple[Reason, ...] = (
@@ -63,8 +67,10 @@ REASONS: tuple[Reason, ...] = (
     Reason("internal_names_warn", "con",
            "without split DNS, internal clients using internal names get certificate name warnings"),
     Reason("internal_names_ban_in_horizon", "con",
-           "a renewal within the horizon would expire after 2015-11-01, so it cannot carry the internal names: "
-           "internal URLs must move to external names"),
+           "a renewal within the horizon would expire after the last day a public certificate may carry internal "
+           "names, so it cannot carry them: internal URLs must move to external names",
+           "a renewal within the horizon would expire after {internal_names_ban}, so it cannot carry the internal "
+           "names: internal URLs must move to external names"),
     Reason("root_domain_not_covered", "con",
            "the bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns "
            "(remove the bare domain's record from Exchange)"),
@@ -75,7 +81,9 @@ REASONS: tuple[Reason, ...] = (
     Reason("second_site_unconfirmed", "con",
            "a second front-end web site for Autodiscover is not confirmed as supported on this Exchange version"),
     Reason("frequent_manual_renewals", "con", "more than two manual renewals a year under the lifetime rules"),
-    Reason("email_dcv_ends", "con", "manual renewals after 2028-03-15 need DNS or HTTP domain validation"),
+    Reason("email_dcv_ends", "con", "manual renewals once e-mail domain validation ends need DNS or HTTP domain "
+                                    "validation",
+           "manual renewals from {email_dcv_end} need DNS or HTTP domain validation"),
     Reason("multi_server_copy", "con", "each renewal must be copied to every client access server"),
     Reason("connector_update", "con",
            "the issuer changes between renewals: hybrid/partner connectors' TlsCertificateName must be updated"),
@@ -120,6 +128,16 @@ def status_details(ca: CA, start: int, end: int) -> dict[str, str]:
         code = f"ca_{status}_in_horizon"
         if start < day < end and code in BY_CODE and code not in out:
             out[code] = BY_CODE[code].detail.format(ca=ca.name, date=from_day(day).isoformat())
+    return out
+
+
+def parameter_details(params: Parameters) -> dict[str, str]:
+    """Sentences of the codes whose detail quotes parameters ({name}), filled in from `params` (code → sentence)."""
+    out: dict[str, str] = {}
+    for r in REASONS:
+        names = {name for _, name, _, _ in Formatter().parse(r.detail) if name}
+        if names and names <= params.items.keys():
+            out[r.code] = r.detail.format_map({name: str(params.value(name)) for name in names})
     return out
 
 

@@ -86,6 +86,9 @@ FIELDS: tuple[Field, ...] = (
           default=False),
     Field("root_on_exchange", "bool", GROUPS[0],
           "The bare domain (https://contoso.com) points at Exchange, so it belongs on the certificate.", default=False),
+    Field("country", "text", GROUPS[0],
+          "Two-letter ISO 3166 code of the organisation's country (US, DE, GB ...), the C= of certificate requests.",
+          default=""),
     Field("users", "integer", GROUPS[1], "Mailbox users.", unit="users", required=True, low=0, high=MAX_COUNT),
     Field("desktops", "integer", GROUPS[1], "Outlook desktop clients (defaults to the number of users).",
           unit="clients", default="rule:users", low=0, high=MAX_COUNT),
@@ -698,6 +701,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     frame["id"] = frame["id"].where(~blank_of["id"], frame["org"])
     frame["desktops"] = np.where(blank_of["desktops"], frame["users"], frame["desktops"])
     frame["owa_host"] = frame["owa_host"].where(~blank_of["owa_host"], "mail." + frame["external_domain"].astype(str))
+    frame["country"] = frame["country"].astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
         frame[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
@@ -712,6 +716,9 @@ def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
+    country = frame["country"].astype(str)
+    check.flag(((country != "") & ~country.str.fullmatch("[A-Z]{2}")).to_numpy(dtype=bool), "country",
+               "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
     owa = frame["owa_host"].astype(str)
     too_long = (owa.str.len() > 253).to_numpy()
     check.flag(too_long, "owa_host", "the default mail.<external_domain> is longer than 253 characters", owa)

@@ -70,6 +70,7 @@ def test_unknown_weight_is_named_with_a_suggestion():
     ("servers", "System.Object[]", "a PowerShell list written as its type name: join its items first (-join ';')"),
     ("owa_host", "https://mail.münchen.de/owa", "a URL or a path: give the host name alone"),
     ("external_domain", "contoso.com/owa", "a URL or a path: give the host name alone"),
+    ("country", "Germany", "not a two-letter country code"), ("country", "D1", "not a two-letter country code"),
 ])
 def test_bad_values_are_rejected_with_field_and_reason(field, value, reason):
     result = load({**GOOD, field: value})

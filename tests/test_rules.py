@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -370,8 +371,22 @@ def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
 def test_the_subject_name_keeps_the_organisation_one_relative_name(org, shown):
     """',' ';' and '+' separate the parts of a distinguished name for Windows, '=' and quotes break one: the
     organisation would have become several parts of the certificate's subject."""
-    profile = {"exchange_version": "SE", "servers": "EX01", "org": org}
+    profile = {"exchange_version": "SE", "servers": "EX01", "org": org, "country": "US"}
     assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=US, O={shown}, CN=mail.contoso.com'"
+
+
+@pytest.mark.parametrize(("country", "subject"), [("de", "C=DE, "), ("GB", "C=GB, "),
+                                                  (None, "C=<two-letter country code>, ")])
+def test_certificate_requests_carry_the_organisations_country_never_a_guessed_one(country, subject):
+    """A German company's request said C=US: the C= is the profile's country, or a placeholder the admin must fill
+    in (Microsoft advises C= on every request, so it is not left out)."""
+    profile = {"org": "Fabrikam GmbH", "external_domain": "fabrikam.de", "users": 50, "exchange_version": "SE",
+               "start": "2026-12-01", **({"country": country} if country else {})}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    requests = [c for option in ("san", "classic", "split_site", "wildcard") for c in commands[option]
+                if "-SubjectName" in c]
+    assert requests and all(f"-SubjectName '{subject}O=Fabrikam GmbH, CN=" in c for c in requests)
+    assert not any("C=US" in c for c in requests)
 
 
 @pytest.mark.parametrize(("version", "forced"), [("2007", False), ("2010", True), ("SE", True)])
@@ -380,3 +395,91 @@ def test_enabling_for_smtp_does_not_stop_a_script_at_the_replace_prompt(version,
     shell = Shell({"exchange_version": version, "servers": "EX01;EX02", "org": "A"}, PARAMS, 2048)
     lines = [line for line in shell.enable() + shell.copy_to_other_servers("san") if line.startswith("Enable-")]
     assert len(lines) == 2 and all(line.endswith(" -Force") == forced and "SMTP" in line for line in lines)
+
+
+REQUEST_FILE = re.compile(r"(?:\\\\|[A-Z]:\\)[^\s')]+\.(?:req|cer)")
+
+
+@pytest.mark.parametrize("servers", [["EX01", "EX02"], []])
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("2013", "2014-06-01"),
+                                                ("2016", "2018-01-01"), ("SE", "2026-12-01")])
+def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(version, start, servers):
+    """certreq must submit the file New-ExchangeCertificate wrote and write the one Import-ExchangeCertificate reads:
+    on Exchange 2013 the request went to \\\\EX01\\c$\\certreq while certreq looked in C:\\certreq."""
+    profile = {"org": "Contoso", "external_domain": "contoso.com", "users": 50, "exchange_version": version,
+               "start": start, "internal_ca": True, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]["internal_ca"]
+    files = {p for c in commands for p in REQUEST_FILE.findall(c) if not p.endswith("root-ca.cer")}
+    assert {Path(p.replace("\\", "/")).suffix for p in files} == {".req", ".cer"} and len(files) == 2, files
+    certreq = next(c for c in commands if c.startswith("certreq -submit"))
+    assert all(p in certreq for p in files)
+    if version == "2013":  # -RequestFile and -FileName are resolved on the server: a UNC path to it, when it is named
+        assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
+
+
+@pytest.mark.parametrize("option_name", ["acme", "wildcard"])
+def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(option_name):
+    """Hybrid mail arrives at any client access server: each one's Default Frontend connector needs the new
+    TlsCertificateName (only the first server's was set), after the renewed certificate was copied there."""
+    profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": "SE",
+               "start": "2026-12-01", "servers": ["WG-EX01", "WG-EX02", "WG-EX03"], "partner_tls": True,
+               "acme_ok": True, "dns_api": True, "ca": "letsencrypt"}
+    ev = decision.evaluate(profile)
+    assert option(ev, option_name)["feasible"]
+    commands = to_json(ev)["commands"][option_name]
+    receive = [c for c in commands if c.startswith("Set-ReceiveConnector")]
+    assert receive == [f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls'
+                       for s in ("WG-EX01", "WG-EX02", "WG-EX03")]
+    copy = next(i for i, c in enumerate(commands) if c.startswith("# copy each renewed certificate to WG-EX02, WG-EX03"))
+    assert copy < commands.index(receive[0])
+
+
+THUMBPRINT_OR_IP = re.compile(r"<(?:thumbprint|public IP)[^>]*>")
+
+
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
+def test_split_site_gives_each_certificate_and_each_sites_ip_its_own_placeholder(version, start):
+    """Three certificates (OWA, two autodiscover names) and, without SNI, two more web-site IPs: one shared
+    '<thumbprint shown by Import-ExchangeCertificate>' / '<second public IP>' let the admin paste one value twice."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"]}
+    data = to_json(decision.evaluate(profile))
+    commands, dns = data["commands"]["split_site"], data["dns_records"]["split_site"]
+    owa, sites = "mail.a-corp.com", ["autodiscover.a-corp.com", "autodiscover.b-corp.com"]
+    used = {p for c in commands for p in THUMBPRINT_OR_IP.findall(c)}
+    assert "<thumbprint shown by Import-ExchangeCertificate>" not in used
+    assert {p for p in used if p.startswith("<thumbprint")} <= {f"<thumbprint of the {h} certificate>" for h in [owa, *sites]}
+    enabled = [c for c in commands if c.startswith("Enable-ExchangeCertificate")]
+    assert enabled and all(f"<thumbprint of the {owa} certificate>" in c for c in enabled)
+    for host in sites:
+        site_lines = [c for c in commands if host in c and ("AddSslCertificate" in c or "Directory Security" in c)]
+        assert len(site_lines) == 1, host
+        if version != "2007":
+            assert f"<thumbprint of the {host} certificate>" in site_lines[0]
+    ips = [next(r.split(" A ")[1] for r in dns if r.startswith(f"{h}. A ")) for h in sites]
+    if version == "SE":  # SNI: the autodiscover sites share OWA's address
+        assert ips == ["<public IP>", "<public IP>"]
+    else:
+        assert ips == [f"<public IP for {h}>" for h in sites]
+        assert all(any(ip in c for c in commands) for ip in ips)
+
+
+def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
+    """Moving a rule's date in data/parameters.yaml moves it in the sentences the admin reads, not only in the maths."""
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    raw["parameters"]["internal_names_ban"]["value"] = dt.date(2016, 2, 1)
+    raw["parameters"]["email_dcv_end"]["value"] = dt.date(2027, 6, 1)
+    moved = tmp_path / "parameters.yaml"
+    moved.write_text(yaml.safe_dump(raw))
+    crossing = {**CONTOSO_2007, "start": "2014-06-01", "horizon_years": 2}  # a renewal expires after the ban
+    manual = {**CONTOSO_2026, "acme_ok": False}  # manual renewals go on past the end of e-mail validation
+    for params, ban, dcv in ((PARAMS, "2015-11-01", "2028-03-15"), (load_parameters(moved), "2016-02-01", "2027-06-01")):
+        texts = {}
+        for profile in (crossing, manual):
+            ev = decision.evaluate(profile, parameters=params)
+            san = next(o for o in to_json(ev)["options"] if o["option"] == "san")
+            texts.update({r["code"]: r["text"] for r in san["reasons"]})
+            codes = option(ev, "san")["reasons"]  # the tables' sentences are the JSON's
+            assert reason_text(codes, ev.reason_details(0, "san")) == "; ".join(texts[c] for c in codes.split("; "))
+        assert texts["internal_names_ban_in_horizon"].startswith(f"a renewal within the horizon would expire after {ban},")
+        assert texts["email_dcv_ends"] == f"manual renewals from {dcv} need DNS or HTTP domain validation"
