@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import decision
-from decision.catalog import default_catalog, load_catalog
+from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
@@ -33,6 +33,20 @@ def option(ev: decision.Evaluation, name: str):
 ])
 def test_public_lifetime_cap_follows_the_ballots(date, days):
     assert PARAMS.value("public_max_lifetime_days", to_day(date)) == days
+
+
+def test_a_public_ca_sells_by_hand_the_commercial_term_under_the_cap_and_its_own_limit():
+    """One rule (`public_lifetime`): what a certificate bought by hand lasts without a CA named, and with one."""
+    days = np.array([to_day(d) for d in ("2007-07-02", "2020-09-01", "2026-03-15", "2027-03-15", "2029-03-15")])
+    assert public_lifetime(days, PARAMS).tolist() == [365, 365, 200, 100, 47]
+    for ca in CATALOG.cas:
+        manual = ca.certificate_days(days, PARAMS, "manual")
+        if ca.public:
+            assert (manual == np.minimum(public_lifetime(days, PARAMS), ca.lifetime_days(days, PARAMS))).all(), ca.id
+            if ca.lifetime is None:
+                assert (manual == public_lifetime(days, PARAMS)).all(), ca.id
+        else:
+            assert (manual == ca.lifetime_days(days, PARAMS)).all(), ca.id
 
 
 def test_lets_encrypt_lifetimes_and_key_sizes_are_dated():
