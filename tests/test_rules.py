@@ -105,6 +105,31 @@ def test_another_parameters_file_is_checked_against_the_rules_it_must_feed(tmp_p
     assert load_parameters(_edited_parameters(tmp_path, lambda p: None)).items.keys() == PARAMS.items.keys()
 
 
+@pytest.mark.parametrize("name", ["commercial_term_days", "letsencrypt_lifetime_days"])
+def test_the_least_value_a_parameter_may_take_is_declared_in_the_data(tmp_path, name):
+    """The rules need a certificate to last a day or more: a commercial term of half a day passed the check (its
+    name says no 'lifetime') and crashed the engine; the bound is each parameter's declared `minimum`."""
+    what = {"commercial_term_days": "a commercial term", "letsencrypt_lifetime_days": "a certificate lifetime"}[name]
+    assert PARAMS[name].minimum == (1.0, what)
+
+    def edit(parameters):
+        entry = parameters[name]
+        if "value" in entry:
+            entry["value"] = 0.5
+        else:
+            entry["values"][0]["value"] = 0.5
+    with pytest.raises(InputError) as caught:
+        load_parameters(_edited_parameters(tmp_path, edit))
+    assert [(i.field, i.reason) for i in caught.value.issues] == [
+        (f"parameters.{name}", f"{what} must be at least 1 day (got 0.5)")]
+
+
+def test_a_malformed_minimum_is_named(tmp_path):
+    path = _edited_parameters(tmp_path, lambda p: p["commercial_term_days"].update(minimum=1))
+    with pytest.raises(InputError, match=r"parameters.commercial_term_days.*'minimum' must be"):
+        load_parameters(path)
+
+
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
