@@ -701,4 +701,8 @@ def _blank(value: Any) -> bool:
 
 
 def _xlsx_part(values: list[tuple], names: list[str], numbers: list[int], unread: list[Issue]) -> TablePart:
-    return _part(pd.DataFrame(values, columns=names, dtype=object), np.array(numbers, dtype=np.int64), unread)
+    """Rows of a sheet; numbers in text cells are read as in a ',' CSV file ("1,360" as an English spreadsheet
+    writes 1360; see `plain_numbers`), number cells are numbers already."""
+    raw = pd.DataFrame(values, columns=names, dtype=object)
+    raw.attrs["separator"] = ","
+    return _part(raw, np.array(numbers, dtype=np.int64), unread)
