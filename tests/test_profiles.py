@@ -334,7 +334,7 @@ def test_a_windows_powershell_csv_saved_in_utf16_keeps_its_type_and_separator_li
      "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
     ("org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16-be"),
      "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
-    ("org,external_domain,users\nA,a.com,5\n".encode("utf-32"), "binary file, not a CSV table"),  # NULs as UTF-16
+    ("org,external_domain,users\nA,a.com,5\n".encode("utf-32"), "UTF-32 text, which is not read: save the file as UTF-8"),
     (b"\xff\xfe" + bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000), "binary file, not a CSV table"),
     ("org,external_domain,users\nA,a.com,5\n".encode("utf-16")[:-1],
      "not valid UTF-16 text: truncated data on line 2 (a damaged or cut-off file?)"),
