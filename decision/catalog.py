@@ -19,6 +19,12 @@ STATUSES = ("active", "distrusted", "discontinued")
 PRICE_KEYS = ("single", "san_base", "san_extra_name", "wildcard")
 
 
+def public_lifetime(days: np.ndarray, params: Parameters) -> np.ndarray:
+    """Validity of a certificate a public CA sells by hand on each day: the commercial term (`commercial_term_days`)
+    under the public cap, re-issued within the term when the cap is shorter."""
+    return np.minimum(float(params.value("commercial_term_days")), params["public_max_lifetime_days"].at(days))
+
+
 @dataclass(frozen=True)
 class CA:
     """One certification authority's capabilities, prices and dated status."""
@@ -76,11 +82,11 @@ class CA:
     def certificate_days(self, days: np.ndarray, params: Parameters, mode: str = "manual") -> np.ndarray:
         """Validity of a certificate issued on each day by hand or through ACME (mode 'manual' | 'acme').
 
-        A public CA sells by hand a commercial term (`commercial_term_days`), re-issued within it when the cap is shorter.
+        A public CA sells by hand what any does (`public_lifetime`), under its own limit.
         """
         life = self.lifetime_days(days, params)
         if mode == "manual" and self.public:
-            return np.minimum(float(params.value("commercial_term_days")), life)
+            return np.minimum(public_lifetime(days, params), life)
         return life
 
     def record(self, day: int | None = None) -> dict[str, Any]:

@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from decision.catalog import CA, Catalog
+from decision.catalog import CA, Catalog, public_lifetime
 from decision.dates import from_day
-from decision.names import public_lifetime
 from decision.parameters import Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
@@ -207,7 +206,7 @@ def _wildcard_certificates(names: list[str], domains: list[str], owa: str) -> li
 def key_sizes(issued: Sequence[int], ca: CA | None, mode: str, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """(smallest RSA key, expiry day) of each issuance: the rule keys on the certificate's expiry (notAfter).
 
-    Without a CA, the certificate a public CA sells by hand (`names.public_lifetime`).
+    Without a CA, the certificate a public CA sells by hand (`catalog.public_lifetime`).
     """
     days = np.asarray(issued, dtype=np.int64)
     life = ca.certificate_days(days, params, mode) if ca is not None else public_lifetime(days, params)

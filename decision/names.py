@@ -5,7 +5,7 @@ themselves are materialised only for output, from the same rules (`name_table`).
 
 Internal names follow the CA/B Forum rule for each certificate's expiry: from `internal_names_rule_from`
 a public CA refuses them on a certificate that would expire after `internal_names_ban`. The certificate
-checked is the commercial one (`public_lifetime`), on the first day and at every renewal of the horizon.
+checked is the commercial one (`catalog.public_lifetime`), on the first day and at every renewal of the horizon.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import publicsuffixlist
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from decision.catalog import public_lifetime
 from decision.dates import horizon_end
 from decision.parameters import Parameters
 from decision.renewals import horizons, manual_interval, schedule
@@ -74,11 +75,6 @@ def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
     items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
     bad = ~publicly_registrable(items, params) & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
     return np.bincount(parents[bad], minlength=len(lists)) == 0
-
-
-def public_lifetime(days: np.ndarray, params: Parameters) -> np.ndarray:
-    """Validity of a certificate a public CA sells by hand on each day: the commercial term under the public cap."""
-    return np.minimum(float(params.value("commercial_term_days")), params["public_max_lifetime_days"].at(days))
 
 
 def internal_names_allowed(issued: np.ndarray, params: Parameters) -> np.ndarray:

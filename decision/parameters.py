@@ -29,6 +29,7 @@ class Parameter:
     source: str
     starts: np.ndarray  # first day each value applies (sorted); a constant has one start
     values: tuple[Any, ...]
+    minimum: tuple[float, str] | None = None  # the least value the rules work with, and what the value is
 
     @property
     def estimate(self) -> bool:
@@ -118,8 +119,14 @@ def _parse_parameter(name: str, raw: Any, source_file: str) -> Parameter:
             raise bad("each entry of 'values' needs a date 'from' and a 'value'") from None
         if np.any(np.diff(starts) <= 0):
             raise bad("'values' must be in increasing 'from' order")
+    minimum = raw.get("minimum")
+    if minimum is not None:
+        least = minimum.get("value") if isinstance(minimum, dict) else None
+        if isinstance(least, bool) or not isinstance(least, (int, float)) or not str(minimum.get("what", "")).strip():
+            raise bad("'minimum' must be {value: NUMBER, what: TEXT}")
+        minimum = (float(least), str(minimum["what"]).strip())
     return Parameter(name, str(raw["description"]).strip(), str(raw["unit"]), str(raw["source"]).strip(),
-                     starts, values)
+                     starts, values, minimum)
 
 
 def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
@@ -155,7 +162,7 @@ def _kind(value: Any) -> str:
 
 def _check_like(loaded: Parameters, shipped: Parameters) -> None:
     """Another parameters file must give every parameter the rules use, each value of the kind the shipped file
-    gives (a number, a date ...), and numbers as finite as theirs, not below zero, and lifetimes of a day or more."""
+    gives (a number, a date ...), and numbers as finite as theirs, not below zero nor the shipped `minimum`."""
     problems = [Issue(loaded.path, 0, f"parameters.{name}", f"missing (the rules use it: {p.description})")
                 for name, p in shipped.items.items() if name not in loaded.items]
     for name, p in loaded.items.items():
@@ -169,9 +176,10 @@ def _check_like(loaded: Parameters, shipped: Parameters) -> None:
             elif kind == "number" and not (np.isfinite(value) and value >= min(0.0, *shipped[name].values)):
                 problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"must be a finite number, at least 0 "
                                                                              f"({p.unit}) (got {shown})"))
-            elif kind == "number" and p.unit == "day" and "lifetime" in name and value < 1:
-                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"a certificate lifetime must be at least "
-                                                                             f"1 day (got {shown})"))
+            elif kind == "number" and (minimum := shipped[name].minimum) and value < minimum[0]:
+                least, what = minimum
+                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"{what} must be at least {least:g} "
+                                                                             f"{shipped[name].unit} (got {shown})"))
     if problems:
         raise InputError(problems)
 

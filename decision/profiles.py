@@ -676,6 +676,23 @@ def _shown_number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
+TEMPLATE_FIELD = re.compile(r"<(\w+)>")  # a field's value in a default rule such as 'mail.<external_domain>'
+
+
+def derived_default(rule: str, values: Mapping[str, Any] | pd.DataFrame) -> Any:
+    """What a field whose default is 'rule:RULE' holds when left blank: the field RULE names ('users'), or RULE as a
+    template ('mail.<external_domain>') with each <field> written out. `values` is one profile (a mapping: a value)
+    or many (a frame: a column)."""
+    if rule in FIELD_BY_NAME:
+        return values.get(rule)
+    parts = TEMPLATE_FIELD.split(rule)  # text, field, text, field ..., text
+    filled: Any = parts[0]
+    for name, text in zip(parts[1::2], parts[2::2], strict=True):
+        value = values.get(name, "")
+        filled = filled + (value.astype(str) if isinstance(value, pd.Series) else str(value)) + text
+    return filled
+
+
 def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.date) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for field in FIELDS:
@@ -686,7 +703,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
         elif default == "rule:today":
             fill = float(to_day(today))
         elif isinstance(default, str) and default.startswith("rule:"):
-            fill = None  # filled below from other fields
+            fill = None  # filled below from other fields (`derived_default`)
         else:
             fill = default
         if fill is not None and blank.any():
@@ -697,10 +714,10 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
                 values[blank] = fill
         data[field.name] = values
     frame = pd.DataFrame(data)
-    blank_of = {f.name: out[f.name + "__blank"] for f in FIELDS}
-    frame["id"] = frame["id"].where(~blank_of["id"], frame["org"])
-    frame["desktops"] = np.where(blank_of["desktops"], frame["users"], frame["desktops"])
-    frame["owa_host"] = frame["owa_host"].where(~blank_of["owa_host"], "mail." + frame["external_domain"].astype(str))
+    for field in FIELDS:
+        if isinstance(field.default, str) and field.default.startswith("rule:") and field.default != "rule:today":
+            derived = derived_default(field.default.removeprefix("rule:"), frame)
+            frame[field.name] = frame[field.name].where(~out[field.name + "__blank"], derived)
     frame["country"] = frame["country"].astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
@@ -721,7 +738,8 @@ def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
                "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
     owa = frame["owa_host"].astype(str)
     too_long = (owa.str.len() > 253).to_numpy()
-    check.flag(too_long, "owa_host", "the default mail.<external_domain> is longer than 253 characters", owa)
+    check.flag(too_long, "owa_host", f"the default {FIELD_BY_NAME['owa_host'].default.removeprefix('rule:')} is longer "
+                                     "than 253 characters", owa)
     single_label = ~owa.str.contains(".", regex=False).to_numpy(dtype=bool) & (owa != "").to_numpy(dtype=bool)
     check.flag(single_label, "owa_host", "a single label: give the full name clients outside reach OWA by, such as "
                                          "mail.contoso.com", owa)

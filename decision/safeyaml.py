@@ -18,6 +18,8 @@ MAX_YAML_BYTES = LIMITS["profile_yaml_max_bytes"]
 MAX_ALIASES = LIMITS["yaml_max_aliases"]
 MAX_NODES = LIMITS["yaml_max_nodes"]
 FALLBACK_ERRORS = "certstrategy-cp1252"  # codec error handler: bytes that are not UTF-8 read as Windows-1252
+UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # check before UTF-16's: FF FE 00 00 starts with FF FE
+UTF32_TEXT = "UTF-32 text, which is not read: save the file as UTF-8"
 
 
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
@@ -151,7 +153,8 @@ def decode_text(data: bytes) -> str:
 
 
 def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
-    """Read a text file (see `decode_text`), refusing binary files and files over `limit` before reading them."""
+    """Read a text file (see `decode_text`), refusing UTF-32 and binary files and files over `limit` before reading
+    them."""
     try:
         size = path.stat().st_size
         if size > limit:
@@ -159,6 +162,8 @@ def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(Issue(str(path), 0, "", f"cannot read file: {exc.strerror or exc}")) from None
+    if data.startswith(UTF32_BOMS):
+        raise InputError(Issue(str(path), 0, "", UTF32_TEXT))
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(Issue(str(path), 0, "", "binary file, not text"))
     return decode_text(data)

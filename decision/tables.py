@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from decision.errors import InputError, Issue
-from decision.safeyaml import FALLBACK_ERRORS
+from decision.safeyaml import FALLBACK_ERRORS, UTF32_BOMS, UTF32_TEXT
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -102,12 +102,14 @@ def _utf16_without_bom(head: bytes) -> bool:
 
 @contextmanager
 def open_csv(path: Path) -> Iterator[BinaryIO]:
-    """A CSV file opened for `parse_csv`, after refusing binary files (NULs in the first 4 KiB of text): its own
-    bytes or, for UTF-16 text with a BOM (Windows PowerShell 5.1's `Out-File` and `>`, Excel's "Unicode Text"),
-    the same text as UTF-8 (see `_as_utf8`): the same lines, so the same rows."""
+    """A CSV file opened for `parse_csv`, after refusing UTF-32 text and binary files (NULs in the first 4 KiB of
+    text): its own bytes or, for UTF-16 text with a BOM (Windows PowerShell 5.1's `Out-File` and `>`, Excel's
+    "Unicode Text"), the same text as UTF-8 (see `_as_utf8`): the same lines, so the same rows."""
     with path.open("rb") as raw:
         head = raw.read(4096)
         raw.seek(0)
+        if head.startswith(UTF32_BOMS):
+            raise _problem(path, UTF32_TEXT)
         encoding = UTF16_BOMS.get(head[:2])
         if b"\x00" in (head.decode(encoding, "replace").encode() if encoding else head):
             if not encoding and _utf16_without_bom(head):
@@ -701,4 +703,8 @@ def _blank(value: Any) -> bool:
 
 
 def _xlsx_part(values: list[tuple], names: list[str], numbers: list[int], unread: list[Issue]) -> TablePart:
-    return _part(pd.DataFrame(values, columns=names, dtype=object), np.array(numbers, dtype=np.int64), unread)
+    """Rows of a sheet; numbers in text cells are read as in a ',' CSV file ("1,360" as an English spreadsheet
+    writes 1360; see `plain_numbers`), number cells are numbers already."""
+    raw = pd.DataFrame(values, columns=names, dtype=object)
+    raw.attrs["separator"] = ","
+    return _part(raw, np.array(numbers, dtype=np.int64), unread)

@@ -40,8 +40,10 @@ from decision.profiles import (
     FIELDS,
     GROUPS,
     MAX_TEXT,
+    TEMPLATE_FIELD,
     WEIGHT_FIELDS,
     Field,
+    derived_default,
     frame_from_mappings,
     profile_to_mapping,
     read_yaml_profiles,
@@ -130,7 +132,7 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSp
             blank_means = rule
             kwargs["placeholder"] = f"same as {field_label(FIELD_BY_NAME[rule], currency).lower()}"
         elif rule and f.kind != "date":
-            blank_means = rule if _TEMPLATE_FIELD.search(rule) else ""  # mail.<external_domain>
+            blank_means = rule if TEMPLATE_FIELD.search(rule) else ""  # mail.<external_domain>
             kwargs["placeholder"] = rule
         if f.kind in ("choice", "ca"):
             kwargs["options"] = (CHEAPEST, *ca_ids) if f.kind == "ca" else f.choices
@@ -161,24 +163,13 @@ def specs_by_group(specs: Iterable[WidgetSpec]) -> dict[str, list[WidgetSpec]]:
     return out
 
 
-_TEMPLATE_FIELD = re.compile(r"<(\w+)>")
-
-
-def blank_value(blank_means: str, profile: Mapping[str, Any]) -> Any:
-    """What a field left blank stands for in `profile`: another field's value, or a template such as
-    'mail.<external_domain>' with the fields filled in."""
-    if blank_means in FIELD_BY_NAME:
-        return profile.get(blank_means)
-    return _TEMPLATE_FIELD.sub(lambda m: str(profile.get(m[1], "")), blank_means)
-
-
 def state_from_profile(profile: Mapping[str, Any], specs: Iterable[WidgetSpec]) -> dict[str, Any]:
     """A validated profile (`profile_to_mapping`) → widget values keyed by widget key."""
     state: dict[str, Any] = {}
     for spec in specs:
         value = profile.get(spec.name)
         kind = spec.field.kind
-        if spec.blank_means and value == blank_value(spec.blank_means, profile):  # the default: left blank, to follow
+        if spec.blank_means and value == derived_default(spec.blank_means, profile):  # the default: left blank, to follow
             value = None if kind == "integer" else ""
         elif kind == "date":
             value = dt.date.fromisoformat(str(value))

@@ -154,6 +154,24 @@ def test_thousands_in_a_comma_file_read_as_an_english_spreadsheet_wrote_them(tmp
                                         f"{path}, row 4, field 'users': not a number (got '1,36')"]
 
 
+def test_thousands_in_workbook_text_cells_read_as_in_a_comma_file(tmp_path):
+    """A number typed into a text cell ("1,360") was rejected in a workbook and read as 1360 in a ',' CSV."""
+    rows = [["org", "external_domain", "users", "desktops", "admin_rate"],
+            ["A", "a.com", "1,360", "1,234,567", 75], ["B", "b.com", 42, 7, "1,234.5"],
+            ["C", "c.com", "1,36", 7, "12,34"]]
+    workbook, csv = tmp_path / "p.xlsx", tmp_path / "p.csv"
+    workbook.write_bytes(workbook_bytes(rows))
+    csv.write_text("\n".join(",".join(f'"{v}"' for v in row) for row in rows) + "\n", encoding="utf-8")
+    read = {path.suffix: load(path) for path in (workbook, csv)}
+    for result in read.values():
+        assert result.frame["users"].tolist() == [1360, 42]
+        assert result.frame["desktops"].tolist() == [1_234_567, 7]
+        assert result.frame["admin_rate"].tolist() == [75, 1234.5]
+    assert ([(i.row, i.field, i.reason, i.value) for i in read[".xlsx"].issues]
+            == [(i.row, i.field, i.reason, i.value) for i in read[".csv"].issues]
+            == [(4, "users", "not a number", "1,36"), (4, "admin_rate", "not a number", "12,34")])
+
+
 def test_french_and_swiss_thousands_in_a_semicolon_file(tmp_path):
     """French Excel groups thousands with a (narrow) no-break space, Swiss with an apostrophe and a decimal point."""
     path = tmp_path / "p.csv"
@@ -317,7 +335,7 @@ def test_a_windows_powershell_csv_saved_in_utf16_keeps_its_type_and_separator_li
      "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
     ("org,external_domain,users\r\nA,a.com,5\r\n".encode("utf-16-be"),
      "UTF-16 text without a byte order mark (BOM): save it as CSV (UTF-8)"),
-    ("org,external_domain,users\nA,a.com,5\n".encode("utf-32"), "binary file, not a CSV table"),  # NULs as UTF-16
+    ("org,external_domain,users\nA,a.com,5\n".encode("utf-32"), "UTF-32 text, which is not read: save the file as UTF-8"),
     (b"\xff\xfe" + bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000), "binary file, not a CSV table"),
     ("org,external_domain,users\nA,a.com,5\n".encode("utf-16")[:-1],
      "not valid UTF-16 text: truncated data on line 2 (a damaged or cut-off file?)"),

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import decision
-from decision.catalog import default_catalog, load_catalog
+from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
@@ -34,6 +34,20 @@ def option(ev: decision.Evaluation, name: str):
 ])
 def test_public_lifetime_cap_follows_the_ballots(date, days):
     assert PARAMS.value("public_max_lifetime_days", to_day(date)) == days
+
+
+def test_a_public_ca_sells_by_hand_the_commercial_term_under_the_cap_and_its_own_limit():
+    """One rule (`public_lifetime`): what a certificate bought by hand lasts without a CA named, and with one."""
+    days = np.array([to_day(d) for d in ("2007-07-02", "2020-09-01", "2026-03-15", "2027-03-15", "2029-03-15")])
+    assert public_lifetime(days, PARAMS).tolist() == [365, 365, 200, 100, 47]
+    for ca in CATALOG.cas:
+        manual = ca.certificate_days(days, PARAMS, "manual")
+        if ca.public:
+            assert (manual == np.minimum(public_lifetime(days, PARAMS), ca.lifetime_days(days, PARAMS))).all(), ca.id
+            if ca.lifetime is None:
+                assert (manual == public_lifetime(days, PARAMS)).all(), ca.id
+        else:
+            assert (manual == ca.lifetime_days(days, PARAMS)).all(), ca.id
 
 
 def test_lets_encrypt_lifetimes_and_key_sizes_are_dated():
@@ -90,6 +104,31 @@ def test_another_parameters_file_is_checked_against_the_rules_it_must_feed(tmp_p
     assert issue.field in ("parameters.public_max_lifetime_days", "parameters.internal_names_ban")
     assert reason in issue.reason
     assert load_parameters(_edited_parameters(tmp_path, lambda p: None)).items.keys() == PARAMS.items.keys()
+
+
+@pytest.mark.parametrize("name", ["commercial_term_days", "letsencrypt_lifetime_days"])
+def test_the_least_value_a_parameter_may_take_is_declared_in_the_data(tmp_path, name):
+    """The rules need a certificate to last a day or more: a commercial term of half a day passed the check (its
+    name says no 'lifetime') and crashed the engine; the bound is each parameter's declared `minimum`."""
+    what = {"commercial_term_days": "a commercial term", "letsencrypt_lifetime_days": "a certificate lifetime"}[name]
+    assert PARAMS[name].minimum == (1.0, what)
+
+    def edit(parameters):
+        entry = parameters[name]
+        if "value" in entry:
+            entry["value"] = 0.5
+        else:
+            entry["values"][0]["value"] = 0.5
+    with pytest.raises(InputError) as caught:
+        load_parameters(_edited_parameters(tmp_path, edit))
+    assert [(i.field, i.reason) for i in caught.value.issues] == [
+        (f"parameters.{name}", f"{what} must be at least 1 day (got 0.5)")]
+
+
+def test_a_malformed_minimum_is_named(tmp_path):
+    path = _edited_parameters(tmp_path, lambda p: p["commercial_term_days"].update(minimum=1))
+    with pytest.raises(InputError, match=r"parameters.commercial_term_days.*'minimum' must be"):
+        load_parameters(path)
 
 
 def test_exchange_facts_by_version():

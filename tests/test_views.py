@@ -60,6 +60,21 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
     assert by_name["id"].blank_means == "org"
 
 
+def test_validation_and_the_widgets_follow_one_default_template(monkeypatch):
+    """The OWA host's default is written once, as a template: validation fills it and the app's widgets recognise
+    it (a changed template is followed by both)."""
+    fields = tuple(dataclasses.replace(f, default="rule:webmail.<external_domain>") if f.name == "owa_host" else f
+                   for f in FIELDS)
+    monkeypatch.setattr(decision.profiles, "FIELDS", fields)
+    monkeypatch.setattr(views, "FIELDS", fields)
+    profile = profile_to_mapping(decision.evaluate({"org": "A", "external_domain": "a.com", "users": 5}).profiles)
+    assert profile["owa_host"] == "webmail.a.com"
+    state = views.state_from_profile(profile, views.widget_specs(CATALOG.ids))
+    assert state[views.widget_key("owa_host")] == ""
+    chosen = views.state_from_profile({**profile, "owa_host": "mail.a.com"}, views.widget_specs(CATALOG.ids))
+    assert chosen[views.widget_key("owa_host")] == "mail.a.com"
+
+
 def test_an_owa_host_that_was_only_the_default_follows_the_external_domain():
     """Typing one's own domain over an example's kept mail.contoso.com: the commands and DNS records then mixed
     two domains. A host the profile really chose stays."""
