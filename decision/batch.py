@@ -45,7 +45,7 @@ from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, 
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
-from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, read_yaml_profiles, suggest, validate
+from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
 from decision.safe_output import TableWriter, atomic_path, output_format, same_file
 from decision.safeyaml import read_text
 from decision.sensitivity import batch_columns
@@ -108,6 +108,7 @@ class Piece:
     files: np.ndarray | None = None
     relative: bool = False  # rows count from this piece's start; the driver adds the rows before it
     span: int | None = None  # rows of the input it covers, blank ones included (None: the rows it holds)
+    misspelt: set[tuple[int, str]] = field(default_factory=set)  # (position, field) a misspelt key left blank
 
 
 @dataclass
@@ -219,7 +220,8 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         out = _typed(out[output_columns(job.layout, job.folder)])
     else:
         out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
-    errors = _error_rows(piece, [*piece.issues, *valid.issues], job)
+    found = [i for i in valid.issues if (i.row, i.field) not in piece.misspelt]  # its misspelling says why it is blank
+    errors = _error_rows(piece, [*piece.issues, *found], job)
     rows_in = len(piece.raw) + len(piece.unread)
     return ChunkResult(out, errors, rows_in, len(frame), winners, cost, piece.relative,
                        rows_in if piece.span is None else piece.span)
@@ -317,16 +319,21 @@ def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list
     raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_file", "_row"], dtype=object)
     where = {(f, r): p for p, (f, r) in enumerate(zip(raw["_file"], raw["_row"], strict=True), start=1)}
     positioned = [Issue(i.file, where[(i.file, i.row)], i.field, i.reason, i.value) for i in issues]
+    misspelt: set[tuple[int, str]] = set()
     for column in [c for c in raw.columns if c not in FIELD_BY_NAME and c not in ("_file", "_row")]:
         reason = f"unknown field{suggest(column, FIELD_BY_NAME)}"
-        positioned.extend(Issue("", int(p) + 1, column, reason, "") for p in np.flatnonzero(raw[column].notna().to_numpy()))
+        given = raw[column].notna().to_numpy()
+        positioned.extend(Issue("", int(p) + 1, column, reason, "") for p in np.flatnonzero(given))
+        if meant := closest(column, FIELD_BY_NAME):
+            left_blank = given & (raw[meant].isna().to_numpy() if meant in raw.columns else True)
+            misspelt.update((int(p) + 1, meant) for p in np.flatnonzero(left_blank))
         raw = raw.drop(columns=column)
     for f in FIELDS:
         if f.required and f.name not in raw.columns:
             raw[f.name] = None
     files, rows = raw.pop("_file").to_numpy(dtype=object), raw.pop("_row").to_numpy(dtype=np.int64)
     raw.attrs["rows"] = np.arange(1, len(raw) + 1)
-    return Piece(raw, rows, positioned, unread, files if folder else None)
+    return Piece(raw, rows, positioned, unread, files if folder else None, misspelt=misspelt)
 
 
 def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:

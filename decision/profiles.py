@@ -154,10 +154,16 @@ class ProfileSet:
         return len({(i.file, i.row) for i in self.issues if i.row > 0})
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name a misspelt `name` most likely meant, or None."""
+    close = difflib.get_close_matches(name.lower().strip(), list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def suggest(name: str, known: Iterable[str]) -> str:
     """A ' (did you mean …?)' hint for a misspelt name, or ''."""
-    close = difflib.get_close_matches(name.lower().strip(), list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    meant = closest(name, known)
+    return f" (did you mean '{meant}'?)" if meant else ""
 
 
 # ------------------------------------------------------------------------------------ loading

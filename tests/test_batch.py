@@ -324,6 +324,22 @@ def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
     assert sorted(r[2] for r in scored[1:]) == ["contoso-2026.yaml", "small-office.yaml"]
 
 
+def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
+    """`extrnal_domain:` names the field it meant; that field is blank because of it, which needs no second row.
+    A row holding both keys keeps the problem of the value it does give."""
+    source = tmp_path / "profiles.yaml"
+    source.write_text("- {org: A, users: 5, extrnal_domain: a.com}\n"
+                      "- {org: B, users: 5, extrnal_domain: b.com, external_domain: 'not a domain'}\n"
+                      "- {org: C, users: 5, external_domain: c.com}\n")
+    code, _, _ = score(source, "-o", tmp_path / "out.csv")
+    assert code == 1
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[errors["row"] == 1][["field", "reason"]].values.tolist() == [
+        ["extrnal_domain", "unknown field (did you mean 'external_domain'?)"]]
+    assert sorted(errors[errors["row"] == 2]["field"]) == ["external_domain", "extrnal_domain"]
+    assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["C"]
+
+
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("missing.csv", None, "No such file"),
     ("empty.csv", b"", "the file is empty"),
