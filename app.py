@@ -169,25 +169,27 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
                        f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
                        "inputs or weights can change the recommendation — see the Robustness tab.")
         st.markdown(res.why)
-        cols = st.columns(5)
-        cols[0].metric("Score", f"{rec['score']:.1f} / 100")
+        # each figure as wide as its label and value, wrapping onto a second row in a narrow window
+        row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")
+        row.metric("Score", f"{rec['score']:.1f} / 100", width="content")
         if pd.notna(rec["runner_up"]):
-            cols[1].metric("Lead over the runner-up", f"{rec['margin']:+.1f}",
-                           help=f"Score points ahead of {LABELS[rec['runner_up']]}")
-        cols[2].metric(f"Cost over {years:g} years", f"{currency} {rec['cost_total']:,.0f}")
-        cols[3].metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}",
-                       help="Cost plus client and end-user time (reconfiguration, new URLs, prompts) in money.")
-        cols[4].metric("Clients without a warning", f"{rec['trust']:.0%}")
+            row.metric("Lead over the runner-up", f"{rec['margin']:+.1f}", width="content",
+                       help=f"Score points ahead of {LABELS[rec['runner_up']]}")
+        row.metric(f"Cost over {years:g} years", f"{currency} {rec['cost_total']:,.0f}", width="content")
+        row.metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}", width="content",
+                   help="Cost plus client and end-user time (reconfiguration, new URLs, prompts) in money.")
+        row.metric("Clients without a warning", f"{rec['trust']:.0%}", width="content")
 
 
 def ranked_table(table: pd.DataFrame, years: float, currency: str, current: CurrentState | None) -> None:
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
-    st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING, column_config={
+    # money in whole units, rounded as the card, the reasons and the appendix write it (column formats round otherwise)
+    styled = shown.style.format("{:,.0f}", subset=[cost, tco], na_rep=MISSING)
+    st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),
         "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
-        cost: st.column_config.NumberColumn(format="localized"),
-        tco: st.column_config.NumberColumn(format="localized", help="Cost plus client and end-user time in money"),
+        tco: st.column_config.NumberColumn(help="Cost plus client and end-user time in money"),
         "Dominated": st.column_config.CheckboxColumn(
             help="Another feasible option is at least as good on every criterion and better on one"),
         "Why / notes": st.column_config.TextColumn(width="large"),

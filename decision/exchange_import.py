@@ -869,6 +869,20 @@ def _netbios_names(servers: list[Server], notes: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- current state
 
+_TEXT_DIGITS_RE = re.compile(r"([^0-9]*)([0-9]*)")
+
+
+def _server_order(name: str) -> tuple[list[tuple[str | int, ...]], str]:
+    """Sort key for server names as Windows Explorer orders them: case-insensitive, a run of digits by its value
+    (EX2 before ex10) where a digit would sort ("Ex 1" before EX02: a space sorts before a digit)."""
+    key: list[tuple[str | int, ...]] = []
+    for text, digits in _TEXT_DIGITS_RE.findall(name.casefold()):
+        key += [(char,) for char in text]
+        if digits:
+            value = digits.lstrip("0")  # compared by length, then text: its value however long
+            key.append(("0", len(value), value))
+    return key, name
+
 
 def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.date) -> dict[str, Any]:
     """The certificates in place and what is wrong with them today and before ``horizon_end``."""
@@ -881,7 +895,7 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
     for thumbprint, copies in groups.items():
         first = copies[0]
         services = list(dict.fromkeys(s for c in copies for s in c.services))
-        servers = sorted({c.server for c in copies if c.server})
+        servers = sorted({c.server for c in copies if c.server}, key=_server_order)
         certificates.append(
             {
                 "thumbprint": thumbprint,

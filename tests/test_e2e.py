@@ -117,3 +117,18 @@ def test_the_download_buttons_show_their_whole_labels_in_a_narrow_window(page: P
         "els => els.flatMap(el => [el, ...el.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)"
         ".map(e => e.textContent)")
     assert cut == [], "a download label is cut off (drawn with an ellipsis)"
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_the_recommendation_cards_figures_are_shown_whole(page: Page, streamlit_url, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    rec = engine().recommendations.iloc[0]
+    figures = page.get_by_test_id("stMetricValue")  # the card's are the only figures on the page
+    expect(figures).to_have_text([f"{rec['score']:.1f} / 100", f"{rec['margin']:+.1f}", f"USD {rec['cost_total']:,.0f}",
+                                  f"USD {rec['tco']:,.0f}", f"{rec['trust']:.0%}"])
+    cut = page.get_by_test_id("stMetric").evaluate_all(
+        "els => els.flatMap(el => [el, ...el.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.textContent)")
+    assert cut == [], f"a figure or its label is cut off (drawn with an ellipsis) at {width} px"

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -354,6 +355,21 @@ def test_the_ranked_frame_shows_why_right_after_the_key_numbers(contoso):
     frame = views.ranked_frame(views.option_table(contoso), 3.0, "EUR")
     assert list(frame.columns[:7]) == ["Rank", "Option", "Score", "Cost (EUR, 3 y)", "TCO (EUR)", "Trust",
                                        "Why / notes"]
+
+
+@pytest.mark.parametrize(("first", "second", "listed"), [
+    ("Ex 1", "EX02", "Ex 1, EX02"),  # was "EX02, Ex 1": upper case sorted before lower case
+    ("ex9", "EX10", "ex9, EX10"),  # was "EX10, ex9"; a run of digits sorts by its value
+])
+def test_the_current_certificates_list_their_servers_in_natural_order_whatever_the_case(first, second, listed):
+    text = (EXPORTS / "exse-contoso.txt").read_text()
+    for old, new in (("EX01", first), ("EX02", second)):
+        text = re.sub(rf"\b{old}\b", new, text).replace(f"-Server {new}", f'-Server "{new}"')
+    result = views.parse_export_upload(text.encode(), "renamed.txt", PARAMS, CATALOG)
+    state = views.current_state(result, PARAMS, CATALOG, dt.date(2026, 12, 1), 3.0, dt.date(2026, 11, 20))
+    rows = state.certificate_rows()
+    assert {r["servers"] for r in rows} == {listed, first, second}
+    assert any(f"on {listed}" in f.text for f in state.findings)
 
 
 def test_the_current_state_horizon_is_the_profiles():
