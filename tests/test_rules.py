@@ -131,6 +131,23 @@ def test_a_malformed_minimum_is_named(tmp_path):
         load_parameters(path)
 
 
+@pytest.mark.parametrize(("per_year", "flagged"), [(2, True), (6, False)])
+def test_the_frequent_manual_renewals_threshold_comes_from_the_parameters(tmp_path, per_year, flagged):
+    """Manual SAN issuances from 2026-12 under the shrinking caps (18 in three years, 6 a year) are flagged above the
+    data's threshold: raising it to 6 a year drops the flag (a literal 2 in the code ignored the parameters file)."""
+    def edit(parameters):
+        parameters["frequent_manual_renewals_per_year"]["value"] = per_year
+    params = load_parameters(_edited_parameters(tmp_path, edit))
+    ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False}, parameters=params)
+    assert ("frequent_manual_renewals" in option(ev, "san")["reasons"].split("; ")) is flagged
+
+
+def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
+    path = _edited_parameters(tmp_path, lambda p: p["frequent_manual_renewals_per_year"].update(value=-1))
+    with pytest.raises(InputError, match=r"parameters.frequent_manual_renewals_per_year.*at least 0"):
+        load_parameters(path)
+
+
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
