@@ -520,6 +520,20 @@ def test_split_site_gives_each_certificate_and_each_sites_ip_its_own_placeholder
         assert all(any(ip in c for c in commands) for ip in ips)
 
 
+def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it():
+    """The BRs forbid e-mail to admin@ / webmaster@ from 2028-03-15 and the rules flag a horizon that reaches that
+    day: the assumptions table called it the 'last day a CA may validate' by e-mail, one day off and the opposite."""
+    [row] = [r for r in PARAMS.records() if r["parameter"] == "email_dcv_end"]
+    assert str(row["value"]) == "2028-03-15"
+    assert row["description"].startswith("First day a CA may no longer validate a domain by e-mail")
+    assert "Last day" not in row["description"]
+    day = PARAMS.day("email_dcv_end")
+    for start, flagged in ((day - 364, True), (day - 365, False)):  # the horizon's last day: 2028-03-15, 2028-03-14
+        assert horizon_end_day(start, 1) - 1 == day - (not flagged)
+        ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "start": from_day(start).isoformat(), "horizon_years": 1})
+        assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
+
+
 def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
     """Moving a rule's date in data/parameters.yaml moves it in the sentences the admin reads, not only in the maths."""
     raw = yaml.safe_load(Path(PARAMS.path).read_text())
