@@ -132,6 +132,26 @@ def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
     assert san2["cost_total"] > san["cost_total"] and san2["ca"] != "sectigo"
 
 
+@pytest.mark.parametrize(("ca_id", "lifetime", "reason"), [
+    ("zerossl", 0, "lifetime_days: a certificate lifetime must be at least 1 day (got 0)"),
+    ("zerossl", 0.5, "lifetime_days: a certificate lifetime must be at least 1 day (got 0.5)"),
+    ("zerossl", -30, "lifetime_days: a certificate lifetime must be at least 1 day (got -30)"),
+    ("zerossl", float("nan"), "lifetime_days must be null, a parameter name or a number of days (got nan)"),
+    ("zerossl", True, "lifetime_days must be null, a parameter name or a number of days (got True)"),
+    ("adcs", "letsencrypt_lifetime_days",
+     "lifetime_days must be null or a number of days (got 'letsencrypt_lifetime_days')"),
+], ids=["zero", "half-a-day", "negative", "nan", "bool", "private-named"])
+def test_a_catalog_lifetime_the_renewal_calendar_cannot_use_is_refused_naming_the_ca(tmp_path, ca_id, lifetime, reason):
+    """0, 0.5 or -30 days (and a parameter name for a private CA) stopped evaluate with an internal-error traceback;
+    NaN printed a recommendation built on no lifetime. Each is now one line naming the CA and the field."""
+    cas = yaml.safe_load((ROOT / "data/cas.yaml").read_text())
+    next(ca for ca in cas["cas"] if ca["id"] == ca_id)["lifetime_days"] = lifetime
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cas))
+    result = run("evaluate", EXAMPLE, "--format", "json", "--catalog", str(tmp_path / "c.yaml"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"error: {tmp_path / 'c.yaml'}, field 'cas.{ca_id}': {reason}\n"
+
+
 # ------------------------------------------------------------------------- wildcard: one certificate per domain
 def wildcard_deployment(data: dict) -> tuple[dict, list[str], list[str]]:
     option = next(o for o in data["options"] if o["option"] == "wildcard")
