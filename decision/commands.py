@@ -166,6 +166,13 @@ class Shell:
                              f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
 
+    def receive_connector(self, server: str) -> str:
+        """The default receive connector that takes Internet and hybrid mail on port 25: the Front End Transport
+        service's "Default Frontend <SERVER>" from Exchange 2013 on; the Hub Transport role's "Default <SERVER>" in
+        2007 and 2010 (https://blogs.technet.microsoft.com/rmilne/2018/04/03/exchange-2010-default-connector-configuration/ ;
+        2013+: https://www.petenetlive.com/KB/Article/0001314)."""
+        return f"Default {server}" if self.era in ("2007", "2010") else f"Default Frontend {server}"
+
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
         """Point the web services (and, with split DNS, the internal URLs) at `host`."""
         lines = []
@@ -421,7 +428,8 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
                   "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
                   "Set-SendConnector -TlsCertificateName $tls",
-                  *[f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls' for s in shell.servers]]
+                  *[f'Set-ReceiveConnector "{s}\\{shell.receive_connector(s)}" -TlsCertificateName $tls'
+                    for s in shell.servers]]
     return lines
 
 
