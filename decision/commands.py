@@ -58,6 +58,7 @@ class Shell:
         self.country = str(profile.get("country") or "").upper() or COUNTRY
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
+        self.folders_made: set[str] = set()  # request / export folders already created by an earlier line
 
     def subject(self, common_name: str) -> str:
         """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
@@ -76,9 +77,21 @@ class Shell:
             return f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}"
         return f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
 
+    def make_folder(self, path: str) -> list[str]:
+        """Create the folder of `path` before the first line that writes there (New-ExchangeCertificate, Set-Content,
+        WriteAllBytes and Export-ExchangeCertificate fail on a missing folder of a clean server); once per folder."""
+        folder = path.rpartition("\\")[0]
+        if folder in self.folders_made:
+            return []
+        self.folders_made.add(folder)
+        return [f"New-Item -ItemType Directory -Force {_quote(folder)} | Out-Null"]
+
     def request(self, names: list[str], label: str) -> list[str]:
         """Create the request, import the issued certificate (era-specific syntax)."""
         base = self.request_base(label)
+        return self.make_folder(base) + self._request(base, names, label)
+
+    def _request(self, base: str, names: list[str], label: str) -> list[str]:
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
@@ -122,7 +135,9 @@ class Shell:
             return []
         services = [s for s in (self.facts["enable"] if services is None else services) if s in self.facts["services"]]
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
-        lines = [] if self.pfx_password_asked else ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
+        lines = self.make_folder(pfx)
+        if not self.pfx_password_asked:
+            lines.append("$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password")
         self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
             lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded $true -Password $pw "
@@ -296,7 +311,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
-            lines.append(f"certutil -ca.cert {REQUEST_DIR}\\root-ca.cer   # give this root to unmanaged computers and phones")
+            root = f"{REQUEST_DIR}\\root-ca.cer"
+            lines += [*shell.make_folder(root), f"certutil -ca.cert {root}   # give this root to unmanaged computers and phones"]
         else:
             caa()
     elif option == "classic":

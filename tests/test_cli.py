@@ -41,12 +41,13 @@ def test_the_2007_article_is_reproduced_in_2007_syntax():
     san = next(o for o in data["options"] if o["option"] == "san")
     assert san["names"] == ["mail.contoso.com", "contoso.com", "contoso.local", "autodiscover.contoso.com",
                             "server01.contoso.local", "server01"]
-    commands = data["commands"]["san"]
-    assert commands[0].startswith("New-ExchangeCertificate -GenerateRequest -Path C:\\certreq\\")
+    folder, request, *commands = data["commands"]["san"]
+    assert folder == "New-Item -ItemType Directory -Force 'C:\\certreq' | Out-Null"  # -Path fails without it
+    assert request.startswith("New-ExchangeCertificate -GenerateRequest -Path C:\\certreq\\")
     assert "-DomainName mail.contoso.com, contoso.com, contoso.local, autodiscover.contoso.com, " \
-           "server01.contoso.local, server01" in commands[0]
-    assert "-SubjectName 'C=US, O=Contoso Inc (2007 article), CN=mail.contoso.com'" in commands[0]
-    assert "-KeySize 1024 -PrivateKeyExportable $true" in commands[0]
+           "server01.contoso.local, server01" in request
+    assert "-SubjectName 'C=US, O=Contoso Inc (2007 article), CN=mail.contoso.com'" in request
+    assert "-KeySize 1024 -PrivateKeyExportable $true" in request
     assert any(c.startswith("Import-ExchangeCertificate -Path C:\\certreq\\") for c in commands)
     assert "Enable-ExchangeCertificate -Thumbprint <thumbprint shown by Import-ExchangeCertificate> " \
            "-Services IIS, UM, SMTP" in commands

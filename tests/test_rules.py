@@ -417,8 +417,10 @@ def test_a_request_in_2013_for_a_certificate_expiring_in_2014_uses_2048_bits():
 
 def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
     commands = to_json(decision.evaluate({**CONTOSO_2007, "start": "2012-12-01", "horizon_years": 2}))["commands"]["san"]
-    assert "-KeySize 1024" in commands[0]
-    assert commands[1] == "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
+    request = next(i for i, c in enumerate(commands) if "-KeySize" in c)
+    assert "-KeySize 1024" in commands[request]
+    assert commands[request + 1] == \
+        "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
     article = to_json(decision.evaluate(CONTOSO_2007))["commands"]["san"]
     assert not any("request them with -KeySize" in c for c in article)
 
@@ -471,6 +473,29 @@ def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(ve
     assert all(p in certreq for p in files)
     if version == "2013":  # -RequestFile and -FileName are resolved on the server: a UNC path to it, when it is named
         assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
+
+
+WRITTEN_FILE = re.compile(r"(?:\\\\|[A-Z]:\\)[^\s')]+\.(?:req|cer|pfx)")
+
+
+@pytest.mark.parametrize("servers", [["EX01", "EX02"], []])
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("2013", "2014-06-01"),
+                                                ("2016", "2018-01-01"), ("SE", "2026-12-01")])
+def test_each_folder_the_commands_write_to_is_created_before_its_first_use(version, start, servers):
+    """A clean server has no C:\\certreq (nor \\\\EX01\\c$\\certreq): the request, the PFX export and the root
+    certificate failed on a missing folder. Each folder is created once, before the first line naming a file in it."""
+    profile = {"org": "Contoso", "external_domain": "contoso.com", "extra_domains": ["fabrikam.com"], "users": 50,
+               "exchange_version": version, "start": start, "internal_ca": True, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    for name in ("san", "classic", "split_site", "wildcard", "internal_ca", "srv_record"):
+        lines = commands[name]
+        made = [line for line in lines if line.startswith("New-Item")]
+        assert len(made) == len(set(made)), name
+        files = [(i, f) for i, line in enumerate(lines) for f in WRITTEN_FILE.findall(line)]
+        assert files, name
+        for i, path in files:
+            folder = path.rpartition("\\")[0]
+            assert f"New-Item -ItemType Directory -Force '{folder}' | Out-Null" in lines[:i], (name, path)
 
 
 @pytest.mark.parametrize("option_name", ["acme", "wildcard"])
