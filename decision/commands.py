@@ -333,7 +333,13 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             host = f"autodiscover.{d}"
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
             ip = PUBLIC_IP if sni else f"<public IP for {host}>"
-            lines += shell.request([host], _slug(host))
+            thumbprint = f"<thumbprint of the {host} certificate>"
+            lines += shell.request([host], _slug(host)) + shell.copy_to_other_servers(_slug(host), [], thumbprint)
+            if len(shell.servers) > 1:  # the load balancer or DNS sends autodiscover to any of them
+                own_ip = "" if sni else f", on that server's address that {ip} leads to"
+                lines.append(f"# every client access server answers {host}: the {site} web site, its binding and "
+                             f"virtual directory are per server, so run the next lines on each of "
+                             f"{', '.join(shell.servers)}{own_ip}")
             if shell.era == "2007":
                 lines.append(f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, "
                              f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
@@ -341,8 +347,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
                 lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
                              f"-Port 443 -Ssl {binding}")
-                lines.append(f"(Get-WebBinding -Name {site} -Protocol https)"
-                             f".AddSslCertificate({_quote(f'<thumbprint of the {host} certificate>')}, 'My')")
+                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(thumbprint)}, 'My')")
             lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
                          f"-WindowsAuthentication $true")
             dns.append(f"{host}. A {ip}")

@@ -573,6 +573,28 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
 
 
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
+def test_split_site_serves_autodiscover_from_every_client_access_server(version, start):
+    """Autodiscover reaches any of the servers (load balancer, DNS): each needs the autodiscover certificate and the
+    second web site. Only the first server got them, so Outlook failed on every request that landed elsewhere."""
+    servers = ["EX01", "EX02", "EX03"]
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]["split_site"]
+    for host in ("autodiscover.a-corp.com", "autodiscover.b-corp.com"):
+        pfx = f"\\\\EX01\\c$\\certreq\\a-{host.replace('.', '-')}.pfx"
+        imported = [c for c in commands if c.startswith("Import-ExchangeCertificate -Server") and pfx in c]
+        assert [c.split()[2] for c in imported] == ["EX02", "EX03"], host
+        assert not any(c.startswith("Enable-") and f"<thumbprint of the {host} certificate>" in c for c in commands)
+        site = next(i for i, c in enumerate(commands) if host in c and ("AddSslCertificate" in c or "IIS Manager" in c))
+        note = next(c for c in reversed(commands[:site]) if c.startswith("# ") and "IIS Manager" not in c)
+        own_ip = "" if version == "SE" else f", on that server's address that <public IP for {host}> leads to"
+        assert note.startswith(f"# every client access server answers {host}:")
+        assert note.endswith(f"run the next lines on each of EX01, EX02, EX03{own_ip}")
+    single = to_json(decision.evaluate({**profile, "servers": ["EX01"]}))["commands"]["split_site"]
+    assert not any("every client access server" in c or ".pfx" in c for c in single)
+
+
 def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
     """Moving a rule's date in data/parameters.yaml moves it in the sentences the admin reads, not only in the maths."""
     raw = yaml.safe_load(Path(PARAMS.path).read_text())
