@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 
 from decision.dates import to_day
 from decision.errors import InputError, Issue
-from decision.parameters import DATA, Parameters
+from decision.parameters import DATA, Parameters, default_parameters
 from decision.safeyaml import load_yaml_file
 
 CATALOG_FILE = DATA / "cas.yaml"
@@ -122,6 +123,21 @@ class Catalog:
         raise KeyError(ca_id)
 
 
+def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) -> None:
+    """`lifetime_days` is null, a parameter name (public CAs), or a finite number of days no shorter than the shipped
+    parameters' least certificate lifetime (`public_max_lifetime_days.minimum`): 0 or 0.5 crashed the renewal
+    calendar, NaN gave a silent result."""
+    if lifetime is None or (isinstance(lifetime, str) and kind == "public"):
+        return
+    least, what = default_parameters()["public_max_lifetime_days"].minimum or (1.0, "a certificate lifetime")
+    shown = f"'{lifetime}'" if isinstance(lifetime, str) else str(lifetime)
+    if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or not np.isfinite(lifetime):
+        kinds = "null, a parameter name or a number of days" if kind == "public" else "null or a number of days"
+        raise bad(f"lifetime_days must be {kinds} (got {shown})")
+    if lifetime < least:
+        raise bad(f"lifetime_days: {what} must be at least {least:g} day (got {shown})")
+
+
 def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
     ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
 
@@ -157,6 +173,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
     lifetime = raw.get("lifetime_days")
     if isinstance(lifetime, str) and params is not None and lifetime not in params.items:
         raise bad(f"lifetime_days names an unknown parameter '{lifetime}'")
+    _check_lifetime(lifetime, raw["kind"], bad)
     return CA(
         id=ident, name=str(raw["name"]), kind=raw["kind"], status_starts=starts, statuses=statuses,
         manual=bool(raw.get("manual", False)), acme=bool(acme.get("supported", False)),
@@ -189,6 +206,4 @@ def load_catalog(path: Path | str = CATALOG_FILE, params: Parameters | None = No
 @lru_cache(maxsize=8)
 def default_catalog(path: str = str(CATALOG_FILE)) -> Catalog:
     """The shipped catalog, loaded once per process."""
-    from decision.parameters import default_parameters
-
     return load_catalog(path, default_parameters())

@@ -58,6 +58,7 @@ class Shell:
         self.country = str(profile.get("country") or "").upper() or COUNTRY
         self.cas_cmdlet = f"Set-{self.facts['client_access_cmdlet']}"
         self.pfx_password_asked = False  # the first copy to other servers asks for the PFX password; later ones reuse it
+        self.folders_made: set[str] = set()  # request / export folders already created by an earlier line
 
     def subject(self, common_name: str) -> str:
         """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
@@ -76,9 +77,21 @@ class Shell:
             return f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}"
         return f"{REQUEST_DIR}\\{_slug(self.org)}-{label}"
 
+    def make_folder(self, path: str) -> list[str]:
+        """Create the folder of `path` before the first line that writes there (New-ExchangeCertificate, Set-Content,
+        WriteAllBytes and Export-ExchangeCertificate fail on a missing folder of a clean server); once per folder."""
+        folder = path.rpartition("\\")[0]
+        if folder in self.folders_made:
+            return []
+        self.folders_made.add(folder)
+        return [f"New-Item -ItemType Directory -Force {_quote(folder)} | Out-Null"]
+
     def request(self, names: list[str], label: str) -> list[str]:
         """Create the request, import the issued certificate (era-specific syntax)."""
         base = self.request_base(label)
+        return self.make_folder(base) + self._request(base, names, label)
+
+    def _request(self, base: str, names: list[str], label: str) -> list[str]:
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
@@ -122,7 +135,9 @@ class Shell:
             return []
         services = [s for s in (self.facts["enable"] if services is None else services) if s in self.facts["services"]]
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
-        lines = [] if self.pfx_password_asked else ["$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password"]
+        lines = self.make_folder(pfx)
+        if not self.pfx_password_asked:
+            lines.append("$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password")
         self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
             lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded $true -Password $pw "
@@ -165,6 +180,13 @@ class Shell:
                 lines.append(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https -HostHeader {host})"
                              f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
+
+    def receive_connector(self, server: str) -> str:
+        """The default receive connector that takes Internet and hybrid mail on port 25: the Front End Transport
+        service's "Default Frontend <SERVER>" from Exchange 2013 on; the Hub Transport role's "Default <SERVER>" in
+        2007 and 2010 (https://blogs.technet.microsoft.com/rmilne/2018/04/03/exchange-2010-default-connector-configuration/ ;
+        2013+: https://www.petenetlive.com/KB/Article/0001314)."""
+        return f"Default {server}" if self.era in ("2007", "2010") else f"Default Frontend {server}"
 
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
         """Point the web services (and, with split DNS, the internal URLs) at `host`."""
@@ -289,7 +311,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
-            lines.append(f"certutil -ca.cert {REQUEST_DIR}\\root-ca.cer   # give this root to unmanaged computers and phones")
+            root = f"{REQUEST_DIR}\\root-ca.cer"
+            lines += [*shell.make_folder(root), f"certutil -ca.cert {root}   # give this root to unmanaged computers and phones"]
         else:
             caa()
     elif option == "classic":
@@ -310,7 +333,13 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             host = f"autodiscover.{d}"
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
             ip = PUBLIC_IP if sni else f"<public IP for {host}>"
-            lines += shell.request([host], _slug(host))
+            thumbprint = f"<thumbprint of the {host} certificate>"
+            lines += shell.request([host], _slug(host)) + shell.copy_to_other_servers(_slug(host), [], thumbprint)
+            if len(shell.servers) > 1:  # the load balancer or DNS sends autodiscover to any of them
+                own_ip = "" if sni else f", on that server's address that {ip} leads to"
+                lines.append(f"# every client access server answers {host}: the {site} web site, its binding and "
+                             f"virtual directory are per server, so run the next lines on each of "
+                             f"{', '.join(shell.servers)}{own_ip}")
             if shell.era == "2007":
                 lines.append(f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, "
                              f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
@@ -318,8 +347,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
                 lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
                              f"-Port 443 -Ssl {binding}")
-                lines.append(f"(Get-WebBinding -Name {site} -Protocol https)"
-                             f".AddSslCertificate({_quote(f'<thumbprint of the {host} certificate>')}, 'My')")
+                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(thumbprint)}, 'My')")
             lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
                          f"-WindowsAuthentication $true")
             dns.append(f"{host}. A {ip}")
@@ -421,7 +449,8 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
                   "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
                   "Set-SendConnector -TlsCertificateName $tls",
-                  *[f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls' for s in shell.servers]]
+                  *[f'Set-ReceiveConnector "{s}\\{shell.receive_connector(s)}" -TlsCertificateName $tls'
+                    for s in shell.servers]]
     return lines
 
 

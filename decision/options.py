@@ -299,7 +299,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         setup, yearly = ctx.zeros(), ctx.zeros()
         dcv = names.astype(float) if ca.public else ctx.zeros()
         per_year = sched.counts / np.maximum(ctx.years, 1e-9)
-        reasons = reasons | _bits(per_year > 2, "frequent_manual_renewals")
+        reasons = reasons | _bits(per_year > p.value("frequent_manual_renewals_per_year"), "frequent_manual_renewals")
         if ca.public:
             reasons = reasons | ctx.profile_bits["email_dcv_ends"]
     first, last = ctx.status(ca)

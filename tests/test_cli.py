@@ -41,12 +41,13 @@ def test_the_2007_article_is_reproduced_in_2007_syntax():
     san = next(o for o in data["options"] if o["option"] == "san")
     assert san["names"] == ["mail.contoso.com", "contoso.com", "contoso.local", "autodiscover.contoso.com",
                             "server01.contoso.local", "server01"]
-    commands = data["commands"]["san"]
-    assert commands[0].startswith("New-ExchangeCertificate -GenerateRequest -Path C:\\certreq\\")
+    folder, request, *commands = data["commands"]["san"]
+    assert folder == "New-Item -ItemType Directory -Force 'C:\\certreq' | Out-Null"  # -Path fails without it
+    assert request.startswith("New-ExchangeCertificate -GenerateRequest -Path C:\\certreq\\")
     assert "-DomainName mail.contoso.com, contoso.com, contoso.local, autodiscover.contoso.com, " \
-           "server01.contoso.local, server01" in commands[0]
-    assert "-SubjectName 'C=US, O=Contoso Inc (2007 article), CN=mail.contoso.com'" in commands[0]
-    assert "-KeySize 1024 -PrivateKeyExportable $true" in commands[0]
+           "server01.contoso.local, server01" in request
+    assert "-SubjectName 'C=US, O=Contoso Inc (2007 article), CN=mail.contoso.com'" in request
+    assert "-KeySize 1024 -PrivateKeyExportable $true" in request
     assert any(c.startswith("Import-ExchangeCertificate -Path C:\\certreq\\") for c in commands)
     assert "Enable-ExchangeCertificate -Thumbprint <thumbprint shown by Import-ExchangeCertificate> " \
            "-Services IIS, UM, SMTP" in commands
@@ -130,6 +131,26 @@ def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
     san = {d["option"]: d for d in base["options"]}["san"]
     san2 = {d["option"]: d for d in other["options"]}["san"]
     assert san2["cost_total"] > san["cost_total"] and san2["ca"] != "sectigo"
+
+
+@pytest.mark.parametrize(("ca_id", "lifetime", "reason"), [
+    ("zerossl", 0, "lifetime_days: a certificate lifetime must be at least 1 day (got 0)"),
+    ("zerossl", 0.5, "lifetime_days: a certificate lifetime must be at least 1 day (got 0.5)"),
+    ("zerossl", -30, "lifetime_days: a certificate lifetime must be at least 1 day (got -30)"),
+    ("zerossl", float("nan"), "lifetime_days must be null, a parameter name or a number of days (got nan)"),
+    ("zerossl", True, "lifetime_days must be null, a parameter name or a number of days (got True)"),
+    ("adcs", "letsencrypt_lifetime_days",
+     "lifetime_days must be null or a number of days (got 'letsencrypt_lifetime_days')"),
+], ids=["zero", "half-a-day", "negative", "nan", "bool", "private-named"])
+def test_a_catalog_lifetime_the_renewal_calendar_cannot_use_is_refused_naming_the_ca(tmp_path, ca_id, lifetime, reason):
+    """0, 0.5 or -30 days (and a parameter name for a private CA) stopped evaluate with an internal-error traceback;
+    NaN printed a recommendation built on no lifetime. Each is now one line naming the CA and the field."""
+    cas = yaml.safe_load((ROOT / "data/cas.yaml").read_text())
+    next(ca for ca in cas["cas"] if ca["id"] == ca_id)["lifetime_days"] = lifetime
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cas))
+    result = run("evaluate", EXAMPLE, "--format", "json", "--catalog", str(tmp_path / "c.yaml"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"error: {tmp_path / 'c.yaml'}, field 'cas.{ca_id}': {reason}\n"
 
 
 # ------------------------------------------------------------------------- wildcard: one certificate per domain

@@ -131,6 +131,23 @@ def test_a_malformed_minimum_is_named(tmp_path):
         load_parameters(path)
 
 
+@pytest.mark.parametrize(("per_year", "flagged"), [(2, True), (6, False)])
+def test_the_frequent_manual_renewals_threshold_comes_from_the_parameters(tmp_path, per_year, flagged):
+    """Manual SAN issuances from 2026-12 under the shrinking caps (18 in three years, 6 a year) are flagged above the
+    data's threshold: raising it to 6 a year drops the flag (a literal 2 in the code ignored the parameters file)."""
+    def edit(parameters):
+        parameters["frequent_manual_renewals_per_year"]["value"] = per_year
+    params = load_parameters(_edited_parameters(tmp_path, edit))
+    ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False}, parameters=params)
+    assert ("frequent_manual_renewals" in option(ev, "san")["reasons"].split("; ")) is flagged
+
+
+def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
+    path = _edited_parameters(tmp_path, lambda p: p["frequent_manual_renewals_per_year"].update(value=-1))
+    with pytest.raises(InputError, match=r"parameters.frequent_manual_renewals_per_year.*at least 0"):
+        load_parameters(path)
+
+
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
@@ -400,8 +417,10 @@ def test_a_request_in_2013_for_a_certificate_expiring_in_2014_uses_2048_bits():
 
 def test_renewals_that_expire_after_2013_are_told_to_use_2048_bits():
     commands = to_json(decision.evaluate({**CONTOSO_2007, "start": "2012-12-01", "horizon_years": 2}))["commands"]["san"]
-    assert "-KeySize 1024" in commands[0]
-    assert commands[1] == "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
+    request = next(i for i, c in enumerate(commands) if "-KeySize" in c)
+    assert "-KeySize 1024" in commands[request]
+    assert commands[request + 1] == \
+        "# renewals from 2013-11-01 expire on or after 2014-01-01: request them with -KeySize 2048"
     article = to_json(decision.evaluate(CONTOSO_2007))["commands"]["san"]
     assert not any("request them with -KeySize" in c for c in article)
 
@@ -456,6 +475,29 @@ def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(ve
         assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
 
 
+WRITTEN_FILE = re.compile(r"(?:\\\\|[A-Z]:\\)[^\s')]+\.(?:req|cer|pfx)")
+
+
+@pytest.mark.parametrize("servers", [["EX01", "EX02"], []])
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("2013", "2014-06-01"),
+                                                ("2016", "2018-01-01"), ("SE", "2026-12-01")])
+def test_each_folder_the_commands_write_to_is_created_before_its_first_use(version, start, servers):
+    """A clean server has no C:\\certreq (nor \\\\EX01\\c$\\certreq): the request, the PFX export and the root
+    certificate failed on a missing folder. Each folder is created once, before the first line naming a file in it."""
+    profile = {"org": "Contoso", "external_domain": "contoso.com", "extra_domains": ["fabrikam.com"], "users": 50,
+               "exchange_version": version, "start": start, "internal_ca": True, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    for name in ("san", "classic", "split_site", "wildcard", "internal_ca", "srv_record"):
+        lines = commands[name]
+        made = [line for line in lines if line.startswith("New-Item")]
+        assert len(made) == len(set(made)), name
+        files = [(i, f) for i, line in enumerate(lines) for f in WRITTEN_FILE.findall(line)]
+        assert files, name
+        for i, path in files:
+            folder = path.rpartition("\\")[0]
+            assert f"New-Item -ItemType Directory -Force '{folder}' | Out-Null" in lines[:i], (name, path)
+
+
 @pytest.mark.parametrize("option_name", ["acme", "wildcard"])
 def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(option_name):
     """Hybrid mail arrives at any client access server: each one's Default Frontend connector needs the new
@@ -471,6 +513,20 @@ def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(opt
                        for s in ("WG-EX01", "WG-EX02", "WG-EX03")]
     copy = next(i for i, c in enumerate(commands) if c.startswith("# copy each renewed certificate to WG-EX02, WG-EX03"))
     assert copy < commands.index(receive[0])
+
+
+@pytest.mark.parametrize(("version", "start", "connector"), [
+    ("2010", "2018-01-01", "Default {s}"), ("2013", "2018-01-01", "Default Frontend {s}"),
+    ("SE", "2026-12-01", "Default Frontend {s}")])
+def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start, connector):
+    """Exchange 2010 takes Internet and hybrid mail on the Hub Transport's "Default <SERVER>" connector; "Default
+    Frontend <SERVER>" exists from 2013 on, so on 2010 Set-ReceiveConnector failed on a connector that is not there."""
+    profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": version,
+               "start": start, "servers": ["EX1", "EX2"], "partner_tls": True, "acme_ok": True, "ca": "letsencrypt"}
+    commands = to_json(decision.evaluate(profile))["commands"]["acme"]
+    receive = [c for c in commands if c.startswith("Set-ReceiveConnector")]
+    assert receive == [f'Set-ReceiveConnector "{s}\\{connector.format(s=s)}" -TlsCertificateName $tls'
+                       for s in ("EX1", "EX2")]
 
 
 THUMBPRINT_OR_IP = re.compile(r"<(?:thumbprint|public IP)[^>]*>")
@@ -501,6 +557,42 @@ def test_split_site_gives_each_certificate_and_each_sites_ip_its_own_placeholder
     else:
         assert ips == [f"<public IP for {h}>" for h in sites]
         assert all(any(ip in c for c in commands) for ip in ips)
+
+
+def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it():
+    """The BRs forbid e-mail to admin@ / webmaster@ from 2028-03-15 and the rules flag a horizon that reaches that
+    day: the assumptions table called it the 'last day a CA may validate' by e-mail, one day off and the opposite."""
+    [row] = [r for r in PARAMS.records() if r["parameter"] == "email_dcv_end"]
+    assert str(row["value"]) == "2028-03-15"
+    assert row["description"].startswith("First day a CA may no longer validate a domain by e-mail")
+    assert "Last day" not in row["description"]
+    day = PARAMS.day("email_dcv_end")
+    for start, flagged in ((day - 364, True), (day - 365, False)):  # the horizon's last day: 2028-03-15, 2028-03-14
+        assert horizon_end_day(start, 1) - 1 == day - (not flagged)
+        ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "start": from_day(start).isoformat(), "horizon_years": 1})
+        assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
+
+
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
+def test_split_site_serves_autodiscover_from_every_client_access_server(version, start):
+    """Autodiscover reaches any of the servers (load balancer, DNS): each needs the autodiscover certificate and the
+    second web site. Only the first server got them, so Outlook failed on every request that landed elsewhere."""
+    servers = ["EX01", "EX02", "EX03"]
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": servers}
+    commands = to_json(decision.evaluate(profile))["commands"]["split_site"]
+    for host in ("autodiscover.a-corp.com", "autodiscover.b-corp.com"):
+        pfx = f"\\\\EX01\\c$\\certreq\\a-{host.replace('.', '-')}.pfx"
+        imported = [c for c in commands if c.startswith("Import-ExchangeCertificate -Server") and pfx in c]
+        assert [c.split()[2] for c in imported] == ["EX02", "EX03"], host
+        assert not any(c.startswith("Enable-") and f"<thumbprint of the {host} certificate>" in c for c in commands)
+        site = next(i for i, c in enumerate(commands) if host in c and ("AddSslCertificate" in c or "IIS Manager" in c))
+        note = next(c for c in reversed(commands[:site]) if c.startswith("# ") and "IIS Manager" not in c)
+        own_ip = "" if version == "SE" else f", on that server's address that <public IP for {host}> leads to"
+        assert note.startswith(f"# every client access server answers {host}:")
+        assert note.endswith(f"run the next lines on each of EX01, EX02, EX03{own_ip}")
+    single = to_json(decision.evaluate({**profile, "servers": ["EX01"]}))["commands"]["split_site"]
+    assert not any("every client access server" in c or ".pfx" in c for c in single)
 
 
 def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
