@@ -73,7 +73,7 @@ class CA:
         """Validity of a certificate issued on each day: the CA's own limit under the public maximum."""
         days = np.asarray(days)
         if self.kind == "private":
-            return np.full(days.shape, float(self.lifetime or 730))
+            return np.full(days.shape, float(self.lifetime))
         cap = params["public_max_lifetime_days"].at(days)
         if self.lifetime is None:
             return cap
@@ -124,18 +124,19 @@ class Catalog:
 
 
 def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) -> None:
-    """`lifetime_days` is null, a parameter name (public CAs), or a finite number of days no shorter than the shipped
+    """`lifetime_days` is null or a parameter name (public CAs only), or a finite number of days no shorter than the shipped
     parameters' least certificate lifetime (`public_max_lifetime_days.minimum`): 0 or 0.5 crashed the renewal
     calendar, NaN gave a silent result."""
-    if lifetime is None or (isinstance(lifetime, str) and kind == "public"):
+    if kind == "public" and (lifetime is None or isinstance(lifetime, str)):
         return
     least, what = default_parameters()["public_max_lifetime_days"].minimum or (1.0, "a certificate lifetime")
     shown = f"'{lifetime}'" if isinstance(lifetime, str) else str(lifetime)
     if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or not np.isfinite(lifetime):
-        kinds = "null, a parameter name or a number of days" if kind == "public" else "null or a number of days"
+        kinds = ("null, a parameter name or a number of days" if kind == "public"
+                 else "a number of days (the validity of its certificate template)")
         raise bad(f"lifetime_days must be {kinds} (got {shown})")
     if lifetime < least:
-        raise bad(f"lifetime_days: {what} must be at least {least:g} day (got {shown})")
+        raise bad(f"lifetime_days: {what} must be at least {least:g} days (got {shown})")
 
 
 def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:

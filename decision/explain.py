@@ -80,7 +80,8 @@ REASONS: tuple[Reason, ...] = (
                                    "(no SNI on this platform)"),
     Reason("second_site_unconfirmed", "con",
            "a second front-end web site for Autodiscover is not confirmed as supported on this Exchange version"),
-    Reason("frequent_manual_renewals", "con", "more than two manual renewals a year under the lifetime rules"),
+    Reason("frequent_manual_renewals", "con", "frequent manual renewals under the lifetime rules",
+           "more than {frequent_manual_renewals_per_year} manual renewals a year under the lifetime rules"),
     Reason("email_dcv_ends", "con", "manual renewals once e-mail domain validation ends need DNS or HTTP domain "
                                     "validation",
            "manual renewals from {email_dcv_end} need DNS or HTTP domain validation"),

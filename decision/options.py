@@ -163,12 +163,12 @@ class Context:
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
-        servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
-        self.extra_server_minutes = servers_beyond_first * params.value("extra_server_minutes")
+        self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
+        self.extra_server_minutes = self.servers_beyond_first * params.value("extra_server_minutes")
         self.profile_bits = {
             "acme_not_allowed": _bits(~self.flags["acme_ok"], "acme_not_allowed"),
             "acme_wildcard_needs_dns_api": _bits(~self.flags["dns_api"], "acme_wildcard_needs_dns_api"),
-            "multi_server_copy": _bits(servers_beyond_first > 0, "multi_server_copy"),
+            "multi_server_copy": _bits(self.servers_beyond_first > 0, "multi_server_copy"),
             "email_dcv_ends": _bits(self.end > params.day("email_dcv_end"), "email_dcv_ends"),
         }
 
@@ -535,6 +535,8 @@ def option_split_site(ctx: Context) -> Components:
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
     reasons, setup, warned = _single_name_effects(ctx)
     sites = f["n_domains"].astype(float)
+    # every client access server serves autodiscover from its own second site
+    setup = setup + ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0
     spare = ctx.flags["spare_ip"]
     ips = np.where(ctx.sni, 0.0, np.maximum(sites - spare, 0.0))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))

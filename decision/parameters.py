@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ class Parameter:
     starts: np.ndarray  # first day each value applies (sorted); a constant has one start
     values: tuple[Any, ...]
     minimum: tuple[float, str] | None = None  # the least value the rules work with, and what the value is
+    maximum: tuple[float, str] | None = None  # the greatest, likewise
 
     @property
     def estimate(self) -> bool:
@@ -119,14 +121,19 @@ def _parse_parameter(name: str, raw: Any, source_file: str) -> Parameter:
             raise bad("each entry of 'values' needs a date 'from' and a 'value'") from None
         if np.any(np.diff(starts) <= 0):
             raise bad("'values' must be in increasing 'from' order")
-    minimum = raw.get("minimum")
-    if minimum is not None:
-        least = minimum.get("value") if isinstance(minimum, dict) else None
-        if isinstance(least, bool) or not isinstance(least, (int, float)) or not str(minimum.get("what", "")).strip():
-            raise bad("'minimum' must be {value: NUMBER, what: TEXT}")
-        minimum = (float(least), str(minimum["what"]).strip())
     return Parameter(name, str(raw["description"]).strip(), str(raw["unit"]), str(raw["source"]).strip(),
-                     starts, values, minimum)
+                     starts, values, _bound(raw, "minimum", bad), _bound(raw, "maximum", bad))
+
+
+def _bound(raw: dict, key: str, bad: Callable[[str], InputError]) -> tuple[float, str] | None:
+    """A declared `minimum` or `maximum`: {value: NUMBER, what: TEXT} → (value, what), or None."""
+    bound = raw.get(key)
+    if bound is None:
+        return None
+    value = bound.get("value") if isinstance(bound, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not str(bound.get("what", "")).strip():
+        raise bad(f"'{key}' must be {{value: NUMBER, what: TEXT}}")
+    return float(value), str(bound["what"]).strip()
 
 
 def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
@@ -162,7 +169,8 @@ def _kind(value: Any) -> str:
 
 def _check_like(loaded: Parameters, shipped: Parameters) -> None:
     """Another parameters file must give every parameter the rules use, each value of the kind the shipped file
-    gives (a number, a date ...), and numbers as finite as theirs, not below zero nor the shipped `minimum`."""
+    gives (a number, a date ...), and numbers as finite as theirs, not below zero, within the shipped `minimum` and
+    `maximum`."""
     problems = [Issue(loaded.path, 0, f"parameters.{name}", f"missing (the rules use it: {p.description})")
                 for name, p in shipped.items.items() if name not in loaded.items]
     for name, p in loaded.items.items():
@@ -179,7 +187,11 @@ def _check_like(loaded: Parameters, shipped: Parameters) -> None:
             elif kind == "number" and (minimum := shipped[name].minimum) and value < minimum[0]:
                 least, what = minimum
                 problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"{what} must be at least {least:g} "
-                                                                             f"{shipped[name].unit} (got {shown})"))
+                                                                             f"({shipped[name].unit}) (got {shown})"))
+            elif kind == "number" and (maximum := shipped[name].maximum) and value > maximum[0]:
+                most, what = maximum
+                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"{what} must be at most {most:g} "
+                                                                             f"({shipped[name].unit}) (got {shown})"))
     if problems:
         raise InputError(problems)
 

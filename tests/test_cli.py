@@ -134,14 +134,16 @@ def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
 
 
 @pytest.mark.parametrize(("ca_id", "lifetime", "reason"), [
-    ("zerossl", 0, "lifetime_days: a certificate lifetime must be at least 1 day (got 0)"),
-    ("zerossl", 0.5, "lifetime_days: a certificate lifetime must be at least 1 day (got 0.5)"),
-    ("zerossl", -30, "lifetime_days: a certificate lifetime must be at least 1 day (got -30)"),
+    ("zerossl", 0, "lifetime_days: a certificate lifetime must be at least 6 days (got 0)"),
+    ("zerossl", 0.5, "lifetime_days: a certificate lifetime must be at least 6 days (got 0.5)"),
+    ("zerossl", 2, "lifetime_days: a certificate lifetime must be at least 6 days (got 2)"),
+    ("zerossl", -30, "lifetime_days: a certificate lifetime must be at least 6 days (got -30)"),
     ("zerossl", float("nan"), "lifetime_days must be null, a parameter name or a number of days (got nan)"),
     ("zerossl", True, "lifetime_days must be null, a parameter name or a number of days (got True)"),
     ("adcs", "letsencrypt_lifetime_days",
-     "lifetime_days must be null or a number of days (got 'letsencrypt_lifetime_days')"),
-], ids=["zero", "half-a-day", "negative", "nan", "bool", "private-named"])
+     "lifetime_days must be a number of days (the validity of its certificate template) (got 'letsencrypt_lifetime_days')"),
+    ("adcs", None, "lifetime_days must be a number of days (the validity of its certificate template) (got None)"),
+], ids=["zero", "half-a-day", "two-days", "negative", "nan", "bool", "private-named", "private-null"])
 def test_a_catalog_lifetime_the_renewal_calendar_cannot_use_is_refused_naming_the_ca(tmp_path, ca_id, lifetime, reason):
     """0, 0.5 or -30 days (and a parameter name for a private CA) stopped evaluate with an internal-error traceback;
     NaN printed a recommendation built on no lifetime. Each is now one line naming the CA and the field."""

@@ -92,26 +92,34 @@ def _set_lifetime(value):
     (_set_lifetime("abc"), "must be a number (day) (got 'abc')"),
     (_set_lifetime(-5), "must be a finite number, at least 0 (day) (got -5)"),
     (_set_lifetime(float("nan")), "must be a finite number, at least 0 (day) (got nan)"),
-    (_set_lifetime(0.5), "a certificate lifetime must be at least 1 day (got 0.5)"),
+    (_set_lifetime(0.5), "a certificate lifetime must be at least 6 (day) (got 0.5)"),
+    (_set_lifetime(2), "a certificate lifetime must be at least 6 (day) (got 2)"),
+    (lambda p: p["acme_renew_fraction"].update(value=1.5),
+     "the share of a lifetime before an ACME renewal must be at most 1 (share of lifetime) (got 1.5)"),
+    (lambda p: p["acme_renew_fraction"].update(value=0.1),
+     "the share of a lifetime before an ACME renewal must be at least 0.5 (share of lifetime) (got 0.1)"),
     (lambda p: p["internal_names_ban"].update(value="soon"), "must be a date (date) (got 'soon')"),
-], ids=["missing", "text", "negative", "nan", "under-a-day", "not-a-date"])
+], ids=["missing", "text", "negative", "nan", "under-a-day", "two-days", "renewal-after-expiry", "renewal-too-soon",
+        "not-a-date"])
 def test_another_parameters_file_is_checked_against_the_rules_it_must_feed(tmp_path, edit, reason):
     """These crashed the engine with a traceback (KeyError, ValueError) instead of naming the entry."""
     path = _edited_parameters(tmp_path, edit)
     with pytest.raises(InputError) as caught:
         load_parameters(path)
     [issue] = caught.value.issues
-    assert issue.field in ("parameters.public_max_lifetime_days", "parameters.internal_names_ban")
+    assert issue.field in ("parameters.public_max_lifetime_days", "parameters.internal_names_ban",
+                           "parameters.acme_renew_fraction")
     assert reason in issue.reason
     assert load_parameters(_edited_parameters(tmp_path, lambda p: None)).items.keys() == PARAMS.items.keys()
 
 
 @pytest.mark.parametrize("name", ["commercial_term_days", "letsencrypt_lifetime_days"])
 def test_the_least_value_a_parameter_may_take_is_declared_in_the_data(tmp_path, name):
-    """The rules need a certificate to last a day or more: a commercial term of half a day passed the check (its
-    name says no 'lifetime') and crashed the engine; the bound is each parameter's declared `minimum`."""
+    """The rules need a certificate to last 6 days or more (the shortest public one): a commercial term of half a day
+    passed the check (its name says no 'lifetime') and crashed the engine; the bound is each parameter's declared
+    `minimum`."""
     what = {"commercial_term_days": "a commercial term", "letsencrypt_lifetime_days": "a certificate lifetime"}[name]
-    assert PARAMS[name].minimum == (1.0, what)
+    assert PARAMS[name].minimum == (6.0, what)
 
     def edit(parameters):
         entry = parameters[name]
@@ -122,7 +130,21 @@ def test_the_least_value_a_parameter_may_take_is_declared_in_the_data(tmp_path, 
     with pytest.raises(InputError) as caught:
         load_parameters(_edited_parameters(tmp_path, edit))
     assert [(i.field, i.reason) for i in caught.value.issues] == [
-        (f"parameters.{name}", f"{what} must be at least 1 day (got 0.5)")]
+        (f"parameters.{name}", f"{what} must be at least 6 (day) (got 0.5)")]
+
+
+def test_the_shortest_lifetimes_and_soonest_renewals_the_parameters_allow_fit_a_ten_year_horizon(tmp_path):
+    """At the declared bounds (6-day certificates, ACME renewals at half their life, a 6-day term) a 10-year plan
+    is scored, not stopped by the renewal calendar's guard: 1-2 day lifetimes passed the check and crashed."""
+    def edit(parameters):
+        parameters["public_max_lifetime_days"]["values"][-1]["value"] = 6
+        parameters["letsencrypt_lifetime_days"]["values"][-1]["value"] = 6
+        parameters["commercial_term_days"]["value"] = 6
+        parameters["acme_renew_fraction"]["value"] = 0.5
+    params = load_parameters(_edited_parameters(tmp_path, edit))
+    ev = decision.evaluate({**CONTOSO_2026, "start": "2030-01-01", "horizon_years": 10}, parameters=params)
+    assert option(ev, "acme")["certificate_issuances"] >= 10 * 365 / 3 - 1
+    assert option(ev, "san")["certificate_issuances"] >= 10 * 365 / 4 - 1
 
 
 def test_a_malformed_minimum_is_named(tmp_path):
@@ -131,7 +153,7 @@ def test_a_malformed_minimum_is_named(tmp_path):
         load_parameters(path)
 
 
-@pytest.mark.parametrize(("per_year", "flagged"), [(2, True), (6, False)])
+@pytest.mark.parametrize(("per_year", "flagged"), [(2, True), (3, True), (6, False)])
 def test_the_frequent_manual_renewals_threshold_comes_from_the_parameters(tmp_path, per_year, flagged):
     """Manual SAN issuances from 2026-12 under the shrinking caps (18 in three years, 6 a year) are flagged above the
     data's threshold: raising it to 6 a year drops the flag (a literal 2 in the code ignored the parameters file)."""
@@ -140,6 +162,21 @@ def test_the_frequent_manual_renewals_threshold_comes_from_the_parameters(tmp_pa
     params = load_parameters(_edited_parameters(tmp_path, edit))
     ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False}, parameters=params)
     assert ("frequent_manual_renewals" in option(ev, "san")["reasons"].split("; ")) is flagged
+    if flagged:  # the sentence the admin reads quotes the same threshold
+        texts = {r["code"]: r["text"] for o in to_json(ev)["options"] if o["option"] == "san" for r in o["reasons"]}
+        assert texts["frequent_manual_renewals"] == f"more than {per_year} manual renewals a year under the lifetime rules"
+
+
+def test_split_site_pays_for_the_second_site_on_every_client_access_server(tmp_path):
+    """The commands build the autodiscover site on each server, so its setup counts each server beyond the first."""
+    def edit(parameters):
+        parameters["split_site_extra_server_setup_hours"]["value"] = 1.5
+    more = load_parameters(_edited_parameters(tmp_path, edit))
+    for servers, extra in ((["ex1"], 0), (["ex1", "ex2", "ex3"], 2)):
+        profile = {**CONTOSO_2026, "servers": servers}
+        base, costlier = (option(decision.evaluate(profile, parameters=p), "split_site") for p in (PARAMS, more))
+        rate = decision.evaluate(profile).profiles.loc[0, "admin_rate"]
+        assert costlier["cost_total"] - base["cost_total"] == pytest.approx(extra * 1.0 * rate)
 
 
 def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):

@@ -297,6 +297,7 @@ class _Builder:
             "ca_name": self.ca_name(str(row["ca"])) if row is not None else DASH,
             "lead_days": f"{self.ev.params.value('manual_renewal_lead_days'):g}",
             "email_dcv_end": str(self.ev.params.value("email_dcv_end")),
+            "renewals_a_year": f"{self.ev.params.value('frequent_manual_renewals_per_year'):g}",
             "internal_names_ban": str(self.ev.params.value("internal_names_ban")),
             "issuances": count(row["certificate_issuances"]) if row is not None else "0",
             "first_renewal": calendar[1] if len(calendar) > 1 else "after the horizon",
