@@ -522,6 +522,7 @@ def calendar_frame(calendars: Mapping[str, list[str]]) -> pd.DataFrame:
 # -------------------------------------------------------------------------------- robustness
 
 NO_FLIP = "No change of the recommendation in the range searched."
+NO_CHANGE = "no change over the range"  # the tornado tooltip's "Changes at" where nothing flips
 
 
 def band_caption(band: WeightBand) -> str:
@@ -563,11 +564,21 @@ def price_flip_frame(points: list[FlipPoint], catalog: Catalog, currency: str) -
                          **_flip_columns(points)})
 
 
+def _tooltip_number(value: float) -> str:
+    """`value` as the charts' tooltips write numbers (d3 format ',.4~f'): up to 4 decimals, no trailing zeros."""
+    text = f"{value:,.4f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def tornado_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """`tornado_frame` plus what the chart shows: the label of the option taking over, the factor's rank (most
-    sensitive first, as the engine ordered them) and a tooltip line (the engine's sentence, or `NO_FLIP`)."""
-    return frame.assign(label=frame["option"].map(LABELS), rank=pd.factorize(frame["factor"])[0],
-                        note=np.where(frame["flip"].to_numpy(dtype=bool), frame["text"], NO_FLIP))
+    sensitive first, as the engine ordered them) and tooltip texts: where the recommendation changes (`NO_CHANGE`
+    where it does not), the option taking over (a dash where none) and the engine's sentence (or `NO_FLIP`)."""
+    flip = frame["flip"].to_numpy(dtype=bool)
+    label = frame["option"].map(LABELS)
+    return frame.assign(label=label, rank=pd.factorize(frame["factor"])[0],
+                        changes_at=[_tooltip_number(v) if f else NO_CHANGE for v, f in zip(frame["value"], flip, strict=True)],
+                        takes_over=np.where(flip, label, "—"), note=np.where(flip, frame["text"], NO_FLIP))
 
 
 # ------------------------------------------------------------------------------------ charts
@@ -670,9 +681,9 @@ def tornado_chart() -> alt.TopLevelMixin:
         color=alt.condition(alt.datum.flip, option_colour(), alt.value("#e8e8e8")),
         tooltip=[alt.Tooltip("factor:N", title="Factor"), alt.Tooltip("side:N", title="Side"),
                  alt.Tooltip("current:Q", title="Now", format=",.4~f"),
-                 alt.Tooltip("value:Q", title="Changes at", format=",.4~f"),
+                 alt.Tooltip("changes_at:N", title="Changes at"),
                  alt.Tooltip("limit:Q", title="Searched to", format=",.4~f"),
-                 alt.Tooltip("label:N", title="Takes over"), alt.Tooltip("note:N", title="What changes")],
+                 alt.Tooltip("takes_over:N", title="Takes over"), alt.Tooltip("note:N", title="What changes")],
     )
     centre = alt.Chart(alt.Data(values=[{}])).mark_rule(color="#555").encode(x=alt.datum(0))
     return _styled(alt.layer(bars, centre).properties(height=alt.Step(24)))

@@ -446,4 +446,18 @@ def test_the_tornado_chart_draws_bars_from_the_centre_sorted_as_the_engine():
     assert (bars["x"]["field"], bars["x2"], bars["x"]["scale"]["domain"]) == ("position", {"datum": 0}, [-1, 1])
     assert bars["y"]["sort"] == {"field": "rank", "op": "min"}
     assert bars["color"]["condition"]["test"] == "datum.flip" and bars["color"]["condition"]["field"] == "label"
-    assert {t["field"] for t in bars["tooltip"]} >= {"note", "label", "current", "value"}
+    assert {t["field"] for t in bars["tooltip"]} >= {"note", "takes_over", "current", "changes_at"}
+
+
+def test_the_tornado_tooltips_of_a_factor_that_flips_nothing_say_so_instead_of_null():
+    """A grey bar's tooltip showed "Changes at: null" and "Takes over: null" (no flip value, no option)."""
+    frame = views.tornado_chart_frame(tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0)))
+    spec = views.chart_spec("tornado", {"tornado": frame})
+    titles = {t["title"]: t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
+    grey, flips = frame[~frame["flip"]], frame[frame["flip"]]
+    assert len(grey) and len(flips)
+    assert frame[list(titles.values())].notna().all(axis=None), "no tooltip line of any bar is null"
+    assert set(grey[titles["Changes at"]]) == {views.NO_CHANGE} and set(grey[titles["Takes over"]]) == {"—"}
+    assert list(flips[titles["Takes over"]]) == [LABELS[o] for o in flips["option"]]
+    assert list(flips[titles["Changes at"]]) == [f"{v:,.4f}".rstrip("0").rstrip(".") for v in flips["value"]]
+    assert views.tornado_chart_frame(tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0)).iloc[:0]).empty
