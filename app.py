@@ -184,11 +184,13 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
 def ranked_table(table: pd.DataFrame, years: float, currency: str, current: CurrentState | None) -> None:
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
-    # money in whole units, rounded as the card, the reasons and the appendix write it (column formats round otherwise)
-    styled = shown.style.format("{:,.0f}", subset=[cost, tco], na_rep=MISSING)
+    # money and trust in whole units / percent, rounded as the card, the reasons and the appendix write them
+    # (column formats round otherwise, and "percent" has two decimals)
+    styled = (shown.style.format("{:,.0f}", subset=[cost, tco], na_rep=MISSING)
+              .format("{:.0%}", subset=["Trust"], na_rep=MISSING))
     st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),
-        "Trust": st.column_config.NumberColumn(format="percent", help="Share of clients that connect without a warning"),
+        "Trust": st.column_config.NumberColumn(help="Share of clients that connect without a warning"),
         tco: st.column_config.NumberColumn(help="Cost plus client and end-user time in money"),
         "Dominated": st.column_config.CheckboxColumn(
             help="Another feasible option is at least as good on every criterion and better on one"),

@@ -628,7 +628,7 @@ def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
         tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("front:N", title="Dominance"),
                  alt.Tooltip("cost_total:Q", title=f"Cost ({currency})", format=",.0f"),
                  alt.Tooltip("tco:Q", title=f"TCO ({currency})", format=",.0f"),
-                 alt.Tooltip("trust:Q", title="Trust", format=".1%"),
+                 alt.Tooltip("trust:Q", title="Trust", format=".0%"),
                  alt.Tooltip("devices_to_reconfigure:Q", title="Devices to touch", format=",.0f"),
                  alt.Tooltip("users_url_change:Q", title="Users with a new URL", format=",.0f"),
                  alt.Tooltip("score:Q", title="Score", format=".1f")],

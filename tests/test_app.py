@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 import decision
 from decision import LABELS, views
+from decision.appendix.model import pct as appendix_pct
 from decision.catalog import default_catalog
 from decision.current_state import LABEL as CURRENT_STATE
 from decision.parameters import default_parameters
@@ -163,6 +164,22 @@ def test_the_ranked_table_shows_money_in_whole_units_as_the_card_and_the_appendi
     assert card["Total cost of ownership"] == f"USD {shown[tco]}"
     if upload is None:
         assert 2464.5 in set(element.value[cost]) and "2,464" in set(text[cost]), "a half is rounded to even"
+
+
+@pytest.mark.parametrize("upload", [None, EXPORTS / "ex2016-contoso.json"])
+def test_the_ranked_table_shows_trust_in_whole_percent_as_the_card_and_the_appendix_do(upload):
+    """The table wrote trust with two decimals (85.93%) beside the card's 100%; the appendix writes whole percent."""
+    at = run_app()
+    if upload is not None:
+        at.file_uploader(key="upload").set_value((upload.name, upload.read_bytes(), "text/plain")).run()
+    element = ranked_element(at)
+    trust, text = element.value["Trust"], shown_text(element)["Trust"]
+    assert any(v * 100 != round(v * 100) for v in trust.dropna()), "a trust with decimals to round"
+    assert list(text) == ["—" if pd.isna(v) else appendix_pct(v) for v in trust]
+    card = {m.label: m.value for m in at.metric}
+    assert card["Clients without a warning"] == text[element.value["Rank"] == 1].iloc[0]
+    tooltip = views.chart_spec("cost_trust", {}, "USD", 3.0)["layer"][0]["encoding"]["tooltip"]
+    assert next(t["format"] for t in tooltip if t["title"] == "Trust") == ".0%", "the cost-trust chart's tooltip too"
 
 
 def test_the_current_certificates_without_a_replacement_show_a_dash_not_the_word_none():
