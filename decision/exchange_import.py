@@ -477,7 +477,8 @@ def _date(value: Any, what: str, warnings: list[str], month_first: bool) -> dt.d
 
 
 def _build_servers(raw: _Raw, rejected: list[str]) -> list[Server]:
-    servers = []
+    """The servers read, one per name case-insensitively (Windows' EX01 and ex01 are one server): the first kept."""
+    servers: dict[str, Server] = {}
     for rec in raw.records["servers"]:
         fqdn = _text(rec.get("fqdn"))
         name = _text(rec.get("name")) or (fqdn.split(".")[0] if fqdn else None)
@@ -491,8 +492,9 @@ def _build_servers(raw: _Raw, rejected: list[str]) -> list[Server]:
             rejected.append(f"server {name}: {exc.reason}")
             continue
         roles = tuple(part.strip() for part in (_text(rec.get("serverrole")) or "").split(",") if part.strip())
-        servers.append(Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
-    return servers
+        servers.setdefault(name.casefold(),
+                           Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
+    return list(servers.values())
 
 
 def _build_domains(raw: _Raw) -> list[AcceptedDomain]:
@@ -615,10 +617,13 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
     month_first = _month_first(dates, raw.warnings)
     # Get-ExchangeCertificate pasted without -Server lists the local server's: certain only when there is one
     only = [s.name for s in servers if "edge" not in {r.lower() for r in s.roles}]
+    spelling = {s.name.casefold(): s.name for s in servers}  # a server's name as first seen, in any case
     for rec in raw.records["certificates"]:
         if cert := _build_certificate(rec, raw.warnings, month_first):
             if cert.server is None and len(only) == 1:
                 cert = dataclasses.replace(cert, server=only[0])
+            elif cert.server is not None:
+                cert = dataclasses.replace(cert, server=spelling.setdefault(cert.server.casefold(), cert.server))
             export.certificates.append(cert)
     export.counts = _build_counts(raw)
     export.warnings = raw.warnings

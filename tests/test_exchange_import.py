@@ -341,6 +341,32 @@ def test_a_server_name_with_a_space_stays_one_server_in_its_exported_case(quote)
            "the current state shows the servers as exported" in notes
 
 
+def ex01_also_as_lower_case(name: str) -> bytes:
+    """exse-contoso (JSON or Format-List) with server EX01 listed again as 'ex01' and its certificates read as ex01's."""
+    text = (DATA / name).read_text(encoding="utf-8-sig")
+    if name.endswith(".json"):
+        data = json.loads(text)
+        data["servers"].append({**data["servers"][0], "Name": "ex01", "Fqdn": "ex01.contoso.com"})
+        for cert in data["certificates"]:
+            cert["Server"] = cert["Server"].replace("EX01", "ex01")
+        return json.dumps(data).encode()
+    again = "Name                : ex01\nAdminDisplayVersion : Version 15.2 (Build 2562.17)\nServerRole          : Mailbox\n\n"
+    return text.replace("Name                : EX02", again + "Name                : EX02", 1) \
+        .replace("-Server EX01", "-Server ex01").encode()
+
+
+@pytest.mark.parametrize("name", ["exse-contoso.json", "exse-contoso.txt"])
+def test_a_server_named_in_two_cases_is_one_server_in_its_first_spelling(name):
+    """Windows names are case-insensitive: EX01 and ex01 were listed as two servers, a certificate on 'EX01, ex01'."""
+    export = parse_export(ex01_also_as_lower_case(name), name)
+    assert [s.name for s in export.servers] == ["EX01", "EX02"]
+    assert export.servers[0].fqdn == "EX01.contoso.com", "the first entry kept"
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert [c["servers"] for c in facts["certificates"]] == [c["servers"] for c in state("exse-contoso.json")["certificates"]]
+    assert {s for c in facts["certificates"] for s in c["servers"]} == {"EX01", "EX02"}
+    assert profile_from_export(export)[0]["servers"] == ["EX01", "EX02"]
+
+
 # --------------------------------------------------------------------------- current state
 
 
