@@ -492,8 +492,11 @@ def _build_servers(raw: _Raw, rejected: list[str]) -> list[Server]:
             rejected.append(f"server {name}: {exc.reason}")
             continue
         roles = tuple(part.strip() for part in (_text(rec.get("serverrole")) or "").split(",") if part.strip())
-        servers.setdefault(name.casefold(),
-                           Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
+        server = servers.setdefault(
+            name.casefold(), Server(name, version, parse_build(version), release, _text(rec.get("site")), fqdn, roles))
+        if server.version != version:
+            rejected.append(f"server {name}: listed again with another version ({version}; {server.name} has "
+                            f"{server.version}), the first entry is used: check which build the server runs")
     return list(servers.values())
 
 

@@ -367,6 +367,19 @@ def test_a_server_named_in_two_cases_is_one_server_in_its_first_spelling(name):
     assert profile_from_export(export)[0]["servers"] == ["EX01", "EX02"]
 
 
+def test_a_server_listed_again_with_another_version_is_named_in_the_notes():
+    """The first entry is used; an export that contradicts itself about a server's build says so, not in silence."""
+    data = json.loads((DATA / "exse-contoso.json").read_text(encoding="utf-8-sig"))
+    data["servers"].append({**data["servers"][0], "Name": "ex01", "AdminDisplayVersion": "Version 15.1 (Build 2507.6)"})
+    export = parse_export(json.dumps(data).encode(), "exse-contoso.json")
+    assert [s.name for s in export.servers] == ["EX01", "EX02"]
+    [warning] = [w for w in export.warnings if w.startswith("server ex01:")]
+    assert "listed again with another version (Version 15.1 (Build 2507.6); EX01 has Version 15.2" in warning
+    same = json.loads((DATA / "exse-contoso.json").read_text(encoding="utf-8-sig"))
+    same["servers"].append({**same["servers"][0], "Name": "ex01"})
+    assert not [w for w in parse_export(json.dumps(same).encode(), "x.json").warnings if w.startswith("server ex01")]
+
+
 # --------------------------------------------------------------------------- current state
 
 
