@@ -534,18 +534,25 @@ def option_split_site(ctx: Context) -> Components:
     certificates = 1 + f["n_domains"] - f["owa_is_autodiscover"]
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
     reasons, setup, warned = _single_name_effects(ctx)
-    sites = f["n_domains"].astype(float)
     # every client access server serves autodiscover from its own second site
     setup = setup + ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0
-    spare = ctx.flags["spare_ip"]
-    ips = np.where(ctx.sni, 0.0, np.maximum(sites - spare, 0.0))
+    ip_per_month, ip_bits = _own_ip_bindings(ctx, f["n_domains"].astype(float))  # a second site per domain
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
-    reasons |= (_bits(ips > 0, "extra_ip") | _bits(ctx.sni, "sni_binding")
-                | _bits(~ctx.sni & spare, "spare_ip_used") | _bits(ctx.modern_era, "second_site_unconfirmed"))
+    reasons |= ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
     return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
-                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned,
-                     ip_per_month=ips * p.value("extra_ip_per_month"))
+                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned, ip_per_month=ip_per_month)
+
+
+def _own_ip_bindings(ctx: Context, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly cost of the public IPs `count` web sites or bindings beside the default one need, and the reason bits
+    that say how they are served: with SNI by host name on the existing IP; without, one IP each, the spare one
+    serving the first."""
+    spare, wanted = ctx.flags["spare_ip"], count > 0
+    ips = np.where(ctx.sni, 0.0, np.maximum(count - spare, 0.0))
+    bits = (_bits(ips > 0, "extra_ip") | _bits(ctx.sni & wanted, "sni_binding")
+            | _bits(~ctx.sni & spare & wanted, "spare_ip_used"))
+    return ips * ctx.params.value("extra_ip_per_month"), bits
 
 
 def option_wildcard(ctx: Context) -> Components:
@@ -562,16 +569,13 @@ def option_wildcard(ctx: Context) -> Components:
     old_share = p["wildcard_unsupported_mobile_share"].at(ctx.start)
     old = np.rint(pop.mobile * old_share)
     required = _required_public(ctx, ("ext_public", "extras_public"))
-    further = certificates - 1.0
-    spare = ctx.flags["spare_ip"]
-    ips = np.where(ctx.sni, 0.0, np.maximum(further - spare, 0.0))
-    reasons |= (BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | _bits(ips > 0, "extra_ip")
-                | _bits(ctx.sni & (further > 0), "sni_binding") | _bits(~ctx.sni & spare & (further > 0), "spare_ip_used"))
+    ip_per_month, ip_bits = _own_ip_bindings(ctx, certificates - 1.0)  # each further domain's certificate
+    reasons |= BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | ip_bits
     covered = f["owa_under_wildcard"]
     return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required & covered,
                      extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~covered, "owa_not_under_wildcard"),
                      reasons=reasons, setup=setup + p.value("wildcard_pop_imap_minutes"), warned=warned + old,
-                     ip_per_month=ips * p.value("extra_ip_per_month"))
+                     ip_per_month=ip_per_month)
 
 
 def option_internal_ca(ctx: Context) -> Components:
