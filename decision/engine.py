@@ -191,10 +191,14 @@ class Evaluation:
         rows = self.options.iloc[i * k:(i + 1) * k]
         return rows.assign(_r=rows["rank"].replace(0, 99)).sort_values(["_r", "option"]).drop(columns="_r")
 
+    @cached_property
+    def _parameter_sentences(self) -> dict[str, str]:
+        return parameter_details(self.params)  # the same for every profile and option: filled in once
+
     def reason_details(self, i: int, option: str) -> dict[str, str]:
         """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, and the CA an
         infeasible option's CA reasons are about."""
-        details = parameter_details(self.params)
+        details = dict(self._parameter_sentences)
         ca = int(self.scored.columns["failed_ca"][i][OPTIONS.index(option)])
         if ca >= 0:
             start = int(self.profiles.iloc[i]["start"])
