@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -184,14 +185,13 @@ def _check_like(loaded: Parameters, shipped: Parameters) -> None:
             elif kind == "number" and not (np.isfinite(value) and value >= min(0.0, *shipped[name].values)):
                 problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"must be a finite number, at least 0 "
                                                                              f"({p.unit}) (got {shown})"))
-            elif kind == "number" and (minimum := shipped[name].minimum) and value < minimum[0]:
-                least, what = minimum
-                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"{what} must be at least {least:g} "
-                                                                             f"({shipped[name].unit}) (got {shown})"))
-            elif kind == "number" and (maximum := shipped[name].maximum) and value > maximum[0]:
-                most, what = maximum
-                problems.append(Issue(loaded.path, 0, f"parameters.{name}", f"{what} must be at most {most:g} "
-                                                                             f"({shipped[name].unit}) (got {shown})"))
+            elif kind == "number":
+                for bound, beyond, word in ((shipped[name].minimum, operator.lt, "least"),
+                                            (shipped[name].maximum, operator.gt, "most")):
+                    if bound and beyond(value, bound[0]):
+                        (limit, what), unit = bound, shipped[name].unit
+                        problems.append(Issue(loaded.path, 0, f"parameters.{name}",
+                                              f"{what} must be at {word} {limit:g} ({unit}) (got {shown})"))
     if problems:
         raise InputError(problems)
 
