@@ -267,7 +267,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     owa = str(profile["owa_host"])
     domains = [ext, *[d for d in str(profile["extra_domains"]).split(";") if d]]
     # internal names a renewal within the horizon may not carry: the internal URLs move before that renewal
-    lost_later = "internal_names_ban_in_horizon" in str(option_row.get("reasons", "")).split("; ")
+    codes = str(option_row.get("reasons", "")).split("; ")
+    revoked = "internal_names_revoked_in_horizon" in codes
+    lost_later = revoked or "internal_names_ban_in_horizon" in codes
     internal_moved = bool(str(option_row.get("not_issuable", ""))) or lost_later or (
         bool(profile["internal_names"]) and option in ("classic", "split_site", "wildcard", "srv_record"))
     split = bool(profile["split_dns"])
@@ -276,7 +278,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
 
     def move_internal_urls(autodiscover_host: str) -> None:
         if internal_moved and split:
-            if lost_later:
+            if revoked:
+                lines.append(f"# the certificate is revoked on {params.value('internal_names_revocation')} for its "
+                             "internal names and its replacement cannot carry them: move the internal URLs to the "
+                             "external names before then")
+            elif lost_later:
                 lines.append("# a renewal within the horizon cannot carry the internal names: "
                              "move the internal URLs to the external names before it")
             lines.extend(shell.urls(owa, autodiscover_host, internal=True))

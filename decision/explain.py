@@ -71,6 +71,12 @@ REASONS: tuple[Reason, ...] = (
            "names, so it cannot carry them: internal URLs must move to external names",
            "a renewal within the horizon would expire after {internal_names_ban}, so it cannot carry the internal "
            "names: internal URLs must move to external names"),
+    Reason("internal_names_revoked_in_horizon", "con",
+           "the certificate carrying the internal names is revoked within the horizon (every public certificate "
+           "with internal names was), and its replacement cannot carry them: internal URLs must move to external names",
+           "a certificate issued before {internal_names_rule_from} may carry internal names, but every one still "
+           "valid on {internal_names_revocation}, within the horizon, is revoked that day: its replacement would expire "
+           "after {internal_names_ban}, so it cannot carry them, and internal URLs must move to external names"),
     Reason("root_domain_not_covered", "con",
            "the bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns "
            "(remove the bare domain's record from Exchange)"),

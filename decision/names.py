@@ -4,8 +4,10 @@ Counts for scoring are computed arithmetically (fast, for millions of profiles);
 themselves are materialised only for output, from the same rules (`name_table`).
 
 Internal names follow the CA/B Forum rule for each certificate's expiry: from `internal_names_rule_from`
-a public CA refuses them on a certificate that would expire after `internal_names_ban`. The certificate
-checked is the commercial one (`catalog.public_lifetime`), on the first day and at every renewal of the horizon.
+a public CA refuses them on a certificate that would expire after `internal_names_ban`, and one that carries them
+and is still valid on `internal_names_revocation` (issued before the rule, with a long term) is revoked that day,
+so it is replaced early. The certificate checked is the commercial one (`catalog.public_lifetime`), on the first day
+and at every renewal of the horizon.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pyarrow.compute as pc
 from decision.catalog import public_lifetime
 from decision.dates import horizon_end
 from decision.parameters import Parameters
-from decision.renewals import horizons, manual_interval, schedule
+from decision.renewals import Lifetime, horizons, manual_interval, schedule
 from decision.textops import arrow_text, join_by_row
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
@@ -88,13 +90,39 @@ def internal_names_allowed(issued: np.ndarray, params: Parameters) -> np.ndarray
     return (issued < params.day("internal_names_rule_from")) | (expires <= params.day("internal_names_ban"))
 
 
-def internal_names_throughout(start: np.ndarray, end: np.ndarray, params: Parameters) -> np.ndarray:
-    """Whether every issuance of a commercial certificate kept from `start` to `end` may carry internal names."""
-    sched = schedule(start, end, lambda days: public_lifetime(days, params),
-                     manual_interval(params.value("manual_renewal_lead_days")), horizons(start, end))
+def revoked_lifetime(lifetime: Lifetime, params: Parameters) -> Lifetime:
+    """`lifetime` of a certificate that carries internal names where the rule allows them: one issued before
+    `internal_names_revocation` and still valid on it is revoked that day, so it lasts until the day before."""
+    revoked = params.day("internal_names_revocation")
+
+    def life(issued: np.ndarray) -> np.ndarray:
+        full = lifetime(issued)
+        cut = internal_names_allowed(issued, params) & (issued < revoked)
+        return np.where(cut, np.minimum(full, revoked - issued), full)
+    return life
+
+
+def internal_names_loss(start: np.ndarray, end: np.ndarray,
+                        params: Parameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Internal names on a commercial certificate kept from `start` to `end`, whose first issuance may carry them.
+
+    Per profile: whether every issuance may carry them; the first day of an issuance that may not (`end` where
+    none); and whether a certificate carrying them is revoked within the horizon (`revoked_lifetime`), which is
+    then why its replacement, issued before the revocation and expiring after `internal_names_ban`, may not.
+    """
+    commercial = revoked_lifetime(lambda days: public_lifetime(days, params), params)
+    distinct = horizons(start, end)
+    sched = schedule(start, end, commercial, manual_interval(params.value("manual_renewal_lead_days")), distinct)
     valid = sched.days >= 0
-    allowed = internal_names_allowed(np.where(valid, sched.days, 0), params) | ~valid
-    return allowed.all(axis=1)[sched.inverse]
+    days = np.where(valid, sched.days, 0)
+    refused = valid & ~internal_names_allowed(days, params)
+    first = refused.argmax(axis=1)  # 0 where none: the first issuance is allowed (the caller's condition)
+    rows = np.arange(len(days))
+    lost = refused.any(axis=1)
+    previous = days[rows, np.maximum(first - 1, 0)]
+    cut = public_lifetime(previous, params) > commercial(previous)
+    lost_on = np.where(lost, days[rows, first], distinct[0][:, 1])
+    return (~lost)[sched.inverse], lost_on[sched.inverse], (lost & cut)[sched.inverse]
 
 
 def _covered_by_wildcards(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
@@ -113,8 +141,10 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     """Per-profile name counts and issuability, as arrays.
 
     `internal_blocked` counts the internal names a public CA refuses on the first certificate; `internal_lost`
-    those it carries but a renewal within the horizon may not. `internal_ok_start` / `internal_ok_throughout`:
-    whether internal names (and other non-public names) are allowed on the first / on every issuance.
+    those it carries but a renewal within the horizon may not, from the day `internal_lost_on` (the first such
+    renewal); `internal_revoked`: they are lost because the certificate carrying them is revoked on
+    `internal_names_revocation`, within the horizon. `internal_ok_start` / `internal_ok_throughout`: whether
+    internal names (and other non-public names) are allowed on the first / on every issuance.
     """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
     extras = arrow_text(frame["extra_domains"])
@@ -124,11 +154,13 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     n_extra = list_counts(extras)
     root = frame["root_on_exchange"].to_numpy(dtype=bool)
     start = frame["start"].to_numpy(dtype=np.int64)
+    end = horizon_end(start, frame["horizon_years"].to_numpy(dtype=float))
     ok_start = internal_names_allowed(start, params)
-    ok_throughout = ok_start.copy()  # renewals are looked at only where the first certificate may carry the names
+    # renewals are looked at only where the first certificate may carry the names
+    ok_throughout, lost_on, revoked = ok_start.copy(), np.where(ok_start, end, start), np.zeros(len(start), bool)
     if ok_start.any():
-        end = horizon_end(start[ok_start], frame["horizon_years"].to_numpy(dtype=float)[ok_start])
-        ok_throughout[ok_start] = internal_names_throughout(start[ok_start], end, params)
+        ok_throughout[ok_start], lost_on[ok_start], revoked[ok_start] = internal_names_loss(
+            start[ok_start], end[ok_start], params)
     extras_public = _all_items_public(extras, params)
     idom_public = publicly_registrable(idom, params) & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
@@ -144,6 +176,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
         return np.where(allowed | idom_public, 0, n_idom + n_fqdn) + np.where(allowed, 0, n_netbios)
 
     blocked_start = blocked(ok_start)
+    lost = blocked(ok_throughout) - blocked_start
     return {
         "n_domains": 1 + n_extra,
         "n_servers": n_servers,
@@ -156,7 +189,9 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
         "owa_under_wildcard": owa_under_wildcard,
         "internal_wanted": n_idom + n_fqdn + n_netbios,
         "internal_blocked": blocked_start,
-        "internal_lost": blocked(ok_throughout) - blocked_start,
+        "internal_lost": lost,
+        "internal_lost_on": lost_on,
+        "internal_revoked": revoked & (lost > 0),
         "internal_ok_start": ok_start,
         "internal_ok_throughout": ok_throughout,
     }

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from decision.catalog import CA, STATUSES, Catalog
 from decision.dates import horizon_end
 from decision.explain import BIT
-from decision.names import name_facts
+from decision.names import name_facts, revoked_lifetime
 from decision.parameters import Parameters
 from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
 from decision.textops import arrow_text
@@ -172,12 +172,14 @@ class Context:
             "email_dcv_ends": _bits(self.end > params.day("email_dcv_end"), "email_dcv_ends"),
         }
 
-    def schedule(self, ca: CA, mode: str) -> Schedule:
-        """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
-        key = (ca.kind, ca.lifetime, mode)
+    def schedule(self, ca: CA, mode: str, revoked: bool = False) -> Schedule:
+        """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME; `revoked`: the certificate
+        carries internal names, so one still valid on `internal_names_revocation` is replaced before then."""
+        key = (ca.kind, ca.lifetime, mode, revoked)
         if key not in self._schedules:
-            def lifetime(days: np.ndarray) -> np.ndarray:
+            def own(days: np.ndarray) -> np.ndarray:
                 return ca.certificate_days(days, self.params, mode)
+            lifetime = revoked_lifetime(own, self.params) if revoked else own
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
@@ -202,12 +204,14 @@ class Context:
             self._status[ca.id] = (ca.status_at(self.start), ca.status_at(self.end - 1))
         return self._status[ca.id]
 
-    def status_fails(self, ca: CA, sched: Schedule) -> np.ndarray:
+    def status_fails(self, ca: CA, sched: Schedule | Picked) -> np.ndarray:
         """Why a CA cannot issue every certificate of `sched`, as reason bits (cached per CA and schedule).
 
         The CA must be active on each issuance day: on the first (ca_distrusted, ca_discontinued,
         ca_not_operating) and on every renewal within the horizon (ca_*_in_horizon).
         """
+        if isinstance(sched, Picked):
+            return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
         if ca.id not in self._status_fails:
             first = self.status(ca)[0]
             self._status_fails[ca.id] = (_bits(first == STATUSES.index("distrusted"), "ca_distrusted")
@@ -263,7 +267,10 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     A private CA only ever makes offers for the internal-CA option.
     """
     p, n = ctx.params, ctx.n
-    sched = ctx.schedule(ca, mode)
+    sched: Schedule | Picked = ctx.schedule(ca, mode)
+    revoked = ctx.facts["internal_revoked"]
+    if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
+        sched = Picked((sched, ctx.schedule(ca, mode, revoked=True)), revoked.astype(np.int64))
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = fails | ctx.profile_bits["acme_not_allowed"]
@@ -469,12 +476,14 @@ def _multi_name_public(ctx: Context, mode: str) -> Components:
     f = ctx.facts
     names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
-    # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn)
-    carried = (f["internal_blocked"] == 0) & (f["internal_lost"] == 0)
+    # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn);
+    # a renewal cannot carry them after the ban, or the certificate carrying them is revoked and replaced
+    lost, revoked = f["internal_lost"] > 0, f["internal_revoked"]
+    carried = (f["internal_blocked"] == 0) & ~lost
     internal_reasons, setup, warned = _internal_names_effects(ctx, carried)
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons = (internal_reasons | BIT["one_certificate"] | _bits(f["internal_blocked"] > 0, "internal_names_refused")
-               | _bits(f["internal_lost"] > 0, "internal_names_ban_in_horizon"))
+               | _bits(lost & ~revoked, "internal_names_ban_in_horizon") | _bits(revoked, "internal_names_revoked_in_horizon"))
     return _assemble(ctx, chosen, certificates=np.ones(ctx.n), names=names, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
                      setup=setup, warned=warned)

@@ -85,7 +85,8 @@ def rule_changes(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     for name, text in (("email_dcv_end", "e-mail domain validation ends"),
                        ("internal_names_rule_from", "internal names only on public certificates expiring by "
                                                     f"{ev.params.value('internal_names_ban')}"),
-                       ("internal_names_ban", "internal names banned on public certificates")):
+                       ("internal_names_ban", "internal names banned on public certificates"),
+                       ("internal_names_revocation", "public certificates still carrying internal names revoked")):
         day = ev.params.day(name)
         if first < day < last:
             rows.append((day, text, name))

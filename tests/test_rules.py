@@ -16,9 +16,10 @@ from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
-from decision.names import internal_names_allowed, publicly_registrable
+from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
-from decision.report import render, to_json
+from decision.report import render, renewal_calendar, to_json
+from decision.timeline import rule_changes
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
@@ -428,6 +429,68 @@ def test_internal_names_a_renewal_may_not_carry_count_within_the_horizon():
     assert any("move the internal URLs to the external names before it" in c for c in commands)
     assert any(c.startswith("Set-OwaVirtualDirectory") and "-InternalUrl https://mail.contoso.com/owa" in c
                for c in commands)
+
+
+def five_year_terms(tmp_path: Path) -> Path:
+    """A parameters copy in which certificates bought by hand are 5-year products (the public cap allowed 60
+    months before 2015-04-01), so one bought before 2012-07-01 can outlive the 2016-10-01 revocation."""
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    raw["parameters"]["commercial_term_days"]["value"] = 1826
+    path = tmp_path / "parameters.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(("issued", "life", "lasts"), [
+    ("2012-03-01", 1826, "2016-09-30"),  # carries internal names, valid on 2016-10-01: revoked that day
+    ("2011-09-01", 1826, "2016-08-30"),  # expires before the revocation: its whole life
+    ("2012-07-01", 365, "2013-06-30"),   # under the rule: expires by 2015-11-01 if it carries them at all
+    ("2015-06-01", 1186, "2018-08-29"),  # may not carry internal names: never revoked for them
+])
+def test_a_certificate_with_internal_names_lasts_until_the_day_before_the_revocation(issued, life, lasts):
+    assert PARAMS.value("internal_names_revocation") == dt.date(2016, 10, 1)
+    days = revoked_lifetime(lambda d: np.full(np.shape(d), float(life)), PARAMS)(np.array([to_day(issued)]))
+    assert from_day(to_day(issued) + int(days[0]) - 1) == dt.date.fromisoformat(lasts)
+
+
+def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_01(tmp_path):
+    params = load_parameters(five_year_terms(tmp_path))
+    profile = {**CONTOSO_2007, "start": "2012-03-01"}
+    before = decision.evaluate({**profile, "horizon_years": 4}, parameters=params)  # ends 2016-03-01
+    crossing = decision.evaluate({**profile, "horizon_years": 5}, parameters=params)  # ends 2017-03-01
+    assert renewal_calendar(before, 0, "san") == ["2012-03-01"]
+    # valid until 2017-02-28 as bought, the certificate is revoked on 2016-10-01: replaced by hand 30 days before,
+    # and the replacement (issued after 2015-11-01) cannot carry the internal names
+    assert renewal_calendar(crossing, 0, "san") == ["2012-03-01", "2016-09-01"]
+    codes = option(crossing, "san")["reasons"].split("; ")
+    assert "internal_names_revoked_in_horizon" in codes and "internal_names_ban_in_horizon" not in codes
+    assert "internal_names_revoked_in_horizon" not in option(before, "san")["reasons"].split("; ")
+    text = next(r["text"] for r in next(o for o in to_json(crossing)["options"] if o["option"] == "san")["reasons"]
+                if r["code"] == "internal_names_revoked_in_horizon")
+    assert "issued before 2012-07-01" in text and "valid on 2016-10-01" in text and "after 2015-11-01" in text
+    # the certificate is bought (and was first issued) with the names: they are listed, not refused
+    assert option(crossing, "san")["not_issuable"] == "" and "contoso.local" in option(crossing, "san")["names"]
+    # cost: the extra issuance is 90 minutes plus 6 names x 5 minutes of validation, and (split DNS) the internal URLs
+    # move, 60 minutes: (90 + 30 + 60) / 60 x 75 USD/h = 225 more than without the revocation (525 -> 750); the
+    # fee is Sectigo's 30 + 3 x 15 = 75 a year for 6 names
+    san = crossing.scored.components["san"]
+    assert san.setup_minutes[0] == 60 and option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + 2 * 150 + 75)
+    commands = to_json(crossing)["commands"]["san"]
+    assert any("revoked on 2016-10-01" in c and "move the internal URLs" in c for c in commands)
+    no_split = decision.evaluate({**profile, "horizon_years": 5, "split_dns": False}, parameters=params)
+    assert option(no_split, "san")["trust"] < 1
+    # the organisation's own CA is not bound by the public rules: its certificate is not revoked
+    assert "internal_names_revoked_in_horizon" not in option(crossing, "internal_ca")["reasons"].split("; ")
+    assert renewal_calendar(crossing, 0, "internal_ca") == ["2012-03-01", "2014-01-30", "2015-12-31"]  # 730 days, 30 early
+    assert "contoso.local" in option(crossing, "internal_ca")["names"]
+    changes = rule_changes(crossing, 0)
+    assert "2016-10-01" in set(changes["date"]) and "internal_names_revocation" in set(changes["parameter"])
+    assert "internal_names_revocation" not in set(rule_changes(before, 0)["parameter"])
+    # a 5-year certificate bought in 2011-09 expires 2016-08-30, before the revocation: its renewal meets the ban
+    earlier = decision.evaluate({**CONTOSO_2007, "start": "2011-09-01", "horizon_years": 6}, parameters=params)
+    codes = option(earlier, "san")["reasons"].split("; ")
+    assert "internal_names_ban_in_horizon" in codes and "internal_names_revoked_in_horizon" not in codes
+    assert renewal_calendar(earlier, 0, "san") == ["2011-09-01", "2016-08-01"]
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
