@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 import numpy as np
@@ -35,19 +34,41 @@ def horizon_end_day(start: int, horizon_years: float) -> int:
     return int(horizon_end(np.array([start]), np.array([horizon_years]))[0])
 
 
+def anniversaries(start: np.ndarray, count: int) -> np.ndarray:
+    """Days 0 .. count-1 calendar years after each start, shape (profiles, count); 29 February falls on
+    28 February in common years."""
+    first = np.asarray(start, dtype=np.int64).astype("datetime64[D]")
+    month = first.astype("datetime64[M]")
+    day = (first - month.astype("datetime64[D]")).astype(np.int64)  # 0-based day of the month
+    months = month[:, None] + 12 * np.arange(count)
+    length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
+    return (months.astype("datetime64[D]") + np.minimum(day[:, None], length - 1)).astype(np.int64)
+
+
 def anniversary(start: int, years: int) -> int:
     """The day `years` calendar years after `start` (29 February falls on 28 February in common years)."""
-    first = from_day(start)
-    year = first.year + years
-    day = first.day if first.month != 2 or first.day < 29 or calendar.isleap(year) else 28
-    return to_day(first.replace(year=year, day=day))
+    return int(anniversaries(np.array([start]), years + 1)[0, years])
+
+
+def purchase_years(horizon_years: np.ndarray) -> np.ndarray:
+    """Years of fees over each horizon: every started year counts (a partial last year is a year)."""
+    return np.ceil(np.asarray(horizon_years, dtype=float) - 1e-9)
+
+
+def years_before(start: np.ndarray, horizon_years: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Per profile, how many of its horizon years (`year_starts`) begin before `day`."""
+    count = purchase_years(horizon_years)
+    width = int(count.max()) if len(count) else 0
+    firsts = anniversaries(start, width)
+    return ((firsts < np.asarray(day)[:, None]) & (np.arange(width) < count[:, None])).sum(axis=1)
 
 
 def year_starts(start: int, horizon_years: float) -> list[int]:
     """First day of each horizon year, on the start's anniversaries; a partial last year counts as a year.
 
-    The engine counts a year of fees for every started year (`ceil(horizon_years)`), so a last year that would
+    The engine counts a year of fees for every started year (`purchase_years`), so a last year that would
     begin on or after the horizon's end (a horizon a day or so past whole years) starts on its last day instead.
     """
     last = horizon_end_day(start, horizon_years) - 1
-    return [min(anniversary(start, k), last) for k in range(int(np.ceil(horizon_years - 1e-9)))]
+    count = int(purchase_years(np.array([horizon_years]))[0])
+    return [min(int(d), last) for d in anniversaries(np.array([start]), count)[0]]

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import CA, STATUSES, Catalog
-from decision.dates import horizon_end
+from decision.dates import horizon_end, purchase_years, years_before
 from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import Parameters
@@ -88,8 +88,10 @@ class Components:
     certificates: np.ndarray
     names: np.ndarray
     schedule: Schedule | Picked
-    fee_per_year: np.ndarray
+    fee_per_year: np.ndarray  # a year's fee for the names of the first certificate
+    later_fee_per_year: np.ndarray  # a year's fee once a renewal may no longer carry the internal names
     purchase_years: np.ndarray
+    first_fee_years: np.ndarray  # purchase years at `fee_per_year` (the rest at `later_fee_per_year`)
     setup_minutes: np.ndarray
     issuance_minutes: np.ndarray  # admin minutes per renewal event (all certificates together)
     dcv_names: np.ndarray  # names validated by hand per renewal event (dated minutes per name)
@@ -110,16 +112,26 @@ class Components:
         counts = self.schedule.counts if self.schedule is not None else np.zeros(len(self.feasible))
         return counts * self.certificates
 
+    def year_fees(self, i: int) -> np.ndarray:
+        """Fee of each purchase year of profile `i`, for the names its certificate carries."""
+        years = np.arange(int(self.purchase_years[i]))
+        return np.where(years < self.first_fee_years[i], self.fee_per_year[i], self.later_fee_per_year[i])
+
     def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
         events = self.schedule.counts if self.schedule is not None else 0
         admin = (self.setup_minutes + events * self.issuance_minutes + self.dcv_names * self.dcv_minutes
                  + self.yearly_minutes * years)
-        return (self.fee_per_year * self.purchase_years + admin / 60.0 * admin_rate
-                + self.ip_per_month * 12.0 * years)
+        return (_fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
+                + admin / 60.0 * admin_rate + self.ip_per_month * 12.0 * years)
 
     def client_cost(self, admin_rate: np.ndarray, user_rate: np.ndarray) -> np.ndarray:
         return ((self.device_minutes + self.client_setup_minutes) / 60.0 * admin_rate
                 + self.user_minutes / 60.0 * user_rate)
+
+
+def _fees(first: np.ndarray, later: np.ndarray, first_years: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Fees over the horizon: `first_years` purchase years at the `first` yearly fee, the others at `later`."""
+    return first * first_years + later * (years - first_years)
 
 
 def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
@@ -144,7 +156,15 @@ class Context:
         self.start = frame["start"].to_numpy(dtype=np.int64)
         self.years = frame["horizon_years"].to_numpy(dtype=float)
         self.end = horizon_end(self.start, self.years)
+        self.purchase_years = purchase_years(self.years)
         self.facts = name_facts(frame, params)
+        # a year is billed for the names of the certificate in force on its first day: after the internal names
+        # are lost, at the later renewals' fee (where none are lost, `later_fee_per_year` equals the first)
+        lost = self.facts["internal_lost"] > 0
+        self.first_fee_years = self.purchase_years.copy()
+        if lost.any():
+            self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
+                                                      self.facts["internal_lost_on"][lost])
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -245,6 +265,7 @@ class Offer:
     ok: np.ndarray
     fails: np.ndarray
     fee_per_year: np.ndarray
+    later_fee_per_year: np.ndarray
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
     dcv_names: np.ndarray
@@ -284,12 +305,16 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         fails = fails | _bits(names > ca.max_names, "too_many_names")
 
     if product == "san":
-        extra = np.maximum(0, names - (ca.included_names if ca.included_names is not None else names))
-        fee = ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
+        def san_fee(count: np.ndarray) -> np.ndarray:
+            extra = np.maximum(0, count - (ca.included_names if ca.included_names is not None else count))
+            return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
+        fee = san_fee(names)
+        # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
+        later = san_fee(names - ctx.facts["internal_lost"]) if ca.public else fee
     else:
-        fee = ctx.price(ca, product) * certificates
+        fee = later = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
-        fee = np.zeros(n) + 0.0
+        fee = later = np.zeros(n) + 0.0
     extra_servers = ctx.extra_server_minutes
     reasons = ctx.profile_bits["multi_server_copy"]
     if mode == "acme":
@@ -312,7 +337,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     first, last = ctx.status(ca)
     changes = first != last
     reasons = reasons | _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
-    return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(), sched,
+    return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(),
+                 np.broadcast_to(np.asarray(later, dtype=float), (n,)).copy(), sched,
                  np.asarray(issuance, dtype=float), dcv, setup, yearly, reasons)
 
 
@@ -335,16 +361,16 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         fails, failed_ca = _explain_failure(ctx, offers, choice, n)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, empty, z, z, z, z, np.zeros(n, np.int64)),
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     gaps = BIT["ca_no_product"] | BIT["ca_private"]
-    purchase_years = np.ceil(ctx.years - 1e-9)
     costs = np.empty((len(offers), n))
     for row, (_, offer) in enumerate(offers):
         events = offer.schedule.counts
         admin = (offer.setup_minutes + events * offer.issuance_minutes
                  + offer.dcv_names * ctx.dcv_total(offer.schedule) + offer.yearly_minutes * ctx.years)
-        costs[row] = offer.fee_per_year * purchase_years + admin / 60.0 * ctx.admin_rate
+        fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
+        costs[row] = fees + admin / 60.0 * ctx.admin_rate
     cheapest = choice == CHEAPEST
     wanted = [cheapest | (choice == index) for index, _ in offers]
     allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
@@ -395,7 +421,8 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
         return np.vstack([getattr(o, attr) for _, o in offers])[pick, rows]
 
     merged_schedule = Picked(tuple(o.schedule for _, o in offers), pick)
-    return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), merged_schedule,
+    return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
+                 merged_schedule,
                  take("issuance_minutes"), take("dcv_names"), take("setup_minutes"), take("yearly_minutes"),
                  take("reasons"))
 
@@ -458,7 +485,8 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         reasons=np.where(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
         ca=chosen.ca,
         certificates=certificates.astype(float), names=names.astype(float), schedule=offer.schedule,
-        fee_per_year=offer.fee_per_year, purchase_years=np.ceil(ctx.years - 1e-9),
+        fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
+        purchase_years=ctx.purchase_years, first_fee_years=ctx.first_fee_years,
         setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
         dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_total(offer.schedule),
         yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,

@@ -27,7 +27,7 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
     rows: list[tuple[str, int, str, float]] = []
     for option in options:
         c = ev.scored.components[option]
-        rows += [(option, d, "fees", float(c.fee_per_year[i])) for d in firsts]
+        rows += [(option, d, "fees", float(fee)) for d, fee in zip(firsts, c.year_fees(i), strict=True)]
         rows.append((option, start, "setup", float(c.setup_minutes[i]) * admin))
         issued = c.schedule.dates_of(i) if c.schedule is not None else np.array([], dtype=np.int64)
         per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) if len(issued) else []

@@ -19,7 +19,7 @@ from decision.explain import reason_text, status_details
 from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
 from decision.report import render, renewal_calendar, to_json
-from decision.timeline import rule_changes
+from decision.timeline import cost_events, rule_changes
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
@@ -471,10 +471,11 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     # the certificate is bought (and was first issued) with the names: they are listed, not refused
     assert option(crossing, "san")["not_issuable"] == "" and "contoso.local" in option(crossing, "san")["names"]
     # cost: the extra issuance is 90 minutes plus 6 names x 5 minutes of validation, and (split DNS) the internal URLs
-    # move, 60 minutes: (90 + 30 + 60) / 60 x 75 USD/h = 225 more than without the revocation (525 -> 750); the
-    # fee is Sectigo's 30 + 3 x 15 = 75 a year for 6 names
+    # move, 60 minutes: (90 + 30 + 60) / 60 x 75 USD/h = 225 more than without the revocation (525 -> 750); every
+    # year's fee (2012-03 .. 2016-03) is billed before the replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
     san = crossing.scored.components["san"]
     assert san.setup_minutes[0] == 60 and option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + 2 * 150 + 75)
+    assert san.year_fees(0).tolist() == [75.0] * 5
     commands = to_json(crossing)["commands"]["san"]
     assert any("revoked on 2016-10-01" in c and "move the internal URLs" in c for c in commands)
     no_split = decision.evaluate({**profile, "horizon_years": 5, "split_dns": False}, parameters=params)
@@ -491,6 +492,32 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     codes = option(earlier, "san")["reasons"].split("; ")
     assert "internal_names_ban_in_horizon" in codes and "internal_names_revoked_in_horizon" not in codes
     assert renewal_calendar(earlier, 0, "san") == ["2011-09-01", "2016-08-01"]
+
+
+def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
+    # 2013-06-01: issued 2013-06-01 and 2014-05-02 with the internal names; the renewal of 2015-04-02 would expire
+    # after 2015-11-01 and carries 3 names, so the years from 2015-06-01 are billed for 3 names (Sectigo: 30 base,
+    # 3 included) instead of 6 (30 + 3 x 15 = 75): fees 2 x 75 + 3 x 30 = 240 instead of 5 x 75 = 375
+    ev = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 5})
+    sectigo = CATALOG["sectigo"].prices
+    full, fewer = sectigo["san_base"] + 3 * sectigo["san_extra_name"], sectigo["san_base"]
+    assert (full, fewer) == (75, 30) and option(ev, "san")["ca"] == "sectigo"
+    assert renewal_calendar(ev, 0, "san")[:3] == ["2013-06-01", "2014-05-02", "2015-04-02"]
+    san = ev.scored.components["san"]
+    assert san.year_fees(0).tolist() == [full, full, fewer, fewer, fewer]
+    events = cost_events(ev, 0, ("san",))
+    fees = events[events["kind"] == "fees"]
+    assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
+    assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
+    # 6 issuances x (90 + 6 names x 5) minutes + 60 minutes to move the internal URLs, at 75 USD/h: 975
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 120 + 60) / 60 * 75)
+    # without the ban in the horizon every year carries the first certificate's names
+    short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
+    assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
+    # the internal CA keeps the names (its certificate is not public), and a 2026 SAN never carried them
+    assert (ev.scored.components["internal_ca"].later_fee_per_year == ev.scored.components["internal_ca"].fee_per_year).all()
+    modern = decision.evaluate(CONTOSO_2026).scored.components["san"]
+    assert (modern.later_fee_per_year == modern.fee_per_year).all()
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
