@@ -15,9 +15,17 @@ SCENARIOS = [(f.stem, case) for f in sorted((ROOT / "tests" / "scenarios").glob(
              for case in yaml.safe_load(f.read_text())]
 
 
-def _evaluate(profile: dict) -> decision.Evaluation:
+def _evaluate(profile: dict, parameters: dict | None, tmp_path: Path) -> decision.Evaluation:
+    """Evaluate a scenario's profile, with the shipped parameters or a copy whose listed values differ."""
     source = ROOT / profile["file"] if set(profile) == {"file"} else profile
-    ev = decision.evaluate(source)
+    copy = None
+    if parameters:
+        raw = yaml.safe_load((ROOT / "data" / "parameters.yaml").read_text())
+        for name, value in parameters.items():
+            raw["parameters"][name]["value"] = value
+        copy = tmp_path / "parameters.yaml"
+        copy.write_text(yaml.safe_dump(raw))
+    ev = decision.evaluate(source, parameters=copy)
     assert not ev.issues, ev.issues
     return ev
 
@@ -27,8 +35,8 @@ def _split(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("group", "case"), SCENARIOS, ids=[f"{g}: {c['name']}" for g, c in SCENARIOS])
-def test_scenario(group: str, case: dict) -> None:
-    ev = _evaluate(case["profile"])
+def test_scenario(group: str, case: dict, tmp_path: Path) -> None:
+    ev = _evaluate(case["profile"], case.get("parameters"), tmp_path)
     rows = ev.options.set_index("option")
     expect = case["expect"]
     codes = {o: rows.loc[o, "reasons"].split("; ") for o in rows.index}
