@@ -46,6 +46,7 @@ class Shell:
 
     def __init__(self, profile: Mapping[str, Any], params: Parameters, key_bits: int):
         self.p = profile
+        self.params = params
         self.version = str(profile["exchange_version"])
         self.facts = params.exchange_versions[self.version]
         self.era = str(self.facts["era"])
@@ -180,6 +181,18 @@ class Shell:
                 lines.append(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https -HostHeader {host})"
                              f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
+
+    def outlook_anywhere_principal(self, subject: str, host: str) -> list[str]:
+        """Have Autodiscover give Outlook Anywhere clients the certificate's `subject` as its principal name, on the
+        versions data/parameters.yaml `wildcard_cert_principal_versions` lists: the default, msstd:<`host`>, does not
+        match a *.<domain> subject for clients that compare it with the subject alone (Windows XP, Vista before SP1)."""
+        if self.version not in {str(v) for v in self.params.value("wildcard_cert_principal_versions")}:
+            return []
+        prefix = self.params.value("cert_principal_prefix")
+        return [f"# Outlook Anywhere clients on Windows XP or Vista before SP1 compare the certificate's subject ({subject}) "
+                f"with the principal Autodiscover sends, {prefix}{host} by default, and keep asking for a password: "
+                f"send {prefix}{subject}",
+                f"Set-OutlookProvider -Identity EXPR -CertPrincipalName {prefix}{subject}"]
 
     def receive_connector(self, server: str) -> str:
         """The default receive connector that takes Internet and hybrid mail on port 25: the Front End Transport
@@ -368,6 +381,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
                 lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
                 lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
+        lines += shell.outlook_anywhere_principal(first[0], owa)  # first[0]: the subject of the certificate IIS serves
         if "POP" in shell.facts["services"]:
             lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
         move_internal_urls(f"autodiscover.{ext}")

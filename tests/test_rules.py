@@ -566,6 +566,71 @@ def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start
                        for s in ("EX1", "EX2")]
 
 
+OUTLOOK_PROVIDER = "Set-OutlookProvider -Identity EXPR -CertPrincipalName "
+
+
+def principal_lines(commands: list[str]) -> list[str]:
+    return [c for c in commands if c.startswith(OUTLOOK_PROVIDER)]
+
+
+@pytest.mark.parametrize(("version", "start", "needed"), [
+    ("2007", "2009-01-01", True), ("2010", "2012-06-01", True), ("2013", "2014-06-01", False),
+    ("2016", "2018-01-01", False), ("2019", "2020-01-01", False), ("SE", "2026-12-01", False)])
+def test_wildcard_commands_give_outlook_anywhere_the_certificates_subject_as_its_principal(version, start, needed):
+    """Outlook Anywhere clients of the Exchange 2007/2010 era compare the certificate's subject with msstd:<host>: a
+    *.<domain> certificate kept them asking for a password. The wildcard commands set msstd:*.<the profile's domain>
+    there, with a comment saying why; versions data/parameters.yaml does not list get no such line."""
+    profile = {"org": "Fabrikam", "external_domain": "fabrikam.com", "owa_host": "webmail.fabrikam.com", "users": 40,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"]}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    lines = principal_lines(commands["wildcard"])
+    if not needed:
+        assert lines == [] and not any("msstd:" in c for c in commands["wildcard"])
+        return
+    assert lines == [OUTLOOK_PROVIDER + "msstd:*.fabrikam.com"]
+    why = commands["wildcard"][commands["wildcard"].index(lines[0]) - 1]
+    assert why.startswith("# Outlook Anywhere clients") and "msstd:webmail.fabrikam.com by default" in why
+    assert "keep asking for a password" in why and why.endswith("send msstd:*.fabrikam.com")
+    for other in ("san", "classic", "split_site", "srv_record"):  # their certificate's subject is the host itself
+        assert principal_lines(commands[other]) == [], other
+
+
+def test_the_principal_is_the_subject_of_the_certificate_iis_serves():
+    """With two mail domains the wildcard option buys *.a-corp.com and *.b-corp.com; Outlook Anywhere runs on the OWA
+    host, so the principal is the subject of the certificate covering it, in the extra domain here."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "owa_host": "mail.b-corp.com",
+               "users": 10, "exchange_version": "2010", "start": "2012-06-01"}
+    commands = to_json(decision.evaluate(profile))["commands"]["wildcard"]
+    enabled = next(i for i, c in enumerate(commands) if c.startswith("Enable-ExchangeCertificate"))
+    assert "CN=*.b-corp.com'" in next(c for c in reversed(commands[:enabled]) if "-SubjectName" in c)
+    assert principal_lines(commands) == [OUTLOOK_PROVIDER + "msstd:*.b-corp.com"]
+
+
+def test_an_acme_wildcard_on_exchange_2010_also_sets_the_principal():
+    profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": "2010",
+               "start": "2018-06-01", "acme_ok": True, "dns_api": True, "ca": "letsencrypt"}
+    ev = decision.evaluate(profile)
+    assert option(ev, "wildcard")["feasible"] and option(ev, "wildcard")["ca"] == "letsencrypt"
+    commands = to_json(ev)["commands"]["wildcard"]
+    assert any(c.startswith("wacs.exe") and "--host *.a-corp.com" in c for c in commands)
+    assert principal_lines(commands) == [OUTLOOK_PROVIDER + "msstd:*.a-corp.com"]
+
+
+def test_the_versions_and_the_principal_form_come_from_the_parameters_file(tmp_path):
+    """Which versions need the principal, and its msstd: form, are data/parameters.yaml facts, not code."""
+    def edit(p):
+        p["wildcard_cert_principal_versions"]["value"] = ["2013"]
+        p["cert_principal_prefix"]["value"] = "msstd-test:"
+    params = load_parameters(_edited_parameters(tmp_path, edit))
+    for version, start, expected in (("2010", "2012-06-01", []),
+                                     ("2013", "2014-06-01", [OUTLOOK_PROVIDER + "msstd-test:*.a-corp.com"])):
+        profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start}
+        assert principal_lines(to_json(decision.evaluate(profile, parameters=params))["commands"]["wildcard"]) == expected
+    assert PARAMS.value("wildcard_cert_principal_versions") == ["2007", "2010"]
+    assert PARAMS.value("cert_principal_prefix") == "msstd:"
+    assert "bb123683(v=exchg.80)" in PARAMS["wildcard_cert_principal_versions"].source
+
+
 THUMBPRINT_OR_IP = re.compile(r"<(?:thumbprint|public IP)[^>]*>")
 
 
