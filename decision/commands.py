@@ -130,7 +130,10 @@ class Shell:
                               thumbprint: str = THUMBPRINT) -> list[str]:
         """Export with the private key, import on every other client access server and enable it for `services`.
 
-        `services` defaults to the version's usual services; an empty list imports without enabling.
+        `services` defaults to the version's usual services; an empty list imports without enabling. From Exchange 2010
+        on, Import-ExchangeCertificate takes -Server and -FileData (2010 SP2/SP3 reference, bb124424(v=exchg.141), read
+        at http://unifiedpeople.ru/exch2010help.en/html/c1a98e97-e58a-49c8-a44d-948b2fc07876.htm), so the first server's
+        shell imports on the others.
         """
         if len(self.servers) < 2:
             return []
@@ -141,7 +144,7 @@ class Shell:
             lines.append("$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password")
         self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
-            lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded $true -Password $pw "
+            lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw "
                          f"-Path {_quote(pfx)}"
                          if self.era == "2007" else
                          f"$bin = Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw; "
@@ -149,6 +152,8 @@ class Shell:
         else:
             lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {thumbprint} "
                          f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+        if self.era == "2007":
+            return lines + self._import_2007(pfx, services, thumbprint)
         for server in self.servers[1:]:
             lines.append(f"Import-ExchangeCertificate -Server {server} -FileData "
                          f"([System.IO.File]::ReadAllBytes({_quote(pfx)})) -Password $pw")
@@ -156,6 +161,20 @@ class Shell:
                 lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {thumbprint} "
                              f"-Services {self.services(services)}")
         return lines
+
+    def _import_2007(self, pfx: str, services: list[str], thumbprint: str) -> list[str]:
+        """Exchange 2007's certificate cmdlets work on the server the shell runs on: Import-ExchangeCertificate has -Path
+        and no -Server or -FileData, and imports "to the certificate store on the local computer"
+        (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2007/bb124424(v=exchg.80)). So each
+        other server imports the PFX from the first one's share in a shell of its own, which asks for the password."""
+        lines = []
+        for server in self.servers[1:]:
+            lines += [f"# in the Exchange Management Shell on {server} (Exchange 2007's Import-ExchangeCertificate has "
+                      "no -Server):",
+                      f"Import-ExchangeCertificate -Path {_quote(pfx)} -Password (Get-Credential pfx).Password"]
+            if services:
+                lines.append(f"Enable-ExchangeCertificate -Thumbprint {thumbprint} -Services {self.services(services)}")
+        return [*lines, f"# back in the Exchange Management Shell on {self.servers[0]}:"]
 
     def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None) -> list[str]:
         """Serve a further certificate for `hosts` from the Default Web Site, whose own binding keeps the IIS certificate.

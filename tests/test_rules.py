@@ -675,6 +675,41 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
 
 
+def imported_on(commands: list[str], pfx: str) -> list[str]:
+    """The server each import of `pfx` lands on: its -Server, or on Exchange 2007 (no -Server) the server whose shell
+    the comment before it names."""
+    servers = []
+    for i, c in enumerate(commands):
+        if c.startswith("Import-ExchangeCertificate") and pfx in c:
+            shell = re.fullmatch(r"# in the Exchange Management Shell on (\S+) .*", commands[i - 1])
+            servers.append(c.split(" -Server ")[1].split()[0] if " -Server " in c else shell and shell.group(1))
+    return servers
+
+
+@pytest.mark.parametrize("option_name", ["san", "classic", "split_site", "wildcard", "srv_record"])
+def test_exchange_2007_imports_the_pfx_in_each_servers_own_shell(option_name):
+    """Exchange 2007's Import-ExchangeCertificate has -Path and no -Server or -FileData (bb124424(v=exchg.80)): the
+    copy to the other servers named parameters 2007 does not have. Each other server now imports with -Path in its own
+    shell (asking for the PFX password there), the export's -BinaryEncoded is a switch given no $true, and a comment
+    returns to the first server's shell."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": "2007", "start": "2009-06-01", "servers": ["EX01", "EX02", "EX03"]}
+    commands = to_json(decision.evaluate(profile))["commands"][option_name]
+    certificate = [c for c in commands if re.match(r"(Import|Export|Enable)-ExchangeCertificate ", c)]
+    assert certificate and not any(" -Server " in c or "-FileData" in c for c in certificate)
+    exports = [c for c in commands if c.startswith("Export-ExchangeCertificate")]
+    assert exports and all(" -BinaryEncoded -Password $pw -Path '\\\\EX01\\c$\\certreq\\" in c for c in exports)
+    for export in exports:
+        pfx = export.rsplit(" -Path ", 1)[1].strip("'")
+        assert imported_on(commands, pfx) == ["EX02", "EX03"], pfx
+        imports = [c for c in commands if c.startswith("Import-ExchangeCertificate") and pfx in c]
+        assert imports == [f"Import-ExchangeCertificate -Path '{pfx}' -Password (Get-Credential pfx).Password"] * 2
+        end = commands.index(export) + 1 + next(i for i, c in enumerate(commands[commands.index(export) + 1:])
+                                                if c.startswith("# back in"))
+        assert commands[end] == "# back in the Exchange Management Shell on EX01:"
+        assert not any(c.startswith("Import-ExchangeCertificate") and pfx in c for c in commands[end:])
+
+
 @pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
 def test_split_site_serves_autodiscover_from_every_client_access_server(version, start):
     """Autodiscover reaches any of the servers (load balancer, DNS): each needs the autodiscover certificate and the
@@ -685,8 +720,7 @@ def test_split_site_serves_autodiscover_from_every_client_access_server(version,
     commands = to_json(decision.evaluate(profile))["commands"]["split_site"]
     for host in ("autodiscover.a-corp.com", "autodiscover.b-corp.com"):
         pfx = f"\\\\EX01\\c$\\certreq\\a-{host.replace('.', '-')}.pfx"
-        imported = [c for c in commands if c.startswith("Import-ExchangeCertificate -Server") and pfx in c]
-        assert [c.split()[2] for c in imported] == ["EX02", "EX03"], host
+        assert imported_on(commands, pfx) == ["EX02", "EX03"], host
         assert not any(c.startswith("Enable-") and f"<thumbprint of the {host} certificate>" in c for c in commands)
         site = next(i for i, c in enumerate(commands) if host in c and ("AddSslCertificate" in c or "IIS Manager" in c))
         note = next(c for c in reversed(commands[:site]) if c.startswith("# ") and "IIS Manager" not in c)
