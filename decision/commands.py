@@ -126,6 +126,14 @@ class Shell:
         force = " -Force" if "SMTP" in services and self.era != "2007" else ""
         return ", ".join(services) + force
 
+    def pfx_password(self) -> str:
+        """Ask for the PFX password. Exchange 2007 and 2010 shells may run Windows PowerShell 1.0 or 2.0, whose
+        Get-Credential takes only [-Credential] <user name> (2.0: https://learn.microsoft.com/en-us/previous-versions/dd315327(v=technet.10));
+        -UserName and -Message came with 3.0."""
+        if self.era in ("2007", "2010"):
+            return "(Get-Credential pfx).Password"
+        return "(Get-Credential -UserName pfx -Message 'PFX password').Password"
+
     def copy_to_other_servers(self, label: str, services: list[str] | None = None,
                               thumbprint: str = THUMBPRINT) -> list[str]:
         """Export with the private key, import on every other client access server and enable it for `services`.
@@ -141,7 +149,7 @@ class Shell:
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
         lines = self.make_folder(pfx)
         if not self.pfx_password_asked:
-            lines.append("$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password")
+            lines.append(f"$pw = {self.pfx_password()}")
         self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
             lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw "
@@ -171,7 +179,7 @@ class Shell:
         for server in self.servers[1:]:
             lines += [f"# in the Exchange Management Shell on {server} (Exchange 2007's Import-ExchangeCertificate has "
                       "no -Server):",
-                      f"Import-ExchangeCertificate -Path {_quote(pfx)} -Password (Get-Credential pfx).Password"]
+                      f"Import-ExchangeCertificate -Path {_quote(pfx)} -Password {self.pfx_password()}"]
             if services:
                 lines.append(f"Enable-ExchangeCertificate -Thumbprint {thumbprint} -Services {self.services(services)}")
         return [*lines, f"# back in the Exchange Management Shell on {self.servers[0]}:"]

@@ -675,6 +675,20 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
 
 
+@pytest.mark.parametrize(("version", "start", "prompt"), [
+    ("2007", "2009-06-01", "(Get-Credential pfx).Password"), ("2010", "2012-06-01", "(Get-Credential pfx).Password"),
+    ("2013", "2014-06-01", "(Get-Credential -UserName pfx -Message 'PFX password').Password"),
+    ("SE", "2026-12-01", "(Get-Credential -UserName pfx -Message 'PFX password').Password")])
+def test_the_pfx_password_prompt_is_one_that_versions_powershell_has(version, start, prompt):
+    """Get-Credential -UserName / -Message came with PowerShell 3.0: in the PowerShell 1.0/2.0 shells of Exchange 2007
+    and 2010 the copy to the other servers stopped at its first line."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start,
+               "servers": ["EX01", "EX02"]}
+    commands = to_json(decision.evaluate(profile))["commands"]["san"]
+    assert [c for c in commands if "Get-Credential" in c and c.startswith("$pw")] == [f"$pw = {prompt}"]
+    assert all(prompt in c for c in commands if "Get-Credential" in c)
+
+
 def imported_on(commands: list[str], pfx: str) -> list[str]:
     """The server each import of `pfx` lands on: its -Server, or on Exchange 2007 (no -Server) the server whose shell
     the comment before it names."""
