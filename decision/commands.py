@@ -228,6 +228,19 @@ class Shell:
         2013+: https://www.petenetlive.com/KB/Article/0001314)."""
         return f"Default {server}" if self.era in ("2007", "2010") else f"Default Frontend {server}"
 
+    def connector_certificate_note(self) -> str:
+        """Exchange 2007 and 2010 connectors have no -TlsCertificateName: Set-ReceiveConnector and Set-SendConnector give it
+        as "Applicable: Exchange Server 2013" and later (https://learn.microsoft.com/powershell/module/exchangepowershell/set-receiveconnector,
+        source exchange/exchange-ps/exchange/Set-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell), and the
+        2010 SP2/SP3 Set-SendConnector syntax has none. For
+        STARTTLS a receive connector loads the certificate that matches its FQDN, the server's FQDN when that is empty
+        (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2010/bb430748(v=exchg.141);
+        2007: bb430748(v=exchg.80))."""
+        connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
+        return (f"# after each renewal: Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and "
+                f"later); for STARTTLS each receive connector ({connectors}) takes the certificate that matches its "
+                "FQDN, so keep that FQDN a name on the renewed certificate")
+
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
         """Point the web services (and, with split DNS, the internal URLs) at `host`."""
         lines = []
@@ -482,7 +495,9 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
                      + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
-    if profile["partner_tls"]:
+    if profile["partner_tls"] and shell.era in ("2007", "2010"):
+        lines.append(shell.connector_certificate_note())
+    elif profile["partner_tls"]:
         lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors, "
                   "the receive connector on every server",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "

@@ -553,15 +553,23 @@ def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(opt
 
 
 @pytest.mark.parametrize(("version", "start", "connector"), [
-    ("2010", "2018-01-01", "Default {s}"), ("2013", "2018-01-01", "Default Frontend {s}"),
+    ("2007", "2016-06-01", "Default {s}"), ("2010", "2018-01-01", "Default {s}"), ("2013", "2018-01-01", "Default Frontend {s}"),
     ("SE", "2026-12-01", "Default Frontend {s}")])
 def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start, connector):
     """Exchange 2010 takes Internet and hybrid mail on the Hub Transport's "Default <SERVER>" connector; "Default
-    Frontend <SERVER>" exists from 2013 on, so on 2010 Set-ReceiveConnector failed on a connector that is not there."""
+    Frontend <SERVER>" exists from 2013 on, so on 2010 Set-ReceiveConnector failed on a connector that is not there.
+    -TlsCertificateName itself exists from 2013 on: on 2007/2010 a comment names the connectors, which pick the
+    certificate matching their FQDN, and no line sets what those versions do not have."""
     profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": version,
                "start": start, "servers": ["EX1", "EX2"], "partner_tls": True, "acme_ok": True, "ca": "letsencrypt"}
     commands = to_json(decision.evaluate(profile))["commands"]["acme"]
     receive = [c for c in commands if c.startswith("Set-ReceiveConnector")]
+    if version in ("2007", "2010"):
+        assert receive == [] and not any("$tls" in c or c.startswith("Set-SendConnector") for c in commands)
+        [note] = [c for c in commands if "TlsCertificateName" in c]
+        assert note.startswith(f"# after each renewal: Exchange {version}'s connectors have no -TlsCertificateName")
+        assert '("EX1\\Default EX1", "EX2\\Default EX2")' in note and "matches its FQDN" in note
+        return
     assert receive == [f'Set-ReceiveConnector "{s}\\{connector.format(s=s)}" -TlsCertificateName $tls'
                        for s in ("EX1", "EX2")]
 
