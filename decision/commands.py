@@ -46,6 +46,7 @@ class Shell:
 
     def __init__(self, profile: Mapping[str, Any], params: Parameters, key_bits: int):
         self.p = profile
+        self.params = params
         self.version = str(profile["exchange_version"])
         self.facts = params.exchange_versions[self.version]
         self.era = str(self.facts["era"])
@@ -125,11 +126,22 @@ class Shell:
         force = " -Force" if "SMTP" in services and self.era != "2007" else ""
         return ", ".join(services) + force
 
+    def pfx_password(self) -> str:
+        """Ask for the PFX password. Exchange 2007 and 2010 shells may run Windows PowerShell 1.0 or 2.0, whose
+        Get-Credential takes only [-Credential] <user name> (2.0: https://learn.microsoft.com/en-us/previous-versions/dd315327(v=technet.10));
+        -UserName and -Message came with 3.0."""
+        if self.era in ("2007", "2010"):
+            return "(Get-Credential pfx).Password"
+        return "(Get-Credential -UserName pfx -Message 'PFX password').Password"
+
     def copy_to_other_servers(self, label: str, services: list[str] | None = None,
                               thumbprint: str = THUMBPRINT) -> list[str]:
         """Export with the private key, import on every other client access server and enable it for `services`.
 
-        `services` defaults to the version's usual services; an empty list imports without enabling.
+        `services` defaults to the version's usual services; an empty list imports without enabling. From Exchange 2010
+        on, Import-ExchangeCertificate takes -Server and -FileData (2010 SP2/SP3 reference, bb124424(v=exchg.141), read
+        at http://unifiedpeople.ru/exch2010help.en/html/c1a98e97-e58a-49c8-a44d-948b2fc07876.htm), so the first server's
+        shell imports on the others.
         """
         if len(self.servers) < 2:
             return []
@@ -137,10 +149,10 @@ class Shell:
         pfx = f"\\\\{self.servers[0]}\\c$\\certreq\\{_slug(self.org)}-{label}.pfx"
         lines = self.make_folder(pfx)
         if not self.pfx_password_asked:
-            lines.append("$pw = (Get-Credential -UserName pfx -Message 'PFX password').Password")
+            lines.append(f"$pw = {self.pfx_password()}")
         self.pfx_password_asked = True
         if self.era in ("2007", "2010", "2013"):
-            lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded $true -Password $pw "
+            lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw "
                          f"-Path {_quote(pfx)}"
                          if self.era == "2007" else
                          f"$bin = Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw; "
@@ -148,6 +160,8 @@ class Shell:
         else:
             lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {thumbprint} "
                          f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+        if self.era == "2007":
+            return lines + self._import_2007(pfx, services, thumbprint)
         for server in self.servers[1:]:
             lines.append(f"Import-ExchangeCertificate -Server {server} -FileData "
                          f"([System.IO.File]::ReadAllBytes({_quote(pfx)})) -Password $pw")
@@ -155,6 +169,20 @@ class Shell:
                 lines.append(f"Enable-ExchangeCertificate -Server {server} -Thumbprint {thumbprint} "
                              f"-Services {self.services(services)}")
         return lines
+
+    def _import_2007(self, pfx: str, services: list[str], thumbprint: str) -> list[str]:
+        """Exchange 2007's certificate cmdlets work on the server the shell runs on: Import-ExchangeCertificate has -Path
+        and no -Server or -FileData, and imports "to the certificate store on the local computer"
+        (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2007/bb124424(v=exchg.80)). So each
+        other server imports the PFX from the first one's share in a shell of its own, which asks for the password."""
+        lines = []
+        for server in self.servers[1:]:
+            lines += [f"# in the Exchange Management Shell on {server} (Exchange 2007's Import-ExchangeCertificate has "
+                      "no -Server):",
+                      f"Import-ExchangeCertificate -Path {_quote(pfx)} -Password {self.pfx_password()}"]
+            if services:
+                lines.append(f"Enable-ExchangeCertificate -Thumbprint {thumbprint} -Services {self.services(services)}")
+        return [*lines, f"# back in the Exchange Management Shell on {self.servers[0]}:"]
 
     def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None) -> list[str]:
         """Serve a further certificate for `hosts` from the Default Web Site, whose own binding keeps the IIS certificate.
@@ -181,12 +209,37 @@ class Shell:
                              f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
 
+    def outlook_anywhere_principal(self, subject: str, host: str) -> list[str]:
+        """Have Autodiscover give Outlook Anywhere clients the certificate's `subject` as its principal name, on the
+        versions data/parameters.yaml `wildcard_cert_principal_versions` lists: the default, msstd:<`host`>, does not
+        match a *.<domain> subject for clients that compare it with the subject alone (Windows XP, Vista before SP1)."""
+        if self.version not in {str(v) for v in self.params.value("wildcard_cert_principal_versions")}:
+            return []
+        prefix = self.params.value("cert_principal_prefix")
+        return [f"# Outlook Anywhere clients on Windows XP or Vista before SP1 compare the certificate's subject ({subject}) "
+                f"with the principal Autodiscover sends, {prefix}{host} by default, and keep asking for a password: "
+                f"send {prefix}{subject}",
+                f"Set-OutlookProvider -Identity EXPR -CertPrincipalName {prefix}{subject}"]
+
     def receive_connector(self, server: str) -> str:
         """The default receive connector that takes Internet and hybrid mail on port 25: the Front End Transport
         service's "Default Frontend <SERVER>" from Exchange 2013 on; the Hub Transport role's "Default <SERVER>" in
         2007 and 2010 (https://blogs.technet.microsoft.com/rmilne/2018/04/03/exchange-2010-default-connector-configuration/ ;
         2013+: https://www.petenetlive.com/KB/Article/0001314)."""
         return f"Default {server}" if self.era in ("2007", "2010") else f"Default Frontend {server}"
+
+    def connector_certificate_note(self) -> str:
+        """Exchange 2007 and 2010 connectors have no -TlsCertificateName: Set-ReceiveConnector and Set-SendConnector give it
+        as "Applicable: Exchange Server 2013" and later (https://learn.microsoft.com/powershell/module/exchangepowershell/set-receiveconnector,
+        source exchange/exchange-ps/exchange/Set-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell), and the
+        2010 SP2/SP3 Set-SendConnector syntax has none. For
+        STARTTLS a receive connector loads the certificate that matches its FQDN, the server's FQDN when that is empty
+        (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2010/bb430748(v=exchg.141);
+        2007: bb430748(v=exchg.80))."""
+        connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
+        return (f"# after each renewal: Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and "
+                f"later); for STARTTLS each receive connector ({connectors}) takes the certificate that matches its "
+                "FQDN, so keep that FQDN a name on the renewed certificate")
 
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
         """Point the web services (and, with split DNS, the internal URLs) at `host`."""
@@ -374,6 +427,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
                 lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
                 lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
+        lines += shell.outlook_anywhere_principal(first[0], owa)  # first[0]: the subject of the certificate IIS serves
         if "POP" in shell.facts["services"]:
             lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
         move_internal_urls(f"autodiscover.{ext}")
@@ -447,7 +501,9 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
                      + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
-    if profile["partner_tls"]:
+    if profile["partner_tls"] and shell.era in ("2007", "2010"):
+        lines.append(shell.connector_certificate_note())
+    elif profile["partner_tls"]:
         lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors, "
                   "the receive connector on every server",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "

@@ -336,6 +336,18 @@ def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions
     assert set(at.dataframe[2].value["ca"]) == set(rows["ca"]) - {""}
 
 
+def test_the_deploy_tab_shows_the_outlook_anywhere_principal_of_a_wildcard_on_exchange_2007():
+    at = run_app()
+    at.selectbox(key="example").set_value("contoso-2007").run()
+    at.session_state["tab"] = "Deploy"
+    at.run()
+    [deploy] = [s for s in at.selectbox if s.key.startswith("deploy_")]
+    deploy.set_value("wildcard").run()
+    shown = at.code[0].value.splitlines()
+    assert shown == deployments(decision.evaluate(EXAMPLES / "contoso-2007.yaml"), 0)[0]["wildcard"]
+    assert "Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:*.contoso.com" in shown
+
+
 # ------------------------------------------------------------------------------------ robustness (issue 5)
 
 def band_captions(at: AppTest) -> list[str]:

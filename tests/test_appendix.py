@@ -241,6 +241,19 @@ def test_markdown_escapes_hostile_text_and_guards_table_cells():
     assert "![logo](appendix-logo.png)" in text and files["appendix-logo.png"] == png()
 
 
+def test_the_appendix_shows_the_outlook_anywhere_principal_of_a_wildcard_on_exchange_2010():
+    """The consultants' appendix prints the recommended option's commands from the same builder as evaluate: a
+    wildcard on Exchange 2010 carries the msstd:*.<domain> principal and the comment that explains it."""
+    ev = evaluate({"org": "Harbor Legal", "exchange_version": "2010", "start": "2012-02-12",
+                   "external_domain": "harborlegal.nl", "internal_domain": "harborlegal.local", "servers": ["MAIL01"],
+                   "internal_names": True, "users": 10})
+    assert ev.recommendations.iloc[0]["recommendation"] == "wildcard"
+    text = build(ev, 0, "md", generated=DAY).decode()
+    shell = text.split("Exchange Management Shell (Exchange 2010)", 1)[1].split("```", 2)[1]
+    assert "\nSet-OutlookProvider -Identity EXPR -CertPrincipalName msstd:*.harborlegal.nl\n" in shell
+    assert "# Outlook Anywhere clients on Windows XP or Vista before SP1" in shell
+
+
 # --------------------------------------------------------------------------------- content model
 def checklist(model) -> list[str]:
     section = model.sections[4]

@@ -643,17 +643,90 @@ def test_after_an_acme_renewal_every_servers_receive_connector_is_re_pointed(opt
 
 
 @pytest.mark.parametrize(("version", "start", "connector"), [
-    ("2010", "2018-01-01", "Default {s}"), ("2013", "2018-01-01", "Default Frontend {s}"),
+    ("2007", "2016-06-01", "Default {s}"), ("2010", "2018-01-01", "Default {s}"), ("2013", "2018-01-01", "Default Frontend {s}"),
     ("SE", "2026-12-01", "Default Frontend {s}")])
 def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start, connector):
     """Exchange 2010 takes Internet and hybrid mail on the Hub Transport's "Default <SERVER>" connector; "Default
-    Frontend <SERVER>" exists from 2013 on, so on 2010 Set-ReceiveConnector failed on a connector that is not there."""
+    Frontend <SERVER>" exists from 2013 on, so on 2010 Set-ReceiveConnector failed on a connector that is not there.
+    -TlsCertificateName itself exists from 2013 on: on 2007/2010 a comment names the connectors, which pick the
+    certificate matching their FQDN, and no line sets what those versions do not have."""
     profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": version,
                "start": start, "servers": ["EX1", "EX2"], "partner_tls": True, "acme_ok": True, "ca": "letsencrypt"}
     commands = to_json(decision.evaluate(profile))["commands"]["acme"]
     receive = [c for c in commands if c.startswith("Set-ReceiveConnector")]
+    if version in ("2007", "2010"):
+        assert receive == [] and not any("$tls" in c or c.startswith("Set-SendConnector") for c in commands)
+        [note] = [c for c in commands if "TlsCertificateName" in c]
+        assert note.startswith(f"# after each renewal: Exchange {version}'s connectors have no -TlsCertificateName")
+        assert '("EX1\\Default EX1", "EX2\\Default EX2")' in note and "matches its FQDN" in note
+        return
     assert receive == [f'Set-ReceiveConnector "{s}\\{connector.format(s=s)}" -TlsCertificateName $tls'
                        for s in ("EX1", "EX2")]
+
+
+OUTLOOK_PROVIDER = "Set-OutlookProvider -Identity EXPR -CertPrincipalName "
+
+
+def principal_lines(commands: list[str]) -> list[str]:
+    return [c for c in commands if c.startswith(OUTLOOK_PROVIDER)]
+
+
+@pytest.mark.parametrize(("version", "start", "needed"), [
+    ("2007", "2009-01-01", True), ("2010", "2012-06-01", True), ("2013", "2014-06-01", False),
+    ("2016", "2018-01-01", False), ("2019", "2020-01-01", False), ("SE", "2026-12-01", False)])
+def test_wildcard_commands_give_outlook_anywhere_the_certificates_subject_as_its_principal(version, start, needed):
+    """Outlook Anywhere clients of the Exchange 2007/2010 era compare the certificate's subject with msstd:<host>: a
+    *.<domain> certificate kept them asking for a password. The wildcard commands set msstd:*.<the profile's domain>
+    there, with a comment saying why; versions data/parameters.yaml does not list get no such line."""
+    profile = {"org": "Fabrikam", "external_domain": "fabrikam.com", "owa_host": "webmail.fabrikam.com", "users": 40,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"]}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    lines = principal_lines(commands["wildcard"])
+    if not needed:
+        assert lines == [] and not any("msstd:" in c for c in commands["wildcard"])
+        return
+    assert lines == [OUTLOOK_PROVIDER + "msstd:*.fabrikam.com"]
+    why = commands["wildcard"][commands["wildcard"].index(lines[0]) - 1]
+    assert why.startswith("# Outlook Anywhere clients") and "msstd:webmail.fabrikam.com by default" in why
+    assert "keep asking for a password" in why and why.endswith("send msstd:*.fabrikam.com")
+    for other in ("san", "classic", "split_site", "srv_record"):  # their certificate's subject is the host itself
+        assert principal_lines(commands[other]) == [], other
+
+
+def test_the_principal_is_the_subject_of_the_certificate_iis_serves():
+    """With two mail domains the wildcard option buys *.a-corp.com and *.b-corp.com; Outlook Anywhere runs on the OWA
+    host, so the principal is the subject of the certificate covering it, in the extra domain here."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "owa_host": "mail.b-corp.com",
+               "users": 10, "exchange_version": "2010", "start": "2012-06-01"}
+    commands = to_json(decision.evaluate(profile))["commands"]["wildcard"]
+    enabled = next(i for i, c in enumerate(commands) if c.startswith("Enable-ExchangeCertificate"))
+    assert "CN=*.b-corp.com'" in next(c for c in reversed(commands[:enabled]) if "-SubjectName" in c)
+    assert principal_lines(commands) == [OUTLOOK_PROVIDER + "msstd:*.b-corp.com"]
+
+
+def test_an_acme_wildcard_on_exchange_2010_also_sets_the_principal():
+    profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": "2010",
+               "start": "2018-06-01", "acme_ok": True, "dns_api": True, "ca": "letsencrypt"}
+    ev = decision.evaluate(profile)
+    assert option(ev, "wildcard")["feasible"] and option(ev, "wildcard")["ca"] == "letsencrypt"
+    commands = to_json(ev)["commands"]["wildcard"]
+    assert any(c.startswith("wacs.exe") and "--host *.a-corp.com" in c for c in commands)
+    assert principal_lines(commands) == [OUTLOOK_PROVIDER + "msstd:*.a-corp.com"]
+
+
+def test_the_versions_and_the_principal_form_come_from_the_parameters_file(tmp_path):
+    """Which versions need the principal, and its msstd: form, are data/parameters.yaml facts, not code."""
+    def edit(p):
+        p["wildcard_cert_principal_versions"]["value"] = ["2013"]
+        p["cert_principal_prefix"]["value"] = "msstd-test:"
+    params = load_parameters(_edited_parameters(tmp_path, edit))
+    for version, start, expected in (("2010", "2012-06-01", []),
+                                     ("2013", "2014-06-01", [OUTLOOK_PROVIDER + "msstd-test:*.a-corp.com"])):
+        profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start}
+        assert principal_lines(to_json(decision.evaluate(profile, parameters=params))["commands"]["wildcard"]) == expected
+    assert PARAMS.value("wildcard_cert_principal_versions") == ["2007", "2010"]
+    assert PARAMS.value("cert_principal_prefix") == "msstd:"
+    assert "bb123683(v=exchg.80)" in PARAMS["wildcard_cert_principal_versions"].source
 
 
 THUMBPRINT_OR_IP = re.compile(r"<(?:thumbprint|public IP)[^>]*>")
@@ -700,6 +773,55 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
 
 
+@pytest.mark.parametrize(("version", "start", "prompt"), [
+    ("2007", "2009-06-01", "(Get-Credential pfx).Password"), ("2010", "2012-06-01", "(Get-Credential pfx).Password"),
+    ("2013", "2014-06-01", "(Get-Credential -UserName pfx -Message 'PFX password').Password"),
+    ("SE", "2026-12-01", "(Get-Credential -UserName pfx -Message 'PFX password').Password")])
+def test_the_pfx_password_prompt_is_one_that_versions_powershell_has(version, start, prompt):
+    """Get-Credential -UserName / -Message came with PowerShell 3.0: in the PowerShell 1.0/2.0 shells of Exchange 2007
+    and 2010 the copy to the other servers stopped at its first line."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start,
+               "servers": ["EX01", "EX02"]}
+    commands = to_json(decision.evaluate(profile))["commands"]["san"]
+    assert [c for c in commands if "Get-Credential" in c and c.startswith("$pw")] == [f"$pw = {prompt}"]
+    assert all(prompt in c for c in commands if "Get-Credential" in c)
+
+
+def imported_on(commands: list[str], pfx: str) -> list[str]:
+    """The server each import of `pfx` lands on: its -Server, or on Exchange 2007 (no -Server) the server whose shell
+    the comment before it names."""
+    servers = []
+    for i, c in enumerate(commands):
+        if c.startswith("Import-ExchangeCertificate") and pfx in c:
+            shell = re.fullmatch(r"# in the Exchange Management Shell on (\S+) .*", commands[i - 1])
+            servers.append(c.split(" -Server ")[1].split()[0] if " -Server " in c else shell and shell.group(1))
+    return servers
+
+
+@pytest.mark.parametrize("option_name", ["san", "classic", "split_site", "wildcard", "srv_record"])
+def test_exchange_2007_imports_the_pfx_in_each_servers_own_shell(option_name):
+    """Exchange 2007's Import-ExchangeCertificate has -Path and no -Server or -FileData (bb124424(v=exchg.80)): the
+    copy to the other servers named parameters 2007 does not have. Each other server now imports with -Path in its own
+    shell (asking for the PFX password there), the export's -BinaryEncoded is a switch given no $true, and a comment
+    returns to the first server's shell."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": "2007", "start": "2009-06-01", "servers": ["EX01", "EX02", "EX03"]}
+    commands = to_json(decision.evaluate(profile))["commands"][option_name]
+    certificate = [c for c in commands if re.match(r"(Import|Export|Enable)-ExchangeCertificate ", c)]
+    assert certificate and not any(" -Server " in c or "-FileData" in c for c in certificate)
+    exports = [c for c in commands if c.startswith("Export-ExchangeCertificate")]
+    assert exports and all(" -BinaryEncoded -Password $pw -Path '\\\\EX01\\c$\\certreq\\" in c for c in exports)
+    for export in exports:
+        pfx = export.rsplit(" -Path ", 1)[1].strip("'")
+        assert imported_on(commands, pfx) == ["EX02", "EX03"], pfx
+        imports = [c for c in commands if c.startswith("Import-ExchangeCertificate") and pfx in c]
+        assert imports == [f"Import-ExchangeCertificate -Path '{pfx}' -Password (Get-Credential pfx).Password"] * 2
+        end = commands.index(export) + 1 + next(i for i, c in enumerate(commands[commands.index(export) + 1:])
+                                                if c.startswith("# back in"))
+        assert commands[end] == "# back in the Exchange Management Shell on EX01:"
+        assert not any(c.startswith("Import-ExchangeCertificate") and pfx in c for c in commands[end:])
+
+
 @pytest.mark.parametrize(("version", "start"), [("2007", "2009-01-01"), ("2010", "2012-01-01"), ("SE", "2026-12-01")])
 def test_split_site_serves_autodiscover_from_every_client_access_server(version, start):
     """Autodiscover reaches any of the servers (load balancer, DNS): each needs the autodiscover certificate and the
@@ -710,8 +832,7 @@ def test_split_site_serves_autodiscover_from_every_client_access_server(version,
     commands = to_json(decision.evaluate(profile))["commands"]["split_site"]
     for host in ("autodiscover.a-corp.com", "autodiscover.b-corp.com"):
         pfx = f"\\\\EX01\\c$\\certreq\\a-{host.replace('.', '-')}.pfx"
-        imported = [c for c in commands if c.startswith("Import-ExchangeCertificate -Server") and pfx in c]
-        assert [c.split()[2] for c in imported] == ["EX02", "EX03"], host
+        assert imported_on(commands, pfx) == ["EX02", "EX03"], host
         assert not any(c.startswith("Enable-") and f"<thumbprint of the {host} certificate>" in c for c in commands)
         site = next(i for i, c in enumerate(commands) if host in c and ("AddSslCertificate" in c or "IIS Manager" in c))
         note = next(c for c in reversed(commands[:site]) if c.startswith("# ") and "IIS Manager" not in c)
