@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 import numpy as np
@@ -26,8 +25,23 @@ def from_day(day: int | np.integer) -> dt.date:
 
 
 def horizon_end(start: np.ndarray, horizon_years: np.ndarray) -> np.ndarray:
-    """Last day (exclusive) of each horizon."""
-    return start + np.rint(np.asarray(horizon_years, dtype=float) * DAYS_PER_YEAR).astype(np.int64)
+    """Last day (exclusive) of each horizon: the start's anniversary after the whole years (29 February falls on
+    28 February in common years), plus the part of a year left as days of an average year (2.5 years from
+    2027-03-01: 2029-03-01 + 183 days)."""
+    start = np.asarray(start, dtype=np.int64)
+    years = np.asarray(horizon_years, dtype=float)
+    whole = np.floor(years)
+    return anniversaries(start, whole.astype(np.int64)) + np.rint((years - whole) * DAYS_PER_YEAR).astype(np.int64)
+
+
+def anniversaries(start: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """The day `years` calendar years after each `start`, as `anniversary` does for one."""
+    day = np.asarray(start, dtype=np.int64).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    of_year = month - month.astype("datetime64[Y]").astype("datetime64[M]")
+    target = (month.astype("datetime64[Y]") + years).astype("datetime64[M]") + of_year
+    month_days = (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
+    return (target.astype("datetime64[D]") + np.minimum(day - month.astype("datetime64[D]"), month_days - 1)).astype(np.int64)
 
 
 def horizon_end_day(start: int, horizon_years: float) -> int:
@@ -36,11 +50,8 @@ def horizon_end_day(start: int, horizon_years: float) -> int:
 
 
 def anniversary(start: int, years: int) -> int:
-    """The day `years` calendar years after `start` (29 February falls on 28 February in common years)."""
-    first = from_day(start)
-    year = first.year + years
-    day = first.day if first.month != 2 or first.day < 29 or calendar.isleap(year) else 28
-    return to_day(first.replace(year=year, day=day))
+    """The day `years` calendar years after `start`: `anniversaries` for one."""
+    return int(anniversaries(np.array([start]), np.array([years]))[0])
 
 
 def year_starts(start: int, horizon_years: float) -> list[int]:

@@ -242,6 +242,18 @@ def test_anniversaries_follow_the_calendar(start, years, day):
     assert from_day(anniversary(to_day(start), years)) == dt.date.fromisoformat(day)
 
 
+@pytest.mark.parametrize(("start", "years", "end"), [
+    ("2027-11-26", 1, "2028-11-26"),  # over 29 February: 366 days (365.25 days rounded ended it a day early)
+    ("2027-03-01", 2, "2029-03-01"),  # 731 days (730.5 rounded to even ended it on 2029-02-28)
+    ("2024-03-01", 3, "2027-03-01"),  # no 29 February in it: 1,095 days (1,095.75 rounded ended it a day late)
+    ("2028-02-29", 1, "2029-02-28"), ("2028-02-29", 4, "2032-02-29"),
+    ("2027-03-01", 2.5, "2029-08-31"),  # the half year left: 183 days of an average year after 2029-03-01
+])
+def test_a_horizon_of_whole_years_ends_on_the_starts_anniversary(start, years, end):
+    """'A three-year horizon from 2024-03-01' means up to 2027-03-01, as a contract or a budget reads it."""
+    assert from_day(horizon_end_day(to_day(start), years)) == dt.date.fromisoformat(end)
+
+
 def test_horizon_years_start_on_anniversaries_and_stay_inside_the_horizon():
     assert [from_day(d).isoformat() for d in year_starts(to_day("2026-12-01"), 3)] == [
         "2026-12-01", "2027-12-01", "2028-12-01"]
@@ -604,7 +616,8 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
     assert row["description"].startswith("First day a CA may no longer validate a domain by e-mail")
     assert "Last day" not in row["description"]
     day = PARAMS.day("email_dcv_end")
-    for start, flagged in ((day - 364, True), (day - 365, False)):  # the horizon's last day: 2028-03-15, 2028-03-14
+    # a year from 2027-03-16 ends the day before its anniversary, 2028-03-15; from 2027-03-15 on 2028-03-14
+    for start, flagged in ((to_day("2027-03-16"), True), (to_day("2027-03-15"), False)):
         assert horizon_end_day(start, 1) - 1 == day - (not flagged)
         ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "start": from_day(start).isoformat(), "horizon_years": 1})
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
