@@ -664,3 +664,54 @@ def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
             assert reason_text(codes, ev.reason_details(0, "san")) == "; ".join(texts[c] for c in codes.split("; "))
         assert texts["internal_names_ban_in_horizon"].startswith(f"a renewal within the horizon would expire after {ban},")
         assert texts["email_dcv_ends"] == f"manual renewals from {dcv} need DNS or HTTP domain validation"
+
+
+def _commands(profile: dict) -> tuple[dict, dict]:
+    result = to_json(decision.evaluate(profile))
+    return result["commands"], result["dns_records"]
+
+
+THREE_SERVERS = {"org": "A", "external_domain": "a-corp.com", "internal_domain": "a-corp.lan", "users": 10,
+                 "exchange_version": "2019", "start": "2026-12-01", "servers": ["EX1", "EX2", "EX3"]}
+
+
+def test_srv_record_points_every_servers_autodiscover_address_at_the_certificates_name():
+    """Each client access server publishes its own autodiscover address (SCP) in Active Directory, and domain-joined
+    Outlook may read any of them: only EX1's was set, so EX2 and EX3 kept their own FQDN, which is not on the
+    single-name certificate (a warning for every user whose lookup lands there)."""
+    commands, _ = _commands({**THREE_SERVERS, "split_dns": False})
+    scp = [c for c in commands["srv_record"] if "-AutoDiscoverServiceInternalUri" in c]
+    assert [c.split()[2] for c in scp] == ["EX1", "EX2", "EX3"]
+    assert all("https://mail.a-corp.com/Autodiscover/Autodiscover.xml" in c for c in scp)
+
+
+@pytest.mark.parametrize(("version", "back_end"), [("2010", False), ("2019", True)])
+def test_wildcard_sets_the_pop_and_imap_name_on_every_server_and_says_to_restart_them(version, back_end):
+    """Without -Server, Set-PopSettings / Set-ImapSettings change the local server only; the services read the name
+    when they start. From Exchange 2013 the back-end services run on the same (mailbox) server."""
+    commands, _ = _commands({**THREE_SERVERS, "exchange_version": version, "start": "2012-06-01" if version == "2010"
+                             else "2026-12-01", "internal_domain": "", "spare_ip": True})
+    lines = commands["wildcard"]
+    for protocol in ("Pop", "Imap"):
+        assert [c.split()[2] for c in lines if c.startswith(f"Set-{protocol}Settings")] == ["EX1", "EX2", "EX3"]
+    [restart] = [c for c in lines if c.startswith("# then restart")]
+    assert "MSExchangePOP3," in restart and "on each of EX1, EX2, EX3" in restart
+    assert ("MSExchangeIMAP4BE" in restart) is back_end
+
+
+def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its_names():
+    """A fresh server's internal URLs and autodiscover address are its own FQDN (ex1.a-corp.lan), which a certificate
+    without internal names does not carry: the SAN and ACME commands left them, so every domain-joined Outlook
+    warned. With split DNS they move to the public names, and the internal zone answers both names."""
+    commands, dns = _commands({**THREE_SERVERS, "internal_names": False, "split_dns": True})
+    for option in ("san", "acme"):
+        for server in ("EX1", "EX2", "EX3"):
+            assert (f'Set-OwaVirtualDirectory -Identity "{server}\\owa (Default Web Site)" '
+                    "-InternalUrl https://mail.a-corp.com/owa -ExternalUrl https://mail.a-corp.com/owa") in commands[option]
+            assert (f"Set-ClientAccessService -Identity {server} -AutoDiscoverServiceInternalUri "
+                    "https://autodiscover.a-corp.com/Autodiscover/Autodiscover.xml") in commands[option]
+        assert "autodiscover.a-corp.com. CNAME mail.a-corp.com.   ; internal (split-DNS) zone" in dns[option]
+    # the internal CA's certificate carries the internal names: the servers keep their internal URLs
+    commands, dns = _commands({**THREE_SERVERS, "internal_names": True, "split_dns": True})
+    assert not any("-InternalUrl" in c for c in commands["internal_ca"])
+    assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
