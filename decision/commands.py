@@ -314,7 +314,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     def caa() -> None:
         tag = ca.raw.get("caa") if ca is not None else None
         if tag and int(profile["start"]) >= params.day("caa_from"):
-            for d in domains:
+            # a CA checks the CAA records of each name on the certificate and of its parents: an OWA host outside the
+            # mail domains (webmail.contoso-mail.net) needs its own domain's record too
+            parent = owa.partition(".")[2]
+            outside = [] if any(owa == d or owa.endswith(f".{d}") for d in domains) else [parent if "." in parent else owa]
+            for d in [*domains, *outside]:
                 dns.append(f'{d}. CAA 0 issue "{tag}"')
 
     label = option

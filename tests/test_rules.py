@@ -715,3 +715,13 @@ def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its
     commands, dns = _commands({**THREE_SERVERS, "internal_names": True, "split_dns": True})
     assert not any("-InternalUrl" in c for c in commands["internal_ca"])
     assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
+
+
+@pytest.mark.parametrize(("owa", "record"), [("webmail.contoso-mail.net", "contoso-mail.net"),
+                                             ("contoso-mail.net", "contoso-mail.net"), ("mail.contoso.com", None)])
+def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
+    """A CA checks the CAA records of every name it puts on the certificate (and of its parents): the records named
+    the mail domains only, so an OWA host in another domain was left to whatever that domain allows."""
+    _, dns = _commands({**CONTOSO_2026, "owa_host": owa})
+    caa = [r.split(". CAA")[0] for r in dns["san"] if " CAA " in r]
+    assert caa == ["contoso.com", *([record] if record else [])]
