@@ -43,6 +43,7 @@ from tqdm import tqdm
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
 from decision.errors import InputError, Issue, exit_with, writing
+from decision.explain import why_no_option
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
@@ -175,8 +176,8 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
     where = ["row", "file"] if folder else ["row"]
     if layout == "long":
         return [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", *where]
-    return ["profile", *where, "recommendation", "recommended_ca", "runner_up", "margin", "close_call", "nearest_flip",
-            *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
+    return ["profile", *where, "recommendation", "recommended_ca", "no_option_because", "runner_up", "margin", "close_call",
+            "nearest_flip", *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -208,6 +209,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         else:
             out = recommendations(scored)
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
+            out["no_option_because"] = pd.Series(why_no_option(scored.columns["reasons"], scored.winner < 0), dtype="str")
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0

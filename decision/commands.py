@@ -241,6 +241,20 @@ class Shell:
                 f"later); for STARTTLS each receive connector ({connectors}) takes the certificate that matches its "
                 "FQDN, so keep that FQDN a name on the renewed certificate")
 
+    def pop_imap_name(self, host: str) -> list[str]:
+        """POP3 and IMAP4 take the certificate whose name is `host` (a wildcard cannot be enabled for them; Microsoft,
+        "Assign certificates to Exchange Server services"), set on every server: without -Server the cmdlets change
+        the local one only. The services read it when they start ("Restart the POP3 services to save the changes":
+        http://technet.microsoft.com/en-us/library/bb124934.aspx)."""
+        where = [f"-Server {server} " for server in self.servers] if self.named_servers else [""]
+        services = ["MSExchangePOP3", "MSExchangeIMAP4"]
+        if self.era not in ("2007", "2010"):  # the Mailbox server's back-end services, from Exchange 2013
+            services += ["MSExchangePOP3BE", "MSExchangeIMAP4BE"]
+        on = f"on each of {', '.join(self.servers)}" if len(self.servers) > 1 else f"on {self.servers[0]}"
+        return [*(f"Set-{protocol}Settings {server}-X509CertificateName {host}"
+                  for server in where for protocol in ("Pop", "Imap")),
+                f"# then restart {', '.join(services)} {on} (Restart-Service)"]
+
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
         """Point the web services (and, with split DNS, the internal URLs) at `host`."""
         lines = []
@@ -323,8 +337,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     codes = str(option_row.get("reasons", "")).split("; ")
     revoked = "internal_names_revoked_in_horizon" in codes
     lost_later = revoked or "internal_names_ban_in_horizon" in codes
-    internal_moved = bool(str(option_row.get("not_issuable", ""))) or lost_later or (
-        bool(profile["internal_names"]) and option in ("classic", "split_site", "wildcard", "srv_record"))
+    # the internal URLs (a fresh server's are its own FQDN) stay only where every certificate carries the internal names
+    internal_moved = not (bool(profile["internal_names"]) and option in ("san", "acme", "internal_ca")
+                          and not str(option_row.get("not_issuable", "")) and not lost_later)
     split = bool(profile["split_dns"])
     dns: list[str] = []
     lines: list[str] = []
@@ -351,13 +366,18 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             covered = ext in names
             dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
-        if split and internal_moved:
+        if split and internal_moved:  # the internal URLs and the autodiscover address (SCP) name these two
             dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
+            dns.append(f"autodiscover.{ext}. CNAME {owa}.   ; internal (split-DNS) zone")
 
     def caa() -> None:
         tag = ca.raw.get("caa") if ca is not None else None
         if tag and int(profile["start"]) >= params.day("caa_from"):
-            for d in domains:
+            # a CA checks the CAA records of each name on the certificate and of its parents: an OWA host outside the
+            # mail domains (webmail.contoso-mail.net) needs its own domain's record too
+            parent = owa.partition(".")[2]
+            outside = [] if any(owa == d or owa.endswith(f".{d}") for d in domains) else [parent if "." in parent else owa]
+            for d in [*domains, *outside]:
                 dns.append(f'{d}. CAA 0 issue "{tag}"')
 
     label = option
@@ -429,7 +449,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
         lines += shell.outlook_anywhere_principal(first[0], owa)  # first[0]: the subject of the certificate IIS serves
         if "POP" in shell.facts["services"]:
-            lines += [f"Set-PopSettings -X509CertificateName {owa}", f"Set-ImapSettings -X509CertificateName {owa}"]
+            lines += shell.pop_imap_name(owa)
         move_internal_urls(f"autodiscover.{ext}")
         web_records({h: ip for d, ip in ips.items() if ip is not None for h in hosts[d]})
         if acme:
@@ -446,9 +466,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         lines += shell.request([owa], label) + shell.enable() + shell.copy_to_other_servers(label)
         if internal_moved and split:
             lines += shell.urls(owa, owa, internal=True)
-        else:
-            lines.append(f"{shell.cas_cmdlet} -Identity {shell.servers[0]} -AutoDiscoverServiceInternalUri "
-                         f"https://{owa}/Autodiscover/Autodiscover.xml")
+        else:  # each client access server publishes its own autodiscover address (SCP) in Active Directory
+            lines += [f"{shell.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
+                      f"https://{owa}/Autodiscover/Autodiscover.xml" for server in shell.servers]
         dns.append(f"{owa}. A {PUBLIC_IP}")
         for d in domains:
             dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")

@@ -25,8 +25,13 @@ def from_day(day: int | np.integer) -> dt.date:
 
 
 def horizon_end(start: np.ndarray, horizon_years: np.ndarray) -> np.ndarray:
-    """Last day (exclusive) of each horizon."""
-    return start + np.rint(np.asarray(horizon_years, dtype=float) * DAYS_PER_YEAR).astype(np.int64)
+    """Last day (exclusive) of each horizon: the start's anniversary after the whole years (29 February falls on
+    28 February in common years), plus the part of a year left as days of an average year (2.5 years from
+    2027-03-01: 2029-03-01 + 183 days)."""
+    start = np.asarray(start, dtype=np.int64)
+    years = np.asarray(horizon_years, dtype=float)
+    whole = np.floor(years)
+    return years_after(start, whole.astype(np.int64)) + np.rint((years - whole) * DAYS_PER_YEAR).astype(np.int64)
 
 
 def horizon_end_day(start: int, horizon_years: float) -> int:
@@ -34,20 +39,24 @@ def horizon_end_day(start: int, horizon_years: float) -> int:
     return int(horizon_end(np.array([start]), np.array([horizon_years]))[0])
 
 
-def anniversaries(start: np.ndarray, count: int) -> np.ndarray:
-    """Days 0 .. count-1 calendar years after each start, shape (profiles, count); 29 February falls on
-    28 February in common years."""
+def years_after(start: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """The day `years` calendar years after each `start` (the two broadcast); 29 February falls on 28 February in
+    common years."""
     first = np.asarray(start, dtype=np.int64).astype("datetime64[D]")
     month = first.astype("datetime64[M]")
-    day = (first - month.astype("datetime64[D]")).astype(np.int64)  # 0-based day of the month
-    months = month[:, None] + 12 * np.arange(count)
-    length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
-    return (months.astype("datetime64[D]") + np.minimum(day[:, None], length - 1)).astype(np.int64)
+    target = month + 12 * np.asarray(years, dtype=np.int64)
+    length = (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
+    return (target.astype("datetime64[D]") + np.minimum(first - month.astype("datetime64[D]"), length - 1)).astype(np.int64)
+
+
+def anniversaries(start: np.ndarray, count: int) -> np.ndarray:
+    """Days 0 .. count-1 calendar years after each start, shape (profiles, count)."""
+    return years_after(np.asarray(start, dtype=np.int64)[:, None], np.arange(count))
 
 
 def anniversary(start: int, years: int) -> int:
-    """The day `years` calendar years after `start` (29 February falls on 28 February in common years)."""
-    return int(anniversaries(np.array([start]), years + 1)[0, years])
+    """The day `years` calendar years after `start`: `years_after` for one."""
+    return int(years_after(np.array([start]), np.array([years]))[0])
 
 
 def purchase_years(horizon_years: np.ndarray) -> np.ndarray:

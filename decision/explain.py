@@ -128,6 +128,16 @@ def reason_strings(masks: np.ndarray) -> np.ndarray:
     return text[inverse.reshape(-1)]
 
 
+INFEASIBLE = np.bitwise_or.reduce([BIT[r.code] for r in REASONS if r.kind == "infeasible"])
+
+
+def why_no_option(masks: np.ndarray, none: np.ndarray) -> np.ndarray:
+    """Per profile (rows of `masks`, profiles × options): where `none` of its options is feasible, the codes that
+    rule them out ('code; code', each once); None elsewhere."""
+    ruled_out = np.bitwise_or.reduce(np.asarray(masks, dtype=np.int64) & INFEASIBLE, axis=1)
+    return np.where(none, reason_strings(ruled_out), None)
+
+
 def status_details(ca: CA, start: int, end: int) -> dict[str, str]:
     """Sentences naming `ca` and the day its status changes within [start, end), for the ca_*_in_horizon codes."""
     out: dict[str, str] = {}

@@ -70,7 +70,8 @@ FIELDS: tuple[Field, ...] = (
           default="SE", choices=EXCHANGE_VERSIONS),
     Field("start", "date", GROUPS[0], "First day of the planning horizon; the certificate rules in force on each date apply.",
           default="rule:today", low=to_day("1995-01-01"), high=to_day("2100-12-31")),  # public CAs' era, to far ahead
-    Field("horizon_years", "number", GROUPS[0], "Length of the planning horizon.", unit="years",
+    Field("horizon_years", "number", GROUPS[0],
+          "Length of the planning horizon; whole years end on the start's anniversary.", unit="years",
           default=3.0, low=0.25, high=10),
     Field("external_domain", "dns", GROUPS[0], "Primary SMTP / public domain, e.g. contoso.com.", required=True),
     Field("extra_domains", "dns_list", GROUPS[0], "Other accepted domains whose users need autodiscover (separate with ;).",

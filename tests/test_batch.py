@@ -58,9 +58,9 @@ DISK_FULL = "cannot write it: No space left on device (any previous file of that
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
 TODAY = dt.date(2026, 11, 26)
-WIDE = ["profile", "row", "recommendation", "recommended_ca", "runner_up", "margin", "close_call", "nearest_flip",
-        "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances", "score",
-        *(f"score_{o}" for o in OPTIONS)]
+WIDE = ["profile", "row", "recommendation", "recommended_ca", "no_option_because", "runner_up", "margin", "close_call",
+        "nearest_flip", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances",
+        "score", *(f"score_{o}" for o in OPTIONS)]
 
 
 def score(*args: str | Path) -> tuple[int, str, str]:
@@ -105,6 +105,23 @@ def test_wide_layout_matches_the_engine(profiles_csv, reference, tmp_path):
     assert got["nearest_flip"].fillna("").str.match(r"^(w_\w+ \d\.\d{3} → \d\.\d{3}: \w+)?$").all()
     assert "rows in: 120  scored: 120  rejected: 0" in out
     assert "total cost of the recommended options:" in out
+
+
+def test_a_profile_no_option_fits_says_why_in_the_wide_layout(tmp_path):
+    """Its recommendation and scores are empty: the row said nothing of why, while `evaluate` names the reasons.
+    The codes are those its options carry in the long layout."""
+    source = tmp_path / "in.csv"
+    source.write_text("org,external_domain,users,acme_ok,internal_ca\nAlpha,alpha.com,100,true,false\n"
+                      "Beta,beta,200,true,false\n", encoding="utf-8")
+    assert score(source, "-o", tmp_path / "wide.csv")[0] == 0
+    assert score(source, "-o", tmp_path / "long.csv", "--layout", "long")[0] == 0
+    wide = pd.read_csv(tmp_path / "wide.csv").set_index("profile")
+    long = pd.read_csv(tmp_path / "long.csv").set_index("profile")
+    assert wide["recommendation"].isna().tolist() == [False, True]
+    assert pd.isna(wide.loc["Alpha", "no_option_because"])
+    because = wide.loc["Beta", "no_option_because"].split("; ")
+    assert because and set(because) <= {c for r in long.loc["Beta", "reasons"] for c in r.split("; ")}
+    assert "no_internal_ca" in because
 
 
 def test_long_layout_has_one_row_per_profile_and_option(profiles_csv, reference, tmp_path):

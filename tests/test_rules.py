@@ -243,6 +243,18 @@ def test_anniversaries_follow_the_calendar(start, years, day):
     assert from_day(anniversary(to_day(start), years)) == dt.date.fromisoformat(day)
 
 
+@pytest.mark.parametrize(("start", "years", "end"), [
+    ("2027-11-26", 1, "2028-11-26"),  # over 29 February: 366 days (365.25 days rounded ended it a day early)
+    ("2027-03-01", 2, "2029-03-01"),  # 731 days (730.5 rounded to even ended it on 2029-02-28)
+    ("2024-03-01", 3, "2027-03-01"),  # no 29 February in it: 1,095 days (1,095.75 rounded ended it a day late)
+    ("2028-02-29", 1, "2029-02-28"), ("2028-02-29", 4, "2032-02-29"),
+    ("2027-03-01", 2.5, "2029-08-31"),  # the half year left: 183 days of an average year after 2029-03-01
+])
+def test_a_horizon_of_whole_years_ends_on_the_starts_anniversary(start, years, end):
+    """'A three-year horizon from 2024-03-01' means up to 2027-03-01, as a contract or a budget reads it."""
+    assert from_day(horizon_end_day(to_day(start), years)) == dt.date.fromisoformat(end)
+
+
 def test_horizon_years_start_on_anniversaries_and_stay_inside_the_horizon():
     assert [from_day(d).isoformat() for d in year_starts(to_day("2026-12-01"), 3)] == [
         "2026-12-01", "2027-12-01", "2028-12-01"]
@@ -767,7 +779,8 @@ def test_the_end_of_e_mail_validation_is_described_as_the_first_day_without_it()
     assert row["description"].startswith("First day a CA may no longer validate a domain by e-mail")
     assert "Last day" not in row["description"]
     day = PARAMS.day("email_dcv_end")
-    for start, flagged in ((day - 364, True), (day - 365, False)):  # the horizon's last day: 2028-03-15, 2028-03-14
+    # a year from 2027-03-16 ends the day before its anniversary, 2028-03-15; from 2027-03-15 on 2028-03-14
+    for start, flagged in ((to_day("2027-03-16"), True), (to_day("2027-03-15"), False)):
         assert horizon_end_day(start, 1) - 1 == day - (not flagged)
         ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "start": from_day(start).isoformat(), "horizon_years": 1})
         assert ("email_dcv_ends" in option(ev, "san")["reasons"].split("; ")) is flagged, from_day(start)
@@ -862,3 +875,64 @@ def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
             assert reason_text(codes, ev.reason_details(0, "san")) == "; ".join(texts[c] for c in codes.split("; "))
         assert texts["internal_names_ban_in_horizon"].startswith(f"a renewal within the horizon would expire after {ban},")
         assert texts["email_dcv_ends"] == f"manual renewals from {dcv} need DNS or HTTP domain validation"
+
+
+def _commands(profile: dict) -> tuple[dict, dict]:
+    result = to_json(decision.evaluate(profile))
+    return result["commands"], result["dns_records"]
+
+
+THREE_SERVERS = {"org": "A", "external_domain": "a-corp.com", "internal_domain": "a-corp.lan", "users": 10,
+                 "exchange_version": "2019", "start": "2026-12-01", "servers": ["EX1", "EX2", "EX3"]}
+
+
+def test_srv_record_points_every_servers_autodiscover_address_at_the_certificates_name():
+    """Each client access server publishes its own autodiscover address (SCP) in Active Directory, and domain-joined
+    Outlook may read any of them: only EX1's was set, so EX2 and EX3 kept their own FQDN, which is not on the
+    single-name certificate (a warning for every user whose lookup lands there)."""
+    commands, _ = _commands({**THREE_SERVERS, "split_dns": False})
+    scp = [c for c in commands["srv_record"] if "-AutoDiscoverServiceInternalUri" in c]
+    assert [c.split()[2] for c in scp] == ["EX1", "EX2", "EX3"]
+    assert all("https://mail.a-corp.com/Autodiscover/Autodiscover.xml" in c for c in scp)
+
+
+@pytest.mark.parametrize(("version", "back_end"), [("2010", False), ("2019", True)])
+def test_wildcard_sets_the_pop_and_imap_name_on_every_server_and_says_to_restart_them(version, back_end):
+    """Without -Server, Set-PopSettings / Set-ImapSettings change the local server only; the services read the name
+    when they start. From Exchange 2013 the back-end services run on the same (mailbox) server."""
+    commands, _ = _commands({**THREE_SERVERS, "exchange_version": version, "start": "2012-06-01" if version == "2010"
+                             else "2026-12-01", "internal_domain": "", "spare_ip": True})
+    lines = commands["wildcard"]
+    for protocol in ("Pop", "Imap"):
+        assert [c.split()[2] for c in lines if c.startswith(f"Set-{protocol}Settings")] == ["EX1", "EX2", "EX3"]
+    [restart] = [c for c in lines if c.startswith("# then restart")]
+    assert "MSExchangePOP3," in restart and "on each of EX1, EX2, EX3" in restart
+    assert ("MSExchangeIMAP4BE" in restart) is back_end
+
+
+def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its_names():
+    """A fresh server's internal URLs and autodiscover address are its own FQDN (ex1.a-corp.lan), which a certificate
+    without internal names does not carry: the SAN and ACME commands left them, so every domain-joined Outlook
+    warned. With split DNS they move to the public names, and the internal zone answers both names."""
+    commands, dns = _commands({**THREE_SERVERS, "internal_names": False, "split_dns": True})
+    for option in ("san", "acme"):
+        for server in ("EX1", "EX2", "EX3"):
+            assert (f'Set-OwaVirtualDirectory -Identity "{server}\\owa (Default Web Site)" '
+                    "-InternalUrl https://mail.a-corp.com/owa -ExternalUrl https://mail.a-corp.com/owa") in commands[option]
+            assert (f"Set-ClientAccessService -Identity {server} -AutoDiscoverServiceInternalUri "
+                    "https://autodiscover.a-corp.com/Autodiscover/Autodiscover.xml") in commands[option]
+        assert "autodiscover.a-corp.com. CNAME mail.a-corp.com.   ; internal (split-DNS) zone" in dns[option]
+    # the internal CA's certificate carries the internal names: the servers keep their internal URLs
+    commands, dns = _commands({**THREE_SERVERS, "internal_names": True, "split_dns": True})
+    assert not any("-InternalUrl" in c for c in commands["internal_ca"])
+    assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
+
+
+@pytest.mark.parametrize(("owa", "record"), [("webmail.contoso-mail.net", "contoso-mail.net"),
+                                             ("contoso-mail.net", "contoso-mail.net"), ("mail.contoso.com", None)])
+def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
+    """A CA checks the CAA records of every name it puts on the certificate (and of its parents): the records named
+    the mail domains only, so an OWA host in another domain was left to whatever that domain allows."""
+    _, dns = _commands({**CONTOSO_2026, "owa_host": owa})
+    caa = [r.split(". CAA")[0] for r in dns["san"] if " CAA " in r]
+    assert caa == ["contoso.com", *([record] if record else [])]
