@@ -252,6 +252,13 @@ def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:
     return _typed(table.sort_values(["file", "row"], kind="stable").reset_index(drop=True))
 
 
+def _shown_any(value: Any) -> str:
+    """A value of a key that is not a field, as written: a whole number without '.0', at most 80 characters."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)[:80]
+
+
 def _shown(field_name: str, value: str) -> str:
     """A rejected number as written in its shortest form ('-5', not '-5.0').
 
@@ -325,7 +332,8 @@ def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list
     for column in [c for c in raw.columns if c not in FIELD_BY_NAME and c not in ("_file", "_row")]:
         reason = f"unknown field{suggest(column, FIELD_BY_NAME)}"
         given = raw[column].notna().to_numpy()
-        positioned.extend(Issue("", int(p) + 1, column, reason, "") for p in np.flatnonzero(given))
+        values = raw[column].to_numpy(dtype=object)  # a float column where other profiles leave it out: 3 reads 3.0
+        positioned.extend(Issue("", int(p) + 1, column, reason, _shown_any(values[p])) for p in np.flatnonzero(given))
         if meant := closest(column, FIELD_BY_NAME):
             left_blank = given & (raw[meant].isna().to_numpy() if meant in raw.columns else True)
             misspelt.update((int(p) + 1, meant) for p in np.flatnonzero(left_blank))

@@ -351,10 +351,15 @@ def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
     code, _, _ = score(source, "-o", tmp_path / "out.csv")
     assert code == 1
     errors = pd.read_csv(tmp_path / "out.errors.csv")
-    assert errors[errors["row"] == 1][["field", "reason"]].values.tolist() == [
-        ["extrnal_domain", "unknown field (did you mean 'external_domain'?)"]]
+    assert errors[errors["row"] == 1][["field", "value", "reason"]].values.tolist() == [
+        ["extrnal_domain", "a.com", "unknown field (did you mean 'external_domain'?)"]]
     assert sorted(errors[errors["row"] == 2]["field"]) == ["external_domain", "extrnal_domain"]
     assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["C"]
+    # the value under the unknown key is shown as written, though the other profiles leave the key out
+    source.write_text("- {org: A, users: 5, external_domain: a.com, horizon_yeras: 3}\n"
+                      "- {org: B, users: 5, external_domain: b.com}\n")
+    assert score(source, "-o", tmp_path / "out.csv")[0] == 1
+    assert pd.read_csv(tmp_path / "out.errors.csv", dtype=str)[["field", "value"]].values.tolist() == [["horizon_yeras", "3"]]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
