@@ -259,7 +259,7 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
         headed -= 1
     twice = sorted({n for n in names[:headed] if n and names.count(n) > 1})  # validation names unheaded ones
     if twice:
-        raise InputError([Issue(str(path), 1, n, "the column appears more than once") for n in twice])
+        raise InputError([Issue(str(path), above + 1, n, "the column appears more than once") for n in twice])
 
     def unread(lines: list[tuple[int, int]]) -> list[Issue]:
         mark = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]

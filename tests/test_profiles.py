@@ -446,6 +446,17 @@ def test_blank_rows_above_a_workbook_header_count_as_rows(tmp_path):
         load(tmp_path / "p.xlsx")
 
 
+@pytest.mark.parametrize(("above", "row"), [("", 1), ("#TYPE Selected.System.Management.Automation.PSCustomObject\r\n", 2),
+                                            ("sep=,\r\n", 1)])
+def test_a_csv_column_given_twice_is_reported_on_the_header_row(tmp_path, above, row):
+    """Windows PowerShell's '#TYPE' line is a row (data rows are numbered after it); Excel's 'sep=' line is not:
+    the header was reported as row 1 under a '#TYPE' line."""
+    path = tmp_path / "p.csv"
+    path.write_text(f'{above}"Org","Users","Users","ExternalDomain"\r\n"A","3","3","a.com"\r\n', encoding="utf-8")
+    with pytest.raises(InputError, match=f"row {row}, field 'Users': the column appears more than once"):
+        load(path)
+
+
 def test_a_title_row_under_blank_rows_is_still_reported_as_the_header(tmp_path):
     book = Workbook()
     for row in [[], ["Client portfolio Q4"], ["org", "external_domain", "users"], ["A", "a.com", 5]]:
