@@ -524,8 +524,11 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     if profile["partner_tls"] and shell.era in ("2007", "2010"):
         lines.append(shell.connector_certificate_note())
     elif profile["partner_tls"]:
-        lines += ["# after each renewal (the issuer can change): re-point the hybrid / partner connectors, "
-                  "the receive connector on every server",
+        when = ("after each renewal (its issuing intermediate rotates, so the issuer changes)"
+                if ca is None or ca.issuer_rotates else
+                f"now, and after a renewal only if the issuer changes ({ca.name} keeps its issuing CA)")
+        lines += [f"# {when}: point the hybrid / partner connectors, the receive connector on every server, at the "
+                  "certificate by its issuer and subject",
                   f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
                   "Sort-Object NotAfter -Descending | Select-Object -First 1",
                   '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',

@@ -936,3 +936,16 @@ def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
     _, dns = _commands({**CONTOSO_2026, "owa_host": owa})
     caa = [r.split(". CAA")[0] for r in dns["san"] if " CAA " in r]
     assert caa == ["contoso.com", *([record] if record else [])]
+
+
+@pytest.mark.parametrize(("ca", "rotates"), [("letsencrypt", True), ("zerossl", False)])
+def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca, rotates):
+    """The cost counts connector upkeep at each renewal only for a CA whose issuing intermediate rotates
+    (`issuer_rotates` in data/cas.yaml); the commands told every ACME CA's user to re-point after each renewal."""
+    profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": "SE",
+               "servers": ["EX1"], "partner_tls": True, "acme_ok": True, "ca": ca}
+    ev = decision.evaluate(profile)
+    [when] = [c for c in to_json(ev)["commands"]["acme"] if c.startswith("# ") and "hybrid / partner connectors" in c]
+    assert when.startswith("# after each renewal") is rotates
+    assert ("after a renewal only if the issuer changes" in when) is not rotates
+    assert ("connector_update" in option(ev, "acme")["reasons"].split("; ")) is rotates
