@@ -219,17 +219,33 @@ class Evaluation:
         return recommendation_why(feasible.iloc[0], runner, self.weights(i), LABELS,
                                   str(self.profiles.iloc[i]["currency"]))
 
+    def _successor(self, day: dt.date) -> str:
+        """The newest Exchange release still supported the day after `day`, named for a sentence."""
+        supported = [v for v, f in self.params.exchange_versions.items()
+                     if f["released"] <= day and (f["end_of_support"] is None or f["end_of_support"] > day)]
+        newest = max(supported, key=lambda v: self.params.exchange_versions[v]["released"], default=None)
+        return "a supported release" if newest is None else "Exchange Server SE" if newest == "SE" else f"Exchange {newest}"
+
     def warnings(self, i: int = 0) -> list[str]:
-        """Profile-level warnings (unsupported Exchange, rule changes inside the horizon)."""
+        """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes inside it,
+        internal names asked for without any."""
         row = self.profiles.iloc[i]
-        out = []
-        facts = self.params.exchange_versions[str(row["exchange_version"])]
-        eos = facts.get("end_of_support")
-        start = from_day(row["start"])
-        if eos and dt.date.fromisoformat(str(eos)) <= start:
-            out.append(f"Exchange {row['exchange_version']} has been out of support since {eos}: "
-                       "plan the move to Exchange Server SE or Exchange Online.")
+        version = row["exchange_version"]
+        facts = self.params.exchange_versions[str(version)]
         first, last = int(row["start"]), horizon_end_day(int(row["start"]), row["horizon_years"])
+        start, end = from_day(first), from_day(last - 1)
+        released, eos = facts["released"], facts["end_of_support"]  # dates (eos may be None), checked on loading
+        out = []
+        if start < released:
+            out.append(f"Exchange {version} was released on {released}, after the start of the horizon ({start}): the "
+                       f"commands assume Exchange {version} is installed; until it is, use those of the version in place.")
+        if eos and eos <= start:
+            out.append(f"Exchange {version} has been out of support since {eos}: "
+                       f"plan the move to {self._successor(eos)} or Exchange Online.")
+        elif eos and eos <= end:
+            out.append(f"Exchange {version} goes out of support on {eos}, inside the horizon (which runs to {end}): no "
+                       "security fixes after that date, so the certificate plan outlives the server; plan the move to "
+                       f"{self._successor(eos)} or Exchange Online before it.")
         caps = self.params["public_max_lifetime_days"]
         changes = [from_day(int(d)).isoformat() for d in caps.starts if first < d < last]
         if changes:

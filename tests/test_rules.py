@@ -651,3 +651,62 @@ def test_reason_sentences_quote_the_dates_of_the_parameters_file(tmp_path):
             assert reason_text(codes, ev.reason_details(0, "san")) == "; ".join(texts[c] for c in codes.split("; "))
         assert texts["internal_names_ban_in_horizon"].startswith(f"a renewal within the horizon would expire after {ban},")
         assert texts["email_dcv_ends"] == f"manual renewals from {dcv} need DNS or HTTP domain validation"
+
+
+# ------------------------------------------------------------------ Exchange lifecycle
+
+def _warnings(**fields) -> list[str]:
+    return decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 50, **fields}).warnings(0)
+
+
+def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
+    """Exchange 2019 from 2025-01-01 for 3 years: support ended on 2025-10-14, inside the horizon (QA: no warning)."""
+    inside = _warnings(exchange_version="2019", start="2025-01-01", horizon_years=3)
+    [lifecycle] = [w for w in inside if "support" in w]
+    assert lifecycle.startswith("Exchange 2019 goes out of support on 2025-10-14, inside the horizon (which runs to "
+                                "2028-01-01): no security fixes after that date, so the certificate plan outlives the server")
+    assert "plan the move to Exchange Server SE or Exchange Online before it" in lifecycle
+    [after] = [w for w in _warnings(exchange_version="2019", start="2025-10-14") if "support" in w]
+    assert after.startswith("Exchange 2019 has been out of support since 2025-10-14")
+    assert not [w for w in _warnings(exchange_version="2019", start="2022-01-01", horizon_years=3) if "support" in w]
+    assert not [w for w in _warnings(exchange_version="SE", start="2026-12-01", horizon_years=10) if "support" in w]
+
+
+def test_the_move_suggested_is_to_a_release_supported_on_that_date():
+    """Exchange 2007 lost support in 2017, before Exchange Server SE existed: the newest release then was 2016."""
+    [lifecycle] = [w for w in _warnings(exchange_version="2007", start="2009-05-01", horizon_years=10) if "support" in w]
+    assert lifecycle.startswith("Exchange 2007 goes out of support on 2017-04-11, inside the horizon")
+    assert "plan the move to Exchange 2016 or Exchange Online before it" in lifecycle
+
+
+@pytest.mark.parametrize(("version", "start", "released"), [("SE", "2023-01-01", "2025-07-01"),
+                                                             ("2016", "2014-03-01", "2015-10-01")])
+def test_a_horizon_starting_before_the_release_is_warned_about(version, start, released):
+    warned = [w for w in _warnings(exchange_version=version, start=start) if "released" in w]
+    assert warned == [f"Exchange {version} was released on {released}, after the start of the horizon ({start}): the "
+                      f"commands assume Exchange {version} is installed; until it is, use those of the version in place."]
+    assert not [w for w in _warnings(exchange_version=version, start=released) if "released" in w]
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), [
+    ("released", None, "must be a date (YYYY-MM-DD) (got None)"),
+    ("released", "July 2025", "must be a date (YYYY-MM-DD) (got 'July 2025')"),
+    ("end_of_support", "never", "must be a date (YYYY-MM-DD) or null (got 'never')"),
+])
+def test_the_lifecycle_dates_of_another_parameters_file_are_checked(tmp_path, key, value, reason):
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    raw["exchange_versions"]["SE"][key] = value
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError) as caught:
+        load_parameters(path)
+    assert [(i.field, i.reason) for i in caught.value.issues] == [(f"exchange_versions.SE.{key}", reason)]
+
+
+def test_a_release_date_is_required(tmp_path):
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    del raw["exchange_versions"]["2013"]["released"]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="exchange_versions.2013.*missing 'released'"):
+        load_parameters(path)
