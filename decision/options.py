@@ -176,8 +176,10 @@ class Context:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME."""
         key = (ca.kind, ca.lifetime, mode)
         if key not in self._schedules:
+            params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
+
             def lifetime(days: np.ndarray) -> np.ndarray:
-                return ca.certificate_days(days, self.params, mode)
+                return ca.certificate_days(days, params, mode)
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
