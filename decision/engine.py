@@ -219,22 +219,58 @@ class Evaluation:
         return recommendation_why(feasible.iloc[0], runner, self.weights(i), LABELS,
                                   str(self.profiles.iloc[i]["currency"]))
 
+    @cached_property
+    def _rule_days(self) -> np.ndarray:
+        """Every day a dated parameter takes a new value, sorted: the days a certificate lifetime can change."""
+        days = [p.starts[1:] for p in self.params.items.values() if len(p.values) > 1]
+        return np.unique(np.concatenate(days)) if days else np.zeros(0, dtype=np.int64)
+
+    def shorter_lifetimes(self, i: int, option: str) -> list[tuple[dt.date, float]]:
+        """The dated rule changes inside profile `i`'s horizon that shorten `option`'s certificates and so make its
+        renewals more frequent there: (date, new lifetime in days), oldest first (see `Schedule.shortened`)."""
+        sched = self.scored.components[option].schedule
+        if sched is None:
+            return []
+        days = self._rule_days
+        days = days[sched.shortened(days, np.array([i]))[0]]
+        lifetime = sched.of(i).lifetime
+        return [] if lifetime is None else [(from_day(d), float(v)) for d, v in zip(days, lifetime(days), strict=True)]
+
+    def _successor(self, day: dt.date) -> str:
+        """The newest Exchange release still supported the day after `day`, named for a sentence."""
+        supported = [v for v, f in self.params.exchange_versions.items()
+                     if f["released"] <= day and (f["end_of_support"] is None or f["end_of_support"] > day)]
+        newest = max(supported, key=lambda v: self.params.exchange_versions[v]["released"], default=None)
+        return "a supported release" if newest is None else "Exchange Server SE" if newest == "SE" else f"Exchange {newest}"
+
     def warnings(self, i: int = 0) -> list[str]:
-        """Profile-level warnings (unsupported Exchange, rule changes inside the horizon)."""
+        """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the
+        recommended option's renewals, internal names asked for without any."""
         row = self.profiles.iloc[i]
-        out = []
-        facts = self.params.exchange_versions[str(row["exchange_version"])]
-        eos = facts.get("end_of_support")
-        start = from_day(row["start"])
-        if eos and dt.date.fromisoformat(str(eos)) <= start:
-            out.append(f"Exchange {row['exchange_version']} has been out of support since {eos}: "
-                       "plan the move to Exchange Server SE or Exchange Online.")
+        version = row["exchange_version"]
+        facts = self.params.exchange_versions[str(version)]
         first, last = int(row["start"]), horizon_end_day(int(row["start"]), row["horizon_years"])
-        caps = self.params["public_max_lifetime_days"]
-        changes = [from_day(int(d)).isoformat() for d in caps.starts if first < d < last]
-        if changes:
-            out.append("Public certificate lifetimes shorten during the horizon on " + ", ".join(changes)
-                       + ": renewals become more frequent from those dates.")
+        start, end = from_day(first), from_day(last - 1)
+        released, eos = facts["released"], facts["end_of_support"]  # dates (eos may be None), checked on loading
+        out = []
+        if start < released:
+            out.append(f"Exchange {version} was released on {released}, after the start of the horizon ({start}): the "
+                       f"commands assume Exchange {version} is installed; until it is, use those of the version in place.")
+        if eos and eos <= start:
+            out.append(f"Exchange {version} has been out of support since {eos}: "
+                       f"plan the move to {self._successor(eos)} or Exchange Online.")
+        elif eos and eos <= end:
+            out.append(f"Exchange {version} goes out of support on {eos}, inside the horizon (which runs to {end}): no "
+                       "security fixes after that date, so the certificate plan outlives the server; plan the move to "
+                       f"{self._successor(eos)} or Exchange Online before it.")
+        winner = self.recommendations.iloc[i]["recommendation"]
+        shorter = self.shorter_lifetimes(i, winner) if winner in OPTIONS else []
+        if shorter:
+            steps = [f"{days:g} days from {day}" for day, days in shorter]
+            listed = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
+            out.append(f"Dated lifetime rules shorten the certificates of the recommended option ({LABELS[winner]}) "
+                       f"during the horizon, to {listed}: they are renewed more often from "
+                       f"{'that date' if len(steps) == 1 else 'those dates'}.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
         return out

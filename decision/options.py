@@ -197,9 +197,11 @@ class Context:
         carries internal names, so one still valid on `internal_names_revocation` is replaced before then."""
         key = (ca.kind, ca.lifetime, mode, revoked)
         if key not in self._schedules:
+            params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
+
             def own(days: np.ndarray) -> np.ndarray:
-                return ca.certificate_days(days, self.params, mode)
-            lifetime = revoked_lifetime(own, self.params) if revoked else own
+                return ca.certificate_days(days, params, mode)
+            lifetime = revoked_lifetime(own, params) if revoked else own
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)

@@ -149,9 +149,13 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
     if missing:
         raise InputError(Issue(str(path), 0, "exchange_versions", f"missing versions {missing}"))
     for version, facts in versions.items():
-        for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "end_of_support"):
+        for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "released", "end_of_support"):
             if key not in facts:
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}", f"missing '{key}'"))
+        for key, empty in (("released", False), ("end_of_support", True)):
+            if not isinstance(facts[key], dt.date) and not (empty and facts[key] is None):
+                raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.{key}",
+                                       f"must be a date (YYYY-MM-DD){' or null' if empty else ''} (got {facts[key]!r})"))
     loaded = Parameters(str(path), str(raw.get("as_of", "")), items, versions)
     if path.resolve() != PARAMETERS_FILE.resolve():
         _check_like(loaded, default_parameters())

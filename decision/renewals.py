@@ -23,6 +23,7 @@ class Schedule:
 
     days: np.ndarray  # (distinct horizons, max issuances), -1 = none
     inverse: np.ndarray
+    lifetime: Lifetime | None = None  # validity of a certificate issued on each day; None = no certificate
 
     @cached_property
     def counts(self) -> np.ndarray:
@@ -39,6 +40,29 @@ class Schedule:
         """Issuance days of one profile."""
         row = self.days[self.inverse[position]]
         return row[row >= 0]
+
+    def of(self, position: int) -> Schedule:
+        """The schedule of one profile (this one)."""
+        return self
+
+    def shortened(self, changes: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Per profile at `positions` × day of `changes` (sorted): whether the certificate lifetime drops on that day,
+        after the start, and a certificate issued under the shorter lifetime is renewed inside the horizon.
+
+        Those are the rule changes that make renewals more frequent within the horizon: a cap above the lifetime in
+        force, or a change no issuance falls under before the next one, changes nothing.
+        """
+        out = np.zeros((len(positions), len(changes)), dtype=bool)
+        if self.lifetime is None or self.days.shape[1] < 2 or not len(changes):
+            return out
+        after, before = self.lifetime(changes), self.lifetime(changes - 1)
+        steps = np.flatnonzero(after != before)  # every day the lifetime changes: each opens a regime
+        days = self.days[self.inverse[positions]]
+        renewed = (days[:, :-1] >= 0) & (days[:, 1:] >= 0)  # issuances followed by another inside the horizon
+        regime = np.searchsorted(changes[steps], days[:, :-1], side="right") - 1  # -1: the start's regime
+        used = (renewed[:, :, None] & (regime[:, :, None] == np.arange(len(steps)))).any(axis=1)
+        out[:, steps] = used & (after < before)[steps] & (changes[steps][None, :] > days[:, :1])
+        return out
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,19 @@ class Picked:
 
     def dates_of(self, position: int) -> np.ndarray:
         return self.schedules[self.choice[position]].dates_of(position)
+
+    def of(self, position: int) -> Schedule:
+        return self.schedules[self.choice[position]]
+
+    def shortened(self, changes: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """`Schedule.shortened` of each profile's chosen schedule."""
+        out = np.zeros((len(positions), len(changes)), dtype=bool)
+        chosen = self.choice[positions]
+        for k, sched in enumerate(self.schedules):
+            mine = chosen == k
+            if mine.any():
+                out[mine] = sched.shortened(changes, positions[mine])
+        return out
 
 
 def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:
@@ -108,4 +145,4 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
         t = t + interval(life)
         active = active & (expires < stop)
     days = np.stack(columns, axis=1) if columns else np.full((len(uniq), 0), -1, dtype=np.int64)
-    return Schedule(days, inverse)
+    return Schedule(days, inverse, lifetime)

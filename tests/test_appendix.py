@@ -20,7 +20,7 @@ from docx import Document
 from decision import LABELS, evaluate
 from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
-from decision.appendix.model import Bullets, Note, Table, load_texts
+from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
 from decision.report import renewal_calendar
 from decision.timeline import cost_events
 
@@ -389,3 +389,25 @@ def test_what_would_change_reports_the_engines_sensitivity(ev):
     flips = [p.text for b in bullets for p in b.items]
     assert [f.text for f in sens.flip_points + sens.price_flips] == flips[: len(sens.flip_points + sens.price_flips)]
     assert any("horizon" in text for text in flips)  # contoso-2026: a horizon under 0.75 years flips to SAN
+
+
+def rule_change_sentence(model) -> str:
+    cost = next(s for s in model.sections if s.title == "Cost over the horizon")
+    return next(b.text for b in cost.blocks if isinstance(b, Paragraph) and b.text.startswith("These dated rule changes"))
+
+
+@pytest.mark.parametrize(("changes", "sentence"), [
+    ({"horizon_years": 0.25},  # one SAN issuance by hand; Let's Encrypt's 2027-02-10 lifetime is listed
+     "These dated rule changes fall inside the horizon; they set how often certificates are renewed and how names are "
+     "validated:"),
+    ({},  # ACME with Let's Encrypt: its own lifetimes shorten the renewals, the public caps above them do not
+     "These dated rule changes fall inside the horizon; they set how often certificates are renewed and how names are "
+     "validated. The changes of 2027-02-10 and 2028-02-16 shorten the certificates of the recommended option (ACME, "
+     "automated), which is why it is renewed more often from then:"),
+])
+def test_section_4_says_renewals_get_more_frequent_only_when_the_recommended_option_is_renewed_sooner(changes, sentence):
+    """QA: the sentence said 'which is why renewals become more frequent' for one issuance of a SAN certificate."""
+    model = content(evaluate(profile("contoso-2026", **changes)), generated=DAY)
+    assert rule_change_sentence(model) == sentence
+    rules = tables_of(model)[("Date", "Rule change", "Parameter")]
+    assert "letsencrypt_lifetime_days" in {r[2] for r in rules.rows}  # the table still lists every dated change

@@ -18,6 +18,7 @@ from decision.errors import InputError
 from decision.explain import reason_text, status_details
 from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
+from decision.renewals import fraction_interval, schedule
 from decision.report import render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
@@ -949,3 +950,114 @@ def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca
     assert when.startswith("# after each renewal") is rotates
     assert ("after a renewal only if the issuer changes" in when) is not rotates
     assert ("connector_update" in option(ev, "acme")["reasons"].split("; ")) is rotates
+# ------------------------------------------------------------------ Exchange lifecycle and shorter renewals
+
+def _warnings(**fields) -> list[str]:
+    return decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 50, **fields}).warnings(0)
+
+
+def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
+    """Exchange 2019 from 2025-01-01 for 3 years: support ended on 2025-10-14, inside the horizon (QA: no warning)."""
+    inside = _warnings(exchange_version="2019", start="2025-01-01", horizon_years=3)
+    [lifecycle] = [w for w in inside if "support" in w]
+    assert lifecycle.startswith("Exchange 2019 goes out of support on 2025-10-14, inside the horizon (which runs to "
+                                "2028-01-01): no security fixes after that date, so the certificate plan outlives the server")
+    assert "plan the move to Exchange Server SE or Exchange Online before it" in lifecycle
+    [after] = [w for w in _warnings(exchange_version="2019", start="2025-10-14") if "support" in w]
+    assert after.startswith("Exchange 2019 has been out of support since 2025-10-14")
+    assert not [w for w in _warnings(exchange_version="2019", start="2022-01-01", horizon_years=3) if "support" in w]
+    assert not [w for w in _warnings(exchange_version="SE", start="2026-12-01", horizon_years=10) if "support" in w]
+
+
+def test_the_move_suggested_is_to_a_release_supported_on_that_date():
+    """Exchange 2007 lost support in 2017, before Exchange Server SE existed: the newest release then was 2016."""
+    [lifecycle] = [w for w in _warnings(exchange_version="2007", start="2009-05-01", horizon_years=10) if "support" in w]
+    assert lifecycle.startswith("Exchange 2007 goes out of support on 2017-04-11, inside the horizon")
+    assert "plan the move to Exchange 2016 or Exchange Online before it" in lifecycle
+
+
+@pytest.mark.parametrize(("version", "start", "released"), [("SE", "2023-01-01", "2025-07-01"),
+                                                             ("2016", "2014-03-01", "2015-10-01")])
+def test_a_horizon_starting_before_the_release_is_warned_about(version, start, released):
+    warned = [w for w in _warnings(exchange_version=version, start=start) if "released" in w]
+    assert warned == [f"Exchange {version} was released on {released}, after the start of the horizon ({start}): the "
+                      f"commands assume Exchange {version} is installed; until it is, use those of the version in place."]
+    assert not [w for w in _warnings(exchange_version=version, start=released) if "released" in w]
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), [
+    ("released", None, "must be a date (YYYY-MM-DD) (got None)"),
+    ("released", "July 2025", "must be a date (YYYY-MM-DD) (got 'July 2025')"),
+    ("end_of_support", "never", "must be a date (YYYY-MM-DD) or null (got 'never')"),
+])
+def test_the_lifecycle_dates_of_another_parameters_file_are_checked(tmp_path, key, value, reason):
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    raw["exchange_versions"]["SE"][key] = value
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError) as caught:
+        load_parameters(path)
+    assert [(i.field, i.reason) for i in caught.value.issues] == [(f"exchange_versions.SE.{key}", reason)]
+
+
+def test_a_release_date_is_required(tmp_path):
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    del raw["exchange_versions"]["2013"]["released"]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="exchange_versions.2013.*missing 'released'"):
+        load_parameters(path)
+
+
+def test_only_lifetime_cuts_that_an_issuance_falls_under_and_is_renewed_after_count():
+    """Lifetime 100 days, 60 from day 50, 30 from day 55, renewed at expiry: from day 0 the certificates are issued on
+    days 0, 100, 130, 160, 190 — none under the 60-day rule (overtaken before the next issuance), so only day 55 makes
+    renewals more frequent; a horizon ending on day 120 never renews a 30-day certificate; one starting on day 60 starts
+    under both rules."""
+    def lifetime(days: np.ndarray) -> np.ndarray:
+        return np.select([days >= 55, days >= 50], [30.0, 60.0], 100.0)
+    sched = schedule(np.array([0, 0, 60]), np.array([200, 120, 200]), lifetime, fraction_interval(1.0))
+    assert sched.dates_of(0).tolist() == [0, 100, 130, 160, 190]
+    assert sched.shortened(np.array([50, 55, 300]), np.arange(3)).tolist() == [
+        [False, True, False], [False, False, False], [False, False, False]]
+
+
+def _shorter(profile: dict) -> list[str]:
+    return [w for w in decision.evaluate(profile).warnings(0) if "renewed more often" in w]
+
+
+def test_a_lifetime_cap_above_the_commercial_term_changes_no_renewal():
+    """QA: Exchange 2007, 2009-2019, bought by hand for a year: the 39- and 27-month caps of 2015 and 2018 never
+    bind a 365-day term (11 yearly issuances), so no warning says renewals become more frequent."""
+    profile = {"org": "Old Co", "exchange_version": "2007", "start": "2009-05-01", "horizon_years": 10,
+               "external_domain": "oldco.com", "users": 50, "acme_ok": True}
+    ev = decision.evaluate(profile)
+    assert ev.recommendations.loc[0, "recommendation"] == "san" and option(ev, "san")["certificate_issuances"] == 11
+    assert ev.shorter_lifetimes(0, "san") == [] and _shorter(profile) == []
+
+
+def test_caps_below_the_term_shorten_renewals_by_hand_from_their_dates():
+    profile = {"org": "EoS Co", "exchange_version": "2019", "start": "2025-01-01", "horizon_years": 3,
+               "external_domain": "eos.com", "users": 50}
+    assert _shorter(profile) == [
+        "Dated lifetime rules shorten the certificates of the recommended option (SAN / UCC certificate) during the "
+        "horizon, to 200 days from 2026-03-15 and 100 days from 2027-03-15: they are renewed more often from those dates."]
+
+
+def test_lets_encrypt_renewals_follow_lets_encrypts_lifetimes_not_the_public_cap():
+    """Contoso 2026 renews through ACME with Let's Encrypt: its 64- and 45-day lifetimes shorten the renewals; the
+    100- and 47-day public caps of 2027-03-15 and 2029-03-15 are above them and change nothing."""
+    ev = decision.evaluate(CONTOSO_2026)
+    assert ev.option_rows(0).iloc[0][["option", "ca"]].tolist() == ["acme", "letsencrypt"]
+    assert ev.shorter_lifetimes(0, "acme") == [(dt.date(2027, 2, 10), 64.0), (dt.date(2028, 2, 16), 45.0)]
+    [warning] = _shorter(CONTOSO_2026)
+    assert "to 64 days from 2027-02-10 and 45 days from 2028-02-16" in warning and "2027-03-15" not in warning
+    assert ev.shorter_lifetimes(0, "internal_ca") == []  # the internal CA's lifetime is not dated
+
+
+def test_a_rule_change_after_the_last_renewal_is_not_warned_about():
+    """A quarter-year horizon from 2026-12-01 holds one issuance by hand: the changes inside it renew nothing."""
+    short = {**CONTOSO_2026, "horizon_years": 0.25}
+    ev = decision.evaluate(short)
+    assert ev.recommendations.loc[0, "recommendation"] == "san" and option(ev, "san")["certificate_issuances"] == 1
+    assert _shorter(short) == []

@@ -76,6 +76,8 @@ def test_scenario(group: str, case: dict, tmp_path: Path) -> None:
                 assert record in dns[option], (option, dns[option])
     for text in expect.get("warnings_contain", []):
         assert any(text in w for w in ev.warnings(0)), ev.warnings(0)
+    for text in expect.get("warnings_exclude", []):
+        assert not any(text in w for w in ev.warnings(0)), ev.warnings(0)
 
 
 def test_there_are_at_least_twenty_scenarios_and_every_option_wins_one() -> None:

@@ -471,8 +471,15 @@ class _Builder:
             blocks.append(self.yearly_table(events))
         changes = rule_changes(self.ev, self.i)
         if len(changes):
-            blocks.append(para("These dated rule changes fall inside the horizon; they set how often certificates are "
-                               "renewed and how names are validated, which is why renewals become more frequent over time:"))
+            text = ("These dated rule changes fall inside the horizon; they set how often certificates are renewed and how "
+                    "names are validated")
+            shorter = [day.isoformat() for day, _ in self.ev.shorter_lifetimes(self.i, self.winner)] if self.winner else []
+            if shorter:
+                dates = shorter[0] if len(shorter) == 1 else ", ".join(shorter[:-1]) + " and " + shorter[-1]
+                text += (f". The change{'s' if len(shorter) > 1 else ''} of {dates} shorten"
+                         f"{'' if len(shorter) > 1 else 's'} the certificates of the recommended option "
+                         f"({LABELS[self.winner]}), which is why it is renewed more often from then")
+            blocks.append(para(text + ":"))
             blocks.append(self.table("Dated rule changes inside the horizon", ("Date", "Rule change", "Parameter"),
                                      [(r.date, r.rule, r.parameter) for r in changes.itertuples()], "lll", (1.5, 5, 3)))
         else:
