@@ -961,7 +961,7 @@ def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
     inside = _warnings(exchange_version="2019", start="2025-01-01", horizon_years=3)
     [lifecycle] = [w for w in inside if "support" in w]
     assert lifecycle.startswith("Exchange 2019 goes out of support on 2025-10-14, inside the horizon (which runs to "
-                                "2028-01-01): no security fixes after that date, so the certificate plan outlives the server")
+                                "2027-12-31): no security fixes after that date, so the certificate plan outlives the server")
     assert "plan the move to Exchange Server SE or Exchange Online before it" in lifecycle
     [after] = [w for w in _warnings(exchange_version="2019", start="2025-10-14") if "support" in w]
     assert after.startswith("Exchange 2019 has been out of support since 2025-10-14")
