@@ -287,7 +287,7 @@ def robustness_tab(res: ProfileResults, currency: str) -> None:
         st.caption("None: no single value changes the recommendation in the ranges searched.")
     st.markdown("**Flip points in CA prices** (one catalog price changed, the others as they are):")
     if sens.price_flips:
-        st.dataframe(views.price_flip_frame(sens.price_flips, res.catalog, currency), hide_index=True, width="stretch")
+        st.dataframe(views.price_flip_frame(sens.price_flips, res.catalog), hide_index=True, width="stretch")
     else:
         st.caption("None: no single price the options pay changes the recommendation in the ranges searched.")
     with st.expander("How these are found"):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from decision import currency
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
@@ -220,7 +221,7 @@ class Evaluation:
                                   str(self.profiles.iloc[i]["currency"]))
 
     def warnings(self, i: int = 0) -> list[str]:
-        """Profile-level warnings (unsupported Exchange, rule changes inside the horizon)."""
+        """Profile-level warnings (unsupported Exchange, rule changes inside the horizon, amounts in another currency)."""
         row = self.profiles.iloc[i]
         out = []
         facts = self.params.exchange_versions[str(row["exchange_version"])]
@@ -237,7 +238,7 @@ class Evaluation:
                        + ": renewals become more frequent from those dates.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
-        return out
+        return out + currency.warnings(row, self.params, self.catalog)
 
 
 def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None
