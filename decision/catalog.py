@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from decision.dates import to_day
+from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
 from decision.parameters import DATA, Parameters, currency_code, default_parameters
 from decision.safeyaml import load_yaml_file
@@ -91,6 +91,18 @@ class CA:
             return np.minimum(public_lifetime(days, params), life)
         return life
 
+    def lifetime_text(self, params: Parameters, start: int, end: int) -> str:
+        """The lifetime as a reader wants it: days; a dated parameter as its value on `start` and its changes before
+        `end` ('90 days; 64 from 2027-02-10'); or 'public maximum'."""
+        if self.lifetime is None:
+            return "public maximum"
+        if not isinstance(self.lifetime, str):
+            return f"{self.lifetime:g} days"
+        p = params[self.lifetime]
+        later = [f"{value:g} from {from_day(s).isoformat()}" for s, value in zip(p.starts, p.values, strict=True)
+                 if start < s < end]
+        return "; ".join([f"{p.on(start):g} days", *later])
+
     def record(self, day: int | None = None) -> dict[str, Any]:
         """A flat row for assumptions tables and the app's CA panel."""
         return {
@@ -123,6 +135,10 @@ class Catalog:
             if ca.id == ca_id:
                 return ca
         raise KeyError(ca_id)
+
+    def records(self, ca_ids: list[str], params: Parameters, start: int, end: int) -> list[dict[str, Any]]:
+        """Rows of an assumptions table for a horizon: each CA's status on `start`, its lifetime in days."""
+        return [{**self[c].record(start), "lifetime": self[c].lifetime_text(params, start, end)} for c in ca_ids]
 
 
 def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) -> None:

@@ -1,8 +1,9 @@
 """Currencies: a profile's amounts, the CA catalog's prices and the parameters' amounts are never converted, and
-evaluate says so when they are in different currencies."""
+every output says so when they are in different currencies (evaluate, the appendix)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -12,11 +13,15 @@ import pytest
 import yaml
 
 import decision
+from decision.appendix import content
+from decision.appendix.model import Bullets, Code, Note, Paragraph, Table
+from decision.catalog import default_catalog
 from decision.report import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "data" / "profiles"
 CONTOSO = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
+DAY = dt.date(2026, 11, 30)
 MIXED = ("Money is shown in EUR, but the CA prices and the extra public IP price (USD) are added as given, not "
          "converted, so the costs mix currencies. To cost in EUR throughout, use a CA catalog and a parameters file "
          "priced in EUR (on the command line: --catalog FILE --parameters FILE, declaring currency: EUR).")
@@ -56,6 +61,25 @@ def priced_in(tmp_path: Path, code: str, *, catalog: bool = True, parameters: bo
         (tmp_path / "parameters.yaml").write_text(yaml.safe_dump({**params, "currency": code}))
         options += ["--parameters", str(tmp_path / "parameters.yaml")]
     return options
+
+
+def texts(block) -> list[str]:
+    """Every piece of text a block shows (table captions and cells included)."""
+    if isinstance(block, Paragraph):
+        return [block.text]
+    if isinstance(block, Note):
+        return [block.body.text]
+    if isinstance(block, Bullets):
+        return [p.text for p in block.items]
+    if isinstance(block, Table):
+        return [block.caption, *block.columns, *(c for row in block.rows for c in row)]
+    if isinstance(block, Code):
+        return list(block.lines)
+    return []
+
+
+def table(model, section: int, caption: str) -> Table:
+    return next(b for b in model.sections[section - 1].blocks if isinstance(b, Table) and b.caption.startswith(caption))
 
 
 # ------------------------------------------------------------------------------------------ evaluate
@@ -114,3 +138,59 @@ def test_each_source_is_named_with_its_own_currency_when_they_differ(tmp_path):
     data = json.loads(run("evaluate", profile, "--format", "json", *priced_in(tmp_path, "GBP", parameters=False)).stdout)
     assert data["warnings"][-1].startswith("Money is shown in EUR, but the CA prices (GBP) and the extra public IP "
                                            "price (USD) are added as given, not converted")
+
+
+# ------------------------------------------------------------------------------------------ appendix
+@pytest.fixture(scope="module")
+def eur_model():
+    return content(decision.evaluate({**CONTOSO, "currency": "EUR"}), generated=DAY)
+
+
+def test_the_eur_appendix_labels_the_default_rates_with_the_currency_they_were_estimated_in(eur_model):
+    profile = {row[0]: row[2] for row in table(eur_model, 2, "The profile of").rows}
+    assert profile["admin_rate"] == "75 EUR/hour (default estimated in USD, not converted)"
+    assert profile["user_rate"] == "40 EUR/hour (default estimated in USD, not converted)"
+    parameters = {row[0]: (row[2], row[3]) for row in table(eur_model, 7, "Parameters").rows}
+    assert parameters["admin_rate"] == ("75", "USD per hour") and parameters["user_rate"] == ("40", "USD per hour")
+    words = " ".join(texts(eur_model.sections[1].blocks[2]))
+    assert words.endswith("Time is costed at EUR 75 an hour for administrators and EUR 40 for users; the administrators' "
+                          "and users' rates are the defaults, estimated in USD per hour and not converted to EUR.")
+
+
+def test_the_eur_appendix_says_where_amounts_are_shown_that_usd_prices_were_added_unconverted(eur_model):
+    assert eur_model.subtitle.endswith("amounts in EUR (with USD prices, not converted)")
+    summary = [t for b in eur_model.sections[0].blocks if isinstance(b, Bullets) for t in texts(b)]
+    assert MIXED in summary and RATES in summary
+    cost_notes = [b.body.text for b in eur_model.sections[3].blocks if isinstance(b, Note)]
+    assert cost_notes == ["Currencies. " + MIXED]
+    assert table(eur_model, 4, "Cost over the horizon by kind (EUR)")
+    assert table(eur_model, 7, "Parameters").label == "Table 11"
+    assert table(eur_model, 7, "Parameters").caption.endswith("amounts of money in USD)")
+    cas = table(eur_model, 7, "Certification authorities")
+    assert cas.caption.endswith("prices in USD a year)") and cas.label == "Table 12"
+    assert [row[0] for row in cas.rows if row[0].startswith("price ") and row[0] != "price source"] == [
+        "price single (USD/yr)", "price san_base (USD/yr)", "price san_extra_name (USD/yr)", "price wildcard (USD/yr)"]
+    section = " ".join(t for b in eur_model.sections[6].blocks if isinstance(b, Paragraph) for t in texts(b))
+    assert ("These USD amounts were added to this appendix's EUR amounts as given, not converted. To price everything "
+            "in EUR, rerun it with python -m decision appendix profile.yaml -o appendix.docx --catalog my-cas.yaml "
+            "--parameters my-parameters.yaml, where each file is a copy of data/cas.yaml and data/parameters.yaml with "
+            "currency: EUR and your EUR prices.") in section
+
+
+def test_a_usd_appendix_has_no_currency_caveat_and_names_the_data_files_currency():
+    model = content(decision.evaluate(PROFILES / "contoso-2026.yaml"), generated=DAY)
+    assert not caveats(t for s in model.sections for b in s.blocks for t in texts(b))
+    assert model.subtitle.endswith("amounts in USD")
+    assert table(model, 7, "Certification authorities").caption.endswith("prices in USD a year)")
+
+
+def test_the_ca_table_shows_a_dated_lifetime_as_days_not_as_a_parameter_name():
+    model = content(decision.evaluate(PROFILES / "contoso-2026.yaml"), generated=DAY)  # 2026-12-01, 3 years
+    cas = table(model, 7, "Certification authorities")
+    lifetime = dict(zip(cas.columns[1:], next(r for r in cas.rows if r[0] == "lifetime")[1:], strict=True))
+    assert lifetime == {"Let's Encrypt (ISRG)": "90 days; 64 from 2027-02-10; 45 from 2028-02-16",
+                        "Sectigo (PositiveSSL, InstantSSL, UCC; formerly Comodo)": "public maximum",
+                        default_catalog()["adcs"].name: "730 days"}
+    later = content(decision.evaluate({**CONTOSO, "start": "2027-06-01", "horizon_years": 0.5}), generated=DAY)
+    row = next(r for r in table(later, 7, "Certification authorities").rows if r[0] == "lifetime")
+    assert "64 days" in row and not any("letsencrypt_lifetime_days" in c for c in row)
