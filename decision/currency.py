@@ -8,7 +8,7 @@ say so wherever totals are shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from decision.catalog import Catalog
@@ -85,3 +85,14 @@ def warnings(profile: Mapping[str, Any], params: Parameters, catalog: Catalog) -
     """The currency warnings of one profile (none when every amount is in its currency)."""
     return [s for s in (mixed_sentence(str(profile["currency"]), params, catalog), rates_sentence(profile, params)) if s]
 
+
+def totals_note(currencies: Iterable[str], params: Parameters, catalog: Catalog) -> str | None:
+    """The note under a batch's totals per currency when some of them add the data files' amounts unconverted."""
+    mixed = [c for c in currencies if foreign_prices(c, params, catalog)]
+    if not mixed:
+        return None
+    rates = (f", and the default {' / '.join(RATES)} ({params.currency} per hour) where a row gives none,"
+             if any(not same(c, params.currency) for c in mixed) else "")
+    return (f"note: the {', '.join(mixed)} totals add {_named(_sources(params, catalog))}{rates} as given, not "
+            "converted; to total in one currency, score with --catalog and --parameters files that declare it "
+            "(currency: CODE)")

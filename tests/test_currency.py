@@ -1,5 +1,5 @@
 """Currencies: a profile's amounts, the CA catalog's prices and the parameters' amounts are never converted, and
-every output says so when they are in different currencies (evaluate, the appendix)."""
+every output says so when they are in different currencies (evaluate, the appendix, score)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 import decision
 from decision.appendix import content
 from decision.appendix.model import Bullets, Code, Note, Paragraph, Table
 from decision.catalog import default_catalog
+from decision.cli import main
 from decision.report import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,3 +196,22 @@ def test_the_ca_table_shows_a_dated_lifetime_as_days_not_as_a_parameter_name():
     later = content(decision.evaluate({**CONTOSO, "start": "2027-06-01", "horizon_years": 0.5}), generated=DAY)
     row = next(r for r in table(later, 7, "Certification authorities").rows if r[0] == "lifetime")
     assert "64 days" in row and not any("letsencrypt_lifetime_days" in c for c in row)
+
+
+# ------------------------------------------------------------------------------------------- score
+def test_score_notes_which_currency_totals_add_unconverted_prices(tmp_path):
+    rows = [{**CONTOSO, "org": f"Org {k}", "servers": "SERVER01", "currency": c} for k, c in enumerate(("USD", "EUR"))]
+    source = tmp_path / "profiles.yaml"
+    source.write_text(yaml.safe_dump(rows))
+    result = CliRunner().invoke(main, ["score", str(source), "-o", str(tmp_path / "out.csv")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    total = next(k for k, line in enumerate(lines) if line.startswith("total cost of the recommended options: "))
+    assert lines[total].startswith("total cost of the recommended options: EUR ") and ", USD " in lines[total]
+    assert lines[total + 1] == (
+        "note: the EUR totals add the CA prices and the extra public IP price (USD), and the default admin_rate / "
+        "user_rate (USD per hour) where a row gives none, as given, not converted; to total in one currency, score "
+        "with --catalog and --parameters files that declare it (currency: CODE)")
+    source.write_text(yaml.safe_dump(rows[:1]))
+    alone = CliRunner().invoke(main, ["score", str(source), "-o", str(tmp_path / "out.csv")], catch_exceptions=False)
+    assert alone.exit_code == 0 and "note:" not in alone.output
