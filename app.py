@@ -16,7 +16,7 @@ import streamlit as st
 from decision import LABELS, InputError, appendix, views
 from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
-from decision.dates import from_day, to_day
+from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
@@ -287,7 +287,7 @@ def robustness_tab(res: ProfileResults, currency: str) -> None:
         st.caption("None: no single value changes the recommendation in the ranges searched.")
     st.markdown("**Flip points in CA prices** (one catalog price changed, the others as they are):")
     if sens.price_flips:
-        st.dataframe(views.price_flip_frame(sens.price_flips, res.catalog, currency), hide_index=True, width="stretch")
+        st.dataframe(views.price_flip_frame(sens.price_flips, res.catalog), hide_index=True, width="stretch")
     else:
         st.caption("None: no single price the options pay changes the recommendation in the ranges searched.")
     with st.expander("How these are found"):
@@ -347,18 +347,20 @@ def deploy_tab(res: ProfileResults) -> None:
     st.code("\n".join(dns[choice]), language="text")
 
 
-def assumptions_tab(res: ProfileResults, day: int) -> None:
+def assumptions_tab(res: ProfileResults, day: int, years: float) -> None:
     v = versions(res.ev)
     st.caption(f"Engine {v['engine']} · parameters as of {v['parameters_as_of']} · CA catalog as of {v['catalog_as_of']}")
-    st.markdown("**Parameters** — every rule and assumption used, with its source (or *estimate*):")
+    st.markdown("**Parameters** — every rule and assumption used, with its source (or *estimate*); amounts of money "
+                f"in {res.params.currency}:")
     params = views.display_records(res.params.records())
     params.insert(4, "estimate", [res.params[n].estimate for n in params["parameter"]])
     st.dataframe(params, hide_index=True, width="stretch")
     used = [c for c in dict.fromkeys(res.table["ca"]) if c]
-    st.markdown(f"**CAs used by the options**, status on {from_day(day).isoformat()}:")
+    st.markdown(f"**CAs used by the options**, status on {from_day(day).isoformat()}; prices in {res.catalog.currency} "
+                "a year:")
     if used:
-        st.dataframe(views.display_records([res.catalog[c].record(day) for c in used]), hide_index=True,
-                     width="stretch")
+        st.dataframe(views.display_records(res.catalog.records(used, res.params, day, horizon_end_day(day, years))),
+                     hide_index=True, width="stretch")
 
 
 def results(res: ProfileResults, edited: bool, imported: views.Imported | None) -> None:
@@ -380,7 +382,7 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
     tabs = st.tabs(TABS, key="tab", on_change="rerun")
     renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: robustness_tab(res, currency),
                  lambda: cost_tab(res, currency),
-                 lambda: names_tab(res), lambda: deploy_tab(res), lambda: assumptions_tab(res, int(row["start"])))
+                 lambda: names_tab(res), lambda: deploy_tab(res), lambda: assumptions_tab(res, int(row["start"]), years))
     for tab, render in zip(tabs, renderers, strict=True):
         with tab:
             if tab.open:  # only the open tab is computed and drawn

@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
+from decision.currency import totals_note
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.explain import why_no_option
@@ -142,6 +143,8 @@ class PartitionError(Exception):
 class Summary:
     """Totals of a run."""
 
+    params: Parameters  # the data files whose prices the totals add (for the currency note)
+    catalog: Catalog
     rows_in: int = 0
     scored: int = 0
     winners: np.ndarray = field(default_factory=lambda: np.zeros(len(OPTIONS) + 1, dtype=np.int64))
@@ -166,6 +169,8 @@ class Summary:
             out.append("recommended: " + ", ".join(shares))
             costs = ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(self.cost.items()))
             out.append(f"total cost of the recommended options: {costs}")
+            if note := totals_note(sorted(self.cost), self.params, self.catalog):
+                out.append(note)
         return out
 
 
@@ -641,7 +646,7 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
     else:
         tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
-    summary, covered = Summary(), 0  # covered: input rows before the next result, blank ones included
+    summary, covered = Summary(job.params, job.catalog), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
     with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
             tqdm(total=_expected_rows(source) if progress else None, disable=not progress, unit=" rows",

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from decision.dates import to_day
+from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
-from decision.parameters import DATA, Parameters, default_parameters
+from decision.parameters import DATA, Parameters, currency_code, default_parameters
 from decision.safeyaml import load_yaml_file
 
 CATALOG_FILE = DATA / "cas.yaml"
@@ -46,7 +46,8 @@ class CA:
     wildcard: bool
     lifetime: int | str | None  # days, a parameter name, or None for the public maximum
     issuer_rotates: bool
-    prices: dict[str, float]
+    prices: dict[str, float]  # a year of the term, in `currency`
+    currency: str  # the catalog's (ISO 4217)
     price_source: str
     as_of: str
     sources: tuple[str, ...]
@@ -90,6 +91,18 @@ class CA:
             return np.minimum(public_lifetime(days, params), life)
         return life
 
+    def lifetime_text(self, params: Parameters, start: int, end: int) -> str:
+        """The lifetime as a reader wants it: days; a dated parameter as its value on `start` and its changes before
+        `end` ('90 days; 64 from 2027-02-10'); or 'public maximum'."""
+        if self.lifetime is None:
+            return "public maximum"
+        if not isinstance(self.lifetime, str):
+            return f"{self.lifetime:g} days"
+        p = params[self.lifetime]
+        later = [f"{value:g} from {from_day(s).isoformat()}" for s, value in zip(p.starts, p.values, strict=True)
+                 if start < s < end]
+        return "; ".join([f"{p.on(start):g} days", *later])
+
     def record(self, day: int | None = None) -> dict[str, Any]:
         """A flat row for assumptions tables and the app's CA panel."""
         return {
@@ -99,7 +112,7 @@ class CA:
             "san": self.san, "max names": self.max_names, "included names": self.included_names,
             "wildcard": self.wildcard,
             "lifetime": self.lifetime if self.lifetime is not None else "public maximum",
-            **{f"price {k} (USD/yr)": v for k, v in self.prices.items()},
+            **{f"price {k} ({self.currency}/yr)": v for k, v in self.prices.items()},
             "price source": self.price_source, "as_of": self.as_of, "sources": " ; ".join(self.sources),
         }
 
@@ -111,6 +124,7 @@ class Catalog:
     path: str
     as_of: str
     cas: tuple[CA, ...]
+    currency: str  # ISO 4217 code of every price; prices are used as given, never converted
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -121,6 +135,10 @@ class Catalog:
             if ca.id == ca_id:
                 return ca
         raise KeyError(ca_id)
+
+    def records(self, ca_ids: list[str], params: Parameters, start: int, end: int) -> list[dict[str, Any]]:
+        """Rows of an assumptions table for a horizon: each CA's status on `start`, its lifetime in days."""
+        return [{**self[c].record(start), "lifetime": self[c].lifetime_text(params, start, end)} for c in ca_ids]
 
 
 def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) -> None:
@@ -139,7 +157,7 @@ def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) 
         raise bad(f"lifetime_days: {what} must be at least {least:g} days (got {shown})")
 
 
-def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
+def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> CA:
     ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
 
     def bad(reason: str) -> InputError:
@@ -183,7 +201,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None) -> CA:
         san=bool(san.get("supported", False)), max_names=san.get("max_names"),
         included_names=san.get("included_names"), wildcard=bool(raw.get("wildcard", False)),
         lifetime=lifetime, issuer_rotates=bool(raw.get("issuer_rotates", False)),
-        prices=price_values, price_source=str(prices["source"]), as_of=str(raw["as_of"]),
+        prices=price_values, currency=currency, price_source=str(prices["source"]), as_of=str(raw["as_of"]),
         sources=tuple(str(s) for s in raw["sources"]), raw=raw,
     )
 
@@ -194,14 +212,15 @@ def load_catalog(path: Path | str = CATALOG_FILE, params: Parameters | None = No
     raw = load_yaml_file(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("cas"), list):
         raise InputError(Issue(str(path), 0, "cas", "missing the 'cas' list"))
-    cas = tuple(_parse_ca(row, str(path), params) for row in raw["cas"])
+    currency = currency_code(raw, str(path), "the CA prices")
+    cas = tuple(_parse_ca(row, str(path), params, currency) for row in raw["cas"])
     ids = [c.id for c in cas]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise InputError(Issue(str(path), 0, "cas", f"duplicate CA ids {dupes}"))
     if "cheapest" in ids:
         raise InputError(Issue(str(path), 0, "cas", "'cheapest' is reserved and cannot be a CA id"))
-    return Catalog(str(path), str(raw.get("as_of", "")), cas)
+    return Catalog(str(path), str(raw.get("as_of", "")), cas, currency)
 
 
 @lru_cache(maxsize=8)

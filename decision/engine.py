@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from decision import currency
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
@@ -245,7 +246,7 @@ class Evaluation:
 
     def warnings(self, i: int = 0) -> list[str]:
         """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the
-        recommended option's renewals, internal names asked for without any."""
+        recommended option's renewals, internal names asked for without any, amounts in another currency."""
         row = self.profiles.iloc[i]
         version = row["exchange_version"]
         facts = self.params.exchange_versions[str(version)]
@@ -273,7 +274,7 @@ class Evaluation:
                        f"{'that date' if len(steps) == 1 else 'those dates'}.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
-        return out
+        return out + currency.warnings(row, self.params, self.catalog)
 
 
 def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from decision.safeyaml import load_yaml_file
 DATA = Path(__file__).resolve().parent.parent / "data"
 PARAMETERS_FILE = DATA / "parameters.yaml"
 EXCHANGE_VERSIONS = ("2007", "2010", "2013", "2016", "2019", "SE")
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # ISO 4217
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Parameters:
     as_of: str
     items: dict[str, Parameter]
     exchange_versions: dict[str, dict[str, Any]]
+    currency: str  # ISO 4217 code of every amount of money in the file (extra IP price, default rates)
 
     def __getitem__(self, name: str) -> Parameter:
         return self.items[name]
@@ -137,6 +140,25 @@ def _bound(raw: dict, key: str, bad: Callable[[str], InputError]) -> tuple[float
     return float(value), str(bound["what"]).strip()
 
 
+def currency_code(raw: Mapping[str, Any], path: str, what: str) -> str:
+    """A data file's `currency`: the ISO 4217 code of `what` (its amounts of money), which are never converted."""
+    value = raw.get("currency")
+    if not (isinstance(value, str) and CURRENCY_CODE.fullmatch(value)):
+        got = "missing" if value is None else f"got {value!r}"
+        raise InputError(Issue(path, 0, "currency", f"must be the ISO 4217 code of {what}, such as USD ({got})"))
+    return value
+
+
+def _in_currency(items: dict[str, Parameter], currency: str, path: str) -> None:
+    """A unit written in a currency ('EUR per hour') must be in the file's: its amount is used as given."""
+    problems = [Issue(path, 0, f"parameters.{p.name}", f"the unit '{p.unit}' is not in the file's currency {currency} "
+                                                       f"(amounts are never converted: give it in {currency})")
+                for p in items.values()
+                if CURRENCY_CODE.fullmatch(word := p.unit.split(" ", 1)[0]) and word != currency]
+    if problems:
+        raise InputError(problems)
+
+
 def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
     """Load and check a parameters file; every problem is an InputError naming the entry."""
     path = Path(path)
@@ -144,6 +166,8 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
     if not isinstance(raw, dict) or not isinstance(raw.get("parameters"), dict):
         raise InputError(Issue(str(path), 0, "parameters", "missing the 'parameters' mapping"))
     items = {name: _parse_parameter(name, body, str(path)) for name, body in raw["parameters"].items()}
+    currency = currency_code(raw, str(path), "the amounts of money in the file")
+    _in_currency(items, currency, str(path))
     versions = {str(k): v for k, v in (raw.get("exchange_versions") or {}).items()}
     missing = [v for v in EXCHANGE_VERSIONS if v not in versions]
     if missing:
@@ -156,7 +180,7 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
             if not isinstance(facts[key], dt.date) and not (empty and facts[key] is None):
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.{key}",
                                        f"must be a date (YYYY-MM-DD){' or null' if empty else ''} (got {facts[key]!r})"))
-    loaded = Parameters(str(path), str(raw.get("as_of", "")), items, versions)
+    loaded = Parameters(str(path), str(raw.get("as_of", "")), items, versions, currency)
     if path.resolve() != PARAMETERS_FILE.resolve():
         _check_like(loaded, default_parameters())
     return loaded

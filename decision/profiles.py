@@ -111,7 +111,9 @@ FIELDS: tuple[Field, ...] = (
     Field("spare_ip", "bool", GROUPS[2], "A spare public IP is available for a second web site.", default=False),
     Field("ca", "ca", GROUPS[3], "Which CA's prices and limits to use for public options, or 'cheapest'.",
           default="cheapest"),
-    Field("currency", "text", GROUPS[3], "Currency label for money amounts (label only).", default="USD"),
+    Field("currency", "text", GROUPS[3],
+          "Currency of the money amounts: the rates given here and the totals. The CA catalog's prices and the "
+          "parameters' amounts are not converted (a warning says when their currency is another).", default="USD"),
     Field("admin_rate", "number", GROUPS[3], "Loaded hourly cost of an administrator.", unit="money/hour",
           default="param:admin_rate", low=0, high=10_000),
     Field("user_rate", "number", GROUPS[3], "Loaded hourly cost of an end user's time.", unit="money/hour",

@@ -429,6 +429,7 @@ def _run(ev: Evaluation, i: int, searches: list[_Search]) -> None:
 
 
 def _flip(search: _Search, winner: str, currency: str, ca_name: str, options: tuple[str, ...]) -> FlipPoint:
+    """The flip point a search found, in words; `currency` is the profile's for a field, the catalog's for a price."""
     value = float(search.value(search.change))
     before = search.current if search.keep == 0 else float(search.value(search.keep))
     new = LABELS[OPTIONS[search.option]] if search.option >= 0 else "no feasible option"
@@ -490,7 +491,7 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
             sens.flip_points.append(_flip(s, winner, currency, "", ()))
         else:
             name = ev.catalog[s.key[0]].name.split(" (")[0]
-            sens.price_flips.append(_flip(s, winner, currency, name, tuple(rows[s.key])))
+            sens.price_flips.append(_flip(s, winner, ev.catalog.currency, name, tuple(rows[s.key])))
     return sens
 
 

@@ -556,10 +556,11 @@ def flip_frame(points: list[FlipPoint], currency: str) -> pd.DataFrame:
                          **_flip_columns(points)})
 
 
-def price_flip_frame(points: list[FlipPoint], catalog: Catalog, currency: str) -> pd.DataFrame:
-    """The engine's flip points in CA prices: which CA row, the options paying it, and where the winner changes."""
+def price_flip_frame(points: list[FlipPoint], catalog: Catalog) -> pd.DataFrame:
+    """The engine's flip points in CA prices (in the catalog's currency): which CA row, the options paying it, and
+    where the winner changes."""
     return pd.DataFrame({"CA": [catalog[p.ca].name for p in points],
-                         "Price": [f"{PRICE_LABELS[p.price]} ({currency})" for p in points],
+                         "Price": [f"{PRICE_LABELS[p.price]} ({catalog.currency})" for p in points],
                          "Used by": [", ".join(LABELS[o] for o in p.options) for p in points],
                          **_flip_columns(points)})
 

@@ -231,6 +231,27 @@ def test_a_distrusted_ca_shows_its_status_and_changes_the_recommendation():
     assert "the chosen CA is distrusted by browsers for new certificates" in notes[LABELS["san"]]
 
 
+def test_another_currency_shows_the_engines_warnings_that_usd_prices_and_default_rates_are_not_converted():
+    at = run_app()
+    assert not [w.value for w in at.warning if "USD" in w.value]
+    at.text_input(key=key("currency")).set_value("EUR").run()
+    ev = engine(currency="EUR")
+    assert_shows(at, ev)
+    unconverted = [w for w in ev.warnings(0) if "USD" in w]
+    assert [w.value for w in at.warning if "USD" in w.value] == unconverted and len(unconverted) == 2
+    assert unconverted[0].startswith("Money is shown in EUR, but the CA prices and the extra public IP price (USD) are "
+                                     "added as given, not converted")
+    assert at.metric[2].value == f"EUR {ev.recommendations.iloc[0]['cost_total']:,.0f}"
+    at.session_state["tab"] = "Assumptions"
+    at.run()
+    cas = next(d.value for d in at.dataframe if "ca" in d.value.columns).set_index("ca")
+    assert "price single (USD/yr)" in cas.columns, "CA prices keep the catalog's currency"
+    assert cas.loc["letsencrypt", "lifetime"] == "90 days; 64 from 2027-02-10; 45 from 2028-02-16"
+    assert any("prices in USD a year" in m.value for m in at.markdown)
+    at.text_input(key=key("currency")).set_value("usd").run()
+    assert not at.exception and not [w.value for w in at.warning if "USD" in w.value]
+
+
 @pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
 def test_the_picker_loads_every_example(example):
     at = run_app()

@@ -208,6 +208,53 @@ def test_catalog_has_the_required_cas_with_dated_status_and_sources():
     assert CATALOG["letsencrypt"].status_on(to_day("2010-01-01")) == "not yet operating"
 
 
+def test_the_data_files_declare_the_currency_of_their_amounts():
+    """CA prices and the parameters' money (extra IP, default rates) are in a declared currency, not an assumed one."""
+    assert CATALOG.currency == PARAMS.currency == "USD"
+    assert all(ca.currency == "USD" for ca in CATALOG.cas)
+    assert [p.unit for p in PARAMS.items.values() if "USD" in p.unit] == ["USD per month", "USD per hour", "USD per hour"]
+    assert "price wildcard (USD/yr)" in CATALOG["sectigo"].record()
+
+
+def _written(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "data.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(("value", "got"), [(None, "missing"), ("euro", "got 'euro'"), (978, "got 978")])
+def test_a_data_file_without_an_iso_currency_code_is_refused(tmp_path, value, got):
+    for shipped, load, what in ((CATALOG.path, load_catalog, "the CA prices"),
+                                (PARAMS.path, load_parameters, "the amounts of money in the file")):
+        raw = yaml.safe_load(Path(shipped).read_text())
+        raw.pop("currency")
+        if value is not None:
+            raw["currency"] = value
+        with pytest.raises(InputError) as caught:
+            load(_written(tmp_path, raw))
+        assert [(i.field, i.reason) for i in caught.value.issues] == [
+            ("currency", f"must be the ISO 4217 code of {what}, such as USD ({got})")]
+
+
+def test_a_catalog_in_another_currency_shows_its_prices_in_it(tmp_path):
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    catalog = load_catalog(_written(tmp_path, {**raw, "currency": "EUR"}), PARAMS)
+    assert catalog.currency == catalog["sectigo"].currency == "EUR"
+    assert catalog["sectigo"].record()["price wildcard (EUR/yr)"] == CATALOG["sectigo"].prices["wildcard"]
+
+
+def test_a_parameters_amount_in_another_currency_than_the_files_is_refused(tmp_path):
+    """Amounts are never converted, so a unit in another currency than the declared one would be added as it is."""
+    raw = yaml.safe_load(Path(PARAMS.path).read_text())
+    with pytest.raises(InputError) as caught:
+        load_parameters(_written(tmp_path, {**raw, "currency": "EUR"}))
+    assert [(i.field, i.reason) for i in caught.value.issues] == [
+        (f"parameters.{name}", f"the unit '{unit}' is not in the file's currency EUR (amounts are never converted: "
+                               "give it in EUR)")
+        for name, unit in (("extra_ip_per_month", "USD per month"), ("admin_rate", "USD per hour"),
+                           ("user_rate", "USD per hour"))]
+
+
 def test_catalog_rows_are_checked(tmp_path):
     raw = yaml.safe_load(Path(CATALOG.path).read_text())
     raw["cas"][0]["prices"]["single"] = -3

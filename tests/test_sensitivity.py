@@ -97,7 +97,7 @@ def check_flip_points(ev: decision.Evaluation, sens: Sensitivity) -> None:
 def catalog_with_price(ca_id: str, key: str, price: float) -> Catalog:
     base = default_catalog()
     cas = tuple(dataclasses.replace(c, prices={**c.prices, key: price}) if c.id == ca_id else c for c in base.cas)
-    return Catalog(base.path, base.as_of, cas)
+    return dataclasses.replace(base, cas=cas)
 
 
 def check_price_flips(ev: decision.Evaluation, sens: Sensitivity) -> None:

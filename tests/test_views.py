@@ -414,8 +414,8 @@ def test_flip_tables_are_the_engines_flip_points_named_as_the_widgets():
     fields = views.flip_frame(sens.flip_points, "EUR")
     labels = {s.name: s.label for s in views.widget_specs(CATALOG.ids, "EUR")}
     assert list(fields["Input"]) == [labels[f.field] for f in sens.flip_points]
-    prices = views.price_flip_frame(sens.price_flips, CATALOG, "EUR")
-    assert list(prices["CA"]) == [CATALOG["sectigo"].name] * 2 and list(prices["Price"]) == ["SAN (EUR)", "wildcard (EUR)"]
+    prices = views.price_flip_frame(sens.price_flips, CATALOG)  # in the catalog's currency, whatever the profile's
+    assert list(prices["CA"]) == [CATALOG["sectigo"].name] * 2 and list(prices["Price"]) == ["SAN (USD)", "wildcard (USD)"]
     assert list(prices["Used by"]) == [LABELS["san"], LABELS["wildcard"]]
     for frame, points in ((fields, sens.flip_points), (prices, sens.price_flips)):
         assert len(frame) == len(points) > 0

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from decision import currency
 from decision.appendix import charts
-from decision.dates import from_day, to_day, year_starts
+from decision.dates import from_day, horizon_end_day, to_day, year_starts
 from decision.engine import Evaluation
 from decision.explain import reason_list, reason_text
 from decision.options import LABELS, OPTIONS
@@ -253,6 +254,10 @@ class _Builder:
         self.runner: str | None = _option(self.rec["runner_up"])
         self.feasible = self.rows[self.rows["feasible"]]
         self.currency = str(self.profile["currency"])
+        # amounts of the data files in another currency, added unconverted (decision.currency), and the rates that are
+        # defaults estimated in the parameters' currency
+        self.foreign = currency.foreign_prices(self.currency, ev.params, ev.catalog)
+        self.default_rates = currency.default_rates(self.profile, ev.params)
         self.start = from_day(int(self.profile["start"]))
         self.years = float(self.profile["horizon_years"])
         self.servers = [s.upper() for s in str(self.profile["servers"]).split(";") if s]  # as the shell commands spell them
@@ -377,7 +382,7 @@ class _Builder:
                  f"{yes[m['spare_ip']]}spare public IP; hybrid / partner SMTP TLS "
                  f"{'needs' if m['partner_tls'] else 'does not need'} a publicly trusted certificate. "
                  f"Time is costed at {m['currency']} {m['admin_rate']:g} an hour for administrators and "
-                 f"{m['currency']} {m['user_rate']:g} for users."),
+                 f"{m['currency']} {m['user_rate']:g} for users{self.default_rates_text()}."),
         ]
         rows, groups = [], set()
         for group in GROUPS:
@@ -390,11 +395,28 @@ class _Builder:
                 shown = pct(value) if f.kind == "share" else count(value) if f.kind == "integer" else _cell(value)
                 if f.unit and f.kind not in ("share", "bool") and shown != DASH:
                     shown = f"{shown} {f.unit.replace('money', m['currency'])}"
+                if f.name in self.default_rates:
+                    shown += f" (default estimated in {self.ev.params.currency}, not converted)"
                 rows.append((f.name, f.help, shown))
         table = self.table(f"The profile of {org} as assessed (validated, with defaults filled in)",
                            ("Field", "Meaning", "Value"), rows, "lll", (2.2, 5, 2.8), group_rows=frozenset(groups),
                            small=True)
         return Section(2, "The organisation as assessed", (*words, table))
+
+    def default_rates_text(self) -> str:
+        """'; the administrators' rate is the default, estimated in USD ...' for rates that are defaults estimated in
+        the parameters' currency, or ''."""
+        if not self.default_rates:
+            return ""
+        whose = " and ".join({"admin_rate": "administrators'", "user_rate": "users'"}[r] for r in self.default_rates)
+        one = len(self.default_rates) == 1
+        return (f"; the {whose} {'rate is the default' if one else 'rates are the defaults'}, estimated in "
+                f"{self.ev.params.currency} per hour and not converted to {self.currency}")
+
+    def currency_note(self) -> list[Block]:
+        """A warning where amounts are shown when the data files' prices are in another currency, else nothing."""
+        text = currency.mixed_sentence(self.currency, self.ev.params, self.ev.catalog)
+        return [Note(para(bold("Currencies."), " " + text), tone="warning")] if text else []
 
     def options_compared(self) -> Section:
         cur = self.currency
@@ -447,6 +469,7 @@ class _Builder:
             f"Costs are dated events over the {self.horizon_text()}: yearly fees, one-time set-up, administrator time "
             "at every issuance, monitoring and extra IP addresses (together the direct cost), plus the one-time time of "
             "client devices and users (which makes the total cost of ownership, TCO).")]
+        blocks += self.currency_note()
         if feasible:
             steps = cumulative(self.ev, self.i)
             changes = rule_changes(self.ev, self.i)
@@ -667,23 +690,42 @@ class _Builder:
         prow = [(name, rs[0]["description"],
                  "\n".join(f"{_cell(r['value'])} from {r['from']}" if r["from"] else _cell(r["value"]) for r in rs),
                  rs[0]["unit"], rs[0]["source"], rs[0]["as_of"]) for name, rs in grouped.items()]
+        cat = self.ev.catalog
         blocks: list[Block] = [
-            para(f"Every rule, price and labour figure the engine used, from the parameters file (as of {params.as_of}) "
-                 f"and the CA catalog (as of {self.ev.catalog.as_of}). Values marked \"estimate\" are the authors' "
-                 "judgement; replace them with your own figures and rerun the appendix to see their effect."),
-            self.table("Parameters (a dated value applies from the date shown)",
+            para(f"Every rule, price and labour figure the engine used, from the parameters file (as of {params.as_of}, "
+                 f"amounts of money in {params.currency}) and the CA catalog (as of {cat.as_of}, prices in "
+                 f"{cat.currency}). Values marked \"estimate\" are the authors' judgement; replace them with your own "
+                 "figures and rerun the appendix to see their effect."),
+            *self.unconverted(),
+            self.table(f"Parameters (a dated value applies from the date shown; amounts of money in {params.currency})",
                        ("Parameter", "Meaning", "Value", "Unit", "Source", "As of"), prow, "llllll",
                        (2.9, 4.2, 2.0, 1.4, 4.3, 1.1), small=True),
         ]
         used = [c for c in self.ev.catalog.ids if c in set(self.rows["ca"])]
         if used:
-            records = [self.ev.catalog[c].record(int(self.profile["start"])) for c in used]
+            start = int(self.profile["start"])
+            records = cat.records(used, params, start, horizon_end_day(start, self.years))
             keys = [k for k in records[0] if k not in ("ca", "name")]
             rows = [(k, *[_cell(rec[k]) for rec in records]) for k in keys]
-            blocks.append(self.table("Certification authorities used by the options (status on the start date)",
+            blocks.append(self.table(f"Certification authorities used by the options (status on the start date; prices "
+                                     f"in {cat.currency} a year)",
                                      ("Attribute", *[rec["name"] for rec in records]), rows, "l" * (len(used) + 1),
                                      (2, *[8 / len(used)] * len(used)), small=True))
         return Section(7, "Assumptions and sources", tuple(blocks), new_page=True, landscape=True)
+
+    def unconverted(self) -> list[Block]:
+        """What section 7 says when the data files' amounts are in another currency than the profile's: they were
+        added as given, and how to rerun with files in the profile's currency."""
+        if not self.foreign:
+            return []
+        codes = " and ".join(dict.fromkeys(s.currency for s in self.foreign))
+        command = " ".join(["python -m decision appendix profile.yaml -o appendix.docx",
+                            *(f"{s.option} my-{Path(s.shipped).name}" for s in self.foreign)])
+        copies = " and ".join(s.shipped for s in self.foreign)
+        return [para(f"These {codes} amounts were added to this appendix's {self.currency} amounts as given, not "
+                     f"converted. To price everything in {self.currency}, rerun it with ", Run(command, code=True),
+                     f", where each file is a copy of {copies} with ", Run(f"currency: {self.currency}", code=True),
+                     f" and your {self.currency} prices.")]
 
     def stamp(self, generated: dt.date) -> Section:
         v = versions(self.ev)
@@ -712,7 +754,9 @@ def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Lo
                 b.what_would_change(), b.assumptions(), b.stamp(generated))
     org = str(b.profile["org"])
     firm = (firm or "").strip() or None
-    subtitle = (f"Exchange {b.profile['exchange_version']} · {b.horizon_text()} · amounts in {b.currency}")
+    unconverted = " and ".join(dict.fromkeys(s.currency for s in b.foreign))
+    subtitle = (f"Exchange {b.profile['exchange_version']} · {b.horizon_text()} · amounts in {b.currency}"
+                + (f" (with {unconverted} prices, not converted)" if unconverted else ""))
     return Appendix(
         title=f"Certificate strategy for {org}", kicker="Appendix: certificate cost and strategy",
         subtitle=subtitle, org=org, firm=firm, logo=logo, generated=generated, sections=sections,
