@@ -67,20 +67,22 @@ def test_every_parameter_has_a_unit_and_a_source_or_estimate():
 
 
 def test_a_parameter_without_unit_is_rejected_by_name(tmp_path):
-    raw = yaml.safe_load(Path(PARAMS.path).read_text())
-    del raw["parameters"]["extra_ip_per_month"]["unit"]
-    bad = tmp_path / "p.yaml"
-    bad.write_text(yaml.safe_dump(raw))
+    bad = _edited_parameters(tmp_path, lambda parameters: parameters["extra_ip_per_month"].pop("unit"))
     with pytest.raises(InputError, match="parameters.extra_ip_per_month.*unit"):
         load_parameters(bad)
 
 
-def _edited_parameters(tmp_path: Path, edit) -> Path:
+def _edited_file(tmp_path: Path, edit) -> Path:
+    """A copy of the shipped parameters file with `edit` applied to its whole mapping."""
     raw = yaml.safe_load(Path(PARAMS.path).read_text())
-    edit(raw["parameters"])
+    edit(raw)
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def _edited_parameters(tmp_path: Path, edit) -> Path:
+    return _edited_file(tmp_path, lambda raw: edit(raw["parameters"]))
 
 
 def _set_lifetime(value):
@@ -1038,20 +1040,14 @@ def test_a_horizon_starting_before_the_release_is_warned_about(version, start, r
     ("end_of_support", "never", "must be a date (YYYY-MM-DD) or null (got 'never')"),
 ])
 def test_the_lifecycle_dates_of_another_parameters_file_are_checked(tmp_path, key, value, reason):
-    raw = yaml.safe_load(Path(PARAMS.path).read_text())
-    raw["exchange_versions"]["SE"][key] = value
-    path = tmp_path / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path = _edited_file(tmp_path, lambda raw: raw["exchange_versions"]["SE"].update({key: value}))
     with pytest.raises(InputError) as caught:
         load_parameters(path)
     assert [(i.field, i.reason) for i in caught.value.issues] == [(f"exchange_versions.SE.{key}", reason)]
 
 
 def test_a_release_date_is_required(tmp_path):
-    raw = yaml.safe_load(Path(PARAMS.path).read_text())
-    del raw["exchange_versions"]["2013"]["released"]
-    path = tmp_path / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path = _edited_file(tmp_path, lambda raw: raw["exchange_versions"]["2013"].pop("released"))
     with pytest.raises(InputError, match="exchange_versions.2013.*missing 'released'"):
         load_parameters(path)
 
