@@ -60,6 +60,7 @@ class Field:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    capitals: bool = False  # a code, read in capitals: 'eur' is the currency EUR
 
 
 FIELDS: tuple[Field, ...] = (
@@ -89,7 +90,7 @@ FIELDS: tuple[Field, ...] = (
           "The bare domain (https://contoso.com) points at Exchange, so it belongs on the certificate.", default=False),
     Field("country", "text", GROUPS[0],
           "Two-letter ISO 3166 code of the organisation's country (US, DE, GB ...), the C= of certificate requests.",
-          default=""),
+          default="", capitals=True),
     Field("users", "integer", GROUPS[1], "Mailbox users.", unit="users", required=True, low=0, high=MAX_COUNT),
     Field("desktops", "integer", GROUPS[1], "Outlook desktop clients (defaults to the number of users).",
           unit="clients", default="rule:users", low=0, high=MAX_COUNT),
@@ -113,7 +114,8 @@ FIELDS: tuple[Field, ...] = (
           default="cheapest"),
     Field("currency", "text", GROUPS[3],
           "Currency of the money amounts: the rates given here and the totals. The CA catalog's prices and the "
-          "parameters' amounts are not converted (a warning says when their currency is another).", default="USD"),
+          "parameters' amounts are not converted (a warning says when their currency is another).", default="USD",
+          capitals=True),
     Field("admin_rate", "number", GROUPS[3], "Loaded hourly cost of an administrator.", unit="money/hour",
           default="param:admin_rate", low=0, high=10_000),
     Field("user_rate", "number", GROUPS[3], "Loaded hourly cost of an end user's time.", unit="money/hour",
@@ -634,7 +636,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
             breaks[control] = text[control].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
         check.flag(breaks, field.name, "contains a line break (write it on one line)", col)
         check.flag(control & ~breaks, field.name, "contains control characters", col)
-        return text
+        return text.str.upper() if field.capitals else text
     if kind == "choice":
         text = text.str.removesuffix(".0").str.upper()
         check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,

@@ -215,3 +215,15 @@ def test_score_notes_which_currency_totals_add_unconverted_prices(tmp_path):
     source.write_text(yaml.safe_dump(rows[:1]))
     alone = CliRunner().invoke(main, ["score", str(source), "-o", str(tmp_path / "out.csv")], catch_exceptions=False)
     assert alone.exit_code == 0 and "note:" not in alone.output
+
+
+def test_a_currency_and_a_country_written_in_lower_case_are_the_codes_in_capitals(tmp_path):
+    """'eur' and 'EUR' are one currency: score totalled them apart, and the reports showed 'eur'; a request's C= must
+    be the capital ISO code too."""
+    source = tmp_path / "in.csv"
+    source.write_text("org,external_domain,users,currency,country\nA,a.com,5,eur,de\nB,b.com,5,EUR,DE\n")
+    result = CliRunner().invoke(main, ["score", str(source), "-o", str(tmp_path / "out.csv")], catch_exceptions=False)
+    [totals] = [line for line in result.stdout.splitlines() if line.startswith("total cost")]
+    assert totals.count("EUR") == 1 and "eur" not in totals
+    profile = decision.evaluate({**CONTOSO, "currency": "eur", "country": "de"}).profiles.iloc[0]
+    assert (profile["currency"], profile["country"]) == ("EUR", "DE")
