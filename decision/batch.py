@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -363,6 +364,12 @@ def _check_columns(path: Path, job: Job) -> None:
         return
 
 
+def _read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
+    """`pieces` with the first one read now, so its columns are checked now (see `_checked`), not when it is scored."""
+    first = next(pieces, None)
+    return pieces if first is None else chain([first], pieces)
+
+
 # ------------------------------------------------------------------------------------ engines
 
 def _in_order(submitted: Iterator[Any], window: int) -> Iterator[ChunkResult]:
@@ -457,15 +464,26 @@ def _expected_rows(path: Path) -> int | None:
     return None
 
 
-def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
-    """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers, except those of a
-    UTF-16 CSV file, whose byte ranges are not UTF-8 lines: it is read here (transcoded) and sent in pieces."""
+def _read_by_workers(path: Path) -> bool:
+    """Whether Dask workers read their own partitions of INPUT: a CSV file's byte ranges (not a UTF-16 file's, which
+    are not UTF-8 lines), a Parquet file's row slices. Other inputs are read here and sent to them in pieces."""
+    suffix = path.suffix.lower()
+    return path.is_file() and (suffix == ".parquet" or (suffix in CSV_SUFFIXES and not utf16_encoding(path)))
+
+
+def _dask_tasks(path: Path, pieces: Iterator[Piece], chunk_rows: int,
+                workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
+    """(function, arguments) per partition: the workers load the partitions of a CSV or Parquet file (see
+    `_read_by_workers`); other inputs are the `pieces` read here (a UTF-16 CSV file transcoded), sent to them."""
     suffix, path = path.suffix.lower(), path.resolve()  # workers may run elsewhere, in another folder
-    if suffix in CSV_SUFFIXES and path.is_file() and not utf16_encoding(path):
+    if not _read_by_workers(path):
+        for piece in pieces:
+            yield score_chunk, (piece,)
+    elif suffix in CSV_SUFFIXES:
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
         for offset, length in blocks:
             yield _score_csv_block, (str(path), offset, length, header)
-    elif suffix == ".parquet" and path.is_file():
+    else:
         meta = pq.ParquetFile(path).metadata
         size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
         first = 2
@@ -474,9 +492,6 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator
             for start in range(0, rows, size):
                 yield _score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start)
             first += rows
-    else:
-        for piece in _pieces(path, chunk_rows):
-            yield score_chunk, (piece,)
 
 
 def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
@@ -613,23 +628,27 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
     params, cat = _engine_data(parameters, catalog)
     job = Job(layout, source.name if source.is_dir() else str(source), params, cat, today or dt.date.today(),
               folder=source.is_dir())
+    pieces = _checked(_pieces(source, chunk_rows), job)  # read as they are scored
     cluster = None
     try:
-        if engine == "dask":
-            _check_columns(source, job)  # before a cluster is started for nothing
+        if engine == "dask":  # the columns are checked before a cluster is started for nothing
+            if _read_by_workers(source):
+                _check_columns(source, job)
+            else:  # read here, once: a second reading would transcode a UTF-16 file or open a workbook again
+                pieces = _read_ahead(pieces)
             cluster = DaskCluster(scheduler, workers)
-        return _write(source, output, errors, job, cluster, chunk_rows, workers, progress)
+        return _write(source, output, errors, job, pieces, cluster, chunk_rows, workers, progress)
     finally:
         if cluster is not None:
             cluster.close()
 
 
-def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskCluster | None, chunk_rows: int,
-           workers: int, progress: bool) -> Summary:
+def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[Piece], cluster: DaskCluster | None,
+           chunk_rows: int, workers: int, progress: bool) -> Summary:
     if cluster is None:
-        results = _pandas_results(_checked(_pieces(source, chunk_rows), job), job, workers)
+        results = _pandas_results(pieces, job, workers)
     else:
-        tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
+        tasks = _dask_tasks(source, pieces, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
     summary, covered = Summary(), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected

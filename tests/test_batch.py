@@ -37,6 +37,7 @@ from decision.batch import (
     Job,
     _dask_tasks,
     _opened_on_worker,
+    _pieces,
     _score_parquet_slice,
     output_columns,
     score_chunk,
@@ -51,7 +52,7 @@ from decision.parameters import default_parameters
 from decision.safe_output import TableWriter
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
-from decision.tables import RECORD_SEARCH, _sheet_xml, csv_blocks
+from decision.tables import RECORD_SEARCH, _as_utf8, _sheet_xml, csv_blocks
 
 DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
@@ -196,7 +197,7 @@ def _as_dask_workers_score(source: Path, chunk_rows: int) -> tuple[set, pd.DataF
     """The partitions `--engine dask` makes of `source`, each scored as a worker scores it (here, without a cluster):
     (the functions run, the output, the errors)."""
     job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
-    tasks = list(_dask_tasks(source, job, chunk_rows, 2))
+    tasks = list(_dask_tasks(source, _pieces(source, chunk_rows), chunk_rows, 2))
     results = [fn(*args, job) for fn, args in tasks]
     assert not any(r.relative for r in results)  # rows counted from the file's start: nothing for the driver to shift
     return ({fn for fn, _ in tasks}, pd.concat([r.output for r in results], ignore_index=True),
@@ -225,6 +226,47 @@ def test_dask_sends_the_workers_a_utf16_csv_in_pieces_read_here(tmp_path):
     dask = _as_dask_workers_score(source, 40)
     assert dask[0] == {score_chunk} and len(dask[1]) > 100
     _same_rows(dask, _pandas_scores(source, 40))
+
+
+class _InProcessCluster:
+    """Stands in for `DaskCluster`: each partition is scored here when submitted, as a worker would score it."""
+
+    workers = 2
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        self.client = self
+
+    def scatter(self, job: Job, broadcast: bool) -> Job:
+        return job
+
+    def submit(self, fn, *args, pure: bool):
+        result = fn(*args)
+        return type("Done", (), {"result": lambda _: result})()
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_driver_reads_a_utf16_csv_or_a_workbook_once(tmp_path, monkeypatch):
+    """Under `--engine dask` the driver reads them and sends the workers pieces: a UTF-16 file is transcoded once and a
+    workbook opened once, also when the columns are checked before the cluster starts; the output is pandas' to the
+    byte."""
+    write_synthetic(150, tmp_path / "in.csv", seed=8, bad_share=0.1)
+    utf16, book = tmp_path / "in-16.csv", tmp_path / "in.xlsx"
+    utf16.write_bytes((tmp_path / "in.csv").read_text(encoding="utf-8").encode("utf-16"))
+    pd.read_csv(tmp_path / "in.csv", dtype=str).to_excel(book, index=False)
+    read: list[Path] = []
+    transcode, load = _as_utf8, openpyxl.load_workbook
+    monkeypatch.setattr("decision.tables._as_utf8", lambda source, encoding, path: read.append(path) or
+                        transcode(source, encoding, path))
+    monkeypatch.setattr("openpyxl.load_workbook", lambda path, **how: read.append(path) or load(path, **how))
+    monkeypatch.setattr("decision.batch.DaskCluster", _InProcessCluster)
+    for source in (utf16, book):
+        score_file(source, tmp_path / "pandas.csv", chunk_rows=40, today=TODAY)
+        score_file(source, tmp_path / "dask.csv", engine="dask", chunk_rows=40, today=TODAY)
+        for kind in ("", ".errors"):
+            assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
+    assert read == [utf16, utf16, book, book]  # once a run
 
 
 @pytest.mark.parametrize("index", ["id", "org"])
