@@ -61,7 +61,6 @@ from decision.tables import (
     parse_csv,
     table_parts,
     utf16_encoding,
-    xlsx_rows,
 )
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
@@ -337,7 +336,9 @@ def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list
     return Piece(raw, rows, positioned, unread, files if folder else None, misspelt=misspelt)
 
 
-def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
+def _pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | None = None) -> Iterator[Piece]:
+    """The input in pieces of at most `chunk_rows` rows, read as they are asked for; `sized` is told the rows a
+    workbook records when it is opened (see `tables.xlsx_parts`)."""
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in YAML_SUFFIXES:
         return _yaml_pieces(path, chunk_rows)
@@ -345,7 +346,7 @@ def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
         raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
     if not path.exists():
         raise _input_error(path, "cannot read file: No such file or directory")
-    return (_piece(part) for part in table_parts(path, chunk_rows, TEXT_COLUMNS))
+    return (_piece(part) for part in table_parts(path, chunk_rows, TEXT_COLUMNS, sized))
 
 
 def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
@@ -448,7 +449,8 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 
 def _expected_rows(path: Path) -> int | None:
     """About how many rows INPUT holds, for the progress bar: a CSV's size over its first lines' length, a
-    Parquet file's row count, a workbook sheet's recorded size; None when that is not known without reading."""
+    Parquet file's row count; None when that is not known without reading (a workbook's reader tells its sheet's
+    recorded size when it opens it)."""
     suffix = path.suffix.lower()
     try:
         if not path.is_file():
@@ -457,11 +459,40 @@ def _expected_rows(path: Path) -> int | None:
             return max(0, round(path.stat().st_size / _bytes_per_line(path)) - 1)
         if suffix == ".parquet":
             return pq.ParquetFile(path).metadata.num_rows
-        if suffix in XLSX_SUFFIXES:
-            return xlsx_rows(path, TEXT_COLUMNS)
     except Exception:  # a damaged file fails in many ways; reading it will report the problem
         pass
     return None
+
+
+class _Progress:
+    """The progress bar of a run on stderr, if `shown` (on a terminal), drawn once the rows to expect are known
+    (`expect`): at the start for a CSV, Parquet or YAML input, when its reader opens a workbook."""
+
+    def __init__(self, shown: bool) -> None:
+        self.shown = shown
+        self.bar: tqdm | None = None
+
+    def expect(self, total: int | None) -> None:
+        """Draw the bar, going to `total` rows (None: not known, the rows are counted)."""
+        if self.shown:
+            self.bar = tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr)
+
+    def advance(self, rows: int, covered: int) -> None:
+        """`rows` more input rows done, `covered` in all."""
+        if self.bar is None:
+            return
+        if self.bar.total is not None and covered > self.bar.total:  # the CSV estimate fell short
+            self.bar.total = covered
+        self.bar.update(rows)
+
+    def finish(self, covered: int) -> None:
+        """Every row done: the bar ends at 100 %."""
+        if self.bar is not None and self.bar.total is not None:
+            self.bar.total = covered
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _read_by_workers(path: Path) -> bool:
@@ -577,9 +608,9 @@ class DaskCluster:
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", problem))
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         if any(trim and not mmap for trim, mmap in self.client.run(_malloc_settings).values()):
-            click.echo(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
+            tqdm.write(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
                        f"start them with MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD} "
-                       f"MALLOC_TRIM_THRESHOLD_={TRIM_THRESHOLD}", err=True)
+                       f"MALLOC_TRIM_THRESHOLD_={TRIM_THRESHOLD}", file=sys.stderr)  # above a workbook's progress bar
 
     def close(self) -> None:
         self.client.close()
@@ -628,7 +659,8 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
     params, cat = _engine_data(parameters, catalog)
     job = Job(layout, source.name if source.is_dir() else str(source), params, cat, today or dt.date.today(),
               folder=source.is_dir())
-    pieces = _checked(_pieces(source, chunk_rows), job)  # read as they are scored
+    bar = _Progress(progress)
+    pieces = _checked(_pieces(source, chunk_rows, bar.expect), job)  # read as they are scored
     cluster = None
     try:
         if engine == "dask":  # the columns are checked before a cluster is started for nothing
@@ -637,24 +669,25 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
             else:  # read here, once: a second reading would transcode a UTF-16 file or open a workbook again
                 pieces = _read_ahead(pieces)
             cluster = DaskCluster(scheduler, workers)
-        return _write(source, output, errors, job, pieces, cluster, chunk_rows, workers, progress)
+        return _write(source, output, errors, job, pieces, cluster, chunk_rows, workers, bar)
     finally:
+        bar.close()
         if cluster is not None:
             cluster.close()
 
 
 def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[Piece], cluster: DaskCluster | None,
-           chunk_rows: int, workers: int, progress: bool) -> Summary:
+           chunk_rows: int, workers: int, bar: _Progress) -> Summary:
     if cluster is None:
         results = _pandas_results(pieces, job, workers)
     else:
         tasks = _dask_tasks(source, pieces, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
+    if not (source.is_file() and source.suffix.lower() in XLSX_SUFFIXES):  # a workbook's reader tells it on opening
+        bar.expect(_expected_rows(source))
     summary, covered = Summary(), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
-    with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
-            tqdm(total=_expected_rows(source) if progress else None, disable=not progress, unit=" rows",
-                 unit_scale=True, file=sys.stderr) as bar:
+    with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp:
         out = TableWriter(out_tmp, output_format(output), sheet="scores")
         bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
         try:
@@ -666,13 +699,10 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
                 _append(out, result.output, output)
                 _append(bad, result.errors, errors)
                 summary.add(result)
-                if bar.total is not None and covered > bar.total:  # the CSV estimate fell short
-                    bar.total = covered
-                bar.update(result.span)
+                bar.advance(result.span, covered)
         except PartitionError as exc:
             raise exc.shifted(covered) from None
-        if bar.total is not None:
-            bar.total = covered  # ends at 100 %
+        bar.finish(covered)
         with writing(output):
             out.close(output_columns(job.layout, job.folder))
         with writing(errors):

@@ -72,16 +72,18 @@ def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None
     return TablePart(raw, np.asarray(rows, dtype=np.int64), unread, len(raw) + len(unread) if span is None else span)
 
 
-def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
+                sized: Callable[[int | None], None] | None = None) -> Iterator[TablePart]:
     """Parts of at most `chunk_rows` rows of a CSV, XLSX or Parquet file; at least one (maybe empty), so the
-    columns of a header-only table are checked too. `text_columns` are read as text ('007' stays '007')."""
+    columns of a header-only table are checked too. `text_columns` are read as text ('007' stays '007').
+    `sized` is told how many rows a workbook's sheet records below its header when it is opened (see `xlsx_parts`)."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return csv_parts(path, chunk_rows, text_columns)
     if suffix == ".parquet":
         return parquet_parts(path, chunk_rows)
     if suffix in XLSX_SUFFIXES:
-        return xlsx_parts(path, chunk_rows, text_columns)
+        return xlsx_parts(path, chunk_rows, text_columns, sized)
     raise _problem(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet or .yaml)")
 
 
@@ -486,12 +488,15 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
 
 # ----------------------------------------------------------------------------------------- XLSX
 
-def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
+               sized: Callable[[int | None], None] | None = None) -> Iterator[TablePart]:
     """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; its header is
     its first row that holds a value, blank rows are skipped, and row numbers stay those the sheet shows. Merged
     cells read as the sheet shows them (see `_MergedCells`). A row with a value under no heading, or with a formula
     that has no saved result (a workbook written by a program, never opened in a spreadsheet), is `unread`:
-    reading the formula's cell as empty would score the row on a default instead."""
+    reading the formula's cell as empty would score the row on a default instead. Once the sheet is found, `sized` is
+    told how many rows its recorded size (dimension) counts below the header (None: not recorded), for a progress
+    bar (opening the workbook again for it parsed all its shared strings a second time)."""
     from openpyxl import load_workbook
 
     try:
@@ -509,6 +514,8 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
         twice = sorted({n for n in names if n and names.count(n) > 1})
         if twice:
             raise InputError([Issue(str(path), top, n, "the column appears more than once") for n in twice])
+        if sized:
+            sized(max(0, sheet.max_row - top) if sheet.max_row else None)
         xml = _sheet_xml(path, sheet._worksheet_path)  # read-only sheets keep their zip member
         merged = _MergedCells(xml.merged, top, header)
         buffer: list[tuple] = []
@@ -539,22 +546,6 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
         raise
     except Exception as exc:  # a sheet damaged past its first rows
         raise _problem(path, f"cannot read the workbook: {type(exc).__name__}") from None
-    finally:
-        book.close()
-
-
-def xlsx_rows(path: Path, text_columns: Mapping[str, str]) -> int | None:
-    """The number of rows below the header of a workbook's profiles sheet, as its dimension records them
-    (None if it does not), without reading those rows."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        found = _profile_sheet(book.worksheets, text_columns)
-        if found is None or not found[0].max_row:
-            return None
-        sheet, top, _ = found
-        return max(0, sheet.max_row - top)
     finally:
         book.close()
 

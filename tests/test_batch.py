@@ -249,8 +249,8 @@ class _InProcessCluster:
 
 def test_the_driver_reads_a_utf16_csv_or_a_workbook_once(tmp_path, monkeypatch):
     """Under `--engine dask` the driver reads them and sends the workers pieces: a UTF-16 file is transcoded once and a
-    workbook opened once, also when the columns are checked before the cluster starts; the output is pandas' to the
-    byte."""
+    workbook opened once, also when the columns are checked before the cluster starts and with a progress bar (whose
+    total a workbook's reader tells); the output is pandas' to the byte."""
     write_synthetic(150, tmp_path / "in.csv", seed=8, bad_share=0.1)
     utf16, book = tmp_path / "in-16.csv", tmp_path / "in.xlsx"
     utf16.write_bytes((tmp_path / "in.csv").read_text(encoding="utf-8").encode("utf-16"))
@@ -262,8 +262,8 @@ def test_the_driver_reads_a_utf16_csv_or_a_workbook_once(tmp_path, monkeypatch):
     monkeypatch.setattr("openpyxl.load_workbook", lambda path, **how: read.append(path) or load(path, **how))
     monkeypatch.setattr("decision.batch.DaskCluster", _InProcessCluster)
     for source in (utf16, book):
-        score_file(source, tmp_path / "pandas.csv", chunk_rows=40, today=TODAY)
-        score_file(source, tmp_path / "dask.csv", engine="dask", chunk_rows=40, today=TODAY)
+        score_file(source, tmp_path / "pandas.csv", chunk_rows=40, today=TODAY, progress=True)
+        score_file(source, tmp_path / "dask.csv", engine="dask", chunk_rows=40, today=TODAY, progress=True)
         for kind in ("", ".errors"):
             assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
     assert read == [utf16, utf16, book, book]  # once a run
