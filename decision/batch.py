@@ -346,7 +346,16 @@ def _pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | N
         raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
     if not path.exists():
         raise _input_error(path, "cannot read file: No such file or directory")
-    return (_piece(part) for part in table_parts(path, chunk_rows, TEXT_COLUMNS, sized))
+    return _table_pieces(path, chunk_rows, sized)
+
+
+def _table_pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | None) -> Iterator[Piece]:
+    """A table's parts; the problems its reader read around without losing a row (a workbook's damaged merged range)
+    are warnings on stderr: they reject no row, so they are not in the errors file (see `TablePart.notes`)."""
+    for part in table_parts(path, chunk_rows, TEXT_COLUMNS, sized):
+        for note in part.notes:
+            tqdm.write(f"warning: {note}", file=sys.stderr)  # above the progress bar, if one is shown
+        yield _piece(part)
 
 
 def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
