@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -62,7 +63,6 @@ from decision.tables import (
     parse_csv,
     table_parts,
     utf16_encoding,
-    xlsx_rows,
 )
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
@@ -351,7 +351,9 @@ def _mapping_piece(frames: list[pd.DataFrame], issues: list[Issue], unread: list
     return Piece(raw, rows, positioned, unread, files if folder else None, misspelt=misspelt)
 
 
-def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
+def _pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | None = None) -> Iterator[Piece]:
+    """The input in pieces of at most `chunk_rows` rows, read as they are asked for; `sized` is told the rows a
+    workbook records when it is opened (see `tables.xlsx_parts`)."""
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in YAML_SUFFIXES:
         return _yaml_pieces(path, chunk_rows)
@@ -359,7 +361,16 @@ def _pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
         raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
     if not path.exists():
         raise _input_error(path, "cannot read file: No such file or directory")
-    return (_piece(part) for part in table_parts(path, chunk_rows, TEXT_COLUMNS))
+    return _table_pieces(path, chunk_rows, sized)
+
+
+def _table_pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | None) -> Iterator[Piece]:
+    """A table's parts; the problems its reader read around without losing a row (a workbook's damaged merged range)
+    are warnings on stderr: they reject no row, so they are not in the errors file (see `TablePart.notes`)."""
+    for part in table_parts(path, chunk_rows, TEXT_COLUMNS, sized):
+        for note in part.notes:
+            tqdm.write(f"warning: {note}", file=sys.stderr)  # above the progress bar, if one is shown
+        yield _piece(part)
 
 
 def _checked(pieces: Iterator[Piece], job: Job) -> Iterator[Piece]:
@@ -376,6 +387,12 @@ def _check_columns(path: Path, job: Job) -> None:
     """The same check on the first row only, for runs whose chunks are read elsewhere (Dask workers)."""
     for _ in _checked(_pieces(path, 1), job):
         return
+
+
+def _read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
+    """`pieces` with the first one read now, so its columns are checked now (see `_checked`), not when it is scored."""
+    first = next(pieces, None)
+    return pieces if first is None else chain([first], pieces)
 
 
 # ------------------------------------------------------------------------------------ engines
@@ -456,7 +473,8 @@ def _csv_blocksize(path: Path, chunk_rows: int, workers: int) -> int:
 
 def _expected_rows(path: Path) -> int | None:
     """About how many rows INPUT holds, for the progress bar: a CSV's size over its first lines' length, a
-    Parquet file's row count, a workbook sheet's recorded size; None when that is not known without reading."""
+    Parquet file's row count; None when that is not known without reading (a workbook's reader tells its sheet's
+    recorded size when it opens it)."""
     suffix = path.suffix.lower()
     try:
         if not path.is_file():
@@ -465,22 +483,62 @@ def _expected_rows(path: Path) -> int | None:
             return max(0, round(path.stat().st_size / _bytes_per_line(path)) - 1)
         if suffix == ".parquet":
             return pq.ParquetFile(path).metadata.num_rows
-        if suffix in XLSX_SUFFIXES:
-            return xlsx_rows(path, TEXT_COLUMNS)
     except Exception:  # a damaged file fails in many ways; reading it will report the problem
         pass
     return None
 
 
-def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
-    """(function, arguments) per partition; CSV and Parquet partitions are loaded by the workers, except those of a
-    UTF-16 CSV file, whose byte ranges are not UTF-8 lines: it is read here (transcoded) and sent in pieces."""
+class _Progress:
+    """The progress bar of a run on stderr, if `shown` (on a terminal), drawn once the rows to expect are known
+    (`expect`): at the start for a CSV, Parquet or YAML input, when its reader opens a workbook."""
+
+    def __init__(self, shown: bool) -> None:
+        self.shown = shown
+        self.bar: tqdm | None = None
+
+    def expect(self, total: int | None) -> None:
+        """Draw the bar, going to `total` rows (None: not known, the rows are counted)."""
+        if self.shown:
+            self.bar = tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr)
+
+    def advance(self, rows: int, covered: int) -> None:
+        """`rows` more input rows done, `covered` in all."""
+        if self.bar is None:
+            return
+        if self.bar.total is not None and covered > self.bar.total:  # the CSV estimate fell short
+            self.bar.total = covered
+        self.bar.update(rows)
+
+    def finish(self, covered: int) -> None:
+        """Every row done: the bar ends at 100 %."""
+        if self.bar is not None and self.bar.total is not None:
+            self.bar.total = covered
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _read_by_workers(path: Path) -> bool:
+    """Whether Dask workers read their own partitions of INPUT: a CSV file's byte ranges (not a UTF-16 file's, which
+    are not UTF-8 lines), a Parquet file's row slices. Other inputs are read here and sent to them in pieces."""
+    suffix = path.suffix.lower()
+    return path.is_file() and (suffix == ".parquet" or (suffix in CSV_SUFFIXES and not utf16_encoding(path)))
+
+
+def _dask_tasks(path: Path, pieces: Iterator[Piece], chunk_rows: int,
+                workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
+    """(function, arguments) per partition: the workers load the partitions of a CSV or Parquet file (see
+    `_read_by_workers`); other inputs are the `pieces` read here (a UTF-16 CSV file transcoded), sent to them."""
     suffix, path = path.suffix.lower(), path.resolve()  # workers may run elsewhere, in another folder
-    if suffix in CSV_SUFFIXES and path.is_file() and not utf16_encoding(path):
+    if not _read_by_workers(path):
+        for piece in pieces:
+            yield score_chunk, (piece,)
+    elif suffix in CSV_SUFFIXES:
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
         for offset, length in blocks:
             yield _score_csv_block, (str(path), offset, length, header)
-    elif suffix == ".parquet" and path.is_file():
+    else:
         meta = pq.ParquetFile(path).metadata
         size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
         first = 2
@@ -489,9 +547,6 @@ def _dask_tasks(path: Path, job: Job, chunk_rows: int, workers: int) -> Iterator
             for start in range(0, rows, size):
                 yield _score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start)
             first += rows
-    else:
-        for piece in _pieces(path, chunk_rows):
-            yield score_chunk, (piece,)
 
 
 def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
@@ -577,9 +632,9 @@ class DaskCluster:
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", problem))
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         if any(trim and not mmap for trim, mmap in self.client.run(_malloc_settings).values()):
-            click.echo(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
+            tqdm.write(f"warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows them down; "
                        f"start them with MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD} "
-                       f"MALLOC_TRIM_THRESHOLD_={TRIM_THRESHOLD}", err=True)
+                       f"MALLOC_TRIM_THRESHOLD_={TRIM_THRESHOLD}", file=sys.stderr)  # above a workbook's progress bar
 
     def close(self) -> None:
         self.client.close()
@@ -628,29 +683,35 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
     params, cat = _engine_data(parameters, catalog)
     job = Job(layout, source.name if source.is_dir() else str(source), params, cat, today or dt.date.today(),
               folder=source.is_dir())
+    bar = _Progress(progress)
+    pieces = _checked(_pieces(source, chunk_rows, bar.expect), job)  # read as they are scored
     cluster = None
     try:
-        if engine == "dask":
-            _check_columns(source, job)  # before a cluster is started for nothing
+        if engine == "dask":  # the columns are checked before a cluster is started for nothing
+            if _read_by_workers(source):
+                _check_columns(source, job)
+            else:  # read here, once: a second reading would transcode a UTF-16 file or open a workbook again
+                pieces = _read_ahead(pieces)
             cluster = DaskCluster(scheduler, workers)
-        return _write(source, output, errors, job, cluster, chunk_rows, workers, progress)
+        return _write(source, output, errors, job, pieces, cluster, chunk_rows, workers, bar)
     finally:
+        bar.close()
         if cluster is not None:
             cluster.close()
 
 
-def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskCluster | None, chunk_rows: int,
-           workers: int, progress: bool) -> Summary:
+def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[Piece], cluster: DaskCluster | None,
+           chunk_rows: int, workers: int, bar: _Progress) -> Summary:
     if cluster is None:
-        results = _pandas_results(_checked(_pieces(source, chunk_rows), job), job, workers)
+        results = _pandas_results(pieces, job, workers)
     else:
-        tasks = _dask_tasks(source, job, chunk_rows, cluster.workers)
+        tasks = _dask_tasks(source, pieces, chunk_rows, cluster.workers)
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
+    if not (source.is_file() and source.suffix.lower() in XLSX_SUFFIXES):  # a workbook's reader tells it on opening
+        bar.expect(_expected_rows(source))
     summary, covered = Summary(job.params, job.catalog), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
-    with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp, \
-            tqdm(total=_expected_rows(source) if progress else None, disable=not progress, unit=" rows",
-                 unit_scale=True, file=sys.stderr) as bar:
+    with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp:
         out = TableWriter(out_tmp, output_format(output), sheet="scores")
         bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
         try:
@@ -662,13 +723,10 @@ def _write(source: Path, output: Path, errors: Path, job: Job, cluster: DaskClus
                 _append(out, result.output, output)
                 _append(bad, result.errors, errors)
                 summary.add(result)
-                if bar.total is not None and covered > bar.total:  # the CSV estimate fell short
-                    bar.total = covered
-                bar.update(result.span)
+                bar.advance(result.span, covered)
         except PartitionError as exc:
             raise exc.shifted(covered) from None
-        if bar.total is not None:
-            bar.total = covered  # ends at 100 %
+        bar.finish(covered)
         with writing(output):
             out.close(output_columns(job.layout, job.folder))
         with writing(errors):

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,12 +46,14 @@ _ABOVE_HEADER = re.compile(rb"(?:#TYPE [^\r\n]*(?:\r\n|\n|\r))?[\r\n]*")  # Powe
 @dataclass
 class TablePart:
     """Raw profiles of one part of a table: `raw.attrs["rows"]` holds positions 1..n, `rows` where each came from;
-    `span` counts the rows of the table the part covers, blank ones included (where the next part starts)."""
+    `span` counts the rows of the table the part covers, blank ones included (where the next part starts); `notes`
+    are problems read around without losing a row (a workbook's damaged merged range), for the user to see."""
 
     raw: pd.DataFrame
     rows: np.ndarray
     unread: list[Issue] = field(default_factory=list)
     span: int = 0
+    notes: list[Issue] = field(default_factory=list)
 
 
 def heading_key(heading: Any) -> str:
@@ -65,23 +68,27 @@ def _problem(path: Path | str, reason: str) -> InputError:
     return InputError(Issue(str(path), 0, "", reason))
 
 
-def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None, span: int | None = None) -> TablePart:
+def _part(raw: pd.DataFrame, rows: np.ndarray, unread: list[Issue] | None = None, span: int | None = None,
+          notes: list[Issue] | None = None) -> TablePart:
     raw = raw.reset_index(drop=True)
     raw.attrs["rows"] = np.arange(1, len(raw) + 1)
     unread = unread or []
-    return TablePart(raw, np.asarray(rows, dtype=np.int64), unread, len(raw) + len(unread) if span is None else span)
+    return TablePart(raw, np.asarray(rows, dtype=np.int64), unread, len(raw) + len(unread) if span is None else span,
+                     notes or [])
 
 
-def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
+                sized: Callable[[int | None], None] | None = None) -> Iterator[TablePart]:
     """Parts of at most `chunk_rows` rows of a CSV, XLSX or Parquet file; at least one (maybe empty), so the
-    columns of a header-only table are checked too. `text_columns` are read as text ('007' stays '007')."""
+    columns of a header-only table are checked too. `text_columns` are read as text ('007' stays '007').
+    `sized` is told how many rows a workbook's sheet records below its header when it is opened (see `xlsx_parts`)."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return csv_parts(path, chunk_rows, text_columns)
     if suffix == ".parquet":
         return parquet_parts(path, chunk_rows)
     if suffix in XLSX_SUFFIXES:
-        return xlsx_parts(path, chunk_rows, text_columns)
+        return xlsx_parts(path, chunk_rows, text_columns, sized)
     raise _problem(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet or .yaml)")
 
 
@@ -486,12 +493,16 @@ def parquet_parts(path: Path, chunk_rows: int) -> Iterator[TablePart]:
 
 # ----------------------------------------------------------------------------------------- XLSX
 
-def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> Iterator[TablePart]:
+def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
+               sized: Callable[[int | None], None] | None = None) -> Iterator[TablePart]:
     """Stream the profiles' sheet (see `_profile_sheet`) with the values as last computed by Excel; its header is
     its first row that holds a value, blank rows are skipped, and row numbers stay those the sheet shows. Merged
     cells read as the sheet shows them (see `_MergedCells`). A row with a value under no heading, or with a formula
     that has no saved result (a workbook written by a program, never opened in a spreadsheet), is `unread`:
-    reading the formula's cell as empty would score the row on a default instead."""
+    reading the formula's cell as empty would score the row on a default instead. A merged range whose reference
+    names no cells of a sheet (a damaged file) is ignored, with a note on the first part. Once the sheet is found,
+    `sized` is told how many rows its recorded size (dimension) counts below the header (None: not recorded), for a
+    progress bar (opening the workbook again for it parsed all its shared strings a second time)."""
     from openpyxl import load_workbook
 
     try:
@@ -509,13 +520,19 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
         twice = sorted({n for n in names if n and names.count(n) > 1})
         if twice:
             raise InputError([Issue(str(path), top, n, "the column appears more than once") for n in twice])
+        if sized:
+            sized(max(0, sheet.max_row - top) if sheet.max_row else None)
         xml = _sheet_xml(path, sheet._worksheet_path)  # read-only sheets keep their zip member
         merged = _MergedCells(xml.merged, top, header)
         buffer: list[tuple] = []
         numbers: list[int] = []
         unread: list[Issue] = []
+        notes = _damaged_merges(path, sheet.title, xml.damaged)
         parts = 0
-        for number, values in enumerate(sheet.iter_rows(min_row=top + 1, values_only=True), start=top + 1):
+        rows = sheet.iter_rows(min_row=top + 1, values_only=True)
+        if xml.last_row is not None:  # not on to what follows the rows, which openpyxl parses (refusing damaged merges)
+            rows = islice(rows, max(0, xml.last_row - top))
+        for number, values in enumerate(rows, start=top + 1):
             formulas = xml.unsaved.get(number, [])
             shown, problem = merged.apply(number, values, formulas)  # every row, so merged ranges are followed down
             if not formulas and all(_blank(v) for v in values):  # also when a merged cell covers it: no value of its own
@@ -531,30 +548,14 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> 
             buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
             numbers.append(number)
             if len(buffer) == chunk_rows:
-                yield _xlsx_part(buffer, names, numbers, unread)
-                buffer, numbers, unread, parts = [], [], [], parts + 1
+                yield _xlsx_part(buffer, names, numbers, unread, notes)
+                buffer, numbers, unread, notes, parts = [], [], [], [], parts + 1
         if buffer or unread or not parts:
-            yield _xlsx_part(buffer, names, numbers, unread)
+            yield _xlsx_part(buffer, names, numbers, unread, notes)
     except InputError:
         raise
     except Exception as exc:  # a sheet damaged past its first rows
         raise _problem(path, f"cannot read the workbook: {type(exc).__name__}") from None
-    finally:
-        book.close()
-
-
-def xlsx_rows(path: Path, text_columns: Mapping[str, str]) -> int | None:
-    """The number of rows below the header of a workbook's profiles sheet, as its dimension records them
-    (None if it does not), without reading those rows."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        found = _profile_sheet(book.worksheets, text_columns)
-        if found is None or not found[0].max_row:
-            return None
-        sheet, top, _ = found
-        return max(0, sheet.max_row - top)
     finally:
         book.close()
 
@@ -589,8 +590,10 @@ _FORMULA_WITHOUT_RESULT = re.compile(
     rb'<(?:\w+:)?c\b(?![^>]*\bt="str")[^>]*\br="([A-Z]{1,3})(\d+)"[^>]*>'
     rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>")
-_ROWS_END = re.compile(rb"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
+_ROWS_END = re.compile(rb"</(\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 _MERGED_RANGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([^"]*)"')
+LAST_ROW, LAST_COLUMN = 1_048_576, 16_384  # the size of a sheet in Excel: row 1048576, column XFD
 
 
 @dataclass
@@ -598,7 +601,9 @@ class _SheetXml:
     """What a read-only openpyxl sheet does not tell, found in the sheet's XML."""
 
     unsaved: dict[int, list[int]]  # row number → column positions (0 = A) of formula cells without a saved result
+    last_row: int | None  # the number of its last row, None if that row does not say it
     merged: list[tuple[int, int, int, int]]  # merged ranges: (first column, first row, last column, last row), from 1
+    damaged: list[str]  # references of merged ranges that name no cells of a sheet ('A1:'), as written
 
 
 def _rows_end(data: bytes) -> re.Match | None:
@@ -609,11 +614,13 @@ def _rows_end(data: bytes) -> re.Match | None:
 
 def _sheet_xml(path: Path, member: str) -> _SheetXml:
     """Scan the sheet's XML once, in chunks: the formula cells without a saved result in its rows (openpyxl reads such
-    a cell as empty and cannot tell it from a blank one) and the merged ranges listed after them."""
-    from openpyxl.utils import column_index_from_string, range_boundaries
+    a cell as empty and cannot tell it from a blank one), its last row and the merged ranges listed after them."""
+    from openpyxl.utils import column_index_from_string
 
     found: dict[int, list[int]] = {}
+    last_row: int | None = None
     merged: list[tuple[int, int, int, int]] = []
+    damaged: list[str] = []
     with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
         rest, in_rows = b"", True
         while chunk := xml.read(1 << 22):
@@ -625,17 +632,48 @@ def _sheet_xml(path: Path, member: str) -> _SheetXml:
                 formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
                 for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
                     found.setdefault(int(row), []).append(column_index_from_string(letters.decode()) - 1)
+                prefix = (close[1] if close else None) or b""  # rows with one ('<x:row') are all here when they end
+                if (head := data.rfind(b"<" + prefix + b"row", 0, end)) >= 0:
+                    number = _ROW_NUMBER.match(data, head)
+                    last_row = int(number[1]) if number else None
                 if close is None:
                     rest = data[end:]
                     continue
                 in_rows, data = False, data[close.end():]
             end = data.rfind(b">") + 1  # after the rows, whole tags are scanned; a cut one waits for the next chunk
             for ref in _MERGED_RANGE.findall(data, 0, end):
-                left, top, right, bottom = range_boundaries(ref.decode("ascii"))
-                if None not in (left, top) and (left, top) != (right, bottom):  # cells, not one with itself
-                    merged.append((left, top, right, bottom))
+                if (bounds := _merged_range(ref)) is None:
+                    damaged.append(ref.decode("utf-8", "replace"))
+                elif bounds[:2] != bounds[2:]:  # cells, not one with itself
+                    merged.append(bounds)
             rest = data[end:]
-    return _SheetXml(found, merged)
+    return _SheetXml(found, last_row, merged, damaged)
+
+
+def _merged_range(ref: bytes) -> tuple[int, int, int, int] | None:
+    """A merged range's reference ('D2:D4') as (first column, first row, last column, last row), from 1; None when it
+    names no cells of a sheet ('A1:', 'D4:D2', 'A0:B2', a row past 1048576, whole columns 'A:A')."""
+    from openpyxl.utils import range_boundaries
+
+    try:
+        left, top, right, bottom = range_boundaries(ref.decode("ascii"))
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
+    if None in (left, top, right, bottom) or not (1 <= left <= right <= LAST_COLUMN and 1 <= top <= bottom <= LAST_ROW):
+        return None
+    return left, top, right, bottom
+
+
+def _damaged_merges(path: Path, sheet: str, refs: list[str]) -> list[Issue]:
+    """The note on merged ranges whose reference names no cells: they are ignored (as LibreOffice ignores them), so
+    the cells they would cover read as written."""
+    if not refs:
+        return []
+    shown = ", ".join(f"'{ref[:40]}'" for ref in refs[:5]) + (f" and {len(refs) - 5:,} more" if len(refs) > 5 else "")
+    what = (f"the merged range {shown} names" if len(refs) == 1
+            else f"{len(refs):,} merged ranges ({shown}) name")
+    return [Issue(str(path), 0, "", f"sheet '{sheet}': {what} no cells of a sheet (a damaged file?) and "
+                                    f"{'is' if len(refs) == 1 else 'are'} ignored: the cells are read as they are written")]
 
 
 @dataclass
@@ -702,9 +740,10 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _xlsx_part(values: list[tuple], names: list[str], numbers: list[int], unread: list[Issue]) -> TablePart:
+def _xlsx_part(values: list[tuple], names: list[str], numbers: list[int], unread: list[Issue],
+               notes: list[Issue]) -> TablePart:
     """Rows of a sheet; numbers in text cells are read as in a ',' CSV file ("1,360" as an English spreadsheet
     writes 1360; see `plain_numbers`), number cells are numbers already."""
     raw = pd.DataFrame(values, columns=names, dtype=object)
     raw.attrs["separator"] = ","
-    return _part(raw, np.array(numbers, dtype=np.int64), unread)
+    return _part(raw, np.array(numbers, dtype=np.int64), unread, notes=notes)

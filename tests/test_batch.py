@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from filebuilders import workbook_bytes
+from filebuilders import workbook_bytes, zip_patched
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +37,7 @@ from decision.batch import (
     Job,
     _dask_tasks,
     _opened_on_worker,
+    _pieces,
     _score_parquet_slice,
     output_columns,
     score_chunk,
@@ -51,7 +52,7 @@ from decision.parameters import default_parameters
 from decision.safe_output import TableWriter
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
-from decision.tables import RECORD_SEARCH, _sheet_xml, csv_blocks
+from decision.tables import RECORD_SEARCH, _as_utf8, _sheet_xml, csv_blocks
 
 DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
@@ -213,7 +214,7 @@ def _as_dask_workers_score(source: Path, chunk_rows: int) -> tuple[set, pd.DataF
     """The partitions `--engine dask` makes of `source`, each scored as a worker scores it (here, without a cluster):
     (the functions run, the output, the errors)."""
     job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
-    tasks = list(_dask_tasks(source, job, chunk_rows, 2))
+    tasks = list(_dask_tasks(source, _pieces(source, chunk_rows), chunk_rows, 2))
     results = [fn(*args, job) for fn, args in tasks]
     assert not any(r.relative for r in results)  # rows counted from the file's start: nothing for the driver to shift
     return ({fn for fn, _ in tasks}, pd.concat([r.output for r in results], ignore_index=True),
@@ -242,6 +243,47 @@ def test_dask_sends_the_workers_a_utf16_csv_in_pieces_read_here(tmp_path):
     dask = _as_dask_workers_score(source, 40)
     assert dask[0] == {score_chunk} and len(dask[1]) > 100
     _same_rows(dask, _pandas_scores(source, 40))
+
+
+class _InProcessCluster:
+    """Stands in for `DaskCluster`: each partition is scored here when submitted, as a worker would score it."""
+
+    workers = 2
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        self.client = self
+
+    def scatter(self, job: Job, broadcast: bool) -> Job:
+        return job
+
+    def submit(self, fn, *args, pure: bool):
+        result = fn(*args)
+        return type("Done", (), {"result": lambda _: result})()
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_driver_reads_a_utf16_csv_or_a_workbook_once(tmp_path, monkeypatch):
+    """Under `--engine dask` the driver reads them and sends the workers pieces: a UTF-16 file is transcoded once and a
+    workbook opened once, also when the columns are checked before the cluster starts and with a progress bar (whose
+    total a workbook's reader tells); the output is pandas' to the byte."""
+    write_synthetic(150, tmp_path / "in.csv", seed=8, bad_share=0.1)
+    utf16, book = tmp_path / "in-16.csv", tmp_path / "in.xlsx"
+    utf16.write_bytes((tmp_path / "in.csv").read_text(encoding="utf-8").encode("utf-16"))
+    pd.read_csv(tmp_path / "in.csv", dtype=str).to_excel(book, index=False)
+    read: list[Path] = []
+    transcode, load = _as_utf8, openpyxl.load_workbook
+    monkeypatch.setattr("decision.tables._as_utf8", lambda source, encoding, path: read.append(path) or
+                        transcode(source, encoding, path))
+    monkeypatch.setattr("openpyxl.load_workbook", lambda path, **how: read.append(path) or load(path, **how))
+    monkeypatch.setattr("decision.batch.DaskCluster", _InProcessCluster)
+    for source in (utf16, book):
+        score_file(source, tmp_path / "pandas.csv", chunk_rows=40, today=TODAY, progress=True)
+        score_file(source, tmp_path / "dask.csv", engine="dask", chunk_rows=40, today=TODAY, progress=True)
+        for kind in ("", ".errors"):
+            assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
+    assert read == [utf16, utf16, book, book]  # once a run
 
 
 @pytest.mark.parametrize("index", ["id", "org"])
@@ -429,6 +471,33 @@ def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
         [5, "internal_ca, acme_ok, dns_api", "a merged cell spans columns D:F (unmerge it and write one value per cell)"]]
 
 
+@pytest.mark.parametrize("ref", ["A1:", "D2:D", "D0:D4", "D2:D1048577", "D4:D2", "A:A", "D2:D4\u00a0"])
+def test_a_merged_range_with_a_damaged_reference_is_ignored_with_a_warning(tmp_path, ref):
+    """A reference that names no cells (patched into the XML: openpyxl writes none) loses no row: the range is ignored,
+    as LibreOffice ignores it, so its cells read as written (B and C blank); the other range still applies (F gets
+    E's FALSE), a row bad on its own is still rejected, and stderr says what was ignored, once for the workbook."""
+    head = ["org", "external_domain", "users", "internal_ca"]
+    rows = [["A", "a.com", 50, True], ["B", "b.com", 70], ["C", "c.com", 90], ["D", "d.com", "lots"],
+            ["E", "e.com", 20, False], ["F", "f.com", 30]]
+    shown = [*rows[:5], [*rows[5], False]]
+    damaged = zip_patched(workbook_bytes([head, *rows], merged=["D2:D4", "D6:D7"]), "xl/worksheets/sheet1.xml",
+                          lambda xml: xml.replace(b'ref="D2:D4"', f'ref="{ref}"'.encode()))
+    for name, table in [("damaged", damaged), ("shown", workbook_bytes([head, *shown]))]:
+        (tmp_path / f"{name}.xlsx").write_bytes(table)
+    assert score(tmp_path / "shown.xlsx", "-o", tmp_path / "shown.csv")[0] == 1
+    code, out, err = score(tmp_path / "damaged.xlsx", "-o", tmp_path / "damaged.csv", "--chunk-rows", "2")
+    assert code == 1 and "rows in: 6  scored: 5  rejected: 1" in out
+    assert err == (f"warning: {tmp_path / 'damaged.xlsx'}: sheet 'Sheet': the merged range '{ref}' names no cells of a "
+                   "sheet (a damaged file?) and is ignored: the cells are read as they are written\n")
+    assert (tmp_path / "damaged.csv").read_bytes() == (tmp_path / "shown.csv").read_bytes()
+    errors = pd.read_csv(tmp_path / "damaged.errors.csv")
+    assert errors[["row", "field", "value"]].values.tolist() == [[5, "users", "lots"]]
+    good = zip_patched(damaged, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b">lots<", b">40<"))
+    (tmp_path / "good.xlsx").write_bytes(good)
+    code, out, err = score(tmp_path / "good.xlsx", "-o", tmp_path / "good.csv")
+    assert (code, err.count("warning: ")) == (0, 1) and "rows in: 6  scored: 6  rejected: 0" in out
+
+
 @pytest.mark.parametrize(("cell", "found"), [
     (b'<c r="D2"><f>C2*2</f><v></v></c>', {2: [3]}),  # as openpyxl writes it
     (b'<c r="D3"><f t="shared" si="0"/></c>', {3: [3]}),
@@ -459,6 +528,7 @@ def test_formula_cells_are_found_across_the_chunks_the_sheet_xml_is_read_in(tmp_
     (b'<x:sheetData></x:sheetData><x:mergeCells><x:mergeCell ref="$AB$12:$AC$13"/></x:mergeCells>', [(28, 12, 29, 13)]),
     (b'<sheetData/><mergeCells><mergeCell ref="A1:B1"/></mergeCells>', [(1, 1, 2, 1)]),
     (b'<sheetData></sheetData><mergeCells><mergeCell ref="D2"/></mergeCells>', []),  # a cell merged with itself
+    (b'<sheetData/><mergeCells><mergeCell ref="A1:"/><mergeCell ref="B2:C3"/></mergeCells>', [(2, 2, 3, 3)]),  # damaged
 ])
 def test_merged_ranges_are_found_after_the_rows_in_the_sheet_xml(tmp_path, xml, merged):
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
@@ -473,7 +543,21 @@ def test_merged_ranges_are_found_wherever_a_chunk_of_the_sheet_xml_ends(tmp_path
     for cut in range(len(tail) + 1):  # the first chunk ends `cut` bytes into the tail
         with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
             archive.writestr("sheet.xml", rows + b" " * ((1 << 22) - len(rows) - cut) + tail)
-        assert _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").merged == [(4, 2, 4, 4), (5, 2, 6, 3)], cut
+        xml = _sheet_xml(tmp_path / "book.xlsx", "sheet.xml")
+        assert (xml.merged, xml.last_row) == ([(4, 2, 4, 4), (5, 2, 6, 3)], 2), cut
+
+
+@pytest.mark.parametrize(("xml", "last_row"), [
+    (b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="7" spans="1:2"/></sheetData>', 7),
+    (b'<x:sheetData><x:row r="3"><x:c r="A3"><x:v>1</x:v></x:c></x:row></x:sheetData>', 3),
+    (b'<sheetData><row r="2"></row><row><c><v>1</v></c></row></sheetData>', None),  # unnumbered: read to the end
+    (b'<sheetData/><mergeCells><mergeCell ref="A1:"/></mergeCells>', None),
+])
+def test_the_last_row_is_found_in_the_sheet_xml(tmp_path, xml, last_row):
+    """Reading stops there: openpyxl would go on to parse what follows the rows, and refuse a damaged merged range."""
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("sheet.xml", xml)
+    assert _sheet_xml(tmp_path / "book.xlsx", "sheet.xml").last_row == last_row
 
 
 def test_unreadable_input_in_a_real_process_prints_no_traceback(tmp_path):
