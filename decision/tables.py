@@ -502,7 +502,8 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
     reading the formula's cell as empty would score the row on a default instead. A merged range whose reference
     names no cells of a sheet (a damaged file) is ignored, with a note on the first part. Once the sheet is found,
     `sized` is told how many rows its recorded size (dimension) counts below the header (None: not recorded), for a
-    progress bar (opening the workbook again for it parsed all its shared strings a second time)."""
+    progress bar (opening the workbook again for it parsed all its shared strings a second time); the rows are read
+    to the sheet's last, whatever size is recorded."""
     from openpyxl import load_workbook
 
     try:
@@ -510,6 +511,9 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise _problem(path, f"cannot read the workbook: not a valid .xlsx file ({type(exc).__name__})") from None
     try:
+        recorded = {sheet.title: sheet.max_row for sheet in book.worksheets}
+        for sheet in book.worksheets:  # read-only sheets stop at the recorded size, which a program may have written short
+            sheet.reset_dimensions()
         found = _profile_sheet(book.worksheets, text_columns)
         if found is None:
             raise _problem(path, "the sheet is empty")
@@ -521,7 +525,7 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
         if twice:
             raise InputError([Issue(str(path), top, n, "the column appears more than once") for n in twice])
         if sized:
-            sized(max(0, sheet.max_row - top) if sheet.max_row else None)
+            sized(max(0, recorded[sheet.title] - top) if recorded[sheet.title] else None)
         xml = _sheet_xml(path, sheet._worksheet_path)  # read-only sheets keep their zip member
         merged = _MergedCells(xml.merged, top, header)
         buffer: list[tuple] = []
