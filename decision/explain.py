@@ -192,23 +192,68 @@ def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list
     return better, worse
 
 
+def _amount(value: float) -> str:
+    """Money as the sentences show it: whole units, or cents where there are any."""
+    return f"{value:,.0f}" if round(value, 2) == round(value) else f"{value:,.2f}"
+
+
+TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "needs fewer certificate issuances",
+               "certificates": "needs fewer certificates", "order": "comes first in the fixed order of the options"}
+
+
+def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency: str) -> tuple[list[str], str]:
+    """(what else the two have in common, why `name` goes first) for a tie on score broken on `tie` (TIE_BREAKS)."""
+    tco, issuances, certificates = (f"total cost of ownership ({currency} {_amount(row['tco'])})",
+                                    f"certificate issuances ({row['certificate_issuances']:,.0f})",
+                                    f"certificates ({row['certificates']:,.0f})")
+    first = f"{name} {TIE_REASONS[tie]}"
+    if tie == "tco":
+        ours, theirs = f"{row['tco']:,.0f}", f"{runner['tco']:,.0f}"
+        if ours == theirs:
+            ours, theirs = f"{row['tco']:,.2f}", f"{runner['tco']:,.2f}"
+        return [], f"{first} ({currency} {ours} against {currency} {theirs})"
+    if tie == "issuances":
+        return [tco], f"{first} ({row['certificate_issuances']:,.0f} against {runner['certificate_issuances']:,.0f})"
+    if tie == "certificates":
+        return [tco, issuances], f"{first} ({row['certificates']:,.0f} against {runner['certificates']:,.0f})"
+    return [tco, issuances, certificates], first
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+_CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")
+
+
 def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
-                       labels: dict[str, str], currency: str) -> str:
-    """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up."""
+                       labels: dict[str, str], currency: str, tie: str | None = None) -> str:
+    """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up.
+
+    `tie`: the scoring.TIE_BREAKS key that put the winner first when the two scores tie exactly (None: no tie).
+    """
     name = labels[row["option"]]
     if runner is None:
         return f"{name} is the only feasible option."
     runner_name = labels[runner["option"]]
-    margin = row["score"] - runner["score"]
-    lead = f"{name} scores {row['score']:.1f} of 100, {margin:.1f} ahead of {runner_name}"
     better, worse = _comparisons(row, runner, currency)
-    if not better and not worse:
-        return f"{lead}: they tie on every criterion and {name} has the lower total cost of ownership."
+    weights_text = f"Weights: {_weights_text(weights)} ({CRITERION_NAMES[max(weights, key=weights.get)]} weighs most)."
+    if tie is not None:
+        lead = f"{name} and {runner_name} both score {row['score']:.1f} of 100"
+        same, first = _tie_break(row, runner, tie, name, currency)
+        if all(row[c] == runner[c] for c in _CRITERION_COLUMNS):
+            return f"{lead}: an exact tie on {and_list(['every criterion', *(f'on {s}' for s in same)])}; {first}."
+        text = f"{lead}: their differences balance out under these weights."
+        text += f" Better: {'; '.join(better)}." if better else ""
+        text += f" It gives up: {'; '.join(worse)}." if worse else ""
+        on_tie = f"with equal {and_list(same)}, {first}" if same else first
+        return f"{text} On the tie, {on_tie}. {weights_text}"
+    lead = f"{name} scores {row['score']:.1f} of 100, {row['score'] - runner['score']:.1f} ahead of {runner_name}"
     text = f"{lead}. Better: {'; '.join(better)}." if better else f"{lead}."
     if worse:
         text += f" It gives up: {'; '.join(worse)}."
-    strongest = max(weights, key=weights.get)
-    return f"{text} Weights: {_weights_text(weights)} ({CRITERION_NAMES[strongest]} weighs most)."
+    return f"{text} {weights_text}"
 
 
 def _weights_text(weights: dict[str, float]) -> str:
