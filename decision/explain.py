@@ -173,22 +173,19 @@ def reason_text(codes: str, details: Mapping[str, str] | None = None) -> str:
 
 
 def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list[str], list[str]]:
-    """(where the winner is better, where it is worse) than the runner-up, in words."""
+    """(where the winner is better, where it is worse) than the runner-up, in words; a criterion whose two values
+    read the same as shown (direct cost to the whole unit, trust to the whole percent) is left out."""
     better, worse = [], []
 
-    def compare(ours: float, theirs: float, lower_is_better: bool, text: str) -> None:
-        if ours == theirs:
-            return
-        (better if (ours < theirs) == lower_is_better else worse).append(text)
+    def compare(column: str, lower_is_better: bool, show: str, text: str) -> None:
+        ours, theirs = format(row[column], show), format(runner[column], show)
+        if ours != theirs:
+            (better if (row[column] < runner[column]) == lower_is_better else worse).append(text.format(ours, theirs))
 
-    compare(row["cost_total"], runner["cost_total"], True,
-            f"direct cost {currency} {row['cost_total']:,.0f} against {currency} {runner['cost_total']:,.0f}")
-    compare(round(row["trust"], 4), round(runner["trust"], 4), False,
-            f"{row['trust']:.0%} of clients without a certificate warning against {runner['trust']:.0%}")
-    compare(row["devices_to_reconfigure"], runner["devices_to_reconfigure"], True,
-            f"{row['devices_to_reconfigure']:,.0f} devices to touch against {runner['devices_to_reconfigure']:,.0f}")
-    compare(row["users_url_change"], runner["users_url_change"], True,
-            f"{row['users_url_change']:,.0f} users learning a new address against {runner['users_url_change']:,.0f}")
+    compare("cost_total", True, ",.0f", f"direct cost {currency} {{}} against {currency} {{}}")
+    compare("trust", False, ".0%", "{} of clients without a certificate warning against {}")
+    compare("devices_to_reconfigure", True, ",.0f", "{} devices to touch against {}")
+    compare("users_url_change", True, ",.0f", "{} users learning a new address against {}")
     return better, worse
 
 
@@ -249,7 +246,12 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
         text += f" It gives up: {'; '.join(worse)}." if worse else ""
         on_tie = f"with equal {and_list(same)}, {first}" if same else first
         return f"{text} On the tie, {on_tie}. {weights_text}"
-    lead = f"{name} scores {row['score']:.1f} of 100, {row['score'] - runner['score']:.1f} ahead of {runner_name}"
+    ahead = f"{row['score'] - runner['score']:.1f}"
+    ahead = ahead if ahead != "0.0" else "less than 0.1"
+    lead = f"{name} scores {row['score']:.1f} of 100, {ahead} ahead of {runner_name}"
+    if not better and not worse:
+        return (f"{lead}: they differ by less than shown here (direct cost to the whole {currency}, trust to the "
+                f"whole percent). {weights_text}")
     text = f"{lead}. Better: {'; '.join(better)}." if better else f"{lead}."
     if worse:
         text += f" It gives up: {'; '.join(worse)}."

@@ -1,4 +1,5 @@
-"""The recommendation's 'why' and the tie-break it explains: what a reader is told must be true."""
+"""The recommendation's 'why' and the tie-break it explains: what a reader is told must be true at the precision it
+is shown."""
 
 from __future__ import annotations
 
@@ -33,6 +34,30 @@ def option_row(option: str, **values: float) -> pd.Series:
     base = {"option": option, "score": 80.0, "cost_total": 1000.0, "tco": 1000.0, "trust": 1.0,
             "devices_to_reconfigure": 0, "users_url_change": 0, "certificate_issuances": 4, "certificates": 1}
     return pd.Series({**base, **values})
+
+
+# ------------------------------------------------------------------------------------- display precision
+def test_the_2007_why_does_not_give_up_a_cost_that_reads_the_same():
+    ev = decision.evaluate(PROFILES / "contoso-2007.yaml")
+    costs = ev.options.set_index("option")["cost_total"]
+    assert costs["san"] != costs["wildcard"] and f"{costs['san']:,.0f}" == f"{costs['wildcard']:,.0f}" == "825"
+    assert ev.why(0) == ("SAN / UCC certificate scores 90.9 of 100, 10.7 ahead of Wildcard certificate. Better: 100% of "
+                         "clients without a certificate warning against 92%. Weights: cost 40%, trust 30%, "
+                         "reconfiguration 20%, URL change 10% (cost weighs most).")
+
+
+def test_a_trust_difference_under_the_percent_shown_is_left_out_and_a_real_one_kept():
+    why = recommendation_why(option_row("acme", score=90.0, trust=0.9996, cost_total=900.0),
+                             option_row("wildcard", score=85.0, trust=0.9994), WEIGHTS, LABELS, "EUR")
+    assert "against 100%" not in why
+    assert "Better: direct cost EUR 900 against EUR 1,000." in why and "It gives up" not in why
+
+
+def test_differences_too_small_to_show_are_named_as_such():
+    why = recommendation_why(option_row("acme", score=80.04, cost_total=999.6),
+                             option_row("wildcard", score=80.0, cost_total=1000.4), WEIGHTS, LABELS, "EUR")
+    assert why.startswith("ACME, automated scores 80.0 of 100, less than 0.1 ahead of Wildcard certificate: they differ "
+                          "by less than shown here (direct cost to the whole EUR, trust to the whole percent).")
 
 
 # ---------------------------------------------------------------------------------------------- ties
