@@ -210,7 +210,7 @@ def _fmt(kind: str, value: float, currency: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "years":
-        return f"{value:g} years"
+        return f"{value:g}-year"
     if kind == "rate":
         return f"{value:,.0f} {currency}/hour"
     return f"{value:,.2f} {currency}"
@@ -223,7 +223,7 @@ def _phrase(axis: Axis, value: float, currency: str) -> str:
     if axis.kind == "share":
         return f"{shown} {axis.noun}"
     if axis.kind == "years":
-        return f"a {shown} {axis.noun}"
+        return f"{'an' if shown.startswith('8') else 'a'} {shown} {axis.noun}"  # horizons run from 0.25 to 10 years
     return f"an {axis.noun} of {shown}"
 
 

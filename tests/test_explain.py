@@ -1,12 +1,15 @@
-"""The recommendation's 'why' and the tie-break it explains: what a reader is told must be true at the precision it
-is shown."""
+"""The recommendation's 'why', the tie-break it explains, and the evaluate header: what a reader is told must be true
+at the precision it is shown."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -122,3 +125,19 @@ def test_a_tie_on_score_between_different_criteria_names_what_breaks_it():
 def test_no_tie_when_the_scores_differ():
     ev = decision.evaluate(PROFILES / "contoso-2026.yaml")
     assert ev.tie(0) is None and "tie" not in ev.why(0)
+
+
+# -------------------------------------------------------------------------------------------- header
+def header(tmp_path: Path, years: float) -> str:
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump({**CONTOSO_2026, "horizon_years": years}))
+    result = subprocess.run([sys.executable, "-m", "decision", "evaluate", str(path)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "0.25 years"), (3, "3 years")])
+def test_the_evaluate_header_says_year_or_years(tmp_path, years, shown):
+    assert header(tmp_path, years) == \
+        f"Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, {shown}, money in USD)"

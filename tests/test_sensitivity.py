@@ -22,9 +22,11 @@ from decision.profiles import WEIGHT_FIELDS, profile_to_mapping
 from decision.report import render
 from decision.scoring import CRITERIA, SCORE_DECIMALS
 from decision.sensitivity import (
+    FLIP_FIELDS,
     SAME_DISTANCE,
     FlipPoint,
     Sensitivity,
+    _phrase,
     analyse,
     batch_columns,
     raw_band,
@@ -306,7 +308,7 @@ def test_free_labour_is_no_flip_where_the_option_with_fewer_issuances_keeps_the_
     assert not [f for f in sens.flip_points if f.field == "admin_rate"]
     assert next(s for s in sens.searched if s["field"] == "admin_rate" and s["direction"] == "down")["limit"] == 0
     assert [f.text for f in sens.flip_points] == [
-        "ACME, automated stays best down to a 0.94 years horizon; at a 0.93 years horizon, SAN / UCC certificate takes over."]
+        "ACME, automated stays best down to a 0.94-year horizon; at a 0.93-year horizon, SAN / UCC certificate takes over."]
     free = decision.evaluate({**NORTHWIND, "admin_rate": 0})
     check_weight_bands(free, analyse(free, 0))
     check_flip_points(free, analyse(free, 0))
@@ -336,3 +338,11 @@ def test_a_price_flip_that_starts_with_a_tie_says_so_and_that_the_option_wins_be
     assert winners(above) == ["san"] and above.tie(0) is None
     check_price_flips(ev, sens)
 
+
+def test_a_horizon_flip_reads_as_a_fractional_year_horizon():
+    sens = analyse(decision.evaluate(ROOT / "data/profiles/contoso-2026.yaml"), 0)
+    assert [f.text for f in sens.flip_points] == [
+        "ACME, automated stays best down to a 0.75-year horizon; at a 0.74-year horizon, SAN / UCC certificate takes over."]
+    horizon = FLIP_FIELDS["horizon_years"]
+    assert [_phrase(horizon, v, "USD") for v in (1, 2.5, 8, 8.25, 10)] == [
+        "a 1-year horizon", "a 2.5-year horizon", "an 8-year horizon", "an 8.25-year horizon", "a 10-year horizon"]
