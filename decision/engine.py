@@ -21,7 +21,7 @@ from decision.names import name_table, option_names
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
-from decision.scoring import CRITERIA, HIGHER_IS_BETTER, dominance, rank, scores, top_two
+from decision.scoring import CRITERIA, HIGHER_IS_BETTER, TIE_BREAKS, dominance, rank, scores, tie_break, tie_keys, top_two
 
 ENGINE_VERSION = "0.1.0"
 OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
@@ -52,6 +52,12 @@ class Scored:
         margin = np.where(self.runner_up >= 0, win_score - score[rows, np.maximum(self.runner_up, 0)], np.nan)
         with np.errstate(invalid="ignore"):
             return margin, margin < self.close_call_share * win_score
+
+    @cached_property
+    def tie_keys(self) -> tuple[np.ndarray, ...]:
+        """The keys a tie on score breaks on, in scoring.TIE_BREAKS order (see scoring.tie_keys)."""
+        cols = self.columns
+        return tie_keys(cols["feasible"], cols["tco"], cols["certificate_issuances"], cols["certificates"])
 
 
 # the raw criterion arrays behind the scores, in scoring.CRITERIA order
@@ -95,7 +101,8 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     score, normalised = scores(criteria, feasible, weights)
     columns["score"] = score
-    columns["rank"] = rank(score, tco, feasible)
+    columns["rank"] = rank(score, feasible, tie_keys(feasible, tco, columns["certificate_issuances"],
+                                                     columns["certificates"]))
     winner, runner = top_two(columns["rank"])
     return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner,
                   float(params.value("close_call_share")))
@@ -210,6 +217,14 @@ class Evaluation:
     def weights(self, i: int = 0) -> dict[str, float]:
         return dict(zip(WEIGHT_KEYS, self.scored.weights[i].tolist(), strict=True))
 
+    def tie(self, i: int = 0) -> str | None:
+        """The scoring.TIE_BREAKS key that ranks profile `i`'s winner before its runner-up when their scores tie
+        exactly; None when they do not tie (or there is no runner-up)."""
+        scored, one = self.scored, slice(i, i + 1)
+        decided = int(tie_break(scored.columns["score"][one], tuple(k[one] for k in scored.tie_keys),
+                                scored.winner[one], scored.runner_up[one])[0])
+        return TIE_BREAKS[decided] if decided >= 0 else None
+
     def why(self, i: int = 0) -> str:
         """The recommendation of profile `i` in plain language."""
         rows = self.option_rows(i)
@@ -218,7 +233,7 @@ class Evaluation:
             return "No option is feasible for this profile; see the reasons per option."
         runner = feasible.iloc[1] if len(feasible) > 1 else None
         return recommendation_why(feasible.iloc[0], runner, self.weights(i), LABELS,
-                                  str(self.profiles.iloc[i]["currency"]))
+                                  str(self.profiles.iloc[i]["currency"]), self.tie(i))
 
     @cached_property
     def _rule_days(self) -> np.ndarray:

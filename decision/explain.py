@@ -173,42 +173,89 @@ def reason_text(codes: str, details: Mapping[str, str] | None = None) -> str:
 
 
 def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list[str], list[str]]:
-    """(where the winner is better, where it is worse) than the runner-up, in words."""
+    """(where the winner is better, where it is worse) than the runner-up, in words; a criterion whose two values
+    read the same as shown (direct cost to the whole unit, trust to the whole percent) is left out."""
     better, worse = [], []
 
-    def compare(ours: float, theirs: float, lower_is_better: bool, text: str) -> None:
-        if ours == theirs:
-            return
-        (better if (ours < theirs) == lower_is_better else worse).append(text)
+    def compare(column: str, lower_is_better: bool, show: str, text: str) -> None:
+        ours, theirs = format(row[column], show), format(runner[column], show)
+        if ours != theirs:
+            (better if (row[column] < runner[column]) == lower_is_better else worse).append(text.format(ours, theirs))
 
-    compare(row["cost_total"], runner["cost_total"], True,
-            f"direct cost {currency} {row['cost_total']:,.0f} against {currency} {runner['cost_total']:,.0f}")
-    compare(round(row["trust"], 4), round(runner["trust"], 4), False,
-            f"{row['trust']:.0%} of clients without a certificate warning against {runner['trust']:.0%}")
-    compare(row["devices_to_reconfigure"], runner["devices_to_reconfigure"], True,
-            f"{row['devices_to_reconfigure']:,.0f} devices to touch against {runner['devices_to_reconfigure']:,.0f}")
-    compare(row["users_url_change"], runner["users_url_change"], True,
-            f"{row['users_url_change']:,.0f} users learning a new address against {runner['users_url_change']:,.0f}")
+    compare("cost_total", True, ",.0f", f"direct cost {currency} {{}} against {currency} {{}}")
+    compare("trust", False, ".0%", "{} of clients without a certificate warning against {}")
+    compare("devices_to_reconfigure", True, ",.0f", "{} devices to touch against {}")
+    compare("users_url_change", True, ",.0f", "{} users learning a new address against {}")
     return better, worse
 
 
+def _amount(value: float) -> str:
+    """Money as the sentences show it: whole units, or cents where there are any."""
+    return f"{value:,.0f}" if round(value, 2) == round(value) else f"{value:,.2f}"
+
+
+TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "needs fewer certificate issuances",
+               "certificates": "needs fewer certificates", "order": "comes first in the fixed order of the options"}
+
+
+def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency: str) -> tuple[list[str], str]:
+    """(what else the two have in common, why `name` goes first) for a tie on score broken on `tie` (TIE_BREAKS)."""
+    tco, issuances, certificates = (f"total cost of ownership ({currency} {_amount(row['tco'])})",
+                                    f"certificate issuances ({row['certificate_issuances']:,.0f})",
+                                    f"certificates ({row['certificates']:,.0f})")
+    first = f"{name} {TIE_REASONS[tie]}"
+    if tie == "tco":
+        ours, theirs = f"{row['tco']:,.0f}", f"{runner['tco']:,.0f}"
+        if ours == theirs:
+            ours, theirs = f"{row['tco']:,.2f}", f"{runner['tco']:,.2f}"
+        return [], f"{first} ({currency} {ours} against {currency} {theirs})"
+    if tie == "issuances":
+        return [tco], f"{first} ({row['certificate_issuances']:,.0f} against {runner['certificate_issuances']:,.0f})"
+    if tie == "certificates":
+        return [tco, issuances], f"{first} ({row['certificates']:,.0f} against {runner['certificates']:,.0f})"
+    return [tco, issuances, certificates], first
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+_CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")
+
+
 def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
-                       labels: dict[str, str], currency: str) -> str:
-    """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up."""
+                       labels: dict[str, str], currency: str, tie: str | None = None) -> str:
+    """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up.
+
+    `tie`: the scoring.TIE_BREAKS key that put the winner first when the two scores tie exactly (None: no tie).
+    """
     name = labels[row["option"]]
     if runner is None:
         return f"{name} is the only feasible option."
     runner_name = labels[runner["option"]]
-    margin = row["score"] - runner["score"]
-    lead = f"{name} scores {row['score']:.1f} of 100, {margin:.1f} ahead of {runner_name}"
     better, worse = _comparisons(row, runner, currency)
+    weights_text = f"Weights: {_weights_text(weights)} ({CRITERION_NAMES[max(weights, key=weights.get)]} weighs most)."
+    if tie is not None:
+        lead = f"{name} and {runner_name} both score {row['score']:.1f} of 100"
+        same, first = _tie_break(row, runner, tie, name, currency)
+        if all(row[c] == runner[c] for c in _CRITERION_COLUMNS):
+            return f"{lead}: an exact tie on {and_list(['every criterion', *(f'on {s}' for s in same)])}; {first}."
+        text = f"{lead}: their differences balance out under these weights."
+        text += f" Better: {'; '.join(better)}." if better else ""
+        text += f" It gives up: {'; '.join(worse)}." if worse else ""
+        on_tie = f"with equal {and_list(same)}, {first}" if same else first
+        return f"{text} On the tie, {on_tie}. {weights_text}"
+    ahead = f"{row['score'] - runner['score']:.1f}"
+    ahead = ahead if ahead != "0.0" else "less than 0.1"
+    lead = f"{name} scores {row['score']:.1f} of 100, {ahead} ahead of {runner_name}"
     if not better and not worse:
-        return f"{lead}: they tie on every criterion and {name} has the lower total cost of ownership."
+        return (f"{lead}: they differ by less than shown here (direct cost to the whole {currency}, trust to the "
+                f"whole percent). {weights_text}")
     text = f"{lead}. Better: {'; '.join(better)}." if better else f"{lead}."
     if worse:
         text += f" It gives up: {'; '.join(worse)}."
-    strongest = max(weights, key=weights.get)
-    return f"{text} Weights: {_weights_text(weights)} ({CRITERION_NAMES[strongest]} weighs most)."
+    return f"{text} {weights_text}"
 
 
 def _weights_text(weights: dict[str, float]) -> str:

@@ -112,6 +112,12 @@ def _shown(rows: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def years_text(years: float) -> str:
+    """A horizon in words: '1 year', '2.5 years', '0.25 years'."""
+    shown = f"{years:g}"
+    return f"{shown} year" + ("" if shown == "1" else "s")
+
+
 def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(v: Any) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
@@ -147,7 +153,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
         parts += [f"- {w}" for w in ev.warnings(i)]
         return "\n".join(parts).rstrip() + "\n"
     lines = [f"Certificate strategy for {profile['org']} (Exchange {profile['exchange_version']}, "
-             f"from {from_day(profile['start'])}, {profile['horizon_years']:g} years, money in {profile['currency']})",
+             f"from {from_day(profile['start'])}, {years_text(profile['horizon_years'])}, money in {profile['currency']})",
              "", _shown(rows).to_string(index=False), ""]
     lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
     for r in infeasible.itertuples():

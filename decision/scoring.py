@@ -7,7 +7,11 @@ import numpy as np
 CRITERIA = ("cost", "trust", "reconfiguration", "url_change")
 CRITERION_NAMES = {"cost": "cost", "trust": "trust", "reconfiguration": "reconfiguration", "url_change": "URL change"}
 HIGHER_IS_BETTER = {"cost": False, "trust": True, "reconfiguration": False, "url_change": False}
-SCORE_DECIMALS = 9  # scores equal to this precision tie, and the tie breaks on tco
+SCORE_DECIMALS = 9  # scores equal to this precision tie; the tie breaks on TIE_BREAKS
+TCO_DECIMALS = 2  # tco equal to the cent counts as equal in the tie-break
+# a tie on score goes to the lower tco, then to fewer certificate issuances, then to fewer certificates, then to
+# the option that comes first in options.OPTIONS
+TIE_BREAKS = ("tco", "issuances", "certificates", "order")
 
 
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
@@ -35,15 +39,44 @@ def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.nd
     return np.where(feasible, np.clip(total, 0.0, 100.0), np.nan), stacked
 
 
-def rank(score: np.ndarray, tco: np.ndarray, feasible: np.ndarray) -> np.ndarray:
-    """1 = recommended; ties on score break on lower tco, then option order; 0 = infeasible (no rank)."""
+def tie_keys(feasible: np.ndarray, tco: np.ndarray, issuances: np.ndarray, certificates: np.ndarray
+             ) -> tuple[np.ndarray, ...]:
+    """The tie-break keys, lower first, in TIE_BREAKS order (profiles × options each; infeasible options last)."""
+    n, k = feasible.shape
+
+    def key(values: np.ndarray) -> np.ndarray:
+        return np.where(feasible, values, np.inf)
+
+    return (key(np.round(tco, TCO_DECIMALS)), key(issuances), key(certificates),
+            np.broadcast_to(np.arange(k), (n, k)))
+
+
+def tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Each option's place (0 = first) in its profile's tie-break order; `keys` as from `tie_keys`."""
+    order = np.lexsort(keys[::-1], axis=-1)
+    places = np.empty_like(order)
+    np.put_along_axis(places, order, np.broadcast_to(np.arange(order.shape[1]), order.shape), axis=1)
+    return places
+
+
+def rank(score: np.ndarray, feasible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """1 = recommended; ties on score break on `keys` (`tie_keys`); 0 = infeasible (no rank)."""
     n, k = score.shape
     key_score = np.where(feasible, -np.round(score, SCORE_DECIMALS), np.inf)
-    key_tco = np.where(feasible, tco, np.inf)
-    order = np.lexsort((np.broadcast_to(np.arange(k), (n, k)), key_tco, key_score), axis=-1)
+    order = np.lexsort((*keys[::-1], key_score), axis=-1)
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, k + 1), (n, k)), axis=1)
     return np.where(feasible, ranks, 0)
+
+
+def tie_break(score: np.ndarray, keys: tuple[np.ndarray, ...], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per profile, the index in TIE_BREAKS of the key that ranks option column `a` before column `b` when their
+    scores tie; -1 where the scores differ, or where `a` or `b` is -1 (no option)."""
+    rows = np.arange(len(score))
+    ca, cb = np.maximum(a, 0), np.maximum(b, 0)
+    tied = (np.round(score[rows, ca], SCORE_DECIMALS) == np.round(score[rows, cb], SCORE_DECIMALS)) & (a >= 0) & (b >= 0)
+    differs = np.stack([key[rows, ca] != key[rows, cb] for key in keys], axis=1)
+    return np.where(tied & differs.any(axis=1), differs.argmax(axis=1), -1)
 
 
 def top_two(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,8 @@
   depend on them). Moving one criterion's normalised weight to t and rescaling the others proportionally
   (`weights_at`) makes every option's score a line in t, so the band where the winner stays the winner is
   an intersection of half-lines. The engine's tie rule is applied: scores within `TIE` of each other are
-  equal (they round to the same 9 decimals) and the tie goes to the lower tco, then the option order.
+  equal (they round to the same 9 decimals) and the tie goes to the lower tco, then fewer certificate issuances,
+  fewer certificates, the option order (scoring.TIE_BREAKS).
   Moving one raw weight while the others stay is the same path, so the band maps to raw slider units.
 - Flip points, in the profile's own terms (counts, shares, horizon, admin rate) and in CA prices. The
   model is piecewise and the normalisation makes it non-linear, so the engine is run on a lattice of
@@ -12,7 +13,8 @@
   grid from the current value to the end of the range, then bisection inside the first bracket whose
   end changes the winner, every round one `score_frame` call for all searches together. A reported
   flip is exact on its lattice: at `value` the engine recommends `option`, at `before` (the neighbouring
-  lattice value, or the current value) it still recommends today's winner. A flip that reverts between
+  lattice value, or the current value) it still recommends today's winner. Where `option` only ties today's
+  winner's score at `value` and is ranked first by the tie-break, the flip says so (`tie`). A flip that reverts between
   two grid points of the first round can be missed. Unbounded counts are searched up to
   max(10 × the current value, 100 000); prices down to 0 and up to 10 × the current price.
 - Batch columns, vectorised over all profiles: margin, close call and the nearest weight flip.
@@ -31,9 +33,10 @@ import pyarrow.compute as pc
 
 from decision.catalog import Catalog
 from decision.engine import Evaluation, Scored, score_frame
+from decision.explain import TIE_REASONS
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS
+from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS, TIE_BREAKS, tie_break, tie_places
 from decision.textops import fixed3
 
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
@@ -70,10 +73,13 @@ FLIP_FIELDS: dict[str, Axis] = {
 }
 PRICE_AXIS = Axis(0.01, 2, "price", "price", "price")
 NOTES = (f"Weight bands are exact: each criterion's normalised weight moves with the others rescaled proportionally; "
-         f"scores within {TIE:.0e} points tie and the tie goes to the lower tco.",
+         f"scores within {TIE:.0e} points tie and the tie goes to the lower tco, then fewer certificate issuances, "
+         "fewer certificates, the option order.",
          "Flip points are the nearest change found on a lattice (whole devices and users, 0.1 % shares, 0.01 years, "
          "whole money per hour, cents of a price) by a geometric grid and bisection on the engine; at `value` the "
-         "engine recommends `option`, at `before` today's winner. A flip that reverts between two grid points may be missed.",
+         "engine recommends `option`, at `before` today's winner; `tie` names the tie-break (tco, issuances, "
+         "certificates, order) where `option` only ties today's winner's score at `value`. A flip that reverts between "
+         "two grid points may be missed.",
          f"Ranges searched: counts from 0 to max({COUNT_CAP_FACTOR} × the current value, {COUNT_CAP:,}); shares, horizon "
          f"and admin rate over their valid range; a CA price from 0 to {PRICE_CAP_FACTOR} × the current price (the "
          "price of extra SAN names stays). One value changes at a time; the others keep their validated values.")
@@ -108,13 +114,14 @@ class Bands:
     above: np.ndarray
 
 
-def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, tco: np.ndarray, has_flip: np.ndarray) -> np.ndarray:
-    """Among options whose bound is the band's end, the one ahead just past it: the steepest, then lower tco, order."""
+def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray
+              ) -> np.ndarray:
+    """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break."""
     with np.errstate(invalid="ignore"):
         binding = np.isfinite(bound) & (np.abs(bound - end[:, None]) <= 1e-12)
     steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
     first = binding & (slope == steepest)
-    pick = np.argmin(np.where(first, tco, np.inf), axis=1)
+    pick = np.argmin(np.where(first, places, np.iinfo(np.int64).max), axis=1)
     return np.where(has_flip, pick, -1)
 
 
@@ -125,12 +132,10 @@ def weight_bands(scored: Scored) -> Bands:
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
     values = np.nan_to_num(scored.normalised)  # (n, k, 4)
-    tco = scored.columns["tco"]
-    tco_w = tco[rows, win][:, None]
-    rival_wins_tie = (tco < tco_w) | ((tco == tco_w) & (cols[None, :] < win[:, None]))
+    places = tie_places(scored.tie_keys)  # each option's place in the tie-break order
+    rival_wins_tie = places < places[rows, win][:, None]
     threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
-    tco_rank = np.where(rivals, tco, np.inf)
     shape = (n, len(CRITERIA))
     out = Bands(scored.weights.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
                 np.full(shape, -1), np.full(shape, -1))
@@ -150,8 +155,8 @@ def weight_bands(scored: Scored) -> Bands:
         hi = np.maximum(np.clip(hi_raw, 0.0, 1.0), t0)
         out.low[:, c] = np.where(has, lo, np.nan)
         out.high[:, c] = np.where(has, hi, np.nan)
-        out.below[:, c] = _takeover(lower, lo_raw, b, tco_rank, has & (lo_raw > 0))
-        out.above[:, c] = _takeover(upper, hi_raw, -b, tco_rank, has & (hi_raw < 1))
+        out.below[:, c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
+        out.above[:, c] = _takeover(upper, hi_raw, -b, places, has & (hi_raw < 1))
     return out
 
 
@@ -205,7 +210,7 @@ def _fmt(kind: str, value: float, currency: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "years":
-        return f"{value:g} years"
+        return f"{value:g}-year"
     if kind == "rate":
         return f"{value:,.0f} {currency}/hour"
     return f"{value:,.2f} {currency}"
@@ -218,7 +223,7 @@ def _phrase(axis: Axis, value: float, currency: str) -> str:
     if axis.kind == "share":
         return f"{shown} {axis.noun}"
     if axis.kind == "years":
-        return f"a {shown} {axis.noun}"
+        return f"{'an' if shown.startswith('8') else 'a'} {shown} {axis.noun}"  # horizons run from 0.25 to 10 years
     return f"an {axis.noun} of {shown}"
 
 
@@ -237,6 +242,8 @@ class _Search:
     keep: int = 0  # distance (in lattice values) known to keep the winner; 0 = the current value
     change: int | None = None  # first distance known to change it
     option: int = -1  # the winner there
+    tie: int = -1  # index in TIE_BREAKS when that winner only ties today's winner's score there, else -1
+    outright: bool = False  # after a tie: one lattice value further, the same option wins without a tie
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -263,11 +270,11 @@ class _Search:
         self.done = len(distances) == 0
         return distances
 
-    def update(self, distances: np.ndarray, winners: np.ndarray, original: int) -> None:
+    def update(self, distances: np.ndarray, winners: np.ndarray, ties: np.ndarray, original: int) -> None:
         changed = np.flatnonzero(winners != original)
         if len(changed):
             first = changed[0]
-            self.change, self.option = int(distances[first]), int(winners[first])
+            self.change, self.option, self.tie = int(distances[first]), int(winners[first]), int(ties[first])
             if first:
                 self.keep = int(distances[first - 1])
         elif self.change is None:
@@ -301,6 +308,7 @@ class FlipPoint:
     before: float  # ... and still today's winner here (the neighbouring lattice value or the current value)
     option: str | None
     text: str
+    tie: str | None = None  # a TIE_BREAKS key: at `value`, `option` only ties today's winner's score and wins the tie
     ca: str | None = None
     price: str | None = None  # catalog price key (single | san_base | wildcard)
     options: tuple[str, ...] = ()  # for prices: the options that use this CA row
@@ -327,7 +335,8 @@ class Sensitivity:
 
         def flip(f: FlipPoint) -> dict[str, Any]:
             out = {"field": f.field, "value": _plain_value(f, f.value), "option": f.option, "text": f.text,
-                   "direction": f.direction, "before": _plain_value(f, f.before), "current": _plain_value(f, f.current)}
+                   "direction": f.direction, "before": _plain_value(f, f.before), "current": _plain_value(f, f.current),
+                   "tie": f.tie}
             if f.ca:
                 out |= {"ca": f.ca, "price": f.price, "options": list(f.options)}
             return out
@@ -396,8 +405,10 @@ def _price_searches(catalog: Catalog, rows: dict[tuple[str, str], list[str]]) ->
     return searches
 
 
-def _winners(ev: Evaluation, i: int, batch: list[tuple[_Search, np.ndarray]]) -> list[np.ndarray]:
-    """Score copies of profile `i` with each search's candidate values, all in one engine call."""
+def _winners(ev: Evaluation, i: int, batch: list[tuple[_Search, np.ndarray]]
+             ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Score copies of profile `i` with each search's candidate values, all in one engine call: per search the
+    winners, and where a winner only ties today's winner's score, the TIE_BREAKS index that put it first (else -1)."""
     sizes = [len(d) for _, d in batch]
     total = sum(sizes)
     frame = ev.profiles.iloc[[i] * total].reset_index(drop=True)
@@ -414,8 +425,11 @@ def _winners(ev: Evaluation, i: int, batch: list[tuple[_Search, np.ndarray]]) ->
         start += size
     for name, column in columns.items():
         frame[name] = column
-    winners = score_frame(frame, ev.params, ev.catalog, prices=overrides).winner
-    return np.split(winners, np.cumsum(sizes)[:-1])
+    scored = score_frame(frame, ev.params, ev.catalog, prices=overrides)
+    # against today's winner (a winner compared with itself differs on no key: -1)
+    ties = tie_break(scored.columns["score"], scored.tie_keys, scored.winner, np.full(total, ev.scored.winner[i]))
+    cuts = np.cumsum(sizes)[:-1]
+    return np.split(scored.winner, cuts), np.split(ties, cuts)
 
 
 def _run(ev: Evaluation, i: int, searches: list[_Search]) -> None:
@@ -423,9 +437,21 @@ def _run(ev: Evaluation, i: int, searches: list[_Search]) -> None:
     while True:
         batch = [(s, d) for s in searches if not s.done for d in [s.candidates()] if len(d)]
         if not batch:
-            return
-        for (search, distances), winners in zip(batch, _winners(ev, i, batch), strict=True):
-            search.update(distances, winners, original)
+            break
+        for (search, distances), winners, ties in zip(batch, *_winners(ev, i, batch), strict=True):
+            search.update(distances, winners, ties, original)
+    past = [(s, np.array([s.change + 1])) for s in searches if s.tie >= 0 and s.change < s.count]
+    if past:  # a flip found at a tie: does the option win outright one lattice value further?
+        for (search, _), winners, ties in zip(past, *_winners(ev, i, past), strict=True):
+            search.outright = bool(winners[0] == search.option and ties[0] < 0)
+
+
+def _tie_text(search: _Search, tie: str, old: str = "it") -> str:
+    """What happens at a flip value where the new winner only ties today's winner's score (tie: a TIE_BREAKS key)."""
+    if search.outright:
+        side = "above" if search.direction > 0 else "below"
+        return f"draws level with {old} (an exact tie on score, ranked first as it {TIE_REASONS[tie]}) and wins {side} that"
+    return f"draws level with {old} (an exact tie on score) and is ranked first only because it {TIE_REASONS[tie]}"
 
 
 def _flip(search: _Search, winner: str, currency: str, ca_name: str, options: tuple[str, ...]) -> FlipPoint:
@@ -435,19 +461,22 @@ def _flip(search: _Search, winner: str, currency: str, ca_name: str, options: tu
     new = LABELS[OPTIONS[search.option]] if search.option >= 0 else "no feasible option"
     old = LABELS[winner]
     option = OPTIONS[search.option] if search.option >= 0 else None
+    tie = TIE_BREAKS[search.tie] if search.tie >= 0 else None
+    direction = "up" if search.direction > 0 else "down"
     if search.kind == "field":
         axis = search.axis
         way = "up to" if search.direction > 0 else "down to"
-        text = (f"{old} stays best {way} {_phrase(axis, before, currency)}; at {_phrase(axis, value, currency)}, "
-                f"{new} takes over.")
-        return FlipPoint(str(search.key), "up" if search.direction > 0 else "down", search.current, value, before,
-                         option, text)
+        there = f"{old} stays best {way} {_phrase(axis, before, currency)}; at {_phrase(axis, value, currency)}, {new}"
+        text = f"{there} {_tie_text(search, tie)}." if tie else f"{there} takes over."
+        return FlipPoint(str(search.key), direction, search.current, value, before, option, text, tie)
     ca, key = search.key
     move = "rises" if search.direction > 0 else "drops"
-    text = (f"{new} wins if {ca_name}'s {PRICE_LABELS[key]} price {move} from {_fmt('price', search.current, currency)} "
-            f"to {_fmt('price', value, currency)} ({old} still wins at {_fmt('price', before, currency)}).")
-    return FlipPoint(f"price:{ca}:{key}", "up" if search.direction > 0 else "down", search.current, value, before,
-                     option, text, ca=ca, price=key, options=options)
+    price = f"{ca_name}'s {PRICE_LABELS[key]} price {move} from {_fmt('price', search.current, currency)} to " \
+            f"{_fmt('price', value, currency)}"
+    text = (f"If {price}, {new} {_tie_text(search, tie, old)}" if tie
+            else f"{new} wins if {price}") + f" ({old} still wins at {_fmt('price', before, currency)})."
+    return FlipPoint(f"price:{ca}:{key}", direction, search.current, value, before, option, text, tie,
+                     ca=ca, price=key, options=options)
 
 
 def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:

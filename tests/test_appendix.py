@@ -22,6 +22,7 @@ from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
 from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
 from decision.report import renewal_calendar
+from decision.sensitivity import analyse
 from decision.timeline import cost_events
 
 DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
@@ -411,3 +412,60 @@ def test_section_4_says_renewals_get_more_frequent_only_when_the_recommended_opt
     assert rule_change_sentence(model) == sentence
     rules = tables_of(model)[("Date", "Rule change", "Parameter")]
     assert "letsencrypt_lifetime_days" in {r[2] for r in rules.rows}  # the table still lists every dated change
+
+
+def section_texts(ev, number: int) -> list[str]:
+    """The running text of one section: its paragraphs and notes."""
+    blocks = content(ev, generated=DAY).sections[number - 1].blocks
+    return [b.text if isinstance(b, Paragraph) else b.body.text for b in blocks if isinstance(b, (Paragraph, Note))]
+
+
+WHEN_ASSUMPTIONS = "The recommendation changes if an assumption behind the winner's advantage (section 7) turns out differently."
+NORTHWIND_FREE_LABOUR = {
+    "org": "Northwind", "exchange_version": "2019", "start": "2026-12-01", "horizon_years": 5,
+    "external_domain": "northwind.com", "extra_domains": ["northwind.net"], "servers": ["NW-EX1", "NW-EX2", "NW-EX3"],
+    "users": 2000, "desktops": 1800, "domain_joined_share": 0.95, "mobile_devices": 1500, "mdm_share": 0.9,
+    "partner_tls": True, "internal_ca": True, "acme_ok": True, "dns_api": True, "ca": "cheapest", "currency": "EUR",
+    "admin_rate": 0}
+
+
+def test_a_runner_up_better_on_no_criterion_is_not_said_to_gain_from_the_weights(ev):
+    # contoso-2026: the wildcard is as good as ACME on trust, devices and addresses and dearer; QA found §6 telling
+    # the reader to move the weights toward the criteria on which it is better
+    texts = section_texts(ev, 6)
+    assert not any("on which the runner-up is better" in t for t in texts)
+    assert ("Wildcard certificate is better on no criterion: ACME, automated is at least as good on each and better on "
+            "cost, so no change of the weights puts Wildcard certificate ahead. Moving one weight far enough lets "
+            f"Internal CA (AD CS) take over instead (6.1). {WHEN_ASSUMPTIONS}") in texts
+    bands = analyse(ev, 0, flips=False).weights.values()
+    assert {o for b in bands for o in (b.below, b.above) if o} == {"internal_ca"}
+
+
+@pytest.mark.parametrize(("name", "sentence"), [
+    ("enterprise-hybrid", "The recommendation changes if the weights move toward cost, on which SRV-record autodiscover "
+                          "is better, or if"),
+    # the table rounds both costs to 825: the sentence gives them in full
+    ("contoso-2007", "The recommendation changes if the weights move toward cost (USD 824.75 against USD 825.00), on "
+                     "which Wildcard certificate is better, or if"),
+])
+def test_the_criteria_on_which_the_runner_up_is_better_are_named(name, sentence):
+    assert any(t.startswith(sentence) for t in section_texts(evaluate(PROFILES / f"{name}.yaml"), 6))
+
+
+def test_an_exact_tie_is_told_as_one_in_the_summary_and_in_section_6():
+    ev = evaluate(NORTHWIND_FREE_LABOUR)
+    texts = section_texts(ev, 6)
+    assert "The runner-up is Wildcard certificate, with exactly the same score of 100.0." in texts
+    assert ("ACME, automated and Wildcard certificate are equal on every criterion, so no change of the weights "
+            "separates them: ACME, automated is ranked first as it needs fewer certificate issuances. "
+            f"{WHEN_ASSUMPTIONS}") in texts
+    assert ("Close call. Wildcard certificate scores exactly the same: only the tie-break puts ACME, automated first, "
+            "and a small change in the assumptions could reverse the order.") in texts
+    facts = next(b for b in content(ev, generated=DAY).sections[0].blocks if isinstance(b, Table))
+    assert ("Runner-up", "Wildcard certificate (the same score, second on the tie-break)") in facts.rows
+
+
+def test_a_margin_under_one_percent_of_the_score_is_not_shown_as_0_percent():
+    texts = section_texts(evaluate(PROFILES / "midsize-byod.yaml"), 6)
+    assert ("The runner-up is Wildcard certificate, 0.1 points behind (less than 1% of the winner's score of 92.2)."
+            in texts)

@@ -20,8 +20,19 @@ from decision.options import OPTIONS
 from decision.parameters import default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, profile_to_mapping
 from decision.report import render
-from decision.scoring import CRITERIA
-from decision.sensitivity import SAME_DISTANCE, Sensitivity, analyse, batch_columns, raw_band, tornado_frame, weights_at
+from decision.scoring import CRITERIA, SCORE_DECIMALS
+from decision.sensitivity import (
+    FLIP_FIELDS,
+    SAME_DISTANCE,
+    FlipPoint,
+    Sensitivity,
+    _phrase,
+    analyse,
+    batch_columns,
+    raw_band,
+    tornado_frame,
+    weights_at,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "data/profiles").glob("*.yaml"))
@@ -81,6 +92,17 @@ def check_weight_bands(ev: decision.Evaluation, sens: Sensitivity) -> int:
     return confirmed
 
 
+def check_tie(ev: decision.Evaluation, j: int, flip: FlipPoint, winner: str) -> None:
+    """A flip is called a tie exactly when, at its value, the new winner only ties today's winner's score."""
+    col = OPTIONS.index(winner)
+    tied = bool(ev.scored.columns["feasible"][j, col]) and \
+        round(score_of(ev, j, flip.option), SCORE_DECIMALS) == round(score_of(ev, j, winner), SCORE_DECIMALS)
+    assert (flip.tie is not None) == tied, flip
+    assert ("draws level" in flip.text) == tied and ("takes over" in flip.text or "wins if" in flip.text) != tied, flip
+    if tied:
+        assert flip.tie == ev.tie(j) or ev.recommendations.loc[j, "runner_up"] != winner, flip
+
+
 def check_flip_points(ev: decision.Evaluation, sens: Sensitivity) -> None:
     """At each reported value the engine recommends the reported option; at the value before, still today's winner."""
     if not sens.flip_points:
@@ -88,10 +110,13 @@ def check_flip_points(ev: decision.Evaluation, sens: Sensitivity) -> None:
     profile = profile_to_mapping(ev.profiles, 0)
     at = [{**profile, f.field: f.value} for f in sens.flip_points]
     before = [{**profile, f.field: f.before} for f in sens.flip_points]
-    got = winners(decision.evaluate(at + before))
+    ev_flips = decision.evaluate(at + before)
+    got = winners(ev_flips)
     for k, flip in enumerate(sens.flip_points):
         assert got[k] == flip.option != sens.recommendation, flip
         assert got[len(at) + k] == sens.recommendation, flip
+        if flip.option is not None:
+            check_tie(ev_flips, k, flip, sens.recommendation)
 
 
 def catalog_with_price(ca_id: str, key: str, price: float) -> Catalog:
@@ -108,6 +133,8 @@ def check_price_flips(ev: decision.Evaluation, sens: Sensitivity) -> None:
         before = decision.evaluate(profile, catalog=catalog_with_price(flip.ca, flip.price, flip.before))
         assert winners(at)[0] == flip.option != sens.recommendation, flip
         assert winners(before)[0] == sens.recommendation, flip
+        if flip.option is not None:
+            check_tie(at, 0, flip, sens.recommendation)
 
 
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
@@ -262,3 +289,60 @@ def test_tornado_frame_orders_factors_by_the_nearest_flip():
     assert flips["text"].str.len().gt(0).all() and flips["option"].notna().all()
     assert (frame.loc[frame["side"] == "lower", "position"] <= 0).all()
     assert (frame.loc[frame["side"] == "higher", "position"] >= 0).all()
+
+
+CONTOSO_2026 = yaml.safe_load((ROOT / "data/profiles/contoso-2026.yaml").read_text())
+NORTHWIND = {"org": "Northwind", "exchange_version": "2019", "start": "2026-12-01", "horizon_years": 5,
+             "external_domain": "northwind.com", "extra_domains": ["northwind.net"],
+             "servers": ["NW-EX1", "NW-EX2", "NW-EX3"], "users": 2000, "desktops": 1800, "domain_joined_share": 0.95,
+             "mobile_devices": 1500, "mdm_share": 0.9, "partner_tls": True, "internal_ca": True, "acme_ok": True,
+             "dns_api": True, "ca": "cheapest", "currency": "EUR"}
+
+
+def test_free_labour_is_no_flip_where_the_option_with_fewer_issuances_keeps_the_tie():
+    # QA: "at an admin rate of 0 EUR/hour, Wildcard certificate takes over" was only the option order breaking an
+    # exact tie; the tie now goes to ACME's fewer issuances, so nothing changes down to 0
+    ev = decision.evaluate(NORTHWIND)
+    sens = analyse(ev, 0)
+    assert sens.recommendation == "acme"
+    assert not [f for f in sens.flip_points if f.field == "admin_rate"]
+    assert next(s for s in sens.searched if s["field"] == "admin_rate" and s["direction"] == "down")["limit"] == 0
+    assert [f.text for f in sens.flip_points] == [
+        "ACME, automated stays best down to a 0.94-year horizon; at a 0.93-year horizon, SAN / UCC certificate takes over."]
+    free = decision.evaluate({**NORTHWIND, "admin_rate": 0})
+    check_weight_bands(free, analyse(free, 0))
+    check_flip_points(free, analyse(free, 0))
+
+
+def test_a_flip_that_is_only_a_tie_broken_by_the_option_order_is_not_called_a_takeover():
+    ev = decision.evaluate({**CONTOSO_2026, "dns_api": True})
+    sens = analyse(ev, 0)
+    rate = next(f for f in sens.flip_points if f.field == "admin_rate")
+    assert (rate.before, rate.value, rate.option, rate.tie) == (1, 0, "wildcard", "order")
+    assert rate.text == ("ACME, automated stays best down to an admin rate of 1 USD/hour; at an admin rate of 0 "
+                         "USD/hour, Wildcard certificate draws level with it (an exact tie on score) and is ranked "
+                         "first only because it comes first in the fixed order of the options.")
+    assert json.loads(render(ev, "json"))["sensitivity"]["flip_points"][1]["tie"] == "order"
+    check_flip_points(ev, sens)
+
+
+def test_a_price_flip_that_starts_with_a_tie_says_so_and_that_the_option_wins_beyond_it():
+    ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False})
+    sens = analyse(ev, 0)
+    flip = next(f for f in sens.price_flips if f.price == "wildcard" and f.direction == "up")
+    assert (flip.before, flip.value, flip.option, flip.tie) == (111.24, 111.25, "san", "order")
+    assert flip.text == ("If Sectigo's wildcard price rises from 77.00 USD to 111.25 USD, SAN / UCC certificate draws "
+                         "level with Wildcard certificate (an exact tie on score, ranked first as it comes first in the "
+                         "fixed order of the options) and wins above that (Wildcard certificate still wins at 111.24 USD).")
+    above = decision.evaluate(profile_to_mapping(ev.profiles, 0), catalog=catalog_with_price("sectigo", "wildcard", 111.26))
+    assert winners(above) == ["san"] and above.tie(0) is None
+    check_price_flips(ev, sens)
+
+
+def test_a_horizon_flip_reads_as_a_fractional_year_horizon():
+    sens = analyse(decision.evaluate(ROOT / "data/profiles/contoso-2026.yaml"), 0)
+    assert [f.text for f in sens.flip_points] == [
+        "ACME, automated stays best down to a 0.75-year horizon; at a 0.74-year horizon, SAN / UCC certificate takes over."]
+    horizon = FLIP_FIELDS["horizon_years"]
+    assert [_phrase(horizon, v, "USD") for v in (1, 2.5, 8, 8.25, 10)] == [
+        "a 1-year horizon", "a 2.5-year horizon", "an 8-year horizon", "an 8.25-year horizon", "a 10-year horizon"]

@@ -21,14 +21,15 @@ import yaml
 from decision import currency
 from decision.appendix import charts
 from decision.dates import from_day, horizon_end_day, to_day, year_starts
-from decision.engine import Evaluation
-from decision.explain import reason_list, reason_text
+from decision.engine import CRITERION_COLUMNS, Evaluation
+from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import deployments, profile_hash, renewal_calendar, versions
 from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
-from decision.sensitivity import analyse
+from decision.scoring import CRITERIA, CRITERION_NAMES, HIGHER_IS_BETTER
+from decision.sensitivity import Sensitivity, analyse
 from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
 
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
@@ -170,6 +171,12 @@ def long_date(day: dt.date) -> str:
 
 def plural(n: float, one: str, many: str | None = None) -> str:
     return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
+
+
+def better_on(a: pd.Series, b: pd.Series) -> list[str]:
+    """The criteria (scoring.CRITERIA) on which option row `a` is better than option row `b`."""
+    return [c for c in CRITERIA if (a[CRITERION_COLUMNS[c]] > b[CRITERION_COLUMNS[c]]) == HIGHER_IS_BETTER[c]
+            and a[CRITERION_COLUMNS[c]] != b[CRITERION_COLUMNS[c]]]
 
 
 def para(*parts: str | Run) -> Paragraph:
@@ -350,8 +357,8 @@ class _Builder:
                  ("Clients without a warning", pct(float(w["trust"]))),
                  ("Devices to touch", count(devices)), ("Users who learn a new address", count(users)),
                  ("Score (of 100)", score(w["score"])),
-                 ("Runner-up", f"{LABELS[self.runner]} ({score(self.rec['margin'])} points behind)"
-                  if self.runner else "none (the only feasible option)")]
+                 ("Runner-up", f"{LABELS[self.runner]} ({self.behind()})" if self.runner
+                  else "none (the only feasible option)")]
         blocks.append(self.table("Key figures of the recommendation", ("Item", "Value"), facts, "ll", (3, 4)))
         warnings = self.ev.warnings(self.i)
         if warnings:
@@ -613,9 +620,8 @@ class _Builder:
     def close_call(self) -> bool:
         return bool(self.rec["close_call"])
 
-    def sensitivity(self) -> list[Block]:
+    def sensitivity(self, sens: Sensitivity) -> list[Block]:
         """How far each weight, field and price can move before the recommendation changes (decision.sensitivity)."""
-        sens = analyse(self.ev, self.i)
         rows = [(CRITERION_LABELS[b.criterion], pct(b.weight), pct(b.low), pct(b.high),
                  LABELS[b.below] if b.below else DASH, LABELS[b.above] if b.above else DASH)
                 for b in sens.weights.values()]
@@ -636,12 +642,58 @@ class _Builder:
                                "prices within the searched ranges changes the recommendation."))
         return blocks
 
+    def weights_would_change(self, w: pd.Series, r: pd.Series, sens: Sensitivity) -> str:
+        """Which change of the weights (if any) brings the runner-up (row `r`) ahead of the winner (row `w`)."""
+        winner, runner = LABELS[self.winner or ""], LABELS[self.runner or ""]
+        assumption = "an assumption behind the winner's advantage (section 7) turns out differently"
+        ahead, behind = better_on(r, w), better_on(w, r)
+        if ahead:
+            return (f"The recommendation changes if the weights move toward {self.criteria_text(ahead, r, w)}, on which "
+                    f"{runner} is better, or if {assumption}.")
+        if behind:
+            text = (f"{runner} is better on no criterion: {winner} is at least as good on each and better on "
+                    f"{self.criteria_text(behind, w, r)}, so no change of the weights puts {runner} ahead.")
+        else:
+            tie = self.ev.tie(self.i)
+            text = (f"{winner} and {runner} are equal on every criterion, so no change of the weights separates them"
+                    + (f": {winner} is ranked first as it {TIE_REASONS[tie]}." if tie else "."))
+        takers = sorted({LABELS[o] for b in sens.weights.values() for o in (b.below, b.above) if o})
+        if takers:
+            text += f" Moving one weight far enough lets {and_list(takers)} take over instead (6.1)."
+        return f"{text} The recommendation changes if {assumption}."
+
+    def criteria_text(self, criteria: list[str], a: pd.Series, b: pd.Series) -> str:
+        """Criteria in words; where the comparison table shows rows `a` and `b` alike, their values in full."""
+        parts = []
+        for c in criteria:
+            ours, theirs = a[CRITERION_COLUMNS[c]], b[CRITERION_COLUMNS[c]]
+            if c == "cost" and money(ours) == money(theirs):
+                parts.append(f"cost ({self.currency} {ours:,.2f} against {self.currency} {theirs:,.2f})")
+            elif c == "trust" and pct(ours) == pct(theirs):
+                parts.append(f"trust ({ours:.2%} against {theirs:.2%} of clients without a warning)")
+            else:
+                parts.append(CRITERION_NAMES[c])
+        return and_list(parts)
+
     def close_call_note(self) -> Note:
         share = float(self.ev.params.value("close_call_share"))
+        runner = LABELS[str(self.runner)]
+        if self.ev.tie(self.i):
+            return Note(para(bold("Close call."), f" {runner} scores exactly the same: only the tie-break puts "
+                             f"{LABELS[str(self.winner)]} first, and a small change in the assumptions could reverse "
+                             "the order."), tone="warning")
+        margin = score(self.rec["margin"])
+        margin = f"The margin of {margin} points" if margin != score(0) else "A margin of less than 0.1 points"
         return Note(para(bold("Close call."),
-                         f" The margin of {score(self.rec['margin'])} points is less than {pct(share)} of the winner's "
-                         f"score: {LABELS[str(self.runner)]} is nearly as good, and a small change in the weights or "
-                         "the assumptions could reverse the order."), tone="warning")
+                         f" {margin} is less than {pct(share)} of the winner's score: {runner} is nearly as good, and "
+                         "a small change in the weights or the assumptions could reverse the order."), tone="warning")
+
+    def behind(self) -> str:
+        """How far the runner-up is behind the winner, in score points as shown."""
+        if self.ev.tie(self.i):
+            return "the same score, second on the tie-break"
+        margin = float(self.rec["margin"])
+        return f"{score(margin)} points behind" if score(margin) != score(0) else "less than 0.1 points behind"
 
     def what_would_change(self) -> Section:
         blocks: list[Block] = []
@@ -652,8 +704,10 @@ class _Builder:
             w, r = self.row(self.winner), self.row(self.runner)
             margin = float(self.rec["margin"])
             share = margin / float(self.rec["score"]) if self.rec["score"] else 0.0
-            blocks.append(para("The runner-up is ", bold(LABELS[self.runner]), f", {score(margin)} points behind "
-                               f"({pct(share)} of the winner's score of {score(w['score'])})."))
+            shown = pct(share) if pct(share) != pct(0) or not margin else f"less than {pct(0.01)}"
+            blocks.append(para("The runner-up is ", bold(LABELS[self.runner]), (
+                f", with exactly the same score of {score(w['score'])}." if self.ev.tie(self.i) else
+                f", {self.behind()} ({shown} of the winner's score of {score(w['score'])}).")))
             if self.close_call():
                 blocks.append(self.close_call_note())
             weights = self.ev.weights(self.i)
@@ -669,10 +723,9 @@ class _Builder:
             blocks.append(self.table("The recommendation against the runner-up, with the criteria's weights",
                                      ("Criterion", LABELS[self.winner], LABELS[self.runner], "Weight"), rows, "lrrr",
                                      (3, 2.5, 2.5, 1.2)))
-            blocks.append(para("The recommendation changes if the weights move toward the criteria on which the runner-up "
-                               "is better, or if an assumption behind the winner's advantage (section 7) turns out "
-                               "differently."))
-            blocks.extend(self.sensitivity())
+            sens = analyse(self.ev, self.i)
+            blocks.append(para(self.weights_would_change(w, r, sens)))
+            blocks.extend(self.sensitivity(sens))
         ruled_out = self.rows[~self.rows["feasible"]]
         if len(ruled_out):
             blocks.append(para("Options ruled out by a hard rule come back into the comparison if the fact behind the "

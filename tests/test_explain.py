@@ -1,0 +1,143 @@
+"""The recommendation's 'why', the tie-break it explains, and the evaluate header: what a reader is told must be true
+at the precision it is shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import profiles
+
+import decision
+from decision.explain import recommendation_why
+from decision.options import LABELS, OPTIONS
+from decision.scoring import SCORE_DECIMALS, TCO_DECIMALS, rank, tie_break, tie_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES = ROOT / "data" / "profiles"
+CONTOSO_2026 = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
+WEIGHTS = {"cost": 0.4, "trust": 0.3, "reconfiguration": 0.2, "url_change": 0.1}
+# QA's hybrid organisation with no admin labour cost: ACME and the wildcard (both Let's Encrypt) cost nothing
+NORTHWIND_FREE_LABOUR = {
+    "org": "Northwind", "exchange_version": "2019", "start": "2026-12-01", "horizon_years": 5,
+    "external_domain": "northwind.com", "extra_domains": ["northwind.net"], "servers": ["NW-EX1", "NW-EX2", "NW-EX3"],
+    "users": 2000, "desktops": 1800, "domain_joined_share": 0.95, "mobile_devices": 1500, "mdm_share": 0.9,
+    "partner_tls": True, "internal_ca": True, "acme_ok": True, "dns_api": True, "ca": "cheapest", "currency": "EUR",
+    "admin_rate": 0}
+
+
+def option_row(option: str, **values: float) -> pd.Series:
+    base = {"option": option, "score": 80.0, "cost_total": 1000.0, "tco": 1000.0, "trust": 1.0,
+            "devices_to_reconfigure": 0, "users_url_change": 0, "certificate_issuances": 4, "certificates": 1}
+    return pd.Series({**base, **values})
+
+
+# ------------------------------------------------------------------------------------- display precision
+def test_the_2007_why_does_not_give_up_a_cost_that_reads_the_same():
+    ev = decision.evaluate(PROFILES / "contoso-2007.yaml")
+    costs = ev.options.set_index("option")["cost_total"]
+    assert costs["san"] != costs["wildcard"] and f"{costs['san']:,.0f}" == f"{costs['wildcard']:,.0f}" == "825"
+    assert ev.why(0) == ("SAN / UCC certificate scores 90.9 of 100, 10.7 ahead of Wildcard certificate. Better: 100% of "
+                         "clients without a certificate warning against 92%. Weights: cost 40%, trust 30%, "
+                         "reconfiguration 20%, URL change 10% (cost weighs most).")
+
+
+def test_a_trust_difference_under_the_percent_shown_is_left_out_and_a_real_one_kept():
+    why = recommendation_why(option_row("acme", score=90.0, trust=0.9996, cost_total=900.0),
+                             option_row("wildcard", score=85.0, trust=0.9994), WEIGHTS, LABELS, "EUR")
+    assert "against 100%" not in why
+    assert "Better: direct cost EUR 900 against EUR 1,000." in why and "It gives up" not in why
+
+
+def test_differences_too_small_to_show_are_named_as_such():
+    why = recommendation_why(option_row("acme", score=80.04, cost_total=999.6),
+                             option_row("wildcard", score=80.0, cost_total=1000.4), WEIGHTS, LABELS, "EUR")
+    assert why.startswith("ACME, automated scores 80.0 of 100, less than 0.1 ahead of Wildcard certificate: they differ "
+                          "by less than shown here (direct cost to the whole EUR, trust to the whole percent).")
+
+
+# ---------------------------------------------------------------------------------------------- ties
+def test_ties_on_score_break_on_tco_to_the_cent_then_issuances_then_certificates_then_option_order():
+    # one profile per row; columns are two options; every row ties on score
+    score = np.full((5, 2), 70.0)
+    tco = np.array([[300.0, 200.0], [200.004, 200.0], [200.0, 200.0], [200.0, 200.0], [200.0, 200.0]])
+    issuances = np.array([[1, 9], [9, 1], [9, 1], [5, 5], [5, 5]], dtype=float)
+    certificates = np.array([[1, 1], [1, 1], [1, 1], [3, 2], [1, 1]], dtype=float)
+    feasible = np.ones((5, 2), dtype=bool)
+    keys = tie_keys(feasible, tco, issuances, certificates)
+    ranks = rank(score, feasible, keys)
+    # lower tco; tco equal to the cent → fewer issuances (twice); fewer certificates; the first option
+    assert ranks.tolist() == [[2, 1], [2, 1], [2, 1], [2, 1], [1, 2]]
+    winner, runner = ranks.argmin(axis=1), ranks.argmax(axis=1)
+    assert tie_break(score, keys, winner, runner).tolist() == [0, 1, 1, 2, 3]  # TIE_BREAKS: tco, issuances, ...
+    score[0, 0] += 1e-6  # no longer a tie: the score decides and there is nothing to explain
+    assert rank(score, feasible, keys)[0].tolist() == [1, 2] and tie_break(score, keys, np.array([0]), np.array([1]))[0] == -1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profiles(), min_size=1, max_size=6))
+def test_the_engine_ranks_by_score_then_the_tie_break_keys(batch):
+    ev = decision.evaluate(batch, names=False)
+    cols = ev.scored.columns
+    for i in range(len(batch)):
+        feasible = [j for j in range(len(OPTIONS)) if cols["feasible"][i, j]]
+        expected = sorted(feasible, key=lambda j: (-round(cols["score"][i, j], SCORE_DECIMALS),
+                                                   round(cols["tco"][i, j], TCO_DECIMALS),
+                                                   cols["certificate_issuances"][i, j], cols["certificates"][i, j], j))
+        assert [int(cols["rank"][i, j]) for j in expected] == list(range(1, len(expected) + 1))
+
+
+def test_an_exact_tie_on_every_criterion_and_tco_goes_to_fewer_issuances_and_says_so():
+    ev = decision.evaluate(NORTHWIND_FREE_LABOUR)
+    rows = ev.options.set_index("option")
+    assert rows.loc["acme", "tco"] == rows.loc["wildcard", "tco"] == 0
+    assert rows.loc["acme", "certificate_issuances"] < rows.loc["wildcard", "certificate_issuances"]
+    assert ev.recommendations.loc[0, "recommendation"] == "acme" and ev.tie(0) == "issuances"
+    assert ev.why(0) == ("ACME, automated and Wildcard certificate both score 100.0 of 100: an exact tie on every "
+                         "criterion and on total cost of ownership (EUR 0); ACME, automated needs fewer certificate "
+                         "issuances (55 against 110).")
+
+
+def test_a_tie_on_every_count_too_falls_to_the_option_order_and_says_so():
+    ev = decision.evaluate({**CONTOSO_2026, "dns_api": True, "admin_rate": 0})
+    assert ev.recommendations.loc[0, "recommendation"] == "wildcard" and ev.tie(0) == "order"
+    assert ev.why(0) == ("Wildcard certificate and ACME, automated both score 100.0 of 100: an exact tie on every "
+                         "criterion, on total cost of ownership (USD 0), on certificate issuances (31) and on "
+                         "certificates (1); Wildcard certificate comes first in the fixed order of the options.")
+
+
+def test_a_tie_on_score_between_different_criteria_names_what_breaks_it():
+    why = recommendation_why(option_row("wildcard", trust=0.9, cost_total=500.0, tco=500.0),
+                             option_row("san", cost_total=900.0, tco=900.0), WEIGHTS, LABELS, "EUR", tie="tco")
+    assert why.startswith("Wildcard certificate and SAN / UCC certificate both score 80.0 of 100: their differences "
+                          "balance out under these weights. Better: direct cost EUR 500 against EUR 900. It gives up: "
+                          "90% of clients without a certificate warning against 100%. On the tie, Wildcard certificate "
+                          "has the lower total cost of ownership (EUR 500 against EUR 900).")
+
+
+def test_no_tie_when_the_scores_differ():
+    ev = decision.evaluate(PROFILES / "contoso-2026.yaml")
+    assert ev.tie(0) is None and "tie" not in ev.why(0)
+
+
+# -------------------------------------------------------------------------------------------- header
+def header(tmp_path: Path, years: float) -> str:
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump({**CONTOSO_2026, "horizon_years": years}))
+    result = subprocess.run([sys.executable, "-m", "decision", "evaluate", str(path)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "0.25 years"), (3, "3 years")])
+def test_the_evaluate_header_says_year_or_years(tmp_path, years, shown):
+    assert header(tmp_path, years) == \
+        f"Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, {shown}, money in USD)"
