@@ -20,7 +20,7 @@ from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.report import versions
+from decision.report import versions, years_text
 from decision.safe_output import csv_bytes, xlsx_bytes
 from decision.sensitivity import NOTES
 from decision.views import ProfileResults, literal_lines, md_escape
@@ -175,7 +175,7 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
         if pd.notna(rec["runner_up"]):
             row.metric("Lead over the runner-up", f"{rec['margin']:+.1f}", width="content",
                        help=f"Score points ahead of {LABELS[rec['runner_up']]}")
-        row.metric(f"Cost over {years:g} years", f"{currency} {rec['cost_total']:,.0f}", width="content")
+        row.metric(f"Cost over {years_text(years)}", f"{currency} {rec['cost_total']:,.0f}", width="content")
         row.metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}", width="content",
                    help="Cost plus client and end-user time (reconfiguration, new URLs, prompts) in money.")
         row.metric("Clients without a warning", f"{rec['trust']:.0%}", width="content")
@@ -368,7 +368,7 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
     years, currency = float(row["horizon_years"]), str(row["currency"])
     source = st.session_state.get("source", "") + (", edited" if edited else "")
     st.caption(f"**{md_escape(str(row['org']))}** · Exchange {row['exchange_version']} · from {from_day(row['start'])} "
-               f"for {years:g} years · money in {md_escape(currency)} · {md_escape(source)}")
+               f"for {years_text(years)} · money in {md_escape(currency)} · {md_escape(source)}")
     for warning in res.warnings:
         st.warning(warning)
     recommendation_card(res, years, currency)

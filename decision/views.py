@@ -616,7 +616,8 @@ def criteria_chart() -> alt.TopLevelMixin:
 def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
     """Dataset `options` (`scatter_frame`): cost against trust; non-dominated options as large labelled diamonds."""
     base = alt.Chart(alt.NamedData("options")).encode(
-        x=alt.X("cost_total:Q", title=f"Cost over {years:g} years ({currency})", scale=alt.Scale(zero=False, nice=True)),
+        x=alt.X("cost_total:Q", title=f"Cost over {report.years_text(years)} ({currency})",
+                scale=alt.Scale(zero=False, nice=True)),
         y=alt.Y("trust:Q", title="Clients without a warning", axis=alt.Axis(format="%"),
                 scale=alt.Scale(zero=False, nice=True, padding=14)),
         color=option_colour(),

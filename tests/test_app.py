@@ -550,3 +550,10 @@ def test_a_bad_export_shows_why_and_keeps_the_previous_state(content, line):
     assert not at.exception
     assert len(at.error) == 1 and "Could not load bad.json" in at.error[0].value and line in at.error[0].value
     pd.testing.assert_frame_equal(shown_table(at), table)
+
+
+def test_a_one_year_horizon_reads_one_year_on_the_card():
+    """The card said 'Cost over 1 years'."""
+    at = run_app()
+    at.number_input(key=key("horizon_years")).set_value(1.0).run()
+    assert "Cost over 1 year" in {m.label for m in at.metric}
