@@ -181,6 +181,7 @@ class Context:
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
+        self._single_name: Choice | None = None
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
@@ -360,7 +361,7 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     n = ctx.n
     choice = ctx.ca_choice if choice is None else choice
     if not offers:
-        fails, failed_ca = _explain_failure(ctx, offers, choice, n)
+        fails, failed_ca = _explain_failure([], choice)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
         return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
@@ -379,35 +380,37 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     cost_matrix = np.where(allowed, costs, np.inf)
     pick = np.argmin(cost_matrix, axis=0)
     feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
-    if not feasible.all():
+    bad = np.flatnonzero(~feasible)
+    if len(bad):
         # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
-        bad = np.flatnonzero(~feasible)
         sellers = np.vstack([w[bad] & ((offer.fails[bad] & gaps) == 0)
                              for (_, offer), w in zip(offers, wanted, strict=True)])
         named = np.vstack([choice[bad] == index for index, _ in offers])
         pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
-    fails, failed_ca = _explain_failure(ctx, offers, choice, n)
+    # the reasons matter only where no CA can serve (mostly a few rows): worked out for those alone
+    fails, failed_ca = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    fails[bad], failed_ca[bad] = _explain_failure([(index, offer.fails[bad]) for index, offer in offers], choice[bad])
     ca_index = np.array([i for i, _ in offers])[pick]
-    return Choice(feasible, np.where(feasible, 0, fails), np.where(feasible, ca_index, -1), _merge(offers, pick, n),
-                  np.where(feasible, -1, failed_ca))
+    return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n), failed_ca)
 
 
-def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray,
-                     n: int) -> tuple[np.ndarray, np.ndarray]:
+def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common.
 
-    Also returns the CA those reasons are about: the chosen one, or the only offering CA (-1 when several or none).
+    `offers`: (catalog index, reason bits) of each CA's offer, for the rows of `choice`. Also returns the CA those
+    reasons are about: the chosen one, or the only offering CA (-1 when several or none).
     """
+    n = len(choice)
     product_gaps = BIT["ca_no_product"] | BIT["ca_private"]
     common = np.full(n, -1, dtype=np.int64)
     offering_count = np.zeros(n, dtype=np.int64)
     sole = np.full(n, -1, dtype=np.int64)
     explicit = np.zeros(n, dtype=np.int64)
-    for index, offer in offers:
+    for index, offer_fails in offers:
         chosen = choice == index
-        explicit = np.where(chosen, offer.fails, explicit)
-        offering = (offer.fails & product_gaps) == 0
-        common = np.where(offering, common & offer.fails, common)
+        explicit = np.where(chosen, offer_fails, explicit)
+        offering = (offer_fails & product_gaps) == 0
+        common = np.where(offering, common & offer_fails, common)
         offering_count += offering
         sole = np.where(offering, index, sole)
     cheapest = np.where((offering_count > 0) & (common > 0), common, BIT["no_ca_available"])
@@ -417,10 +420,10 @@ def _explain_failure(ctx: Context, offers: list[tuple[int, Offer]], choice: np.n
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
-    rows = np.arange(n)
+    at = pick * n + np.arange(n)  # in the offers' values laid end to end
 
     def take(attr: str) -> np.ndarray:
-        return np.vstack([getattr(o, attr) for _, o in offers])[pick, rows]
+        return np.concatenate([getattr(o, attr) for _, o in offers]).take(at)
 
     merged_schedule = Picked(tuple(o.schedule for _, o in offers), pick)
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
@@ -443,6 +446,15 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
             offer.fails = offer.fails | BIT["ca_private"]
         offers.append((index, offer))
     return _choose(ctx, offers)
+
+
+def _single_name_choice(ctx: Context) -> Choice:
+    """The public CA per profile for one single-name certificate bought by hand: classic and srv_record both need
+    it, so it is chosen once per batch."""
+    if ctx._single_name is None:
+        one = np.ones(ctx.n)
+        ctx._single_name = _public_option(ctx, "single", "manual", one, one)
+    return ctx._single_name
 
 
 # -------------------------------------------------------------------------------- the options
@@ -547,7 +559,7 @@ def option_classic(ctx: Context) -> Components:
     """One single-name certificate for autodiscover.<domain>; OWA/EAS/OA move to that name."""
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     one = np.ones(ctx.n)
-    chosen = _public_option(ctx, "single", "manual", one, one)
+    chosen = _single_name_choice(ctx)
     reasons, setup, warned = _single_name_effects(ctx)
     moves = ~f["owa_is_autodiscover"]
     phones = np.where(moves, pop.unmanaged_mobile, 0.0)
@@ -646,7 +658,7 @@ def option_srv_record(ctx: Context) -> Components:
     """A single-name certificate for the OWA host; autodiscover through _autodiscover._tcp SRV records."""
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     one = np.ones(ctx.n)
-    chosen = _public_option(ctx, "single", "manual", one, one)
+    chosen = _single_name_choice(ctx)
     reasons, setup, warned = _single_name_effects(ctx)
     prompts = pop.unmanaged_desktops + pop.offsite
     supported = ctx.start >= p.day("srv_autodiscover_from")

@@ -10,7 +10,7 @@ import datetime as dt
 import decimal
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -403,24 +403,36 @@ def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
     return pc.fill_null(values, null).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _flags_where(rows: np.ndarray, text: pa.Array, check: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+    """`_flags(check(text))` for a check that can only hit the `rows` given, run on those alone."""
+    out = np.zeros(len(rows), dtype=bool)
+    at = np.flatnonzero(rows)
+    if len(at):
+        out[at] = _flags(check(text.take(at)))
+    return out
+
+
 def _dns_problem(names: pd.Series) -> pd.Series:
     """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
     reason = np.full(len(names), "", dtype=object)
     if len(names):
         text = pa.array(names.array)
         bad_label = ~_flags(pc.match_substring_regex(text, f"^(?:{DNS_PATTERN})$"))
-        reserved_dash = _flags(pc.match_substring_regex(text, r"(?:^|\.)(?:[a-wyz0-9][a-z0-9]|x[a-mo-z0-9])--"))
+        dashes = _flags(pc.match_substring(text, "--"))
+        # the checks below can only hit names with '--', or names that are no DNS name (non-ASCII, a '/'): run there
+        reserved_dash = _flags_where(dashes, text, lambda t: pc.match_substring_regex(
+            t, r"(?:^|\.)(?:[a-wyz0-9][a-z0-9]|x[a-mo-z0-9])--"))
         reason[bad_label] = ("not a valid DNS name: labels of 1-63 letters, digits or hyphens, "
                              "not starting or ending with a hyphen")
         reason[reserved_dash & ~bad_label] = "not a valid DNS name: '--' in positions 3-4 is reserved for xn-- labels"
         reason[_flags(pc.match_substring_regex(text, r"^[0-9.]+$"))] = "an IP address, not a DNS name"
-        reason[~_flags(pc.string_is_ascii(text), null=True)] = (
+        reason[_flags_where(bad_label, text, lambda t: pc.invert(pc.string_is_ascii(t)))] = (
             "not a valid internationalised name under IDNA 2008 (a character it does not allow, or a label over 63 "
             "characters once encoded)")
         reason[_flags(pc.greater(pc.utf8_length(text), 253))] = "longer than 253 characters"
-        puny = np.flatnonzero(_flags(pc.match_substring(text, "xn--")) & (reason == ""))
+        puny = np.flatnonzero(_flags_where(dashes, text, lambda t: pc.match_substring(t, "xn--")) & (reason == ""))
         reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names.iloc[puny]]
-        reason[_flags(pc.match_substring_regex(text, r"^[a-z][a-z0-9+.-]*://|/"))] = (
+        reason[_flags_where(bad_label, text, lambda t: pc.match_substring_regex(t, r"^[a-z][a-z0-9+.-]*://|/"))] = (
             "a URL or a path: give the host name alone (mail.contoso.com, not https://mail.contoso.com/owa)")
     return pd.Series(reason, index=names.index, dtype=object)
 

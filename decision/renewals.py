@@ -130,19 +130,27 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
     uniq, inverse = distinct if distinct is not None else horizons(start, end)
     if len(uniq) == 0:
         return Schedule(np.zeros((0, 0), dtype=np.int64), inverse)
-    t = uniq[:, 0].astype(float)
-    stop = uniq[:, 1].astype(float)
-    columns = []
-    active = t < stop
-    while active.any():
-        if len(columns) >= MAX_ISSUANCES:
+    # lifetime and interval per day, looked up: every issuance day lies in [first start, last end)
+    first = int(uniq[:, 0].min())
+    lives = lifetime(np.arange(first, max(int(uniq[:, 1].max()), first + 1), dtype=np.int64))
+    steps = interval(lives)
+    t, stop = uniq[:, 0].astype(float), uniq[:, 1].astype(float)
+    live = np.flatnonzero(t < stop)  # the horizons still issuing, and their next issuance time and end
+    t, stop = t[live], stop[live]
+    issued: list[tuple[np.ndarray, np.ndarray]] = []  # per round: the horizons issuing and the day they do
+    while len(live):
+        if len(issued) >= MAX_ISSUANCES:
             raise ValueError("more than 2000 issuances in one horizon: check the lifetime parameters")
-        columns.append(np.where(active, np.floor(t), -1).astype(np.int64))
-        life = lifetime(np.floor(t).astype(np.int64))
-        if np.any(life[active] < 1):
+        day = np.floor(t).astype(np.int64)
+        issued.append((live, day))
+        at = day - first
+        life = lives[at]
+        if np.any(life < 1):
             raise ValueError("a certificate lifetime below one day: check the lifetime parameters")
-        expires = t + life
-        t = t + interval(life)
-        active = active & (expires < stop)
-    days = np.stack(columns, axis=1) if columns else np.full((len(uniq), 0), -1, dtype=np.int64)
+        more = t + life < stop  # the certificate expires before the horizon ends: it is renewed
+        t = (t + steps[at])[more]
+        live, stop = live[more], stop[more]
+    days = np.full((len(uniq), len(issued)), -1, dtype=np.int64)
+    for column, (rows, day) in enumerate(issued):
+        days[rows, column] = day
     return Schedule(days, inverse, lifetime)

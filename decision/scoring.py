@@ -14,12 +14,22 @@ TCO_DECIMALS = 2  # tco equal to the cent counts as equal in the tie-break
 TIE_BREAKS = ("tco", "issuances", "certificates", "order")
 
 
+def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
+    """Per row of (profiles × options), the lowest (or highest) value, NaN skipped, the first of equal values kept:
+    np.fmin.reduce (np.fmax.reduce) over axis 1, column by column, which is twice as fast over a handful of options."""
+    out = values[:, 0]
+    for j in range(1, values.shape[1]):
+        column = values[:, j]
+        out = np.where((column < out if lowest else column > out) | np.isnan(out), column, out)
+    return out
+
+
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1."""
     masked = np.where(feasible, values, np.nan)
     with np.errstate(all="ignore"):
-        lo = np.fmin.reduce(np.where(feasible, values, np.inf), axis=1, keepdims=True)  # nanmin, without its copies
-        hi = np.fmax.reduce(np.where(feasible, values, -np.inf), axis=1, keepdims=True)
+        lo = across_options(np.where(feasible, values, np.inf), lowest=True)[:, None]  # nanmin, without its copies
+        hi = across_options(np.where(feasible, values, -np.inf), lowest=False)[:, None]
         span = hi - lo
         scaled = (masked - lo) / span if higher_is_better else (hi - masked) / span
     return np.where(feasible, np.where(span > 0, scaled, 1.0), np.nan)
@@ -81,9 +91,11 @@ def tie_break(score: np.ndarray, keys: tuple[np.ndarray, ...], a: np.ndarray, b:
 
 def top_two(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column index of the winner and the runner-up per profile (-1 when there is none)."""
-    def position(r: int) -> np.ndarray:
-        hit = ranks == r
-        return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    def position(r: int) -> np.ndarray:  # the first column ranked r, by columns (numpy reduces short rows slowly)
+        out = np.full(len(ranks), -1)
+        for j in reversed(range(ranks.shape[1])):
+            out = np.where(ranks[:, j] == r, j, out)
+        return out
 
     return position(1), position(2)
 

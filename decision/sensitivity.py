@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -116,12 +117,20 @@ class Bands:
 
 def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray
               ) -> np.ndarray:
-    """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break."""
+    """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
+
+    `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
+    binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
+    """
     with np.errstate(invalid="ignore"):
-        binding = np.isfinite(bound) & (np.abs(bound - end[:, None]) <= 1e-12)
-    steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
-    first = binding & (slope == steepest)
-    pick = np.argmin(np.where(first, places, np.iinfo(np.int64).max), axis=1)
+        binding = np.abs(bound - end[:, None]) <= 1e-12
+    pick = np.argmax(binding, axis=1)
+    tied = np.flatnonzero(np.count_nonzero(binding, axis=1) > 1)
+    if len(tied):
+        binding, slope = binding[tied], slope[tied]
+        steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
+        first = binding & (slope == steepest)
+        pick[tied] = np.argmin(np.where(first, places[tied], np.iinfo(np.int64).max), axis=1)
     return np.where(has_flip, pick, -1)
 
 
@@ -150,7 +159,7 @@ def weight_bands(scored: Scored) -> Bands:
         lower = np.where(rivals & (b > FLAT), bound, -np.inf)
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
         t0 = scored.weights[:, c]
-        lo_raw, hi_raw = lower.max(axis=1), upper.min(axis=1)
+        lo_raw, hi_raw = reduce(np.maximum, lower.T), reduce(np.minimum, upper.T)  # by columns: numpy reduces short rows slowly
         lo = np.minimum(np.clip(lo_raw, 0.0, 1.0), t0)
         hi = np.maximum(np.clip(hi_raw, 0.0, 1.0), t0)
         out.low[:, c] = np.where(has, lo, np.nan)
