@@ -421,12 +421,7 @@ def section_texts(ev, number: int) -> list[str]:
 
 
 WHEN_ASSUMPTIONS = "The recommendation changes if an assumption behind the winner's advantage (section 7) turns out differently."
-NORTHWIND_FREE_LABOUR = {
-    "org": "Northwind", "exchange_version": "2019", "start": "2026-12-01", "horizon_years": 5,
-    "external_domain": "northwind.com", "extra_domains": ["northwind.net"], "servers": ["NW-EX1", "NW-EX2", "NW-EX3"],
-    "users": 2000, "desktops": 1800, "domain_joined_share": 0.95, "mobile_devices": 1500, "mdm_share": 0.9,
-    "partner_tls": True, "internal_ca": True, "acme_ok": True, "dns_api": True, "ca": "cheapest", "currency": "EUR",
-    "admin_rate": 0}
+NORTHWIND_FREE_LABOUR = Path(__file__).parent / "data" / "northwind-free-labour.yaml"
 
 
 def test_a_runner_up_better_on_no_criterion_is_not_said_to_gain_from_the_weights(ev):

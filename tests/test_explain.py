@@ -24,13 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "data" / "profiles"
 CONTOSO_2026 = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
 WEIGHTS = {"cost": 0.4, "trust": 0.3, "reconfiguration": 0.2, "url_change": 0.1}
-# QA's hybrid organisation with no admin labour cost: ACME and the wildcard (both Let's Encrypt) cost nothing
-NORTHWIND_FREE_LABOUR = {
-    "org": "Northwind", "exchange_version": "2019", "start": "2026-12-01", "horizon_years": 5,
-    "external_domain": "northwind.com", "extra_domains": ["northwind.net"], "servers": ["NW-EX1", "NW-EX2", "NW-EX3"],
-    "users": 2000, "desktops": 1800, "domain_joined_share": 0.95, "mobile_devices": 1500, "mdm_share": 0.9,
-    "partner_tls": True, "internal_ca": True, "acme_ok": True, "dns_api": True, "ca": "cheapest", "currency": "EUR",
-    "admin_rate": 0}
+NORTHWIND_FREE_LABOUR = Path(__file__).parent / "data" / "northwind-free-labour.yaml"
 
 
 def option_row(option: str, **values: float) -> pd.Series:
