@@ -172,6 +172,8 @@ class Context:
         version = _index_in(frame["exchange_version"], list(self.version_facts))  # validated: always known
         self.sni = np.array([bool(f["sni"]) for f in facts])[version]
         self.modern_era = np.array([f["era"] == "2016" for f in facts])[version]
+        # connectors name their certificate (-TlsCertificateName) from Exchange 2013 on; 2007/2010 pick it by FQDN
+        self.connectors_name_certificate = np.array([f["era"] not in ("2007", "2010") for f in facts])[version]
         # the profile's CA as a catalog index; CHEAPEST (-1) lets the engine pick per option
         self.ca_choice = _index_in(frame["ca"], list(catalog.ids))
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
@@ -321,7 +323,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     extra_servers = ctx.extra_server_minutes
     reasons = ctx.profile_bits["multi_server_copy"]
     if mode == "acme":
-        connector = ctx.flags["partner_tls"] & ca.issuer_rotates
+        connector = ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
         issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
                     + connector * p.value("connector_update_minutes"))
         setup = np.full(n, p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes"))

@@ -273,8 +273,13 @@ def test_checklists_follow_the_option_and_its_reasons():
     rotating = checklist(content(evaluate(profile("contoso-2026", partner_tls=True, ca="letsencrypt")), generated=DAY))
     assert any("TlsCertificateName" in t and "intermediate changes" in t for t in rotating)  # reason connector_update
     steady = checklist(content(evaluate(profile("contoso-2026", partner_tls=True)), generated=DAY))  # ZeroSSL: no rotation
-    assert any("TlsCertificateName still matches" in t for t in steady)
+    assert any("TlsCertificateName matches its issuer and subject" in t for t in steady)
     assert not any("intermediate changes" in t for t in steady)
+    # Exchange 2010's connectors pick the certificate by FQDN: no re-pointing after each renewal, a check instead
+    old = checklist(content(evaluate(profile("contoso-2026", partner_tls=True, ca="letsencrypt", exchange_version="2010",
+                                             start="2016-06-01")), generated=DAY))
+    assert not any("intermediate changes" in t for t in old)
+    assert any("on Exchange 2007 and 2010, its names include each receive connector's FQDN" in t for t in old)
 
 
 def test_every_text_placeholder_is_known():

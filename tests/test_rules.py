@@ -1104,3 +1104,16 @@ def test_a_rule_change_after_the_last_renewal_is_not_warned_about():
     ev = decision.evaluate(short)
     assert ev.recommendations.loc[0, "recommendation"] == "san" and option(ev, "san")["certificate_issuances"] == 1
     assert _shorter(short) == []
+
+
+@pytest.mark.parametrize(("version", "start", "upkeep"), [("2010", "2016-06-01", False), ("2013", "2016-06-01", True)])
+def test_connector_upkeep_is_costed_only_where_connectors_name_their_certificate(version, start, upkeep):
+    """Exchange 2007/2010 connectors have no -TlsCertificateName: they take the certificate that matches their FQDN,
+    so a rotating issuer costs no re-pointing there (the commands already said so; the cost still counted it)."""
+    profile = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": version,
+               "start": start, "servers": ["EX1"], "partner_tls": True, "acme_ok": True, "ca": "letsencrypt"}
+    ev = decision.evaluate(profile)
+    assert ("connector_update" in option(ev, "acme")["reasons"].split("; ")) is upkeep
+    without = decision.evaluate({**profile, "partner_tls": False})
+    extra = option(ev, "acme")["cost_total"] - option(without, "acme")["cost_total"]
+    assert bool(extra > 0) is upkeep
