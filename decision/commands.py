@@ -17,7 +17,7 @@ import numpy as np
 
 from decision.catalog import CA, Catalog, public_lifetime
 from decision.dates import from_day
-from decision.parameters import Parameters
+from decision.parameters import LEGACY_ERAS, Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 PUBLIC_IP = "<public IP>"
@@ -117,7 +117,7 @@ class Shell:
 
     def enable(self, services: list[str] | None = None, thumbprint: str = THUMBPRINT) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
-        server = "" if self.era in ("2007", "2010") else f"-Server {self.servers[0]} "
+        server = "" if self.era in LEGACY_ERAS else f"-Server {self.servers[0]} "
         return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
 
     def services(self, services: list[str]) -> str:
@@ -130,7 +130,7 @@ class Shell:
         """Ask for the PFX password. Exchange 2007 and 2010 shells may run Windows PowerShell 1.0 or 2.0, whose
         Get-Credential takes only [-Credential] <user name> (2.0: https://learn.microsoft.com/en-us/previous-versions/dd315327(v=technet.10));
         -UserName and -Message came with 3.0."""
-        if self.era in ("2007", "2010"):
+        if self.era in LEGACY_ERAS:
             return "(Get-Credential pfx).Password"
         return "(Get-Credential -UserName pfx -Message 'PFX password').Password"
 
@@ -226,7 +226,7 @@ class Shell:
         service's "Default Frontend <SERVER>" from Exchange 2013 on; the Hub Transport role's "Default <SERVER>" in
         2007 and 2010 (https://blogs.technet.microsoft.com/rmilne/2018/04/03/exchange-2010-default-connector-configuration/ ;
         2013+: https://www.petenetlive.com/KB/Article/0001314)."""
-        return f"Default {server}" if self.era in ("2007", "2010") else f"Default Frontend {server}"
+        return f"Default {server}" if self.era in LEGACY_ERAS else f"Default Frontend {server}"
 
     def connector_certificate_note(self) -> str:
         """Exchange 2007 and 2010 connectors have no -TlsCertificateName: Set-ReceiveConnector and Set-SendConnector give it
@@ -248,7 +248,7 @@ class Shell:
         http://technet.microsoft.com/en-us/library/bb124934.aspx)."""
         where = [f"-Server {server} " for server in self.servers] if self.named_servers else [""]
         services = ["MSExchangePOP3", "MSExchangeIMAP4"]
-        if self.era not in ("2007", "2010"):  # the Mailbox server's back-end services, from Exchange 2013
+        if self.era not in LEGACY_ERAS:  # the Mailbox server's back-end services, from Exchange 2013
             services += ["MSExchangePOP3BE", "MSExchangeIMAP4BE"]
         on = f"on each of {', '.join(self.servers)}" if len(self.servers) > 1 else f"on {self.servers[0]}"
         return [*(f"Set-{protocol}Settings {server}-X509CertificateName {host}"
@@ -521,7 +521,7 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
                      + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
-    if profile["partner_tls"] and shell.era in ("2007", "2010"):
+    if profile["partner_tls"] and shell.era in LEGACY_ERAS:
         lines.append(shell.connector_certificate_note())
     elif profile["partner_tls"]:
         when = ("after each renewal (its issuing intermediate rotates, so the issuer changes)"

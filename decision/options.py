@@ -16,7 +16,7 @@ from decision.catalog import CA, STATUSES, Catalog
 from decision.dates import horizon_end, purchase_years, years_before
 from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
-from decision.parameters import Parameters
+from decision.parameters import LEGACY_ERAS, Parameters
 from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
 from decision.textops import arrow_text
 
@@ -173,7 +173,7 @@ class Context:
         self.sni = np.array([bool(f["sni"]) for f in facts])[version]
         self.modern_era = np.array([f["era"] == "2016" for f in facts])[version]
         # connectors name their certificate (-TlsCertificateName) from Exchange 2013 on; 2007/2010 pick it by FQDN
-        self.connectors_name_certificate = np.array([f["era"] not in ("2007", "2010") for f in facts])[version]
+        self.connectors_name_certificate = np.array([f["era"] not in LEGACY_ERAS for f in facts])[version]
         # the profile's CA as a catalog index; CHEAPEST (-1) lets the engine pick per option
         self.ca_choice = _index_in(frame["ca"], list(catalog.ids))
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in

@@ -20,6 +20,9 @@ from decision.safeyaml import load_yaml_file
 DATA = Path(__file__).resolve().parent.parent / "data"
 PARAMETERS_FILE = DATA / "parameters.yaml"
 EXCHANGE_VERSIONS = ("2007", "2010", "2013", "2016", "2019", "SE")
+# syntax eras before Exchange 2013: no -Server on some certificate cmdlets, no connector -TlsCertificateName,
+# no front-end/back-end split of the client access services
+LEGACY_ERAS = ("2007", "2010")
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # ISO 4217
 
 
