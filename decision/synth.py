@@ -32,7 +32,7 @@ from decision.tables import YAML_SUFFIXES
 BLOCK_ROWS = 500_000
 CURRENT_START = "2026-12-01"
 NEAR_STARTS = ("2026-01-01", "2027-12-31")  # other start dates around today
-HISTORICAL_STARTS = ("2007-01-01", "2025-12-31")
+HISTORICAL_STARTS = ("2007-01-01", "2025-12-31")  # drawn from the earliest Exchange release on, if that is later
 
 # (weight, users low, users high) per size class
 SIZES = ((0.45, 5, 50), (0.35, 50, 500), (0.15, 500, 5_000), (0.05, 5_000, 50_000))
@@ -120,10 +120,11 @@ def _block(rng: np.random.Generator, first: int, n: int, bad_share: float) -> pa
     versions = sorted(params.exchange_versions, key=lambda v: str(params.exchange_versions[v]["released"]))
     released = np.array([to_day(str(params.exchange_versions[v]["released"])) for v in versions])
     mix = _pick(rng, tuple((None, w) for w in START_MIX), n)
+    first_historical = max(to_day(HISTORICAL_STARTS[0]), int(released[0]))  # no start before any release existed
     start = np.where(mix == 0, to_day(CURRENT_START),
                      np.where(mix == 1, rng.integers(*map(to_day, NEAR_STARTS), n),
-                              rng.integers(*map(to_day, HISTORICAL_STARTS), n)))
-    newest = np.searchsorted(released, start, side="right") - 1
+                              rng.integers(first_historical, to_day(HISTORICAL_STARTS[1]), n)))
+    newest = np.searchsorted(released, start, side="right") - 1  # >= 0: every start is on or after a release
     historical = newest - np.minimum(rng.geometric(0.6, n) - 1, newest)
     current_pick = np.array([versions.index(v) for v in CURRENT_VERSIONS])[
         _pick(rng, tuple((v, w) for v, w in CURRENT_VERSIONS.items()), n)]

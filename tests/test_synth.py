@@ -10,6 +10,7 @@ import pyarrow as pa
 import yaml
 from click.testing import CliRunner
 
+from decision import synth
 from decision.catalog import default_catalog
 from decision.cli import main
 from decision.parameters import default_parameters
@@ -62,6 +63,16 @@ def test_mixes_are_plausible():
     assert frame.groupby(frame["users"] > 500)["internal_ca"].mean().is_monotonic_increasing
     assert 0.6 < (frame["ca"] == "cheapest").mean() < 0.95
     assert frame["servers"].str.split(";").str.len().max() > 1
+
+
+def test_no_start_precedes_the_release_of_its_exchange_version(monkeypatch):
+    """Historical starts reaching back before every release (here from 1990) would otherwise get the newest version,
+    Exchange SE, years before it existed: they are drawn from the earliest release on, which they then run."""
+    monkeypatch.setattr(synth, "HISTORICAL_STARTS", ("1990-01-01", "2025-12-31"))
+    frame = sample()
+    released = {v: str(f["released"]) for v, f in default_parameters().exchange_versions.items()}
+    assert all(released[v] <= s for v, s in zip(frame["exchange_version"], frame["start"], strict=True))
+    assert set(frame.loc[frame["start"] < released["2010"], "exchange_version"]) == {"2007"}
 
 
 def test_bad_share_spoils_that_share_of_rows_once_each():
