@@ -1026,7 +1026,8 @@ def test_the_move_suggested_is_to_a_release_supported_on_that_date():
 
 
 @pytest.mark.parametrize(("version", "start", "released"), [("SE", "2023-01-01", "2025-07-01"),
-                                                             ("2016", "2014-03-01", "2015-10-01")])
+                                                             ("2016", "2014-03-01", "2015-10-01"),
+                                                             ("2007", "2007-01-15", "2007-03-08")])
 def test_a_horizon_starting_before_the_release_is_warned_about(version, start, released):
     warned = [w for w in _warnings(exchange_version=version, start=start) if "released" in w]
     assert warned == [f"Exchange {version} was released on {released}, after the start of the horizon ({start}): the "
