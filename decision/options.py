@@ -95,7 +95,9 @@ class Components:
     setup_minutes: np.ndarray
     issuance_minutes: np.ndarray  # admin minutes per renewal event (all certificates together)
     dcv_names: np.ndarray  # names validated by hand per renewal event (dated minutes per name)
-    dcv_minutes: np.ndarray  # Σ over issuances of dated validation minutes per name
+    dcv_later_names: np.ndarray  # the same from `dcv_later_from` on, once a renewal may no longer carry internal names
+    dcv_later_from: np.ndarray  # day of the first issuance without them (the horizon's end or later where none)
+    dcv_minutes: np.ndarray  # Σ over issuances of the dated validation minutes of the names each one carries
     yearly_minutes: np.ndarray
     ip_per_month: np.ndarray
     device_minutes: np.ndarray  # admin time on clients (root installs, reconfiguration)
@@ -117,10 +119,13 @@ class Components:
         years = np.arange(int(self.purchase_years[i]))
         return np.where(years < self.first_fee_years[i], self.fee_per_year[i], self.later_fee_per_year[i])
 
+    def dcv_names_on(self, i: int, days: np.ndarray) -> np.ndarray:
+        """Names validated by hand on each issuance day of profile `i`."""
+        return np.where(days < self.dcv_later_from[i], self.dcv_names[i], self.dcv_later_names[i])
+
     def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
         events = self.schedule.counts if self.schedule is not None else 0
-        admin = (self.setup_minutes + events * self.issuance_minutes + self.dcv_names * self.dcv_minutes
-                 + self.yearly_minutes * years)
+        admin = self.setup_minutes + events * self.issuance_minutes + self.dcv_minutes + self.yearly_minutes * years
         return (_fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
                 + admin / 60.0 * admin_rate + self.ip_per_month * 12.0 * years)
 
@@ -181,6 +186,7 @@ class Context:
         self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
+        self._dcv_later: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self._single_name: Choice | None = None
@@ -222,6 +228,26 @@ class Context:
         if id(sched) not in self._dcv:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at)
         return self._dcv[id(sched)]
+
+    def dcv_later_total(self, sched: Schedule | Picked) -> np.ndarray:
+        """The same sum over the issuances from `internal_lost_on` on, for profiles that lose internal names (cached)."""
+        if isinstance(sched, Picked):
+            return sched.pick([self.dcv_later_total(s) for s in sched.schedules])
+        if id(sched) not in self._dcv_later:
+            total, rows = self.zeros(), np.flatnonzero(self.facts["internal_lost"] > 0)
+            days = sched.days[sched.inverse[rows]]
+            later = (days >= 0) & (days >= self.facts["internal_lost_on"][rows, None])
+            minutes = self.dcv_minutes_param.at(np.where(later, days, 0).ravel()).reshape(days.shape)
+            total[rows] = np.where(later, minutes, 0.0).sum(axis=1)
+            self._dcv_later[id(sched)] = total
+        return self._dcv_later[id(sched)]
+
+    def dcv_minutes(self, offer: Offer) -> np.ndarray:
+        """Σ over an offer's issuances of the validation minutes of the names each carries: the first certificate's
+        until a renewal may no longer carry the internal names, the fewer later ones from then on."""
+        minutes = offer.dcv_names * self.dcv_total(offer.schedule)
+        dropped = offer.dcv_names - offer.dcv_later_names
+        return minutes - dropped * self.dcv_later_total(offer.schedule) if dropped.any() else minutes
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
         """A CA's status code on each profile's first and last day (cached per CA)."""
@@ -274,6 +300,7 @@ class Offer:
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
     dcv_names: np.ndarray
+    dcv_later_names: np.ndarray  # once a renewal may no longer carry the internal names (a public SAN's fewer)
     setup_minutes: np.ndarray
     yearly_minutes: np.ndarray
     reasons: np.ndarray
@@ -328,13 +355,15 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
                     + connector * p.value("connector_update_minutes"))
         setup = np.full(n, p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes"))
         yearly = np.full(n, p.value("acme_monitoring_hours_per_year") * 60.0)
-        dcv = ctx.zeros()
+        dcv = dcv_later = ctx.zeros()
         reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = certificates * (per_cert + extra_servers)
         setup, yearly = ctx.zeros(), ctx.zeros()
         dcv = names.astype(float) if ca.public else ctx.zeros()
+        # a public SAN's renewals without the internal names it loses validate only the names they carry
+        dcv_later = dcv - ctx.facts["internal_lost"] if product == "san" and ca.public else dcv
         per_year = sched.counts / np.maximum(ctx.years, 1e-9)
         reasons = reasons | _bits(per_year > p.value("frequent_manual_renewals_per_year"), "frequent_manual_renewals")
         if ca.public:
@@ -344,7 +373,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     reasons = reasons | _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
     return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(),
                  np.broadcast_to(np.asarray(later, dtype=float), (n,)).copy(), sched,
-                 np.asarray(issuance, dtype=float), dcv, setup, yearly, reasons)
+                 np.asarray(issuance, dtype=float), dcv, dcv_later, setup, yearly, reasons)
 
 
 @dataclass
@@ -366,14 +395,14 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         fails, failed_ca = _explain_failure([], choice)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     gaps = BIT["ca_no_product"] | BIT["ca_private"]
     costs = np.empty((len(offers), n))
     for row, (_, offer) in enumerate(offers):
         events = offer.schedule.counts
         admin = (offer.setup_minutes + events * offer.issuance_minutes
-                 + offer.dcv_names * ctx.dcv_total(offer.schedule) + offer.yearly_minutes * ctx.years)
+                 + ctx.dcv_minutes(offer) + offer.yearly_minutes * ctx.years)
         fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
         costs[row] = fees + admin / 60.0 * ctx.admin_rate
     cheapest = choice == CHEAPEST
@@ -430,8 +459,8 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
     merged_schedule = Picked(tuple(o.schedule for _, o in offers), pick)
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
                  merged_schedule,
-                 take("issuance_minutes"), take("dcv_names"), take("setup_minutes"), take("yearly_minutes"),
-                 take("reasons"))
+                 take("issuance_minutes"), take("dcv_names"), take("dcv_later_names"), take("setup_minutes"),
+                 take("yearly_minutes"), take("reasons"))
 
 
 def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndarray,
@@ -504,7 +533,8 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
         purchase_years=ctx.purchase_years, first_fee_years=ctx.first_fee_years,
         setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
-        dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_total(offer.schedule),
+        dcv_names=offer.dcv_names, dcv_later_names=offer.dcv_later_names, dcv_later_from=ctx.facts["internal_lost_on"],
+        dcv_minutes=ctx.dcv_minutes(offer),
         yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,
         device_minutes=z if device_minutes is None else device_minutes,
         client_setup_minutes=z if client_setup is None else client_setup,

@@ -532,11 +532,13 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     assert "issued before 2012-07-01" in text and "valid on 2016-10-01" in text and "after 2015-11-01" in text
     # the certificate is bought (and was first issued) with the names: they are listed, not refused
     assert option(crossing, "san")["not_issuable"] == "" and "contoso.local" in option(crossing, "san")["names"]
-    # cost: the extra issuance is 90 minutes plus 6 names x 5 minutes of validation, and (split DNS) the internal URLs
-    # move, 60 minutes: (90 + 30 + 60) / 60 x 75 USD/h = 225 more than without the revocation (525 -> 750); every
-    # year's fee (2012-03 .. 2016-03) is billed before the replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
+    # cost: the extra issuance is 90 minutes plus 3 names x 5 minutes of validation (the replacement carries only the
+    # 3 public names), and (split DNS) the internal URLs move, 60 minutes: (90 + 15 + 60) / 60 x 75 USD/h = 206.25
+    # more than without the revocation (525 -> 731.25); every year's fee (2012-03 .. 2016-03) is billed before the
+    # replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
     san = crossing.scored.components["san"]
-    assert san.setup_minutes[0] == 60 and option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + 2 * 150 + 75)
+    assert san.setup_minutes[0] == 60
+    assert option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + (90 + 6 * 5 + 90 + 3 * 5 + 60) / 60 * 75)
     assert san.year_fees(0).tolist() == [75.0] * 5
     commands = to_json(crossing)["commands"]["san"]
     assert any("revoked on 2016-10-01" in c and "move the internal URLs" in c for c in commands)
@@ -571,8 +573,11 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     fees = events[events["kind"] == "fees"]
     assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
     assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
-    # 6 issuances x (90 + 6 names x 5) minutes + 60 minutes to move the internal URLs, at 75 USD/h: 975
-    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 120 + 60) / 60 * 75)
+    # labour: 2 issuances with the 6 names, (90 + 6 x 5) minutes each, then 4 with the 3 public names, (90 + 3 x 5)
+    # minutes each (domain validation counts the names each certificate carries), + 60 minutes to move the internal
+    # URLs = 240 + 420 + 60 = 720 minutes at 75 USD/h: 900
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (2 * 120 + 4 * 105 + 60) / 60 * 75)
+    assert san.dcv_names_on(0, san.schedule.dates_of(0)).tolist() == [6, 6, 3, 3, 3, 3]
     # without the ban in the horizon every year carries the first certificate's names
     short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
     assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
