@@ -275,8 +275,9 @@ def robustness_tab(res: ProfileResults, currency: str) -> None:
         return
     st.markdown("**How far each input can move before the recommendation changes**, one at a time, as a share of "
                 "the range searched (lower values to the left, higher to the right). A coloured bar ends where "
-                "the option of its colour takes over; a grey bar means no change over the whole range.")
-    data = {"tornado": views.tornado_chart_frame(res.tornado)}
+                "the option of its colour takes over, or draws level and wins the tie-break (the tooltip says which); a "
+                "grey bar means no change over the whole range.")
+    data = {"tornado": views.tornado_chart_frame(res.tornado, sens)}
     st.vega_lite_chart(views.chart_spec("tornado", data), width="stretch")
     st.markdown("**What it would take to change the recommendation**")
     st.markdown("\n".join(f"- {md_escape(s)}" for s in sens.sentences()))

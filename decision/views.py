@@ -31,7 +31,7 @@ from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
-from decision.explain import reason_text
+from decision.explain import TIE_REASONS, reason_text
 from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
@@ -523,6 +523,7 @@ def calendar_frame(calendars: Mapping[str, list[str]]) -> pd.DataFrame:
 
 NO_FLIP = "No change of the recommendation in the range searched."
 NO_CHANGE = "no change over the range"  # the tornado tooltip's "Changes at" where nothing flips
+TAKES_OVER = "takes over"  # how a new winner wins at a flip where it does more than tie today's winner's score
 
 
 def band_caption(band: WeightBand) -> str:
@@ -542,12 +543,21 @@ def band_captions(sens: Sensitivity) -> dict[str, str]:
     return {fields[c]: band_caption(b) for c, b in sens.weights.items()}
 
 
+def flip_how(tie: str | None) -> str:
+    """How the new winner wins at a flip, in the engine's words (sensitivity's flip sentences): it takes over, or
+    (`tie`, a scoring.TIE_BREAKS key) it only draws level with today's winner and the tie-break ranks it first."""
+    if tie is None:
+        return TAKES_OVER
+    return f"draws level (an exact tie on score), ranked first as it {TIE_REASONS[tie]}"
+
+
 def _flip_columns(points: list[FlipPoint]) -> dict[str, list[Any]]:
     return {"Direction": [p.direction for p in points],
             "Now": [p.current for p in points],
             "Still today's winner at": [p.before for p in points],
             "Changes at": [p.value for p in points],
-            "New winner": [LABELS[p.option] if p.option else "no feasible option" for p in points]}
+            "New winner": [LABELS[p.option] if p.option else "no feasible option" for p in points],
+            "How": [flip_how(p.tie) for p in points]}
 
 
 def flip_frame(points: list[FlipPoint], currency: str) -> pd.DataFrame:
@@ -571,15 +581,18 @@ def _tooltip_number(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def tornado_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """`tornado_frame` plus what the chart shows: the label of the option taking over, the factor's rank (most
+def tornado_chart_frame(frame: pd.DataFrame, sens: Sensitivity) -> pd.DataFrame:
+    """`tornado_frame` of `sens` plus what the chart shows: the label of the new winner, the factor's rank (most
     sensitive first, as the engine ordered them) and tooltip texts: where the recommendation changes (`NO_CHANGE`
-    where it does not), the option taking over (a dash where none) and the engine's sentence (or `NO_FLIP`)."""
+    where it does not), the new winner and how it wins (`flip_how`: a takeover or a tie; dashes where none) and the
+    engine's sentence (or `NO_FLIP`)."""
     flip = frame["flip"].to_numpy(dtype=bool)
     label = frame["option"].map(LABELS)
+    ties = {f.text: f.tie for f in [*sens.flip_points, *sens.price_flips]}  # a flip's row carries its sentence
+    how = [flip_how(ties.get(text)) if f else "—" for text, f in zip(frame["text"], flip, strict=True)]
     return frame.assign(label=label, rank=pd.factorize(frame["factor"])[0],
                         changes_at=[_tooltip_number(v) if f else NO_CHANGE for v, f in zip(frame["value"], flip, strict=True)],
-                        takes_over=np.where(flip, label, "—"), note=np.where(flip, frame["text"], NO_FLIP))
+                        new_winner=np.where(flip, label, "—"), how=how, note=np.where(flip, frame["text"], NO_FLIP))
 
 
 # ------------------------------------------------------------------------------------ charts
@@ -685,7 +698,8 @@ def tornado_chart() -> alt.TopLevelMixin:
                  alt.Tooltip("current:Q", title="Now", format=",.4~f"),
                  alt.Tooltip("changes_at:N", title="Changes at"),
                  alt.Tooltip("limit:Q", title="Searched to", format=",.4~f"),
-                 alt.Tooltip("takes_over:N", title="Takes over"), alt.Tooltip("note:N", title="What changes")],
+                 alt.Tooltip("new_winner:N", title="New winner"), alt.Tooltip("how:N", title="How"),
+                 alt.Tooltip("note:N", title="What changes")],
     )
     centre = alt.Chart(alt.Data(values=[{}])).mark_rule(color="#555").encode(x=alt.datum(0))
     return _styled(alt.layer(bars, centre).properties(height=alt.Step(24)))

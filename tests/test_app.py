@@ -408,6 +408,29 @@ def test_the_robustness_tab_shows_the_engines_sentences_tornado_and_flip_points(
     assert all(f"- {views.md_escape(s)}" in text for s in sens.sentences())
 
 
+def test_a_flip_that_only_ties_todays_winner_is_told_as_a_tie_in_the_flip_table_and_the_tornado():
+    """With a DNS API, free admin labour only brings the wildcard level with ACME: the engine's sentence says it draws
+    level and comes first in the option order; the table and the tooltip said it takes over."""
+    at = run_app()
+    at.toggle(key=key("dns_api")).set_value(True).run()
+    at.session_state["tab"] = "Robustness"
+    at.run()
+    assert not at.exception
+    sens = analyse(engine(dns_api=True), 0)
+    [tie] = [f for f in sens.flip_points if f.tie]
+    assert (tie.field, tie.option, tie.tie) == ("admin_rate", "wildcard", "order")
+    words = "draws level (an exact tie on score), ranked first as it comes first in the fixed order of the options"
+    fields = next(d.value for d in at.dataframe if "Input" in d.value.columns)
+    assert list(fields["How"]) == [words if f.tie else "takes over" for f in sens.flip_points]
+    [tornado] = [c["tornado"] for c in charts(at) if "tornado" in c]
+    row = tornado[tornado["text"] == tie.text].iloc[0]
+    assert (row["new_winner"], row["how"]) == (LABELS["wildcard"], words)
+    assert set(tornado.loc[tornado["flip"] & (tornado["text"] != tie.text), "how"]) == {"takes over"}
+    [spec] = [c for c in at.get("vega_lite_chart") if "tornado" in c.proto.spec]
+    titles = [t["title"] for t in json.loads(spec.proto.spec)["layer"][0]["encoding"]["tooltip"]]
+    assert "How" in titles and "Takes over" not in titles
+
+
 def test_each_weight_shows_the_engines_stability_band_and_it_moves_with_the_other_weights():
     at = run_app()
     bands = analyse(engine(), 0, flips=False).weights

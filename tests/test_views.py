@@ -428,8 +428,9 @@ def test_flip_tables_are_the_engines_flip_points_named_as_the_widgets():
 
 
 def test_the_tornado_frame_keeps_the_engines_rows_and_adds_labels_order_and_tooltips():
-    engine = tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0))
-    frame = views.tornado_chart_frame(engine)
+    sens = analyse(decision.evaluate(EXAMPLES[0]), 0)
+    engine = tornado_frame(sens)
+    frame = views.tornado_chart_frame(engine, sens)
     pd.testing.assert_frame_equal(frame[list(engine.columns)], engine)
     flips = frame[frame["flip"]]
     assert len(flips) and list(flips["label"]) == [LABELS[o] for o in flips["option"]]
@@ -446,18 +447,42 @@ def test_the_tornado_chart_draws_bars_from_the_centre_sorted_as_the_engine():
     assert (bars["x"]["field"], bars["x2"], bars["x"]["scale"]["domain"]) == ("position", {"datum": 0}, [-1, 1])
     assert bars["y"]["sort"] == {"field": "rank", "op": "min"}
     assert bars["color"]["condition"]["test"] == "datum.flip" and bars["color"]["condition"]["field"] == "label"
-    assert {t["field"] for t in bars["tooltip"]} >= {"note", "takes_over", "current", "changes_at"}
+    assert {t["field"] for t in bars["tooltip"]} >= {"note", "new_winner", "how", "current", "changes_at"}
 
 
 def test_the_tornado_tooltips_of_a_factor_that_flips_nothing_say_so_instead_of_null():
     """A grey bar's tooltip showed "Changes at: null" and "Takes over: null" (no flip value, no option)."""
-    frame = views.tornado_chart_frame(tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0)))
+    sens = analyse(decision.evaluate(EXAMPLES[0]), 0)
+    frame = views.tornado_chart_frame(tornado_frame(sens), sens)
     spec = views.chart_spec("tornado", {"tornado": frame})
     titles = {t["title"]: t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
     grey, flips = frame[~frame["flip"]], frame[frame["flip"]]
     assert len(grey) and len(flips)
     assert frame[list(titles.values())].notna().all(axis=None), "no tooltip line of any bar is null"
-    assert set(grey[titles["Changes at"]]) == {views.NO_CHANGE} and set(grey[titles["Takes over"]]) == {"—"}
-    assert list(flips[titles["Takes over"]]) == [LABELS[o] for o in flips["option"]]
+    assert set(grey[titles["Changes at"]]) == {views.NO_CHANGE} and set(grey[titles["New winner"]]) == {"—"}
+    assert set(grey[titles["How"]]) == {"—"}
+    assert list(flips[titles["New winner"]]) == [LABELS[o] for o in flips["option"]]
     assert list(flips[titles["Changes at"]]) == [f"{v:,.4f}".rstrip("0").rstrip(".") for v in flips["value"]]
-    assert views.tornado_chart_frame(tornado_frame(analyse(decision.evaluate(EXAMPLES[0]), 0)).iloc[:0]).empty
+    assert views.tornado_chart_frame(tornado_frame(sens).iloc[:0], sens).empty
+
+
+TIE_WORDS = "draws level (an exact tie on score), ranked first as it comes first in the fixed order of the options"
+
+
+@pytest.mark.parametrize(("change", "field"), [({"dns_api": True}, "admin_rate"), ({"acme_ok": False}, "price:sectigo:wildcard")])
+def test_a_flip_that_only_ties_todays_winner_says_so_in_the_flip_table_and_the_tornado_tooltip(contoso, change, field):
+    """Contoso 2026 with a DNS API: at an admin rate of 0 the wildcard only ties ACME and comes first in the option
+    order; without ACME, the SAN ties the wildcard at a wildcard price of 111.25 (sensitivity's tie flips). The
+    table and the tooltip told both as takeovers; they say what the engine's sentence and the JSON `tie` say."""
+    sens = analyse(decision.evaluate({**profile_to_mapping(contoso.profiles, 0), **change}), 0)
+    [tie] = [f for f in [*sens.flip_points, *sens.price_flips] if f.field == field and f.tie]
+    assert tie.tie == "order" and "draws level" in tie.text
+    table = (views.flip_frame(sens.flip_points, "USD") if tie in sens.flip_points
+             else views.price_flip_frame(sens.price_flips, CATALOG))
+    points = sens.flip_points if tie in sens.flip_points else sens.price_flips
+    assert list(table["How"]) == [TIE_WORDS if f.tie else views.TAKES_OVER for f in points]
+    frame = views.tornado_chart_frame(tornado_frame(sens), sens)
+    [row] = frame[frame["text"] == tie.text].to_dict("records")
+    assert (row["new_winner"], row["how"], row["note"]) == (LABELS[tie.option], TIE_WORDS, tie.text)
+    others = frame[frame["flip"] & (frame["text"] != tie.text)]
+    assert len(others) and set(others["how"]) == {views.TAKES_OVER}
