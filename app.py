@@ -110,7 +110,8 @@ def ca_selector(spec: views.WidgetSpec, params: Parameters, catalog: Catalog) ->
                           format_func=lambda ca_id: views.ca_label(catalog, ca_id, day), **spec.kwargs)
     if chosen == views.CHEAPEST:
         st.caption("Each public option uses the cheapest CA able to issue it on the start date and at every "
-                   "renewal in the horizon (the CAs used are listed under Assumptions).")
+                   "renewal in the horizon; of CAs that cost the same, the one needing fewer issuances, then the first "
+                   "in the catalog, and the option's reasons say so (the CAs used are listed under Assumptions).")
         return
     record = catalog[chosen].record(day)
     text = (f"**Status on {start.isoformat()}: {record['status']}** · {views.ca_summary(record, params, day)} · "

@@ -103,6 +103,9 @@ REASONS: tuple[Reason, ...] = (
     # notable pros
     Reason("automated_renewal", "pro", "renewals are automated by an ACME client"),
     Reason("free_certificates", "pro", "certificates cost nothing"),
+    Reason("ca_tie_issuances", "pro", "of the CAs that cost the same, the one chosen needs the fewest certificate issuances"),
+    Reason("ca_tie_order", "pro", "several CAs cost the same and need as many issuances: the one chosen comes first in the "
+                                  "CA catalog"),
     Reason("long_private_lifetime", "pro", "private certificates are not bound by the public lifetime caps"),
     Reason("carries_internal_names", "pro", "may carry internal names"),
     Reason("one_certificate", "pro", "one certificate for every name"),

@@ -18,6 +18,7 @@ from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import LEGACY_ERAS, Parameters
 from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
+from decision.scoring import TCO_DECIMALS
 from decision.textops import arrow_text
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
@@ -388,7 +389,12 @@ class Choice:
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
-    """Per profile, the profile's own CA (`choice`: catalog index, default its `ca` field) or the cheapest that can serve."""
+    """Per profile, the profile's own CA (`choice`: catalog index, default its `ca` field) or the cheapest that can serve.
+
+    CAs whose costs are equal to the cent tie, as options do (scoring.tie_keys): the one needing fewer issuances
+    goes first, then the one first in the catalog (an option's certificates are as many with any CA); the chosen
+    offer's reasons say so (ca_tie_issuances, ca_tie_order).
+    """
     n = ctx.n
     choice = ctx.ca_choice if choice is None else choice
     if not offers:
@@ -409,7 +415,13 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     wanted = [cheapest | (choice == index) for index, _ in offers]
     allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
     cost_matrix = np.where(allowed, costs, np.inf)
-    pick = np.argmin(cost_matrix, axis=0)
+    rounded = np.round(cost_matrix, TCO_DECIMALS)
+    tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
+    counts = np.vstack([offer.schedule.counts for _, offer in offers])
+    fewest = tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
+    pick = np.argmax(fewest | ~tied.any(axis=0), axis=0)  # the first of the fewest issuances (0 where none can serve)
+    tie_bits = np.where(fewest.sum(axis=0) > 1, BIT["ca_tie_order"],
+                        np.where(tied.sum(axis=0) > 1, BIT["ca_tie_issuances"], np.int64(0)))
     feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
     bad = np.flatnonzero(~feasible)
     if len(bad):
@@ -422,7 +434,9 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     fails, failed_ca = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     fails[bad], failed_ca[bad] = _explain_failure([(index, offer.fails[bad]) for index, offer in offers], choice[bad])
     ca_index = np.array([i for i, _ in offers])[pick]
-    return Choice(feasible, fails, np.where(feasible, ca_index, -1), _merge(offers, pick, n), failed_ca)
+    merged = _merge(offers, pick, n)
+    merged.reasons = merged.reasons | np.where(feasible, tie_bits, np.int64(0))
+    return Choice(feasible, fails, np.where(feasible, ca_index, -1), merged, failed_ca)
 
 
 def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -404,16 +404,60 @@ CONTOSO_2026 = yaml.safe_load(Path("data/profiles/contoso-2026.yaml").read_text(
 
 def test_a_ca_that_stops_issuing_within_the_horizon_cannot_serve_the_renewals():
     # Buypass Go SSL stops issuing on 2025-10-31: from 2025-06-01 its 180-day certificates could be renewed
-    # once (2025-09-29), then not at all, so the cheapest ACME CA over five years is another one.
+    # once (2025-09-29), then not at all, so the cheapest ACME CA over five years is another one: Let's Encrypt,
+    # ZeroSSL and Google cost the same (Let's Encrypt's 10 more renewals x 2 minutes = the others' 20-minute EAB
+    # setup); ZeroSSL and Google need the fewest issuances (36 against 46), and ZeroSSL comes first in the catalog
     profile = {**CONTOSO_2026, "start": "2025-06-01", "horizon_years": 5}
     acme = option(decision.evaluate(profile), "acme")
-    assert acme["feasible"] and acme["ca"] == "letsencrypt"
+    assert acme["feasible"] and acme["ca"] == "zerossl" and "ca_tie_order" in acme["reasons"].split("; ")
     named = decision.evaluate({**profile, "ca": "buypass"})
     acme = option(named, "acme")
     assert not acme["feasible"] and acme["reasons"] == "ca_discontinued_in_horizon"
     record = next(o for o in to_json(named)["options"] if o["option"] == "acme")
     assert record["reasons"] == [{"code": "ca_discontinued_in_horizon", "kind": "infeasible",
                                   "text": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}]
+
+
+FREE_ACME = ("letsencrypt", "zerossl", "google")
+
+
+@pytest.mark.parametrize(("start", "years", "chosen", "issuances", "tie"), [
+    # from 2021-06-01 (Google's ACME not yet issuing) for 10 years, Let's Encrypt's certificates shorten sooner: 83
+    # issuances to ZeroSSL's 73, so ZeroSSL (second in the catalog) goes first, as the option with fewer would
+    ("2021-06-01", 10, "zerossl", 73, "ca_tie_issuances"),
+    # for 5 years both need 30: the catalog order decides, as the option order does between options
+    ("2021-06-01", 5, "letsencrypt", 30, "ca_tie_order"),
+])
+def test_free_acme_cas_that_cost_the_same_tie_like_options_and_the_reasons_say_what_decided(start, years, chosen,
+                                                                                            issuances, tie):
+    """With no admin labour cost every free ACME CA costs 0: the cheapest was the first in the catalog, whatever it
+    asked; now fewer issuances decide, then the catalog order (scoring.tie_keys for options), and the option's
+    reasons say it was a tie and what decided it."""
+    profile = {**CONTOSO_2026, "exchange_version": "2019", "start": start, "horizon_years": years, "admin_rate": 0}
+    ev = decision.evaluate(profile)
+    acme = option(ev, "acme")
+    named = {ca: option(decision.evaluate({**profile, "ca": ca}), "acme") for ca in FREE_ACME}
+    serving = {ca: row for ca, row in named.items() if row["feasible"]}
+    assert set(serving) == {"letsencrypt", "zerossl"} and {row["cost_total"] for row in serving.values()} == {0}
+    assert acme["ca"] == chosen and acme["certificate_issuances"] == issuances
+    assert issuances == min(row["certificate_issuances"] for row in serving.values())
+    assert tie in acme["reasons"].split("; ")
+    assert not {"ca_tie_issuances", "ca_tie_order"} & set(named[chosen]["reasons"].split("; ")), "no choice, no tie"
+    record = next(o for o in to_json(ev)["options"] if o["option"] == "acme")
+    words = {"ca_tie_issuances": "of the CAs that cost the same, the one chosen needs the fewest certificate issuances",
+             "ca_tie_order": "several CAs cost the same and need as many issuances: the one chosen comes first in "
+                             "the CA catalog"}
+    assert {"code": tie, "kind": "pro", "text": words[tie]} in record["reasons"]
+
+
+def test_a_ca_cheaper_than_the_others_is_chosen_without_a_tie():
+    # at 75 USD/h over 2021-06-01..2026-06-01 Let's Encrypt and ZeroSSL need 30 issuances each, and ZeroSSL's
+    # 20-minute EAB setup (25 USD) makes Let's Encrypt the cheaper: no tie to tell
+    profile = {**CONTOSO_2026, "exchange_version": "2019", "start": "2021-06-01", "horizon_years": 5}
+    acme = option(decision.evaluate(profile), "acme")
+    zerossl = option(decision.evaluate({**profile, "ca": "zerossl"}), "acme")
+    assert acme["ca"] == "letsencrypt" and zerossl["cost_total"] - acme["cost_total"] == pytest.approx(25)
+    assert not {"ca_tie_issuances", "ca_tie_order"} & set(acme["reasons"].split("; "))
 
 
 def test_renewals_after_a_distrust_cannot_be_bought_from_that_ca():
