@@ -376,11 +376,33 @@ def _text(col: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(col.dtype):
         whole = (col.notna() & col.eq(col.round()) & col.abs().lt(2**53)).to_numpy(dtype=bool)
         col = col.astype(object).where(~whole, col.where(whole, 0).astype(np.int64).astype(object))
-    return col.astype(TEXT).str.strip().fillna("")
+    return _filled(col.astype(TEXT).str.strip())
+
+
+def _filled(text: pd.Series) -> pd.Series:
+    """TEXT cells with missing ones as '' (pandas' fillna on arrow text costs ten times this)."""
+    return pd.Series(pd.array(pc.fill_null(pa.array(text.array), ""), dtype=TEXT), index=text.index)
 
 
 def _normalise_dns(text: pd.Series) -> pd.Series:
     """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
+    if not _all_ascii(arrow := pa.chunked_array(pa.array(text.array))):
+        return _normalise_dns_slowly(text)
+    lower = pc.ascii_lower(arrow)  # what utf8_lower (pandas' str.lower) does to ASCII text
+    dotted = pc.ends_with(lower, ".")
+    if pc.any(dotted).as_py():
+        lower = pc.if_else(dotted, pc.utf8_slice_codeunits(lower, 0, -1), lower)
+    return pd.Series(pd.array(lower, dtype=TEXT), index=text.index)
+
+
+def _all_ascii(text: pa.ChunkedArray) -> bool:
+    """Whether every value is ASCII: its bytes are (one pass over the data buffers, no kernel call per value)."""
+    return all(chunk.buffers()[2] is None or np.frombuffer(chunk.buffers()[2], np.uint8).max(initial=0) < 128
+               for chunk in text.chunks)
+
+
+def _normalise_dns_slowly(text: pd.Series) -> pd.Series:
+    """`_normalise_dns` of text with non-ASCII characters."""
     text = text.str.lower().str.removesuffix(".")
     non_ascii = ~text.str.isascii().fillna(True)
     if non_ascii.any():
@@ -412,8 +434,32 @@ def _flags_where(rows: np.ndarray, text: pa.Array, check: Callable[[pa.Array], p
     return out
 
 
+# A host name none of the checks of `_dns_reasons` faults, if it is at most 63 characters long (so is each label):
+# labels of letters and digits joined by single hyphens, the last one starting with a letter (so not an IP address).
+_PLAIN_DNS = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+
+def _dns_problems(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the names that are not valid DNS host names, and why. Most names are plain ones (`_PLAIN_DNS`):
+    one pattern clears them, and the checks run on the rest."""
+    text = pa.chunked_array(pa.array(names.array))
+    plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DNS), pc.less_equal(pc.binary_length(text), 63))
+    odd = np.flatnonzero(~_flags(plain))
+    reasons = _dns_reasons(names.iloc[odd])
+    found = reasons != ""
+    return odd[found], reasons[found]
+
+
 def _dns_problem(names: pd.Series) -> pd.Series:
     """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
+    reason = np.full(len(names), "", dtype=object)
+    at, why = _dns_problems(names)
+    reason[at] = why
+    return pd.Series(reason, index=names.index, dtype=object)
+
+
+def _dns_reasons(names: pd.Series) -> np.ndarray:
+    """`_dns_problem` of each name, as an array."""
     reason = np.full(len(names), "", dtype=object)
     if len(names):
         text = pa.array(names.array)
@@ -434,7 +480,7 @@ def _dns_problem(names: pd.Series) -> pd.Series:
         reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names.iloc[puny]]
         reason[_flags_where(bad_label, text, lambda t: pc.match_substring_regex(t, r"^[a-z][a-z0-9+.-]*://|/"))] = (
             "a URL or a path: give the host name alone (mail.contoso.com, not https://mail.contoso.com/owa)")
-    return pd.Series(reason, index=names.index, dtype=object)
+    return reason
 
 
 def _valid_punycode(name: str) -> bool:
@@ -450,29 +496,40 @@ def _check_list(col: pd.Series, text: pd.Series, blank: np.ndarray, field: Field
 
     Each distinct cell is checked once: batches repeat the same few server lists thousands of times.
     """
-    text = text[~blank & text.ne("").to_numpy()]  # most rows have no list: leave them out early
-    out = np.full(len(col), "", dtype=object)
-    if text.empty:
-        return pd.Series(out, dtype=object)
-    codes, cells = pd.factorize(text)
+    positions = np.flatnonzero(~blank & text.ne("").to_numpy(dtype=bool))  # most rows have no list: leave them out
+    if not len(positions):
+        return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), len(col)))
+    codes, cells = pd.factorize(text.iloc[positions])
     canonical, problems = _check_cells(pd.Series(cells, dtype=TEXT), field)
-    positions = col.index.get_indexer(text.index)
     if len(problems):
         hits = pd.DataFrame({"pos": positions, "cell": codes}).merge(problems, on="cell")
         hits = hits.sort_values(["pos", "item_no"], kind="stable")
         check.flag_at(hits["pos"].to_numpy(), field.name, list(hits["reason"]), hits["item"].to_numpy(dtype=object))
-    out[positions] = canonical[codes]
-    return pd.Series(out, dtype=object)
+    cell = np.full(len(col), len(cells))  # rows without a list: the '' after the cells
+    cell[positions] = codes
+    return _arrow_series(pa.concat_arrays([canonical, pa.array([""], canonical.type)]).take(cell))
 
 
-def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFrame]:
+def _arrow(text: pd.Series) -> pa.Array:
+    """A TEXT series' cells as one arrow array."""
+    cells = pa.array(text.array)
+    return cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+
+
+def _arrow_series(text: pa.Array) -> pd.Series:
+    """Arrow text as a TEXT series (no copy)."""
+    return pd.Series(pd.array(text, dtype=TEXT))
+
+
+def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame]:
     """Per distinct list cell: its canonical form, and a table of its bad items (cell, item_no, item, reason)."""
     lists = pc.split_pattern_regex(arrow_text(cells), r"[;,\s]+")
-    items = pd.Series(pc.list_flatten(lists).to_numpy(zero_copy_only=False),
-                      index=pc.list_parent_indices(lists).to_numpy(), dtype=TEXT)
-    items = items[items != ""]
+    flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    filled = _flags(pc.not_equal(flat, ""))
+    items = pd.Series(pd.array(flat.filter(filled), dtype=TEXT), index=parents[filled])
     if items.empty:
-        return np.full(len(cells), "", dtype=object), pd.DataFrame(columns=["cell", "item_no", "item", "reason"])
+        return pa.repeat(pa.scalar("", pa.large_string()), len(cells)), pd.DataFrame(
+            columns=["cell", "item_no", "item", "reason"])
     if field.kind == "dns_list":
         items = _normalise_dns(items)
         problems = _dns_problem(items)
@@ -489,11 +546,13 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFra
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": items[bad].to_numpy(dtype=object), "reason": problems[bad].to_numpy(dtype=object)})
     good = items[~bad]
-    cell, item = good.index.to_numpy(), good.to_numpy(dtype=object)
-    codes = pd.factorize(item)[0]
+    cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
     first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
     keep = np.sort(first)
-    return join_by_row(cell[keep], item[keep], len(cells), ";"), table
+    kept = _arrow(good).take(keep)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(cell[keep], minlength=len(cells)))])
+    joined = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), kept)
+    return pc.binary_join(joined, pa.scalar(";", kept.type)), table
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
@@ -637,7 +696,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         values, bad = _bools(col, stripped)
         check.flag(bad & ~blank, field.name, "must be true or false", col)
         return values
-    text = _text(col) if stripped is None else stripped.fillna("")
+    text = _text(col) if stripped is None else _filled(stripped)
     if kind in ("dns_list", "host_list"):
         return _check_list(col, text, blank, field, check)
     if kind == "text":
@@ -686,10 +745,13 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         return days
     if kind == "dns":
         names = _normalise_dns(text)
-        codes, reasons = pd.factorize(_dns_problem(names.where(~pd.Series(blank), "a.b")))
+        given = np.flatnonzero(~blank)
+        at, why = _dns_problems(names.iloc[given])
+        codes, reasons = pd.factorize(why)
         for code, reason in enumerate(reasons):
-            if reason:
-                check.flag((codes == code) & ~blank, field.name, reason, col)
+            rows = np.zeros(len(col), dtype=bool)
+            rows[given[at[codes == code]]] = True
+            check.flag(rows, field.name, reason, col)
         return names
     raise AssertionError(f"unhandled field kind {kind}")
 
