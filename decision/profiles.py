@@ -303,7 +303,10 @@ class _Checker:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             positions = np.flatnonzero(mask)
-            shown = np.asarray(values, dtype=object)[positions] if values is not None else [""] * len(positions)
+            shown: Any = [""] * len(positions)
+            if values is not None:  # the cells flagged, as objects (not the whole column)
+                picked = values.iloc[positions] if isinstance(values, pd.Series) else np.asarray(values)[positions]
+                shown = np.asarray(picked, dtype=object)
             self.flag_at(positions, field, [reason] * len(positions), shown)
 
     def flag_at(self, positions: np.ndarray, field: str, reasons: list[str], shown: Iterable[Any]) -> None:
@@ -595,7 +598,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
     _without_the_external_domain(frame)
-    _check_rows(frame, check)
+    _check_rows(frame, check, ~out["owa_host__blank"])
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
     return ProfileSet(good, check.issues, n)
@@ -672,7 +675,7 @@ def _placeholder(field: Field, n: int) -> Any:
         return np.zeros(n, dtype=bool)
     if field.kind in ("number", "integer", "share", "date"):
         return np.full(n, np.nan)
-    return pd.Series([""] * n, dtype=object)
+    return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), n))
 
 
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
@@ -791,18 +794,19 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
             fill = None  # filled below from other fields (`derived_default`)
         else:
             fill = default
-        if fill is not None and blank.any():
+        if fill is not None and fill != "" and blank.any():  # a text field's blank cells hold '' already
             values = values.copy()
             if isinstance(values, pd.Series):
                 values[blank] = fill
             else:
                 values[blank] = fill
         data[field.name] = values
-    frame = pd.DataFrame(data)
     for field in FIELDS:
         if isinstance(field.default, str) and field.default.startswith("rule:") and field.default != "rule:today":
-            derived = derived_default(field.default.removeprefix("rule:"), frame)
-            frame[field.name] = frame[field.name].where(~out[field.name + "__blank"], derived)
+            blank = out[field.name + "__blank"]
+            if blank.any():
+                data[field.name] = _derived(data, field.name, field.default.removeprefix("rule:"), blank)
+    frame = pd.DataFrame(data)
     frame["country"] = frame["country"].astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
@@ -814,18 +818,38 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     return frame
 
 
-def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
+def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
+    """The column `name` with its `blank` cells given by its rule (`derived_default`), worked out for those alone."""
+    at = np.flatnonzero(blank)
+    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
+    values = derived_default(rule, {source: data[source][at] if isinstance(data[source], np.ndarray)
+                                    else data[source].iloc[at] for source in sources})
+    column = data[name]
+    if isinstance(column, pd.Series):  # text
+        derived = _arrow(values.astype(TEXT)).cast(pa.large_string())
+        return _arrow_series(pc.replace_with_mask(_arrow(column).cast(pa.large_string()), pa.array(blank), derived))
+    column = column.copy()
+    column[at] = values
+    return column
+
+
+def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
+    """Checks across fields, once defaults are filled (`owa_given`: the rows that give their owa_host, not derived)."""
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
     country = frame["country"].astype(str)
-    check.flag(((country != "") & ~country.str.fullmatch("[A-Z]{2}")).to_numpy(dtype=bool), "country",
-               "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
+    bad = (country != "").to_numpy(dtype=bool, copy=True)
+    bad[bad] = ~country[bad].str.fullmatch("[A-Z]{2}").to_numpy(dtype=bool)
+    check.flag(bad, "country", "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
     owa = frame["owa_host"].astype(str)
-    too_long = (owa.str.len() > 253).to_numpy()
+    text = _arrow(owa)
+    too_long = _flags_where(_flags(pc.greater(pc.binary_length(text), 253)), text,  # no fewer bytes than characters
+                            lambda t: pc.greater(pc.utf8_length(t), 253))
     check.flag(too_long, "owa_host", f"the default {FIELD_BY_NAME['owa_host'].default.removeprefix('rule:')} is longer "
                                      "than 253 characters", owa)
-    single_label = ~owa.str.contains(".", regex=False).to_numpy(dtype=bool) & (owa != "").to_numpy(dtype=bool)
+    single_label = _flags_where(owa_given, text, lambda t: pc.and_(pc.invert(pc.match_substring(t, ".")),
+                                                                   pc.not_equal(t, "")))  # a derived one has a dot
     check.flag(single_label, "owa_host", "a single label: give the full name clients outside reach OWA by, such as "
                                          "mail.contoso.com", owa)
 
