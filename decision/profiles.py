@@ -327,7 +327,7 @@ def _stripped(col: pd.Series) -> pd.Series | None:
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     if stripped is None:
         return col.isna().to_numpy()
-    return stripped.eq("").fillna(True).to_numpy(dtype=bool)
+    return _flags(pc.equal(pa.chunked_array(pa.array(stripped.array)), ""), null=True)
 
 
 def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, percent: bool = False,
@@ -398,10 +398,28 @@ def _normalise_dns(text: pd.Series) -> pd.Series:
     return pd.Series(pd.array(lower, dtype=TEXT), index=text.index)
 
 
+def _data_bytes(text: pa.ChunkedArray) -> list[np.ndarray]:
+    """The bytes of all the values (of a slice, maybe of its neighbours too): one pass over them tells whether a
+    check could hit any value, without a kernel call per value."""
+    return [np.frombuffer(chunk.buffers()[2], np.uint8) for chunk in text.chunks if chunk.buffers()[2] is not None]
+
+
 def _all_ascii(text: pa.ChunkedArray) -> bool:
-    """Whether every value is ASCII: its bytes are (one pass over the data buffers, no kernel call per value)."""
-    return all(chunk.buffers()[2] is None or np.frombuffer(chunk.buffers()[2], np.uint8).max(initial=0) < 128
-               for chunk in text.chunks)
+    """Whether every value is ASCII."""
+    return all(data.max(initial=0) < 128 for data in _data_bytes(text))
+
+
+def _any_byte(text: pa.ChunkedArray, hit: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether `hit` finds a byte in the values (or near them; see `_data_bytes`): if not, no value has one."""
+    return any(hit(data).any() for data in _data_bytes(text))
+
+
+def _control_characters(text: pd.Series) -> np.ndarray:
+    """Which cells hold a control character (U+0000-U+001F, U+007F): bytes that UTF-8 uses for those alone, so none
+    in the data means no cell to look at."""
+    if not _any_byte(pa.chunked_array(pa.array(text.array)), lambda data: (data < 0x20) | (data == 0x7F)):
+        return np.zeros(len(text), dtype=bool)
+    return text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
 
 
 def _normalise_dns_slowly(text: pd.Series) -> pd.Series:
@@ -420,7 +438,7 @@ def _punycode(name: str) -> str:
     try:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
-        return name  # left as it is: _dns_problem reports it
+        return name  # left as it is: _dns_problems reports it
 
 
 def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
@@ -453,16 +471,8 @@ def _dns_problems(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return odd[found], reasons[found]
 
 
-def _dns_problem(names: pd.Series) -> pd.Series:
-    """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
-    reason = np.full(len(names), "", dtype=object)
-    at, why = _dns_problems(names)
-    reason[at] = why
-    return pd.Series(reason, index=names.index, dtype=object)
-
-
 def _dns_reasons(names: pd.Series) -> np.ndarray:
-    """`_dns_problem` of each name, as an array."""
+    """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
     reason = np.full(len(names), "", dtype=object)
     if len(names):
         text = pa.array(names.array)
@@ -533,21 +543,24 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
     if items.empty:
         return pa.repeat(pa.scalar("", pa.large_string()), len(cells)), pd.DataFrame(
             columns=["cell", "item_no", "item", "reason"])
+    problems = np.full(len(items), "", dtype=object)
     if field.kind == "dns_list":
         items = _normalise_dns(items)
-        problems = _dns_problem(items)
+        at, why = _dns_problems(items)
+        problems[at] = why
     else:
         items = items.str.lower()
-        problems = pd.Series("", index=items.index, dtype=object)
-        fqdn = items.str.contains(".", regex=False).fillna(False)
+        fqdn = items.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
-        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False)] = (
+        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False).to_numpy(dtype=bool)] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
-    typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
-    problems[typename] = "a PowerShell list written as its type name: join its items first (-join ';')"
-    bad = (problems != "").to_numpy()
+    if _any_byte(pa.chunked_array(pa.array(items.array)), lambda data: data == ord("[")):
+        typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
+        problems[typename.to_numpy(dtype=bool)] = ("a PowerShell list written as its type name: join its items first "
+                                                   "(-join ';')")
+    bad = problems != ""
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
-                          "item": items[bad].to_numpy(dtype=object), "reason": problems[bad].to_numpy(dtype=object)})
+                          "item": items[bad].to_numpy(dtype=object), "reason": problems[bad]})
     good = items[~bad]
     cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
     first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
@@ -703,8 +716,11 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     if kind in ("dns_list", "host_list"):
         return _check_list(col, text, blank, field, check)
     if kind == "text":
-        check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
-        control = text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
+        arrow = _arrow(text)
+        long = _flags_where(_flags(pc.greater(pc.binary_length(arrow), MAX_TEXT)), arrow,  # no fewer bytes than characters
+                            lambda t: pc.greater(pc.utf8_length(t), MAX_TEXT))
+        check.flag(long, field.name, f"longer than {MAX_TEXT} characters", col)
+        control = _control_characters(text)
         breaks = control.copy()
         if control.any():
             breaks[control] = text[control].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
@@ -730,7 +746,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
             written = col.dt.strftime("%Y-%m-%d")
         elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
             written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
-        text = _text(written)
+        text = _filled(stripped) if written is col and stripped is not None else _text(written)
         parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
         other = ~blank & parsed.isna().to_numpy()  # dates written another way (the rest were ISO, as most are)
         if other.any():
