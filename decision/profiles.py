@@ -321,7 +321,27 @@ def _stripped(col: pd.Series) -> pd.Series | None:
     """The cells as stripped text, computed once per column (None for number and true/false columns)."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return None
-    return col.astype(TEXT).str.strip()
+    text = col.astype(TEXT)
+    return text if _unpadded(text) else text.str.strip()
+
+
+def _unpadded(text: pd.Series) -> bool:
+    """Whether no cell starts or ends with white space, told by two bytes per cell: ASCII text whose cells start and
+    end with bytes above the space (ASCII's white space is the space and control characters)."""
+    for chunk in pa.chunked_array(pa.array(text.array)).chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return False
+        if chunk.buffers()[2] is None:
+            continue
+        data = np.frombuffer(chunk.buffers()[2], np.uint8)
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if (data.max(initial=0) >= 0x80 or (data[starts[filled]] <= 0x20).any()
+                or (data[ends[filled] - 1] <= 0x20).any()):
+            return False
+    return True
 
 
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
@@ -391,7 +411,7 @@ def _normalise_dns(text: pd.Series) -> pd.Series:
     """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
     if not _all_ascii(arrow := pa.chunked_array(pa.array(text.array))):
         return _normalise_dns_slowly(text)
-    lower = pc.ascii_lower(arrow)  # what utf8_lower (pandas' str.lower) does to ASCII text
+    lower = pc.utf8_lower(arrow)  # as pandas' str.lower (not ascii_lower: it breaks arrays whose offsets start past 0)
     dotted = pc.ends_with(lower, ".")
     if pc.any(dotted).as_py():
         lower = pc.if_else(dotted, pc.utf8_slice_codeunits(lower, 0, -1), lower)
