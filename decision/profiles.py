@@ -303,7 +303,10 @@ class _Checker:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             positions = np.flatnonzero(mask)
-            shown = np.asarray(values, dtype=object)[positions] if values is not None else [""] * len(positions)
+            shown: Any = [""] * len(positions)
+            if values is not None:  # the cells flagged, as objects (not the whole column)
+                picked = values.iloc[positions] if isinstance(values, pd.Series) else np.asarray(values)[positions]
+                shown = np.asarray(picked, dtype=object)
             self.flag_at(positions, field, [reason] * len(positions), shown)
 
     def flag_at(self, positions: np.ndarray, field: str, reasons: list[str], shown: Iterable[Any]) -> None:
@@ -318,13 +321,33 @@ def _stripped(col: pd.Series) -> pd.Series | None:
     """The cells as stripped text, computed once per column (None for number and true/false columns)."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return None
-    return col.astype(TEXT).str.strip()
+    text = col.astype(TEXT)
+    return text if _unpadded(text) else text.str.strip()
+
+
+def _unpadded(text: pd.Series) -> bool:
+    """Whether no cell starts or ends with white space, told by two bytes per cell: ASCII text whose cells start and
+    end with bytes above the space (ASCII's white space is the space and control characters)."""
+    for chunk in pa.chunked_array(pa.array(text.array)).chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return False
+        if chunk.buffers()[2] is None:
+            continue
+        data = np.frombuffer(chunk.buffers()[2], np.uint8)
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if (data.max(initial=0) >= 0x80 or (data[starts[filled]] <= 0x20).any()
+                or (data[ends[filled] - 1] <= 0x20).any()):
+            return False
+    return True
 
 
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     if stripped is None:
         return col.isna().to_numpy()
-    return stripped.eq("").fillna(True).to_numpy(dtype=bool)
+    return _flags(pc.equal(pa.chunked_array(pa.array(stripped.array)), ""), null=True)
 
 
 def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, percent: bool = False,
@@ -376,11 +399,51 @@ def _text(col: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(col.dtype):
         whole = (col.notna() & col.eq(col.round()) & col.abs().lt(2**53)).to_numpy(dtype=bool)
         col = col.astype(object).where(~whole, col.where(whole, 0).astype(np.int64).astype(object))
-    return col.astype(TEXT).str.strip().fillna("")
+    return _filled(col.astype(TEXT).str.strip())
+
+
+def _filled(text: pd.Series) -> pd.Series:
+    """TEXT cells with missing ones as '' (pandas' fillna on arrow text costs ten times this)."""
+    return pd.Series(pd.array(pc.fill_null(pa.array(text.array), ""), dtype=TEXT), index=text.index)
 
 
 def _normalise_dns(text: pd.Series) -> pd.Series:
     """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
+    if not _all_ascii(arrow := pa.chunked_array(pa.array(text.array))):
+        return _normalise_dns_slowly(text)
+    lower = pc.utf8_lower(arrow)  # as pandas' str.lower (not ascii_lower: it breaks arrays whose offsets start past 0)
+    dotted = pc.ends_with(lower, ".")
+    if pc.any(dotted).as_py():
+        lower = pc.if_else(dotted, pc.utf8_slice_codeunits(lower, 0, -1), lower)
+    return pd.Series(pd.array(lower, dtype=TEXT), index=text.index)
+
+
+def _data_bytes(text: pa.ChunkedArray) -> list[np.ndarray]:
+    """The bytes of all the values (of a slice, maybe of its neighbours too): one pass over them tells whether a
+    check could hit any value, without a kernel call per value."""
+    return [np.frombuffer(chunk.buffers()[2], np.uint8) for chunk in text.chunks if chunk.buffers()[2] is not None]
+
+
+def _all_ascii(text: pa.ChunkedArray) -> bool:
+    """Whether every value is ASCII."""
+    return all(data.max(initial=0) < 128 for data in _data_bytes(text))
+
+
+def _any_byte(text: pa.ChunkedArray, hit: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether `hit` finds a byte in the values (or near them; see `_data_bytes`): if not, no value has one."""
+    return any(hit(data).any() for data in _data_bytes(text))
+
+
+def _control_characters(text: pd.Series) -> np.ndarray:
+    """Which cells hold a control character (U+0000-U+001F, U+007F): bytes that UTF-8 uses for those alone, so none
+    in the data means no cell to look at."""
+    if not _any_byte(pa.chunked_array(pa.array(text.array)), lambda data: (data < 0x20) | (data == 0x7F)):
+        return np.zeros(len(text), dtype=bool)
+    return text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
+
+
+def _normalise_dns_slowly(text: pd.Series) -> pd.Series:
+    """`_normalise_dns` of text with non-ASCII characters."""
     text = text.str.lower().str.removesuffix(".")
     non_ascii = ~text.str.isascii().fillna(True)
     if non_ascii.any():
@@ -395,7 +458,7 @@ def _punycode(name: str) -> str:
     try:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
-        return name  # left as it is: _dns_problem reports it
+        return name  # left as it is: _dns_problems reports it
 
 
 def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
@@ -412,7 +475,23 @@ def _flags_where(rows: np.ndarray, text: pa.Array, check: Callable[[pa.Array], p
     return out
 
 
-def _dns_problem(names: pd.Series) -> pd.Series:
+# A host name none of the checks of `_dns_reasons` faults, if it is at most 63 characters long (so is each label):
+# labels of letters and digits joined by single hyphens, the last one starting with a letter (so not an IP address).
+_PLAIN_DNS = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+
+def _dns_problems(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the names that are not valid DNS host names, and why. Most names are plain ones (`_PLAIN_DNS`):
+    one pattern clears them, and the checks run on the rest."""
+    text = pa.chunked_array(pa.array(names.array))
+    plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DNS), pc.less_equal(pc.binary_length(text), 63))
+    odd = np.flatnonzero(~_flags(plain))
+    reasons = _dns_reasons(names.iloc[odd])
+    found = reasons != ""
+    return odd[found], reasons[found]
+
+
+def _dns_reasons(names: pd.Series) -> np.ndarray:
     """Reason why each non-empty name is not a valid DNS host name ('' when valid)."""
     reason = np.full(len(names), "", dtype=object)
     if len(names):
@@ -434,7 +513,7 @@ def _dns_problem(names: pd.Series) -> pd.Series:
         reason[puny] = ["" if _valid_punycode(n) else "invalid punycode (xn--) label" for n in names.iloc[puny]]
         reason[_flags_where(bad_label, text, lambda t: pc.match_substring_regex(t, r"^[a-z][a-z0-9+.-]*://|/"))] = (
             "a URL or a path: give the host name alone (mail.contoso.com, not https://mail.contoso.com/owa)")
-    return pd.Series(reason, index=names.index, dtype=object)
+    return reason
 
 
 def _valid_punycode(name: str) -> bool:
@@ -450,50 +529,66 @@ def _check_list(col: pd.Series, text: pd.Series, blank: np.ndarray, field: Field
 
     Each distinct cell is checked once: batches repeat the same few server lists thousands of times.
     """
-    text = text[~blank & text.ne("").to_numpy()]  # most rows have no list: leave them out early
-    out = np.full(len(col), "", dtype=object)
-    if text.empty:
-        return pd.Series(out, dtype=object)
-    codes, cells = pd.factorize(text)
+    positions = np.flatnonzero(~blank & text.ne("").to_numpy(dtype=bool))  # most rows have no list: leave them out
+    if not len(positions):
+        return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), len(col)))
+    codes, cells = pd.factorize(text.iloc[positions])
     canonical, problems = _check_cells(pd.Series(cells, dtype=TEXT), field)
-    positions = col.index.get_indexer(text.index)
     if len(problems):
         hits = pd.DataFrame({"pos": positions, "cell": codes}).merge(problems, on="cell")
         hits = hits.sort_values(["pos", "item_no"], kind="stable")
         check.flag_at(hits["pos"].to_numpy(), field.name, list(hits["reason"]), hits["item"].to_numpy(dtype=object))
-    out[positions] = canonical[codes]
-    return pd.Series(out, dtype=object)
+    cell = np.full(len(col), len(cells))  # rows without a list: the '' after the cells
+    cell[positions] = codes
+    return _arrow_series(pa.concat_arrays([canonical, pa.array([""], canonical.type)]).take(cell))
 
 
-def _check_cells(cells: pd.Series, field: Field) -> tuple[np.ndarray, pd.DataFrame]:
+def _arrow(text: pd.Series) -> pa.Array:
+    """A TEXT series' cells as one arrow array."""
+    cells = pa.array(text.array)
+    return cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+
+
+def _arrow_series(text: pa.Array) -> pd.Series:
+    """Arrow text as a TEXT series (no copy)."""
+    return pd.Series(pd.array(text, dtype=TEXT))
+
+
+def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame]:
     """Per distinct list cell: its canonical form, and a table of its bad items (cell, item_no, item, reason)."""
     lists = pc.split_pattern_regex(arrow_text(cells), r"[;,\s]+")
-    items = pd.Series(pc.list_flatten(lists).to_numpy(zero_copy_only=False),
-                      index=pc.list_parent_indices(lists).to_numpy(), dtype=TEXT)
-    items = items[items != ""]
+    flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    filled = _flags(pc.not_equal(flat, ""))
+    items = pd.Series(pd.array(flat.filter(filled), dtype=TEXT), index=parents[filled])
     if items.empty:
-        return np.full(len(cells), "", dtype=object), pd.DataFrame(columns=["cell", "item_no", "item", "reason"])
+        return pa.repeat(pa.scalar("", pa.large_string()), len(cells)), pd.DataFrame(
+            columns=["cell", "item_no", "item", "reason"])
+    problems = np.full(len(items), "", dtype=object)
     if field.kind == "dns_list":
         items = _normalise_dns(items)
-        problems = _dns_problem(items)
+        at, why = _dns_problems(items)
+        problems[at] = why
     else:
         items = items.str.lower()
-        problems = pd.Series("", index=items.index, dtype=object)
-        fqdn = items.str.contains(".", regex=False).fillna(False)
+        fqdn = items.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
-        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False)] = (
+        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False).to_numpy(dtype=bool)] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
-    typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
-    problems[typename] = "a PowerShell list written as its type name: join its items first (-join ';')"
-    bad = (problems != "").to_numpy()
+    if _any_byte(pa.chunked_array(pa.array(items.array)), lambda data: data == ord("[")):
+        typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
+        problems[typename.to_numpy(dtype=bool)] = ("a PowerShell list written as its type name: join its items first "
+                                                   "(-join ';')")
+    bad = problems != ""
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
-                          "item": items[bad].to_numpy(dtype=object), "reason": problems[bad].to_numpy(dtype=object)})
+                          "item": items[bad].to_numpy(dtype=object), "reason": problems[bad]})
     good = items[~bad]
-    cell, item = good.index.to_numpy(), good.to_numpy(dtype=object)
-    codes = pd.factorize(item)[0]
+    cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
     first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
     keep = np.sort(first)
-    return join_by_row(cell[keep], item[keep], len(cells), ";"), table
+    kept = _arrow(good).take(keep)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(cell[keep], minlength=len(cells)))])
+    joined = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), kept)
+    return pc.binary_join(joined, pa.scalar(";", kept.type)), table
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
@@ -536,7 +631,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
     _without_the_external_domain(frame)
-    _check_rows(frame, check)
+    _check_rows(frame, check, ~out["owa_host__blank"])
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
     return ProfileSet(good, check.issues, n)
@@ -613,7 +708,7 @@ def _placeholder(field: Field, n: int) -> Any:
         return np.zeros(n, dtype=bool)
     if field.kind in ("number", "integer", "share", "date"):
         return np.full(n, np.nan)
-    return pd.Series([""] * n, dtype=object)
+    return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), n))
 
 
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
@@ -637,12 +732,15 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         values, bad = _bools(col, stripped)
         check.flag(bad & ~blank, field.name, "must be true or false", col)
         return values
-    text = _text(col) if stripped is None else stripped.fillna("")
+    text = _text(col) if stripped is None else _filled(stripped)
     if kind in ("dns_list", "host_list"):
         return _check_list(col, text, blank, field, check)
     if kind == "text":
-        check.flag((text.str.len() > MAX_TEXT).to_numpy(), field.name, f"longer than {MAX_TEXT} characters", col)
-        control = text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
+        arrow = _arrow(text)
+        long = _flags_where(_flags(pc.greater(pc.binary_length(arrow), MAX_TEXT)), arrow,  # no fewer bytes than characters
+                            lambda t: pc.greater(pc.utf8_length(t), MAX_TEXT))
+        check.flag(long, field.name, f"longer than {MAX_TEXT} characters", col)
+        control = _control_characters(text)
         breaks = control.copy()
         if control.any():
             breaks[control] = text[control].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
@@ -668,7 +766,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
             written = col.dt.strftime("%Y-%m-%d")
         elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
             written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
-        text = _text(written)
+        text = _filled(stripped) if written is col and stripped is not None else _text(written)
         parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
         other = ~blank & parsed.isna().to_numpy()  # dates written another way (the rest were ISO, as most are)
         if other.any():
@@ -686,10 +784,13 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         return days
     if kind == "dns":
         names = _normalise_dns(text)
-        codes, reasons = pd.factorize(_dns_problem(names.where(~pd.Series(blank), "a.b")))
+        given = np.flatnonzero(~blank)
+        at, why = _dns_problems(names.iloc[given])
+        codes, reasons = pd.factorize(why)
         for code, reason in enumerate(reasons):
-            if reason:
-                check.flag((codes == code) & ~blank, field.name, reason, col)
+            rows = np.zeros(len(col), dtype=bool)
+            rows[given[at[codes == code]]] = True
+            check.flag(rows, field.name, reason, col)
         return names
     raise AssertionError(f"unhandled field kind {kind}")
 
@@ -729,18 +830,19 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
             fill = None  # filled below from other fields (`derived_default`)
         else:
             fill = default
-        if fill is not None and blank.any():
+        if fill is not None and fill != "" and blank.any():  # a text field's blank cells hold '' already
             values = values.copy()
             if isinstance(values, pd.Series):
                 values[blank] = fill
             else:
                 values[blank] = fill
         data[field.name] = values
-    frame = pd.DataFrame(data)
     for field in FIELDS:
         if isinstance(field.default, str) and field.default.startswith("rule:") and field.default != "rule:today":
-            derived = derived_default(field.default.removeprefix("rule:"), frame)
-            frame[field.name] = frame[field.name].where(~out[field.name + "__blank"], derived)
+            blank = out[field.name + "__blank"]
+            if blank.any():
+                data[field.name] = _derived(data, field.name, field.default.removeprefix("rule:"), blank)
+    frame = pd.DataFrame(data)
     frame["country"] = frame["country"].astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
@@ -752,18 +854,38 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     return frame
 
 
-def _check_rows(frame: pd.DataFrame, check: _Checker) -> None:
+def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
+    """The column `name` with its `blank` cells given by its rule (`derived_default`), worked out for those alone."""
+    at = np.flatnonzero(blank)
+    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
+    values = derived_default(rule, {source: data[source][at] if isinstance(data[source], np.ndarray)
+                                    else data[source].iloc[at] for source in sources})
+    column = data[name]
+    if isinstance(column, pd.Series):  # text
+        derived = _arrow(values.astype(TEXT)).cast(pa.large_string())
+        return _arrow_series(pc.replace_with_mask(_arrow(column).cast(pa.large_string()), pa.array(blank), derived))
+    column = column.copy()
+    column[at] = values
+    return column
+
+
+def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
+    """Checks across fields, once defaults are filled (`owa_given`: the rows that give their owa_host, not derived)."""
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
     country = frame["country"].astype(str)
-    check.flag(((country != "") & ~country.str.fullmatch("[A-Z]{2}")).to_numpy(dtype=bool), "country",
-               "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
+    bad = (country != "").to_numpy(dtype=bool, copy=True)
+    bad[bad] = ~country[bad].str.fullmatch("[A-Z]{2}").to_numpy(dtype=bool)
+    check.flag(bad, "country", "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
     owa = frame["owa_host"].astype(str)
-    too_long = (owa.str.len() > 253).to_numpy()
+    text = _arrow(owa)
+    too_long = _flags_where(_flags(pc.greater(pc.binary_length(text), 253)), text,  # no fewer bytes than characters
+                            lambda t: pc.greater(pc.utf8_length(t), 253))
     check.flag(too_long, "owa_host", f"the default {FIELD_BY_NAME['owa_host'].default.removeprefix('rule:')} is longer "
                                      "than 253 characters", owa)
-    single_label = ~owa.str.contains(".", regex=False).to_numpy(dtype=bool) & (owa != "").to_numpy(dtype=bool)
+    single_label = _flags_where(owa_given, text, lambda t: pc.and_(pc.invert(pc.match_substring(t, ".")),
+                                                                   pc.not_equal(t, "")))  # a derived one has a dot
     check.flag(single_label, "owa_host", "a single label: give the full name clients outside reach OWA by, such as "
                                          "mail.contoso.com", owa)
 
