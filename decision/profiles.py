@@ -133,6 +133,9 @@ FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
 NUMERIC_KINDS = ("number", "integer", "share", "bool")
 LIST_KINDS = ("dns_list", "host_list")
+# what separates a list's items: white space too between domain names (none can hold it), not between server
+# names, where "NW EX01" is one bad name (Windows computer names hold no spaces), not the two servers NW and EX01
+LIST_SEPARATORS = {"dns_list": r"[;,\s]+", "host_list": r"[;,\r\n]+"}
 # Text-like fields are read from CSV as text, so '007' stays '007'; numbers and booleans are left to the parser.
 TEXT_COLUMNS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
 WEIGHT_FIELDS = tuple(f"w_{k}" for k in WEIGHT_KEYS)
@@ -556,8 +559,10 @@ def _arrow_series(text: pa.Array) -> pd.Series:
 
 def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame]:
     """Per distinct list cell: its canonical form, and a table of its bad items (cell, item_no, item, reason)."""
-    lists = pc.split_pattern_regex(arrow_text(cells), r"[;,\s]+")
+    lists = pc.split_pattern_regex(arrow_text(cells), LIST_SEPARATORS[field.kind])
     flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    if field.kind == "host_list":
+        flat = pc.utf8_trim_whitespace(flat)
     filled = _flags(pc.not_equal(flat, ""))
     items = pd.Series(pd.array(flat.filter(filled), dtype=TEXT), index=parents[filled])
     if items.empty:
@@ -574,6 +579,8 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
         problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False).to_numpy(dtype=bool)] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
+        spaced = items.str.contains(r"\s", regex=True).fillna(False).to_numpy(dtype=bool)
+        problems[spaced] = "a server name holds no spaces: separate the names with ';'"
     if _any_byte(pa.chunked_array(pa.array(items.array)), lambda data: data == ord("[")):
         typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
         problems[typename.to_numpy(dtype=bool)] = ("a PowerShell list written as its type name: join its items first "

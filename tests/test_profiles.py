@@ -68,6 +68,8 @@ def test_unknown_weight_is_named_with_a_suggestion():
     ("split_dns", "maybe", "true or false"), ("org", "bad\x00name", "control characters"),
     ("extra_domains", ["good.com", "bad_domain.com"], "not a valid DNS name"),
     ("servers", "System.Object[]", "a PowerShell list written as its type name: join its items first (-join ';')"),
+    ("servers", ["NW EX01", "NW-EX02"], "a server name holds no spaces"),  # one bad name, not the servers NW and EX01
+    ("servers", "EX01 EX02", "separate the names with ';'"),
     ("owa_host", "https://mail.münchen.de/owa", "a URL or a path: give the host name alone"),
     ("external_domain", "contoso.com/owa", "a URL or a path: give the host name alone"),
     ("country", "Germany", "not a two-letter country code"), ("country", "D1", "not a two-letter country code"),
@@ -566,9 +568,9 @@ def test_evaluate_accepts_a_dataframe_and_returns_rejections():
 
 
 def test_list_fields_are_normalised_and_de_duplicated_within_each_row_in_order():
-    rows = [{**GOOD, "servers": "EX02; ex01, EX02 ex01", "extra_domains": "Straße.de;xn--strae-oqa.de, fabrikam.com."},
+    rows = [{**GOOD, "servers": "EX02; ex01, EX02\nex01", "extra_domains": "Straße.de;xn--strae-oqa.de, fabrikam.com."},
             {**GOOD, "servers": "EX01;EX02", "extra_domains": "fabrikam.com"},
-            {**GOOD, "servers": "EX02; ex01, EX02 ex01"},
+            {**GOOD, "servers": "EX02; ex01, EX02\nex01"},
             {**GOOD, "servers": ""}]
     frame = load(rows).frame
     assert frame["servers"].tolist() == ["ex02;ex01", "ex01;ex02", "ex02;ex01", ""]
