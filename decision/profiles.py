@@ -729,9 +729,9 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag(~finite, field.name, "must be a finite number", col)
         ok = np.isfinite(values)
         if field.low is not None:
-            check.flag(ok & (values < field.low), field.name, f"must be at least {_shown_number(field.low)}", col)
+            check.flag(ok & (values < field.low), field.name, f"must be at least {_shown_limit(field, field.low)}", col)
         if field.high is not None:
-            check.flag(ok & (values > field.high), field.name, f"must be at most {_shown_number(field.high)}", col)
+            check.flag(ok & (values > field.high), field.name, f"must be at most {_shown_limit(field, field.high)}", col)
         if kind == "integer":
             check.flag(ok & (values != np.floor(values)), field.name, "must be a whole number", col)
         return values
@@ -805,6 +805,11 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
 def _shown_number(value: float) -> str:
     """A limit as people write it: 10,000,000 rather than 1e+07."""
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _shown_limit(field: Field, value: float) -> str:
+    """A field's limit as people write it; a share's also as a percentage, as a share may be given ('150%')."""
+    return f"{_shown_number(value)} ({_shown_number(value * 100)}%)" if field.kind == "share" else _shown_number(value)
 
 
 TEMPLATE_FIELD = re.compile(r"<(\w+)>")  # a field's value in a default rule such as 'mail.<external_domain>'

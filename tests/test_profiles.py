@@ -60,7 +60,7 @@ def test_unknown_weight_is_named_with_a_suggestion():
     ("users", -1, "at least 0"), ("users", 2.5, "whole number"), ("users", "many", "not a number"),
     ("users", 20_000_000, "must be at most 10,000,000 (got"), ("admin_rate", 10_001, "must be at most 10,000 (got"),
     ("users", float("nan"), "required field is empty"), ("mobile_devices", float("inf"), "finite"),
-    ("mdm_share", 1.5, "at most 1"), ("domain_joined_share", -0.1, "at least 0"),
+    ("mdm_share", 1.5, "at most 1 (100%)"), ("domain_joined_share", -0.1, "at least 0 (0%)"),
     ("horizon_years", 50, "at most 10"), ("start", "2026-02-30", "not a date"), ("start", "1980-01-01", "between"),
     ("exchange_version", "2003", "must be one of"), ("ca", "lets-encrypt", "did you mean 'letsencrypt'"),
     ("external_domain", "-contoso.com", "not a valid DNS name"), ("external_domain", "10.0.0.1", "IP address"),
@@ -374,7 +374,7 @@ def test_a_share_written_as_a_percentage(written, share):
 
 
 @pytest.mark.parametrize(("field", "written", "reason"), [
-    ("mdm_share", "150%", "must be at most 1"), ("mdm_share", "%", "not a number"),
+    ("mdm_share", "150%", "must be at most 1 (100%)"), ("mdm_share", "%", "not a number"),
     ("mdm_share", "abc%", "not a number"), ("mdm_share", "5%%", "not a number"),
     ("users", "50%", "not a number"), ("w_cost", "20%", "not a number")])
 def test_percentages_that_are_not_shares_are_rejected(field, written, reason):
