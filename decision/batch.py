@@ -180,9 +180,9 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
     """Columns of the batch output, in order."""
     where = ["row", "file"] if folder else ["row"]
     if layout == "long":
-        return [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", *where]
+        return [*OPTION_COLUMNS, "ca", "currency", "dominated", "dominated_by", *where]
     return ["profile", *where, "recommendation", "recommended_ca", "no_option_because", "runner_up", "margin", "close_call",
-            "nearest_flip", *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
+            "nearest_flip", "currency", *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -216,6 +216,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             out["no_option_because"] = pd.Series(why_no_option(scored.columns["reasons"], scored.winner < 0), dtype="str")
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
+        out["currency"] = np.repeat(frame["currency"].to_numpy(dtype=object), len(out) // len(frame))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])

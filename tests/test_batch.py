@@ -60,8 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "profiles"
 TODAY = dt.date(2026, 11, 26)
 WIDE = ["profile", "row", "recommendation", "recommended_ca", "no_option_because", "runner_up", "margin", "close_call",
-        "nearest_flip", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances",
-        "score", *(f"score_{o}" for o in OPTIONS)]
+        "nearest_flip", "currency", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
+        "certificate_issuances", "score", *(f"score_{o}" for o in OPTIONS)]
 
 
 def score(*args: str | Path) -> tuple[int, str, str]:
@@ -129,7 +129,7 @@ def test_long_layout_has_one_row_per_profile_and_option(profiles_csv, reference,
     code, _, _ = score(profiles_csv, "-o", tmp_path / "long.parquet", "--layout", "long")
     assert code == 0
     got = pd.read_parquet(tmp_path / "long.parquet")
-    assert list(got.columns) == [*OPTION_COLUMNS, "ca", "dominated", "dominated_by", "row"]
+    assert list(got.columns) == [*OPTION_COLUMNS, "ca", "currency", "dominated", "dominated_by", "row"]
     assert len(got) == 7 * 120
     assert got["option"].tolist()[:7] == list(OPTIONS)
     want = reference.options

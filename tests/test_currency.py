@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -227,3 +228,22 @@ def test_a_currency_and_a_country_written_in_lower_case_are_the_codes_in_capital
     assert totals.count("EUR") == 1 and "eur" not in totals
     profile = decision.evaluate({**CONTOSO, "currency": "eur", "country": "de"}).profiles.iloc[0]
     assert (profile["currency"], profile["country"]) == ("EUR", "DE")
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_every_scored_row_names_the_currency_of_its_costs(tmp_path, layout):
+    """A portfolio of EUR and USD profiles: summing `cost_total` per `currency` gives the summary's totals; without
+    the column an analyst summing the file added euros to dollars."""
+    source = tmp_path / "in.csv"
+    source.write_text("org,external_domain,users,currency\nA,a.com,5,eur\nB,b.com,50,USD\nC,c.com,500,EUR\n")
+    output = tmp_path / f"{layout}.csv"
+    result = CliRunner().invoke(main, ["score", str(source), "-o", str(output), "--layout", layout],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(output)
+    per_profile = got.drop_duplicates("profile").set_index("profile")["currency"]
+    assert per_profile.to_dict() == {"A": "EUR", "B": "USD", "C": "EUR"}
+    if layout == "wide":
+        [totals] = [line for line in result.stdout.splitlines() if line.startswith("total cost")]
+        sums = got.groupby("currency")["cost_total"].sum()
+        assert totals == f"total cost of the recommended options: EUR {sums['EUR']:,.2f}, USD {sums['USD']:,.2f}"
