@@ -42,10 +42,11 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
 
 
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria))."""
-    stacked = np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2)
+    """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
+    infeasible)."""
+    stacked = np.nan_to_num(np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2))
     w = normalised_weights(weights)
-    total = 100.0 * np.einsum("nkc,nc->nk", np.nan_to_num(stacked), w)
+    total = 100.0 * np.einsum("nkc,nc->nk", stacked, w)
     return np.where(feasible, np.clip(total, 0.0, 100.0), np.nan), stacked
 
 
