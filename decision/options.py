@@ -444,6 +444,8 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 
     def take(attr: str) -> np.ndarray:
         values = [getattr(o, attr) for _, o in offers]
+        if all(v is values[0] for v in values):  # one array (or number) for every CA
+            return np.full(n, values[0]) if np.ndim(values[0]) == 0 else values[0]
         out = np.empty(n, dtype=np.result_type(*values))
         for value, at in zip(values, rows, strict=True):
             out[at] = value if np.ndim(value) == 0 else value[at]

@@ -26,12 +26,11 @@ def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
 
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1."""
-    masked = np.where(feasible, values, np.nan)
     with np.errstate(all="ignore"):
         lo = across_options(np.where(feasible, values, np.inf), lowest=True)[:, None]  # nanmin, without its copies
         hi = across_options(np.where(feasible, values, -np.inf), lowest=False)[:, None]
         span = hi - lo
-        scaled = (masked - lo) / span if higher_is_better else (hi - masked) / span
+        scaled = (values - lo) / span if higher_is_better else (hi - values) / span  # kept where feasible
     return np.where(feasible, np.where(span > 0, scaled, 1.0), np.nan)
 
 
