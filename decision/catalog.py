@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,14 @@ class CA:
     def public(self) -> bool:
         return self.kind == "public"
 
+    @cached_property
+    def _codes(self) -> np.ndarray:
+        """-1 (before the CA existed), then the STATUSES index of each dated status."""
+        return np.array([-1, *(STATUSES.index(s) for s in self.statuses)], dtype=np.int64)
+
     def status_at(self, days: np.ndarray) -> np.ndarray:
         """Status code per day: index into STATUSES, or -1 before the CA existed."""
-        idx = np.searchsorted(self.status_starts, days, side="right") - 1
-        codes = np.array([STATUSES.index(s) for s in self.statuses])
-        return np.where(idx >= 0, codes[np.clip(idx, 0, None)], -1)
+        return self._codes.take(np.searchsorted(self.status_starts, days, side="right"))
 
     def status_on(self, day: int) -> str:
         code = int(self.status_at(np.array([day]))[0])

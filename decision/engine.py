@@ -36,7 +36,8 @@ class Scored:
     frame: pd.DataFrame
     components: dict[str, Components]
     columns: dict[str, np.ndarray]  # each (n, 7)
-    normalised: np.ndarray  # (n, 7, 4)
+    normalised: np.ndarray  # (n, 7, 4), 0 where infeasible
+    tie_keys: tuple[np.ndarray, ...]  # the keys a tie on score breaks on, in scoring.TIE_BREAKS order (scoring.tie_keys)
     weights: np.ndarray  # (n, 4), normalised
     winner: np.ndarray
     runner_up: np.ndarray
@@ -52,12 +53,6 @@ class Scored:
         margin = np.where(self.runner_up >= 0, win_score - score[rows, np.maximum(self.runner_up, 0)], np.nan)
         with np.errstate(invalid="ignore"):
             return margin, margin < self.close_call_share * win_score
-
-    @cached_property
-    def tie_keys(self) -> tuple[np.ndarray, ...]:
-        """The keys a tie on score breaks on, in scoring.TIE_BREAKS order (see scoring.tie_keys)."""
-        cols = self.columns
-        return tie_keys(cols["feasible"], cols["tco"], cols["certificate_issuances"], cols["certificates"])
 
 
 # the raw criterion arrays behind the scores, in scoring.CRITERIA order
@@ -101,11 +96,11 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     score, normalised = scores(criteria, feasible, weights)
     columns["score"] = score
-    columns["rank"] = rank(score, feasible, tie_keys(feasible, tco, columns["certificate_issuances"],
-                                                     columns["certificates"]))
+    keys = tie_keys(feasible, tco, columns["certificate_issuances"], columns["certificates"])
+    columns["rank"] = rank(score, feasible, keys)
     winner, runner = top_two(columns["rank"])
-    return Scored(frame, comps, columns, normalised, weights / weights.sum(axis=1, keepdims=True), winner, runner,
-                  float(params.value("close_call_share")))
+    return Scored(frame, comps, columns, normalised, keys, weights / weights.sum(axis=1, keepdims=True), winner,
+                  runner, float(params.value("close_call_share")))
 
 
 def dominance_of(scored: Scored) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from decision.dates import horizon_end, purchase_years, years_before
 from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import LEGACY_ERAS, Parameters
-from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, schedule
+from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, picked, schedule
 from decision.scoring import TCO_DECIMALS
 from decision.textops import arrow_text
 
@@ -36,7 +36,12 @@ LABELS = {
 
 
 def _bits(mask: np.ndarray, code: str) -> np.ndarray:
-    return np.where(mask, BIT[code], np.int64(0))
+    return np.asarray(mask, dtype=bool) * BIT[code]
+
+
+# the reasons a CA's status on a certificate's first issuance day rules it out, by status code + 1 (-1: not operating)
+_STATUS_FAILS = {"distrusted": BIT["ca_distrusted"], "discontinued": BIT["ca_discontinued"]}
+FIRST_DAY_FAILS = np.array([BIT["ca_not_operating"], *(_STATUS_FAILS.get(s, 0) for s in STATUSES)], dtype=np.int64)
 
 
 @dataclass
@@ -188,13 +193,14 @@ class Context:
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._dcv_later: dict[int, np.ndarray] = {}
-        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
+        self._frequent: dict[int, np.ndarray] = {}
         self._single_name: Choice | None = None
         self.dcv_minutes_param = params["dcv_minutes_per_name"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
-        self.extra_server_minutes = self.servers_beyond_first * params.value("extra_server_minutes")
+        self.extra_server_minutes = self.servers_beyond_first * float(params.value("extra_server_minutes"))
         self.profile_bits = {
             "acme_not_allowed": _bits(~self.flags["acme_ok"], "acme_not_allowed"),
             "acme_wildcard_needs_dns_api": _bits(~self.flags["dns_api"], "acme_wildcard_needs_dns_api"),
@@ -248,13 +254,25 @@ class Context:
         until a renewal may no longer carry the internal names, the fewer later ones from then on."""
         minutes = offer.dcv_names * self.dcv_total(offer.schedule)
         dropped = offer.dcv_names - offer.dcv_later_names
-        return minutes - dropped * self.dcv_later_total(offer.schedule) if dropped.any() else minutes
+        return minutes - dropped * self.dcv_later_total(offer.schedule) if np.any(dropped) else minutes
 
-    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
-        """A CA's status code on each profile's first and last day (cached per CA)."""
+    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
+        differ (cached per CA)."""
         if ca.id not in self._status:
-            self._status[ca.id] = (ca.status_at(self.start), ca.status_at(self.end - 1))
+            first, last = ca.status_at(self.start), ca.status_at(self.end - 1)
+            self._status[ca.id] = (first, last, _bits(first != last, "ca_status_changes"))
         return self._status[ca.id]
+
+    def frequent_manual(self, sched: Schedule | Picked) -> np.ndarray:
+        """The reason bit `frequent_manual_renewals` of a schedule renewed by hand (cached per schedule)."""
+        if isinstance(sched, Picked):
+            return sched.pick([self.frequent_manual(s) for s in sched.schedules])
+        if id(sched) not in self._frequent:
+            per_year = sched.counts / np.maximum(self.years, 1e-9)
+            self._frequent[id(sched)] = _bits(per_year > self.params.value("frequent_manual_renewals_per_year"),
+                                              "frequent_manual_renewals")
+        return self._frequent[id(sched)]
 
     def status_fails(self, ca: CA, sched: Schedule | Picked) -> np.ndarray:
         """Why a CA cannot issue every certificate of `sched`, as reason bits (cached per CA and schedule).
@@ -265,21 +283,17 @@ class Context:
         if isinstance(sched, Picked):
             return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
         if ca.id not in self._status_fails:
-            first = self.status(ca)[0]
-            self._status_fails[ca.id] = (_bits(first == STATUSES.index("distrusted"), "ca_distrusted")
-                                         | _bits(first == STATUSES.index("discontinued"), "ca_discontinued")
-                                         | _bits(first < 0, "ca_not_operating"))
+            self._status_fails[ca.id] = FIRST_DAY_FAILS.take(self.status(ca)[0] + 1)
         ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
         if not ends:  # most CAs never stop: no renewal to look at
             return self._status_fails[ca.id]
         key = (ca.id, id(sched))
         if key not in self._status_fails:
-            valid = sched.days >= 0
-            codes = np.where(valid, ca.status_at(np.where(valid, sched.days, 0)), ACTIVE)
             then_active = self.status(ca)[0] == ACTIVE
             fails = self._status_fails[ca.id]
             for status in ends:
-                later = (codes == STATUSES.index(status)).any(axis=1)[sched.inverse] & then_active
+                code = STATUSES.index(status)
+                later = sched.ever(lambda days, code=code: ca.status_at(days) == code) & then_active
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
             self._status_fails[key] = fails
         return self._status_fails[key]
@@ -292,7 +306,7 @@ class Context:
 
 @dataclass
 class Offer:
-    """What one CA would charge and demand for an option, per profile."""
+    """What one CA would charge and demand for an option, per profile (a number where the same for every profile)."""
 
     ok: np.ndarray
     fails: np.ndarray
@@ -300,10 +314,10 @@ class Offer:
     later_fee_per_year: np.ndarray
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
-    dcv_names: np.ndarray
-    dcv_later_names: np.ndarray  # once a renewal may no longer carry the internal names (a public SAN's fewer)
-    setup_minutes: np.ndarray
-    yearly_minutes: np.ndarray
+    dcv_names: np.ndarray | float
+    dcv_later_names: np.ndarray | float  # once a renewal may no longer carry the internal names (a public SAN's fewer)
+    setup_minutes: np.ndarray | float
+    yearly_minutes: np.ndarray | float
     reasons: np.ndarray
 
 
@@ -316,7 +330,7 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
            names: np.ndarray) -> Offer:
-    """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME.
+    """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
     A private CA only ever makes offers for the internal-CA option.
     """
@@ -347,34 +361,29 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     else:
         fee = later = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
-        fee = later = np.zeros(n) + 0.0
+        fee = later = np.zeros(n)
     extra_servers = ctx.extra_server_minutes
-    reasons = ctx.profile_bits["multi_server_copy"]
+    reasons = ctx.profile_bits["multi_server_copy"] | ctx.status(ca)[2]
     if mode == "acme":
         connector = ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
         issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
                     + connector * p.value("connector_update_minutes"))
-        setup = np.full(n, p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes"))
-        yearly = np.full(n, p.value("acme_monitoring_hours_per_year") * 60.0)
-        dcv = dcv_later = ctx.zeros()
+        setup = p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
+        yearly = p.value("acme_monitoring_hours_per_year") * 60.0
+        dcv = dcv_later = 0.0
         reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = certificates * (per_cert + extra_servers)
-        setup, yearly = ctx.zeros(), ctx.zeros()
-        dcv = names.astype(float) if ca.public else ctx.zeros()
+        setup = yearly = 0.0
+        dcv = names if ca.public else 0.0
         # a public SAN's renewals without the internal names it loses validate only the names they carry
         dcv_later = dcv - ctx.facts["internal_lost"] if product == "san" and ca.public else dcv
-        per_year = sched.counts / np.maximum(ctx.years, 1e-9)
-        reasons = reasons | _bits(per_year > p.value("frequent_manual_renewals_per_year"), "frequent_manual_renewals")
+        reasons = reasons | ctx.frequent_manual(sched)
         if ca.public:
             reasons = reasons | ctx.profile_bits["email_dcv_ends"]
-    first, last = ctx.status(ca)
-    changes = first != last
-    reasons = reasons | _bits(changes, "ca_status_changes") | _bits(np.asarray(fee) == 0, "free_certificates")
-    return Offer(fails == 0, fails, np.broadcast_to(np.asarray(fee, dtype=float), (n,)).copy(),
-                 np.broadcast_to(np.asarray(later, dtype=float), (n,)).copy(), sched,
-                 np.asarray(issuance, dtype=float), dcv, dcv_later, setup, yearly, reasons)
+    reasons = reasons | _bits(fee == 0, "free_certificates")
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_later, setup, yearly, reasons)
 
 
 @dataclass
@@ -386,6 +395,17 @@ class Choice:
     ca: np.ndarray
     offer: Offer
     failed_ca: np.ndarray  # where infeasible: the named CA, or the only CA selling the product; else -1
+
+
+PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
+
+
+def _offer_cost(ctx: Context, offer: Offer) -> np.ndarray:
+    """What an offer costs each profile over its horizon: fees and admin time."""
+    admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
+             + ctx.dcv_minutes(offer) + offer.yearly_minutes * ctx.years)
+    fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
+    return fees + admin / 60.0 * ctx.admin_rate
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -403,14 +423,11 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         z = np.zeros(n)
         return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
-    gaps = BIT["ca_no_product"] | BIT["ca_private"]
-    costs = np.empty((len(offers), n))
+    # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
+    costs = np.full((len(offers), n), np.inf)
     for row, (_, offer) in enumerate(offers):
-        events = offer.schedule.counts
-        admin = (offer.setup_minutes + events * offer.issuance_minutes
-                 + ctx.dcv_minutes(offer) + offer.yearly_minutes * ctx.years)
-        fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
-        costs[row] = fees + admin / 60.0 * ctx.admin_rate
+        if not np.all(offer.fails & PRODUCT_GAPS):
+            costs[row] = _offer_cost(ctx, offer)
     cheapest = choice == CHEAPEST
     wanted = [cheapest | (choice == index) for index, _ in offers]
     allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
@@ -422,11 +439,11 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     pick = np.argmax(fewest | ~tied.any(axis=0), axis=0)  # the first of the fewest issuances (0 where none can serve)
     tie_bits = np.where(fewest.sum(axis=0) > 1, BIT["ca_tie_order"],
                         np.where(tied.sum(axis=0) > 1, BIT["ca_tie_issuances"], np.int64(0)))
-    feasible = np.isfinite(cost_matrix[pick, np.arange(n)])
+    feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
     bad = np.flatnonzero(~feasible)
     if len(bad):
         # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
-        sellers = np.vstack([w[bad] & ((offer.fails[bad] & gaps) == 0)
+        sellers = np.vstack([w[bad] & ((offer.fails[bad] & PRODUCT_GAPS) == 0)
                              for (_, offer), w in zip(offers, wanted, strict=True)])
         named = np.vstack([choice[bad] == index for index, _ in offers])
         pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
@@ -465,14 +482,20 @@ def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
-    at = pick * n + np.arange(n)  # in the offers' values laid end to end
+    """Per profile, the figures of the offer at `pick`."""
+    rows = [np.flatnonzero(pick == k) for k in range(len(offers))]
 
     def take(attr: str) -> np.ndarray:
-        return np.concatenate([getattr(o, attr) for _, o in offers]).take(at)
+        values = [getattr(o, attr) for _, o in offers]
+        if all(v is values[0] for v in values):  # one array (or number) for every CA
+            return np.full(n, values[0]) if np.ndim(values[0]) == 0 else values[0]
+        out = np.empty(n, dtype=np.result_type(*values))
+        for value, at in zip(values, rows, strict=True):
+            out[at] = value if np.ndim(value) == 0 else value[at]
+        return out
 
-    merged_schedule = Picked(tuple(o.schedule for _, o in offers), pick)
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
-                 merged_schedule,
+                 picked([o.schedule for _, o in offers], pick),
                  take("issuance_minutes"), take("dcv_names"), take("dcv_later_names"), take("setup_minutes"),
                  take("yearly_minutes"), take("reasons"))
 
@@ -480,7 +503,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndarray,
                    names: np.ndarray) -> Choice:
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
-    offers = []
+    offers, names = [], names.astype(float, copy=False)
     for index, ca in enumerate(ctx.catalog.cas):
         mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
         if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
@@ -681,7 +704,7 @@ def option_internal_ca(ctx: Context) -> Components:
     names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"]
     private = [(i, ca) for i, ca in enumerate(ctx.catalog.cas) if ca.kind == "private"]
     one = np.ones(ctx.n)
-    offers = [(i, _offer(ctx, ca, "san", "manual", one, names)) for i, ca in private[:1]]
+    offers = [(i, _offer(ctx, ca, "san", "manual", one, names.astype(float))) for i, ca in private[:1]]
     # the profile's `ca` field chooses among public CAs; the internal option always uses its own CA
     chosen = _choose(ctx, offers, np.full(ctx.n, CHEAPEST))
     has_ca, partner = ctx.flags["internal_ca"], ctx.flags["partner_tls"]

@@ -7,7 +7,7 @@ Schedules are computed once per distinct (start, end) pair and shared by every p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,15 +26,28 @@ class Schedule:
     lifetime: Lifetime | None = None  # validity of a certificate issued on each day; None = no certificate
 
     @cached_property
+    def valid(self) -> np.ndarray:
+        """Which entries of `days` are issuances."""
+        return self.days >= 0
+
+    @cached_property
     def counts(self) -> np.ndarray:
         """Issuances per profile (for one certificate)."""
-        return (self.days >= 0).sum(axis=1)[self.inverse]
+        return self.valid.sum(axis=1)[self.inverse]
 
     def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Sum over each profile's issuances of a dated quantity (e.g. validation minutes)."""
-        valid = self.days >= 0
-        values = np.where(valid, per_day(np.where(valid, self.days, 0).ravel()).reshape(self.days.shape), 0.0)
+        """Sum over each profile's issuances of a dated quantity (e.g. validation minutes), looked up on issuance days
+        only."""
+        values = np.zeros(self.days.shape)
+        values[self.valid] = per_day(self.days[self.valid])
         return values.sum(axis=1)[self.inverse]
+
+    def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Per profile, whether `on` (a test of days) holds on any of its issuance days."""
+        horizon = np.nonzero(self.valid)[0]  # of each issuance day, in the order `self.days[self.valid]` lists them
+        hit = np.zeros(len(self.days), dtype=bool)
+        hit[horizon[on(self.days[self.valid])]] = True
+        return hit[self.inverse]
 
     def dates_of(self, position: int) -> np.ndarray:
         """Issuance days of one profile."""
@@ -72,9 +85,15 @@ class Picked:
     schedules: tuple[Schedule, ...]
     choice: np.ndarray
 
+    @cached_property
+    def _flat(self) -> np.ndarray:
+        """Per profile, the position of its value in the per-schedule arrays laid end to end."""
+        n = len(self.choice)
+        return self.choice * n + np.arange(n)
+
     def pick(self, per_schedule: list[np.ndarray]) -> np.ndarray:
         """Per profile, the value of its chosen schedule (from one array per schedule)."""
-        return np.stack(per_schedule)[self.choice, np.arange(len(self.choice))]
+        return np.concatenate(per_schedule).take(self._flat)
 
     @cached_property
     def counts(self) -> np.ndarray:
@@ -98,6 +117,21 @@ class Picked:
             if mine.any():
                 out[mine] = sched.shortened(changes, positions[mine])
         return out
+
+
+def picked(schedules: Sequence[Schedule | Picked], choice: np.ndarray) -> Schedule | Picked:
+    """Per profile, the schedule at its `choice`: the one schedule when every profile's is the same object, else a
+    Picked of the distinct schedules chosen."""
+    first = {}  # each schedule object's first position in `schedules`
+    for position, sched in enumerate(schedules):
+        first.setdefault(id(sched), position)
+    canonical = np.array([first[id(s)] for s in schedules], dtype=np.int64)[choice]
+    used = np.flatnonzero(np.bincount(canonical, minlength=len(schedules)))
+    if len(used) <= 1:
+        return schedules[used[0] if len(used) else 0]
+    number = np.zeros(len(schedules), dtype=np.int64)
+    number[used] = np.arange(len(used))
+    return Picked(tuple(schedules[i] for i in used), number[canonical])
 
 
 def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:

@@ -125,7 +125,8 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
     with np.errstate(invalid="ignore"):
         binding = np.abs(bound - end[:, None]) <= 1e-12
     pick = np.argmax(binding, axis=1)
-    tied = np.flatnonzero(np.count_nonzero(binding, axis=1) > 1)
+    several = reduce(np.add, binding.view(np.uint8).T) > 1  # by columns: numpy reduces short rows slowly
+    tied = np.flatnonzero(several)
     if len(tied):
         binding, slope = binding[tied], slope[tied]
         steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
@@ -140,7 +141,7 @@ def weight_bands(scored: Scored) -> Bands:
     rows, cols = np.arange(n), np.arange(k)
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
-    values = np.nan_to_num(scored.normalised)  # (n, k, 4)
+    values = scored.normalised  # (n, k, 4)
     places = tie_places(scored.tie_keys)  # each option's place in the tie-break order
     rival_wins_tie = places < places[rows, win][:, None]
     threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
