@@ -253,7 +253,8 @@ class Evaluation:
         return [] if lifetime is None else [(from_day(d), float(v)) for d, v in zip(days, lifetime(days), strict=True)]
 
     def _successor(self, day: dt.date) -> str:
-        """The newest Exchange release still supported the day after `day`, named for a sentence."""
+        """The newest Exchange release still supported the day after `day` (the day the move is advised for: the
+        later of the old version's end of support and the horizon's start), named for a sentence."""
         supported = [v for v, f in self.params.exchange_versions.items()
                      if f["released"] <= day and (f["end_of_support"] is None or f["end_of_support"] > day)]
         newest = max(supported, key=lambda v: self.params.exchange_versions[v]["released"], default=None)
@@ -274,7 +275,7 @@ class Evaluation:
                        f"commands assume Exchange {version} is installed; until it is, use those of the version in place.")
         if eos and eos <= start:
             out.append(f"Exchange {version} has been out of support since {eos}: "
-                       f"plan the move to {self._successor(eos)} or Exchange Online.")
+                       f"plan the move to {self._successor(start)} or Exchange Online.")
         elif eos and eos <= end:
             out.append(f"Exchange {version} goes out of support on {eos}, inside the horizon (which runs to {end}): no "
                        "security fixes after that date, so the certificate plan outlives the server; plan the move to "

@@ -1074,6 +1074,17 @@ def test_the_move_suggested_is_to_a_release_supported_on_that_date():
     assert "plan the move to Exchange 2016 or Exchange Online before it" in lifecycle
 
 
+@pytest.mark.parametrize(("version", "start", "successor"), [("2010", "2026-12-01", "Exchange Server SE"),
+                                                              ("2016", "2026-01-01", "Exchange Server SE"),
+                                                              ("2013", "2024-01-01", "Exchange 2019")])
+def test_the_move_from_a_release_already_out_of_support_is_to_one_supported_at_the_start(version, start, successor):
+    """QA: Exchange 2010 from 2026 was told to move to Exchange 2019, itself out of support since 2025-10-14: the
+    release suggested was the newest one on 2010's end of support (2020), not on the day the advice applies."""
+    [lifecycle] = [w for w in _warnings(exchange_version=version, start=start) if "support" in w]
+    assert "has been out of support since" in lifecycle
+    assert f"plan the move to {successor} or Exchange Online." in lifecycle
+
+
 @pytest.mark.parametrize(("version", "start", "released"), [("SE", "2023-01-01", "2025-07-01"),
                                                              ("2016", "2014-03-01", "2015-10-01"),
                                                              ("2007", "2007-01-15", "2007-03-08")])
