@@ -1027,6 +1027,27 @@ def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its
     assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
 
 
+@pytest.mark.parametrize("version", ["2010", "2019"])
+def test_with_split_dns_every_name_the_internal_urls_use_has_an_internal_zone_record(version):
+    """QA: the SRV-record and split-site options set the internal URLs and the autodiscover address (SCP) to the public
+    names but gave the internal zone no record for them, so inside, with split DNS, clients could not resolve them.
+    Every option: each host an -InternalUrl, -InternalHostname or -AutoDiscoverServiceInternalUri names has one."""
+    profile = {**THREE_SERVERS, "exchange_version": version, "internal_names": False, "split_dns": True}
+    commands, dns = _commands(profile)
+    internal = {r.split(". ", 1)[0] for option in dns for r in dns[option] if r.endswith("; internal (split-DNS) zone")}
+    assert internal == {"mail.a-corp.com", "autodiscover.a-corp.com"}
+    for option, lines in commands.items():
+        hosts = set(re.findall(r"-(?:InternalUrl|AutoDiscoverServiceInternalUri) https://([^/ ]+)", " ".join(lines)))
+        hosts |= set(re.findall(r"-InternalHostname (\S+)", " ".join(lines)))
+        zone = {r.split(". ", 1)[0] for r in dns[option] if r.endswith("; internal (split-DNS) zone")}
+        assert hosts, option
+        assert hosts <= zone, (option, hosts - zone)
+    split_site = [r for r in dns["split_site"] if r.startswith("autodiscover.a-corp.com. ") and "internal" in r]
+    # without SNI (Exchange 2010) the autodiscover site has an address of its own, inside as outside
+    assert split_site == ["autodiscover.a-corp.com. " + ("A <internal IP for autodiscover.a-corp.com>" if version == "2010"
+                                                         else "CNAME mail.a-corp.com.") + "   ; internal (split-DNS) zone"]
+
+
 @pytest.mark.parametrize(("owa", "record"), [("webmail.contoso-mail.net", "contoso-mail.net"),
                                              ("contoso-mail.net", "contoso-mail.net"), ("mail.contoso.com", None)])
 def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
