@@ -289,7 +289,8 @@ class Evaluation:
                        f"during the horizon, to {listed}: they are renewed more often from "
                        f"{'that date' if len(steps) == 1 else 'those dates'}.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
-            out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
+            out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
+                       "no internal name is added.")
         return out + currency.warnings(row, self.params, self.catalog)
 
 

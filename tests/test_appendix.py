@@ -127,7 +127,7 @@ def test_word_sources_section_lists_every_parameter_and_ca(doc, ev):
     cas = find_table(doc, "Attribute")
     used = [c for c in ev.catalog.ids if c in set(ev.option_rows(0)["ca"])]
     assert cells(cas.rows[0])[1:] == [ev.catalog[c].name for c in used]
-    as_of = next(cells(r) for r in cas.rows if cells(r)[0] == "as_of")
+    as_of = next(cells(r) for r in cas.rows if cells(r)[0] == "as of")
     assert as_of[1:] == [ev.catalog[c].as_of for c in used]
 
 
@@ -469,3 +469,43 @@ def test_a_margin_under_one_percent_of_the_score_is_not_shown_as_0_percent():
     texts = section_texts(evaluate(PROFILES / "midsize-byod.yaml"), 6)
     assert ("The runner-up is Wildcard certificate, 0.1 points behind (less than 1% of the winner's score of 92.2)."
             in texts)
+
+
+# the columns that name a profile field or a parameter, for the reader to look it up in the profile or data file
+IDENTIFIER_COLUMNS = ("Field", "Parameter")
+CLIENT_CASES = {**{p.stem: profile(p.stem) for p in EXAMPLES},
+                "contoso-2026 in EUR": profile("contoso-2026", currency="EUR", country="DE", ca="cheapest"),
+                "contoso-2007 from 2014": profile("contoso-2007", start="2014-01-06", ca="cheapest"),
+                "contoso-2026 on Exchange 2016": profile("contoso-2026", exchange_version="2016", partner_tls=True,
+                                                         ca="cheapest"),
+                "no internal domain nor servers": profile("small-office", internal_names=True, internal_domain="",
+                                                          servers=[])}
+
+
+def prose_words(markdown: str) -> str:
+    """The Markdown's text a client reads as words: no fenced blocks or code spans (commands, the profile), no URLs,
+    and no cells of the columns that name a field or a parameter."""
+    text = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", markdown)
+    text = re.sub(r"(`+).+?\1", "", text)
+    text = re.sub(r"\S*https?://\S+", "", text)
+    kept, skip = [], set()
+    for line in text.splitlines():
+        if line.startswith("|"):
+            row = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if any(c in IDENTIFIER_COLUMNS for c in row):
+                skip = {k for k, c in enumerate(row) if c in IDENTIFIER_COLUMNS}
+            line = " | ".join(c for k, c in enumerate(row) if k not in skip)
+        else:
+            skip = set()
+        kept.append(line)
+    return "\n".join(kept).replace("\\_", "_")
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES)
+def test_the_appendix_speaks_to_the_client_in_words_not_internal_codes(case):
+    """QA: the appendix goes to a consultant's client, yet its text showed field names (admin_rate, user_rate) and
+    parameter and reason codes (internal_names_ban, frequent_manual_renewals). Outside commands, the profile file and
+    the columns naming a field or parameter, no snake_case code may appear."""
+    markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
+    codes = sorted(set(re.findall(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", prose_words(markdown))))
+    assert not codes, codes

@@ -759,7 +759,7 @@ class _Builder:
             start = int(self.profile["start"])
             records = cat.records(used, params, start, horizon_end_day(start, self.years))
             keys = [k for k in records[0] if k not in ("ca", "name")]
-            rows = [(k, *[_cell(rec[k]) for rec in records]) for k in keys]
+            rows = [(k.replace("san_", "SAN ").replace("_", " "), *[_cell(rec[k]) for rec in records]) for k in keys]
             blocks.append(self.table(f"Certification authorities used by the options (status on the start date; prices "
                                      f"in {cat.currency} a year)",
                                      ("Attribute", *[rec["name"] for rec in records]), rows, "l" * (len(used) + 1),
