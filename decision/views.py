@@ -430,7 +430,8 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     """
     rows = ev.option_rows(i)
     flags = rows["dominated"].astype(bool) if "dominated" in rows.columns else dominated(rows)
-    texts = [reason_text(codes, ev.reason_details(i, option))
+    ties = report.ca_ties(ev, i)
+    texts = [reason_text(codes, ev.reason_details(i, option) | ties.get(option, {}))
              for codes, option in zip(rows["reasons"], rows["option"], strict=True)]
     return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
 

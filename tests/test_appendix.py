@@ -17,11 +17,11 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
-from decision import LABELS, evaluate
+from decision import LABELS, evaluate, views
 from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
 from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
-from decision.report import renewal_calendar
+from decision.report import render, renewal_calendar
 from decision.sensitivity import analyse
 from decision.timeline import cost_events
 
@@ -509,3 +509,24 @@ def test_the_appendix_speaks_to_the_client_in_words_not_internal_codes(case):
     markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
     codes = sorted(set(re.findall(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", prose_words(markdown))))
     assert not codes, codes
+
+
+def test_a_ca_chosen_among_cas_that_cost_the_same_is_explained_where_the_ca_is_named_not_as_an_advantage():
+    """QA: Table 4's "For" column read "several CAs cost the same ...: the one chosen comes first in the CA catalog", not
+    an advantage of the option, naming neither CA. Now 5.1, the CLI and the app's notes name the CAs that tied."""
+    tied = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="cheapest"), today=DAY)
+    words = ("ZeroSSL and Google Trust Services cost the same here (USD 830 over the horizon) and need as many "
+             "renewals; ZeroSSL is listed first")
+    model = content(tied, 0, generated=DAY)
+    [for_against] = [b for s in model.sections for b in s.blocks if isinstance(b, Table) and b.columns[1:2] == ("For",)]
+    assert [row[1] for row in for_against.rows if row[0] == LABELS["acme"]] == [
+        "renewals are automated by an ACME client; certificates cost nothing; one certificate for every name"]
+    names = next(b.text for s in model.sections for b in s.blocks
+                 if isinstance(b, Paragraph) and b.text.startswith("ACME, automated from ZeroSSL: "))
+    assert names.endswith(f"3 names. {words}.")
+    assert f"Certification authority: ZeroSSL. {words}." in render(tied, "table").splitlines()
+    notes = views.option_table(tied).set_index("option").loc["acme", "reasons_text"]
+    assert notes.endswith(f"; one certificate for every name; {words}")
+    # a CA chosen without a tie says nothing of the kind
+    alone = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="zerossl"), today=DAY)
+    assert "cost the same" not in render(alone, "table") + build(alone, 0, "md", generated=DAY).decode()

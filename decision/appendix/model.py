@@ -25,7 +25,7 @@ from decision.engine import CRITERION_COLUMNS, Evaluation
 from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
-from decision.report import deployments, profile_hash, renewal_calendar, versions
+from decision.report import ca_ties, deployments, profile_hash, renewal_calendar, versions
 from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
 from decision.scoring import CRITERIA, CRITERION_NAMES, HIGHER_IS_BETTER
@@ -579,7 +579,9 @@ class _Builder:
             Subheading("5.1", "Certificate names to request"),
             para(f"{LABELS[option]} from {self.ca_name(str(w['ca']))}: "
                  f"{plural(certs, 'certificate')} carrying {plural(len(names), 'name')}"
-                 + (" (one certificate per name)." if certs > 1 and certs == len(names) else ".")),
+                 + (" (one certificate per name)." if certs > 1 and certs == len(names) else ".")
+                 + "".join(f" {sentence[0].upper()}{sentence[1:]}." for sentence in ca_ties(self.ev, self.i)
+                           .get(option, {}).values())),
             Bullets(tuple(para(Run(n, code=True)) for n in names)),
             Subheading("5.2", "Names a public CA refuses, and what to do instead"),
         ]
