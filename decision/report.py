@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,8 @@ import pandas as pd
 from decision.commands import deployment
 from decision.dates import from_day
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation, evaluate
-from decision.explain import CA_TIE_CODES, ca_tie_sentence, money_text, reason_list, reason_text
+from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text, reason_list, reason_text
+from decision.names import publicly_registrable
 from decision.options import LABELS, OPTIONS
 from decision.profiles import profile_to_mapping
 from decision.sensitivity import analyse
@@ -78,6 +80,39 @@ def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:
     return out
 
 
+LOST_CODES = ("internal_names_ban_in_horizon", "internal_names_revoked_in_horizon")
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Names on an option's certificate that its renewals from `day` can no longer carry (internal names a public CA
+    refuses on a certificate expiring after `ban`), and whether split DNS lets the internal URLs move first."""
+
+    day: str
+    names: list[str]
+    ban: str
+    split_dns: bool
+
+    def sentence(self) -> str:
+        """What the reader must know and do, in words."""
+        then = ("move the internal URLs to the public names before then (the commands do)" if self.split_dns else
+                "without split DNS, clients inside that use them get certificate warnings from then")
+        return (f"Renewals from {self.day} cannot carry {and_list(self.names)}: a public CA refuses internal names on "
+                f"a certificate that would expire after {self.ban}; {then}")
+
+
+def names_dropped(ev: Evaluation, i: int, option: str) -> Dropped | None:
+    """The internal names on `option`'s certificate that a renewal within profile `i`'s horizon may no longer carry
+    (reasons internal_names_ban_in_horizon, internal_names_revoked_in_horizon), or None."""
+    row = ev.option_rows(i).set_index("option").loc[option]
+    if not set(LOST_CODES) & set(str(row["reasons"]).split("; ")):
+        return None
+    names = np.array([n for n in str(row["names"]).split(", ") if n], dtype=object)
+    day = from_day(int(ev.scored.components[option].dcv_later_from[i])).isoformat()
+    return Dropped(day, names[~publicly_registrable(names, ev.params)].tolist(),
+                   str(ev.params.value("internal_names_ban")), bool(ev.profiles.iloc[i]["split_dns"]))
+
+
 def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
     """The seven option rows of one profile as plain dicts (names as lists, reasons with text)."""
     masks = ev.scored.columns["reasons"][i]
@@ -87,6 +122,9 @@ def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
         record = {c: _plain(row[c]) for c in OPTION_COLUMNS}
         record["names"] = [n for n in str(row["names"]).split(", ") if n]
         record["not_issuable"] = [n for n in str(row["not_issuable"]).split(", ") if n]
+        dropped = names_dropped(ev, i, row["option"])
+        record["renewals_drop"] = None if dropped is None else {"from": dropped.day, "names": dropped.names,
+                                                                "text": dropped.sentence()}
         record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]), ev.reason_details(i, row["option"])
                                        | ties.get(row["option"], {}))
         record["rank"] = record["rank"] or None
@@ -185,6 +223,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
                 for r in infeasible.itertuples()] + [""]
         if winner:
             parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
+                      *[f"{d.sentence()}.\n" for d in [names_dropped(ev, i, winner)] if d],
                       "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
                       "## DNS records", "", "```", *dns[winner], "```", ""]
         parts += [f"- {w}" for w in ev.warnings(i)]
@@ -200,6 +239,9 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
         refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]
         if refused:
             lines.append("Refused by a public CA: " + refused)
+        dropped = names_dropped(ev, i, winner)
+        if dropped:
+            lines.append(dropped.sentence() + ".")
         lines += ["", "Exchange Management Shell:", *[f"  {c}" for c in commands[winner]],
                   "", "DNS records:", *[f"  {d}" for d in dns[winner]]]
     lines += ["", *[f"warning: {w}" for w in ev.warnings(i)]]

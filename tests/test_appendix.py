@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import io
+import json
 import re
 import string
 import struct
@@ -530,3 +531,38 @@ def test_a_ca_chosen_among_cas_that_cost_the_same_is_explained_where_the_ca_is_n
     # a CA chosen without a tie says nothing of the kind
     alone = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="zerossl"), today=DAY)
     assert "cost the same" not in render(alone, "table") + build(alone, 0, "md", generated=DAY).decode()
+
+
+def test_names_a_renewal_can_no_longer_carry_are_named_with_the_day_and_what_to_do():
+    """QA: the 2007 Contoso from 2014-01-06 showed its six names, internal ones included, as fine ("Every name the
+    profile asks for can be put on the certificate." and an orphan "What to do instead"), while its renewals from
+    2014-12-07 cannot carry the internal names (they would expire after the 2015-11-01 ban)."""
+    ev = evaluate(profile("contoso-2007", start="2014-01-06", ca="cheapest"), today=DAY)
+    internal = ["contoso.local", "server01.contoso.local", "server01"]
+    markdown = build(ev, 0, "md", generated=DAY).decode()
+    names = markdown.split("### 5.1")[1].split("### 5.3")[0]
+    assert "1 certificate carrying 6 names. The renewals from 7 December 2014 carry 3 names: not the internal" in names
+    refused = names.split("### 5.2")[1]
+    assert "refuses them on the renewals from 7 December 2014" in refused and "expire after 2015-11-01" in refused
+    assert [line[3:-1] for line in refused.splitlines() if line.startswith("- `")] == internal
+    assert "can be put on the certificate" not in refused and "**What to do instead**" in refused
+    sentence = ("Renewals from 2014-12-07 cannot carry contoso.local, server01.contoso.local and server01: a public CA "
+                "refuses internal names on a certificate that would expire after 2015-11-01; move the internal URLs "
+                "to the public names before then (the commands do).")
+    assert sentence in render(ev, "table").splitlines() and sentence in render(ev, "markdown").splitlines()
+    record = next(o for o in json.loads(render(ev, "json"))["options"] if o["option"] == "san")
+    assert record["renewals_drop"] == {"from": "2014-12-07", "names": internal, "text": sentence[:-1]}
+    # the commands move the internal URLs to the public names, as the sentence says
+    assert any("-InternalUrl https://mail.contoso.com/owa" in c for c in json.loads(render(ev, "json"))["commands"]["san"])
+    app = views.ProfileResults(profile("contoso-2007", start="2014-01-06", ca="cheapest"), ev.params, ev.catalog)
+    assert app.dropped_names[sentence[:-1]][0] == LABELS["san"]
+    # a horizon whose renewals may all carry them drops nothing
+    assert json.loads(render(evaluate(profile("contoso-2007"), today=DAY), "json"))["options"][0]["renewals_drop"] is None
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES)
+def test_the_advice_under_names_never_follows_a_sentence_saying_every_name_is_fine(case):
+    """QA: "What to do instead" followed "Every name the profile asks for can be put on the certificate."."""
+    markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
+    section = markdown.split("### 5.2")[1].split("### 5.3")[0]
+    assert not ("can be put on the certificate" in section and "What to do" in section), section
