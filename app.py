@@ -321,6 +321,8 @@ def names_tab(res: ProfileResults) -> None:
         ban, suffixes = res.params["internal_names_ban"], res.params["internal_suffixes"]
         st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** {md_escape(ban.description)} "
                 f"(no expiry after {ban.values[-1]}; source: {md_escape(ban.source)}). {md_escape(suffixes.description)}")
+    for sentence, labels in res.dropped_names.items():
+        st.info(f"**{md_escape(', '.join(labels))}:** {md_escape(sentence)}.")
     st.markdown("**Renewal calendar** — every issuance over the horizon under the dated lifetime rules:")
     feasible = set(table.loc[table["feasible"], "option"])
     cal = {o: d for o, d in res.calendars.items() if o in feasible and d}

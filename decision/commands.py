@@ -366,9 +366,16 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             covered = ext in names
             dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
-        if split and internal_moved:  # the internal URLs and the autodiscover address (SCP) name these two
+        internal_zone(f"autodiscover.{ext}")
+
+    def internal_zone(autodiscover_host: str, address: str | None = None) -> None:
+        """With split DNS, the internal zone's records for the names the moved internal URLs and the autodiscover
+        address (SCP) use: OWA's host, and `autodiscover_host` (on `address` if it has one of its own)."""
+        if split and internal_moved:
             dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
-            dns.append(f"autodiscover.{ext}. CNAME {owa}.   ; internal (split-DNS) zone")
+            if autodiscover_host != owa:
+                target = f"A {address}" if address else f"CNAME {owa}."
+                dns.append(f"{autodiscover_host}. {target}   ; internal (split-DNS) zone")
 
     def caa() -> None:
         tag = ca.raw.get("caa") if ca is not None else None
@@ -432,6 +439,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             dns.append(f"{host}. A {ip}")
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
         move_internal_urls(f"autodiscover.{ext}")
+        internal_zone(f"autodiscover.{ext}", None if sni else f"<internal IP for autodiscover.{ext}>")
         caa()
     elif option == "wildcard":
         acme = ca is not None and not ca.manual
@@ -473,6 +481,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         for d in domains:
             dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")
             dns.append(f"# remove any A/CNAME record for autodiscover.{d} so Outlook falls through to the SRV record")
+        internal_zone(owa)
         caa()
     else:
         raise ValueError(f"unknown option {option}")

@@ -15,6 +15,7 @@ from decision.catalog import Catalog
 from decision.parameters import Parameters
 
 RATES = ("admin_rate", "user_rate")  # profile fields whose default is a parameter in the parameters' currency
+RATE_WORDS = {"admin_rate": "an administrator's hourly rate", "user_rate": "an end user's hourly rate"}
 
 
 def same(a: str, b: str) -> bool:
@@ -74,7 +75,8 @@ def rates_sentence(profile: Mapping[str, Any], params: Parameters) -> str | None
     rates = default_rates(profile, params)
     if not rates:
         return None
-    shown = " and ".join(f"{name} ({float(profile[name]):g})" for name in rates)
+    shown = " and ".join(f"{RATE_WORDS[name]} ({float(profile[name]):g})" for name in rates)
+    shown = shown[0].upper() + shown[1:]
     one = len(rates) == 1
     return (f"{shown} {'equals' if one else 'equal'} the default {'rate' if one else 'rates'}, estimated in "
             f"{params.currency} per hour and used as {profile['currency']} without conversion: give the "

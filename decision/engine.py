@@ -248,7 +248,8 @@ class Evaluation:
         return [] if lifetime is None else [(from_day(d), float(v)) for d, v in zip(days, lifetime(days), strict=True)]
 
     def _successor(self, day: dt.date) -> str:
-        """The newest Exchange release still supported the day after `day`, named for a sentence."""
+        """The newest Exchange release still supported the day after `day` (the day the move is advised for: the
+        later of the old version's end of support and the horizon's start), named for a sentence."""
         supported = [v for v, f in self.params.exchange_versions.items()
                      if f["released"] <= day and (f["end_of_support"] is None or f["end_of_support"] > day)]
         newest = max(supported, key=lambda v: self.params.exchange_versions[v]["released"], default=None)
@@ -269,7 +270,7 @@ class Evaluation:
                        f"commands assume Exchange {version} is installed; until it is, use those of the version in place.")
         if eos and eos <= start:
             out.append(f"Exchange {version} has been out of support since {eos}: "
-                       f"plan the move to {self._successor(eos)} or Exchange Online.")
+                       f"plan the move to {self._successor(start)} or Exchange Online.")
         elif eos and eos <= end:
             out.append(f"Exchange {version} goes out of support on {eos}, inside the horizon (which runs to {end}): no "
                        "security fixes after that date, so the certificate plan outlives the server; plan the move to "
@@ -283,7 +284,8 @@ class Evaluation:
                        f"during the horizon, to {listed}: they are renewed more often from "
                        f"{'that date' if len(steps) == 1 else 'those dates'}.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
-            out.append("internal_names is true but neither internal_domain nor servers is given: no internal name is added.")
+            out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
+                       "no internal name is added.")
         return out + currency.warnings(row, self.params, self.catalog)
 
 

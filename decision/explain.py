@@ -22,7 +22,7 @@ from decision.scoring import CRITERION_NAMES
 @dataclass(frozen=True)
 class Reason:
     code: str
-    kind: str  # infeasible | con | pro
+    kind: str  # infeasible | con | pro | info (neither: how the CA was chosen)
     text: str
     # the sentence with specifics: {ca} the CA's name and {date} the day its status changes (`status_details`), or
     # {name} a data/parameters.yaml value (`parameter_details`), so the YAML and the sentence cannot disagree
@@ -103,9 +103,9 @@ REASONS: tuple[Reason, ...] = (
     # notable pros
     Reason("automated_renewal", "pro", "renewals are automated by an ACME client"),
     Reason("free_certificates", "pro", "certificates cost nothing"),
-    Reason("ca_tie_issuances", "pro", "of the CAs that cost the same, the one chosen needs the fewest certificate issuances"),
-    Reason("ca_tie_order", "pro", "several CAs cost the same and need as many issuances: the one chosen comes first in the "
-                                  "CA catalog"),
+    # how the CA was chosen among CAs that cost the same: neither for nor against the option (`ca_tie_sentence` names them)
+    Reason("ca_tie_issuances", "info", "another CA costs the same here but needs more renewals"),
+    Reason("ca_tie_order", "info", "other CAs cost the same here and need as many renewals; the one chosen is listed first"),
     Reason("long_private_lifetime", "pro", "private certificates are not bound by the public lifetime caps"),
     Reason("carries_internal_names", "pro", "may carry internal names"),
     Reason("one_certificate", "pro", "one certificate for every name"),
@@ -120,7 +120,7 @@ assert len(REASONS) < 63
 def codes_of(mask: int) -> list[str]:
     """Reason codes set in one mask, infeasible first."""
     found = [r for i, r in enumerate(REASONS) if int(mask) >> i & 1]
-    order = {"infeasible": 0, "con": 1, "pro": 2}
+    order = {"infeasible": 0, "con": 1, "pro": 2, "info": 3}
     return [r.code for r in sorted(found, key=lambda r: order[r.kind])]
 
 
@@ -197,6 +197,11 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if round(value, 2) == round(value) else f"{value:,.2f}"
 
 
+def money_text(value: float, currency: str) -> str:
+    """'USD 830', 'EUR 1,234.50': an amount as the sentences show it."""
+    return f"{currency} {_amount(value)}"
+
+
 TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "needs fewer certificate issuances",
                "certificates": "needs fewer certificates", "order": "comes first in the fixed order of the options"}
 
@@ -222,6 +227,23 @@ def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency:
 def and_list(items: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+CA_TIE_CODES = ("ca_tie_order", "ca_tie_issuances")
+
+
+def ca_tie_sentence(chosen: str, level: list[str], more: list[tuple[str, int]], money: str) -> str:
+    """How `chosen` was picked among CAs that cost the same (`money`, over the horizon): `level` need as many
+    renewals (the first listed in the CA catalog wins), `more` (name, extra renewals) need more."""
+    cost = f"cost{'s' if not level and len(more) == 1 else ''} the same here ({money} over the horizon)"
+    if not level:
+        names = and_list([n for n, _ in more])
+        return (f"{chosen} is chosen over {names}, which {cost} but need{'s' if len(more) == 1 else ''} "
+                f"{and_list([str(k) for _, k in more])} more renewals{' respectively' if len(more) > 1 else ''}")
+    out = f"{and_list([chosen, *level])} {cost} and need as many renewals; {chosen} is listed first"
+    for name, extra in more:
+        out += f"; {name} costs the same but needs {extra} more renewals"
+    return out
 
 
 _CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,9 @@ import pandas as pd
 
 from decision.commands import deployment
 from decision.dates import from_day
-from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation
-from decision.explain import reason_list, reason_text
+from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation, evaluate
+from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text, reason_list, reason_text
+from decision.names import publicly_registrable
 from decision.options import LABELS, OPTIONS
 from decision.profiles import profile_to_mapping
 from decision.sensitivity import analyse
@@ -45,15 +47,86 @@ def profile_hash(profile: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def ca_name(ev: Evaluation, ca_id: str) -> str:
+    """A CA's short name (its catalog name without the parenthesised brands)."""
+    return ev.catalog[ca_id].name.split(" (")[0]
+
+
+def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:
+    """Per option of profile `i` whose CA was chosen among CAs that cost the same (ca_tie_order, ca_tie_issuances),
+    that reason's sentence naming them: {option: {code: sentence}} (see `explain.ca_tie_sentence`). The other CAs'
+    figures come from scoring the profile once with each CA of the catalog."""
+    rows = ev.option_rows(i)
+    tied = {r.option: code for r in rows.itertuples() for code in CA_TIE_CODES if code in str(r.reasons).split("; ")}
+    if not tied:
+        return {}
+    profile = profile_to_mapping(ev.profiles, i)
+    each = evaluate([{**profile, "ca": ca} for ca in ev.catalog.ids], parameters=ev.params, catalog=ev.catalog)
+    out = {}
+    for option, code in tied.items():
+        row = rows[rows["option"] == option].iloc[0]
+        cost, count = round(float(row["cost_total"]), 2), int(row["certificate_issuances"])
+        level, more = [], []
+        for k, ca in enumerate(each.profiles["ca"]):
+            other = each.option_rows(k).set_index("option").loc[option]
+            if ca != row["ca"] and other["feasible"] and round(float(other["cost_total"]), 2) == cost:
+                extra = int(other["certificate_issuances"]) - count
+                if extra:
+                    more.append((ca_name(ev, ca), extra))
+                else:
+                    level.append(ca_name(ev, ca))
+        money = money_text(float(row["cost_total"]), str(ev.profiles.iloc[i]["currency"]))
+        out[option] = {code: ca_tie_sentence(ca_name(ev, str(row["ca"])), level, more, money)}
+    return out
+
+
+LOST_CODES = ("internal_names_ban_in_horizon", "internal_names_revoked_in_horizon")
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Names on an option's certificate that its renewals from `day` can no longer carry (internal names a public CA
+    refuses on a certificate expiring after `ban`), and whether split DNS lets the internal URLs move first."""
+
+    day: str
+    names: list[str]
+    ban: str
+    split_dns: bool
+
+    def sentence(self) -> str:
+        """What the reader must know and do, in words."""
+        then = ("move the internal URLs to the public names before then (the commands do)" if self.split_dns else
+                "without split DNS, clients inside that use them get certificate warnings from then")
+        return (f"Renewals from {self.day} cannot carry {and_list(self.names)}: a public CA refuses internal names on "
+                f"a certificate that would expire after {self.ban}; {then}")
+
+
+def names_dropped(ev: Evaluation, i: int, option: str) -> Dropped | None:
+    """The internal names on `option`'s certificate that a renewal within profile `i`'s horizon may no longer carry
+    (reasons internal_names_ban_in_horizon, internal_names_revoked_in_horizon), or None."""
+    row = ev.option_rows(i).set_index("option").loc[option]
+    if not set(LOST_CODES) & set(str(row["reasons"]).split("; ")):
+        return None
+    names = np.array([n for n in str(row["names"]).split(", ") if n], dtype=object)
+    day = from_day(int(ev.scored.components[option].dcv_later_from[i])).isoformat()
+    return Dropped(day, names[~publicly_registrable(names, ev.params)].tolist(),
+                   str(ev.params.value("internal_names_ban")), bool(ev.profiles.iloc[i]["split_dns"]))
+
+
 def option_records(ev: Evaluation, i: int = 0) -> list[dict[str, Any]]:
     """The seven option rows of one profile as plain dicts (names as lists, reasons with text)."""
     masks = ev.scored.columns["reasons"][i]
+    ties = ca_ties(ev, i)
     out = []
     for _, row in ev.option_rows(i).iterrows():
         record = {c: _plain(row[c]) for c in OPTION_COLUMNS}
         record["names"] = [n for n in str(row["names"]).split(", ") if n]
         record["not_issuable"] = [n for n in str(row["not_issuable"]).split(", ") if n]
-        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]), ev.reason_details(i, row["option"]))
+        dropped = names_dropped(ev, i, row["option"])
+        record["renewals_drop"] = None if dropped is None else {"from": dropped.day, "names": dropped.names,
+                                                                "text": dropped.sentence()}
+        record["reasons"] = reason_list(int(masks[OPTIONS.index(row["option"])]), ev.reason_details(i, row["option"])
+                                       | ties.get(row["option"], {}))
         record["rank"] = record["rank"] or None
         record["label"] = LABELS[row["option"]]
         record["ca"] = row["ca"] or None
@@ -138,9 +211,11 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     winner = _text_or_none(rec["recommendation"])
     infeasible = rows[~rows["feasible"]]
     commands, dns = deployments(ev, i) if winner else ({}, {})
+    ca_tie = [f"Certification authority: {ca_name(ev, str(rows.iloc[0]['ca']))}. {s[0].upper()}{s[1:]}."
+              for s in ca_ties(ev, i).get(winner, {}).values()]
     if fmt == "markdown":
         parts = [f"# Certificate strategy for {profile['org']}", "",
-                 f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "",
+                 f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "", *[f"{t}\n" for t in ca_tie],
                  _markdown_table(_shown(rows)), ""]
         if len(infeasible):
             parts += ["## Not feasible", ""] + [
@@ -148,6 +223,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
                 for r in infeasible.itertuples()] + [""]
         if winner:
             parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
+                      *[f"{d.sentence()}.\n" for d in [names_dropped(ev, i, winner)] if d],
                       "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
                       "## DNS records", "", "```", *dns[winner], "```", ""]
         parts += [f"- {w}" for w in ev.warnings(i)]
@@ -155,7 +231,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     lines = [f"Certificate strategy for {profile['org']} (Exchange {profile['exchange_version']}, "
              f"from {from_day(profile['start'])}, {years_text(profile['horizon_years'])}, money in {profile['currency']})",
              "", _shown(rows).to_string(index=False), ""]
-    lines.append(f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}")
+    lines += [f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}", *ca_tie]
     for r in infeasible.itertuples():
         lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons, ev.reason_details(i, r.option))}")
     if winner:
@@ -163,6 +239,9 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
         refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]
         if refused:
             lines.append("Refused by a public CA: " + refused)
+        dropped = names_dropped(ev, i, winner)
+        if dropped:
+            lines.append(dropped.sentence() + ".")
         lines += ["", "Exchange Management Shell:", *[f"  {c}" for c in commands[winner]],
                   "", "DNS records:", *[f"  {d}" for d in dns[winner]]]
     lines += ["", *[f"warning: {w}" for w in ev.warnings(i)]]

@@ -350,6 +350,17 @@ class ProfileResults:
         return option_table(self.named)
 
     @functools.cached_property
+    def dropped_names(self) -> dict[str, list[str]]:
+        """What the feasible options' renewals within the horizon can no longer carry (`report.Dropped.sentence`),
+        each with the labels of the options it applies to."""
+        out: dict[str, list[str]] = {}
+        for option in self.named_table.loc[self.named_table["feasible"], "option"]:
+            dropped = report.names_dropped(self.named, 0, option)
+            if dropped:
+                out.setdefault(dropped.sentence(), []).append(LABELS[option])
+        return out
+
+    @functools.cached_property
     def why(self) -> str:
         return self.ev.why(0)
 
@@ -430,7 +441,8 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     """
     rows = ev.option_rows(i)
     flags = rows["dominated"].astype(bool) if "dominated" in rows.columns else dominated(rows)
-    texts = [reason_text(codes, ev.reason_details(i, option))
+    ties = report.ca_ties(ev, i)
+    texts = [reason_text(codes, ev.reason_details(i, option) | ties.get(option, {}))
              for codes, option in zip(rows["reasons"], rows["option"], strict=True)]
     return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import io
+import json
 import re
 import string
 import struct
@@ -17,11 +18,11 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
-from decision import LABELS, evaluate
+from decision import LABELS, evaluate, views
 from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
 from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
-from decision.report import renewal_calendar
+from decision.report import render, renewal_calendar
 from decision.sensitivity import analyse
 from decision.timeline import cost_events
 
@@ -127,7 +128,7 @@ def test_word_sources_section_lists_every_parameter_and_ca(doc, ev):
     cas = find_table(doc, "Attribute")
     used = [c for c in ev.catalog.ids if c in set(ev.option_rows(0)["ca"])]
     assert cells(cas.rows[0])[1:] == [ev.catalog[c].name for c in used]
-    as_of = next(cells(r) for r in cas.rows if cells(r)[0] == "as_of")
+    as_of = next(cells(r) for r in cas.rows if cells(r)[0] == "as of")
     assert as_of[1:] == [ev.catalog[c].as_of for c in used]
 
 
@@ -469,3 +470,99 @@ def test_a_margin_under_one_percent_of_the_score_is_not_shown_as_0_percent():
     texts = section_texts(evaluate(PROFILES / "midsize-byod.yaml"), 6)
     assert ("The runner-up is Wildcard certificate, 0.1 points behind (less than 1% of the winner's score of 92.2)."
             in texts)
+
+
+# the columns that name a profile field or a parameter, for the reader to look it up in the profile or data file
+IDENTIFIER_COLUMNS = ("Field", "Parameter")
+CLIENT_CASES = {**{p.stem: profile(p.stem) for p in EXAMPLES},
+                "contoso-2026 in EUR": profile("contoso-2026", currency="EUR", country="DE", ca="cheapest"),
+                "contoso-2007 from 2014": profile("contoso-2007", start="2014-01-06", ca="cheapest"),
+                "contoso-2026 on Exchange 2016": profile("contoso-2026", exchange_version="2016", partner_tls=True,
+                                                         ca="cheapest"),
+                "no internal domain nor servers": profile("small-office", internal_names=True, internal_domain="",
+                                                          servers=[])}
+
+
+def prose_words(markdown: str) -> str:
+    """The Markdown's text a client reads as words: no fenced blocks or code spans (commands, the profile), no URLs,
+    and no cells of the columns that name a field or a parameter."""
+    text = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", markdown)
+    text = re.sub(r"(`+).+?\1", "", text)
+    text = re.sub(r"\S*https?://\S+", "", text)
+    kept, skip = [], set()
+    for line in text.splitlines():
+        if line.startswith("|"):
+            row = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if any(c in IDENTIFIER_COLUMNS for c in row):
+                skip = {k for k, c in enumerate(row) if c in IDENTIFIER_COLUMNS}
+            line = " | ".join(c for k, c in enumerate(row) if k not in skip)
+        else:
+            skip = set()
+        kept.append(line)
+    return "\n".join(kept).replace("\\_", "_")
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES)
+def test_the_appendix_speaks_to_the_client_in_words_not_internal_codes(case):
+    """QA: the appendix goes to a consultant's client, yet its text showed field names (admin_rate, user_rate) and
+    parameter and reason codes (internal_names_ban, frequent_manual_renewals). Outside commands, the profile file and
+    the columns naming a field or parameter, no snake_case code may appear."""
+    markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
+    codes = sorted(set(re.findall(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", prose_words(markdown))))
+    assert not codes, codes
+
+
+def test_a_ca_chosen_among_cas_that_cost_the_same_is_explained_where_the_ca_is_named_not_as_an_advantage():
+    """QA: Table 4's "For" column read "several CAs cost the same ...: the one chosen comes first in the CA catalog", not
+    an advantage of the option, naming neither CA. Now 5.1, the CLI and the app's notes name the CAs that tied."""
+    tied = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="cheapest"), today=DAY)
+    words = ("ZeroSSL and Google Trust Services cost the same here (USD 830 over the horizon) and need as many "
+             "renewals; ZeroSSL is listed first")
+    model = content(tied, 0, generated=DAY)
+    [for_against] = [b for s in model.sections for b in s.blocks if isinstance(b, Table) and b.columns[1:2] == ("For",)]
+    assert [row[1] for row in for_against.rows if row[0] == LABELS["acme"]] == [
+        "renewals are automated by an ACME client; certificates cost nothing; one certificate for every name"]
+    names = next(b.text for s in model.sections for b in s.blocks
+                 if isinstance(b, Paragraph) and b.text.startswith("ACME, automated from ZeroSSL: "))
+    assert names.endswith(f"3 names. {words}.")
+    assert f"Certification authority: ZeroSSL. {words}." in render(tied, "table").splitlines()
+    notes = views.option_table(tied).set_index("option").loc["acme", "reasons_text"]
+    assert notes.endswith(f"; one certificate for every name; {words}")
+    # a CA chosen without a tie says nothing of the kind
+    alone = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="zerossl"), today=DAY)
+    assert "cost the same" not in render(alone, "table") + build(alone, 0, "md", generated=DAY).decode()
+
+
+def test_names_a_renewal_can_no_longer_carry_are_named_with_the_day_and_what_to_do():
+    """QA: the 2007 Contoso from 2014-01-06 showed its six names, internal ones included, as fine ("Every name the
+    profile asks for can be put on the certificate." and an orphan "What to do instead"), while its renewals from
+    2014-12-07 cannot carry the internal names (they would expire after the 2015-11-01 ban)."""
+    ev = evaluate(profile("contoso-2007", start="2014-01-06", ca="cheapest"), today=DAY)
+    internal = ["contoso.local", "server01.contoso.local", "server01"]
+    markdown = build(ev, 0, "md", generated=DAY).decode()
+    names = markdown.split("### 5.1")[1].split("### 5.3")[0]
+    assert "1 certificate carrying 6 names. The renewals from 7 December 2014 carry 3 names: not the internal" in names
+    refused = names.split("### 5.2")[1]
+    assert "refuses them on the renewals from 7 December 2014" in refused and "expire after 2015-11-01" in refused
+    assert [line[3:-1] for line in refused.splitlines() if line.startswith("- `")] == internal
+    assert "can be put on the certificate" not in refused and "**What to do instead**" in refused
+    sentence = ("Renewals from 2014-12-07 cannot carry contoso.local, server01.contoso.local and server01: a public CA "
+                "refuses internal names on a certificate that would expire after 2015-11-01; move the internal URLs "
+                "to the public names before then (the commands do).")
+    assert sentence in render(ev, "table").splitlines() and sentence in render(ev, "markdown").splitlines()
+    record = next(o for o in json.loads(render(ev, "json"))["options"] if o["option"] == "san")
+    assert record["renewals_drop"] == {"from": "2014-12-07", "names": internal, "text": sentence[:-1]}
+    # the commands move the internal URLs to the public names, as the sentence says
+    assert any("-InternalUrl https://mail.contoso.com/owa" in c for c in json.loads(render(ev, "json"))["commands"]["san"])
+    app = views.ProfileResults(profile("contoso-2007", start="2014-01-06", ca="cheapest"), ev.params, ev.catalog)
+    assert app.dropped_names[sentence[:-1]][0] == LABELS["san"]
+    # a horizon whose renewals may all carry them drops nothing
+    assert json.loads(render(evaluate(profile("contoso-2007"), today=DAY), "json"))["options"][0]["renewals_drop"] is None
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES)
+def test_the_advice_under_names_never_follows_a_sentence_saying_every_name_is_fine(case):
+    """QA: "What to do instead" followed "Every name the profile asks for can be put on the certificate."."""
+    markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
+    section = markdown.split("### 5.2")[1].split("### 5.3")[0]
+    assert not ("can be put on the certificate" in section and "What to do" in section), section

@@ -28,8 +28,8 @@ DAY = dt.date(2026, 11, 30)
 MIXED = ("Money is shown in EUR, but the CA prices and the extra public IP price (USD) are added as given, not "
          "converted, so the costs mix currencies. To cost in EUR throughout, use a CA catalog and a parameters file "
          "priced in EUR (on the command line: --catalog FILE --parameters FILE, declaring currency: EUR).")
-RATES = ("admin_rate (75) and user_rate (40) equal the default rates, estimated in USD per hour and used as EUR "
-         "without conversion: give the organisation's own rates in EUR.")
+RATES = ("An administrator's hourly rate (75) and an end user's hourly rate (40) equal the default rates, estimated in "
+         "USD per hour and used as EUR without conversion: give the organisation's own rates in EUR.")
 
 # the phrases of every currency caveat (warnings, appendix labels, notes and sentences)
 CAVEATS = ("Money is shown in", "the default rate", "default estimated in", "not converted to", "as given")
@@ -112,8 +112,8 @@ def test_a_lower_case_code_is_the_same_currency():
 
 def test_rates_the_profile_gives_are_its_own_and_only_defaults_are_flagged():
     warnings = decision.evaluate({**CONTOSO, "currency": "EUR", "admin_rate": 90}).warnings(0)
-    assert warnings[-2:] == [MIXED, "user_rate (40) equals the default rate, estimated in USD per hour and used as EUR "
-                                    "without conversion: give the organisation's own rate in EUR."]
+    assert warnings[-2:] == [MIXED, "An end user's hourly rate (40) equals the default rate, estimated in USD per hour and "
+                                    "used as EUR without conversion: give the organisation's own rate in EUR."]
     assert decision.evaluate({**CONTOSO, "currency": "EUR", "admin_rate": 90, "user_rate": 50}).warnings(0)[-1] == MIXED
 
 
@@ -172,7 +172,7 @@ def test_the_eur_appendix_says_where_amounts_are_shown_that_usd_prices_were_adde
     cas = table(eur_model, 7, "Certification authorities")
     assert cas.caption.endswith("prices in USD a year)") and cas.label == "Table 12"
     assert [row[0] for row in cas.rows if row[0].startswith("price ") and row[0] != "price source"] == [
-        "price single (USD/yr)", "price san_base (USD/yr)", "price san_extra_name (USD/yr)", "price wildcard (USD/yr)"]
+        "price single (USD/yr)", "price SAN base (USD/yr)", "price SAN extra name (USD/yr)", "price wildcard (USD/yr)"]
     section = " ".join(t for b in eur_model.sections[6].blocks if isinstance(b, Paragraph) for t in texts(b))
     assert ("These USD amounts were added to this appendix's EUR amounts as given, not converted. To price everything "
             "in EUR, rerun it with python -m decision appendix profile.yaml -o appendix.docx --catalog my-cas.yaml "

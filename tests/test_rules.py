@@ -444,10 +444,12 @@ def test_free_acme_cas_that_cost_the_same_tie_like_options_and_the_reasons_say_w
     assert tie in acme["reasons"].split("; ")
     assert not {"ca_tie_issuances", "ca_tie_order"} & set(named[chosen]["reasons"].split("; ")), "no choice, no tie"
     record = next(o for o in to_json(ev)["options"] if o["option"] == "acme")
-    words = {"ca_tie_issuances": "of the CAs that cost the same, the one chosen needs the fewest certificate issuances",
-             "ca_tie_order": "several CAs cost the same and need as many issuances: the one chosen comes first in "
-                             "the CA catalog"}
-    assert {"code": tie, "kind": "pro", "text": words[tie]} in record["reasons"]
+    # QA: the reason read as an advantage of the option ("pro"), named neither CA and spoke of "the CA catalog"
+    words = {"ca_tie_issuances": "ZeroSSL is chosen over Let's Encrypt, which costs the same here (USD 0 over the "
+                                 "horizon) but needs 10 more renewals",
+             "ca_tie_order": "Let's Encrypt and ZeroSSL cost the same here (USD 0 over the horizon) and need as many "
+                             "renewals; Let's Encrypt is listed first"}
+    assert {"code": tie, "kind": "info", "text": words[tie]} in record["reasons"]
 
 
 def test_a_ca_cheaper_than_the_others_is_chosen_without_a_tie():
@@ -1027,6 +1029,27 @@ def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its
     assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
 
 
+@pytest.mark.parametrize("version", ["2010", "2019"])
+def test_with_split_dns_every_name_the_internal_urls_use_has_an_internal_zone_record(version):
+    """QA: the SRV-record and split-site options set the internal URLs and the autodiscover address (SCP) to the public
+    names but gave the internal zone no record for them, so inside, with split DNS, clients could not resolve them.
+    Every option: each host an -InternalUrl, -InternalHostname or -AutoDiscoverServiceInternalUri names has one."""
+    profile = {**THREE_SERVERS, "exchange_version": version, "internal_names": False, "split_dns": True}
+    commands, dns = _commands(profile)
+    internal = {r.split(". ", 1)[0] for option in dns for r in dns[option] if r.endswith("; internal (split-DNS) zone")}
+    assert internal == {"mail.a-corp.com", "autodiscover.a-corp.com"}
+    for option, lines in commands.items():
+        hosts = set(re.findall(r"-(?:InternalUrl|AutoDiscoverServiceInternalUri) https://([^/ ]+)", " ".join(lines)))
+        hosts |= set(re.findall(r"-InternalHostname (\S+)", " ".join(lines)))
+        zone = {r.split(". ", 1)[0] for r in dns[option] if r.endswith("; internal (split-DNS) zone")}
+        assert hosts, option
+        assert hosts <= zone, (option, hosts - zone)
+    split_site = [r for r in dns["split_site"] if r.startswith("autodiscover.a-corp.com. ") and "internal" in r]
+    # without SNI (Exchange 2010) the autodiscover site has an address of its own, inside as outside
+    assert split_site == ["autodiscover.a-corp.com. " + ("A <internal IP for autodiscover.a-corp.com>" if version == "2010"
+                                                         else "CNAME mail.a-corp.com.") + "   ; internal (split-DNS) zone"]
+
+
 @pytest.mark.parametrize(("owa", "record"), [("webmail.contoso-mail.net", "contoso-mail.net"),
                                              ("contoso-mail.net", "contoso-mail.net"), ("mail.contoso.com", None)])
 def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
@@ -1072,6 +1095,17 @@ def test_the_move_suggested_is_to_a_release_supported_on_that_date():
     [lifecycle] = [w for w in _warnings(exchange_version="2007", start="2009-05-01", horizon_years=10) if "support" in w]
     assert lifecycle.startswith("Exchange 2007 goes out of support on 2017-04-11, inside the horizon")
     assert "plan the move to Exchange 2016 or Exchange Online before it" in lifecycle
+
+
+@pytest.mark.parametrize(("version", "start", "successor"), [("2010", "2026-12-01", "Exchange Server SE"),
+                                                              ("2016", "2026-01-01", "Exchange Server SE"),
+                                                              ("2013", "2024-01-01", "Exchange 2019")])
+def test_the_move_from_a_release_already_out_of_support_is_to_one_supported_at_the_start(version, start, successor):
+    """QA: Exchange 2010 from 2026 was told to move to Exchange 2019, itself out of support since 2025-10-14: the
+    release suggested was the newest one on 2010's end of support (2020), not on the day the advice applies."""
+    [lifecycle] = [w for w in _warnings(exchange_version=version, start=start) if "support" in w]
+    assert "has been out of support since" in lifecycle
+    assert f"plan the move to {successor} or Exchange Online." in lifecycle
 
 
 @pytest.mark.parametrize(("version", "start", "released"), [("SE", "2023-01-01", "2025-07-01"),

@@ -25,7 +25,7 @@ from decision.engine import CRITERION_COLUMNS, Evaluation
 from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
-from decision.report import deployments, profile_hash, renewal_calendar, versions
+from decision.report import ca_ties, deployments, names_dropped, profile_hash, renewal_calendar, versions
 from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
 from decision.scoring import CRITERIA, CRITERION_NAMES, HIGHER_IS_BETTER
@@ -574,12 +574,18 @@ class _Builder:
         names = [n for n in str(w["names"]).split(", ") if n]
         refused = [n for n in str(w["not_issuable"]).split(", ") if n]
         certs = int(w["certificates"])
+        dropped = names_dropped(self.ev, self.i, option)
+        dropped_from = long_date(dt.date.fromisoformat(dropped.day)) if dropped else ""
+        later = (f" The renewals from {dropped_from} carry "
+                 f"{plural(len(names) - len(dropped.names), 'name')}: not the internal names (5.2)." if dropped else "")
         facts = Facts(option, codes, self.profile, len(self.servers), tuple(dns[option]))
         blocks: list[Block] = [
             Subheading("5.1", "Certificate names to request"),
             para(f"{LABELS[option]} from {self.ca_name(str(w['ca']))}: "
                  f"{plural(certs, 'certificate')} carrying {plural(len(names), 'name')}"
-                 + (" (one certificate per name)." if certs > 1 and certs == len(names) else ".")),
+                 + (" (one certificate per name)." if certs > 1 and certs == len(names) else ".") + later
+                 + "".join(f" {sentence[0].upper()}{sentence[1:]}." for sentence in ca_ties(self.ev, self.i)
+                           .get(option, {}).values())),
             Bullets(tuple(para(Run(n, code=True)) for n in names)),
             Subheading("5.2", "Names a public CA refuses, and what to do instead"),
         ]
@@ -588,10 +594,13 @@ class _Builder:
                   if applies(a, facts)]
         if refused:
             blocks += [para(fill(refused_texts["intro"], values)), Bullets(tuple(para(Run(n, code=True)) for n in refused))]
-        else:
-            blocks.append(para(fill(refused_texts["none"], values)))
+        if dropped:
+            blocks += [para(fill(refused_texts["dropped"], {**values, "dropped_from": dropped_from})),
+                       Bullets(tuple(para(Run(n, code=True)) for n in dropped.names))]
+        if not (refused or dropped):
+            blocks.append(para(fill(refused_texts["not_all" if advice else "none"], values)))
         if advice:
-            blocks += [para(bold("What to do instead")), Bullets(tuple(advice))]
+            blocks += [para(bold("What to do instead" if refused or dropped else "What to do")), Bullets(tuple(advice))]
         blocks += [
             Subheading("5.3", f"Exchange Management Shell (Exchange {self.profile['exchange_version']})"),
             para("Run in the Exchange Management Shell; replace the values in angle brackets."),
@@ -759,7 +768,7 @@ class _Builder:
             start = int(self.profile["start"])
             records = cat.records(used, params, start, horizon_end_day(start, self.years))
             keys = [k for k in records[0] if k not in ("ca", "name")]
-            rows = [(k, *[_cell(rec[k]) for rec in records]) for k in keys]
+            rows = [(k.replace("san_", "SAN ").replace("_", " "), *[_cell(rec[k]) for rec in records]) for k in keys]
             blocks.append(self.table(f"Certification authorities used by the options (status on the start date; prices "
                                      f"in {cat.currency} a year)",
                                      ("Attribute", *[rec["name"] for rec in records]), rows, "l" * (len(used) + 1),
