@@ -491,6 +491,10 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     return lines, dns
 
 
+# where simple-acme keeps the Exchange import script the commands run (no longer in every release's Scripts folder)
+IMPORT_SCRIPT_SOURCE = "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts"
+
+
 def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool, services: str | None,
           ip: str | None = None) -> str:
     """One simple-acme certificate: with `services`, the Exchange import script enables it for them; without, the
@@ -520,7 +524,9 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
     services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
-    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + ", then run once:",
+    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
+             f"in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, review it "
+             "first), then run once:",
              _wacs(names, ca, profile, wildcard=wildcard, services=services)]
     for more, bindings, ip in further:
         lines += ["# then create the bindings for the next certificate and run once (renewals update the bindings):",

@@ -1201,3 +1201,14 @@ def test_connector_upkeep_is_costed_only_where_connectors_name_their_certificate
     without = decision.evaluate({**profile, "partner_tls": False})
     extra = option(ev, "acme")["cost_total"] - option(without, "acme")["cost_total"]
     assert bool(extra > 0) is upkeep
+
+
+def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_from():
+    """simple-acme no longer ships ImportExchange.ps1 in every release's Scripts folder: the admin must be told where
+    the script that `--script "./Scripts/ImportExchange.ps1"` runs comes from, and to review it."""
+    commands = to_json(decision.evaluate(CONTOSO_2026))["commands"]["acme"]
+    run = next(k for k, c in enumerate(commands) if c.startswith("wacs.exe"))
+    assert '--script "./Scripts/ImportExchange.ps1"' in commands[run]
+    before = " ".join(commands[:run])
+    assert "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts" in before
+    assert "review it first" in before
