@@ -57,6 +57,11 @@ class CA:
     def public(self) -> bool:
         return self.kind == "public"
 
+    @property
+    def short_name(self) -> str:
+        """The name without its parenthesised brands, as sentences use it: 'Sectigo', not 'Sectigo (Comodo)'."""
+        return self.name.split(" (")[0]
+
     @cached_property
     def _codes(self) -> np.ndarray:
         """-1 (before the CA existed), then the STATUSES index of each dated status."""

@@ -463,7 +463,6 @@ def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -
     reasons are about: the chosen one, or the only offering CA (-1 when several or none).
     """
     n = len(choice)
-    product_gaps = BIT["ca_no_product"] | BIT["ca_private"]
     common = np.full(n, -1, dtype=np.int64)
     offering_count = np.zeros(n, dtype=np.int64)
     sole = np.full(n, -1, dtype=np.int64)
@@ -471,7 +470,7 @@ def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -
     for index, offer_fails in offers:
         chosen = choice == index
         explicit = np.where(chosen, offer_fails, explicit)
-        offering = (offer_fails & product_gaps) == 0
+        offering = (offer_fails & PRODUCT_GAPS) == 0
         common = np.where(offering, common & offer_fails, common)
         offering_count += offering
         sole = np.where(offering, index, sole)

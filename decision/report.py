@@ -17,6 +17,7 @@ from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text
 from decision.names import publicly_registrable
 from decision.options import LABELS, OPTIONS
 from decision.profiles import profile_to_mapping
+from decision.scoring import TCO_DECIMALS
 from decision.sensitivity import analyse
 
 TABLE_COLUMNS = ("rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total",
@@ -47,11 +48,6 @@ def profile_hash(profile: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def ca_name(ev: Evaluation, ca_id: str) -> str:
-    """A CA's short name (its catalog name without the parenthesised brands)."""
-    return ev.catalog[ca_id].name.split(" (")[0]
-
-
 def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:
     """Per option of profile `i` whose CA was chosen among CAs that cost the same (ca_tie_order, ca_tie_issuances),
     that reason's sentence naming them: {option: {code: sentence}} (see `explain.ca_tie_sentence`). The other CAs'
@@ -65,18 +61,18 @@ def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:
     out = {}
     for option, code in tied.items():
         row = rows[rows["option"] == option].iloc[0]
-        cost, count = round(float(row["cost_total"]), 2), int(row["certificate_issuances"])
+        cost, count = round(float(row["cost_total"]), TCO_DECIMALS), int(row["certificate_issuances"])
         level, more = [], []
         for k, ca in enumerate(each.profiles["ca"]):
             other = each.option_rows(k).set_index("option").loc[option]
-            if ca != row["ca"] and other["feasible"] and round(float(other["cost_total"]), 2) == cost:
+            if ca != row["ca"] and other["feasible"] and round(float(other["cost_total"]), TCO_DECIMALS) == cost:
                 extra = int(other["certificate_issuances"]) - count
                 if extra:
-                    more.append((ca_name(ev, ca), extra))
+                    more.append((ev.catalog[ca].short_name, extra))
                 else:
-                    level.append(ca_name(ev, ca))
+                    level.append(ev.catalog[ca].short_name)
         money = money_text(float(row["cost_total"]), str(ev.profiles.iloc[i]["currency"]))
-        out[option] = {code: ca_tie_sentence(ca_name(ev, str(row["ca"])), level, more, money)}
+        out[option] = {code: ca_tie_sentence(ev.catalog[str(row["ca"])].short_name, level, more, money)}
     return out
 
 
@@ -211,7 +207,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     winner = _text_or_none(rec["recommendation"])
     infeasible = rows[~rows["feasible"]]
     commands, dns = deployments(ev, i) if winner else ({}, {})
-    ca_tie = [f"Certification authority: {ca_name(ev, str(rows.iloc[0]['ca']))}. {s[0].upper()}{s[1:]}."
+    ca_tie = [f"Certification authority: {ev.catalog[str(rows.iloc[0]['ca'])].short_name}. {s[0].upper()}{s[1:]}."
               for s in ca_ties(ev, i).get(winner, {}).values()]
     if fmt == "markdown":
         parts = [f"# Certificate strategy for {profile['org']}", "",

@@ -529,7 +529,7 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
         if s.kind == "field":
             sens.flip_points.append(_flip(s, winner, currency, "", ()))
         else:
-            name = ev.catalog[s.key[0]].name.split(" (")[0]
+            name = ev.catalog[s.key[0]].short_name
             sens.price_flips.append(_flip(s, winner, ev.catalog.currency, name, tuple(rows[s.key])))
     return sens
 

@@ -280,7 +280,7 @@ class _Builder:
 
     def ca_name(self, ca_id: str) -> str:
         """The CA's short name (its catalog name without the parenthesised brands)."""
-        return self.ev.catalog[ca_id].name.split(" (")[0] if ca_id in self.ev.catalog.ids else DASH
+        return self.ev.catalog[ca_id].short_name if ca_id in self.ev.catalog.ids else DASH
 
     def table(self, caption: str, columns: Iterable[str], rows: Iterable[Iterable[str]], align: str,
               widths: Iterable[float], **extra: Any) -> Table:
