@@ -331,7 +331,7 @@ def _stripped(col: pd.Series) -> pd.Series | None:
 def _unpadded(text: pd.Series) -> bool:
     """Whether no cell starts or ends with white space, told by two bytes per cell: ASCII text whose cells start and
     end with bytes above the space (ASCII's white space is the space and control characters)."""
-    for chunk in pa.chunked_array(pa.array(text.array)).chunks:
+    for chunk in _chunks(text).chunks:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return False
         if chunk.buffers()[2] is None:
@@ -350,7 +350,7 @@ def _unpadded(text: pd.Series) -> bool:
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     if stripped is None:
         return col.isna().to_numpy()
-    return _flags(pc.equal(pa.chunked_array(pa.array(stripped.array)), ""), null=True)
+    return _flags(pc.equal(_chunks(stripped), ""), null=True)
 
 
 def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, percent: bool = False,
@@ -412,7 +412,7 @@ def _filled(text: pd.Series) -> pd.Series:
 
 def _normalise_dns(text: pd.Series) -> pd.Series:
     """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
-    if not _all_ascii(arrow := pa.chunked_array(pa.array(text.array))):
+    if not _all_ascii(arrow := _chunks(text)):
         return _normalise_dns_slowly(text)
     lower = pc.utf8_lower(arrow)  # as pandas' str.lower (not ascii_lower: it breaks arrays whose offsets start past 0)
     dotted = pc.ends_with(lower, ".")
@@ -440,7 +440,7 @@ def _any_byte(text: pa.ChunkedArray, hit: Callable[[np.ndarray], np.ndarray]) ->
 def _control_characters(text: pd.Series) -> np.ndarray:
     """Which cells hold a control character (U+0000-U+001F, U+007F): bytes that UTF-8 uses for those alone, so none
     in the data means no cell to look at."""
-    if not _any_byte(pa.chunked_array(pa.array(text.array)), lambda data: (data < 0x20) | (data == 0x7F)):
+    if not _any_byte(_chunks(text), lambda data: (data < 0x20) | (data == 0x7F)):
         return np.zeros(len(text), dtype=bool)
     return text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy()
 
@@ -486,7 +486,7 @@ _PLAIN_DNS = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 def _dns_problems(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the names that are not valid DNS host names, and why. Most names are plain ones (`_PLAIN_DNS`):
     one pattern clears them, and the checks run on the rest."""
-    text = pa.chunked_array(pa.array(names.array))
+    text = _chunks(names)
     plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DNS), pc.less_equal(pc.binary_length(text), 63))
     odd = np.flatnonzero(~_flags(plain))
     reasons = _dns_reasons(names.iloc[odd])
@@ -546,6 +546,11 @@ def _check_list(col: pd.Series, text: pd.Series, blank: np.ndarray, field: Field
     return _arrow_series(pa.concat_arrays([canonical, pa.array([""], canonical.type)]).take(cell))
 
 
+def _chunks(text: pd.Series) -> pa.ChunkedArray:
+    """A TEXT series' cells as arrow chunks, without a copy (for kernels, and for reading their bytes)."""
+    return pa.chunked_array(pa.array(text.array))
+
+
 def _arrow(text: pd.Series) -> pa.Array:
     """A TEXT series' cells as one arrow array."""
     cells = pa.array(text.array)
@@ -581,7 +586,7 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
         spaced = items.str.contains(r"\s", regex=True).fillna(False).to_numpy(dtype=bool)
         problems[spaced] = "a server name holds no spaces: separate the names with ';'"
-    if _any_byte(pa.chunked_array(pa.array(items.array)), lambda data: data == ord("[")):
+    if _any_byte(_chunks(items), lambda data: data == ord("[")):
         typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
         problems[typename.to_numpy(dtype=bool)] = ("a PowerShell list written as its type name: join its items first "
                                                    "(-join ';')")
