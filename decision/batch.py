@@ -9,7 +9,9 @@ lines, a spreadsheet's empty rows) are skipped, not counted.
 
 With Dask, the workers read their own partitions: a CSV file is cut into byte ranges that end where a
 record ends (`tables.csv_blocks`; a quoted value may hold line breaks), a Parquet file into row slices
-(a UTF-16 CSV file is read by the driver, which sends the workers its chunks).
+(a UTF-16 CSV file is read by the driver, which sends the workers its chunks). The driver counts the line ends
+of each CSV block as it cuts them, so a worker numbers its rows from the file's start and, for CSV output, returns
+finished CSV lines that the driver only appends (a count proved wrong sends that block and the rest back as frames).
 Each partition is parsed exactly as the pandas path parses a chunk, so both engines give the same bytes;
 `dd.read_csv` is not used because it cuts at every line break and forces the first block's column types
 on every block, which would stop the run at the first bad cell instead of rejecting its row.
@@ -49,7 +51,7 @@ from decision.explain import why_no_option
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
-from decision.safe_output import TableWriter, atomic_path, output_format, same_file
+from decision.safe_output import CsvLines, TableWriter, atomic_path, csv_lines, output_format, same_file
 from decision.safeyaml import read_text
 from decision.sensitivity import batch_columns
 from decision.tables import (
@@ -115,9 +117,10 @@ class Piece:
 
 @dataclass
 class ChunkResult:
-    """One scored chunk: output rows, error rows and the counts for the summary."""
+    """One scored chunk: output rows (or, from a Dask worker told its first row, the rows as finished CSV), error
+    rows and the counts for the summary."""
 
-    output: pd.DataFrame
+    output: pd.DataFrame | CsvLines
     errors: pd.DataFrame
     rows_in: int
     scored: int
@@ -125,6 +128,7 @@ class ChunkResult:
     cost: dict[str, float]  # total cost of the recommended options per currency
     relative: bool = False
     span: int = 0  # rows of the input it covers, blank ones included
+    rows_before: int | None = None  # a worker numbered the rows from here (see `_finished`)
 
 
 class PartitionError(Exception):
@@ -398,16 +402,15 @@ def _read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
 
 # ------------------------------------------------------------------------------------ engines
 
-def _in_order(submitted: Iterator[Any], window: int) -> Iterator[ChunkResult]:
-    """The results of submitted chunks (futures), in input order, with at most `window` submitted and not yet
-    yielded: a worker that is ahead keeps working while the oldest chunk still runs, and memory stays bounded."""
+def _in_order(submitted: Iterator[Any], window: int) -> Iterator[Any]:
+    """Submitted chunks (futures), in input order, with at most `window` submitted and not yet yielded: a worker
+    that is ahead keeps working while the oldest chunk still runs, and memory stays bounded."""
     pending: deque = deque()
     for future in submitted:
         pending.append(future)
         if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+            yield pending.popleft()
+    yield from pending
 
 
 def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator[ChunkResult]:
@@ -419,7 +422,8 @@ def _pandas_results(pieces: Iterator[Piece], job: Job, threads: int) -> Iterator
         return
     pool = ThreadPoolExecutor(threads, thread_name_prefix="score")
     try:
-        yield from _in_order((pool.submit(score_chunk, piece, job) for piece in pieces), threads + 1)
+        submitted = (pool.submit(score_chunk, piece, job) for piece in pieces)
+        yield from (future.result() for future in _in_order(submitted, threads + 1))
     finally:  # stopped early (an error, a full sheet): drop the chunks not started, wait for the running ones
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -433,8 +437,13 @@ def _opened_on_worker(path: str) -> BinaryIO:
                                        "workers must see INPUT at the same path") from None
 
 
-def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Job) -> ChunkResult:
-    """One Dask partition of a CSV file: read its bytes, parse them as the pandas path parses a chunk, score."""
+def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Job,
+                     rows_before: int | None = None) -> ChunkResult:
+    """One Dask partition of a CSV file: read its bytes, parse them as the pandas path parses a chunk, score.
+
+    Told the input rows before the partition (`rows_before`), the worker numbers its rows and returns its output as
+    finished CSV lines (see `_finished`); otherwise the driver numbers them.
+    """
     with _opened_on_worker(path) as fh:
         fh.seek(offset)
         data = fh.read(length)
@@ -446,7 +455,17 @@ def _score_csv_block(path: str, offset: int, length: int, header: bytes, job: Jo
     except InputError as exc:
         raise (PartitionError(exc) if relative else exc) from None
     piece.relative = relative
-    return score_chunk(piece, job)
+    result = score_chunk(piece, job)
+    return result if rows_before is None else _finished(result, rows_before)
+
+
+def _finished(result: ChunkResult, rows_before: int) -> ChunkResult:
+    """A CSV partition's result with its rows numbered from `rows_before` and its output as the driver would
+    write it: the driver only appends it (neutralising and formatting CSV is the larger part of its work)."""
+    if result.relative:
+        result.output["row"] += rows_before
+        result.errors["row"] += rows_before
+    return replace(result, output=csv_lines(result.output), relative=False, rows_before=rows_before)
 
 
 def _score_parquet_slice(path: str, group: int, start: int, length: int, first_row: int, job: Job) -> ChunkResult:
@@ -527,18 +546,34 @@ def _read_by_workers(path: Path) -> bool:
     return path.is_file() and (suffix == ".parquet" or (suffix in CSV_SUFFIXES and not utf16_encoding(path)))
 
 
-def _dask_tasks(path: Path, pieces: Iterator[Piece], chunk_rows: int,
-                workers: int) -> Iterator[tuple[Callable[..., ChunkResult], tuple]]:
-    """(function, arguments) per partition: the workers load the partitions of a CSV or Parquet file (see
-    `_read_by_workers`); other inputs are the `pieces` read here (a UTF-16 CSV file transcoded), sent to them."""
+@dataclass(frozen=True)
+class _Task:
+    """One Dask partition: `fn(*args, job)`; a CSV block is also given the input rows before it, when the driver
+    counted them (see `_score_csv_block`)."""
+
+    fn: Callable[..., ChunkResult]
+    args: tuple
+    rows_before: int | None = None
+
+    def submit(self, client: Any, job: Any) -> Any:
+        counted = () if self.rows_before is None else (self.rows_before,)
+        return client.submit(self.fn, *self.args, job, *counted, pure=False)
+
+
+def _dask_tasks(path: Path, pieces: Iterator[Piece], chunk_rows: int, workers: int, numbered: bool) -> Iterator[_Task]:
+    """The partitions: the workers load those of a CSV or Parquet file (see `_read_by_workers`); other inputs are
+    the `pieces` read here (a UTF-16 CSV file transcoded), sent to them. With `numbered` (CSV output), a CSV block is
+    told the rows before it, counted by their line ends."""
     suffix, path = path.suffix.lower(), path.resolve()  # workers may run elsewhere, in another folder
     if not _read_by_workers(path):
         for piece in pieces:
-            yield score_chunk, (piece,)
+            yield _Task(score_chunk, (piece,))
     elif suffix in CSV_SUFFIXES:
         header, blocks = csv_blocks(path, _csv_blocksize(path, chunk_rows, workers))
-        for offset, length in blocks:
-            yield _score_csv_block, (str(path), offset, length, header)
+        rows_before = 0
+        for block in blocks:
+            yield _Task(_score_csv_block, (str(path), block.offset, block.length, header), rows_before if numbered else None)
+            rows_before += block.line_ends
     else:
         meta = pq.ParquetFile(path).metadata
         size = min(chunk_rows, max(1, math.ceil(meta.num_rows / (TASKS_PER_WORKER * workers))))
@@ -546,19 +581,38 @@ def _dask_tasks(path: Path, pieces: Iterator[Piece], chunk_rows: int,
         for group in range(meta.num_row_groups):
             rows = meta.row_group(group).num_rows
             for start in range(0, rows, size):
-                yield _score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start)
+                yield _Task(_score_parquet_slice, (str(path), group, start, min(size, rows - start), first + start))
             first += rows
 
 
-def _dask_results(tasks: Iterator[tuple[Callable[..., ChunkResult], tuple]], job: Job, client: Any,
-                  window: int) -> Iterator[ChunkResult]:
-    """Submit partitions to the cluster, at most `window` ahead, and yield their results in input order."""
+def _dask_results(tasks: Iterator[_Task], job: Job, client: Any, window: int) -> Iterator[ChunkResult]:
+    """Submit partitions to the cluster, at most `window` ahead, and yield their results in input order.
+
+    CSV blocks told their first row come back as finished CSV lines. If a count proves wrong (a stray quote in an
+    unquoted value), or lines come typed unlike the first ones, that block is scored again without it, as are the
+    blocks after it: their rows are numbered here and formatted by the writer, as for other inputs.
+    """
     from distributed import KilledWorker
 
     job_future = client.scatter(job, broadcast=True)
-    submitted = (client.submit(fn, *args, job_future, pure=False) for fn, args in tasks)
+    counted, covered, schema = True, 0, None  # counted: the workers' first rows still hold; covered: rows done
+
+    def submit(task: _Task) -> tuple[_Task, Any]:
+        task = task if counted else replace(task, rows_before=None)
+        return task, task.submit(client, job_future)
+
     try:
-        yield from _in_order(submitted, window)
+        for task, future in _in_order((submit(task) for task in tasks), window):
+            result = future.result()
+            if isinstance(lines := result.output, CsvLines):
+                typed_alike = not len(lines) or schema in (None, lines.schema)
+                if counted and result.rows_before == covered and typed_alike:
+                    schema = schema or (lines.schema if len(lines) else None)
+                else:
+                    counted = False
+                    result = submit(task)[1].result()
+            covered += result.span
+            yield result
     except KilledWorker as exc:  # the scheduler gave up on a partition after its workers died, allowed_failures times
         tries = exc.allowed_failures + 1
         raise InputError(Issue(job.source, 0, "", f"a part of it killed the Dask worker scoring it ({tries} "
@@ -605,9 +659,11 @@ class DaskCluster:
         # again on every chunk; both fixed halve the workers' page faults (1.6 M → 0.73 M on 2M profiles).
         # (Partitions are plain pandas frames read by our own code, not dask.dataframe collections, so the
         # pandas-3 string conversion of `dataframe.convert-string` never applies.)
+        # The workers' statistical profiler samples their stacks 100 times a second for a dashboard this never shows.
         self._config = dask.config.set({
             "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": TRIM_THRESHOLD,
             "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MMAP_THRESHOLD,
+            "distributed.worker.profile.enabled": False,
         })
         self.cluster = None
         if scheduler is None:
@@ -706,7 +762,7 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
     if cluster is None:
         results = _pandas_results(pieces, job, workers)
     else:
-        tasks = _dask_tasks(source, pieces, chunk_rows, cluster.workers)
+        tasks = _dask_tasks(source, pieces, chunk_rows, cluster.workers, numbered=output_format(output) == "csv")
         results = _dask_results(tasks, job, cluster.client, AHEAD_PER_WORKER * cluster.workers)
     if not (source.is_file() and source.suffix.lower() in XLSX_SUFFIXES):  # a workbook's reader tells it on opening
         bar.expect(_expected_rows(source))
@@ -735,13 +791,16 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
     return summary
 
 
-def _append(writer: TableWriter, rows: pd.DataFrame, path: Path) -> None:
+def _append(writer: TableWriter, rows: pd.DataFrame | CsvLines, path: Path) -> None:
     """Add rows to an output; one that cannot take them (an XLSX sheet is full, the disk is full) stops the run."""
     if not len(rows):
         return
     with writing(path):
         try:
-            writer.write(rows)
+            if isinstance(rows, CsvLines):
+                writer.write_lines(rows)
+            else:
+                writer.write(rows)
         except ValueError as exc:
             raise _input_error(path, str(exc)) from None
 

@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -74,6 +75,32 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame.assign(**text) if text else frame, preserve_index=False)
 
 
+def _csv_rows(table: pa.Table) -> pa.Buffer:
+    """A table's rows as CSV, without a header."""
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+    return sink.getvalue()
+
+
+@dataclass(frozen=True)
+class CsvLines:
+    """Rows as `TableWriter` writes them to CSV (neutralised, no header), formatted elsewhere (by a Dask worker),
+    with the column types they were formatted with."""
+
+    data: bytes
+    schema: pa.Schema
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def csv_lines(frame: pd.DataFrame) -> CsvLines:
+    """A frame's rows as a CSV `TableWriter` would write them, for `TableWriter.write_lines`."""
+    table = _arrow(neutralise(frame))
+    return CsvLines(_csv_rows(table).to_pybytes(), table.schema, len(frame))
+
+
 class TableWriter:
     """Write a table chunk by chunk as CSV, XLSX or Parquet (CSV and XLSX neutralised).
 
@@ -83,7 +110,8 @@ class TableWriter:
     def __init__(self, target: Path | str | BinaryIO, fmt: str, *, sheet: str = "data"):
         self.fmt, self.rows = fmt, 0
         self._target, self._sheet = target, sheet
-        self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._sink: BinaryIO | pa.NativeFile | None = None  # where CSV goes
         self._file: pa.NativeFile | None = None  # a CSV file this writer opened
         self._schema: pa.Schema | None = None
         self._book = None
@@ -96,13 +124,32 @@ class TableWriter:
         else:
             table = _arrow(neutralise(frame) if self.fmt == "csv" else frame)
             if self._schema is None:
-                self._schema = table.schema
-                self._writer = (pacsv.CSVWriter(self._csv_sink(), self._schema) if self.fmt == "csv"
-                                else pq.ParquetWriter(self._target, self._schema))
+                self._start(table.schema)
             elif table.schema != self._schema:
                 table = table.cast(self._schema)
-            self._writer.write_table(table)
+            if self._parquet is not None:
+                self._parquet.write_table(table)
+            else:
+                self._sink.write(_csv_rows(table))
         self.rows += len(frame)
+
+    def write_lines(self, lines: CsvLines) -> None:
+        """Append rows `csv_lines` formatted (CSV only); ValueError if their column types are not the file's."""
+        if self._schema is None:
+            self._start(lines.schema)
+        elif lines.schema != self._schema:
+            raise ValueError(f"rows formatted with other column types ({lines.schema}) than the file's ({self._schema})")
+        self._sink.write(lines.data)
+        self.rows += len(lines)
+
+    def _start(self, schema: pa.Schema) -> None:
+        """Open the output for rows of `schema`: a CSV file gets its header, a Parquet file its writer."""
+        self._schema = schema
+        if self.fmt == "csv":
+            self._sink = self._csv_sink()
+            pacsv.write_csv(schema.empty_table(), self._sink)  # the header line alone
+        else:
+            self._parquet = pq.ParquetWriter(self._target, schema)
 
     def _csv_sink(self) -> BinaryIO | pa.NativeFile:
         """Where CSV goes, after a UTF-8 byte order mark: without one Excel reads the file in the computer's
@@ -133,10 +180,10 @@ class TableWriter:
 
     def close(self, columns: list[str] | None = None) -> None:
         """Finish the file; `columns` gives the header of a table that received no rows."""
-        if self._writer is None and self._book is None:
+        if self._schema is None and self._book is None:
             self.write(pd.DataFrame({c: pd.Series(dtype="str") for c in columns or []}))
-        if self._writer is not None:
-            self._writer.close()
+        if self._parquet is not None:
+            self._parquet.close()
         if self._file is not None:
             self._file.close()
         if self._book is not None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -373,8 +373,24 @@ def _header_line(path: Path) -> tuple[bytes, bytes]:
     return head[:end], eol
 
 
-def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, int]]]:
-    """The header line of a CSV file and (offset, length) of the blocks of about `blocksize` bytes below it.
+class CsvBlock(NamedTuple):
+    """A block of a CSV file's records: where it starts, its length in bytes, and its line ends (see `_line_ends`)."""
+
+    offset: int
+    length: int
+    line_ends: int
+
+
+def _line_ends(data: bytes) -> int:
+    """The records that end in `data` as pandas' C parser reads it: '\\r\\n', '\\r' and '\\n' end one each, outside
+    quoted values, quotes paired as in `_record_end`. A stray quote inside an unquoted value (which the parser reads
+    as text) can make the count wrong: whoever relies on it checks it against the records parsed."""
+    outside = data.split(b'"')[::2] if b'"' in data else [data]
+    return sum(part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n") for part in outside)
+
+
+def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[CsvBlock]]:
+    """The header line of a CSV file and the blocks of about `blocksize` bytes below it.
 
     Each block ends at the end of a record, so a quoted value with line breaks is never cut in two. A block
     grows to at most `RECORD_SEARCH` block sizes looking for one; beyond that (an odd number of stray quotes in
@@ -382,7 +398,7 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
     """
     header, eol = _header_line(path)
 
-    def blocks() -> Iterator[tuple[int, int]]:
+    def blocks() -> Iterator[CsvBlock]:
         with path.open("rb") as fh:
             offset = fh.seek(len(header))
             data = b""
@@ -390,10 +406,10 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[tuple[int, i
                 data += more
                 cut = _record_end(data, eol) if len(data) < RECORD_SEARCH * blocksize else data.rfind(eol) + 1
                 if cut:
-                    yield offset, cut
+                    yield CsvBlock(offset, cut, _line_ends(data[:cut]))
                     offset, data = offset + cut, data[cut:]
             if data:
-                yield offset, len(data)
+                yield CsvBlock(offset, len(data), _line_ends(data))
 
     return header, blocks()
 

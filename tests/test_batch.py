@@ -38,7 +38,10 @@ from decision.batch import (
     _dask_tasks,
     _opened_on_worker,
     _pieces,
+    _Progress,
     _score_parquet_slice,
+    _Task,
+    _write,
     output_columns,
     score_chunk,
     score_file,
@@ -49,10 +52,10 @@ from decision.engine import OPTION_COLUMNS
 from decision.errors import InputError, Issue
 from decision.options import OPTIONS
 from decision.parameters import default_parameters
-from decision.safe_output import TableWriter
+from decision.safe_output import CsvLines, TableWriter, csv_lines
 from decision.sensitivity import batch_columns
 from decision.synth import write_synthetic
-from decision.tables import RECORD_SEARCH, _as_utf8, _sheet_xml, csv_blocks
+from decision.tables import RECORD_SEARCH, _as_utf8, _line_ends, _sheet_xml, csv_blocks
 
 DISK_FULL = "cannot write it: No space left on device (any previous file of that name is unchanged)"
 
@@ -214,10 +217,10 @@ def _as_dask_workers_score(source: Path, chunk_rows: int) -> tuple[set, pd.DataF
     """The partitions `--engine dask` makes of `source`, each scored as a worker scores it (here, without a cluster):
     (the functions run, the output, the errors)."""
     job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
-    tasks = list(_dask_tasks(source, _pieces(source, chunk_rows), chunk_rows, 2))
-    results = [fn(*args, job) for fn, args in tasks]
+    tasks = list(_dask_tasks(source, _pieces(source, chunk_rows), chunk_rows, 2, numbered=True))
+    results = [task.fn(*task.args, job) for task in tasks]
     assert not any(r.relative for r in results)  # rows counted from the file's start: nothing for the driver to shift
-    return ({fn for fn, _ in tasks}, pd.concat([r.output for r in results], ignore_index=True),
+    return ({task.fn for task in tasks}, pd.concat([r.output for r in results], ignore_index=True),
             pd.concat([r.errors for r in results], ignore_index=True))
 
 
@@ -250,14 +253,15 @@ class _InProcessCluster:
 
     workers = 2
 
-    def __init__(self, scheduler: str | None, workers: int) -> None:
-        self.client = self
+    def __init__(self, scheduler: str | None = None, workers: int = 2) -> None:
+        self.client, self.kinds = self, []  # kinds: the type of each result's output, in the order submitted
 
     def scatter(self, job: Job, broadcast: bool) -> Job:
         return job
 
     def submit(self, fn, *args, pure: bool):
         result = fn(*args)
+        self.kinds.append(type(result.output))
         return type("Done", (), {"result": lambda _: result})()
 
     def close(self) -> None:
@@ -793,6 +797,9 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         old_mac = tmp_path / "in-cr.csv"
         old_mac.write_bytes(source.read_bytes().replace(b"\n", b"\r"))  # lines end in '\r' alone
         score_file(old_mac, tmp_path / "dask-cr.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        stray = _with_a_stray_quote(source, tmp_path / "in-stray.csv")
+        score_file(stray, tmp_path / "pandas-stray.csv", chunk_rows=250, today=TODAY)
+        score_file(stray, tmp_path / "dask-stray.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         unclosed = tmp_path / "unclosed.csv"
         unclosed.write_bytes(source.read_bytes() + b'"unterminated,a.com,3\n')
         failed = score(unclosed, "-o", tmp_path / "unclosed.out.csv", "--engine", "dask", "--scheduler", address,
@@ -820,6 +827,48 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     assert (tmp_path / "dask-ml.csv").read_bytes() == (tmp_path / "pandas-ml.csv").read_bytes()
     assert (tmp_path / "dask-ml.errors.csv").read_bytes() == (tmp_path / "pandas-ml.errors.csv").read_bytes()
     assert (tmp_path / "dask-cr.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    # a stray quote makes the driver miscount the rows before the next blocks: they are scored again, numbered here
+    for kind in ("", ".errors"):
+        assert (tmp_path / f"dask-stray{kind}.csv").read_bytes() == (tmp_path / f"pandas-stray{kind}.csv").read_bytes()
+
+
+def _with_a_stray_quote(source: Path, target: Path) -> Path:
+    """`source` with one org name holding a lone quote in an unquoted value (the parser reads it as text)."""
+    lines = source.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b",", b' 5" screen,', 1)
+    target.write_bytes(b"\n".join(lines))
+    return target
+
+
+def test_dask_workers_write_the_csv_of_blocks_whose_rows_the_driver_counted(tmp_path, monkeypatch):
+    """The workers number their rows from the driver's count of the line ends before their block and return finished
+    CSV; a count proved wrong by the rows parsed has that block and the rest scored again and numbered here: the
+    same bytes either way."""
+    source = tmp_path / "in.csv"
+    write_synthetic(1500, source, seed=5, bad_share=0.1)  # 6 blocks of the smallest size, 64 KiB
+    score_file(source, tmp_path / "pandas.csv", chunk_rows=300, today=TODAY)
+    job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
+    kinds = {}
+    for miscount in (0, 1):
+        monkeypatch.setattr("decision.tables._line_ends", lambda data, extra=miscount: _line_ends(data) + extra)
+        cluster = _InProcessCluster()
+        summary = _write(source, tmp_path / "dask.csv", tmp_path / "dask.errors.csv", job, iter([]), cluster, 300, 2,
+                         _Progress(False))
+        assert summary.rows_in == 1500 and summary.rejected > 0
+        for kind in ("", ".errors"):
+            assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
+        kinds[miscount] = cluster.kinds
+    blocks = len(kinds[0])
+    assert blocks >= 5 and set(kinds[0]) == {CsvLines}
+    # miscounted: only the first block (no rows before it) keeps its lines; every other one ends up a frame
+    assert kinds[1].count(pd.DataFrame) == blocks - 1 and kinds[1][0] is CsvLines
+
+
+def test_csv_lines_typed_unlike_the_file_are_refused(tmp_path):
+    writer = TableWriter(tmp_path / "out.csv", "csv")
+    writer.write(pd.DataFrame({"a": [1.5], "b": ["x"]}))
+    with pytest.raises(ValueError, match="other column types"):
+        writer.write_lines(csv_lines(pd.DataFrame({"a": ["1.5"], "b": ["x"]})))
 
 
 CELLS = st.text(alphabet='ab,"\n ', max_size=8)
@@ -830,8 +879,10 @@ def _csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
-def _records(data: bytes) -> list[list[str]]:
-    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=None).values.tolist()
+def _records(data: bytes, blank_lines: bool = False) -> list[list[str]]:
+    """The records pandas reads in `data` (with `blank_lines`, blank lines too, as the batch reads a CSV)."""
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=None,
+                       skip_blank_lines=not blank_lines).values.tolist()
 
 
 @settings(max_examples=150, deadline=None)
@@ -847,9 +898,11 @@ def test_csv_blocks_end_where_records_end(tmp_path_factory, rows, blocksize, eol
     header, blocks = csv_blocks(path, max(blocksize, -(-longest // (RECORD_SEARCH - 1))))
     data = path.read_bytes()
     spans = list(blocks)
-    assert [offset for offset, _ in spans] == list(np.cumsum([len(header)] + [n for _, n in spans])[:-1])
-    assert sum(n for _, n in spans) == len(data) - len(header)
-    assert [r for o, n in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+    assert [offset for offset, *_ in spans] == list(np.cumsum([len(header)] + [n for _, n, _ in spans])[:-1])
+    assert sum(n for _, n, _ in spans) == len(data) - len(header)
+    assert [r for o, n, _ in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+    # each block's line ends are the records the parser reads in it (a quoted value with line breaks is one)
+    assert [ends for *_, ends in spans] == [len(_records(data[o:o + n], blank_lines=True)) for o, n, _ in spans]
 
 
 def test_csv_blocks_stay_bounded_after_a_stray_quote(tmp_path):
@@ -859,8 +912,8 @@ def test_csv_blocks_stay_bounded_after_a_stray_quote(tmp_path):
     header, blocks = csv_blocks(path, 100)
     spans = list(blocks)
     data = path.read_bytes()
-    assert max(n for _, n in spans) <= RECORD_SEARCH * 100 + 100
-    assert [r for o, n in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
+    assert max(n for _, n, _ in spans) <= RECORD_SEARCH * 100 + 100
+    assert [r for o, n, _ in spans for r in _records(data[o:o + n])] == _records(data[len(header):])
 
 
 def _dies_like_an_out_of_memory_kill(*_args) -> None:
@@ -871,7 +924,7 @@ def _dies_like_an_out_of_memory_kill(*_args) -> None:
 def test_a_partition_that_kills_its_worker_ends_the_run_with_one_message(tmp_path, monkeypatch):
     source = tmp_path / "in.csv"
     write_synthetic(20, source, seed=2)
-    monkeypatch.setattr("decision.batch._dask_tasks", lambda *_: iter([(_dies_like_an_out_of_memory_kill, ())]))
+    monkeypatch.setattr("decision.batch._dask_tasks", lambda *_, **__: iter([_Task(_dies_like_an_out_of_memory_kill, ())]))
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # give up at the first death
         code, _, err = score(source, "-o", tmp_path / "out.csv", "--engine", "dask", "--workers", "1")
     assert code == 2
