@@ -145,6 +145,20 @@ def parallel_capacity(workers: int, code: str) -> float:
     return alone / (time.perf_counter() - start)
 
 
+def own_cpu() -> float:
+    """CPU seconds of this process so far (run on Dask workers too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def idle_cpu(cluster, seconds: float) -> tuple[float, float]:
+    """Share of a core an idle cluster's housekeeping takes in this process (scheduler, nannies, client) and in its
+    workers together."""
+    here, there = own_cpu(), sum(cluster.client.run(own_cpu).values())
+    time.sleep(seconds)
+    return (own_cpu() - here) / seconds, (sum(cluster.client.run(own_cpu).values()) - there) / seconds
+
+
 def bare_read_write(source: Path, output: Path) -> float:
     """pyarrow read of the input + write of a table the size of the batch output."""
     same_size = pacsv.read_csv(output)  # not timed
@@ -260,8 +274,10 @@ def main() -> None:
         from decision.batch import DaskCluster
 
         start_up, cluster = timed(DaskCluster, None, args.workers)
+        driver, workers = idle_cpu(cluster, seconds=5)
         cluster.close()
-        print(f"\nP6 Dask LocalCluster({args.workers} workers) start-up {start_up:.1f} s (included below)")
+        print(f"\nP6 Dask LocalCluster({args.workers} workers) start-up {start_up:.1f} s (included below); idle, it "
+              f"takes {driver:.1%} of a core here and {workers:.1%} in its workers")
         for rows, (alone, serial_out) in serial.items():
             inp = inputs[rows]
             out = work / f"dask-{rows}.csv"
