@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import logging
 import math
+import multiprocessing
 import os
 import signal
 import socket
@@ -641,6 +642,9 @@ def _cluster_problem(client: Any) -> str | None:
     return None
 
 
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 def _malloc_settings() -> tuple[str | None, str | None]:
     """A worker's glibc malloc tuning (run on every worker)."""
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")
@@ -659,6 +663,10 @@ class DaskCluster:
         # again on every chunk; both fixed halve the workers' page faults (1.6 M → 0.73 M on 2M profiles).
         # (Partitions are plain pandas frames read by our own code, not dask.dataframe collections, so the
         # pandas-3 string conversion of `dataframe.convert-string` never applies.)
+        # Workers are forked from one process that imported distributed, numpy, pandas and pyarrow once, where that
+        # exists (not on Windows), rather than each importing them: a 20k-profile run took 1.1 s less CPU (perf stat
+        # task-clock, 6.9 -> 5.8 s) and started scoring sooner. The nanny sets the malloc variables before the first
+        # worker starts, so the fork server, and every worker forked from it, has them.
         # Housekeeping for a dashboard this never shows, slowed down: an idle 2-worker cluster took 9 % of a core
         # (the event-loop health tick every 20 ms, the memory monitor every 100 ms, system metrics every 500 ms), 2 %
         # after; and the workers' statistical profiler, which samples their stacks 100 times a second, is off.
@@ -669,6 +677,7 @@ class DaskCluster:
             "distributed.admin.tick.interval": "1s",
             "distributed.worker.memory.monitor-interval": "1s",
             "distributed.admin.system-monitor.interval": "5s",
+            "distributed.worker.multiprocessing-method": _START_METHOD,
         })
         self.cluster = None
         if scheduler is None:
