@@ -17,7 +17,9 @@ P6  Dask, 2-worker LocalCluster, vs the serial path (one thread) at --rows and -
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import ctypes
 import datetime as dt
 import os
 import pstats
@@ -47,6 +49,7 @@ from decision.profiles import TEXT_COLUMNS, validate  # noqa: E402
 from decision.synth import write_synthetic  # noqa: E402
 
 TODAY = dt.date(2026, 11, 26)
+PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h)
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
@@ -104,13 +107,38 @@ class Run(NamedTuple):
     cpu: float  # seconds of CPU, user + system, of the command and every process it started (Dask's workers)
 
 
+def _adopt_orphans() -> None:
+    """Make this process the one orphaned descendants are handed to (Linux), so that their CPU is counted when they
+    are reaped: Dask's fork server outlives the command that started it, with the workers' CPU in its own count."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _children() -> set[int]:
+    """Process ids of this process's children (Linux /proc)."""
+    mine, found = str(os.getpid()), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == mine:  # the field after the state: the parent's id
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _reap_orphans(known: set[int]) -> None:
+    """Wait for the descendants handed to this process (see `_adopt_orphans`) that are not among `known` children."""
+    while orphans := _children() - known:
+        for pid in orphans:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
 def run_cli(args: list[str]) -> Run:
     """Wall time, peak RSS, exit code and CPU time of `python -m decision ARGS` in a child process.
 
     The peak is the child's VmHWM, polled from /proc: getrusage/wait4's ru_maxrss would also count the
     pages the child shared with this (large) process between fork and exec.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, known = resource.getrusage(resource.RUSAGE_CHILDREN), _children()
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "decision", *args], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -123,7 +151,9 @@ def run_cli(args: list[str]) -> Run:
         peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM"))])
         time.sleep(0.05)
     proc.wait()
-    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter() - start
+    _reap_orphans(known)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return Run(wall, peak / 1024, proc.returncode, cpu)
 
@@ -233,6 +263,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the engine's hot spots (cProfile)")
     parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temporary folder)")
     args = parser.parse_args()
+    _adopt_orphans()
     if args.quick:
         args.rows, args.big_rows, args.loop_sample = 20_000, 60_000, 20
         args.chunk_rows = min(args.chunk_rows, 10_000)
