@@ -339,12 +339,13 @@ def test_renewal_calendar_worked_example_2007():
 
 def test_san_cost_worked_example_2007():
     # Sectigo multi-domain: 30/yr for 3 names + 15/yr for each of 3 more = 75/yr x 3 years = 225.
-    # Labour: 4 issuances x (90 min + 6 names x 5 min e-mail validation) = 480 min x 75/h = 600.
+    # Labour: 4 issuances x (90 min + 3 public names x 5 min e-mail validation; no CA can validate contoso.local,
+    # server01.contoso.local or server01) = 420 min x 75/h = 525. 225 + 525 = 750.
     ev = decision.evaluate("data/profiles/contoso-2007.yaml")
     san = option(ev, "san")
     assert san["ca"] == "sectigo"
-    assert san["cost_total"] == pytest.approx(825.0)
-    assert san["tco"] == pytest.approx(825.0)
+    assert san["cost_total"] == pytest.approx(750.0)
+    assert san["tco"] == pytest.approx(750.0)
 
 
 def test_split_site_pays_an_extra_ip_without_sni_unless_a_spare_ip_exists():
@@ -578,13 +579,13 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     assert "issued before 2012-07-01" in text and "valid on 2016-10-01" in text and "after 2015-11-01" in text
     # the certificate is bought (and was first issued) with the names: they are listed, not refused
     assert option(crossing, "san")["not_issuable"] == "" and "contoso.local" in option(crossing, "san")["names"]
-    # cost: the extra issuance is 90 minutes plus 3 names x 5 minutes of validation (the replacement carries only the
-    # 3 public names), and (split DNS) the internal URLs move, 60 minutes: (90 + 15 + 60) / 60 x 75 USD/h = 206.25
-    # more than without the revocation (525 -> 731.25); every year's fee (2012-03 .. 2016-03) is billed before the
-    # replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
+    # cost: the extra issuance is 90 minutes plus 3 names x 5 minutes of validation (each issuance validates only the
+    # 3 public names: no CA can validate the internal ones), and (split DNS) the internal URLs move, 60 minutes:
+    # (90 + 15 + 60) / 60 x 75 USD/h = 206.25 more than without the revocation (506.25 -> 712.5); every year's fee
+    # (2012-03 .. 2016-03) is billed before the replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
     san = crossing.scored.components["san"]
     assert san.setup_minutes[0] == 60
-    assert option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + (90 + 6 * 5 + 90 + 3 * 5 + 60) / 60 * 75)
+    assert option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + (90 + 3 * 5 + 90 + 3 * 5 + 60) / 60 * 75)
     assert san.year_fees(0).tolist() == [75.0] * 5
     commands = to_json(crossing)["commands"]["san"]
     assert any("revoked on 2016-10-01" in c and "move the internal URLs" in c for c in commands)
@@ -619,11 +620,12 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     fees = events[events["kind"] == "fees"]
     assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
     assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
-    # labour: 2 issuances with the 6 names, (90 + 6 x 5) minutes each, then 4 with the 3 public names, (90 + 3 x 5)
-    # minutes each (domain validation counts the names each certificate carries), + 60 minutes to move the internal
-    # URLs = 240 + 420 + 60 = 720 minutes at 75 USD/h: 900
-    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (2 * 120 + 4 * 105 + 60) / 60 * 75)
-    assert san.dcv_names_on(0, san.schedule.dates_of(0)).tolist() == [6, 6, 3, 3, 3, 3]
+    # labour: 6 issuances, (90 + 3 x 5) minutes each (domain validation counts the 3 public names: the first two
+    # certificates also carry the 3 internal ones, which no CA can validate), + 60 minutes to move the internal URLs
+    # = 630 + 60 = 690 minutes at 75 USD/h: 862.5
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 105 + 60) / 60 * 75)
+    labour = events[events["kind"] == "issuance labour"]["amount"]
+    assert labour.tolist() == pytest.approx([105 / 60 * 75] * 6)
     # without the ban in the horizon every year carries the first certificate's names
     short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
     assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
@@ -631,6 +633,25 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     assert (ev.scored.components["internal_ca"].later_fee_per_year == ev.scored.components["internal_ca"].fee_per_year).all()
     modern = decision.evaluate(CONTOSO_2026).scored.components["san"]
     assert (modern.later_fee_per_year == modern.fee_per_year).all()
+
+
+def test_domain_validation_counts_only_the_names_a_ca_can_validate():
+    """QA: a SAN bought before the 2015 ban was charged validation minutes for contoso.local, server01.contoso.local
+    and server01, whose control no CA can validate (the BRs asked the CA only to warn that such names were
+    deprecated); only the public names cost validation time."""
+    ev = decision.evaluate(CONTOSO_2007)  # 2007-07-02, 3 years: every issuance may carry the internal names
+    assert option(ev, "san")["names"].split(", ") == ["mail.contoso.com", "contoso.com", *INTERNAL[:1],
+                                                      "autodiscover.contoso.com", *INTERNAL[1:]]
+    san = ev.scored.components["san"]
+    issued = san.schedule.dates_of(0)
+    assert len(issued) == 4 and san.dcv_names[0] == 3  # renewed by hand 30 days early
+    dcv = PARAMS["dcv_minutes_per_name"].at(issued)
+    assert san.dcv_minutes[0] == pytest.approx(3 * dcv.sum())
+    # an AD domain that is a registered public one is validated like any public name: only the NetBIOS name is not
+    public = decision.evaluate({**CONTOSO_2007, "internal_domain": "corp.contoso.com"}).scored.components["san"]
+    assert public.dcv_names[0] == 5
+    # a private CA validates nothing, and ACME validates without admin time
+    assert ev.scored.components["internal_ca"].dcv_minutes[0] == ev.scored.components["acme"].dcv_minutes[0] == 0
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
