@@ -523,7 +523,7 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
-    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
+    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
     lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
              f"in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, review it "
              "first), then run once:",

@@ -183,6 +183,21 @@ def test_split_site_pays_for_the_second_site_on_every_client_access_server(tmp_p
         assert costlier["cost_total"] - base["cost_total"] == pytest.approx(extra * 1.0 * rate)
 
 
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-06-01"), ("2010", "2012-06-01"), ("2013", "2016-06-01"),
+                                              ("2016", "2020-06-01"), ("SE", "2026-06-01")])
+def test_certificates_are_enabled_for_iis_and_smtp_and_never_for_um(version, start):
+    """QA: Exchange 2007's commands enabled the certificate for UM (-Services IIS, UM, SMTP), which fails on a server
+    without the Unified Messaging role or whose UM service does not start in TLS mode."""
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": start,
+                            "exchange_version": version, "servers": ["EX01", "EX02"], "acme_ok": True})
+    commands = to_json(ev)["commands"]
+    enables = [c for option in ("san", "classic", "wildcard") for c in commands[option]
+               if c.startswith("Enable-ExchangeCertificate")]
+    force = "" if version == "2007" else " -Force"  # 2007's cmdlet has no -Force
+    assert len(enables) >= 3 and all(c.endswith(f"-Services IIS, SMTP{force}") for c in enables), enables
+    assert "'IIS,SMTP'" in next(c for c in commands["acme"] if c.startswith("wacs.exe"))
+
+
 def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
     path = _edited_parameters(tmp_path, lambda p: p["frequent_manual_renewals_per_year"].update(value=-1))
     with pytest.raises(InputError, match=r"parameters.frequent_manual_renewals_per_year.*at least 0"):
@@ -191,6 +206,9 @@ def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
 
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
+    # a public certificate is never enabled for UM: that needs a Unified Messaging server in TLS mode (QA: 2007 did)
+    assert all("UM" not in facts["enable"] and set(facts["enable"]) <= set(facts["services"])
+               for facts in versions.values())
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
     assert "UM" not in versions["SE"]["services"]
     assert not versions["2010"]["sni"] and versions["2013"]["sni"]
