@@ -257,6 +257,18 @@ def test_the_appendix_shows_the_outlook_anywhere_principal_of_a_wildcard_on_exch
     assert "# Outlook Anywhere clients on Windows XP or Vista before SP1" in shell
 
 
+def test_a_horizon_under_two_years_is_written_in_months():
+    """QA: "stays best down to a 0.75-year horizon" read awkwardly in a client document: the appendix writes a
+    horizon under two years that is not whole years in months, in its running text and its flip sentences."""
+    md = build(evaluate(profile("contoso-2026", horizon_years=0.75), today=DAY), 0, "md", generated=DAY).decode()
+    assert "Over the 9-month horizon from 1 December 2026 it costs" in md
+    assert "9-month horizon from 1 December 2026 · amounts in USD" in md
+    assert re.search(r"stays best (down|up) to an? [0-9.]+-month horizon; at an? [0-9.]+-month horizon", md)
+    assert not re.search(r"[0-9.]+-year horizon", md)
+    # whole years stay years
+    assert "3-year horizon from" in build(evaluate(profile("contoso-2026"), today=DAY), 0, "md", generated=DAY).decode()
+
+
 # --------------------------------------------------------------------------------- content model
 def checklist(model) -> list[str]:
     section = model.sections[4]
@@ -396,7 +408,7 @@ def test_what_would_change_reports_the_engines_sensitivity(ev):
     bullets = [b for b in section.blocks if isinstance(b, Bullets)]
     flips = [p.text for b in bullets for p in b.items]
     assert [f.text for f in sens.flip_points + sens.price_flips] == flips[: len(sens.flip_points + sens.price_flips)]
-    assert any("horizon" in text for text in flips)  # contoso-2026: a horizon under 0.75 years flips to SAN
+    assert any("horizon" in text for text in flips)  # contoso-2026: a horizon under 9 months flips to SAN
 
 
 def rule_change_sentence(model) -> str:

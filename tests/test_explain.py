@@ -136,7 +136,8 @@ def header(tmp_path: Path, years: float) -> str:
     return result.stdout.splitlines()[0]
 
 
-@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "0.25 years"), (3, "3 years")])
+@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "3 months"), (1.5, "18 months"),
+                                              (3, "3 years")])
 def test_the_evaluate_header_says_year_or_years(tmp_path, years, shown):
     assert header(tmp_path, years) == \
         f"Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, {shown}, money in USD)"
