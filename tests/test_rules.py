@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import decision
+from decision import LABELS, views
 from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
@@ -19,7 +20,7 @@ from decision.explain import reason_text, status_details
 from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
 from decision.renewals import fraction_interval, schedule
-from decision.report import render, renewal_calendar, to_json
+from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
 PARAMS = default_parameters()
@@ -621,6 +622,33 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     codes = option(earlier, "san")["reasons"].split("; ")
     assert "internal_names_ban_in_horizon" in codes and "internal_names_revoked_in_horizon" not in codes
     assert renewal_calendar(earlier, 0, "san") == ["2011-09-01", "2016-08-01"]
+
+
+def test_the_internal_names_a_revoked_certificate_takes_with_it_are_named_from_its_replacement(tmp_path):
+    """`names_dropped` for the revocation (internal_names_revoked_in_horizon), not only the ban at a renewal: the 5-year
+    SAN bought in 2012-03 carries the internal names until it is replaced on 2016-09-01, before its revocation on
+    2016-10-01, and the replacement cannot carry them."""
+    params = load_parameters(five_year_terms(tmp_path))
+    profile = {**CONTOSO_2007, "start": "2012-03-01"}
+    crossing = decision.evaluate({**profile, "horizon_years": 5}, parameters=params)
+    assert option(crossing, "san")["reasons"].split("; ").count("internal_names_revoked_in_horizon") == 1
+    dropped = names_dropped(crossing, 0, "san")
+    assert dropped == Dropped("2016-09-01", INTERNAL, "2015-11-01", True)
+    assert dropped.sentence() == ("Renewals from 2016-09-01 cannot carry contoso.local, server01.contoso.local and "
+                                  "server01: a public CA refuses internal names on a certificate that would expire "
+                                  "after 2015-11-01; move the internal URLs to the public names before then (the "
+                                  "commands do)")
+    record = next(o for o in to_json(crossing)["options"] if o["option"] == "san")
+    assert record["renewals_drop"] == {"from": "2016-09-01", "names": INTERNAL, "text": dropped.sentence()}
+    # the app lists it for the SAN (not the winner here: the table and markdown give the winner's alone)
+    app = views.ProfileResults({**profile, "horizon_years": 5}, params, crossing.catalog)
+    assert app.dropped_names[dropped.sentence()][0] == LABELS["san"]
+    without_split = decision.evaluate({**profile, "horizon_years": 5, "split_dns": False}, parameters=params)
+    assert names_dropped(without_split, 0, "san").sentence().endswith(
+        "without split DNS, clients inside that use them get certificate warnings from then")
+    # ended before the revocation, or with the organisation's own CA: nothing is dropped
+    assert names_dropped(decision.evaluate({**profile, "horizon_years": 4}, parameters=params), 0, "san") is None
+    assert names_dropped(crossing, 0, "internal_ca") is None
 
 
 def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
