@@ -199,6 +199,41 @@ def test_certificates_are_enabled_for_iis_and_smtp_and_never_for_um(version, sta
     assert "'IIS,SMTP'" in next(c for c in commands["acme"] if c.startswith("wacs.exe"))
 
 
+def acme_commands(version: str, start: str, params=PARAMS) -> list[str]:
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": start,
+                            "exchange_version": version, "servers": ["EX01"], "acme_ok": True}, parameters=params)
+    return to_json(ev)["commands"]["acme"]
+
+
+@pytest.mark.parametrize(("version", "start", "where"), [
+    ("2007", "2016-06-01", "Exchange 2007 runs only on Windows Server 2003, 2008 or 2008 R2"),
+    ("2010", "2016-06-01", "if EX01 runs Windows Server 2008 or 2008 R2 (Exchange 2010 also runs on 2012)"),
+    ("2013", "2018-06-01", "if EX01 runs Windows Server 2008 R2 (Exchange 2013 also runs on 2012 or 2012 R2)"),
+    ("2016", "2020-06-01", None), ("2019", "2024-06-01", None), ("SE", "2026-06-01", None),
+])
+def test_acme_commands_say_where_simple_acme_cannot_run_and_what_works(version, start, where):
+    """QA: the ACME commands installed simple-acme on the Exchange server whatever its Windows, but simple-acme builds on
+    .NET 8, supported from Windows Server 2012: Exchange 2007 never runs on one, 2010 and 2013 may not."""
+    commands = acme_commands(version, start)
+    notes = [c for c in commands if c.startswith("# simple-acme is supported from Windows Server 2012 on (.NET 8)")]
+    if where is None:
+        assert not notes
+        return
+    install = next(i for i, c in enumerate(commands) if c.startswith("# install simple-acme"))
+    assert notes == [commands[install - 1]]
+    assert f"; {where}: run simple-acme on another server with Windows Server 2012 or later and bring each renewed " \
+           "certificate to EX01 with an installation script" in notes[0]
+    assert "or use win-acme 2.1.20 (.NET 5) on EX01, which is no longer supported" in notes[0]
+
+
+def test_the_acme_clients_windows_requirement_is_data(tmp_path):
+    params = load_parameters(_edited_parameters(tmp_path, lambda p: p["acme_client_windows_from"].update(value=2008)))
+    assert not any("simple-acme is supported" in c for c in acme_commands("2010", "2016-06-01", params))
+    assert any("from Windows Server 2008 on (.NET 8); if EX01 runs Windows Server 2003 (Exchange 2007 also runs on "
+               "2008 or 2008 R2):" in c
+               for c in acme_commands("2007", "2016-06-01", params))
+
+
 def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
     path = _edited_parameters(tmp_path, lambda p: p["frequent_manual_renewals_per_year"].update(value=-1))
     with pytest.raises(InputError, match=r"parameters.frequent_manual_renewals_per_year.*at least 0"):
