@@ -17,6 +17,7 @@ import numpy as np
 
 from decision.catalog import CA, Catalog, public_lifetime
 from decision.dates import from_day
+from decision.explain import and_list
 from decision.parameters import LEGACY_ERAS, Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
@@ -517,14 +518,34 @@ def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bo
     return cmd
 
 
+def _old_windows_note(shell: Shell) -> list[str]:
+    """Where the Exchange version runs on a Windows older than simple-acme supports, say so and what works instead:
+    simple-acme on a newer server with an installation script that brings each certificate over (its maintainer's
+    advice), or an older, unsupported release of its predecessor."""
+    since = int(shell.params.value("acme_client_windows_from"))
+    windows = [str(w) for w in shell.facts["windows_server"]]
+    old = [w for w in windows if int(w[:4]) < since]
+    if not old:
+        return []
+    where = (f"Exchange {shell.version} runs only on Windows Server {and_list(old, 'or')}" if len(old) == len(windows)
+             else f"if {shell.servers[0]} runs Windows Server {and_list(old, 'or')} (Exchange {shell.version} also runs "
+             f"on {and_list([w for w in windows if w not in old], 'or')})")
+    return [f"# simple-acme is supported from Windows Server {since} on (.NET 8); {where}: run simple-acme on another "
+            f"server with Windows Server {since} or later and bring each renewed certificate to {shell.servers[0]} "
+            "with an installation script (https://simple-acme.com/manual/system-requirements), or use "
+            f"{shell.params.value('acme_client_old_windows_release')} on {shell.servers[0]}, which is no longer "
+            "supported; the lines below are for a server it runs on"]
+
+
 def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
                  further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
     """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep.
 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
-    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"] and s != "UM")
-    lines = ["# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
+    services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
+    lines = [*_old_windows_note(shell),
+             "# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
              f"in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, review it "
              "first), then run once:",
              _wacs(names, ca, profile, wildcard=wildcard, services=services)]

@@ -10,6 +10,14 @@ EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.25
 
 
+def horizon_length(years: float) -> tuple[str, str]:
+    """A horizon's length to write in words, as (number, unit): under two years and not whole years, in months to a
+    tenth (0.75: '9', 'month'; 1.5: '18'; 0.37: '4.4'); otherwise in years (1: '1', 'year'; 2.5: '2.5')."""
+    if years < 2 and years != int(years):
+        return f"{round(years * 12, 1):g}", "month"
+    return f"{years:g}", "year"
+
+
 def to_day(value: dt.date | str) -> int:
     """A date (or ISO string) as days since 1970-01-01."""
     if isinstance(value, str):

@@ -224,9 +224,9 @@ def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency:
     return [tco, issuances, certificates], first
 
 
-def and_list(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+def and_list(items: list[str], word: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (or another `word`: 'a, b or c')."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 CA_TIE_CODES = ("ca_tie_order", "ca_tie_issuances")

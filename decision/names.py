@@ -145,7 +145,8 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
     `internal_blocked` counts the internal names a public CA refuses on the first certificate; `internal_lost`
     those it carries but a renewal within the horizon may not, from the day `internal_lost_on` (the first such
     renewal); `internal_revoked`: they are lost because the certificate carrying them is revoked on
-    `internal_names_revocation`, within the horizon. `internal_ok_start` / `internal_ok_throughout`: whether
+    `internal_names_revocation`, within the horizon. `internal_unvalidated`: the non-public internal names the first
+    certificate carries, whose control no CA can validate. `internal_ok_start` / `internal_ok_throughout`: whether
     internal names (and other non-public names) are allowed on the first / on every issuance.
     """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
@@ -193,6 +194,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters) -> dict[str, np.ndarray]
         "internal_blocked": blocked_start,
         "internal_lost": lost,
         "internal_lost_on": lost_on,
+        "internal_unvalidated": blocked(np.zeros(len(start), dtype=bool)) - blocked_start,
         "internal_revoked": revoked & (lost > 0),
         "internal_ok_start": ok_start,
         "internal_ok_throughout": ok_throughout,

@@ -100,10 +100,9 @@ class Components:
     first_fee_years: np.ndarray  # purchase years at `fee_per_year` (the rest at `later_fee_per_year`)
     setup_minutes: np.ndarray
     issuance_minutes: np.ndarray  # admin minutes per renewal event (all certificates together)
-    dcv_names: np.ndarray  # names validated by hand per renewal event (dated minutes per name)
-    dcv_later_names: np.ndarray  # the same from `dcv_later_from` on, once a renewal may no longer carry internal names
-    dcv_later_from: np.ndarray  # day of the first issuance without them (the horizon's end or later where none)
-    dcv_minutes: np.ndarray  # Σ over issuances of the dated validation minutes of the names each one carries
+    dcv_names: np.ndarray  # public names validated by hand per renewal event (dated minutes per name)
+    dcv_minutes: np.ndarray  # Σ over issuances of the dated validation minutes of those names
+    names_lost_from: np.ndarray  # day of the first issuance without the internal names (horizon's end or later: none)
     yearly_minutes: np.ndarray
     ip_per_month: np.ndarray
     device_minutes: np.ndarray  # admin time on clients (root installs, reconfiguration)
@@ -124,10 +123,6 @@ class Components:
         """Fee of each purchase year of profile `i`, for the names its certificate carries."""
         years = np.arange(int(self.purchase_years[i]))
         return np.where(years < self.first_fee_years[i], self.fee_per_year[i], self.later_fee_per_year[i])
-
-    def dcv_names_on(self, i: int, days: np.ndarray) -> np.ndarray:
-        """Names validated by hand on each issuance day of profile `i`."""
-        return np.where(days < self.dcv_later_from[i], self.dcv_names[i], self.dcv_later_names[i])
 
     def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
         events = self.schedule.counts if self.schedule is not None else 0
@@ -192,7 +187,6 @@ class Context:
         self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule] = {}
         self._dcv: dict[int, np.ndarray] = {}
-        self._dcv_later: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
@@ -236,25 +230,10 @@ class Context:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at)
         return self._dcv[id(sched)]
 
-    def dcv_later_total(self, sched: Schedule | Picked) -> np.ndarray:
-        """The same sum over the issuances from `internal_lost_on` on, for profiles that lose internal names (cached)."""
-        if isinstance(sched, Picked):
-            return sched.pick([self.dcv_later_total(s) for s in sched.schedules])
-        if id(sched) not in self._dcv_later:
-            total, rows = self.zeros(), np.flatnonzero(self.facts["internal_lost"] > 0)
-            days = sched.days[sched.inverse[rows]]
-            later = (days >= 0) & (days >= self.facts["internal_lost_on"][rows, None])
-            minutes = self.dcv_minutes_param.at(np.where(later, days, 0).ravel()).reshape(days.shape)
-            total[rows] = np.where(later, minutes, 0.0).sum(axis=1)
-            self._dcv_later[id(sched)] = total
-        return self._dcv_later[id(sched)]
-
     def dcv_minutes(self, offer: Offer) -> np.ndarray:
-        """Σ over an offer's issuances of the validation minutes of the names each carries: the first certificate's
-        until a renewal may no longer carry the internal names, the fewer later ones from then on."""
-        minutes = offer.dcv_names * self.dcv_total(offer.schedule)
-        dropped = offer.dcv_names - offer.dcv_later_names
-        return minutes - dropped * self.dcv_later_total(offer.schedule) if np.any(dropped) else minutes
+        """Σ over an offer's issuances of the validation minutes of the public names each carries (the same on every
+        issuance: the internal names a renewal loses were never validated)."""
+        return offer.dcv_names * self.dcv_total(offer.schedule)
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
@@ -314,8 +293,7 @@ class Offer:
     later_fee_per_year: np.ndarray
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
-    dcv_names: np.ndarray | float
-    dcv_later_names: np.ndarray | float  # once a renewal may no longer carry the internal names (a public SAN's fewer)
+    dcv_names: np.ndarray | float  # public names validated by hand per issuance
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray
@@ -370,20 +348,19 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
                     + connector * p.value("connector_update_minutes"))
         setup = p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
-        dcv = dcv_later = 0.0
+        dcv = 0.0
         reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = certificates * (per_cert + extra_servers)
         setup = yearly = 0.0
-        dcv = names if ca.public else 0.0
-        # a public SAN's renewals without the internal names it loses validate only the names they carry
-        dcv_later = dcv - ctx.facts["internal_lost"] if product == "san" and ca.public else dcv
+        # a CA validates control of the public names only: none can validate an internal name it may still carry
+        dcv = names - (ctx.facts["internal_unvalidated"] if product == "san" else 0) if ca.public else 0.0
         reasons = reasons | ctx.frequent_manual(sched)
         if ca.public:
             reasons = reasons | ctx.profile_bits["email_dcv_ends"]
     reasons = reasons | _bits(fee == 0, "free_certificates")
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_later, setup, yearly, reasons)
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, setup, yearly, reasons)
 
 
 @dataclass
@@ -421,7 +398,7 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         fails, failed_ca = _explain_failure([], choice)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
     costs = np.full((len(offers), n), np.inf)
@@ -495,7 +472,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
                  picked([o.schedule for _, o in offers], pick),
-                 take("issuance_minutes"), take("dcv_names"), take("dcv_later_names"), take("setup_minutes"),
+                 take("issuance_minutes"), take("dcv_names"), take("setup_minutes"),
                  take("yearly_minutes"), take("reasons"))
 
 
@@ -569,8 +546,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
         purchase_years=ctx.purchase_years, first_fee_years=ctx.first_fee_years,
         setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
-        dcv_names=offer.dcv_names, dcv_later_names=offer.dcv_later_names, dcv_later_from=ctx.facts["internal_lost_on"],
-        dcv_minutes=ctx.dcv_minutes(offer),
+        dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_minutes(offer), names_lost_from=ctx.facts["internal_lost_on"],
         yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,
         device_minutes=z if device_minutes is None else device_minutes,
         client_setup_minutes=z if client_setup is None else client_setup,

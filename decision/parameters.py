@@ -176,7 +176,8 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
     if missing:
         raise InputError(Issue(str(path), 0, "exchange_versions", f"missing versions {missing}"))
     for version, facts in versions.items():
-        for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "released", "end_of_support"):
+        for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "released", "end_of_support",
+                    "windows_server", "windows_source"):
             if key not in facts:
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}", f"missing '{key}'"))
         for key, empty in (("released", False), ("end_of_support", True)):

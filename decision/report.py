@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from decision.commands import deployment
-from decision.dates import from_day
+from decision.dates import from_day, horizon_length
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation, evaluate
 from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text, reason_list, reason_text
 from decision.names import publicly_registrable
@@ -104,7 +104,7 @@ def names_dropped(ev: Evaluation, i: int, option: str) -> Dropped | None:
     if not set(LOST_CODES) & set(str(row["reasons"]).split("; ")):
         return None
     names = np.array([n for n in str(row["names"]).split(", ") if n], dtype=object)
-    day = from_day(int(ev.scored.components[option].dcv_later_from[i])).isoformat()
+    day = from_day(int(ev.scored.components[option].names_lost_from[i])).isoformat()
     return Dropped(day, names[~publicly_registrable(names, ev.params)].tolist(),
                    str(ev.params.value("internal_names_ban")), bool(ev.profiles.iloc[i]["split_dns"]))
 
@@ -182,9 +182,9 @@ def _shown(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def years_text(years: float) -> str:
-    """A horizon in words: '1 year', '2.5 years', '0.25 years'."""
-    shown = f"{years:g}"
-    return f"{shown} year" + ("" if shown == "1" else "s")
+    """A horizon in words: '1 year', '2.5 years', '3 months' (0.25 years), '18 months' (1.5 years)."""
+    shown, unit = horizon_length(years)
+    return f"{shown} {unit}" + ("" if shown == "1" else "s")
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

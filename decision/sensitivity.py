@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -33,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import Catalog
+from decision.dates import horizon_length
 from decision.engine import Evaluation, Scored, score_frame
 from decision.explain import TIE_REASONS
 from decision.options import LABELS, OPTIONS
@@ -220,7 +222,7 @@ def _fmt(kind: str, value: float, currency: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "years":
-        return f"{value:g}-year"
+        return "-".join(horizon_length(value))
     if kind == "rate":
         return f"{value:,.0f} {currency}/hour"
     return f"{value:,.2f} {currency}"
@@ -232,8 +234,9 @@ def _phrase(axis: Axis, value: float, currency: str) -> str:
         return f"{shown} {axis.noun.removesuffix('s') if value == 1 else axis.noun}"
     if axis.kind == "share":
         return f"{shown} {axis.noun}"
-    if axis.kind == "years":
-        return f"{'an' if shown.startswith('8') else 'a'} {shown} {axis.noun}"  # horizons run from 0.25 to 10 years
+    if axis.kind == "years":  # 'an' before eight, eleven and eighteen (an 8-year, an 11.3-month, an 18-month horizon)
+        article = "an" if re.match(r"8|1[18]\D", shown) else "a"
+        return f"{article} {shown} {axis.noun}"
     return f"an {axis.noun} of {shown}"
 
 

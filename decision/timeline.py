@@ -30,7 +30,7 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
         rows += [(option, d, "fees", float(fee)) for d, fee in zip(firsts, c.year_fees(i), strict=True)]
         rows.append((option, start, "setup", float(c.setup_minutes[i]) * admin))
         issued = c.schedule.dates_of(i) if c.schedule is not None else np.array([], dtype=np.int64)
-        per_issue = c.issuance_minutes[i] + c.dcv_names_on(i, issued) * dcv.at(issued) if len(issued) else []
+        per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) if len(issued) else []
         rows += [(option, int(d), "issuance labour", float(m) * admin) for d, m in zip(issued, per_issue, strict=True)]
         rows += [(option, d, "monitoring", float(c.yearly_minutes[i]) * admin * s)
                  for d, s in zip(firsts, year_shares, strict=True)]

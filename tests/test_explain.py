@@ -35,12 +35,17 @@ def option_row(option: str, **values: float) -> pd.Series:
 
 # ------------------------------------------------------------------------------------- display precision
 def test_the_2007_why_does_not_give_up_a_cost_that_reads_the_same():
-    ev = decision.evaluate(PROFILES / "contoso-2007.yaml")
+    # the 2007 Contoso over 2 years at 58 USD/h without the bare domain: the SAN costs 50 cents more than the
+    # single name, which reads the same to the dollar (until its validation stopped counting the internal names, the
+    # shipped 2007 profile's SAN and wildcard were such a pair: 825.00 and 824.75)
+    profile = {**yaml.safe_load((PROFILES / "contoso-2007.yaml").read_text()), "admin_rate": 58, "horizon_years": 2,
+               "root_on_exchange": False}
+    ev = decision.evaluate(profile)
     costs = ev.options.set_index("option")["cost_total"]
-    assert costs["san"] != costs["wildcard"] and f"{costs['san']:,.0f}" == f"{costs['wildcard']:,.0f}" == "825"
-    assert ev.why(0) == ("SAN / UCC certificate scores 90.9 of 100, 10.7 ahead of Wildcard certificate. Better: 100% of "
-                         "clients without a certificate warning against 92%. Weights: cost 40%, trust 30%, "
-                         "reconfiguration 20%, URL change 10% (cost weighs most).")
+    assert costs["san"] != costs["classic"] and f"{costs['san']:,.0f}" == f"{costs['classic']:,.0f}" == "410"
+    assert ev.why(0) == ("SAN / UCC certificate scores 100.0 of 100, 30.0 ahead of Single name (autodiscover only). "
+                         "Better: 0 devices to touch against 30; 0 users learning a new address against 150. Weights: "
+                         "cost 40%, trust 30%, reconfiguration 20%, URL change 10% (cost weighs most).")
 
 
 def test_a_trust_difference_under_the_percent_shown_is_left_out_and_a_real_one_kept():
@@ -131,7 +136,8 @@ def header(tmp_path: Path, years: float) -> str:
     return result.stdout.splitlines()[0]
 
 
-@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "0.25 years"), (3, "3 years")])
+@pytest.mark.parametrize(("years", "shown"), [(1, "1 year"), (2.5, "2.5 years"), (0.25, "3 months"), (1.5, "18 months"),
+                                              (3, "3 years")])
 def test_the_evaluate_header_says_year_or_years(tmp_path, years, shown):
     assert header(tmp_path, years) == \
         f"Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, {shown}, money in USD)"

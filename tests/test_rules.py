@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import decision
+from decision import LABELS, views
 from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
@@ -19,7 +20,7 @@ from decision.explain import reason_text, status_details
 from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
 from decision.renewals import fraction_interval, schedule
-from decision.report import render, renewal_calendar, to_json
+from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
 PARAMS = default_parameters()
@@ -183,6 +184,56 @@ def test_split_site_pays_for_the_second_site_on_every_client_access_server(tmp_p
         assert costlier["cost_total"] - base["cost_total"] == pytest.approx(extra * 1.0 * rate)
 
 
+@pytest.mark.parametrize(("version", "start"), [("2007", "2009-06-01"), ("2010", "2012-06-01"), ("2013", "2016-06-01"),
+                                              ("2016", "2020-06-01"), ("SE", "2026-06-01")])
+def test_certificates_are_enabled_for_iis_and_smtp_and_never_for_um(version, start):
+    """QA: Exchange 2007's commands enabled the certificate for UM (-Services IIS, UM, SMTP), which fails on a server
+    without the Unified Messaging role or whose UM service does not start in TLS mode."""
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": start,
+                            "exchange_version": version, "servers": ["EX01", "EX02"], "acme_ok": True})
+    commands = to_json(ev)["commands"]
+    enables = [c for option in ("san", "classic", "wildcard") for c in commands[option]
+               if c.startswith("Enable-ExchangeCertificate")]
+    force = "" if version == "2007" else " -Force"  # 2007's cmdlet has no -Force
+    assert len(enables) >= 3 and all(c.endswith(f"-Services IIS, SMTP{force}") for c in enables), enables
+    assert "'IIS,SMTP'" in next(c for c in commands["acme"] if c.startswith("wacs.exe"))
+
+
+def acme_commands(version: str, start: str, params=PARAMS) -> list[str]:
+    ev = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 10, "start": start,
+                            "exchange_version": version, "servers": ["EX01"], "acme_ok": True}, parameters=params)
+    return to_json(ev)["commands"]["acme"]
+
+
+@pytest.mark.parametrize(("version", "start", "where"), [
+    ("2007", "2016-06-01", "Exchange 2007 runs only on Windows Server 2003, 2008 or 2008 R2"),
+    ("2010", "2016-06-01", "if EX01 runs Windows Server 2008 or 2008 R2 (Exchange 2010 also runs on 2012)"),
+    ("2013", "2018-06-01", "if EX01 runs Windows Server 2008 R2 (Exchange 2013 also runs on 2012 or 2012 R2)"),
+    ("2016", "2020-06-01", None), ("2019", "2024-06-01", None), ("SE", "2026-06-01", None),
+])
+def test_acme_commands_say_where_simple_acme_cannot_run_and_what_works(version, start, where):
+    """QA: the ACME commands installed simple-acme on the Exchange server whatever its Windows, but simple-acme builds on
+    .NET 8, supported from Windows Server 2012: Exchange 2007 never runs on one, 2010 and 2013 may not."""
+    commands = acme_commands(version, start)
+    notes = [c for c in commands if c.startswith("# simple-acme is supported from Windows Server 2012 on (.NET 8)")]
+    if where is None:
+        assert not notes
+        return
+    install = next(i for i, c in enumerate(commands) if c.startswith("# install simple-acme"))
+    assert notes == [commands[install - 1]]
+    assert f"; {where}: run simple-acme on another server with Windows Server 2012 or later and bring each renewed " \
+           "certificate to EX01 with an installation script" in notes[0]
+    assert "or use win-acme 2.1.20 (.NET 5) on EX01, which is no longer supported" in notes[0]
+
+
+def test_the_acme_clients_windows_requirement_is_data(tmp_path):
+    params = load_parameters(_edited_parameters(tmp_path, lambda p: p["acme_client_windows_from"].update(value=2008)))
+    assert not any("simple-acme is supported" in c for c in acme_commands("2010", "2016-06-01", params))
+    assert any("from Windows Server 2008 on (.NET 8); if EX01 runs Windows Server 2003 (Exchange 2007 also runs on "
+               "2008 or 2008 R2):" in c
+               for c in acme_commands("2007", "2016-06-01", params))
+
+
 def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
     path = _edited_parameters(tmp_path, lambda p: p["frequent_manual_renewals_per_year"].update(value=-1))
     with pytest.raises(InputError, match=r"parameters.frequent_manual_renewals_per_year.*at least 0"):
@@ -191,6 +242,9 @@ def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
 
 def test_exchange_facts_by_version():
     versions = PARAMS.exchange_versions
+    # a public certificate is never enabled for UM: that needs a Unified Messaging server in TLS mode (QA: 2007 did)
+    assert all("UM" not in facts["enable"] and set(facts["enable"]) <= set(facts["services"])
+               for facts in versions.values())
     assert "UM" in versions["2016"]["services"] and "UM" not in versions["2019"]["services"]
     assert "UM" not in versions["SE"]["services"]
     assert not versions["2010"]["sni"] and versions["2013"]["sni"]
@@ -339,12 +393,13 @@ def test_renewal_calendar_worked_example_2007():
 
 def test_san_cost_worked_example_2007():
     # Sectigo multi-domain: 30/yr for 3 names + 15/yr for each of 3 more = 75/yr x 3 years = 225.
-    # Labour: 4 issuances x (90 min + 6 names x 5 min e-mail validation) = 480 min x 75/h = 600.
+    # Labour: 4 issuances x (90 min + 3 public names x 5 min e-mail validation; no CA can validate contoso.local,
+    # server01.contoso.local or server01) = 420 min x 75/h = 525. 225 + 525 = 750.
     ev = decision.evaluate("data/profiles/contoso-2007.yaml")
     san = option(ev, "san")
     assert san["ca"] == "sectigo"
-    assert san["cost_total"] == pytest.approx(825.0)
-    assert san["tco"] == pytest.approx(825.0)
+    assert san["cost_total"] == pytest.approx(750.0)
+    assert san["tco"] == pytest.approx(750.0)
 
 
 def test_split_site_pays_an_extra_ip_without_sni_unless_a_spare_ip_exists():
@@ -578,13 +633,13 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     assert "issued before 2012-07-01" in text and "valid on 2016-10-01" in text and "after 2015-11-01" in text
     # the certificate is bought (and was first issued) with the names: they are listed, not refused
     assert option(crossing, "san")["not_issuable"] == "" and "contoso.local" in option(crossing, "san")["names"]
-    # cost: the extra issuance is 90 minutes plus 3 names x 5 minutes of validation (the replacement carries only the
-    # 3 public names), and (split DNS) the internal URLs move, 60 minutes: (90 + 15 + 60) / 60 x 75 USD/h = 206.25
-    # more than without the revocation (525 -> 731.25); every year's fee (2012-03 .. 2016-03) is billed before the
-    # replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
+    # cost: the extra issuance is 90 minutes plus 3 names x 5 minutes of validation (each issuance validates only the
+    # 3 public names: no CA can validate the internal ones), and (split DNS) the internal URLs move, 60 minutes:
+    # (90 + 15 + 60) / 60 x 75 USD/h = 206.25 more than without the revocation (506.25 -> 712.5); every year's fee
+    # (2012-03 .. 2016-03) is billed before the replacement, at 6 names: Sectigo 30 + 3 x 15 = 75
     san = crossing.scored.components["san"]
     assert san.setup_minutes[0] == 60
-    assert option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + (90 + 6 * 5 + 90 + 3 * 5 + 60) / 60 * 75)
+    assert option(crossing, "san")["cost_total"] == pytest.approx(5 * 75 + (90 + 3 * 5 + 90 + 3 * 5 + 60) / 60 * 75)
     assert san.year_fees(0).tolist() == [75.0] * 5
     commands = to_json(crossing)["commands"]["san"]
     assert any("revoked on 2016-10-01" in c and "move the internal URLs" in c for c in commands)
@@ -604,6 +659,33 @@ def test_a_san_with_internal_names_bought_before_2012_07_is_revoked_on_2016_10_0
     assert renewal_calendar(earlier, 0, "san") == ["2011-09-01", "2016-08-01"]
 
 
+def test_the_internal_names_a_revoked_certificate_takes_with_it_are_named_from_its_replacement(tmp_path):
+    """`names_dropped` for the revocation (internal_names_revoked_in_horizon), not only the ban at a renewal: the 5-year
+    SAN bought in 2012-03 carries the internal names until it is replaced on 2016-09-01, before its revocation on
+    2016-10-01, and the replacement cannot carry them."""
+    params = load_parameters(five_year_terms(tmp_path))
+    profile = {**CONTOSO_2007, "start": "2012-03-01"}
+    crossing = decision.evaluate({**profile, "horizon_years": 5}, parameters=params)
+    assert option(crossing, "san")["reasons"].split("; ").count("internal_names_revoked_in_horizon") == 1
+    dropped = names_dropped(crossing, 0, "san")
+    assert dropped == Dropped("2016-09-01", INTERNAL, "2015-11-01", True)
+    assert dropped.sentence() == ("Renewals from 2016-09-01 cannot carry contoso.local, server01.contoso.local and "
+                                  "server01: a public CA refuses internal names on a certificate that would expire "
+                                  "after 2015-11-01; move the internal URLs to the public names before then (the "
+                                  "commands do)")
+    record = next(o for o in to_json(crossing)["options"] if o["option"] == "san")
+    assert record["renewals_drop"] == {"from": "2016-09-01", "names": INTERNAL, "text": dropped.sentence()}
+    # the app lists it for the SAN (not the winner here: the table and markdown give the winner's alone)
+    app = views.ProfileResults({**profile, "horizon_years": 5}, params, crossing.catalog)
+    assert app.dropped_names[dropped.sentence()][0] == LABELS["san"]
+    without_split = decision.evaluate({**profile, "horizon_years": 5, "split_dns": False}, parameters=params)
+    assert names_dropped(without_split, 0, "san").sentence().endswith(
+        "without split DNS, clients inside that use them get certificate warnings from then")
+    # ended before the revocation, or with the organisation's own CA: nothing is dropped
+    assert names_dropped(decision.evaluate({**profile, "horizon_years": 4}, parameters=params), 0, "san") is None
+    assert names_dropped(crossing, 0, "internal_ca") is None
+
+
 def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     # 2013-06-01: issued 2013-06-01 and 2014-05-02 with the internal names; the renewal of 2015-04-02 would expire
     # after 2015-11-01 and carries 3 names, so the years from 2015-06-01 are billed for 3 names (Sectigo: 30 base,
@@ -619,11 +701,12 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     fees = events[events["kind"] == "fees"]
     assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
     assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
-    # labour: 2 issuances with the 6 names, (90 + 6 x 5) minutes each, then 4 with the 3 public names, (90 + 3 x 5)
-    # minutes each (domain validation counts the names each certificate carries), + 60 minutes to move the internal
-    # URLs = 240 + 420 + 60 = 720 minutes at 75 USD/h: 900
-    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (2 * 120 + 4 * 105 + 60) / 60 * 75)
-    assert san.dcv_names_on(0, san.schedule.dates_of(0)).tolist() == [6, 6, 3, 3, 3, 3]
+    # labour: 6 issuances, (90 + 3 x 5) minutes each (domain validation counts the 3 public names: the first two
+    # certificates also carry the 3 internal ones, which no CA can validate), + 60 minutes to move the internal URLs
+    # = 630 + 60 = 690 minutes at 75 USD/h: 862.5
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 105 + 60) / 60 * 75)
+    labour = events[events["kind"] == "issuance labour"]["amount"]
+    assert labour.tolist() == pytest.approx([105 / 60 * 75] * 6)
     # without the ban in the horizon every year carries the first certificate's names
     short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
     assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
@@ -631,6 +714,25 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     assert (ev.scored.components["internal_ca"].later_fee_per_year == ev.scored.components["internal_ca"].fee_per_year).all()
     modern = decision.evaluate(CONTOSO_2026).scored.components["san"]
     assert (modern.later_fee_per_year == modern.fee_per_year).all()
+
+
+def test_domain_validation_counts_only_the_names_a_ca_can_validate():
+    """QA: a SAN bought before the 2015 ban was charged validation minutes for contoso.local, server01.contoso.local
+    and server01, whose control no CA can validate (the BRs asked the CA only to warn that such names were
+    deprecated); only the public names cost validation time."""
+    ev = decision.evaluate(CONTOSO_2007)  # 2007-07-02, 3 years: every issuance may carry the internal names
+    assert option(ev, "san")["names"].split(", ") == ["mail.contoso.com", "contoso.com", *INTERNAL[:1],
+                                                      "autodiscover.contoso.com", *INTERNAL[1:]]
+    san = ev.scored.components["san"]
+    issued = san.schedule.dates_of(0)
+    assert len(issued) == 4 and san.dcv_names[0] == 3  # renewed by hand 30 days early
+    dcv = PARAMS["dcv_minutes_per_name"].at(issued)
+    assert san.dcv_minutes[0] == pytest.approx(3 * dcv.sum())
+    # an AD domain that is a registered public one is validated like any public name: only the NetBIOS name is not
+    public = decision.evaluate({**CONTOSO_2007, "internal_domain": "corp.contoso.com"}).scored.components["san"]
+    assert public.dcv_names[0] == 5
+    # a private CA validates nothing, and ACME validates without admin time
+    assert ev.scored.components["internal_ca"].dcv_minutes[0] == ev.scored.components["acme"].dcv_minutes[0] == 0
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():

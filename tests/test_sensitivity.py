@@ -308,7 +308,8 @@ def test_free_labour_is_no_flip_where_the_option_with_fewer_issuances_keeps_the_
     assert not [f for f in sens.flip_points if f.field == "admin_rate"]
     assert next(s for s in sens.searched if s["field"] == "admin_rate" and s["direction"] == "down")["limit"] == 0
     assert [f.text for f in sens.flip_points] == [
-        "ACME, automated stays best down to a 0.94-year horizon; at a 0.93-year horizon, SAN / UCC certificate takes over."]
+        "ACME, automated stays best down to an 11.3-month horizon; at an 11.2-month horizon, SAN / UCC certificate takes "
+        "over."]
     free = decision.evaluate({**NORTHWIND, "admin_rate": 0})
     check_weight_bands(free, analyse(free, 0))
     check_flip_points(free, analyse(free, 0))
@@ -339,10 +340,14 @@ def test_a_price_flip_that_starts_with_a_tie_says_so_and_that_the_option_wins_be
     check_price_flips(ev, sens)
 
 
-def test_a_horizon_flip_reads_as_a_fractional_year_horizon():
+def test_a_horizon_flip_under_two_years_reads_in_months():
+    """QA: "stays best down to a 0.75-year horizon" read awkwardly in a client document: under two years, a horizon that
+    is not whole years is written in months (to a tenth: the search moves in hundredths of a year)."""
     sens = analyse(decision.evaluate(ROOT / "data/profiles/contoso-2026.yaml"), 0)
     assert [f.text for f in sens.flip_points] == [
-        "ACME, automated stays best down to a 0.75-year horizon; at a 0.74-year horizon, SAN / UCC certificate takes over."]
+        "ACME, automated stays best down to a 9-month horizon; at an 8.9-month horizon, SAN / UCC certificate takes over."]
     horizon = FLIP_FIELDS["horizon_years"]
-    assert [_phrase(horizon, v, "USD") for v in (1, 2.5, 8, 8.25, 10)] == [
-        "a 1-year horizon", "a 2.5-year horizon", "an 8-year horizon", "an 8.25-year horizon", "a 10-year horizon"]
+    assert [_phrase(horizon, v, "USD") for v in (0.25, 0.37, 0.92, 1, 1.5, 1.99, 2, 2.5, 8, 8.25, 10)] == [
+        "a 3-month horizon", "a 4.4-month horizon", "an 11-month horizon", "a 1-year horizon", "an 18-month horizon",
+        "a 23.9-month horizon", "a 2-year horizon", "a 2.5-year horizon", "an 8-year horizon", "an 8.25-year horizon",
+        "a 10-year horizon"]

@@ -13,6 +13,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
 import decision
 from decision import LABELS, OPTIONS, InputError, views
@@ -409,15 +410,17 @@ def test_band_captions_follow_the_weight_widgets_and_the_engine(contoso):
 
 
 def test_flip_tables_are_the_engines_flip_points_named_as_the_widgets():
-    ev = decision.evaluate(EXAMPLES[0])  # contoso-2007: flips in a profile value and in two prices
-    sens = analyse(ev, 0)
-    fields = views.flip_frame(sens.flip_points, "EUR")
+    small = analyse(decision.evaluate(EXAMPLES[-1]), 0)  # small-office: flips in five profile values
+    fields = views.flip_frame(small.flip_points, "EUR")
     labels = {s.name: s.label for s in views.widget_specs(CATALOG.ids, "EUR")}
-    assert list(fields["Input"]) == [labels[f.field] for f in sens.flip_points]
+    assert list(fields["Input"]) == [labels[f.field] for f in small.flip_points]
+    # contoso-2007 with half its desktops in the domain: flips in two prices
+    contoso = yaml.safe_load(EXAMPLES[0].read_text())
+    sens = analyse(decision.evaluate({**contoso, "domain_joined_share": 0.5}), 0)
     prices = views.price_flip_frame(sens.price_flips, CATALOG)  # in the catalog's currency, whatever the profile's
     assert list(prices["CA"]) == [CATALOG["sectigo"].name] * 2 and list(prices["Price"]) == ["SAN (USD)", "wildcard (USD)"]
     assert list(prices["Used by"]) == [LABELS["san"], LABELS["wildcard"]]
-    for frame, points in ((fields, sens.flip_points), (prices, sens.price_flips)):
+    for frame, points in ((fields, small.flip_points), (prices, sens.price_flips)):
         assert len(frame) == len(points) > 0
         assert list(frame["Direction"]) == [f.direction for f in points]
         assert list(frame["Now"]) == [f.current for f in points]
