@@ -75,11 +75,9 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame.assign(**text) if text else frame, preserve_index=False)
 
 
-def _csv_rows(table: pa.Table) -> pa.Buffer:
-    """A table's rows as CSV, without a header."""
-    sink = pa.BufferOutputStream()
+def _write_csv_rows(table: pa.Table, sink: BinaryIO | pa.NativeFile) -> None:
+    """A table's rows as CSV, without a header, at the end of `sink` (left open)."""
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
-    return sink.getvalue()
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,9 @@ class CsvLines:
 
 def csv_lines(frame: pd.DataFrame) -> CsvLines:
     """A frame's rows as a CSV `TableWriter` would write them, for `TableWriter.write_lines`."""
-    table = _arrow(neutralise(frame))
-    return CsvLines(_csv_rows(table).to_pybytes(), table.schema, len(frame))
+    table, sink = _arrow(neutralise(frame)), io.BytesIO()
+    _write_csv_rows(table, sink)
+    return CsvLines(sink.getvalue(), table.schema, len(frame))
 
 
 class TableWriter:
@@ -130,7 +129,7 @@ class TableWriter:
             if self._parquet is not None:
                 self._parquet.write_table(table)
             else:
-                self._sink.write(_csv_rows(table))
+                _write_csv_rows(table, self._sink)
         self.rows += len(frame)
 
     def write_lines(self, lines: CsvLines) -> None:
