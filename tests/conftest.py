@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: a Streamlit server on a free port, Playwright on Debian's Chromium."""
+"""Fixtures for the browser tests: a Streamlit server on a free port, Playwright on Debian's Chromium; no time
+limit on property-test examples (speed is measured in bench/, and a shared machine makes per-example timings flaky)."""
 
 import os
 import signal
@@ -10,6 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
