@@ -608,7 +608,8 @@ def _dask_results(tasks: Iterator[_Task], job: Job, client: Any, window: int) ->
             if isinstance(lines := result.output, CsvLines):
                 typed_alike = not len(lines) or schema in (None, lines.schema)
                 if counted and result.rows_before == covered and typed_alike:
-                    schema = schema or (lines.schema if len(lines) else None)
+                    if schema is None and len(lines):  # the file's column types: the first rows' (see TableWriter)
+                        schema = lines.schema
                 else:
                     counted = False
                     result = submit(task)[1].result()
