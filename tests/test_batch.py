@@ -866,6 +866,26 @@ def test_dask_workers_write_the_csv_of_blocks_whose_rows_the_driver_counted(tmp_
     assert kinds[1].count(pd.DataFrame) == blocks - 1 and kinds[1][0] is CsvLines
 
 
+def test_dask_blocks_whose_lines_come_typed_unlike_the_first_are_scored_again_as_frames(tmp_path, monkeypatch):
+    source = tmp_path / "in.csv"
+    write_synthetic(1500, source, seed=6, bad_share=0.1)
+    score_file(source, tmp_path / "pandas.csv", chunk_rows=300, today=TODAY)
+    calls = []
+
+    def typed_otherwise_from_the_second(frame: pd.DataFrame) -> CsvLines:  # e.g. a column without a value there
+        calls.append(1)
+        return csv_lines(frame if len(calls) == 1 else frame.astype({"margin": "str"}))
+
+    monkeypatch.setattr("decision.batch.csv_lines", typed_otherwise_from_the_second)
+    job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
+    cluster = _InProcessCluster()
+    _write(source, tmp_path / "dask.csv", tmp_path / "dask.errors.csv", job, iter([]), cluster, 300, 2, _Progress(False))
+    for kind in ("", ".errors"):
+        assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
+    # every block (fewer than are submitted ahead) came as lines; all but the first were scored again as frames
+    assert cluster.kinds.count(pd.DataFrame) == cluster.kinds.count(CsvLines) - 1 >= 4
+
+
 def test_csv_lines_typed_unlike_the_file_are_refused(tmp_path):
     writer = TableWriter(tmp_path / "out.csv", "csv")
     writer.write(pd.DataFrame({"a": [1.5], "b": ["x"]}))
