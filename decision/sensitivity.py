@@ -121,7 +121,16 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
 
     `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
     binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
+    Only the rows with a flip are looked at (a minority for most criteria and sides).
     """
+    flips = np.flatnonzero(has_flip)
+    out = np.full(len(has_flip), -1, dtype=np.int64)
+    out[flips] = _binding_option(bound[flips], end[flips], slope[flips], places[flips])
+    return out
+
+
+def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
     with np.errstate(invalid="ignore"):
         binding = np.abs(bound - end[:, None]) <= 1e-12
     pick = np.argmax(binding, axis=1)
@@ -132,7 +141,7 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
         steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
         first = binding & (slope == steepest)
         pick[tied] = np.argmin(np.where(first, places[tied], np.iinfo(np.int64).max), axis=1)
-    return np.where(has_flip, pick, -1)
+    return pick
 
 
 def weight_bands(scored: Scored) -> Bands:
