@@ -168,7 +168,7 @@ class Context:
         self.years = frame["horizon_years"].to_numpy(dtype=float)
         self.end = horizon_end(self.start, self.years)
         self.purchase_years = purchase_years(self.years)
-        self.facts = name_facts(frame, params)
+        self.facts = name_facts(frame, params, self.end)
         # a year is billed for the names of the certificate in force on its first day: after the internal names
         # are lost, at the later renewals' fee (where none are lost, `later_fee_per_year` equals the first)
         lost = self.facts["internal_lost"] > 0
