@@ -64,6 +64,7 @@ from decision.tables import (
     table_parts,
     utf16_encoding,
 )
+from decision.textops import labels
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
@@ -237,9 +238,8 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
 
 def _recommended_ca(scored: Scored, catalog: Catalog) -> pd.Series:
     """Per profile, the catalog id of the CA that issues the recommended option's certificates (none without one)."""
-    ca_ids = np.array([*catalog.ids, None], dtype=object)
     chosen = scored.columns["ca"][np.arange(len(scored.winner)), np.maximum(scored.winner, 0)]
-    return pd.Series(ca_ids[np.where(scored.winner >= 0, chosen, -1)], dtype="str")
+    return labels(catalog.ids, np.where(scored.winner >= 0, chosen, -1))
 
 
 def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:

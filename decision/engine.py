@@ -22,6 +22,7 @@ from decision.options import LABELS, OPTIONS, Components, Context, evaluate_opti
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
 from decision.scoring import CRITERIA, HIGHER_IS_BETTER, TIE_BREAKS, dominance, rank, scores, tie_break, tie_keys, top_two
+from decision.textops import labels
 
 ENGINE_VERSION = "0.1.0"
 OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
@@ -137,7 +138,7 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
         "ca": ca_ids[cols["ca"].reshape(-1)],
         "row": np.repeat(frame["row"].to_numpy(), k),
         "dominated": dominated.reshape(-1),
-        "dominated_by": pd.Series(np.array([*OPTIONS, None], dtype=object)[dominated_by.reshape(-1)], dtype="str"),
+        "dominated_by": labels(OPTIONS, dominated_by.reshape(-1)),
     })
     if names:
         nt = name_table(frame, params)
@@ -157,14 +158,12 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     rows = np.arange(n)
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
-    run = np.where(scored.runner_up >= 0, scored.runner_up, 0)
-    options = np.array(OPTIONS, dtype=object)
     margin, close_call = scored.margins
     out = pd.DataFrame({
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
-        "recommendation": pd.Series(np.where(has, options[win], None), dtype="str"),
-        "runner_up": pd.Series(np.where(scored.runner_up >= 0, options[run], None), dtype="str"),
+        "recommendation": labels(OPTIONS, scored.winner),
+        "runner_up": labels(OPTIONS, scored.runner_up),
         "margin": np.round(margin, 2),
     })
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
