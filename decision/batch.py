@@ -217,11 +217,11 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             out["no_option_because"] = pd.Series(why_no_option(scored.columns["reasons"], scored.winner < 0), dtype="str")
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
-        out["currency"] = np.repeat(frame["currency"].to_numpy(dtype=object), len(out) // len(frame))  # of the costs
+        out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])
-        cost = paid.groupby(frame["currency"].to_numpy()[has]).sum().to_dict()
+        cost = paid.groupby(frame["currency"].array[has]).sum().to_dict()
         positions = out["row"].to_numpy() - 1
         out["row"] = piece.rows[positions]
         if job.folder:
