@@ -51,6 +51,7 @@ from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
 from decision.safe_output import TableWriter, atomic_path, output_format, same_file
 from decision.safeyaml import read_text
+from decision.scoring import at_columns
 from decision.sensitivity import batch_columns
 from decision.tables import (
     CSV_SUFFIXES,
@@ -220,7 +221,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
-        paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])
+        paid = pd.Series(at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has])
         cost = paid.groupby(frame["currency"].array[has]).sum().to_dict()
         positions = out["row"].to_numpy() - 1
         out["row"] = piece.rows[positions]
@@ -238,7 +239,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
 
 def _recommended_ca(scored: Scored, catalog: Catalog) -> pd.Series:
     """Per profile, the catalog id of the CA that issues the recommended option's certificates (none without one)."""
-    chosen = scored.columns["ca"][np.arange(len(scored.winner)), np.maximum(scored.winner, 0)]
+    chosen = at_columns(scored.columns["ca"], np.maximum(scored.winner, 0))
     return labels(catalog.ids, np.where(scored.winner >= 0, chosen, -1))
 
 

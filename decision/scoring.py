@@ -24,6 +24,13 @@ def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
     return out
 
 
+def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """`values[i, columns[i]]` for every row i of a (profiles × options) array, `columns` >= 0: one take from the
+    flattened array, about twice as fast as indexing with two arrays."""
+    n, k = values.shape
+    return values.reshape(n * k).take(np.arange(n) * k + columns)
+
+
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1."""
     with np.errstate(all="ignore"):
