@@ -252,10 +252,7 @@ class Context:
 
     def dcv_minutes(self, offer: Offer) -> np.ndarray:
         """Σ over an offer's issuances of the validation minutes of the names each carries: the first certificate's
-        until a renewal may no longer carry the internal names, the fewer later ones from then on (none where no name is
-        validated by hand: ACME, a private CA)."""
-        if not (np.any(offer.dcv_names) or np.any(offer.dcv_later_names)):
-            return self.zeros()
+        until a renewal may no longer carry the internal names, the fewer later ones from then on."""
         minutes = offer.dcv_names * self.dcv_total(offer.schedule)
         dropped = offer.dcv_names - offer.dcv_later_names
         return minutes - dropped * self.dcv_later_total(offer.schedule) if np.any(dropped) else minutes
