@@ -54,6 +54,7 @@ from decision.parameters import Parameters, default_parameters, load_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
 from decision.safe_output import CsvLines, TableWriter, atomic_path, csv_lines, output_format, same_file
 from decision.safeyaml import read_text
+from decision.scoring import at_columns
 from decision.sensitivity import batch_columns
 from decision.tables import (
     CSV_SUFFIXES,
@@ -67,6 +68,7 @@ from decision.tables import (
     table_parts,
     utf16_encoding,
 )
+from decision.textops import labels
 
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
@@ -221,11 +223,11 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             out["no_option_because"] = pd.Series(why_no_option(scored.columns["reasons"], scored.winner < 0), dtype="str")
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
-        out["currency"] = np.repeat(frame["currency"].to_numpy(dtype=object), len(out) // len(frame))  # of the costs
+        out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
-        paid = pd.Series(scored.columns["cost_total"][np.arange(len(frame)), scored.winner][has])
-        cost = paid.groupby(frame["currency"].to_numpy()[has]).sum().to_dict()
+        paid = pd.Series(at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has])
+        cost = paid.groupby(frame["currency"].array[has]).sum().to_dict()
         positions = out["row"].to_numpy() - 1
         out["row"] = piece.rows[positions]
         if job.folder:
@@ -242,9 +244,8 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
 
 def _recommended_ca(scored: Scored, catalog: Catalog) -> pd.Series:
     """Per profile, the catalog id of the CA that issues the recommended option's certificates (none without one)."""
-    ca_ids = np.array([*catalog.ids, None], dtype=object)
-    chosen = scored.columns["ca"][np.arange(len(scored.winner)), np.maximum(scored.winner, 0)]
-    return pd.Series(ca_ids[np.where(scored.winner >= 0, chosen, -1)], dtype="str")
+    chosen = at_columns(scored.columns["ca"], np.maximum(scored.winner, 0))
+    return labels(catalog.ids, np.where(scored.winner >= 0, chosen, -1))
 
 
 def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:

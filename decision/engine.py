@@ -21,7 +21,19 @@ from decision.names import name_table, option_names
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
-from decision.scoring import CRITERIA, HIGHER_IS_BETTER, TIE_BREAKS, dominance, rank, scores, tie_break, tie_keys, top_two
+from decision.scoring import (
+    CRITERIA,
+    HIGHER_IS_BETTER,
+    TIE_BREAKS,
+    at_columns,
+    dominance,
+    rank,
+    scores,
+    tie_break,
+    tie_keys,
+    top_two,
+)
+from decision.textops import labels
 
 ENGINE_VERSION = "0.1.0"
 OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
@@ -47,10 +59,9 @@ class Scored:
     def margins(self) -> tuple[np.ndarray, np.ndarray]:
         """Per profile: the score gap between the winner and the runner-up (NaN without a runner-up), and whether
         it is a close call (below `close_call_share` of the winner's score)."""
-        rows = np.arange(len(self.winner))
         score = self.columns["score"]
-        win_score = score[rows, np.maximum(self.winner, 0)]
-        margin = np.where(self.runner_up >= 0, win_score - score[rows, np.maximum(self.runner_up, 0)], np.nan)
+        win_score = at_columns(score, np.maximum(self.winner, 0))
+        margin = np.where(self.runner_up >= 0, win_score - at_columns(score, np.maximum(self.runner_up, 0)), np.nan)
         with np.errstate(invalid="ignore"):
             return margin, margin < self.close_call_share * win_score
 
@@ -137,7 +148,7 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
         "ca": ca_ids[cols["ca"].reshape(-1)],
         "row": np.repeat(frame["row"].to_numpy(), k),
         "dominated": dominated.reshape(-1),
-        "dominated_by": pd.Series(np.array([*OPTIONS, None], dtype=object)[dominated_by.reshape(-1)], dtype="str"),
+        "dominated_by": labels(OPTIONS, dominated_by.reshape(-1)),
     })
     if names:
         nt = name_table(frame, params)
@@ -153,23 +164,19 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
     """
     frame, cols = scored.frame, scored.columns
-    n = len(frame)
-    rows = np.arange(n)
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
-    run = np.where(scored.runner_up >= 0, scored.runner_up, 0)
-    options = np.array(OPTIONS, dtype=object)
     margin, close_call = scored.margins
     out = pd.DataFrame({
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
-        "recommendation": pd.Series(np.where(has, options[win], None), dtype="str"),
-        "runner_up": pd.Series(np.where(scored.runner_up >= 0, options[run], None), dtype="str"),
+        "recommendation": labels(OPTIONS, scored.winner),
+        "runner_up": labels(OPTIONS, scored.runner_up),
         "margin": np.round(margin, 2),
     })
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
                    "certificate_issuances", "score"):
-        out[column] = np.where(has, cols[column][rows, win], np.nan)
+        out[column] = np.where(has, at_columns(cols[column], win), np.nan)
     for j, option in enumerate(OPTIONS):
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
     out["close_call"] = close_call

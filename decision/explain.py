@@ -136,9 +136,11 @@ INFEASIBLE = np.bitwise_or.reduce([BIT[r.code] for r in REASONS if r.kind == "in
 
 def why_no_option(masks: np.ndarray, none: np.ndarray) -> np.ndarray:
     """Per profile (rows of `masks`, profiles × options): where `none` of its options is feasible, the codes that
-    rule them out ('code; code', each once); None elsewhere."""
-    ruled_out = np.bitwise_or.reduce(np.asarray(masks, dtype=np.int64) & INFEASIBLE, axis=1)
-    return np.where(none, reason_strings(ruled_out), None)
+    rule them out ('code; code', each once, worked out for those profiles only); None elsewhere."""
+    none = np.asarray(none, dtype=bool)
+    out = np.full(len(none), None, dtype=object)
+    out[none] = reason_strings(np.bitwise_or.reduce(np.asarray(masks, dtype=np.int64)[none] & INFEASIBLE, axis=1))
+    return out
 
 
 def status_details(ca: CA, start: int, end: int) -> dict[str, str]:

@@ -723,6 +723,14 @@ def _placeholder(field: Field, n: int) -> Any:
     return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), n))
 
 
+def _iso_parsed(text: pd.Series) -> pd.Series:
+    """`pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")`, each distinct text parsed once (a chunk's profiles
+    share a few thousand start dates, and pandas parses each cell in Python)."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    parsed = pd.to_datetime(pd.Series(distinct), errors="coerce", format="%Y-%m-%d")
+    return pd.Series(parsed.to_numpy().take(codes), index=text.index)
+
+
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
             catalog: Catalog, separator: str | None = None) -> Any:
     """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
@@ -779,7 +787,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
             written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
         text = _filled(stripped) if written is col and stripped is not None else _text(written)
-        parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+        parsed = _iso_parsed(text)
         other = ~blank & parsed.isna().to_numpy()  # dates written another way (the rest were ISO, as most are)
         if other.any():
             parsed[other] = pd.to_datetime(iso_dates(text[other], separator), errors="coerce", format="%Y-%m-%d")

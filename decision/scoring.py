@@ -24,14 +24,22 @@ def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
     return out
 
 
+def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """`values[i, columns[i]]` for every row i of a (profiles × options) array, `columns` >= 0: one take from the
+    flattened array, about twice as fast as indexing with two arrays."""
+    n, k = values.shape
+    return values.reshape(n * k).take(np.arange(n) * k + columns)
+
+
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
-    """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1."""
+    """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1; 0 where
+    infeasible."""
     with np.errstate(all="ignore"):
         lo = across_options(np.where(feasible, values, np.inf), lowest=True)[:, None]  # nanmin, without its copies
         hi = across_options(np.where(feasible, values, -np.inf), lowest=False)[:, None]
         span = hi - lo
         scaled = (values - lo) / span if higher_is_better else (hi - values) / span  # kept where feasible
-    return np.where(feasible, np.where(span > 0, scaled, 1.0), np.nan)
+    return np.where(feasible, np.where(span > 0, scaled, 1.0), 0.0)
 
 
 def normalised_weights(weights: np.ndarray) -> np.ndarray:
@@ -43,7 +51,9 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
     infeasible)."""
-    stacked = np.nan_to_num(np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2))
+    stacked = np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2)
+    if not np.isfinite(stacked).all():  # a feasible option whose criterion is not a finite number
+        np.nan_to_num(stacked, copy=False)
     w = normalised_weights(weights)
     total = 100.0 * np.einsum("nkc,nc->nk", stacked, w)
     return np.where(feasible, np.clip(total, 0.0, 100.0), np.nan), stacked

@@ -39,7 +39,7 @@ from decision.engine import Evaluation, Scored, score_frame
 from decision.explain import TIE_REASONS
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS, TIE_BREAKS, tie_break, tie_places
+from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS, TIE_BREAKS, at_columns, tie_break, tie_places
 from decision.textops import fixed3
 
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
@@ -123,7 +123,16 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
 
     `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
     binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
+    Only the rows with a flip are looked at (a minority for most criteria and sides).
     """
+    flips = np.flatnonzero(has_flip)
+    out = np.full(len(has_flip), -1, dtype=np.int64)
+    out[flips] = _binding_option(bound[flips], end[flips], slope[flips], places[flips])
+    return out
+
+
+def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
     with np.errstate(invalid="ignore"):
         binding = np.abs(bound - end[:, None]) <= 1e-12
     pick = np.argmax(binding, axis=1)
@@ -134,18 +143,18 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
         steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
         first = binding & (slope == steepest)
         pick[tied] = np.argmin(np.where(first, places[tied], np.iinfo(np.int64).max), axis=1)
-    return np.where(has_flip, pick, -1)
+    return pick
 
 
 def weight_bands(scored: Scored) -> Bands:
     """Exact stability bands of every profile's recommendation, for each criterion's normalised weight."""
     n, k = scored.columns["score"].shape
-    rows, cols = np.arange(n), np.arange(k)
+    cols = np.arange(k)
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
     values = scored.normalised  # (n, k, 4)
     places = tie_places(scored.tie_keys)  # each option's place in the tie-break order
-    rival_wins_tie = places < places[rows, win][:, None]
+    rival_wins_tie = places < at_columns(places, win)[:, None]
     threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
     shape = (n, len(CRITERIA))
@@ -155,8 +164,8 @@ def weight_bands(scored: Scored) -> Bands:
         w = weights_at(scored.weights, criterion, 0.0)  # the others' shares of 1 − t, at t = 0
         base = 100.0 * np.einsum("nkj,nj->nk", values, w)  # score at t = 0
         slope = 100.0 * values[:, :, c] - base  # score(t) = base + slope · t
-        a = base[rows, win][:, None] - base  # gap(t) = a + b · t, winner minus rival
-        b = slope[rows, win][:, None] - slope
+        a = at_columns(base, win)[:, None] - base  # gap(t) = a + b · t, winner minus rival
+        b = at_columns(slope, win)[:, None] - slope
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = (threshold - a) / b
         lower = np.where(rivals & (b > FLAT), bound, -np.inf)
@@ -198,16 +207,15 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
     with np.errstate(invalid="ignore"):
         pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
-    rows = np.arange(len(pick))
-    distance = both[rows, pick]
+    distance = at_columns(both, pick)
     found = np.isfinite(distance)
     c = pick % len(CRITERIA)
     lower = pick < len(CRITERIA)
-    end = np.where(lower, bands.low[rows, c], bands.high[rows, c])
-    option = np.where(lower, bands.below[rows, c], bands.above[rows, c])
+    end = np.where(lower, at_columns(bands.low, c), at_columns(bands.high, c))
+    option = np.where(lower, at_columns(bands.below, c), at_columns(bands.above, c))
     fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
     takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
-    weight, end = np.where(found, bands.weight[rows, c], 0.0), np.where(found, end, 0.0)
+    weight, end = np.where(found, at_columns(bands.weight, c), 0.0), np.where(found, end, 0.0)
     text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(end), takers, ""), "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
