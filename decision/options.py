@@ -435,16 +435,20 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
 
 
 def _count_true(mask: np.ndarray) -> np.ndarray:
-    """`mask.sum(axis=0)` of a (CAs × profiles) boolean array (fewer than 256 CAs): byte additions CA by CA, many times
+    """`mask.sum(axis=0)` of a (CAs × profiles) boolean array: byte additions CA by CA (below 256 CAs), many times
     as fast as numpy's sum, which casts every value to a 64-bit integer first."""
+    if len(mask) > np.iinfo(np.uint8).max:  # a catalog of that many CAs: bytes would overflow
+        return mask.sum(axis=0)
     return reduce(np.add, mask.view(np.uint8))
 
 
 def _first_true(mask: np.ndarray) -> np.ndarray:
-    """`np.argmax(mask, axis=0)` of a (CAs × profiles) boolean array (fewer than 256 CAs): per profile the first CA
+    """`np.argmax(mask, axis=0)` of a (CAs × profiles) boolean array (bytes below 256 CAs): per profile the first CA
     that is True, 0 where none; the largest (CAs left) over the CAs that are True, byte by byte (numpy's argmax
     copies the array to go through each profile's short column on its own, twenty times slower)."""
     k = len(mask)
+    if k > np.iinfo(np.uint8).max:  # a catalog of that many CAs: bytes would overflow
+        return np.argmax(mask, axis=0)
     best = reduce(np.maximum, [row.view(np.uint8) * np.uint8(k - j) for j, row in enumerate(mask)])
     return np.where(best > 0, k - best.astype(np.intp), 0)
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
+from decision.options import _count_true, _first_true
 from decision.profiles import _fractions
 from decision.textops import fixed3
 from decision.timeline import cost_events
@@ -124,3 +125,12 @@ def test_a_percentage_reads_exactly_as_the_fraction_written_out(digits, places, 
     percent = Decimal(digits).scaleb(-places)
     read = pd.to_numeric(_fractions(pd.Series([f"{sign}{percent:f}{mark}"], dtype="str")))
     assert read.iloc[0] == float(f"{sign}{percent / 100:f}")
+
+
+@settings(max_examples=40)
+@given(st.sampled_from([1, 2, 7, 255, 256, 300]), st.floats(0, 1), st.integers(0, 2**32 - 1))
+def test_byte_wise_counts_and_first_cas_match_numpy_for_any_catalog_size(cas, share, seed):
+    """The CA choice's byte-wise helpers agree with numpy's sum and argmax, also past 255 CAs (where bytes overflow)."""
+    mask = np.random.default_rng(seed).random((cas, 64)) < share
+    assert (_count_true(mask) == mask.sum(axis=0)).all()
+    assert (_first_true(mask) == np.argmax(mask, axis=0)).all()
