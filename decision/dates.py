@@ -18,6 +18,11 @@ def horizon_length(years: float) -> tuple[str, str]:
     return f"{years:g}", "year"
 
 
+def horizon_adjective(years: float) -> str:
+    """A horizon's length as it stands before a noun: '9-month', '2.5-year' (see `horizon_length`)."""
+    return "-".join(horizon_length(years))
+
+
 def to_day(value: dt.date | str) -> int:
     """A date (or ISO string) as days since 1970-01-01."""
     if isinstance(value, str):

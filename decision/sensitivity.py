@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import Catalog
-from decision.dates import horizon_length
+from decision.dates import horizon_adjective
 from decision.engine import Evaluation, Scored, score_frame
 from decision.explain import TIE_REASONS
 from decision.options import LABELS, OPTIONS
@@ -230,7 +230,7 @@ def _fmt(kind: str, value: float, currency: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "years":
-        return "-".join(horizon_length(value))
+        return horizon_adjective(value)
     if kind == "rate":
         return f"{value:,.0f} {currency}/hour"
     return f"{value:,.2f} {currency}"

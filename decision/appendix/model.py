@@ -20,7 +20,7 @@ import yaml
 
 from decision import currency
 from decision.appendix import charts
-from decision.dates import from_day, horizon_end_day, horizon_length, to_day, year_starts
+from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation
 from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.options import LABELS, OPTIONS
@@ -294,7 +294,7 @@ class _Builder:
         return fig
 
     def horizon_text(self) -> str:
-        return f"{'-'.join(horizon_length(self.years))} horizon from {long_date(self.start)}"
+        return f"{horizon_adjective(self.years)} horizon from {long_date(self.start)}"
 
     def placeholders(self) -> dict[str, str]:
         option = self.winner or ""
