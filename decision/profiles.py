@@ -574,6 +574,7 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
         return pa.repeat(pa.scalar("", pa.large_string()), len(cells)), pd.DataFrame(
             columns=["cell", "item_no", "item", "reason"])
     problems = np.full(len(items), "", dtype=object)
+    typed = items  # the errors file shows an item as the user wrote it
     if field.kind == "dns_list":
         items = _normalise_dns(items)
         at, why = _dns_problems(items)
@@ -592,7 +593,7 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
                                                    "(-join ';')")
     bad = problems != ""
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
-                          "item": items[bad].to_numpy(dtype=object), "reason": problems[bad]})
+                          "item": typed[bad].to_numpy(dtype=object), "reason": problems[bad]})
     good = items[~bad]
     cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
     first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)

@@ -80,6 +80,14 @@ def test_bad_values_are_rejected_with_field_and_reason(field, value, reason):
     assert any(f"field '{field}'" in m and reason in m and "row 1" in m for m in messages(result)), messages(result)
 
 
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("servers", "EX01;NW EX02", "NW EX02"), ("extra_domains", "good.com; Bad_Domain.COM.", "Bad_Domain.COM."),
+])
+def test_a_bad_list_item_is_reported_as_written(field, value, shown):
+    result = load({**GOOD, field: value})
+    assert any(f"field '{field}'" in m and f"(got {shown!r})" in m for m in messages(result)), messages(result)
+
+
 def test_all_zero_weights_are_rejected():
     result = load({**GOOD, "weights": {"cost": 0, "trust": 0, "reconfiguration": 0, "url_change": 0}})
     assert any("weights cannot all be zero" in m for m in messages(result))
