@@ -131,7 +131,6 @@ class ChunkResult:
     cost: dict[str, float]  # total cost of the recommended options per currency
     relative: bool = False
     span: int = 0  # rows of the input it covers, blank ones included
-    rows_before: int | None = None  # a worker numbered the rows from here (see `_finished`)
 
 
 class PartitionError(Exception):
@@ -467,7 +466,7 @@ def _finished(result: ChunkResult, rows_before: int) -> ChunkResult:
     if result.relative:
         result.output["row"] += rows_before
         result.errors["row"] += rows_before
-    return replace(result, output=csv_lines(result.output), relative=False, rows_before=rows_before)
+    return replace(result, output=csv_lines(result.output), relative=False)
 
 
 def _score_parquet_slice(path: str, group: int, start: int, length: int, first_row: int, job: Job) -> ChunkResult:
@@ -608,7 +607,7 @@ def _dask_results(tasks: Iterator[_Task], job: Job, client: Any, window: int) ->
             result = future.result()
             if isinstance(lines := result.output, CsvLines):
                 typed_alike = not len(lines) or schema in (None, lines.schema)
-                if counted and result.rows_before == covered and typed_alike:
+                if counted and task.rows_before == covered and typed_alike:
                     if schema is None and len(lines):  # the file's column types: the first rows' (see TableWriter)
                         schema = lines.schema
                 else:
