@@ -346,18 +346,6 @@ def _as_str(raw: pd.DataFrame) -> pd.DataFrame:
 RECORD_SEARCH = 4  # a CSV block grows to at most this many block sizes while looking for the end of a record
 
 
-def _record_end(data: bytes, eol: bytes) -> int:
-    """Length of the longest prefix of `data` (which starts a record) that ends at a line end outside quotes:
-    with CSV quoting (a quote inside a quoted value is doubled), the quotes before it are even."""
-    cut = data.rfind(eol) + 1
-    quotes = data.count(b'"', 0, cut)
-    while cut and quotes % 2:
-        previous = data.rfind(eol, 0, cut - 1) + 1
-        quotes -= data.count(b'"', previous, cut)
-        cut = previous
-    return cut
-
-
 def _header_line(path: Path) -> tuple[bytes, bytes]:
     """The header line of a CSV file (with its line end and any blank lines above it) and the byte that ends
     lines: a line feed, or a carriage return in files with old Mac line ends (a carriage return alone)."""
@@ -381,25 +369,39 @@ class CsvBlock(NamedTuple):
     line_ends: int
 
 
-def _line_ends(data: bytes) -> int:
-    """The records that end in `data` as pandas' C parser reads it: '\\r\\n', '\\r' and '\\n' end one each, outside
-    quoted values (after an even number of quotes, as in `_record_end`). A stray quote inside an unquoted value
-    (which the parser reads as text) can make the count wrong: whoever relies on it checks it against the records
-    parsed. Vectorised: a 50k-row block with quotes around every value takes ~40 ms (splitting at quotes took 0.4 s)."""
-    if b'"' not in data:
-        return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+def _line_breaks(data: bytes) -> np.ndarray:
+    """Positions of the '\r' and '\n' bytes outside quoted values: after an even number of quotes (with CSV
+    quoting, a quote inside a quoted value is doubled). Vectorised, with the quotes' parity summed per line: no
+    array of quote positions (a file with quotes around every value has millions)."""
     chars = np.frombuffer(data, np.uint8)
-    quotes = np.flatnonzero(chars == ord('"'))
+    breaks = np.flatnonzero((chars == ord("\n")) | (chars == ord("\r")) if b"\r" in data else chars == ord("\n"))
+    if not len(breaks) or b'"' not in data:
+        return breaks
+    quotes = (chars[:breaks[-1] + 1] == ord('"')).view(np.uint8)
+    odd = np.bitwise_xor.accumulate(np.bitwise_xor.reduceat(quotes, np.concatenate(([0], breaks[:-1] + 1))))
+    return breaks[odd == 0]
 
-    def outside(char: str) -> np.ndarray:
-        at = np.flatnonzero(chars == ord(char))
-        return at[np.searchsorted(quotes, at) % 2 == 0]
 
-    ends = len(outside("\n"))
-    if b"\r" in data:
-        cr = outside("\r")
-        ends += len(cr) - int(np.count_nonzero(chars[cr[cr + 1 < len(chars)] + 1] == ord("\n")))
-    return ends
+def _line_ends(chars: np.ndarray, breaks: np.ndarray, end: int) -> int:
+    """The records that end in chars[:end] as pandas' C parser reads it: '\r\n', '\r' and '\n' end one each,
+    outside quoted values (`breaks`, from `_line_breaks`). A stray quote inside an unquoted value (which the
+    parser reads as text) can make the count wrong: whoever relies on it checks it against the records parsed."""
+    breaks = breaks[:np.searchsorted(breaks, end)]
+    cr = breaks[chars[breaks] == ord("\r")]
+    return len(breaks) - int(np.count_nonzero(chars[cr[cr + 1 < end] + 1] == ord("\n")))
+
+
+def _block_end(data: bytes, eol: bytes, search: bool) -> tuple[int, int]:
+    """(length, line ends) of the block that `data` (which starts a record) begins: with `search`, its longest
+    prefix that ends a record (at a line end outside quotes), else its prefix up to its last line end; (0, 0)
+    when there is none."""
+    chars, breaks = np.frombuffer(data, np.uint8), _line_breaks(data)
+    if search:
+        ends = breaks[chars[breaks] == eol[0]]
+        cut = int(ends[-1]) + 1 if len(ends) else 0
+    else:
+        cut = data.rfind(eol) + 1
+    return cut, _line_ends(chars, breaks, cut)
 
 
 def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[CsvBlock]]:
@@ -417,12 +419,12 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[CsvBlock]]:
             data = b""
             while more := fh.read(blocksize):
                 data += more
-                cut = _record_end(data, eol) if len(data) < RECORD_SEARCH * blocksize else data.rfind(eol) + 1
+                cut, line_ends = _block_end(data, eol, search=len(data) < RECORD_SEARCH * blocksize)
                 if cut:
-                    yield CsvBlock(offset, cut, _line_ends(data[:cut]))
+                    yield CsvBlock(offset, cut, line_ends)
                     offset, data = offset + cut, data[cut:]
             if data:
-                yield CsvBlock(offset, len(data), _line_ends(data))
+                yield CsvBlock(offset, len(data), _line_ends(np.frombuffer(data, np.uint8), _line_breaks(data), len(data)))
 
     return header, blocks()
 

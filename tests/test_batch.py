@@ -852,7 +852,7 @@ def test_dask_workers_write_the_csv_of_blocks_whose_rows_the_driver_counted(tmp_
     job = Job("wide", str(source), default_parameters(), default_catalog(), TODAY)
     kinds = {}
     for miscount in (0, 1):
-        monkeypatch.setattr("decision.tables._line_ends", lambda data, extra=miscount: _line_ends(data) + extra)
+        monkeypatch.setattr("decision.tables._line_ends", lambda *block, extra=miscount: _line_ends(*block) + extra)
         cluster = _InProcessCluster()
         summary = _write(source, tmp_path / "dask.csv", tmp_path / "dask.errors.csv", job, iter([]), cluster, 300, 2,
                          _Progress(False))
