@@ -128,7 +128,7 @@ class ChunkResult:
     rows_in: int
     scored: int
     winners: np.ndarray  # profiles per recommended option, last = no feasible option
-    cost: dict[str, float]  # total cost of the recommended options per currency
+    cents: dict[str, int]  # total cost of the recommended options per currency, in cents as the output rounds them
     relative: bool = False
     span: int = 0  # rows of the input it covers, blank ones included
 
@@ -145,6 +145,12 @@ class PartitionError(Exception):
         return InputError([replace(i, row=i.row + rows_before) if i.row else i for i in self.error.issues])
 
 
+def _share(count: int, total: int) -> str:
+    """A count's share of a total to one decimal, never rounded away to 0.0% (or up to 100.0%)."""
+    share = count / total
+    return "<0.1%" if 0 < share < 0.0005 else ">99.9%" if 0.9995 <= share < 1 else f"{share:.1%}"
+
+
 @dataclass
 class Summary:
     """Totals of a run."""
@@ -154,7 +160,7 @@ class Summary:
     rows_in: int = 0
     scored: int = 0
     winners: np.ndarray = field(default_factory=lambda: np.zeros(len(OPTIONS) + 1, dtype=np.int64))
-    cost: dict[str, float] = field(default_factory=dict)
+    cents: dict[str, int] = field(default_factory=dict)  # as ChunkResult.cents
 
     @property
     def rejected(self) -> int:
@@ -164,18 +170,18 @@ class Summary:
         self.rows_in += result.rows_in
         self.scored += result.scored
         self.winners += result.winners
-        for currency, amount in result.cost.items():
-            self.cost[currency] = self.cost.get(currency, 0.0) + amount
+        for currency, amount in result.cents.items():
+            self.cents[currency] = self.cents.get(currency, 0) + amount
 
     def lines(self) -> list[str]:
         out = [f"rows in: {self.rows_in:,}  scored: {self.scored:,}  rejected: {self.rejected:,}"]
         if self.scored:
-            shares = [f"{name} {count:,} ({count / self.scored:.1%})"
+            shares = [f"{name} {count:,} ({_share(count, self.scored)})"
                       for name, count in zip([*OPTIONS, "no feasible option"], self.winners.tolist(), strict=True) if count]
             out.append("recommended: " + ", ".join(shares))
-            costs = ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(self.cost.items()))
+            costs = ", ".join(f"{currency} {cents // 100:,}.{cents % 100:02d}" for currency, cents in sorted(self.cents.items()))
             out.append(f"total cost of the recommended options: {costs}")
-            if note := totals_note(sorted(self.cost), self.params, self.catalog):
+            if note := totals_note(sorted(self.cents), self.params, self.catalog):
                 out.append(note)
         return out
 
@@ -211,7 +217,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
     if piece.issues:
         frame = frame[~frame["row"].isin([i.row for i in piece.issues])].reset_index(drop=True)
     winners = np.zeros(len(OPTIONS) + 1, dtype=np.int64)
-    cost: dict[str, float] = {}
+    cents: dict[str, int] = {}
     if len(frame):
         scored = score_frame(frame, job.params, job.catalog)
         if job.layout == "long":
@@ -225,8 +231,9 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
-        paid = pd.Series(at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has])
-        cost = paid.groupby(frame["currency"].array[has]).sum().to_dict()
+        paid = at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has]
+        paid_cents = pd.Series(np.rint(paid * 100).astype(np.int64))  # to the cent, as _typed rounds
+        cents = {str(c): int(v) for c, v in paid_cents.groupby(frame["currency"].array[has]).sum().items()}
         positions = out["row"].to_numpy() - 1
         out["row"] = piece.rows[positions]
         if job.folder:
@@ -237,7 +244,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
     found = [i for i in valid.issues if (i.row, i.field) not in piece.misspelt]  # its misspelling says why it is blank
     errors = _error_rows(piece, [*piece.issues, *found], job)
     rows_in = len(piece.raw) + len(piece.unread)
-    return ChunkResult(out, errors, rows_in, len(frame), winners, cost, piece.relative,
+    return ChunkResult(out, errors, rows_in, len(frame), winners, cents, piece.relative,
                        rows_in if piece.span is None else piece.span)
 
 

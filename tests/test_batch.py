@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import dask
@@ -40,6 +41,7 @@ from decision.batch import (
     _pieces,
     _Progress,
     _score_parquet_slice,
+    _share,
     _Task,
     _write,
     output_columns,
@@ -1057,3 +1059,26 @@ def test_a_workbook_recorded_smaller_than_it_is_is_read_to_its_last_row(tmp_path
     code, out, _ = score(source, "-o", tmp_path / "out.csv")
     assert code == 0 and "rows in: 5  scored: 5  rejected: 0" in out
     assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == list("ABCDE")
+
+
+def test_the_summary_totals_are_the_sums_of_the_costs_written(tmp_path):
+    """Summed to the cent per currency, the output's `cost_total` of 2,000 profiles gives the summary's totals
+    exactly (the summary once added the unrounded costs: GBP 736,050.63 against 736,050.67 in the file); a share
+    too small for one decimal reads '<0.1%', not '0.0%'."""
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_synthetic(2000, source, seed=3)
+    result = CliRunner().invoke(main, ["score", str(source), "-o", str(output)], catch_exceptions=False)
+    got = pd.read_csv(output, dtype={"cost_total": str}, keep_default_na=False)
+    paid = got[got["cost_total"] != ""]
+    sums = {c: sum(map(Decimal, g["cost_total"]), Decimal(0)) for c, g in paid.groupby("currency")}
+    assert len(sums) >= 2
+    [totals] = [line for line in result.stdout.splitlines() if line.startswith("total cost")]
+    assert totals == "total cost of the recommended options: " + ", ".join(
+        f"{c} {s:,.2f}" for c, s in sorted(sums.items()))
+    [shares] = [line for line in result.stdout.splitlines() if line.startswith("recommended: ")]
+    assert "(0.0%)" not in shares
+
+
+def test_a_share_is_never_rounded_to_nothing_or_to_everything():
+    assert [_share(1, 2413), _share(1, 1000), _share(2412, 2413), _share(1, 1), _share(1, 3)] == [
+        "<0.1%", "0.1%", ">99.9%", "100.0%", "33.3%"]
