@@ -898,7 +898,7 @@ def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> A
 def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
     """Checks across fields, once defaults are filled (`owa_given`: the rows that give their owa_host, not derived)."""
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    check.flag(np.nan_to_num(weights).sum(axis=1) <= 0, "w_cost",
+    check.flag((weights == 0).all(axis=1), "w_cost",  # a negative or unreadable weight has its own reason
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
     country = frame["country"].astype(str)
     bad = (country != "").to_numpy(dtype=bool, copy=True)

@@ -88,6 +88,14 @@ def test_a_bad_list_item_is_reported_as_written(field, value, shown):
     assert any(f"field '{field}'" in m and f"(got {shown!r})" in m for m in messages(result)), messages(result)
 
 
+@pytest.mark.parametrize(("weights", "reason"), [
+    ({"cost": -2}, "must be at least 0 (got '-2')"),  # the others default to 0.3, 0.2, 0.1: the sum is negative
+    ({"cost": "x", "trust": 0, "reconfiguration": 0, "url_change": 0}, "not a number (got 'x')"),
+])
+def test_a_bad_weight_is_one_fault_not_also_all_zero_weights(weights, reason):
+    assert messages(load({**GOOD, "weights": weights})) == [f"<profile>, row 1, field 'w_cost': {reason}"]
+
+
 def test_all_zero_weights_are_rejected():
     result = load({**GOOD, "weights": {"cost": 0, "trust": 0, "reconfiguration": 0, "url_change": 0}})
     assert any("weights cannot all be zero" in m for m in messages(result))
