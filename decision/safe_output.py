@@ -1,7 +1,8 @@
 """Safe tables for people to open: formula-injection-proof CSV / XLSX, Parquet, atomic file writes.
 
-Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage return) as a formula,
-so every text cell that starts that way is prefixed with a single quote in CSV and XLSX output.
+Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage return) as a formula, also
+after spaces they trim on import, so every text cell that starts that way is prefixed with a single quote in CSV
+and XLSX output.
 Numbers are left as numbers; CSV starts with a UTF-8 byte order mark, for Excel. Files are written to a
 temporary file next to the target and renamed over it at the end, so a crash never leaves a half-written
 file in place of a previous one.
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-FORMULA_PATTERN = r"^[=+\-@\t\r]"
+FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 XLSX_MAX_ROWS = 1_048_576  # including the header row
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

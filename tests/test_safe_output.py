@@ -23,23 +23,24 @@ from decision.safe_output import (
     xlsx_bytes,
 )
 
-RISKY = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"]
+RISKY = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", " =1+1", "   @cmd"]
 
 
 def frame() -> pd.DataFrame:
     return pd.DataFrame({
         "text": [*RISKY, "plain", None],
-        "mixed": pd.Series(["=a", 1, True, None, "b", "c", "d", "-e"], dtype=object),
-        "number": [-1.5, 2.0, np.nan, 0, 3, 4, 5, -6],
-        "count": pd.array([1, None, 3, 4, 5, 6, 7, -8], dtype="Int64"),
+        "mixed": pd.Series(["=a", 1, True, None, "b", "c", "d", " a", " 1 = 1", "-e"], dtype=object),
+        "number": [-1.5, 2.0, np.nan, 0, 3, 4, 5, 6, 7, -6],
+        "count": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9, -8], dtype="Int64"),
     })
 
 
 def test_every_formula_start_gets_a_quote_and_nothing_else_changes():
     safe = neutralise(frame())
-    assert safe["text"].tolist()[:6] == ["'" + v for v in RISKY]
-    assert safe["text"].iloc[6] == "plain" and pd.isna(safe["text"].iloc[7])
-    assert safe["mixed"].tolist()[:3] == ["'=a", "1", "True"] and safe["mixed"].iloc[7] == "'-e"
+    assert safe["text"].tolist()[:len(RISKY)] == ["'" + v for v in RISKY]
+    assert safe["text"].iloc[-2] == "plain" and pd.isna(safe["text"].iloc[-1])
+    assert safe["mixed"].tolist()[:3] == ["'=a", "1", "True"] and safe["mixed"].iloc[-1] == "'-e"
+    assert safe["mixed"].tolist()[7:9] == [" a", " 1 = 1"]  # spaces before other text change nothing
     pd.testing.assert_series_equal(safe["number"], frame()["number"])
     pd.testing.assert_series_equal(safe["count"], frame()["count"])
 
@@ -48,7 +49,7 @@ def test_csv_bytes_are_safe_and_keep_numbers():
     text = csv_bytes(frame()).decode()
     back = pd.read_csv(io.StringIO(text))
     assert back["text"].tolist()[:4] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd"]
-    assert back["number"].iloc[0] == -1.5 and back["count"].iloc[7] == -8
+    assert back["number"].iloc[0] == -1.5 and back["count"].iloc[-1] == -8
     assert "\n=" not in text and ',"=' not in text
 
 
@@ -80,7 +81,7 @@ def test_xlsx_keeps_the_header_in_view_and_filters_every_row(tmp_path):
     writer.close()
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["scores"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:D9"  # the header and all 8 rows, every column
+    assert sheet.auto_filter.ref == "A1:D11"  # the header and all 10 rows, every column
     assert sheet.column_dimensions["A"].width >= len("text")
 
 
@@ -89,7 +90,7 @@ def test_table_writer_appends_chunks_under_one_header(tmp_path):
     writer.write(frame().iloc[:3])
     writer.write(frame().iloc[3:])
     writer.close()
-    assert writer.rows == 8
+    assert writer.rows == 10
     assert (tmp_path / "t.csv").read_bytes() == csv_bytes(frame())
 
 
