@@ -582,3 +582,12 @@ def test_the_advice_under_names_never_follows_a_sentence_saying_every_name_is_fi
     markdown = build(evaluate(CLIENT_CASES[case], today=DAY), 0, "md", generated=DAY).decode()
     section = markdown.split("### 5.2")[1].split("### 5.3")[0]
     assert not ("can be put on the certificate" in section and "What to do" in section), section
+
+
+@pytest.mark.parametrize(("users", "extra", "said"), [
+    (1, ["fabrikam.de"], ("1 mailbox user works from", "1 other accepted domain (fabrikam.de) also needs autodiscover")),
+    (2, ["fabrikam.de", "fabrikam.fr"], ("2 mailbox users work from", "(fabrikam.de, fabrikam.fr) also need autodiscover")),
+])
+def test_section_2_verbs_agree_with_their_counts(users, extra, said):
+    text = build(evaluate(profile("contoso-2026", users=users, extra_domains=extra)), 0, "md", generated=DAY).decode()
+    assert all(words in text for words in said), text[:2000]

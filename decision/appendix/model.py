@@ -173,6 +173,11 @@ def plural(n: float, one: str, many: str | None = None) -> str:
     return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
 
 
+def agrees(n: float, one: str, many: str) -> str:
+    """The verb form that agrees with `plural(n, ...)`'s noun."""
+    return one if int(n) == 1 else many
+
+
 def better_on(a: pd.Series, b: pd.Series) -> list[str]:
     """The criteria (scoring.CRITERIA) on which option row `a` is better than option row `b`."""
     return [c for c in CRITERIA if (a[CRITERION_COLUMNS[c]] > b[CRITERION_COLUMNS[c]]) == HIGHER_IS_BETTER[c]
@@ -372,15 +377,16 @@ class _Builder:
         server_text = (f"on {plural(n_servers, 'client access server')} ({', '.join(self.servers)})"
                        if n_servers else "(servers not listed)")
         extra = m["extra_domains"]
-        domains = (f"; {plural(len(extra), 'other accepted domain')} ({', '.join(extra)}) also need autodiscover"
-                   if extra else "")
+        domains = (f"; {plural(len(extra), 'other accepted domain')} ({', '.join(extra)}) also "
+                   f"{agrees(len(extra), 'needs', 'need')} autodiscover" if extra else "")
         internal = (f" The Active Directory DNS domain is {m['internal_domain']}." if m["internal_domain"] else "")
         yes = {True: "", False: "no "}
         words = [
             para(f"{org} runs Exchange {m['exchange_version']} {server_text}. Users reach web mail, ActiveSync and "
                  f"Outlook Anywhere at {m['owa_host']}; the primary mail domain is {m['external_domain']}{domains}."
                  f"{internal}"),
-            para(f"{plural(m['users'], 'mailbox user')} work from {plural(m['desktops'], 'Outlook desktop')} "
+            para(f"{plural(m['users'], 'mailbox user')} {agrees(m['users'], 'works', 'work')} from "
+                 f"{plural(m['desktops'], 'Outlook desktop')} "
                  f"({pct(m['domain_joined_share'])} joined to the domain) and "
                  f"{plural(m['mobile_devices'], 'phone or tablet', 'phones and tablets')} "
                  f"({pct(m['mdm_share'])} managed by MDM)."),
