@@ -225,10 +225,10 @@ def downloads(res: ProfileResults) -> None:
     """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
     stem = views.slug(str(res.validated["org"]))
     row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
-    row.download_button("Results (CSV)", data=lambda: csv_bytes(views.results_frame(res.named_table)),
+    row.download_button("Results (CSV)", data=lambda: csv_bytes(res.results),
                         file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
     row.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
-                        data=lambda: xlsx_bytes(views.results_frame(res.named_table), sheet="options"),
+                        data=lambda: xlsx_bytes(res.results, sheet="options"),
                         file_name=f"{stem}-options.xlsx",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",

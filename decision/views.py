@@ -350,6 +350,11 @@ class ProfileResults:
         return option_table(self.named)
 
     @functools.cached_property
+    def results(self) -> pd.DataFrame:
+        """The option table as the CSV / Excel download holds it (`results_frame`)."""
+        return results_frame(self.named_table, str(self.ev.profiles["currency"].iloc[0]))
+
+    @functools.cached_property
     def dropped_names(self) -> dict[str, list[str]]:
         """What the feasible options' renewals within the horizon can no longer carry (`report.Dropped.sentence`),
         each with the labels of the options it applies to."""
@@ -447,7 +452,7 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
 
 
-DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "trust",
+DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "currency", "trust",
                     "devices_to_reconfigure", "users_url_change", "certificates", "certificate_issuances", "ca",
                     "names", "not_issuable", "dominated", "reasons", "reasons_text")
 
@@ -484,8 +489,10 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
     return pd.concat([row, shown], ignore_index=True)[list(shown.columns)]
 
 
-def results_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The option table as downloaded: contract columns plus label, readable reasons and dominance."""
+def results_frame(table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The option table as downloaded: contract columns plus label, the currency of its amounts, readable reasons
+    and dominance."""
+    table = table.assign(currency=currency)
     return table[[c for c in DOWNLOAD_COLUMNS if c in table.columns]].reset_index(drop=True)
 
 

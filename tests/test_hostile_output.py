@@ -66,7 +66,7 @@ def test_the_errors_file_neutralises_hostile_values_file_names_and_columns(tmp_p
 
 def test_app_downloads_are_formula_safe():
     res = views.ProfileResults(hostile_profile(), default_parameters(), default_catalog())
-    frame = views.results_frame(res.named_table)
+    frame = res.results
     text = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str, keep_default_na=False)
     assert not risky_cells(text.to_numpy().ravel())
     sheet = list(openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, sheet="options"))).active.values)

@@ -178,7 +178,7 @@ def test_option_table_adds_labels_and_reasons_in_words(contoso):
     assert list(table["option"]) == list(contoso.option_rows(0)["option"])
     assert table.set_index("option").loc["acme", "label"] == LABELS["acme"]
     assert "renewals are automated by an ACME client" in table.set_index("option").loc["acme", "reasons_text"]
-    results = views.results_frame(table)
+    results = views.results_frame(table, "USD")
     assert list(results.columns) == list(views.DOWNLOAD_COLUMNS)
 
 
@@ -275,9 +275,18 @@ def test_slug_makes_safe_file_names():
 HOSTILE = "=HYPERLINK(\"http://example.com\",\"x\")"
 
 
+def test_the_results_download_names_the_currency_of_its_amounts():
+    """A euro profile's download said 'cost_total 2978' with no currency, unlike the batch output."""
+    profile = {**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "currency": "EUR", "country": "DE"}
+    res = views.ProfileResults(profile, default_parameters(), default_catalog())
+    back = pd.read_csv(io.BytesIO(csv_bytes(res.results)), keep_default_na=False)
+    assert list(back.columns[back.columns.get_loc("tco") + 1:][:1]) == ["currency"]
+    assert set(back["currency"]) == {"EUR"} and len(back) == len(OPTIONS)
+
+
 def test_the_results_download_is_the_engines_table_and_formula_safe():
     ev = decision.evaluate({**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "id": HOSTILE})
-    results = views.results_frame(views.option_table(ev))
+    results = views.results_frame(views.option_table(ev), "USD")
     back = pd.read_csv(io.BytesIO(csv_bytes(results)), keep_default_na=False)
     rows = ev.option_rows(0)
     assert list(back["option"]) == list(rows["option"]) and set(back["profile"]) == {"'" + HOSTILE}
