@@ -196,14 +196,24 @@ def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
 
 def batch_columns(scored: Scored) -> pd.DataFrame:
     """Per profile, cheap enough for any batch: margin (as in `recommendations`), close_call, the nearest weight
-    flip as text ("w_cost 0.400 → 0.523: san", empty when no weight can flip it) and its distance in weight.
+    flip as text ("w_cost 0.400 → 0.523: san", empty when no weight can flip it) and its distance in normalised weight.
 
-    Of flips at the same distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
+    The flip is told in the profile's own weights: the value the one weight must be given, the others as written (as
+    the app's sliders, `raw_band`); a weight that is the only one above 0 cannot flip it alone, nor one that would
+    need more than the field allows (a share a hair below 1 can need 10^11). Of flips at the same
+    distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
     """
     margin, close = scored.margins
     bands = weight_bands(scored)
-    below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
-    above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
+    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    others = raw.sum(axis=1, keepdims=True) - raw
+    with np.errstate(divide="ignore", invalid="ignore"):  # as raw_band: the raw weight with that share
+        raw_low = bands.low * others / (1.0 - bands.low)
+        raw_high = np.where(bands.high < 1.0, bands.high * others / (1.0 - bands.high), np.inf)
+        highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
+        writable = others > 0  # the only weight above 0 moves no share alone
+        below = np.where((bands.below >= 0) & writable, bands.weight - bands.low, np.inf)
+        above = np.where((bands.above >= 0) & writable & (raw_high <= highest), bands.high - bands.weight, np.inf)
     both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
     with np.errstate(invalid="ignore"):
         pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
@@ -211,11 +221,11 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     found = np.isfinite(distance)
     c = pick % len(CRITERIA)
     lower = pick < len(CRITERIA)
-    end = np.where(lower, at_columns(bands.low, c), at_columns(bands.high, c))
+    end = np.where(found, np.where(lower, at_columns(raw_low, c), at_columns(raw_high, c)), 0.0)
     option = np.where(lower, at_columns(bands.below, c), at_columns(bands.above, c))
     fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
     takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
-    weight, end = np.where(found, at_columns(bands.weight, c), 0.0), np.where(found, end, 0.0)
+    weight = np.where(found, at_columns(raw, c), 0.0)
     text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(end), takers, ""), "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),

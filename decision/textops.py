@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_THOUSANDTHS = pa.array([f"{k / 1000:.3f}" for k in range(1001)])
+_THOUSANDTHS = pa.array([f"{k:03d}" for k in range(1000)])
+_FIXED3_LIMIT = 1e9  # below it, v × 1000 stays far inside the integers a double holds exactly
 
 
 def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
@@ -28,16 +29,19 @@ def labels(names: Sequence[str], index: np.ndarray) -> pd.Series:
 def fixed3(values: np.ndarray) -> pa.Array:
     """`f"{v:.3f}"` of every value, exactly, as an arrow string array.
 
-    Values in [0, 1] come from a table of the 1,001 possible texts: rounding v × 1000 to the nearest integer
-    rounds the exact value of v unless the product lands on a half (the only place where its rounding error
-    can matter), and those values, like any outside [0, 1], are formatted by Python itself.
+    A value in [0, 1e9) is its thousandths, v × 1000 rounded to the nearest integer, written as whole part, point
+    and three digits. The product's rounding error cannot carry it across a half (rounding is monotonic), so it
+    rounds as the exact value of v does unless it lands on a half; those values, like negative, huge or
+    non-finite ones, are formatted by Python itself.
     """
     values = np.asarray(values, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = values * 1000.0
         nearest = np.rint(scaled)
-        own = ~((values >= 0) & (values <= 1)) | np.signbit(values) | (np.abs(scaled - nearest) == 0.5)
-    out = _THOUSANDTHS.take(np.where(own, 0, nearest).astype(np.int64))
+        own = ~((values >= 0) & (values < _FIXED3_LIMIT)) | np.signbit(values) | (np.abs(scaled - nearest) == 0.5)
+    thousandths = np.where(own, 0, nearest).astype(np.int64)
+    whole = pc.cast(pa.array(thousandths // 1000), pa.string())
+    out = pc.binary_join_element_wise(whole, _THOUSANDTHS.take(thousandths % 1000), ".")
     if not own.any():
         return out
     return pc.replace_with_mask(out, own, pa.array([f"{v:.3f}" for v in values[own].tolist()], pa.string()))

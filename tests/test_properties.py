@@ -109,14 +109,15 @@ TIES_AND_NEAR_TIES = [m / 2000 for m in range(1, 2000, 2)] + [0.0005, 0.0625, 0.
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.floats(0, 1), st.sampled_from(TIES_AND_NEAR_TIES), st.floats(allow_nan=True)),
-                min_size=1, max_size=50))
+@given(st.lists(st.one_of(st.floats(0, 1), st.floats(0, 2e9), st.sampled_from(TIES_AND_NEAR_TIES),
+                          st.floats(allow_nan=True)), min_size=1, max_size=50))
 def test_vectorised_three_decimals_match_python_formatting(values):
     assert fixed3(np.array(values)).to_pylist() == [f"{v:.3f}" for v in values]
 
 
 def test_three_decimals_at_every_exact_tie_round_as_python_does():
-    ties = np.array([m / 2000 for m in range(2001)] + [np.nextafter(m / 2000, 1) for m in range(2000)])
+    ties = np.array([m / 2000 for m in range(2001)] + [np.nextafter(m / 2000, 1) for m in range(2000)]
+                    + [w + m / 2000 for w in (1, 7, 123_456, 999_999_999) for m in range(1, 2000, 2)])
     assert fixed3(ties).to_pylist() == [f"{v:.3f}" for v in ties.tolist()]
 
 
