@@ -459,6 +459,54 @@ def test_a_workbook_is_read_from_its_profiles_sheet_and_unsaved_formulas_are_not
     assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["B"]
 
 
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_is_never_read(tmp_path, state):
+    """A template's hidden sheet (its header and an example row) comes before the visible sheet of clients: the
+    clients are scored, not the example; with only hidden sheets holding values the workbook is refused."""
+    book = openpyxl.Workbook()
+    template = book.active
+    template.title = "Template"
+    template.append(["org", "external_domain", "users"])
+    template.append(["Example Ltd", "example.com", 100])
+    template.sheet_state = state
+    clients = book.create_sheet("Clients")
+    clients.append(["org", "external_domain", "users"])
+    for i in range(5):
+        clients.append([f"Client {i}", f"client{i}.com", 10 + i])
+    book.active = 1
+    book.save(tmp_path / "in.xlsx")
+    code, out, _ = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 5  scored: 5" in out
+    assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == [f"Client {i}" for i in range(5)]
+    book.remove(clients)
+    book.create_sheet("Blank")
+    book.save(tmp_path / "hidden.xlsx")
+    code, _, err = score(tmp_path / "hidden.xlsx", "-o", tmp_path / "hidden.csv")
+    assert code == 2 and err == (f"error: {tmp_path / 'hidden.xlsx'}: no visible sheet holds a value (hidden sheets "
+                                 "are not read: 'Template'): unhide the sheet of profiles\n")
+
+
+def test_a_workbook_with_profiles_on_several_sheets_is_refused(tmp_path):
+    """Scoring the first sheet of profiles would drop the others without a word; a notes sheet does not count."""
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["How to fill in the sheets"])
+    for title, rows in (("Clients", 3), ("More clients", 4)):
+        sheet = book.create_sheet(title)
+        sheet.append(["Org", "External domain", "users"])
+        for i in range(rows):
+            sheet.append([f"{title} {i}", f"c{i}.com", 10])
+    book.save(tmp_path / "in.xlsx")
+    code, out, err = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 2 and out == "" and not (tmp_path / "out.csv").exists()
+    assert err == (f"error: {tmp_path / 'in.xlsx'}: sheets 'Clients' and 'More clients' both hold profiles: score "
+                   "one sheet per file, or move the rows onto one sheet\n")
+    book.create_sheet("Third").append(["org", "external_domain", "users"])
+    book.save(tmp_path / "in.xlsx")
+    assert "sheets 'Clients', 'More clients' and 'Third' all hold profiles" in score(
+        tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")[2]
+
+
 def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
     """TRUE merged over D2:D4 scores as TRUE written in each row, also across the parts the sheet is read in; a value
     merged over D5:F5 sends its row to the errors file."""
