@@ -297,23 +297,30 @@ def _piece(part: TablePart) -> Piece:
 
 
 def _yaml_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in YAML_SUFFIXES and p.is_file())
-        if not files:
-            raise _input_error(path, "the folder holds no .yaml or .yml profile files")
-        return files
-    return [path]
+    """The YAML file, or a folder's YAML files and those of its sub-folders, by path relative to it (hidden files
+    and folders, named '.…', are skipped: a copy's lock or editor files, macOS's '._' companions)."""
+    if not path.is_dir():
+        return [path]
+    files = []
+    for folder, subfolders, names in os.walk(path):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        files += [file for n in names if not n.startswith(".") and Path(n).suffix.lower() in YAML_SUFFIXES
+                  and (file := Path(folder, n)).is_file()]
+    if not files:
+        raise _input_error(path, "the folder and its sub-folders hold no .yaml or .yml profile files")
+    return sorted(files, key=lambda file: file.relative_to(path).parts)
 
 
 def _yaml_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
-    """A YAML file (one profile or a list) or a folder of them; a broken file in a folder is one rejected row."""
+    """A YAML file (one profile or a list) or a folder of them (see `_yaml_files`), each named by its path relative to
+    the folder; a broken file in a folder is one rejected row."""
     folder = path.is_dir()
     frames: list[pd.DataFrame] = []
     issues: list[Issue] = []
     unread: list[Issue] = []
     size = 0
     for file in _yaml_files(path):
-        name = file.name if folder else str(file)
+        name = file.relative_to(path).as_posix() if folder else str(file)
         try:
             frame, problems = read_yaml_profiles(read_text(file), name)
         except InputError as exc:

@@ -387,6 +387,30 @@ def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
     assert sorted(r[2] for r in scored[1:]) == ["contoso-2026.yaml", "small-office.yaml"]
 
 
+def test_a_yaml_folder_is_read_with_its_sub_folders_by_relative_path(tmp_path):
+    """Clients filed by region are all scored, in the order of their paths, each named by its path in the folder;
+    hidden files and folders (an editor's copies, macOS's '._' companions) are not profiles."""
+    folder = tmp_path / "clients"
+    for sub in ("emea", "apac/jp", ".git", "emea/.cache"):
+        (folder / sub).mkdir(parents=True)
+    shutil.copy(EXAMPLES / "small-office.yaml", folder / "hq.yaml")
+    shutil.copy(EXAMPLES / "contoso-2026.yaml", folder / "emea" / "client1.yaml")
+    shutil.copy(EXAMPLES / "midsize-byod.yaml", folder / "apac" / "jp" / "client2.YML")
+    (folder / "apac" / "client3.yaml").write_text("org: Three\nexternal_domain: three.com\nusers: x\n")
+    for hidden in (".git/config.yaml", "emea/.cache/old.yaml", "emea/._client1.yaml"):
+        (folder / hidden).write_text("not: [a profile\n")
+    code, out, _ = score(folder, "-o", tmp_path / "out.csv")
+    assert code == 1 and "rows in: 4  scored: 3  rejected: 1" in out
+    assert pd.read_csv(tmp_path / "out.csv")["file"].tolist() == ["apac/jp/client2.YML", "emea/client1.yaml", "hq.yaml"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["file", "row", "field"]].values.tolist() == [["apac/client3.yaml", 1, "users"]]
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / ".hidden.yaml").write_text("org: X\n")
+    code, _, err = score(empty, "-o", tmp_path / "empty.csv")
+    assert code == 2 and "the folder and its sub-folders hold no .yaml or .yml profile files" in err
+
+
 def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
     """`extrnal_domain:` names the field it meant; that field is blank because of it, which needs no second row.
     A row holding both keys keeps the problem of the value it does give."""
