@@ -747,8 +747,15 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
     leave any previous output untouched.
     """
     source, output = Path(source), Path(output)
-    errors = Path(errors) if errors else default_errors_path(output)
-    for target in (output, errors):
+    overwrites = [(output, "would overwrite the input; choose another output file")]
+    if errors:
+        errors = Path(errors)
+        overwrites.append((errors, "the errors file would overwrite the input; choose another with --errors FILE"))
+    else:
+        errors = default_errors_path(output)
+        overwrites.append((errors, "the default errors file (OUTPUT.errors.<ext>) would overwrite the input; name "
+                                   "another with --errors FILE, or choose another output file"))
+    for target, overwrite in overwrites:
         try:
             output_format(target)
         except ValueError as exc:
@@ -756,7 +763,7 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
         if not target.parent.is_dir():
             raise _input_error(target, f"the folder {target.parent} does not exist")
         if target.exists() and same_file(target, source):
-            raise _input_error(target, "would overwrite the input; choose another output file")
+            raise _input_error(target, overwrite)
     if same_file(output, errors):
         raise _input_error(errors, "the errors file must differ from the output file")
     params, cat = _engine_data(parameters, catalog)

@@ -722,6 +722,21 @@ def test_the_input_is_never_overwritten(tmp_path):
     assert source.read_bytes() == before
 
 
+def test_an_errors_file_that_would_overwrite_the_input_is_named_as_the_errors_file(tmp_path):
+    """`q.errors.csv -o q.csv` collides through the default errors file, not the output the user named: the message
+    says which file and how to choose another."""
+    source = tmp_path / "q.errors.csv"
+    write_synthetic(3, source, seed=1)
+    before = source.read_bytes()
+    code, _, err = score(source, "-o", tmp_path / "q.csv")
+    assert code == 2 and err == (f"error: {source}: the default errors file (OUTPUT.errors.<ext>) would overwrite the "
+                                 "input; name another with --errors FILE, or choose another output file\n")
+    code, _, err = score(source, "-o", tmp_path / "out.csv", "--errors", source)
+    assert code == 2 and err == (f"error: {source}: the errors file would overwrite the input; choose another with "
+                                 "--errors FILE\n")
+    assert source.read_bytes() == before and not (tmp_path / "q.csv").exists() and not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet"])
 def test_same_input_gives_the_same_bytes(profiles_csv, tmp_path, suffix):
     first, second = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"
