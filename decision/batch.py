@@ -304,23 +304,30 @@ def _piece(part: TablePart) -> Piece:
 
 
 def _yaml_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in YAML_SUFFIXES and p.is_file())
-        if not files:
-            raise _input_error(path, "the folder holds no .yaml or .yml profile files")
-        return files
-    return [path]
+    """The YAML file, or a folder's YAML files and those of its sub-folders, by path relative to it (hidden files
+    and folders, named '.…', are skipped: a copy's lock or editor files, macOS's '._' companions)."""
+    if not path.is_dir():
+        return [path]
+    files = []
+    for folder, subfolders, names in os.walk(path):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        files += [file for n in names if not n.startswith(".") and Path(n).suffix.lower() in YAML_SUFFIXES
+                  and (file := Path(folder, n)).is_file()]
+    if not files:
+        raise _input_error(path, "the folder and its sub-folders hold no .yaml or .yml profile files")
+    return sorted(files, key=lambda file: file.relative_to(path).parts)
 
 
 def _yaml_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:
-    """A YAML file (one profile or a list) or a folder of them; a broken file in a folder is one rejected row."""
+    """A YAML file (one profile or a list) or a folder of them (see `_yaml_files`), each named by its path relative to
+    the folder; a broken file in a folder is one rejected row."""
     folder = path.is_dir()
     frames: list[pd.DataFrame] = []
     issues: list[Issue] = []
     unread: list[Issue] = []
     size = 0
     for file in _yaml_files(path):
-        name = file.name if folder else str(file)
+        name = file.relative_to(path).as_posix() if folder else str(file)
         try:
             frame, problems = read_yaml_profiles(read_text(file), name)
         except InputError as exc:
@@ -747,8 +754,15 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
     leave any previous output untouched.
     """
     source, output = Path(source), Path(output)
-    errors = Path(errors) if errors else default_errors_path(output)
-    for target in (output, errors):
+    overwrites = [(output, "would overwrite the input; choose another output file")]
+    if errors:
+        errors = Path(errors)
+        overwrites.append((errors, "the errors file would overwrite the input; choose another with --errors FILE"))
+    else:
+        errors = default_errors_path(output)
+        overwrites.append((errors, "the default errors file (OUTPUT.errors.<ext>) would overwrite the input; name "
+                                   "another with --errors FILE, or choose another output file"))
+    for target, overwrite in overwrites:
         try:
             output_format(target)
         except ValueError as exc:
@@ -756,7 +770,7 @@ def score_file(source: Path, output: Path, *, errors: Path | None = None, layout
         if not target.parent.is_dir():
             raise _input_error(target, f"the folder {target.parent} does not exist")
         if target.exists() and same_file(target, source):
-            raise _input_error(target, "would overwrite the input; choose another output file")
+            raise _input_error(target, overwrite)
     if same_file(output, errors):
         raise _input_error(errors, "the errors file must differ from the output file")
     params, cat = _engine_data(parameters, catalog)

@@ -684,18 +684,20 @@ def _encodable(col: pd.Series) -> bool:
 def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> pd.Series:
     """A column with one plain value per cell (text, number, true/false, date): a list in a list field (a Parquet
     list column, a weight given as a list ...) is joined with ';', anything else (bytes, a mapping, a list in
-    another field) flags its row and is read as empty."""
+    another field) flags its row and is read as empty, shown in the errors file as written (a lone surrogate
+    backslash-escaped; binary data not at all)."""
     if col.dtype != object:
         return col
     kind = pd.api.types.infer_dtype(col, skipna=True)
     if kind in _PLAIN_TYPES and (kind != "string" or _encodable(col)):
         return col
     values = col.to_numpy(dtype=object).copy()
-    bad, reasons = [], []
+    bad, reasons, shown = [], [], []
     for i, value in enumerate(values):
         if isinstance(value, str) and _SURROGATE.search(value):
             bad.append(i)
             reasons.append("contains characters that are not Unicode text (a lone surrogate such as \\ud800)")
+            shown.append(value.encode("utf-8", "backslashreplace").decode())
             values[i] = None
             continue
         if value is None or isinstance(value, _SCALAR):
@@ -704,14 +706,16 @@ def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> pd.Series:
         if listed and field.kind in LIST_KINDS and all(isinstance(v, (str, int)) for v in value):
             values[i] = ";".join(str(v) for v in value)
             continue
+        binary = isinstance(value, (bytes, bytearray, memoryview))
         bad.append(i)
-        reasons.append("binary data, not text" if isinstance(value, (bytes, bytearray, memoryview))
+        reasons.append("binary data, not text" if binary
                        else "must be a single value, not a mapping" if isinstance(value, Mapping)
                        else "must be a single value, not a list" if listed
                        else f"must be text, a number, true/false or a date, not {type(value).__name__}")
+        shown.append("" if binary else str(value))
         values[i] = None
     if bad:
-        check.flag_at(np.array(bad), field.name, reasons, [""] * len(bad))
+        check.flag_at(np.array(bad), field.name, reasons, shown)
     return pd.Series(values, index=col.index, dtype=object)
 
 

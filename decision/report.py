@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,14 +188,48 @@ def years_text(years: float) -> str:
     return f"{shown} {unit}" + ("" if shown == "1" else "s")
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
+def _markdown_table(frame: pd.DataFrame, md: Callable[[object], str]) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    body = ["| " + " | ".join(md(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
+
+
+def _context(profile: pd.Series) -> str:
+    """What the figures are for: 'Exchange 2019, from 2026-11-26, 3 years, money in USD'."""
+    return (f"Exchange {profile['exchange_version']}, from {from_day(profile['start'])}, "
+            f"{years_text(profile['horizon_years'])}, money in {profile['currency']}")
+
+
+def _markdown(ev: Evaluation, i: int, winner: str | None, ca_tie: list[str], commands: dict[str, list[str]],
+              dns: dict[str, list[str]]) -> str:
+    """Profile `i` in Markdown, with the facts of the text format; every text from the profile, catalog or engine is
+    escaped as the appendix escapes it, and the commands are fenced longer than any backtick run in them."""
+    from decision.appendix.render_md import fence, md  # the appendix's model imports this module
+
+    rows = ev.option_rows(i)
+    parts = [f"# Certificate strategy for {md(ev.profiles.iloc[i]['org'])}", "", md(_context(ev.profiles.iloc[i])) + ".",
+             "", f"**Recommendation: {LABELS.get(winner, 'none')}.** {md(ev.why(i))}", "",
+             *[f"{md(t)}\n" for t in ca_tie], _markdown_table(_shown(rows), md), ""]
+    infeasible = rows[~rows["feasible"]]
+    if len(infeasible):
+        parts += ["## Not feasible", ""] + [
+            f"- **{LABELS[r.option]}**: {md(reason_text(r.reasons, ev.reason_details(i, r.option)))}"
+            for r in infeasible.itertuples()] + [""]
+    if winner:
+        chosen = rows[rows["option"] == winner].iloc[0]
+        parts += ["## Names to request", "", md(chosen["names"]), ""]
+        if chosen["not_issuable"]:
+            parts += [f"Refused by a public CA: {md(chosen['not_issuable'])}", ""]
+        dropped = names_dropped(ev, i, winner)
+        if dropped:
+            parts += [f"{md(dropped.sentence())}.", ""]
+        shell, records = fence(tuple(commands[winner])), fence(tuple(dns[winner]))
+        parts += ["## Exchange Management Shell", "", f"{shell}powershell", *commands[winner], shell, "",
+                  "## DNS records", "", records, *dns[winner], records, ""]
+    warnings = ev.warnings(i)
+    parts += ["## Warnings", "", *[f"- {md(w)}" for w in warnings]] if warnings else []
+    return "\n".join(parts).rstrip() + "\n"
 
 
 def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
@@ -210,22 +245,8 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     ca_tie = [f"Certification authority: {ev.catalog[str(rows.iloc[0]['ca'])].short_name}. {s[0].upper()}{s[1:]}."
               for s in ca_ties(ev, i).get(winner, {}).values()]
     if fmt == "markdown":
-        parts = [f"# Certificate strategy for {profile['org']}", "",
-                 f"**Recommendation: {LABELS.get(winner, 'none')}.** {ev.why(i)}", "", *[f"{t}\n" for t in ca_tie],
-                 _markdown_table(_shown(rows)), ""]
-        if len(infeasible):
-            parts += ["## Not feasible", ""] + [
-                f"- **{LABELS[r.option]}**: {reason_text(r.reasons, ev.reason_details(i, r.option))}"
-                for r in infeasible.itertuples()] + [""]
-        if winner:
-            parts += ["## Names to request", "", rows.loc[rows["option"] == winner, "names"].iloc[0], "",
-                      *[f"{d.sentence()}.\n" for d in [names_dropped(ev, i, winner)] if d],
-                      "## Exchange Management Shell", "", "```powershell", *commands[winner], "```", "",
-                      "## DNS records", "", "```", *dns[winner], "```", ""]
-        parts += [f"- {w}" for w in ev.warnings(i)]
-        return "\n".join(parts).rstrip() + "\n"
-    lines = [f"Certificate strategy for {profile['org']} (Exchange {profile['exchange_version']}, "
-             f"from {from_day(profile['start'])}, {years_text(profile['horizon_years'])}, money in {profile['currency']})",
+        return _markdown(ev, i, winner, ca_tie, commands, dns)
+    lines = [f"Certificate strategy for {profile['org']} ({_context(profile)})",
              "", _shown(rows).to_string(index=False), ""]
     lines += [f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}", *ca_tie]
     for r in infeasible.itertuples():

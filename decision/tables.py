@@ -578,10 +578,7 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
         recorded = {sheet.title: sheet.max_row for sheet in book.worksheets}
         for sheet in book.worksheets:  # read-only sheets stop at the recorded size, which a program may have written short
             sheet.reset_dimensions()
-        found = _profile_sheet(book.worksheets, text_columns)
-        if found is None:
-            raise _problem(path, "the sheet is empty")
-        sheet, top, header = found
+        sheet, top, header = _profile_sheet(path, book.worksheets, text_columns)
         names = [str(h).strip() if h is not None else "" for h in header]
         while names and not names[-1]:
             names.pop()
@@ -628,19 +625,33 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
         book.close()
 
 
-def _profile_sheet(sheets: list[Any], text_columns: Mapping[str, str]) -> tuple[Any, int, tuple] | None:
-    """The first sheet whose header names a profile field (a workbook may open with a sheet of notes), or else the
-    first sheet that holds a value (its header is then reported), with its header's row number and values; None
-    when no sheet holds a value. A sheet's header is its first row that holds a value (blank rows may come above)."""
-    first = None
-    for sheet in sheets:
+def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str]) -> tuple[Any, int, tuple]:
+    """The visible sheet whose header names a profile field (a workbook may open with a sheet of notes), or else the
+    first visible sheet that holds a value (its header is then reported), with its header's row number and values.
+    Hidden sheets (a template's example rows, lookups) are never read; a workbook with no visible sheet that holds a
+    value, or with profiles on more than one visible sheet (one would be dropped), is refused. A sheet's header is
+    its first row that holds a value (blank rows may come above)."""
+    visible = [sheet for sheet in sheets if sheet.sheet_state == "visible"]
+    first, profiles = None, []
+    for sheet in visible:
         header = _first_filled_row(sheet)
         if header is None:
             continue
         if any(heading_key(h) in text_columns for h in header[1] if h is not None):
-            return sheet, *header
+            profiles.append((sheet, *header))
         first = first or (sheet, *header)
-    return first
+    if len(profiles) > 1:
+        titles = [f"'{found[0].title}'" for found in profiles]
+        both = "both" if len(titles) == 2 else "all"
+        raise _problem(path, f"sheets {', '.join(titles[:-1])} and {titles[-1]} {both} hold profiles: score one sheet "
+                             "per file, or move the rows onto one sheet")
+    if profiles or first:
+        return profiles[0] if profiles else first
+    hidden = [f"'{sheet.title}'" for sheet in sheets if sheet.sheet_state != "visible"]
+    if hidden:
+        raise _problem(path, f"no visible sheet holds a value (hidden sheets are not read: {', '.join(hidden)}): "
+                             "unhide the sheet of profiles")
+    raise _problem(path, "the sheet is empty")
 
 
 def _first_filled_row(sheet: Any) -> tuple[int, tuple] | None:

@@ -390,6 +390,30 @@ def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
     assert sorted(r[2] for r in scored[1:]) == ["contoso-2026.yaml", "small-office.yaml"]
 
 
+def test_a_yaml_folder_is_read_with_its_sub_folders_by_relative_path(tmp_path):
+    """Clients filed by region are all scored, in the order of their paths, each named by its path in the folder;
+    hidden files and folders (an editor's copies, macOS's '._' companions) are not profiles."""
+    folder = tmp_path / "clients"
+    for sub in ("emea", "apac/jp", ".git", "emea/.cache"):
+        (folder / sub).mkdir(parents=True)
+    shutil.copy(EXAMPLES / "small-office.yaml", folder / "hq.yaml")
+    shutil.copy(EXAMPLES / "contoso-2026.yaml", folder / "emea" / "client1.yaml")
+    shutil.copy(EXAMPLES / "midsize-byod.yaml", folder / "apac" / "jp" / "client2.YML")
+    (folder / "apac" / "client3.yaml").write_text("org: Three\nexternal_domain: three.com\nusers: x\n")
+    for hidden in (".git/config.yaml", "emea/.cache/old.yaml", "emea/._client1.yaml"):
+        (folder / hidden).write_text("not: [a profile\n")
+    code, out, _ = score(folder, "-o", tmp_path / "out.csv")
+    assert code == 1 and "rows in: 4  scored: 3  rejected: 1" in out
+    assert pd.read_csv(tmp_path / "out.csv")["file"].tolist() == ["apac/jp/client2.YML", "emea/client1.yaml", "hq.yaml"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["file", "row", "field"]].values.tolist() == [["apac/client3.yaml", 1, "users"]]
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / ".hidden.yaml").write_text("org: X\n")
+    code, _, err = score(empty, "-o", tmp_path / "empty.csv")
+    assert code == 2 and "the folder and its sub-folders hold no .yaml or .yml profile files" in err
+
+
 def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
     """`extrnal_domain:` names the field it meant; that field is blank because of it, which needs no second row.
     A row holding both keys keeps the problem of the value it does give."""
@@ -460,6 +484,54 @@ def test_a_workbook_is_read_from_its_profiles_sheet_and_unsaved_formulas_are_not
     assert errors[["row", "field"]].values.tolist() == [[2, "desktops, mobile_devices"]]
     assert errors["reason"][0].startswith("a formula without a saved result")
     assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == ["B"]
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_is_never_read(tmp_path, state):
+    """A template's hidden sheet (its header and an example row) comes before the visible sheet of clients: the
+    clients are scored, not the example; with only hidden sheets holding values the workbook is refused."""
+    book = openpyxl.Workbook()
+    template = book.active
+    template.title = "Template"
+    template.append(["org", "external_domain", "users"])
+    template.append(["Example Ltd", "example.com", 100])
+    template.sheet_state = state
+    clients = book.create_sheet("Clients")
+    clients.append(["org", "external_domain", "users"])
+    for i in range(5):
+        clients.append([f"Client {i}", f"client{i}.com", 10 + i])
+    book.active = 1
+    book.save(tmp_path / "in.xlsx")
+    code, out, _ = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 5  scored: 5" in out
+    assert pd.read_csv(tmp_path / "out.csv")["profile"].tolist() == [f"Client {i}" for i in range(5)]
+    book.remove(clients)
+    book.create_sheet("Blank")
+    book.save(tmp_path / "hidden.xlsx")
+    code, _, err = score(tmp_path / "hidden.xlsx", "-o", tmp_path / "hidden.csv")
+    assert code == 2 and err == (f"error: {tmp_path / 'hidden.xlsx'}: no visible sheet holds a value (hidden sheets "
+                                 "are not read: 'Template'): unhide the sheet of profiles\n")
+
+
+def test_a_workbook_with_profiles_on_several_sheets_is_refused(tmp_path):
+    """Scoring the first sheet of profiles would drop the others without a word; a notes sheet does not count."""
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["How to fill in the sheets"])
+    for title, rows in (("Clients", 3), ("More clients", 4)):
+        sheet = book.create_sheet(title)
+        sheet.append(["Org", "External domain", "users"])
+        for i in range(rows):
+            sheet.append([f"{title} {i}", f"c{i}.com", 10])
+    book.save(tmp_path / "in.xlsx")
+    code, out, err = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 2 and out == "" and not (tmp_path / "out.csv").exists()
+    assert err == (f"error: {tmp_path / 'in.xlsx'}: sheets 'Clients' and 'More clients' both hold profiles: score "
+                   "one sheet per file, or move the rows onto one sheet\n")
+    book.create_sheet("Third").append(["org", "external_domain", "users"])
+    book.save(tmp_path / "in.xlsx")
+    assert "sheets 'Clients', 'More clients' and 'Third' all hold profiles" in score(
+        tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")[2]
 
 
 def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
@@ -651,6 +723,21 @@ def test_the_input_is_never_overwritten(tmp_path):
     code, _, err = score(source, "-o", linked)
     assert code == 2 and "would overwrite the input" in err
     assert source.read_bytes() == before
+
+
+def test_an_errors_file_that_would_overwrite_the_input_is_named_as_the_errors_file(tmp_path):
+    """`q.errors.csv -o q.csv` collides through the default errors file, not the output the user named: the message
+    says which file and how to choose another."""
+    source = tmp_path / "q.errors.csv"
+    write_synthetic(3, source, seed=1)
+    before = source.read_bytes()
+    code, _, err = score(source, "-o", tmp_path / "q.csv")
+    assert code == 2 and err == (f"error: {source}: the default errors file (OUTPUT.errors.<ext>) would overwrite the "
+                                 "input; name another with --errors FILE, or choose another output file\n")
+    code, _, err = score(source, "-o", tmp_path / "out.csv", "--errors", source)
+    assert code == 2 and err == (f"error: {source}: the errors file would overwrite the input; choose another with "
+                                 "--errors FILE\n")
+    assert source.read_bytes() == before and not (tmp_path / "q.csv").exists() and not (tmp_path / "out.csv").exists()
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet"])

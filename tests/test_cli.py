@@ -82,6 +82,34 @@ def test_markdown_table_reads_like_the_table_format(example):
         assert cells["ca"] == (o["ca"] or "")
 
 
+def test_markdown_carries_the_facts_of_the_table_format():
+    """The version, start, horizon and currency the figures are for, and the names a public CA refuses."""
+    table = run("evaluate", EXAMPLE, "--format", "table").stdout.splitlines()
+    markdown = run("evaluate", EXAMPLE, "--format", "markdown").stdout.splitlines()
+    assert table[0] == "Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, 3 years, money in USD)"
+    assert markdown[:3] == ["# Certificate strategy for Contoso Inc", "", "Exchange SE, from 2026-12-01, 3 years, "
+                                                                        "money in USD."]
+    refused = "Refused by a public CA: contoso.local, server01.contoso.local, server01"
+    assert refused in table and refused in markdown
+
+
+def test_markdown_escapes_the_organisation_and_fences_its_commands():
+    """An org name is shown literally, as the appendix shows it: no HTML, link or emphasis from a profile; the
+    commands that carry it are fenced longer than any backtick run in them."""
+    from decision import evaluate
+    from decision.report import render
+
+    org = "Evil <script>alert(1)</script> [l](http://e.vil) ``` *x*"
+    profile = {**yaml.safe_load((ROOT / "data" / "profiles" / "contoso-2007.yaml").read_text()), "org": org}
+    text = render(evaluate(profile), "markdown")
+    assert text.splitlines()[0] == ("# Certificate strategy for Evil \\<script\\>alert(1)\\</script\\> "
+                                    "\\[l\\](http://e.vil) \\`\\`\\` \\*x\\*")
+    prose = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", text)  # fenced code shows text literally
+    assert "<script>" in text and "<script>" not in prose and not re.search(r"(?<!\\)\]\(", prose)  # no link
+    shell = text.split("## Exchange Management Shell\n\n````powershell\n", 1)[1].split("\n````\n", 1)[0]
+    assert f"-FriendlyName '{org} san'" in shell
+
+
 def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("org: A\nexternal_domain: -bad-\nusers: -2\nca: entrus\nexchange_version: 2003\n")

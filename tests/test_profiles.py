@@ -408,6 +408,21 @@ def test_a_rejected_number_is_shown_as_written(tmp_path):
     assert [(i.row, i.field, i.value) for i in load(comma).issues] == [(2, "users", "1,360.5")]
 
 
+def test_a_cell_that_is_not_a_plain_value_is_shown_in_the_errors(tmp_path):
+    """A time in a workbook (03:00 typed into horizon_years), a list or a mapping is shown as it was given, a lone
+    surrogate escaped; binary data is not shown."""
+    book = Workbook()
+    book.active.append(["org", "external_domain", "users", "horizon_years"])
+    book.active.append(["A", "a.com", 5, dt.time(3, 0)])
+    book.save(tmp_path / "in.xlsx")
+    assert [(i.row, i.field, i.value, i.reason) for i in load(tmp_path / "in.xlsx").issues] == [
+        (2, "horizon_years", "03:00:00", "must be text, a number, true/false or a date, not time")]
+    given = pd.DataFrame({"org": ["A", "B", "C\ud800", b"\x80"], "external_domain": ["a.com"] * 4,
+                          "users": [[1, 2], {"n": 5}, 5, 5]})  # as a Parquet file's list and struct columns read
+    shown = {(i.row, i.field): i.value for i in load(given).issues if i.reason != "required field is empty"}
+    assert shown == {(1, "users"): "[1, 2]", (2, "users"): "{'n': 5}", (3, "org"): "C\\ud800", (4, "org"): ""}
+
+
 def test_points_in_a_comma_file_are_decimal_points(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("org,external_domain,users,admin_rate\nA,a.com,5,1.605\n")
