@@ -677,7 +677,7 @@ def test_a_scheduler_address_where_nothing_listens_fails_in_seconds(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_cluster_that_cannot_score_is_one_error_line(tmp_path):
+def test_a_cluster_that_cannot_score_is_one_error_line(tmp_path, monkeypatch):
     """No workers, or a worker without this project: say so before the first task, instead of waiting for ever
     or failing task by task with tracebacks."""
     write_synthetic(3, tmp_path / "in.csv", seed=1)
@@ -687,8 +687,10 @@ def test_a_cluster_that_cannot_score_is_one_error_line(tmp_path):
     args = (tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--engine", "dask", "--scheduler", address)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a worker started elsewhere, without it
     try:
-        assert score(*args)[::2] == (2, f"error: Dask scheduler {address}: no workers are connected to it (start "
-                                        "them with: dask worker ADDRESS)\n")
+        with monkeypatch.context() as patched:  # nothing will connect: wait 1 s for a worker, not the 10 s a user gets
+            patched.setattr("decision.batch.WAIT_FOR_WORKERS", 1)
+            assert score(*args)[::2] == (2, f"error: Dask scheduler {address}: no workers are connected to it (start "
+                                            "them with: dask worker ADDRESS)\n")
         worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
                                    "--no-dashboard"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
@@ -751,7 +753,7 @@ def test_same_input_gives_the_same_bytes(profiles_csv, tmp_path, suffix):
 
 def test_chunk_size_and_threads_do_not_change_the_result(tmp_path):
     source = tmp_path / "in.csv"
-    write_synthetic(400, source, seed=9, bad_share=0.2)
+    write_synthetic(150, source, seed=9, bad_share=0.2)  # 22 chunks of 7, most with a rejected row: many boundaries
     runs = {"one": [], "many": ["--chunk-rows", "7"], "one-thread": ["--chunk-rows", "7", "--workers", "1"],
             "three-threads": ["--chunk-rows", "7", "--workers", "3"]}
     for name, options in runs.items():

@@ -1,4 +1,7 @@
-"""`python -m decision evaluate`: formats, the JSON contract, exit codes, errors without tracebacks."""
+"""`python -m decision evaluate`: formats, the JSON contract, exit codes, errors without tracebacks.
+
+Most tests run the command line in this process (cli_process.decision_cli); those about a refused profile's exit code
+and stderr run a real `python -m decision` too."""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_process import decision_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def python(*args: str) -> subprocess.CompletedProcess:
+    """A real `python -m decision ARGS` process."""
     return subprocess.run([sys.executable, "-m", "decision", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
 
@@ -113,7 +118,7 @@ def test_markdown_escapes_the_organisation_and_fences_its_commands():
 def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("org: A\nexternal_domain: -bad-\nusers: -2\nca: entrus\nexchange_version: 2003\n")
-    result = run("evaluate", str(path))
+    result = python("evaluate", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith(f"error: {path}, row 1, field '") for line in lines)
@@ -137,7 +142,7 @@ def test_a_file_of_several_profiles_is_refused_not_cut_to_its_first(tmp_path):
     path = tmp_path / "two.yaml"
     path.write_text(yaml.safe_dump([yaml.safe_load(Path(EXAMPLE).read_text()),
                                     {"org": "B", "external_domain": "b.com", "users": 5}]))
-    result = run("evaluate", str(path))
+    result = python("evaluate", str(path))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"error: {path}: 2 profiles in the file; evaluate is for one profile (score them all "
                              "with: python -m decision score)\n")

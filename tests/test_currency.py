@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from cli_process import decision_cli as run
 from click.testing import CliRunner
 
 import decision
@@ -37,11 +36,6 @@ CAVEATS = ("Money is shown in", "the default rate", "default estimated in", "not
 
 def caveats(lines) -> list[str]:
     return [line for line in lines if any(c in line for c in CAVEATS)]
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "decision", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
 
 
 def write_profile(tmp_path: Path, **changes) -> Path:

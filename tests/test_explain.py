@@ -3,14 +3,13 @@ at the precision it is shown."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_process import decision_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import profiles
@@ -130,8 +129,7 @@ def test_no_tie_when_the_scores_differ():
 def header(tmp_path: Path, years: float) -> str:
     path = tmp_path / "profile.yaml"
     path.write_text(yaml.safe_dump({**CONTOSO_2026, "horizon_years": years}))
-    result = subprocess.run([sys.executable, "-m", "decision", "evaluate", str(path)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
+    result = decision_cli("evaluate", path)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[0]
 
