@@ -393,13 +393,14 @@ def test_renewal_calendar_worked_example_2007():
 
 def test_san_cost_worked_example_2007():
     # Sectigo multi-domain: 30/yr for 3 names + 15/yr for each of 3 more = 75/yr x 3 years = 225.
-    # Labour: 4 issuances x (90 min + 3 public names x 5 min e-mail validation; no CA can validate contoso.local,
-    # server01.contoso.local or server01) = 420 min x 75/h = 525. 225 + 525 = 750.
+    # Labour: 4 issuances x 90 min = 360, + 3 public names x 5 min e-mail validation once (no CA can validate
+    # contoso.local, server01.contoso.local or server01; the renewals 335, 670 and 1005 days after the first issuance
+    # reuse its validation, within the 39-month = 1186-day reuse period) = 375 min x 75/h = 468.75. 225 + 468.75.
     ev = decision.evaluate("data/profiles/contoso-2007.yaml")
     san = option(ev, "san")
     assert san["ca"] == "sectigo"
-    assert san["cost_total"] == pytest.approx(750.0)
-    assert san["tco"] == pytest.approx(750.0)
+    assert san["cost_total"] == pytest.approx(693.75)
+    assert san["tco"] == pytest.approx(693.75)
 
 
 def test_split_site_pays_an_extra_ip_without_sni_unless_a_spare_ip_exists():
@@ -701,12 +702,14 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     fees = events[events["kind"] == "fees"]
     assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
     assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
-    # labour: 6 issuances, (90 + 3 x 5) minutes each (domain validation counts the 3 public names: the first two
-    # certificates also carry the 3 internal ones, which no CA can validate), + 60 minutes to move the internal URLs
-    # = 630 + 60 = 690 minutes at 75 USD/h: 862.5
-    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 105 + 60) / 60 * 75)
-    labour = events[events["kind"] == "issuance labour"]["amount"]
-    assert labour.tolist() == pytest.approx([105 / 60 * 75] * 6)
+    # labour: 6 issuances x 90 minutes; domain validation of the 3 public names (the first two certificates also carry
+    # the 3 internal ones, which no CA can validate), 3 x 5 minutes, on 2013-06-01 and on 2017-01-31, 1340 days later,
+    # beyond the 39-month (1186-day) reuse period (the others reuse a validation at most 1005 days old); + 60 minutes to
+    # move the internal URLs = 540 + 30 + 60 = 630 minutes at 75 USD/h: 787.5
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 90 + 2 * 15 + 60) / 60 * 75)
+    labour = events[events["kind"] == "issuance labour"]
+    assert labour["amount"].tolist() == pytest.approx([105 / 60 * 75] + [90 / 60 * 75] * 3 + [105 / 60 * 75, 90 / 60 * 75])
+    assert list(labour["date"].dt.strftime("%Y-%m-%d"))[3:5] == ["2016-03-02", "2017-01-31"]
     # without the ban in the horizon every year carries the first certificate's names
     short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
     assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
@@ -726,8 +729,8 @@ def test_domain_validation_counts_only_the_names_a_ca_can_validate():
     san = ev.scored.components["san"]
     issued = san.schedule.dates_of(0)
     assert len(issued) == 4 and san.dcv_names[0] == 3  # renewed by hand 30 days early
-    dcv = PARAMS["dcv_minutes_per_name"].at(issued)
-    assert san.dcv_minutes[0] == pytest.approx(3 * dcv.sum())
+    # the renewals reuse the first issuance's validation (at most 1005 days old, within the 39-month reuse period)
+    assert san.dcv_minutes[0] == pytest.approx(3 * PARAMS["dcv_minutes_per_name"].on(issued[0]))
     # an AD domain that is a registered public one is validated like any public name: only the NetBIOS name is not
     public = decision.evaluate({**CONTOSO_2007, "internal_domain": "corp.contoso.com"}).scored.components["san"]
     assert public.dcv_names[0] == 5
