@@ -19,7 +19,7 @@ from decision.errors import InputError
 from decision.explain import reason_text, status_details
 from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
-from decision.renewals import fraction_interval, schedule
+from decision.renewals import fraction_interval, fresh_validations, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
@@ -736,6 +736,73 @@ def test_domain_validation_counts_only_the_names_a_ca_can_validate():
     assert public.dcv_names[0] == 5
     # a private CA validates nothing, and ACME validates without admin time
     assert ev.scored.components["internal_ca"].dcv_minutes[0] == ev.scored.components["acme"].dcv_minutes[0] == 0
+
+
+def _fresh(first: str, offsets: list[int]) -> list[bool]:
+    """Which issuances `offsets` days after `first` validate afresh under the shipped reuse periods."""
+    days = np.array([[to_day(first) + k for k in offsets]])
+    return fresh_validations(days, PARAMS["dcv_reuse_days"].at)[0].tolist()
+
+
+def test_validation_reuse_periods_come_from_the_baseline_requirements():
+    reuse = PARAMS["dcv_reuse_days"]
+    assert reuse.unit == "day" and "§4.2.1" in reuse.source
+    days = [to_day(d) for d in ("2017-06-01", "2018-03-01", "2021-10-01", "2026-03-14", "2026-03-15", "2027-03-15",
+                                "2029-03-14", "2029-03-15")]
+    assert reuse.at(np.array(days)).tolist() == [1186, 825, 398, 398, 200, 100, 100, 10]
+
+
+@pytest.mark.parametrize(("first", "offsets", "fresh"), [
+    # 200-day reuse (issued 2026-03-15 .. 2027-03-14): a validation 200 days old is reused, 201 days old is not
+    ("2026-03-15", [0, 200], [True, False]),
+    ("2026-03-15", [0, 201], [True, True]),
+    ("2026-04-01", [0, 47, 94, 141, 188, 235, 282], [True, False, False, False, False, True, False]),  # 47-day life
+    ("2026-04-01", [0, 100, 200, 300], [True, False, False, True]),  # 100-day life
+    # 100-day reuse (2027-03-15 .. 2029-03-14)
+    ("2027-04-01", [0, 47, 94, 141, 188], [True, False, False, True, False]),
+    ("2027-04-01", [0, 100, 200, 301], [True, False, True, True]),
+    # 10-day reuse (from 2029-03-15): every renewal of a 47-day certificate validates again
+    ("2029-04-01", [0, 47, 94, 141], [True, True, True, True]),
+    ("2029-04-01", [0, 10, 11], [True, False, True]),
+    # the period in force on the issuance day counts, not the one of the validation's day
+    ("2027-01-01", [0, 90, 120], [True, False, True]),  # 2027-04-01 (90 days: within 100), 2027-05-01 (120)
+    ("2029-03-10", [0, 6, 15], [True, False, True]),  # 2029-03-16 (6 days: within 10), 2029-03-25 (15)
+    # the first issuance always validates
+    ("2029-04-01", [0], [True]),
+])
+def test_an_issuance_validates_afresh_outside_the_reuse_period_of_the_last_validation(first, offsets, fresh):
+    assert _fresh(first, offsets) == fresh
+
+
+def test_no_issuance_no_validation():
+    days = np.array([[to_day("2027-01-01"), -1, -1], [-1, -1, -1]])
+    assert fresh_validations(days, PARAMS["dcv_reuse_days"].at).tolist() == [[True, False, False], [False] * 3]
+    assert fresh_validations(np.zeros((2, 0), dtype=np.int64), PARAMS["dcv_reuse_days"].at).shape == (2, 0)
+
+
+def test_validation_reuse_across_2027_03_15_and_2029_03_15_worked_example():
+    """QA: contoso-2026 (3 years from 2026-12-01) paid validation at each of its 18 manual issuances; the renewals
+    inside the reuse period of the last validation need none."""
+    ev = decision.evaluate(CONTOSO_2026)
+    san = ev.scored.components["san"]
+    assert option(ev, "san")["ca"] == "sectigo" and option(ev, "san")["certificate_issuances"] == 18
+    # 200-day certificates renewed after 170 days, then 100-day ones after 70: 2026-12-01 validates; under the 100-day
+    # reuse from 2027-03-15 every second renewal reuses the last validation (70 days old, 140 at the next one); from
+    # 2029-03-15 (10 days) every renewal validates. 5 minutes a name, 15 from 2028-03-15 (e-mail validation ends)
+    validated = ["2026-12-01", "2027-05-20", "2027-10-07", "2028-02-24", "2028-07-13", "2028-11-30", "2029-04-19",
+                 "2029-05-20", "2029-06-20", "2029-07-21", "2029-08-22", "2029-09-22", "2029-10-23"]
+    reused = ["2027-07-29", "2027-12-16", "2028-05-04", "2028-09-21", "2029-02-08"]
+    labour = cost_events(ev, 0, ("san",)).query("kind == 'issuance labour'")
+    minutes = dict(zip(labour["date"].dt.strftime("%Y-%m-%d"), labour["amount"] / 75 * 60, strict=True))
+    assert sorted(minutes) == sorted(validated + reused)
+    assert [minutes[d] for d in reused] == pytest.approx([90] * 5)
+    assert [minutes[d] for d in validated] == pytest.approx([90 + 3 * 5] * 4 + [90 + 3 * 15] * 9)
+    # 3 public names x (4 x 5 + 9 x 15) = 465 minutes, not 3 x (6 x 5 + 12 x 15) = 630 at every issuance
+    assert san.dcv_minutes[0] == pytest.approx(465)
+    # Sectigo 30 a year for 3 names x 3 years; 60 minutes to move the internal URLs (the SAN cannot carry them):
+    # 90 + (60 + 18 x 90 + 465) / 60 x 75 = 90 + 2681.25 = 2771.25 (2977.5 validating at every issuance)
+    assert san.fee_per_year[0] == 30
+    assert option(ev, "san")["cost_total"] == pytest.approx(2771.25)
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
