@@ -472,11 +472,13 @@ def test_the_tornado_tooltips_of_a_factor_that_flips_nothing_say_so_instead_of_n
 TIE_WORDS = "draws level (an exact tie on score), ranked first as it comes first in the fixed order of the options"
 
 
-@pytest.mark.parametrize(("change", "field"), [({"dns_api": True}, "admin_rate"), ({"acme_ok": False}, "price:sectigo:wildcard")])
+@pytest.mark.parametrize(("change", "field"), [({"dns_api": True}, "admin_rate"),
+                                               ({"acme_ok": False, "admin_rate": 72}, "price:sectigo:wildcard")])
 def test_a_flip_that_only_ties_todays_winner_says_so_in_the_flip_table_and_the_tornado_tooltip(contoso, change, field):
     """Contoso 2026 with a DNS API: at an admin rate of 0 the wildcard only ties ACME and comes first in the option
-    order; without ACME, the SAN ties the wildcard at a wildcard price of 111.25 (sensitivity's tie flips). The
-    table and the tooltip told both as takeovers; they say what the engine's sentence and the JSON `tie` say."""
+    order; without ACME at 72 USD/h, the SAN ties the wildcard at a wildcard price of 86.00 (sensitivity's tie flips:
+    the SAN 3 x 30 + 2145 minutes = 2664, the wildcard 3 x 86 + 2005 minutes = 2664). The table and the tooltip told
+    both as takeovers; they say what the engine's sentence and the JSON `tie` say."""
     sens = analyse(decision.evaluate({**profile_to_mapping(contoso.profiles, 0), **change}), 0)
     [tie] = [f for f in [*sens.flip_points, *sens.price_flips] if f.field == field and f.tie]
     assert tie.tie == "order" and "draws level" in tie.text
