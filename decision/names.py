@@ -12,6 +12,7 @@ and at every renewal of the horizon.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,15 +60,17 @@ def iana_tlds() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _public_suffix_rules() -> tuple[pa.Array, pa.Array, pa.Array]:
-    """The Public Suffix List's rules, both sections: (suffixes, the parents of wildcard rules, exceptions)."""
+def _public_suffix_rules() -> tuple[pa.Array, str, pa.Array]:
+    """The Public Suffix List's rules, both sections: (suffixes, a pattern of the names under a wildcard rule such as
+    *.kawasaki.jp, exceptions to those such as !city.kawasaki.jp)."""
     rules: dict[str, set[str]] = {"": set(), "*.": set(), "!": set()}
     for line in PSL_FILE.read_text(encoding="utf-8").splitlines():
         rule = line.strip()
         if rule and not rule.startswith("//"):
             prefix = "*." if rule.startswith("*.") else "!" if rule.startswith("!") else ""
             rules[prefix].add(_ascii(rule.removeprefix(prefix)))
-    return tuple(pa.array(sorted(rules[k]), pa.string()) for k in ("", "*.", "!"))  # type: ignore[return-value]
+    wildcard = r"^[^.]+\.(?:" + "|".join(re.escape(parent) for parent in sorted(rules["*."])) + ")$"
+    return pa.array(sorted(rules[""]), pa.string()), wildcard, pa.array(sorted(rules["!"]), pa.string())
 
 
 def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
@@ -75,10 +78,8 @@ def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
     so no CA can validate it, and a CA refuses a wildcard under it (CA/B Forum BR §3.2.2.6)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
     exact, wildcard, exceptions = _public_suffix_rules()
-    parent, dotted = _after_dot(text, last=False)
-    under_wildcard = pc.and_(pa.array(dotted), pc.is_in(parent, value_set=wildcard))
-    hit = pc.or_(pc.is_in(text, value_set=exact), pc.and_not(under_wildcard, pc.is_in(text, value_set=exceptions)))
-    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    under = pc.and_not(pc.match_substring_regex(text, wildcard), pc.is_in(text, value_set=exceptions))
+    return pc.fill_null(pc.or_(pc.is_in(text, value_set=exact), under), False).to_numpy(zero_copy_only=False)
 
 
 def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:

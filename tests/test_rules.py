@@ -6,9 +6,12 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import idna
 import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
+from publicsuffixlist import PublicSuffixList
 
 import decision
 from decision import LABELS, views
@@ -17,7 +20,7 @@ from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
-from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
+from decision.names import PSL_FILE, internal_names_allowed, public_suffixes, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
 from decision.renewals import fraction_interval, fresh_validations, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
@@ -337,6 +340,25 @@ def test_a_catalogs_name_counts_must_be_whole_numbers(tmp_path, count):
 ])
 def test_which_names_a_public_ca_may_validate(name, public):
     assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS)[0]) is public
+
+
+def test_public_suffixes_match_the_public_suffix_list_as_publicsuffixlist_reads_it():
+    """Every rule of the shipped list, its parent, and names under it, against the package's own lookup; the one
+    difference is by design: a wildcard rule's parent (kawasaki.jp for *.kawasaki.jp) not listed itself falls under
+    the rule above it, as the list's algorithm has it (the package counts it a suffix too)."""
+    rules = [line.strip() for line in PSL_FILE.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("//")]
+    ascii_rules = [r if r.isascii() else r[:2] * r.startswith("*.") + idna.encode(r.removeprefix("*."), uts46=True).decode()
+                   for r in rules if not r.startswith("!")]
+    bases = {r.lstrip("!").removeprefix("*.") for r in ascii_rules} | {r[1:] for r in rules if r.startswith("!")}
+    names = sorted({n for b in bases for n in (b, b.split(".", 1)[-1], f"contoso.{b}", f"a-b.{b}", f"mail.contoso.{b}")})
+    ours = public_suffixes(pa.array(names))
+    psl = PublicSuffixList(accept_unknown=False)
+    theirs = np.array([psl.is_public(n) for n in names])
+    parents = {r.removeprefix("*.") for r in ascii_rules if r.startswith("*.")}
+    differ = {names[i] for i in np.flatnonzero(ours != theirs)}
+    assert differ and differ <= parents - set(ascii_rules)
+    assert ours[names.index("co.uk")] and ours[names.index("contoso.kawasaki.jp")] and not ours[names.index("contoso.co.uk")]
 
 
 @pytest.mark.parametrize(("start", "years", "day"), [
