@@ -12,6 +12,7 @@ and at every renewal of the horizon.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,18 +38,48 @@ def _tld_values() -> pa.Array:
     return pa.array(sorted(iana_tlds()))
 
 
+PSL_FILE = Path(publicsuffixlist.__file__).with_name("public_suffix_list.dat")  # the copy the package ships (offline)
+
+
+def _ascii(name: str) -> str:
+    """A name in its xn-- form by IDNA 2008, as profiles write names."""
+    return name if name.isascii() else idna.encode(name, uts46=True).decode("ascii")
+
+
 @lru_cache(maxsize=1)
 def iana_tlds() -> frozenset[str]:
     """Top-level domains of the IANA root zone (the ICANN section of the Public Suffix List)."""
-    path = Path(publicsuffixlist.__file__).with_name("public_suffix_list.dat")
     tlds: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in PSL_FILE.read_text(encoding="utf-8").splitlines():
         if "===END ICANN DOMAINS===" in line:
             break
         line = line.strip()
         if line and not line.startswith("//") and "." not in line and not line.startswith(("*", "!")):
-            tlds.add(line if line.isascii() else idna.encode(line, uts46=True).decode("ascii"))  # IDNA 2008, as profiles
+            tlds.add(_ascii(line))
     return frozenset(tlds)
+
+
+@lru_cache(maxsize=1)
+def _public_suffix_rules() -> tuple[pa.Array, str, pa.Array]:
+    """The Public Suffix List's rules, both sections: (suffixes, a pattern of the names under a wildcard rule such as
+    *.kawasaki.jp, exceptions to those such as !city.kawasaki.jp)."""
+    rules: dict[str, set[str]] = {"": set(), "*.": set(), "!": set()}
+    for line in PSL_FILE.read_text(encoding="utf-8").splitlines():
+        rule = line.strip()
+        if rule and not rule.startswith("//"):
+            prefix = "*." if rule.startswith("*.") else "!" if rule.startswith("!") else ""
+            rules[prefix].add(_ascii(rule.removeprefix(prefix)))
+    wildcard = r"^[^.]+\.(?:" + "|".join(re.escape(parent) for parent in sorted(rules["*."])) + ")$"
+    return pa.array(sorted(rules[""]), pa.string()), wildcard, pa.array(sorted(rules["!"]), pa.string())
+
+
+def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
+    """True where a (normalised) name is itself a public suffix, such as com, co.uk or github.io: nobody registers it,
+    so no CA can validate it, and a CA refuses a wildcard under it (CA/B Forum BR §3.2.2.6)."""
+    text = names if isinstance(names, pa.Array) else arrow_text(names)
+    exact, wildcard, exceptions = _public_suffix_rules()
+    under = pc.and_not(pc.match_substring_regex(text, wildcard), pc.is_in(text, value_set=exceptions))
+    return pc.fill_null(pc.or_(pc.is_in(text, value_set=exact), under), False).to_numpy(zero_copy_only=False)
 
 
 def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:

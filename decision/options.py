@@ -18,7 +18,7 @@ from decision.dates import horizon_end, purchase_years, years_before
 from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import LEGACY_ERAS, Parameters
-from decision.renewals import Picked, Schedule, fraction_interval, horizons, manual_interval, picked, schedule
+from decision.renewals import Picked, Schedule, fraction_interval, fresh_validations, horizons, manual_interval, picked, schedule
 from decision.scoring import TCO_DECIMALS
 from decision.textops import arrow_text
 
@@ -101,8 +101,8 @@ class Components:
     first_fee_years: np.ndarray  # purchase years at `fee_per_year` (the rest at `later_fee_per_year`)
     setup_minutes: np.ndarray
     issuance_minutes: np.ndarray  # admin minutes per renewal event (all certificates together)
-    dcv_names: np.ndarray  # public names validated by hand per renewal event (dated minutes per name)
-    dcv_minutes: np.ndarray  # Σ over issuances of the dated validation minutes of those names
+    dcv_names: np.ndarray  # public names validated by hand per validation (dated minutes per name)
+    dcv_minutes: np.ndarray  # Σ over the issuances that validate afresh of the dated validation minutes of those names
     names_lost_from: np.ndarray  # day of the first issuance without the internal names (horizon's end or later: none)
     yearly_minutes: np.ndarray
     ip_per_month: np.ndarray
@@ -192,7 +192,7 @@ class Context:
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
         self._single_name: Choice | None = None
-        self.dcv_minutes_param = params["dcv_minutes_per_name"]
+        self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
         self.extra_server_minutes = self.servers_beyond_first * float(params.value("extra_server_minutes"))
@@ -224,16 +224,20 @@ class Context:
         return ca.prices[key] if override is None else np.where(np.isnan(override), ca.prices[key], override)
 
     def dcv_total(self, sched: Schedule | Picked) -> np.ndarray:
-        """Σ over a schedule's issuances of the dated validation minutes per name (cached per schedule)."""
+        """Σ over a schedule's fresh domain validations (the first issuance, and each one outside the validation reuse
+        period `dcv_reuse_days` of the last validation) of the dated validation minutes per name (cached per
+        schedule)."""
         if isinstance(sched, Picked):
             return sched.pick([self.dcv_total(s) for s in sched.schedules])
         if id(sched) not in self._dcv:
-            self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at)
+            self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
         return self._dcv[id(sched)]
 
     def dcv_minutes(self, offer: Offer) -> np.ndarray:
-        """Σ over an offer's issuances of the validation minutes of the public names each carries (the same on every
-        issuance: the internal names a renewal loses were never validated)."""
+        """Σ over an offer's fresh validations of the minutes of the public names each certificate carries (the same
+        names every time: the internal names a renewal loses were never validated)."""
+        if not np.any(offer.dcv_names):  # ACME and private CAs validate nothing by hand
+            return self.zeros()
         return offer.dcv_names * self.dcv_total(offer.schedule)
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -294,7 +298,7 @@ class Offer:
     later_fee_per_year: np.ndarray
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
-    dcv_names: np.ndarray | float  # public names validated by hand per issuance
+    dcv_names: np.ndarray | float  # public names validated by hand per fresh validation
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray

@@ -25,6 +25,7 @@ from decision.catalog import Catalog
 from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
 from decision.limits import LIMITS
+from decision.names import public_suffixes
 from decision.parameters import EXCHANGE_VERSIONS, Parameters
 from decision.safeyaml import load_yaml_text, read_text
 from decision.tables import (
@@ -644,6 +645,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
     _without_the_external_domain(frame)
+    _no_public_suffixes(frame, check)
     _check_rows(frame, check, ~out["owa_host__blank"])
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True)
@@ -930,6 +932,22 @@ def _without_the_external_domain(frame: pd.DataFrame) -> None:
         keep = ~own & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
         joined = join_by_row(parents[keep], items.to_numpy(zero_copy_only=False)[keep], len(frame), ";")
         frame["extra_domains"] = pd.Series(joined, index=frame.index, dtype="str")
+
+
+_SUFFIX_HINTS = {"external_domain": "your domain, e.g. contoso.{}", "extra_domains": "the accepted domain, e.g. contoso.{}",
+                 "owa_host": "the host name clients use, e.g. mail.contoso.{}"}
+
+
+def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
+    """A public suffix (co.uk, com) is nobody's domain: no CA validates it, nor issues a wildcard under it."""
+    for field, hint in _SUFFIX_HINTS.items():
+        lists = pc.split_pattern(arrow_text(frame[field]), ";")  # one name, or extra_domains' list
+        items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+        hit = np.flatnonzero(public_suffixes(items))
+        if len(hit):
+            names = items.take(hit).to_pylist()
+            check.flag_at(parents[hit], field, [f"{n} is a public suffix, not a registered domain: give {hint.format(n)}"
+                                                for n in names], names)
 
 
 def load_profiles(source: Any, params: Parameters, catalog: Catalog, *, today: dt.date | None = None,

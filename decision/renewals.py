@@ -35,11 +35,12 @@ class Schedule:
         """Issuances per profile (for one certificate)."""
         return self.valid.sum(axis=1)[self.inverse]
 
-    def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Sum over each profile's issuances of a dated quantity (e.g. validation minutes), looked up on issuance days
-        only."""
+    def total(self, per_day: Callable[[np.ndarray], np.ndarray], where: np.ndarray | None = None) -> np.ndarray:
+        """Sum over each profile's issuances (those `where` marks, default all) of a dated quantity (e.g. validation
+        minutes), looked up on those days only."""
+        where = self.valid if where is None else where
         values = np.zeros(self.days.shape)
-        values[self.valid] = per_day(self.days[self.valid])
+        values[where] = per_day(self.days[where])
         return values.sum(axis=1)[self.inverse]
 
     def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -132,6 +133,23 @@ def picked(schedules: Sequence[Schedule | Picked], choice: np.ndarray) -> Schedu
     number = np.zeros(len(schedules), dtype=np.int64)
     number[used] = np.arange(len(used))
     return Picked(tuple(schedules[i] for i in used), number[canonical])
+
+
+def fresh_validations(days: np.ndarray, reuse: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Which issuances of `days` (rows of issuance days, -1 = none) need a fresh domain validation: the first, and each
+    one more than `reuse(day)` days (the reuse period in force on its day) after the last validation."""
+    valid = days >= 0
+    fresh = np.zeros(days.shape, dtype=bool)
+    if days.shape[1] == 0:
+        return fresh
+    allowed = np.zeros(days.shape)
+    allowed[valid] = reuse(days[valid])
+    fresh[:, 0] = valid[:, 0]
+    last = days[:, 0]
+    for k in range(1, days.shape[1]):  # one step per renewal round, every horizon at once
+        fresh[:, k] = valid[:, k] & (days[:, k] - last > allowed[:, k])
+        last = np.where(fresh[:, k], days[:, k], last)
+    return fresh
 
 
 def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:

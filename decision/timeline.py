@@ -12,6 +12,7 @@ import pandas as pd
 from decision.dates import from_day, horizon_end_day, year_starts
 from decision.engine import Evaluation
 from decision.options import LABELS, OPTIONS
+from decision.renewals import fresh_validations
 
 EVENT_KINDS = ("fees", "setup", "issuance labour", "monitoring", "extra IP", "clients and users")
 
@@ -21,7 +22,7 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
     profile = ev.profiles.iloc[i]
     start, years = int(profile["start"]), float(profile["horizon_years"])
     admin, user = float(profile["admin_rate"]) / 60.0, float(profile["user_rate"]) / 60.0
-    dcv = ev.params["dcv_minutes_per_name"]
+    dcv, reuse = ev.params["dcv_minutes_per_name"], ev.params["dcv_reuse_days"]
     firsts = year_starts(start, years)
     year_shares = [min(1.0, years - k) for k in range(len(firsts))]
     rows: list[tuple[str, int, str, float]] = []
@@ -30,7 +31,8 @@ def cost_events(ev: Evaluation, i: int = 0, options: tuple[str, ...] = OPTIONS) 
         rows += [(option, d, "fees", float(fee)) for d, fee in zip(firsts, c.year_fees(i), strict=True)]
         rows.append((option, start, "setup", float(c.setup_minutes[i]) * admin))
         issued = c.schedule.dates_of(i) if c.schedule is not None else np.array([], dtype=np.int64)
-        per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) if len(issued) else []
+        fresh = fresh_validations(issued[None, :], reuse.at)[0]  # the issuances that validate the names afresh
+        per_issue = c.issuance_minutes[i] + c.dcv_names[i] * dcv.at(issued) * fresh if len(issued) else []
         rows += [(option, int(d), "issuance labour", float(m) * admin) for d, m in zip(issued, per_issue, strict=True)]
         rows += [(option, d, "monitoring", float(c.yearly_minutes[i]) * admin * s)
                  for d, s in zip(firsts, year_shares, strict=True)]
@@ -74,14 +76,12 @@ def rule_changes(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     first = int(profile["start"])
     last = horizon_end_day(first, profile["horizon_years"])
     rows = []
-    caps = ev.params["public_max_lifetime_days"]
-    for day, value in zip(caps.starts, caps.values, strict=True):
-        if first < day < last:
-            rows.append((int(day), f"public lifetime max {value} days", "public_max_lifetime_days"))
-    le = ev.params["letsencrypt_lifetime_days"]
-    for day, value in zip(le.starts, le.values, strict=True):
-        if first < day < last:
-            rows.append((int(day), f"Let's Encrypt lifetime {value} days", "letsencrypt_lifetime_days"))
+    for name, text in (("public_max_lifetime_days", "public lifetime max {} days"),
+                       ("letsencrypt_lifetime_days", "Let's Encrypt lifetime {} days"),
+                       ("dcv_reuse_days", "domain validation reused for at most {} days")):
+        dated = ev.params[name]
+        rows += [(int(day), text.format(value), name) for day, value in zip(dated.starts, dated.values, strict=True)
+                 if first < day < last]
     for name, text in (("email_dcv_end", "e-mail domain validation ends"),
                        ("internal_names_rule_from", "internal names only on public certificates expiring by "
                                                     f"{ev.params.value('internal_names_ban')}"),

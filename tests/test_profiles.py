@@ -286,6 +286,29 @@ def test_the_external_domain_listed_again_among_the_extra_domains_is_dropped():
     assert frame["extra_domains"].tolist() == ["", "fabrikam.com"]
 
 
+@pytest.mark.parametrize("suffix", ["co.uk", "CO.UK.", "com", "github.io", "x.kawasaki.jp"])
+def test_a_public_suffix_is_no_external_domain(suffix):
+    """QA: external_domain co.uk was accepted and *.co.uk recommended; a CA refuses a wildcard on a public suffix
+    (BR §3.2.2.6), and nobody owns co.uk. The list is the Public Suffix List that publicsuffixlist ships (offline)."""
+    name = suffix.lower().rstrip(".")
+    result = load({**GOOD, "external_domain": suffix})
+    assert result.frame.empty
+    assert messages(result) == [f"<profile>, row 1, field 'external_domain': {name} is a public suffix, not a registered "
+                                f"domain: give your domain, e.g. contoso.{name} (got '{name}')"]
+
+
+def test_public_suffixes_are_no_accepted_domains_nor_owa_hosts_and_only_their_rows_are_rejected():
+    result = load([{**GOOD, "extra_domains": "fabrikam.com; com"}, {**GOOD, "owa_host": "co.uk"},
+                   {**GOOD, "external_domain": "contoso.co.uk", "extra_domains": "city.kawasaki.jp", "owa_host": "a.github.io"},
+                   {**GOOD, "external_domain": "www.ck"}])  # under a wildcard rule (*.kawasaki.jp, *.ck) or its exception
+    assert messages(result) == [
+        "<profiles>, row 1, field 'extra_domains': com is a public suffix, not a registered domain: give the accepted "
+        "domain, e.g. contoso.com (got 'com')",
+        "<profiles>, row 2, field 'owa_host': co.uk is a public suffix, not a registered domain: give the host name "
+        "clients use, e.g. mail.contoso.co.uk (got 'co.uk')"]
+    assert result.frame["external_domain"].tolist() == ["contoso.co.uk", "www.ck"]
+
+
 def test_a_single_label_owa_host_is_rejected():
     result = load({**GOOD, "owa_host": "mail"})
     assert messages(result) == ["<profile>, row 1, field 'owa_host': a single label: give the full name clients outside "

@@ -13,7 +13,9 @@ from strategies import profiles
 
 import decision
 from decision.options import _count_true, _first_true
+from decision.parameters import default_parameters
 from decision.profiles import _fractions
+from decision.renewals import fresh_validations
 from decision.textops import fixed3
 from decision.timeline import cost_events
 
@@ -135,3 +137,31 @@ def test_byte_wise_counts_and_first_cas_match_numpy_for_any_catalog_size(cas, sh
     mask = np.random.default_rng(seed).random((cas, 64)) < share
     assert (_count_true(mask) == mask.sum(axis=0)).all()
     assert (_first_true(mask) == np.argmax(mask, axis=0)).all()
+
+
+@st.composite
+def issuance_rows(draw: st.DrawFn) -> np.ndarray:
+    """Rows of increasing issuance days (1 to 400 days apart, from 2010 to 2035), padded with -1."""
+    rows = [np.cumsum([draw(st.integers(14610, 23741)), *draw(st.lists(st.integers(1, 400), max_size=30))])
+            for _ in range(draw(st.integers(1, 5)))]
+    days = np.full((len(rows), max(map(len, rows))), -1, dtype=np.int64)
+    for r, row in enumerate(rows):
+        days[r, :len(row)] = row
+    return days
+
+
+@SETTINGS
+@given(issuance_rows(), st.integers(0, 1000), st.integers(0, 400))
+def test_validations_are_at_least_one_at_most_the_issuances_and_fall_as_the_reuse_period_grows(days, longer, shift):
+    shipped = default_parameters()["dcv_reuse_days"].at
+    issuances = (days >= 0).sum(axis=1)
+    counts = [fresh_validations(days, reuse).sum(axis=1) for reuse in
+              (lambda d: np.zeros(d.shape), shipped, lambda d: shipped(d) + longer, lambda d: shipped(d - shift),
+               lambda d: np.full(d.shape, 1e9))]
+    assert (counts[0] == issuances).all()  # nothing reused: every issuance validates
+    assert (counts[-1] == 1).all()  # everything reused: the first issuance alone validates
+    assert ((counts[1] >= 1) & (counts[1] <= issuances)).all()
+    assert (counts[2] <= counts[1]).all()  # a longer reuse period never needs more validations
+    assert (counts[3] <= counts[1]).all()  # the longer periods of earlier rules, likewise
+    fresh = fresh_validations(days, shipped)
+    assert not (fresh & (days < 0)).any() and fresh[:, 0].all()

@@ -6,9 +6,12 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import idna
 import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
+from publicsuffixlist import PublicSuffixList
 
 import decision
 from decision import LABELS, views
@@ -17,9 +20,9 @@ from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
-from decision.names import internal_names_allowed, publicly_registrable, revoked_lifetime
+from decision.names import PSL_FILE, internal_names_allowed, public_suffixes, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
-from decision.renewals import fraction_interval, schedule
+from decision.renewals import fraction_interval, fresh_validations, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
@@ -339,6 +342,25 @@ def test_which_names_a_public_ca_may_validate(name, public):
     assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS)[0]) is public
 
 
+def test_public_suffixes_match_the_public_suffix_list_as_publicsuffixlist_reads_it():
+    """Every rule of the shipped list, its parent, and names under it, against the package's own lookup; the one
+    difference is by design: a wildcard rule's parent (kawasaki.jp for *.kawasaki.jp) not listed itself falls under
+    the rule above it, as the list's algorithm has it (the package counts it a suffix too)."""
+    rules = [line.strip() for line in PSL_FILE.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("//")]
+    ascii_rules = [r if r.isascii() else r[:2] * r.startswith("*.") + idna.encode(r.removeprefix("*."), uts46=True).decode()
+                   for r in rules if not r.startswith("!")]
+    bases = {r.lstrip("!").removeprefix("*.") for r in ascii_rules} | {r[1:] for r in rules if r.startswith("!")}
+    names = sorted({n for b in bases for n in (b, b.split(".", 1)[-1], f"contoso.{b}", f"a-b.{b}", f"mail.contoso.{b}")})
+    ours = public_suffixes(pa.array(names))
+    psl = PublicSuffixList(accept_unknown=False)
+    theirs = np.array([psl.is_public(n) for n in names])
+    parents = {r.removeprefix("*.") for r in ascii_rules if r.startswith("*.")}
+    differ = {names[i] for i in np.flatnonzero(ours != theirs)}
+    assert differ and differ <= parents - set(ascii_rules)
+    assert ours[names.index("co.uk")] and ours[names.index("contoso.kawasaki.jp")] and not ours[names.index("contoso.co.uk")]
+
+
 @pytest.mark.parametrize(("start", "years", "day"), [
     ("2026-12-01", 2, "2028-12-01"), ("2007-07-02", 1, "2008-07-02"), ("2028-02-29", 1, "2029-02-28"),
     ("2028-02-29", 4, "2032-02-29"), ("2027-03-01", 1, "2028-03-01"),
@@ -393,13 +415,14 @@ def test_renewal_calendar_worked_example_2007():
 
 def test_san_cost_worked_example_2007():
     # Sectigo multi-domain: 30/yr for 3 names + 15/yr for each of 3 more = 75/yr x 3 years = 225.
-    # Labour: 4 issuances x (90 min + 3 public names x 5 min e-mail validation; no CA can validate contoso.local,
-    # server01.contoso.local or server01) = 420 min x 75/h = 525. 225 + 525 = 750.
+    # Labour: 4 issuances x 90 min = 360, + 3 public names x 5 min e-mail validation once (no CA can validate
+    # contoso.local, server01.contoso.local or server01; the renewals 335, 670 and 1005 days after the first issuance
+    # reuse its validation, within the 39-month = 1186-day reuse period) = 375 min x 75/h = 468.75. 225 + 468.75.
     ev = decision.evaluate("data/profiles/contoso-2007.yaml")
     san = option(ev, "san")
     assert san["ca"] == "sectigo"
-    assert san["cost_total"] == pytest.approx(750.0)
-    assert san["tco"] == pytest.approx(750.0)
+    assert san["cost_total"] == pytest.approx(693.75)
+    assert san["tco"] == pytest.approx(693.75)
 
 
 def test_split_site_pays_an_extra_ip_without_sni_unless_a_spare_ip_exists():
@@ -701,12 +724,14 @@ def test_a_san_year_is_billed_for_the_names_its_certificate_carries():
     fees = events[events["kind"] == "fees"]
     assert list(fees["date"].dt.strftime("%Y-%m-%d")) == [f"{y}-06-01" for y in range(2013, 2018)]
     assert events["amount"].sum() == pytest.approx(option(ev, "san")["cost_total"])
-    # labour: 6 issuances, (90 + 3 x 5) minutes each (domain validation counts the 3 public names: the first two
-    # certificates also carry the 3 internal ones, which no CA can validate), + 60 minutes to move the internal URLs
-    # = 630 + 60 = 690 minutes at 75 USD/h: 862.5
-    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 105 + 60) / 60 * 75)
-    labour = events[events["kind"] == "issuance labour"]["amount"]
-    assert labour.tolist() == pytest.approx([105 / 60 * 75] * 6)
+    # labour: 6 issuances x 90 minutes; domain validation of the 3 public names (the first two certificates also carry
+    # the 3 internal ones, which no CA can validate), 3 x 5 minutes, on 2013-06-01 and on 2017-01-31, 1340 days later,
+    # beyond the 39-month (1186-day) reuse period (the others reuse a validation at most 1005 days old); + 60 minutes to
+    # move the internal URLs = 540 + 30 + 60 = 630 minutes at 75 USD/h: 787.5
+    assert option(ev, "san")["cost_total"] == pytest.approx(240 + (6 * 90 + 2 * 15 + 60) / 60 * 75)
+    labour = events[events["kind"] == "issuance labour"]
+    assert labour["amount"].tolist() == pytest.approx([105 / 60 * 75] + [90 / 60 * 75] * 3 + [105 / 60 * 75, 90 / 60 * 75])
+    assert list(labour["date"].dt.strftime("%Y-%m-%d"))[3:5] == ["2016-03-02", "2017-01-31"]
     # without the ban in the horizon every year carries the first certificate's names
     short = decision.evaluate({**CONTOSO_2007, "start": "2013-06-01", "horizon_years": 1.5})
     assert short.scored.components["san"].year_fees(0).tolist() == [full, full]
@@ -726,13 +751,80 @@ def test_domain_validation_counts_only_the_names_a_ca_can_validate():
     san = ev.scored.components["san"]
     issued = san.schedule.dates_of(0)
     assert len(issued) == 4 and san.dcv_names[0] == 3  # renewed by hand 30 days early
-    dcv = PARAMS["dcv_minutes_per_name"].at(issued)
-    assert san.dcv_minutes[0] == pytest.approx(3 * dcv.sum())
+    # the renewals reuse the first issuance's validation (at most 1005 days old, within the 39-month reuse period)
+    assert san.dcv_minutes[0] == pytest.approx(3 * PARAMS["dcv_minutes_per_name"].on(issued[0]))
     # an AD domain that is a registered public one is validated like any public name: only the NetBIOS name is not
     public = decision.evaluate({**CONTOSO_2007, "internal_domain": "corp.contoso.com"}).scored.components["san"]
     assert public.dcv_names[0] == 5
     # a private CA validates nothing, and ACME validates without admin time
     assert ev.scored.components["internal_ca"].dcv_minutes[0] == ev.scored.components["acme"].dcv_minutes[0] == 0
+
+
+def _fresh(first: str, offsets: list[int]) -> list[bool]:
+    """Which issuances `offsets` days after `first` validate afresh under the shipped reuse periods."""
+    days = np.array([[to_day(first) + k for k in offsets]])
+    return fresh_validations(days, PARAMS["dcv_reuse_days"].at)[0].tolist()
+
+
+def test_validation_reuse_periods_come_from_the_baseline_requirements():
+    reuse = PARAMS["dcv_reuse_days"]
+    assert reuse.unit == "day" and "§4.2.1" in reuse.source
+    days = [to_day(d) for d in ("2017-06-01", "2018-03-01", "2021-10-01", "2026-03-14", "2026-03-15", "2027-03-15",
+                                "2029-03-14", "2029-03-15")]
+    assert reuse.at(np.array(days)).tolist() == [1186, 825, 398, 398, 200, 100, 100, 10]
+
+
+@pytest.mark.parametrize(("first", "offsets", "fresh"), [
+    # 200-day reuse (issued 2026-03-15 .. 2027-03-14): a validation 200 days old is reused, 201 days old is not
+    ("2026-03-15", [0, 200], [True, False]),
+    ("2026-03-15", [0, 201], [True, True]),
+    ("2026-04-01", [0, 47, 94, 141, 188, 235, 282], [True, False, False, False, False, True, False]),  # 47-day life
+    ("2026-04-01", [0, 100, 200, 300], [True, False, False, True]),  # 100-day life
+    # 100-day reuse (2027-03-15 .. 2029-03-14)
+    ("2027-04-01", [0, 47, 94, 141, 188], [True, False, False, True, False]),
+    ("2027-04-01", [0, 100, 200, 301], [True, False, True, True]),
+    # 10-day reuse (from 2029-03-15): every renewal of a 47-day certificate validates again
+    ("2029-04-01", [0, 47, 94, 141], [True, True, True, True]),
+    ("2029-04-01", [0, 10, 11], [True, False, True]),
+    # the period in force on the issuance day counts, not the one of the validation's day
+    ("2027-01-01", [0, 90, 120], [True, False, True]),  # 2027-04-01 (90 days: within 100), 2027-05-01 (120)
+    ("2029-03-10", [0, 6, 15], [True, False, True]),  # 2029-03-16 (6 days: within 10), 2029-03-25 (15)
+    # the first issuance always validates
+    ("2029-04-01", [0], [True]),
+])
+def test_an_issuance_validates_afresh_outside_the_reuse_period_of_the_last_validation(first, offsets, fresh):
+    assert _fresh(first, offsets) == fresh
+
+
+def test_no_issuance_no_validation():
+    days = np.array([[to_day("2027-01-01"), -1, -1], [-1, -1, -1]])
+    assert fresh_validations(days, PARAMS["dcv_reuse_days"].at).tolist() == [[True, False, False], [False] * 3]
+    assert fresh_validations(np.zeros((2, 0), dtype=np.int64), PARAMS["dcv_reuse_days"].at).shape == (2, 0)
+
+
+def test_validation_reuse_across_2027_03_15_and_2029_03_15_worked_example():
+    """QA: contoso-2026 (3 years from 2026-12-01) paid validation at each of its 18 manual issuances; the renewals
+    inside the reuse period of the last validation need none."""
+    ev = decision.evaluate(CONTOSO_2026)
+    san = ev.scored.components["san"]
+    assert option(ev, "san")["ca"] == "sectigo" and option(ev, "san")["certificate_issuances"] == 18
+    # 200-day certificates renewed after 170 days, then 100-day ones after 70: 2026-12-01 validates; under the 100-day
+    # reuse from 2027-03-15 every second renewal reuses the last validation (70 days old, 140 at the next one); from
+    # 2029-03-15 (10 days) every renewal validates. 5 minutes a name, 15 from 2028-03-15 (e-mail validation ends)
+    validated = ["2026-12-01", "2027-05-20", "2027-10-07", "2028-02-24", "2028-07-13", "2028-11-30", "2029-04-19",
+                 "2029-05-20", "2029-06-20", "2029-07-21", "2029-08-22", "2029-09-22", "2029-10-23"]
+    reused = ["2027-07-29", "2027-12-16", "2028-05-04", "2028-09-21", "2029-02-08"]
+    labour = cost_events(ev, 0, ("san",)).query("kind == 'issuance labour'")
+    minutes = dict(zip(labour["date"].dt.strftime("%Y-%m-%d"), labour["amount"] / 75 * 60, strict=True))
+    assert sorted(minutes) == sorted(validated + reused)
+    assert [minutes[d] for d in reused] == pytest.approx([90] * 5)
+    assert [minutes[d] for d in validated] == pytest.approx([90 + 3 * 5] * 4 + [90 + 3 * 15] * 9)
+    # 3 public names x (4 x 5 + 9 x 15) = 465 minutes, not 3 x (6 x 5 + 12 x 15) = 630 at every issuance
+    assert san.dcv_minutes[0] == pytest.approx(465)
+    # Sectigo 30 a year for 3 names x 3 years; 60 minutes to move the internal URLs (the SAN cannot carry them):
+    # 90 + (60 + 18 x 90 + 465) / 60 x 75 = 90 + 2681.25 = 2771.25 (2977.5 validating at every issuance)
+    assert san.fee_per_year[0] == 30
+    assert option(ev, "san")["cost_total"] == pytest.approx(2771.25)
 
 
 def test_a_non_public_owa_name_must_be_issuable_at_every_renewal():
