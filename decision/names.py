@@ -12,7 +12,6 @@ and at every renewal of the horizon.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,25 +59,26 @@ def iana_tlds() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _public_suffix_rules() -> tuple[pa.Array, str, pa.Array]:
-    """The Public Suffix List's rules, both sections: (suffixes, a pattern of the names under a wildcard rule such as
-    *.kawasaki.jp, exceptions to those such as !city.kawasaki.jp)."""
+def _public_suffix_rules() -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The Public Suffix List's rules, both sections: (suffixes, the parents of wildcard rules such as *.kawasaki.jp,
+    exceptions to those such as !city.kawasaki.jp)."""
     rules: dict[str, set[str]] = {"": set(), "*.": set(), "!": set()}
     for line in PSL_FILE.read_text(encoding="utf-8").splitlines():
         rule = line.strip()
         if rule and not rule.startswith("//"):
             prefix = "*." if rule.startswith("*.") else "!" if rule.startswith("!") else ""
             rules[prefix].add(_ascii(rule.removeprefix(prefix)))
-    wildcard = r"^[^.]+\.(?:" + "|".join(re.escape(parent) for parent in sorted(rules["*."])) + ")$"
-    return pa.array(sorted(rules[""]), pa.string()), wildcard, pa.array(sorted(rules["!"]), pa.string())
+    return tuple(pa.array(sorted(rules[prefix]), pa.string()) for prefix in ("", "*.", "!"))
 
 
 def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
     """True where a (normalised) name is itself a public suffix, such as com, co.uk or github.io: nobody registers it,
     so no CA can validate it, and a CA refuses a wildcard under it (CA/B Forum BR §3.2.2.6)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
-    exact, wildcard, exceptions = _public_suffix_rules()
-    under = pc.and_not(pc.match_substring_regex(text, wildcard), pc.is_in(text, value_set=exceptions))
+    exact, wildcard_parents, exceptions = _public_suffix_rules()
+    parent, dotted = _after_dot(text, last=False)  # one label under a wildcard rule's parent (not a regex of them all:
+    under = pc.and_not(pc.and_(pa.array(dotted), pc.is_in(parent, value_set=wildcard_parents)),  # 4 ms to compile)
+                       pc.is_in(text, value_set=exceptions))
     return pc.fill_null(pc.or_(pc.is_in(text, value_set=exact), under), False).to_numpy(zero_copy_only=False)
 
 

@@ -940,10 +940,13 @@ _SUFFIX_HINTS = {"external_domain": "your domain, e.g. contoso.{}", "extra_domai
 
 def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
     """A public suffix (co.uk, com) is nobody's domain: no CA validates it, nor issues a wildcard under it."""
-    for field, hint in _SUFFIX_HINTS.items():
-        lists = pc.split_pattern(arrow_text(frame[field]), ";")  # one name, or extra_domains' list
-        items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
-        hit = np.flatnonzero(public_suffixes(items))
+    lists = {field: pc.split_pattern(arrow_text(frame[field]), ";") for field in _SUFFIX_HINTS}  # extra_domains: a list
+    flat = {field: pc.list_flatten(names) for field, names in lists.items()}
+    flat = {field: names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names for field, names in flat.items()}
+    ends = np.cumsum([len(names) for names in flat.values()])
+    found = np.split(public_suffixes(pa.concat_arrays(list(flat.values()))), ends[:-1])  # one look-up: ~1 ms a call
+    for (field, hint), items, hits in zip(_SUFFIX_HINTS.items(), flat.values(), found, strict=True):
+        parents, hit = pc.list_parent_indices(lists[field]).to_numpy(), np.flatnonzero(hits)
         if len(hit):
             names = items.take(hit).to_pylist()
             check.flag_at(parents[hit], field, [f"{n} is a public suffix, not a registered domain: give {hint.format(n)}"
