@@ -181,15 +181,20 @@ def weight_bands(scored: Scored) -> Bands:
     return out
 
 
+def raw_weight(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
+    """The raw weight (the slider, a profile's w_*) whose normalised share is `share`, the other raw weights (sum
+    `others`) held fixed; infinite at a share of 1."""
+    share = np.asarray(share, dtype=float)
+    with np.errstate(invalid="ignore"):
+        below_one = share < 1.0
+        return np.where(below_one, share * others / np.where(below_one, 1.0 - share, 1.0), np.inf)
+
+
 def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
     """A normalised band as values of the raw weight (the slider), the other raw weights (sum `others`) held fixed."""
     if others <= 0:
         return 0.0, math.inf
-
-    def raw(t: float) -> float:
-        return math.inf if t >= 1 else t * others / (1.0 - t)
-
-    return raw(low), raw(high)
+    return float(raw_weight(low, others)), float(raw_weight(high, others))
 
 
 # ------------------------------------------------------------------------------- batch columns
@@ -207,11 +212,10 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     bands = weight_bands(scored)
     raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     others = raw.sum(axis=1, keepdims=True) - raw
-    with np.errstate(divide="ignore", invalid="ignore"):  # as raw_band: the raw weight with that share
-        raw_low = bands.low * others / (1.0 - bands.low)
-        raw_high = np.where(bands.high < 1.0, bands.high * others / (1.0 - bands.high), np.inf)
-        highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
-        writable = others > 0  # the only weight above 0 moves no share alone
+    raw_low, raw_high = raw_weight(bands.low, others), raw_weight(bands.high, others)
+    highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
+    writable = others > 0  # the only weight above 0 moves no share alone
+    with np.errstate(invalid="ignore"):  # no band (no recommendation): NaN
         below = np.where((bands.below >= 0) & writable, bands.weight - bands.low, np.inf)
         above = np.where((bands.above >= 0) & writable & (raw_high <= highest), bands.high - bands.weight, np.inf)
     both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
