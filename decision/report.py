@@ -201,14 +201,14 @@ def _context(profile: pd.Series) -> str:
             f"{years_text(profile['horizon_years'])}, money in {profile['currency']}")
 
 
-def _markdown(ev: Evaluation, i: int, winner: str | None, ca_tie: list[str], commands: dict[str, list[str]],
-              dns: dict[str, list[str]]) -> str:
+def _markdown(ev: Evaluation, i: int, rows: pd.DataFrame, winner: str | None, ca_tie: list[str],
+              commands: dict[str, list[str]], dns: dict[str, list[str]]) -> str:
     """Profile `i` in Markdown, with the facts of the text format; every text from the profile, catalog or engine is
     escaped as the appendix escapes it, and the commands are fenced longer than any backtick run in them."""
     from decision.appendix.render_md import fence, md  # the appendix's model imports this module
 
-    rows = ev.option_rows(i)
-    parts = [f"# Certificate strategy for {md(ev.profiles.iloc[i]['org'])}", "", md(_context(ev.profiles.iloc[i])) + ".",
+    profile = ev.profiles.iloc[i]
+    parts = [f"# Certificate strategy for {md(profile['org'])}", "", md(_context(profile)) + ".",
              "", f"**Recommendation: {LABELS.get(winner, 'none')}.** {md(ev.why(i))}", "",
              *[f"{md(t)}\n" for t in ca_tie], _markdown_table(_shown(rows), md), ""]
     infeasible = rows[~rows["feasible"]]
@@ -245,7 +245,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     ca_tie = [f"Certification authority: {ev.catalog[str(rows.iloc[0]['ca'])].short_name}. {s[0].upper()}{s[1:]}."
               for s in ca_ties(ev, i).get(winner, {}).values()]
     if fmt == "markdown":
-        return _markdown(ev, i, winner, ca_tie, commands, dns)
+        return _markdown(ev, i, rows, winner, ca_tie, commands, dns)
     lines = [f"Certificate strategy for {profile['org']} ({_context(profile)})",
              "", _shown(rows).to_string(index=False), ""]
     lines += [f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}", *ca_tie]
