@@ -64,11 +64,35 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         if not _is_text(out[name]):
             continue
         col = out[name].astype("str")
+        if not _may_start_a_formula(col):
+            out[name] = col
+            continue
         risky = col.str.contains(FORMULA_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
         if risky.any():
             col = col.mask(risky, "'" + col)
         out[name] = col
     return out
+
+
+_FORMULA_STARTS = np.frombuffer(b"=+-@\t\r ", np.uint8)  # the first characters FORMULA_PATTERN can match
+
+
+def _may_start_a_formula(col: pd.Series) -> bool:
+    """Whether a cell of an arrow-backed text column may start the way `FORMULA_PATTERN` looks for, told by the first
+    byte of each cell (False: no cell is risky; the pattern then need not run on the column)."""
+    cells = pa.chunked_array(pa.array(col.array))
+    for chunk in cells.chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        if chunk.buffers()[2] is None:
+            continue
+        data = np.frombuffer(chunk.buffers()[2], np.uint8)
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+        if np.isin(data[starts], _FORMULA_STARTS).any():
+            return True
+    return False
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:

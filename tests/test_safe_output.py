@@ -45,6 +45,15 @@ def test_every_formula_start_gets_a_quote_and_nothing_else_changes():
     pd.testing.assert_series_equal(safe["count"], frame()["count"])
 
 
+@pytest.mark.parametrize("start", [*RISKY, "a"])
+def test_a_risky_cell_is_found_in_a_slice_of_a_text_column_and_one_outside_it_is_not(start):
+    """The first bytes of the cells decide whether the pattern runs: a slice's own cells, not its neighbours'."""
+    column = pd.Series([start, "x", "y", start], dtype="str")
+    risky = start != "a"
+    assert neutralise(column.iloc[1:3].to_frame("t"))["t"].tolist() == ["x", "y"]
+    assert neutralise(column.iloc[2:].to_frame("t"))["t"].tolist() == ["y", "'" * risky + start]
+
+
 def test_csv_bytes_are_safe_and_keep_numbers():
     text = csv_bytes(frame()).decode()
     back = pd.read_csv(io.StringIO(text))
