@@ -393,7 +393,7 @@ def _bools(col: pd.Series, stripped: pd.Series | None) -> tuple[np.ndarray, np.n
         if pd.api.types.is_bool_dtype(col.dtype):
             return col.to_numpy(dtype=bool, na_value=False), np.zeros(len(col), dtype=bool)
         stripped = _text(col)  # a number column: 1 / 0 read as words
-    text = stripped.str.lower().str.removesuffix(".0")
+    text = _lower(stripped).str.removesuffix(".0")
     mapped = pd.Series(text.to_numpy(dtype=object, na_value=None)).map(BOOL_WORDS)
     return mapped.eq(True).to_numpy(dtype=bool), mapped.isna().to_numpy()
 
@@ -415,7 +415,9 @@ def _normalise_dns(text: pd.Series) -> pd.Series:
     """Lower-case, drop one trailing dot, encode internationalised names as punycode."""
     if not _all_ascii(arrow := _chunks(text)):
         return _normalise_dns_slowly(text)
-    lower = pc.utf8_lower(arrow)  # as pandas' str.lower (not ascii_lower: it breaks arrays whose offsets start past 0)
+    capitals = _any_byte(arrow, lambda data: (data >= ord("A")) & (data <= ord("Z")))
+    # as pandas' str.lower (not ascii_lower: it breaks arrays whose offsets start past 0)
+    lower = pc.utf8_lower(arrow) if capitals else arrow
     dotted = pc.ends_with(lower, ".")
     if pc.any(dotted).as_py():
         lower = pc.if_else(dotted, pc.utf8_slice_codeunits(lower, 0, -1), lower)
@@ -436,6 +438,20 @@ def _all_ascii(text: pa.ChunkedArray) -> bool:
 def _any_byte(text: pa.ChunkedArray, hit: Callable[[np.ndarray], np.ndarray]) -> bool:
     """Whether `hit` finds a byte in the values (or near them; see `_data_bytes`): if not, no value has one."""
     return any(hit(data).any() for data in _data_bytes(text))
+
+
+def _lower(text: pd.Series) -> pd.Series:
+    """`text.str.lower()`, skipped for ASCII text without capitals (most columns), which it would leave as it is."""
+    if _any_byte(_chunks(text), lambda data: (data >= 0x80) | ((data >= ord("A")) & (data <= ord("Z")))):
+        return text.str.lower()
+    return text
+
+
+def _upper(text: pd.Series) -> pd.Series:
+    """`text.str.upper()`, skipped for ASCII text without small letters, which it would leave as it is."""
+    if _any_byte(_chunks(text), lambda data: (data >= 0x80) | ((data >= ord("a")) & (data <= ord("z")))):
+        return text.str.upper()
+    return text
 
 
 def _control_characters(text: pd.Series) -> np.ndarray:
@@ -581,7 +597,7 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
         at, why = _dns_problems(items)
         problems[at] = why
     else:
-        items = items.str.lower()
+        items = _lower(items)
         fqdn = items.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
         problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False).to_numpy(dtype=bool)] = (
@@ -773,14 +789,14 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
             breaks[control] = text[control].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
         check.flag(breaks, field.name, "contains a line break (write it on one line)", col)
         check.flag(control & ~breaks, field.name, "contains control characters", col)
-        return text.str.upper() if field.capitals else text
+        return _upper(text) if field.capitals else text
     if kind == "choice":
-        text = text.str.removesuffix(".0").str.upper()
+        text = _upper(text.str.removesuffix(".0"))
         check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
         return text
     if kind == "ca":
-        text = text.str.lower()
+        text = _lower(text)
         known = ("cheapest", *catalog.ids)
         bad = ~blank & ~text.isin(known).to_numpy()
         for value in pd.unique(text[bad]):
@@ -812,7 +828,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     if kind == "dns":
         names = _normalise_dns(text)
         given = np.flatnonzero(~blank)
-        at, why = _dns_problems(names.iloc[given])
+        at, why = _dns_problems(names.iloc[given] if len(given) < len(names) else names)  # required: all given
         codes, reasons = pd.factorize(why)
         for code, reason in enumerate(reasons):
             rows = np.zeros(len(col), dtype=bool)
@@ -940,16 +956,22 @@ _SUFFIX_HINTS = {"external_domain": "your domain, e.g. contoso.{}", "extra_domai
 
 def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
     """A public suffix (co.uk, com) is nobody's domain: no CA validates it, nor issues a wildcard under it."""
-    lists = {field: pc.split_pattern(arrow_text(frame[field]), ";") for field in _SUFFIX_HINTS}  # extra_domains: a list
-    flat = {field: pc.list_flatten(names) for field, names in lists.items()}
+    flat, parents = {}, {}
+    for field in _SUFFIX_HINTS:  # extra_domains is a list; a ';' in another field (a row rejected already) splits too
+        text = arrow_text(frame[field])
+        if _any_byte(text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text]), lambda data: data == ord(";")):
+            lists = pc.split_pattern(text, ";")
+            flat[field], parents[field] = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+        else:  # one name per row: splitting would give each alone
+            flat[field], parents[field] = text, np.arange(len(text))
     flat = {field: names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names for field, names in flat.items()}
     ends = np.cumsum([len(names) for names in flat.values()])
     found = np.split(public_suffixes(pa.concat_arrays(list(flat.values()))), ends[:-1])  # one look-up: ~1 ms a call
     for (field, hint), items, hits in zip(_SUFFIX_HINTS.items(), flat.values(), found, strict=True):
-        parents, hit = pc.list_parent_indices(lists[field]).to_numpy(), np.flatnonzero(hits)
+        hit = np.flatnonzero(hits)
         if len(hit):
             names = items.take(hit).to_pylist()
-            check.flag_at(parents[hit], field, [f"{n} is a public suffix, not a registered domain: give {hint.format(n)}"
+            check.flag_at(parents[field][hit], field, [f"{n} is a public suffix, not a registered domain: give {hint.format(n)}"
                                                 for n in names], names)
 
 
