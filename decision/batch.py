@@ -226,7 +226,8 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
         else:
             out = recommendations(scored)
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
-            out["no_option_because"] = pd.Series(why_no_option(scored.columns["reasons"], scored.winner < 0), dtype="str")
+            because = why_no_option(scored.columns["reasons"], scored.winner < 0)  # None where an option is feasible
+            out["no_option_because"] = pd.Series(pa.array(because, pa.large_string()), dtype="str")  # from objects: 9x the time
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
         out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
