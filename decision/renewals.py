@@ -137,18 +137,31 @@ def picked(schedules: Sequence[Schedule | Picked], choice: np.ndarray) -> Schedu
 
 def fresh_validations(days: np.ndarray, reuse: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Which issuances of `days` (rows of issuance days, -1 = none) need a fresh domain validation: the first, and each
-    one more than `reuse(day)` days (the reuse period in force on its day) after the last validation."""
-    valid = days >= 0
+    one more than `reuse(day)` days (the reuse period in force on its day) after the last validation.
+
+    A row's issuances come first (then -1s), so with the rows longest first and laid out round by round, the rows
+    still issuing in each round are a prefix: every round steps through one contiguous slice of them. `reuse` is
+    looked up once per day of the span the issuances cover.
+    """
     fresh = np.zeros(days.shape, dtype=bool)
-    if days.shape[1] == 0:
+    counts = np.count_nonzero(days >= 0, axis=1)
+    if not counts.any():
         return fresh
-    allowed = np.zeros(days.shape)
-    allowed[valid] = reuse(days[valid])
-    fresh[:, 0] = valid[:, 0]
-    last = days[:, 0]
-    for k in range(1, days.shape[1]):  # one step per renewal round, every horizon at once
-        fresh[:, k] = valid[:, k] & (days[:, k] - last > allowed[:, k])
-        last = np.where(fresh[:, k], days[:, k], last)
+    order = np.argsort(-counts, kind="stable")
+    rounds = np.ascontiguousarray(days[order].T)  # (rounds, horizons), longest horizon first
+    issuing = np.searchsorted(-counts[order], -np.arange(days.shape[1]), side="left")  # rows issuing in each round
+    first = int(rounds[0, :issuing[0]].min())
+    allowed = np.asarray(reuse(np.arange(first, int(days.max()) + 1)), dtype=float)  # per day from `first`
+    out = np.zeros(rounds.shape, dtype=bool)
+    out[0, :issuing[0]] = True
+    last = rounds[0].copy()
+    for k in range(1, len(rounds)):  # one step per renewal round, every horizon at once
+        m = issuing[k]
+        day, since = rounds[k, :m], last[:m]
+        new = day - since > allowed.take(day - first)
+        out[k, :m] = new
+        np.copyto(since, day, where=new)
+    fresh[order] = out.T
     return fresh
 
 
