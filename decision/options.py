@@ -233,13 +233,6 @@ class Context:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
         return self._dcv[id(sched)]
 
-    def dcv_minutes(self, offer: Offer) -> np.ndarray:
-        """Σ over an offer's fresh validations of the minutes of the public names each certificate carries (the same
-        names every time: the internal names a renewal loses were never validated)."""
-        if not np.any(offer.dcv_names):  # ACME and private CAs validate nothing by hand
-            return self.zeros()
-        return offer.dcv_names * self.dcv_total(offer.schedule)
-
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
         differ (cached per CA)."""
@@ -299,6 +292,7 @@ class Offer:
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
     dcv_names: np.ndarray | float  # public names validated by hand per fresh validation
+    dcv_minutes: np.ndarray | float  # Σ over the fresh validations of the minutes of those names
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray
@@ -365,7 +359,16 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         if ca.public:
             reasons = reasons | ctx.profile_bits["email_dcv_ends"]
     reasons = reasons | _bits(fee == 0, "free_certificates")
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, setup, yearly, reasons)
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, _dcv_minutes(ctx, dcv, sched), setup, yearly,
+                 reasons)
+
+
+def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
+    """Σ over an offer's fresh validations of the minutes of the public names each certificate carries (the same
+    names every time: the internal names a renewal loses were never validated)."""
+    if not np.any(dcv_names):  # ACME and private CAs validate nothing by hand
+        return 0.0
+    return dcv_names * ctx.dcv_total(sched)
 
 
 @dataclass
@@ -385,7 +388,7 @@ PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not se
 def _offer_cost(ctx: Context, offer: Offer) -> np.ndarray:
     """What an offer costs each profile over its horizon: fees and admin time."""
     admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
-             + ctx.dcv_minutes(offer) + offer.yearly_minutes * ctx.years)
+             + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
     fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
     return fees + admin / 60.0 * ctx.admin_rate
 
@@ -403,7 +406,7 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         fails, failed_ca = _explain_failure([], choice)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
     costs = np.full((len(offers), n), np.inf)
@@ -496,7 +499,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
                  picked([o.schedule for _, o in offers], pick),
-                 take("issuance_minutes"), take("dcv_names"), take("setup_minutes"),
+                 take("issuance_minutes"), take("dcv_names"), take("dcv_minutes"), take("setup_minutes"),
                  take("yearly_minutes"), take("reasons"))
 
 
@@ -570,7 +573,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
         purchase_years=ctx.purchase_years, first_fee_years=ctx.first_fee_years,
         setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
-        dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_minutes(offer), names_lost_from=ctx.facts["internal_lost_on"],
+        dcv_names=offer.dcv_names, dcv_minutes=offer.dcv_minutes, names_lost_from=ctx.facts["internal_lost_on"],
         yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,
         device_minutes=z if device_minutes is None else device_minutes,
         client_setup_minutes=z if client_setup is None else client_setup,
