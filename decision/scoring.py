@@ -14,13 +14,15 @@ TCO_DECIMALS = 2  # tco equal to the cent counts as equal in the tie-break
 TIE_BREAKS = ("tco", "issuances", "certificates", "order")
 
 
-def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
-    """Per row of (profiles × options), the lowest (or highest) value, NaN skipped, the first of equal values kept:
-    np.fmin.reduce (np.fmax.reduce) over axis 1, column by column, which is twice as fast over a handful of options."""
-    out = values[:, 0]
-    for j in range(1, values.shape[1]):
-        column = values[:, j]
-        out = np.where((column < out if lowest else column > out) | np.isnan(out), column, out)
+def extreme_per_profile(by_option: np.ndarray, usable: np.ndarray, lowest: bool) -> np.ndarray:
+    """Per profile, the lowest (or highest) value of its usable options, ±inf when none, NaN skipped, the first of
+    equal values kept; `by_option` and `usable` laid out (options × profiles), C-contiguous: np.fmin.reduce
+    (np.fmax.reduce) over the options, one contiguous row at a time, many times as fast over a handful of options."""
+    fill = np.inf if lowest else -np.inf
+    out = np.where(usable[0], by_option[0], fill)
+    for j in range(1, len(by_option)):
+        column = np.where(usable[j], by_option[j], fill)
+        np.copyto(out, column, where=(column < out if lowest else column > out) | np.isnan(out))
     return out
 
 
@@ -33,13 +35,23 @@ def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1; 0 where
-    infeasible."""
+    infeasible. Worked out with the options as contiguous rows (the transpose of `values`, which is returned)."""
+    by_option, usable = np.ascontiguousarray(values.T), np.ascontiguousarray(feasible.T)
     with np.errstate(all="ignore"):
-        lo = across_options(np.where(feasible, values, np.inf), lowest=True)[:, None]  # nanmin, without its copies
-        hi = across_options(np.where(feasible, values, -np.inf), lowest=False)[:, None]
+        if np.isfinite(by_option).all() and not np.signbit(by_option).any():
+            # finite values of one sign (no -0.0): none equal but of other bits, so any minimum is the first one;
+            # adding 0 leaves a feasible value as it is, adding inf masks an infeasible one
+            masked = np.where(usable, 0.0, np.inf)
+            lo = np.minimum.reduce(by_option + masked, axis=0)
+            hi = np.maximum.reduce(by_option - masked, axis=0)
+        else:
+            lo = extreme_per_profile(by_option, usable, lowest=True)  # nanmin, without its copies
+            hi = extreme_per_profile(by_option, usable, lowest=False)
         span = hi - lo
-        scaled = (values - lo) / span if higher_is_better else (hi - values) / span  # kept where feasible
-    return np.where(feasible, np.where(span > 0, scaled, 1.0), 0.0)
+        scaled = (by_option - lo) / span if higher_is_better else (hi - by_option) / span  # kept where feasible
+    np.copyto(scaled, 1.0, where=~(span > 0))
+    np.copyto(scaled, 0.0, where=~usable)
+    return scaled.T
 
 
 def normalised_weights(weights: np.ndarray) -> np.ndarray:
