@@ -237,7 +237,8 @@ class Context:
         """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
         differ (cached per CA)."""
         if ca.id not in self._status:
-            first, last = ca.status_at(self.start), ca.status_at(self.end - 1)
+            uniq, inverse = self._horizons  # looked up per distinct horizon
+            first, last = ca.status_at(uniq[:, 0]).take(inverse), ca.status_at(uniq[:, 1] - 1).take(inverse)
             self._status[ca.id] = (first, last, _bits(first != last, "ca_status_changes"))
         return self._status[ca.id]
 

@@ -43,11 +43,19 @@ class Schedule:
         values[where] = per_day(self.days[where])
         return values.sum(axis=1)[self.inverse]
 
+    @cached_property
+    def _issued(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every issuance: its horizon (row of `days`) and its day, row by row."""
+        return np.nonzero(self.valid)[0], self.days[self.valid]
+
     def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Per profile, whether `on` (a test of days) holds on any of its issuance days."""
-        horizon = np.nonzero(self.valid)[0]  # of each issuance day, in the order `self.days[self.valid]` lists them
+        """Per profile, whether `on` (a test of days) holds on any of its issuance days; `on` is asked once per day of
+        the span the issuances cover."""
+        horizon, days = self._issued
         hit = np.zeros(len(self.days), dtype=bool)
-        hit[horizon[on(self.days[self.valid])]] = True
+        if len(days):
+            first = int(days.min())
+            hit[horizon[on(np.arange(first, int(days.max()) + 1)).take(days - first)]] = True
         return hit[self.inverse]
 
     def dates_of(self, position: int) -> np.ndarray:
@@ -199,6 +207,7 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
     first = int(uniq[:, 0].min())
     lives = lifetime(np.arange(first, max(int(uniq[:, 1].max()), first + 1), dtype=np.int64))
     steps = interval(lives)
+    short = np.any(lives < 1)  # some day's lifetime is below a day: look for an issuance on such a day
     t, stop = uniq[:, 0].astype(float), uniq[:, 1].astype(float)
     live = np.flatnonzero(t < stop)  # the horizons still issuing, and their next issuance time and end
     t, stop = t[live], stop[live]
@@ -210,7 +219,7 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
         issued.append((live, day))
         at = day - first
         life = lives[at]
-        if np.any(life < 1):
+        if short and np.any(life < 1):
             raise ValueError("a certificate lifetime below one day: check the lifetime parameters")
         more = t + life < stop  # the certificate expires before the horizon ends: it is renewed
         t = (t + steps[at])[more]

@@ -63,7 +63,9 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
     infeasible)."""
-    stacked = np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2)
+    stacked = np.empty((*feasible.shape, len(CRITERIA)))  # C-contiguous, as the weight bands read it
+    for c, criterion in enumerate(CRITERIA):
+        stacked[:, :, c] = normalise(criteria[criterion], feasible, HIGHER_IS_BETTER[criterion])
     if not np.isfinite(stacked).all():  # a feasible option whose criterion is not a finite number
         np.nan_to_num(stacked, copy=False)
     w = normalised_weights(weights)
