@@ -420,11 +420,11 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     cost_matrix = np.where(allowed, costs, np.inf)
     rounded = np.round(cost_matrix, TCO_DECIMALS)
     tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
-    counts = np.vstack([offer.schedule.counts for _, offer in offers])
-    fewest = tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
+    several = _count_true(tied) > 1
+    fewest = _fewest_issuances(offers, tied, np.flatnonzero(several))
     pick = _first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
     tie_bits = np.where(_count_true(fewest) > 1, BIT["ca_tie_order"],
-                        np.where(_count_true(tied) > 1, BIT["ca_tie_issuances"], np.int64(0)))
+                        np.where(several, BIT["ca_tie_issuances"], np.int64(0)))
     feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
     bad = np.flatnonzero(~feasible)
     if len(bad):
@@ -440,6 +440,18 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     merged = _merge(offers, pick, n)
     merged.reasons = merged.reasons | np.where(feasible, tie_bits, np.int64(0))
     return Choice(feasible, fails, np.where(feasible, ca_index, -1), merged, failed_ca)
+
+
+def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, several: np.ndarray) -> np.ndarray:
+    """Of the CAs `tied` on cost (CAs × profiles), those needing the fewest issuances: looked at only in the columns
+    `several` where more than one CA ties (elsewhere the one tied CA is the fewest)."""
+    if not len(several):
+        return tied
+    among = tied[:, several]
+    counts = np.vstack([offer.schedule.counts[several] for _, offer in offers])
+    fewest = tied.copy()
+    fewest[:, several] = among & (counts == np.where(among, counts, np.iinfo(np.int64).max).min(axis=0))
+    return fewest
 
 
 def _count_true(mask: np.ndarray) -> np.ndarray:
