@@ -4,7 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -186,7 +186,7 @@ class Context:
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
                       ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
         self._horizons = horizons(self.start, self.end)
-        self._schedules: dict[tuple, Schedule] = {}
+        self._schedules: dict[tuple, Schedule | Picked] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
@@ -216,6 +216,15 @@ class Context:
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
+        return self._schedules[key]
+
+    def revocable_schedule(self, ca: CA, mode: str) -> Picked:
+        """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
+        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair)."""
+        key = (ca.kind, ca.lifetime, mode, "revocable")
+        if key not in self._schedules:
+            pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
+            self._schedules[key] = Picked(pair, self.facts["internal_revoked"].astype(np.int64))
         return self._schedules[key]
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
@@ -307,16 +316,25 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
-           names: np.ndarray) -> Offer:
+           names: np.ndarray, shared: dict[tuple, np.ndarray] | None = None) -> Offer:
     """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
-    A private CA only ever makes offers for the internal-CA option.
+    A private CA only ever makes offers for the internal-CA option. `shared` keeps the figures that depend on the
+    CA's kind, schedule and issuer rotation only, for the other CAs' offers of the same call (same product, mode,
+    certificates and names).
     """
     p, n = ctx.params, ctx.n
+    shared = {} if shared is None else shared
+
+    def once(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in shared:
+            shared[key] = make()
+        return shared[key]
+
     sched: Schedule | Picked = ctx.schedule(ca, mode)
     revoked = ctx.facts["internal_revoked"]
     if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
-        sched = Picked((sched, ctx.schedule(ca, mode, revoked=True)), revoked.astype(np.int64))
+        sched = ctx.revocable_schedule(ca, mode)
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = fails | ctx.profile_bits["acme_not_allowed"]
@@ -335,33 +353,36 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
-        later = san_fee(names - ctx.facts["internal_lost"]) if ca.public else fee
+        later = san_fee(once(("kept names",), lambda: names - ctx.facts["internal_lost"])) if ca.public else fee
     else:
         fee = later = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
         fee = later = np.zeros(n)
     extra_servers = ctx.extra_server_minutes
-    reasons = ctx.profile_bits["multi_server_copy"] | ctx.status(ca)[2]
     if mode == "acme":
-        connector = ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
-        issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
-                    + connector * p.value("connector_update_minutes"))
+        def connector() -> np.ndarray:
+            return ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
+        issuance = once(("acme issuance", ca.issuer_rotates), lambda: (
+            certificates * (p.value("automated_renewal_minutes") + extra_servers)
+            + connector() * p.value("connector_update_minutes")))
         setup = p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
-        dcv = 0.0
-        reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
+        dcv = dcv_minutes = 0.0
+        reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
+            ctx.profile_bits["multi_server_copy"] | BIT["automated_renewal"] | _bits(connector(), "connector_update")))
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
-        issuance = certificates * (per_cert + extra_servers)
+        issuance = once(("manual issuance", ca.public), lambda: certificates * (per_cert + extra_servers))
         setup = yearly = 0.0
         # a CA validates control of the public names only: none can validate an internal name it may still carry
-        dcv = names - (ctx.facts["internal_unvalidated"] if product == "san" else 0) if ca.public else 0.0
-        reasons = reasons | ctx.frequent_manual(sched)
-        if ca.public:
-            reasons = reasons | ctx.profile_bits["email_dcv_ends"]
-    reasons = reasons | _bits(fee == 0, "free_certificates")
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, _dcv_minutes(ctx, dcv, sched), setup, yearly,
-                 reasons)
+        dcv = (once(("dcv names",), lambda: names - (ctx.facts["internal_unvalidated"] if product == "san" else 0))
+               if ca.public else 0.0)
+        dcv_minutes = once(("dcv minutes", ca.public, id(sched)), lambda: _dcv_minutes(ctx, dcv, sched))
+        reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
+            ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
+            | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
+    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates")
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons)
 
 
 def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
@@ -520,11 +541,12 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
                    names: np.ndarray) -> Choice:
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
     offers, names = [], names.astype(float, copy=False)
+    shared: dict[tuple, np.ndarray] = {}  # what the CAs' offers have in common (see _offer)
     for index, ca in enumerate(ctx.catalog.cas):
         mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
         if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
             continue  # cannot serve anyone, and nobody asked for it by name
-        offer = _offer(ctx, ca, product, mode, certificates, names)
+        offer = _offer(ctx, ca, product, mode, certificates, names, shared)
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
             offer.fails = offer.fails | BIT["ca_private"]
