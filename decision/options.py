@@ -407,12 +407,17 @@ class Choice:
 PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
 
 
-def _offer_cost(ctx: Context, offer: Offer) -> np.ndarray:
-    """What an offer costs each profile over its horizon: fees and admin time."""
-    admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
-             + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
+def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]) -> np.ndarray:
+    """What an offer costs each profile over its horizon: fees and admin time. `admin_costs` keeps the admin time's
+    cost per set of figures for the other offers of one choice (most CAs' offers share their figures)."""
+    key = (id(offer.schedule), *(value if np.ndim(value) == 0 else id(value) for value in (
+        offer.setup_minutes, offer.issuance_minutes, offer.dcv_minutes, offer.yearly_minutes)))
+    if key not in admin_costs:
+        admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
+                 + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
+        admin_costs[key] = admin / 60.0 * ctx.admin_rate
     fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
-    return fees + admin / 60.0 * ctx.admin_rate
+    return fees + admin_costs[key]
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -432,9 +437,10 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
     costs = np.full((len(offers), n), np.inf)
+    admin_costs: dict[tuple, np.ndarray] = {}
     for row, (_, offer) in enumerate(offers):
         if not np.all(offer.fails & PRODUCT_GAPS):
-            costs[row] = _offer_cost(ctx, offer)
+            costs[row] = _offer_cost(ctx, offer, admin_costs)
     cheapest = choice == CHEAPEST
     wanted = [cheapest | (choice == index) for index, _ in offers]
     allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
