@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 CRITERIA = ("cost", "trust", "reconfiguration", "url_change")
@@ -33,25 +35,40 @@ def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return values.reshape(n * k).take(np.arange(n) * k + columns)
 
 
-def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
+class FeasibleRows:
+    """A (profiles × options) feasibility mask laid out for `normalise`, shared by the criteria of one scoring."""
+
+    def __init__(self, feasible: np.ndarray):
+        self.usable = np.ascontiguousarray(feasible.T)  # (options, profiles)
+
+    @cached_property
+    def masked(self) -> np.ndarray:
+        """0 where feasible, inf where not: added to values, it masks the infeasible ones."""
+        return np.where(self.usable, 0.0, np.inf)
+
+    @cached_property
+    def all_equal(self) -> np.ndarray:
+        """The normalised value where a profile's feasible options are all equal: 1, and 0 where infeasible."""
+        return self.usable.astype(float)
+
+
+def normalise(values: np.ndarray, feasible: np.ndarray | FeasibleRows, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1; 0 where
     infeasible. Worked out with the options as contiguous rows (the transpose of `values`, which is returned)."""
-    by_option, usable = np.ascontiguousarray(values.T), np.ascontiguousarray(feasible.T)
+    mask = feasible if isinstance(feasible, FeasibleRows) else FeasibleRows(feasible)
+    by_option, usable = np.ascontiguousarray(values.T), mask.usable
     with np.errstate(all="ignore"):
         if np.isfinite(by_option).all() and not np.signbit(by_option).any():
             # finite values of one sign (no -0.0): none equal but of other bits, so any minimum is the first one;
             # adding 0 leaves a feasible value as it is, adding inf masks an infeasible one
-            masked = np.where(usable, 0.0, np.inf)
-            lo = np.minimum.reduce(by_option + masked, axis=0)
-            hi = np.maximum.reduce(by_option - masked, axis=0)
+            lo = np.minimum.reduce(by_option + mask.masked, axis=0)
+            hi = np.maximum.reduce(by_option - mask.masked, axis=0)
         else:
             lo = extreme_per_profile(by_option, usable, lowest=True)  # nanmin, without its copies
             hi = extreme_per_profile(by_option, usable, lowest=False)
         span = hi - lo
         scaled = (by_option - lo) / span if higher_is_better else (hi - by_option) / span  # kept where feasible
-    np.copyto(scaled, 1.0, where=~(span > 0))
-    np.copyto(scaled, 0.0, where=~usable)
-    return scaled.T
+    return np.where(usable & (span > 0), scaled, mask.all_equal).T
 
 
 def normalised_weights(weights: np.ndarray) -> np.ndarray:
@@ -64,8 +81,9 @@ def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.nd
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
     infeasible)."""
     stacked = np.empty((*feasible.shape, len(CRITERIA)))  # C-contiguous, as the weight bands read it
+    mask = FeasibleRows(feasible)
     for c, criterion in enumerate(CRITERIA):
-        stacked[:, :, c] = normalise(criteria[criterion], feasible, HIGHER_IS_BETTER[criterion])
+        stacked[:, :, c] = normalise(criteria[criterion], mask, HIGHER_IS_BETTER[criterion])
     if not np.isfinite(stacked).all():  # a feasible option whose criterion is not a finite number
         np.nan_to_num(stacked, copy=False)
     w = normalised_weights(weights)
