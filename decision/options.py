@@ -4,7 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -186,7 +186,7 @@ class Context:
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
                       ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
         self._horizons = horizons(self.start, self.end)
-        self._schedules: dict[tuple, Schedule] = {}
+        self._schedules: dict[tuple, Schedule | Picked] = {}
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
@@ -218,6 +218,15 @@ class Context:
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
         return self._schedules[key]
 
+    def revocable_schedule(self, ca: CA, mode: str) -> Picked:
+        """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
+        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair)."""
+        key = (ca.kind, ca.lifetime, mode, "revocable")
+        if key not in self._schedules:
+            pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
+            self._schedules[key] = Picked(pair, self.facts["internal_revoked"].astype(np.int64))
+        return self._schedules[key]
+
     def price(self, ca: CA, key: str) -> float | np.ndarray:
         """The CA's price `key` (catalog.PRICE_KEYS), per row where an override is given."""
         override = self.price_overrides.get((ca.id, key))
@@ -233,18 +242,12 @@ class Context:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
         return self._dcv[id(sched)]
 
-    def dcv_minutes(self, offer: Offer) -> np.ndarray:
-        """Σ over an offer's fresh validations of the minutes of the public names each certificate carries (the same
-        names every time: the internal names a renewal loses were never validated)."""
-        if not np.any(offer.dcv_names):  # ACME and private CAs validate nothing by hand
-            return self.zeros()
-        return offer.dcv_names * self.dcv_total(offer.schedule)
-
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
         differ (cached per CA)."""
         if ca.id not in self._status:
-            first, last = ca.status_at(self.start), ca.status_at(self.end - 1)
+            uniq, inverse = self._horizons  # looked up per distinct horizon
+            first, last = ca.status_at(uniq[:, 0]).take(inverse), ca.status_at(uniq[:, 1] - 1).take(inverse)
             self._status[ca.id] = (first, last, _bits(first != last, "ca_status_changes"))
         return self._status[ca.id]
 
@@ -299,6 +302,7 @@ class Offer:
     schedule: Schedule | Picked
     issuance_minutes: np.ndarray
     dcv_names: np.ndarray | float  # public names validated by hand per fresh validation
+    dcv_minutes: np.ndarray | float  # Σ over the fresh validations of the minutes of those names
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray
@@ -312,16 +316,25 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
-           names: np.ndarray) -> Offer:
+           names: np.ndarray, shared: dict[tuple, np.ndarray] | None = None) -> Offer:
     """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
-    A private CA only ever makes offers for the internal-CA option.
+    A private CA only ever makes offers for the internal-CA option. `shared` keeps the figures that depend on the
+    CA's kind, schedule and issuer rotation only, for the other CAs' offers of the same call (same product, mode,
+    certificates and names).
     """
     p, n = ctx.params, ctx.n
+    shared = {} if shared is None else shared
+
+    def once(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in shared:
+            shared[key] = make()
+        return shared[key]
+
     sched: Schedule | Picked = ctx.schedule(ca, mode)
     revoked = ctx.facts["internal_revoked"]
     if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
-        sched = Picked((sched, ctx.schedule(ca, mode, revoked=True)), revoked.astype(np.int64))
+        sched = ctx.revocable_schedule(ca, mode)
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = fails | ctx.profile_bits["acme_not_allowed"]
@@ -340,32 +353,44 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
-        later = san_fee(names - ctx.facts["internal_lost"]) if ca.public else fee
+        later = san_fee(once(("kept names",), lambda: names - ctx.facts["internal_lost"])) if ca.public else fee
     else:
         fee = later = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
         fee = later = np.zeros(n)
     extra_servers = ctx.extra_server_minutes
-    reasons = ctx.profile_bits["multi_server_copy"] | ctx.status(ca)[2]
     if mode == "acme":
-        connector = ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
-        issuance = (certificates * (p.value("automated_renewal_minutes") + extra_servers)
-                    + connector * p.value("connector_update_minutes"))
+        def connector() -> np.ndarray:
+            return ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
+        issuance = once(("acme issuance", ca.issuer_rotates), lambda: (
+            certificates * (p.value("automated_renewal_minutes") + extra_servers)
+            + connector() * p.value("connector_update_minutes")))
         setup = p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
-        dcv = 0.0
-        reasons = reasons | BIT["automated_renewal"] | _bits(connector, "connector_update")
+        dcv = dcv_minutes = 0.0
+        reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
+            ctx.profile_bits["multi_server_copy"] | BIT["automated_renewal"] | _bits(connector(), "connector_update")))
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
-        issuance = certificates * (per_cert + extra_servers)
+        issuance = once(("manual issuance", ca.public), lambda: certificates * (per_cert + extra_servers))
         setup = yearly = 0.0
         # a CA validates control of the public names only: none can validate an internal name it may still carry
-        dcv = names - (ctx.facts["internal_unvalidated"] if product == "san" else 0) if ca.public else 0.0
-        reasons = reasons | ctx.frequent_manual(sched)
-        if ca.public:
-            reasons = reasons | ctx.profile_bits["email_dcv_ends"]
-    reasons = reasons | _bits(fee == 0, "free_certificates")
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, setup, yearly, reasons)
+        dcv = (once(("dcv names",), lambda: names - (ctx.facts["internal_unvalidated"] if product == "san" else 0))
+               if ca.public else 0.0)
+        dcv_minutes = once(("dcv minutes", ca.public, id(sched)), lambda: _dcv_minutes(ctx, dcv, sched))
+        reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
+            ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
+            | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
+    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates")
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons)
+
+
+def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
+    """Σ over an offer's fresh validations of the minutes of the public names each certificate carries (the same
+    names every time: the internal names a renewal loses were never validated)."""
+    if not np.any(dcv_names):  # ACME and private CAs validate nothing by hand
+        return 0.0
+    return dcv_names * ctx.dcv_total(sched)
 
 
 @dataclass
@@ -382,12 +407,17 @@ class Choice:
 PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
 
 
-def _offer_cost(ctx: Context, offer: Offer) -> np.ndarray:
-    """What an offer costs each profile over its horizon: fees and admin time."""
-    admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
-             + ctx.dcv_minutes(offer) + offer.yearly_minutes * ctx.years)
+def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]) -> np.ndarray:
+    """What an offer costs each profile over its horizon: fees and admin time. `admin_costs` keeps the admin time's
+    cost per set of figures for the other offers of one choice (most CAs' offers share their figures)."""
+    key = (id(offer.schedule), *(value if np.ndim(value) == 0 else id(value) for value in (
+        offer.setup_minutes, offer.issuance_minutes, offer.dcv_minutes, offer.yearly_minutes)))
+    if key not in admin_costs:
+        admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
+                 + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
+        admin_costs[key] = admin / 60.0 * ctx.admin_rate
     fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
-    return fees + admin / 60.0 * ctx.admin_rate
+    return fees + admin_costs[key]
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -403,24 +433,25 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         fails, failed_ca = _explain_failure([], choice)
         empty = Schedule(np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
         z = np.zeros(n)
-        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, np.zeros(n, np.int64)),
+        return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
     costs = np.full((len(offers), n), np.inf)
+    admin_costs: dict[tuple, np.ndarray] = {}
     for row, (_, offer) in enumerate(offers):
         if not np.all(offer.fails & PRODUCT_GAPS):
-            costs[row] = _offer_cost(ctx, offer)
+            costs[row] = _offer_cost(ctx, offer, admin_costs)
     cheapest = choice == CHEAPEST
     wanted = [cheapest | (choice == index) for index, _ in offers]
     allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
     cost_matrix = np.where(allowed, costs, np.inf)
     rounded = np.round(cost_matrix, TCO_DECIMALS)
     tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
-    counts = np.vstack([offer.schedule.counts for _, offer in offers])
-    fewest = tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
+    several = _count_true(tied) > 1
+    fewest = _fewest_issuances(offers, tied, np.flatnonzero(several))
     pick = _first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
     tie_bits = np.where(_count_true(fewest) > 1, BIT["ca_tie_order"],
-                        np.where(_count_true(tied) > 1, BIT["ca_tie_issuances"], np.int64(0)))
+                        np.where(several, BIT["ca_tie_issuances"], np.int64(0)))
     feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
     bad = np.flatnonzero(~feasible)
     if len(bad):
@@ -436,6 +467,18 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     merged = _merge(offers, pick, n)
     merged.reasons = merged.reasons | np.where(feasible, tie_bits, np.int64(0))
     return Choice(feasible, fails, np.where(feasible, ca_index, -1), merged, failed_ca)
+
+
+def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, several: np.ndarray) -> np.ndarray:
+    """Of the CAs `tied` on cost (CAs × profiles), those needing the fewest issuances: looked at only in the columns
+    `several` where more than one CA ties (elsewhere the one tied CA is the fewest)."""
+    if not len(several):
+        return tied
+    among = tied[:, several]
+    counts = np.vstack([offer.schedule.counts[several] for _, offer in offers])
+    fewest = tied.copy()
+    fewest[:, several] = among & (counts == np.where(among, counts, np.iinfo(np.int64).max).min(axis=0))
+    return fewest
 
 
 def _count_true(mask: np.ndarray) -> np.ndarray:
@@ -496,7 +539,7 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
                  picked([o.schedule for _, o in offers], pick),
-                 take("issuance_minutes"), take("dcv_names"), take("setup_minutes"),
+                 take("issuance_minutes"), take("dcv_names"), take("dcv_minutes"), take("setup_minutes"),
                  take("yearly_minutes"), take("reasons"))
 
 
@@ -504,11 +547,12 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
                    names: np.ndarray) -> Choice:
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
     offers, names = [], names.astype(float, copy=False)
+    shared: dict[tuple, np.ndarray] = {}  # what the CAs' offers have in common (see _offer)
     for index, ca in enumerate(ctx.catalog.cas):
         mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
         if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
             continue  # cannot serve anyone, and nobody asked for it by name
-        offer = _offer(ctx, ca, product, mode, certificates, names)
+        offer = _offer(ctx, ca, product, mode, certificates, names, shared)
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
             offer.fails = offer.fails | BIT["ca_private"]
@@ -570,7 +614,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
         purchase_years=ctx.purchase_years, first_fee_years=ctx.first_fee_years,
         setup_minutes=offer.setup_minutes + setup, issuance_minutes=offer.issuance_minutes,
-        dcv_names=offer.dcv_names, dcv_minutes=ctx.dcv_minutes(offer), names_lost_from=ctx.facts["internal_lost_on"],
+        dcv_names=offer.dcv_names, dcv_minutes=offer.dcv_minutes, names_lost_from=ctx.facts["internal_lost_on"],
         yearly_minutes=offer.yearly_minutes, ip_per_month=z if ip_per_month is None else ip_per_month,
         device_minutes=z if device_minutes is None else device_minutes,
         client_setup_minutes=z if client_setup is None else client_setup,

@@ -43,11 +43,19 @@ class Schedule:
         values[where] = per_day(self.days[where])
         return values.sum(axis=1)[self.inverse]
 
+    @cached_property
+    def _issued(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every issuance: its horizon (row of `days`) and its day, row by row."""
+        return np.nonzero(self.valid)[0], self.days[self.valid]
+
     def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Per profile, whether `on` (a test of days) holds on any of its issuance days."""
-        horizon = np.nonzero(self.valid)[0]  # of each issuance day, in the order `self.days[self.valid]` lists them
+        """Per profile, whether `on` (a test of days) holds on any of its issuance days; `on` is asked once per day of
+        the span the issuances cover."""
+        horizon, days = self._issued
         hit = np.zeros(len(self.days), dtype=bool)
-        hit[horizon[on(self.days[self.valid])]] = True
+        if len(days):
+            first = int(days.min())
+            hit[horizon[on(np.arange(first, int(days.max()) + 1)).take(days - first)]] = True
         return hit[self.inverse]
 
     def dates_of(self, position: int) -> np.ndarray:
@@ -137,18 +145,31 @@ def picked(schedules: Sequence[Schedule | Picked], choice: np.ndarray) -> Schedu
 
 def fresh_validations(days: np.ndarray, reuse: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Which issuances of `days` (rows of issuance days, -1 = none) need a fresh domain validation: the first, and each
-    one more than `reuse(day)` days (the reuse period in force on its day) after the last validation."""
-    valid = days >= 0
+    one more than `reuse(day)` days (the reuse period in force on its day) after the last validation.
+
+    A row's issuances come first (then -1s), so with the rows longest first and laid out round by round, the rows
+    still issuing in each round are a prefix: every round steps through one contiguous slice of them. `reuse` is
+    looked up once per day of the span the issuances cover.
+    """
     fresh = np.zeros(days.shape, dtype=bool)
-    if days.shape[1] == 0:
+    counts = np.count_nonzero(days >= 0, axis=1)
+    if not counts.any():
         return fresh
-    allowed = np.zeros(days.shape)
-    allowed[valid] = reuse(days[valid])
-    fresh[:, 0] = valid[:, 0]
-    last = days[:, 0]
-    for k in range(1, days.shape[1]):  # one step per renewal round, every horizon at once
-        fresh[:, k] = valid[:, k] & (days[:, k] - last > allowed[:, k])
-        last = np.where(fresh[:, k], days[:, k], last)
+    order = np.argsort(-counts, kind="stable")
+    rounds = np.ascontiguousarray(days[order].T)  # (rounds, horizons), longest horizon first
+    issuing = np.searchsorted(-counts[order], -np.arange(days.shape[1]), side="left")  # rows issuing in each round
+    first = int(rounds[0, :issuing[0]].min())
+    allowed = np.asarray(reuse(np.arange(first, int(days.max()) + 1)), dtype=float)  # per day from `first`
+    out = np.zeros(rounds.shape, dtype=bool)
+    out[0, :issuing[0]] = True
+    last = rounds[0].copy()
+    for k in range(1, len(rounds)):  # one step per renewal round, every horizon at once
+        m = issuing[k]
+        day, since = rounds[k, :m], last[:m]
+        new = day - since > allowed.take(day - first)
+        out[k, :m] = new
+        np.copyto(since, day, where=new)
+    fresh[order] = out.T
     return fresh
 
 
@@ -186,6 +207,7 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
     first = int(uniq[:, 0].min())
     lives = lifetime(np.arange(first, max(int(uniq[:, 1].max()), first + 1), dtype=np.int64))
     steps = interval(lives)
+    short = np.any(lives < 1)  # some day's lifetime is below a day: look for an issuance on such a day
     t, stop = uniq[:, 0].astype(float), uniq[:, 1].astype(float)
     live = np.flatnonzero(t < stop)  # the horizons still issuing, and their next issuance time and end
     t, stop = t[live], stop[live]
@@ -197,7 +219,7 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
         issued.append((live, day))
         at = day - first
         life = lives[at]
-        if np.any(life < 1):
+        if short and np.any(life < 1):
             raise ValueError("a certificate lifetime below one day: check the lifetime parameters")
         more = t + life < stop  # the certificate expires before the horizon ends: it is renewed
         t = (t + steps[at])[more]

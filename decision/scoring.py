@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 CRITERIA = ("cost", "trust", "reconfiguration", "url_change")
@@ -14,13 +16,15 @@ TCO_DECIMALS = 2  # tco equal to the cent counts as equal in the tie-break
 TIE_BREAKS = ("tco", "issuances", "certificates", "order")
 
 
-def across_options(values: np.ndarray, lowest: bool) -> np.ndarray:
-    """Per row of (profiles × options), the lowest (or highest) value, NaN skipped, the first of equal values kept:
-    np.fmin.reduce (np.fmax.reduce) over axis 1, column by column, which is twice as fast over a handful of options."""
-    out = values[:, 0]
-    for j in range(1, values.shape[1]):
-        column = values[:, j]
-        out = np.where((column < out if lowest else column > out) | np.isnan(out), column, out)
+def extreme_per_profile(by_option: np.ndarray, usable: np.ndarray, lowest: bool) -> np.ndarray:
+    """Per profile, the lowest (or highest) value of its usable options, ±inf when none, NaN skipped, the first of
+    equal values kept; `by_option` and `usable` laid out (options × profiles), C-contiguous: np.fmin.reduce
+    (np.fmax.reduce) over the options, one contiguous row at a time, many times as fast over a handful of options."""
+    fill = np.inf if lowest else -np.inf
+    out = np.where(usable[0], by_option[0], fill)
+    for j in range(1, len(by_option)):
+        column = np.where(usable[j], by_option[j], fill)
+        np.copyto(out, column, where=(column < out if lowest else column > out) | np.isnan(out))
     return out
 
 
@@ -31,15 +35,40 @@ def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return values.reshape(n * k).take(np.arange(n) * k + columns)
 
 
-def normalise(values: np.ndarray, feasible: np.ndarray, higher_is_better: bool) -> np.ndarray:
+class FeasibleRows:
+    """A (profiles × options) feasibility mask laid out for `normalise`, shared by the criteria of one scoring."""
+
+    def __init__(self, feasible: np.ndarray):
+        self.usable = np.ascontiguousarray(feasible.T)  # (options, profiles)
+
+    @cached_property
+    def masked(self) -> np.ndarray:
+        """0 where feasible, inf where not: added to values, it masks the infeasible ones."""
+        return np.where(self.usable, 0.0, np.inf)
+
+    @cached_property
+    def all_equal(self) -> np.ndarray:
+        """The normalised value where a profile's feasible options are all equal: 1, and 0 where infeasible."""
+        return self.usable.astype(float)
+
+
+def normalise(values: np.ndarray, feasible: np.ndarray | FeasibleRows, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1; 0 where
-    infeasible."""
+    infeasible. Worked out with the options as contiguous rows (the transpose of `values`, which is returned)."""
+    mask = feasible if isinstance(feasible, FeasibleRows) else FeasibleRows(feasible)
+    by_option, usable = np.ascontiguousarray(values.T), mask.usable
     with np.errstate(all="ignore"):
-        lo = across_options(np.where(feasible, values, np.inf), lowest=True)[:, None]  # nanmin, without its copies
-        hi = across_options(np.where(feasible, values, -np.inf), lowest=False)[:, None]
+        if np.isfinite(by_option).all() and not np.signbit(by_option).any():
+            # finite values of one sign (no -0.0): none equal but of other bits, so any minimum is the first one;
+            # adding 0 leaves a feasible value as it is, adding inf masks an infeasible one
+            lo = np.minimum.reduce(by_option + mask.masked, axis=0)
+            hi = np.maximum.reduce(by_option - mask.masked, axis=0)
+        else:
+            lo = extreme_per_profile(by_option, usable, lowest=True)  # nanmin, without its copies
+            hi = extreme_per_profile(by_option, usable, lowest=False)
         span = hi - lo
-        scaled = (values - lo) / span if higher_is_better else (hi - values) / span  # kept where feasible
-    return np.where(feasible, np.where(span > 0, scaled, 1.0), 0.0)
+        scaled = (by_option - lo) / span if higher_is_better else (hi - by_option) / span  # kept where feasible
+    return np.where(usable & (span > 0), scaled, mask.all_equal).T
 
 
 def normalised_weights(weights: np.ndarray) -> np.ndarray:
@@ -51,7 +80,10 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
     infeasible)."""
-    stacked = np.stack([normalise(criteria[c], feasible, HIGHER_IS_BETTER[c]) for c in CRITERIA], axis=2)
+    stacked = np.empty((*feasible.shape, len(CRITERIA)))  # C-contiguous, as the weight bands read it
+    mask = FeasibleRows(feasible)
+    for c, criterion in enumerate(CRITERIA):
+        stacked[:, :, c] = normalise(criteria[criterion], mask, HIGHER_IS_BETTER[criterion])
     if not np.isfinite(stacked).all():  # a feasible option whose criterion is not a finite number
         np.nan_to_num(stacked, copy=False)
     w = normalised_weights(weights)

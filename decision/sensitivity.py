@@ -37,7 +37,7 @@ from decision.catalog import Catalog
 from decision.dates import horizon_adjective
 from decision.engine import Evaluation, Scored, score_frame
 from decision.explain import TIE_REASONS
-from decision.options import LABELS, OPTIONS
+from decision.options import LABELS, OPTIONS, _first_true
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS, TIE_BREAKS, at_columns, tie_break, tie_places
 from decision.textops import fixed3
@@ -96,8 +96,11 @@ def weights_at(weights: np.ndarray, criterion: str, t: float | np.ndarray) -> np
     When the other weights are all 0 they share 1 − t equally. This is the path the weight bands are measured on.
     """
     w = np.atleast_2d(np.asarray(weights, dtype=float))
-    w = w / w.sum(axis=1, keepdims=True)
-    c = CRITERIA.index(criterion)
+    return _moved(w / w.sum(axis=1, keepdims=True), CRITERIA.index(criterion), t)
+
+
+def _moved(w: np.ndarray, c: int, t: float | np.ndarray) -> np.ndarray:
+    """`weights_at` of rows `w` already scaled to sum to 1, for the criterion in column `c`."""
     t = np.broadcast_to(np.asarray(t, dtype=float), (len(w),))
     rest = np.delete(w, c, axis=1)
     total = rest.sum(axis=1, keepdims=True)
@@ -117,17 +120,20 @@ class Bands:
     above: np.ndarray
 
 
-def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray
-              ) -> np.ndarray:
+def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray,
+              rising: bool = True) -> np.ndarray:
     """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
 
     `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
     binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
-    Only the rows with a flip are looked at (a minority for most criteria and sides).
+    Only the rows with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest
+    descent instead (the slope's negative).
     """
     flips = np.flatnonzero(has_flip)
     out = np.full(len(has_flip), -1, dtype=np.int64)
-    out[flips] = _binding_option(bound[flips], end[flips], slope[flips], places[flips])
+    steep = slope.take(flips, axis=0)
+    out[flips] = _binding_option(bound.take(flips, axis=0), end[flips], steep if rising else np.negative(steep),
+                                 places.take(flips, axis=0))
     return out
 
 
@@ -135,7 +141,7 @@ def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, place
     """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
     with np.errstate(invalid="ignore"):
         binding = np.abs(bound - end[:, None]) <= 1e-12
-    pick = np.argmax(binding, axis=1)
+    pick = _first_true(binding.T)  # np.argmax(binding, axis=1), column by column
     several = reduce(np.add, binding.view(np.uint8).T) > 1  # by columns: numpy reduces short rows slowly
     tied = np.flatnonzero(several)
     if len(tied):
@@ -157,11 +163,12 @@ def weight_bands(scored: Scored) -> Bands:
     rival_wins_tie = places < at_columns(places, win)[:, None]
     threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
+    shares = scored.weights / scored.weights.sum(axis=1, keepdims=True)  # as weights_at scales them
     shape = (n, len(CRITERIA))
     out = Bands(scored.weights.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
                 np.full(shape, -1), np.full(shape, -1))
-    for c, criterion in enumerate(CRITERIA):
-        w = weights_at(scored.weights, criterion, 0.0)  # the others' shares of 1 − t, at t = 0
+    for c in range(len(CRITERIA)):
+        w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
         base = 100.0 * np.einsum("nkj,nj->nk", values, w)  # score at t = 0
         slope = 100.0 * values[:, :, c] - base  # score(t) = base + slope · t
         a = at_columns(base, win)[:, None] - base  # gap(t) = a + b · t, winner minus rival
@@ -177,7 +184,7 @@ def weight_bands(scored: Scored) -> Bands:
         out.low[:, c] = np.where(has, lo, np.nan)
         out.high[:, c] = np.where(has, hi, np.nan)
         out.below[:, c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
-        out.above[:, c] = _takeover(upper, hi_raw, -b, places, has & (hi_raw < 1))
+        out.above[:, c] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
     return out
 
 
