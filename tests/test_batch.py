@@ -528,10 +528,37 @@ def test_a_workbook_with_profiles_on_several_sheets_is_refused(tmp_path):
     assert code == 2 and out == "" and not (tmp_path / "out.csv").exists()
     assert err == (f"error: {tmp_path / 'in.xlsx'}: sheets 'Clients' and 'More clients' both hold profiles: score "
                    "one sheet per file, or move the rows onto one sheet\n")
-    book.create_sheet("Third").append(["org", "external_domain", "users"])
+    third = book.create_sheet("Third")
+    third.append(["org", "external_domain", "users"])
+    third.append(["Third 0", "t0.com", 10])
     book.save(tmp_path / "in.xlsx")
     assert "sheets 'Clients', 'More clients' and 'Third' all hold profiles" in score(
         tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")[2]
+
+
+def test_a_sheet_with_only_the_profile_header_does_not_count_as_a_sheet_of_profiles(tmp_path):
+    """An empty copy of the profiles sheet (its header, no rows) does not make a second sheet of profiles; a sheet whose
+    rows are formulas without saved results still does (its rows are not dropped), and a workbook whose profile sheets
+    are all header-only has no rows, as a CSV file with only its header."""
+    book = openpyxl.Workbook()
+    book.active.title = "Clients"
+    book.active.append(["org", "external_domain", "users"])
+    book.active.append(["A", "a.com", 10])
+    book.create_sheet("Copy").append(["org", "external_domain", "users"])
+    book.save(tmp_path / "in.xlsx")
+    code, out, _ = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 1  scored: 1" in out
+    book["Copy"].append(['="B"', '="b.com"', "=5"])
+    book.save(tmp_path / "formulas.xlsx")
+    assert "sheets 'Clients' and 'Copy' both hold profiles" in score(tmp_path / "formulas.xlsx", "-o", tmp_path / "f.csv")[2]
+    book["Clients"].delete_rows(2)
+    book["Copy"].delete_rows(2)
+    book.save(tmp_path / "headers.xlsx")
+    (tmp_path / "header.csv").write_text("org,external_domain,users\n", encoding="utf-8")
+    for name in ("headers.xlsx", "header.csv"):
+        code, out, _ = score(tmp_path / name, "-o", tmp_path / f"{name}.csv")
+        assert code == 0 and "rows in: 0  scored: 0  rejected: 0" in out
+    assert (tmp_path / "headers.xlsx.csv").read_bytes() == (tmp_path / "header.csv.csv").read_bytes()
 
 
 def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
