@@ -306,17 +306,71 @@ def _piece(part: TablePart) -> Piece:
 
 def _yaml_files(path: Path) -> list[Path]:
     """The YAML file, or a folder's YAML files and those of its sub-folders, by path relative to it (hidden files
-    and folders, named '.…', are skipped: a copy's lock or editor files, macOS's '._' companions)."""
+    and folders, named '.…', are skipped: a copy's lock or editor files, macOS's '._' companions).
+
+    Links to folders and files are followed, and each folder and file is read once: under its own path in the folder
+    if it has one, else under the first link to it in path order. A link to a folder read already (a link back to a
+    folder that holds it would loop), a second path to a file read already, a broken link and a folder that cannot be
+    listed are skipped with a warning on stderr saying which and why."""
     if not path.is_dir():
         return [path]
-    files = []
-    for folder, subfolders, names in os.walk(path):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        files += [file for n in names if not n.startswith(".") and Path(n).suffix.lower() in YAML_SUFFIXES
-                  and (file := Path(folder, n)).is_file()]
+    seen: dict[tuple[int, int], str] = {}  # folder (device, inode) → its path as read
+    found: dict[tuple[int, int], list[tuple[bool, tuple[str, ...]]]] = {}  # file → (through a link, path parts) ...
+    links: list[tuple[tuple[str, ...], Path]] = []  # folder links, followed once the folders they sit in are read
+
+    def warn(parts: tuple[str, ...], reason: str) -> None:
+        tqdm.write(f"warning: {Path(path, *parts)}: {reason}", file=sys.stderr)
+
+    def walk(folder: Path, parts: tuple[str, ...], linked: bool) -> None:
+        seen[_file_id(folder.stat())] = "/".join(parts) or "."
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            warn(parts, f"cannot list the folder ({exc.strerror}): its files are not read")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            here = (*parts, entry.name)
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if entry.is_symlink() and not (is_dir or is_file):
+                warn(here, "a link to nothing (broken): skipped")
+            elif is_dir and entry.is_symlink():
+                links.append((here, Path(entry.path)))
+            elif is_dir:
+                walk(Path(entry.path), here, linked)
+            elif is_file and Path(entry.name).suffix.lower() in YAML_SUFFIXES:
+                found.setdefault(_file_id(entry.stat()), []).append((linked or entry.is_symlink(), here))
+
+    walk(path, (), False)
+    while links:
+        links.sort()
+        parts, link = links.pop(0)
+        target = seen.get(_file_id(link.stat()))
+        if target is None:
+            walk(link, parts, True)
+        else:
+            warn(parts, f"a link to the folder '{target}', which is read already (a link back up would loop): "
+                        "not followed")
+    files: list[tuple[str, ...]] = []
+    again: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (a second path to a file, the path it is read as)
+    for places in found.values():
+        first = min(places)[1]
+        files.append(first)
+        again += [(parts, first) for _, parts in places if parts != first]
+    for parts, first in sorted(again):
+        warn(parts, f"the same file as '{'/'.join(first)}', which is read: skipped")
     if not files:
         raise _input_error(path, "the folder and its sub-folders hold no .yaml or .yml profile files")
-    return sorted(files, key=lambda file: file.relative_to(path).parts)
+    return [Path(path, *parts) for parts in sorted(files)]
+
+
+def _file_id(stat: os.stat_result) -> tuple[int, int]:
+    """What tells a file or folder apart from another, whatever path reaches it."""
+    return stat.st_dev, stat.st_ino
 
 
 def _yaml_pieces(path: Path, chunk_rows: int) -> Iterator[Piece]:

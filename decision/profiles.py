@@ -177,6 +177,15 @@ def suggest(name: str, known: Iterable[str]) -> str:
 
 # ------------------------------------------------------------------------------------ loading
 
+class _Reported:
+    """A YAML value of the wrong shape (a list or mapping in a one-value field), already reported: validation reads
+    it as empty without reporting a required field empty as well. Told by its type, so a pickled copy is one too."""
+
+    def __str__(self) -> str:
+        return ""
+
+
+
 def _flatten_mapping(item: Mapping[str, Any], source: str, row: int) -> tuple[dict[str, Any], list[Issue]]:
     """One YAML mapping → flat field dict (weights mapping expanded, lists joined)."""
     flat: dict[str, Any] = {}
@@ -199,15 +208,15 @@ def _flatten_mapping(item: Mapping[str, Any], source: str, row: int) -> tuple[di
             spec = FIELD_BY_NAME.get(key)
             if spec is not None and spec.kind not in LIST_KINDS:
                 issues.append(Issue(source, row, key, "must be a single value, not a list"))
-                flat[key] = ""
+                flat[key] = _Reported()
             elif any(isinstance(v, (list, Mapping)) for v in value):
                 issues.append(Issue(source, row, key, "must be a list of names"))
-                flat[key] = ""
+                flat[key] = _Reported() if spec is not None else ""
             else:
                 flat[key] = ";".join("" if v is None else str(v) for v in value)
         elif isinstance(value, Mapping):
             issues.append(Issue(source, row, key, "must be a single value, not a mapping"))
-            flat[key] = ""
+            flat[key] = _Reported() if key in FIELD_BY_NAME else ""
         else:
             flat[key] = value
     return flat, issues
@@ -652,11 +661,11 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         if field.name not in raw.columns:  # every row takes the default
             out[field.name], out[field.name + "__blank"] = _placeholder(field, n), np.ones(n, dtype=bool)
             continue
-        col = _plain_cells(raw[field.name], field, check)
+        col, reported = _plain_cells(raw[field.name], field, check)
         stripped = _stripped(col)
         blank = _is_blank(col, stripped)
-        if field.required:
-            check.flag(blank, field.name, "required field is empty")
+        if field.required:  # a cell already reported as not a plain value is not reported again as empty
+            check.flag(blank if reported is None else blank & ~reported, field.name, "required field is empty")
         out[field.name] = _coerce(field, col, stripped, blank, check, catalog, raw.attrs.get("separator"))
         out[field.name + "__blank"] = blank
     frame = _fill_defaults(out, n, params, today)
@@ -699,19 +708,25 @@ def _encodable(col: pd.Series) -> bool:
     return True
 
 
-def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> pd.Series:
+def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> tuple[pd.Series, np.ndarray | None]:
     """A column with one plain value per cell (text, number, true/false, date): a list in a list field (a Parquet
     list column, a weight given as a list ...) is joined with ';', anything else (bytes, a mapping, a list in
     another field) flags its row and is read as empty, shown in the errors file as written (a lone surrogate
-    backslash-escaped; binary data not at all)."""
+    backslash-escaped; binary data not at all). Also a mask of the cells read as empty because they were reported,
+    here or when a YAML mapping was flattened (None: none)."""
     if col.dtype != object:
-        return col
+        return col, None
     kind = pd.api.types.infer_dtype(col, skipna=True)
     if kind in _PLAIN_TYPES and (kind != "string" or _encodable(col)):
-        return col
+        return col, None
     values = col.to_numpy(dtype=object).copy()
+    reported = np.zeros(len(values), dtype=bool)
     bad, reasons, shown = [], [], []
     for i, value in enumerate(values):
+        if isinstance(value, _Reported):
+            reported[i] = True
+            values[i] = None
+            continue
         if isinstance(value, str) and _SURROGATE.search(value):
             bad.append(i)
             reasons.append("contains characters that are not Unicode text (a lone surrogate such as \\ud800)")
@@ -734,7 +749,8 @@ def _plain_cells(col: pd.Series, field: Field, check: _Checker) -> pd.Series:
         values[i] = None
     if bad:
         check.flag_at(np.array(bad), field.name, reasons, shown)
-    return pd.Series(values, index=col.index, dtype=object)
+        reported[bad] = True
+    return pd.Series(values, index=col.index, dtype=object), reported
 
 
 def _placeholder(field: Field, n: int) -> Any:

@@ -2,7 +2,8 @@
 
 Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage return) as a formula, also
 after spaces they trim on import, so every text cell that starts that way is prefixed with a single quote in CSV
-and XLSX output.
+output; in XLSX output it is a text cell (never run as a formula) that keeps its text and is marked with the
+quote-prefix style, so a spreadsheet keeps it text when a user edits it.
 Numbers are left as numbers; CSV starts with a UTF-8 byte order mark, for Excel. Files are written to a
 temporary file next to the target and renamed over it at the end, so a crash never leaves a half-written
 file in place of a previous one.
@@ -29,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
@@ -63,15 +65,18 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         if not _is_text(out[name]):
             continue
-        col = out[name].astype("str")
-        if not _may_start_a_formula(col):
-            out[name] = col
-            continue
-        risky = col.str.contains(FORMULA_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
-        if risky.any():
-            col = col.mask(risky, "'" + col)
-        out[name] = col
+        col, risky = _text_and_risky(out[name])
+        out[name] = col if risky is None else col.mask(risky, "'" + col)
     return out
+
+
+def _text_and_risky(col: pd.Series) -> tuple[pd.Series, np.ndarray | None]:
+    """A text column as text, and which of its cells a spreadsheet would run as a formula (None: none)."""
+    col = col.astype("str")
+    if not _may_start_a_formula(col):
+        return col, None
+    risky = col.str.contains(FORMULA_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
+    return col, risky if risky.any() else None
 
 
 _FORMULA_STARTS = np.frombuffer(b"=+-@\t\r ", np.uint8)  # the first characters FORMULA_PATTERN can match
@@ -144,7 +149,7 @@ class TableWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == "xlsx":
-            self._write_xlsx(neutralise(frame))
+            self._write_xlsx(frame)
         else:
             table = _arrow(neutralise(frame) if self.fmt == "csv" else frame)
             if self._schema is None:
@@ -198,9 +203,23 @@ class TableWriter:
                 self._ws.column_dimensions[get_column_letter(i)].width = min(40, max(10, len(str(name)) + 3))
             self._ws.append([str(c) for c in frame.columns])
             self._columns = len(frame.columns)
-        columns = [_xml_safe(frame[c]).astype(object).where(frame[c].notna(), None).to_numpy() for c in frame.columns]
+        columns = []
+        for name in frame.columns:
+            col, risky = _text_and_risky(frame[name]) if _is_text(frame[name]) else (frame[name], None)
+            values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=risky is not None)
+            for i in np.flatnonzero(risky) if risky is not None else ():
+                values[i] = self._text_cell(values[i])
+            columns.append(values)
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
+
+    def _text_cell(self, text: str) -> WriteOnlyCell:
+        """A cell that starts like a formula as a text cell (openpyxl would make it a formula) with the quote-prefix
+        style: a spreadsheet never runs it, nor a user's edit of it, and shows the text as given."""
+        cell = WriteOnlyCell(self._ws, value=text)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
 
     def close(self, columns: list[str] | None = None) -> None:
         """Finish the file; `columns` gives the header of a table that received no rows."""

@@ -629,8 +629,10 @@ def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str
     """The visible sheet whose header names a profile field (a workbook may open with a sheet of notes), or else the
     first visible sheet that holds a value (its header is then reported), with its header's row number and values.
     Hidden sheets (a template's example rows, lookups) are never read; a workbook with no visible sheet that holds a
-    value, or with profiles on more than one visible sheet (one would be dropped), is refused. A sheet's header is
-    its first row that holds a value (blank rows may come above)."""
+    value, or with profiles on more than one visible sheet (one would be dropped), is refused; a sheet with only the
+    profile header (an empty copy) holds no profiles, and if every such sheet is header-only the first is read (no
+    rows, as a CSV file with only its header). A sheet's header is its first row that holds a value (blank rows may
+    come above)."""
     visible = [sheet for sheet in sheets if sheet.sheet_state == "visible"]
     first, profiles = None, []
     for sheet in visible:
@@ -640,6 +642,8 @@ def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str
         if any(heading_key(h) in text_columns for h in header[1] if h is not None):
             profiles.append((sheet, *header))
         first = first or (sheet, *header)
+    if len(profiles) > 1:
+        profiles = [found for found in profiles if _rows_below(path, *found[:2])] or profiles[:1]
     if len(profiles) > 1:
         titles = [f"'{found[0].title}'" for found in profiles]
         both = "both" if len(titles) == 2 else "all"
@@ -660,6 +664,14 @@ def _first_filled_row(sheet: Any) -> tuple[int, tuple] | None:
         if not all(_blank(v) for v in values):
             return number, values
     return None
+
+
+def _rows_below(path: Path, sheet: Any, header_row: int) -> bool:
+    """Whether a sheet has a row below its header: one that holds a value or a formula without a saved result (which
+    reads as blank, but is a row: it is reported, not dropped)."""
+    if any(not all(_blank(v) for v in values) for values in sheet.iter_rows(min_row=header_row + 1, values_only=True)):
+        return True
+    return any(row > header_row for row in _sheet_xml(path, sheet._worksheet_path).unsaved)
 
 
 UNSAVED_FORMULA = ("a formula without a saved result (the workbook was written by a program and never saved in a "

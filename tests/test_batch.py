@@ -414,6 +414,31 @@ def test_a_yaml_folder_is_read_with_its_sub_folders_by_relative_path(tmp_path):
     assert code == 2 and "the folder and its sub-folders hold no .yaml or .yml profile files" in err
 
 
+def test_links_in_a_yaml_folder_are_followed_once_and_what_is_skipped_is_said(tmp_path):
+    """A link to a folder elsewhere is read; a link back up (a loop), a second path to a folder or file read already
+    and a broken link are skipped, each named on stderr with why; every file is scored once, under its own path."""
+    folder, elsewhere = tmp_path / "clients", tmp_path / "shared"
+    (folder / "emea").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(EXAMPLES / "contoso-2026.yaml", folder / "emea" / "a.yaml")
+    shutil.copy(EXAMPLES / "small-office.yaml", elsewhere / "b.yaml")
+    (folder / "shared").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "emea" / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "alias").symlink_to(folder / "emea", target_is_directory=True)
+    (folder / "copy.yaml").symlink_to(folder / "emea" / "a.yaml")
+    (folder / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    code, out, err = score(folder, "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 2  scored: 2" in out
+    assert pd.read_csv(tmp_path / "out.csv")["file"].tolist() == ["emea/a.yaml", "shared/b.yaml"]
+    assert err.splitlines() == [
+        f"warning: {folder / 'gone.yaml'}: a link to nothing (broken): skipped",
+        f"warning: {folder / 'alias'}: a link to the folder 'emea', which is read already (a link back up would "
+        "loop): not followed",
+        f"warning: {folder / 'emea' / 'loop'}: a link to the folder '.', which is read already (a link back up would "
+        "loop): not followed",
+        f"warning: {folder / 'copy.yaml'}: the same file as 'emea/a.yaml', which is read: skipped"]
+
+
 def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
     """`extrnal_domain:` names the field it meant; that field is blank because of it, which needs no second row.
     A row holding both keys keeps the problem of the value it does give."""
@@ -528,10 +553,37 @@ def test_a_workbook_with_profiles_on_several_sheets_is_refused(tmp_path):
     assert code == 2 and out == "" and not (tmp_path / "out.csv").exists()
     assert err == (f"error: {tmp_path / 'in.xlsx'}: sheets 'Clients' and 'More clients' both hold profiles: score "
                    "one sheet per file, or move the rows onto one sheet\n")
-    book.create_sheet("Third").append(["org", "external_domain", "users"])
+    third = book.create_sheet("Third")
+    third.append(["org", "external_domain", "users"])
+    third.append(["Third 0", "t0.com", 10])
     book.save(tmp_path / "in.xlsx")
     assert "sheets 'Clients', 'More clients' and 'Third' all hold profiles" in score(
         tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")[2]
+
+
+def test_a_sheet_with_only_the_profile_header_does_not_count_as_a_sheet_of_profiles(tmp_path):
+    """An empty copy of the profiles sheet (its header, no rows) does not make a second sheet of profiles; a sheet whose
+    rows are formulas without saved results still does (its rows are not dropped), and a workbook whose profile sheets
+    are all header-only has no rows, as a CSV file with only its header."""
+    book = openpyxl.Workbook()
+    book.active.title = "Clients"
+    book.active.append(["org", "external_domain", "users"])
+    book.active.append(["A", "a.com", 10])
+    book.create_sheet("Copy").append(["org", "external_domain", "users"])
+    book.save(tmp_path / "in.xlsx")
+    code, out, _ = score(tmp_path / "in.xlsx", "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 1  scored: 1" in out
+    book["Copy"].append(['="B"', '="b.com"', "=5"])
+    book.save(tmp_path / "formulas.xlsx")
+    assert "sheets 'Clients' and 'Copy' both hold profiles" in score(tmp_path / "formulas.xlsx", "-o", tmp_path / "f.csv")[2]
+    book["Clients"].delete_rows(2)
+    book["Copy"].delete_rows(2)
+    book.save(tmp_path / "headers.xlsx")
+    (tmp_path / "header.csv").write_text("org,external_domain,users\n", encoding="utf-8")
+    for name in ("headers.xlsx", "header.csv"):
+        code, out, _ = score(tmp_path / name, "-o", tmp_path / f"{name}.csv")
+        assert code == 0 and "rows in: 0  scored: 0  rejected: 0" in out
+    assert (tmp_path / "headers.xlsx.csv").read_bytes() == (tmp_path / "header.csv.csv").read_bytes()
 
 
 def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
@@ -791,7 +843,8 @@ def test_cells_that_look_like_formulas_are_neutralised(tmp_path):
     assert pd.read_csv(tmp_path / "out.csv")["cost_total"].dtype == float  # numbers stay numbers
     assert pd.read_csv(tmp_path / "out.errors.csv")["value"].tolist() == ["'=1+1"]
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
-    assert {row[0] for row in list(sheet.values)[1:]} == {"'+1+2", "'@SUM(A1)", "'-3"}
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]  # text as given, in text cells that stay text when edited
+    assert {(c.value, c.data_type, c.quotePrefix) for c in cells} == {(v, "s", True) for v in ("+1+2", "@SUM(A1)", "-3")}
     assert pd.read_parquet(tmp_path / "out.parquet")["profile"].tolist() == ["+1+2", "@SUM(A1)", "-3"]
 
 

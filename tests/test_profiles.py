@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from filebuilders import workbook_bytes, zip_patched
 from openpyxl import Workbook
 
@@ -638,3 +639,18 @@ def test_a_bad_item_in_a_repeated_list_is_reported_on_every_row_that_has_it():
     assert [(i.row, i.field, i.value) for i in result.issues] == [(1, "servers", "ex01.contoso.local"),
                                                                   (3, "servers", "ex01.contoso.local")]
     assert result.frame["row"].tolist() == [2]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("external_domain", ["a.com", "b.com"], "must be a single value, not a list"),
+    ("org", {"name": "Contoso"}, "must be a single value, not a mapping"),
+    ("users", [1, 2], "must be a single value, not a list"),
+])
+def test_a_required_field_of_the_wrong_shape_is_one_issue_not_also_an_empty_field(tmp_path, field, value, reason):
+    """A list or mapping in a required one-value field is reported once, with its shape, in YAML as in a table
+    (a Parquet list column), not also as 'required field is empty'."""
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, field: value}), encoding="utf-8")
+    assert [(i.row, i.field, i.reason) for i in load(path).issues] == [(1, field, reason)]
+    given = pd.DataFrame({**{k: [v] for k, v in GOOD.items()}, field: [value]})
+    assert [(i.row, i.field, i.reason) for i in load(given).issues] == [(1, field, reason)]

@@ -64,9 +64,13 @@ def test_csv_bytes_are_safe_and_keep_numbers():
 
 def test_xlsx_bytes_are_safe_typed_and_deterministic():
     data = xlsx_bytes(frame(), sheet="scores")
-    rows = list(openpyxl.load_workbook(io.BytesIO(data))["scores"].values)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["scores"]
+    rows = list(sheet.values)
     assert rows[0] == ("text", "mixed", "number", "count")
-    assert rows[1] == ("'=1+1", "'=a", -1.5, 1)
+    assert rows[1] == ("=1+1", "=a", -1.5, 1)  # as given: text cells, never formulas, marked to stay text when edited
+    text = [row[0] for row in sheet.iter_rows(min_row=2, max_row=len(RISKY) + 2)]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in text] == [
+        *((v, "s", True) for v in RISKY), ("plain", "s", False)]
     assert rows[3][2] is None and rows[2][3] is None  # missing stays empty
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         assert {info.date_time for info in book.infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -143,7 +147,8 @@ def test_write_table_picks_the_format_from_the_extension(tmp_path):
     write_table(frame(), tmp_path / "t.parquet")
     assert pd.read_parquet(tmp_path / "t.parquet")["text"].iloc[0] == "=1+1"  # Parquet is data, not a spreadsheet
     write_table(frame(), tmp_path / "t.xlsx")
-    assert openpyxl.load_workbook(tmp_path / "t.xlsx").active["A2"].value == "'=1+1"
+    cell = openpyxl.load_workbook(tmp_path / "t.xlsx").active["A2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=1+1", "s", True)
     assert output_format("X.CSV") == "csv"
     with pytest.raises(ValueError, match="unsupported output type"):
         write_table(frame(), tmp_path / "t.json")

@@ -294,7 +294,7 @@ def test_the_results_download_is_the_engines_table_and_formula_safe():
     assert list(back["names"]) == list(rows["names"])
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(results, sheet="options")))["options"]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
-    assert sheet["A2"].value == "'" + HOSTILE
+    assert (sheet["A2"].value, sheet["A2"].data_type, sheet["A2"].quotePrefix) == (HOSTILE, "s", True)  # stays text
 
 
 # ------------------------------------------------------------------------- Exchange exports (issue 7)
