@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
@@ -206,16 +207,19 @@ class TableWriter:
         columns = []
         for name in frame.columns:
             col, risky = _text_and_risky(frame[name]) if _is_text(frame[name]) else (frame[name], None)
-            values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=risky is not None)
+            values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=True)
             for i in np.flatnonzero(risky) if risky is not None else ():
                 values[i] = self._text_cell(values[i])
+            if _is_text(col):  # openpyxl stores the text '#N/A' as an error cell: keep it the text it is
+                for i in np.flatnonzero(col.isin(ERROR_CODES).to_numpy(dtype=bool)):
+                    values[i] = self._text_cell(values[i])
             columns.append(values)
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
 
     def _text_cell(self, text: str) -> WriteOnlyCell:
-        """A cell that starts like a formula as a text cell (openpyxl would make it a formula) with the quote-prefix
-        style: a spreadsheet never runs it, nor a user's edit of it, and shows the text as given."""
+        """A text cell with the quote-prefix style, for text openpyxl would write as a formula (one that starts like a
+        formula) or as an error value ('#N/A'): a spreadsheet shows it as given, and keeps it text when a user edits it."""
         cell = WriteOnlyCell(self._ws, value=text)
         cell.data_type = "s"
         cell.quotePrefix = True

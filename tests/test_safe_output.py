@@ -152,3 +152,11 @@ def test_write_table_picks_the_format_from_the_extension(tmp_path):
     assert output_format("X.CSV") == "csv"
     with pytest.raises(ValueError, match="unsupported output type"):
         write_table(frame(), tmp_path / "t.json")
+
+
+def test_xlsx_keeps_text_that_reads_like_an_error_value_as_text():
+    """A profile exported from a lookup that failed says '#N/A': the XLSX output shows that text, not an error cell."""
+    table = pd.DataFrame({"org": ["#N/A", "#DIV/0!", "#N/A later", None], "n": [1, 2, 3, 4]})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table))).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in cells] == [("#N/A", "s"), ("#DIV/0!", "s"), ("#N/A later", "s"), (None, "n")]
