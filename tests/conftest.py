@@ -1,5 +1,6 @@
 """Fixtures for the browser tests: a Streamlit server on a free port, Playwright on Debian's Chromium; no time
-limit on property-test examples (speed is measured in bench/, and a shared machine makes per-example timings flaky)."""
+limit on property-test examples (speed is measured in bench/, and a shared machine makes per-example timings flaky);
+how the tests are shared out between the pytest-xdist workers."""
 
 import os
 import signal
@@ -73,3 +74,22 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
+
+
+ONE_WORKER = {"test_e2e.py": "browser"}  # modules whose tests share a costly session fixture (a server, a browser)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (pyproject.toml): each test goes to the next free worker, except that a module in ONE_WORKER
+    goes whole to one worker, first. (xdist's `xdist_group` mark does nothing on pytest 9: it renames `item._nodeid`,
+    which pytest no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneTestOrOneModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ONE_WORKER.get(nodeid.split("::", 1)[0].rsplit("/", 1)[-1], nodeid)
+
+    return OneTestOrOneModule(config, log)

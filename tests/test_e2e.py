@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.e2e,
 
 CONTOSO = Path(__file__).resolve().parents[1] / "data" / "profiles" / "contoso-2026.yaml"
 SCREENSHOT = Path(tempfile.gettempdir()) / "certstrategy-what-if.png"
+expect.set_options(timeout=30_000)  # as st_helpers waits: on a busy 2-core machine a first run can take over 5 s
 
 
 def engine(**changes) -> decision.Evaluation:

@@ -206,7 +206,7 @@ def test_csv_tables_account_for_every_row_the_same_way_on_both_paths(tmp_path_fa
     folder = tmp_path_factory.mktemp("csv")
     source = folder / "table.csv"
     source.write_text(text, encoding="utf-8")
-    lines = max(0, len(text.splitlines()) - 1)
+    lines = text.count("\n") - 1  # the rows' line ends (str.splitlines also splits at \x0b, \x0c, \x1c, \x85: not in a CSV)
     try:
         api = load_profiles(source, PARAMS, CATALOG, today=TODAY)
     except InputError as exc:
