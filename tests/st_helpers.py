@@ -7,9 +7,13 @@ _COUNTER_JS = """() => {
   const el = document.querySelector('[data-testid="stApp"]');
   if (!window.__stRuns) {
     window.__stRuns = {started: 0};
-    new MutationObserver(() => {
-      if (el.getAttribute('data-test-script-state') === 'running') window.__stRuns.started++;
-    }).observe(el, {attributes: true, attributeFilter: ['data-test-script-state']});
+    // every change to 'running' counts, also one a short run undid before this callback (its record's next value)
+    new MutationObserver((records) => {
+      records.forEach((record, i) => {
+        const next = i + 1 < records.length ? records[i + 1].oldValue : el.getAttribute('data-test-script-state');
+        if (next === 'running' && record.oldValue !== 'running') window.__stRuns.started++;
+      });
+    }).observe(el, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
   }
   return window.__stRuns.started;
 }"""
