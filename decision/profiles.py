@@ -38,7 +38,7 @@ from decision.tables import (
     plain_numbers,
     table_parts,
 )
-from decision.textops import arrow_text, join_by_row
+from decision.textops import arrow_text, cell_bytes, join_by_row
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
@@ -341,14 +341,10 @@ def _stripped(col: pd.Series) -> pd.Series | None:
 def _unpadded(text: pd.Series) -> bool:
     """Whether no cell starts or ends with white space, told by two bytes per cell: ASCII text whose cells start and
     end with bytes above the space (ASCII's white space is the space and control characters)."""
-    for chunk in _chunks(text).chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    for found in cell_bytes(_chunks(text)):
+        if found is None:
             return False
-        if chunk.buffers()[2] is None:
-            continue
-        data = np.frombuffer(chunk.buffers()[2], np.uint8)
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data, offsets = found
         starts, ends = offsets[:-1], offsets[1:]
         filled = ends > starts
         if (data.max(initial=0) >= 0x80 or (data[starts[filled]] <= 0x20).any()

@@ -34,6 +34,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
+from decision.textops import cell_bytes
+
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 XLSX_MAX_ROWS = 1_048_576  # including the header row
@@ -86,15 +88,10 @@ _FORMULA_STARTS = np.frombuffer(b"=+-@\t\r ", np.uint8)  # the first characters 
 def _may_start_a_formula(col: pd.Series) -> bool:
     """Whether a cell of an arrow-backed text column may start the way `FORMULA_PATTERN` looks for, told by the first
     byte of each cell (False: no cell is risky; the pattern then need not run on the column)."""
-    cells = pa.chunked_array(pa.array(col.array))
-    for chunk in cells.chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    for found in cell_bytes(pa.chunked_array(pa.array(col.array))):
+        if found is None:
             return True
-        if chunk.buffers()[2] is None:
-            continue
-        data = np.frombuffer(chunk.buffers()[2], np.uint8)
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data, offsets = found
         starts = offsets[:-1][offsets[1:] > offsets[:-1]]
         if np.isin(data[starts], _FORMULA_STARTS).any():
             return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,18 @@ def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
     """Text values as an arrow string array (for pyarrow.compute kernels), missing ones as ''."""
     text = pa.array(pd.Series(values, dtype="str", copy=False).array)
     return pc.fill_null(text.cast(pa.string()), "")
+
+
+def cell_bytes(text: pa.ChunkedArray) -> Iterator[tuple[np.ndarray, np.ndarray] | None]:
+    """Per chunk of a text array, its bytes and the offsets where its cells start and end (cell i is
+    bytes[offsets[i]:offsets[i + 1]]), without a copy; None for a chunk that is not text. Empty chunks are left out."""
+    for chunk in text.chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            yield None
+        elif chunk.buffers()[2] is not None:
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+            yield np.frombuffer(chunk.buffers()[2], np.uint8), offsets
 
 
 def labels(names: Sequence[str], index: np.ndarray) -> pd.Series:
