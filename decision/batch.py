@@ -752,9 +752,12 @@ class DaskCluster:
         self.cluster = None
         if scheduler is None:
             # silence_logs: a task's error reaches this process, which reports it in one line; the workers' log
-            # (a traceback per failed task, a warning per task cancelled after it) would bury that line
+            # (a traceback per failed task, a warning per task cancelled after it) would bury that line.
+            # No dashboard; the scheduler's HTTP server (health, metrics) still starts, on port 8787 unless told
+            # otherwise, with a warning "Port 8787 is already in use" where a cluster runs: any free local port
             self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                     dashboard_address=None, host="127.0.0.1",
+                                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                                     silence_logs=logging.CRITICAL)
         try:
             self.client = distributed.Client(scheduler or self.cluster, timeout=CONNECT_TIMEOUT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import errno
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -1247,3 +1249,21 @@ def test_the_nearest_flip_is_the_weight_to_write_in_the_file(tmp_path):
     recommended = evaluation.recommendations["recommendation"].iloc[told.index].tolist()
     assert decision.evaluate(short, today=TODAY).recommendations["recommendation"].tolist() == recommended
     assert decision.evaluate(past, today=TODAY).recommendations["recommendation"].tolist() == told[3].tolist()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_beside_another_cluster_says_nothing_of_its_port(tmp_path):
+    """Dask's scheduler serves health checks on port 8787 by default and warns "Port 8787 is already in use" when a
+    cluster (the admin's own, or another run) holds it: the run's cluster takes any free local port, silently."""
+    source = tmp_path / "in.csv"
+    write_synthetic(30, source, seed=4)
+    with socket.socket() as holder:
+        with contextlib.suppress(OSError):  # held already: the case this test is about either way
+            holder.bind(("127.0.0.1", 8787))
+            holder.listen()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            score_file(source, tmp_path / "dask.csv", engine="dask", workers=1, today=TODAY)
+    assert not [str(w.message) for w in caught if "8787" in str(w.message)]
+    score_file(source, tmp_path / "pandas.csv", today=TODAY)
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
