@@ -206,12 +206,20 @@ def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------- batch columns
 
+def _past(end: np.ndarray, lower: np.ndarray, highest: np.ndarray) -> np.ndarray:
+    """Flip points `end` to the thousandth just past them: below where the weight is lowered (at least 0), above where
+    it is raised (at most the field's `highest`)."""
+    thousandths = np.where(lower, np.ceil(end * 1000.0) - 1.0, np.floor(end * 1000.0) + 1.0)
+    return np.clip(thousandths / 1000.0, 0.0, highest)
+
+
 def batch_columns(scored: Scored) -> pd.DataFrame:
     """Per profile, cheap enough for any batch: margin (as in `recommendations`), close_call, the nearest weight
     flip as text ("w_cost 0.400 → 0.523: san", empty when no weight can flip it) and its distance in normalised weight.
 
     The flip is told in the profile's own weights: the value the one weight must be given, the others as written (as
-    the app's sliders, `raw_band`); a weight that is the only one above 0 cannot flip it alone, nor one that would
+    the app's sliders, `raw_band`), to the thousandth just past the flip point (a value that flips it, and never the
+    weight itself at a near tie); a weight that is the only one above 0 cannot flip it alone, nor one that would
     need more than the field allows (a share a hair below 1 can need 10^11). Of flips at the same
     distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
     """
@@ -237,7 +245,8 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
     takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
     weight = np.where(found, at_columns(raw, c), 0.0)
-    text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(end), takers, ""), "")
+    text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(_past(end, lower, highest[c])),
+                                                         takers, ""), "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
                          "nearest_flip_distance": np.where(found, distance, np.nan)})

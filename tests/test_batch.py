@@ -1232,7 +1232,8 @@ def test_a_share_is_never_rounded_to_nothing_or_to_everything():
 def test_the_nearest_flip_is_the_weight_to_write_in_the_file(tmp_path):
     """'w_cost 0.170 → 0.501: srv_record' means: write 0.501 for w_cost, the other weights as they are, and the
     recommendation becomes srv_record (it was told as a share of the weights: writing the number shown changed
-    nothing). Checked on every flip of 300 synthetic profiles, a little short of and a little past the value shown."""
+    nothing). Checked on every flip of 300 synthetic profiles: the value shown flips it (it is the thousandth just
+    past the flip point), a little short of it does not."""
     source = tmp_path / "in.csv"
     write_synthetic(300, source, seed=3)
     evaluation = decision.evaluate(source, today=TODAY)
@@ -1245,7 +1246,7 @@ def test_the_nearest_flip_is_the_weight_to_write_in_the_file(tmp_path):
         assert float(now) == pytest.approx(profile[field], abs=5e-4)
         step = 0.002 if float(then) > float(now) else -0.002
         short.append({**profile, field: max(float(then) - step, 0.0)})
-        past.append({**profile, field: max(float(then) + step, 0.0)})
+        past.append({**profile, field: float(then)})
     recommended = evaluation.recommendations["recommendation"].iloc[told.index].tolist()
     assert decision.evaluate(short, today=TODAY).recommendations["recommendation"].tolist() == recommended
     assert decision.evaluate(past, today=TODAY).recommendations["recommendation"].tolist() == told[3].tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -222,17 +223,20 @@ def test_batch_columns_are_the_per_profile_analytics(batch, data):
     sens = analyse(ev, i)
     raw = dict(zip(CRITERIA, ev.profiles.iloc[i][list(WEIGHT_FIELDS)].astype(float), strict=True))
     alone = {c for c in CRITERIA if sum(raw.values()) - raw[c] <= 0}  # the only weight above 0 moves no share
-    sides = [(b.weight - b.low, c, b.raw_low, b.below) for c, b in sens.weights.items() if b.below and c not in alone]
-    sides += [(b.high - b.weight, c, b.raw_high, b.above) for c, b in sens.weights.items()
+    sides = [(b.weight - b.low, c, b.raw_low, b.below, True) for c, b in sens.weights.items()
+             if b.below and c not in alone]
+    sides += [(b.high - b.weight, c, b.raw_high, b.above, False) for c, b in sens.weights.items()
               if b.above and c not in alone and b.raw_high <= 1000]  # a weight is at most 1,000
     if not sides:
         assert columns.iloc[i]["nearest_flip"] == "" and np.isnan(columns.iloc[i]["nearest_flip_distance"])
         return
     nearest = min(side[0] for side in sides)  # on a tie, a lowering before a raising, then in criterion order
-    distance, criterion, end, option = next(side for side in sides if side[0] <= nearest + SAME_DISTANCE)
+    distance, criterion, end, option, lowered = next(side for side in sides if side[0] <= nearest + SAME_DISTANCE)
     assert columns.iloc[i]["nearest_flip_distance"] == pytest.approx(distance)
     assert columns.iloc[i]["nearest_flip"].startswith(f"w_{criterion} {raw[criterion]:.3f} → ")  # the weight as written
-    assert columns.iloc[i]["nearest_flip"].endswith(f"→ {end:.3f}: {option}")  # its value then, the others as written
+    # its value then, the others as written, to the thousandth just past the flip point (below it when lowered)
+    past = (math.ceil(end * 1000) - 1 if lowered else math.floor(end * 1000) + 1) / 1000
+    assert columns.iloc[i]["nearest_flip"].endswith(f"→ {min(max(past, 0.0), 1000.0):.3f}: {option}")
 
 
 def test_close_call_follows_the_parameter(tmp_path):
