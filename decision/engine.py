@@ -17,7 +17,7 @@ from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalo
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
 from decision.explain import parameter_details, reason_strings, recommendation_why, status_details
-from decision.names import name_table, option_names
+from decision.names import name_table, names_by_option
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
@@ -151,8 +151,7 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
         "dominated_by": labels(OPTIONS, dominated_by.reshape(-1)),
     })
     if names:
-        nt = name_table(frame, params)
-        pairs = [option_names(nt, n, option, option != "internal_ca") for option in OPTIONS]
+        pairs = list(names_by_option(name_table(frame, params), n, OPTIONS).values())
         table.insert(5, "names", np.stack([p[0] for p in pairs], axis=1).reshape(-1) if n else [])
         table.insert(6, "not_issuable", np.stack([p[1] for p in pairs], axis=1).reshape(-1) if n else [])
     return table

@@ -12,6 +12,7 @@ and at every renewal of the horizon.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -284,25 +285,33 @@ def _join(table: pd.DataFrame, n: int) -> np.ndarray:
     return join_by_row(table["pos"].to_numpy(), table["name"].to_numpy(dtype=object), n, ", ")
 
 
-def option_names(table: pd.DataFrame, n: int, option: str, public: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(names on the option's certificates, names asked for that a public CA refuses) per profile."""
-    refused = table[table["internal"] & ~table["issuable"]] if public else table.iloc[:0]
+def names_by_option(table: pd.DataFrame, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per option, (names on its certificates, names asked for that its CA refuses) per profile: a public CA refuses
+    the internal names not issuable on the start date; the internal CA (internal_ca) refuses none."""
     domains = table[table["kind"] == "mail_domain"]
     names = table[table["kind"] != "mail_domain"]
-    if option in ("san", "acme", "internal_ca"):
-        chosen = names[names["issuable"] | ~names["internal"]] if public else names
-    elif option == "classic":
+    refused = _join(table[table["internal"] & ~table["issuable"]], n)
+    none_refused = _join(table.iloc[:0], n)
+    return {option: (_join(_chosen(names, domains, option), n), none_refused if option == "internal_ca" else refused)
+            for option in options}
+
+
+def _chosen(names: pd.DataFrame, domains: pd.DataFrame, option: str) -> pd.DataFrame:
+    """The names (pos, name) on an option's certificates, of the names asked for and the profiles' mail domains."""
+    if option == "internal_ca":
+        return names
+    if option in ("san", "acme"):
+        return names[names["issuable"] | ~names["internal"]]
+    if option == "classic":
         first = domains.groupby("pos").head(1)
-        chosen = pd.DataFrame({"pos": first["pos"], "name": "autodiscover." + first["name"].astype(str)})
-    elif option == "split_site":
-        chosen = names[names["kind"].isin(("owa", "autodiscover"))]
-    elif option == "srv_record":
-        chosen = names[names["kind"] == "owa"]
-    elif option == "wildcard":
-        chosen = pd.concat([
+        return pd.DataFrame({"pos": first["pos"], "name": "autodiscover." + first["name"].astype(str)})
+    if option == "split_site":
+        return names[names["kind"].isin(("owa", "autodiscover"))]
+    if option == "srv_record":
+        return names[names["kind"] == "owa"]
+    if option == "wildcard":
+        return pd.concat([
             pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["name"].astype(str), "order": 0}),
             names[names["kind"] == "root"][["pos", "name"]].assign(order=1),
         ]).sort_values(["pos", "order"], kind="stable")
-    else:
-        raise ValueError(f"unknown option {option}")
-    return _join(chosen, n), _join(refused, n)
+    raise ValueError(f"unknown option {option}")
