@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,7 @@ from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import LEGACY_ERAS, Parameters
 from decision.renewals import Picked, Schedule, fraction_interval, fresh_validations, horizons, manual_interval, picked, schedule
-from decision.scoring import TCO_DECIMALS
+from decision.scoring import TCO_DECIMALS, count_true, first_true
 from decision.textops import arrow_text
 
 OPTIONS = ("san", "classic", "split_site", "wildcard", "acme", "internal_ca", "srv_record")
@@ -447,10 +446,10 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     cost_matrix = np.where(allowed, costs, np.inf)
     rounded = np.round(cost_matrix, TCO_DECIMALS)
     tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
-    several = _count_true(tied) > 1
+    several = count_true(tied) > 1
     fewest = _fewest_issuances(offers, tied, np.flatnonzero(several))
-    pick = _first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
-    tie_bits = np.where(_count_true(fewest) > 1, BIT["ca_tie_order"],
+    pick = first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
+    tie_bits = np.where(count_true(fewest) > 1, BIT["ca_tie_order"],
                         np.where(several, BIT["ca_tie_issuances"], np.int64(0)))
     feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
     bad = np.flatnonzero(~feasible)
@@ -479,25 +478,6 @@ def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, several
     fewest = tied.copy()
     fewest[:, several] = among & (counts == np.where(among, counts, np.iinfo(np.int64).max).min(axis=0))
     return fewest
-
-
-def _count_true(mask: np.ndarray) -> np.ndarray:
-    """`mask.sum(axis=0)` of a (CAs × profiles) boolean array: byte additions CA by CA (below 256 CAs), many times
-    as fast as numpy's sum, which casts every value to a 64-bit integer first."""
-    if len(mask) > np.iinfo(np.uint8).max:  # a catalog of that many CAs: bytes would overflow
-        return mask.sum(axis=0)
-    return reduce(np.add, mask.view(np.uint8))
-
-
-def _first_true(mask: np.ndarray) -> np.ndarray:
-    """`np.argmax(mask, axis=0)` of a (CAs × profiles) boolean array (bytes below 256 CAs): per profile the first CA
-    that is True, 0 where none; the largest (CAs left) over the CAs that are True, byte by byte (numpy's argmax
-    copies the array to go through each profile's short column on its own, twenty times slower)."""
-    k = len(mask)
-    if k > np.iinfo(np.uint8).max:  # a catalog of that many CAs: bytes would overflow
-        return np.argmax(mask, axis=0)
-    best = reduce(np.maximum, [row.view(np.uint8) * np.uint8(k - j) for j, row in enumerate(mask)])
-    return np.where(best > 0, k - best.astype(np.intp), 0)
 
 
 def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,9 +37,19 @@ from decision.catalog import Catalog
 from decision.dates import horizon_adjective
 from decision.engine import Evaluation, Scored, score_frame
 from decision.explain import TIE_REASONS
-from decision.options import LABELS, OPTIONS, _first_true
+from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.scoring import CRITERIA, CRITERION_NAMES, SCORE_DECIMALS, TIE_BREAKS, at_columns, tie_break, tie_places
+from decision.scoring import (
+    CRITERIA,
+    CRITERION_NAMES,
+    SCORE_DECIMALS,
+    TIE_BREAKS,
+    at_columns,
+    count_true,
+    first_true,
+    tie_break,
+    tie_places,
+)
 from decision.textops import fixed3
 
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
@@ -141,8 +151,8 @@ def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, place
     """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
     with np.errstate(invalid="ignore"):
         binding = np.abs(bound - end[:, None]) <= 1e-12
-    pick = _first_true(binding.T)  # np.argmax(binding, axis=1), column by column
-    several = reduce(np.add, binding.view(np.uint8).T) > 1  # by columns: numpy reduces short rows slowly
+    pick = first_true(binding.T)  # np.argmax(binding, axis=1), option by option
+    several = count_true(binding.T) > 1
     tied = np.flatnonzero(several)
     if len(tied):
         binding, slope = binding[tied], slope[tied]

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
-from decision.options import _count_true, _first_true
 from decision.parameters import default_parameters
 from decision.profiles import _fractions
 from decision.renewals import fresh_validations
+from decision.scoring import count_true, first_true
 from decision.textops import fixed3
 from decision.timeline import cost_events
 
@@ -141,8 +141,8 @@ def test_a_percentage_reads_exactly_as_the_fraction_written_out(digits, places, 
 def test_byte_wise_counts_and_first_cas_match_numpy_for_any_catalog_size(cas, share, seed):
     """The CA choice's byte-wise helpers agree with numpy's sum and argmax, also past 255 CAs (where bytes overflow)."""
     mask = np.random.default_rng(seed).random((cas, 64)) < share
-    assert (_count_true(mask) == mask.sum(axis=0)).all()
-    assert (_first_true(mask) == np.argmax(mask, axis=0)).all()
+    assert (count_true(mask) == mask.sum(axis=0)).all()
+    assert (first_true(mask) == np.argmax(mask, axis=0)).all()
 
 
 @st.composite
