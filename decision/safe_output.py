@@ -203,13 +203,13 @@ class TableWriter:
             self._columns = len(frame.columns)
         columns = []
         for name in frame.columns:
-            col, risky = _text_and_risky(frame[name]) if _is_text(frame[name]) else (frame[name], None)
-            values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=True)
-            for i in np.flatnonzero(risky) if risky is not None else ():
+            col, marked = frame[name], np.zeros(0, dtype=np.intp)
+            if _is_text(col):  # text openpyxl would write as a formula, or as an error value ('#N/A'): text cells
+                col, risky = _text_and_risky(col)
+                marked = np.flatnonzero(col.isin(ERROR_CODES).to_numpy(dtype=bool) | (False if risky is None else risky))
+            values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=len(marked) > 0)
+            for i in marked:
                 values[i] = self._text_cell(values[i])
-            if _is_text(col):  # openpyxl stores the text '#N/A' as an error cell: keep it the text it is
-                for i in np.flatnonzero(col.isin(ERROR_CODES).to_numpy(dtype=bool)):
-                    values[i] = self._text_cell(values[i])
             columns.append(values)
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
