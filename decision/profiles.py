@@ -185,7 +185,6 @@ class _Reported:
         return ""
 
 
-
 def _flatten_mapping(item: Mapping[str, Any], source: str, row: int) -> tuple[dict[str, Any], list[Issue]]:
     """One YAML mapping → flat field dict (weights mapping expanded, lists joined)."""
     flat: dict[str, Any] = {}
