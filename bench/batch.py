@@ -6,7 +6,9 @@
 
 P1  engine throughput vs a loop calling decision.evaluate(mapping) once per profile (sampled)   target >= 1000x
 P2  engine time (validate + score_frame + recommendations) vs a floor pass over the same table  target <= 100x
-P3  CSV -> CSV end to end (score_file) vs a bare pyarrow CSV read of the input + write of the output  target <= 2x
+P3  CSV -> CSV end to end (score_file) vs a bare pyarrow CSV read of the input + write of the output  target <= 2x;
+    then the same run on one thread, step by step (CPU per profile), and what the steps around the scoring
+    (reading, validation, writing) cost on their own against the bare baseline
 P4  peak RSS of `python -m decision score` at --rows (<= 1.5 GB) and at --big-rows (bounded by chunking), with one
     scoring thread and with --workers threads (the default, 2), and the threads' speed-up
 P6  Dask, 2-worker LocalCluster, vs the serial path (one thread) at --rows and --big-rows, the serial time being
@@ -17,6 +19,7 @@ P6  Dask, 2-worker LocalCluster, vs the serial path (one thread) at --rows and -
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import cProfile
 import ctypes
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import decision  # noqa: E402
+import decision.batch  # noqa: E402
 from decision.batch import CHUNK_ROWS, output_columns, score_file  # noqa: E402
 from decision.catalog import default_catalog  # noqa: E402
 from decision.engine import recommendations, score_frame  # noqa: E402
@@ -198,6 +203,65 @@ def bare_read_write(source: Path, output: Path) -> float:
     return time.perf_counter() - start
 
 
+# score_file's steps, as decision.batch calls them: (name in decision.batch, step shown)
+STEPS = (("_table_pieces", "read"), ("validate", "validate"), ("score_frame", "score"),
+         ("batch_columns", "analytics"), ("recommendations", "recommend"), ("_append", "write"))
+AROUND_SCORING = ("read", "validate", "write")
+
+
+@contextlib.contextmanager
+def step_clock() -> Iterator[collections.Counter]:
+    """CPU seconds spent in each of score_file's steps (one scoring thread), by wrapping them in decision.batch."""
+    spent: collections.Counter = collections.Counter()
+    saved = {name: getattr(decision.batch, name) for name, _ in STEPS}
+
+    def clocked(fn, step):
+        def call(*args, **kwargs):
+            start = time.process_time()
+            result = fn(*args, **kwargs)
+            spent[step] += time.process_time() - start
+            return result
+        return call
+
+    def clocked_pieces(fn):
+        def pieces(*args, **kwargs):  # a generator: the reading happens in each next()
+            parts = fn(*args, **kwargs)
+            while True:
+                start = time.process_time()
+                part = next(parts, None)
+                spent["read"] += time.process_time() - start
+                if part is None:
+                    return
+                yield part
+        return pieces
+
+    for name, step in STEPS:
+        setattr(decision.batch, name, clocked_pieces(saved[name]) if step == "read" else clocked(saved[name], step))
+    try:
+        yield spent
+    finally:
+        for name, fn in saved.items():
+            setattr(decision.batch, name, fn)
+
+
+def p3_steps(source: Path, output: Path, args: argparse.Namespace, bare: float) -> None:
+    """score_file on one thread, step by step, and the bound the steps around the scoring set on P3."""
+    with step_clock() as spent:
+        start = time.process_time()
+        summary = score_file(source, output, chunk_rows=args.chunk_rows, workers=1, today=TODAY)
+        total = time.process_time() - start
+    rows = summary.rows_in
+    spent["other"] = total - sum(spent.values())
+    shown = ", ".join(f"{step} {seconds / rows * 1e6:.1f}" for step, seconds in spent.items())
+    print(f"P3 steps, one thread, CPU us/profile: {shown}; total {total / rows * 1e6:.1f}")
+    around = sum(spent[step] for step in AROUND_SCORING)
+    least = around / args.workers
+    print(f"P3 {' + '.join(AROUND_SCORING)} alone: {around:.1f} s of CPU, at least {least:.1f} s on {args.workers} "
+          f"cores = {least / bare:.1f}x the bare baseline; a 2x run leaves the other steps "
+          f"{max(0.0, 2 * bare - least) * args.workers / rows * 1e6:.1f} us/profile of CPU (they take "
+          f"{(total - around) / rows * 1e6:.1f})")
+
+
 def hot_spots(raw: pd.DataFrame, rows: int) -> None:
     part = raw.head(rows).reset_index(drop=True)
     profiler = cProfile.Profile()
@@ -232,6 +296,7 @@ def engine_ratios(source: Path, work: Path, args: argparse.Namespace) -> None:
     print(f"P3 CSV->CSV ({args.workers} scoring threads) {e2e:.1f} s vs bare pyarrow read+write {bare:.2f} s: "
           f"{p3:,.1f}x  ({verdict(p3 <= 2)} <= 2x); "
           f"{summary.scored:,} scored, {summary.rejected:,} rejected")
+    p3_steps(source, output, args, bare)
 
 
 def synthetic(work: Path, rows: int, seed: int) -> Path:
