@@ -166,9 +166,11 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
         if rec["close_call"]:
+            changes = ("inputs or weights" if res.ev.runner_up_better_on() else
+                       "inputs (not of the weights: it is better on no criterion)")
             st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
                        f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
-                       "inputs or weights can change the recommendation — see the Robustness tab.")
+                       f"{changes} can change the recommendation — see the Robustness tab.")
         st.markdown(res.why)
         # each figure as wide as its label and value, wrapping onto a second row in a narrow window
         row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")

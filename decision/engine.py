@@ -71,6 +71,12 @@ CRITERION_COLUMNS = {"cost": "cost_total", "trust": "trust", "reconfiguration": 
                      "url_change": "users_url_change"}
 
 
+def better_on(a: pd.Series, b: pd.Series) -> list[str]:
+    """The criteria (scoring.CRITERIA) on which option row `a` is better than option row `b`."""
+    return [c for c in CRITERIA if (a[CRITERION_COLUMNS[c]] > b[CRITERION_COLUMNS[c]]) == HIGHER_IS_BETTER[c]
+            and a[CRITERION_COLUMNS[c]] != b[CRITERION_COLUMNS[c]]]
+
+
 def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
                 prices: Mapping[tuple[str, str], np.ndarray] | None = None) -> Scored:
     """Score validated profiles: the one vectorised code path behind every front end.
@@ -225,6 +231,13 @@ class Evaluation:
         decided = int(tie_break(scored.columns["score"][one], tuple(k[one] for k in scored.tie_keys),
                                 scored.winner[one], scored.runner_up[one])[0])
         return TIE_BREAKS[decided] if decided >= 0 else None
+
+    def runner_up_better_on(self, i: int = 0) -> list[str]:
+        """The criteria on which profile `i`'s runner-up is better than its recommendation: where none, no change of
+        the weights can put the runner-up first (nor none where there is no runner-up)."""
+        feasible = self.option_rows(i)
+        feasible = feasible[feasible["feasible"]]
+        return better_on(feasible.iloc[1], feasible.iloc[0]) if len(feasible) > 1 else []
 
     def why(self, i: int = 0) -> str:
         """The recommendation of profile `i` in plain language."""

@@ -320,6 +320,17 @@ def test_close_call_flag_uses_the_parameter(tmp_path):
     assert notes and "less than 25% of the winner's score" in notes[0].body.text
 
 
+@pytest.mark.parametrize(("source", "change"), [
+    # QA: the note said the weights could reverse the order while section 6 said no change of the weights could
+    (PROFILES / "midsize-byod.yaml", "a small change in the assumptions could reverse the order (no change of the "
+                                     "weights can: Wildcard certificate is better on no criterion)."),
+    (profile("small-office", admin_rate=20), "a small change in the weights or the assumptions could reverse the order."),
+], ids=["runner-up-better-on-nothing", "runner-up-cheaper"])
+def test_the_close_call_note_names_the_weights_only_where_they_can_reverse_the_order(source, change):
+    notes = [b.body.text for b in content(evaluate(source), generated=DAY).sections[0].blocks if isinstance(b, Note)]
+    assert len(notes) == 1 and notes[0].startswith("Close call.") and notes[0].endswith(change)
+
+
 def test_no_feasible_option_still_gives_a_complete_appendix():
     none = evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False))
     assert not none.option_rows(0)["feasible"].any()

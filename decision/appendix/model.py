@@ -21,14 +21,14 @@ import yaml
 from decision import currency
 from decision.appendix import charts
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
-from decision.engine import CRITERION_COLUMNS, Evaluation
+from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import ca_ties, deployments, names_dropped, profile_hash, renewal_calendar, versions
 from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
-from decision.scoring import CRITERIA, CRITERION_NAMES, HIGHER_IS_BETTER
+from decision.scoring import CRITERION_NAMES
 from decision.sensitivity import Sensitivity, analyse
 from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
 
@@ -176,12 +176,6 @@ def plural(n: float, one: str, many: str | None = None) -> str:
 def agrees(n: float, one: str, many: str) -> str:
     """The verb form that agrees with `plural(n, ...)`'s noun."""
     return one if int(n) == 1 else many
-
-
-def better_on(a: pd.Series, b: pd.Series) -> list[str]:
-    """The criteria (scoring.CRITERIA) on which option row `a` is better than option row `b`."""
-    return [c for c in CRITERIA if (a[CRITERION_COLUMNS[c]] > b[CRITERION_COLUMNS[c]]) == HIGHER_IS_BETTER[c]
-            and a[CRITERION_COLUMNS[c]] != b[CRITERION_COLUMNS[c]]]
 
 
 def para(*parts: str | Run) -> Paragraph:
@@ -699,9 +693,12 @@ class _Builder:
                              "the order."), tone="warning")
         margin = score(self.rec["margin"])
         margin = f"The margin of {margin} points" if margin != score(0) else "A margin of less than 0.1 points"
-        return Note(para(bold("Close call."),
-                         f" {margin} is less than {pct(share)} of the winner's score: {runner} is nearly as good, and "
-                         "a small change in the weights or the assumptions could reverse the order."), tone="warning")
+        change = ("a small change in the weights or the assumptions could reverse the order"
+                  if self.ev.runner_up_better_on(self.i) else
+                  f"a small change in the assumptions could reverse the order (no change of the weights can: {runner} "
+                  "is better on no criterion)")
+        return Note(para(bold("Close call."), f" {margin} is less than {pct(share)} of the winner's score: {runner} is "
+                         f"nearly as good, and {change}."), tone="warning")
 
     def behind(self) -> str:
         """How far the runner-up is behind the winner, in score points as shown."""
