@@ -94,6 +94,11 @@ class Shell:
         return self.make_folder(base) + self._request(base, names, label)
 
     def _request(self, base: str, names: list[str], label: str) -> list[str]:
+        """From Exchange 2010 on, the request is made on the first server (-Server), where the certificate is imported,
+        enabled and exported: made on the server the shell runs on, it would keep its private key there and the import
+        on the first server would fail. New-ExchangeCertificate, Import-, Enable- and Export-ExchangeCertificate all
+        take -Server from Exchange 2010 on (their pages in exchange/exchange-ps/exchange of
+        MicrosoftDocs/office-docs-powershell); Exchange 2007's have none and run on the shell's server."""
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
@@ -102,12 +107,13 @@ class Shell:
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Path {base}.cer"]
         if self.era == "2010":
-            return [f"$req = New-ExchangeCertificate -GenerateRequest {common}",
+            return [f"$req = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
                     f"Set-Content -Path {base}.req -Value $req",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
-                    f"Import-ExchangeCertificate -FileData ([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
+                    f"Import-ExchangeCertificate -Server {server} -FileData "
+                    f"([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
         if self.era == "2013":
-            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
+            return [f"New-ExchangeCertificate -Server {server} -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Server {server} -FileName {_quote(base + '.cer')}"]
         return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
@@ -118,7 +124,7 @@ class Shell:
 
     def enable(self, services: list[str] | None = None, thumbprint: str = THUMBPRINT) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
-        server = "" if self.era in LEGACY_ERAS else f"-Server {self.servers[0]} "
+        server = "" if self.era == "2007" else f"-Server {self.servers[0]} "  # see _request
         return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
 
     def services(self, services: list[str]) -> str:
@@ -142,7 +148,8 @@ class Shell:
         `services` defaults to the version's usual services; an empty list imports without enabling. From Exchange 2010
         on, Import-ExchangeCertificate takes -Server and -FileData (2010 SP2/SP3 reference, bb124424(v=exchg.141), read
         at http://unifiedpeople.ru/exch2010help.en/html/c1a98e97-e58a-49c8-a44d-948b2fc07876.htm), so the first server's
-        shell imports on the others.
+        shell imports on the others; the export names the first server (-Server), where the certificate was imported,
+        as the request, import and enable lines do (see _request).
         """
         if len(self.servers) < 2:
             return []
@@ -152,12 +159,9 @@ class Shell:
         if not self.pfx_password_asked:
             lines.append(f"$pw = {self.pfx_password()}")
         self.pfx_password_asked = True
-        if self.era in ("2007", "2010", "2013"):
+        if self.era == "2007":
             lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw "
-                         f"-Path {_quote(pfx)}"
-                         if self.era == "2007" else
-                         f"$bin = Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw; "
-                         f"[System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+                         f"-Path {_quote(pfx)}")
         else:
             lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {thumbprint} "
                          f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")

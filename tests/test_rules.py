@@ -1406,3 +1406,28 @@ def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_f
     before = " ".join(commands[:run])
     assert "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts" in before
     assert "review it first" in before
+
+
+CERTIFICATE_LINE = re.compile(r"^(?:\$\w+ = )?(New|Import|Enable|Export)-ExchangeCertificate ")
+
+
+@pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("2013", "2016-06-01"), ("2016", "2020-06-01"),
+                                                ("2019", "2024-06-01"), ("SE", "2026-12-01")])
+def test_each_certificate_is_requested_imported_enabled_and_exported_on_the_server_it_is_for(version, start):
+    """QA: Exchange 2013's New-ExchangeCertificate -GenerateRequest (and the export of the certificate for the other
+    servers) ran on whichever server the shell ran on, while Import-/Enable-ExchangeCertificate named EX01: the
+    pending request, its private key with it, was on another server, and the import failed. Exchange 2010's lines for
+    the first server named none. From 2010 on the four cmdlets take -Server, and every line names the server its
+    certificate is on: EX01 up to its export, EX02 from its import there."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"], "internal_ca": True}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    for name in ("san", "classic", "split_site", "wildcard", "internal_ca", "srv_record"):
+        lines = [c for c in commands[name] if CERTIFICATE_LINE.match(c)]
+        cmdlets = [CERTIFICATE_LINE.match(c).group(1) for c in lines]
+        assert {"New", "Import", "Enable", "Export"} <= set(cmdlets), name
+        on = "EX01"
+        for line, cmdlet in zip(lines, cmdlets, strict=True):
+            if cmdlet != "Enable":  # enabled where it was imported last; the others' copy is imported from the PFX
+                on = "EX02" if cmdlet == "Import" and ".pfx" in line else "EX01"
+            assert f" -Server {on} " in line, (name, line)
