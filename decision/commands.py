@@ -346,6 +346,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     internal_moved = not (bool(profile["internal_names"]) and option in ("san", "acme", "internal_ca")
                           and not str(option_row.get("not_issuable", "")) and not lost_later)
     split = bool(profile["split_dns"])
+    # the autodiscover names beside OWA's: an OWA host autodiscover.<domain> is that domain's autodiscover name already
+    autodiscover_hosts = [h for h in (f"autodiscover.{d}" for d in domains) if h != owa]
     dns: list[str] = []
     lines: list[str] = []
 
@@ -361,11 +363,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             lines.extend(shell.urls(owa, autodiscover_host, internal=True))
 
     def web_records(addresses: Mapping[str, str] | None = None) -> None:
-        """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own."""
+        """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own. An autodiscover
+        name that is the OWA host has OWA's A record (a CNAME to itself, or beside an A record, is invalid)."""
         addresses = addresses or {}
         dns.append(f"{owa}. A {PUBLIC_IP}")
-        for d in domains:
-            host = f"autodiscover.{d}"
+        for host in autodiscover_hosts:
             dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
         if profile["root_on_exchange"]:
             covered = ext in names
@@ -420,8 +422,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
                   + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint))
         sni = shell.sni
-        for d in domains:
-            host = f"autodiscover.{d}"
+        if not autodiscover_hosts:
+            lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
+                         "certificate serves autodiscover from the Default Web Site (the single-name option)")
+        for host in autodiscover_hosts:
+            d = host.removeprefix("autodiscover.")
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
             ip = PUBLIC_IP if sni else f"<public IP for {host}>"
             thumbprint = f"<thumbprint of the {host} certificate>"
@@ -484,6 +489,10 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                       f"https://{owa}/Autodiscover/Autodiscover.xml" for server in shell.servers]
         dns.append(f"{owa}. A {PUBLIC_IP}")
         for d in domains:
+            if f"autodiscover.{d}" == owa:  # the SRV record's target: Outlook reaches it before any SRV lookup
+                dns.append(f"# {owa} is the OWA host and keeps its A record: Outlook finds autodiscover for {d} there "
+                           "without an SRV record")
+                continue
             dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")
             dns.append(f"# remove any A/CNAME record for autodiscover.{d} so Outlook falls through to the SRV record")
         internal_zone(owa)
