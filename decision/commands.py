@@ -94,6 +94,11 @@ class Shell:
         return self.make_folder(base) + self._request(base, names, label)
 
     def _request(self, base: str, names: list[str], label: str) -> list[str]:
+        """From Exchange 2010 on, the request is made on the first server (-Server), where the certificate is imported,
+        enabled and exported: made on the server the shell runs on, it would keep its private key there and the import
+        on the first server would fail. New-ExchangeCertificate, Import-, Enable- and Export-ExchangeCertificate all
+        take -Server from Exchange 2010 on (their pages in exchange/exchange-ps/exchange of
+        MicrosoftDocs/office-docs-powershell); Exchange 2007's have none and run on the shell's server."""
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
@@ -102,12 +107,13 @@ class Shell:
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Path {base}.cer"]
         if self.era == "2010":
-            return [f"$req = New-ExchangeCertificate -GenerateRequest {common}",
+            return [f"$req = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
                     f"Set-Content -Path {base}.req -Value $req",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
-                    f"Import-ExchangeCertificate -FileData ([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
+                    f"Import-ExchangeCertificate -Server {server} -FileData "
+                    f"([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
         if self.era == "2013":
-            return [f"New-ExchangeCertificate -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
+            return [f"New-ExchangeCertificate -Server {server} -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Server {server} -FileName {_quote(base + '.cer')}"]
         return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
@@ -118,7 +124,7 @@ class Shell:
 
     def enable(self, services: list[str] | None = None, thumbprint: str = THUMBPRINT) -> list[str]:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
-        server = "" if self.era in LEGACY_ERAS else f"-Server {self.servers[0]} "
+        server = "" if self.era == "2007" else f"-Server {self.servers[0]} "  # see _request
         return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
 
     def services(self, services: list[str]) -> str:
@@ -142,7 +148,8 @@ class Shell:
         `services` defaults to the version's usual services; an empty list imports without enabling. From Exchange 2010
         on, Import-ExchangeCertificate takes -Server and -FileData (2010 SP2/SP3 reference, bb124424(v=exchg.141), read
         at http://unifiedpeople.ru/exch2010help.en/html/c1a98e97-e58a-49c8-a44d-948b2fc07876.htm), so the first server's
-        shell imports on the others.
+        shell imports on the others; the export names the first server (-Server), where the certificate was imported,
+        as the request, import and enable lines do (see _request).
         """
         if len(self.servers) < 2:
             return []
@@ -152,12 +159,9 @@ class Shell:
         if not self.pfx_password_asked:
             lines.append(f"$pw = {self.pfx_password()}")
         self.pfx_password_asked = True
-        if self.era in ("2007", "2010", "2013"):
+        if self.era == "2007":
             lines.append(f"Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw "
-                         f"-Path {_quote(pfx)}"
-                         if self.era == "2007" else
-                         f"$bin = Export-ExchangeCertificate -Thumbprint {thumbprint} -BinaryEncoded -Password $pw; "
-                         f"[System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
+                         f"-Path {_quote(pfx)}")
         else:
             lines.append(f"$bin = Export-ExchangeCertificate -Server {self.servers[0]} -Thumbprint {thumbprint} "
                          f"-BinaryEncoded -Password $pw; [System.IO.File]::WriteAllBytes({_quote(pfx)}, $bin.FileData)")
@@ -342,6 +346,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     internal_moved = not (bool(profile["internal_names"]) and option in ("san", "acme", "internal_ca")
                           and not str(option_row.get("not_issuable", "")) and not lost_later)
     split = bool(profile["split_dns"])
+    # the autodiscover names beside OWA's: an OWA host autodiscover.<domain> is that domain's autodiscover name already
+    autodiscover_hosts = [h for h in (f"autodiscover.{d}" for d in domains) if h != owa]
     dns: list[str] = []
     lines: list[str] = []
 
@@ -357,11 +363,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             lines.extend(shell.urls(owa, autodiscover_host, internal=True))
 
     def web_records(addresses: Mapping[str, str] | None = None) -> None:
-        """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own."""
+        """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own. An autodiscover
+        name that is the OWA host has OWA's A record (a CNAME to itself, or beside an A record, is invalid)."""
         addresses = addresses or {}
         dns.append(f"{owa}. A {PUBLIC_IP}")
-        for d in domains:
-            host = f"autodiscover.{d}"
+        for host in autodiscover_hosts:
             dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
         if profile["root_on_exchange"]:
             covered = ext in names
@@ -416,8 +422,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
                   + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint))
         sni = shell.sni
-        for d in domains:
-            host = f"autodiscover.{d}"
+        if not autodiscover_hosts:
+            lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
+                         "certificate serves autodiscover from the Default Web Site (the single-name option)")
+        for host in autodiscover_hosts:
+            d = host.removeprefix("autodiscover.")
             site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
             ip = PUBLIC_IP if sni else f"<public IP for {host}>"
             thumbprint = f"<thumbprint of the {host} certificate>"
@@ -480,6 +489,10 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                       f"https://{owa}/Autodiscover/Autodiscover.xml" for server in shell.servers]
         dns.append(f"{owa}. A {PUBLIC_IP}")
         for d in domains:
+            if f"autodiscover.{d}" == owa:  # the SRV record's target: Outlook reaches it before any SRV lookup
+                dns.append(f"# {owa} is the OWA host and keeps its A record: Outlook finds autodiscover for {d} there "
+                           "without an SRV record")
+                continue
             dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")
             dns.append(f"# remove any A/CNAME record for autodiscover.{d} so Outlook falls through to the SRV record")
         internal_zone(owa)

@@ -55,6 +55,9 @@ REASONS: tuple[Reason, ...] = (
            "a name clients must use (OWA host or a mail domain) is not a public DNS name, so no public CA can issue it"),
     Reason("single_name_multi_domain", "infeasible",
            "one autodiscover name cannot serve several mail domains"),
+    Reason("nothing_to_split", "infeasible",
+           "the OWA host is the only autodiscover name (autodiscover.<domain>), so there is no autodiscover site to "
+           "split off: the single-name option already serves it without a URL change"),
     Reason("owa_not_under_wildcard", "infeasible",
            "the OWA host is not one label under a mail domain, so no *.<domain> certificate covers it (a wildcard "
            "covers mail.contoso.com, not mail.eu.contoso.com or a name in another domain)"),

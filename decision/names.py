@@ -176,6 +176,17 @@ def _covered_by_wildcards(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np
                                   minlength=len(host)) > 0)
 
 
+def _autodiscover_of_a_mail_domain(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
+    """Whether a host is autodiscover.<d> for a mail domain d: the external domain or one of `extras`."""
+    parent = _after_dot(host, last=False)[0]
+    mail = pc.equal(parent, ext).to_numpy(zero_copy_only=False)
+    lists = pc.split_pattern(extras, ";")
+    items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
+    hit = pc.and_(pc.equal(items, parent.take(rows)), pc.not_equal(items, "")).to_numpy(zero_copy_only=False)
+    mail |= np.bincount(rows.to_numpy()[hit], minlength=len(host)) > 0
+    return pc.starts_with(host, "autodiscover.").to_numpy(zero_copy_only=False) & mail
+
+
 def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict[str, np.ndarray]:
     """Per-profile name counts and issuability, as arrays; `end`: each horizon's end (`dates.horizon_end`).
 
@@ -225,6 +236,8 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         "root": root,
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
+        # the OWA host is the autodiscover name of one of the mail domains (that name is then on a certificate once)
+        "owa_is_any_autodiscover": _autodiscover_of_a_mail_domain(owa, ext, extras),
         "owa_under_wildcard": owa_under_wildcard,
         "internal_wanted": n_idom + n_fqdn + n_netbios,
         "internal_blocked": blocked_start,

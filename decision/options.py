@@ -608,7 +608,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
 def _multi_name_public(ctx: Context, mode: str) -> Components:
     """san and acme: one certificate with every name a public CA may issue."""
     f = ctx.facts
-    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
     # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn);
     # a renewal cannot carry them after the ban, or the certificate carrying them is revoked and replaced
@@ -672,19 +672,24 @@ def option_classic(ctx: Context) -> Components:
 
 
 def option_split_site(ctx: Context) -> Components:
-    """Single-name certificates for OWA and each autodiscover name, on a second web site."""
+    """A single-name certificate for OWA on the default web site, and one for each other autodiscover name on a
+    second web site. An autodiscover name that is the OWA host stays on the default site: where it is the only one
+    (a single mail domain), there is nothing to split off and the single-name option serves it as it is."""
     f, p = ctx.facts, ctx.params
-    certificates = 1 + f["n_domains"] - f["owa_is_autodiscover"]
+    sites = f["n_domains"] - f["owa_is_any_autodiscover"]  # the autodiscover names beside OWA's, a second site each
+    split = sites > 0
+    certificates = 1 + sites
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
     reasons, setup, warned = _single_name_effects(ctx)
-    # every client access server serves autodiscover from its own second site
-    setup = setup + ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0
-    ip_per_month, ip_bits = _own_ip_bindings(ctx, f["n_domains"].astype(float))  # a second site per domain
+    # the second site, and its copy on every further client access server (each serves autodiscover)
+    setup = setup + np.where(split, ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0, 0.0)
+    setup = setup + np.where(split, p.value("split_site_setup_hours") * 60.0, 0.0)
+    ip_per_month, ip_bits = _own_ip_bindings(ctx, sites.astype(float))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons |= ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
-    return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required,
-                     extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
-                     setup=setup + p.value("split_site_setup_hours") * 60.0, warned=warned, ip_per_month=ip_per_month)
+    return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required & split,
+                     extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~split, "nothing_to_split"),
+                     reasons=reasons, setup=setup, warned=warned, ip_per_month=ip_per_month)
 
 
 def _own_ip_bindings(ctx: Context, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -724,7 +729,7 @@ def option_wildcard(ctx: Context) -> Components:
 def option_internal_ca(ctx: Context) -> Components:
     """A SAN certificate from the organisation's AD CS CA, with internal names if wanted."""
     f, p, pop = ctx.facts, ctx.params, ctx.pop
-    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_autodiscover"] + f["internal_wanted"]
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + f["internal_wanted"]
     private = [(i, ca) for i, ca in enumerate(ctx.catalog.cas) if ca.kind == "private"]
     one = np.ones(ctx.n)
     offers = [(i, _offer(ctx, ca, "san", "manual", one, names.astype(float))) for i, ca in private[:1]]

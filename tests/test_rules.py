@@ -1406,3 +1406,115 @@ def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_f
     before = " ".join(commands[:run])
     assert "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts" in before
     assert "review it first" in before
+
+
+CERTIFICATE_LINE = re.compile(r"^(?:\$\w+ = )?(New|Import|Enable|Export)-ExchangeCertificate ")
+
+
+@pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("2013", "2016-06-01"), ("2016", "2020-06-01"),
+                                                ("2019", "2024-06-01"), ("SE", "2026-12-01")])
+def test_each_certificate_is_requested_imported_enabled_and_exported_on_the_server_it_is_for(version, start):
+    """QA: Exchange 2013's New-ExchangeCertificate -GenerateRequest (and the export of the certificate for the other
+    servers) ran on whichever server the shell ran on, while Import-/Enable-ExchangeCertificate named EX01: the
+    pending request, its private key with it, was on another server, and the import failed. Exchange 2010's lines for
+    the first server named none. From 2010 on the four cmdlets take -Server, and every line names the server its
+    certificate is on: EX01 up to its export, EX02 from its import there."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": version, "start": start, "servers": ["EX01", "EX02"], "internal_ca": True}
+    commands = to_json(decision.evaluate(profile))["commands"]
+    for name in ("san", "classic", "split_site", "wildcard", "internal_ca", "srv_record"):
+        lines = [c for c in commands[name] if CERTIFICATE_LINE.match(c)]
+        cmdlets = [CERTIFICATE_LINE.match(c).group(1) for c in lines]
+        assert {"New", "Import", "Enable", "Export"} <= set(cmdlets), name
+        on = "EX01"
+        for line, cmdlet in zip(lines, cmdlets, strict=True):
+            if cmdlet != "Enable":  # enabled where it was imported last; the others' copy is imported from the PFX
+                on = "EX02" if cmdlet == "Import" and ".pfx" in line else "EX01"
+            assert f" -Server {on} " in line, (name, line)
+
+
+AD_OWA = {"org": "A", "external_domain": "a-corp.com", "owa_host": "autodiscover.a-corp.com", "users": 10,
+          "start": "2026-12-01", "servers": ["EX01", "EX02"], "split_dns": True, "internal_ca": True}
+
+
+def _records(lines: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """(name, type, data) of each record, by zone ('public', or 'internal' for the split-DNS zone's)."""
+    zones: dict[str, list[tuple[str, str, str]]] = {"public": [], "internal": []}
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        text, _, comment = line.partition(";")
+        name, *rest = text.split()
+        kind = next(t for t in rest if t in ("A", "CNAME", "SRV", "CAA", "TXT"))
+        zones["internal" if "internal" in comment else "public"].append((name, kind, " ".join(rest)))
+    return zones
+
+
+@pytest.mark.parametrize("extra", [[], ["b-corp.com"]])
+@pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("SE", "2026-12-01")])
+def test_an_owa_host_that_is_an_autodiscover_name_gets_valid_dns_records(extra, version, start):
+    """QA: with OWA on autodiscover.<domain> (the 2007 article's single-name set-up) the records gave that name an A
+    record and a CNAME to itself; the SRV option gave it an A record, told the admin to remove it, and made it the
+    SRV target; split site listed its A record twice. Every zone now has each record once, no CNAME beside another
+    record of its name or pointing at itself, and every SRV target keeps its A record."""
+    profile = {**AD_OWA, "exchange_version": version, "start": start, "extra_domains": extra}
+    for owa in ("autodiscover.a-corp.com", *(["autodiscover.b-corp.com"] if extra else [])):
+        _, dns = _commands({**profile, "owa_host": owa})
+        for name, lines in dns.items():
+            for zone, records in _records(lines).items():
+                assert len(records) == len(set(records)), (owa, name, zone, records)
+                kinds: dict[str, set[str]] = {}
+                for host, kind, data in records:
+                    kinds.setdefault(host, set()).add(kind)
+                    assert not (kind == "CNAME" and data.split()[-1] == host), (owa, name, zone, host)
+                assert all(len(k) == 1 for h, k in kinds.items() if "CNAME" in k), (owa, name, zone, kinds)
+            targets = {r[2].split()[-1] for r in _records(lines)["public"] if r[1] == "SRV"}
+            a_names = {r[0] for r in _records(lines)["public"] if r[1] == "A"}
+            assert targets <= a_names, (owa, name)
+            assert not any(t.rstrip(".") in line for t in targets for line in lines if line.startswith("# remove")), name
+            if name != "classic":  # which moves OWA to autodiscover.a-corp.com
+                assert f"{owa}. A <public IP>" in lines, (owa, name)
+        assert not any("SRV" in r and f"_tcp.{owa.removeprefix('autodiscover.')}." in r for r in dns["srv_record"])
+
+
+@pytest.mark.parametrize("extra", [[], ["b-corp.com"]])
+@pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("SE", "2026-12-01")])
+def test_the_certificates_counted_are_the_ones_requested_and_named(extra, version, start):
+    """QA: with OWA on autodiscover.<domain>, split site counted one certificate but its commands requested two for
+    that name and bound a second IIS site to it (taking OWA's traffic from the Default Web Site). Each option's count
+    of certificates is the number of certificates its commands request, each for other names; split site's names
+    are one per certificate, and no web site or binding is made for the OWA host."""
+    for owa in ("autodiscover.a-corp.com", "mail.a-corp.com"):
+        profile = {**AD_OWA, "owa_host": owa, "exchange_version": version, "start": start, "extra_domains": extra}
+        result = to_json(decision.evaluate(profile))
+        rows = {o["option"]: o for o in result["options"]}
+        for name in ("san", "classic", "split_site", "wildcard", "internal_ca", "srv_record"):
+            requested = [re.search(r" -DomainName (.+?) -FriendlyName ", c).group(1)
+                         for c in result["commands"][name] if "New-ExchangeCertificate" in c and "-GenerateRequest" in c]
+            assert len(requested) == rows[name]["certificates"], (owa, name, requested)
+            assert len(set(requested)) == len(requested), (owa, name, requested)
+        split = rows["split_site"]
+        assert len(split["names"]) == split["certificates"] == 1 + len(extra) + (owa != "autodiscover.a-corp.com")
+        sites = [c for c in result["commands"]["split_site"] if "New-Website" in c or "IIS Manager" in c]
+        assert len(sites) == len(extra) + (owa != "autodiscover.a-corp.com"), sites
+        assert not any(f"-HostHeader {owa} " in c or f"<public IP for {owa}>" in c for c in sites)
+        assert split["feasible"] == bool(sites)
+        if not sites:
+            assert [r["code"] for r in split["reasons"]] == ["nothing_to_split"]
+
+
+def test_split_site_pays_for_the_sites_beside_the_owa_host_only(tmp_path):
+    """Split site paid a second web site (its setup, and without SNI an IP of its own) for every mail domain, also for
+    the one whose autodiscover name is the OWA host, which stays on the Default Web Site."""
+    def edit(parameters):
+        parameters["extra_ip_per_month"]["value"] = 105
+    dearer = load_parameters(_edited_parameters(tmp_path, edit))
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com", "c-corp.com"],
+               "users": 10, "start": "2012-06-01", "exchange_version": "2010", "horizon_years": 3}
+    for owa, sites in (("mail.a-corp.com", 3), ("autodiscover.a-corp.com", 2), ("autodiscover.c-corp.com", 2)):
+        base, costlier = (option(decision.evaluate({**profile, "owa_host": owa}, parameters=p), "split_site")
+                          for p in (PARAMS, dearer))
+        assert costlier["cost_total"] - base["cost_total"] == pytest.approx(100 * 36 * sites), owa
+        assert base["certificates"] == 1 + sites and base["feasible"]
+    one = option(decision.evaluate({**profile, "extra_domains": [], "owa_host": "autodiscover.a-corp.com"}), "split_site")
+    assert not one["feasible"] and one["reasons"] == "nothing_to_split" and one["certificates"] == 1
