@@ -46,6 +46,8 @@ class CA:
     wildcard: bool
     lifetime: int | str | None  # days, a parameter name, or None for the public maximum
     issuer_rotates: bool
+    client_auth_starts: np.ndarray  # days the client-authentication EKU comes or goes (`client_auth_eku`)
+    client_auth: np.ndarray  # bool: carried before the first of those days (a private CA: always), then from each
     prices: dict[str, float]  # a year of the term, in `currency`
     currency: str  # the catalog's (ISO 4217)
     price_source: str
@@ -74,6 +76,10 @@ class CA:
     def status_on(self, day: int) -> str:
         code = int(self.status_at(np.array([day]))[0])
         return "not yet operating" if code < 0 else STATUSES[code]
+
+    def client_auth_at(self, days: np.ndarray) -> np.ndarray:
+        """Whether a certificate issued on each day carries the TLS Client Authentication EKU."""
+        return self.client_auth.take(np.searchsorted(self.client_auth_starts, days, side="right"))
 
     def acme_available(self, days: np.ndarray) -> np.ndarray:
         return np.full(np.shape(days), False) if not self.acme else days >= (self.acme_from or 0)
@@ -165,6 +171,33 @@ def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) 
         raise bad(f"lifetime_days: {what} must be at least {least:g} days (got {shown})")
 
 
+def _client_auth(raw: dict[str, Any], bad: Callable[[str], InputError]) -> tuple[np.ndarray, np.ndarray]:
+    """`client_auth_eku` of a public CA as (days of change, carried before the first then from each): true | false,
+    or a dated list of {from: DATE, value: true|false, source: TEXT} in date order, each change with its source."""
+    value = raw.get("client_auth_eku")
+    form = "true, false or a list of {from: DATE, value: true|false, source: TEXT}, in date order"
+    if raw["kind"] == "private":
+        if "client_auth_eku" in raw:
+            raise bad("client_auth_eku is for public CAs only: a private CA's certificates carry what its template sets")
+        return np.zeros(0, dtype=np.int64), np.array([True])
+    if isinstance(value, bool):
+        return np.zeros(0, dtype=np.int64), np.array([value])
+    if not isinstance(value, list) or not value:
+        raise bad(f"client_auth_eku must be {form} (got {'nothing' if value is None else repr(value)})")
+    for k, entry in enumerate(value, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), bool):
+            raise bad(f"client_auth_eku entry {k} must be {{from: DATE, value: true|false, source: TEXT}} (got {entry!r})")
+        if not str(entry.get("source") or "").strip():
+            raise bad(f"client_auth_eku entry {k} needs a source (a URL, or 'estimate' and why)")
+    try:
+        starts = np.array([to_day(e["from"]) for e in value], dtype=np.int64)
+    except (KeyError, TypeError, ValueError):
+        raise bad(f"client_auth_eku must be {form}: an entry's 'from' is not a date") from None
+    if np.any(np.diff(starts) <= 0):
+        raise bad(f"client_auth_eku must be {form}: the dates are not in order")
+    return starts, np.array([True, *(e["value"] for e in value)])
+
+
 def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> CA:
     ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
 
@@ -201,6 +234,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> 
     if isinstance(lifetime, str) and params is not None and lifetime not in params.items:
         raise bad(f"lifetime_days names an unknown parameter '{lifetime}'")
     _check_lifetime(lifetime, raw["kind"], bad)
+    client_auth_starts, client_auth = _client_auth(raw, bad)
     return CA(
         id=ident, name=str(raw["name"]), kind=raw["kind"], status_starts=starts, statuses=statuses,
         manual=bool(raw.get("manual", False)), acme=bool(acme.get("supported", False)),
@@ -209,6 +243,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> 
         san=bool(san.get("supported", False)), max_names=san.get("max_names"),
         included_names=san.get("included_names"), wildcard=bool(raw.get("wildcard", False)),
         lifetime=lifetime, issuer_rotates=bool(raw.get("issuer_rotates", False)),
+        client_auth_starts=client_auth_starts, client_auth=client_auth,
         prices=price_values, currency=currency, price_source=str(prices["source"]), as_of=str(raw["as_of"]),
         sources=tuple(str(s) for s in raw["sources"]), raw=raw,
     )

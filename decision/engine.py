@@ -16,7 +16,14 @@ from decision import currency
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
-from decision.explain import parameter_details, reason_strings, recommendation_why, status_details
+from decision.explain import (
+    BIT,
+    parameter_details,
+    reason_strings,
+    recommendation_why,
+    server_auth_details,
+    status_details,
+)
 from decision.names import name_table, names_by_option
 from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
@@ -211,14 +218,20 @@ class Evaluation:
         return parameter_details(self.params)  # the same for every profile and option: filled in once
 
     def reason_details(self, i: int, option: str) -> dict[str, str]:
-        """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, and the CA an
-        infeasible option's CA reasons are about."""
+        """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, the CA an
+        infeasible option's CA reasons are about, and the chosen CA's first certificate without the
+        client-authentication EKU."""
         details = dict(self._parameter_sentences)
-        ca = int(self.scored.columns["failed_ca"][i][OPTIONS.index(option)])
+        j = OPTIONS.index(option)
+        ca = int(self.scored.columns["failed_ca"][i][j])
         if ca >= 0:
             start = int(self.profiles.iloc[i]["start"])
             end = horizon_end_day(start, self.profiles.iloc[i]["horizon_years"])
             details.update(status_details(self.catalog.cas[ca], start, end))
+        chosen = int(self.scored.columns["ca"][i][j])
+        if int(self.scored.columns["reasons"][i][j]) & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:
+            issued = self.scored.components[option].schedule.dates_of(i)
+            details.update(server_auth_details(self.catalog.cas[chosen], issued))
         return details
 
     def weights(self, i: int = 0) -> dict[str, float]:

@@ -22,10 +22,12 @@ from decision.scoring import CRITERION_NAMES
 @dataclass(frozen=True)
 class Reason:
     code: str
-    kind: str  # infeasible | con | pro | info (neither: how the CA was chosen)
+    kind: str  # infeasible | con | risk (unverified: changes neither feasibility nor score) | pro | info (neither: how
+    # the CA was chosen)
     text: str
-    # the sentence with specifics: {ca} the CA's name and {date} the day its status changes (`status_details`), or
-    # {name} a data/parameters.yaml value (`parameter_details`), so the YAML and the sentence cannot disagree
+    # the sentence with specifics: {ca} the CA's name and {date} the day its status changes (`status_details`) or its
+    # first certificate without the client-authentication EKU (`server_auth_details`), or {name} a data/parameters.yaml
+    # value (`parameter_details`), so the YAML and the sentence cannot disagree
     detail: str = ""
 
 
@@ -114,6 +116,16 @@ REASONS: tuple[Reason, ...] = (
     Reason("one_certificate", "pro", "one certificate for every name"),
     Reason("sni_binding", "pro", "SNI lets the further certificates share the existing IP"),
     Reason("spare_ip_used", "pro", "uses the spare public IP for a further certificate's web site or binding"),
+    # risks to check: unverified, they change neither feasibility nor score
+    Reason("partner_tls_server_auth_only", "risk",
+           "risk to check (unverified; not scored): certificates issued within the horizon carry server "
+           "authentication only, without the TLS Client Authentication EKU; Exchange Online connectors or partners "
+           "that require a client certificate from this server for SMTP TLS may refuse the session: ask TLS partners, "
+           "and test the hybrid connectors and partner mail flow with such a certificate before enabling it for SMTP",
+           "risk to check (unverified; not scored): the {ca} certificates issued from {date} on carry server "
+           "authentication only, without the TLS Client Authentication EKU; Exchange Online connectors or partners "
+           "that require a client certificate from this server for SMTP TLS may refuse the session: ask TLS partners, "
+           "and test the hybrid connectors and partner mail flow with such a certificate before enabling it for SMTP"),
 )
 BIT = {r.code: np.int64(1) << np.int64(i) for i, r in enumerate(REASONS)}
 BY_CODE = {r.code: r for r in REASONS}
@@ -123,7 +135,7 @@ assert len(REASONS) < 63
 def codes_of(mask: int) -> list[str]:
     """Reason codes set in one mask, infeasible first."""
     found = [r for i, r in enumerate(REASONS) if int(mask) >> i & 1]
-    order = {"infeasible": 0, "con": 1, "pro": 2, "info": 3}
+    order = {"infeasible": 0, "con": 1, "risk": 2, "pro": 3, "info": 4}
     return [r.code for r in sorted(found, key=lambda r: order[r.kind])]
 
 
@@ -154,6 +166,16 @@ def status_details(ca: CA, start: int, end: int) -> dict[str, str]:
         if start < day < end and code in BY_CODE and code not in out:
             out[code] = BY_CODE[code].detail.format(ca=ca.name, date=from_day(day).isoformat())
     return out
+
+
+def server_auth_details(ca: CA, issued: np.ndarray) -> dict[str, str]:
+    """The sentence of partner_tls_server_auth_only naming `ca` and the first of the `issued` days (a certificate's
+    issuances) whose certificate lacks the client-authentication EKU; empty when none does."""
+    lacking = issued[~ca.client_auth_at(issued)]
+    if not len(lacking):
+        return {}
+    code = "partner_tls_server_auth_only"
+    return {code: BY_CODE[code].detail.format(ca=ca.short_name, date=from_day(lacking.min()).isoformat())}
 
 
 def parameter_details(params: Parameters) -> dict[str, str]:

@@ -189,6 +189,7 @@ class Context:
         self._dcv: dict[int, np.ndarray] = {}
         self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
+        self._server_auth_only: dict[tuple[str, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
         self._single_name: Choice | None = None
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
@@ -283,6 +284,19 @@ class Context:
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
             self._status_fails[key] = fails
         return self._status_fails[key]
+
+    def server_auth_only(self, ca: CA, sched: Schedule | Picked) -> np.ndarray | int:
+        """The risk bit `partner_tls_server_auth_only` where a profile with partner TLS gets from `ca` a certificate of
+        `sched` without the client-authentication EKU (`CA.client_auth_at`); cached per CA and schedule."""
+        if isinstance(sched, Picked):
+            return sched.pick([np.broadcast_to(self.server_auth_only(ca, s), self.n) for s in sched.schedules])
+        if not self.flags["partner_tls"].any() or ca.client_auth.all():
+            return 0
+        key = (ca.id, id(sched))
+        if key not in self._server_auth_only:
+            lacking = sched.ever(lambda days: ~ca.client_auth_at(days))
+            self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
+        return self._server_auth_only[key]
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
@@ -380,7 +394,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
-    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates")
+    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
     return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons)
 
 

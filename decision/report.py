@@ -145,6 +145,15 @@ def deployments(ev: Evaluation, i: int = 0) -> tuple[dict[str, list[str]], dict[
     return commands, dns
 
 
+def risks(ev: Evaluation, i: int, option: str | None) -> list[str]:
+    """The sentences of `option`'s risks to check for profile `i` (reasons of kind risk: unverified, not scored);
+    none without an option."""
+    if option is None:
+        return []
+    mask = int(ev.scored.columns["reasons"][i][OPTIONS.index(option)])
+    return [r["text"] for r in reason_list(mask, ev.reason_details(i, option)) if r["kind"] == "risk"]
+
+
 def renewal_calendar(ev: Evaluation, i: int, option: str) -> list[str]:
     """Dates of every issuance of `option` within profile `i`'s horizon."""
     sched = ev.scored.components[option].schedule
@@ -210,7 +219,8 @@ def _markdown(ev: Evaluation, i: int, rows: pd.DataFrame, winner: str | None, ca
     profile = ev.profiles.iloc[i]
     parts = [f"# Certificate strategy for {md(profile['org'])}", "", md(_context(profile)) + ".",
              "", f"**Recommendation: {LABELS.get(winner, 'none')}.** {md(ev.why(i))}", "",
-             *[f"{md(t)}\n" for t in ca_tie], _markdown_table(_shown(rows), md), ""]
+             *[f"{md(t)}\n" for t in ca_tie], *[f"{md(f'{LABELS[winner]}: {t}')}\n" for t in risks(ev, i, winner)],
+             _markdown_table(_shown(rows), md), ""]
     infeasible = rows[~rows["feasible"]]
     if len(infeasible):
         parts += ["## Not feasible", ""] + [
@@ -249,6 +259,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
     lines = [f"Certificate strategy for {profile['org']} ({_context(profile)})",
              "", _shown(rows).to_string(index=False), ""]
     lines += [f"Recommendation: {LABELS.get(winner, 'none')}. {ev.why(i)}", *ca_tie]
+    lines += [f"{LABELS[winner]}: {t}" for t in risks(ev, i, winner)]
     for r in infeasible.itertuples():
         lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons, ev.reason_details(i, r.option))}")
     if winner:

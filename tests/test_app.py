@@ -120,6 +120,22 @@ def test_switching_off_the_internal_ca_makes_that_option_infeasible():
     assert pd.isna(row["Rank"]) and row["Why / notes"] == "Not feasible: there is no AD CS enterprise CA"
 
 
+def test_hybrid_mail_flow_shows_the_client_authentication_risk_in_the_notes_as_the_engine_words_it():
+    """domain-facts §1.6: public certificates from 2026 carry server authentication only; with partner TLS each public
+    option's notes say so (a risk to check, not scored), the internal CA's do not."""
+    at = run_app()
+    assert not any("risk to check" in n for n in shown_table(at)["Why / notes"])
+    at.toggle(key=key("partner_tls")).set_value(True).run()
+    ev = engine(partner_tls=True)
+    assert_shows(at, ev)
+    notes = shown_table(at).set_index("Option")["Why / notes"]
+    for option in ("san", "acme"):
+        sentence = ev.reason_details(0, option)["partner_tls_server_auth_only"]
+        assert sentence.startswith("risk to check (unverified; not scored): the ")
+        assert sentence in notes[LABELS[option]]
+    assert "risk to check" not in notes[LABELS["internal_ca"]]
+
+
 def ranked_element(at: AppTest):
     """The ranked options table element (the first with a Rank column)."""
     return next(d for d in at.dataframe if "Rank" in d.value.columns)

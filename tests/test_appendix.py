@@ -563,6 +563,24 @@ def test_a_ca_chosen_among_cas_that_cost_the_same_is_explained_where_the_ca_is_n
     assert "cost the same" not in render(alone, "table") + build(alone, 0, "md", generated=DAY).decode()
 
 
+def test_the_client_authentication_risk_is_named_against_each_public_option_and_checked_before_enabling():
+    """QA (judgement call B): no client-authentication EKU risk was flagged for hybrid / partner TLS; domain-facts §1.6
+    says flag it. It reads in words under "Against" (with the CA and the date), and the checklist says what to check."""
+    ev = evaluate(profile("enterprise-hybrid"), today=DAY)
+    model = content(ev, 0, generated=DAY)
+    [for_against] = [b for s in model.sections for b in s.blocks if isinstance(b, Table) and b.columns[1:2] == ("For",)]
+    against = {row[0]: row[2] for row in for_against.rows}
+    for option in ev.options.loc[ev.options["feasible"], "option"]:
+        sentence = ev.reason_details(0, option)["partner_tls_server_auth_only"]
+        assert sentence.startswith("risk to check (unverified; not scored): the Sectigo certificates issued from "
+                                   "2026-12-01 on carry server authentication only")
+        assert sentence in against[LABELS[option]]
+    markdown = build(ev, 0, "md", generated=DAY).decode()
+    assert "- [ ] Before enabling for SMTP the first certificate without the TLS Client Authentication EKU" in markdown
+    quiet = build(evaluate(profile("enterprise-hybrid", partner_tls=False), today=DAY), 0, "md", generated=DAY).decode()
+    assert "Client Authentication" not in quiet
+
+
 def test_names_a_renewal_can_no_longer_carry_are_named_with_the_day_and_what_to_do():
     """QA: the 2007 Contoso from 2014-01-06 showed its six names, internal ones included, as fine ("Every name the
     profile asks for can be put on the certificate." and an orphan "What to do instead"), while its renewals from

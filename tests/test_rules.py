@@ -333,6 +333,75 @@ def test_a_catalogs_name_counts_must_be_whole_numbers(tmp_path, count):
         load_catalog(bad)
 
 
+def test_the_client_authentication_eku_is_a_dated_fact_of_each_public_ca():
+    """domain-facts §1.6: public CAs stop putting the TLS Client Authentication EKU in server certificates (Let's Encrypt
+    2026-02-11, DigiCert 2026-05-01, Sectigo 2026-05-15); where a CA's own date is unknown, the root program's, marked."""
+    days = np.array([to_day(d) for d in ("2026-02-10", "2026-02-11", "2026-04-30", "2026-05-01", "2026-05-15")])
+    assert CATALOG["letsencrypt"].client_auth_at(days).tolist() == [True, False, False, False, False]
+    assert CATALOG["digicert"].client_auth_at(days).tolist() == [True, True, True, False, False]
+    assert CATALOG["sectigo"].client_auth_at(days).tolist() == [True, True, True, True, False]
+    for ca in CATALOG.cas:
+        if ca.public:
+            assert not ca.client_auth_at(np.array([to_day("2027-03-15")]))[0], ca.id
+            sources = [entry["source"] for entry in ca.raw["client_auth_eku"]]
+            assert all(s.startswith(("https://", "estimate")) for s in sources), ca.id
+    assert CATALOG["adcs"].client_auth_at(days).all()  # the template's EKU: never flagged
+
+
+@pytest.mark.parametrize(("ca", "value", "reason"), [
+    (0, None, r"client_auth_eku must be true, false or a list of \{from: DATE, value: true\|false, source: TEXT\}, in "
+              r"date order \(got nothing\)"),
+    (0, "yes", r"client_auth_eku must be true, false or a list .* \(got 'yes'\)"),
+    (0, [{"from": "2026-02-11", "value": "no", "source": "x"}], r"client_auth_eku entry 1 must be \{from: DATE, "),
+    (0, [{"from": "2026-02-11", "value": False}], r"client_auth_eku entry 1 needs a source"),
+    (0, [{"from": "soon", "value": False, "source": "x"}], r"an entry's 'from' is not a date"),
+    (0, [{"from": "2026-06-15", "value": False, "source": "x"}, {"from": "2026-02-11", "value": True, "source": "y"}],
+     r"the dates are not in order"),
+    (-1, True, r"client_auth_eku is for public CAs only"),
+])
+def test_a_bad_client_auth_eku_is_refused_naming_the_ca(tmp_path, ca, value, reason):
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    row = raw["cas"][ca]
+    row.pop("client_auth_eku", None)
+    if value is not None:
+        row["client_auth_eku"] = value
+    with pytest.raises(InputError, match=rf"cas.{row['id']}.*{reason}"):
+        load_catalog(_written(tmp_path, raw), PARAMS)
+
+
+def test_a_client_auth_eku_given_as_true_or_false_holds_every_day(tmp_path):
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    raw["cas"][0]["client_auth_eku"], raw["cas"][1]["client_auth_eku"] = True, False
+    catalog = load_catalog(_written(tmp_path, raw), PARAMS)
+    days = np.array([to_day("2020-01-01"), to_day("2030-01-01")])
+    assert catalog.cas[0].client_auth_at(days).tolist() == [True, True]
+    assert catalog.cas[1].client_auth_at(days).tolist() == [False, False]
+
+
+def test_the_client_authentication_risk_names_the_ca_and_its_first_certificate_and_changes_no_figure(tmp_path):
+    """Hybrid from 2025-06-01 with Let's Encrypt: renewals every 60 days, the first after 2026-02-11 on 2026-03-28. A risk
+    note: with a catalog whose CAs keep the EKU, every figure of every option is the same, only the reasons differ."""
+    profile = {**CONTOSO_2026, "exchange_version": "2019", "start": "2025-06-01", "horizon_years": 1, "acme_ok": True,
+               "ca": "letsencrypt", "partner_tls": True}
+    ev = decision.evaluate(profile)
+    sentence = ev.reason_details(0, "acme")["partner_tls_server_auth_only"]
+    assert sentence.startswith("risk to check (unverified; not scored): the Let's Encrypt certificates issued from "
+                               "2026-03-28 on carry server authentication only")
+    assert "partner_tls_server_auth_only" in option(ev, "acme")["reasons"].split("; ")
+    assert [r["kind"] for r in next(o for o in to_json(ev)["options"] if o["option"] == "acme")["reasons"]
+            if r["code"] == "partner_tls_server_auth_only"] == ["risk"]
+    assert f"ACME, automated: {sentence}" in render(ev, "table").splitlines()
+    assert sentence in views.option_table(ev).set_index("option").loc["acme", "reasons_text"]
+    raw = yaml.safe_load(Path(CATALOG.path).read_text())
+    for row in raw["cas"]:
+        if row["kind"] == "public":
+            row["client_auth_eku"] = True
+    kept = decision.evaluate(profile, catalog=load_catalog(_written(tmp_path, raw), PARAMS))
+    assert "partner_tls_server_auth_only" not in option(kept, "acme")["reasons"]
+    assert ev.options.drop(columns="reasons").equals(kept.options.drop(columns="reasons"))
+    assert ev.recommendations.equals(kept.recommendations)
+
+
 @pytest.mark.parametrize(("name", "public"), [
     ("mail.contoso.com", True), ("contoso.co.uk", True), ("xn--bcher-kva.de", True),
     ("contoso.local", False), ("server01", False), ("ex.corp", False), ("srv.home.arpa", False),

@@ -49,6 +49,8 @@ def test_scenario(group: str, case: dict, tmp_path: Path) -> None:
         assert set(needed) <= set(codes[option]), (option, codes[option])
     for option, needed in expect.get("reasons", {}).items():
         assert set(needed) <= set(codes[option]), (option, codes[option])
+    for option, absent in expect.get("reasons_exclude", {}).items():
+        assert not set(absent) & set(codes[option]), (option, codes[option])
     for option, names in expect.get("names", {}).items():
         assert _split(rows.loc[option, "names"]) == names, option
     for option, names in expect.get("not_issuable", {}).items():

@@ -453,7 +453,7 @@ class _Builder:
         for r in self.feasible.itertuples():
             listed = reason_list(self._mask(r.option), self.ev.reason_details(self.i, r.option))
             pro_con.append((LABELS[r.option], "; ".join(x["text"] for x in listed if x["kind"] == "pro") or DASH,
-                            "; ".join(x["text"] for x in listed if x["kind"] == "con") or DASH))
+                            "; ".join(x["text"] for x in listed if x["kind"] in ("con", "risk")) or DASH))
         if pro_con:
             blocks.append(self.table("What speaks for and against each feasible option", ("Option", "For", "Against"),
                                      pro_con, "lll", (2.2, 3.5, 5), small=True))
