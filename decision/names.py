@@ -13,6 +13,7 @@ and at every renewal of the horizon.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,11 +27,12 @@ import pyarrow.compute as pc
 from decision.catalog import public_lifetime
 from decision.parameters import Parameters
 from decision.renewals import Lifetime, horizons, manual_interval, schedule
-from decision.textops import arrow_text, join_by_row
+from decision.textops import arrow_text
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
 KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
 INTERNAL_KINDS = ("internal_domain", "server_fqdn", "netbios")
+INTERNAL_CODES = [KIND_ORDER.index(k) for k in INTERNAL_KINDS]
 
 
 @lru_cache(maxsize=1)
@@ -237,81 +239,109 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     }
 
 
-def _explode(frame: pd.DataFrame, column: str) -> pd.Series:
-    items = frame[column].astype(str).str.split(";").explode()
-    return items[items != ""]
+@dataclass(frozen=True)
+class NameTable:
+    """Every name profiles may ask for, by position (`pos`, ascending), kind (index into KIND_ORDER), name, and whether
+    a public CA may issue it on the profile's start; and their mail domains (the external domain, then the extra
+    ones), by position."""
+
+    pos: np.ndarray
+    kind: np.ndarray
+    name: pa.Array
+    issuable: np.ndarray
+    internal: np.ndarray
+    domain_pos: np.ndarray
+    domain: pa.Array
 
 
-def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
-    """Every name a profile may ask for: position, kind, name, public-CA issuable on `start`."""
-    pos = pd.Series(np.arange(len(frame)), index=frame.index)
-    owa = frame["owa_host"].astype(str)
-    ext = frame["external_domain"].astype(str)
-    idom = frame["internal_domain"].astype(str)
-    wants = frame["internal_names"].astype(bool)
-    has_idom = idom.ne("")
-    parts = [
-        pd.DataFrame({"pos": pos, "kind": "owa", "name": owa}),
-        pd.DataFrame({"pos": pos, "kind": "root", "name": ext})[frame["root_on_exchange"].astype(bool)],
-        pd.DataFrame({"pos": pos, "kind": "internal_domain", "name": idom})[wants & has_idom],
-        pd.DataFrame({"pos": pos, "kind": "autodiscover", "name": "autodiscover." + ext, "domain": ext}),
+def _items(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The non-empty items of ';'-joined lists, and the position of the list of each."""
+    split = pc.split_pattern(lists, ";")
+    items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
+    filled = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    return parents[filled], items.filter(pa.array(filled))
+
+
+def name_table(frame: pd.DataFrame, params: Parameters) -> NameTable:
+    """Every name a profile may ask for, in the order of KIND_ORDER (each kind as the profile lists them), each name
+    once per profile: position, kind, name, public-CA issuable on `start`; and the profiles' mail domains."""
+    n = len(frame)
+    pos = np.arange(n)
+    owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
+    wants = frame["internal_names"].to_numpy(dtype=bool)
+    fqdn = wants & pc.not_equal(idom, "").to_numpy(zero_copy_only=False)
+    root = frame["root_on_exchange"].to_numpy(dtype=bool)
+    extra_pos, extras = _items(arrow_text(frame["extra_domains"]))
+    server_pos, servers = _items(arrow_text(frame["servers"]))
+    fqdn_at, netbios_at = fqdn[server_pos], wants[server_pos]
+    parts = [  # (kind, positions, names)
+        (0, pos, owa),
+        (1, pos[root], ext.filter(pa.array(root))),
+        (2, pos[fqdn], idom.filter(pa.array(fqdn))),
+        (3, pos, pc.binary_join_element_wise("autodiscover.", ext, "")),
+        (3, extra_pos, pc.binary_join_element_wise("autodiscover.", extras, "")),
+        (4, server_pos[fqdn_at], pc.binary_join_element_wise(servers.filter(pa.array(fqdn_at)),
+                                                             idom.take(server_pos[fqdn_at]), ".")),
+        (5, server_pos[netbios_at], servers.filter(pa.array(netbios_at))),
     ]
-    extras = _explode(frame, "extra_domains")
-    parts.append(pd.DataFrame({"pos": pos[extras.index].to_numpy(), "kind": "autodiscover",
-                               "name": ("autodiscover." + extras).to_numpy(), "domain": extras.to_numpy()}))
-    servers = _explode(frame, "servers")
-    srv_frame = frame.loc[servers.index]
-    fqdn_mask = (srv_frame["internal_names"].astype(bool) & srv_frame["internal_domain"].astype(str).ne("")).to_numpy()
-    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[fqdn_mask], "kind": "server_fqdn",
-                               "name": (servers + "." + srv_frame["internal_domain"].astype(str)).to_numpy()[fqdn_mask]}))
-    nb_mask = srv_frame["internal_names"].astype(bool).to_numpy()
-    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[nb_mask], "kind": "netbios",
-                               "name": servers.to_numpy()[nb_mask]}))
-    table = pd.concat(parts, ignore_index=True)
-    table["order"] = table["kind"].map({k: i for i, k in enumerate(KIND_ORDER)})
-    table = table.sort_values(["pos", "order"], kind="stable").drop_duplicates(["pos", "name"])
-    mail_domains = pd.DataFrame({"pos": np.concatenate([np.arange(len(frame)), pos[extras.index].to_numpy()]),
-                                 "kind": "mail_domain", "name": np.concatenate([ext.to_numpy(), extras.to_numpy()]),
-                                 "order": len(KIND_ORDER)})
-    mail_domains["domain"] = mail_domains["name"]
-    table = pd.concat([table, mail_domains], ignore_index=True).sort_values(["pos", "order"], kind="stable")
-    allowed = internal_names_allowed(frame["start"].to_numpy(dtype=np.int64), params)[table["pos"].to_numpy()]
-    table["issuable"] = allowed | publicly_registrable(table["name"].to_numpy(), params)
-    table["internal"] = table["kind"].isin(INTERNAL_KINDS).to_numpy()
-    return table.reset_index(drop=True)
+    at = np.concatenate([p for _, p, _ in parts])
+    kind = np.concatenate([np.full(len(p), k, dtype=np.int8) for k, p, _ in parts])
+    order = np.lexsort((kind, at))  # stable: each kind's names as listed
+    names = pa.concat_arrays([t.cast(pa.string()) for _, _, t in parts]).take(order)
+    at, kind = at[order], kind[order]
+    codes = pc.dictionary_encode(names).indices.to_numpy().astype(np.int64)
+    first = ~pd.Series(at * (codes.max(initial=0) + 1) + codes).duplicated().to_numpy()  # a name once per profile
+    at, kind, names = at[first], kind[first], names.filter(pa.array(first))
+    allowed = internal_names_allowed(frame["start"].to_numpy(dtype=np.int64), params)[at]
+    domain_order = np.argsort(np.concatenate([pos, extra_pos]), kind="stable")
+    return NameTable(at, kind, names, allowed | publicly_registrable(names, params), np.isin(kind, INTERNAL_CODES),
+                     np.concatenate([pos, extra_pos])[domain_order],
+                     pa.concat_arrays([ext, extras.cast(pa.string())]).take(domain_order))
 
 
-def _join(table: pd.DataFrame, n: int) -> np.ndarray:
-    return join_by_row(table["pos"].to_numpy(), table["name"].to_numpy(dtype=object), n, ", ")
+def _join(pos: np.ndarray, names: pa.Array, n: int) -> np.ndarray:
+    """The names joined with ', ' per position (`pos` ascending), '' where none."""
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(pos, minlength=n))])
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), names), ", ").to_numpy(
+        zero_copy_only=False)
 
 
-def names_by_option(table: pd.DataFrame, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def names_by_option(table: NameTable, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per option, (names on its certificates, names asked for that its CA refuses) per profile: a public CA refuses
     the internal names not issuable on the start date; the internal CA (internal_ca) refuses none."""
-    domains = table[table["kind"] == "mail_domain"]
-    names = table[table["kind"] != "mail_domain"]
-    refused = _join(table[table["internal"] & ~table["issuable"]], n)
-    none_refused = _join(table.iloc[:0], n)
-    return {option: (_join(_chosen(names, domains, option), n), none_refused if option == "internal_ca" else refused)
+    refused_mask = table.internal & ~table.issuable
+    refused = _join(table.pos[refused_mask], table.name.filter(pa.array(refused_mask)), n)
+    none_refused = np.full(n, "", dtype=object)
+    joined: dict[str, np.ndarray] = {}
+    for option in dict.fromkeys(CHOSEN.get(option, option) for option in options):
+        joined[option] = _join(*_chosen(table, option), n)
+    return {option: (joined[CHOSEN.get(option, option)], none_refused if option == "internal_ca" else refused)
             for option in options}
 
 
-def _chosen(names: pd.DataFrame, domains: pd.DataFrame, option: str) -> pd.DataFrame:
-    """The names (pos, name) on an option's certificates, of the names asked for and the profiles' mail domains."""
+CHOSEN = {"acme": "san"}  # options whose certificates carry the names another option's do
+
+
+def _chosen(table: NameTable, option: str) -> tuple[np.ndarray, pa.Array]:
+    """The names (positions, names) on an option's certificates, of the names asked for and the profiles' mail
+    domains."""
     if option == "internal_ca":
-        return names
-    if option in ("san", "acme"):
-        return names[names["issuable"] | ~names["internal"]]
-    if option == "classic":
-        first = domains.groupby("pos").head(1)
-        return pd.DataFrame({"pos": first["pos"], "name": "autodiscover." + first["name"].astype(str)})
-    if option == "split_site":
-        return names[names["kind"].isin(("owa", "autodiscover"))]
-    if option == "srv_record":
-        return names[names["kind"] == "owa"]
-    if option == "wildcard":
-        return pd.concat([
-            pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["name"].astype(str), "order": 0}),
-            names[names["kind"] == "root"][["pos", "name"]].assign(order=1),
-        ]).sort_values(["pos", "order"], kind="stable")
-    raise ValueError(f"unknown option {option}")
+        return table.pos, table.name
+    if option == "classic":  # the first mail domain of each profile: its external domain
+        first = np.flatnonzero(np.r_[True, table.domain_pos[1:] != table.domain_pos[:-1]])
+        return table.domain_pos[first], pc.binary_join_element_wise("autodiscover.", table.domain.take(first), "")
+    if option == "wildcard":  # *.<domain> per mail domain, then the bare domain where it is on the certificate
+        root = table.kind == KIND_ORDER.index("root")
+        at = np.concatenate([table.domain_pos, table.pos[root]])
+        order = np.argsort(at, kind="stable")
+        wildcards = pc.binary_join_element_wise("*.", table.domain, "")
+        return at[order], pa.concat_arrays([wildcards, table.name.filter(pa.array(root))]).take(order)
+    if option == "san":
+        keep = table.issuable | ~table.internal
+    elif option == "split_site":
+        keep = np.isin(table.kind, [KIND_ORDER.index("owa"), KIND_ORDER.index("autodiscover")])
+    elif option == "srv_record":
+        keep = table.kind == KIND_ORDER.index("owa")
+    else:
+        raise ValueError(f"unknown option {option}")
+    return table.pos[keep], table.name.filter(pa.array(keep))
