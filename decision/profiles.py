@@ -901,16 +901,15 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
             blank = out[field.name + "__blank"]
             if blank.any():
                 data[field.name] = _derived(data, field.name, field.default.removeprefix("rule:"), blank)
-    frame = pd.DataFrame(data)
-    frame["country"] = frame["country"].astype(str).str.strip().str.upper()
+    data["country"] = pd.Series(data["country"]).astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
-        counts = np.nan_to_num(frame[name].to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-        frame[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
-    frame["start"] = np.nan_to_num(frame["start"].to_numpy(dtype=float)).astype(np.int64)
+        counts = np.nan_to_num(np.asarray(data[name], dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+        data[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
+    data["start"] = np.nan_to_num(np.asarray(data["start"], dtype=float)).astype(np.int64)
     for field in FIELDS:
         if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):
-            frame[field.name] = frame[field.name].astype("str")  # arrow-backed: text kernels without conversions
-    return frame
+            data[field.name] = pd.array(data[field.name].array, dtype="str")  # arrow-backed: text kernels, no conversions
+    return pd.DataFrame(data)  # at once: adding or replacing the columns one by one costs ~0.1 ms each
 
 
 def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
