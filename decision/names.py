@@ -112,14 +112,6 @@ def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
     return np.where(pc.equal(text, "").to_numpy(zero_copy_only=False), 0, count).astype(np.int64)
 
 
-def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
-    """Per ';'-joined list: whether every item is publicly registrable (True for an empty list)."""
-    split = pc.split_pattern(lists, ";")
-    items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
-    bad = ~publicly_registrable(items, params) & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
-    return np.bincount(parents[bad], minlength=len(lists)) == 0
-
-
 def internal_names_allowed(issued: np.ndarray, params: Parameters) -> np.ndarray:
     """Whether a public certificate issued on each day may carry internal names, by the rule for its expiry.
 
@@ -202,8 +194,14 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     if ok_start.any():
         ok_throughout[ok_start], lost_on[ok_start], revoked[ok_start] = internal_names_loss(
             start[ok_start], end[ok_start], params)
-    extras_public = _all_items_public(extras, params)
-    idom_public = publicly_registrable(idom, params) & has_idom
+    lists = pc.split_pattern(extras, ";")
+    items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    n = len(start)  # one look-up of every name (each look-up builds its tables of domains anew)
+    owa_public, ext_public, idom_public, items_public = np.split(
+        publicly_registrable(pa.concat_arrays([owa, ext, idom, items]), params), [n, 2 * n, 3 * n])
+    bad_items = ~items_public & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    extras_public = np.bincount(parents[bad_items], minlength=n) == 0  # every extra domain (True for none)
+    idom_public = idom_public & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
         zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
@@ -221,8 +219,8 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     return {
         "n_domains": 1 + n_extra,
         "n_servers": n_servers,
-        "owa_public": publicly_registrable(owa, params),
-        "ext_public": publicly_registrable(ext, params),
+        "owa_public": owa_public,
+        "ext_public": ext_public,
         "extras_public": extras_public,
         "root": root,
         "root_extra": root & ~owa_is_root,

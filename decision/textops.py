@@ -17,7 +17,8 @@ def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
     """Text values as an arrow string array (for pyarrow.compute kernels), missing ones as ''."""
     if not (isinstance(values, pd.Series) and values.dtype == "str" and values.dtype.storage == "pyarrow"):
         values = pd.Series(values, dtype="str", copy=False)  # a text column of a validated frame is one already
-    text = pa.array(values.array).cast(pa.string())
+    text = pa.array(values.array)
+    text = (text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text).cast(pa.string())
     return pc.fill_null(text, "") if text.null_count else text
 
 
