@@ -326,7 +326,7 @@ def _chosen(table: NameTable, option: str) -> tuple[np.ndarray, pa.Array]:
     if option == "internal_ca":
         return table.pos, table.name
     if option == "classic":  # the first mail domain of each profile: its external domain
-        first = np.flatnonzero(np.r_[True, table.domain_pos[1:] != table.domain_pos[:-1]])
+        first = np.flatnonzero(np.diff(table.domain_pos, prepend=-1) != 0)
         return table.domain_pos[first], pc.binary_join_element_wise("autodiscover.", table.domain.take(first), "")
     if option == "wildcard":  # *.<domain> per mail domain, then the bare domain where it is on the certificate
         root = table.kind == KIND_ORDER.index("root")
