@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import public_lifetime
+from decision.dates import from_day, horizon_end
 from decision.parameters import Parameters
 from decision.renewals import Lifetime, horizons, manual_interval, schedule
 from decision.textops import arrow_text
@@ -93,16 +94,46 @@ def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(parts).take(np.cumsum(counts) - 1), counts == 2
 
 
-def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters) -> np.ndarray:
-    """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
+def _ends_in(text: pa.Array, suffix: str) -> pa.Array:
+    return pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix))
+
+
+def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters,
+                         last_day: int | np.ndarray) -> np.ndarray:
+    """True where a public CA could issue a name on every certificate issued until `last_day` (per name, or one day):
+    two or more labels, an IANA TLD, no internal suffix, and no reverse-zone suffix refused on `last_day`
+    (`reverse_zone_suffixes`, dated; each entry lists every suffix refused from its date, the earlier ones too)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
     tld, dotted = _after_dot(text, last=True)
     ok = pc.and_(pa.array(dotted), pc.is_in(tld, value_set=_tld_values()))
     ok = pc.and_not(ok, pc.is_in(tld, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        ok = pc.and_not(ok, pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix)))
-    return ok.to_numpy(zero_copy_only=False)
+        ok = pc.and_not(ok, _ends_in(text, suffix))
+    public = ok.to_numpy(zero_copy_only=False)
+    rule = params["reverse_zone_suffixes"]
+    entry = np.searchsorted(rule.starts, np.asarray(last_day, dtype=np.int64), side="right") - 1  # -1: before any
+    for at, refused in enumerate(rule.values):
+        applies = entry == at
+        if refused and np.any(applies):
+            hit = np.logical_or.reduce([_ends_in(text, str(s).lower()).to_numpy(zero_copy_only=False) for s in refused])
+            public = public & ~(hit & applies)
+    return public
+
+
+def reverse_zone_refusal(params: Parameters) -> tuple[str, list[str]]:
+    """The first day (ISO) a public CA refuses names in IP reverse zones (`reverse_zone_suffixes`), and every suffix
+    the rule lists ('' and none where it lists none)."""
+    rule = params["reverse_zone_suffixes"]
+    at = next((i for i, refused in enumerate(rule.values) if refused), None)
+    return ("" if at is None else from_day(int(rule.starts[at])).isoformat(),
+            list(dict.fromkeys(str(s).lower() for v in rule.values for s in v)))
+
+
+def in_reverse_zone(names: Sequence[str], params: Parameters) -> list[str]:
+    """The names that end in an IP reverse-zone suffix (`reverse_zone_refusal`)."""
+    suffixes = reverse_zone_refusal(params)[1]
+    return [n for n in names if any(n.lower() == s or n.lower().endswith("." + s) for s in suffixes)]
 
 
 def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
@@ -158,16 +189,21 @@ def internal_names_loss(start: np.ndarray, end: np.ndarray,
     return (~lost)[sched.inverse], lost_on[sched.inverse], (lost & cut)[sched.inverse]
 
 
-def _covered_by_wildcards(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
-    """Whether a host is a mail domain or one label under one (what `*.<domain>` with its bare domain covers):
-    mail.contoso.com is, mail.eu.contoso.com and a name in a domain the profile does not list are not."""
+def _mail_domain_of(host: pa.Array, ext: pa.Array, extras: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a host is one of the profile's mail domains itself (contoso.com), and whether it is one label under one
+    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list). `*.<domain>` covers
+    the second only: the bare domain is a name of its own, which the certificate must carry (a CA prices a wildcard
+    with it included)."""
     parent = _after_dot(host, last=False)[0]
-    covered = pc.or_(pc.equal(parent, ext), pc.equal(host, ext)).to_numpy(zero_copy_only=False)
     lists = pc.split_pattern(extras, ";")
     items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
-    hit = pc.or_(pc.equal(items, parent.take(rows)), pc.equal(items, host.take(rows))).to_numpy(zero_copy_only=False)
-    return covered | (np.bincount(rows.to_numpy()[hit & (pc.not_equal(items, "").to_numpy(zero_copy_only=False))],
-                                  minlength=len(host)) > 0)
+    filled = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    at = rows.to_numpy()
+
+    def matches(name: pa.Array) -> np.ndarray:
+        listed = pc.equal(items, name.take(rows)).to_numpy(zero_copy_only=False) & filled
+        return pc.equal(name, ext).to_numpy(zero_copy_only=False) | (np.bincount(at[listed], minlength=len(host)) > 0)
+    return matches(host), matches(parent)
 
 
 def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict[str, np.ndarray]:
@@ -178,7 +214,8 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     renewal); `internal_revoked`: they are lost because the certificate carrying them is revoked on
     `internal_names_revocation`, within the horizon. `internal_unvalidated`: the non-public internal names the first
     certificate carries, whose control no CA can validate. `internal_ok_start` / `internal_ok_throughout`: whether
-    internal names (and other non-public names) are allowed on the first / on every issuance.
+    internal names (and other non-public names) are allowed on the first / on every issuance. `wildcard_bare`: the
+    bare domains the wildcard option's certificates carry.
     """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
     extras = arrow_text(frame["extra_domains"])
@@ -197,15 +234,17 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     lists = pc.split_pattern(extras, ";")
     items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
     n = len(start)  # one look-up of every name (each look-up builds its tables of domains anew)
+    last = end - 1  # the names must be issuable on every certificate of the horizon
     owa_public, ext_public, idom_public, items_public = np.split(
-        publicly_registrable(pa.concat_arrays([owa, ext, idom, items]), params), [n, 2 * n, 3 * n])
+        publicly_registrable(pa.concat_arrays([owa, ext, idom, items]), params,
+                             np.concatenate([last, last, last, last[parents]])), [n, 2 * n, 3 * n])
     bad_items = ~items_public & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
     extras_public = np.bincount(parents[bad_items], minlength=n) == 0  # every extra domain (True for none)
     idom_public = idom_public & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
         zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
-    owa_under_wildcard = _covered_by_wildcards(owa, ext, extras)
+    owa_is_domain, owa_one_under = _mail_domain_of(owa, ext, extras)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
@@ -225,7 +264,10 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         "root": root,
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
-        "owa_under_wildcard": owa_under_wildcard,
+        "owa_under_wildcard": owa_is_domain | owa_one_under,
+        # bare domains the wildcard option's certificates carry: the external domain where it is on Exchange (OWA host
+        # or root_on_exchange), and a further mail domain that is the OWA host
+        "wildcard_bare": (root | owa_is_root).astype(np.int64) + (owa_is_domain & ~owa_is_root),
         "internal_wanted": n_idom + n_fqdn + n_netbios,
         "internal_blocked": blocked_start,
         "internal_lost": lost,
@@ -239,8 +281,11 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
 
 @dataclass(frozen=True)
 class NameTable:
-    """Every name profiles may ask for, by position (`pos`, ascending), kind (index into KIND_ORDER), name, and whether
-    a public CA may issue it on the profile's start; and their mail domains (the external domain, then the extra
+    """Every name profiles may ask for, by position (`pos`, ascending), kind (index into KIND_ORDER), name, whether
+    a public CA may issue it on the profile's start (and, for a reverse-zone name, at every renewal of the horizon),
+    whether it is a mail domain itself on Exchange (`bare`: the OWA host or the bare domain of root_on_exchange), and
+    whether the profile's ACME client can validate it by DNS-01 (`dns01`: the DNS host has an API; else by HTTP-01,
+    only a name whose public DNS leads to Exchange); and their mail domains (the external domain, then the extra
     ones), by position."""
 
     pos: np.ndarray
@@ -248,6 +293,8 @@ class NameTable:
     name: pa.Array
     issuable: np.ndarray
     internal: np.ndarray
+    bare: np.ndarray
+    dns01: np.ndarray
     domain_pos: np.ndarray
     domain: pa.Array
 
@@ -290,9 +337,14 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> NameTable:
     codes = pc.dictionary_encode(names).indices.to_numpy().astype(np.int64)
     first = ~pd.Series(at * (codes.max(initial=0) + 1) + codes).duplicated().to_numpy()  # a name once per profile
     at, kind, names = at[first], kind[first], names.filter(pa.array(first))
-    allowed = internal_names_allowed(frame["start"].to_numpy(dtype=np.int64), params)[at]
+    start = frame["start"].to_numpy(dtype=np.int64)
+    allowed = internal_names_allowed(start, params)[at]
+    last = horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)) - 1
+    owa_is_domain = _mail_domain_of(owa, ext, arrow_text(frame["extra_domains"]))[0]
+    bare = (kind == KIND_ORDER.index("root")) | ((kind == KIND_ORDER.index("owa")) & owa_is_domain[at])
     domain_order = np.argsort(np.concatenate([pos, extra_pos]), kind="stable")
-    return NameTable(at, kind, names, allowed | publicly_registrable(names, params), np.isin(kind, INTERNAL_CODES),
+    return NameTable(at, kind, names, allowed | publicly_registrable(names, params, last[at]),
+                     np.isin(kind, INTERNAL_CODES), bare, frame["dns_api"].to_numpy(dtype=bool)[at],
                      np.concatenate([pos, extra_pos])[domain_order],
                      pa.concat_arrays([ext, extras.cast(pa.string())]).take(domain_order))
 
@@ -306,18 +358,32 @@ def _join(pos: np.ndarray, names: pa.Array, n: int) -> np.ndarray:
 
 def names_by_option(table: NameTable, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per option, (names on its certificates, names asked for that its CA refuses) per profile: a public CA refuses
-    the internal names not issuable on the start date; the internal CA (internal_ca) refuses none."""
+    the internal names not issuable on the start date, and an ACME CA validating by HTTP-01 every internal name (none
+    leads to Exchange from the internet); the internal CA (internal_ca) refuses none."""
     refused_mask = table.internal & ~table.issuable
     refused = _join(table.pos[refused_mask], table.name.filter(pa.array(refused_mask)), n)
+    unvalidated = _unvalidated(table)
+    acme_refused = refused
+    if unvalidated.any():
+        mask = refused_mask | unvalidated
+        acme_refused = _join(table.pos[mask], table.name.filter(pa.array(mask)), n)
+    chosen = CHOSEN if not unvalidated.any() else {}  # else the ACME certificates carry fewer names than the SAN one
     none_refused = np.full(n, "", dtype=object)
     joined: dict[str, np.ndarray] = {}
-    for option in dict.fromkeys(CHOSEN.get(option, option) for option in options):
+    for option in dict.fromkeys(chosen.get(option, option) for option in options):
         joined[option] = _join(*_chosen(table, option), n)
-    return {option: (joined[CHOSEN.get(option, option)], none_refused if option == "internal_ca" else refused)
+    return {option: (joined[chosen.get(option, option)],
+                     none_refused if option == "internal_ca" else acme_refused if option == "acme" else refused)
             for option in options}
 
 
-CHOSEN = {"acme": "san"}  # options whose certificates carry the names another option's do
+CHOSEN = {"acme": "san"}  # options whose certificates carry the names another option's do (unless `_unvalidated`)
+
+
+def _unvalidated(table: NameTable) -> np.ndarray:
+    """The internal names a public CA would issue that an ACME client without a DNS API cannot validate: HTTP-01
+    reaches a name only through its public DNS, and none of them leads to Exchange from the internet."""
+    return table.internal & table.issuable & ~table.dns01
 
 
 def _chosen(table: NameTable, option: str) -> tuple[np.ndarray, pa.Array]:
@@ -328,14 +394,15 @@ def _chosen(table: NameTable, option: str) -> tuple[np.ndarray, pa.Array]:
     if option == "classic":  # the first mail domain of each profile: its external domain
         first = np.flatnonzero(np.diff(table.domain_pos, prepend=-1) != 0)
         return table.domain_pos[first], pc.binary_join_element_wise("autodiscover.", table.domain.take(first), "")
-    if option == "wildcard":  # *.<domain> per mail domain, then the bare domain where it is on the certificate
-        root = table.kind == KIND_ORDER.index("root")
-        at = np.concatenate([table.domain_pos, table.pos[root]])
+    if option == "wildcard":  # *.<domain> per mail domain, then each bare domain clients use (*.<domain> misses it)
+        at = np.concatenate([table.domain_pos, table.pos[table.bare]])
         order = np.argsort(at, kind="stable")
         wildcards = pc.binary_join_element_wise("*.", table.domain, "")
-        return at[order], pa.concat_arrays([wildcards, table.name.filter(pa.array(root))]).take(order)
-    if option == "san":
+        return at[order], pa.concat_arrays([wildcards, table.name.filter(pa.array(table.bare))]).take(order)
+    if option in ("san", "acme"):
         keep = table.issuable | ~table.internal
+        if option == "acme":
+            keep = keep & ~_unvalidated(table)
     elif option == "split_site":
         keep = np.isin(table.kind, [KIND_ORDER.index("owa"), KIND_ORDER.index("autodiscover")])
     elif option == "srv_record":
