@@ -261,7 +261,6 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         "owa_public": owa_public,
         "ext_public": ext_public,
         "extras_public": extras_public,
-        "root": root,
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
         "owa_under_wildcard": owa_is_domain | owa_one_under,
