@@ -18,6 +18,8 @@ from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
+from decision.explain import BY_CODE
+from decision.names import in_reverse_zone, reverse_zone_refusal
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import versions, years_text
@@ -321,8 +323,17 @@ def names_tab(res: ProfileResults) -> None:
     refused = sorted({n for names in table["not_issuable"] for n in names.split(", ") if n})
     if refused:
         ban, suffixes = res.params["internal_names_ban"], res.params["internal_suffixes"]
-        st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** {md_escape(ban.description)} "
-                f"(no expiry after {ban.values[-1]}; source: {md_escape(ban.source)}). {md_escape(suffixes.description)}")
+        why = [f"{md_escape(ban.description)} (no expiry after {ban.values[-1]}; source: {md_escape(ban.source)}).",
+               md_escape(suffixes.description)]
+        if in_reverse_zone(refused, res.params):
+            reverse = res.params["reverse_zone_suffixes"]
+            since, zones = reverse_zone_refusal(res.params)
+            why.append(f"{md_escape(reverse.description)} ({', '.join(zones)} from {since}; source: "
+                       f"{md_escape(reverse.source)}).")
+        if table["reasons"].str.split("; ").map(lambda codes: "internal_names_http01" in codes).any():
+            http01 = BY_CODE["internal_names_http01"].text
+            why.append(f"{md_escape(LABELS['acme'])}: {md_escape(http01)}.")
+        st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** " + " ".join(why))
     for sentence, labels in res.dropped_names.items():
         st.info(f"**{md_escape(', '.join(labels))}:** {md_escape(sentence)}.")
     st.markdown("**Renewal calendar** — every issuance over the horizon under the dated lifetime rules:")

@@ -179,20 +179,20 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
     margin, close_call = scored.margins
-    out = pd.DataFrame({
+    out = {
         "profile": frame["id"].astype(str).to_numpy(),
         "row": frame["row"].to_numpy(),
         "recommendation": labels(OPTIONS, scored.winner),
         "runner_up": labels(OPTIONS, scored.runner_up),
         "margin": np.round(margin, 2),
-    })
+    }
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
                    "certificate_issuances", "score"):
         out[column] = np.where(has, at_columns(cols[column], win), np.nan)
     for j, option in enumerate(OPTIONS):
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
     out["close_call"] = close_call
-    return out
+    return pd.DataFrame(out)  # at once: adding the columns one by one costs ~0.1 ms each, whatever the batch size
 
 
 @dataclass
@@ -211,7 +211,9 @@ class Evaluation:
         """The seven option rows of profile `i`, ranked first, infeasible last."""
         k = len(OPTIONS)
         rows = self.options.iloc[i * k:(i + 1) * k]
-        return rows.assign(_r=rows["rank"].replace(0, 99)).sort_values(["_r", "option"]).drop(columns="_r")
+        ranks = rows["rank"].to_numpy()
+        by_name = np.unique(rows["option"].to_numpy(dtype=object), return_inverse=True)[1]
+        return rows.iloc[np.lexsort((by_name, np.where(ranks == 0, 99, ranks)))]  # one take: a sort of the frame costs 1 ms
 
     @cached_property
     def _parameter_sentences(self) -> dict[str, str]:

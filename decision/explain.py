@@ -69,6 +69,10 @@ REASONS: tuple[Reason, ...] = (
            "a public CA refuses the internal names; internal URLs must move to external names"),
     Reason("internal_names_not_carried", "con",
            "this option cannot carry the internal names; internal URLs must move to external names"),
+    Reason("internal_names_http01", "con",
+           "the ACME client proves control of each name over HTTP (HTTP-01: the DNS host has no API), which works only "
+           "for names whose public DNS leads to Exchange; the internal names (the AD domain, the servers' FQDNs) do "
+           "not, so the certificate cannot carry them: internal URLs must move to external names"),
     Reason("internal_names_warn", "con",
            "without split DNS, internal clients using internal names get certificate name warnings"),
     Reason("internal_names_ban_in_horizon", "con",

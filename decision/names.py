@@ -13,6 +13,7 @@ and at every renewal of the horizon.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,13 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from decision.catalog import public_lifetime
+from decision.dates import from_day, horizon_end
 from decision.parameters import Parameters
 from decision.renewals import Lifetime, horizons, manual_interval, schedule
-from decision.textops import arrow_text, join_by_row
+from decision.textops import arrow_text
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
 KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
 INTERNAL_KINDS = ("internal_domain", "server_fqdn", "netbios")
+INTERNAL_CODES = [KIND_ORDER.index(k) for k in INTERNAL_KINDS]
 
 
 @lru_cache(maxsize=1)
@@ -91,16 +94,46 @@ def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(parts).take(np.cumsum(counts) - 1), counts == 2
 
 
-def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters) -> np.ndarray:
-    """True where a name could be validated by a public CA: two or more labels, an IANA TLD, no internal suffix."""
+def _ends_in(text: pa.Array, suffix: str) -> pa.Array:
+    return pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix))
+
+
+def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters,
+                         last_day: int | np.ndarray) -> np.ndarray:
+    """True where a public CA could issue a name on every certificate issued until `last_day` (per name, or one day):
+    two or more labels, an IANA TLD, no internal suffix, and no reverse-zone suffix refused on `last_day`
+    (`reverse_zone_suffixes`, dated; each entry lists every suffix refused from its date, the earlier ones too)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
     tld, dotted = _after_dot(text, last=True)
     ok = pc.and_(pa.array(dotted), pc.is_in(tld, value_set=_tld_values()))
     ok = pc.and_not(ok, pc.is_in(tld, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        ok = pc.and_not(ok, pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix)))
-    return ok.to_numpy(zero_copy_only=False)
+        ok = pc.and_not(ok, _ends_in(text, suffix))
+    public = ok.to_numpy(zero_copy_only=False)
+    rule = params["reverse_zone_suffixes"]
+    entry = np.searchsorted(rule.starts, np.asarray(last_day, dtype=np.int64), side="right") - 1  # -1: before any
+    for at, refused in enumerate(rule.values):
+        applies = entry == at
+        if refused and np.any(applies):
+            hit = np.logical_or.reduce([_ends_in(text, str(s).lower()).to_numpy(zero_copy_only=False) for s in refused])
+            public = public & ~(hit & applies)
+    return public
+
+
+def reverse_zone_refusal(params: Parameters) -> tuple[str, list[str]]:
+    """The first day (ISO) a public CA refuses names in IP reverse zones (`reverse_zone_suffixes`), and every suffix
+    the rule lists ('' and none where it lists none)."""
+    rule = params["reverse_zone_suffixes"]
+    at = next((i for i, refused in enumerate(rule.values) if refused), None)
+    return ("" if at is None else from_day(int(rule.starts[at])).isoformat(),
+            list(dict.fromkeys(str(s).lower() for v in rule.values for s in v)))
+
+
+def in_reverse_zone(names: Sequence[str], params: Parameters) -> list[str]:
+    """The names that end in an IP reverse-zone suffix (`reverse_zone_refusal`)."""
+    suffixes = reverse_zone_refusal(params)[1]
+    return [n for n in names if any(n.lower() == s or n.lower().endswith("." + s) for s in suffixes)]
 
 
 def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
@@ -108,14 +141,6 @@ def list_counts(joined: pd.Series | pa.Array) -> np.ndarray:
     text = joined if isinstance(joined, pa.Array) else arrow_text(joined)
     count = pc.add(pc.count_substring(text, ";"), 1).to_numpy(zero_copy_only=False)
     return np.where(pc.equal(text, "").to_numpy(zero_copy_only=False), 0, count).astype(np.int64)
-
-
-def _all_items_public(lists: pa.Array, params: Parameters) -> np.ndarray:
-    """Per ';'-joined list: whether every item is publicly registrable (True for an empty list)."""
-    split = pc.split_pattern(lists, ";")
-    items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
-    bad = ~publicly_registrable(items, params) & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
-    return np.bincount(parents[bad], minlength=len(lists)) == 0
 
 
 def internal_names_allowed(issued: np.ndarray, params: Parameters) -> np.ndarray:
@@ -164,16 +189,21 @@ def internal_names_loss(start: np.ndarray, end: np.ndarray,
     return (~lost)[sched.inverse], lost_on[sched.inverse], (lost & cut)[sched.inverse]
 
 
-def _covered_by_wildcards(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
-    """Whether a host is a mail domain or one label under one (what `*.<domain>` with its bare domain covers):
-    mail.contoso.com is, mail.eu.contoso.com and a name in a domain the profile does not list are not."""
+def _mail_domain_of(host: pa.Array, ext: pa.Array, extras: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a host is one of the profile's mail domains itself (contoso.com), and whether it is one label under one
+    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list). `*.<domain>` covers
+    the second only: the bare domain is a name of its own, which the certificate must carry (a CA prices a wildcard
+    with it included)."""
     parent = _after_dot(host, last=False)[0]
-    covered = pc.or_(pc.equal(parent, ext), pc.equal(host, ext)).to_numpy(zero_copy_only=False)
     lists = pc.split_pattern(extras, ";")
     items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
-    hit = pc.or_(pc.equal(items, parent.take(rows)), pc.equal(items, host.take(rows))).to_numpy(zero_copy_only=False)
-    return covered | (np.bincount(rows.to_numpy()[hit & (pc.not_equal(items, "").to_numpy(zero_copy_only=False))],
-                                  minlength=len(host)) > 0)
+    filled = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    at = rows.to_numpy()
+
+    def matches(name: pa.Array) -> np.ndarray:
+        listed = pc.equal(items, name.take(rows)).to_numpy(zero_copy_only=False) & filled
+        return pc.equal(name, ext).to_numpy(zero_copy_only=False) | (np.bincount(at[listed], minlength=len(host)) > 0)
+    return matches(host), matches(parent)
 
 
 def _autodiscover_of_a_mail_domain(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
@@ -195,7 +225,8 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     renewal); `internal_revoked`: they are lost because the certificate carrying them is revoked on
     `internal_names_revocation`, within the horizon. `internal_unvalidated`: the non-public internal names the first
     certificate carries, whose control no CA can validate. `internal_ok_start` / `internal_ok_throughout`: whether
-    internal names (and other non-public names) are allowed on the first / on every issuance.
+    internal names (and other non-public names) are allowed on the first / on every issuance. `wildcard_bare`: the
+    bare domains the wildcard option's certificates carry.
     """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
     extras = arrow_text(frame["extra_domains"])
@@ -211,12 +242,20 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     if ok_start.any():
         ok_throughout[ok_start], lost_on[ok_start], revoked[ok_start] = internal_names_loss(
             start[ok_start], end[ok_start], params)
-    extras_public = _all_items_public(extras, params)
-    idom_public = publicly_registrable(idom, params) & has_idom
+    lists = pc.split_pattern(extras, ";")
+    items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    n = len(start)  # one look-up of every name (each look-up builds its tables of domains anew)
+    last = end - 1  # the names must be issuable on every certificate of the horizon
+    owa_public, ext_public, idom_public, items_public = np.split(
+        publicly_registrable(pa.concat_arrays([owa, ext, idom, items]), params,
+                             np.concatenate([last, last, last, last[parents]])), [n, 2 * n, 3 * n])
+    bad_items = ~items_public & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    extras_public = np.bincount(parents[bad_items], minlength=n) == 0  # every extra domain (True for none)
+    idom_public = idom_public & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
         zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
-    owa_under_wildcard = _covered_by_wildcards(owa, ext, extras)
+    owa_is_domain, owa_one_under = _mail_domain_of(owa, ext, extras)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
@@ -230,15 +269,17 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     return {
         "n_domains": 1 + n_extra,
         "n_servers": n_servers,
-        "owa_public": publicly_registrable(owa, params),
-        "ext_public": publicly_registrable(ext, params),
+        "owa_public": owa_public,
+        "ext_public": ext_public,
         "extras_public": extras_public,
-        "root": root,
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
         # the OWA host is the autodiscover name of one of the mail domains (that name is then on a certificate once)
         "owa_is_any_autodiscover": _autodiscover_of_a_mail_domain(owa, ext, extras),
-        "owa_under_wildcard": owa_under_wildcard,
+        "owa_under_wildcard": owa_is_domain | owa_one_under,
+        # bare domains the wildcard option's certificates carry: the external domain where it is on Exchange (OWA host
+        # or root_on_exchange), and a further mail domain that is the OWA host
+        "wildcard_bare": (root | owa_is_root).astype(np.int64) + (owa_is_domain & ~owa_is_root),
         "internal_wanted": n_idom + n_fqdn + n_netbios,
         "internal_blocked": blocked_start,
         "internal_lost": lost,
@@ -250,81 +291,134 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     }
 
 
-def _explode(frame: pd.DataFrame, column: str) -> pd.Series:
-    items = frame[column].astype(str).str.split(";").explode()
-    return items[items != ""]
+@dataclass(frozen=True)
+class NameTable:
+    """Every name profiles may ask for, by position (`pos`, ascending), kind (index into KIND_ORDER), name, whether
+    a public CA may issue it on the profile's start (and, for a reverse-zone name, at every renewal of the horizon),
+    whether it is a mail domain itself on Exchange (`bare`: the OWA host or the bare domain of root_on_exchange), and
+    whether the profile's ACME client can validate it by DNS-01 (`dns01`: the DNS host has an API; else by HTTP-01,
+    only a name whose public DNS leads to Exchange); and their mail domains (the external domain, then the extra
+    ones), by position."""
+
+    pos: np.ndarray
+    kind: np.ndarray
+    name: pa.Array
+    issuable: np.ndarray
+    internal: np.ndarray
+    bare: np.ndarray
+    dns01: np.ndarray
+    domain_pos: np.ndarray
+    domain: pa.Array
 
 
-def name_table(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
-    """Every name a profile may ask for: position, kind, name, public-CA issuable on `start`."""
-    pos = pd.Series(np.arange(len(frame)), index=frame.index)
-    owa = frame["owa_host"].astype(str)
-    ext = frame["external_domain"].astype(str)
-    idom = frame["internal_domain"].astype(str)
-    wants = frame["internal_names"].astype(bool)
-    has_idom = idom.ne("")
-    parts = [
-        pd.DataFrame({"pos": pos, "kind": "owa", "name": owa}),
-        pd.DataFrame({"pos": pos, "kind": "root", "name": ext})[frame["root_on_exchange"].astype(bool)],
-        pd.DataFrame({"pos": pos, "kind": "internal_domain", "name": idom})[wants & has_idom],
-        pd.DataFrame({"pos": pos, "kind": "autodiscover", "name": "autodiscover." + ext, "domain": ext}),
+def _items(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The non-empty items of ';'-joined lists, and the position of the list of each."""
+    split = pc.split_pattern(lists, ";")
+    items, parents = pc.list_flatten(split), pc.list_parent_indices(split).to_numpy()
+    filled = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    return parents[filled], items.filter(pa.array(filled))
+
+
+def name_table(frame: pd.DataFrame, params: Parameters) -> NameTable:
+    """Every name a profile may ask for, in the order of KIND_ORDER (each kind as the profile lists them), each name
+    once per profile: position, kind, name, public-CA issuable on `start`; and the profiles' mail domains."""
+    n = len(frame)
+    pos = np.arange(n)
+    owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
+    wants = frame["internal_names"].to_numpy(dtype=bool)
+    fqdn = wants & pc.not_equal(idom, "").to_numpy(zero_copy_only=False)
+    root = frame["root_on_exchange"].to_numpy(dtype=bool)
+    extra_pos, extras = _items(arrow_text(frame["extra_domains"]))
+    server_pos, servers = _items(arrow_text(frame["servers"]))
+    fqdn_at, netbios_at = fqdn[server_pos], wants[server_pos]
+    parts = [  # (kind, positions, names)
+        (0, pos, owa),
+        (1, pos[root], ext.filter(pa.array(root))),
+        (2, pos[fqdn], idom.filter(pa.array(fqdn))),
+        (3, pos, pc.binary_join_element_wise("autodiscover.", ext, "")),
+        (3, extra_pos, pc.binary_join_element_wise("autodiscover.", extras, "")),
+        (4, server_pos[fqdn_at], pc.binary_join_element_wise(servers.filter(pa.array(fqdn_at)),
+                                                             idom.take(server_pos[fqdn_at]), ".")),
+        (5, server_pos[netbios_at], servers.filter(pa.array(netbios_at))),
     ]
-    extras = _explode(frame, "extra_domains")
-    parts.append(pd.DataFrame({"pos": pos[extras.index].to_numpy(), "kind": "autodiscover",
-                               "name": ("autodiscover." + extras).to_numpy(), "domain": extras.to_numpy()}))
-    servers = _explode(frame, "servers")
-    srv_frame = frame.loc[servers.index]
-    fqdn_mask = (srv_frame["internal_names"].astype(bool) & srv_frame["internal_domain"].astype(str).ne("")).to_numpy()
-    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[fqdn_mask], "kind": "server_fqdn",
-                               "name": (servers + "." + srv_frame["internal_domain"].astype(str)).to_numpy()[fqdn_mask]}))
-    nb_mask = srv_frame["internal_names"].astype(bool).to_numpy()
-    parts.append(pd.DataFrame({"pos": pos[servers.index].to_numpy()[nb_mask], "kind": "netbios",
-                               "name": servers.to_numpy()[nb_mask]}))
-    table = pd.concat(parts, ignore_index=True)
-    table["order"] = table["kind"].map({k: i for i, k in enumerate(KIND_ORDER)})
-    table = table.sort_values(["pos", "order"], kind="stable").drop_duplicates(["pos", "name"])
-    mail_domains = pd.DataFrame({"pos": np.concatenate([np.arange(len(frame)), pos[extras.index].to_numpy()]),
-                                 "kind": "mail_domain", "name": np.concatenate([ext.to_numpy(), extras.to_numpy()]),
-                                 "order": len(KIND_ORDER)})
-    mail_domains["domain"] = mail_domains["name"]
-    table = pd.concat([table, mail_domains], ignore_index=True).sort_values(["pos", "order"], kind="stable")
-    allowed = internal_names_allowed(frame["start"].to_numpy(dtype=np.int64), params)[table["pos"].to_numpy()]
-    table["issuable"] = allowed | publicly_registrable(table["name"].to_numpy(), params)
-    table["internal"] = table["kind"].isin(INTERNAL_KINDS).to_numpy()
-    return table.reset_index(drop=True)
+    at = np.concatenate([p for _, p, _ in parts])
+    kind = np.concatenate([np.full(len(p), k, dtype=np.int8) for k, p, _ in parts])
+    order = np.lexsort((kind, at))  # stable: each kind's names as listed
+    names = pa.concat_arrays([t.cast(pa.string()) for _, _, t in parts]).take(order)
+    at, kind = at[order], kind[order]
+    codes = pc.dictionary_encode(names).indices.to_numpy().astype(np.int64)
+    first = ~pd.Series(at * (codes.max(initial=0) + 1) + codes).duplicated().to_numpy()  # a name once per profile
+    at, kind, names = at[first], kind[first], names.filter(pa.array(first))
+    start = frame["start"].to_numpy(dtype=np.int64)
+    allowed = internal_names_allowed(start, params)[at]
+    last = horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)) - 1
+    owa_is_domain = _mail_domain_of(owa, ext, arrow_text(frame["extra_domains"]))[0]
+    bare = (kind == KIND_ORDER.index("root")) | ((kind == KIND_ORDER.index("owa")) & owa_is_domain[at])
+    domain_order = np.argsort(np.concatenate([pos, extra_pos]), kind="stable")
+    return NameTable(at, kind, names, allowed | publicly_registrable(names, params, last[at]),
+                     np.isin(kind, INTERNAL_CODES), bare, frame["dns_api"].to_numpy(dtype=bool)[at],
+                     np.concatenate([pos, extra_pos])[domain_order],
+                     pa.concat_arrays([ext, extras.cast(pa.string())]).take(domain_order))
 
 
-def _join(table: pd.DataFrame, n: int) -> np.ndarray:
-    return join_by_row(table["pos"].to_numpy(), table["name"].to_numpy(dtype=object), n, ", ")
+def _join(pos: np.ndarray, names: pa.Array, n: int) -> np.ndarray:
+    """The names joined with ', ' per position (`pos` ascending), '' where none."""
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(pos, minlength=n))])
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), names), ", ").to_numpy(
+        zero_copy_only=False)
 
 
-def names_by_option(table: pd.DataFrame, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def names_by_option(table: NameTable, n: int, options: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per option, (names on its certificates, names asked for that its CA refuses) per profile: a public CA refuses
-    the internal names not issuable on the start date; the internal CA (internal_ca) refuses none."""
-    domains = table[table["kind"] == "mail_domain"]
-    names = table[table["kind"] != "mail_domain"]
-    refused = _join(table[table["internal"] & ~table["issuable"]], n)
-    none_refused = _join(table.iloc[:0], n)
-    return {option: (_join(_chosen(names, domains, option), n), none_refused if option == "internal_ca" else refused)
+    the internal names not issuable on the start date, and an ACME CA validating by HTTP-01 every internal name (none
+    leads to Exchange from the internet); the internal CA (internal_ca) refuses none."""
+    refused_mask = table.internal & ~table.issuable
+    refused = _join(table.pos[refused_mask], table.name.filter(pa.array(refused_mask)), n)
+    unvalidated = _unvalidated(table)
+    acme_refused = refused
+    if unvalidated.any():
+        mask = refused_mask | unvalidated
+        acme_refused = _join(table.pos[mask], table.name.filter(pa.array(mask)), n)
+    chosen = CHOSEN if not unvalidated.any() else {}  # else the ACME certificates carry fewer names than the SAN one
+    none_refused = np.full(n, "", dtype=object)
+    joined: dict[str, np.ndarray] = {}
+    for option in dict.fromkeys(chosen.get(option, option) for option in options):
+        joined[option] = _join(*_chosen(table, option), n)
+    return {option: (joined[chosen.get(option, option)],
+                     none_refused if option == "internal_ca" else acme_refused if option == "acme" else refused)
             for option in options}
 
 
-def _chosen(names: pd.DataFrame, domains: pd.DataFrame, option: str) -> pd.DataFrame:
-    """The names (pos, name) on an option's certificates, of the names asked for and the profiles' mail domains."""
+CHOSEN = {"acme": "san"}  # options whose certificates carry the names another option's do (unless `_unvalidated`)
+
+
+def _unvalidated(table: NameTable) -> np.ndarray:
+    """The internal names a public CA would issue that an ACME client without a DNS API cannot validate: HTTP-01
+    reaches a name only through its public DNS, and none of them leads to Exchange from the internet."""
+    return table.internal & table.issuable & ~table.dns01
+
+
+def _chosen(table: NameTable, option: str) -> tuple[np.ndarray, pa.Array]:
+    """The names (positions, names) on an option's certificates, of the names asked for and the profiles' mail
+    domains."""
     if option == "internal_ca":
-        return names
+        return table.pos, table.name
+    if option == "classic":  # the first mail domain of each profile: its external domain
+        first = np.flatnonzero(np.diff(table.domain_pos, prepend=-1) != 0)
+        return table.domain_pos[first], pc.binary_join_element_wise("autodiscover.", table.domain.take(first), "")
+    if option == "wildcard":  # *.<domain> per mail domain, then each bare domain clients use (*.<domain> misses it)
+        at = np.concatenate([table.domain_pos, table.pos[table.bare]])
+        order = np.argsort(at, kind="stable")
+        wildcards = pc.binary_join_element_wise("*.", table.domain, "")
+        return at[order], pa.concat_arrays([wildcards, table.name.filter(pa.array(table.bare))]).take(order)
     if option in ("san", "acme"):
-        return names[names["issuable"] | ~names["internal"]]
-    if option == "classic":
-        first = domains.groupby("pos").head(1)
-        return pd.DataFrame({"pos": first["pos"], "name": "autodiscover." + first["name"].astype(str)})
-    if option == "split_site":
-        return names[names["kind"].isin(("owa", "autodiscover"))]
-    if option == "srv_record":
-        return names[names["kind"] == "owa"]
-    if option == "wildcard":
-        return pd.concat([
-            pd.DataFrame({"pos": domains["pos"], "name": "*." + domains["name"].astype(str), "order": 0}),
-            names[names["kind"] == "root"][["pos", "name"]].assign(order=1),
-        ]).sort_values(["pos", "order"], kind="stable")
-    raise ValueError(f"unknown option {option}")
+        keep = table.issuable | ~table.internal
+        if option == "acme":
+            keep = keep & ~_unvalidated(table)
+    elif option == "split_site":
+        keep = np.isin(table.kind, [KIND_ORDER.index("owa"), KIND_ORDER.index("autodiscover")])
+    elif option == "srv_record":
+        keep = table.kind == KIND_ORDER.index("owa")
+    else:
+        raise ValueError(f"unknown option {option}")
+    return table.pos[keep], table.name.filter(pa.array(keep))

@@ -218,13 +218,20 @@ class Context:
             self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
         return self._schedules[key]
 
+    def internal_validated(self, mode: str) -> np.ndarray:
+        """Where a public SAN certificate issued by hand or by ACME (`mode`) can carry the internal names a public CA
+        issues: by hand, a CA validates them by DNS or e-mail; an ACME client without a DNS API validates by HTTP-01,
+        which reaches a name only through its public DNS, and none of them leads to Exchange from the internet."""
+        return self.flags["dns_api"] if mode == "acme" else np.ones(self.n, dtype=bool)
+
     def revocable_schedule(self, ca: CA, mode: str) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
         internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair)."""
         key = (ca.kind, ca.lifetime, mode, "revocable")
         if key not in self._schedules:
             pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
-            self._schedules[key] = Picked(pair, self.facts["internal_revoked"].astype(np.int64))
+            revoked = self.facts["internal_revoked"] & self.internal_validated(mode)
+            self._schedules[key] = Picked(pair, revoked.astype(np.int64))
         return self._schedules[key]
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
@@ -345,7 +352,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         return shared[key]
 
     sched: Schedule | Picked = ctx.schedule(ca, mode)
-    revoked = ctx.facts["internal_revoked"]
+    validated = ctx.internal_validated(mode)  # else the certificate carries no internal name: none is lost or revoked
+    revoked = ctx.facts["internal_revoked"] & validated
     if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
         sched = ctx.revocable_schedule(ca, mode)
     fails = ctx.status_fails(ca, sched)
@@ -366,7 +374,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
-        later = san_fee(once(("kept names",), lambda: names - ctx.facts["internal_lost"])) if ca.public else fee
+        later = (san_fee(once(("kept names",), lambda: names - np.where(validated, ctx.facts["internal_lost"], 0)))
+                 if ca.public else fee)
     else:
         fee = later = ctx.price(ca, product) * certificates
     if mode == "acme" and ca.acme_free:
@@ -620,17 +629,20 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
 
 
 def _multi_name_public(ctx: Context, mode: str) -> Components:
-    """san and acme: one certificate with every name a public CA may issue."""
+    """san and acme: one certificate with every name a public CA may issue (and the client can validate)."""
     f = ctx.facts
-    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + f["internal_wanted"] - f["internal_blocked"]
+    issued = f["internal_wanted"] - f["internal_blocked"]  # internal names a public CA issues on the first certificate
+    validated = ctx.internal_validated(mode)
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + np.where(validated, issued, 0)
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
     # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn);
     # a renewal cannot carry them after the ban, or the certificate carrying them is revoked and replaced
-    lost, revoked = f["internal_lost"] > 0, f["internal_revoked"]
-    carried = (f["internal_blocked"] == 0) & ~lost
+    lost, revoked = (f["internal_lost"] > 0) & validated, f["internal_revoked"] & validated
+    carried = (f["internal_blocked"] == 0) & ~lost & validated
     internal_reasons, setup, warned = _internal_names_effects(ctx, carried)
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons = (internal_reasons | BIT["one_certificate"] | _bits(f["internal_blocked"] > 0, "internal_names_refused")
+               | _bits((issued > 0) & ~validated, "internal_names_http01")
                | _bits(lost & ~revoked, "internal_names_ban_in_horizon") | _bits(revoked, "internal_names_revoked_in_horizon"))
     return _assemble(ctx, chosen, certificates=np.ones(ctx.n), names=names, extra_feasible=required,
                      extra_fails=_bits(~required, "required_name_not_issuable"), reasons=reasons,
@@ -718,14 +730,15 @@ def _own_ip_bindings(ctx: Context, count: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def option_wildcard(ctx: Context) -> Components:
-    """`*.<domain>` per registered domain (the bare domain is included by CAs with a wildcard).
+    """`*.<domain>` per registered domain, and each bare domain clients use (the OWA host, or root_on_exchange):
+    `*.<domain>` does not cover it, so it is a name of its own, which CAs sell with a wildcard at no extra price.
 
     IIS serves one certificate per binding: the one covering the OWA host is the site's own, each further domain's
     gets host-name bindings with SNI, or without SNI a binding on a public IP of its own.
     """
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     certificates = f["n_domains"].astype(float)
-    names = certificates + f["root"]
+    names = certificates + f["wildcard_bare"]
     chosen = _public_option(ctx, "wildcard", "auto", certificates, names)
     reasons, setup, warned = _not_carried(ctx)
     old_share = p["wildcard_unsupported_mobile_share"].at(ctx.start)

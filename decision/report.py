@@ -105,8 +105,8 @@ def names_dropped(ev: Evaluation, i: int, option: str) -> Dropped | None:
     if not set(LOST_CODES) & set(str(row["reasons"]).split("; ")):
         return None
     names = np.array([n for n in str(row["names"]).split(", ") if n], dtype=object)
-    day = from_day(int(ev.scored.components[option].names_lost_from[i])).isoformat()
-    return Dropped(day, names[~publicly_registrable(names, ev.params)].tolist(),
+    lost_on = int(ev.scored.components[option].names_lost_from[i])
+    return Dropped(from_day(lost_on).isoformat(), names[~publicly_registrable(names, ev.params, lost_on)].tolist(),
                    str(ev.params.value("internal_names_ban")), bool(ev.profiles.iloc[i]["split_dns"]))
 
 

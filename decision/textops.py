@@ -15,8 +15,11 @@ _FIXED3_LIMIT = 1e9  # below it, v × 1000 stays far inside the integers a doubl
 
 def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
     """Text values as an arrow string array (for pyarrow.compute kernels), missing ones as ''."""
-    text = pa.array(pd.Series(values, dtype="str", copy=False).array)
-    return pc.fill_null(text.cast(pa.string()), "")
+    if not (isinstance(values, pd.Series) and values.dtype == "str" and values.dtype.storage == "pyarrow"):
+        values = pd.Series(values, dtype="str", copy=False)  # a text column of a validated frame is one already
+    text = pa.array(values.array)
+    text = (text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text).cast(pa.string())
+    return pc.fill_null(text, "") if text.null_count else text
 
 
 def cell_bytes(text: pa.ChunkedArray) -> Iterator[tuple[np.ndarray, np.ndarray] | None]:

@@ -20,6 +20,7 @@ from decision import LABELS, views
 from decision.appendix.model import pct as appendix_pct
 from decision.catalog import default_catalog
 from decision.current_state import LABEL as CURRENT_STATE
+from decision.explain import BY_CODE
 from decision.parameters import default_parameters
 from decision.profiles import FIELDS, profile_to_mapping
 from decision.report import deployments
@@ -373,6 +374,26 @@ def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions
     assert not at.exception
     assert len(at.dataframe[1].value) == len(ev.params.records())
     assert set(at.dataframe[2].value["ca"]) == set(rows["ca"]) - {""}
+
+
+def test_the_table_and_the_names_tab_say_why_acme_by_http_01_and_a_reverse_zone_leave_names_out():
+    """QA faults 3 and 9: with the AD domain = the mail domain and no DNS API the ACME client asked for names HTTP-01
+    cannot validate, and a reverse-zone AD domain went on the public SAN. The reason and the names tab say why."""
+    at = run_app()
+    at.text_input(key=key("internal_domain")).set_value("contoso.com").run()
+    assert not at.exception
+    http01 = BY_CODE["internal_names_http01"].text
+    assert http01 in shown_table(at).set_index("Option").loc[LABELS["acme"], "Why / notes"]
+    at.session_state["tab"] = "Certificates & names"
+    at.run()
+    [info] = [i.value for i in at.info if i.value.startswith("**A public CA refuses")]
+    # contoso.com, the AD domain, stays: it is the bare domain on Exchange (root_on_exchange), reached over HTTP
+    assert "refuses server01, server01.contoso.com.**" in info and views.md_escape(http01) in info
+    assert "reverse-zone" not in info
+    at.text_input(key=key("internal_domain")).set_value("5.0.0.10.in-addr.arpa").run()
+    [info] = [i.value for i in at.info if i.value.startswith("**A public CA refuses")]
+    assert "5.0.0.10.in-addr.arpa" in info and "(in-addr.arpa, ip6.arpa from 2026-03-15; source: CA/B Forum" in info
+    assert "HTTP-01" not in info
 
 
 def test_the_deploy_tab_shows_the_outlook_anywhere_principal_of_a_wildcard_on_exchange_2007():

@@ -302,7 +302,8 @@ def test_every_text_placeholder_is_known():
     ev = evaluate(PROFILES / "contoso-2026.yaml")
     known = set(_Builder(ev, 0, load_texts()).placeholders())
     texts = load_texts()
-    items = [*texts["checklist"], *texts["refused"]["advice"], {"text": texts["refused"]["intro"]}]
+    items = [*texts["checklist"], *texts["refused"]["advice"],
+             *({"text": texts["refused"][k]} for k in ("intro", "reverse_zone", "http01"))]
     used = {field for item in items for _, field, _, _ in string.Formatter().parse(item["text"]) if field}
     assert used <= known
 
@@ -606,6 +607,28 @@ def test_names_a_renewal_can_no_longer_carry_are_named_with_the_day_and_what_to_
     assert app.dropped_names[sentence[:-1]][0] == LABELS["san"]
     # a horizon whose renewals may all carry them drops nothing
     assert json.loads(render(evaluate(profile("contoso-2007"), today=DAY), "json"))["options"][0]["renewals_drop"] is None
+
+
+def test_section_5_2_says_why_each_name_is_left_out_by_the_rule_that_leaves_it_out():
+    """QA faults 3 and 9: the names ACME by HTTP-01 cannot validate (AD domain = mail domain, no DNS API), and names in an
+    IP reverse zone from 2026-03-15, were explained by the 2015 internal-name rule alone, or not left out at all."""
+    same = {"org": "Same", "external_domain": "contoso.com", "internal_domain": "contoso.com", "servers": ["EX01"],
+            "internal_names": True, "users": 100, "start": "2026-12-01", "acme_ok": True, "split_dns": True}
+    ev = evaluate(same, today=DAY)
+    assert ev.recommendations.iloc[0]["recommendation"] == "acme"
+    markdown = build(ev, 0, "md", generated=DAY).decode()
+    refused = markdown.split("### 5.2")[1].split("### 5.3")[0]
+    assert [line[3:-1] for line in refused.splitlines() if line.startswith("- `")] == ["contoso.com", "ex01.contoso.com", "ex01"]
+    assert "over HTTP (HTTP-01), as the DNS host has no API" in refused and "expire after 2015-11-01" in refused
+    assert "reverse zone" not in refused and "Point the internal URLs at mail.contoso.com" in refused
+    assert "HTTP-01: the DNS host has no API" in markdown.split("### 5.2")[0]  # the reason, in the options compared
+    # the AD domain alone is refused by HTTP-01 only: no internal-name rule to quote
+    alone = build(evaluate({**same, "servers": []}, today=DAY), 0, "md", generated=DAY).decode()
+    assert "expire after 2015-11-01" not in alone.split("### 5.2")[1].split("### 5.3")[0]
+    arpa = {**same, "internal_domain": "5.0.0.10.in-addr.arpa", "acme_ok": False}
+    refused = build(evaluate(arpa, today=DAY), 0, "md", generated=DAY).decode().split("### 5.2")[1].split("### 5.3")[0]
+    assert "issued from 2026-03-15 may carry a name in an IP reverse zone (in-addr.arpa, ip6.arpa)" in refused
+    assert "HTTP-01" not in refused and "`5.0.0.10.in-addr.arpa`" in refused
 
 
 @pytest.mark.parametrize("case", CLIENT_CASES)

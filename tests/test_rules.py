@@ -408,7 +408,43 @@ def test_the_client_authentication_risk_names_the_ca_and_its_first_certificate_a
     ("mail.contoso.internal", False), ("host.lan", False), ("mail.contoso.notarealtld", False),
 ])
 def test_which_names_a_public_ca_may_validate(name, public):
-    assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS)[0]) is public
+    assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS, to_day("2026-12-01"))[0]) is public
+
+
+@pytest.mark.parametrize(("name", "last_day", "public"), [
+    ("5.0.0.10.in-addr.arpa", "2026-03-14", True), ("5.0.0.10.in-addr.arpa", "2026-03-15", False),
+    ("ex01.5.0.0.10.in-addr.arpa", "2027-01-01", False), ("in-addr.arpa", "2026-03-15", False),
+    ("1.0.0.0.8.b.d.0.1.0.0.2.IP6.ARPA", "2026-12-01", False), ("1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "2020-01-01", True),
+    ("notin-addr.arpa", "2026-12-01", True), ("in-addr.arpa.contoso.com", "2026-12-01", True),
+])
+def test_a_public_ca_refuses_names_in_ip_reverse_zones_on_certificates_issued_from_2026_03_15(name, last_day, public):
+    """QA: internal_domain 5.0.0.10.in-addr.arpa went on the public SAN; BR §7.1.2.7.12 bans reverse-zone suffixes on
+    certificates issued from 2026-03-15 (parameter reverse_zone_suffixes), and they were issued like any arpa name
+    before. Names are lower case in profiles; the check is too."""
+    text = np.array([name.lower()], dtype=object)
+    assert bool(publicly_registrable(text, PARAMS, to_day(last_day))[0]) is public
+    rule = PARAMS["reverse_zone_suffixes"]
+    assert rule.unit and "7.1.2.7.12" in rule.source and rule.on(to_day("2026-03-15")) == ["in-addr.arpa", "ip6.arpa"]
+    assert rule.on(to_day("2026-03-14")) == []
+
+
+def test_a_reverse_zone_name_is_refused_wherever_a_certificate_of_the_horizon_is_issued_from_2026_03_15():
+    """The horizon counts, not only its first day: a renewal issued from 2026-03-15 could not carry the name, so the
+    SAN leaves it out from the start (the internal URLs move); a horizon that ends before keeps it."""
+    base = {"org": "A", "external_domain": "a.com", "internal_domain": "5.0.0.10.in-addr.arpa", "servers": ["EX01"],
+            "internal_names": True, "users": 10}
+    earlier = decision.evaluate({**base, "start": "2025-01-01", "horizon_years": 1})
+    assert option(earlier, "san")["names"].split(", ") == [
+        "mail.a.com", "5.0.0.10.in-addr.arpa", "autodiscover.a.com", "ex01.5.0.0.10.in-addr.arpa"]
+    assert option(earlier, "san")["not_issuable"] == "ex01" and option(earlier, "san")["certificates"] == 1
+    for start, years in (("2025-06-01", 3), ("2026-12-01", 3)):
+        later = decision.evaluate({**base, "start": start, "horizon_years": years})
+        san = option(later, "san")
+        assert san["names"] == "mail.a.com, autodiscover.a.com", start
+        assert san["not_issuable"] == "5.0.0.10.in-addr.arpa, ex01.5.0.0.10.in-addr.arpa, ex01", start
+        assert "internal_names_refused" in san["reasons"].split("; ")
+        assert later.scored.components["san"].names[0] == 2  # the engine prices the names it lists
+        assert option(later, "internal_ca")["not_issuable"] == ""  # a private CA is not bound by the rule
 
 
 def test_public_suffixes_match_the_public_suffix_list_as_publicsuffixlist_reads_it():
@@ -1587,3 +1623,96 @@ def test_split_site_pays_for_the_sites_beside_the_owa_host_only(tmp_path):
         assert base["certificates"] == 1 + sites and base["feasible"]
     one = option(decision.evaluate({**profile, "extra_domains": [], "owa_host": "autodiscover.a-corp.com"}), "split_site")
     assert not one["feasible"] and one["reasons"] == "nothing_to_split" and one["certificates"] == 1
+
+
+ROOT_OWA = {"org": "Root Co", "external_domain": "contoso.com", "owa_host": "contoso.com", "users": 100,
+            "start": "2026-12-01", "servers": ["EX01"], "exchange_version": "SE"}
+
+
+@pytest.mark.parametrize(("changes", "wildcard_names", "dns_api"), [
+    ({"acme_ok": True, "dns_api": True, "ca": "letsencrypt"}, ["*.contoso.com", "contoso.com"], True),
+    ({"ca": "sectigo"}, ["*.contoso.com", "contoso.com"], False),
+    ({"ca": "sectigo", "root_on_exchange": True}, ["*.contoso.com", "contoso.com"], False),
+    ({"ca": "sectigo", "extra_domains": ["fabrikam.com"], "owa_host": "fabrikam.com", "root_on_exchange": True},
+     ["*.contoso.com", "*.fabrikam.com", "fabrikam.com", "contoso.com"], False),
+])
+def test_a_wildcard_carries_each_bare_domain_clients_use(changes, wildcard_names, dns_api):
+    """QA: with OWA at the bare domain (contoso.com) the wildcard option requested *.contoso.com alone, in the names, the
+    CSR and the ACME client's --host list, yet every virtual directory moved to https://contoso.com/...: *.contoso.com
+    does not cover contoso.com. The bare domain is a name of its own on the certificate of its domain, the engine counts
+    it, and the price stays the wildcard's (a CA sells a wildcard with its bare domain included)."""
+    ev = decision.evaluate({**ROOT_OWA, **changes})
+    row = option(ev, "wildcard")
+    assert row["feasible"] and row["names"].split(", ") == wildcard_names
+    components = ev.scored.components["wildcard"]
+    assert components.names[0] == len(wildcard_names) and components.certificates[0] == row["certificates"]
+    price = CATALOG[row["ca"]].prices["wildcard"]
+    assert components.fee_per_year[0] == pytest.approx(0 if dns_api else price * row["certificates"])
+    commands = to_json(ev)["commands"]["wildcard"]
+    for domain in ("contoso.com", "fabrikam.com"):
+        if domain not in wildcard_names:
+            continue
+        if dns_api:
+            assert any(f"--host *.{domain},{domain} " in c for c in commands), commands
+        else:
+            assert any(f"-DomainName *.{domain}, {domain} " in c for c in commands), commands
+
+
+def test_a_wildcard_for_an_owa_host_one_label_under_the_domain_carries_no_bare_domain():
+    ev = decision.evaluate({**ROOT_OWA, "owa_host": "mail.contoso.com", "ca": "sectigo"})
+    assert option(ev, "wildcard")["names"] == "*.contoso.com" and ev.scored.components["wildcard"].names[0] == 1
+
+
+SAME_DOMAIN = {"org": "Same", "external_domain": "contoso.com", "internal_domain": "contoso.com",
+               "servers": ["EX01", "EX02"], "internal_names": True, "users": 100, "start": "2026-12-01",
+               "acme_ok": True, "exchange_version": "2019", "split_dns": True}
+
+
+def test_acme_by_http_01_leaves_out_the_names_that_do_not_lead_to_exchange():
+    """QA: with the AD domain = the mail domain and no DNS API, the ACME client was run with --host
+    mail.contoso.com,contoso.com,autodiscover.contoso.com,ex01.contoso.com,ex02.contoso.com over HTTP-01; contoso.com (the
+    AD domain, not on Exchange) and the servers' FQDNs have no public record leading to Exchange, so the first issuance
+    failed. They are now not carried, as names a CA refuses, with a reason saying why; the internal URLs move."""
+    ev = decision.evaluate(SAME_DOMAIN)
+    acme, san = option(ev, "acme"), option(ev, "san")
+    assert acme["feasible"] and acme["names"] == "mail.contoso.com, autodiscover.contoso.com"
+    assert acme["not_issuable"] == "contoso.com, ex01.contoso.com, ex02.contoso.com, ex01, ex02"
+    assert {"internal_names_http01", "internal_names_refused"} <= set(acme["reasons"].split("; "))
+    assert ev.scored.components["acme"].names[0] == 2
+    # the manual SAN's CA validates by DNS or e-mail: it keeps them
+    assert san["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com, ex01.contoso.com, ex02.contoso.com"
+    assert san["not_issuable"] == "ex01, ex02" and "internal_names_http01" not in san["reasons"]
+    commands = to_json(ev)["commands"]["acme"]
+    [wacs] = [c for c in commands if c.startswith("wacs.exe")]
+    assert "--host mail.contoso.com,autodiscover.contoso.com " in wacs and "dns-01" not in wacs
+    assert ('Set-OwaVirtualDirectory -Identity "EX01\\owa (Default Web Site)" -InternalUrl https://mail.contoso.com/owa '
+            "-ExternalUrl https://mail.contoso.com/owa") in commands
+    assert "proves control of each name over HTTP (HTTP-01" in reason_text("internal_names_http01")
+    # without split DNS the internal clients that use the names warn, as for names a CA refuses
+    warned = decision.evaluate({**SAME_DOMAIN, "split_dns": False})
+    assert "internal_names_warn" in option(warned, "acme")["reasons"].split("; ")
+
+
+def test_acme_by_dns_01_carries_the_internal_names_in_a_public_domain():
+    ev = decision.evaluate({**SAME_DOMAIN, "dns_api": True})
+    acme = option(ev, "acme")
+    assert acme["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com, ex01.contoso.com, ex02.contoso.com"
+    assert acme["not_issuable"] == "ex01, ex02" and "internal_names_http01" not in acme["reasons"]
+    assert ev.scored.components["acme"].names[0] == 5
+    [wacs] = [c for c in to_json(ev)["commands"]["acme"] if c.startswith("wacs.exe")]
+    assert "--host mail.contoso.com,contoso.com,autodiscover.contoso.com,ex01.contoso.com,ex02.contoso.com " in wacs
+    assert "--validationmode dns-01" in wacs
+
+
+def test_acme_by_http_01_keeps_the_bare_domain_where_it_points_at_exchange():
+    """The AD domain that is the bare domain on Exchange (root_on_exchange) has a public record leading to Exchange."""
+    ev = decision.evaluate({**SAME_DOMAIN, "servers": ["EX01"], "root_on_exchange": True})
+    acme = option(ev, "acme")
+    assert acme["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com"
+    assert acme["not_issuable"] == "ex01.contoso.com, ex01"
+
+
+def test_acme_by_http_01_adds_no_reason_where_a_ca_refuses_every_internal_name_anyway():
+    ev = decision.evaluate({**SAME_DOMAIN, "internal_domain": "contoso.local"})
+    assert "internal_names_http01" not in option(ev, "acme")["reasons"].split("; ")
+    assert option(ev, "acme")["not_issuable"] == option(ev, "san")["not_issuable"]

@@ -23,6 +23,7 @@ from decision.appendix import charts
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
+from decision.names import in_reverse_zone, publicly_registrable, reverse_zone_refusal
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import ca_ties, deployments, names_dropped, profile_hash, renewal_calendar, versions
@@ -310,6 +311,8 @@ class _Builder:
             "email_dcv_end": str(self.ev.params.value("email_dcv_end")),
             "renewals_a_year": f"{self.ev.params.value('frequent_manual_renewals_per_year'):g}",
             "internal_names_ban": str(self.ev.params.value("internal_names_ban")),
+            "reverse_zone_from": reverse_zone_refusal(self.ev.params)[0],
+            "reverse_zone_suffixes": ", ".join(reverse_zone_refusal(self.ev.params)[1]),
             "issuances": count(row["certificate_issuances"]) if row is not None else "0",
             "first_renewal": calendar[1] if len(calendar) > 1 else "after the horizon",
         }
@@ -593,7 +596,14 @@ class _Builder:
         advice = [para(fill(a["text"], values)) for a in refused_texts["advice"]
                   if applies(a, facts)]
         if refused:
-            blocks += [para(fill(refused_texts["intro"], values)), Bullets(tuple(para(Run(n, code=True)) for n in refused))]
+            # why: the internal-name rule, the reverse-zone rule, HTTP-01 validation (each where it refuses a name)
+            reverse = in_reverse_zone(refused, self.ev.params)
+            public = publicly_registrable(np.array(refused, dtype=object), self.ev.params, int(self.profile["start"]))
+            internal = any(not p and n not in reverse for n, p in zip(refused, public, strict=True))
+            why = [key for key, holds in (("intro", internal), ("reverse_zone", bool(reverse)),
+                                          ("http01", "internal_names_http01" in codes)) if holds]
+            blocks += [*(para(fill(refused_texts[key], values)) for key in why),
+                       Bullets(tuple(para(Run(n, code=True)) for n in refused))]
         if dropped:
             blocks += [para(fill(refused_texts["dropped"], {**values, "dropped_from": dropped_from})),
                        Bullets(tuple(para(Run(n, code=True)) for n in dropped.names))]
