@@ -369,7 +369,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         dns.append(f"{owa}. A {PUBLIC_IP}")
         for host in autodiscover_hosts:
             dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
-        if profile["root_on_exchange"]:
+        if profile["root_on_exchange"] and ext != owa:  # a bare domain that is the OWA host has its record above
             covered = ext in names
             dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")

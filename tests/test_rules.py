@@ -1582,6 +1582,16 @@ def test_an_owa_host_that_is_an_autodiscover_name_gets_valid_dns_records(extra, 
         assert not any("SRV" in r and f"_tcp.{owa.removeprefix('autodiscover.')}." in r for r in dns["srv_record"])
 
 
+def test_a_bare_domain_owa_host_on_exchange_has_one_a_record():
+    """QA: with OWA on the bare domain and root_on_exchange, every option listed `a-corp.com. A <public IP>` twice."""
+    _, dns = _commands({**AD_OWA, "owa_host": "a-corp.com", "root_on_exchange": True, "acme_ok": True, "dns_api": True})
+    for name, lines in dns.items():
+        public = _records(lines)["public"]
+        assert len(public) == len(set(public)), (name, public)
+        if name != "classic":  # which moves OWA to autodiscover.a-corp.com
+            assert ("a-corp.com.", "A", "A <public IP>") in public, name
+
+
 @pytest.mark.parametrize("extra", [[], ["b-corp.com"]])
 @pytest.mark.parametrize(("version", "start"), [("2010", "2012-06-01"), ("SE", "2026-12-01")])
 def test_the_certificates_counted_are_the_ones_requested_and_named(extra, version, start):
