@@ -495,6 +495,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 continue
             dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.")
             dns.append(f"# remove any A/CNAME record for autodiscover.{d} so Outlook falls through to the SRV record")
+            if split:  # computers not in the domain look autodiscover up in the internal zone when inside
+                dns.append(f"_autodiscover._tcp.{d}. 3600 IN SRV 0 0 443 {owa}.   ; internal (split-DNS) zone")
         internal_zone(owa)
         caa()
     else:

@@ -1335,7 +1335,8 @@ def test_with_split_dns_every_name_the_internal_urls_use_has_an_internal_zone_re
     Every option: each host an -InternalUrl, -InternalHostname or -AutoDiscoverServiceInternalUri names has one."""
     profile = {**THREE_SERVERS, "exchange_version": version, "internal_names": False, "split_dns": True}
     commands, dns = _commands(profile)
-    internal = {r.split(". ", 1)[0] for option in dns for r in dns[option] if r.endswith("; internal (split-DNS) zone")}
+    internal = {r.split(". ", 1)[0] for option in dns for r in dns[option]
+                if r.endswith("; internal (split-DNS) zone") and " SRV " not in r}
     assert internal == {"mail.a-corp.com", "autodiscover.a-corp.com"}
     for option, lines in commands.items():
         hosts = set(re.findall(r"-(?:InternalUrl|AutoDiscoverServiceInternalUri) https://([^/ ]+)", " ".join(lines)))
@@ -1347,6 +1348,18 @@ def test_with_split_dns_every_name_the_internal_urls_use_has_an_internal_zone_re
     # without SNI (Exchange 2010) the autodiscover site has an address of its own, inside as outside
     assert split_site == ["autodiscover.a-corp.com. " + ("A <internal IP for autodiscover.a-corp.com>" if version == "2010"
                                                          else "CNAME mail.a-corp.com.") + "   ; internal (split-DNS) zone"]
+
+
+@pytest.mark.parametrize("split_dns", [True, False])
+def test_srv_records_are_in_the_internal_zone_too_with_split_dns(split_dns):
+    """QA: with split DNS, a computer outside the domain on the LAN looks autodiscover up in the internal zone, which
+    had no SRV record (nor, after the advice to remove it, an autodiscover record): every mail domain's SRV record
+    is in both zones."""
+    _, dns = _commands({**THREE_SERVERS, "extra_domains": ["b-corp.com"], "split_dns": split_dns})
+    zones = _records(dns["srv_record"])
+    srv = {z: {(r[0], r[2]) for r in records if r[1] == "SRV"} for z, records in zones.items()}
+    expected = {(f"_autodiscover._tcp.{d}.", "3600 IN SRV 0 0 443 mail.a-corp.com.") for d in ("a-corp.com", "b-corp.com")}
+    assert srv == {"public": expected, "internal": expected if split_dns else set()}
 
 
 @pytest.mark.parametrize(("owa", "record"), [("webmail.contoso-mail.net", "contoso-mail.net"),
