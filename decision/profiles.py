@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from decision import iso4217
 from decision.catalog import Catalog
 from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
@@ -61,7 +62,7 @@ class Field:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
-    capitals: bool = False  # a code, read in capitals: 'eur' is the currency EUR
+    capitals: bool = False  # a code, read in capitals: 'de' is the country DE
 
 
 FIELDS: tuple[Field, ...] = (
@@ -113,10 +114,10 @@ FIELDS: tuple[Field, ...] = (
     Field("spare_ip", "bool", GROUPS[2], "A spare public IP is available for a second web site.", default=False),
     Field("ca", "ca", GROUPS[3], "Which CA's prices and limits to use for public options, or 'cheapest'.",
           default="cheapest"),
-    Field("currency", "text", GROUPS[3],
-          "Currency of the money amounts: the rates given here and the totals. The CA catalog's prices and the "
-          "parameters' amounts are not converted (a warning says when their currency is another).", default="USD",
-          capitals=True),
+    Field("currency", "currency", GROUPS[3],
+          "ISO 4217 code (USD, EUR, GBP ...) of the money amounts: the rates given here and the totals. The CA "
+          "catalog's prices and the parameters' amounts are not converted (a warning says when their currency is "
+          "another).", default="USD"),
     Field("admin_rate", "number", GROUPS[3], "Loaded hourly cost of an administrator.", unit="money/hour",
           default="param:admin_rate", low=0, high=10_000),
     Field("user_rate", "number", GROUPS[3], "Loaded hourly cost of an end user's time.", unit="money/hour",
@@ -148,6 +149,7 @@ BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
 _LABEL = r"(?:xn--[a-z0-9-]{1,59}|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 DNS_PATTERN = rf"{_LABEL}(?:\.{_LABEL})*"
 NETBIOS_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?"
+_CURRENCY_CODES = pa.array(sorted(iso4217.CODES), pa.string())
 
 
 @dataclass
@@ -806,6 +808,13 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
         return text
+    if kind == "currency":
+        text = _upper(text)
+        bad = ~blank & ~_flags(pc.is_in(_chunks(text), value_set=_CURRENCY_CODES), null=True)
+        for value in pd.unique(text[bad]):
+            check.flag(bad & (text == value).to_numpy(dtype=bool), field.name,
+                       f"not an ISO 4217 currency code{iso4217.hint(value) or ' (such as USD, EUR or GBP)'}", col)
+        return text
     if kind == "ca":
         text = _lower(text)
         known = ("cheapest", *catalog.ids)
@@ -908,7 +917,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
         frame[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
     frame["start"] = np.nan_to_num(frame["start"].to_numpy(dtype=float)).astype(np.int64)
     for field in FIELDS:
-        if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):
+        if field.kind in ("text", "choice", "currency", "ca", "dns", "dns_list", "host_list"):
             frame[field.name] = frame[field.name].astype("str")  # arrow-backed: text kernels without conversions
     return frame
 

@@ -835,6 +835,23 @@ def test_the_errors_file_shows_a_semicolon_files_numbers_as_written_whatever_the
         ["admin_rate", "1e9"], ["users", "'-5"], ["admin_rate", "'-7,50"]]
 
 
+def test_totals_are_per_iso_4217_currency(tmp_path):
+    """EURO, €, US$ and XYZ were scored, and the totals split into 'EUR …, EURO …, US$ …, € …'."""
+    source = tmp_path / "curr.csv"
+    source.write_text("id,org,external_domain,users,currency\nk1,A,a.com,10,EURO\nk2,A,a.com,10,€\nk3,A,a.com,10,usd\n"
+                      "k4,A,a.com,10,US$\nk5,A,a.com,10,XYZ\nk6,A,a.com,10, eur \n", encoding="utf-8")
+    code, out, _ = score(source, "-o", tmp_path / "out.csv")
+    assert code == 1 and "rows in: 6  scored: 2  rejected: 4" in out
+    assert re.search(r"total cost of the recommended options: EUR [\d,.]+, USD [\d,.]+\n", out)
+    assert pd.read_csv(tmp_path / "out.csv")["currency"].tolist() == ["USD", "EUR"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["row", "value", "reason"]].values.tolist() == [
+        [2, "EURO", "not an ISO 4217 currency code (did you mean 'EUR'?)"],
+        [3, "€", "not an ISO 4217 currency code (did you mean 'EUR'?)"],
+        [5, "US$", "not an ISO 4217 currency code (did you mean 'USD'?)"],
+        [6, "XYZ", "not an ISO 4217 currency code (such as USD, EUR or GBP)"]]
+
+
 def test_an_unreadable_line_late_in_the_file_stops_the_threads_and_keeps_the_previous_output(tmp_path):
     source = tmp_path / "in.csv"
     write_synthetic(300, source, seed=3)

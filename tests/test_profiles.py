@@ -422,6 +422,25 @@ def test_percentages_that_are_not_shares_are_rejected(field, written, reason):
     assert messages(result) == [f"<profile>, row 1, field '{field}': {reason} (got '{written}')"]
 
 
+@pytest.mark.parametrize(("written", "reason"), [
+    ("EURO", " (did you mean 'EUR'?)"), ("€", " (did you mean 'EUR'?)"), ("US$", " (did you mean 'USD'?)"),
+    ("Euros", " (did you mean 'EUR'?)"), ("Pound Sterling", " (did you mean 'GBP'?)"),
+    ("$", ": '$' stands for several currencies (such as USD, CAD, AUD, NZD, MXN, SGD, HKD): give the code of yours"),
+    ("XYZ", " (such as USD, EUR or GBP)"), ("EU", " (such as USD, EUR or GBP)"),
+])
+def test_a_currency_that_is_no_iso_4217_code_is_rejected_with_the_code_it_may_mean(written, reason):
+    """EURO, €, US$ and XYZ were accepted, and a batch's totals split into 'EUR …, EURO …, US$ …, € …'."""
+    result = load({**GOOD, "currency": written})
+    assert messages(result) == [f"<profile>, row 1, field 'currency': not an ISO 4217 currency code{reason} "
+                                f"(got '{written}')"]
+
+
+def test_a_currency_code_is_read_in_capitals_without_spaces(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('org,external_domain,users,currency\nA,a.com,5," eur "\nB,b.com,5,gbp\nC,c.com,5,\n')
+    assert load(path).frame["currency"].tolist() == ["EUR", "GBP", "USD"]
+
+
 def test_a_rejected_number_is_shown_as_written(tmp_path):
     """The errors name the cell as the file has it, not as it was read ('1.234,5', not '1234.5')."""
     semicolon, comma = tmp_path / "de.csv", tmp_path / "en.csv"
