@@ -125,6 +125,20 @@ def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     assert "did you mean 'entrust'" in result.stderr
 
 
+def test_a_currency_sign_is_refused_naming_its_code_and_weights_may_be_percentages(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\ncurrency: €\n", encoding="utf-8")
+    result = run("evaluate", path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"error: {path}, row 1, field 'currency': not an ISO 4217 currency code "
+                             "(did you mean 'EUR'?) (got '€')\n")
+    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\ncurrency: ' eur '\n"
+                    "weights: {cost: 40%, trust: 30%, reconfiguration: 20%, url_change: 10%}\n", encoding="utf-8")
+    data = json.loads(run("evaluate", path, "--format", "json").stdout)
+    assert data["profile"]["currency"] == "EUR"
+    assert [data["profile"][f"w_{k}"] for k in ("cost", "trust", "reconfiguration", "url_change")] == [0.4, 0.3, 0.2, 0.1]
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("org: A\norg: B\n", "duplicate key 'org'"),
     ("org: A\nusers: 1\nexternal_domain: a.com\nfavourite_colour: blue\n", "unknown field"),
