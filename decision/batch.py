@@ -259,12 +259,13 @@ def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:
     """Issues naming positions → rows of the errors table (file, row, field, value, reason), in row order."""
     positions = np.array([i.row for i in issues], dtype=np.int64) - 1
     files = piece.files[positions] if job.folder and len(issues) else np.full(len(issues), job.source, dtype=object)
+    written = piece.raw.attrs.get("separator") == ";"  # every cell read as text (tables.parse_csv): shown as it is
     table = pd.DataFrame({
         "file": [*files.tolist(), *(i.file for i in piece.unread)],
         "row": np.concatenate([piece.rows[positions] if len(issues) else np.zeros(0, dtype=np.int64),
                                np.array([i.row for i in piece.unread], dtype=np.int64)]),
         "field": [i.field for i in (*issues, *piece.unread)],
-        "value": [_shown(i.field, i.value) for i in (*issues, *piece.unread)],
+        "value": [i.value if written else _shown(i.field, i.value) for i in (*issues, *piece.unread)],
         "reason": [i.reason for i in (*issues, *piece.unread)],
     }, columns=list(ERROR_COLUMNS))
     table["row"] = table["row"].astype(np.int64)
@@ -279,10 +280,11 @@ def _shown_any(value: Any) -> str:
 
 
 def _shown(field_name: str, value: str) -> str:
-    """A rejected number as written in its shortest form ('-5', not '-5.0').
+    """A rejected number of a column the reader may type in its shortest form ('-5', not '-5.0').
 
-    The CSV parser types each chunk's columns on its own, so the same cell may arrive as 5 or 5.0;
-    the errors file must not depend on where the chunks were cut.
+    The CSV parser types each chunk's number columns on its own, so the same cell may arrive as 5 or 5.0;
+    the errors file must not depend on where the chunks were cut. A file read as text (a ';' file, whose
+    '100.000' is 100000) is not passed here: its cells arrive as written in every chunk, and are shown so.
     """
     spec = FIELD_BY_NAME.get(field_name)
     if spec is None or spec.kind not in NUMERIC_KINDS:

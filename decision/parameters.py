@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -13,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from decision import iso4217
 from decision.dates import to_day
 from decision.errors import InputError, Issue
 from decision.safeyaml import load_yaml_file
@@ -23,7 +23,6 @@ EXCHANGE_VERSIONS = ("2007", "2010", "2013", "2016", "2019", "SE")
 # syntax eras before Exchange 2013: no -Server on some certificate cmdlets, no connector -TlsCertificateName,
 # no front-end/back-end split of the client access services
 LEGACY_ERAS = ("2007", "2010")
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # ISO 4217
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def _bound(raw: dict, key: str, bad: Callable[[str], InputError]) -> tuple[float
 def currency_code(raw: Mapping[str, Any], path: str, what: str) -> str:
     """A data file's `currency`: the ISO 4217 code of `what` (its amounts of money), which are never converted."""
     value = raw.get("currency")
-    if not (isinstance(value, str) and CURRENCY_CODE.fullmatch(value)):
+    if not (isinstance(value, str) and iso4217.is_code(value)):
         got = "missing" if value is None else f"got {value!r}"
         raise InputError(Issue(path, 0, "currency", f"must be the ISO 4217 code of {what}, such as USD ({got})"))
     return value
@@ -157,7 +156,7 @@ def _in_currency(items: dict[str, Parameter], currency: str, path: str) -> None:
     problems = [Issue(path, 0, f"parameters.{p.name}", f"the unit '{p.unit}' is not in the file's currency {currency} "
                                                        f"(amounts are never converted: give it in {currency})")
                 for p in items.values()
-                if CURRENCY_CODE.fullmatch(word := p.unit.split(" ", 1)[0]) and word != currency]
+                if iso4217.is_code(word := p.unit.split(" ", 1)[0]) and word != currency]
     if problems:
         raise InputError(problems)
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from decision import iso4217
 from decision.catalog import Catalog
 from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
@@ -61,7 +62,8 @@ class Field:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
-    capitals: bool = False  # a code, read in capitals: 'eur' is the currency EUR
+    capitals: bool = False  # a code, read in capitals: 'de' is the country DE
+    percent: bool = False  # '40%' reads 0.4, as a share's does (weights: relative, so 40% weighs as 0.4 and 40)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -113,22 +115,22 @@ FIELDS: tuple[Field, ...] = (
     Field("spare_ip", "bool", GROUPS[2], "A spare public IP is available for a second web site.", default=False),
     Field("ca", "ca", GROUPS[3], "Which CA's prices and limits to use for public options, or 'cheapest'.",
           default="cheapest"),
-    Field("currency", "text", GROUPS[3],
-          "Currency of the money amounts: the rates given here and the totals. The CA catalog's prices and the "
-          "parameters' amounts are not converted (a warning says when their currency is another).", default="USD",
-          capitals=True),
+    Field("currency", "currency", GROUPS[3],
+          "ISO 4217 code (USD, EUR, GBP ...) of the money amounts: the rates given here and the totals. The CA "
+          "catalog's prices and the parameters' amounts are not converted (a warning says when their currency is "
+          "another).", default="USD"),
     Field("admin_rate", "number", GROUPS[3], "Loaded hourly cost of an administrator.", unit="money/hour",
           default="param:admin_rate", low=0, high=10_000),
     Field("user_rate", "number", GROUPS[3], "Loaded hourly cost of an end user's time.", unit="money/hour",
           default="param:user_rate", low=0, high=10_000),
     Field("w_cost", "number", GROUPS[4], "Weight of direct cost over the horizon.", unit="weight",
-          default="param:w_cost", low=0, high=1000),
+          default="param:w_cost", low=0, high=1000, percent=True),
     Field("w_trust", "number", GROUPS[4], "Weight of clients connecting without a certificate warning.", unit="weight",
-          default="param:w_trust", low=0, high=1000),
+          default="param:w_trust", low=0, high=1000, percent=True),
     Field("w_reconfiguration", "number", GROUPS[4], "Weight of client devices someone must touch.", unit="weight",
-          default="param:w_reconfiguration", low=0, high=1000),
+          default="param:w_reconfiguration", low=0, high=1000, percent=True),
     Field("w_url_change", "number", GROUPS[4], "Weight of users who must learn a new address.", unit="weight",
-          default="param:w_url_change", low=0, high=1000),
+          default="param:w_url_change", low=0, high=1000, percent=True),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
@@ -148,6 +150,7 @@ BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
 _LABEL = r"(?:xn--[a-z0-9-]{1,59}|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 DNS_PATTERN = rf"{_LABEL}(?:\.{_LABEL})*"
 NETBIOS_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?"
+_CURRENCY_CODES = pa.array(sorted(iso4217.CODES), pa.string())
 
 
 @dataclass
@@ -652,6 +655,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     check = _Checker(source, rows)
     n = len(raw)
     out: dict[str, Any] = {}
+    percents: dict[str, tuple[np.ndarray, pd.Series, np.ndarray]] = {}  # per weight given: cells in %, column, blanks
     for field in FIELDS:
         if field.name not in raw.columns:  # every row takes the default
             out[field.name], out[field.name + "__blank"] = _placeholder(field, n), np.ones(n, dtype=bool)
@@ -663,10 +667,13 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
             check.flag(blank if reported is None else blank & ~reported, field.name, "required field is empty")
         out[field.name] = _coerce(field, col, stripped, blank, check, catalog, raw.attrs.get("separator"))
         out[field.name + "__blank"] = blank
+        if field.percent:
+            percents[field.name] = (_percent_cells(stripped, n), col, blank)
     frame = _fill_defaults(out, n, params, today)
     _without_the_external_domain(frame)
     _no_public_suffixes(frame, check)
     _check_rows(frame, check, ~out["owa_host__blank"])
+    _weights_in_one_form(frame, percents, check)
     frame.insert(0, "row", rows)
     good = frame.loc[~check.bad].reset_index(drop=True) if check.bad.any() else frame  # a copy only to drop rows
     return ProfileSet(good, check.issues, n)
@@ -770,15 +777,19 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
     kind = field.kind
     if kind in ("number", "integer", "share"):
-        values, not_number = _numbers(col, stripped, blank, percent=kind == "share", separator=separator)
+        values, not_number = _numbers(col, stripped, blank, percent=kind == "share" or field.percent,
+                                      separator=separator)
         check.flag(not_number, field.name, "not a number", col)
         finite = np.isfinite(values) | np.isnan(values)
         check.flag(~finite, field.name, "must be a finite number", col)
         ok = np.isfinite(values)
-        if field.low is not None:
-            check.flag(ok & (values < field.low), field.name, f"must be at least {_shown_limit(field, field.low)}", col)
-        if field.high is not None:
-            check.flag(ok & (values > field.high), field.name, f"must be at most {_shown_limit(field, field.high)}", col)
+        for limit, beyond, word in ((field.low, np.less, "least"), (field.high, np.greater, "most")):
+            if limit is not None and (out := ok & beyond(values, limit)).any():
+                at = np.flatnonzero(out)
+                # a limit in % too where the cell may be written so: a share's always, a weight's if it is
+                in_percent = np.full(len(at), kind == "share") | _percent_cells(stripped, len(col))[at]
+                check.flag_at(at, field.name, [f"must be at {word} {_shown_limit(limit, percent)}" for percent in in_percent],
+                              np.asarray(col.iloc[at], dtype=object))
         if kind == "integer":
             check.flag(ok & (values != np.floor(values)), field.name, "must be a whole number", col)
         return values
@@ -805,6 +816,13 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         text = _upper(text.str.removesuffix(".0"))
         check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
+        return text
+    if kind == "currency":
+        text = _upper(text)
+        bad = ~blank & ~_flags(pc.is_in(_chunks(text), value_set=_CURRENCY_CODES), null=True)
+        for value in pd.unique(text[bad]):
+            check.flag(bad & (text == value).to_numpy(dtype=bool), field.name,
+                       f"not an ISO 4217 currency code{iso4217.hint(value) or ' (such as USD, EUR or GBP)'}", col)
         return text
     if kind == "ca":
         text = _lower(text)
@@ -855,9 +873,9 @@ def _shown_number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
-def _shown_limit(field: Field, value: float) -> str:
-    """A field's limit as people write it; a share's also as a percentage, as a share may be given ('150%')."""
-    return f"{_shown_number(value)} ({_shown_number(value * 100)}%)" if field.kind == "share" else _shown_number(value)
+def _shown_limit(value: float, percent: bool) -> str:
+    """A limit as people write it; with `percent`, also as a percentage, for a value that may be given so ('150%')."""
+    return f"{_shown_number(value)} ({_shown_number(value * 100)}%)" if percent else _shown_number(value)
 
 
 TEMPLATE_FIELD = re.compile(r"<(\w+)>")  # a field's value in a default rule such as 'mail.<external_domain>'
@@ -908,7 +926,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
         data[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
     data["start"] = np.nan_to_num(np.asarray(data["start"], dtype=float)).astype(np.int64)
     for field in FIELDS:
-        if field.kind in ("text", "choice", "ca", "dns", "dns_list", "host_list"):
+        if field.kind in ("text", "choice", "currency", "ca", "dns", "dns_list", "host_list"):
             data[field.name] = pd.array(data[field.name].array, dtype="str")  # arrow-backed: text kernels, no conversions
     return pd.DataFrame(data)  # at once: adding or replacing the columns one by one costs ~0.1 ms each
 
@@ -947,6 +965,27 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> 
                                                                    pc.not_equal(t, "")))  # a derived one has a dot
     check.flag(single_label, "owa_host", "a single label: give the full name clients outside reach OWA by, such as "
                                          "mail.contoso.com", owa)
+
+
+def _percent_cells(stripped: pd.Series | None, n: int) -> np.ndarray:
+    """Which cells of a column are written in % ('40%'), told by one pass over its bytes where none is."""
+    if stripped is None or not _any_byte(_chunks(stripped), lambda data: data == ord("%")):
+        return np.zeros(n, dtype=bool)
+    return stripped.str.endswith("%").fillna(False).to_numpy(dtype=bool)
+
+
+def _weights_in_one_form(frame: pd.DataFrame, percents: dict[str, tuple[np.ndarray, pd.Series, np.ndarray]],
+                         check: _Checker) -> None:
+    """A weight above 1 written as a plain number beside one written in % ('30' beside '40%') weighs as 3000%: the
+    row meant percentages throughout, or fractions, but which cannot be told; a plain 0.3 is 30% in either form."""
+    if not any(written.any() for written, *_ in percents.values()):
+        return
+    in_percent = np.any([written for written, *_ in percents.values()], axis=0)
+    for name, (written, col, blank) in percents.items():
+        above_one = frame[name].to_numpy(dtype=float) > 1  # given: a blank cell's default is no one's writing
+        check.flag(in_percent & ~written & above_one & ~blank, name, "a plain number above 1 beside weights written in % "
+                   "would weigh over 100%: write every weight in % (30%), or every one as a plain number (30 or 0.3)",
+                   col)
 
 
 def _without_the_external_domain(frame: pd.DataFrame) -> None:

@@ -63,8 +63,8 @@ STEP_BY_UNIT = {"years": 0.25, "money/hour": 5.0, "weight": 0.05}
 ACRONYMS = {"owa": "OWA", "mdm": "MDM", "ca": "CA", "tls": "TLS", "acme": "ACME", "dns": "DNS", "ip": "IP",
             "api": "API", "id": "ID", "url": "URL", "exchange": "Exchange"}
 WIDGET_BY_KIND = {"text": "text_input", "dns": "text_input", "dns_list": "text_input", "host_list": "text_input",
-                  "choice": "selectbox", "ca": "selectbox", "date": "date_input", "integer": "number_input",
-                  "number": "number_input", "share": "slider", "bool": "toggle"}
+                  "currency": "text_input", "choice": "selectbox", "ca": "selectbox", "date": "date_input",
+                  "integer": "number_input", "number": "number_input", "share": "slider", "bool": "toggle"}
 CHART_HEIGHT = 320
 CHEAPEST = FIELD_BY_NAME["ca"].default  # the `ca` value that lets each option use its cheapest suitable CA
 

@@ -817,6 +817,41 @@ def test_chunk_size_and_threads_do_not_change_the_result(tmp_path):
         assert (tmp_path / f"{name}.errors.csv").read_bytes() == (tmp_path / "one.errors.csv").read_bytes(), name
 
 
+def test_the_errors_file_shows_a_semicolon_files_numbers_as_written_whatever_the_chunks(tmp_path):
+    """A ';' file's 100.000 (100000, over the limit) was shown as 100, and its 20.000 as 20: run through float().
+    Its cells are read as text in every chunk, so they are shown as written, the same however the file is cut."""
+    rows = ["q;A;a.com;10;75", "q1;A;a.com;10;100.000", "q2;A;a.com;-5,0;20.000", "q3;A;a.com;10;1.5",
+            "q4;A;a.com;2,50;5.0", "q5;A;a.com;10;1e9", "q6;A;a.com;-5;-7,50"]
+    source = tmp_path / "de.csv"
+    source.write_text("id;org;external_domain;users;admin_rate\n" + "\n".join(rows * 3) + "\n", encoding="utf-8")
+    for chunk in ("1", "2", "5", "1000"):
+        assert score(source, "-o", tmp_path / f"{chunk}.csv", "--chunk-rows", chunk)[0] == 1
+        assert (tmp_path / f"{chunk}.errors.csv").read_bytes() == (tmp_path / "1.errors.csv").read_bytes(), chunk
+    errors = pd.read_csv(tmp_path / "1.errors.csv", dtype=str)
+    assert errors.loc[errors["row"] == "3", ["field", "value", "reason"]].values.tolist() == [
+        ["admin_rate", "100.000", "must be at most 10,000"]]
+    assert errors[["field", "value"]].drop_duplicates().values.tolist() == [  # "'-": text that could start a formula
+        ["admin_rate", "100.000"], ["users", "'-5,0"], ["admin_rate", "20.000"], ["users", "2,50"],
+        ["admin_rate", "1e9"], ["users", "'-5"], ["admin_rate", "'-7,50"]]
+
+
+def test_totals_are_per_iso_4217_currency(tmp_path):
+    """EURO, €, US$ and XYZ were scored, and the totals split into 'EUR …, EURO …, US$ …, € …'."""
+    source = tmp_path / "curr.csv"
+    source.write_text("id,org,external_domain,users,currency\nk1,A,a.com,10,EURO\nk2,A,a.com,10,€\nk3,A,a.com,10,usd\n"
+                      "k4,A,a.com,10,US$\nk5,A,a.com,10,XYZ\nk6,A,a.com,10, eur \n", encoding="utf-8")
+    code, out, _ = score(source, "-o", tmp_path / "out.csv")
+    assert code == 1 and "rows in: 6  scored: 2  rejected: 4" in out
+    assert re.search(r"total cost of the recommended options: EUR [\d,.]+, USD [\d,.]+\n", out)
+    assert pd.read_csv(tmp_path / "out.csv")["currency"].tolist() == ["USD", "EUR"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["row", "value", "reason"]].values.tolist() == [
+        [2, "EURO", "not an ISO 4217 currency code (did you mean 'EUR'?)"],
+        [3, "€", "not an ISO 4217 currency code (did you mean 'EUR'?)"],
+        [5, "US$", "not an ISO 4217 currency code (did you mean 'USD'?)"],
+        [6, "XYZ", "not an ISO 4217 currency code (such as USD, EUR or GBP)"]]
+
+
 def test_an_unreadable_line_late_in_the_file_stops_the_threads_and_keeps_the_previous_output(tmp_path):
     source = tmp_path / "in.csv"
     write_synthetic(300, source, seed=3)

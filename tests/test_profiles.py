@@ -416,10 +416,61 @@ def test_a_share_written_as_a_percentage(written, share):
 @pytest.mark.parametrize(("field", "written", "reason"), [
     ("mdm_share", "150%", "must be at most 1 (100%)"), ("mdm_share", "%", "not a number"),
     ("mdm_share", "abc%", "not a number"), ("mdm_share", "5%%", "not a number"),
-    ("users", "50%", "not a number"), ("w_cost", "20%", "not a number")])
+    ("users", "50%", "not a number"), ("admin_rate", "20%", "not a number")])
 def test_percentages_that_are_not_shares_are_rejected(field, written, reason):
     result = load({**GOOD, field: written})
     assert messages(result) == [f"<profile>, row 1, field '{field}': {reason} (got '{written}')"]
+
+
+@pytest.mark.parametrize(("written", "weight"), [("40%", 0.4), ("12.5 %", 0.125), ("0%", 0.0), ("250%", 2.5)])
+def test_a_weight_written_as_a_percentage_reads_as_the_fraction(written, weight):
+    """The app and the appendix show weights in %; a file giving them so ('40%') was rejected: 'not a number'."""
+    for given in ({"w_trust": written}, {"weights": {"trust": written}}):
+        assert load({**GOOD, **given}).frame["w_trust"].tolist() == [weight]
+
+
+def test_weights_in_percent_weigh_as_fractions_and_whole_numbers(tmp_path):
+    """Weights are relative: 40% 30% 20% 10% weigh as 0.4 0.3 0.2 0.1 and as 40 30 20 10 (';' file: '12,5 %')."""
+    path = tmp_path / "w.csv"
+    path.write_text("org;external_domain;users;w_cost;w_trust;w_reconfiguration;w_url_change\n"
+                    "A;a.com;50;40%;30 %;20%;10%\nB;a.com;50;0,4;0,3;0,2;0,1\nC;a.com;50;40;30;20;10\n"
+                    "D;a.com;50;12,5 %;37,5%;25%;25%\n", encoding="utf-8")
+    frame = load(path).frame
+    assert frame["w_trust"].tolist() == [0.3, 0.3, 30, 0.375]
+    scores = decision.evaluate(path).options.pivot(index="profile", columns="option", values="score")
+    pd.testing.assert_series_equal(scores.loc["A"], scores.loc["B"], check_names=False)
+    pd.testing.assert_series_equal(scores.loc["A"], scores.loc["C"], check_names=False)
+
+
+@pytest.mark.parametrize(("given", "field", "reason"), [
+    ({"w_cost": "-5%"}, "w_cost", "must be at least 0 (0%)"),
+    ({"w_cost": "200000%"}, "w_cost", "must be at most 1,000 (100,000%)"),
+    ({"w_cost": "40%", "w_trust": "30"}, "w_trust", "a plain number above 1 beside weights written in % would weigh "
+     "over 100%: write every weight in % (30%), or every one as a plain number (30 or 0.3)"),
+])
+def test_a_weight_in_percent_is_checked_in_percent(given, field, reason):
+    """A limit is shown in % too; a plain 30 beside 40% would weigh 3000% (a plain 0.3 is 30% in either form)."""
+    assert messages(load({**GOOD, **given})) == [f"<profile>, row 1, field '{field}': {reason} (got '{given[field]}')"]
+    assert load({**GOOD, "w_cost": "40%", "w_trust": 0.3}).frame["w_trust"].tolist() == [0.3]
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ("EURO", " (did you mean 'EUR'?)"), ("€", " (did you mean 'EUR'?)"), ("US$", " (did you mean 'USD'?)"),
+    ("Euros", " (did you mean 'EUR'?)"), ("Pound Sterling", " (did you mean 'GBP'?)"),
+    ("$", ": '$' stands for several currencies (such as USD, CAD, AUD, NZD, MXN, SGD, HKD): give the code of yours"),
+    ("XYZ", " (such as USD, EUR or GBP)"), ("EU", " (such as USD, EUR or GBP)"),
+])
+def test_a_currency_that_is_no_iso_4217_code_is_rejected_with_the_code_it_may_mean(written, reason):
+    """EURO, €, US$ and XYZ were accepted, and a batch's totals split into 'EUR …, EURO …, US$ …, € …'."""
+    result = load({**GOOD, "currency": written})
+    assert messages(result) == [f"<profile>, row 1, field 'currency': not an ISO 4217 currency code{reason} "
+                                f"(got '{written}')"]
+
+
+def test_a_currency_code_is_read_in_capitals_without_spaces(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('org,external_domain,users,currency\nA,a.com,5," eur "\nB,b.com,5,gbp\nC,c.com,5,\n')
+    assert load(path).frame["currency"].tolist() == ["EUR", "GBP", "USD"]
 
 
 def test_a_rejected_number_is_shown_as_written(tmp_path):

@@ -281,7 +281,8 @@ def _written(tmp_path: Path, raw: dict) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("value", "got"), [(None, "missing"), ("euro", "got 'euro'"), (978, "got 978")])
+@pytest.mark.parametrize(("value", "got"), [(None, "missing"), ("euro", "got 'euro'"), (978, "got 978"),
+                                            ("XYZ", "got 'XYZ'")])  # three capitals, but no ISO 4217 code
 def test_a_data_file_without_an_iso_currency_code_is_refused(tmp_path, value, got):
     for shipped, load, what in ((CATALOG.path, load_catalog, "the CA prices"),
                                 (PARAMS.path, load_parameters, "the amounts of money in the file")):
