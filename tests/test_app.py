@@ -22,7 +22,7 @@ from decision.catalog import default_catalog
 from decision.current_state import LABEL as CURRENT_STATE
 from decision.explain import BY_CODE
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, profile_to_mapping
+from decision.profiles import FIELD_BY_NAME, FIELDS, profile_to_mapping
 from decision.report import deployments
 from decision.sensitivity import analyse, tornado_frame
 from decision.timeline import rule_changes
@@ -267,6 +267,10 @@ def test_another_currency_shows_the_engines_warnings_that_usd_prices_and_default
     assert "price single (USD/yr)" in cas.columns, "CA prices keep the catalog's currency"
     assert cas.loc["letsencrypt", "lifetime"] == "90 days; 64 from 2027-02-10; 45 from 2028-02-16"
     assert any("prices in USD a year" in m.value for m in at.markdown)
+    at.text_input(key=key("currency")).set_value(" eur ").run()  # read as EUR, labels too (they said 'eur/hour')
+    assert at.metric[2].value == f"EUR {ev.recommendations.iloc[0]['cost_total']:,.0f}"
+    assert at.number_input(key=key("admin_rate")).label == views.field_label(FIELD_BY_NAME["admin_rate"], "EUR")
+    assert "EUR" in at.number_input(key=key("admin_rate")).label
     at.text_input(key=key("currency")).set_value("usd").run()
     assert not at.exception and not [w.value for w in at.warning if "USD" in w.value]
 
