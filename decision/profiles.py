@@ -415,7 +415,10 @@ def _text(col: pd.Series) -> pd.Series:
 
 def _filled(text: pd.Series) -> pd.Series:
     """TEXT cells with missing ones as '' (pandas' fillna on arrow text costs ten times this)."""
-    return pd.Series(pd.array(pc.fill_null(pa.array(text.array), ""), dtype=TEXT), index=text.index)
+    cells = pa.array(text.array)
+    if not cells.null_count and text.dtype == TEXT:  # nothing missing (as in most columns): the cells as they are
+        return text
+    return pd.Series(pd.array(pc.fill_null(cells, ""), dtype=TEXT), index=text.index)
 
 
 def _normalise_dns(text: pd.Series) -> pd.Series:
@@ -486,6 +489,11 @@ def _punycode(name: str) -> str:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
         return name  # left as it is: _dns_problems reports it
+
+
+def _is_in(text: pd.Series, values: Iterable[str]) -> np.ndarray:
+    """`text.isin(values)` of TEXT cells, by one arrow kernel (a third of the time of pandas' isin)."""
+    return _flags(pc.is_in(_chunks(text), value_set=pa.array(list(values), pa.string())))
 
 
 def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
@@ -814,7 +822,7 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         return _upper(text) if field.capitals else text
     if kind == "choice":
         text = _upper(text.str.removesuffix(".0"))
-        check.flag(~blank & ~text.isin(field.choices).to_numpy(), field.name,
+        check.flag(~blank & ~_is_in(text, field.choices), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
         return text
     if kind == "currency":
@@ -827,8 +835,8 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     if kind == "ca":
         text = _lower(text)
         known = ("cheapest", *catalog.ids)
-        bad = ~blank & ~text.isin(known).to_numpy()
-        for value in pd.unique(text[bad]):
+        bad = ~blank & ~_is_in(text, known)
+        for value in pd.unique(text[bad]) if bad.any() else ():
             check.flag(bad & (text == value).to_numpy(), field.name,
                        f"unknown CA id{suggest(value, known)}; known: {', '.join(known)}", col)
         return text
@@ -948,12 +956,12 @@ def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> A
 
 def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
     """Checks across fields, once defaults are filled (`owa_given`: the rows that give their owa_host, not derived)."""
-    weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    weights = np.column_stack([frame[w].to_numpy(dtype=float) for w in WEIGHT_FIELDS])  # a tenth of frame[list]'s time
     check.flag((weights == 0).all(axis=1), "w_cost",  # a negative or unreadable weight has its own reason
                "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
     country = frame["country"].astype(str)
-    bad = (country != "").to_numpy(dtype=bool, copy=True)
-    bad[bad] = ~country[bad].str.fullmatch("[A-Z]{2}").to_numpy(dtype=bool)
+    bad = _flags_where((country != "").to_numpy(dtype=bool), _arrow(country),
+                       lambda t: pc.invert(pc.match_substring_regex(t, "^[A-Z]{2}$")))  # str.fullmatch, in arrow
     check.flag(bad, "country", "not a two-letter country code (ISO 3166, such as US, DE or GB)", country)
     owa = frame["owa_host"].astype(str)
     text = _arrow(owa)

@@ -58,14 +58,15 @@ def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:
     if not tied:
         return {}
     profile = profile_to_mapping(ev.profiles, i)
-    each = evaluate([{**profile, "ca": ca} for ca in ev.catalog.ids], parameters=ev.params, catalog=ev.catalog)
+    each = evaluate([{**profile, "ca": ca} for ca in ev.catalog.ids], parameters=ev.params, catalog=ev.catalog,
+                    names=False)
     out = {}
     for option, code in tied.items():
         row = rows[rows["option"] == option].iloc[0]
         cost, count = round(float(row["cost_total"]), TCO_DECIMALS), int(row["certificate_issuances"])
         level, more = [], []
         for k, ca in enumerate(each.profiles["ca"]):
-            other = each.option_rows(k).set_index("option").loc[option]
+            other = each.options.iloc[k * len(OPTIONS) + OPTIONS.index(option)]  # profile k's row of the option
             if ca != row["ca"] and other["feasible"] and round(float(other["cost_total"]), TCO_DECIMALS) == cost:
                 extra = int(other["certificate_issuances"]) - count
                 if extra:
