@@ -3,13 +3,15 @@
 `decision.profiles.read_table` (evaluate, appendix, the API) joins the parts; `python -m decision score`
 scores them one by one, so its memory does not grow with the file. Row numbers are those a spreadsheet
 shows (header = row 1, unless blank lines come before it). Rows without any value are skipped. A row that
-cannot become a profile (a CSV line with more fields than the header, an XLSX row with values under no
-heading) is not dropped: it is listed in `unread` with its row number.
+cannot become a profile (a CSV line with more fields than the header, or with fewer, as a line cut short by an
+interrupted download; an XLSX row with values under no heading) is not dropped: it is listed in `unread` with
+its row number.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import tempfile
 import warnings
@@ -34,6 +36,7 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 YAML_SUFFIXES = (".yaml", ".yml")
 SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
+SCAN_BYTES = 1 << 20  # bytes of a CSV file read at a time to count the fields of its lines (see `_ShortLines`)
 # Text columns are parsed as arrow text, which pandas' C parser builds straight from its buffer (dtype=str goes
 # through a Python string per cell: 2-3x the time), then viewed as `str` (see `_as_str`): the same values.
 _PARSED_TEXT = pd.ArrowDtype(pa.large_string())
@@ -258,7 +261,9 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
     the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are. Above the header,
     Excel's "sep=;" line sets the separator (and is not a row); Windows PowerShell's "#TYPE ..." line is a row.
-    A line with more fields than the header is an `unread` row; one with fewer leaves the missing fields empty.
+    A line with more fields than the header is an `unread` row, and so is one with fewer than the header's named
+    columns (see `_ShortLines`): a line cut short, whose missing values the parser would read as empty. A row
+    that writes its empty values (',,') is whole.
     """
     told = _separator_line(source, path)
     start = _start(source)
@@ -276,12 +281,20 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
         return [Issue(str(path), line, "", f"has {saw} values but the header has {len(names)} columns (a {mark} in a "
                                            "value that is not in quotes?)") for line, saw in lines]
 
+    def cut_short(row: int, fields: int) -> Issue:
+        empty = {",": "',,'", ";": "';;'", "\t": "two tabs"}[sep]
+        return Issue(str(path), row, names[fields], f"has {fields} value{'s' * (fields != 1)} but the header has "
+                                                    f"{headed} columns: the line looks cut short (write an empty "
+                                                    f"value as {empty}, do not leave it out)")
+
     skipped = [line for line, _ in leading]
     pending = unread(leading)
     dtype: Any = _PARSED_TEXT if sep == ";" else {name: _parsed(text_columns[heading_key(name)]) for name in names
                                                   if heading_key(name) in text_columns}
+    errors = _decoding_errors(source)
+    lengths = _ShortLines(source, sep, _line_end(start[len(_above_header(start)):]), errors, len(names), headed, above)
     with pd.read_csv(source, header=0, skiprows=[*range(above), *(line - 1 for line in skipped)], index_col=False,
-                     encoding="utf-8-sig", encoding_errors=_decoding_errors(source), skipinitialspace=True,
+                     encoding="utf-8-sig", encoding_errors=errors, skipinitialspace=True,
                      dtype=dtype, on_bad_lines="warn", chunksize=chunk_rows, iterator=True, sep=sep,
                      skip_blank_lines=False) as reader:
         parts = 0
@@ -303,7 +316,12 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
                 rows[rows >= line] += 1
             raw.columns = names
             span = len(raw) + len(pending) + len(lines)
+            short = lengths.short_rows(raw, rows, [line for line, _ in (leading if not parts else []) + lines])
             raw, rows = _without_blank_rows(raw, rows)
+            cut = np.isin(rows, list(short)) if short else np.zeros(len(rows), dtype=bool)
+            if cut.any():
+                pending += [cut_short(int(row), short[row]) for row in rows[cut]]
+                raw, rows = raw.loc[~cut], rows[~cut]
             beyond: list[Issue] = []
             if headed < len(names):
                 raw, rows, beyond = _without_unheaded_columns(raw, rows, headed, path)
@@ -343,6 +361,125 @@ def _as_str(raw: pd.DataFrame) -> pd.DataFrame:
     return raw.astype(dict.fromkeys(text, "str")) if text else raw
 
 
+def _occurrences(raw: pd.DataFrame, chars: bytes) -> list[int]:
+    """How often each of `chars` (ASCII) occurs in the values of `raw` that are text (numbers and true/false hold
+    none), counted in the bytes of the arrow text columns."""
+    counts, chars = [0] * len(chars), [bytes([c]) for c in chars]
+    for _, col in raw.items():
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            continue
+        text = col if getattr(col.dtype, "storage", None) == "pyarrow" else col.astype("str")
+        array = pa.array(text.array)
+        for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+            chunk = chunk if pa.types.is_large_string(chunk.type) else chunk.cast(pa.large_string())
+            offsets = np.frombuffer(chunk.buffers()[1], np.int64)
+            first, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+            if end > first:
+                data = memoryview(chunk.buffers()[2])[first:end].tobytes()
+                counts = [n + data.count(c) if c in data else n for n, c in zip(counts, chars, strict=True)]
+    return counts
+
+
+class _ShortLines:
+    """The rows of a CSV file with fewer fields than its header, found part by part as the parser reads them.
+
+    pandas' C parser reads the fields missing from a short line as empty, as if written ',,', and tells nothing.
+    Where a part's lines end in the file follows from its rows (a line each, one more per line break inside a
+    value); in those bytes, the separators less those inside values must be the header's fields less one on
+    every line: a count of two bytes. Only a part where they are not (a line cut short; a blank line; a line
+    the parser skipped for too many fields) is read again, by the `csv` module, for each line's number of
+    fields. `at` is where the next part starts in `source` (which is left where the parser has it); None once
+    that is not known (the `csv` module read the lines otherwise), and rows are no longer checked.
+    """
+
+    def __init__(self, source: BinaryIO, sep: str, eol: bytes, errors: str, fields: int, headed: int,
+                 above: int) -> None:
+        self.source, self.sep, self.eol, self.errors = source, sep, eol, errors
+        self.fields, self.headed = fields, headed
+        origin = source.tell()
+        self.at: int | None = origin + len(BOM) * (source.read(len(BOM)) == BOM)
+        source.seek(origin)
+        self._read(above + 1)  # the lines above the header, and the header
+
+    def short_rows(self, raw: pd.DataFrame, rows: np.ndarray, skipped: list[int]) -> dict[int, int]:
+        """Row number → its fields, for the rows of a part read with fewer fields than the header's named columns
+        (blank ones too); `rows` numbers the part's rows, `skipped` the lines among them it skipped."""
+        if self.at is None:
+            return {}
+        if not skipped:
+            breaks, seps = _occurrences(raw, self.eol + self.sep.encode())
+            scanned = self._scan(len(raw) + breaks)
+            if scanned and scanned[1] - seps == len(raw) * (self.fields - 1):
+                self.at = scanned[0]
+                return {}
+        lines = np.sort(np.concatenate([rows, np.array(skipped, dtype=np.int64)]))
+        counts = self._read(len(lines))
+        if counts is None:
+            return {}
+        short = {int(line): count for line, count in zip(lines, counts, strict=True) if count < self.headed}
+        where = np.searchsorted(rows, list(short))
+        for (line, count), i in zip(short.items(), where, strict=True):  # the parser read its missing fields as empty
+            if i < len(rows) and rows[i] == line and not raw.iloc[i, count:].isna().all():
+                self.at = None  # the `csv` module's lines are not the parser's
+                return {}
+        return short
+
+    def _scan(self, lines: int) -> tuple[int, int] | None:
+        """Where the next `lines` lines from `at` end, and the separators in them; None if the file ends first."""
+        origin, sep, eol = self.source.tell(), ord(self.sep), self.eol[0]
+        end, seps, last = self.at, 0, eol  # last: the last byte read
+        block, marks = np.empty(SCAN_BYTES, np.uint8), np.empty(SCAN_BYTES, bool)
+        try:
+            self.source.seek(end)
+            while lines:
+                size = self.source.readinto(block)
+                if not size:  # the last line may have no line end
+                    return (end, seps) if lines == 1 and last != eol else None
+                chars, found = block[:size], marks[:size]
+                np.equal(chars, eol, out=found)
+                breaks = int(np.count_nonzero(found))
+                if breaks >= lines:
+                    cut = int(np.flatnonzero(found)[lines - 1]) + 1
+                    return end + cut, seps + int(np.count_nonzero(chars[:cut] == sep))
+                np.equal(chars, sep, out=found)
+                lines, end, last, seps = lines - breaks, end + size, chars[-1], seps + int(np.count_nonzero(found))
+            return end, seps
+        finally:
+            self.source.seek(origin)
+
+    def _read(self, count: int) -> list[int] | None:
+        """The fields of each of the next `count` lines from `at`, as the `csv` module reads them, moving `at` past
+        them; None, and `at` unknown, if it cannot."""
+        origin, read = self.source.tell(), 0
+
+        def lines() -> Iterator[str]:
+            nonlocal read
+            self.source.seek(self.at)
+            rest = b""
+            while block := self.source.read(SCAN_BYTES):
+                pieces = (rest + block).splitlines(keepends=True)  # a '\r' at the end may be half of '\r\n'
+                rest = b"" if pieces[-1].endswith(b"\n") else pieces.pop()
+                for piece in pieces:
+                    read += len(piece)
+                    yield piece.decode("utf-8", self.errors)
+            if rest:
+                read += len(rest)
+                yield rest.decode("utf-8", self.errors)
+
+        try:
+            counts = [len(fields) for fields in islice(csv.reader(lines(), delimiter=self.sep, skipinitialspace=True,
+                                                                  strict=False), count)]
+        except (csv.Error, UnicodeDecodeError):  # a field longer than the module reads
+            counts = []
+        finally:
+            self.source.seek(origin)
+        if len(counts) < count:
+            self.at = None
+            return None
+        self.at += read
+        return counts
+
+
 RECORD_SEARCH = 4  # a CSV block grows to at most this many block sizes while looking for the end of a record
 
 
@@ -355,10 +492,16 @@ def _header_line(path: Path) -> tuple[bytes, bytes]:
     if told := _SEPARATOR_LINE.match(text):
         text = text[told.end():]
     text = text[len(_above_header(text)):]
-    newline, cr = text.find(b"\n"), text.find(b"\r")
-    eol = b"\r" if cr != -1 and (newline == -1 or cr < newline - 1) else b"\n"
+    eol = _line_end(text)
     end = len(head) - len(text) + (text.find(eol) + 1 or len(text))
     return head[:end], eol
+
+
+def _line_end(text: bytes) -> bytes:
+    """The byte that ends the lines of CSV text (from its header line on): a line feed, or a carriage return in
+    files with old Mac line ends (a carriage return alone)."""
+    newline, cr = text.find(b"\n"), text.find(b"\r")
+    return b"\r" if cr != -1 and (newline == -1 or cr < newline - 1) else b"\n"
 
 
 class CsvBlock(NamedTuple):

@@ -373,6 +373,65 @@ def test_a_line_with_too_many_fields_is_rejected_and_later_rows_keep_their_numbe
     assert errors["row"].tolist() == [4] and errors["reason"].iloc[0].startswith("has 32 values but the header has 31 columns")
 
 
+CUT_SHORT = "values but the header has 31 columns: the line looks cut short (write an empty value as ',,', do not leave it out)"
+
+
+def test_a_line_with_too_few_fields_is_rejected_not_scored_with_defaults(tmp_path):
+    """A line cut short (the last, by an interrupted download; one in the middle, by hand) would be scored with the
+    defaults of the fields it lacks; the lines that write their empty values (',,,,' at the end of each) are whole."""
+    source = tmp_path / "cut.csv"
+    write_synthetic(8, source, seed=2)
+    lines = source.read_bytes().split(b"\n")
+    lines[3] = b",".join(lines[3].split(b",")[:15])  # spreadsheet row 4: id to desktops
+    lines[8] = lines[8][:lines[8].index(b'"USD",') + 7]  # row 9 ends in the middle of admin_rate, without a line end
+    source.write_bytes(b"\n".join(lines[:9]))
+    code, out, _ = score(source, "-o", tmp_path / "out.csv", "--chunk-rows", "2")
+    assert code == 1 and "rows in: 8  scored: 6  rejected: 2" in out
+    assert pd.read_csv(tmp_path / "out.csv")["row"].tolist() == [2, 3, 5, 6, 7, 8]
+    errors = pd.read_csv(tmp_path / "out.errors.csv", dtype=str, keep_default_na=False)
+    assert errors[["row", "field", "value", "reason"]].values.tolist() == [
+        ["4", "domain_joined_share", "", f"has 15 {CUT_SHORT}"], ["9", "user_rate", "", f"has 26 {CUT_SHORT}"]]
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 100])
+def test_a_line_cut_short_is_told_from_a_quoted_value_over_several_lines(tmp_path, chunk_rows):
+    """A quoted value with line breaks (and a comma) is one row of several lines, whole or cut short."""
+    source = tmp_path / "in.csv"
+    write_synthetic(6, source, seed=2)
+    lines = source.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b'"Pioneer Dental GmbH"', b'"Pioneer\nDental, GmbH"')  # row 3, whole
+    lines[4] = b",".join(lines[4].split(b",")[:20]).replace(b'"Sunrise Energy SA"', b'"Sunrise\n\nEnergy, SA"')  # row 5
+    source.write_bytes(b"\n".join(lines))
+    code, out, _ = score(source, "-o", tmp_path / "out.csv", "--chunk-rows", str(chunk_rows))
+    assert code == 1 and "rows in: 6  scored: 5  rejected: 1" in out
+    assert pd.read_csv(tmp_path / "out.csv")["row"].tolist() == [2, 3, 4, 6, 7]
+    errors = pd.read_csv(tmp_path / "out.errors.csv", dtype=str, keep_default_na=False)
+    assert errors[["row", "field", "reason"]].values.tolist() == [["5", "acme_ok", f"has 20 {CUT_SHORT}"]]
+
+
+def test_dask_workers_reject_the_lines_cut_short_as_pandas_does(tmp_path, monkeypatch):
+    """Each worker parses a block of the file (here, in this process): the same rows are rejected, to the byte."""
+    source = tmp_path / "in.csv"
+    write_synthetic(1500, source, seed=5, bad_share=0.1)
+    records = list(csv.reader(io.StringIO(source.read_text(), newline="")))
+    for i in range(1, len(records)):
+        if i % 50 == 0:
+            records[i][1] += "\nNorth, East"
+        if i % 97 == 0:
+            records[i] = records[i][:i % 29 + 1]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(records)
+    source.write_text(text.getvalue()[:-12])  # the last line cut short, without its line end
+    score_file(source, tmp_path / "pandas.csv", chunk_rows=300, today=TODAY)
+    errors = pd.read_csv(tmp_path / "pandas.errors.csv")
+    cut = errors[errors["reason"].str.contains("the line looks cut short")]
+    assert cut["row"].tolist() == [i + 1 for i in range(97, 1500, 97)] + [1501]
+    monkeypatch.setattr("decision.batch.DaskCluster", _InProcessCluster)
+    score_file(source, tmp_path / "dask.csv", engine="dask", chunk_rows=300, today=TODAY)
+    for kind in ("", ".errors"):
+        assert (tmp_path / f"dask{kind}.csv").read_bytes() == (tmp_path / f"pandas{kind}.csv").read_bytes()
+
+
 def test_yaml_folder_problems_reject_only_their_profiles(tmp_path):
     folder = tmp_path / "clients"
     folder.mkdir()

@@ -15,7 +15,7 @@ import decision
 from decision.catalog import default_catalog
 from decision.errors import InputError
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, TEXT_COLUMNS, load_profiles
+from decision.profiles import FIELDS, TEXT_COLUMNS, load_profiles, read_table
 from decision.tables import UNSAVED_FORMULA, table_parts
 
 PARAMS, CATALOG = default_parameters(), default_catalog()
@@ -241,6 +241,23 @@ def test_windows_powershell_export_csv_is_read_with_its_type_line_as_row_1(tmp_p
     result = load(path)
     assert result.frame["row"].tolist() == [3] and result.frame["split_dns"].tolist() == [True]
     assert messages(result) == [f"{path}, row 4, field 'users': must be at least 0 (got '-1')"]
+
+
+def test_a_csv_line_cut_short_is_reported_by_read_table_and_evaluate(tmp_path):
+    """`read_table` (the API, `evaluate`, the appendix and the app's upload) lists a line with fewer fields than the
+    header as a row it could not read, with its row number (a quoted value over two lines is one row), instead of
+    reading the fields it lacks as empty: scored with defaults (here, desktops = users)."""
+    path = tmp_path / "p.csv"
+    path.write_bytes(b'org,external_domain,users,desktops\n"A, Group",a.com,5,\n"B\nGroup",b.com,6\nC,c.com,7,7')
+    table = read_table(path)
+    assert table.attrs["rows"].tolist() == [2, 4]
+    assert [(i.row, i.field) for i in table.attrs["unread"]] == [(3, "desktops")]
+    message = (f"{path}, row 3, field 'desktops': has 3 values but the header has 4 columns: the line looks cut short "
+               "(write an empty value as ',,', do not leave it out)")
+    result = load(path)
+    assert result.frame["row"].tolist() == [2, 4] and messages(result) == [message] and result.rows_in == 3
+    evaluation = decision.evaluate(path)
+    assert [str(i) for i in evaluation.issues] == [message] and len(evaluation.profiles) == 2
 
 
 DEC_1 = (dt.date(2026, 12, 1) - dt.date(1970, 1, 1)).days
