@@ -383,13 +383,14 @@ def _occurrences(raw: pd.DataFrame, chars: bytes) -> list[int]:
 class _ShortLines:
     """The rows of a CSV file with fewer fields than its header, found part by part as the parser reads them.
 
-    pandas' C parser reads the fields missing from a short line as empty, as if written ',,', and tells nothing.
-    Where a part's lines end in the file follows from its rows (a line each, one more per line break inside a
-    value); in those bytes, the separators less those inside values must be the header's fields less one on
-    every line: a count of two bytes. Only a part where they are not (a line cut short; a blank line; a line
-    the parser skipped for too many fields) is read again, by the `csv` module, for each line's number of
-    fields. `at` is where the next part starts in `source` (which is left where the parser has it); None once
-    that is not known (the `csv` module read the lines otherwise), and rows are no longer checked.
+    pandas' C parser reads the fields a short line lacks as empty, as if written ',,', and does not say so (with
+    `keep_default_na=False` too, they read as ''). A part's lines end in the file after as many line ends as it
+    has rows and line breaks inside values; in those bytes, the separators less those inside values must number
+    the header's fields less one on every line. Counting two bytes is cheap: only a part where the count falls
+    short (a line cut short, a blank line) or that holds a line skipped for too many fields is read again, by the
+    `csv` module, for the fields of each line. `at` is where the next part starts in `source` (which is left where
+    the parser has it); None once that is not known (the `csv` module read the lines otherwise than the parser),
+    and no more rows are checked.
     """
 
     def __init__(self, source: BinaryIO, sep: str, eol: bytes, errors: str, fields: int, headed: int,
@@ -417,11 +418,11 @@ class _ShortLines:
         if counts is None:
             return {}
         short = {int(line): count for line, count in zip(lines, counts, strict=True) if count < self.headed}
-        where = np.searchsorted(rows, list(short))
-        for (line, count), i in zip(short.items(), where, strict=True):  # the parser read its missing fields as empty
-            if i < len(rows) and rows[i] == line and not raw.iloc[i, count:].isna().all():
-                self.at = None  # the `csv` module's lines are not the parser's
-                return {}
+        read = np.isin(rows, list(short))
+        fields = np.array([short[line] for line in rows[read]], dtype=np.int64)
+        if (raw.loc[read].notna().to_numpy() & (np.arange(raw.shape[1]) >= fields[:, None])).any():
+            self.at = None  # a field the `csv` module found missing holds a value: its lines are not the parser's
+            return {}
         return short
 
     def _scan(self, lines: int) -> tuple[int, int] | None:
