@@ -177,11 +177,15 @@ def csv_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str]) -> I
         yield from parse_csv(source, chunk_rows=chunk_rows, path=path, text_columns=text_columns)
 
 
-def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[tuple[int, int]], list[str]]:
-    """read() → (frame, [(line, fields) skipped for too many fields], the parser's other warnings)."""
+def _with_warnings(read: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame | None, list[tuple[int, int]], list[str]]:
+    """read() → (frame, [(line, fields) skipped for too many fields], the parser's other warnings); no frame when
+    the reader had no rows left (it may have skipped lines on the way: the last line of the file)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
-        frame = read()
+        try:
+            frame = read()
+        except StopIteration:
+            frame = None
     texts = [str(w.message) for w in caught]
     skipped = [(int(line), int(saw)) for text in texts for line, saw in _SKIPPED.findall(text)]
     return frame, skipped, [text for text in texts if not _SKIPPED.search(text)]
@@ -299,9 +303,9 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
                      skip_blank_lines=False) as reader:
         parts = 0
         while True:
-            try:
-                raw, lines, other = _with_warnings(reader.get_chunk if chunk_rows else reader.read)
-            except StopIteration:
+            raw, lines, other = _with_warnings(reader.get_chunk if chunk_rows else reader.read)
+            if raw is None:
+                pending += unread(lines)
                 if pending or not parts:
                     yield _part(pd.DataFrame({n: pd.Series(dtype=object) for n in names[:headed]}), np.zeros(0),
                                 pending)

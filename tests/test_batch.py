@@ -373,6 +373,16 @@ def test_a_line_with_too_many_fields_is_rejected_and_later_rows_keep_their_numbe
     assert errors["row"].tolist() == [4] and errors["reason"].iloc[0].startswith("has 32 values but the header has 31 columns")
 
 
+def test_a_last_line_with_too_many_fields_after_a_full_chunk_is_rejected_not_lost(tmp_path):
+    """The parser skips it while finding no rows left: it was neither scored nor rejected (rows in: 2 of 3)."""
+    source = tmp_path / "in.csv"
+    source.write_text("org,external_domain,users\nA,a.com,1\nB,b.com,2\nC,c.com,3,9\n")
+    code, out, _ = score(source, "-o", tmp_path / "out.csv", "--chunk-rows", "2")
+    assert code == 1 and "rows in: 3  scored: 2  rejected: 1" in out
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors["row"].tolist() == [4] and errors["reason"].iloc[0].startswith("has 4 values but the header has 3")
+
+
 CUT_SHORT = "values but the header has 31 columns: the line looks cut short (write an empty value as ',,', do not leave it out)"
 
 
