@@ -58,6 +58,7 @@ from decision.scoring import at_columns
 from decision.sensitivity import batch_columns
 from decision.tables import (
     CSV_SUFFIXES,
+    READ_AS_TEXT,
     XLSX_SUFFIXES,
     YAML_SUFFIXES,
     TablePart,
@@ -259,7 +260,7 @@ def _error_rows(piece: Piece, issues: list[Issue], job: Job) -> pd.DataFrame:
     """Issues naming positions → rows of the errors table (file, row, field, value, reason), in row order."""
     positions = np.array([i.row for i in issues], dtype=np.int64) - 1
     files = piece.files[positions] if job.folder and len(issues) else np.full(len(issues), job.source, dtype=object)
-    written = piece.raw.attrs.get("separator") == ";"  # every cell read as text (tables.parse_csv): shown as it is
+    written = piece.raw.attrs.get("separator") in READ_AS_TEXT  # every cell read as text (tables.parse_csv): shown as it is
     table = pd.DataFrame({
         "file": [*files.tolist(), *(i.file for i in piece.unread)],
         "row": np.concatenate([piece.rows[positions] if len(issues) else np.zeros(0, dtype=np.int64),

@@ -34,10 +34,12 @@ from decision.tables import (
     SLASHED_DATE,
     XLSX_SUFFIXES,
     YAML_SUFFIXES,
+    decimal_marks,
     heading_key,
     iso_dates,
     plain_numbers,
     table_parts,
+    unsure_numbers,
 )
 from decision.textops import arrow_text, cell_bytes, join_by_row
 
@@ -361,21 +363,30 @@ def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     return _flags(pc.equal(_chunks(stripped), ""), null=True)
 
 
+NUMBER_KINDS = ("number", "integer", "share")
+
+
 def _numbers(col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, percent: bool = False,
-             separator: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Column → float array and a mask of cells that are not numbers; with `percent`, '93%' reads 0.93; text
-    from a CSV file is read as a spreadsheet with its `separator` writes numbers (`tables.plain_numbers`)."""
+             separator: str | None = None, decimal: np.ndarray | None = None,
+             whole: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column → float array, a mask of cells that are not numbers and one of cells that read as two numbers; with
+    `percent`, '93%' reads 0.93; text from a CSV file is read as a spreadsheet with its `separator` writes numbers
+    (`tables.plain_numbers`; a tab file's by the decimal mark its rows show, `decimal`, and `whole`: a count)."""
+    unsure = np.zeros(len(col), dtype=bool)
     if pd.api.types.is_bool_dtype(col.dtype):
-        return np.full(len(col), np.nan), ~blank
+        return np.full(len(col), np.nan), ~blank, unsure
     if stripped is None:
-        return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool)
+        return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(col), dtype=bool), unsure
     # as text, a boolean reads "True"/"False" and is rejected like any other word
     text = stripped.str.replace("_", "", regex=False)
     if separator:
-        text = plain_numbers(text, separator)
+        text = plain_numbers(text, separator, decimal, whole)
+    if separator == "\t" and not whole and decimal is not None:
+        unsure = unsure_numbers(text, decimal)
     values = pd.to_numeric(_fractions(text) if percent else text, errors="coerce")
     values = values.to_numpy(dtype=float, na_value=np.nan)
-    return values, ~blank & np.isnan(values)
+    values[unsure] = np.nan
+    return values, ~blank & np.isnan(values) & ~unsure, unsure
 
 
 _PERCENT = "^([+-]?)([0-9]*)(?:[.]([0-9]*))?[\\s\u00a0\u202f]*%$"  # sign, whole part, decimals; French '93 %' too
@@ -662,6 +673,9 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
 
     check = _Checker(source, rows)
     n = len(raw)
+    separator = raw.attrs.get("separator")
+    decimal = decimal_marks([raw[f.name] for f in FIELDS if f.kind in NUMBER_KINDS and f.name in raw.columns
+                             and pd.api.types.is_string_dtype(raw[f.name])], n) if separator == "\t" else None
     out: dict[str, Any] = {}
     percents: dict[str, tuple[np.ndarray, pd.Series, np.ndarray]] = {}  # per weight given: cells in %, column, blanks
     for field in FIELDS:
@@ -673,7 +687,7 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
         blank = _is_blank(col, stripped)
         if field.required:  # a cell already reported as not a plain value is not reported again as empty
             check.flag(blank if reported is None else blank & ~reported, field.name, "required field is empty")
-        out[field.name] = _coerce(field, col, stripped, blank, check, catalog, raw.attrs.get("separator"))
+        out[field.name] = _coerce(field, col, stripped, blank, check, catalog, separator, decimal)
         out[field.name + "__blank"] = blank
         if field.percent:
             percents[field.name] = (_percent_cells(stripped, n), col, blank)
@@ -781,13 +795,17 @@ def _iso_parsed(text: pd.Series) -> pd.Series:
 
 
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
-            catalog: Catalog, separator: str | None = None) -> Any:
-    """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column)."""
+            catalog: Catalog, separator: str | None = None, decimal: np.ndarray | None = None) -> Any:
+    """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column;
+    `decimal`: a tab file's decimal mark per row, see `tables.decimal_marks`)."""
     kind = field.kind
-    if kind in ("number", "integer", "share"):
-        values, not_number = _numbers(col, stripped, blank, percent=kind == "share" or field.percent,
-                                      separator=separator)
+    if kind in NUMBER_KINDS:
+        values, not_number, unsure = _numbers(col, stripped, blank, percent=kind == "share" or field.percent,
+                                              separator=separator, decimal=decimal, whole=kind == "integer")
         check.flag(not_number, field.name, "not a number", col)
+        check.flag(unsure, field.name, "reads as two numbers (is the mark before the last three digits a thousands "
+                                       "separator or the decimal one? no other number in the row says): write it "
+                                       "without thousands separators", col)
         finite = np.isfinite(values) | np.isnan(values)
         check.flag(~finite, field.name, "must be a finite number", col)
         ok = np.isfinite(values)

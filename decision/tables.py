@@ -46,7 +46,9 @@ BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 TRANSCODE_BYTES = 1 << 20  # bytes of a UTF-16 file transcoded to UTF-8 at a time
 _SEPARATOR_LINE = re.compile(rb"sep=(.)(?:\r\n|\n|\r)")  # Excel's: the file's field separator, then the table
-_ABOVE_HEADER = re.compile(rb"(?:#TYPE [^\r\n]*(?:\r\n|\n|\r))?[\r\n]*")  # PowerShell 5.1 writes '#TYPE <class>'
+# PowerShell 5.1 writes '#TYPE <class>'; spreadsheets save an empty row as a line of separators (',,,')
+_ABOVE_HEADER = re.compile(rb"(?:#TYPE [^\r\n]*(?:\r\n|\n|\r))?(?:[,;\t]*(?:\r\n|\n|\r))*")
+READ_AS_TEXT = (";", "\t")  # separators of files read as text, whose numbers are read as written (see plain_numbers)
 
 
 @dataclass
@@ -216,7 +218,8 @@ def _separator_line(source: BinaryIO, path: Path | str) -> str | None:
 
 
 def _above_header(start: bytes) -> bytes:
-    """What comes before the header line: the '#TYPE ...' line of Windows PowerShell's Export-Csv, blank lines."""
+    """What comes before the header line: the '#TYPE ...' line of Windows PowerShell's Export-Csv, blank lines and
+    lines of separators only (an empty row as a spreadsheet saves it)."""
     return _ABOVE_HEADER.match(start)[0]
 
 
@@ -258,12 +261,13 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
 
     UTF-8 with or without BOM (`open_csv` gives UTF-16 files as UTF-8); bytes that are not UTF-8 are read as
     Windows-1252, so "ANSI" files and files mixing both encodings keep their characters. Fields are separated
-    by ',', ';' or tabs (see `_separator`). A ';' file is read as text, and every part carries its separator in
-    `raw.attrs["separator"]`: validation reads numbers as a spreadsheet with that separator writes them (see
-    `plain_numbers`).
+    by ',', ';' or tabs (see `_separator`). A ';' or tab file is read as text, and every part carries its
+    separator in `raw.attrs["separator"]`: validation reads numbers as a spreadsheet with that separator writes
+    them (see `plain_numbers`).
     Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
-    the ",,," lines spreadsheets save below a table) are skipped, as blank rows of a sheet are. Above the header,
+    the ",,," lines spreadsheets save for empty rows, above the header too) are skipped, as blank rows of a
+    sheet are. Above the header,
     Excel's "sep=;" line sets the separator (and is not a row); Windows PowerShell's "#TYPE ..." line is a row.
     A line with more fields than the header is an `unread` row, and so is one with fewer than the header's named
     columns (see `_ShortLines`): a line cut short, whose missing values the parser would read as empty. A row
@@ -293,7 +297,7 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
 
     skipped = [line for line, _ in leading]
     pending = unread(leading)
-    dtype: Any = _PARSED_TEXT if sep == ";" else {name: _parsed(text_columns[heading_key(name)]) for name in names
+    dtype: Any = _PARSED_TEXT if sep in READ_AS_TEXT else {name: _parsed(text_columns[heading_key(name)]) for name in names
                                                   if heading_key(name) in text_columns}
     errors = _decoding_errors(source)
     lengths = _ShortLines(source, sep, _line_end(start[len(_above_header(start)):]), errors, len(names), headed, above)
@@ -622,17 +626,72 @@ _GROUPED_NUMBERS = {
 _DECIMAL_COMMA = r"^\s*[+-]?\d*,\d+\s*(?:%\s*)?$"  # 0,85 and 12,5 % in a ';' file
 
 
-def plain_numbers(text: pd.Series, separator: str) -> pd.Series:
+def plain_numbers(text: pd.Series, separator: str, decimal: np.ndarray | None = None, whole: bool = False) -> pd.Series:
     """Numbers written as a spreadsheet writes them in a CSV with `separator` between fields, as plain numbers:
     the marks that group thousands dropped ("1,360" in a ',' file; "5.000", "1 605,5", "1'605.5" in a ';'
-    file) and, in a ';' file, decimal commas as points ("0,5", also beside "0.25"). Other cells unchanged."""
+    file) and, in a ';' file, decimal commas as points ("0,5", also beside "0.25"). Other cells unchanged.
+    A tab file may come from any locale (see `_tab_numbers`; `decimal` and `whole` are used there only)."""
+    if separator == "\t":
+        return _tab_numbers(text, np.full(len(text), "") if decimal is None else decimal, whole)
     for pattern, marks in _GROUPED_NUMBERS.get(separator, []):
         grouped = text.str.match(pattern, na=False)
         if grouped.any():
             text = text.where(~grouped, text.str.replace(f"[{marks}]", "", regex=True))
-    if separator == ";" and (decimal := text.str.match(_DECIMAL_COMMA, na=False)).any():
-        text = text.where(~decimal, text.str.replace(",", ".", regex=False))
+    if separator == ";" and (decimal_comma := text.str.match(_DECIMAL_COMMA, na=False)).any():
+        text = text.where(~decimal_comma, text.str.replace(",", ".", regex=False))
     return text
+
+
+# A tab file (Excel's "Unicode Text", or "Text (Tab delimited)") holds numbers as the spreadsheet's locale writes
+# them: 1,360 and 0.85 (English) or 1.360 and 0,85 (most of Europe). A number with one mark before three digits
+# ('1.360', '1,360') reads either way; every other form says which mark is the decimal one.
+_ONE_GROUP = r"^\s*[+-]?[1-9]\d{0,2}[.,]\d{3}\s*$"
+_TAB_GROUPED = [  # forms only one locale writes, and the marks that group their thousands
+    (r"^\s*[+-]?[1-9]\d{0,2}(?:(?:,\d{3})+\.\d+|(?:,\d{3}){2,})\s*$", ","),  # 1,234.5 and 1,234,567
+    (r"^\s*[+-]?[1-9]\d{0,2}(?:(?:\.\d{3})+,\d+|(?:\.\d{3}){2,})\s*$", "."),  # 1.234,5 and 1.234.567
+    (r"^\s*[+-]?[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?\s*$", " \u00a0\u202f"),  # 1 234,5 (French)
+    _GROUPED_NUMBERS[";"][1],  # 1'234.5 (Swiss)
+]
+_DECIMAL_MARKS = {  # cells that show which mark is the decimal one (a one-group number shows neither)
+    ",": r"^\s*[+-]?(?:\d*|[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+),\d+\s*(?:%\s*)?$|^\s*[+-]?[1-9]\d{0,2}(?:\.\d{3}){2,}\s*$",
+    ".": r"^\s*[+-]?(?:\d*|[1-9]\d{0,2}(?:[,'\u2019]\d{3})+)\.\d+\s*(?:%\s*)?$|^\s*[+-]?[1-9]\d{0,2}(?:,\d{3}){2,}\s*$",
+}
+
+
+def decimal_marks(cells: Sequence[pd.Series], rows: int) -> np.ndarray:
+    """Per row of a tab file, the decimal mark its number cells (`cells`, one text column each) show: ',' where one
+    shows a decimal comma and none a decimal point, '.' the other way round, '' where none (or both) do."""
+    shows = {mark: np.zeros(rows, dtype=bool) for mark in _DECIMAL_MARKS}
+    for text in cells:
+        one = text.str.match(_ONE_GROUP, na=False).to_numpy(dtype=bool)
+        for mark, pattern in _DECIMAL_MARKS.items():
+            shows[mark] |= text.str.match(pattern, na=False).to_numpy(dtype=bool) & ~one
+    return np.where(shows[","] & ~shows["."], ",", np.where(shows["."] & ~shows[","], ".", ""))
+
+
+def unsure_numbers(text: pd.Series, decimal: np.ndarray) -> np.ndarray:
+    """Cells of a tab file's column of fractional numbers that read either way ('1.360': 1360 or 1.36) in rows whose
+    other numbers do not show the decimal mark (see `decimal_marks`): they are rejected, not guessed."""
+    return text.str.match(_ONE_GROUP, na=False).to_numpy(dtype=bool) & (decimal == "")
+
+
+def _tab_numbers(text: pd.Series, decimal: np.ndarray, whole: bool) -> pd.Series:
+    """A tab file's numbers as plain numbers: forms only one locale writes as it means them ('1,234.5', '1.234,5',
+    '0,85'); a one-group number ('1.360') by its row's decimal mark (`decimal`, see `decimal_marks`), or, in a column
+    of whole numbers (`whole`), as thousands wherever the row does not show it (1.36 users is no count). Cells that
+    read either way otherwise are left as they are (see `unsure_numbers`)."""
+    one = text.str.match(_ONE_GROUP, na=False).to_numpy(dtype=bool)
+    if one.any():
+        mark = np.where(text.str.contains(",", regex=False, na=False).to_numpy(dtype=bool), ",", ".")
+        groups = one & np.where(decimal == "", whole, mark != decimal)
+        text = text.where(~groups, text.str.replace(r"[.,]", "", regex=True))
+        one &= ~groups
+    for pattern, marks in _TAB_GROUPED:
+        grouped = text.str.match(pattern, na=False)
+        if grouped.any():
+            text = text.where(~grouped, text.str.replace(f"[{marks}]", "", regex=True))
+    comma = text.str.match(_DECIMAL_COMMA, na=False).to_numpy(dtype=bool) & (~one | (decimal == ","))
+    return text.where(~comma, text.str.replace(",", ".", regex=False)) if comma.any() else text
 
 
 # Dates as spreadsheets and exports write them, as (pattern, its date as YYYY-MM-DD): ISO with a time of day
