@@ -178,9 +178,10 @@ def test_every_input_format_gives_the_same_scores(tmp_path):
 
 
 def _as_european_csv(source: Path, target: Path, sep: str) -> None:
-    """The CSV a spreadsheet saves in a German locale: ';' between fields, decimal commas, WAHR/FALSCH, a BOM."""
+    """The CSV a spreadsheet saves in a German locale: ';' (or tabs) between fields, decimal commas, WAHR/FALSCH, a
+    BOM."""
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
-    if sep == ";":
+    if sep in (";", "\t"):
         frame = frame.replace({r"^(-?\d+)\.(\d+)$": r"\1,\2", r"^true$": "WAHR", r"^false$": "FALSCH"}, regex=True)
     frame.to_csv(target, sep=sep, index=False, encoding="utf-8-sig")
 
@@ -190,7 +191,7 @@ def test_semicolon_and_tab_separated_csv_score_like_the_comma_file(tmp_path, sep
     write_synthetic(60, tmp_path / "in.csv", seed=12)
     _as_european_csv(tmp_path / "in.csv", tmp_path / "local.csv", sep)
     text = (tmp_path / "local.csv").read_text(encoding="utf-8-sig")
-    assert "," not in text.splitlines()[0] and (sep == "\t" or ("WAHR" in text and ";0," in text))
+    assert "," not in text.splitlines()[0] and "WAHR" in text and f"{sep}0," in text
     assert score(tmp_path / "in.csv", "-o", tmp_path / "comma.out.csv")[0] == 0
     code, out, err = score(tmp_path / "local.csv", "-o", tmp_path / "local.out.csv")
     assert code == 0, err
@@ -886,19 +887,25 @@ def test_chunk_size_and_threads_do_not_change_the_result(tmp_path):
         assert (tmp_path / f"{name}.errors.csv").read_bytes() == (tmp_path / "one.errors.csv").read_bytes(), name
 
 
-def test_the_errors_file_shows_a_semicolon_files_numbers_as_written_whatever_the_chunks(tmp_path):
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_the_errors_file_shows_a_semicolon_files_numbers_as_written_whatever_the_chunks(tmp_path, sep):
     """A ';' file's 100.000 (100000, over the limit) was shown as 100, and its 20.000 as 20: run through float().
-    Its cells are read as text in every chunk, so they are shown as written, the same however the file is cut."""
+    Its cells are read as text in every chunk, so they are shown as written, the same however the file is cut.
+    So are a tab file's, whose 100.000 reads two ways in a row whose other numbers do not show the decimal mark."""
     rows = ["q;A;a.com;10;75", "q1;A;a.com;10;100.000", "q2;A;a.com;-5,0;20.000", "q3;A;a.com;10;1.5",
             "q4;A;a.com;2,50;5.0", "q5;A;a.com;10;1e9", "q6;A;a.com;-5;-7,50"]
     source = tmp_path / "de.csv"
-    source.write_text("id;org;external_domain;users;admin_rate\n" + "\n".join(rows * 3) + "\n", encoding="utf-8")
+    source.write_text(("id;org;external_domain;users;admin_rate\n" + "\n".join(rows * 3) + "\n").replace(";", sep),
+                      encoding="utf-8")
     for chunk in ("1", "2", "5", "1000"):
         assert score(source, "-o", tmp_path / f"{chunk}.csv", "--chunk-rows", chunk)[0] == 1
         assert (tmp_path / f"{chunk}.errors.csv").read_bytes() == (tmp_path / "1.errors.csv").read_bytes(), chunk
     errors = pd.read_csv(tmp_path / "1.errors.csv", dtype=str)
     assert errors.loc[errors["row"] == "3", ["field", "value", "reason"]].values.tolist() == [
-        ["admin_rate", "100.000", "must be at most 10,000"]]
+        ["admin_rate", "100.000", "must be at most 10,000" if sep == ";" else "reads as two numbers (is the mark before "
+         "the last three digits a thousands separator or the decimal one? no other number in the row says): write it "
+         "without thousands separators"]]
+    assert errors.loc[errors["row"] == "4", "reason"].tolist() == ["must be at least 0", "must be at most 10,000"]
     assert errors[["field", "value"]].drop_duplicates().values.tolist() == [  # "'-": text that could start a formula
         ["admin_rate", "100.000"], ["users", "'-5,0"], ["admin_rate", "20.000"], ["users", "2,50"],
         ["admin_rate", "1e9"], ["users", "'-5"], ["admin_rate", "'-7,50"]]
@@ -1038,6 +1045,11 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
         powershell.write_bytes(b"#TYPE System.Management.Automation.PSCustomObject\n" + powershell.read_bytes())
         score_file(powershell, tmp_path / "pandas-ps.csv", chunk_rows=250, today=TODAY)
         score_file(powershell, tmp_path / "dask-ps.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
+        tab = tmp_path / "in-tab.txt"  # a German tab file under an empty first row (a line of tabs): the header is row 2
+        _as_european_csv(source, tab, "\t")
+        tab.write_bytes(b"\xef\xbb\xbf\t\t\t\n" + tab.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        score_file(tab, tmp_path / "pandas-tab.csv", chunk_rows=250, today=TODAY)
+        score_file(tab, tmp_path / "dask-tab.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
         utf16 = tmp_path / "in-16.csv"  # Windows PowerShell 5.1's Out-File: UTF-16 LE with a BOM, read by the driver
         utf16.write_bytes(source.read_text(encoding="utf-8").encode("utf-16"))
         score_file(utf16, tmp_path / "dask-16.csv", engine="dask", scheduler=address, chunk_rows=250, today=TODAY)
@@ -1074,6 +1086,9 @@ def test_dask_gives_the_same_bytes_as_pandas(tmp_path, capfd):
     assert (tmp_path / "dask-ix.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     shifted = pd.read_csv(tmp_path / "pandas.csv").assign(row=lambda f: f["row"] + 1)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pandas-ps.csv"), shifted)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pandas-tab.csv"), shifted)
+    for kind in ("", ".errors"):
+        assert (tmp_path / f"dask-tab{kind}.csv").read_bytes() == (tmp_path / f"pandas-tab{kind}.csv").read_bytes()
     # quoted values with line breaks: Dask's partitions end where records end, as the pandas chunks do
     assert (tmp_path / "dask-ml.csv").read_bytes() == (tmp_path / "pandas-ml.csv").read_bytes()
     assert (tmp_path / "dask-ml.errors.csv").read_bytes() == (tmp_path / "pandas-ml.errors.csv").read_bytes()

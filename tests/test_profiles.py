@@ -204,6 +204,39 @@ def test_french_and_swiss_thousands_in_a_semicolon_file(tmp_path):
     assert frame["mdm_share"].tolist() == [0.125, 0.25]
 
 
+@pytest.mark.parametrize("sep", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_lines_of_separators_above_the_header_are_blank_rows(tmp_path, sep):
+    """Excel saves an empty first row as ',,,': it was read as the header ('org' ... missing)."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"{sep * 2}\n\n{sep * 2}\norg{sep}external_domain{sep}users\nA{sep}a.com{sep}5\n{sep * 2}\n"
+                    f"B{sep}b.com{sep}x\n", encoding="utf-8")
+    result = load(path)
+    assert result.frame["org"].tolist() == ["A"] and result.frame["row"].tolist() == [5]
+    assert messages(result) == [f"{path}, row 7, field 'users': not a number (got 'x')"]
+
+
+def test_a_tab_files_numbers_read_as_the_spreadsheet_wrote_them(tmp_path):
+    """Excel's "Unicode Text" (tabs) holds numbers as its locale writes them; '1.360' and '1,360' read two ways, so
+    the row's other numbers decide, or a count column (1.36 users is no count); else the cell is rejected."""
+    path = tmp_path / "p.txt"
+    path.write_text("org\texternal_domain\tusers\tdomain_joined_share\thorizon_years\tadmin_rate\n"
+                    "A\ta.com\t1.360\t0,85\t2,5\t1.250\n"  # German: 1360, 1250
+                    "B\tb.com\t1,360\t0.85\t2.5\t1,250\n"  # English: 1360, 1250
+                    "C\tc.com\t7\t85%\t3\t1.234,5\n"  # 1.234,5 is German only
+                    "D\td.com\t\"1,234,567\"\t0.5\t1.125\t1,234.5\n"  # the decimal point: 1.125
+                    "E\te.com\t1.360\t0,5\t3\t7.5\n"  # both marks shown: the count's one group reads as thousands
+                    "F\tf.com\t1.360\t0,85\t3\t1,250\n"  # German: 1,250 is 1.25
+                    "G\tg.com\t5\t85%\t3\t1.250\n", encoding="utf-16")  # nothing says which: rejected
+    result = load(path)
+    frame = result.frame
+    assert frame["users"].tolist() == [1360, 1360, 7, 1_234_567, 1360, 1360]
+    assert frame["domain_joined_share"].tolist() == [0.85, 0.85, 0.85, 0.5, 0.5, 0.85]
+    assert frame["horizon_years"].tolist() == [2.5, 2.5, 3, 1.125, 3, 3]
+    assert frame["admin_rate"].tolist() == [1250, 1250, 1234.5, 1234.5, 7.5, 1.25]
+    assert [(i.row, i.field, i.value) for i in result.issues] == [(8, "admin_rate", "1.250")]
+    assert "reads as two numbers" in result.issues[0].reason
+
+
 def test_blank_lines_above_a_semicolon_header_count_as_rows(tmp_path):
     path = tmp_path / "p.csv"
     path.write_bytes(b"\xef\xbb\xbf\r\n\r\norg;external_domain;users\r\nA;a.com;1.360\r\n\r\nB;b.com;7\r\n")
