@@ -395,10 +395,14 @@ _PERCENT = "^([+-]?)([0-9]*)(?:[.]([0-9]*))?[\\s\u00a0\u202f]*%$"  # sign, whole
 def _fractions(text: pd.Series) -> pd.Series:
     """Percentages ('93%', '9.5 %') as the fractions they stand for, written out ('0.93', '0.095'): moving the
     decimal point in the text gives exactly the number the fraction written out would, where dividing by 100
-    may not; other cells unchanged."""
-    parts = text.str.extract(_PERCENT)
+    may not; other cells unchanged. Only cells with a '%' are matched (pandas runs the pattern cell by cell)."""
+    marked = text.str.contains("%", regex=False, na=False).to_numpy(dtype=bool)
+    if not marked.any():
+        return text
+    parts = text[marked].str.extract(_PERCENT)
     digits = (parts[1].fillna("") + parts[2].fillna("")).str.len().gt(0).to_numpy(dtype=bool)
-    found = parts[1].notna().to_numpy(dtype=bool) & digits
+    found = np.zeros(len(text), dtype=bool)
+    found[marked] = parts[1].notna().to_numpy(dtype=bool) & digits
     if not found.any():
         return text
     whole = parts[1].str.zfill(3)

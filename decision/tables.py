@@ -644,17 +644,22 @@ def plain_numbers(text: pd.Series, separator: str, decimal: np.ndarray | None = 
 
 # A tab file (Excel's "Unicode Text", or "Text (Tab delimited)") holds numbers as the spreadsheet's locale writes
 # them: 1,360 and 0.85 (English) or 1.360 and 0,85 (most of Europe). A number with one mark before three digits
-# ('1.360', '1,360') reads either way; every other form says which mark is the decimal one.
-_ONE_GROUP = r"^\s*[+-]?[1-9]\d{0,2}[.,]\d{3}\s*$"
+# ('1.360', '1,360') reads either way; every other form says which mark is the decimal one. The patterns are for
+# stripped cells, written so that pyarrow's RE2 runs them (no \s, \d or \u escapes: pandas would match cell by cell).
+_SPACES = " \u00a0\u202f"  # the spaces that group thousands, or come before '%'
+_ONE_GROUP = r"^[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}$"
 _TAB_GROUPED = [  # forms only one locale writes, and the marks that group their thousands
-    (r"^\s*[+-]?[1-9]\d{0,2}(?:(?:,\d{3})+\.\d+|(?:,\d{3}){2,})\s*$", ","),  # 1,234.5 and 1,234,567
-    (r"^\s*[+-]?[1-9]\d{0,2}(?:(?:\.\d{3})+,\d+|(?:\.\d{3}){2,})\s*$", "."),  # 1.234,5 and 1.234.567
-    (r"^\s*[+-]?[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?\s*$", " \u00a0\u202f"),  # 1 234,5 (French)
-    _GROUPED_NUMBERS[";"][1],  # 1'234.5 (Swiss)
+    (r"^[+-]?[1-9][0-9]{0,2}(?:(?:,[0-9]{3})+\.[0-9]+|(?:,[0-9]{3}){2,})$", ","),  # 1,234.5 and 1,234,567
+    (r"^[+-]?[1-9][0-9]{0,2}(?:(?:\.[0-9]{3})+,[0-9]+|(?:\.[0-9]{3}){2,})$", "."),  # 1.234,5 and 1.234.567
+    (f"^[+-]?[1-9][0-9]{{0,2}}(?:[{_SPACES}][0-9]{{3}})+(?:,[0-9]+)?$", _SPACES),  # 1 234,5 (French)
+    ("^[+-]?[1-9][0-9]{0,2}(?:['\u2019][0-9]{3})+(?:\\.[0-9]+)?$", "'\u2019"),  # 1'234.5 (Swiss)
 ]
+_TAB_DECIMAL_COMMA = f"^[+-]?[0-9]*,[0-9]+[{_SPACES}]*%?$"  # 0,85 and 12,5 %
 _DECIMAL_MARKS = {  # cells that show which mark is the decimal one (a one-group number shows neither)
-    ",": r"^\s*[+-]?(?:\d*|[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+),\d+\s*(?:%\s*)?$|^\s*[+-]?[1-9]\d{0,2}(?:\.\d{3}){2,}\s*$",
-    ".": r"^\s*[+-]?(?:\d*|[1-9]\d{0,2}(?:[,'\u2019]\d{3})+)\.\d+\s*(?:%\s*)?$|^\s*[+-]?[1-9]\d{0,2}(?:,\d{3}){2,}\s*$",
+    ",": f"^[+-]?(?:[0-9]*|[1-9][0-9]{{0,2}}(?:[.{_SPACES}][0-9]{{3}})+),[0-9]+[{_SPACES}]*%?$"
+         r"|^[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3}){2,}$",
+    ".": f"^[+-]?(?:[0-9]*|[1-9][0-9]{{0,2}}(?:[,'\u2019][0-9]{{3}})+)\\.[0-9]+[{_SPACES}]*%?$"
+         r"|^[+-]?[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}$",
 }
 
 
@@ -662,7 +667,7 @@ def decimal_marks(cells: Sequence[pd.Series], rows: int) -> np.ndarray:
     """Per row of a tab file, the decimal mark its number cells (`cells`, one text column each) show: ',' where one
     shows a decimal comma and none a decimal point, '.' the other way round, '' where none (or both) do."""
     shows = {mark: np.zeros(rows, dtype=bool) for mark in _DECIMAL_MARKS}
-    for text in cells:
+    for text in (cell.str.strip() for cell in cells):
         one = text.str.match(_ONE_GROUP, na=False).to_numpy(dtype=bool)
         for mark, pattern in _DECIMAL_MARKS.items():
             shows[mark] |= text.str.match(pattern, na=False).to_numpy(dtype=bool) & ~one
@@ -690,7 +695,7 @@ def _tab_numbers(text: pd.Series, decimal: np.ndarray, whole: bool) -> pd.Series
         grouped = text.str.match(pattern, na=False)
         if grouped.any():
             text = text.where(~grouped, text.str.replace(f"[{marks}]", "", regex=True))
-    comma = text.str.match(_DECIMAL_COMMA, na=False).to_numpy(dtype=bool) & (~one | (decimal == ","))
+    comma = text.str.match(_TAB_DECIMAL_COMMA, na=False).to_numpy(dtype=bool) & (~one | (decimal == ","))
     return text.where(~comma, text.str.replace(",", ".", regex=False)) if comma.any() else text
 
 
