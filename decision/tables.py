@@ -267,8 +267,8 @@ def parse_csv(source: BinaryIO, *, chunk_rows: int | None, path: Path | str,
     Row numbers are those a spreadsheet shows (a quoted value over several lines is one row; blank lines are
     rows too, so the header is row 1 unless blank lines come before it). Rows without any value (blank lines,
     the ",,," lines spreadsheets save for empty rows, above the header too) are skipped, as blank rows of a
-    sheet are. Above the header,
-    Excel's "sep=;" line sets the separator (and is not a row); Windows PowerShell's "#TYPE ..." line is a row.
+    sheet are. Above the header, Excel's "sep=;" line sets the separator (and is not a row); Windows
+    PowerShell's "#TYPE ..." line is a row.
     A line with more fields than the header is an `unread` row, and so is one with fewer than the header's named
     columns (see `_ShortLines`): a line cut short, whose missing values the parser would read as empty. A row
     that writes its empty values (',,') is whole.
