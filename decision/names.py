@@ -189,32 +189,18 @@ def internal_names_loss(start: np.ndarray, end: np.ndarray,
     return (~lost)[sched.inverse], lost_on[sched.inverse], (lost & cut)[sched.inverse]
 
 
-def _mail_domain_of(host: pa.Array, ext: pa.Array, extras: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _mail_domain_of(host: pa.Array, ext: pa.Array, extra_pos: np.ndarray, extras: pa.Array
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Whether a host is one of the profile's mail domains itself (contoso.com), and whether it is one label under one
-    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list). `*.<domain>` covers
-    the second only: the bare domain is a name of its own, which the certificate must carry (a CA prices a wildcard
-    with it included)."""
+    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list); `extra_pos`, `extras`:
+    the extra mail domains and the position of each (`_items`). `*.<domain>` covers the second only: the bare domain
+    is a name of its own, which the certificate must carry (a CA prices a wildcard with it included)."""
     parent = _after_dot(host, last=False)[0]
-    lists = pc.split_pattern(extras, ";")
-    items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
-    filled = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
-    at = rows.to_numpy()
 
     def matches(name: pa.Array) -> np.ndarray:
-        listed = pc.equal(items, name.take(rows)).to_numpy(zero_copy_only=False) & filled
-        return pc.equal(name, ext).to_numpy(zero_copy_only=False) | (np.bincount(at[listed], minlength=len(host)) > 0)
+        listed = pc.equal(extras, name.take(extra_pos)).to_numpy(zero_copy_only=False)
+        return pc.equal(name, ext).to_numpy(zero_copy_only=False) | (np.bincount(extra_pos[listed], minlength=len(host)) > 0)
     return matches(host), matches(parent)
-
-
-def _autodiscover_of_a_mail_domain(host: pa.Array, ext: pa.Array, extras: pa.Array) -> np.ndarray:
-    """Whether a host is autodiscover.<d> for a mail domain d: the external domain or one of `extras`."""
-    parent = _after_dot(host, last=False)[0]
-    mail = pc.equal(parent, ext).to_numpy(zero_copy_only=False)
-    lists = pc.split_pattern(extras, ";")
-    items, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
-    hit = pc.and_(pc.equal(items, parent.take(rows)), pc.not_equal(items, "")).to_numpy(zero_copy_only=False)
-    mail |= np.bincount(rows.to_numpy()[hit], minlength=len(host)) > 0
-    return pc.starts_with(host, "autodiscover.").to_numpy(zero_copy_only=False) & mail
 
 
 def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict[str, np.ndarray]:
@@ -242,20 +228,18 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     if ok_start.any():
         ok_throughout[ok_start], lost_on[ok_start], revoked[ok_start] = internal_names_loss(
             start[ok_start], end[ok_start], params)
-    lists = pc.split_pattern(extras, ";")
-    items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    parents, items = _items(extras)
     n = len(start)  # one look-up of every name (each look-up builds its tables of domains anew)
     last = end - 1  # the names must be issuable on every certificate of the horizon
     owa_public, ext_public, idom_public, items_public = np.split(
         publicly_registrable(pa.concat_arrays([owa, ext, idom, items]), params,
                              np.concatenate([last, last, last, last[parents]])), [n, 2 * n, 3 * n])
-    bad_items = ~items_public & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
-    extras_public = np.bincount(parents[bad_items], minlength=n) == 0  # every extra domain (True for none)
+    extras_public = np.bincount(parents[~items_public], minlength=n) == 0  # every extra domain (True for none)
     idom_public = idom_public & has_idom
     owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
         zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
-    owa_is_domain, owa_one_under = _mail_domain_of(owa, ext, extras)
+    owa_is_domain, owa_one_under = _mail_domain_of(owa, ext, parents, items)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
@@ -275,7 +259,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         "root_extra": root & ~owa_is_root,
         "owa_is_autodiscover": owa_is_autodiscover,
         # the OWA host is the autodiscover name of one of the mail domains (that name is then on a certificate once)
-        "owa_is_any_autodiscover": _autodiscover_of_a_mail_domain(owa, ext, extras),
+        "owa_is_any_autodiscover": pc.starts_with(owa, "autodiscover.").to_numpy(zero_copy_only=False) & owa_one_under,
         "owa_under_wildcard": owa_is_domain | owa_one_under,
         # bare domains the wildcard option's certificates carry: the external domain where it is on Exchange (OWA host
         # or root_on_exchange), and a further mail domain that is the OWA host
@@ -352,7 +336,7 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> NameTable:
     start = frame["start"].to_numpy(dtype=np.int64)
     allowed = internal_names_allowed(start, params)[at]
     last = horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)) - 1
-    owa_is_domain = _mail_domain_of(owa, ext, arrow_text(frame["extra_domains"]))[0]
+    owa_is_domain = _mail_domain_of(owa, ext, extra_pos, extras)[0]
     bare = (kind == KIND_ORDER.index("root")) | ((kind == KIND_ORDER.index("owa")) & owa_is_domain[at])
     domain_order = np.argsort(np.concatenate([pos, extra_pos]), kind="stable")
     return NameTable(at, kind, names, allowed | publicly_registrable(names, params, last[at]),
