@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from decision.errors import InputError, Issue
 from decision.safeyaml import FALLBACK_ERRORS, UTF32_BOMS, UTF32_TEXT
+from decision.textops import cell_bytes
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -372,19 +373,17 @@ def _as_str(raw: pd.DataFrame) -> pd.DataFrame:
 def _occurrences(raw: pd.DataFrame, chars: bytes) -> list[int]:
     """How often each of `chars` (ASCII) occurs in the values of `raw` that are text (numbers and true/false hold
     none), counted in the bytes of the arrow text columns."""
-    counts, chars = [0] * len(chars), [bytes([c]) for c in chars]
+    counts = [0] * len(chars)
     for _, col in raw.items():
         if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
             continue
         text = col if getattr(col.dtype, "storage", None) == "pyarrow" else col.astype("str")
         array = pa.array(text.array)
-        for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
-            chunk = chunk if pa.types.is_large_string(chunk.type) else chunk.cast(pa.large_string())
-            offsets = np.frombuffer(chunk.buffers()[1], np.int64)
-            first, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-            if end > first:
-                data = memoryview(chunk.buffers()[2])[first:end].tobytes()
-                counts = [n + data.count(c) if c in data else n for n, c in zip(counts, chars, strict=True)]
+        for found in cell_bytes(array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])):
+            if found is not None:
+                data, offsets = found
+                cells = data[offsets[0]:offsets[-1]]
+                counts = [n + int(np.count_nonzero(cells == c)) for n, c in zip(counts, chars, strict=True)]
     return counts
 
 
