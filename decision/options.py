@@ -396,8 +396,10 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = once(("manual issuance", ca.public), lambda: certificates * (per_cert + extra_servers))
         setup = yearly = 0.0
-        # a CA validates control of the public names only: none can validate an internal name it may still carry
-        dcv = (once(("dcv names",), lambda: names - (ctx.facts["internal_unvalidated"] if product == "san" else 0))
+        # a CA validates control of the public names only: none can validate an internal name it may still carry;
+        # a wildcard's validation is of its domain (BR §3.2.2.6), which covers the bare domain it carries too
+        dcv = (once(("dcv names",), lambda: (names - ctx.facts["internal_unvalidated"] if product == "san"
+                                             else certificates if product == "wildcard" else names))
                if ca.public else 0.0)
         dcv_minutes = once(("dcv minutes", ca.public, id(sched)), lambda: _dcv_minutes(ctx, dcv, sched))
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (

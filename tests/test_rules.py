@@ -1682,6 +1682,19 @@ def test_a_wildcard_carries_each_bare_domain_clients_use(changes, wildcard_names
             assert any(f"-DomainName *.{domain}, {domain} " in c for c in commands), commands
 
 
+def test_a_wildcards_bare_domain_needs_no_validation_of_its_own():
+    """A wildcard is validated on its domain (BR §3.2.2.6: *.contoso.com by contoso.com), which covers the bare domain
+    the certificate carries too: each validation costs the minutes of one name per domain, not two."""
+    for profile in ({**ROOT_OWA, "ca": "sectigo"},
+                    {**ROOT_OWA, "ca": "sectigo", "extra_domains": ["fabrikam.com"], "root_on_exchange": True}):
+        wildcard = decision.evaluate(profile).scored.components["wildcard"]
+        assert wildcard.names[0] > wildcard.certificates[0]  # the bare domains are on the certificates
+        assert wildcard.dcv_names[0] == wildcard.certificates[0]
+        per_name = decision.evaluate({**profile, "owa_host": "mail.contoso.com", "root_on_exchange": False}
+                                     ).scored.components["wildcard"]
+        assert wildcard.dcv_minutes[0] == per_name.dcv_minutes[0] > 0
+
+
 def test_a_wildcard_for_an_owa_host_one_label_under_the_domain_carries_no_bare_domain():
     ev = decision.evaluate({**ROOT_OWA, "owa_host": "mail.contoso.com", "ca": "sectigo"})
     assert option(ev, "wildcard")["names"] == "*.contoso.com" and ev.scored.components["wildcard"].names[0] == 1
