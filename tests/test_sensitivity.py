@@ -335,16 +335,16 @@ def test_a_flip_that_is_only_a_tie_broken_by_the_option_order_is_not_called_a_ta
 
 
 def test_a_price_flip_that_starts_with_a_tie_says_so_and_that_the_option_wins_beyond_it():
-    # over 4 years the SAN costs 4826.25 and the wildcard 4 x price + 4306.25: level at 130.00 (worked out in
+    # over 4 years at 60 USD/h the SAN costs 3885 and the wildcard 4 x price + 3110: level at 193.75 (worked out in
     # test_views' tie test; over 3 years the tie of 111.25 went when the renewals came to reuse domain validation)
-    ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "horizon_years": 4})
+    ev = decision.evaluate({**CONTOSO_2026, "acme_ok": False, "horizon_years": 4, "admin_rate": 60})
     sens = analyse(ev, 0)
     flip = next(f for f in sens.price_flips if f.price == "wildcard" and f.direction == "up")
-    assert (flip.before, flip.value, flip.option, flip.tie) == (129.99, 130.0, "san", "order")
-    assert flip.text == ("If Sectigo's wildcard price rises from 77.00 USD to 130.00 USD, SAN / UCC certificate draws "
+    assert (flip.before, flip.value, flip.option, flip.tie) == (193.74, 193.75, "san", "order")
+    assert flip.text == ("If Sectigo's wildcard price rises from 77.00 USD to 193.75 USD, SAN / UCC certificate draws "
                          "level with Wildcard certificate (an exact tie on score, ranked first as it comes first in the "
-                         "fixed order of the options) and wins above that (Wildcard certificate still wins at 129.99 USD).")
-    above = decision.evaluate(profile_to_mapping(ev.profiles, 0), catalog=catalog_with_price("sectigo", "wildcard", 130.01))
+                         "fixed order of the options) and wins above that (Wildcard certificate still wins at 193.74 USD).")
+    above = decision.evaluate(profile_to_mapping(ev.profiles, 0), catalog=catalog_with_price("sectigo", "wildcard", 193.76))
     assert winners(above) == ["san"] and above.tie(0) is None
     check_price_flips(ev, sens)
 
