@@ -60,6 +60,9 @@ REASONS: tuple[Reason, ...] = (
     Reason("nothing_to_split", "infeasible",
            "the OWA host is the only autodiscover name (autodiscover.<domain>), so there is no autodiscover site to "
            "split off: the single-name option already serves it without a URL change"),
+    Reason("nothing_to_redirect", "infeasible",
+           "the OWA host is the only autodiscover name (autodiscover.<domain>): Outlook finds it by its own record, so "
+           "there is nothing for an SRV record to redirect, and the single-name option already serves it"),
     Reason("owa_not_under_wildcard", "infeasible",
            "the OWA host is not one label under a mail domain, so no *.<domain> certificate covers it (a wildcard "
            "covers mail.contoso.com, not mail.eu.contoso.com or a name in another domain)"),

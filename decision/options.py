@@ -781,7 +781,10 @@ def option_internal_ca(ctx: Context) -> Components:
 
 
 def option_srv_record(ctx: Context) -> Components:
-    """A single-name certificate for the OWA host; autodiscover through _autodiscover._tcp SRV records."""
+    """A single-name certificate for the OWA host; autodiscover through _autodiscover._tcp SRV records, one for each
+    mail domain whose autodiscover name is not the OWA host (Outlook finds that one by its A record). Where none is
+    left (the OWA host is autodiscover.<domain> of the only mail domain) nothing needs redirecting: the single-name
+    option serves it as it is."""
     f, p, pop = ctx.facts, ctx.params, ctx.pop
     one = np.ones(ctx.n)
     chosen = _single_name_choice(ctx)
@@ -789,11 +792,14 @@ def option_srv_record(ctx: Context) -> Components:
     prompts = pop.unmanaged_desktops + pop.offsite
     supported = ctx.start >= p.day("srv_autodiscover_from")
     required = _required_public(ctx, ("owa_public",))
+    records = f["n_domains"] - f["owa_is_any_autodiscover"]
+    redirects = records > 0
     return _assemble(
-        ctx, chosen, certificates=one, names=one, extra_feasible=supported & required,
-        extra_fails=_bits(~supported, "srv_not_supported_yet") | _bits(~required, "required_name_not_issuable"),
+        ctx, chosen, certificates=one, names=one, extra_feasible=supported & required & redirects,
+        extra_fails=(_bits(~supported, "srv_not_supported_yet") | _bits(~required, "required_name_not_issuable")
+                     | _bits(~redirects, "nothing_to_redirect")),
         reasons=reasons | _bits(prompts > 0, "redirect_prompt"),
-        setup=setup + f["n_domains"] * p.value("srv_setup_minutes"), warned=warned,
+        setup=setup + records * p.value("srv_setup_minutes"), warned=warned,
         devices=prompts, user_minutes=prompts * p.value("redirect_prompt_minutes"),
     )
 

@@ -1649,6 +1649,26 @@ def test_split_site_pays_for_the_sites_beside_the_owa_host_only(tmp_path):
     assert not one["feasible"] and one["reasons"] == "nothing_to_split" and one["certificates"] == 1
 
 
+def test_srv_records_are_paid_for_the_domains_they_redirect_only():
+    """The SRV option paid a record's setup for every mail domain, also for the one whose autodiscover name is the OWA
+    host (Outlook finds it by its A record, and the commands publish no SRV record for it); with that domain alone
+    there is nothing to redirect, and the option is infeasible rather than the single-name option at a higher cost."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com", "c-corp.com"],
+               "users": 10, "start": "2026-12-01", "exchange_version": "2019"}
+    per_record = PARAMS.value("srv_setup_minutes") / 60 * PARAMS.value("admin_rate")
+    costs = {}
+    for owa, records in (("mail.a-corp.com", 3), ("autodiscover.a-corp.com", 2), ("autodiscover.c-corp.com", 2)):
+        ev = decision.evaluate({**profile, "owa_host": owa})
+        srv = option(ev, "srv_record")
+        assert srv["feasible"]
+        assert sum(" IN SRV " in r and "internal" not in r for r in to_json(ev)["dns_records"]["srv_record"]) == records
+        costs[owa] = srv["cost_total"]
+    assert costs["mail.a-corp.com"] - costs["autodiscover.a-corp.com"] == pytest.approx(per_record)
+    assert costs["autodiscover.a-corp.com"] == costs["autodiscover.c-corp.com"]
+    one = option(decision.evaluate({**profile, "extra_domains": [], "owa_host": "autodiscover.a-corp.com"}), "srv_record")
+    assert not one["feasible"] and one["reasons"] == "nothing_to_redirect"
+
+
 ROOT_OWA = {"org": "Root Co", "external_domain": "contoso.com", "owa_host": "contoso.com", "users": 100,
             "start": "2026-12-01", "servers": ["EX01"], "exchange_version": "SE"}
 
