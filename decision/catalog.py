@@ -117,6 +117,18 @@ class CA:
                  if start < s < end]
         return "; ".join([f"{p.on(start):g} days", *later])
 
+    def client_auth_text(self) -> str:
+        """Whether certificates carry the client-authentication EKU, with each dated change and estimate marked:
+        'yes; no from 2026-05-15' (a private CA: what its template sets)."""
+        if not self.public:
+            return "as its template sets"
+        entries = self.raw.get("client_auth_eku")
+        sources = [str(e.get("source", "")) for e in entries] if isinstance(entries, list) else []
+        changes = [f"{'yes' if value else 'no'} from {from_day(int(day)).isoformat()}"
+                   + (" (estimate)" if source.lower().startswith("estimate") else "")
+                   for day, value, source in zip(self.client_auth_starts, self.client_auth[1:], sources, strict=True)]
+        return "; ".join(["yes" if self.client_auth[0] else "no", *changes])
+
     def record(self, day: int | None = None) -> dict[str, Any]:
         """A flat row for assumptions tables and the app's CA panel."""
         return {
@@ -126,6 +138,7 @@ class CA:
             "san": self.san, "max names": self.max_names, "included names": self.included_names,
             "wildcard": self.wildcard,
             "lifetime": self.lifetime if self.lifetime is not None else "public maximum",
+            "client-auth EKU": self.client_auth_text(),
             **{f"price {k} ({self.currency}/yr)": v for k, v in self.prices.items()},
             "price source": self.price_source, "as_of": self.as_of, "sources": " ; ".join(self.sources),
         }

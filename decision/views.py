@@ -776,7 +776,8 @@ def ca_summary(record: Mapping[str, Any], params: Parameters, day: int) -> str:
     acme = ("ACME (free)" if record["acme free"] else "ACME (paid)") if record["acme"] else "no ACME"
     parts = [record["kind"], san, "wildcard" if record["wildcard"] else "no wildcard", acme,
              "manual orders" if record["manual orders"] else "no manual orders",
-             f"lifetime: {_lifetime(record['lifetime'], params, day)}"]
+             f"lifetime: {_lifetime(record['lifetime'], params, day)}",
+             f"client-auth EKU: {record['client-auth EKU']}"]
     return " · ".join(parts)
 
 

@@ -225,6 +225,11 @@ def test_ca_label_and_summary_show_status_and_capabilities_on_the_day():
     summary = views.ca_summary(CATALOG["letsencrypt"].record(day), PARAMS, day)
     assert "ACME (free)" in summary and "SAN (up to 100 names)" in summary
     assert f"lifetime: {PARAMS.value('letsencrypt_lifetime_days', day)} days on 2026-12-01" in summary
+    # the client-authentication EKU with its dated change, an estimated date marked so (hybrid / partner TLS risk)
+    assert summary.endswith("client-auth EKU: yes; no from 2026-02-11")
+    assert views.ca_summary(CATALOG["globalsign"].record(day), PARAMS, day).endswith(
+        "client-auth EKU: yes; no from 2026-06-15 (estimate)")
+    assert views.ca_summary(CATALOG["adcs"].record(day), PARAMS, day).endswith("client-auth EKU: as its template sets")
 
 
 def test_markdown_escaping_and_literal_lines_keep_text_literal():
