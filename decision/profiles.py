@@ -250,7 +250,7 @@ def frame_from_mappings(items: list[Any], source: str) -> tuple[pd.DataFrame, li
 
 def read_yaml_profiles(text: str, source: str) -> tuple[pd.DataFrame, list[Issue]]:
     """YAML text holding one profile mapping or a list of them."""
-    data = load_yaml_text(text, source)
+    data = load_yaml_text(text, source, profiles=True)
     if data is None:
         raise InputError(Issue(source, 0, "", "the file is empty"))
     if isinstance(data, Mapping) and isinstance(data.get("profiles"), list):

@@ -6,6 +6,7 @@ The limits come from the `limits` section of data/parameters.yaml (decision.limi
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +127,25 @@ class _StrictLoader(yaml.SafeLoader):
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
-def load_yaml_text(text: str, source: str) -> Any:
-    """Parse YAML text safely; any problem becomes an InputError naming `source` and the line."""
+class _ProfileLoader(_StrictLoader):
+    """`_StrictLoader` reading booleans as YAML 1.2 does: only true / false. The YAML 1.1 words yes, no, on and off
+    stay text, so `country: NO` is Norway, not false; a yes/no field reads those words itself (profiles.BOOL_WORDS)."""
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_ProfileLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in _StrictLoader.yaml_implicit_resolvers.items()}
+_ProfileLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml_text(text: str, source: str, *, profiles: bool = False) -> Any:
+    """Parse YAML text safely; any problem becomes an InputError naming `source` and the line. `profiles`: read
+    booleans as YAML 1.2 does (`_ProfileLoader`)."""
     if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise InputError(Issue(source, 0, "", f"file is larger than {size_text(MAX_YAML_BYTES)}"))
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=_ProfileLoader if profiles else _StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

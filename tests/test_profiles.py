@@ -114,6 +114,18 @@ def test_duplicate_yaml_keys_are_rejected(tmp_path):
         load(path)
 
 
+def test_yaml_yes_no_words_stay_text_so_norway_is_no_and_yes_no_fields_still_read_them(tmp_path):
+    """QA: `country: NO` (Norway) was read as false by YAML 1.1 and rejected as "got 'FALSE'". Profiles read booleans
+    as YAML 1.2 does (true / false only); the yes/no fields read yes, no, on and off themselves."""
+    path = tmp_path / "p.yaml"
+    path.write_text("org: Nordlys AS\nexternal_domain: nordlys.no\ncountry: NO\nusers: 10\nsplit_dns: yes\n"
+                    "acme_ok: Off\ninternal_ca: ON\ndns_api: true\nspare_ip: FALSE\n")
+    row = load(path).frame.iloc[0]
+    assert row["country"] == "NO"
+    assert [bool(row[f]) for f in ("split_dns", "acme_ok", "internal_ca", "dns_api", "spare_ip")] == [
+        True, False, True, True, False]
+
+
 def test_yaml_tags_never_construct_objects(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("org: !!python/object/apply:os.system ['echo hacked > /tmp/pwned']\nusers: 1\n")
