@@ -650,7 +650,9 @@ def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
     base = alt.Chart(alt.NamedData("options")).encode(
         x=alt.X("cost_total:Q", title=f"Cost over {report.years_text(years)} ({currency})",
                 scale=alt.Scale(zero=False, nice=True)),
-        y=alt.Y("trust:Q", title="Clients without a warning", axis=alt.Axis(format="%"),
+        # a precision of its own: without one, the axis takes it from the tick step, and options that all have the
+        # same trust give a zero step and ticks such as 100.000000%
+        y=alt.Y("trust:Q", title="Clients without a warning", axis=alt.Axis(format=".1~%"),
                 scale=alt.Scale(zero=False, nice=True, padding=14)),
         color=option_colour(),
     )
