@@ -22,7 +22,7 @@ from decision.explain import BY_CODE
 from decision.names import in_reverse_zone, reverse_zone_refusal
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
-from decision.report import versions, years_text
+from decision.report import data_stamp, versions, years_text
 from decision.safe_output import csv_bytes, xlsx_bytes
 from decision.sensitivity import NOTES
 from decision.views import ProfileResults, literal_lines, md_escape
@@ -365,8 +365,7 @@ def deploy_tab(res: ProfileResults) -> None:
 
 
 def assumptions_tab(res: ProfileResults, day: int, years: float) -> None:
-    v = versions(res.ev)
-    st.caption(f"Engine {v['engine']} · parameters as of {v['parameters_as_of']} · CA catalog as of {v['catalog_as_of']}")
+    st.caption(md_escape(data_stamp(versions(res.ev))))
     st.markdown("**Parameters** — every rule and assumption used, with its source (or *estimate*); amounts of money "
                 f"in {res.params.currency}:")
     params = views.display_records(res.params.records())

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from decision.catalog import CATALOG_FILE
 from decision.commands import deployment
 from decision.dates import from_day, horizon_length
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation, evaluate
 from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text, reason_list, reason_text
 from decision.names import publicly_registrable
 from decision.options import LABELS, OPTIONS
+from decision.parameters import PARAMETERS_FILE
 from decision.profiles import profile_to_mapping
 from decision.scoring import TCO_DECIMALS
 from decision.sensitivity import analyse
@@ -40,13 +44,49 @@ def _text_or_none(value: Any) -> str | None:
     return None if pd.isna(value) else str(value)
 
 
+DIGEST_HEX = 16  # hex digits of SHA-256 shown for the profile and the data files
+
+
+def data_file(path: str, shipped: Path) -> dict[str, str]:
+    """A data file the engine read: its name (`data/…` for the shipped file; else the file name only, so a stamp does
+    not depend on the folder), `shipped` or `custom`, and the first hex digits of the SHA-256 of its bytes (what
+    `sha256sum` or PowerShell's `Get-FileHash` print)."""
+    source = Path(path)
+    own = source.resolve() == shipped.resolve()
+    name = f"{shipped.parent.name}/{shipped.name}" if own else re.sub(r"[\x00-\x1f\x7f]", "?", source.name)
+    return {"file": name, "source": "shipped" if own else "custom",
+            "sha256": hashlib.sha256(source.read_bytes()).hexdigest()[:DIGEST_HEX]}
+
+
 def versions(ev: Evaluation) -> dict[str, str]:
-    return {"engine": ENGINE_VERSION, "parameters_as_of": ev.params.as_of, "catalog_as_of": ev.catalog.as_of}
+    """What produced the numbers: the engine version and, for the parameters file and the CA catalog, the date they
+    are as of, their file (see `data_file`) and its content hash."""
+    out = {"engine": ENGINE_VERSION}
+    for key, data, shipped in (("parameters", ev.params, PARAMETERS_FILE), ("catalog", ev.catalog, CATALOG_FILE)):
+        out[f"{key}_as_of"] = data.as_of
+        out.update({f"{key}_{k}": v for k, v in data_file(data.path, shipped).items()})
+    return out
+
+
+DATA_OPTIONS = (("parameters", "--parameters"), ("catalog", "--catalog"))  # versions() key, command-line option
+
+
+def custom_files(v: dict[str, str]) -> list[tuple[str, str]]:
+    """(option, file name) of each data file of `versions()` that is not the shipped one, as a command needs them."""
+    return [(option, v[f"{key}_file"]) for key, option in DATA_OPTIONS if v[f"{key}_source"] == "custom"]
+
+
+def data_stamp(v: dict[str, str]) -> str:
+    """The `versions()` stamp in one line: 'Engine 0.1.0 · parameters data/parameters.yaml (shipped, as of …,
+    SHA-256 …) · CA catalog …'."""
+    files = [f"{what} {v[f'{key}_file']} ({v[f'{key}_source']}, as of {v[f'{key}_as_of']}, SHA-256 {v[f'{key}_sha256']})"
+             for key, what in (("parameters", "parameters"), ("catalog", "CA catalog"))]
+    return " · ".join([f"Engine {v['engine']}", *files])
 
 
 def profile_hash(profile: dict[str, Any]) -> str:
     """A stable hash of a validated profile, for reproducibility stamps."""
-    return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()[:DIGEST_HEX]
 
 
 def ca_ties(ev: Evaluation, i: int = 0) -> dict[str, dict[str, str]]:

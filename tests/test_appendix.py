@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import io
 import json
 import re
@@ -197,6 +198,93 @@ def test_word_is_deterministic_apart_from_the_date(ev, docx_bytes, doc):
     later = build(ev, 0, "docx", firm="Fabrikam Consulting", logo=png(), generated=dt.date(2027, 1, 5))
     assert later != docx_bytes
     assert Document(io.BytesIO(later)).core_properties.created == dt.datetime(2027, 1, 5, tzinfo=dt.UTC)
+
+
+# ------------------------------------------------------------------------------------------- reproducibility
+def sha(path: Path) -> str:
+    """What the stamp shows of a data file: the first 16 hex digits of the SHA-256 of its bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def stamp_rows(model) -> dict[str, str]:
+    table = next(b for b in model.sections[7].blocks if isinstance(b, Table))
+    return dict(table.rows)
+
+
+def data_copies(folder: Path, san_base: int) -> tuple[Path, Path]:
+    """A parameters file and a CA catalog of one's own in `folder`; the catalogs of two folders differ only in
+    Sectigo's SAN base price."""
+    folder.mkdir()
+    params, cas = folder / "par-eur.yaml", folder / "cas-eur.yaml"
+    params.write_bytes((ROOT / "data" / "parameters.yaml").read_bytes())
+    catalog = yaml.safe_load((ROOT / "data" / "cas.yaml").read_text())
+    next(ca for ca in catalog["cas"] if ca["id"] == "sectigo")["prices"]["san_base"] = san_base
+    cas.write_text(yaml.safe_dump(catalog))
+    return params, cas
+
+
+def test_the_shipped_data_files_are_stamped_with_their_hash_and_the_command_needs_no_data_options(ev):
+    model = content(ev, generated=DAY)
+    rows = stamp_rows(model)
+    assert rows["Parameters file"] == "data/parameters.yaml (shipped)"
+    assert rows["Parameters file hash (SHA-256, first 16 hex)"] == sha(ROOT / "data" / "parameters.yaml")
+    assert rows["CA catalog file"] == "data/cas.yaml (shipped)"
+    assert rows["CA catalog file hash (SHA-256, first 16 hex)"] == sha(ROOT / "data" / "cas.yaml")
+    assert rows["Parameters as of"] == rows["CA catalog as of"] == "2026-11-26"
+    texts = [b.text for b in model.sections[7].blocks if isinstance(b, Paragraph)]
+    assert "run python -m decision appendix profile.yaml -o appendix.docx):" in texts[-1]
+    assert not any("keep" in t for t in texts)
+    # naming the shipped catalog on the command line is still the shipped catalog
+    named = content(evaluate(PROFILES / "contoso-2026.yaml", catalog=ROOT / "data" / "cas.yaml"), generated=DAY)
+    assert stamp_rows(named) == rows
+
+
+def test_the_stamp_and_the_command_name_the_data_files_of_ones_own(tmp_path):
+    """QA: two appendices from catalogs that differ in one price had the same stamp, said 'as of 2026-11-26' for both,
+    and told the reader to reproduce them without --catalog / --parameters (which gives other numbers)."""
+    runner, pages = CliRunner(), {}
+    for folder, price in (("one", 30), ("two", 900), ("again", 30)):
+        params, cas = data_copies(tmp_path / folder, price)
+        out = tmp_path / folder / "a.md"
+        result = runner.invoke(appendix_command, [str(PROFILES / "contoso-2026.yaml"), "-o", str(out), "--catalog",
+                                                  str(cas), "--parameters", str(params), "--date", "2026-11-30"])
+        assert result.exit_code == 0, result.output
+        pages[folder] = out.read_text()
+    stamp = pages["one"].split("## 8. Reproducibility")[1]
+    assert "| CA catalog file | cas-eur.yaml (your own, not the shipped one) |" in stamp
+    assert f"| CA catalog file hash (SHA-256, first 16 hex) | {sha(tmp_path / 'one' / 'cas-eur.yaml')} |" in stamp
+    assert "| Parameters file | par-eur.yaml (your own, not the shipped one) |" in stamp
+    assert f"| Parameters file hash (SHA-256, first 16 hex) | {sha(ROOT / 'data' / 'parameters.yaml')} |" in stamp  # a copy
+    assert ("run `python -m decision appendix profile.yaml -o appendix.docx --parameters par-eur.yaml --catalog "
+            "cas-eur.yaml`):") in stamp
+    assert ("This appendix used par-eur.yaml (--parameters) and cas-eur.yaml (--catalog) instead of the data files "
+            "shipped with CertStrategy: keep those files with this appendix.") in stamp
+    assert str(tmp_path) not in pages["one"]
+    other = pages["two"].split("## 8. Reproducibility")[1]
+    assert sha(tmp_path / "two" / "cas-eur.yaml") in other and sha(tmp_path / "one" / "cas-eur.yaml") not in other
+    assert pages["again"] == pages["one"]  # the same files in another folder: the same bytes
+
+
+def test_the_command_quotes_a_file_name_a_shell_would_split(tmp_path):
+    cas = tmp_path / "our cas.yaml"
+    cas.write_bytes((ROOT / "data" / "cas.yaml").read_bytes())
+    model = content(evaluate(PROFILES / "contoso-2026.yaml", catalog=cas), generated=DAY)
+    assert stamp_rows(model)["CA catalog file"] == "our cas.yaml (your own, not the shipped one)"
+    assert stamp_rows(model)["CA catalog file hash (SHA-256, first 16 hex)"] == sha(ROOT / "data" / "cas.yaml")
+    texts = [b.text for b in model.sections[7].blocks if isinstance(b, Paragraph)]
+    assert "appendix.docx --catalog 'our cas.yaml'):" in texts[-1]
+    assert texts[-2].startswith("This appendix used our cas.yaml (--catalog) instead of the data files shipped with "
+                                "CertStrategy: keep that file with this appendix. The command below reads it from")
+
+
+def test_a_control_character_in_a_data_file_name_is_shown_as_a_question_mark(tmp_path):
+    """A file name may hold any character but / on Linux; Word cannot hold control characters."""
+    cas = tmp_path / "cas\nnew\x01.yaml"
+    cas.write_bytes((ROOT / "data" / "cas.yaml").read_bytes())
+    ev = evaluate(PROFILES / "contoso-2026.yaml", catalog=cas)
+    assert stamp_rows(content(ev, generated=DAY))["CA catalog file"] == "cas?new?.yaml (your own, not the shipped one)"
+    doc = Document(io.BytesIO(build(ev, 0, "docx", generated=DAY)))
+    assert ["CA catalog file", "cas?new?.yaml (your own, not the shipped one)"] in [cells(r) for t in doc.tables for r in t.rows]
 
 
 # ------------------------------------------------------------------------------------------- HTML

@@ -5,6 +5,7 @@ and stderr run a real `python -m decision` too."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -14,6 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 from cli_process import decision_cli as run
+
+from decision.engine import ENGINE_VERSION
+from decision.report import data_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
@@ -179,6 +183,31 @@ def test_another_catalog_and_parameters_file_change_the_numbers(tmp_path):
     san2 = {d["option"]: d for d in other["options"]}["san"]
     assert san2["cost_total"] > san["cost_total"] and san2["ca"] != "sectigo"
 
+
+
+def test_versions_name_and_hash_the_data_files_used(tmp_path):
+    """QA: `versions` was the same for two catalogs that differ in one price (only their 'as of' dates were stamped)."""
+    def sha(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+    cas = yaml.safe_load((ROOT / "data/cas.yaml").read_text())
+    stamps = []
+    for price in (30, 900):
+        next(ca for ca in cas["cas"] if ca["id"] == "sectigo")["prices"]["san_base"] = price
+        (tmp_path / f"c{price}.yaml").write_text(yaml.safe_dump(cas))
+        data = json.loads(run("evaluate", EXAMPLE, "--format", "json", "--catalog", str(tmp_path / f"c{price}.yaml")).stdout)
+        stamps.append(data["versions"])
+    assert stamps[0]["catalog_sha256"] == sha(tmp_path / "c30.yaml") != stamps[1]["catalog_sha256"] == sha(tmp_path / "c900.yaml")
+    assert [s["catalog_file"] for s in stamps] == ["c30.yaml", "c900.yaml"]
+    assert {s["catalog_source"] for s in stamps} == {"custom"} and {s["parameters_source"] for s in stamps} == {"shipped"}
+    shipped = json.loads(run("evaluate", EXAMPLE, "--format", "json").stdout)["versions"]
+    assert shipped == {"engine": ENGINE_VERSION, "parameters_as_of": "2026-11-26", "parameters_file": "data/parameters.yaml",
+                       "parameters_source": "shipped", "parameters_sha256": sha(ROOT / "data/parameters.yaml"),
+                       "catalog_as_of": "2026-11-26", "catalog_file": "data/cas.yaml", "catalog_source": "shipped",
+                       "catalog_sha256": sha(ROOT / "data/cas.yaml"), "profile_hash": shipped["profile_hash"]}
+    assert data_stamp(shipped) == (f"Engine {ENGINE_VERSION} · parameters data/parameters.yaml (shipped, as of 2026-11-26, "
+                                   f"SHA-256 {shipped['parameters_sha256']}) · CA catalog data/cas.yaml (shipped, as of "
+                                   f"2026-11-26, SHA-256 {shipped['catalog_sha256']})")  # the app's caption
 
 @pytest.mark.parametrize(("ca_id", "lifetime", "reason"), [
     ("zerossl", 0, "lifetime_days: a certificate lifetime must be at least 6 days (got 0)"),

@@ -7,6 +7,7 @@ formatted here from the engine's tables (decision.report, decision.timeline); re
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,16 @@ from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
 from decision.names import in_reverse_zone, publicly_registrable, reverse_zone_refusal
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
-from decision.report import ca_ties, deployments, names_dropped, profile_hash, renewal_calendar, versions
+from decision.report import (
+    DIGEST_HEX,
+    ca_ties,
+    custom_files,
+    deployments,
+    names_dropped,
+    profile_hash,
+    renewal_calendar,
+    versions,
+)
 from decision.safe_output import formula_safe
 from decision.safeyaml import load_yaml_file
 from decision.scoring import CRITERION_NAMES
@@ -803,17 +813,33 @@ class _Builder:
                      f" and your {self.currency} prices.")]
 
     def stamp(self, generated: dt.date) -> Section:
+        """Section 8: what produced the numbers (data files by name, origin and content hash) and the command that
+        reproduces them, with the data files that are not the shipped ones."""
         v = versions(self.ev)
-        digest = profile_hash(self.mapping)
-        rows = [("Engine version", f"CertStrategy {v['engine']}"), ("Parameters as of", v["parameters_as_of"]),
-                ("CA catalog as of", v["catalog_as_of"]), ("Profile hash (SHA-256, first 16 hex)", digest),
-                ("Generated on", generated.isoformat())]
+        rows = [("Engine version", f"CertStrategy {v['engine']}")]
+        for key, what in (("parameters", "Parameters"), ("catalog", "CA catalog")):
+            shipped = v[f"{key}_source"] == "shipped"
+            rows += [(f"{what} file", f"{v[f'{key}_file']} ({'shipped' if shipped else 'your own, not the shipped one'})"),
+                     (f"{what} as of", v[f"{key}_as_of"]),
+                     (f"{what} file hash (SHA-256, first {DIGEST_HEX} hex)", v[f"{key}_sha256"])]
+        rows += [(f"Profile hash (SHA-256, first {DIGEST_HEX} hex)", profile_hash(self.mapping)),
+                 ("Generated on", generated.isoformat())]
+        custom = custom_files(v)
+        command = " ".join(["python -m decision appendix profile.yaml -o appendix.docx",
+                            *(f"{option} {shlex.quote(name)}" for option, name in custom)])
         text = yaml.safe_dump(self.mapping, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
+        keep = [para(f"This appendix used {and_list([f'{name} ({option})' for option, name in custom])} instead of "
+                     "the data files shipped with CertStrategy: keep "
+                     f"{'that file' if len(custom) == 1 else 'those files'} with this appendix. The command below reads "
+                     f"{'it' if len(custom) == 1 else 'them'} from the folder it runs in; a copy is the same file when "
+                     "its hash matches the stamp.")] if custom else []
         return Section(8, "Reproducibility", (
-            para("The same profile, data files and engine version reproduce every number in this appendix."),
+            para("The same profile, data files and engine version reproduce every number in this appendix. A data "
+                 f"file's hash is the first {DIGEST_HEX} hex digits of the SHA-256 of its bytes (",
+                 Run("sha256sum FILE", code=True), ", or ", Run("Get-FileHash FILE", code=True), " in PowerShell)."),
             self.table("Reproducibility stamp", ("Item", "Value"), rows, "ll", (3, 5)),
-            para("The profile as evaluated (save it as profile.yaml and run ",
-                 Run("python -m decision appendix profile.yaml -o appendix.docx", code=True), "):"),
+            *keep,
+            para("The profile as evaluated (save it as profile.yaml and run ", Run(command, code=True), "):"),
             Code(tuple(text.splitlines()), "yaml"),
         ))
 
