@@ -18,8 +18,7 @@ from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
-from decision.explain import BY_CODE
-from decision.names import in_reverse_zone, reverse_zone_refusal
+from decision.explain import LEFT_OUT_TITLES
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import data_stamp, versions, years_text
@@ -168,11 +167,9 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
         if rec["close_call"]:
-            changes = ("inputs or weights" if res.ev.runner_up_better_on() else
-                       "inputs (not of the weights: it is better on no criterion)")
             st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
-                       f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
-                       f"{changes} can change the recommendation — see the Robustness tab.")
+                       f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so "
+                       f"{res.close_call_change} — see the Robustness tab.")
         st.markdown(res.why)
         # each figure as wide as its label and value, wrapping onto a second row in a narrow window
         row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")
@@ -317,23 +314,13 @@ def names_tab(res: ProfileResults) -> None:
     table = res.named_table
     st.dataframe(pd.DataFrame({
         "Option": table["label"], "Feasible": table["feasible"], "Certificates": table["certificates"],
-        "Names on the certificate(s)": table["names"], "Names a public CA refuses": table["not_issuable"],
+        "Names on the certificate(s)": table["names"], "Names left off": table["not_issuable"],
         "Issuances over the horizon": table["certificate_issuances"],
     }), hide_index=True, width="stretch")
-    refused = sorted({n for names in table["not_issuable"] for n in names.split(", ") if n})
-    if refused:
-        ban, suffixes = res.params["internal_names_ban"], res.params["internal_suffixes"]
-        why = [f"{md_escape(ban.description)} (no expiry after {ban.values[-1]}; source: {md_escape(ban.source)}).",
-               md_escape(suffixes.description)]
-        if in_reverse_zone(refused, res.params):
-            reverse = res.params["reverse_zone_suffixes"]
-            since, zones = reverse_zone_refusal(res.params)
-            why.append(f"{md_escape(reverse.description)} ({', '.join(zones)} from {since}; source: "
-                       f"{md_escape(reverse.source)}).")
-        if table["reasons"].str.split("; ").map(lambda codes: "internal_names_http01" in codes).any():
-            http01 = BY_CODE["internal_names_http01"].text
-            why.append(f"{md_escape(LABELS['acme'])}: {md_escape(http01)}.")
-        st.info(f"**A public CA refuses {md_escape(', '.join(refused))}.** " + " ".join(why))
+    for group in res.left_out:  # each rule that leaves names out, for the options it applies to (as appendix 5.2)
+        source = f" Source: {md_escape(res.params[group.parameter].source)}" if group.parameter else ""
+        st.info(f"**{LEFT_OUT_TITLES[group.rule]}: {md_escape(', '.join(group.names))}** — left out by "
+                f"{md_escape(views.options_text(group.options))}. {md_escape(group.sentence)}{source}")
     for sentence, labels in res.dropped_names.items():
         st.info(f"**{md_escape(', '.join(labels))}:** {md_escape(sentence)}.")
     st.markdown("**Renewal calendar** — every issuance over the horizon under the dated lifetime rules:")

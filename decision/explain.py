@@ -6,17 +6,22 @@ codes and sentences are materialised only for output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from string import Formatter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from decision.catalog import CA
 from decision.dates import from_day
+from decision.names import in_reverse_zone, reverse_zone_refusal
 from decision.parameters import Parameters
 from decision.scoring import CRITERION_NAMES
+
+if TYPE_CHECKING:
+    from decision.sensitivity import WeightBand
 
 
 @dataclass(frozen=True)
@@ -319,3 +324,98 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
 
 def _weights_text(weights: dict[str, float]) -> str:
     return ", ".join(f"{CRITERION_NAMES[k]} {v:.0%}" for k, v in weights.items())
+
+
+# ------------------------------------------------------------------------- names an option leaves out (5.2, app)
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Names asked for that options leave off their certificates, by the rule that leaves them out: `rule` is
+    internal (the internal-name rule), reverse_zone (names in an IP reverse zone) or http01 (an ACME client without a
+    DNS API cannot validate them); `sentence` says why; `parameter` is the data/parameters.yaml rule quoted, if any."""
+
+    rule: str
+    names: tuple[str, ...]
+    options: tuple[str, ...]
+    sentence: str
+    parameter: str | None
+
+
+LEFT_OUT_TITLES = {"internal": "Internal names a public CA refuses",
+                   "reverse_zone": "Names in an IP reverse zone a public CA refuses",
+                   "http01": "Names ACME cannot validate by HTTP-01"}
+
+
+def _internal_sentence(names: list[str], params: Parameters) -> str:
+    """Why a public CA refuses these internal names: the kinds they are (one label; a suffix nobody can register,
+    named), and the rule's dates."""
+    listed = [str(s).lower() for s in params.value("internal_suffixes")]
+    suffixes: dict[str, None] = {}
+    for name in (n.lower() for n in names if "." in n):
+        matched = [s for s in listed if name.endswith("." + s)]
+        suffixes[max(matched, key=len) if matched else name.rsplit(".", 1)[1]] = None
+    kinds = ["server names of a single label"] if any("." not in n for n in names) else []
+    if suffixes:
+        under = and_list([f".{s}" for s in suffixes])
+        kinds.append(f"names under {under} (a suffix that is reserved or not delegated in the root zone)"
+                     if len(suffixes) == 1 else
+                     f"names under {under} (suffixes that are reserved or not delegated in the root zone)")
+    ban, since = params.value("internal_names_ban"), params.value("internal_names_rule_from")
+    return (f"A public certification authority refuses internal names: {and_list(kinds)}. Since {since} no publicly "
+            f"trusted certificate that carries one may expire after {ban}, so no certificate issued from {ban} on can "
+            "carry them.")
+
+
+def _reverse_zone_sentence(params: Parameters) -> str:
+    since, zones = reverse_zone_refusal(params)
+    return (f"No publicly trusted certificate issued from {since} may carry a name in an IP reverse zone "
+            f"({', '.join(zones)}), and this horizon's certificates are issued or renewed from then on.")
+
+
+HTTP01_SENTENCE = ("A public certification authority would issue these names, but the ACME client proves control of each "
+                   "name over HTTP (HTTP-01), as the DNS host has no API: that works only for names whose public DNS "
+                   "leads to Exchange, and these internal names (the AD domain, the servers' FQDNs) do not, so the "
+                   "ACME certificate cannot carry them (a CA that validates by DNS or e-mail can).")
+
+
+def names_left_out(refused: Mapping[str, str], params: Parameters) -> list[LeftOut]:
+    """Per rule, the names options leave off their certificates and the options that do, from each option's
+    `not_issuable` (', '-joined, one profile; `names.names_by_option`). What every option but ACME leaves out a
+    public CA refuses: names in an IP reverse zone (`reverse_zone_suffixes`) and other internal names
+    (`internal_names_ban`); ACME leaves out too the internal names its client cannot validate by HTTP-01."""
+    lists = {option: [n for n in str(names).split(", ") if n] for option, names in refused.items()}
+    by_rule = {n for option, names in lists.items() if option != "acme" for n in names}
+    reverse = set(in_reverse_zone(sorted(by_rule), params))
+
+    def rule_of(name: str) -> str:
+        return "http01" if name not in by_rule else "reverse_zone" if name in reverse else "internal"
+    groups: dict[str, tuple[dict[str, None], dict[str, None]]] = {r: ({}, {}) for r in LEFT_OUT_TITLES}
+    for option, names in lists.items():
+        for name in names:
+            found, options = groups[rule_of(name)]
+            found[name] = None
+            options[option] = None
+    out = []
+    for rule, (found, options) in groups.items():
+        if found:
+            sentence = (_internal_sentence(list(found), params) if rule == "internal" else
+                        _reverse_zone_sentence(params) if rule == "reverse_zone" else HTTP01_SENTENCE)
+            parameter = {"internal": "internal_names_ban", "reverse_zone": "reverse_zone_suffixes"}.get(rule)
+            out.append(LeftOut(rule, tuple(found), tuple(options), sentence, parameter))
+    return out
+
+
+def close_call_change(runner: str, better: bool, takers: list[str]) -> str:
+    """What a small change can do in a close call with the runner-up `runner` (label): the weights too only where it
+    is `better` on a criterion; else no change of the weights puts it first, but moving one far enough may hand the
+    recommendation to `takers` (labels, `weight_takers`)."""
+    if better:
+        return "a small change in the weights or the assumptions could reverse the order"
+    others = f"; moving one weight far enough lets {and_list(takers)} take over instead" if takers else ""
+    return (f"a small change in the assumptions could reverse the order (no change of the weights can: {runner} is "
+            f"better on no criterion{others})")
+
+
+def weight_takers(bands: Iterable[WeightBand], labels: Mapping[str, str]) -> list[str]:
+    """The options (their `labels`, sorted) that take over where one weight moves out of its band."""
+    return sorted({labels[o] for b in bands for o in (b.below, b.above) if o})

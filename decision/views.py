@@ -31,7 +31,7 @@ from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
-from decision.explain import TIE_REASONS, reason_text
+from decision.explain import TIE_REASONS, LeftOut, and_list, close_call_change, names_left_out, reason_text, weight_takers
 from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
@@ -366,6 +366,20 @@ class ProfileResults:
         return out
 
     @functools.cached_property
+    def left_out(self) -> list[LeftOut]:
+        """Per rule, the names options leave off their certificates and why (`explain.names_left_out`, as appendix 5.2
+        says it)."""
+        table = self.named_table
+        return names_left_out(dict(zip(table["option"], table["not_issuable"], strict=True)), self.params)
+
+    @functools.cached_property
+    def close_call_change(self) -> str:
+        """What a small change can do in a close call (`explain.close_call_change`, as the appendix's note says it)."""
+        rec = self.ev.recommendations.iloc[0]
+        return close_call_change(LABELS[rec["runner_up"]], bool(self.ev.runner_up_better_on()),
+                                 weight_takers(self.bands.weights.values(), LABELS))
+
+    @functools.cached_property
     def why(self) -> str:
         return self.ev.why(0)
 
@@ -414,6 +428,17 @@ def slug(text: str) -> str:
 def md_escape(text: str) -> str:
     """Escape the Markdown inline text could trigger, so names and values from profiles show literally."""
     return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
+
+
+def options_text(options: Iterable[str]) -> str:
+    """Options' labels in words, or 'every option but …' where that names fewer."""
+    chosen = list(options)
+    others = [o for o in OPTIONS if o not in chosen]
+    if not others:
+        return "every option"
+    if len(others) < len(chosen):
+        return "every option but " + and_list([LABELS[o] for o in others])
+    return and_list([LABELS[o] for o in chosen])
 
 
 def literal_lines(lines: list[str]) -> str:

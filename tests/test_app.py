@@ -17,10 +17,11 @@ from streamlit.testing.v1 import AppTest
 
 import decision
 from decision import LABELS, views
+from decision.appendix import build
 from decision.appendix.model import pct as appendix_pct
 from decision.catalog import default_catalog
 from decision.current_state import LABEL as CURRENT_STATE
-from decision.explain import BY_CODE
+from decision.explain import BY_CODE, HTTP01_SENTENCE, LEFT_OUT_TITLES
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, profile_to_mapping
 from decision.report import deployments
@@ -380,9 +381,16 @@ def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions
     assert set(at.dataframe[2].value["ca"]) == set(rows["ca"]) - {""}
 
 
+def left_out_infos(at: AppTest) -> dict[str, str]:
+    """The names tab's boxes that say why names are left out, by their title (`explain.LEFT_OUT_TITLES`)."""
+    titles = {f"**{t}: ": rule for rule, t in LEFT_OUT_TITLES.items()}
+    return {rule: i.value for i in at.info for start, rule in titles.items() if i.value.startswith(start)}
+
+
 def test_the_table_and_the_names_tab_say_why_acme_by_http_01_and_a_reverse_zone_leave_names_out():
     """QA faults 3 and 9: with the AD domain = the mail domain and no DNS API the ACME client asked for names HTTP-01
-    cannot validate, and a reverse-zone AD domain went on the public SAN. The reason and the names tab say why."""
+    cannot validate, and a reverse-zone AD domain went on the public SAN. The reason and the names tab say why.
+    QA s13 fault 4: one box called them all names a public CA refuses; each rule now has its own, for its options."""
     at = run_app()
     at.text_input(key=key("internal_domain")).set_value("contoso.com").run()
     assert not at.exception
@@ -390,14 +398,53 @@ def test_the_table_and_the_names_tab_say_why_acme_by_http_01_and_a_reverse_zone_
     assert http01 in shown_table(at).set_index("Option").loc[LABELS["acme"], "Why / notes"]
     at.session_state["tab"] = "Certificates & names"
     at.run()
-    [info] = [i.value for i in at.info if i.value.startswith("**A public CA refuses")]
+    infos = left_out_infos(at)
     # contoso.com, the AD domain, stays: it is the bare domain on Exchange (root_on_exchange), reached over HTTP
-    assert "refuses server01, server01.contoso.com.**" in info and views.md_escape(http01) in info
-    assert "reverse-zone" not in info
+    assert set(infos) == {"internal", "http01"}
+    assert infos["internal"].startswith(f"**{LEFT_OUT_TITLES['internal']}: server01** — left out by every option but "
+                                        f"{LABELS['internal_ca']}. ")
+    assert "expire after 2015-11-01" in infos["internal"] and "HTTP-01" not in infos["internal"]
+    assert infos["http01"].startswith(f"**{LEFT_OUT_TITLES['http01']}: server01.contoso.com** — left out by "
+                                      f"{LABELS['acme']}. ")
+    assert views.md_escape(HTTP01_SENTENCE) in infos["http01"] and "2015" not in infos["http01"]
+    assert not any("reverse zone" in i for i in infos.values())
     at.text_input(key=key("internal_domain")).set_value("5.0.0.10.in-addr.arpa").run()
-    [info] = [i.value for i in at.info if i.value.startswith("**A public CA refuses")]
-    assert "5.0.0.10.in-addr.arpa" in info and "(in-addr.arpa, ip6.arpa from 2026-03-15; source: CA/B Forum" in info
-    assert "HTTP-01" not in info
+    infos = left_out_infos(at)
+    assert "5.0.0.10.in-addr.arpa" in infos["reverse_zone"] and "HTTP-01" not in infos["reverse_zone"]
+    assert ("issued from 2026-03-15 may carry a name in an IP reverse zone (in-addr.arpa, ip6.arpa), and this "
+            "horizon's certificates are issued or renewed from then on. Source: CA/B Forum") in infos["reverse_zone"]
+
+
+def upload_profile(at: AppTest, profile: dict) -> AppTest:
+    at.file_uploader(key="upload").set_value(("profile.yaml", yaml.safe_dump(profile).encode(), "text/plain")).run()
+    assert not at.exception and not at.error
+    return at
+
+
+ALPHA = {"org": "Alpha Ltd", "external_domain": "alpha.co.uk", "exchange_version": "2019", "users": 1250,
+         "mobile_devices": 300, "mdm_share": 0.45, "servers": ["EX1", "EX2"], "split_dns": True, "acme_ok": False,
+         "start": "2026-12-01", "horizon_years": 3, "admin_rate": 95.5, "currency": "GBP",
+         "internal_domain": "alpha.local", "internal_names": True}  # QA s13 qa13/alpha.yaml
+
+
+def test_the_names_tab_says_in_sentences_which_dates_and_suffixes_leave_internal_names_out():
+    """QA s13 fault 5: the box pasted the parameters' descriptions ('may expire after this date: …', never naming the
+    date, then a bare 'DNS suffixes that are never publicly issuable …'). It says what appendix 5.2 says."""
+    at = upload_profile(run_app(), ALPHA)
+    at.session_state["tab"] = "Certificates & names"
+    at.run()
+    infos = left_out_infos(at)
+    assert list(infos) == ["internal"]
+    sentence = ("A public certification authority refuses internal names: server names of a single label and names "
+                "under .local (a suffix that is reserved or not delegated in the root zone). Since 2012-07-01 no "
+                "publicly trusted certificate that carries one may expire after 2015-11-01, so no certificate issued "
+                "from 2015-11-01 on can carry them.")
+    assert infos["internal"].startswith(f"**{LEFT_OUT_TITLES['internal']}: alpha.local, ex1.alpha.local, "
+                                        f"ex2.alpha.local, ex1, ex2** — left out by every option but "
+                                        f"{LABELS['internal_ca']}. {sentence} Source: CA/B Forum BR")
+    assert "this date" not in infos["internal"] and "never publicly issuable" not in infos["internal"]
+    appendix = build(decision.evaluate(ALPHA), 0, "md").decode()
+    assert sentence in appendix.split("### 5.2")[1].split("### 5.3")[0]  # the appendix says the same
 
 
 def test_the_deploy_tab_shows_the_outlook_anywhere_principal_of_a_wildcard_on_exchange_2007():
@@ -496,9 +543,13 @@ def test_each_weight_shows_the_engines_stability_band_and_it_moves_with_the_othe
 
 
 @pytest.mark.parametrize(("example", "admin_rate", "changes"), [
-    # the wildcard runner-up is better on no criterion: no weights can put it first (QA: the warning said they could)
-    ("midsize-byod", None, "inputs (not of the weights: it is better on no criterion)"),
-    ("small-office", 20.0, "inputs or weights"),  # SRV-record autodiscover is cheaper: more weight on cost flips it
+    # the wildcard runner-up is better on no criterion: no weights can put it first (QA: the warning said they could),
+    # but moving one far enough hands it to the internal CA, as the Robustness tab and the appendix say (QA s13 B)
+    ("midsize-byod", None, "assumptions could reverse the order (no change of the weights can: Wildcard certificate is "
+                           "better on no criterion; moving one weight far enough lets Internal CA (AD CS) take over "
+                           "instead)"),
+    # SRV-record autodiscover is cheaper: more weight on cost flips it
+    ("small-office", 20.0, "weights or the assumptions could reverse the order"),
     ("contoso-2026", None, None),
 ])
 def test_a_close_call_is_flagged_on_the_recommendation(example, admin_rate, changes):
@@ -515,9 +566,25 @@ def test_a_close_call_is_flagged_on_the_recommendation(example, admin_rate, chan
     if changes:
         assert warnings == [f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
                             f"(under {ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
-                            f"{changes} can change the recommendation — see the Robustness tab."]
+                            f"{changes} — see the Robustness tab."]
     else:
         assert warnings == []
+
+
+def test_the_close_call_card_says_which_option_a_weight_moved_far_enough_hands_the_win_to():
+    """QA s13 judgement B (qa13/alpha.yaml): the card said only 'not of the weights: it is better on no criterion',
+    while the Robustness tab shows a reconfiguration weight below 2.8% handing the win to SRV-record autodiscover."""
+    at = upload_profile(run_app(), ALPHA)
+    ev = decision.evaluate(ALPHA)
+    rec = ev.recommendations.iloc[0]
+    assert (rec["recommendation"], rec["runner_up"], bool(rec["close_call"])) == ("wildcard", "san", True)
+    assert analyse(ev, 0, flips=False).weights["reconfiguration"].below == "srv_record"
+    change = ("a small change in the assumptions could reverse the order (no change of the weights can: SAN / UCC "
+              "certificate is better on no criterion; moving one weight far enough lets SRV-record autodiscover take "
+              "over instead)")
+    [warning] = [w.value for w in at.warning if w.value.startswith("**Close call:**")]
+    assert warning.endswith(f"so {change} — see the Robustness tab.")
+    assert f"nearly as good, and {change}." in build(ev, 0, "md").decode()  # the appendix's note says the same
 
 
 # ------------------------------------------------------------------------- Exchange export upload (issue 7)

@@ -81,7 +81,7 @@ def doc(docx_bytes):
 def test_word_has_the_eight_numbered_sections_in_order(doc):
     assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == HEADINGS
     subheadings = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
-    assert subheadings[:6] == ["5.1 Certificate names to request", "5.2 Names a public CA refuses, and what to do instead",
+    assert subheadings[:6] == ["5.1 Certificate names to request", "5.2 Names left off the certificate, and what to do instead",
                                "5.3 Exchange Management Shell (Exchange SE)", "5.4 DNS records", "5.5 Renewal calendar",
                                "5.6 Automation and monitoring checklist"]
 
@@ -392,7 +392,7 @@ def test_every_text_placeholder_is_known():
     known = set(_Builder(ev, 0, load_texts()).placeholders())
     texts = load_texts()
     items = [*texts["checklist"], *texts["refused"]["advice"],
-             *({"text": texts["refused"][k]} for k in ("intro", "reverse_zone", "http01"))]
+             *({"text": texts["refused"][k]} for k in ("none", "not_all"))]
     used = {field for item in items for _, field, _, _ in string.Formatter().parse(item["text"]) if field}
     assert used <= known
 
@@ -412,8 +412,10 @@ def test_close_call_flag_uses_the_parameter(tmp_path):
 
 @pytest.mark.parametrize(("source", "change"), [
     # QA: the note said the weights could reverse the order while section 6 said no change of the weights could
+    # QA s13 B: ... and said no more, where section 6 (and the app's Robustness tab) hand it to another option
     (PROFILES / "midsize-byod.yaml", "a small change in the assumptions could reverse the order (no change of the "
-                                     "weights can: Wildcard certificate is better on no criterion)."),
+                                     "weights can: Wildcard certificate is better on no criterion; moving one weight "
+                                     "far enough lets Internal CA (AD CS) take over instead)."),
     (profile("small-office", admin_rate=20), "a small change in the weights or the assumptions could reverse the order."),
 ], ids=["runner-up-better-on-nothing", "runner-up-cheaper"])
 def test_the_close_call_note_names_the_weights_only_where_they_can_reverse_the_order(source, change):
@@ -698,26 +700,78 @@ def test_names_a_renewal_can_no_longer_carry_are_named_with_the_day_and_what_to_
     assert json.loads(render(evaluate(profile("contoso-2007"), today=DAY), "json"))["options"][0]["renewals_drop"] is None
 
 
+def left_out_lists(markdown: str) -> list[tuple[str, list[str]]]:
+    """Section 5.2's lists of names left out, each with the paragraph before it (why they are left out)."""
+    section = markdown.split("### 5.2")[1].split("### 5.3")[0]
+    blocks = [b.strip() for b in section.split("\n\n") if b.strip()]
+    return [(blocks[k - 1], [line[3:-1] for line in block.splitlines()]) for k, block in enumerate(blocks)
+            if block.startswith("- `")]
+
+
 def test_section_5_2_says_why_each_name_is_left_out_by_the_rule_that_leaves_it_out():
     """QA faults 3 and 9: the names ACME by HTTP-01 cannot validate (AD domain = mail domain, no DNS API), and names in an
-    IP reverse zone from 2026-03-15, were explained by the 2015 internal-name rule alone, or not left out at all."""
+    IP reverse zone from 2026-03-15, were explained by the 2015 internal-name rule alone, or not left out at all.
+    QA s13 fault 4: then one list under all the reasons called the names HTTP-01 cannot validate names a public CA
+    refuses: each rule now has its own sentence and list."""
     same = {"org": "Same", "external_domain": "contoso.com", "internal_domain": "contoso.com", "servers": ["EX01"],
             "internal_names": True, "users": 100, "start": "2026-12-01", "acme_ok": True, "split_dns": True}
     ev = evaluate(same, today=DAY)
     assert ev.recommendations.iloc[0]["recommendation"] == "acme"
     markdown = build(ev, 0, "md", generated=DAY).decode()
+    [(internal, single), (http01, unvalidated)] = left_out_lists(markdown)
+    assert (single, unvalidated) == (["ex01"], ["contoso.com", "ex01.contoso.com"])
+    assert "expire after 2015-11-01" in internal and "HTTP-01" not in internal
+    assert "over HTTP (HTTP-01), as the DNS host has no API" in http01 and "2015" not in http01
     refused = markdown.split("### 5.2")[1].split("### 5.3")[0]
-    assert [line[3:-1] for line in refused.splitlines() if line.startswith("- `")] == ["contoso.com", "ex01.contoso.com", "ex01"]
-    assert "over HTTP (HTTP-01), as the DNS host has no API" in refused and "expire after 2015-11-01" in refused
     assert "reverse zone" not in refused and "Point the internal URLs at mail.contoso.com" in refused
     assert "HTTP-01: the DNS host has no API" in markdown.split("### 5.2")[0]  # the reason, in the options compared
     # the AD domain alone is refused by HTTP-01 only: no internal-name rule to quote
     alone = build(evaluate({**same, "servers": []}, today=DAY), 0, "md", generated=DAY).decode()
     assert "expire after 2015-11-01" not in alone.split("### 5.2")[1].split("### 5.3")[0]
     arpa = {**same, "internal_domain": "5.0.0.10.in-addr.arpa", "acme_ok": False}
-    refused = build(evaluate(arpa, today=DAY), 0, "md", generated=DAY).decode().split("### 5.2")[1].split("### 5.3")[0]
-    assert "issued from 2026-03-15 may carry a name in an IP reverse zone (in-addr.arpa, ip6.arpa)" in refused
-    assert "HTTP-01" not in refused and "`5.0.0.10.in-addr.arpa`" in refused
+    [(internal, single), (reverse, names)] = left_out_lists(build(evaluate(arpa, today=DAY), 0, "md",
+                                                                  generated=DAY).decode())
+    assert "issued from 2026-03-15 may carry a name in an IP reverse zone (in-addr.arpa, ip6.arpa)" in reverse
+    assert "HTTP-01" not in reverse and "2015" not in reverse and names == ["5.0.0.10.in-addr.arpa", "ex01.5.0.0.10.in-addr.arpa"]
+    assert "reverse zone" not in internal and "HTTP-01" not in internal and single == ["ex01"]
+
+
+GAMMA = {"org": "Gamma Ltd", "external_domain": "gamma.co.uk", "exchange_version": "2016", "users": 40,
+         "servers": ["EXCH"], "split_dns": True, "acme_ok": True, "dns_api": False, "start": "2027-01-15",
+         "horizon_years": 2, "internal_domain": "corp.gamma.co.uk", "internal_names": True}
+
+
+def test_section_5_2_calls_only_internal_names_refused_and_says_which_names_http_01_cannot_validate():
+    """QA s13 fault 4 (qa13/g.yaml): corp.gamma.co.uk and exch.corp.gamma.co.uk, public names the SAN option carries,
+    were listed under 'A public certification authority refuses these names' with the single-label exch."""
+    ev = evaluate(GAMMA, today=DAY)
+    assert ev.recommendations.iloc[0]["recommendation"] == "acme"
+    [(internal, single), (http01, unvalidated)] = left_out_lists(build(ev, 0, "md", generated=DAY).decode())
+    assert single == ["exch"] and unvalidated == ["corp.gamma.co.uk", "exch.corp.gamma.co.uk"]
+    assert internal.startswith("A public certification authority refuses internal names: server names of a single "
+                               "label. Since 2012-07-01 no publicly trusted certificate that carries one may expire "
+                               "after 2015-11-01")
+    assert http01.startswith("A public certification authority would issue these names, but the ACME client proves "
+                             "control of each name over HTTP (HTTP-01)")
+    # the SAN certificate (no ACME) carries them: only the internal name is left out, for the internal-name rule only
+    san = evaluate({**GAMMA, "acme_ok": False}, today=DAY)
+    assert san.recommendations.iloc[0]["recommendation"] != "acme"
+    [(only, names)] = left_out_lists(build(san, 0, "md", generated=DAY).decode())
+    assert names == ["exch"] and only == internal
+    # with a DNS API the ACME client validates them by DNS-01: the ACME certificate carries them
+    [(_, names)] = left_out_lists(build(evaluate({**GAMMA, "dns_api": True}, today=DAY), 0, "md", generated=DAY).decode())
+    assert names == ["exch"]
+
+
+def test_section_5_2_names_the_internal_suffixes_and_dates_it_quotes():
+    """QA s13 fault 5: 'may expire after this date' never named the date, and the suffixes were a bare description."""
+    alpha = {**GAMMA, "internal_domain": "alpha.local", "servers": ["EX1", "EX2"], "acme_ok": False}
+    [(internal, names)] = left_out_lists(build(evaluate(alpha, today=DAY), 0, "md", generated=DAY).decode())
+    assert names == ["alpha.local", "ex1.alpha.local", "ex2.alpha.local", "ex1", "ex2"]
+    assert internal == ("A public certification authority refuses internal names: server names of a single label and "
+                        "names under .local (a suffix that is reserved or not delegated in the root zone). Since "
+                        "2012-07-01 no publicly trusted certificate that carries one may expire after 2015-11-01, so no "
+                        "certificate issued from 2015-11-01 on can carry them.")
 
 
 @pytest.mark.parametrize("case", CLIENT_CASES)

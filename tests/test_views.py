@@ -259,6 +259,30 @@ def test_profile_results_are_the_engines_and_add_names_only_when_asked():
     assert not views.ProfileResults({**profile, "users": -1}, PARAMS, CATALOG).valid
 
 
+GAMMA = {"org": "Gamma Ltd", "external_domain": "gamma.co.uk", "users": 40, "servers": ["EXCH"], "split_dns": True,
+         "acme_ok": True, "dns_api": False, "start": "2027-01-15", "internal_domain": "corp.gamma.co.uk", "internal_names": True}
+
+
+def test_names_left_out_are_grouped_by_the_rule_that_leaves_them_out_for_the_options_it_applies_to():
+    """QA s13 faults 4 and 5 (qa13/g.yaml): public names only ACME by HTTP-01 leaves out were called internal names a
+    public CA refuses, for every option; the explanation pasted parameter descriptions ('this date')."""
+    res = views.ProfileResults(GAMMA, PARAMS, CATALOG)
+    groups = {g.rule: g for g in res.left_out}
+    assert list(groups) == ["internal", "http01"]
+    public = tuple(o for o in res.named_table["option"] if o != "internal_ca")
+    assert (groups["internal"].names, groups["internal"].options) == (("exch",), public)
+    assert (groups["http01"].names, groups["http01"].options) == (("corp.gamma.co.uk", "exch.corp.gamma.co.uk"),
+                                                                  ("acme",))
+    assert groups["internal"].parameter == "internal_names_ban" and groups["http01"].parameter is None
+    assert "expire after 2015-11-01" in groups["internal"].sentence and "this date" not in groups["internal"].sentence
+    assert "HTTP-01" in groups["http01"].sentence and "2015" not in groups["http01"].sentence
+    # with a DNS API the ACME client validates them by DNS-01: it leaves out what every public option does
+    assert [g.rule for g in views.ProfileResults({**GAMMA, "dns_api": True}, PARAMS, CATALOG).left_out] == ["internal"]
+    assert views.options_text(public) == f"every option but {LABELS['internal_ca']}"
+    assert views.options_text(["acme"]) == LABELS["acme"] and views.options_text(OPTIONS) == "every option"
+    assert views.options_text(["san", "acme"]) == f"{LABELS['san']} and {LABELS['acme']}"
+
+
 def test_profile_results_give_the_engines_sensitivity_and_search_flips_only_when_asked():
     profile = profile_to_mapping(decision.evaluate(EXAMPLES[0]).profiles, 0)
     res = views.ProfileResults(profile, PARAMS, CATALOG)

@@ -23,8 +23,7 @@ from decision import currency
 from decision.appendix import charts
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
-from decision.explain import TIE_REASONS, and_list, reason_list, reason_text
-from decision.names import in_reverse_zone, publicly_registrable, reverse_zone_refusal
+from decision.explain import TIE_REASONS, and_list, close_call_change, names_left_out, reason_list, reason_text, weight_takers
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import (
@@ -321,8 +320,6 @@ class _Builder:
             "email_dcv_end": str(self.ev.params.value("email_dcv_end")),
             "renewals_a_year": f"{self.ev.params.value('frequent_manual_renewals_per_year'):g}",
             "internal_names_ban": str(self.ev.params.value("internal_names_ban")),
-            "reverse_zone_from": reverse_zone_refusal(self.ev.params)[0],
-            "reverse_zone_suffixes": ", ".join(reverse_zone_refusal(self.ev.params)[1]),
             "issuances": count(row["certificate_issuances"]) if row is not None else "0",
             "first_renewal": calendar[1] if len(calendar) > 1 else "after the horizon",
         }
@@ -585,7 +582,8 @@ class _Builder:
         values = self.placeholders()
         commands, dns = deployments(self.ev, self.i)
         names = [n for n in str(w["names"]).split(", ") if n]
-        refused = [n for n in str(w["not_issuable"]).split(", ") if n]
+        refused = dict(zip(self.rows["option"], self.rows["not_issuable"], strict=True))
+        left_out = [g for g in names_left_out(refused, self.ev.params) if option in g.options]
         certs = int(w["certificates"])
         dropped = names_dropped(self.ev, self.i, option)
         dropped_from = long_date(dt.date.fromisoformat(dropped.day)) if dropped else ""
@@ -600,27 +598,20 @@ class _Builder:
                  + "".join(f" {sentence[0].upper()}{sentence[1:]}." for sentence in ca_ties(self.ev, self.i)
                            .get(option, {}).values())),
             Bullets(tuple(para(Run(n, code=True)) for n in names)),
-            Subheading("5.2", "Names a public CA refuses, and what to do instead"),
+            Subheading("5.2", "Names left off the certificate, and what to do instead"),
         ]
         refused_texts = self.texts["refused"]
         advice = [para(fill(a["text"], values)) for a in refused_texts["advice"]
                   if applies(a, facts)]
-        if refused:
-            # why: the internal-name rule, the reverse-zone rule, HTTP-01 validation (each where it refuses a name)
-            reverse = in_reverse_zone(refused, self.ev.params)
-            public = publicly_registrable(np.array(refused, dtype=object), self.ev.params, int(self.profile["start"]))
-            internal = any(not p and n not in reverse for n, p in zip(refused, public, strict=True))
-            why = [key for key, holds in (("intro", internal), ("reverse_zone", bool(reverse)),
-                                          ("http01", "internal_names_http01" in codes)) if holds]
-            blocks += [*(para(fill(refused_texts[key], values)) for key in why),
-                       Bullets(tuple(para(Run(n, code=True)) for n in refused))]
+        for group in left_out:  # each rule that leaves names out, with its own sentence and list
+            blocks += [para(group.sentence), Bullets(tuple(para(Run(n, code=True)) for n in group.names))]
         if dropped:
             blocks += [para(fill(refused_texts["dropped"], {**values, "dropped_from": dropped_from})),
                        Bullets(tuple(para(Run(n, code=True)) for n in dropped.names))]
-        if not (refused or dropped):
+        if not (left_out or dropped):
             blocks.append(para(fill(refused_texts["not_all" if advice else "none"], values)))
         if advice:
-            blocks += [para(bold("What to do instead" if refused or dropped else "What to do")), Bullets(tuple(advice))]
+            blocks += [para(bold("What to do instead" if left_out or dropped else "What to do")), Bullets(tuple(advice))]
         blocks += [
             Subheading("5.3", f"Exchange Management Shell (Exchange {self.profile['exchange_version']})"),
             para("Run in the Exchange Management Shell; replace the values in angle brackets."),
@@ -686,7 +677,7 @@ class _Builder:
             tie = self.ev.tie(self.i)
             text = (f"{winner} and {runner} are equal on every criterion, so no change of the weights separates them"
                     + (f": {winner} is ranked first as it {TIE_REASONS[tie]}." if tie else "."))
-        takers = sorted({LABELS[o] for b in sens.weights.values() for o in (b.below, b.above) if o})
+        takers = weight_takers(sens.weights.values(), LABELS)
         if takers:
             text += f" Moving one weight far enough lets {and_list(takers)} take over instead (6.1)."
         return f"{text} The recommendation changes if {assumption}."
@@ -713,10 +704,8 @@ class _Builder:
                              "the order."), tone="warning")
         margin = score(self.rec["margin"])
         margin = f"The margin of {margin} points" if margin != score(0) else "A margin of less than 0.1 points"
-        change = ("a small change in the weights or the assumptions could reverse the order"
-                  if self.ev.runner_up_better_on(self.i) else
-                  f"a small change in the assumptions could reverse the order (no change of the weights can: {runner} "
-                  "is better on no criterion)")
+        change = close_call_change(runner, bool(self.ev.runner_up_better_on(self.i)),
+                                   weight_takers(analyse(self.ev, self.i, flips=False).weights.values(), LABELS))
         return Note(para(bold("Close call."), f" {margin} is less than {pct(share)} of the winner's score: {runner} is "
                          f"nearly as good, and {change}."), tone="warning")
 
