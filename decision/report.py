@@ -17,7 +17,16 @@ from decision.catalog import CATALOG_FILE
 from decision.commands import deployment
 from decision.dates import from_day, horizon_length
 from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Evaluation, evaluate
-from decision.explain import CA_TIE_CODES, and_list, ca_tie_sentence, money_text, reason_list, reason_text
+from decision.explain import (
+    CA_TIE_CODES,
+    LEFT_OUT_TITLES,
+    and_list,
+    ca_tie_sentence,
+    money_text,
+    names_left_out,
+    reason_list,
+    reason_text,
+)
 from decision.names import publicly_registrable
 from decision.options import LABELS, OPTIONS
 from decision.parameters import PARAMETERS_FILE
@@ -82,6 +91,15 @@ def data_stamp(v: dict[str, str]) -> str:
     files = [f"{what} {v[f'{key}_file']} ({v[f'{key}_source']}, as of {v[f'{key}_as_of']}, SHA-256 {v[f'{key}_sha256']})"
              for key, what in (("parameters", "parameters"), ("catalog", "CA catalog"))]
     return " · ".join([f"Engine {v['engine']}", *files])
+
+
+def left_out(ev: Evaluation, rows: pd.DataFrame, option: str) -> list[tuple[str, str]]:
+    """(title, ', '-joined names) per rule that leaves names off `option`'s certificates (`explain.names_left_out`;
+    `rows`: one profile's option rows with their names)."""
+    refused = dict(zip(rows["option"], rows["not_issuable"], strict=True))
+    own = set(str(refused[option]).split(", "))
+    return [(LEFT_OUT_TITLES[g.rule], ", ".join(n for n in g.names if n in own))
+            for g in names_left_out(refused, ev.params) if option in g.options]
 
 
 def profile_hash(profile: dict[str, Any]) -> str:
@@ -270,8 +288,7 @@ def _markdown(ev: Evaluation, i: int, rows: pd.DataFrame, winner: str | None, ca
     if winner:
         chosen = rows[rows["option"] == winner].iloc[0]
         parts += ["## Names to request", "", md(chosen["names"]), ""]
-        if chosen["not_issuable"]:
-            parts += [f"Refused by a public CA: {md(chosen['not_issuable'])}", ""]
+        parts += [line for title, names in left_out(ev, rows, winner) for line in (f"{title}: {md(names)}", "")]
         dropped = names_dropped(ev, i, winner)
         if dropped:
             parts += [f"{md(dropped.sentence())}.", ""]
@@ -305,9 +322,7 @@ def render(ev: Evaluation, fmt: str, i: int = 0) -> str:
         lines.append(f"  not feasible - {LABELS[r.option]}: {reason_text(r.reasons, ev.reason_details(i, r.option))}")
     if winner:
         lines += ["", "Names to request: " + rows.loc[rows["option"] == winner, "names"].iloc[0]]
-        refused = rows.loc[rows["option"] == winner, "not_issuable"].iloc[0]
-        if refused:
-            lines.append("Refused by a public CA: " + refused)
+        lines += [f"{title}: {names}" for title, names in left_out(ev, rows, winner)]
         dropped = names_dropped(ev, i, winner)
         if dropped:
             lines.append(dropped.sentence() + ".")

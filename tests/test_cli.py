@@ -98,8 +98,21 @@ def test_markdown_carries_the_facts_of_the_table_format():
     assert table[0] == "Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, 3 years, money in USD)"
     assert markdown[:3] == ["# Certificate strategy for Contoso Inc", "", "Exchange SE, from 2026-12-01, 3 years, "
                                                                         "money in USD."]
-    refused = "Refused by a public CA: contoso.local, server01.contoso.local, server01"
+    refused = "Internal names a public CA refuses: contoso.local, server01.contoso.local, server01"
     assert refused in table and refused in markdown
+
+
+def test_names_acme_cannot_validate_by_http_01_are_not_called_refused_by_a_public_ca(tmp_path):
+    """QA: with ACME recommended and no DNS API, public internal names (corp.gamma.co.uk) were listed as "Refused by a
+    public CA"; a CA that validates by DNS or e-mail issues them. Each rule's names under its own title."""
+    path = tmp_path / "g.yaml"
+    path.write_text("org: Gamma\nexternal_domain: gamma.co.uk\ninternal_domain: corp.gamma.co.uk\ninternal_names: true\n"
+                    "servers: [EXCH]\nusers: 50\nacme_ok: true\ndns_api: false\nstart: 2026-12-01\n")
+    assert json.loads(run("evaluate", path, "--format", "json").stdout)["recommendation"]["option"] == "acme"
+    for fmt in ("table", "markdown"):
+        out = run("evaluate", path, "--format", fmt).stdout
+        assert "Names ACME cannot validate by HTTP-01: corp.gamma.co.uk, exch.corp.gamma.co.uk" in out, fmt
+        assert "Internal names a public CA refuses: exch" in out and "Refused by a public CA" not in out, fmt
 
 
 def test_markdown_escapes_the_organisation_and_fences_its_commands():
