@@ -1574,6 +1574,25 @@ def test_connector_upkeep_is_costed_only_where_connectors_name_their_certificate
     assert bool(extra > 0) is upkeep
 
 
+@pytest.mark.parametrize(("version", "start", "repointed"), [("SE", "2026-12-01", True), ("2016", "2020-06-01", True),
+                                                           ("2010", "2020-06-01", False)])
+def test_the_first_public_certificate_costs_one_re_pointing_of_the_hybrid_connectors(version, start, repointed):
+    """From Exchange 2013 on the connectors name the certificate by issuer and subject, so every public option's new
+    certificate has them re-pointed once (the commands do it); only a rotating ACME issuer was costed, per issuance.
+    Its first issuance is that re-pointing: it is not counted twice. Exchange 2010's connectors go by FQDN: nothing."""
+    profile = {**HYBRID_BY_HAND, "exchange_version": version, "start": start, "acme_ok": True, "admin_rate": 60}
+    ev, without = decision.evaluate(profile), decision.evaluate({**profile, "partner_tls": False})
+    minutes = PARAMS.value("connector_update_minutes") if repointed else 0.0  # at 60 per hour: a minute costs 1
+    for name in ("san", "classic", "split_site", "wildcard", "srv_record", "acme"):  # ACME from Sectigo: no rotation
+        assert option(ev, name)["ca"] == "sectigo"
+        assert option(ev, name)["cost_total"] - option(without, name)["cost_total"] == pytest.approx(minutes), name
+    rotating = {**profile, "ca": "letsencrypt"}
+    ev, without = decision.evaluate(rotating), decision.evaluate({**rotating, "partner_tls": False})
+    acme = option(ev, "acme")
+    assert acme["cost_total"] - option(without, "acme")["cost_total"] == pytest.approx(
+        minutes * acme["certificate_issuances"])
+
+
 def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_from():
     """simple-acme no longer ships ImportExchange.ps1 in every release's Scripts folder: the admin must be told where
     the script that `--script "./Scripts/ImportExchange.ps1"` runs comes from, and to review it."""
