@@ -42,6 +42,12 @@ def _quote(text: str) -> str:
     return "'" + _PS_SINGLE_QUOTES.sub(lambda m: m.group(0) * 2, text) + "'"
 
 
+# a distinguished name's special characters (RFC 4514 §2.4; RFC 2253 adds '='): each separates, quotes or escapes
+# parts of the name for Windows too, so they are dropped from the organisation, as is a '#' at its start (a hex value
+# follows it) and spaces at either end (escaped in a DN)
+_DN_SPECIAL = re.compile(r'[",;=+<>\\]')
+
+
 class Shell:
     """Builds the certificate commands of one Exchange version for one profile."""
 
@@ -65,8 +71,8 @@ class Shell:
     def subject(self, common_name: str) -> str:
         """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
         certificate may not renew; domain-facts.md §2.4), never a guessed one."""
-        org = re.sub(r'[",;=+]', "", self.org)  # each separates or quotes parts of a distinguished name
-        return _quote(f"C={self.country}, O={org}, CN={common_name}")
+        org = _DN_SPECIAL.sub("", self.org).strip(" ").lstrip("#").strip(" ")
+        return _quote(f"C={self.country}, {f'O={org}, ' if org else ''}CN={common_name}")
 
     def request_base(self, label: str) -> str:
         """Path (without extension) of a request and its certificate, the same in every line that names it.
@@ -233,7 +239,7 @@ class Shell:
         2013+: https://www.petenetlive.com/KB/Article/0001314)."""
         return f"Default {server}" if self.era in LEGACY_ERAS else f"Default Frontend {server}"
 
-    def connector_certificate_note(self) -> str:
+    def connector_certificate_note(self, when: str = "after each renewal") -> str:
         """Exchange 2007 and 2010 connectors have no -TlsCertificateName: Set-ReceiveConnector and Set-SendConnector give it
         as "Applicable: Exchange Server 2013" and later (https://learn.microsoft.com/powershell/module/exchangepowershell/set-receiveconnector,
         source exchange/exchange-ps/exchange/Set-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell), and the
@@ -242,9 +248,9 @@ class Shell:
         (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2010/bb430748(v=exchg.141);
         2007: bb430748(v=exchg.80))."""
         connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
-        return (f"# after each renewal: Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and "
+        return (f"# {when}: Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and "
                 f"later); for STARTTLS each receive connector ({connectors}) takes the certificate that matches its "
-                "FQDN, so keep that FQDN a name on the renewed certificate")
+                "FQDN, so keep that FQDN a name on the certificate and its renewals")
 
     def pop_imap_name(self, host: str) -> list[str]:
         """POP3 and IMAP4 take the certificate whose name is `host` (a wildcard cannot be enabled for them; Microsoft,
@@ -401,6 +407,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             base = shell.request_base(label)
             lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
+        if option == "san":  # an internal CA's certificate cannot serve hybrid mail (partner_tls rules it out)
+            lines += _connectors(shell, profile, names[0], ca, automated=False)
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
@@ -411,6 +419,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     elif option == "classic":
         host = f"autodiscover.{ext}"
         lines += shell.request([host], label) + shell.enable() + shell.copy_to_other_servers(label)
+        lines += _connectors(shell, profile, host, ca, automated=False)
         lines += shell.urls(host, host, internal=split)
         dns += [f"{host}. A {PUBLIC_IP}"]
         if split:
@@ -420,7 +429,8 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         # one placeholder per certificate and per web site's IP: one shared placeholder invited pasting one value twice
         owa_thumbprint = f"<thumbprint of the {owa} certificate>"
         lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
-                  + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint))
+                  + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint)
+                  + _connectors(shell, profile, owa, ca, automated=False))
         sni = shell.sni
         if not autodiscover_hosts:
             lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
@@ -461,6 +471,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                                   further=[(c, shell.bind(hosts[d], f"*.{d}", None, ips[d]), ips[d]) for d, c in further])
         else:
             lines += shell.request(first, label) + shell.enable() + shell.copy_to_other_servers(label)
+            lines += _connectors(shell, profile, first[0], ca, automated=False)
             for d, certificate in further:
                 part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
                 lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
@@ -482,6 +493,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "srv_record":
         lines += shell.request([owa], label) + shell.enable() + shell.copy_to_other_servers(label)
+        lines += _connectors(shell, profile, owa, ca, automated=False)
         if internal_moved and split:
             lines += shell.urls(owa, owa, internal=True)
         else:  # each client access server publishes its own autodiscover address (SCP) in Active Directory
@@ -552,6 +564,17 @@ def _old_windows_note(shell: Shell) -> list[str]:
             "supported; the lines below are for a server it runs on"]
 
 
+def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) -> list[str]:
+    """With HTTP-01 (no DNS API, no wildcard) on several servers: the client runs on the first one, so a load balancer
+    that sends the CA's port-80 challenge requests to another server fails the validation now and then."""
+    if len(shell.servers) < 2 or wildcard or profile["dns_api"]:
+        return []
+    first, others = shell.servers[0], and_list(shell.servers[1:], "or")
+    return [f"# HTTP-01: the CA fetches http://<each name>/.well-known/acme-challenge/... and only {first} answers: "
+            f"before the first run, have the load balancer or firewall send port 80 requests for that path to {first}, "
+            f"or validation fails whenever one reaches {others} (or validate by DNS-01 through your DNS host's API)"]
+
+
 def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
                  further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
     """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep.
@@ -559,7 +582,7 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
     services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
-    lines = [*_old_windows_note(shell),
+    lines = [*_old_windows_note(shell), *_http01_note(shell, profile, wildcard=wildcard),
              "# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
              f"in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, review it "
              "first), then run once:",
@@ -572,22 +595,34 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
     if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
                      + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
-    if profile["partner_tls"] and shell.era in LEGACY_ERAS:
-        lines.append(shell.connector_certificate_note())
-    elif profile["partner_tls"]:
-        when = ("after each renewal (its issuing intermediate rotates, so the issuer changes)"
-                if ca is None or ca.issuer_rotates else
-                f"now, and after a renewal only if the issuer changes ({ca.name} keeps its issuing CA)")
-        lines += [f"# {when}: point the hybrid / partner connectors, the receive connector on every server, at the "
-                  "certificate by its issuer and subject",
-                  f"$c = Get-ExchangeCertificate | Where-Object {{ $_.CertificateDomains -contains '{names[0]}' }} | "
-                  "Sort-Object NotAfter -Descending | Select-Object -First 1",
-                  '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
-                  "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
-                  "Set-SendConnector -TlsCertificateName $tls",
-                  *[f'Set-ReceiveConnector "{s}\\{shell.receive_connector(s)}" -TlsCertificateName $tls'
-                    for s in shell.servers]]
-    return lines
+    return lines + _connectors(shell, profile, names[0], ca, automated=True)
+
+
+def _connectors(shell: Shell, profile: Mapping[str, Any], name: str, ca: CA | None, *, automated: bool) -> list[str]:
+    """With partner TLS, point the hybrid / partner connectors at the certificate just enabled for SMTP, found by its
+    `name`: they name it by `<I>issuer<S>subject` (domain-facts.md §2.9), so a certificate from another issuer or with
+    another subject leaves them on the old one and breaks hybrid mail flow. Run once the certificate is on every
+    server (each server's receive connector needs it there). `automated`: renewed by the ACME client, which repeats
+    the lines after each renewal where the CA's issuing intermediate rotates; by hand, the admin re-runs them when a
+    renewal's issuer changes. Exchange 2007 and 2010 connectors go by FQDN instead (`connector_certificate_note`)."""
+    if not profile["partner_tls"]:
+        return []
+    if shell.era in LEGACY_ERAS:
+        return [shell.connector_certificate_note("after each renewal" if automated else "now and after each renewal")]
+    if not automated:
+        when = "now, and after a renewal only if its issuer changes (a CA moves to a new issuing CA now and then)"
+    elif ca is None or ca.issuer_rotates:
+        when = "after each renewal (its issuing intermediate rotates, so the issuer changes)"
+    else:
+        when = f"now, and after a renewal only if the issuer changes ({ca.name} keeps its issuing CA)"
+    return [f"# {when}: point the hybrid / partner connectors, the receive connector on every server, at the "
+            "certificate by its issuer and subject",
+            f"$c = Get-ExchangeCertificate -Server {shell.servers[0]} | Where-Object {{ $_.CertificateDomains -contains "
+            f"'{name}' }} | Sort-Object NotAfter -Descending | Select-Object -First 1",
+            '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
+            "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
+            "Set-SendConnector -TlsCertificateName $tls",
+            *[f'Set-ReceiveConnector "{s}\\{shell.receive_connector(s)}" -TlsCertificateName $tls' for s in shell.servers]]
 
 
 def renewal_dates(days: list[int]) -> list[str]:

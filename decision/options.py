@@ -381,13 +381,19 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     if mode == "acme" and ca.acme_free:
         fee = later = np.zeros(n)
     extra_servers = ctx.extra_server_minutes
+    # with partner TLS the connectors name the certificate by issuer and subject (Exchange 2013 on): the first public
+    # certificate an option puts in place needs them re-pointed once; a rotating ACME issuer at every issuance
+    repointed = ctx.flags["partner_tls"] & ctx.connectors_name_certificate
+    connector_minutes = p.value("connector_update_minutes")
+    first_repointing = once(("connector setup",), lambda: repointed * connector_minutes)
     if mode == "acme":
         def connector() -> np.ndarray:
-            return ctx.flags["partner_tls"] & ca.issuer_rotates & ctx.connectors_name_certificate
+            return repointed & ca.issuer_rotates
         issuance = once(("acme issuance", ca.issuer_rotates), lambda: (
             certificates * (p.value("automated_renewal_minutes") + extra_servers)
-            + connector() * p.value("connector_update_minutes")))
-        setup = p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
+            + connector() * connector_minutes))
+        setup = (p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
+                 + (0.0 if ca.issuer_rotates else first_repointing))  # a rotating issuer's first issuance counts it
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
         dcv = dcv_minutes = 0.0
         reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
@@ -395,7 +401,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = once(("manual issuance", ca.public), lambda: certificates * (per_cert + extra_servers))
-        setup = yearly = 0.0
+        setup = first_repointing if ca.public else 0.0  # a private CA's certificate cannot serve hybrid mail
+        yearly = 0.0
         # a CA validates control of the public names only: none can validate an internal name it may still carry;
         # a wildcard's validation is of its domain (BR §3.2.2.6), which covers the bare domain it carries too
         dcv = (once(("dcv names",), lambda: (names - ctx.facts["internal_unvalidated"] if product == "san"

@@ -973,6 +973,16 @@ def test_the_subject_name_keeps_the_organisation_one_relative_name(org, shown):
     assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=US, O={shown}, CN=mail.contoso.com'"
 
 
+@pytest.mark.parametrize(("org", "shown"), [("Smith <UK> Ltd", "O=Smith UK Ltd, "), ("A\\B GmbH", "O=AB GmbH, "),
+                                           ("#1 Mail & Co", "O=1 Mail & Co, "), (" #Hash ", "O=Hash, "),
+                                           ("Mail #1", "O=Mail #1, "), ("<>", "")])
+def test_the_subject_name_drops_every_special_character_of_a_distinguished_name(org, shown):
+    """RFC 4514 escapes '<' '>' '\\' anywhere and '#' or a space at the start of a value: an organisation such as
+    'Smith <UK> Ltd' went into -SubjectName as it was. Nothing left of the name: no O= part rather than an empty one."""
+    profile = {"exchange_version": "SE", "servers": "EX01", "org": org, "country": "GB"}
+    assert Shell(profile, PARAMS, 2048).subject("mail.contoso.com") == f"'C=GB, {shown}CN=mail.contoso.com'"
+
+
 @pytest.mark.parametrize(("country", "subject"), [("de", "C=DE, "), ("GB", "C=GB, "),
                                                   (None, "C=<two-letter country code>, ")])
 def test_certificate_requests_carry_the_organisations_country_never_a_guessed_one(country, subject):
@@ -1075,6 +1085,54 @@ def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start
         return
     assert receive == [f'Set-ReceiveConnector "{s}\\{connector.format(s=s)}" -TlsCertificateName $tls'
                        for s in ("EX1", "EX2")]
+
+
+HYBRID_BY_HAND = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users": 500, "exchange_version": "SE",
+                  "start": "2026-12-01", "servers": ["EX1", "EX2"], "partner_tls": True, "acme_ok": False,
+                  "ca": "sectigo"}
+
+
+@pytest.mark.parametrize(("option_name", "smtp_name"), [
+    ("san", "mail.woodgrove.com"), ("classic", "autodiscover.woodgrove.com"), ("split_site", "mail.woodgrove.com"),
+    ("wildcard", "*.woodgrove.com"), ("srv_record", "mail.woodgrove.com")])
+def test_a_new_certificate_issued_by_hand_for_smtp_re_points_the_hybrid_connectors(option_name, smtp_name):
+    """The connectors name their certificate by issuer and subject: a new certificate from another CA (or with another
+    subject) enabled for SMTP leaves them on the old one and hybrid mail stops. Only the ACME commands re-pointed
+    them; the options issued by hand now do too, once the certificate is on every server."""
+    commands = _commands(HYBRID_BY_HAND)[0][option_name]
+    smtp = [i for i, c in enumerate(commands) if c.startswith("Enable-ExchangeCertificate") and "SMTP" in c]
+    assert len(smtp) == 2  # on EX1, and on EX2 after the copy
+    when = commands.index(next(c for c in commands if "point the hybrid / partner connectors" in c))
+    assert when == smtp[-1] + 1 and commands[when].startswith("# now, ")
+    assert commands[when + 1] == (f"$c = Get-ExchangeCertificate -Server EX1 | Where-Object {{ $_.CertificateDomains "
+                                  f"-contains '{smtp_name}' }} | Sort-Object NotAfter -Descending | Select-Object -First 1")
+    assert [c for c in commands if "TlsCertificateName $tls" in c] == [
+        "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | Set-SendConnector "
+        "-TlsCertificateName $tls", *(f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls'
+                                     for s in ("EX1", "EX2"))]
+    legacy = _commands({**HYBRID_BY_HAND, "exchange_version": "2010", "start": "2018-01-01"})[0][option_name]
+    assert not any("$tls" in c for c in legacy)
+    [note] = [c for c in legacy if "TlsCertificateName" in c]
+    assert note.startswith("# now and after each renewal: Exchange 2010's connectors have no -TlsCertificateName")
+    without = _commands({**HYBRID_BY_HAND, "partner_tls": False})[0][option_name]
+    assert not any("TlsCertificateName" in c for c in without)
+
+
+@pytest.mark.parametrize(("servers", "dns_api", "noted"), [(["EX1", "EX2", "EX3"], False, True),
+                                                          (["EX1", "EX2", "EX3"], True, False), (["EX1"], False, False)])
+def test_acme_over_http_01_on_several_servers_sends_the_challenges_to_the_client(servers, dns_api, noted):
+    """simple-acme answers HTTP-01 on the first server only: behind a load balancer the CA's port-80 request can reach
+    another server and the validation fails now and then. DNS-01 (a DNS API) and a single server need no note."""
+    profile = {"org": "Fabrikam", "external_domain": "fabrikam.com", "users": 400, "exchange_version": "2019",
+               "start": "2026-12-01", "servers": servers, "acme_ok": True, "dns_api": dns_api, "ca": "letsencrypt"}
+    commands = _commands(profile)[0]["acme"]
+    notes = [i for i, c in enumerate(commands) if c.startswith("# HTTP-01:")]
+    assert bool(notes) is noted
+    if noted:
+        first_run = next(i for i, c in enumerate(commands) if c.startswith("wacs.exe"))
+        assert notes[0] < first_run
+        assert "port 80 requests for that path to EX1" in commands[notes[0]]
+        assert "reaches EX2 or EX3" in commands[notes[0]] and "DNS-01" in commands[notes[0]]
 
 
 OUTLOOK_PROVIDER = "Set-OutlookProvider -Identity EXPR -CertPrincipalName "
@@ -1514,6 +1572,25 @@ def test_connector_upkeep_is_costed_only_where_connectors_name_their_certificate
     without = decision.evaluate({**profile, "partner_tls": False})
     extra = option(ev, "acme")["cost_total"] - option(without, "acme")["cost_total"]
     assert bool(extra > 0) is upkeep
+
+
+@pytest.mark.parametrize(("version", "start", "repointed"), [("SE", "2026-12-01", True), ("2016", "2020-06-01", True),
+                                                           ("2010", "2020-06-01", False)])
+def test_the_first_public_certificate_costs_one_re_pointing_of_the_hybrid_connectors(version, start, repointed):
+    """From Exchange 2013 on the connectors name the certificate by issuer and subject, so every public option's new
+    certificate has them re-pointed once (the commands do it); only a rotating ACME issuer was costed, per issuance.
+    Its first issuance is that re-pointing: it is not counted twice. Exchange 2010's connectors go by FQDN: nothing."""
+    profile = {**HYBRID_BY_HAND, "exchange_version": version, "start": start, "acme_ok": True, "admin_rate": 60}
+    ev, without = decision.evaluate(profile), decision.evaluate({**profile, "partner_tls": False})
+    minutes = PARAMS.value("connector_update_minutes") if repointed else 0.0  # at 60 per hour: a minute costs 1
+    for name in ("san", "classic", "split_site", "wildcard", "srv_record", "acme"):  # ACME from Sectigo: no rotation
+        assert option(ev, name)["ca"] == "sectigo"
+        assert option(ev, name)["cost_total"] - option(without, name)["cost_total"] == pytest.approx(minutes), name
+    rotating = {**profile, "ca": "letsencrypt"}
+    ev, without = decision.evaluate(rotating), decision.evaluate({**rotating, "partner_tls": False})
+    acme = option(ev, "acme")
+    assert acme["cost_total"] - option(without, "acme")["cost_total"] == pytest.approx(
+        minutes * acme["certificate_issuances"])
 
 
 def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_from():
