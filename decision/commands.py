@@ -18,6 +18,7 @@ import numpy as np
 from decision.catalog import CA, Catalog, public_lifetime
 from decision.dates import from_day
 from decision.explain import and_list
+from decision.names import publicly_registrable
 from decision.parameters import LEGACY_ERAS, Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
@@ -352,6 +353,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     internal_moved = not (bool(profile["internal_names"]) and option in ("san", "acme", "internal_ca")
                           and not str(option_row.get("not_issuable", "")) and not lost_later)
     split = bool(profile["split_dns"])
+    # an OWA host no public DNS can hold (contoso.local): only an internal CA serves it, and only the internal zone
+    # can lead to it
+    public = bool(publicly_registrable(np.array([owa], dtype=object), params, int(profile["start"]))[0])
     # the autodiscover names beside OWA's: an OWA host autodiscover.<domain> is that domain's autodiscover name already
     autodiscover_hosts = [h for h in (f"autodiscover.{d}" for d in domains) if h != owa]
     dns: list[str] = []
@@ -372,19 +376,22 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         """OWA, autodiscover and bare-domain records; `addresses`: hosts served on an IP of their own. An autodiscover
         name that is the OWA host has OWA's A record (a CNAME to itself, or beside an A record, is invalid)."""
         addresses = addresses or {}
-        dns.append(f"{owa}. A {PUBLIC_IP}")
+        if not public:
+            dns.append(f"# {owa} is not a public DNS name: no internet record can lead to it, so these records go in "
+                       "the internal DNS zone, and clients outside the network reach Exchange only over a VPN")
+        dns.append(f"{owa}. A {PUBLIC_IP if public else INTERNAL_IP}")
         for host in autodiscover_hosts:
             dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
         if profile["root_on_exchange"] and ext != owa:  # a bare domain that is the OWA host has its record above
             covered = ext in names
-            dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP)}" if covered else
+            dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP if public else INTERNAL_IP)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
         internal_zone(f"autodiscover.{ext}")
 
     def internal_zone(autodiscover_host: str, address: str | None = None) -> None:
         """With split DNS, the internal zone's records for the names the moved internal URLs and the autodiscover
         address (SCP) use: OWA's host, and `autodiscover_host` (on `address` if it has one of its own)."""
-        if split and internal_moved:
+        if split and internal_moved and public:  # else the records above are the internal zone's already
             dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
             if autodiscover_host != owa:
                 target = f"A {address}" if address else f"CNAME {owa}."

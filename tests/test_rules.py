@@ -1850,3 +1850,20 @@ def test_acme_by_http_01_adds_no_reason_where_a_ca_refuses_every_internal_name_a
     ev = decision.evaluate({**SAME_DOMAIN, "internal_domain": "contoso.local"})
     assert "internal_names_http01" not in option(ev, "acme")["reasons"].split("; ")
     assert option(ev, "acme")["not_issuable"] == option(ev, "san")["not_issuable"]
+
+
+@pytest.mark.parametrize("split_dns", [True, False])
+def test_an_owa_host_no_public_dns_can_hold_gets_internal_records_only(split_dns):
+    """A lab or internal-only organisation (mail.contoso.local): only the internal CA can serve it, and its records said
+    `mail.contoso.local. A <public IP>`, which no public DNS can hold. They are the internal zone's, said so once."""
+    profile = {"org": "Lab", "external_domain": "contoso.local", "users": 20, "internal_ca": True, "servers": ["EX01"],
+               "start": "2026-12-01", "split_dns": split_dns}
+    result = to_json(decision.evaluate(profile))
+    assert result["recommendation"]["option"] == "internal_ca"
+    records = result["dns_records"]["internal_ca"]
+    assert records == ["# mail.contoso.local is not a public DNS name: no internet record can lead to it, so these "
+                       "records go in the internal DNS zone, and clients outside the network reach Exchange only over "
+                       "a VPN", "mail.contoso.local. A <internal IP of the server>",
+                       "autodiscover.contoso.local. CNAME mail.contoso.local."]
+    public = to_json(decision.evaluate({**profile, "external_domain": "contoso.com"}))["dns_records"]["internal_ca"]
+    assert "mail.contoso.com. A <public IP>" in public
