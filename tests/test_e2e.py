@@ -133,3 +133,20 @@ def test_the_recommendation_cards_figures_are_shown_whole(page: Page, streamlit_
         "els => els.flatMap(el => [el, ...el.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)"
         ".map(e => e.textContent)")
     assert cut == [], f"a figure or its label is cut off (drawn with an ellipsis) at {width} px"
+
+
+def test_the_trust_axis_reads_whole_percentages_when_every_option_has_the_same_trust(page: Page, streamlit_url, tmp_path):
+    """QA: with every plotted option at 100 % trust the cost-against-trust chart's axis read 100.000000% (the browser's
+    Vega takes an axis format's missing precision from the tick step, which one value makes zero)."""
+    profile = tmp_path / "same-trust.yaml"
+    profile.write_text(yaml.safe_dump({"org": "M", "external_domain": "m.de", "owa_host": "mail.m.de", "users": 85,
+                                       "start": "2027-04-01", "internal_names": False, "acme_ok": True}))
+    assert {o for o in decision.evaluate(profile).options.query("feasible")["trust"]} == {1.0}
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
+    rerun_after(page, lambda: uploader.set_input_files(str(profile)))
+    chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Clients without a warning")
+    expect(chart).to_be_visible()
+    ticks = [t for t in chart.locator("svg text").all_text_contents() if t.endswith("%")]
+    assert ticks == ["100%"], ticks
