@@ -218,14 +218,6 @@ def test_chart_specs_get_their_own_data_and_leave_the_compiled_chart_alone():
     assert views.chart_spec("cost_trust", {}, "EUR", 2.0)["layer"]
 
 
-def test_the_trust_axis_has_a_precision_of_its_own():
-    """QA: with every plotted option at the same trust the axis read 100.000000%: a format without a precision takes
-    it from the tick step, which one value makes zero. A fixed precision, trailing zeros trimmed: 100%, 99.5%."""
-    spec = views.chart_spec("cost_trust", {}, "USD", 3.0)
-    axis = spec["layer"][0]["encoding"]["y"]["axis"]["format"]
-    assert axis == ".1~%"
-
-
 def test_ca_label_and_summary_show_status_and_capabilities_on_the_day():
     day = to_day("2026-12-01")
     assert views.ca_label(CATALOG, "entrust", day) == "Entrust — DISTRUSTED"
