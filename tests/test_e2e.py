@@ -36,6 +36,14 @@ def toggle(page: Page, label: str) -> None:
     page.get_by_test_id("stCheckbox").filter(has_text=label).locator("label").click()
 
 
+def open_with_upload(page: Page, url: str, path: Path) -> None:
+    """Open the app and upload a file in the sidebar (a profile or an Exchange export), waiting for the rerun."""
+    page.goto(url)
+    wait_for_app_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
+    rerun_after(page, lambda: uploader.set_input_files(str(path)))
+
+
 def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page, streamlit_url):
     page.goto(streamlit_url)
     wait_for_app_idle(page)
@@ -76,11 +84,8 @@ def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page,
 
 
 def test_an_uploaded_exchange_export_shows_the_current_state_beside_the_options(page: Page, streamlit_url):
-    page.goto(streamlit_url)
-    wait_for_app_idle(page)
     export = Path(__file__).resolve().parent / "data" / "exchange" / "exse-contoso.txt"
-    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
-    rerun_after(page, lambda: uploader.set_input_files(str(export)))
+    open_with_upload(page, streamlit_url, export)
     panel = page.locator(".st-key-current_state")
     expect(panel.get_by_role("heading", name="Current state: the certificates on the servers today")).to_be_visible()
     expect(panel.get_by_text("ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS")).to_be_visible()
@@ -94,10 +99,7 @@ def test_an_upload_error_shows_each_problem_literally_and_wrapped(page: Page, st
     key = "**owner** :red[note] <b>x</b> " + " ".join(["a field the client added to the profile by hand"] * 4)
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"org": "X", "external_domain": "x.com", "users": 5, key: "y"}))
-    page.goto(streamlit_url)
-    wait_for_app_idle(page)
-    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
-    rerun_after(page, lambda: uploader.set_input_files(str(bad)))
+    open_with_upload(page, streamlit_url, bad)
     alert = page.get_by_test_id("stAlert").filter(has_text="Could not load bad.yaml")
     expect(alert).to_be_visible()
     assert f"bad.yaml, field '{key}': unknown field" in alert.inner_text()  # no bold, colour or HTML made of it
@@ -142,10 +144,7 @@ def test_the_trust_axis_reads_whole_percentages_when_every_option_has_the_same_t
     profile.write_text(yaml.safe_dump({"org": "M", "external_domain": "m.de", "owa_host": "mail.m.de", "users": 85,
                                        "start": "2027-04-01", "internal_names": False, "acme_ok": True}))
     assert {o for o in decision.evaluate(profile).options.query("feasible")["trust"]} == {1.0}
-    page.goto(streamlit_url)
-    wait_for_app_idle(page)
-    uploader = page.get_by_test_id("stFileUploader").locator("input[type=file]")
-    rerun_after(page, lambda: uploader.set_input_files(str(profile)))
+    open_with_upload(page, streamlit_url, profile)
     chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Clients without a warning")
     expect(chart).to_be_visible()
     ticks = [t for t in chart.locator("svg text").all_text_contents() if t.endswith("%")]
