@@ -187,8 +187,8 @@ def ranked_table(table: pd.DataFrame, years: float, currency: str, current: Curr
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
     # money and trust in whole units / percent, rounded as the card, the reasons and the appendix write them
-    # (column formats round otherwise, and "percent" has two decimals)
-    styled = (shown.style.format("{:,.0f}", subset=[cost, tco], na_rep=MISSING)
+    # (column formats round otherwise, and "percent" has two decimals); counts whole, the current state's blank
+    styled = (shown.style.format("{:,.0f}", subset=[cost, tco, *views.COUNT_COLUMNS], na_rep=MISSING)
               .format("{:.0%}", subset=["Trust"], na_rep=MISSING))
     st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),

@@ -482,11 +482,17 @@ DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "
                     "names", "not_issuable", "dominated", "reasons", "reasons_text")
 
 
+COUNT_COLUMNS = ("Devices to touch", "Users with a new URL", "Certificates", "Issuances")  # ranked_frame's counts
+
+
 def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapping[str, Any] | None = None
                  ) -> pd.DataFrame:
     """The ranked table as shown, the reasons right after the key numbers (score, cost, TCO, trust) so that they
     are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
-    with no rank, score, cost or trust: the engine scores options, not what is installed."""
+    with no rank, score, cost or trust: the engine scores options, not what is installed.
+
+    The counts (COUNT_COLUMNS) are nullable integers, so that the current state's empty cells do not turn them into
+    floats."""
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = pd.DataFrame({
         "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
@@ -503,7 +509,7 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         "Issuances": table["certificate_issuances"],
         "CA": table["ca"],
         "Dominated": table["dominated"],
-    }).reset_index(drop=True)
+    }).reset_index(drop=True).astype(dict.fromkeys(COUNT_COLUMNS, "Int64"))
     if current is None:
         return shown
     shown["Dominated"] = shown["Dominated"].astype("boolean")

@@ -202,6 +202,22 @@ def test_the_ranked_table_shows_trust_in_whole_percent_as_the_card_and_the_appen
     assert next(t["format"] for t in tooltip if t["title"] == "Trust") == ".0%", "the cost-trust chart's tooltip too"
 
 
+@pytest.mark.parametrize("upload", [None, EXPORTS / "exse-contoso.json"])
+def test_the_ranked_table_writes_counts_as_whole_numbers_and_the_current_states_as_a_dash(upload):
+    """QA: after an export was imported, the current state's empty cells made devices and users floats, which the
+    table wrote with six decimals (0.000000, 330.000000, 655.000000)."""
+    at = run_app()
+    if upload is not None:
+        at.file_uploader(key="upload").set_value((upload.name, upload.read_bytes(), "text/plain")).run()
+    element = ranked_element(at)
+    text = shown_text(element)
+    for column in ("Devices to touch", "Users with a new URL", "Certificates", "Issuances"):
+        values = element.value[column]
+        assert list(text[column]) == ["—" if pd.isna(v) else f"{int(v):,}" for v in values], column
+    if upload is not None:
+        assert text["Devices to touch"].iloc[0] == "—" and {"0", "330"} <= set(text["Devices to touch"])
+
+
 def test_the_current_certificates_without_a_replacement_show_a_dash_not_the_word_none():
     at = upload_export(run_app(), "ex2016-contoso.json")
     element = next(d for d in at.dataframe if "thumbprint" in d.value.columns)

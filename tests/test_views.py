@@ -389,6 +389,25 @@ def test_the_ranked_frame_puts_the_current_state_first_unranked_and_unscored(con
     pd.testing.assert_frame_equal(with_state.iloc[1:].reset_index(drop=True).astype(plain.dtypes.to_dict()), plain)
 
 
+def test_the_ranked_frame_keeps_the_counts_whole_numbers_beside_the_current_states_blank_cells(contoso):
+    """QA: the current state's row has no devices or users, and concatenating it made those columns float64, which the
+    app's table wrote with six decimals (0.000000, 330.000000)."""
+    table = views.option_table(contoso)
+    state = views.current_state(export_upload("exse-contoso.json"), PARAMS, CATALOG, dt.date(2026, 12, 1), 3.0,
+                                dt.date(2026, 11, 20))
+    for current in (None, state.option_row()):
+        frame = views.ranked_frame(table, 3.0, "EUR", current)
+        options = frame.iloc[-len(table):].reset_index(drop=True)
+        for shown, column in (("Devices to touch", "devices_to_reconfigure"), ("Users with a new URL", "users_url_change"),
+                              ("Certificates", "certificates"), ("Issuances", "certificate_issuances")):
+            assert frame[shown].dtype == "Int64" and shown in views.COUNT_COLUMNS, shown
+            assert options[shown].tolist() == table[column].tolist(), shown
+    first = frame.iloc[0]
+    assert pd.isna(first["Devices to touch"]) and pd.isna(first["Users with a new URL"])
+    assert (first["Certificates"], first["Issuances"]) == (state.option_row()["certificates"],
+                                                           state.option_row()["certificate_issuances"])
+
+
 def test_the_ranked_frame_shows_why_right_after_the_key_numbers(contoso):
     """At 1400 px only the first seven columns are in view: the reason an option is infeasible must be one of them."""
     frame = views.ranked_frame(views.option_table(contoso), 3.0, "EUR")
