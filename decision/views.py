@@ -31,7 +31,16 @@ from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
-from decision.explain import TIE_REASONS, LeftOut, and_list, close_call_change, names_left_out, reason_text, weight_takers
+from decision.explain import (
+    TIE_REASONS,
+    LeftOut,
+    and_list,
+    close_call_change,
+    names_left_out,
+    one_decimal,
+    reason_text,
+    weight_takers,
+)
 from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
@@ -491,13 +500,13 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
     are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
     with no rank, score, cost or trust: the engine scores options, not what is installed.
 
-    The counts (COUNT_COLUMNS) are nullable integers, so that the current state's empty cells do not turn them into
-    floats."""
+    Score is to one decimal as every output writes it (`explain.one_decimal`); the counts (COUNT_COLUMNS) are
+    nullable integers, so that the current state's empty cells do not turn them into floats."""
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = pd.DataFrame({
         "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
         "Option": table["label"],
-        "Score": table["score"],
+        "Score": one_decimal(table["score"]),
         cost: table["cost_total"],
         tco: table["tco"],
         "Trust": table["trust"],
@@ -778,10 +787,11 @@ def chart_spec(chart: str, data: Mapping[str, pd.DataFrame], *args: Any) -> dict
 
 
 def scatter_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Feasible options for the cost-trust chart, with 'dominated' / 'non-dominated' as text."""
+    """Feasible options for the cost-trust chart, with 'dominated' / 'non-dominated' as text; the score (a tooltip)
+    to one decimal as every output writes it (`explain.one_decimal`)."""
     data = table[table["feasible"]]
-    return data[["label", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "score"]].assign(
-        front=np.where(data["dominated"], "dominated", "non-dominated"))
+    return data[["label", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change"]].assign(
+        score=one_decimal(data["score"]), front=np.where(data["dominated"], "dominated", "non-dominated"))
 
 
 def rule_frame(rules: pd.DataFrame) -> pd.DataFrame:

@@ -408,6 +408,17 @@ def test_the_ranked_frame_keeps_the_counts_whole_numbers_beside_the_current_stat
                                                            state.option_row()["certificate_issuances"])
 
 
+def test_the_ranked_frame_and_the_chart_tooltip_carry_the_score_to_one_decimal_as_the_card_writes_it():
+    """Contoso 2026 over 3 months: SAN's published 82.05 went to the table's and the tooltip's `%.1f` / `.1f`, which
+    write 82.05 (82.0499... in binary) as 82.0 beside the card's 82.1; so they get the one-decimal value."""
+    table = views.option_table(decision.evaluate({**yaml.safe_load(EXAMPLES[1].read_text()), "horizon_years": 0.25}))
+    assert table.set_index("option").loc[["san", "wildcard"], "score"].tolist() == [82.05, 77.25]
+    frame = views.ranked_frame(table, 0.25, "USD").set_index("Option")
+    assert frame.loc[[LABELS["san"], LABELS["wildcard"]], "Score"].tolist() == [82.1, 77.3]
+    scatter = views.scatter_frame(table).set_index("label")
+    assert scatter.loc[[LABELS["san"], LABELS["wildcard"]], "score"].tolist() == [82.1, 77.3]
+
+
 def test_the_ranked_frame_shows_why_right_after_the_key_numbers(contoso):
     """At 1400 px only the first seven columns are in view: the reason an option is infeasible must be one of them."""
     frame = views.ranked_frame(views.option_table(contoso), 3.0, "EUR")
