@@ -18,7 +18,7 @@ from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
-from decision.explain import LEFT_OUT_TITLES
+from decision.explain import LEFT_OUT_TITLES, points
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import data_stamp, versions, years_text
@@ -167,15 +167,15 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
         if rec["close_call"]:
-            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
+            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {points(rec['margin'])} score points behind "
                        f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so "
                        f"{res.close_call_change} — see the Robustness tab.")
         st.markdown(res.why)
         # each figure as wide as its label and value, wrapping onto a second row in a narrow window
         row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")
-        row.metric("Score", f"{rec['score']:.1f} / 100", width="content")
+        row.metric("Score", f"{points(rec['score'])} / 100", width="content")
         if pd.notna(rec["runner_up"]):
-            row.metric("Lead over the runner-up", f"{rec['margin']:+.1f}", width="content",
+            row.metric("Lead over the runner-up", f"+{points(rec['margin'])}", width="content",
                        help=f"Score points ahead of {LABELS[rec['runner_up']]}")
         row.metric(f"Cost over {years_text(years)}", f"{currency} {rec['cost_total']:,.0f}", width="content")
         row.metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}", width="content",
@@ -187,8 +187,8 @@ def ranked_table(table: pd.DataFrame, years: float, currency: str, current: Curr
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = views.ranked_frame(table, years, currency, current.option_row() if current else None)
     # money and trust in whole units / percent, rounded as the card, the reasons and the appendix write them
-    # (column formats round otherwise, and "percent" has two decimals)
-    styled = (shown.style.format("{:,.0f}", subset=[cost, tco], na_rep=MISSING)
+    # (column formats round otherwise, and "percent" has two decimals); counts whole, the current state's blank
+    styled = (shown.style.format("{:,.0f}", subset=[cost, tco, *views.COUNT_COLUMNS], na_rep=MISSING)
               .format("{:.0%}", subset=["Trust"], na_rep=MISSING))
     st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f", width=100),

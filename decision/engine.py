@@ -262,7 +262,8 @@ class Evaluation:
             return "No option is feasible for this profile; see the reasons per option."
         runner = feasible.iloc[1] if len(feasible) > 1 else None
         return recommendation_why(feasible.iloc[0], runner, self.weights(i), LABELS,
-                                  str(self.profiles.iloc[i]["currency"]), self.tie(i))
+                                  str(self.profiles.iloc[i]["currency"]), float(self.recommendations.iloc[i]["margin"]),
+                                  self.tie(i))
 
     @cached_property
     def _rule_days(self) -> np.ndarray:

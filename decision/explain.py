@@ -288,10 +288,25 @@ def ca_tie_sentence(chosen: str, level: list[str], more: list[tuple[str, int]], 
 _CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")
 
 
+def one_decimal(score: float | np.ndarray) -> np.ndarray:
+    """A score or a margin (a score difference) to one decimal, from its two-decimal value as the engine publishes
+    it (`engine.long_table`, `engine.recommendations`) rounded half up: 82.054 → 82.05 → 82.1, never 82.0 (82.05 is
+    82.0499… in binary, so formatting it with `.1f` gives 82.0). NaN stays NaN."""
+    hundredths = np.rint(np.asarray(score, dtype=float) * 100)  # as np.round(score, 2) does before it divides
+    return np.sign(hundredths) * np.floor((np.abs(hundredths) + 5) / 10) / 10
+
+
+def points(score: float) -> str:
+    """A score or a margin as every output writes it: one decimal (`one_decimal`), '82.1'."""
+    return f"{float(one_decimal(score)):.1f}"
+
+
 def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
-                       labels: dict[str, str], currency: str, tie: str | None = None) -> str:
+                       labels: dict[str, str], currency: str, margin: float, tie: str | None = None) -> str:
     """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up.
 
+    `margin`: the winner's lead over the runner-up (`engine.recommendations`, NaN without one): the sentence writes
+    the lead that the app's figure and the appendix write, not the difference of two rounded scores.
     `tie`: the scoring.TIE_BREAKS key that put the winner first when the two scores tie exactly (None: no tie).
     """
     name = labels[row["option"]]
@@ -301,7 +316,7 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
     better, worse = _comparisons(row, runner, currency)
     weights_text = f"Weights: {_weights_text(weights)} ({CRITERION_NAMES[max(weights, key=weights.get)]} weighs most)."
     if tie is not None:
-        lead = f"{name} and {runner_name} both score {row['score']:.1f} of 100"
+        lead = f"{name} and {runner_name} both score {points(row['score'])} of 100"
         same, first = _tie_break(row, runner, tie, name, currency)
         if all(row[c] == runner[c] for c in _CRITERION_COLUMNS):
             return f"{lead}: an exact tie on {and_list(['every criterion', *(f'on {s}' for s in same)])}; {first}."
@@ -310,9 +325,9 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
         text += f" It gives up: {'; '.join(worse)}." if worse else ""
         on_tie = f"with equal {and_list(same)}, {first}" if same else first
         return f"{text} On the tie, {on_tie}. {weights_text}"
-    ahead = f"{row['score'] - runner['score']:.1f}"
-    ahead = ahead if ahead != "0.0" else "less than 0.1"
-    lead = f"{name} scores {row['score']:.1f} of 100, {ahead} ahead of {runner_name}"
+    ahead = points(margin)
+    ahead = ahead if ahead != points(0) else "less than 0.1"
+    lead = f"{name} scores {points(row['score'])} of 100, {ahead} ahead of {runner_name}"
     if not better and not worse:
         return (f"{lead}: they differ by less than shown here (direct cost to the whole {currency}, trust to the "
                 f"whole percent). {weights_text}")

@@ -24,6 +24,7 @@ from decision.explain import (
     ca_tie_sentence,
     money_text,
     names_left_out,
+    points,
     reason_list,
     reason_text,
 )
@@ -244,7 +245,7 @@ def _shown(rows: pd.DataFrame) -> pd.DataFrame:
     shown = rows[list(TABLE_COLUMNS)].copy()
     shown["rank"] = shown["rank"].map(lambda r: str(r) if r else "-")
     shown["trust"] = shown["trust"].map(lambda t: f"{t:.0%}")
-    shown["score"] = shown["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
+    shown["score"] = shown["score"].map(lambda s: "" if pd.isna(s) else points(s))
     for c in ("cost_total", "tco"):
         shown[c] = shown[c].map(lambda v: f"{v:,.0f}")
     return shown

@@ -31,7 +31,16 @@ from decision.dates import from_day, horizon_end_day, to_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
-from decision.explain import TIE_REASONS, LeftOut, and_list, close_call_change, names_left_out, reason_text, weight_takers
+from decision.explain import (
+    TIE_REASONS,
+    LeftOut,
+    and_list,
+    close_call_change,
+    names_left_out,
+    one_decimal,
+    reason_text,
+    weight_takers,
+)
 from decision.limits import LIMITS, size_text
 from decision.options import LABELS, OPTIONS
 from decision.parameters import Parameters
@@ -482,16 +491,22 @@ DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "
                     "names", "not_issuable", "dominated", "reasons", "reasons_text")
 
 
+COUNT_COLUMNS = ("Devices to touch", "Users with a new URL", "Certificates", "Issuances")  # ranked_frame's counts
+
+
 def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapping[str, Any] | None = None
                  ) -> pd.DataFrame:
     """The ranked table as shown, the reasons right after the key numbers (score, cost, TCO, trust) so that they
     are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
-    with no rank, score, cost or trust: the engine scores options, not what is installed."""
+    with no rank, score, cost or trust: the engine scores options, not what is installed.
+
+    Score is to one decimal as every output writes it (`explain.one_decimal`); the counts (COUNT_COLUMNS) are
+    nullable integers, so that the current state's empty cells do not turn them into floats."""
     cost, tco = f"Cost ({currency}, {years:g} y)", f"TCO ({currency})"
     shown = pd.DataFrame({
         "Rank": table["rank"].where(table["rank"] > 0).astype("Int64"),
         "Option": table["label"],
-        "Score": table["score"],
+        "Score": one_decimal(table["score"]),
         cost: table["cost_total"],
         tco: table["tco"],
         "Trust": table["trust"],
@@ -503,7 +518,7 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         "Issuances": table["certificate_issuances"],
         "CA": table["ca"],
         "Dominated": table["dominated"],
-    }).reset_index(drop=True)
+    }).reset_index(drop=True).astype(dict.fromkeys(COUNT_COLUMNS, "Int64"))
     if current is None:
         return shown
     shown["Dominated"] = shown["Dominated"].astype("boolean")
@@ -772,10 +787,11 @@ def chart_spec(chart: str, data: Mapping[str, pd.DataFrame], *args: Any) -> dict
 
 
 def scatter_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Feasible options for the cost-trust chart, with 'dominated' / 'non-dominated' as text."""
+    """Feasible options for the cost-trust chart, with 'dominated' / 'non-dominated' as text; the score (a tooltip)
+    to one decimal as every output writes it (`explain.one_decimal`)."""
     data = table[table["feasible"]]
-    return data[["label", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "score"]].assign(
-        front=np.where(data["dominated"], "dominated", "non-dominated"))
+    return data[["label", "cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change"]].assign(
+        score=one_decimal(data["score"]), front=np.where(data["dominated"], "dominated", "non-dominated"))
 
 
 def rule_frame(rules: pd.DataFrame) -> pd.DataFrame:

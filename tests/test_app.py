@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -83,13 +84,20 @@ def assert_shows(at: AppTest, ev: decision.Evaluation, current: dict | None = No
         assert CURRENT_STATE not in set(table["Option"])
     assert list(table["Option"]) == [LABELS[o] for o in rows["option"]]
     cost = next(c for c in table.columns if c.startswith("Cost ("))
-    for shown, column in ((cost, "cost_total"), ("Score", "score"), ("Trust", "trust"),
+    np.testing.assert_array_equal(table["Score"].to_numpy(dtype=float),
+                                  [float(tenths(s)) if pd.notna(s) else np.nan for s in rows["score"]])
+    for shown, column in ((cost, "cost_total"), ("Trust", "trust"),
                           ("Devices to touch", "devices_to_reconfigure"), ("Users with a new URL", "users_url_change"),
                           ("Issuances", "certificate_issuances")):
         np.testing.assert_array_equal(table[shown].to_numpy(dtype=float), rows[column].to_numpy(dtype=float),
                                       err_msg=shown)
     if pd.notna(rec["runner_up"]):
-        assert at.metric[1].value == f"{rec['margin']:+.1f}"
+        assert at.metric[1].value == f"+{tenths(rec['margin'])}"
+
+
+def tenths(score: float) -> str:
+    """A score or margin to one decimal as every output writes it: its published two decimals, half up in decimal."""
+    return str(Decimal(str(round(float(score), 2))).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def test_starts_on_the_contoso_example_with_an_explanation():
@@ -200,6 +208,41 @@ def test_the_ranked_table_shows_trust_in_whole_percent_as_the_card_and_the_appen
     assert card["Clients without a warning"] == text[element.value["Rank"] == 1].iloc[0]
     tooltip = views.chart_spec("cost_trust", {}, "USD", 3.0)["layer"][0]["encoding"]["tooltip"]
     assert next(t["format"] for t in tooltip if t["title"] == "Trust") == ".0%", "the cost-trust chart's tooltip too"
+
+
+def test_the_card_the_why_and_the_table_write_the_same_one_decimal_score():
+    """QA: Contoso 2026 over 3 months. SAN scores 82.054: the why wrote its published 82.05 with `.1f` (82.0499... in
+    binary: 82.0), the Score figure below it the unrounded value (82.1), and the table's `%.1f` of 82.05 gives 82.0."""
+    at = run_app()
+    at.number_input(key=key("horizon_years")).set_value(0.25).run()
+    ev = engine(horizon_years=0.25)
+    rec = ev.recommendations.iloc[0]
+    assert rec["recommendation"] == "san" and rec["score"] == pytest.approx(82.054, abs=5e-4)
+    assert_shows(at, ev)
+    card = {m.label: m.value for m in at.metric}
+    assert card["Score"] == "82.1 / 100" and card["Lead over the runner-up"] == "+4.8"
+    assert any(m.value.startswith("SAN / UCC certificate scores 82.1 of 100, 4.8 ahead of") for m in at.markdown)
+    table = shown_table(at).set_index("Option")
+    assert table.loc[[LABELS["san"], LABELS["wildcard"]], "Score"].tolist() == [82.1, 77.3]
+    appendix = build(ev, 0, "md").decode()  # the appendix writes them so too
+    assert "SAN / UCC certificate scores 82.1 of 100, 4.8 ahead of" in appendix
+    assert "| 82.1 |" in appendix and "| 77.3 |" in appendix
+
+
+@pytest.mark.parametrize("upload", [None, EXPORTS / "exse-contoso.json"])
+def test_the_ranked_table_writes_counts_as_whole_numbers_and_the_current_states_as_a_dash(upload):
+    """QA: after an export was imported, the current state's empty cells made devices and users floats, which the
+    table wrote with six decimals (0.000000, 330.000000, 655.000000)."""
+    at = run_app()
+    if upload is not None:
+        at.file_uploader(key="upload").set_value((upload.name, upload.read_bytes(), "text/plain")).run()
+    element = ranked_element(at)
+    text = shown_text(element)
+    for column in ("Devices to touch", "Users with a new URL", "Certificates", "Issuances"):
+        values = element.value[column]
+        assert list(text[column]) == ["—" if pd.isna(v) else f"{int(v):,}" for v in values], column
+    if upload is not None:
+        assert text["Devices to touch"].iloc[0] == "—" and {"0", "330"} <= set(text["Devices to touch"])
 
 
 def test_the_current_certificates_without_a_replacement_show_a_dash_not_the_word_none():

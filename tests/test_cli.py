@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,11 @@ MARKDOWN_COLUMNS = ["rank", "option", "feasible", "ca", "certificates", "certifi
                     "trust", "devices_to_reconfigure", "users_url_change", "score"]
 
 
+def tenths(score: float) -> str:
+    """A published (two-decimal) score to one decimal, half up in decimal: 69.05 → '69.1' (`.1f` gives 69.0)."""
+    return str(Decimal(str(score)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 @pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "data" / "profiles").glob("*.yaml")))
 def test_markdown_table_reads_like_the_table_format(example):
     path = str(ROOT / "data" / "profiles" / example)
@@ -85,10 +91,30 @@ def test_markdown_table_reads_like_the_table_format(example):
     for o in options:
         cells = dict(zip(MARKDOWN_COLUMNS, rows[o["option"]], strict=True))
         assert cells["rank"] == (str(o["rank"]) if o["feasible"] else "-")
-        assert cells["score"] == (f"{o['score']:.1f}" if o["feasible"] else "")
+        assert cells["score"] == (tenths(o["score"]) if o["feasible"] else "")
         assert cells["cost_total"] == f"{o['cost_total']:,.0f}" and cells["tco"] == f"{o['tco']:,.0f}"
         assert cells["trust"] == f"{o['trust']:.0%}"
         assert cells["ca"] == (o["ca"] or "")
+
+
+def test_every_format_writes_a_score_rounded_once_from_the_published_two_decimals(tmp_path):
+    """QA: Contoso 2026 over 3 months. SAN's 82.054 is published as 82.05, and `.1f` wrote that (82.0499... in
+    binary) as 82.0, below the app card's 82.1; the wildcard's 77.25 as 77.2."""
+    path = tmp_path / "h025.yaml"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(Path(EXAMPLE).read_text()), "horizon_years": 0.25}))
+    data = json.loads(run("evaluate", path, "--format", "json").stdout)
+    scores = {o["option"]: o["score"] for o in data["options"]}
+    assert (scores["san"], scores["wildcard"], data["recommendation"]["margin"]) == (82.05, 77.25, 4.81)
+    why = "SAN / UCC certificate scores 82.1 of 100, 4.8 ahead of Wildcard certificate."
+    assert data["recommendation"]["why"].startswith(why)
+    for fmt in ("table", "markdown"):
+        text = run("evaluate", path, "--format", fmt).stdout
+        assert why in text, fmt
+        rows = {line.split()[1]: line.split()[-1] for line in text.splitlines() if re.match(r"\s*[1-7] ", line)}
+        if fmt == "markdown":
+            rows = {c[1]: c[-1] for c in ([x.strip() for x in line[2:-2].split(" | ")] for line in text.splitlines()
+                                          if line.startswith("| ") and line[2].isdigit())}
+        assert (rows["san"], rows["wildcard"]) == ("82.1", "77.3") == (tenths(82.05), tenths(77.25)), fmt
 
 
 def test_markdown_carries_the_facts_of_the_table_format():

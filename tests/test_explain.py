@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
-from decision.explain import recommendation_why
+from decision.explain import one_decimal, points, recommendation_why
 from decision.options import LABELS, OPTIONS
 from decision.scoring import SCORE_DECIMALS, TCO_DECIMALS, rank, tie_break, tie_keys
 
@@ -53,16 +53,42 @@ def test_the_2007_why_does_not_give_up_a_cost_that_reads_the_same():
 
 def test_a_trust_difference_under_the_percent_shown_is_left_out_and_a_real_one_kept():
     why = recommendation_why(option_row("acme", score=90.0, trust=0.9996, cost_total=900.0),
-                             option_row("wildcard", score=85.0, trust=0.9994), WEIGHTS, LABELS, "EUR")
+                             option_row("wildcard", score=85.0, trust=0.9994), WEIGHTS, LABELS, "EUR",
+                             5.0)
     assert "against 100%" not in why
     assert "Better: direct cost EUR 900 against EUR 1,000." in why and "It gives up" not in why
 
 
 def test_differences_too_small_to_show_are_named_as_such():
     why = recommendation_why(option_row("acme", score=80.04, cost_total=999.6),
-                             option_row("wildcard", score=80.0, cost_total=1000.4), WEIGHTS, LABELS, "EUR")
+                             option_row("wildcard", score=80.0, cost_total=1000.4), WEIGHTS, LABELS, "EUR",
+                             0.04)
     assert why.startswith("ACME, automated scores 80.0 of 100, less than 0.1 ahead of Wildcard certificate: they differ "
                           "by less than shown here (direct cost to the whole EUR, trust to the whole percent).")
+
+
+def test_a_score_and_a_margin_are_written_to_one_decimal_from_the_two_decimal_value_the_engine_publishes():
+    # 82.05 is 82.0499... in binary: `.1f` wrote it 82.0; the app's card, from the unrounded 82.054, wrote 82.1
+    assert [points(v) for v in (82.05, 82.054, 77.246, 69.05, 0.05, 0.04, 100.0, 82.05 - 80.0)] == [
+        "82.1", "82.1", "77.3", "69.1", "0.1", "0.0", "100.0", "2.1"]
+    np.testing.assert_array_equal(one_decimal(pd.Series([82.05, np.nan, 77.25])), [82.1, np.nan, 77.3])
+
+
+def test_the_why_writes_the_score_and_the_lead_the_card_and_the_tables_write():
+    # Contoso 2026 over 3 months: SAN scores 82.054 (published 82.05), 4.808 (4.81) ahead of the wildcard's 77.246
+    # (77.25); `.1f` of the published 82.05 wrote 82.0 beside the card's 82.1
+    ev = decision.evaluate({**CONTOSO_2026, "horizon_years": 0.25})
+    rec, runner = ev.recommendations.iloc[0], ev.option_rows(0).iloc[1]
+    assert (rec["score"], rec["margin"], runner["score"]) == (pytest.approx(82.054, abs=5e-4), 4.81, 77.25)
+    assert ev.why(0).startswith("SAN / UCC certificate scores 82.1 of 100, 4.8 ahead of Wildcard certificate.")
+
+
+def test_the_lead_in_the_why_is_the_published_margin_not_the_difference_of_two_rounded_scores():
+    # scores 10.046 and 5.004 publish as 10.05 and 5.00 (a difference of 5.05, written 5.1) but the margin is
+    # 5.042, published 5.04: the sentence writes 5.0 as the card's lead figure and the appendix do
+    why = recommendation_why(option_row("acme", score=10.05, cost_total=900.0), option_row("wildcard", score=5.0),
+                             WEIGHTS, LABELS, "EUR", 5.04)
+    assert why.startswith("ACME, automated scores 10.1 of 100, 5.0 ahead of Wildcard certificate.")
 
 
 # ---------------------------------------------------------------------------------------------- ties
@@ -117,7 +143,8 @@ def test_a_tie_on_every_count_too_falls_to_the_option_order_and_says_so():
 
 def test_a_tie_on_score_between_different_criteria_names_what_breaks_it():
     why = recommendation_why(option_row("wildcard", trust=0.9, cost_total=500.0, tco=500.0),
-                             option_row("san", cost_total=900.0, tco=900.0), WEIGHTS, LABELS, "EUR", tie="tco")
+                             option_row("san", cost_total=900.0, tco=900.0), WEIGHTS, LABELS, "EUR", 0.0,
+                             tie="tco")
     assert why.startswith("Wildcard certificate and SAN / UCC certificate both score 80.0 of 100: their differences "
                           "balance out under these weights. Better: direct cost EUR 500 against EUR 900. It gives up: "
                           "90% of clients without a certificate warning against 100%. On the tie, Wildcard certificate "

@@ -389,6 +389,36 @@ def test_the_ranked_frame_puts_the_current_state_first_unranked_and_unscored(con
     pd.testing.assert_frame_equal(with_state.iloc[1:].reset_index(drop=True).astype(plain.dtypes.to_dict()), plain)
 
 
+def test_the_ranked_frame_keeps_the_counts_whole_numbers_beside_the_current_states_blank_cells(contoso):
+    """QA: the current state's row has no devices or users, and concatenating it made those columns float64, which the
+    app's table wrote with six decimals (0.000000, 330.000000)."""
+    table = views.option_table(contoso)
+    state = views.current_state(export_upload("exse-contoso.json"), PARAMS, CATALOG, dt.date(2026, 12, 1), 3.0,
+                                dt.date(2026, 11, 20))
+    for current in (None, state.option_row()):
+        frame = views.ranked_frame(table, 3.0, "EUR", current)
+        options = frame.iloc[-len(table):].reset_index(drop=True)
+        for shown, column in (("Devices to touch", "devices_to_reconfigure"), ("Users with a new URL", "users_url_change"),
+                              ("Certificates", "certificates"), ("Issuances", "certificate_issuances")):
+            assert frame[shown].dtype == "Int64" and shown in views.COUNT_COLUMNS, shown
+            assert options[shown].tolist() == table[column].tolist(), shown
+    first = frame.iloc[0]
+    assert pd.isna(first["Devices to touch"]) and pd.isna(first["Users with a new URL"])
+    assert (first["Certificates"], first["Issuances"]) == (state.option_row()["certificates"],
+                                                           state.option_row()["certificate_issuances"])
+
+
+def test_the_ranked_frame_and_the_chart_tooltip_carry_the_score_to_one_decimal_as_the_card_writes_it():
+    """Contoso 2026 over 3 months: SAN's published 82.05 went to the table's and the tooltip's `%.1f` / `.1f`, which
+    write 82.05 (82.0499... in binary) as 82.0 beside the card's 82.1; so they get the one-decimal value."""
+    table = views.option_table(decision.evaluate({**yaml.safe_load(EXAMPLES[1].read_text()), "horizon_years": 0.25}))
+    assert table.set_index("option").loc[["san", "wildcard"], "score"].tolist() == [82.05, 77.25]
+    frame = views.ranked_frame(table, 0.25, "USD").set_index("Option")
+    assert frame.loc[[LABELS["san"], LABELS["wildcard"]], "Score"].tolist() == [82.1, 77.3]
+    scatter = views.scatter_frame(table).set_index("label")
+    assert scatter.loc[[LABELS["san"], LABELS["wildcard"]], "score"].tolist() == [82.1, 77.3]
+
+
 def test_the_ranked_frame_shows_why_right_after_the_key_numbers(contoso):
     """At 1400 px only the first seven columns are in view: the reason an option is infeasible must be one of them."""
     frame = views.ranked_frame(views.option_table(contoso), 3.0, "EUR")

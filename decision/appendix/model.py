@@ -23,7 +23,16 @@ from decision import currency
 from decision.appendix import charts
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
-from decision.explain import TIE_REASONS, and_list, close_call_change, names_left_out, reason_list, reason_text, weight_takers
+from decision.explain import (
+    TIE_REASONS,
+    and_list,
+    close_call_change,
+    names_left_out,
+    points,
+    reason_list,
+    reason_text,
+    weight_takers,
+)
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
 from decision.report import (
@@ -172,7 +181,7 @@ def count(value: float) -> str:
 
 
 def score(value: float) -> str:
-    return DASH if pd.isna(value) else f"{value:.1f}"
+    return DASH if pd.isna(value) else points(value)
 
 
 def long_date(day: dt.date) -> str:
