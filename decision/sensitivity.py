@@ -6,7 +6,9 @@
   an intersection of half-lines. The engine's tie rule is applied: scores within `TIE` of each other are
   equal (they round to the same 9 decimals) and the tie goes to the lower tco, then fewer certificate issuances,
   fewer certificates, the option order (scoring.TIE_BREAKS).
-  Moving one raw weight while the others stay is the same path, so the band maps to raw slider units.
+  Moving one raw weight while the others stay is the same path, so the band maps to raw slider units; an end that
+  no allowed value of that weight reaches (above the field's maximum, or any move of the only weight above 0) is no
+  limit, with no option past it.
 - Flip points, in the profile's own terms (counts, shares, horizon, admin rate) and in CA prices. The
   model is piecewise and the normalisation makes it non-linear, so the engine is run on a lattice of
   values (whole devices and users, 0.1 % shares, 0.01 years, whole money per hour, cents): a geometric
@@ -162,8 +164,19 @@ def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, place
     return pick
 
 
+def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: float) -> tuple[np.ndarray, np.ndarray]:
+    """The band ends `low`, `high` (shares) that moving the one raw weight reaches, the others (sum `others`) as they
+    are; an end no allowed value reaches is no limit (−inf, +inf): a weight that is the only one above 0 moves no share
+    alone, and a raised weight is at most the field's `highest` (a share a hair below 1 can need 10^11). A lowered
+    weight reaches every share down to 0, at 0."""
+    alone = others <= 0
+    return (np.where(alone, -np.inf, low),
+            np.where(alone | (raw_weight(high, others) > highest), np.inf, high))
+
+
 def weight_bands(scored: Scored) -> Bands:
-    """Exact stability bands of every profile's recommendation, for each criterion's normalised weight."""
+    """Exact stability bands of every profile's recommendation, for each criterion's normalised weight, as far as
+    the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over."""
     n, k = scored.columns["score"].shape
     cols = np.arange(k)
     has = scored.winner >= 0
@@ -174,6 +187,8 @@ def weight_bands(scored: Scored) -> Bands:
     threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
     shares = scored.weights / scored.weights.sum(axis=1, keepdims=True)  # as weights_at scales them
+    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    others = raw.sum(axis=1, keepdims=True) - raw  # the other raw weights, held fixed when one weight moves
     shape = (n, len(CRITERIA))
     out = Bands(scored.weights.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
                 np.full(shape, -1), np.full(shape, -1))
@@ -189,6 +204,7 @@ def weight_bands(scored: Scored) -> Bands:
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
         t0 = scored.weights[:, c]
         lo_raw, hi_raw = reduce(np.maximum, lower.T), reduce(np.minimum, upper.T)  # by columns: numpy reduces short rows slowly
+        lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[:, c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
         lo = np.minimum(np.clip(lo_raw, 0.0, 1.0), t0)
         hi = np.maximum(np.clip(hi_raw, 0.0, 1.0), t0)
         out.low[:, c] = np.where(has, lo, np.nan)
@@ -229,8 +245,7 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
 
     The flip is told in the profile's own weights: the value the one weight must be given, the others as written (as
     the app's sliders, `raw_band`), to the thousandth just past the flip point (a value that flips it, and never the
-    weight itself at a near tie); a weight that is the only one above 0 cannot flip it alone, nor one that would
-    need more than the field allows (a share a hair below 1 can need 10^11). Of flips at the same
+    weight itself at a near tie); only the flips the one weight can reach (`weight_bands`). Of flips at the same
     distance (to SAME_DISTANCE), a lowered weight comes before a raised one, then criteria in order.
     """
     margin, close = scored.margins
@@ -239,10 +254,9 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     others = raw.sum(axis=1, keepdims=True) - raw
     raw_low, raw_high = raw_weight(bands.low, others), raw_weight(bands.high, others)
     highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
-    writable = others > 0  # the only weight above 0 moves no share alone
     with np.errstate(invalid="ignore"):  # no band (no recommendation): NaN
-        below = np.where((bands.below >= 0) & writable, bands.weight - bands.low, np.inf)
-        above = np.where((bands.above >= 0) & writable & (raw_high <= highest), bands.high - bands.weight, np.inf)
+        below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
+        above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
     both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
     with np.errstate(invalid="ignore"):
         pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
@@ -352,8 +366,8 @@ class WeightBand:
     weight: float
     low: float
     high: float
-    below: str | None  # the option recommended just below `low` (None: no flip down to 0)
-    above: str | None  # just above `high` (None: no flip up to 1)
+    below: str | None  # the option recommended just below `low` (None: no flip the one weight reaches, `low` 0)
+    above: str | None  # just above `high` (None: no flip the one weight reaches up to the field's maximum, `high` 1)
     raw_low: float  # the same band in the profile's raw weight units, the other raw weights held fixed
     raw_high: float
 

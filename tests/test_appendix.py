@@ -790,3 +790,14 @@ def test_the_advice_under_names_never_follows_a_sentence_saying_every_name_is_fi
 def test_section_2_verbs_agree_with_their_counts(users, extra, said):
     text = build(evaluate(profile("contoso-2026", users=users, extra_domains=extra)), 0, "md", generated=DAY).decode()
     assert all(words in text for words in said), text[:2000]
+
+
+def test_the_weight_table_names_no_winner_past_a_weight_no_allowed_value_reaches():
+    # QA 13 B: with w_cost 3, ACME ties Internal CA on URL changes only where every other weight is 0 (a URL change
+    # weight of 2,988,873,813; the field stops at 1,000): "Above: winner" was "ACME, automated"
+    model = content(evaluate(profile("contoso-2026", w_cost=3.0, w_trust=0.3, w_reconfiguration=0.2, w_url_change=0.1)),
+                    generated=DAY)
+    table = tables_of(model)[("Criterion", "Weight", "Holds from", "Holds to", "Below: winner", "Above: winner")]
+    rows = {r[0]: list(r[1:]) for r in table.rows}
+    assert rows["Users: new address"] == ["3%", "0%", "100%", "\u2014", "\u2014"]
+    assert rows["Trust"][-1] == LABELS["acme"]  # within reach (a trust weight of 0.32)

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
+from decision import views
 from decision.catalog import Catalog, default_catalog
 from decision.engine import score_frame
 from decision.options import OPTIONS
 from decision.parameters import default_parameters, load_parameters
-from decision.profiles import WEIGHT_FIELDS, profile_to_mapping
+from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS, profile_to_mapping
 from decision.report import render
 from decision.scoring import CRITERIA, SCORE_DECIMALS
 from decision.sensitivity import (
@@ -38,6 +39,7 @@ from decision.sensitivity import (
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "data/profiles").glob("*.yaml"))
 RESOLUTION = 1e-6  # score points: well above the engine's 1e-9 rounding, well below any real difference
+WEIGHT_MAX = FIELD_BY_NAME["w_cost"].high  # 1,000: the most a weight field allows
 STEPS = (1e-6, 1e-4, 1e-2)  # how far past a band's end the weight moves (further only if the gap is below RESOLUTION)
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -57,15 +59,22 @@ def with_weights(profile: dict, w: np.ndarray) -> dict:
 def check_weight_bands(ev: decision.Evaluation, sens: Sensitivity) -> int:
     """Inside every band the engine keeps the winner; just past an end it recommends the option reported there.
 
-    Returns how many band ends were confirmed past their end.
+    A band holds over the shares its one raw weight reaches (0 to 1,000, the others as written); an end it names an
+    option past is reached by an allowed value of that weight. Returns how many band ends were confirmed past their end.
     """
     profile = profile_to_mapping(ev.profiles, 0)
     winner = sens.recommendation
     current = ev.scored.weights[0]
+    raw = dict(zip(CRITERIA, (float(profile[f]) for f in WEIGHT_FIELDS), strict=True))
     inside, past = [], []
     for criterion, band in sens.weights.items():
+        others = sum(raw.values()) - raw[criterion]
+        # the shares it reaches alone: from 0 to its share at 1,000; only its own where it is the only weight above 0
+        bottom, top = (0.0, WEIGHT_MAX / (WEIGHT_MAX + others)) if others > 0 else (band.weight, band.weight)
         for t in {band.low, band.high, band.weight, (band.low + band.weight) / 2, (band.high + band.weight) / 2}:
-            inside.append(with_weights(profile, weights_at(current, criterion, t)[0]))
+            inside.append(with_weights(profile, weights_at(current, criterion, min(max(t, bottom), top))[0]))
+        assert band.below is None or others > 0, (criterion, band)
+        assert band.above is None or (others > 0 and band.raw_high <= WEIGHT_MAX), (criterion, band)
         for end, option, sign in ((band.low, band.below, -1), (band.high, band.above, +1)):
             if option is not None:
                 steps = [min(1.0, max(0.0, end + sign * s)) for s in STEPS]
@@ -167,7 +176,8 @@ def test_small_office_is_a_close_call_that_a_few_more_phones_or_a_lower_reconfig
     assert (phones.before, phones.value, phones.option) == (phones.value - 1, phones.value, "srv_record")
     assert phones.text.startswith("Wildcard certificate stays best up to ")
     assert sens.weights["reconfiguration"].below == "srv_record"
-    assert check_weight_bands(ev, sens) >= 4
+    assert check_weight_bands(ev, sens) == 2  # cost up and reconfiguration down; trust and URL change would need a
+    assert sens.weights["trust"].above is None is sens.weights["url_change"].above  # weight of 10^10: no limit
 
 
 @SETTINGS
@@ -360,3 +370,53 @@ def test_a_horizon_flip_under_two_years_reads_in_months():
         "a 3-month horizon", "a 4.4-month horizon", "an 11-month horizon", "a 1-year horizon", "an 18-month horizon",
         "a 23.9-month horizon", "a 2-year horizon", "a 2.5-year horizon", "an 8-year horizon", "an 8.25-year horizon",
         "a 10-year horizon"]
+
+
+W3 = {**CONTOSO_2026, "w_cost": 3.0, "w_trust": 0.3, "w_reconfiguration": 0.2, "w_url_change": 0.1}  # QA 13 B fault 1
+
+
+def test_a_weight_flip_no_allowed_weight_reaches_is_no_limit_in_the_json_the_sentences_the_caption_and_the_tornado():
+    # QA: URL change "holds for 0.00–2988873813.11; above: ACME" and "between 0.0% and 100.0%": ACME only ties on
+    # URL changes where every other weight is 0, and the field stops at 1,000
+    ev = decision.evaluate(W3)
+    assert winners(decision.evaluate({**W3, "w_url_change": WEIGHT_MAX})) == ["internal_ca"] == winners(ev)
+    sens = analyse(ev, 0)
+    band = sens.weights["url_change"]
+    assert (band.high, band.above, band.raw_high) == (1.0, None, math.inf)
+    assert sens.to_json()["weights"]["url_change"] == {"weight": round(band.weight, 6), "low": 0.0, "high": 1.0,
+                                                       "below": None, "above": None, "raw_low": 0.0, "raw_high": None}
+    assert "No change of the URL change weight alone (now 2.8%) changes the recommendation." in sens.sentences()
+    assert not any("URL change weight stays" in s for s in sens.sentences())
+    assert views.band_captions(sens)["w_url_change"] == "Recommendation holds for 0.00 and up (no limit) (other weights fixed)"
+    tornado = tornado_frame(sens)
+    assert not tornado[(tornado["factor"] == "weight: URL change") & tornado["flip"]].size
+    assert sens.weights["trust"].above == "acme"  # a flip within reach stays
+    assert check_weight_bands(ev, sens) >= 3
+
+
+def test_a_weight_that_is_the_only_one_above_0_names_no_option_below_it():
+    # it cannot move its share alone: lowered, it stays 100% (0 would leave no weight at all, which is refused)
+    # (on the normalised path, where the others share what it leaves equally, ACME takes over below some share)
+    ev = decision.evaluate({**CONTOSO_2026, "w_cost": 1, "w_trust": 0, "w_reconfiguration": 0, "w_url_change": 0})
+    sens = analyse(ev, 0, flips=False)
+    band = sens.weights["cost"]
+    assert sens.recommendation == "internal_ca" and (band.weight, band.low, band.below, band.above) == (1.0, 0.0, None, None)
+    assert "No change of the cost weight alone (now 100.0%) changes the recommendation." in sens.sentences()
+    assert views.band_captions(sens)["w_cost"] == "Recommendation holds for 0.00 and up (no limit) (other weights fixed)"
+    assert check_weight_bands(ev, sens) == 2  # trust or reconfiguration raised: ACME (URL change: only in the limit)
+
+
+def test_a_flip_reached_only_at_a_weight_of_0_is_kept():
+    # synth seed 1, row 934: at w_trust 0 the wildcard wins the score tie that SAN wins at any trust weight above 0
+    profile = {"org": "Summit Foods BV", "exchange_version": "2007", "start": "2013-07-27", "horizon_years": 3,
+               "external_domain": "summitfoods934.net", "internal_domain": "corp.summitfoods934.net",
+               "servers": ["MAIL01", "MAIL02", "MAIL03"], "internal_names": True, "root_on_exchange": False,
+               "split_dns": True, "users": 39003, "desktops": 36819, "domain_joined_share": 0.93,
+               "mobile_devices": 13125, "mdm_share": 0.4, "partner_tls": True, "internal_ca": True, "acme_ok": False,
+               "dns_api": True, "spare_ip": False, "ca": "cheapest", "currency": "EUR", "admin_rate": 99.0,
+               "w_cost": 0.0, "w_trust": 0.1, "w_reconfiguration": 0.84, "w_url_change": 0.06}
+    ev = decision.evaluate(profile)
+    band = analyse(ev, 0, flips=False).weights["trust"]
+    assert winners(ev) == ["san"] and winners(decision.evaluate({**profile, "w_trust": 0.0})) == ["wildcard"]
+    assert band.below == "wildcard" and 0 < band.raw_low < 1e-9
+    assert batch_columns(ev.scored)["nearest_flip"].iloc[0] == "w_trust 0.100 → 0.000: wildcard"
