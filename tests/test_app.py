@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from figures import tenths
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
@@ -94,10 +94,6 @@ def assert_shows(at: AppTest, ev: decision.Evaluation, current: dict | None = No
     if pd.notna(rec["runner_up"]):
         assert at.metric[1].value == f"+{tenths(rec['margin'])}"
 
-
-def tenths(score: float) -> str:
-    """A score or margin to one decimal as every output writes it: its published two decimals, half up in decimal."""
-    return str(Decimal(str(round(float(score), 2))).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def test_starts_on_the_contoso_example_with_an_explanation():
@@ -607,7 +603,7 @@ def test_a_close_call_is_flagged_on_the_recommendation(example, admin_rate, chan
     assert bool(rec["close_call"]) is (changes is not None)
     warnings = [w.value for w in at.warning if w.value.startswith("**Close call:**")]
     if changes:
-        assert warnings == [f"**Close call:** {LABELS[rec['runner_up']]} is only {rec['margin']:.1f} score points behind "
+        assert warnings == [f"**Close call:** {LABELS[rec['runner_up']]} is only {tenths(rec['margin'])} score points behind "
                             f"(under {ev.scored.close_call_share:.0%} of the winner's score), so a small change in the "
                             f"{changes} — see the Robustness tab."]
     else:

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from docx import Document
+from figures import tenths
 
 from decision import LABELS, evaluate, views
 from decision.appendix import build, build_files, content, download_name, write
@@ -98,7 +99,7 @@ def test_word_options_table_shows_the_engines_values(doc, ev):
         assert shown[1] == LABELS[r.option]
         assert shown[3:8] == [str(r.certificates), str(r.certificate_issuances), f"{r.cost_total:,.0f}", f"{r.tco:,.0f}",
                               f"{r.trust:.0%}"]
-        assert shown[10] == (f"{r.score:.1f}" if r.feasible else "—")
+        assert shown[10] == (tenths(r.score) if r.feasible else "—")
     assert cells(table.rows[1])[1] == LABELS[ev.recommendations.iloc[0]["recommendation"]]
 
 

@@ -10,12 +10,12 @@ import json
 import re
 import subprocess
 import sys
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 from cli_process import decision_cli as run
+from figures import tenths
 
 from decision.engine import ENGINE_VERSION
 from decision.report import data_stamp
@@ -73,10 +73,6 @@ def test_human_formats_name_the_recommendation(fmt):
 MARKDOWN_COLUMNS = ["rank", "option", "feasible", "ca", "certificates", "certificate_issuances", "cost_total", "tco",
                     "trust", "devices_to_reconfigure", "users_url_change", "score"]
 
-
-def tenths(score: float) -> str:
-    """A published (two-decimal) score to one decimal, half up in decimal: 69.05 → '69.1' (`.1f` gives 69.0)."""
-    return str(Decimal(str(score)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "data" / "profiles").glob("*.yaml")))

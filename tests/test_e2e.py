@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from docx import Document
+from figures import tenths
 from playwright.sync_api import Page, expect
 from st_helpers import rerun_after, set_number, wait_for_app_idle
 
@@ -129,7 +130,7 @@ def test_the_recommendation_cards_figures_are_shown_whole(page: Page, streamlit_
     wait_for_app_idle(page)
     rec = engine().recommendations.iloc[0]
     figures = page.get_by_test_id("stMetricValue")  # the card's are the only figures on the page
-    expect(figures).to_have_text([f"{rec['score']:.1f} / 100", f"{rec['margin']:+.1f}", f"USD {rec['cost_total']:,.0f}",
+    expect(figures).to_have_text([f"{tenths(rec['score'])} / 100", f"+{tenths(rec['margin'])}", f"USD {rec['cost_total']:,.0f}",
                                   f"USD {rec['tco']:,.0f}", f"{rec['trust']:.0%}"])
     cut = page.get_by_test_id("stMetric").evaluate_all(
         "els => els.flatMap(el => [el, ...el.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)"
