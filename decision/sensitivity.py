@@ -88,6 +88,8 @@ FLIP_FIELDS: dict[str, Axis] = {
 }
 PRICE_AXIS = Axis(0.01, 2, "price", "price", "price")
 NOTES = (f"Weight bands are exact: each criterion's normalised weight moves with the others rescaled proportionally; "
+         f"a band ends only where that one weight can take it, the others as written (a weight up to "
+         f"{FIELD_BY_NAME[WEIGHT_FIELDS[0]].high:g}); an end no such weight reaches is no limit; "
          f"scores within {TIE:.0e} points tie and the tie goes to the lower tco, then fewer certificate issuances, "
          "fewer certificates, the option order.",
          "Flip points are the nearest change found on a lattice (whole devices and users, 0.1 % shares, 0.01 years, "
