@@ -207,9 +207,10 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
         st.subheader("Current state: the certificates on the servers today")
         kind = "collect-exchange.ps1 JSON" if export.format == "json" else "pasted Format-List text"
         collected = f", collected {export.collected_at}" if export.collected_at else ""
+        followed = (f"expiries and renewals up to the end of the horizon, {state.end.isoformat()}" if state.counted
+                    else "what has expired by today")
         st.caption(f"From {md_escape(imported.name)} ({kind}{md_escape(collected)}) · {len(export.servers)} server(s) · "
-                   f"on {state.today.isoformat()}, with "
-                   f"expiries and renewals up to the end of the horizon, {state.horizon_end.isoformat()}")
+                   f"on {state.today.isoformat()}, with {followed}. {state.period_text()}")
         for level, box in FINDING_BOXES.items():
             texts = [f.text for f in state.findings if f.level == level]
             if texts:

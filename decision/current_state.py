@@ -6,6 +6,9 @@ and, for each certificate that expires inside the horizon, when its replacement 
 replacement must be renewed under the lifetime rules in force on the day it is issued
 (`public_max_lifetime_days`, a CA's own limit such as `letsencrypt_lifetime_days`), with the renewal
 timing the engine uses (`manual_renewal_lead_days`, `acme_renew_fraction`).
+
+The row beside the options counts issuances over the options' horizon [start, end), from today on: the export
+shows today's certificates, not those issued before today, so a horizon that ended by today gives no count.
 """
 
 from __future__ import annotations
@@ -54,11 +57,34 @@ class CurrentState:
     """The certificates in place, what is wrong with them and what the rules make of them."""
 
     today: dt.date
-    horizon_end: dt.date
+    start: dt.date  # the options' horizon, [start, end); it may lie before today
+    end: dt.date
     facts: dict[str, Any]
     issuers: dict[str, tuple[str, str]]  # thumbprint -> (catalog id or "", issuer shown)
     replacements: tuple[Replacement, ...]
     findings: tuple[Finding, ...]
+
+    @property
+    def horizon_end(self) -> dt.date:
+        """Expiries and renewals are followed up to here: the horizon's end, or today when the horizon ended before."""
+        return max(self.end, self.today)
+
+    @property
+    def counted(self) -> tuple[dt.date, dt.date] | None:
+        """The period [first, end) whose issuances the row counts: the options' horizon from today on; None when
+        the horizon ended by today."""
+        return (max(self.start, self.today), self.end) if self.end > self.today else None
+
+    def period_text(self) -> str:
+        """Which period the row's issuances cover, dates written out."""
+        horizon = f"{self.start.isoformat()} to {self.end.isoformat()}"
+        if self.counted is None:
+            return (f"No issuances counted: the options' horizon, {horizon}, ended before today, "
+                    f"{self.today.isoformat()}, and the export shows only today's certificates.")
+        if self.start < self.today:
+            return (f"Issuances counted from today, {self.today.isoformat()}, to {self.end.isoformat()}, not from the "
+                    f"horizon's start, {self.start.isoformat()}: the export cannot show what was issued before today.")
+        return f"Issuances counted over the options' horizon, {horizon}."
 
     def certificate_rows(self) -> list[dict[str, Any]]:
         """One row per certificate: issuer, where it is, what it is bound to, names, expiry, replacement."""
@@ -87,16 +113,18 @@ class CurrentState:
         on_iis = [c for c in in_use if c["bound_to_iis"]]
         cas = dict.fromkeys(self.issuers[c["thumbprint"]][0] or "unknown CA" for c in in_use)
         counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
+        when = f"before {self.end.isoformat()}" if self.counted else "now"
         summary = [f"{counts['error']} problem(s) clients or services have now" if counts["error"] else "",
-                   f"{counts['warning']} to act on before {self.horizon_end.isoformat()}" if counts["warning"] else ""]
+                   f"{counts['warning']} to act on {when}" if counts["warning"] else ""]
         text = "; ".join(s for s in summary if s) or "no problem found"
         return {
             "label": LABEL,
             "certificates": len(in_use),
-            "certificate_issuances": sum(len(r.issuances) for r in self.replacements),
+            "certificate_issuances": None if self.counted is None else sum(
+                self.counted[0] <= day < self.counted[1] for r in self.replacements for day in r.issuances),
             "ca": ", ".join(cas),
             "names": ", ".join(dict.fromkeys(n for c in on_iis for n in c["names"])),
-            "notes": f"What the servers have today: {text} (see Current state).",
+            "notes": f"What the servers have today: {text} (see Current state). {self.period_text()}",
         }
 
     def lines(self) -> list[str]:
@@ -190,8 +218,17 @@ def _where(cert: dict[str, Any]) -> str:
     return f"{services} on {', '.join(cert['servers'])}" if cert["servers"] else services
 
 
+def _tally(replacement: Replacement, start: dt.date, today: dt.date, end: str) -> str:
+    """How many issuances the replacement needs up to `end`, and how many of them fall in a horizon starting later."""
+    if not replacement.issuances:
+        return ""
+    later = (f", {sum(day >= start for day in replacement.issuances)} of them from the horizon's start, "
+             f"{start.isoformat()}" if start > today else "")
+    return f" ({len(replacement.issuances)} issuance(s) before {end}{later})"
+
+
 def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replacements: list[Replacement],
-              params: Parameters, today: dt.date, acme_only: list[str]) -> list[Finding]:
+              params: Parameters, today: dt.date, start: dt.date, acme_only: list[str]) -> list[Finding]:
     out: list[Finding] = []
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
     for entry in facts["uncovered_names"]:
@@ -231,8 +268,8 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
         expiry = "expired on" if r.not_after < today else "expires"
         out.append(Finding("warning", f"{r.subject} ({r.issuer}; {_where(cert)}) {expiry} {r.not_after.isoformat()}: "
                                       f"replace it {when}; under the rules then in force the replacement lives at most "
-                                      f"{r.lifetime_days} days, so {renew} ({len(r.issuances)} issuance(s) before "
-                                      f"{facts['horizon_end']})."))
+                                      f"{r.lifetime_days} days, so {renew}"
+                                      f"{_tally(r, start, today, facts['horizon_end'])}."))
     for entry in facts["expiring"]:
         cert = by_thumbprint[entry["thumbprint"]]
         if cert["self_signed"] and cert["services"] and not entry["expired"]:
@@ -250,9 +287,12 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
 
 
 def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, today: dt.date,
-           horizon_end: dt.date) -> CurrentState:
-    """The current state of `export` on `today`, with expiries and replacements up to `horizon_end`."""
-    facts = current_state(export, today=today, horizon_end=horizon_end)
+           horizon_end: dt.date, start: dt.date | None = None) -> CurrentState:
+    """The current state of `export` on `today`, with expiries and replacements up to the end (exclusive) of the
+    horizon from `start` (default today) to `horizon_end`, or up to today when that horizon ended before."""
+    start = today if start is None else start
+    followed = max(horizon_end, today)
+    facts = current_state(export, today=today, horizon_end=followed)
     matched = {c["thumbprint"]: issuer_ca(c, catalog) for c in facts["certificates"]}
     issuers = {c["thumbprint"]: (matched[c["thumbprint"]].id if matched[c["thumbprint"]] else "",
                                  _issuer_shown(c, matched[c["thumbprint"]])) for c in facts["certificates"]}
@@ -262,8 +302,8 @@ def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, toda
         cert = by_thumbprint[entry["thumbprint"]]
         if cert["services"] and not cert["self_signed"]:
             replacements.append(_replacement(cert, matched[cert["thumbprint"]], issuers[cert["thumbprint"]][1],
-                                             params, today, horizon_end))
+                                             params, today, followed))
     acme_only = list(dict.fromkeys(ca.name for c in facts["certificates"] if c["bound_to_iis"]
                                    and (ca := matched[c["thumbprint"]]) and ca.acme and not ca.manual))
-    findings = _findings(facts, issuers, replacements, params, today, acme_only)
-    return CurrentState(today, horizon_end, facts, issuers, tuple(replacements), tuple(findings))
+    findings = _findings(facts, issuers, replacements, params, today, start, acme_only)
+    return CurrentState(today, start, horizon_end, facts, issuers, tuple(replacements), tuple(findings))

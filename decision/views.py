@@ -312,9 +312,10 @@ def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Cat
 
 def current_state(imported: Imported, params: Parameters, catalog: Catalog, start: dt.date, years: float,
                   today: dt.date) -> CurrentState:
-    """The export's certificates on `today`, with expiries up to the end of the horizon that starts on `start`."""
+    """The export's certificates on `today`, with expiries up to the end of the horizon that starts on `start`, and
+    its issuances counted over that horizon from today on (`CurrentState.counted`), as the options' are."""
     end = from_day(horizon_end_day(to_day(start), years))
-    return assess(imported.export, params, catalog, today=today, horizon_end=max(end, today))
+    return assess(imported.export, params, catalog, today=today, horizon_end=end, start=start)
 
 
 # ---------------------------------------------------------------------------------- results
@@ -498,7 +499,8 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
                  ) -> pd.DataFrame:
     """The ranked table as shown, the reasons right after the key numbers (score, cost, TCO, trust) so that they
     are in view on a laptop screen; `current` (`CurrentState.option_row`) adds the current state as the first row,
-    with no rank, score, cost or trust: the engine scores options, not what is installed.
+    with no rank, score, cost or trust: the engine scores options, not what is installed (and no issuances when
+    the horizon ended before today: `CurrentState.counted`).
 
     Score is to one decimal as every output writes it (`explain.one_decimal`); the counts (COUNT_COLUMNS) are
     nullable integers, so that the current state's empty cells do not turn them into floats."""
@@ -524,7 +526,7 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
     shown["Dominated"] = shown["Dominated"].astype("boolean")
     row = pd.DataFrame({"Rank": pd.array([pd.NA], dtype="Int64"), "Option": [current["label"]],
                         "Why / notes": [current["notes"]], "Certificates": [current["certificates"]],
-                        "Issuances": [current["certificate_issuances"]], "CA": [current["ca"]],
+                        "Issuances": pd.array([current["certificate_issuances"]], dtype="Int64"), "CA": [current["ca"]],
                         "Dominated": pd.array([pd.NA], dtype="boolean")})
     return pd.concat([row, shown], ignore_index=True)[list(shown.columns)]
 

@@ -710,6 +710,31 @@ def test_an_export_without_a_mailbox_count_asks_for_users_and_shows_no_made_up_r
     assert at.number_input(key=key("mobile_devices")).value == 212
 
 
+@pytest.mark.parametrize("years_from_today", [1.5, -3.0])
+def test_the_current_states_row_and_panel_count_the_options_horizon_and_say_which_period(years_from_today):
+    """QA: with the start moved to a later year the row counted issuances from today to the horizon's end beside the
+    options' one year; with a horizon that had ended, the panel gave today as its end."""
+    start = (dt.date.today() + dt.timedelta(days=round(365 * years_from_today))).replace(day=1)
+    at = upload_export(run_app(), "exse-contoso.json")
+    at.date_input(key=key("start")).set_value(start)
+    at.number_input(key=key("horizon_years")).set_value(1.0).run()
+    ev, result = imported("exse-contoso.json", start=start.isoformat(), horizon_years=1.0)
+    state = expected_state(result, ev)
+    assert (state.start, state.end) == (start, start.replace(year=start.year + 1))
+    row = state.option_row()
+    if years_from_today > 0:
+        assert row["certificate_issuances"] == sum(d >= start for r in state.replacements for d in r.issuances)
+        assert_shows(at, ev, row)
+    else:
+        assert row["certificate_issuances"] is None
+        assert shown_text(ranked_element(at))["Issuances"].iloc[0] == "—"
+        assert shown_table(at)["Why / notes"].iloc[0] == row["notes"]
+    assert row["notes"].endswith(state.period_text())
+    [caption] = [c.value for c in at.caption if "server(s)" in c.value]
+    assert caption.endswith(views.md_escape(state.period_text()))
+    assert f"{state.start.isoformat()} to {state.end.isoformat()}" in caption
+
+
 def test_a_what_if_change_after_an_import_keeps_the_current_state_and_an_example_clears_it():
     at = upload_export(run_app(), "ex2016-contoso.json")
     at.toggle(key=key("acme_ok")).set_value(True).run()

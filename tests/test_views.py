@@ -18,6 +18,7 @@ import yaml
 import decision
 from decision import LABELS, OPTIONS, InputError, views
 from decision.catalog import default_catalog
+from decision.current_state import CurrentState, assess
 from decision.dates import to_day
 from decision.parameters import default_parameters
 from decision.profiles import FIELDS, GROUPS, profile_to_mapping
@@ -451,6 +452,86 @@ def test_the_current_state_horizon_is_the_profiles():
     past = views.current_state(result, PARAMS, CATALOG, dt.date(2007, 7, 2), 3.0, dt.date(2026, 11, 20))
     assert past.horizon_end == past.today  # a horizon in the past: only what has expired by today
     assert [e["subject"] for e in past.facts["expiring"]] == ["CN=EX02"]
+
+
+QA_DAY = dt.date(2026, 11, 28)  # "today" in QA report B
+
+
+def contoso_state(start: dt.date, years: float = 1.0, name: str = "exse-contoso.json") -> CurrentState:
+    return views.current_state(export_upload(name), PARAMS, CATALOG, start, years, QA_DAY)
+
+
+def test_the_current_state_counts_its_issuances_over_a_horizon_that_starts_after_today():
+    """QA: for the horizon 2028-06-01 to 2029-06-01 the current state's row counted the renewals from today to
+    2029-06-01 (25) beside the options' count of that one year (SAN 5)."""
+    start, end = dt.date(2028, 6, 1), dt.date(2029, 6, 1)
+    result = export_upload("exse-contoso.json")
+    state = contoso_state(start)
+    [replacement] = state.replacements
+    followed = assess(result.export, PARAMS, CATALOG, today=QA_DAY, horizon_end=end).replacements[0]
+    assert replacement.issuances == followed.issuances  # the certificate in place is renewed from today on
+    in_horizon = [day for day in replacement.issuances if day >= start]
+    assert 0 < len(in_horizon) < len(replacement.issuances)
+    row = state.option_row()
+    assert row["certificate_issuances"] == len(in_horizon)
+    assert row["notes"] == ("What the servers have today: 2 problem(s) clients or services have now; 2 to act on "
+                            "before 2029-06-01 (see Current state). Issuances counted over the options' horizon, "
+                            "2028-06-01 to 2029-06-01.")
+    ev = decision.evaluate({**result.profile, "start": start.isoformat(), "horizon_years": 1.0})
+    frame = views.ranked_frame(views.option_table(ev), 1.0, "USD", row)
+    assert frame["Issuances"].iloc[0] == len(in_horizon) and frame["Issuances"].dtype == "Int64"
+    assert any(f"({len(replacement.issuances)} issuance(s) before 2029-06-01, {len(in_horizon)} of them from the "
+               "horizon's start, 2028-06-01)." in f.text for f in state.findings)
+
+
+@pytest.mark.parametrize(("start", "first", "end", "period"), [
+    (dt.date(2028, 6, 1), dt.date(2028, 6, 1), dt.date(2029, 6, 1),
+     "Issuances counted over the options' horizon, 2028-06-01 to 2029-06-01."),
+    (QA_DAY, QA_DAY, dt.date(2027, 11, 28), "Issuances counted over the options' horizon, 2026-11-28 to 2027-11-28."),
+    (dt.date(2026, 6, 1), QA_DAY, dt.date(2027, 6, 1),
+     "Issuances counted from today, 2026-11-28, to 2027-06-01, not from the horizon's start, 2026-06-01: the export "
+     "cannot show what was issued before today."),
+])
+def test_the_current_states_issuances_are_those_of_the_options_horizon_from_today_on(start, first, end, period):
+    state = contoso_state(start)
+    assert (state.start, state.end, state.horizon_end, state.counted) == (start, end, end, (first, end))
+    [replacement] = state.replacements
+    row = state.option_row()
+    assert row["certificate_issuances"] == sum(first <= day < end for day in replacement.issuances)
+    assert state.period_text() == period and row["notes"].endswith(f"(see Current state). {period}")
+
+
+def test_a_horizon_that_ended_before_today_counts_no_issuances_and_says_why():
+    """QA: for the horizon 2024-01-01 to 2025-01-01 the row counted 0 issuances, and the panel gave the horizon's
+    end as today, 2026-11-28. The export shows today's certificates, not that period's: no count, and the reason."""
+    state = contoso_state(dt.date(2024, 1, 1))
+    assert (state.end, state.horizon_end, state.counted) == (dt.date(2025, 1, 1), QA_DAY, None)
+    row = state.option_row()
+    assert row["certificate_issuances"] is None
+    assert row["notes"] == ("What the servers have today: 2 problem(s) clients or services have now; 1 to act on now "
+                            "(see Current state). No issuances counted: the options' horizon, 2024-01-01 to "
+                            "2025-01-01, ended before today, 2026-11-28, and the export shows only today's "
+                            "certificates.")
+    result = export_upload("exse-contoso.json")
+    ev = decision.evaluate({**result.profile, "start": "2024-01-01", "horizon_years": 1.0})
+    frame = views.ranked_frame(views.option_table(ev), 1.0, "USD", row)
+    assert pd.isna(frame["Issuances"].iloc[0]) and frame["Issuances"].dtype == "Int64"
+    assert frame["Issuances"].iloc[1:].notna().all()
+
+
+def test_an_expired_certificate_to_replace_now_after_a_horizon_that_ended_gives_no_issuance_count():
+    """The finding said "(0 issuance(s) before 2026-11-28)" beside "replace it now" for a horizon that had ended."""
+    text = (EXPORTS / "ex2010-litware.txt").read_text().replace("3/2/2027 11:59:59 AM", "11/1/2026 11:59:59 AM")
+    result = views.parse_export_upload(text.encode(), "expired.txt", PARAMS, CATALOG)
+    ended = views.current_state(result, PARAMS, CATALOG, dt.date(2024, 1, 1), 1.0, QA_DAY)
+    [replacement] = ended.replacements
+    assert (replacement.not_after, replacement.replace_on, replacement.issuances) == (dt.date(2026, 11, 1), QA_DAY, ())
+    [text] = [f.text for f in ended.findings if "replace it now (overdue)" in f.text]
+    assert "issuance" not in text and text.endswith(f"so it lasts past "
+                                                    f"{QA_DAY + dt.timedelta(days=replacement.lifetime_days - 1)}.")
+    running = views.current_state(result, PARAMS, CATALOG, QA_DAY, 1.0, QA_DAY)
+    [text] = [f.text for f in running.findings if "replace it now (overdue)" in f.text]
+    assert f"({len(running.replacements[0].issuances)} issuance(s) before 2027-11-28)." in text
 
 
 # ------------------------------------------------------------------------------ robustness (issue 5)
