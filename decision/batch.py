@@ -51,7 +51,17 @@ from decision.errors import InputError, Issue, exit_with, writing
 from decision.explain import why_no_option
 from decision.options import OPTIONS
 from decision.parameters import Parameters, default_parameters, load_parameters
-from decision.profiles import FIELD_BY_NAME, FIELDS, NUMERIC_KINDS, TEXT_COLUMNS, closest, read_yaml_profiles, suggest, validate
+from decision.profiles import (
+    FIELD_BY_NAME,
+    FIELDS,
+    NUMERIC_KINDS,
+    TEXT_COLUMNS,
+    WEIGHT_FIELDS,
+    closest,
+    read_yaml_profiles,
+    suggest,
+    validate,
+)
 from decision.safe_output import CsvLines, TableWriter, atomic_path, csv_lines, output_format, same_file
 from decision.safeyaml import read_text
 from decision.scoring import at_columns
@@ -85,6 +95,10 @@ CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_c
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
+# XLSX number formats (the values stay numbers, as rounded by DECIMALS): money with thousands separators, trust a share
+NUMBER_FORMATS = {"cost_total": "#,##0.00", "tco": "#,##0.00", "trust": "0.00%"}
+# characters XLSX columns get whose values no list bounds (safe_output caps every column at 60)
+FREE_WIDTHS = {"text": 60, "profile": 24, "folder_file": 40, "value": 30}  # reasons and names; ids; paths in a folder
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C
 
 
@@ -866,8 +880,9 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
     summary, covered = Summary(job.params, job.catalog), 0  # covered: input rows before the next result, blank ones included
     # closing: a run stopped by an error stops the scoring here and now, not whenever the generator is collected
     with closing(results), atomic_path(output) as out_tmp, atomic_path(errors) as err_tmp:
-        out = TableWriter(out_tmp, output_format(output), sheet="scores")
-        bad = TableWriter(err_tmp, output_format(errors), sheet="errors")
+        widths, error_widths = _xlsx_widths(job)
+        out = TableWriter(out_tmp, output_format(output), sheet="scores", widths=widths, formats=NUMBER_FORMATS)
+        bad = TableWriter(err_tmp, output_format(errors), sheet="errors", widths=error_widths)
         try:
             for result in results:
                 if result.relative:
@@ -886,6 +901,23 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
         with writing(errors):
             bad.close(list(ERROR_COLUMNS))
     return summary
+
+
+def _xlsx_widths(job: Job) -> tuple[dict[str, int], dict[str, int]]:
+    """Characters the values of the output's and the errors file's columns take, from what they can hold and known
+    before any row is scored (from the rows, the XLSX bytes would depend on where the chunks were cut); columns
+    not named are as wide as their header."""
+    option = max(map(len, OPTIONS))
+    ca = max(map(len, job.catalog.ids), default=0)
+    highest = max(FIELD_BY_NAME[w].high for w in WEIGHT_FIELDS)
+    flip = max(map(len, WEIGHT_FIELDS)) + len(f" {highest:.3f} → {highest:.3f}: ") + option  # w_cost 0.400 → 0.523: san
+    money = len(f"{9_999_999.99:,.2f}")  # a cost or TCO below ten million, as the number format shows it
+    text, file = FREE_WIDTHS["text"], FREE_WIDTHS["folder_file"] if job.folder else len(job.source)
+    widths = {"profile": FREE_WIDTHS["profile"], "file": file, "recommendation": option, "runner_up": option,
+              "option": option, "dominated_by": option, "recommended_ca": ca, "ca": ca, "no_option_because": text,
+              "nearest_flip": flip, "reasons": text, "names": text, "not_issuable": text, "cost_total": money, "tco": money}
+    errors = {"file": file, "field": max(len(f.name) for f in FIELDS), "value": FREE_WIDTHS["value"], "reason": text}
+    return widths, errors
 
 
 def _append(writer: TableWriter, rows: pd.DataFrame | CsvLines, path: Path) -> None:

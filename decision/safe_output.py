@@ -4,9 +4,9 @@ Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab / carriage
 after spaces they trim on import, so every text cell that starts that way is prefixed with a single quote in CSV
 output; in XLSX output it is a text cell (never run as a formula) that keeps its text and is marked with the
 quote-prefix style, so a spreadsheet keeps it text when a user edits it.
-Numbers are left as numbers; CSV starts with a UTF-8 byte order mark, for Excel. Files are written to a
-temporary file next to the target and renamed over it at the end, so a crash never leaves a half-written
-file in place of a previous one.
+Numbers are left as numbers (in XLSX with the number format a caller gives a column, e.g. a percentage); CSV
+starts with a UTF-8 byte order mark, for Excel. Files are written to a temporary file next to the target and
+renamed over it at the end, so a crash never leaves a half-written file in place of a previous one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +39,7 @@ from decision.textops import cell_bytes
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 XLSX_MAX_ROWS = 1_048_576  # including the header row
+XLSX_WIDTHS = (10, 60)  # characters: the narrowest and the widest XLSX column (a cell shows all of a longer text when selected)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -131,12 +132,17 @@ def csv_lines(frame: pd.DataFrame) -> CsvLines:
 class TableWriter:
     """Write a table chunk by chunk as CSV, XLSX or Parquet (CSV and XLSX neutralised).
 
-    Every chunk must have the same columns; the first chunk fixes the column types.
+    Every chunk must have the same columns; the first chunk fixes the column types. For XLSX, `widths` gives the
+    characters a column's values take and `formats` a number column's number format (e.g. '0.00%'), both known before
+    the first row, so the file does not depend on how the rows were cut into chunks; a column without a width is as
+    wide as its header (with the filter button).
     """
 
-    def __init__(self, target: Path | str | BinaryIO, fmt: str, *, sheet: str = "data"):
+    def __init__(self, target: Path | str | BinaryIO, fmt: str, *, sheet: str = "data",
+                 widths: Mapping[str, int] | None = None, formats: Mapping[str, str] | None = None):
         self.fmt, self.rows = fmt, 0
         self._target, self._sheet = target, sheet
+        self._widths, self._formats = dict(widths or {}), dict(formats or {})
         self._parquet: pq.ParquetWriter | None = None
         self._sink: BinaryIO | pa.NativeFile | None = None  # where CSV goes
         self._file: pa.NativeFile | None = None  # a CSV file this writer opened
@@ -197,8 +203,10 @@ class TableWriter:
             self._book = Workbook(write_only=True)
             self._ws = self._book.create_sheet(self._sheet)
             self._ws.freeze_panes = "A2"  # the header stays in view while scrolling
+            narrowest, widest = XLSX_WIDTHS
             for i, name in enumerate(frame.columns, start=1):
-                self._ws.column_dimensions[get_column_letter(i)].width = min(40, max(10, len(str(name)) + 3))
+                width = max(narrowest, len(str(name)) + 3, self._widths.get(str(name), 0) + 2)
+                self._ws.column_dimensions[get_column_letter(i)].width = min(widest, width)
             self._ws.append([str(c) for c in frame.columns])
             self._columns = len(frame.columns)
         columns = []
@@ -210,6 +218,8 @@ class TableWriter:
             values = _xml_safe(col).astype(object).where(col.notna(), None).to_numpy(copy=len(marked) > 0)
             for i in marked:
                 values[i] = self._text_cell(values[i])
+            if str(name) in self._formats and _is_number(col):
+                values = self._formatted(values, self._formats[str(name)])
             columns.append(values)
         for row in zip(*columns, strict=True):
             self._ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
@@ -221,6 +231,18 @@ class TableWriter:
         cell.data_type = "s"
         cell.quotePrefix = True
         return cell
+
+    def _formatted(self, values: np.ndarray, number_format: str) -> list:
+        """Numbers as cells with `number_format` (missing values stay None: no cell). openpyxl's write-only sheet
+        takes a format only on a cell of its own. Setting the format on each cell costs ~2.2 µs a cell, a named style
+        ~4.3 µs (openpyxl 3.1.5 looks its name up in a list for every cell)."""
+        ws, out = self._ws, []
+        for v in values.tolist():
+            if v is not None:
+                v = WriteOnlyCell(ws, value=v)
+                v.number_format = number_format
+            out.append(v)
+        return out
 
     def close(self, columns: list[str] | None = None) -> None:
         """Finish the file; `columns` gives the header of a table that received no rows."""
@@ -238,6 +260,10 @@ class TableWriter:
 # control characters an XLSX cell cannot hold (XML 1.0 forbids them) → their Unicode "control pictures" (␋ for
 # a vertical tab): a rejected value in the errors file keeps where its stray character was
 _CONTROL_PICTURES = {code: 0x2400 + code for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))}
+
+
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
 def _xml_safe(col: pd.Series) -> pd.Series:

@@ -887,6 +887,52 @@ def test_chunk_size_and_threads_do_not_change_the_result(tmp_path):
         assert (tmp_path / f"{name}.errors.csv").read_bytes() == (tmp_path / "one.errors.csv").read_bytes(), name
 
 
+def _shown_width(value: object, number_format: str) -> int:
+    """Characters a spreadsheet shows for a cell value in the number formats the batch uses."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return len(str(value))
+    return len(f"{value:.2%}" if number_format == "0.00%" else f"{value:,.2f}" if number_format == "#,##0.00" else str(value))
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_xlsx_columns_fit_what_they_hold_and_money_and_trust_are_formatted_numbers_whatever_the_chunks(
+        tmp_path, monkeypatch, layout):
+    """QA 13 B: widths followed the header only (nearest_flip 15 wide for ~45 characters, names and reasons 10, every
+    errors column 10, cutting off file and reason) and trust (0.8593) was General. Widths come from what a column can
+    hold, known before any row, so the bytes are the same however the rows are cut into chunks or Dask partitions."""
+    source = tmp_path / "in.csv"
+    write_synthetic(150, source, seed=9, bad_share=0.2)
+    score_file(source, tmp_path / "one.xlsx", layout=layout, today=TODAY)
+    score_file(source, tmp_path / "seven.xlsx", layout=layout, chunk_rows=7, today=TODAY)
+    monkeypatch.setattr("decision.batch.DaskCluster", _InProcessCluster)
+    score_file(source, tmp_path / "dask.xlsx", layout=layout, engine="dask", chunk_rows=11, today=TODAY)
+    for name in ("seven", "dask"):
+        for kind in ("", ".errors"):
+            assert (tmp_path / f"{name}{kind}.xlsx").read_bytes() == (tmp_path / f"one{kind}.xlsx").read_bytes(), name
+    formats = {"cost_total": "#,##0.00", "tco": "#,##0.00", "trust": "0.00%"}
+    widths = {}
+    for kind in ("", ".errors"):
+        sheet = openpyxl.load_workbook(tmp_path / f"one{kind}.xlsx").active
+        header = [c.value for c in sheet[1]]
+        for letter, name in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", header, strict=False):
+            width = widths[kind + name] = sheet.column_dimensions[letter].width
+            assert 10 <= width <= 60, name
+            for cell in sheet[letter][1:]:
+                if cell.value is None:
+                    continue
+                assert cell.number_format == formats.get(name, "General"), (name, cell.coordinate)
+                if name in formats:
+                    assert cell.data_type == "n" and isinstance(cell.value, (int, float)), (name, cell.coordinate)
+                assert _shown_width(cell.value, cell.number_format) < width or width == 60, (name, cell.value, width)
+    assert widths[".errorsfile"] == 60 if len(str(source)) >= 60 else widths[".errorsfile"] > len(str(source))
+    assert widths[".errorsreason"] == 60
+    if layout == "wide":
+        assert widths["nearest_flip"] > len("w_reconfiguration 0.050 → 0.047: internal_ca")
+        assert widths["no_option_because"] == 60
+    else:
+        assert widths["names"] == widths["reasons"] == 60
+
+
 @pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
 def test_the_errors_file_shows_a_semicolon_files_numbers_as_written_whatever_the_chunks(tmp_path, sep):
     """A ';' file's 100.000 (100000, over the limit) was shown as 100, and its 20.000 as 20: run through float().

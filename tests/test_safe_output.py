@@ -98,6 +98,31 @@ def test_xlsx_keeps_the_header_in_view_and_filters_every_row(tmp_path):
     assert sheet.column_dimensions["A"].width >= len("text")
 
 
+def test_xlsx_widths_and_number_formats_come_from_the_caller_not_from_the_chunks():
+    """A column is as wide as the caller says its values are (capped at 60), else as its header; a number column
+    given a format has it on every number, which stays a number; text and missing cells are left as they were."""
+    table = frame().assign(share=[0.8593, 1, None, 0, 0.5, 0.25, 0.125, 0.1, 0.01, 0.001])
+    widths = {"text": 200, "number": 14, "mixed": 3}
+    formats = {"number": "#,##0.00", "share": "0.00%", "text": "0.00%"}
+
+    def written(*cuts: int) -> bytes:
+        buffer = io.BytesIO()
+        writer = TableWriter(buffer, "xlsx", widths=widths, formats=formats)
+        for part in np.split(np.arange(len(table)), cuts):
+            writer.write(table.iloc[part])
+        writer.close()
+        return buffer.getvalue()
+
+    data = written()
+    assert written(1) == written(3, 7) == data
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert {c: sheet.column_dimensions[c].width for c in "ABCDE"} == {"A": 60, "B": 10, "C": 16, "D": 10, "E": 10}
+    assert [(c.value, c.number_format, c.data_type) for c in sheet["E"][1:3]] == [(0.8593, "0.00%", "n"), (1, "0.00%", "n")]
+    assert [(c.value, c.number_format) for c in sheet["C"][1:4]] == [(-1.5, "#,##0.00"), (2, "#,##0.00"), (None, "General")]
+    assert [c.number_format for c in (sheet["A2"], sheet["A10"], sheet["D2"], sheet["E1"])] == ["General"] * 4
+    assert sheet["A2"].quotePrefix and sheet["A2"].value == "=1+1"
+
+
 def test_table_writer_appends_chunks_under_one_header(tmp_path):
     writer = TableWriter(tmp_path / "t.csv", "csv")
     writer.write(frame().iloc[:3])
