@@ -62,7 +62,7 @@ from decision.profiles import (
     suggest,
     validate,
 )
-from decision.safe_output import CsvLines, TableWriter, atomic_path, csv_lines, output_format, same_file
+from decision.safe_output import NUMBER_FORMATS, CsvLines, TableWriter, atomic_path, csv_lines, output_format, same_file
 from decision.safeyaml import read_text
 from decision.scoring import at_columns
 from decision.sensitivity import batch_columns
@@ -96,7 +96,6 @@ COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issu
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
 # XLSX number formats (the values stay numbers, as rounded by DECIMALS): money with thousands separators, trust a share
-NUMBER_FORMATS = {"cost_total": "#,##0.00", "tco": "#,##0.00", "trust": "0.00%"}
 # characters XLSX columns get whose values no list bounds (safe_output caps every column at 60)
 FREE_WIDTHS = {"text": 60, "profile": 24, "folder_file": 40, "value": 30}  # reasons and names; ids; paths in a folder
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C

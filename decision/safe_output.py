@@ -301,10 +301,17 @@ def _fixed_modified(core: bytes) -> bytes:
     return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", core)
 
 
+# number formats of the product's money and share columns in XLSX (the values stay numbers)
+NUMBER_FORMATS = {"cost_total": "#,##0.00", "tco": "#,##0.00", "trust": "0.00%"}
+
+
 def table_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str = "data") -> bytes:
-    """One DataFrame → the bytes of a safe CSV / XLSX (or a Parquet) file, e.g. for a download button."""
+    """One DataFrame → the bytes of a safe CSV / XLSX (or a Parquet) file, e.g. for a download button. In XLSX
+    each column is as wide as its longest cell (the whole table is known) and money and shares are formatted."""
     buffer = io.BytesIO()
-    writer = TableWriter(buffer, fmt, sheet=sheet)
+    widths = ({str(name): int(frame[name].astype("str").str.len().max()) for name in frame.columns}
+              if fmt == "xlsx" and len(frame) else {})
+    writer = TableWriter(buffer, fmt, sheet=sheet, widths=widths, formats=NUMBER_FORMATS)
     if len(frame.columns):
         writer.write(frame)
     writer.close([str(c) for c in frame.columns])

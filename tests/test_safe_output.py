@@ -78,6 +78,20 @@ def test_xlsx_bytes_are_safe_typed_and_deterministic():
     assert xlsx_bytes(frame(), sheet="scores") == data
 
 
+def test_a_downloaded_xlsx_fits_its_columns_to_their_cells_and_formats_money_and_trust_as_numbers():
+    """The app's Excel download (one table, known whole) had every column as wide as its header: 'reasons' cut off at
+    10 characters, and money and trust in the General format, as the batch output had before."""
+    table = pd.DataFrame({"option": ["san", "internal_ca"], "cost_total": [827.5, 12345.25], "trust": [1.0, 0.8593],
+                          "reasons": ["one certificate for every name", "x" * 200]})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table, sheet="options")))["options"]
+    widths = {c[0].value: sheet.column_dimensions[c[0].column_letter].width for c in sheet.iter_cols(max_row=1)}
+    assert widths == {"option": 13, "cost_total": 13, "trust": 10, "reasons": 60}  # longest cell + 2 or header + 3, 10 to 60
+    cells = {c[0].value: c[2] for c in sheet.iter_cols(max_row=3)}
+    assert (cells["cost_total"].value, cells["cost_total"].number_format) == (12345.25, "#,##0.00")
+    assert (cells["trust"].value, cells["trust"].number_format) == (0.8593, "0.00%")
+    assert cells["option"].number_format == "General"
+
+
 def test_xlsx_shows_control_characters_it_cannot_hold_as_control_pictures():
     """XML 1.0 (and so an XLSX cell) cannot hold most control characters: a rejected value with a stray vertical tab
     crashed the errors workbook. Tabs and line breaks, which a cell holds, stay as they are."""
