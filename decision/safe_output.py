@@ -309,7 +309,7 @@ def table_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str = "data") -> bytes:
     """One DataFrame → the bytes of a safe CSV / XLSX (or a Parquet) file, e.g. for a download button. In XLSX
     each column is as wide as its longest cell (the whole table is known) and money and shares are formatted."""
     buffer = io.BytesIO()
-    widths = ({str(name): int(frame[name].astype("str").str.len().max()) for name in frame.columns}
+    widths = ({str(name): int(frame[name].astype("str").str.len().fillna(0).max()) for name in frame.columns}
               if fmt == "xlsx" and len(frame) else {})
     writer = TableWriter(buffer, fmt, sheet=sheet, widths=widths, formats=NUMBER_FORMATS)
     if len(frame.columns):

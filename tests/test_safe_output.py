@@ -90,6 +90,9 @@ def test_a_downloaded_xlsx_fits_its_columns_to_their_cells_and_formats_money_and
     assert (cells["cost_total"].value, cells["cost_total"].number_format) == (12345.25, "#,##0.00")
     assert (cells["trust"].value, cells["trust"].number_format) == (0.8593, "0.00%")
     assert cells["option"].number_format == "General"
+    empty = table.assign(ca=None, rank=np.nan)  # a column with no value at all (no CA, no rank) is as wide as its header
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(empty)))["data"]
+    assert [sheet.column_dimensions[c].width for c in ("E", "F")] == [10, 10]
 
 
 def test_xlsx_shows_control_characters_it_cannot_hold_as_control_pictures():
