@@ -95,7 +95,6 @@ CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_c
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
-# XLSX number formats (the values stay numbers, as rounded by DECIMALS): money with thousands separators, trust a share
 # characters XLSX columns get whose values no list bounds (safe_output caps every column at 60)
 FREE_WIDTHS = {"text": 60, "profile": 24, "folder_file": 40, "value": 30}  # reasons and names; ids; paths in a folder
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C
