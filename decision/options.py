@@ -178,12 +178,15 @@ class Context:
         version = _index_in(frame["exchange_version"], list(self.version_facts))  # validated: always known
         self.sni = np.array([bool(f["sni"]) for f in facts])[version]
         self.modern_era = np.array([f["era"] == "2016" for f in facts])[version]
-        # connectors name their certificate (-TlsCertificateName) from Exchange 2013 on; 2007/2010 pick it by FQDN
-        self.connectors_name_certificate = np.array([f["era"] not in LEGACY_ERAS for f in facts])[version]
         # the profile's CA as a catalog index; CHEAPEST (-1) lets the engine pick per option
         self.ca_choice = _index_in(frame["ca"], list(catalog.ids))
         self.flags = {name: frame[name].to_numpy(dtype=bool) for name in
                       ("split_dns", "partner_tls", "internal_ca", "acme_ok", "dns_api", "spare_ip")}
+        # with partner TLS the connectors name the certificate by issuer and subject (-TlsCertificateName) from Exchange
+        # 2013 on (2007/2010 pick it by FQDN): the first public certificate an option puts in place needs them
+        # re-pointed once, and a rotating ACME issuer at every issuance
+        self.connectors_repointed = self.flags["partner_tls"] & np.array([f["era"] not in LEGACY_ERAS for f in facts])[version]
+        self.first_repointing_minutes = self.connectors_repointed * float(params.value("connector_update_minutes"))
         self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule | Picked] = {}
         self._dcv: dict[int, np.ndarray] = {}
@@ -381,19 +384,14 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     if mode == "acme" and ca.acme_free:
         fee = later = np.zeros(n)
     extra_servers = ctx.extra_server_minutes
-    # with partner TLS the connectors name the certificate by issuer and subject (Exchange 2013 on): the first public
-    # certificate an option puts in place needs them re-pointed once; a rotating ACME issuer at every issuance
-    repointed = ctx.flags["partner_tls"] & ctx.connectors_name_certificate
-    connector_minutes = p.value("connector_update_minutes")
-    first_repointing = once(("connector setup",), lambda: repointed * connector_minutes)
     if mode == "acme":
         def connector() -> np.ndarray:
-            return repointed & ca.issuer_rotates
+            return ctx.connectors_repointed & ca.issuer_rotates
         issuance = once(("acme issuance", ca.issuer_rotates), lambda: (
             certificates * (p.value("automated_renewal_minutes") + extra_servers)
-            + connector() * connector_minutes))
+            + connector() * p.value("connector_update_minutes")))
         setup = (p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
-                 + (0.0 if ca.issuer_rotates else first_repointing))  # a rotating issuer's first issuance counts it
+                 + (0.0 if ca.issuer_rotates else ctx.first_repointing_minutes))  # a rotating issuer's first issuance counts it
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
         dcv = dcv_minutes = 0.0
         reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
@@ -401,7 +399,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
         issuance = once(("manual issuance", ca.public), lambda: certificates * (per_cert + extra_servers))
-        setup = first_repointing if ca.public else 0.0  # a private CA's certificate cannot serve hybrid mail
+        setup = ctx.first_repointing_minutes if ca.public else 0.0  # a private CA's certificate cannot serve hybrid mail
         yearly = 0.0
         # a CA validates control of the public names only: none can validate an internal name it may still carry;
         # a wildcard's validation is of its domain (BR §3.2.2.6), which covers the bare domain it carries too
