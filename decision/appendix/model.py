@@ -11,7 +11,7 @@ import shlex
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -290,6 +290,11 @@ class _Builder:
         self.figures: list[Figure] = []
 
     # ------------------------------------------------------------------ helpers
+    @cached_property
+    def sens(self) -> Sensitivity:
+        """The profile's sensitivity analysis, worked out once for the close-call notes and section 6."""
+        return analyse(self.ev, self.i)
+
     def row(self, option: str) -> pd.Series:
         return self.rows[self.rows["option"] == option].iloc[0]
 
@@ -714,7 +719,7 @@ class _Builder:
         margin = score(self.rec["margin"])
         margin = f"The margin of {margin} points" if margin != score(0) else "A margin of less than 0.1 points"
         change = close_call_change(runner, bool(self.ev.runner_up_better_on(self.i)),
-                                   weight_takers(analyse(self.ev, self.i, flips=False).weights.values(), LABELS))
+                                   weight_takers(self.sens.weights.values(), LABELS))
         return Note(para(bold("Close call."), f" {margin} is less than {pct(share)} of the winner's score: {runner} is "
                          f"nearly as good, and {change}."), tone="warning")
 
@@ -753,9 +758,8 @@ class _Builder:
             blocks.append(self.table("The recommendation against the runner-up, with the criteria's weights",
                                      ("Criterion", LABELS[self.winner], LABELS[self.runner], "Weight"), rows, "lrrr",
                                      (3, 2.5, 2.5, 1.2)))
-            sens = analyse(self.ev, self.i)
-            blocks.append(para(self.weights_would_change(w, r, sens)))
-            blocks.extend(self.sensitivity(sens))
+            blocks.append(para(self.weights_would_change(w, r, self.sens)))
+            blocks.extend(self.sensitivity(self.sens))
         ruled_out = self.rows[~self.rows["feasible"]]
         if len(ruled_out):
             blocks.append(para("Options ruled out by a hard rule come back into the comparison if the fact behind the "
