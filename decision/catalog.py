@@ -48,6 +48,7 @@ class CA:
     issuer_rotates: bool
     client_auth_starts: np.ndarray  # days the client-authentication EKU comes or goes (`client_auth_eku`)
     client_auth: np.ndarray  # bool: carried before the first of those days (a private CA: always), then from each
+    client_auth_estimated: tuple[bool, ...]  # per change: its source is an estimate
     prices: dict[str, float]  # a year of the term, in `currency`
     currency: str  # the catalog's (ISO 4217)
     price_source: str
@@ -122,11 +123,9 @@ class CA:
         'yes; no from 2026-05-15' (a private CA: what its template sets)."""
         if not self.public:
             return "as its template sets"
-        entries = self.raw.get("client_auth_eku")
-        sources = [str(e.get("source", "")) for e in entries] if isinstance(entries, list) else []
-        changes = [f"{'yes' if value else 'no'} from {from_day(int(day)).isoformat()}"
-                   + (" (estimate)" if source.lower().startswith("estimate") else "")
-                   for day, value, source in zip(self.client_auth_starts, self.client_auth[1:], sources, strict=True)]
+        changes = [f"{'yes' if value else 'no'} from {from_day(int(day)).isoformat()}" + (" (estimate)" if estimate else "")
+                   for day, value, estimate in zip(self.client_auth_starts, self.client_auth[1:],
+                                                   self.client_auth_estimated, strict=True)]
         return "; ".join(["yes" if self.client_auth[0] else "no", *changes])
 
     def record(self, day: int | None = None) -> dict[str, Any]:
@@ -184,17 +183,19 @@ def _check_lifetime(lifetime: Any, kind: str, bad: Callable[[str], InputError]) 
         raise bad(f"lifetime_days: {what} must be at least {least:g} days (got {shown})")
 
 
-def _client_auth(raw: dict[str, Any], bad: Callable[[str], InputError]) -> tuple[np.ndarray, np.ndarray]:
-    """`client_auth_eku` of a public CA as (days of change, carried before the first then from each): true | false,
-    or a dated list of {from: DATE, value: true|false, source: TEXT} in date order, each change with its source."""
+def _client_auth(raw: dict[str, Any], bad: Callable[[str], InputError]
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[bool, ...]]:
+    """`client_auth_eku` of a public CA as (days of change, carried before the first then from each, whether each
+    change's source is an estimate): true | false, or a dated list of {from: DATE, value: true|false, source: TEXT}
+    in date order, each change with its source."""
     value = raw.get("client_auth_eku")
     form = "true, false or a list of {from: DATE, value: true|false, source: TEXT}, in date order"
     if raw["kind"] == "private":
         if "client_auth_eku" in raw:
             raise bad("client_auth_eku is for public CAs only: a private CA's certificates carry what its template sets")
-        return np.zeros(0, dtype=np.int64), np.array([True])
+        return np.zeros(0, dtype=np.int64), np.array([True]), ()
     if isinstance(value, bool):
-        return np.zeros(0, dtype=np.int64), np.array([value])
+        return np.zeros(0, dtype=np.int64), np.array([value]), ()
     if not isinstance(value, list) or not value:
         raise bad(f"client_auth_eku must be {form} (got {'nothing' if value is None else repr(value)})")
     for k, entry in enumerate(value, 1):
@@ -208,7 +209,8 @@ def _client_auth(raw: dict[str, Any], bad: Callable[[str], InputError]) -> tuple
         raise bad(f"client_auth_eku must be {form}: an entry's 'from' is not a date") from None
     if np.any(np.diff(starts) <= 0):
         raise bad(f"client_auth_eku must be {form}: the dates are not in order")
-    return starts, np.array([True, *(e["value"] for e in value)])
+    estimated = tuple(str(e["source"]).strip().lower().startswith("estimate") for e in value)
+    return starts, np.array([True, *(e["value"] for e in value)]), estimated
 
 
 def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> CA:
@@ -247,7 +249,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> 
     if isinstance(lifetime, str) and params is not None and lifetime not in params.items:
         raise bad(f"lifetime_days names an unknown parameter '{lifetime}'")
     _check_lifetime(lifetime, raw["kind"], bad)
-    client_auth_starts, client_auth = _client_auth(raw, bad)
+    client_auth_starts, client_auth, client_auth_estimated = _client_auth(raw, bad)
     return CA(
         id=ident, name=str(raw["name"]), kind=raw["kind"], status_starts=starts, statuses=statuses,
         manual=bool(raw.get("manual", False)), acme=bool(acme.get("supported", False)),
@@ -256,7 +258,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> 
         san=bool(san.get("supported", False)), max_names=san.get("max_names"),
         included_names=san.get("included_names"), wildcard=bool(raw.get("wildcard", False)),
         lifetime=lifetime, issuer_rotates=bool(raw.get("issuer_rotates", False)),
-        client_auth_starts=client_auth_starts, client_auth=client_auth,
+        client_auth_starts=client_auth_starts, client_auth=client_auth, client_auth_estimated=client_auth_estimated,
         prices=price_values, currency=currency, price_source=str(prices["source"]), as_of=str(raw["as_of"]),
         sources=tuple(str(s) for s in raw["sources"]), raw=raw,
     )
