@@ -185,6 +185,25 @@ def test_horizon_years_start_on_the_start_dates_anniversaries(changes, firsts):
         assert int(row[1]) == len(dates)
 
 
+@pytest.mark.parametrize("years", [3, 10])
+def test_the_summarys_issuance_sentence_accounts_for_every_year(years):
+    """Section 1's count per year agrees with the yearly table: every year listed (up to five), or the first, the
+    range of those between and the last, so the parts never read as a complete list that falls short of the total."""
+    model = content(evaluate(profile("contoso-2026", acme_ok=False, horizon_years=years)), generated=DAY)
+    yearly = tables_of(model)[("Year", "From", "Issuances", "Direct cost", "Clients and users", "TCO")]
+    per_year = [int(r[2]) for r in yearly.rows]
+    summary = " ".join(b.text for b in model.sections[0].blocks if isinstance(b, Paragraph))
+    said = re.search(r"issued (\d+) times over the horizon, by hand: ([^.]*)\.", summary)
+    assert said and int(said[1]) == sum(per_year)
+    if years <= 5:
+        assert said[2] == ", ".join(f"{n} in year {k + 1}" for k, n in enumerate(per_year[:-1])) \
+            + f" and {per_year[-1]} in year {years}"
+    else:
+        middle = per_year[1:-1]
+        assert said[2] == (f"{per_year[0]} in year 1, between {min(middle)} and {max(middle)} a year in years 2 to "
+                           f"{years - 1} and {per_year[-1]} in year {years} (section 4 gives each year)")
+
+
 def test_the_2026_renewal_on_2028_11_30_falls_in_year_two():
     model = content(evaluate(profile("contoso-2026", acme_ok=False)), generated=DAY)
     calendar = tables_of(model)[("Year", "Issuances", "Dates")]

@@ -562,8 +562,12 @@ class _Builder:
                 f"over the horizon, {how}")
         if certs > 1:
             text += f" ({certs} certificates on each of {len(dates)} dates)"
-        if len(per_year) > 5:
-            return text + f": {per_year[0]} in year 1, {per_year[-1]} in year {len(per_year)}."
+        if len(per_year) > 5:  # too many years to list: the first, the range of those between, the last
+            middle = per_year[1:-1]
+            between = (f"{min(middle)} a year" if min(middle) == max(middle)
+                       else f"between {min(middle)} and {max(middle)} a year")
+            return text + (f": {per_year[0]} in year 1, {between} in years 2 to {len(per_year) - 1} and {per_year[-1]} "
+                           f"in year {len(per_year)} (section 4 gives each year).")
         if len(per_year) > 1:
             listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year)]
             return text + ": " + ", ".join(listed[:-1]) + " and " + listed[-1] + "."
