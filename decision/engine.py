@@ -282,13 +282,21 @@ class Evaluation:
         lifetime = sched.of(i).lifetime
         return [] if lifetime is None else [(from_day(d), float(v)) for d, v in zip(days, lifetime(days), strict=True)]
 
-    def _successor(self, day: dt.date) -> str:
+    def _successor(self, version: str, day: dt.date) -> str:
         """The newest Exchange release still supported the day after `day` (the day the move is advised for: the
-        later of the old version's end of support and the horizon's start), named for a sentence."""
-        supported = [v for v, f in self.params.exchange_versions.items()
+        later of the old version's end of support and the horizon's start), named for a sentence with the releases
+        the move goes by way of where it cannot be installed beside `version` (`coexists_with`)."""
+        facts = self.params.exchange_versions
+        supported = [v for v, f in facts.items()
                      if f["released"] <= day and (f["end_of_support"] is None or f["end_of_support"] > day)]
-        newest = max(supported, key=lambda v: self.params.exchange_versions[v]["released"], default=None)
-        return "a supported release" if newest is None else "Exchange Server SE" if newest == "SE" else f"Exchange {newest}"
+        newest = max(supported, key=lambda v: facts[v]["released"], default=None)
+        if newest is None:
+            return "a supported release"
+        steps = _upgrade_path(facts, version, newest)[1:-1]
+        if not steps:
+            return _release_name(newest)
+        return (f"{_release_name(newest)} by way of {' and '.join(map(_release_name, steps))} ({_release_name(newest)} "
+                f"cannot be installed beside {_release_name(version)})")
 
     def warnings(self, i: int = 0) -> list[str]:
         """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the
@@ -305,11 +313,11 @@ class Evaluation:
                        f"commands assume Exchange {version} is installed; until it is, use those of the version in place.")
         if eos and eos <= start:
             out.append(f"Exchange {version} has been out of support since {eos}: "
-                       f"plan the move to {self._successor(start)} or Exchange Online.")
+                       f"plan the move to {self._successor(str(version), start)} or Exchange Online.")
         elif eos and eos <= end:
             out.append(f"Exchange {version} goes out of support on {eos}, inside the horizon (which runs to {end}): no "
                        "security fixes after that date, so the certificate plan outlives the server; plan the move to "
-                       f"{self._successor(eos)} or Exchange Online before it.")
+                       f"{self._successor(str(version), eos)} or Exchange Online before it.")
         winner = self.recommendations.iloc[i]["recommendation"]
         shorter = self.shorter_lifetimes(i, winner) if winner in OPTIONS else []
         if shorter:
@@ -322,6 +330,26 @@ class Evaluation:
             out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
                        "no internal name is added.")
         return out + currency.warnings(row, self.params, self.catalog)
+
+
+def _release_name(version: str) -> str:
+    return "Exchange Server SE" if version == "SE" else f"Exchange {version}"
+
+
+def _upgrade_path(facts: Mapping[str, Mapping[str, Any]], start: str, goal: str) -> list[str]:
+    """The fewest releases from `start` to `goal`, each installed beside the one before (`coexists_with`), newer
+    steps first where several are as short; [start, goal] when the data know no way."""
+    newest_first = sorted(facts, key=lambda v: facts[v]["released"], reverse=True)
+    paths, frontier = {start: [start]}, [start]
+    while frontier and goal not in paths:  # breadth first: the fewest steps
+        reached = []
+        for v in frontier:
+            for w in newest_first:
+                if w not in paths and v in facts[w]["coexists_with"]:
+                    paths[w] = [*paths[v], w]
+                    reached.append(w)
+        frontier = reached
+    return paths.get(goal, [start, goal])
 
 
 def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None

@@ -176,9 +176,12 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
         raise InputError(Issue(str(path), 0, "exchange_versions", f"missing versions {missing}"))
     for version, facts in versions.items():
         for key in ("era", "sni", "services", "enable", "client_access_cmdlet", "source", "released", "end_of_support",
-                    "windows_server", "windows_source"):
+                    "windows_server", "windows_source", "coexists_with", "coexistence_source"):
             if key not in facts:
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}", f"missing '{key}'"))
+        if not isinstance(facts["coexists_with"], list) or not set(map(str, facts["coexists_with"])) <= set(versions):
+            raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.coexists_with",
+                                   f"must be a list of the versions {sorted(versions)} (got {facts['coexists_with']!r})"))
         for key, empty in (("released", False), ("end_of_support", True)):
             if not isinstance(facts[key], dt.date) and not (empty and facts[key] is None):
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.{key}",

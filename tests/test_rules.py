@@ -1462,18 +1462,32 @@ def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
 
 
 def test_the_move_suggested_is_to_a_release_supported_on_that_date():
-    """Exchange 2007 lost support in 2017, before Exchange Server SE existed: the newest release then was 2016."""
+    """Exchange 2007 lost support in 2017, before Exchange Server SE existed: the newest release then was 2016, which
+    cannot join an Exchange 2007 organisation (QA14a A): the move goes by way of Exchange 2013."""
     [lifecycle] = [w for w in _warnings(exchange_version="2007", start="2009-05-01", horizon_years=10) if "support" in w]
     assert lifecycle.startswith("Exchange 2007 goes out of support on 2017-04-11, inside the horizon")
-    assert "plan the move to Exchange 2016 or Exchange Online before it" in lifecycle
+    assert ("plan the move to Exchange 2016 by way of Exchange 2013 (Exchange 2016 cannot be installed beside "
+            "Exchange 2007) or Exchange Online before it") in lifecycle
 
 
-@pytest.mark.parametrize(("version", "start", "successor"), [("2010", "2026-12-01", "Exchange Server SE"),
-                                                              ("2016", "2026-01-01", "Exchange Server SE"),
-                                                              ("2013", "2024-01-01", "Exchange 2019")])
+@pytest.mark.parametrize(("version", "start", "successor"), [
+    ("2010", "2026-12-01", "Exchange Server SE by way of Exchange 2016 (Exchange Server SE cannot be installed beside "
+                           "Exchange 2010)"),
+    ("2016", "2026-01-01", "Exchange Server SE"),
+    ("2019", "2026-01-01", "Exchange Server SE"),
+    ("2013", "2024-01-01", "Exchange 2019"),
+    ("2013", "2026-12-01", "Exchange Server SE by way of Exchange 2019 (Exchange Server SE cannot be installed beside "
+                           "Exchange 2013)"),
+    ("2007", "2026-12-01", "Exchange Server SE by way of Exchange 2013 and Exchange 2019 (Exchange Server SE cannot be "
+                           "installed beside Exchange 2007)"),
+    ("2007", "2019-01-01", "Exchange 2019 by way of Exchange 2013 (Exchange 2019 cannot be installed beside Exchange "
+                           "2007)"),
+])
 def test_the_move_from_a_release_already_out_of_support_is_to_one_supported_at_the_start(version, start, successor):
     """QA: Exchange 2010 from 2026 was told to move to Exchange 2019, itself out of support since 2025-10-14: the
-    release suggested was the newest one on 2010's end of support (2020), not on the day the advice applies."""
+    release suggested was the newest one on 2010's end of support (2020), not on the day the advice applies. QA14a A:
+    a release that cannot be installed beside the one in place (data/parameters.yaml `coexists_with`) is reached by
+    way of the fewest releases that can, newest first."""
     [lifecycle] = [w for w in _warnings(exchange_version=version, start=start) if "support" in w]
     assert "has been out of support since" in lifecycle
     assert f"plan the move to {successor} or Exchange Online." in lifecycle
@@ -1499,6 +1513,16 @@ def test_the_lifecycle_dates_of_another_parameters_file_are_checked(tmp_path, ke
     with pytest.raises(InputError) as caught:
         load_parameters(path)
     assert [(i.field, i.reason) for i in caught.value.issues] == [(f"exchange_versions.SE.{key}", reason)]
+
+
+@pytest.mark.parametrize("value", [["2003"], "2019", None])
+def test_the_coexistence_of_another_parameters_file_is_checked(tmp_path, value):
+    path = _edited_file(tmp_path, lambda raw: raw["exchange_versions"]["SE"].update({"coexists_with": value}))
+    with pytest.raises(InputError) as caught:
+        load_parameters(path)
+    [(field, reason)] = [(i.field, i.reason) for i in caught.value.issues]
+    assert field == "exchange_versions.SE.coexists_with"
+    assert reason == f"must be a list of the versions ['2007', '2010', '2013', '2016', '2019', 'SE'] (got {value!r})"
 
 
 def test_a_release_date_is_required(tmp_path):
