@@ -27,9 +27,11 @@ from urllib.parse import urlsplit
 import yaml
 from publicsuffixlist import PublicSuffixList
 
+from decision.catalog import default_catalog
 from decision.errors import InputError, Issue
 from decision.limits import LIMITS, size_text
-from decision.profiles import MAX_COUNT, NETBIOS_PATTERN
+from decision.parameters import default_parameters
+from decision.profiles import FIELD_BY_NAME, MAX_COUNT, NETBIOS_PATTERN, frame_from_mappings, validate
 
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
@@ -675,19 +677,39 @@ def _covers(cert_names: tuple[str, ...], host: str) -> bool:
     return False
 
 
-def _issuer_attributes(issuer: str | None) -> set[str]:
-    parts = re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", issuer or "")
-    return {part.split("=", 1)[0].strip().upper() for part in parts if "=" in part}
+_RDN_RE = re.compile(  # one attribute of a distinguished name; a value is "quoted" (with "" inside) or \-escaped
+    r'(?:^|[,;+])\s*(?P<key>[A-Za-z][A-Za-z0-9.]*)\s*=\s*(?P<value>"(?:[^"]|"")*"|(?:\\.|[^,;+"\\])*)')
+
+
+def _dn_attributes(dn: str | None) -> dict[str, str]:
+    """``CN=a, O="B, Inc.", C=US`` (as Windows writes a subject or issuer) -> ``{"CN": "a", "O": "B, Inc.",
+    "C": "US"}``: each attribute's first value, unquoted."""
+    values: dict[str, str] = {}
+    for match in _RDN_RE.finditer(dn or ""):
+        value = match["value"].strip()
+        if len(value) > 1 and value[0] == value[-1] == '"':
+            value = value[1:-1].replace('""', '"')
+        else:
+            value = re.sub(r"\\(.)", r"\1", value)
+        values.setdefault(match["key"].upper(), value.strip())
+    return values
 
 
 def _issuer_looks_public(cert: Certificate) -> bool:
     """Not self-signed, and the issuer reads like a commercial CA (O= and C=, no AD CS ``DC=``)."""
-    attributes = _issuer_attributes(cert.issuer)
-    return not cert.is_self_signed and "DC" not in attributes and {"O", "C"} <= attributes
+    attributes = _dn_attributes(cert.issuer)
+    return not cert.is_self_signed and "DC" not in attributes and {"O", "C"} <= attributes.keys()
 
 
 def _issuer_looks_ad_cs(cert: Certificate) -> bool:
-    return not cert.is_self_signed and "DC" in _issuer_attributes(cert.issuer)
+    return not cert.is_self_signed and "DC" in _dn_attributes(cert.issuer)
+
+
+def _current_certificate(export: ExchangeExport) -> Certificate | None:
+    """The CA-issued certificate in use: one bound to IIS if any is, the latest to expire."""
+    issued = [c for c in export.certificates if not c.is_self_signed]
+    return max(issued, key=lambda c: (any(s.upper() == "IIS" for s in c.services), c.not_after or dt.date.min),
+               default=None)
 
 
 def _client_servers(export: ExchangeExport) -> list[Server]:
@@ -834,10 +856,9 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
         "internal_names": any(_is_internal_name(h, internal_domain) for h in internal_hosts),
         "root_on_exchange": bool(all_hosts & accepted),
     }
-    if internal_used:
-        profile["split_dns"] = bool(internal_used & external_names)
-    else:
-        notes.append("split_dns: the export has no internal URL; the default applies")
+    _split_dns_note(sorted(internal_used & external_names), sorted(internal_used - external_names), owa_host, profile,
+                    notes)
+    _subject_fields(_current_certificate(export), org, profile, notes)
     if any(c.is_self_signed for c in export.certificates):
         notes.append("internal_names: self-signed certificates Exchange made itself were not counted")
     if ad_cs := next((c for c in issued if _issuer_looks_ad_cs(c)), None):
@@ -862,6 +883,71 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
     reading = [w for w in dict.fromkeys(export.warnings + warnings) if not w.startswith(counted)]
     notes.extend(f"reading the export: {w}" for w in reading)
     return profile, notes
+
+
+def _listed(names: list[str], most: int = 4) -> str:
+    """``a, b, c, d and 3 more``."""
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def _split_dns_note(external: list[str], internal: list[str], owa_host: str, profile: dict[str, Any],
+                    notes: list[str]) -> None:
+    """``split_dns`` is a capability (internal DNS can answer the external names): an internal URL on an external
+    name shows it; internal URLs on internal names (the server's FQDN, as Exchange sets them up) show nothing."""
+    if external:
+        profile["split_dns"] = True
+        others = f" (other internal URLs use {_listed(internal)})" if internal else ""
+        notes.append(f"split_dns: true: internal URLs already use {_listed(external)}, so internal DNS answers the "
+                     f"external names{others}")
+    elif internal:
+        zone = _psl().privatesuffix(owa_host) or owa_host
+        notes.append(
+            f"split_dns: the internal URLs use {_listed(internal)}, no external name (Exchange sets them to the "
+            f"server's FQDN by default); that does not show whether internal DNS can answer {owa_host}, so the default "
+            f"(true) applies and the commands move the internal URLs to the external names. Set split_dns: false if "
+            f"internal DNS cannot hold {zone} (or a zone for {owa_host} alone)."
+        )
+    else:
+        notes.append("split_dns: the export has no internal URL; the default applies")
+
+
+#: profile field -> its attribute in a certificate subject, and what applies without it
+_SUBJECT_FIELDS = {"org": ("O", "org stays {org}, the primary domain: set the organisation's name"),
+                   "country": ("C", "country is left empty, so certificate requests show a placeholder for C=: set "
+                                    "the two-letter code")}
+
+
+def _subject_fields(current: Certificate | None, org: str | None, profile: dict[str, Any], notes: list[str]) -> None:
+    """``org`` (unless given) and ``country`` from the O= and C= of the CA-issued certificate in use, each if the
+    profile's validation takes it; notes say which were taken and why the others were not."""
+    subject = _dn_attributes(current.subject) if current else {}
+    shown = f"subject '{current.subject}', " if current and current.subject else ""
+    where = f"the CA-issued certificate in use ({shown}thumbprint {current.thumbprint})" if current else ""
+    found = {name: subject.get(key, "") for name, (key, _) in _SUBJECT_FIELDS.items() if name != "org" or not org}
+    refused = _refused({name: value for name, value in found.items() if value})
+    taken = {name: value for name, value in found.items() if value and name not in refused}
+    for name, value in taken.items():
+        profile[name] = value.upper() if FIELD_BY_NAME[name].capitals else value
+    if taken:
+        notes.append(f"{', '.join(taken)}: {' and '.join(str(profile[name]) for name in taken)}, the "
+                     f"{' and '.join(_SUBJECT_FIELDS[name][0] + '=' for name in taken)} of {where}")
+    notes.extend(f"{name}: the {_SUBJECT_FIELDS[name][0]}= of {where}, {found[name][:60]!r}, was not used: {reason}; "
+                 f"{_SUBJECT_FIELDS[name][1].format(org=profile['org'])}" for name, reason in refused.items())
+    if missing := [name for name, value in found.items() if not value]:
+        keys = " or ".join(_SUBJECT_FIELDS[name][0] + "=" for name in missing)
+        lack = f"{where} has no {keys} in its subject" if current else f"no CA-issued certificate to take {keys} from"
+        otherwise = "; ".join(_SUBJECT_FIELDS[name][1].format(org=profile["org"]) for name in missing)
+        notes.append(f"{', '.join(missing)}: {lack}; {otherwise}")
+
+
+def _refused(values: dict[str, str]) -> dict[str, str]:
+    """Why the engine's validation refuses any of these profile field values: field -> reason."""
+    if not values:
+        return {}
+    raw, issues = frame_from_mappings([{"org": "-", "external_domain": "example.com", "users": 0, **values}], "")
+    issues += validate(raw, "", default_parameters(), default_catalog(), None).issues
+    return {issue.field: issue.reason for issue in issues if issue.field in values}
 
 
 def _netbios_names(servers: list[Server], notes: list[str]) -> list[str]:

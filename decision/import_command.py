@@ -2,10 +2,11 @@
 
 EXPORT is what scripts/collect-exchange.ps1 wrote, or the Format-List output of the same cmdlets pasted
 into a text file. The profile holds what the export shows (version, domains, servers, OWA name, internal
-names, root domain, counts); every other field is left out so its default applies, and the notes at the
-top of the file say which and why. Exit codes: 0 a complete profile was written; 1 it was written but
-needs editing before `evaluate` takes it (the export has no usable mailbox count: `users` is left empty,
-marked REQUIRED); 2 nothing was written (unreadable export, bad output path).
+names, root domain, counts, and the O= and C= of the certificate in use as org and country); every other
+field is left out so its default applies, and the notes at the top of the file say which and why. Exit
+codes: 0 a complete profile was written; 1 it was written but needs editing before `evaluate` takes it (the
+export has no usable mailbox count: `users` is left empty, marked REQUIRED); 2 nothing was written
+(unreadable export, bad output path).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _fail(path: Path, reason: str) -> NoReturn:
               help="Profile YAML to write (replaced atomically; never the export itself).")
 @click.option("--users", type=click.IntRange(0, MAX_COUNT),
               help="Mailbox users, when the export has no count (or to replace its count).")
-@click.option("--org", help="Organisation name for reports (default: the primary accepted domain).")
+@click.option("--org", help="Organisation name for reports and certificate requests (default: the O= of the "
+                             "certificate in use, else the primary accepted domain).")
 def import_command(export: Path, output: Path, users: int | None, org: str | None) -> None:
     """Build a profile from EXPORT (collect-exchange.ps1 JSON, or pasted Format-List text) and show the current state."""
     if same_file(export, output):

@@ -35,7 +35,7 @@ HORIZON_END = dt.date(2029, 11, 20)
 # design.md, "The profile (input contract)"
 PROFILE_FIELDS = {
     "org", "exchange_version", "start", "horizon_years", "external_domain", "extra_domains",
-    "internal_domain", "servers", "owa_host", "internal_names", "root_on_exchange", "split_dns",
+    "internal_domain", "servers", "owa_host", "internal_names", "root_on_exchange", "country", "split_dns",
     "users", "desktops", "domain_joined_share", "mobile_devices", "mdm_share", "partner_tls",
     "internal_ca", "acme_ok", "dns_api", "spare_ip", "ca", "currency", "admin_rate", "user_rate",
     "w_cost", "w_trust", "w_reconfiguration", "w_url_change",
@@ -52,11 +52,11 @@ EXPECTED_PROFILES = {
         "owa_host": "mail.litwareinc.com",
         "internal_names": True,
         "root_on_exchange": False,
-        "split_dns": False,
         "mobile_devices": 212,  # Get-ActiveSyncDevice; Get-Mailbox without -ResultSize Unlimited stopped at 1000
     },
     "ex2013-fabrikam": {
-        "org": "fabrikam.com",
+        "org": "Fabrikam",  # the O= and C= of the AD CS certificate in use
+        "country": "US",
         "exchange_version": "2013",
         "external_domain": "fabrikam.com",
         "extra_domains": ["fabrikam.net", "tailspintoys.com"],
@@ -65,13 +65,13 @@ EXPECTED_PROFILES = {
         "owa_host": "webmail.fabrikam.com",
         "internal_names": True,
         "root_on_exchange": True,
-        "split_dns": False,
         "internal_ca": True,
         "users": 184,
         "mobile_devices": 57,
     },
     "ex2016-contoso": {
-        "org": "contoso.com",
+        "org": "Contoso Ltd",
+        "country": "US",
         "exchange_version": "2016",
         "external_domain": "contoso.com",
         "extra_domains": ["fabrikam.com"],
@@ -147,8 +147,138 @@ def test_imported_profile_passes_the_engine_validation(name):
 
 
 def test_org_can_be_given():
-    profile, _ = profile_from_export(load("ex2016-contoso.json"), org="Contoso Ltd")
-    assert profile["org"] == "Contoso Ltd"
+    profile, notes = profile_from_export(load("ex2016-contoso.json"), org="Contoso Pharmaceuticals")
+    assert (profile["org"], profile["country"]) == ("Contoso Pharmaceuticals", "US")  # given over the O=, C= still read
+    assert [n for n in notes if n.startswith(("org", "country"))] == [
+        "country: US, the C= of the CA-issued certificate in use (subject 'CN=mail.contoso.com, O=Contoso Ltd, "
+        "L=Redmond, S=Washington, C=US', thumbprint 5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7)"]
+
+
+@pytest.mark.parametrize(("name", "internal", "zone"), [
+    ("ex2010-litware.txt", "exch01.litware.local", "litwareinc.com"),
+    ("ex2013-fabrikam.json", "mbx01.fabrikam.local", "fabrikam.com"),
+])
+def test_internal_urls_on_the_server_fqdn_leave_split_dns_at_its_default_and_say_so(name, internal, zone):
+    """QA s14: internal URLs on the server's FQDN are Exchange's default set-up, not a sign that internal DNS cannot
+    answer the external names (split_dns is that capability), so the import left it false silently."""
+    profile, notes = profile_from_export(load(name))
+    assert "split_dns" not in profile
+    [note] = [n for n in notes if n.startswith("split_dns:")]
+    assert f"the internal URLs use {internal}, no external name" in note
+    assert "the default (true) applies" in note
+    assert f"Set split_dns: false if internal DNS cannot hold {zone} (or a zone for {profile['owa_host']} alone)" in note
+
+
+@pytest.mark.parametrize("name", ["ex2016-contoso.json", "exse-contoso.txt"])
+def test_internal_urls_on_external_names_show_split_dns_and_say_so(name):
+    profile, notes = profile_from_export(load(name))
+    assert profile["split_dns"] is True
+    [note] = [n for n in notes if n.startswith("split_dns:")]
+    assert note.startswith("split_dns: true: internal URLs already use autodiscover.contoso.com, mail.contoso.com, so "
+                           "internal DNS answers the external names (other internal URLs use ")
+
+
+def test_without_internal_urls_split_dns_keeps_its_default():
+    data = json.loads((DATA / "ex2013-fabrikam.json").read_text())
+    data["virtual_directories"], data["outlook_anywhere"], data["client_access"] = [], [], []
+    profile, notes = profile_from_export(parse_export(json.dumps(data)))
+    assert "split_dns" not in profile
+    assert "split_dns: the export has no internal URL; the default applies" in notes
+
+
+def with_subject(subject: str, **changes) -> ExchangeExport:
+    """ex2016-contoso.json with another subject on its CA-issued certificate (and other changes to that entry)."""
+    data = json.loads((DATA / "ex2016-contoso.json").read_text())
+    for cert in data["certificates"]:
+        if not cert["IsSelfSigned"]:
+            cert.update(Subject=subject, **changes)
+    return parse_export(json.dumps(data))
+
+
+def subject_notes(notes: list[str]) -> list[str]:
+    return [n for n in notes if n.startswith(("org", "country"))]
+
+
+@pytest.mark.parametrize(("name", "org", "country", "note"), [
+    ("ex2016-contoso.txt", "Contoso Ltd", "US",
+     "org, country: Contoso Ltd and US, the O= and C= of the CA-issued certificate in use (subject 'CN=mail.contoso.com, "
+     "O=Contoso Ltd, L=Redmond, S=Washington, C=US', thumbprint 5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7)"),
+    ("ex2013-fabrikam.json", "Fabrikam", "US",  # the AD CS certificate bound to IIS, not the expired GoDaddy one
+     "org, country: Fabrikam and US, the O= and C= of the CA-issued certificate in use (subject "
+     "'CN=webmail.fabrikam.com, OU=IT, O=Fabrikam, L=Seattle, S=WA, C=US', thumbprint "
+     "C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918)"),
+    ("ex2010-litware.txt", "litwareinc.com", None,
+     "org, country: the CA-issued certificate in use (subject 'CN=mail.litwareinc.com, OU=Domain Control Validated', "
+     "thumbprint 6D2E9B41C07A83F5E1D4B69A2C8F07E35B1D9A46) has no O= or C= in its subject; org stays litwareinc.com, "
+     "the primary domain: set the organisation's name; country is left empty, so certificate requests show a "
+     "placeholder for C=: set the two-letter code"),
+])
+def test_org_and_country_come_from_the_subject_of_the_certificate_in_use(name, org, country, note):
+    """QA s14 I: the subject of the certificate being replaced (C=US, O=Contoso Ltd) was ignored."""
+    profile, notes = profile_from_export(load(name))
+    assert (profile["org"], profile.get("country")) == (org, country)
+    assert subject_notes(notes) == [note]
+
+
+@pytest.mark.parametrize(("subject", "org", "country"), [
+    ('CN=mail.contoso.com, O="Contoso, Inc.", C=gb', "Contoso, Inc.", "GB"),  # quoted as Windows writes it
+    ('CN=mail.contoso.com, O="Contoso ""Blue"" Ltd", C=DE', 'Contoso "Blue" Ltd', "DE"),
+    (r"CN=mail.contoso.com,O=Contoso\, Inc.,C=FR", "Contoso, Inc.", "FR"),  # RFC 4514 escapes, no spaces
+    ("CN=mail.contoso.com, OU=IT, O = Contoso AG , C = CH", "Contoso AG", "CH"),
+    ("O=Contoso Ltd+OU=Sales, CN=mail.contoso.com, C=US, O=Second", "Contoso Ltd", "US"),  # the first O=
+])
+def test_subjects_are_read_as_windows_and_rfc_4514_write_them(subject, org, country):
+    profile, _ = profile_from_export(with_subject(subject))
+    assert (profile["org"], profile["country"]) == (org, country)
+
+
+@pytest.mark.parametrize(("subject", "field", "reason"), [
+    ("CN=mail.contoso.com, O=Contoso Ltd, C=USA", "country", "not a two-letter country code (ISO 3166"),
+    ("CN=mail.contoso.com, O=Contoso Ltd, C=U1", "country", "not a two-letter country code (ISO 3166"),
+    (f"CN=mail.contoso.com, O={'x' * 201}, C=US", "org", "longer than 200 characters"),
+    ("CN=mail.contoso.com, O=Contoso\x07Ltd, C=US", "org", "contains control characters"),
+])
+def test_a_subject_value_the_profile_would_refuse_is_left_at_its_default_with_a_note(subject, field, reason):
+    export = with_subject(subject)
+    profile, notes = profile_from_export(export)
+    defaults = {"org": "contoso.com", "country": None}
+    assert profile.get(field) == defaults[field]
+    other = "country" if field == "org" else "org"
+    assert profile[other] == {"org": "Contoso Ltd", "country": "US"}[other]  # the other value is still taken
+    [refused] = [n for n in subject_notes(notes) if n.startswith(f"{field}: the ")]
+    assert "was not used: " + reason in refused
+    load_profiles_ok(profile)
+
+
+def load_profiles_ok(profile: dict) -> None:
+    from decision.catalog import load_catalog
+    from decision.parameters import load_parameters
+    from decision.profiles import load_profiles
+
+    params = load_parameters()
+    assert load_profiles(profile, params, load_catalog(params=params), today=TODAY).issues == []
+
+
+def test_the_certificate_in_use_is_the_one_bound_to_iis_then_the_latest_to_expire():
+    data = json.loads((DATA / "ex2016-contoso.json").read_text())
+    old = {**data["certificates"][0], "Thumbprint": "AA" * 20, "Subject": "CN=mail.contoso.com, O=Old Name, C=GB",
+           "Services": "SMTP", "NotAfter": "2030-01-01T00:00:00Z"}  # expires later, but IIS does not use it
+    newer = {**data["certificates"][0], "Thumbprint": "BB" * 20, "Subject": "CN=mail.contoso.com, O=New Name, C=IE",
+             "NotAfter": "2027-06-01T00:00:00Z"}
+    data["certificates"] += [old, newer]
+    profile, _ = profile_from_export(parse_export(json.dumps(data)))
+    assert (profile["org"], profile["country"]) == ("New Name", "IE")
+
+
+def test_without_a_ca_issued_certificate_org_and_country_keep_their_defaults():
+    data = json.loads((DATA / "ex2016-contoso.json").read_text())
+    data["certificates"] = [c for c in data["certificates"] if c["IsSelfSigned"]]
+    profile, notes = profile_from_export(parse_export(json.dumps(data)))
+    assert (profile["org"], "country" in profile) == ("contoso.com", False)
+    assert subject_notes(notes) == [
+        "org, country: no CA-issued certificate to take O= or C= from; org stays contoso.com, the primary domain: set "
+        "the organisation's name; country is left empty, so certificate requests show a placeholder for C=: set the "
+        "two-letter code"]
 
 
 @pytest.mark.parametrize("org", ["ex2016-contoso", "exse-contoso"])

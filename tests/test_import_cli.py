@@ -62,6 +62,24 @@ def test_notes_are_comments_at_the_top(tmp_path):
     assert "acme_ok, dns_api, spare_ip:" in comments
 
 
+def test_the_split_dns_and_subject_notes_are_in_the_header_and_the_commands_use_the_subject(tmp_path):
+    """QA s14 fault 2 and I: split_dns was set false silently; the old certificate's O= and C= were ignored."""
+    result, out = imported(tmp_path, "ex2013-fabrikam.json")
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    comments = " ".join(line.lstrip("#- ") for line in text[: text.index("\n\norg: ")].splitlines())
+    assert "split_dns: the internal URLs use mbx01.fabrikam.local, no external name" in comments
+    assert "Set split_dns: false if internal DNS cannot hold fabrikam.com" in comments
+    assert "org, country: Fabrikam and US, the O= and C= of the CA-issued certificate in use" in comments
+    profile = yaml.safe_load(text)
+    assert "split_dns" not in profile and (profile["org"], profile["country"]) == ("Fabrikam", "US")
+    evaluated = run("evaluate", out, "--format", "json")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["profile"]["split_dns"] is True
+    assert "C=US, O=Fabrikam, CN=webmail.fabrikam.com" in evaluated.stdout  # the request's subject
+    assert "-InternalUrl https://webmail.fabrikam.com/owa" in evaluated.stdout  # the internal URLs move
+
+
 def test_the_current_state_is_printed(tmp_path):
     result, _ = imported(tmp_path, "exse-contoso.txt")
     assert "error: ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS" in result.stdout
@@ -170,7 +188,7 @@ def test_an_existing_profile_is_replaced_whole(tmp_path):
     os.chmod(out, 0o640)
     result = run("import", DATA / "ex2013-fabrikam.json", "-o", out)
     assert result.exit_code == 0
-    assert yaml.safe_load(out.read_text())["org"] == "fabrikam.com"
+    assert yaml.safe_load(out.read_text())["org"] == "Fabrikam"  # the O= of the certificate in use
     assert oct(out.stat().st_mode & 0o777) == "0o640"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["profile.yaml"]  # no temporary file left
 
