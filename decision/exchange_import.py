@@ -649,6 +649,17 @@ def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     return _build(_raw_from_format_list(body, source), source, "format-list")
 
 
+def read_export(path: Path) -> ExchangeExport:
+    """The export in the file at `path`; ExportParseError (which file and why) when it cannot be read."""
+    try:
+        if path.stat().st_size > MAX_EXPORT_BYTES:
+            raise ExportParseError(str(path), f"larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExportParseError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return parse_export(data, str(path))
+
+
 # --------------------------------------------------------------------------- name analysis
 
 

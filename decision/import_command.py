@@ -26,14 +26,12 @@ from decision.current_state import assess
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.exchange_import import (
-    MAX_EXPORT_BYTES,
     ExchangeExport,
     ExportParseError,
-    parse_export,
     profile_from_export,
+    read_export,
     why_not_counted,
 )
-from decision.limits import size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, validate
 from decision.safe_output import atomic_path, same_file
@@ -103,13 +101,7 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
     if output.suffix.lower() not in YAML_SUFFIXES:
         _fail(output, "the profile is YAML: the file name must end in .yaml or .yml")
     try:
-        if export.stat().st_size > MAX_EXPORT_BYTES:
-            _fail(export, f"larger than {size_text(MAX_EXPORT_BYTES)}; is this an export?")
-        data = export.read_bytes()
-    except OSError as exc:
-        _fail(export, f"cannot read: {exc.strerror or exc}")
-    try:
-        parsed = parse_export(data, str(export))
+        parsed = read_export(export)
     except ExportParseError as exc:
         exit_with(exc)
     profile, notes = profile_from_export(parsed, org=org)

@@ -18,6 +18,7 @@ from decision.limits import LIMITS, size_text
 
 if TYPE_CHECKING:  # the renderers, charts and engine load on first use, so the CLI starts fast
     from decision.appendix.model import Appendix, Logo
+    from decision.current_state import CurrentState
     from decision.engine import Evaluation
 
 FORMATS = ("docx", "html", "md")
@@ -57,20 +58,22 @@ def read_logo(source: bytes | str | Path | None) -> Logo | None:
 
 
 def content(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: bytes | str | Path | None = None,
-          generated: dt.date | None = None) -> Appendix:
-    """The content model of profile `i`'s appendix (what every format renders)."""
+            generated: dt.date | None = None, current: CurrentState | None = None) -> Appendix:
+    """The content model of profile `i`'s appendix (what every format renders); `current`: the certificates a
+    server export shows today (`decision.current_state.assess`), or None."""
     from decision.appendix.model import build_model
 
-    return build_model(ev, i, firm=firm, logo=read_logo(logo), generated=generated)
+    return build_model(ev, i, firm=firm, logo=read_logo(logo), generated=generated, current=current)
 
 
 def build_files(ev: Evaluation, i: int, fmt: str, *, firm: str | None = None, logo: bytes | str | Path | None = None,
-                generated: dt.date | None = None, stem: str = "appendix") -> dict[str, bytes]:
+                generated: dt.date | None = None, stem: str = "appendix", current: CurrentState | None = None
+                ) -> dict[str, bytes]:
     """{file name: content}: the document first, then (Markdown only) the chart PNGs and the logo it links to."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown appendix format {fmt!r}; use one of {', '.join(FORMATS)}")
     stem = safe_name(stem)
-    appendix = content(ev, i, firm=firm, logo=logo, generated=generated)
+    appendix = content(ev, i, firm=firm, logo=logo, generated=generated, current=current)
     if fmt == "docx":
         from decision.appendix.render_docx import render_docx
 
@@ -91,15 +94,16 @@ def build_files(ev: Evaluation, i: int, fmt: str, *, firm: str | None = None, lo
 
 
 def build(ev: Evaluation, i: int = 0, fmt: str = "docx", firm: str | None = None,
-          logo: bytes | str | Path | None = None, *, generated: dt.date | None = None) -> bytes:
+          logo: bytes | str | Path | None = None, *, generated: dt.date | None = None,
+          current: CurrentState | None = None) -> bytes:
     """The appendix of profile `i` as one document (docx, html or md; md links to `build_files`' PNGs)."""
     if fmt == "md":
         from decision.appendix.render_md import render_markdown
 
-        appendix = content(ev, i, firm=firm, logo=logo, generated=generated)
+        appendix = content(ev, i, firm=firm, logo=logo, generated=generated, current=current)
         logo_file = f"appendix-logo.{appendix.logo.ext}" if appendix.logo else None
         return render_markdown(appendix, "appendix", logo_file).encode("utf-8")
-    return next(iter(build_files(ev, i, fmt, firm=firm, logo=logo, generated=generated).values()))
+    return next(iter(build_files(ev, i, fmt, firm=firm, logo=logo, generated=generated, current=current).values()))
 
 
 def download_name(ev: Evaluation, i: int, fmt: str) -> str:
@@ -108,14 +112,14 @@ def download_name(ev: Evaluation, i: int, fmt: str) -> str:
 
 
 def write(ev: Evaluation, i: int, out: Path, *, firm: str | None = None, logo: bytes | str | Path | None = None,
-          generated: dt.date | None = None) -> list[Path]:
+          generated: dt.date | None = None, current: CurrentState | None = None) -> list[Path]:
     """Write the appendix to `out` (format from its suffix) and, for Markdown, its PNGs beside it; atomically."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise InputError(Issue(str(out), 0, "output", f"the output must end in .{', .'.join(FORMATS)}"))
     from decision.safe_output import atomic_path
 
-    files = build_files(ev, i, fmt, firm=firm, logo=logo, generated=generated, stem=out.stem)
+    files = build_files(ev, i, fmt, firm=firm, logo=logo, generated=generated, stem=out.stem, current=current)
     main, *extra = files
     targets = {**{name: out.parent / name for name in extra}, main: out}  # the figures first: no page without them
     for name, path in targets.items():

@@ -1,4 +1,4 @@
-"""`python -m decision appendix PROFILE.yaml -o OUT.docx|OUT.html|OUT.md [--firm NAME] [--logo FILE]`."""
+"""`python -m decision appendix PROFILE.yaml -o OUT.docx|OUT.html|OUT.md [--firm NAME] [--logo FILE] [--export FILE]`."""
 
 from __future__ import annotations
 
@@ -23,13 +23,20 @@ SUFFIXES = (".docx", ".html", ".md")
 @click.option("--parameters", type=click.Path(dir_okay=False, path_type=Path),
               help="Another parameters file (parameters.yaml).")
 @click.option("--date", "generated", type=click.DateTime(["%Y-%m-%d"]),
-              help="Generation date to print (default today), to reproduce an earlier appendix byte for byte.")
+              help="Generation date to print (default today), to reproduce an earlier appendix byte for byte; the "
+                   "day the --export's certificates are assessed on.")
+@click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
+              help="A server export (collect-exchange.ps1 JSON or pasted Format-List text, as `import` reads): "
+                   "section 2.1 shows the certificates in place, what is wrong with them and when each is replaced.")
 def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path | None, catalog: Path | None,
-                     parameters: Path | None, generated: dt.datetime | None) -> None:
+                     parameters: Path | None, generated: dt.datetime | None, export: Path | None) -> None:
     """Write the consultants' appendix for one PROFILE: recommendation, options, costs, commands, sources."""
     from decision.appendix import write
     from decision.catalog import CATALOG_FILE, default_catalog, load_catalog
+    from decision.current_state import assess
+    from decision.dates import from_day, horizon_end_day
     from decision.engine import evaluate
+    from decision.exchange_import import read_export
     from decision.parameters import default_parameters, load_parameters
     from decision.profiles import MAX_TEXT, load_profiles
 
@@ -50,7 +57,13 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
             exit_with(InputError(Issue(str(profile), 0, "", f"{len(valid.frame)} profiles in the file; "
                                                         "the appendix is for one profile")))
         result = evaluate(valid, parameters=params, catalog=cat)
-        written = write(result, 0, output, firm=firm, logo=logo, generated=generated.date() if generated else None)
+        day = generated.date() if generated else dt.date.today()
+        current = None
+        if export is not None:
+            row = result.profiles.iloc[0]
+            end = from_day(horizon_end_day(int(row["start"]), float(row["horizon_years"])))
+            current = assess(read_export(export), params, cat, today=day, horizon_end=end, start=from_day(int(row["start"])))
+        written = write(result, 0, output, firm=firm, logo=logo, generated=day, current=current)
     except InputError as exc:
         exit_with(exc)
     for path in written:

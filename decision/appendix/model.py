@@ -21,6 +21,7 @@ import yaml
 
 from decision import currency
 from decision.appendix import charts
+from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import (
@@ -269,8 +270,8 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 class _Builder:
     """Builds the sections of one profile's appendix from an Evaluation."""
 
-    def __init__(self, ev: Evaluation, i: int, texts: Mapping[str, Any]):
-        self.ev, self.i, self.texts = ev, i, texts
+    def __init__(self, ev: Evaluation, i: int, texts: Mapping[str, Any], current: CurrentState | None = None):
+        self.ev, self.i, self.texts, self.current = ev, i, texts, current
         self.profile = ev.profiles.iloc[i]
         self.mapping = profile_to_mapping(ev.profiles, i)
         self.rows = ev.option_rows(i)
@@ -383,7 +384,7 @@ class _Builder:
                  ("Runner-up", f"{LABELS[self.runner]} ({self.behind()})" if self.runner
                   else "none (the only feasible option)")]
         blocks.append(self.table("Key figures of the recommendation", ("Item", "Value"), facts, "ll", (3, 4)))
-        warnings = self.ev.warnings(self.i)
+        warnings = self.ev.warnings(self.i) + self.current_state_points()
         if warnings:
             blocks += [para(bold("Points to note")), Bullets(tuple(para(w) for w in warnings))]
         return Section(1, "Executive summary", tuple(blocks))
@@ -432,7 +433,39 @@ class _Builder:
         table = self.table(f"The profile of {org} as assessed (validated, with defaults filled in)",
                            ("Field", "Meaning", "Value"), rows, "lll", (2.2, 5, 2.8), group_rows=frozenset(groups),
                            small=True)
-        return Section(2, "The organisation as assessed", (*words, table))
+        return Section(2, "The organisation as assessed", (*words, table, *self.current_state_blocks()))
+
+    def current_state_points(self) -> list[str]:
+        """Section 1's point on the certificates in place (an imported server export), when any needs action."""
+        if self.current is None:
+            return []
+        levels = [f.level for f in self.current.findings]
+        now, soon = levels.count("error"), levels.count("warning")
+        if not now and not soon:
+            return []
+        parts = [f"{plural(now, 'problem')} that clients or services have now" if now else "",
+                 f"{plural(soon, 'thing')} to act on inside the horizon" if soon else ""]
+        return [f"The certificates on the servers today ({long_date(self.current.today)}) show "
+                f"{' and '.join(p for p in parts if p)}: see 2.1."]
+
+    def current_state_blocks(self) -> list[Block]:
+        """2.1: the certificates a server export shows today, what is wrong with them and when each is replaced."""
+        state = self.current
+        if state is None:
+            return []
+        lead = {"error": "Now:", "warning": "Inside the horizon:", "info": ""}
+        findings = tuple(para(bold(lead[f.level]), " ", f.text) if lead[f.level] else para(f.text)
+                         for f in state.findings)
+        columns = ("Certificate", "Issuer", "Servers", "Services", "Expires", "Status", "Replace by")
+        rows = [(r["certificate"], r["issuer"], r["servers"], r["services"], r["expires"] or DASH, r["status"],
+                 r["replace by"] or DASH) for r in state.certificate_rows()]
+        return [Subheading("2.1", "The certificates in place today"),
+                para(f"From the export of the Exchange servers, as read on {long_date(state.today)}: "
+                     f"{plural(len(rows), 'certificate')} on the servers, their expiries and replacements followed "
+                     f"to {long_date(state.horizon_end)}."),
+                *([Bullets(findings)] if findings else []),
+                self.table(f"The certificates on the servers on {long_date(state.today)}", columns, rows, "lllllll",
+                           (3, 2.2, 1.6, 1.4, 1.4, 1.6, 1.4), small=True)]
 
     def default_rates_text(self) -> str:
         """'; the administrators' rate is the default, estimated in USD ...' for rates that are defaults estimated in
@@ -830,9 +863,13 @@ class _Builder:
                      (f"{what} file hash (SHA-256, first {DIGEST_HEX} hex)", v[f"{key}_sha256"])]
         rows += [(f"Profile hash (SHA-256, first {DIGEST_HEX} hex)", profile_hash(self.mapping)),
                  ("Generated on", generated.isoformat())]
+        read = self.current.today.isoformat() if self.current else None
+        if read:
+            rows.append(("Certificates in place (2.1)", f"from an export of the Exchange servers, read on {read}"))
         custom = custom_files(v)
         command = " ".join(["python -m decision appendix profile.yaml -o appendix.docx",
-                            *(f"{option} {shlex.quote(name)}" for option, name in custom)])
+                            *(f"{option} {shlex.quote(name)}" for option, name in custom),
+                            *([f"--export export.json --date {read}"] if read else [])])
         text = yaml.safe_dump(self.mapping, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
         keep = [para(f"This appendix used {and_list([f'{name} ({option})' for option, name in custom])} instead of "
                      "the data files shipped with CertStrategy: keep "
@@ -845,18 +882,20 @@ class _Builder:
                  Run("sha256sum FILE", code=True), ", or ", Run("Get-FileHash FILE", code=True), " in PowerShell)."),
             self.table("Reproducibility stamp", ("Item", "Value"), rows, "ll", (3, 5)),
             *keep,
-            para("The profile as evaluated (save it as profile.yaml and run ", Run(command, code=True), "):"),
+            para("The profile as evaluated (save it as profile.yaml and run ", Run(command, code=True),
+                 ", with the same server export saved as export.json" if read else "", "):"),
             Code(tuple(text.splitlines()), "yaml"),
         ))
 
 
 def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Logo | None = None,
-                generated: dt.date | None = None) -> Appendix:
-    """The appendix of profile `i` of an Evaluation, ready for any renderer."""
+                generated: dt.date | None = None, current: CurrentState | None = None) -> Appendix:
+    """The appendix of profile `i` of an Evaluation, ready for any renderer; `current`: the certificates an imported
+    server export shows (section 2.1)."""
     if not 0 <= i < len(ev.profiles):
         raise IndexError(f"profile {i} is not in this evaluation ({len(ev.profiles)} profiles)")
     generated = generated or dt.date.today()
-    b = _Builder(ev, i, load_texts())
+    b = _Builder(ev, i, load_texts(), current)
     sections = (b.summary(), b.organisation(), b.options_compared(), b.cost(), b.recommended(),
                 b.what_would_change(), b.assumptions(), b.stamp(generated))
     org = str(b.profile["org"])

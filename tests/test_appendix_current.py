@@ -1,0 +1,105 @@
+"""The appendix with the certificates in place (QA s14 B): `appendix --export` and `content(current=...)`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from docx import Document
+
+from decision import evaluate
+from decision.appendix import build, content
+from decision.appendix.command import appendix_command
+from decision.appendix.model import Bullets, Subheading, Table
+from decision.current_state import assess
+from decision.dates import from_day, horizon_end_day
+from decision.exchange_import import parse_export, profile_from_export
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPORTS = ROOT / "tests" / "data" / "exchange"
+DAY = dt.date(2026, 11, 28)
+
+
+def _profile(tmp_path: Path, export: str) -> Path:
+    profile, _ = profile_from_export(parse_export((EXPORTS / export).read_bytes(), export))
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump({**profile, "users": profile.get("users", 300)}), encoding="utf-8")
+    return path
+
+
+def _state(ev, export: str, today: dt.date = DAY):
+    row = ev.profiles.iloc[0]
+    end = from_day(horizon_end_day(int(row["start"]), float(row["horizon_years"])))
+    return assess(parse_export((EXPORTS / export).read_bytes(), export), ev.params, ev.catalog, today=today,
+                  horizon_end=end, start=from_day(int(row["start"])))
+
+
+def _section2(model):
+    return model.sections[1].blocks
+
+
+def test_the_certificates_in_place_are_section_2_1_with_every_finding_and_certificate(tmp_path):
+    ev = evaluate(_profile(tmp_path, "exse-contoso.json"))
+    state = _state(ev, "exse-contoso.json")
+    blocks = _section2(content(ev, current=state, generated=DAY))
+    start = next(k for k, b in enumerate(blocks) if isinstance(b, Subheading))
+    assert (blocks[start].number, blocks[start].title) == ("2.1", "The certificates in place today")
+    [findings] = [b for b in blocks[start:] if isinstance(b, Bullets)]
+    assert ["".join(r.text for r in p.runs if not r.bold).strip() for p in findings.items] == [
+        f.text for f in state.findings]
+    assert [p.runs[0].text for p in findings.items if p.runs[0].bold] == (
+        ["Now:"] * sum(f.level == "error" for f in state.findings)
+        + ["Inside the horizon:"] * sum(f.level == "warning" for f in state.findings))
+    [table] = [b for b in blocks[start:] if isinstance(b, Table)]
+    assert [r[0] for r in table.rows] == [r["certificate"] for r in state.certificate_rows()]
+    assert "expired 20 days ago" in {r[5] for r in table.rows}  # CN=EX02 expired on 2026-11-08
+
+
+def test_the_summary_points_to_2_1_only_when_something_needs_action(tmp_path):
+    ev = evaluate(_profile(tmp_path, "exse-contoso.json"))
+    summary = " ".join(b.text for b in content(ev, current=_state(ev, "exse-contoso.json"), generated=DAY)
+                       .sections[0].blocks[-1].items)
+    assert re.search(r"show 2 problems that clients or services have now and 2 things to act on inside the horizon: "
+                     r"see 2\.1\.", summary)
+    plain = content(ev, generated=DAY)
+    assert not [b for b in _section2(plain) if isinstance(b, Subheading)]
+    assert "see 2.1" not in " ".join(getattr(b, "text", "") for s in plain.sections for b in s.blocks)
+
+
+def test_without_an_export_the_appendix_is_what_it_was(tmp_path):
+    """`current=None` adds nothing: same bytes as an appendix made without the argument."""
+    ev = evaluate(_profile(tmp_path, "ex2016-contoso.json"))
+    assert build(ev, 0, "html", generated=DAY, current=None) == build(ev, 0, "html", generated=DAY)
+
+
+def test_the_command_reads_the_export_on_the_generation_date_and_says_how_to_reproduce(tmp_path):
+    profile = _profile(tmp_path, "exse-contoso.json")
+    out = tmp_path / "a.docx"
+    result = CliRunner().invoke(appendix_command, [str(profile), "-o", str(out), "--date", "2026-11-28",
+                                                   "--export", str(EXPORTS / "exse-contoso.json")])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+    assert "2.1 The certificates in place today" in text
+    assert "as read on 28 November 2026" in text
+    assert ("python -m decision appendix profile.yaml -o appendix.docx --export export.json --date 2026-11-28"
+            in text)
+    later = tmp_path / "b.docx"  # the same export read a month later: the self-signed certificate expired longer ago
+    CliRunner().invoke(appendix_command, [str(profile), "-o", str(later), "--date", "2026-12-28",
+                                          "--export", str(EXPORTS / "exse-contoso.json")])
+    cells = {c.text for t in Document(io.BytesIO(later.read_bytes())).tables for r in t.rows for c in r.cells}
+    assert "expired 50 days ago" in cells
+
+
+def test_an_unreadable_export_is_one_error_and_writes_nothing(tmp_path):
+    profile = _profile(tmp_path, "exse-contoso.json")
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json", encoding="utf-8")
+    for export, reason in ((junk, "junk.json"), (tmp_path / "missing.json", "cannot read")):
+        out = tmp_path / "a.html"
+        result = CliRunner().invoke(appendix_command, [str(profile), "-o", str(out), "--export", str(export)])
+        assert result.exit_code == 2 and reason in result.output and "Traceback" not in result.output
+        assert not out.exists()
