@@ -333,10 +333,12 @@ class Shell:
             for cmdlet, vdir, path in dirs:
                 lines.append(f'Set-{cmdlet}VirtualDirectory -Identity "{server}\\{vdir} (Default Web Site)" '
                              + which.format(u=f"https://{host}{path}"))
+            rpc = f'"{server}\\Rpc (Default Web Site)"'
             if self.era in LEGACY_ERAS:
-                lines.append(f"if (-not (Get-OutlookAnywhere -Server {server})) {{ Enable-OutlookAnywhere -Server {server} "
-                             f"-ExternalHostname {host} -DefaultAuthenticationMethod Basic -SSLOffloading $false }}")
-            oa = f'Set-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ExternalHostname {host}'
+                lines.append(f"if (-not (Get-OutlookAnywhere -Identity {rpc} -ErrorAction SilentlyContinue)) {{ "
+                             f"Enable-OutlookAnywhere -Server {server} -ExternalHostname {host} "
+                             "-DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+            oa = f"Set-OutlookAnywhere -Identity {rpc} -ExternalHostname {host}"
             if self.era in ("2013", "2016"):
                 oa += f" -InternalHostname {host} -ExternalClientsRequireSsl $true -InternalClientsRequireSsl $true"
             lines.append(oa)

@@ -1181,8 +1181,9 @@ def test_outlook_anywhere_is_enabled_where_the_version_leaves_it_off(version, st
     commands = _commands(profile)[0]["classic"]
     for server in ("EX01", "EX02"):
         oa = next(i for i, c in enumerate(commands) if c.startswith(f'Set-OutlookAnywhere -Identity "{server}\\Rpc '))
-        enable = (f"if (-not (Get-OutlookAnywhere -Server {server})) {{ Enable-OutlookAnywhere -Server {server} "
-                  "-ExternalHostname autodiscover.a-corp.com -DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+        enable = (f'if (-not (Get-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ErrorAction '
+                  f"SilentlyContinue)) {{ Enable-OutlookAnywhere -Server {server} -ExternalHostname "
+                  "autodiscover.a-corp.com -DefaultAuthenticationMethod Basic -SSLOffloading $false }")
         assert (commands[oa - 1] == enable) is off
     assert any("Enable-OutlookAnywhere" in c for c in commands) is off
 
