@@ -22,6 +22,11 @@ from decision.names import publicly_registrable
 from decision.parameters import LEGACY_ERAS, Parameters
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
+# the ACME client's certificate: the Exchange import script prints its thumbprint ("NewCertThumbprint: ...") at each run,
+# the first one and every renewal's (simple-acme's log keeps it)
+ACME_THUMBPRINT = "<NewCertThumbprint printed by the import script>"
+ACME_DIR = r"C:\simple-acme"  # where the commands install simple-acme: its Scripts folder is relative to it
+PARTNER_IPS = "<the partner's (or Exchange Online's) sending IP addresses>"
 PUBLIC_IP = "<public IP>"
 INTERNAL_IP = "<internal IP of the server>"
 COUNTRY = "<two-letter country code>"
@@ -206,10 +211,8 @@ class Shell:
         """
         if self.era == "2007":
             site = f"Autodiscover-{_slug(certificate)}"
-            return [f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
-                    f"Directory Security: bind the {certificate} certificate",
-                    f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
-                    f"-WindowsAuthentication $true"]
+            return [*self.site_per_server_note(and_list(hosts), site, ip), self.iis6_site(site, ip, certificate),
+                    self.autodiscover_directory(site)]
         lines = ["Import-Module WebAdministration"]
         if len(self.servers) > 1:
             lines.insert(0, f"# IIS bindings are per server: run these lines on each of {', '.join(self.servers)}")
@@ -220,6 +223,26 @@ class Shell:
                 lines.append(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https -HostHeader {host})"
                              f".AddSslCertificate({_quote(thumbprint)}, 'My')")
         return lines
+
+    def site_per_server_note(self, hosts: str, site: str, ip: str | None) -> list[str]:
+        """With several client access servers the load balancer or DNS sends `hosts` to any of them: the web site that
+        serves them, its binding and its virtual directory are made on each server (without SNI, `ip` leads to each
+        server's own address), or the requests that reach another one get its Default Web Site's certificate."""
+        if len(self.servers) < 2:
+            return []
+        own_ip = "" if ip is None else f", on that server's address that {ip} leads to"
+        return [f"# every client access server answers {hosts}: the {site} web site, its binding and virtual directory "
+                f"are per server, so run the next lines on each of {', '.join(self.servers)}{own_ip}"]
+
+    @staticmethod
+    def iis6_site(site: str, ip: str | None, certificate: str) -> str:
+        """Exchange 2007's IIS 6 has no WebAdministration module: a web site of its own made in IIS Manager."""
+        return (f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
+                f"Directory Security: bind the {certificate} certificate")
+
+    @staticmethod
+    def autodiscover_directory(site: str) -> str:
+        return f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true -WindowsAuthentication $true"
 
     def outlook_anywhere_principal(self, subject: str, host: str) -> list[str]:
         """Have Autodiscover give Outlook Anywhere clients the certificate's `subject` as its principal name, on the
@@ -240,18 +263,34 @@ class Shell:
         2013+: https://www.petenetlive.com/KB/Article/0001314)."""
         return f"Default {server}" if self.era in LEGACY_ERAS else f"Default Frontend {server}"
 
-    def connector_certificate_note(self, when: str = "after each renewal") -> str:
+    def legacy_receive_connectors(self, when: str, host: str, fqdns_on_certificate: bool) -> list[str]:
         """Exchange 2007 and 2010 connectors have no -TlsCertificateName: Set-ReceiveConnector and Set-SendConnector give it
         as "Applicable: Exchange Server 2013" and later (https://learn.microsoft.com/powershell/module/exchangepowershell/set-receiveconnector,
         source exchange/exchange-ps/exchange/Set-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell), and the
         2010 SP2/SP3 Set-SendConnector syntax has none. For
         STARTTLS a receive connector loads the certificate that matches its FQDN, the server's FQDN when that is empty
         (https://learn.microsoft.com/en-us/previous-versions/office/exchange-server-2010/bb430748(v=exchg.141);
-        2007: bb430748(v=exchg.80))."""
+        2007: bb430748(v=exchg.80)).
+
+        The Default connector has Exchange server authentication, which holds its FQDN to the server's own ("When the
+        AuthMechanism parameter on a Receive connector is set to the value ExchangeServer, you must set the FQDN
+        parameter ... to ... the FQDN of the transport server ..., the NetBios name ..., or $null", or mail between the
+        servers fails: http://unifiedpeople.ru/exchhelp.en/html/2e6d2fc3-1028-44f0-8bcf-d1521c803dc1.htm). So unless
+        the certificate carries every server's FQDN (`fqdns_on_certificate`), the partner's mail gets a receive
+        connector of its own whose FQDN is `host`, a name on the certificate: -Usage Partner (TLS, the Partners
+        permission group) needs -Bindings and -RemoteIPRanges, and the more specific remote range takes the partner's
+        connections from the Default connector (New-ReceiveConnector, exchange/exchange-ps/exchange/New-ReceiveConnector.md
+        in MicrosoftDocs/office-docs-powershell; 2007 SP1: bb125139(v=exchg.80))."""
         connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
-        return (f"# {when}: Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and "
-                f"later); for STARTTLS each receive connector ({connectors}) takes the certificate that matches its "
-                "FQDN, so keep that FQDN a name on the certificate and its renewals")
+        why = (f"Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and later); for STARTTLS "
+               f"each receive connector ({connectors}) takes the certificate that matches its FQDN")
+        if fqdns_on_certificate:
+            return [f"# {when}: {why}, so keep that FQDN, the server's, a name on the certificate and its renewals"]
+        return [f"# {why}, and the Default connectors keep the server's own (Exchange server authentication requires it), "
+                f"which is not a name on this certificate: take the partner's mail on a receive connector of its own "
+                f"whose FQDN is {host}, on each server (once: renewals keep that name)",
+                *(f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Partner -Bindings 0.0.0.0:25 "
+                  f"-RemoteIPRanges {PARTNER_IPS} -Fqdn {host}" for s in self.servers)]
 
     def pop_imap_name(self, host: str) -> list[str]:
         """POP3 and IMAP4 take the certificate whose name is `host` (a wildcard cannot be enabled for them; Microsoft,
@@ -268,8 +307,18 @@ class Shell:
                 f"# then restart {', '.join(services)} {on} (Restart-Service)"]
 
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
-        """Point the web services (and, with split DNS, the internal URLs) at `host`."""
+        """Point the web services (and, with split DNS, the internal URLs) at `host`.
+
+        Outlook Anywhere is off by default on Exchange 2007 and 2010: its Rpc virtual directory, which Set-OutlookAnywhere
+        names, exists once Enable-OutlookAnywhere has run, and that needs the RPC over HTTP Proxy Windows component
+        (Enable-OutlookAnywhere, bb124993(v=exchg.141); the -DefaultAuthenticationMethod set is 2010's and 2007 SP1's,
+        which replaced 2007 RTM's -ExternalAuthenticationMethod: Exchange Team blog, 2007-11-08, "Outlook Anywhere
+        changes in Exchange Server 2007 SP1"). So those versions enable it where Get-OutlookAnywhere finds none."""
         lines = []
+        if self.era in LEGACY_ERAS:
+            lines.append(f"# Outlook Anywhere is off by default on Exchange {self.version}, and its Rpc virtual directory "
+                         "exists only once it is enabled (which needs the RPC over HTTP Proxy Windows component): each "
+                         "if-line enables it where Get-OutlookAnywhere finds none")
         which = "-InternalUrl {u} -ExternalUrl {u}" if internal else "-ExternalUrl {u}"
         for server in self.servers:
             lines.append(f"{self.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
@@ -284,7 +333,12 @@ class Shell:
             for cmdlet, vdir, path in dirs:
                 lines.append(f'Set-{cmdlet}VirtualDirectory -Identity "{server}\\{vdir} (Default Web Site)" '
                              + which.format(u=f"https://{host}{path}"))
-            oa = f'Set-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ExternalHostname {host}'
+            rpc = f'"{server}\\Rpc (Default Web Site)"'
+            if self.era in LEGACY_ERAS:
+                lines.append(f"if (-not (Get-OutlookAnywhere -Identity {rpc} -ErrorAction SilentlyContinue)) {{ "
+                             f"Enable-OutlookAnywhere -Server {server} -ExternalHostname {host} "
+                             "-DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+            oa = f"Set-OutlookAnywhere -Identity {rpc} -ExternalHostname {host}"
             if self.era in ("2013", "2016"):
                 oa += f" -InternalHostname {host} -ExternalClientsRequireSsl $true -InternalClientsRequireSsl $true"
             lines.append(oa)
@@ -360,6 +414,15 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     autodiscover_hosts = [h for h in (f"autodiscover.{d}" for d in domains) if h != owa]
     dns: list[str] = []
     lines: list[str] = []
+    # Exchange 2007/2010's Default receive connectors keep the server's FQDN: a certificate carrying every server's
+    # FQDN, in every renewal over the horizon, serves them as they are (Shell.legacy_receive_connectors)
+    fqdns_on_certificate = shell.named_servers and not lost_later and all(
+        f"{server}.{profile['internal_domain']}".lower() in names for server in shell.servers)
+
+    def connectors(host: str, thumbprint: str = THUMBPRINT, *, automated: bool = False) -> list[str]:
+        """The partner / hybrid connector lines for the certificate on `host` (`_connectors`)."""
+        return _connectors(shell, profile, ca, host, thumbprint, automated=automated,
+                           fqdns_on_certificate=fqdns_on_certificate)
 
     def move_internal_urls(autodiscover_host: str) -> None:
         if internal_moved and split:
@@ -415,7 +478,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
         lines += shell.enable() + shell.copy_to_other_servers(label)
         if option == "san":  # an internal CA's certificate cannot serve hybrid mail (partner_tls rules it out)
-            lines += _connectors(shell, profile, names[0], ca, automated=False)
+            lines += connectors(names[0])
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
@@ -426,7 +489,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     elif option == "classic":
         host = f"autodiscover.{ext}"
         lines += shell.request([host], label) + shell.enable() + shell.copy_to_other_servers(label)
-        lines += _connectors(shell, profile, host, ca, automated=False)
+        lines += connectors(host)
         lines += shell.urls(host, host, internal=split)
         dns += [f"{host}. A {PUBLIC_IP}"]
         if split:
@@ -437,7 +500,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         owa_thumbprint = f"<thumbprint of the {owa} certificate>"
         lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
                   + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint)
-                  + _connectors(shell, profile, owa, ca, automated=False))
+                  + connectors(owa, owa_thumbprint))
         sni = shell.sni
         if not autodiscover_hosts:
             lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
@@ -448,21 +511,15 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             ip = PUBLIC_IP if sni else f"<public IP for {host}>"
             thumbprint = f"<thumbprint of the {host} certificate>"
             lines += shell.request([host], _slug(host)) + shell.copy_to_other_servers(_slug(host), [], thumbprint)
-            if len(shell.servers) > 1:  # the load balancer or DNS sends autodiscover to any of them
-                own_ip = "" if sni else f", on that server's address that {ip} leads to"
-                lines.append(f"# every client access server answers {host}: the {site} web site, its binding and "
-                             f"virtual directory are per server, so run the next lines on each of "
-                             f"{', '.join(shell.servers)}{own_ip}")
+            lines += shell.site_per_server_note(host, site, None if sni else ip)
             if shell.era == "2007":
-                lines.append(f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, "
-                             f"path C:\\inetpub\\wwwroot; Directory Security: bind the {host} certificate")
+                lines.append(shell.iis6_site(site, ip, host))
             else:
                 binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
                 lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
                              f"-Port 443 -Ssl {binding}")
                 lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(thumbprint)}, 'My')")
-            lines.append(f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
-                         f"-WindowsAuthentication $true")
+            lines.append(shell.autodiscover_directory(site))
             dns.append(f"{host}. A {ip}")
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
         move_internal_urls(f"autodiscover.{ext}")
@@ -476,9 +533,10 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         if acme:
             lines += _acme_client(shell, first, ca, profile, wildcard=True,
                                   further=[(c, shell.bind(hosts[d], f"*.{d}", None, ips[d]), ips[d]) for d, c in further])
+            lines += connectors(owa, ACME_THUMBPRINT, automated=True)  # owa: a name the first certificate covers
         else:
             lines += shell.request(first, label) + shell.enable() + shell.copy_to_other_servers(label)
-            lines += _connectors(shell, profile, first[0], ca, automated=False)
+            lines += connectors(owa)
             for d, certificate in further:
                 part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
                 lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
@@ -493,6 +551,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "acme":
         lines += _acme_client(shell, names, ca, profile, wildcard=False)
+        lines += connectors(names[0], ACME_THUMBPRINT, automated=True)
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if profile["dns_api"]:
@@ -500,7 +559,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         caa()
     elif option == "srv_record":
         lines += shell.request([owa], label) + shell.enable() + shell.copy_to_other_servers(label)
-        lines += _connectors(shell, profile, owa, ca, automated=False)
+        lines += connectors(owa)
         if internal_moved and split:
             lines += shell.urls(owa, owa, internal=True)
         else:  # each client access server publishes its own autodiscover address (SCP) in Active Directory
@@ -531,10 +590,13 @@ IMPORT_SCRIPT_SOURCE = "Installation/ImportExchange.ps1 of https://github.com/si
 
 
 def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool, services: str | None,
-          ip: str | None = None) -> str:
+          ip: str | None = None) -> list[str]:
     """One simple-acme certificate: with `services`, the Exchange import script enables it for them; without, the
-    client only updates the IIS bindings that match its names (on `ip`, where there is no SNI)."""
-    cmd = (f"wacs.exe --source manual --host {','.join(names)} --certificatestore My "
+    client only updates the IIS bindings that match its names (on `ip`, where there is no SNI).
+
+    Run from simple-acme's folder: PowerShell runs no program of the current folder by its bare name (.\\wacs.exe), and
+    the script's ./Scripts path is relative to it."""
+    cmd = (f".\\wacs.exe --source manual --host {','.join(names)} --certificatestore My "
            f'--acl-fullcontrol "network service,administrators" ')
     if services is None:
         cmd += "--installation iis --installationsiteid 1" + (f" --sslipaddress {ip}" if ip else "")
@@ -549,7 +611,7 @@ def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bo
         cmd += " --eab-key-identifier <EAB key id> --eab-key <EAB HMAC key>"
     if wildcard or profile["dns_api"]:
         cmd += " --validationmode dns-01 --validation <the plugin for your DNS host>"
-    return cmd
+    return [f"Set-Location {_quote(ACME_DIR)}", cmd]
 
 
 def _old_windows_note(shell: Shell) -> list[str]:
@@ -584,48 +646,55 @@ def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) ->
 
 def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
                  further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
-    """simple-acme (win-acme's maintained successor) with the Exchange import script, plus connector upkeep.
+    """simple-acme (win-acme's maintained successor) with the Exchange import script (the connectors: `_connectors`).
 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
     services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
     lines = [*_old_windows_note(shell), *_http01_note(shell, profile, wildcard=wildcard),
-             "# install simple-acme (https://simple-acme.com) on " + shell.servers[0] + "; put the Exchange import script "
-             f"in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, review it "
-             "first), then run once:",
-             _wacs(names, ca, profile, wildcard=wildcard, services=services)]
+             f"# install simple-acme (https://simple-acme.com) in {ACME_DIR} on {shell.servers[0]}; put the Exchange "
+             f"import script in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, "
+             "review it first), then run once:",
+             *_wacs(names, ca, profile, wildcard=wildcard, services=services)]
     for more, bindings, ip in further:
         lines += ["# then create the bindings for the next certificate and run once (renewals update the bindings):",
-                  *bindings, _wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
-    lines += ["# the scheduled task renews; after each renewal the script runs Enable-ExchangeCertificate",
-              "iisreset /noforce"]
+                  *bindings, *_wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
+    lines += ["iisreset /noforce",
+              "# the scheduled task renews; after each renewal the import script runs Enable-ExchangeCertificate but "
+              "does not restart IIS as the line above did: add iisreset /noforce as the last line of your copy of the "
+              "script, so the web site serves the renewed certificate"]
     if len(shell.servers) > 1:  # before the connectors: each server's receive connector needs the certificate there
         lines.append("# copy each renewed certificate to " + ", ".join(shell.servers[1:])
                      + " (Export-ExchangeCertificate / Import-ExchangeCertificate), or run the client there too")
-    return lines + _connectors(shell, profile, names[0], ca, automated=True)
+    return lines
 
 
-def _connectors(shell: Shell, profile: Mapping[str, Any], name: str, ca: CA | None, *, automated: bool) -> list[str]:
+def _connectors(shell: Shell, profile: Mapping[str, Any], ca: CA | None, host: str, thumbprint: str, *,
+                automated: bool, fqdns_on_certificate: bool) -> list[str]:
     """With partner TLS, point the hybrid / partner connectors at the certificate just enabled for SMTP, found by its
-    `name`: they name it by `<I>issuer<S>subject` (domain-facts.md §2.9), so a certificate from another issuer or with
-    another subject leaves them on the old one and breaks hybrid mail flow. Run once the certificate is on every
-    server (each server's receive connector needs it there). `automated`: renewed by the ACME client, which repeats
-    the lines after each renewal where the CA's issuing intermediate rotates; by hand, the admin re-runs them when a
-    renewal's issuer changes. Exchange 2007 and 2010 connectors go by FQDN instead (`connector_certificate_note`)."""
+    `thumbprint` (the placeholder of the lines that imported and enabled it): they name it by `<I>issuer<S>subject`
+    (domain-facts.md §2.9), so a certificate from another issuer or with another subject leaves them on the old one and
+    breaks hybrid mail flow; and picking it by name and latest expiry could pick the certificate being replaced, which
+    may outlive the new one (a longer one bought earlier, an internal CA's). Run once the certificate is on every
+    server (each server's receive connector needs it there). `automated`: renewed by the ACME client, whose import
+    script prints each renewal's new thumbprint; the lines are repeated after each renewal where the CA's issuing
+    intermediate rotates; by hand, the admin re-runs them when a renewal's issuer changes. Exchange 2007 and 2010
+    connectors go by FQDN instead (`Shell.legacy_receive_connectors`: `host`, `fqdns_on_certificate`)."""
     if not profile["partner_tls"]:
         return []
     if shell.era in LEGACY_ERAS:
-        return [shell.connector_certificate_note("after each renewal" if automated else "now and after each renewal")]
+        return shell.legacy_receive_connectors("after each renewal" if automated else "now and after each renewal",
+                                               host, fqdns_on_certificate)
     if not automated:
         when = "now, and after a renewal only if its issuer changes (a CA moves to a new issuing CA now and then)"
     elif ca is None or ca.issuer_rotates:
-        when = "after each renewal (its issuing intermediate rotates, so the issuer changes)"
+        when = "now and after each renewal (its issuing intermediate rotates, so the issuer changes)"
     else:
         when = f"now, and after a renewal only if the issuer changes ({ca.name} keeps its issuing CA)"
+    renewed = ", with the thumbprint of that renewal's run" if automated else ""
     return [f"# {when}: point the hybrid / partner connectors, the receive connector on every server, at the "
-            "certificate by its issuer and subject",
-            f"$c = Get-ExchangeCertificate -Server {shell.servers[0]} | Where-Object {{ $_.CertificateDomains -contains "
-            f"'{name}' }} | Sort-Object NotAfter -Descending | Select-Object -First 1",
+            f"certificate by its issuer and subject{renewed}",
+            f"$c = Get-ExchangeCertificate -Server {shell.servers[0]} -Thumbprint {thumbprint}",
             '$tls = "<I>$($c.Issuer)<S>$($c.Subject)"',
             "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | "
             "Set-SendConnector -TlsCertificateName $tls",

@@ -24,7 +24,7 @@ from decision import LABELS, evaluate, views
 from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
 from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
-from decision.report import render, renewal_calendar
+from decision.report import render, renewal_calendar, to_json
 from decision.sensitivity import analyse
 from decision.timeline import cost_events
 
@@ -403,6 +403,19 @@ def test_checklists_follow_the_option_and_its_reasons():
                                              start="2016-06-01")), generated=DAY))
     assert not any("intermediate changes" in t for t in old)
     assert any("on Exchange 2007 and 2010, its names include each receive connector's FQDN" in t for t in old)
+
+
+def test_the_acme_checklist_asks_for_the_iis_restart_the_commands_add_to_the_script():
+    """The reference ImportExchange.ps1 enables the renewed certificate but does not restart IIS (domain-facts.md
+    §4.1): the checklist asked to confirm that it does, a check that simply fails. It and the 5.3 commands now both
+    say to end the script's copy with iisreset /noforce, and the checklist how to see that it worked."""
+    ev = evaluate(PROFILES / "contoso-2026.yaml")
+    [item] = [t for t in checklist(content(ev, generated=DAY)) if "iisreset /noforce" in t]
+    assert "does not restart IIS: end your copy of it with iisreset /noforce" in item and "restarts IIS" not in item
+    assert "check that https://mail.contoso.com/owa serves the new certificate" in item
+    commands = to_json(ev)["commands"]["acme"]
+    assert any("does not restart IIS" in c and "add iisreset /noforce as the last line of your copy of the script" in c
+               for c in commands)
 
 
 def test_every_text_placeholder_is_known():

@@ -28,6 +28,7 @@ from decision.timeline import cost_events, rule_changes
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
+WACS = ".\\wacs.exe "  # simple-acme's client, run from its folder (commands.ACME_DIR)
 
 
 def option(ev: decision.Evaluation, name: str):
@@ -199,7 +200,7 @@ def test_certificates_are_enabled_for_iis_and_smtp_and_never_for_um(version, sta
                if c.startswith("Enable-ExchangeCertificate")]
     force = "" if version == "2007" else " -Force"  # 2007's cmdlet has no -Force
     assert len(enables) >= 3 and all(c.endswith(f"-Services IIS, SMTP{force}") for c in enables), enables
-    assert "'IIS,SMTP'" in next(c for c in commands["acme"] if c.startswith("wacs.exe"))
+    assert "'IIS,SMTP'" in next(c for c in commands["acme"] if c.startswith(WACS))
 
 
 def acme_commands(version: str, start: str, params=PARAMS) -> list[str]:
@@ -1080,7 +1081,7 @@ def test_the_hybrid_receive_connector_is_the_one_that_version_has(version, start
     if version in ("2007", "2010"):
         assert receive == [] and not any("$tls" in c or c.startswith("Set-SendConnector") for c in commands)
         [note] = [c for c in commands if "TlsCertificateName" in c]
-        assert note.startswith(f"# after each renewal: Exchange {version}'s connectors have no -TlsCertificateName")
+        assert note.startswith(f"# Exchange {version}'s connectors have no -TlsCertificateName")
         assert '("EX1\\Default EX1", "EX2\\Default EX2")' in note and "matches its FQDN" in note
         return
     assert receive == [f'Set-ReceiveConnector "{s}\\{connector.format(s=s)}" -TlsCertificateName $tls'
@@ -1092,10 +1093,8 @@ HYBRID_BY_HAND = {"org": "Woodgrove", "external_domain": "woodgrove.com", "users
                   "ca": "sectigo"}
 
 
-@pytest.mark.parametrize(("option_name", "smtp_name"), [
-    ("san", "mail.woodgrove.com"), ("classic", "autodiscover.woodgrove.com"), ("split_site", "mail.woodgrove.com"),
-    ("wildcard", "*.woodgrove.com"), ("srv_record", "mail.woodgrove.com")])
-def test_a_new_certificate_issued_by_hand_for_smtp_re_points_the_hybrid_connectors(option_name, smtp_name):
+@pytest.mark.parametrize("option_name", ["san", "classic", "split_site", "wildcard", "srv_record"])
+def test_a_new_certificate_issued_by_hand_for_smtp_re_points_the_hybrid_connectors(option_name):
     """The connectors name their certificate by issuer and subject: a new certificate from another CA (or with another
     subject) enabled for SMTP leaves them on the old one and hybrid mail stops. Only the ACME commands re-pointed
     them; the options issued by hand now do too, once the certificate is on every server."""
@@ -1104,8 +1103,8 @@ def test_a_new_certificate_issued_by_hand_for_smtp_re_points_the_hybrid_connecto
     assert len(smtp) == 2  # on EX1, and on EX2 after the copy
     when = commands.index(next(c for c in commands if "point the hybrid / partner connectors" in c))
     assert when == smtp[-1] + 1 and commands[when].startswith("# now, ")
-    assert commands[when + 1] == (f"$c = Get-ExchangeCertificate -Server EX1 | Where-Object {{ $_.CertificateDomains "
-                                  f"-contains '{smtp_name}' }} | Sort-Object NotAfter -Descending | Select-Object -First 1")
+    thumbprint = re.search(r" -Thumbprint (<[^>]+>) ", commands[smtp[0]]).group(1)  # the certificate just enabled
+    assert commands[when + 1] == f"$c = Get-ExchangeCertificate -Server EX1 -Thumbprint {thumbprint}"
     assert [c for c in commands if "TlsCertificateName $tls" in c] == [
         "Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' } | Set-SendConnector "
         "-TlsCertificateName $tls", *(f'Set-ReceiveConnector "{s}\\Default Frontend {s}" -TlsCertificateName $tls'
@@ -1113,9 +1112,106 @@ def test_a_new_certificate_issued_by_hand_for_smtp_re_points_the_hybrid_connecto
     legacy = _commands({**HYBRID_BY_HAND, "exchange_version": "2010", "start": "2018-01-01"})[0][option_name]
     assert not any("$tls" in c for c in legacy)
     [note] = [c for c in legacy if "TlsCertificateName" in c]
-    assert note.startswith("# now and after each renewal: Exchange 2010's connectors have no -TlsCertificateName")
+    assert note.startswith("# Exchange 2010's connectors have no -TlsCertificateName")
     without = _commands({**HYBRID_BY_HAND, "partner_tls": False})[0][option_name]
     assert not any("TlsCertificateName" in c for c in without)
+
+
+@pytest.mark.parametrize("option_name", ["san", "classic", "split_site", "wildcard", "srv_record", "acme"])
+def test_the_connectors_take_the_certificate_just_enabled_by_its_thumbprint(option_name):
+    """The connector lines took the certificate carrying the name with the latest NotAfter: the one being replaced
+    whenever it outlives the new one (bought before the 200-day cap, or an internal CA's, as in an imported Exchange
+    2013 with its AD CS certificate), so hybrid mail was pinned to a certificate Exchange Online refuses. They now
+    take the certificate the lines before imported and enabled, by the same thumbprint placeholder; for ACME the one
+    the import script prints at each run (NewCertThumbprint), a new one after each renewal."""
+    commands = _commands({**HYBRID_BY_HAND, "acme_ok": True})[0][option_name]
+    [pick] = [c for c in commands if c.startswith("$c = ")]
+    assert "Sort-Object" not in pick and "CertificateDomains" not in pick
+    server, thumbprint = re.fullmatch(r"\$c = Get-ExchangeCertificate -Server (\S+) -Thumbprint (<[^>]+>)", pick).groups()
+    assert server == "EX1"
+    if option_name == "acme":
+        assert thumbprint == "<NewCertThumbprint printed by the import script>"
+        assert commands[commands.index(pick) - 1].endswith("with the thumbprint of that renewal's run")
+        return
+    assert any(c.startswith("Enable-ExchangeCertificate -Server EX1 ") and f" -Thumbprint {thumbprint} " in c
+               and "SMTP" in c for c in commands)
+
+
+@pytest.mark.parametrize(("servers", "noted"), [(["EX01", "EX02"], True), (["EX01"], False)])
+def test_exchange_2007_wildcard_builds_the_further_domains_autodiscover_site_on_every_server(servers, noted):
+    """Exchange 2007 serves a further domain's wildcard from a web site of its own (IIS 6: no SNI): the lines described
+    it once, so clients sent to the second server got the first domain's certificate for autodiscover.b-corp.com.
+    As split site and 2010+ do, a note now says to build it on each server, on that server's own address."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": "2007", "start": "2009-06-01", "servers": servers}
+    commands = _commands(profile)[0]["wildcard"]
+    site = next(i for i, c in enumerate(commands) if c.startswith("# IIS Manager: new web site 'Autodiscover-b-corp-com'"))
+    assert commands[site + 1].startswith("New-AutodiscoverVirtualDirectory -WebSiteName Autodiscover-b-corp-com ")
+    note = ("# every client access server answers autodiscover.b-corp.com: the Autodiscover-b-corp-com web site, its "
+            "binding and virtual directory are per server, so run the next lines on each of EX01, EX02, on that "
+            "server's address that <public IP for autodiscover.b-corp.com> leads to")
+    assert (commands[site - 1] == note) is noted
+    assert noted or not any("every client access server" in c for c in commands)
+
+
+def test_the_acme_client_is_run_from_its_folder_as_powershell_requires():
+    """PowerShell runs no program of the current folder by its bare name, and simple-acme is an unzipped folder off
+    the PATH: `wacs.exe ...` failed as pasted, and the script's ./Scripts path needs that folder as the working one.
+    Every run of the client now follows a Set-Location to the folder the install line names."""
+    one = to_json(decision.evaluate(CONTOSO_2026))["commands"]["acme"]
+    wildcard = to_json(decision.evaluate({**CONTOSO_2026, "extra_domains": ["contoso.net"], "dns_api": True,
+                                          "ca": "letsencrypt"}))["commands"]["wildcard"]
+    for commands, runs in ((one, 1), (wildcard, 2)):
+        wacs = [i for i, c in enumerate(commands) if "wacs.exe" in c and not c.startswith("#")]
+        assert len(wacs) == runs and all(commands[i].startswith(WACS) for i in wacs)
+        assert all(commands[i - 1] == "Set-Location 'C:\\simple-acme'" for i in wacs)
+        assert any(c.startswith("# install simple-acme (https://simple-acme.com) in C:\\simple-acme on ") for c in commands)
+    assert '--script "./Scripts/ImportExchange.ps1"' in next(c for c in one if c.startswith(WACS))
+
+
+@pytest.mark.parametrize(("version", "start", "off"), [("2007", "2009-06-01", True), ("2010", "2012-06-01", True),
+                                                       ("2013", "2016-06-01", False), ("SE", "2026-12-01", False)])
+def test_outlook_anywhere_is_enabled_where_the_version_leaves_it_off(version, start, off):
+    """On Exchange 2007 and 2010 Outlook Anywhere is off by default and its Rpc virtual directory, which
+    Set-OutlookAnywhere names, exists only once Enable-OutlookAnywhere has run: the pasted lines stopped with an
+    error there. Each server's Set-OutlookAnywhere now follows a line that enables it where Get-OutlookAnywhere finds
+    none, with the parameters those versions' Enable-OutlookAnywhere requires."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start,
+               "servers": ["EX01", "EX02"]}
+    commands = _commands(profile)[0]["classic"]
+    for server in ("EX01", "EX02"):
+        oa = next(i for i, c in enumerate(commands) if c.startswith(f'Set-OutlookAnywhere -Identity "{server}\\Rpc '))
+        enable = (f'if (-not (Get-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ErrorAction '
+                  f"SilentlyContinue)) {{ Enable-OutlookAnywhere -Server {server} -ExternalHostname "
+                  "autodiscover.a-corp.com -DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+        assert (commands[oa - 1] == enable) is off
+    assert any("Enable-OutlookAnywhere" in c for c in commands) is off
+
+
+LITWARE_2010 = {"org": "Litware Inc", "country": "US", "exchange_version": "2010", "start": "2019-06-01",
+                "horizon_years": 3, "external_domain": "litware.com", "internal_domain": "corp.litware.com",
+                "servers": ["LW-CAS1", "LW-CAS2"], "owa_host": "webmail.litware.com", "internal_names": True,
+                "split_dns": True, "users": 900, "partner_tls": True, "acme_ok": True, "ca": "sectigo"}
+
+
+@pytest.mark.parametrize(("option_name", "kept"), [("san", True), ("srv_record", False), ("acme", False)])
+def test_legacy_partner_mail_gets_a_connector_whose_fqdn_is_on_the_certificate(option_name, kept):
+    """Exchange 2007/2010 receive connectors take the STARTTLS certificate matching their FQDN, and the Default
+    connector must keep the server's own (Exchange server authentication: Set-ReceiveConnector refuses another). The
+    note said to keep that FQDN on the certificate even where it cannot be (a single-name certificate, an ACME one
+    without the servers' names). Where the certificate carries every server's FQDN the note stays; elsewhere each
+    server gets a partner receive connector whose FQDN is a name on the certificate."""
+    commands = _commands(LITWARE_2010)[0][option_name]
+    [note] = [c for c in commands if "connectors have no -TlsCertificateName" in c]
+    created = [c for c in commands if c.startswith("New-ReceiveConnector")]
+    assert not any(c.startswith("Set-ReceiveConnector") for c in commands)
+    if kept:
+        assert "keep that FQDN, the server's, a name on the certificate" in note and created == []
+        return
+    assert "keep that FQDN" not in note and "whose FQDN is webmail.litware.com" in note
+    assert created == [f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Partner -Bindings 0.0.0.0:25 "
+                       "-RemoteIPRanges <the partner's (or Exchange Online's) sending IP addresses> "
+                       "-Fqdn webmail.litware.com" for s in ("LW-CAS1", "LW-CAS2")]
 
 
 @pytest.mark.parametrize(("servers", "dns_api", "noted"), [(["EX1", "EX2", "EX3"], False, True),
@@ -1129,7 +1225,7 @@ def test_acme_over_http_01_on_several_servers_sends_the_challenges_to_the_client
     notes = [i for i, c in enumerate(commands) if c.startswith("# HTTP-01:")]
     assert bool(notes) is noted
     if noted:
-        first_run = next(i for i, c in enumerate(commands) if c.startswith("wacs.exe"))
+        first_run = next(i for i, c in enumerate(commands) if c.startswith(WACS))
         assert notes[0] < first_run
         assert "port 80 requests for that path to EX1" in commands[notes[0]]
         assert "reaches EX2 or EX3" in commands[notes[0]] and "DNS-01" in commands[notes[0]]
@@ -1181,7 +1277,7 @@ def test_an_acme_wildcard_on_exchange_2010_also_sets_the_principal():
     ev = decision.evaluate(profile)
     assert option(ev, "wildcard")["feasible"] and option(ev, "wildcard")["ca"] == "letsencrypt"
     commands = to_json(ev)["commands"]["wildcard"]
-    assert any(c.startswith("wacs.exe") and "--host *.a-corp.com" in c for c in commands)
+    assert any(c.startswith(WACS) and "--host *.a-corp.com" in c for c in commands)
     assert principal_lines(commands) == [OUTLOOK_PROVIDER + "msstd:*.a-corp.com"]
 
 
@@ -1439,7 +1535,7 @@ def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca
                "servers": ["EX1"], "partner_tls": True, "acme_ok": True, "ca": ca}
     ev = decision.evaluate(profile)
     [when] = [c for c in to_json(ev)["commands"]["acme"] if c.startswith("# ") and "hybrid / partner connectors" in c]
-    assert when.startswith("# after each renewal") is rotates
+    assert when.startswith("# now and after each renewal") is rotates
     assert ("after a renewal only if the issuer changes" in when) is not rotates
     assert ("connector_update" in option(ev, "acme")["reasons"].split("; ")) is rotates
 # ------------------------------------------------------------------ Exchange lifecycle and shorter renewals
@@ -1621,7 +1717,7 @@ def test_the_acme_commands_say_where_the_exchange_import_script_they_run_comes_f
     """simple-acme no longer ships ImportExchange.ps1 in every release's Scripts folder: the admin must be told where
     the script that `--script "./Scripts/ImportExchange.ps1"` runs comes from, and to review it."""
     commands = to_json(decision.evaluate(CONTOSO_2026))["commands"]["acme"]
-    run = next(k for k, c in enumerate(commands) if c.startswith("wacs.exe"))
+    run = next(k for k, c in enumerate(commands) if c.startswith(WACS))
     assert '--script "./Scripts/ImportExchange.ps1"' in commands[run]
     before = " ".join(commands[:run])
     assert "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts" in before
@@ -1841,7 +1937,7 @@ def test_acme_by_http_01_leaves_out_the_names_that_do_not_lead_to_exchange():
     assert san["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com, ex01.contoso.com, ex02.contoso.com"
     assert san["not_issuable"] == "ex01, ex02" and "internal_names_http01" not in san["reasons"]
     commands = to_json(ev)["commands"]["acme"]
-    [wacs] = [c for c in commands if c.startswith("wacs.exe")]
+    [wacs] = [c for c in commands if c.startswith(WACS)]
     assert "--host mail.contoso.com,autodiscover.contoso.com " in wacs and "dns-01" not in wacs
     assert ('Set-OwaVirtualDirectory -Identity "EX01\\owa (Default Web Site)" -InternalUrl https://mail.contoso.com/owa '
             "-ExternalUrl https://mail.contoso.com/owa") in commands
@@ -1857,7 +1953,7 @@ def test_acme_by_dns_01_carries_the_internal_names_in_a_public_domain():
     assert acme["names"] == "mail.contoso.com, contoso.com, autodiscover.contoso.com, ex01.contoso.com, ex02.contoso.com"
     assert acme["not_issuable"] == "ex01, ex02" and "internal_names_http01" not in acme["reasons"]
     assert ev.scored.components["acme"].names[0] == 5
-    [wacs] = [c for c in to_json(ev)["commands"]["acme"] if c.startswith("wacs.exe")]
+    [wacs] = [c for c in to_json(ev)["commands"]["acme"] if c.startswith(WACS)]
     assert "--host mail.contoso.com,contoso.com,autodiscover.contoso.com,ex01.contoso.com,ex02.contoso.com " in wacs
     assert "--validationmode dns-01" in wacs
 
