@@ -894,3 +894,20 @@ def test_a_partial_last_year_says_how_long_it_is(years, last):
     summary = " ".join(b.text for b in model.sections[0].blocks if isinstance(b, Paragraph))
     assert re.search(rf"\d+ in {re.escape(last.lower())}[ .]", summary), summary
 
+
+# ----------------------------------------------------------------- Markdown block markers (QA 14 B fault 6)
+@pytest.mark.parametrize(("org", "escaped"), [("1. FC Köln", "1\\. FC Köln"), ("# Heading? yes", "\\# Heading?"),
+                                              ("- Dash & Co", "\\- Dash \\& Co"), ("+ Plus", "\\+ Plus"),
+                                              ("1) Bracket", "1\\) Bracket")])
+def test_a_profile_value_at_the_start_of_a_line_stays_text_in_markdown(org, escaped):
+    """QA: org "1. FC Köln" began section 2's paragraph, which CommonMark reads as an ordered list ("# x": a heading,
+    "- x": a bullet). A block marker that profile text brings to the start of a line (a paragraph, a list item, a
+    note) is escaped; no line outside code reads as a block the template did not write."""
+    markdown = build(evaluate(profile("contoso-2026", org=org), today=DAY), 0, "md", generated=DAY).decode()
+    prose = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", markdown)
+    assert f"\n{escaped}" in prose  # section 2 starts with the organisation's name
+    for line in prose.splitlines():
+        if re.match(r"#{1,3} ", line):
+            continue  # the template's headings: their text is inline
+        item = re.sub(r"^(- (\[ \] )?|> )", "", line)  # the text of the template's list items and notes starts a line
+        assert not re.match(r"\s*([#+-]|\d{1,9}[.)])(\s|$)", item), line
