@@ -911,3 +911,27 @@ def test_a_profile_value_at_the_start_of_a_line_stays_text_in_markdown(org, esca
             continue  # the template's headings: their text is inline
         item = re.sub(r"^(- (\[ \] )?|> )", "", line)  # the text of the template's list items and notes starts a line
         assert not re.match(r"\s*([#+-]|\d{1,9}[.)])(\s|$)", item), line
+
+
+# ------------------------------------------------------------- the CA that rules every option out (QA 14 B fault 9)
+def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what_to_do():
+    """QA: with `ca: buypass` (discontinued on 2025-10-31) no option is feasible, yet the appendix named neither the CA
+    nor its status: only the profile table's raw id. Section 1 now names it, its day and the options it rules out,
+    and advises another CA or cheapest; sections 3 and 6 give the same in each option's reason."""
+    ev = evaluate(profile("small-office", ca="buypass", start="2026-12-01", internal_ca=False), today=DAY)
+    assert not ev.option_rows(0)["feasible"].any()
+    model = content(ev, generated=DAY)
+    notes = [b.body.text for b in model.sections[0].blocks if isinstance(b, Note)]
+    assert len(notes) == 1 and notes[0].startswith(
+        "Certification authority. The chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31. "
+        "That rules out ACME, automated,")
+    assert "Choosing another CA, or cheapest (for each option the cheapest CA that can serve it), can bring back" \
+        in notes[0]
+    said = "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 (choose another CA, or cheapest)"
+    ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
+    assert sum(said in r[1] for r in ruled_out.rows) >= 6
+    bullets = next(b for b in model.sections[5].blocks if isinstance(b, Bullets))
+    assert sum(said in item.text for item in bullets.items) >= 6
+    # a named CA that still serves gets no such note
+    assert not [b for b in content(evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False)),
+                                   generated=DAY).sections[0].blocks if isinstance(b, Note)]

@@ -25,6 +25,7 @@ from decision.appendix import charts
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import (
+    BY_CODE,
     TIE_REASONS,
     and_list,
     close_call_change,
@@ -32,6 +33,8 @@ from decision.explain import (
     points,
     reason_list,
     reason_text,
+    start_status_details,
+    status_details,
     weight_takers,
 )
 from decision.options import LABELS, OPTIONS
@@ -360,7 +363,7 @@ class _Builder:
             return Section(1, "Executive summary", (
                 para(f"None of the seven certificate strategies is feasible for {org} as assessed. "
                      "Section 3 lists what rules each one out; changing the fact behind a rule brings that option "
-                     "back into the comparison."),))
+                     "back into the comparison."), *self.named_ca_fails()))
         w = self.row(self.winner)
         label = LABELS[self.winner]
         cost, tco = float(w["cost_total"]), float(w["tco"])
@@ -402,6 +405,29 @@ class _Builder:
         if warnings:
             blocks += [para(bold("Points to note")), Bullets(tuple(para(w) for w in warnings))]
         return Section(1, "Executive summary", tuple(blocks))
+
+    def named_ca_fails(self) -> list[Block]:
+        """Where the CA the profile names no longer serves (distrusted or discontinued, on the start date or before a
+        renewal), a note naming it, the day and the options it rules out, with the advice to choose another CA or
+        cheapest; else nothing."""
+        ca_id = str(self.profile["ca"])
+        if ca_id not in self.ev.catalog.ids:
+            return []
+        ca = self.ev.catalog[ca_id]
+        start = int(self.profile["start"])
+        said = {**start_status_details(ca, start, named=False),
+                **status_details(ca, start, horizon_end_day(start, self.years))}
+        ruled_out = [r.option for r in self.rows[~self.rows["feasible"]].itertuples() if self.codes(r.option) & said.keys()]
+        if not ruled_out:
+            return []
+        only_ca = [o for o in ruled_out if all(c.startswith("ca_") or c == "too_many_names"
+                                               for c in self.codes(o) if BY_CODE[c].kind == "infeasible")]
+        status = "; ".join(said[c] for c in said if any(c in self.codes(o) for o in ruled_out))
+        text = (f"{status[0].upper()}{status[1:]}. That rules out {and_list([LABELS[o] for o in ruled_out])}. "
+                "Choosing another CA, or cheapest (for each option the cheapest CA that can serve it), ")
+        text += (f"can bring back the options nothing else rules out: {and_list([LABELS[o] for o in only_ca])}." if only_ca
+                 else "brings them back only once the other reasons section 3 gives are removed.")
+        return [Note(para(bold("Certification authority."), " " + text), tone="warning")]
 
     def organisation(self) -> Section:
         p, m = self.profile, self.mapping

@@ -51,6 +51,6 @@ def render_markdown(appendix: Appendix, stem: str, logo_file: str | None) -> str
     """The Markdown text; figures and the logo are referenced as files named from `stem`."""
     env = environment()
     template = env.get_template("appendix.md.j2")
-    text = template.render(a=appendix, logo_file=logo_file, md=md, md_start=md_start, md_cell=md_cell, fence=fence, code_span=code_span,
-                           figure_file=lambda f: figure_file(stem, f))
+    text = template.render(a=appendix, logo_file=logo_file, md=md, md_start=md_start, md_cell=md_cell, fence=fence,
+                           code_span=code_span, figure_file=lambda f: figure_file(stem, f))
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
