@@ -22,6 +22,7 @@ from decision.explain import (
     reason_strings,
     recommendation_why,
     server_auth_details,
+    start_status_details,
     status_details,
 )
 from decision.names import name_table, names_by_option
@@ -221,15 +222,17 @@ class Evaluation:
 
     def reason_details(self, i: int, option: str) -> dict[str, str]:
         """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, the CA an
-        infeasible option's CA reasons are about, and the chosen CA's first certificate without the
-        client-authentication EKU."""
+        infeasible option's CA reasons are about (by name, with the day it stopped serving, before or within the
+        horizon), and the chosen CA's first certificate without the client-authentication EKU."""
         details = dict(self._parameter_sentences)
         j = OPTIONS.index(option)
         ca = int(self.scored.columns["failed_ca"][i][j])
         if ca >= 0:
             start = int(self.profiles.iloc[i]["start"])
             end = horizon_end_day(start, self.profiles.iloc[i]["horizon_years"])
-            details.update(status_details(self.catalog.cas[ca], start, end))
+            failed = self.catalog.cas[ca]
+            details.update(status_details(failed, start, end))
+            details.update(start_status_details(failed, start, named=self.profiles.iloc[i]["ca"] == failed.id))
         chosen = int(self.scored.columns["ca"][i][j])
         if int(self.scored.columns["reasons"][i][j]) & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:
             issued = self.scored.components[option].schedule.dates_of(i)

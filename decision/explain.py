@@ -44,8 +44,10 @@ REASONS: tuple[Reason, ...] = (
     Reason("acme_not_allowed", "infeasible", "policy or network does not allow an ACME client on the server"),
     Reason("acme_wildcard_needs_dns_api", "infeasible",
            "a free ACME wildcard needs DNS-01 validation, and the DNS host has no API"),
-    Reason("ca_distrusted", "infeasible", "the chosen CA is distrusted by browsers for new certificates"),
-    Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates"),
+    Reason("ca_distrusted", "infeasible", "the chosen CA is distrusted by browsers for new certificates",
+           "the chosen CA is distrusted by browsers for new certificates: {ca}, since {date}"),
+    Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates",
+           "the chosen CA no longer issues certificates: {ca} stopped on {date}"),
     Reason("ca_not_operating", "infeasible", "the chosen CA (or its ACME service) did not issue yet on the start date"),
     Reason("ca_distrusted_in_horizon", "infeasible",
            "the chosen CA is distrusted for new certificates before a renewal within the horizon",
@@ -178,6 +180,22 @@ def status_details(ca: CA, start: int, end: int) -> dict[str, str]:
         if start < day < end and code in BY_CODE and code not in out:
             out[code] = BY_CODE[code].detail.format(ca=ca.name, date=from_day(day).isoformat())
     return out
+
+
+CHOOSE_ANOTHER_CA = " (choose another CA, or cheapest)"
+START_STATUS_CODES = ("ca_distrusted", "ca_discontinued")  # a CA that no longer serves on the start date
+
+
+def start_status_details(ca: CA, start: int, named: bool) -> dict[str, str]:
+    """The sentence naming `ca` (its short name) and the day it became distrusted or discontinued, where it is so on
+    the `start` day (ca_distrusted, ca_discontinued); where the profile `named` it, with the advice to choose another
+    CA or cheapest."""
+    at = int(np.searchsorted(ca.status_starts, start, side="right")) - 1
+    code = f"ca_{ca.statuses[at]}" if at >= 0 else ""
+    if code not in START_STATUS_CODES:
+        return {}
+    text = BY_CODE[code].detail.format(ca=ca.short_name, date=from_day(ca.status_starts[at]).isoformat())
+    return {code: text + (CHOOSE_ANOTHER_CA if named else "")}
 
 
 def server_auth_details(ca: CA, issued: np.ndarray) -> dict[str, str]:

@@ -280,20 +280,28 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------------- flip searches
 
-def _fmt(kind: str, value: float, currency: str) -> str:
+def _fmt(kind: str, value: float, currency: str, rounding: int = 0) -> str:
+    """A lattice value as sentences show it. Counts, shares (0.1 %), rates and prices show it exactly; a horizon under
+    two years is written in months to a tenth, rounded up (`rounding` +1), down (-1) or to the nearest (0)."""
     if kind == "count":
         return f"{value:,.0f}"
     if kind == "share":
         return f"{value:.1%}"
     if kind == "years":
-        return horizon_adjective(value)
+        return _months(value, rounding) if rounding and value < 2 and value != int(value) else horizon_adjective(value)
     if kind == "rate":
         return f"{value:,.0f} {currency}/hour"
     return f"{value:,.2f} {currency}"
 
 
-def _phrase(axis: Axis, value: float, currency: str) -> str:
-    shown = _fmt(axis.kind, value, currency)
+def _months(years: float, rounding: int) -> str:
+    """'8.8-month': a horizon in months to a tenth, rounded up (`rounding` > 0) or down."""
+    tenths = round(years * 120, 6)  # 0.75 years: 90.0 tenths, not 90.00000000000001
+    return f"{(math.ceil(tenths) if rounding > 0 else math.floor(tenths)) / 10:g}-month"
+
+
+def _phrase(axis: Axis, value: float, currency: str, rounding: int = 0) -> str:
+    shown = _fmt(axis.kind, value, currency, rounding)
     if axis.kind == "count":
         return f"{shown} {axis.noun.removesuffix('s') if value == 1 else axis.noun}"
     if axis.kind == "share":
@@ -543,7 +551,10 @@ def _flip(search: _Search, winner: str, currency: str, ca_name: str, options: tu
     if search.kind == "field":
         axis = search.axis
         way = "up to" if search.direction > 0 else "down to"
-        there = f"{old} stays best {way} {_phrase(axis, before, currency)}; at {_phrase(axis, value, currency)}, {new}"
+        # a value rounded for display is rounded away from the other side: the flip's past it, so that the value shown
+        # still changes the recommendation, and the last that keeps it back toward today's value (which shows as is)
+        kept = _phrase(axis, before, currency, -search.direction if search.keep else 0)
+        there = f"{old} stays best {way} {kept}; at {_phrase(axis, value, currency, search.direction)}, {new}"
         text = f"{there} {_tie_text(search, tie)}." if tie else f"{there} takes over."
         return FlipPoint(str(search.key), direction, search.current, value, before, option, text, tie)
     ca, key = search.key
@@ -617,8 +628,8 @@ def tornado_frame(sens: Sensitivity) -> pd.DataFrame:
             if limit != b.weight:
                 rows.append({"factor": f"weight: {CRITERION_NAMES[b.criterion]}", "kind": "weight", "side": side,
                              "current": b.weight, "limit": limit, "value": end if option else np.nan, "option": option,
-                             "text": f"{CRITERION_NAMES[b.criterion]} weight {b.weight:.1%} → {end:.1%}: "
-                                     f"{LABELS[option]}" if option else ""})
+                             "text": f"{CRITERION_NAMES[b.criterion]} weight {b.weight:.1%} → "
+                                     f"{float(_past(end, side == 'lower', 1.0)):.1%}: {LABELS[option]}" if option else ""})
     flips = {(f.field, f.direction): f for f in [*sens.flip_points, *sens.price_flips]}
     for s in sens.searched:
         if s["limit"] == s["current"]:

@@ -834,3 +834,117 @@ def test_the_weight_table_names_no_winner_past_a_weight_no_allowed_value_reaches
     rows = {r[0]: list(r[1:]) for r in table.rows}
     assert rows["Users: new address"] == ["3%", "0%", "100%", "\u2014", "\u2014"]
     assert rows["Trust"][-1] == LABELS["acme"]  # within reach (a trust weight of 0.32)
+
+
+# ------------------------------------------------------------------- year by year (QA 14 B faults 4 and 5, judgement E)
+YEARLY = ("Year", "From", "Issuances", "Direct cost", "Clients and users", "TCO")
+SPLIT_SITE = {"org": "Granite Engineering", "exchange_version": "2010", "start": "2019-12-31", "horizon_years": 5,
+              "external_domain": "graniteengineering2125.com", "extra_domains": ["graniteengineering2125-group.com"],
+              "internal_domain": "graniteengineering2125.local", "servers": ["EX01"], "root_on_exchange": True,
+              "users": 82, "desktops": 68, "domain_joined_share": 0.6, "mobile_devices": 100, "mdm_share": 0.44,
+              "internal_ca": True, "acme_ok": False, "dns_api": True, "spare_ip": True, "ca": "digicert",
+              "admin_rate": 52, "w_cost": 0.41, "w_trust": 0.04, "w_reconfiguration": 0.35, "w_url_change": 0.2}
+
+
+def number(cell: str) -> int:
+    return int(cell.replace(",", ""))
+
+
+def test_issuances_count_certificates_in_every_table_and_in_the_summary():
+    """QA: for a split site (3 certificates on each of 6 dates) Tables 1 and 3 said 18 issuances, while the yearly
+    table and the summary's list counted dates (2, 1, 1, 1, 1: 6). Every count is of certificate issuances now."""
+    ev = evaluate(SPLIT_SITE, today=DAY)
+    w = ev.option_rows(0).iloc[0]
+    assert w["option"] == "split_site" and w["certificates"] == 3 and w["certificate_issuances"] == 18
+    model = content(ev, generated=DAY)
+    tables = tables_of(model)
+    yearly = [number(r[2]) for r in tables[YEARLY].rows]
+    calendar = tables[("Year", "Issuances", "Dates")].rows
+    assert yearly == [number(r[1]) for r in calendar] == [3 * len(r[2].split(", ")) for r in calendar]
+    assert yearly == [6, 3, 3, 3, 3]
+    summary = " ".join(b.text for b in model.sections[0].blocks if isinstance(b, Paragraph))
+    assert ("issued 18 times over the horizon, by hand (3 certificates on each of 6 dates): 6 in year 1, 3 in year 2, "
+            "3 in year 3, 3 in year 4 and 3 in year 5.") in summary
+    calendar_text = " ".join(b.text for b in model.sections[4].blocks if isinstance(b, Paragraph))
+    assert ("6 issuance dates inside the horizon (the first is the initial issuance). Each date is one issuance of all "
+            "3 certificates, 18 certificate issuances in all") in calendar_text
+
+
+YEAR_CASES = {**{p.stem: profile(p.stem) for p in EXAMPLES}, "split site": SPLIT_SITE,
+              **{f"contoso-2007 over {h} years": profile("contoso-2007", horizon_years=h) for h in (0.37, 1.3, 2.5, 4.99)},
+              "small-office over 7.25 years": profile("small-office", horizon_years=7.25)}
+
+
+@pytest.mark.parametrize("case", YEAR_CASES)
+def test_the_year_rows_add_up_to_the_totals_shown_elsewhere(case):
+    """QA: contoso-2007's direct costs by year read 319 + 188 + 188 = 695 against 694 in Tables 1, 3 and 5: each year
+    was rounded on its own. Each column of the yearly table now adds up to the rounded total shown elsewhere."""
+    ev = evaluate(YEAR_CASES[case], today=DAY)
+    model = content(ev, generated=DAY)
+    tables = tables_of(model)
+    facts = dict(model.sections[0].blocks[-1].rows if not isinstance(model.sections[0].blocks[-1], Bullets)
+                 else next(b for b in model.sections[0].blocks if isinstance(b, Table)).rows)
+    cur = ev.profiles.iloc[0]["currency"]
+    by_kind = next(t for k, t in tables.items() if k[0] == "Option" and k[-1] == "TCO")
+    winner = next(r for r in by_kind.rows if r[0] == LABELS[ev.recommendations.iloc[0]["recommendation"]])
+    rows = tables[YEARLY].rows
+    sums = [sum(number(r[k]) for r in rows) for k in (2, 3, 4, 5)]
+    assert sums[0] == number(facts["Issuances over the horizon"])
+    assert sums[1] == number(facts[f"Direct cost ({cur})"]) == number(winner[-3])
+    assert sums[2] == number(winner[-2])
+    assert sums[3] == number(facts[f"Total cost of ownership ({cur})"]) == number(winner[-1])
+
+
+@pytest.mark.parametrize(("years", "last"), [(2.5, "Year 3 (6 months)"), (1.25, "Year 2 (3 months)"),
+                                             (3.3, "Year 4 (3.6 months)"), (2.002, "Year 3 (1 day)"), (3, "Year 3")])
+def test_a_partial_last_year_says_how_long_it_is(years, last):
+    """QA: a 2.5-year horizon's last row read "Year 3", with nothing to say it is half a year."""
+    model = content(evaluate(profile("contoso-2026", horizon_years=years), today=DAY), generated=DAY)
+    tables = tables_of(model)
+    labels = [r[0] for r in tables[YEARLY].rows]
+    assert labels[-1] == last and all(label == f"Year {k + 1}" for k, label in enumerate(labels[:-1]))
+    assert [r[0] for r in tables[("Year", "Issuances", "Dates")].rows] == labels
+    summary = " ".join(b.text for b in model.sections[0].blocks if isinstance(b, Paragraph))
+    assert re.search(rf"\d+ in {re.escape(last.lower())}[ .]", summary), summary
+
+
+# ----------------------------------------------------------------- Markdown block markers (QA 14 B fault 6)
+@pytest.mark.parametrize(("org", "escaped"), [("1. FC Köln", "1\\. FC Köln"), ("# Heading? yes", "\\# Heading?"),
+                                              ("- Dash & Co", "\\- Dash \\& Co"), ("+ Plus", "\\+ Plus"),
+                                              ("1) Bracket", "1\\) Bracket")])
+def test_a_profile_value_at_the_start_of_a_line_stays_text_in_markdown(org, escaped):
+    """QA: org "1. FC Köln" began section 2's paragraph, which CommonMark reads as an ordered list ("# x": a heading,
+    "- x": a bullet). A block marker that profile text brings to the start of a line (a paragraph, a list item, a
+    note) is escaped; no line outside code reads as a block the template did not write."""
+    markdown = build(evaluate(profile("contoso-2026", org=org), today=DAY), 0, "md", generated=DAY).decode()
+    prose = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", markdown)
+    assert f"\n{escaped}" in prose  # section 2 starts with the organisation's name
+    for line in prose.splitlines():
+        if re.match(r"#{1,3} ", line):
+            continue  # the template's headings: their text is inline
+        item = re.sub(r"^(- (\[ \] )?|> )", "", line)  # the text of the template's list items and notes starts a line
+        assert not re.match(r"\s*([#+-]|\d{1,9}[.)])(\s|$)", item), line
+
+
+# ------------------------------------------------------------- the CA that rules every option out (QA 14 B fault 9)
+def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what_to_do():
+    """QA: with `ca: buypass` (discontinued on 2025-10-31) no option is feasible, yet the appendix named neither the CA
+    nor its status: only the profile table's raw id. Section 1 now names it, its day and the options it rules out,
+    and advises another CA or cheapest; sections 3 and 6 give the same in each option's reason."""
+    ev = evaluate(profile("small-office", ca="buypass", start="2026-12-01", internal_ca=False), today=DAY)
+    assert not ev.option_rows(0)["feasible"].any()
+    model = content(ev, generated=DAY)
+    notes = [b.body.text for b in model.sections[0].blocks if isinstance(b, Note)]
+    assert len(notes) == 1 and notes[0].startswith(
+        "Certification authority. The chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31. "
+        "That rules out ACME, automated,")
+    assert "Choosing another CA, or cheapest (for each option the cheapest CA that can serve it), can bring back" \
+        in notes[0]
+    said = "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 (choose another CA, or cheapest)"
+    ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
+    assert sum(said in r[1] for r in ruled_out.rows) >= 6
+    bullets = next(b for b in model.sections[5].blocks if isinstance(b, Bullets))
+    assert sum(said in item.text for item in bullets.items) >= 6
+    # a named CA that still serves gets no such note
+    assert not [b for b in content(evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False)),
+                                   generated=DAY).sections[0].blocks if isinstance(b, Note)]

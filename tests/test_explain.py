@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from strategies import profiles
 
 import decision
-from decision.explain import one_decimal, points, recommendation_why
+from decision.catalog import default_catalog
+from decision.dates import to_day
+from decision.explain import one_decimal, points, recommendation_why, start_status_details
 from decision.options import LABELS, OPTIONS
+from decision.report import option_records
 from decision.scoring import SCORE_DECIMALS, TCO_DECIMALS, rank, tie_break, tie_keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,3 +173,23 @@ def header(tmp_path: Path, years: float) -> str:
 def test_the_evaluate_header_says_year_or_years(tmp_path, years, shown):
     assert header(tmp_path, years) == \
         f"Certificate strategy for Contoso Inc (Exchange SE, from 2026-12-01, {shown}, money in USD)"
+
+
+# ------------------------------------------------------------------------ a CA that no longer serves (QA 14 B fault 9)
+def test_a_ca_that_no_longer_serves_on_the_start_date_is_named_with_its_day():
+    """QA: with `ca: buypass` from 2026 six options read "the chosen CA no longer issues certificates": neither the CA
+    nor the day it stopped appeared, nor what to do. The reason now names the CA (its short name) and the day, and,
+    where the profile named the CA, advises another CA or cheapest."""
+    catalog = default_catalog()
+    buypass, entrust = catalog["buypass"], catalog["entrust"]
+    assert start_status_details(buypass, to_day("2026-12-01"), named=True) == {
+        "ca_discontinued": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 (choose "
+                           "another CA, or cheapest)"}
+    assert start_status_details(entrust, to_day("2025-01-01"), named=False) == {
+        "ca_distrusted": "the chosen CA is distrusted by browsers for new certificates: Entrust, since 2024-11-11"}
+    assert start_status_details(buypass, to_day("2025-06-01"), named=True) == {}  # still active (in_horizon's case)
+    ev = decision.evaluate({**CONTOSO_2026, "ca": "buypass", "start": "2026-12-01"})
+    acme = next(r for r in option_records(ev, 0) if r["option"] == "acme")
+    assert acme["reasons"] == [{"code": "ca_discontinued", "kind": "infeasible",
+                                "text": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 "
+                                        "(choose another CA, or cheapest)"}]

@@ -7,6 +7,7 @@ formatted here from the engine's tables (decision.report, decision.timeline); re
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shlex
 import string
 from collections.abc import Iterable, Mapping
@@ -25,6 +26,7 @@ from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_adjective, horizon_end_day, to_day, year_starts
 from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import (
+    BY_CODE,
     TIE_REASONS,
     and_list,
     close_call_change,
@@ -32,6 +34,8 @@ from decision.explain import (
     points,
     reason_list,
     reason_text,
+    start_status_details,
+    status_details,
     weight_takers,
 )
 from decision.options import LABELS, OPTIONS
@@ -179,6 +183,20 @@ def pct(value: float) -> str:
 
 def count(value: float) -> str:
     return f"{int(value):,}"
+
+
+def apportion(parts: np.ndarray, total: float) -> np.ndarray:
+    """Whole units for `parts` that add up to `total` as `money` rounds it (largest remainder): each part is rounded
+    down, and the units short of the total go to the largest remainders (taken from the smallest where the parts
+    round above it)."""
+    parts = np.asarray(parts, dtype=float)
+    floors = np.floor(parts)
+    short = int(money(total).replace(",", "")) - int(floors.sum())
+    order = np.argsort(-(parts - floors), kind="stable")
+    if short < 0:
+        order = order[::-1]
+    np.add.at(floors, order[np.arange(abs(short)) % len(parts)], np.sign(short))
+    return floors
 
 
 def score(value: float) -> str:
@@ -346,7 +364,7 @@ class _Builder:
             return Section(1, "Executive summary", (
                 para(f"None of the seven certificate strategies is feasible for {org} as assessed. "
                      "Section 3 lists what rules each one out; changing the fact behind a rule brings that option "
-                     "back into the comparison."),))
+                     "back into the comparison."), *self.named_ca_fails()))
         w = self.row(self.winner)
         label = LABELS[self.winner]
         cost, tco = float(w["cost_total"]), float(w["tco"])
@@ -388,6 +406,29 @@ class _Builder:
         if warnings:
             blocks += [para(bold("Points to note")), Bullets(tuple(para(w) for w in warnings))]
         return Section(1, "Executive summary", tuple(blocks))
+
+    def named_ca_fails(self) -> list[Block]:
+        """Where the CA the profile names no longer serves (distrusted or discontinued, on the start date or before a
+        renewal), a note naming it, the day and the options it rules out, with the advice to choose another CA or
+        cheapest; else nothing."""
+        ca_id = str(self.profile["ca"])
+        if ca_id not in self.ev.catalog.ids:
+            return []
+        ca = self.ev.catalog[ca_id]
+        start = int(self.profile["start"])
+        said = {**start_status_details(ca, start, named=False),
+                **status_details(ca, start, horizon_end_day(start, self.years))}
+        ruled_out = [r.option for r in self.rows[~self.rows["feasible"]].itertuples() if self.codes(r.option) & said.keys()]
+        if not ruled_out:
+            return []
+        only_ca = [o for o in ruled_out if all(c.startswith("ca_") or c == "too_many_names"
+                                               for c in self.codes(o) if BY_CODE[c].kind == "infeasible")]
+        status = "; ".join(said[c] for c in said if any(c in self.codes(o) for o in ruled_out))
+        text = (f"{status[0].upper()}{status[1:]}. That rules out {and_list([LABELS[o] for o in ruled_out])}. "
+                "Choosing another CA, or cheapest (for each option the cheapest CA that can serve it), ")
+        text += (f"can bring back the options nothing else rules out: {and_list([LABELS[o] for o in only_ca])}." if only_ca
+                 else "brings them back only once the other reasons section 3 gives are removed.")
+        return [Note(para(bold("Certification authority."), " " + text), tone="warning")]
 
     def organisation(self) -> Section:
         p, m = self.profile, self.mapping
@@ -587,41 +628,70 @@ class _Builder:
 
     def issuance_sentence(self, option: str, codes: set[str]) -> str:
         w = self.row(option)
-        dates, year = self.issuance_years(option)
-        per_year = [int((year == k).sum()) for k in range(len(self.year_starts()))]
+        per_year = self.issuances_per_year(option)
+        dates = len(self.issuance_years(option)[0])
         certs = int(w["certificates"])
         how = "automatically by the ACME client" if "automated_renewal" in codes else "by hand"
         text = (f"The certificate{'s are' if certs > 1 else ' is'} issued {plural(w['certificate_issuances'], 'time')} "
                 f"over the horizon, {how}")
         if certs > 1:
-            text += f" ({certs} certificates on each of {len(dates)} dates)"
+            text += f" ({certs} certificates on each of {dates} dates)"
+        last = f"year {len(per_year)}{self.part_year_note()}"
         if len(per_year) > 5:  # too many years to list: the first, the range of those between, the last
             middle = per_year[1:-1]
             between = (f"{min(middle)} a year" if min(middle) == max(middle)
                        else f"between {min(middle)} and {max(middle)} a year")
             return text + (f": {per_year[0]} in year 1, {between} in years 2 to {len(per_year) - 1} and {per_year[-1]} "
-                           f"in year {len(per_year)} (section 4 gives each year).")
+                           f"in {last} (section 4 gives each year).")
         if len(per_year) > 1:
-            listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year)]
+            listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year[:-1])] + [f"{per_year[-1]} in {last}"]
             return text + ": " + ", ".join(listed[:-1]) + " and " + listed[-1] + "."
         return text + "."
 
+    def issuances_per_year(self, option: str) -> list[int]:
+        """Certificate issuances in each horizon year: the issuance dates in it times the option's certificates (each
+        date issues all of them), the unit of the issuance totals of Tables 1 and 3."""
+        year = self.issuance_years(option)[1]
+        certs = int(self.row(option)["certificates"])
+        return [certs * int((year == k).sum()) for k in range(len(self.year_starts()))]
+
+    def part_year_note(self) -> str:
+        """' (6 months)' after the last year's label where the horizon ends part-way through it, else ''; the months to
+        a tenth (as the horizon is written), days where that is under one month."""
+        whole = math.floor(self.years)
+        if self.years == whole:
+            return ""
+        months = round((self.years - whole) * 12, 1)
+        if months >= 1:
+            return f" ({months:g} month{'' if months == 1 else 's'})"
+        days = horizon_end_day(int(self.profile["start"]), self.years) - self.year_starts()[-1]
+        return f" ({plural(days, 'day')})"
+
+    def year_label(self, k: int) -> str:
+        """'Year 3', with the length of a partial last year: 'Year 3 (6 months)'."""
+        return f"Year {k + 1}" + (self.part_year_note() if k == len(self.year_starts()) - 1 else "")
+
     def yearly_table(self, events: pd.DataFrame) -> Table:
+        """The recommended option year by year: certificate issuances and costs, each money column rounded so that it
+        adds up to the rounded total that Tables 1, 3 and 5 show (`apportion`)."""
         option = str(self.winner)
+        w = self.row(option)
         mine = events[events["option"] == option]
         year = self.year_of(mine["day"].to_numpy())
-        issued = self.issuance_years(option)[1]
-        rows = []
-        for k, first in enumerate(self.year_starts()):
-            in_year = mine[year == k]
-            direct = in_year.loc[in_year["kind"] != CLIENT_KIND, "amount"].sum()
-            clients = in_year.loc[in_year["kind"] == CLIENT_KIND, "amount"].sum()
-            rows.append((f"Year {k + 1}", from_day(first).isoformat(), count((issued == k).sum()), money(direct),
-                         money(clients), money(direct + clients)))
+        client = (mine["kind"] == CLIENT_KIND).to_numpy()
+        amount = mine["amount"].to_numpy(dtype=float)
+        n = len(self.year_starts())
+        direct = np.bincount(year[~client], weights=amount[~client], minlength=n)
+        clients = np.bincount(year[client], weights=amount[client], minlength=n)
+        columns = [apportion(direct, w["cost_total"]), apportion(clients, clients.sum()),
+                   apportion(direct + clients, w["tco"])]
+        rows = [(self.year_label(k), from_day(first).isoformat(), count(issued), *(money(c[k]) for c in columns))
+                for k, (first, issued) in enumerate(zip(self.year_starts(), self.issuances_per_year(option), strict=True))]
         cur = self.currency
-        return self.table(f"{LABELS[option]} (recommended) year by year ({cur})",
+        return self.table(f"{LABELS[option]} (recommended) year by year ({cur}; each column adds up to its total over the "
+                          "horizon)",
                           ("Year", "From", "Issuances", "Direct cost", "Clients and users", "TCO"), rows, "llrrrr",
-                          (1.2, 1.6, 1.2, 1.5, 1.8, 1.4))
+                          (1.6, 1.6, 1.2, 1.5, 1.8, 1.4))
 
     def recommended(self) -> Section:
         if self.winner is None:
@@ -681,12 +751,14 @@ class _Builder:
         dates, year = self.issuance_years(option)
         if not dates:
             return [para("No issuance falls inside the horizon.")]
-        rows = [(f"Year {k + 1}", count((year == k).sum()), ", ".join(d for d, y in zip(dates, year, strict=True) if y == k)
-                 or DASH) for k in range(len(self.year_starts()))]
-        each = f" Each date is one issuance of all {certs} certificates." if certs > 1 else ""
+        rows = [(self.year_label(k), count(issued),
+                 ", ".join(d for d, y in zip(dates, year, strict=True) if y == k) or DASH)
+                for k, issued in enumerate(self.issuances_per_year(option))]
+        each = (f" Each date is one issuance of all {certs} certificates, {plural(certs * len(dates), 'certificate issuance')}"
+                " in all (the Issuances column counts certificates)." if certs > 1 else "")
         return [para(f"{plural(len(dates), 'issuance date')} inside the horizon (the first is the initial issuance).{each}"),
                 self.table(f"Issuance dates of {LABELS[option]}", ("Year", "Issuances", "Dates"), rows, "lrl",
-                           (1.2, 1.1, 8))]
+                           (1.6, 1.1, 8))]
 
     def close_call(self) -> bool:
         return bool(self.rec["close_call"])
