@@ -18,7 +18,7 @@ from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
-from decision.explain import LEFT_OUT_TITLES, points
+from decision.explain import LEFT_OUT_TITLES, UNDER_A_TENTH, lead_points, points
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import data_stamp, versions, years_text
@@ -166,8 +166,10 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             st.markdown(res.why)
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
+        lead = lead_points(rec["margin"])  # "less than 0.1" where one decimal shows 0.0, as the why text says it
         if rec["close_call"]:
-            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {points(rec['margin'])} score points behind "
+            behind = lead if lead == UNDER_A_TENTH else f"only {lead}"
+            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is {behind} score points behind "
                        f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so "
                        f"{res.close_call_change} — see the Robustness tab.")
         st.markdown(res.why)
@@ -175,7 +177,7 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
         row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")
         row.metric("Score", f"{points(rec['score'])} / 100", width="content")
         if pd.notna(rec["runner_up"]):
-            row.metric("Lead over the runner-up", f"+{points(rec['margin'])}", width="content",
+            row.metric("Lead over the runner-up", lead if lead == UNDER_A_TENTH else f"+{lead}", width="content",
                        help=f"Score points ahead of {LABELS[rec['runner_up']]}")
         row.metric(f"Cost over {years_text(years)}", f"{currency} {rec['cost_total']:,.0f}", width="content")
         row.metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}", width="content",
