@@ -227,13 +227,14 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
 
 def downloads(res: ProfileResults) -> None:
     """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
-    stem = views.slug(str(res.validated["org"]))
+    org = str(res.validated["org"])
     row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
     row.download_button("Results (CSV)", data=lambda: csv_bytes(res.results),
-                        file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+                        file_name=views.file_name(org, "options", "csv"), mime="text/csv", key="dl_csv",
+                        on_click="ignore")
     row.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
                         data=lambda: xlsx_bytes(res.results, sheet="options"),
-                        file_name=f"{stem}-options.xlsx",
+                        file_name=views.file_name(org, "options", "xlsx"),
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
                         data=lambda: appendix.build(res.named, 0, "docx"),
@@ -438,7 +439,7 @@ def main() -> None:
             band_slots[name].caption(caption)
     st.session_state["good_key"] = key
     download_slot.download_button("Download this profile (YAML)", data=lambda: views.profile_yaml(res.validated),
-                                  file_name=f"{views.slug(str(res.validated['org']))}.yaml", key="dl_profile",
+                                  file_name=views.file_name(str(res.validated["org"]), "profile", "yaml"), key="dl_profile",
                                   mime="application/x-yaml", on_click="ignore", width="stretch")
     results(res, edited=key != st.session_state.get("loaded_key"), imported=imported)
 

@@ -15,6 +15,7 @@ import json
 import math
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -428,9 +429,28 @@ class ProfileResults:
         return self._timelines[include_clients]
 
 
+SLUG_MAX = 60  # characters of a file-name stem from free text
+
+
+def _transliterated(char: str) -> str:
+    """`char` as ASCII where its compatibility decomposition starts with ASCII (ä → a, ﬁ → fi, Ａ → A); a letter of
+    another script (テ, Ω, 가) stays as it is."""
+    parts = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in parts if c.isascii()) if parts[0].isascii() else char
+
+
 def slug(text: str) -> str:
-    """A file-name stem from free text: 'Contoso Inc' → 'contoso-inc'."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "profile"
+    """A file-name stem from free text, lower case, words joined by '-': 'Ärztekammer Zürich' → 'arztekammer-zurich',
+    'Große Söhne' → 'grosse-sohne', '株式会社テスト & Ωmega' → '株式会社テスト-ωmega'; 'profile' when nothing is left.
+    Only letters and digits survive (of any script: browsers and file systems take UTF-8 names), so no path
+    separator, dot or quote can reach a file name."""
+    text = "".join(map(_transliterated, unicodedata.normalize("NFC", text))).casefold()
+    return re.sub(r"[\W_]+", "-", text).strip("-")[:SLUG_MAX].strip("-") or "profile"
+
+
+def file_name(org: str, kind: str, ext: str) -> str:
+    """One naming style for every download of the app: '<org slug>-<kind>.<ext>', e.g. 'contoso-inc-options.csv'."""
+    return f"{slug(org)}-{kind}.{ext}"
 
 
 # -------------------------------------------------------------------------------------- text

@@ -1,5 +1,5 @@
-"""How the appendix is drawn: HTML table cells that never split a number, the trade-off chart's layer order
-(QA s14 B: faults 1 and 2)."""
+"""How the appendix is drawn: HTML table cells that never split a number, the trade-off chart's layer order, and
+the app's file names for it (QA s14 B: faults 1 and 2, judgement C)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from decision import LABELS, evaluate
-from decision.appendix import build, charts, content
+from decision.appendix import build, charts, content, download_name
 
 PROFILES = Path(__file__).resolve().parent.parent / "data" / "profiles"
 ACME_NEAR_WILDCARD = {  # QA s14 B p_acme.yaml: ACME EUR 1,789 and Wildcard EUR 1,817, both score 100.0
@@ -91,3 +92,18 @@ def test_the_shipped_examples_without_overlaps_have_no_overlap_note():
     ev = evaluate(PROFILES / "contoso-2026.yaml")
     [figure] = [f for f in content(ev, 0).figures if "tradeoff" in f.key]
     assert "overlapping" not in figure.spec
+
+
+@pytest.mark.parametrize(("org", "name"), [
+    ("Contoso Inc", "contoso-inc-certificate-strategy.docx"),
+    ("contoso.com", "contoso-com-certificate-strategy.docx"),
+    ("Ärztekammer Zürich Große Söhne GmbH", "arztekammer-zurich-grosse-sohne-gmbh-certificate-strategy.docx"),
+    ("株式会社テスト & Ωmega", "株式会社テスト-ωmega-certificate-strategy.docx"),
+    ("../../etc/passwd <script> Ünïcode", "etc-passwd-script-unicode-certificate-strategy.docx"),
+    ("***", "profile-certificate-strategy.docx"),
+])
+def test_the_appendix_download_name_transliterates_and_follows_the_apps_one_style(org, name):
+    """Judgement C: 'Ärztekammer' lost its Ä ('rztekammer'), a Japanese name left only 'mega', and the appendix was
+    named certificate-strategy-Contoso-Inc.docx beside contoso-inc-options.csv."""
+    data = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
+    assert download_name(evaluate({**data, "org": org}), 0, "docx") == name

@@ -73,7 +73,7 @@ def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page,
 
     with page.expect_download(timeout=60_000) as download:
         page.get_by_test_id("stDownloadButton").filter(has_text="Appendix (Word)").get_by_role("button").click()
-    assert download.value.suggested_filename == "certificate-strategy-Contoso-Inc.docx"
+    assert download.value.suggested_filename == "contoso-inc-certificate-strategy.docx"
     document = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Certificate strategy for Contoso Inc" in text and LABELS[recommended] in text
