@@ -418,8 +418,8 @@ class ProfileResults:
 
     @functools.cached_property
     def tornado(self) -> pd.DataFrame:
-        """`decision.sensitivity.tornado_frame` of `sensitivity`."""
-        return tornado_frame(self.sensitivity)
+        """`decision.sensitivity.tornado_frame` of `sensitivity`, its price factors named by CA (`named_factors`)."""
+        return named_factors(tornado_frame(self.sensitivity), self.catalog)
 
     def timeline(self, include_clients: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(cumulative cost per option, dated rule changes) from `decision.timeline`."""
@@ -495,7 +495,8 @@ def dominated(rows: pd.DataFrame) -> pd.Series:
 
 
 def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
-    """Profile `i`'s seven option rows, ranked first, with labels, readable reasons and dominance.
+    """Profile `i`'s seven option rows, ranked first, with labels, the CA's short name (`ca_name`), readable reasons
+    and dominance.
 
     Uses the engine's `dominated` column when the engine provides one, else `dominated()` above.
     """
@@ -504,7 +505,15 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     ties = report.ca_ties(ev, i)
     texts = [reason_text(codes, ev.reason_details(i, option) | ties.get(option, {}))
              for codes, option in zip(rows["reasons"], rows["option"], strict=True)]
-    return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
+    return rows.assign(label=rows["option"].map(LABELS), ca_name=ca_names(rows["ca"], ev.catalog), dominated=flags,
+                       reasons_text=texts)
+
+
+def ca_names(ids: pd.Series, catalog: Catalog) -> pd.Series:
+    """Catalog ids as the CAs' short names ('letsencrypt' → "Let's Encrypt"), as the rest of the page names them;
+    a value that is no catalog id stays as it is."""
+    names = {ca: catalog[ca].short_name for ca in catalog.ids}
+    return ids.map(lambda ca: names.get(ca, ca))
 
 
 DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "currency", "trust",
@@ -538,7 +547,7 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         "Users with a new URL": table["users_url_change"],
         "Certificates": table["certificates"],
         "Issuances": table["certificate_issuances"],
-        "CA": table["ca"],
+        "CA": table["ca_name"],
         "Dominated": table["dominated"],
     }).reset_index(drop=True).astype(dict.fromkeys(COUNT_COLUMNS, "Int64"))
     if current is None:
@@ -660,6 +669,14 @@ def _tooltip_number(value: float) -> str:
     """`value` as the charts' tooltips write numbers (d3 format ',.4~f'): up to 4 decimals, no trailing zeros."""
     text = f"{value:,.4f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def named_factors(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """A `tornado_frame` whose CA price factors ('<catalog id> SAN price') name the CA by its short name ('Sectigo SAN
+    price'), as the page names CAs everywhere else."""
+    names = ca_names(frame["factor"].str.partition(" ")[0], catalog)
+    rest = frame["factor"].str.partition(" ")[2]
+    return frame.assign(factor=frame["factor"].where(frame["kind"] != "price", names + " " + rest))
 
 
 def tornado_chart_frame(frame: pd.DataFrame, sens: Sensitivity) -> pd.DataFrame:
