@@ -646,6 +646,51 @@ def test_a_flip_that_only_ties_todays_winner_says_so_in_the_flip_table_and_the_t
     assert len(others) and set(others["how"]) == {views.TAKES_OVER}
 
 
+def _option_legends(spec) -> list[dict]:
+    """Every legend of the option colour encoding (field `label`) in a compiled spec."""
+    if isinstance(spec, dict):
+        found = [spec["legend"]] if spec.get("field") == "label" and spec.get("legend") else []
+        return found + [s for v in spec.values() for s in _option_legends(v)]
+    if isinstance(spec, list):
+        return [s for v in spec for s in _option_legends(v)]
+    return []
+
+
+def test_chart_legends_list_only_the_plotted_options_and_keep_the_fixed_colours():
+    """QA s14 B fault 7: the legends listed Internal CA (AD CS) although, infeasible, it was not plotted."""
+    ev = decision.evaluate({**yaml.safe_load(EXAMPLES[1].read_text()), "internal_ca": False})
+    table = views.option_table(ev)
+    plotted = [LABELS[o] for o in OPTIONS if o in set(table.loc[table["feasible"], "option"])]
+    assert LABELS["internal_ca"] not in plotted and len(plotted) == 6
+    cum = views.timeline.cumulative(ev, 0, include_clients=False)
+    for chart, data, args in (("criteria", {"criteria": views.criteria_frame(ev, table)}, ()),
+                              ("cost_trust", {"options": views.scatter_frame(table)}, ("USD", 3.0)),
+                              ("cumulative", {"cumulative": cum[cum["option"].isin(table.loc[table["feasible"], "option"])],
+                                              "rules": views.rule_frame(views.timeline.rule_changes(ev, 0))}, ("USD",))):
+        spec = views.chart_spec(chart, data, *args)
+        legends = _option_legends(spec)
+        assert legends and all(legend["values"] == plotted for legend in legends), chart
+        assert all(s["domain"] == [LABELS[o] for o in OPTIONS] for s in _colour_scales(spec)), "colours stay fixed"
+    sens = analyse(ev, 0)
+    frame = views.tornado_chart_frame(tornado_frame(sens), sens)
+    [legend] = _option_legends(views.chart_spec("tornado", {"tornado": frame}))
+    assert legend["values"] == [LABELS[o] for o in OPTIONS if LABELS[o] in set(frame["label"].dropna())]
+
+
+def test_chart_legends_take_as_many_columns_as_the_width_has_room_for_and_the_height_grows_with_them():
+    """QA s14 B fault 3: four legend columns of up to 260 px did not fit a chart 480 px wide at an 800 px window, and
+    Streamlit's default autosize ('fit') squeezed the plot to make room for more legend rows."""
+    for chart, args in (("criteria", ()), ("cost_trust", ("USD", 3.0)), ("cumulative", ("USD",)), ("tornado", ())):
+        spec = views.chart_spec(chart, {}, *args)
+        assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}, chart
+        for legend in _option_legends(spec):
+            assert legend["columns"] == {"expr": f"max(1, floor(width / {views.LEGEND_COLUMN}))"}
+            assert legend["labelLimit"] == views.LEGEND_LABEL < views.LEGEND_COLUMN
+    # the dominance legend goes above the plot, so that it never sits beside the option legend off the right edge
+    encoding = views.chart_spec("cost_trust", {}, "USD", 3.0)["layer"][0]["encoding"]
+    assert encoding["shape"]["legend"]["orient"] == encoding["size"]["legend"]["orient"] == "top"
+
+
 def test_slug_transliterates_accented_letters_and_keeps_other_scripts():
     """QA s14 B judgement C: 'Ärztekammer Zürich Große Söhne' became 'rztekammer-z-rich-gro-s-hne' and a Japanese
     name with Ω left only 'mega'."""
