@@ -18,7 +18,7 @@ from decision.catalog import Catalog, default_catalog
 from decision.current_state import CurrentState
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.errors import Issue
-from decision.explain import LEFT_OUT_TITLES, points
+from decision.explain import LEFT_OUT_TITLES, UNDER_A_TENTH, lead_points, points
 from decision.parameters import Parameters, default_parameters
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.report import data_stamp, versions, years_text
@@ -166,8 +166,10 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
             st.markdown(res.why)
             return
         st.subheader(f"Recommended: {LABELS[rec['recommendation']]}")
+        lead = lead_points(rec["margin"])  # "less than 0.1" where one decimal shows 0.0, as the why text says it
         if rec["close_call"]:
-            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is only {points(rec['margin'])} score points behind "
+            behind = lead if lead == UNDER_A_TENTH else f"only {lead}"
+            st.warning(f"**Close call:** {LABELS[rec['runner_up']]} is {behind} score points behind "
                        f"(under {res.ev.scored.close_call_share:.0%} of the winner's score), so "
                        f"{res.close_call_change} — see the Robustness tab.")
         st.markdown(res.why)
@@ -175,7 +177,7 @@ def recommendation_card(res: ProfileResults, years: float, currency: str) -> Non
         row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium", key="key_figures")
         row.metric("Score", f"{points(rec['score'])} / 100", width="content")
         if pd.notna(rec["runner_up"]):
-            row.metric("Lead over the runner-up", f"+{points(rec['margin'])}", width="content",
+            row.metric("Lead over the runner-up", lead if lead == UNDER_A_TENTH else f"+{lead}", width="content",
                        help=f"Score points ahead of {LABELS[rec['runner_up']]}")
         row.metric(f"Cost over {years_text(years)}", f"{currency} {rec['cost_total']:,.0f}", width="content")
         row.metric("Total cost of ownership", f"{currency} {rec['tco']:,.0f}", width="content",
@@ -225,13 +227,14 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
 
 def downloads(res: ProfileResults) -> None:
     """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
-    stem = views.slug(str(res.validated["org"]))
+    org = str(res.validated["org"])
     row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
     row.download_button("Results (CSV)", data=lambda: csv_bytes(res.results),
-                        file_name=f"{stem}-options.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+                        file_name=views.file_name(org, "options", "csv"), mime="text/csv", key="dl_csv",
+                        on_click="ignore")
     row.download_button("Results (Excel)", key="dl_xlsx", on_click="ignore",
                         data=lambda: xlsx_bytes(res.results, sheet="options"),
-                        file_name=f"{stem}-options.xlsx",
+                        file_name=views.file_name(org, "options", "xlsx"),
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
                         data=lambda: appendix.build(res.named, 0, "docx"),
@@ -436,7 +439,7 @@ def main() -> None:
             band_slots[name].caption(caption)
     st.session_state["good_key"] = key
     download_slot.download_button("Download this profile (YAML)", data=lambda: views.profile_yaml(res.validated),
-                                  file_name=f"{views.slug(str(res.validated['org']))}.yaml", key="dl_profile",
+                                  file_name=views.file_name(str(res.validated["org"]), "profile", "yaml"), key="dl_profile",
                                   mime="application/x-yaml", on_click="ignore", width="stretch")
     results(res, edited=key != st.session_state.get("loaded_key"), imported=imported)
 

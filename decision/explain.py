@@ -319,6 +319,16 @@ def points(score: float) -> str:
     return f"{float(one_decimal(score)):.1f}"
 
 
+UNDER_A_TENTH = "less than 0.1"  # a lead that one decimal shows as 0.0
+
+
+def lead_points(margin: float) -> str:
+    """A winner's lead over the runner-up as every output writes it: one decimal ('4.8', `points`), or
+    UNDER_A_TENTH where that would show 0.0 although the winner is ahead."""
+    text = points(margin)
+    return UNDER_A_TENTH if text == points(0) else text
+
+
 def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[str, float],
                        labels: dict[str, str], currency: str, margin: float, tie: str | None = None) -> str:
     """Plain-language reason for the winner: what decided it, what it gives up, against the runner-up.
@@ -343,9 +353,7 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
         text += f" It gives up: {'; '.join(worse)}." if worse else ""
         on_tie = f"with equal {and_list(same)}, {first}" if same else first
         return f"{text} On the tie, {on_tie}. {weights_text}"
-    ahead = points(margin)
-    ahead = ahead if ahead != points(0) else "less than 0.1"
-    lead = f"{name} scores {points(row['score'])} of 100, {ahead} ahead of {runner_name}"
+    lead = f"{name} scores {points(row['score'])} of 100, {lead_points(margin)} ahead of {runner_name}"
     if not better and not worse:
         return (f"{lead}: they differ by less than shown here (direct cost to the whole {currency}, trust to the "
                 f"whole percent). {weights_text}")

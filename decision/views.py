@@ -15,6 +15,7 @@ import json
 import math
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,7 @@ ACRONYMS = {"owa": "OWA", "mdm": "MDM", "ca": "CA", "tls": "TLS", "acme": "ACME"
 WIDGET_BY_KIND = {"text": "text_input", "dns": "text_input", "dns_list": "text_input", "host_list": "text_input",
                   "currency": "text_input", "choice": "selectbox", "ca": "selectbox", "date": "date_input",
                   "integer": "number_input", "number": "number_input", "share": "slider", "bool": "toggle"}
-CHART_HEIGHT = 320
+CHART_HEIGHT = 250  # pixels of a chart's plot area: axes and legends come on top (autosize fit-x, `_styled`)
 CHEAPEST = FIELD_BY_NAME["ca"].default  # the `ca` value that lets each option use its cheapest suitable CA
 
 
@@ -417,8 +418,8 @@ class ProfileResults:
 
     @functools.cached_property
     def tornado(self) -> pd.DataFrame:
-        """`decision.sensitivity.tornado_frame` of `sensitivity`."""
-        return tornado_frame(self.sensitivity)
+        """`decision.sensitivity.tornado_frame` of `sensitivity`, its price factors named by CA (`named_factors`)."""
+        return named_factors(tornado_frame(self.sensitivity), self.catalog)
 
     def timeline(self, include_clients: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(cumulative cost per option, dated rule changes) from `decision.timeline`."""
@@ -428,9 +429,28 @@ class ProfileResults:
         return self._timelines[include_clients]
 
 
+SLUG_MAX = 60  # characters of a file-name stem from free text
+
+
+def _transliterated(char: str) -> str:
+    """`char` as ASCII where its compatibility decomposition starts with ASCII (ä → a, ﬁ → fi, Ａ → A); a letter of
+    another script (テ, Ω, 가) stays as it is."""
+    parts = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in parts if c.isascii()) if parts[0].isascii() else char
+
+
 def slug(text: str) -> str:
-    """A file-name stem from free text: 'Contoso Inc' → 'contoso-inc'."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "profile"
+    """A file-name stem from free text, lower case, words joined by '-': 'Ärztekammer Zürich' → 'arztekammer-zurich',
+    'Große Söhne' → 'grosse-sohne', '株式会社テスト & Ωmega' → '株式会社テスト-ωmega'; 'profile' when nothing is left.
+    Only letters and digits survive (of any script: browsers and file systems take UTF-8 names), so no path
+    separator, dot or quote can reach a file name."""
+    text = "".join(map(_transliterated, unicodedata.normalize("NFC", text))).casefold()
+    return re.sub(r"[\W_]+", "-", text).strip("-")[:SLUG_MAX].strip("-") or "profile"
+
+
+def file_name(org: str, kind: str, ext: str) -> str:
+    """One naming style for every download of the app: '<org slug>-<kind>.<ext>', e.g. 'contoso-inc-options.csv'."""
+    return f"{slug(org)}-{kind}.{ext}"
 
 
 # -------------------------------------------------------------------------------------- text
@@ -475,7 +495,8 @@ def dominated(rows: pd.DataFrame) -> pd.Series:
 
 
 def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
-    """Profile `i`'s seven option rows, ranked first, with labels, readable reasons and dominance.
+    """Profile `i`'s seven option rows, ranked first, with labels, the CA's short name (`ca_name`), readable reasons
+    and dominance.
 
     Uses the engine's `dominated` column when the engine provides one, else `dominated()` above.
     """
@@ -484,7 +505,15 @@ def option_table(ev: Evaluation, i: int = 0) -> pd.DataFrame:
     ties = report.ca_ties(ev, i)
     texts = [reason_text(codes, ev.reason_details(i, option) | ties.get(option, {}))
              for codes, option in zip(rows["reasons"], rows["option"], strict=True)]
-    return rows.assign(label=rows["option"].map(LABELS), dominated=flags, reasons_text=texts)
+    return rows.assign(label=rows["option"].map(LABELS), ca_name=ca_names(rows["ca"], ev.catalog), dominated=flags,
+                       reasons_text=texts)
+
+
+def ca_names(ids: pd.Series, catalog: Catalog) -> pd.Series:
+    """Catalog ids as the CAs' short names ('letsencrypt' → "Let's Encrypt"), as the rest of the page names them;
+    a value that is no catalog id stays as it is."""
+    names = {ca: catalog[ca].short_name for ca in catalog.ids}
+    return ids.map(lambda ca: names.get(ca, ca))
 
 
 DOWNLOAD_COLUMNS = ("profile", "rank", "option", "label", "feasible", "score", "cost_total", "tco", "currency", "trust",
@@ -518,7 +547,7 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
         "Users with a new URL": table["users_url_change"],
         "Certificates": table["certificates"],
         "Issuances": table["certificate_issuances"],
-        "CA": table["ca"],
+        "CA": table["ca_name"],
         "Dominated": table["dominated"],
     }).reset_index(drop=True).astype(dict.fromkeys(COUNT_COLUMNS, "Int64"))
     if current is None:
@@ -642,6 +671,14 @@ def _tooltip_number(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def named_factors(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """A `tornado_frame` whose CA price factors ('<catalog id> SAN price') name the CA by its short name ('Sectigo SAN
+    price'), as the page names CAs everywhere else."""
+    names = ca_names(frame["factor"].str.partition(" ")[0], catalog)
+    rest = frame["factor"].str.partition(" ")[2]
+    return frame.assign(factor=frame["factor"].where(frame["kind"] != "price", names + " " + rest))
+
+
 def tornado_chart_frame(frame: pd.DataFrame, sens: Sensitivity) -> pd.DataFrame:
     """`tornado_frame` of `sens` plus what the chart shows: the label of the new winner, the factor's rank (most
     sensitive first, as the engine ordered them) and tooltip texts: where the recommendation changes (`NO_CHANGE`
@@ -660,25 +697,44 @@ def tornado_chart_frame(frame: pd.DataFrame, sens: Sensitivity) -> pd.DataFrame:
 # Charts are built with Altair on named datasets and compiled once per (chart, axis titles) to a
 # Vega-Lite dict; each rerun only attaches the data (Altair's schema validation costs ~30 ms a chart).
 
-def option_colour(legend: bool = True) -> alt.Color:
-    """The shared option → colour encoding (all seven options in the domain, so colours never shift)."""
+LEGEND_COLUMN = 250  # pixels a legend column takes (labels cut at LEGEND_LABEL); the columns follow the chart width
+LEGEND_LABEL = 220
+
+
+def option_colour(shown: tuple[str, ...] | None) -> alt.Color:
+    """The shared option → colour encoding (all seven options in the domain, so colours never shift), its legend
+    listing only the options `shown` (None: no legend) in as many columns as the chart's width has room for."""
     scale = alt.Scale(domain=[LABELS[o] for o in OPTIONS], range=[OPTION_COLOURS[o] for o in OPTIONS])
-    return alt.Color("label:N", scale=scale, title="Option",
-                     legend=alt.Legend(orient="bottom", columns=4, labelLimit=260) if legend else None)
+    legend = None if shown is None else alt.Legend(
+        orient="bottom", values=list(shown), labelLimit=LEGEND_LABEL,
+        columns=alt.ExprRef(f"max(1, floor(width / {LEGEND_COLUMN}))"))
+    return alt.Color("label:N", scale=scale, title="Option", legend=legend)
+
+
+def plotted_labels(data: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
+    """The labels of the options the datasets plot (a `label` column), in OPTIONS order: a chart's legend."""
+    present = {str(v) for frame in data.values() if "label" in frame.columns for v in frame["label"].dropna()}
+    return tuple(LABELS[o] for o in OPTIONS if LABELS[o] in present)
 
 
 def _styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (chart.configure_axis(labelFontSize=12, titleFontSize=13, labelLimit=300)
+    """Shared fonts; the chart fits the width, and its height grows with the legend rows a narrow width needs
+    (Streamlit's default autosize fits the height too, and so squeezes the plot to make room for them)."""
+    return (chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+            .configure_axis(labelFontSize=12, titleFontSize=13, labelLimit=300)
             .configure_legend(labelFontSize=12, titleFontSize=13).configure_view(stroke=None))
 
 
-def criteria_chart() -> alt.TopLevelMixin:
+def criteria_chart(shown: tuple[str, ...]) -> alt.TopLevelMixin:
     """Grouped bars of dataset `criteria` (`criteria_frame`): normalised criterion per feasible option."""
     chart = alt.Chart(alt.NamedData("criteria")).mark_bar().encode(
-        x=alt.X("criterion_label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelAngle=0)),
+        # the weight on a second line, so that the four labels fit a narrow chart (Vega drops overlapping ones)
+        x=alt.X("criterion_label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(
+            labelAngle=0, labelExpr="[slice(datum.label, 0, indexof(datum.label, ' (')), "
+                                    "slice(datum.label, indexof(datum.label, ' (') + 1)]")),
         xOffset=alt.XOffset("label:N", sort=[LABELS[o] for o in OPTIONS]),
         y=alt.Y("normalised:Q", title="Normalised (best feasible option = 1)", scale=alt.Scale(domain=[0, 1])),
-        color=option_colour(),
+        color=option_colour(shown),
         tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("criterion:N", title="Criterion"),
                  alt.Tooltip("value:Q", title="Value", format=",.4~f"),
                  alt.Tooltip("normalised:Q", title="Normalised", format=".2f"),
@@ -687,7 +743,7 @@ def criteria_chart() -> alt.TopLevelMixin:
     return _styled(chart)
 
 
-def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
+def cost_trust_chart(shown: tuple[str, ...], currency: str, years: float) -> alt.TopLevelMixin:
     """Dataset `options` (`scatter_frame`): cost against trust; non-dominated options as large labelled diamonds."""
     base = alt.Chart(alt.NamedData("options")).encode(
         x=alt.X("cost_total:Q", title=f"Cost over {report.years_text(years)} ({currency})",
@@ -696,12 +752,12 @@ def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
         # same trust give a zero step and ticks such as 100.000000%
         y=alt.Y("trust:Q", title="Clients without a warning", axis=alt.Axis(format=".1~%"),
                 scale=alt.Scale(zero=False, nice=True, padding=14)),
-        color=option_colour(),
+        color=option_colour(shown),
     )
     front = alt.Scale(domain=["non-dominated", "dominated"], range=["diamond", "circle"])
     points = base.mark_point(filled=True).encode(
-        shape=alt.Shape("front:N", title="Dominance", scale=front, legend=alt.Legend(orient="bottom")),
-        size=alt.Size("front:N", title="Dominance", legend=alt.Legend(orient="bottom"),
+        shape=alt.Shape("front:N", title="Dominance", scale=front, legend=alt.Legend(orient="top")),
+        size=alt.Size("front:N", title="Dominance", legend=alt.Legend(orient="top"),
                       scale=alt.Scale(domain=["non-dominated", "dominated"], range=[280, 90])),
         tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("front:N", title="Dominance"),
                  alt.Tooltip("cost_total:Q", title=f"Cost ({currency})", format=",.0f"),
@@ -716,13 +772,13 @@ def cost_trust_chart(currency: str, years: float) -> alt.TopLevelMixin:
     return _styled((points + labels).properties(height=CHART_HEIGHT))
 
 
-def cumulative_chart(currency: str) -> alt.TopLevelMixin:
+def cumulative_chart(shown: tuple[str, ...], currency: str) -> alt.TopLevelMixin:
     """Datasets `cumulative` (`decision.timeline.cumulative`) and `rules` (`rule_frame`): step lines per
     option with the dated rule changes as dashed vertical rules labelled with their date."""
     lines = alt.Chart(alt.NamedData("cumulative")).mark_line(interpolate="step-after", strokeWidth=2.5).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m")),
         y=alt.Y("cumulative:Q", title=f"Cumulative cost ({currency})", axis=alt.Axis(format=",.0f")),
-        color=option_colour(),
+        color=option_colour(shown),
         tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
                  alt.Tooltip("amount:Q", title=f"Spent that day ({currency})", format=",.2f"),
                  alt.Tooltip("cumulative:Q", title=f"Cumulative ({currency})", format=",.2f")],
@@ -735,18 +791,18 @@ def cumulative_chart(currency: str) -> alt.TopLevelMixin:
     return _styled(alt.layer(lines, marks, text).properties(height=CHART_HEIGHT + 40))
 
 
-def renewal_chart() -> alt.TopLevelMixin:
+def renewal_chart(shown: tuple[str, ...]) -> alt.TopLevelMixin:
     """Dataset `calendar` (`calendar_frame`): one tick per issuance and option over the horizon."""
     chart = alt.Chart(alt.NamedData("calendar")).mark_tick(thickness=2.5, size=22).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m")),
-        y=alt.Y("label:N", title=None, sort=[LABELS[o] for o in OPTIONS]),
-        color=option_colour(legend=False),
+        y=alt.Y("label:N", title=None, sort=list(shown)),
+        color=option_colour(None),
         tooltip=[alt.Tooltip("label:N", title="Option"), alt.Tooltip("date:T", title="Issued", format="%Y-%m-%d")],
     ).properties(height=alt.Step(34))
     return _styled(chart)
 
 
-def tornado_chart() -> alt.TopLevelMixin:
+def tornado_chart(shown: tuple[str, ...]) -> alt.TopLevelMixin:
     """Dataset `tornado` (`tornado_chart_frame`): per factor, a bar from the centre to the flip on each side
     (lower side left, higher side right), as a share of the range searched; coloured by the option that takes
     over, grey where the recommendation holds over the whole range."""
@@ -756,7 +812,7 @@ def tornado_chart() -> alt.TopLevelMixin:
                 title="← lower · distance to the change, share of the range searched · higher →",
                 axis=alt.Axis(labelExpr="format(abs(datum.value), '.0%')")),
         x2=alt.X2Datum(0),
-        color=alt.condition(alt.datum.flip, option_colour(), alt.value("#e8e8e8")),
+        color=alt.condition(alt.datum.flip, option_colour(shown), alt.value("#e8e8e8")),
         tooltip=[alt.Tooltip("factor:N", title="Factor"), alt.Tooltip("side:N", title="Side"),
                  alt.Tooltip("current:Q", title="Now", format=",.4~f"),
                  alt.Tooltip("changes_at:N", title="Changes at"),
@@ -782,8 +838,9 @@ def _compiled(chart: str, args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def chart_spec(chart: str, data: Mapping[str, pd.DataFrame], *args: Any) -> dict[str, Any]:
-    """A Vega-Lite spec for `st.vega_lite_chart`: the compiled chart `chart(*args)` with its named datasets."""
-    spec = copy.deepcopy(_compiled(chart, args))
+    """A Vega-Lite spec for `st.vega_lite_chart`: the compiled chart `chart(shown, *args)` with its named datasets,
+    `shown` the options they plot (`plotted_labels`: the legend leaves out the options not plotted)."""
+    spec = copy.deepcopy(_compiled(chart, (plotted_labels(data), *args)))
     spec["datasets"] = dict(data)
     return spec
 

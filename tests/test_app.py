@@ -521,7 +521,7 @@ def test_the_robustness_tab_shows_the_engines_sentences_tornado_and_flip_points(
     assert not at.exception
     sens = analyse(decision.evaluate(EXAMPLES / "small-office.yaml"), 0)
     assert sens.flip_points and sens.price_flips
-    expected = tornado_frame(sens)
+    expected = views.named_factors(tornado_frame(sens), default_catalog())  # price factors named by CA, not id
     pd.testing.assert_frame_equal(shown_tornado(at, expected), expected.fillna(np.nan), check_dtype=False)
     text = "\n".join(m.value for m in at.markdown)
     assert sens.sentences() and all(f"- {views.md_escape(s)}" in text for s in sens.sentences())
@@ -533,7 +533,7 @@ def test_the_robustness_tab_shows_the_engines_sentences_tornado_and_flip_points(
 
     at.number_input(key=key("w_cost")).set_value(2.0).run()  # a what-if: the tab follows the profile
     sens = analyse(decision.evaluate({**yaml.safe_load((EXAMPLES / "small-office.yaml").read_text()), "w_cost": 2.0}), 0)
-    changed = tornado_frame(sens)
+    changed = views.named_factors(tornado_frame(sens), default_catalog())
     assert not changed.equals(expected)
     pd.testing.assert_frame_equal(shown_tornado(at, changed), changed.fillna(np.nan), check_dtype=False)
     text = "\n".join(m.value for m in at.markdown)
@@ -766,3 +766,26 @@ def test_a_one_year_horizon_reads_one_year_on_the_card():
     at = run_app()
     at.number_input(key=key("horizon_years")).set_value(1.0).run()
     assert "Cost over 1 year" in {m.label for m in at.metric}
+
+
+ACME_TIE = {"org": "株式会社テスト & Ωmega", "exchange_version": "SE", "start": "2026-12-01", "horizon_years": 5,
+            "external_domain": "sunriseenergy4.net", "internal_domain": "corp.sunriseenergy4.net", "servers": ["EXCH01"],
+            "internal_names": True, "root_on_exchange": False, "split_dns": True, "users": 32, "desktops": 29,
+            "domain_joined_share": 0.81, "mobile_devices": 47, "mdm_share": 0, "partner_tls": False,
+            "internal_ca": False, "acme_ok": True, "dns_api": True, "spare_ip": False, "currency": "EUR",
+            "admin_rate": 113, "w_cost": 0.02, "w_trust": 0.34, "w_reconfiguration": 0.14,
+            "w_url_change": 0.5}  # QA s14 B p_acme.yaml: ACME a hair ahead of Wildcard
+
+
+def test_a_lead_under_a_tenth_reads_less_than_0_1_on_the_card_as_in_the_why_and_the_appendix():
+    """QA s14 B fault 8: the card said 'only 0.0 score points behind' and '+0.0' above the why text's 'less than 0.1
+    ahead'."""
+    rec = decision.evaluate(ACME_TIE).recommendations.iloc[0]
+    assert (rec["recommendation"], rec["runner_up"], bool(rec["close_call"])) == ("acme", "wildcard", True)
+    assert tenths(rec["margin"]) == "0.0" and "less than 0.1 ahead" in decision.evaluate(ACME_TIE).why(0)
+    at = upload_profile(run_app(), ACME_TIE)
+    [warning] = [w.value for w in at.warning if w.value.startswith("**Close call:**")]
+    assert warning.startswith(f"**Close call:** {LABELS['wildcard']} is less than 0.1 score points behind (under ")
+    assert {m.label: m.value for m in at.metric}["Lead over the runner-up"] == "less than 0.1"
+    assert any(f"less than 0.1 ahead of {LABELS['wildcard']}" in m.value for m in at.markdown)
+    assert "0.0" not in warning

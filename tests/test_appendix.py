@@ -529,7 +529,7 @@ def test_a_full_disk_writes_no_markdown_page_without_its_figures(tmp_path, monke
 
 def test_download_name_is_safe():
     hostile = evaluate(profile("contoso-2026", org="../../etc/passwd <script> Ünïcode"))
-    assert download_name(hostile, 0, "docx") == "certificate-strategy-etc-passwd-script-n-code.docx"
+    assert download_name(hostile, 0, "docx") == "etc-passwd-script-unicode-certificate-strategy.docx"
 
 
 def test_what_would_change_reports_the_engines_sensitivity(ev):

@@ -73,7 +73,7 @@ def test_a_what_if_change_reruns_the_engine_and_the_results_download(page: Page,
 
     with page.expect_download(timeout=60_000) as download:
         page.get_by_test_id("stDownloadButton").filter(has_text="Appendix (Word)").get_by_role("button").click()
-    assert download.value.suggested_filename == "certificate-strategy-Contoso-Inc.docx"
+    assert download.value.suggested_filename == "contoso-inc-certificate-strategy.docx"
     document = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Certificate strategy for Contoso Inc" in text and LABELS[recommended] in text
@@ -150,3 +150,37 @@ def test_the_trust_axis_reads_whole_percentages_when_every_option_has_the_same_t
     expect(chart).to_be_visible()
     ticks = [t for t in chart.locator("svg text").all_text_contents() if t.endswith("%")]
     assert ticks == ["100%"], ticks
+
+
+LEGEND_BOXES = """els => els.map(chart => {
+    const box = chart.getBoundingClientRect();
+    return [...chart.querySelectorAll('g.role-legend')].map(legend => {
+        const b = legend.getBoundingClientRect();
+        return {inside: b.left >= box.left - 1 && b.right <= box.right + 1 && b.bottom <= box.bottom + 1,
+                labels: [...legend.querySelectorAll('g.role-legend-label text')].map(t => t.textContent)};
+    });
+})"""
+
+
+def test_every_chart_legend_is_shown_whole_in_an_800_px_window(page: Page, streamlit_url):
+    """QA s14 B fault 3: at 800 px the option legends ran off the right edge (Wildcard certificate and the Dominance
+    legend not shown at all), and the criteria chart dropped two of its four group labels."""
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.goto(streamlit_url)
+    wait_for_app_idle(page)
+    table = engine().options.query("feasible")
+    plotted = [LABELS[o] for o in LABELS if o in set(table["option"])]
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts.filter(has_text="Clients without a warning")).to_be_visible()
+    expect(charts.first.locator("g.role-legend-label text").first).to_be_attached()
+    tradeoffs = charts.evaluate_all(LEGEND_BOXES)
+    assert [[legend["labels"] for legend in chart] for chart in tradeoffs] == [
+        [plotted], [plotted, ["non-dominated", "dominated"]]], tradeoffs
+    assert all(legend["inside"] for chart in tradeoffs for legend in chart), tradeoffs
+    axis = charts.first.locator("g.role-axis-label text").all_text_contents()
+    assert all(any(text.startswith(group) for text in axis) for group in ("cost", "trust", "reconfiguration", "url"))
+    page.get_by_role("tab", name="Cost over time").click()
+    cost = charts.filter(has_text="Cumulative cost")
+    expect(cost.locator("g.role-legend-label text").first).to_be_attached()
+    [[legend]] = cost.evaluate_all(LEGEND_BOXES)
+    assert legend == {"inside": True, "labels": plotted}

@@ -107,8 +107,11 @@ def build(ev: Evaluation, i: int = 0, fmt: str = "docx", firm: str | None = None
 
 
 def download_name(ev: Evaluation, i: int, fmt: str) -> str:
-    """A safe file name for the app's download button, e.g. certificate-strategy-Contoso-Inc.docx."""
-    return f"certificate-strategy-{safe_name(str(ev.profiles.iloc[i]['org']), 'profile')}.{fmt}"
+    """The app's file name for the appendix, in the style of its other downloads (`views.file_name`):
+    contoso-inc-certificate-strategy.docx."""
+    from decision.views import file_name
+
+    return file_name(str(ev.profiles.iloc[i]["org"]), "certificate-strategy", fmt)
 
 
 def write(ev: Evaluation, i: int, out: Path, *, firm: str | None = None, logo: bytes | str | Path | None = None,

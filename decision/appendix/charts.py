@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
@@ -20,6 +21,7 @@ FONT = "DejaVu Sans"
 WIDTH, HEIGHT = 560, 280
 PNG_SCALE = 2
 LABEL_ROW = 12  # pixels between the text rows of rule-change labels
+POINT_RADIUS = 14  # pixels: trade-off points nearer than this overlap (a size-160 point is 14 px across)
 
 
 def _colour(options: list[str]) -> alt.Scale:
@@ -38,8 +40,27 @@ def _configure(chart: alt.TopLevelMixin) -> str:
             .to_json(indent=None, validate=False))
 
 
+def overlapping(data: pd.DataFrame, radius: float = POINT_RADIUS) -> list[list[str]]:
+    """Groups of options (rank order) whose points in the trade-off chart lie within `radius` pixels of another's.
+
+    Pixels as the chart scales them: cost from 0 to the largest cost over WIDTH, score 0–100 over HEIGHT."""
+    x = data["cost"].to_numpy(dtype=float) / max(float(data["cost"].max()), 1.0) * WIDTH
+    y = data["score"].to_numpy(dtype=float) / 100 * HEIGHT
+    near = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) < radius
+    group = list(range(len(data)))  # single linkage: each point joins the group of any near point before it
+    for j in range(len(data)):
+        for k in range(j):
+            if near[j, k]:
+                old, new = group[j], group[k]
+                group = [new if g == old else g for g in group]
+    options = data["option"].to_list()
+    groups = [[o for o, g in zip(options, group, strict=True) if g == key] for key in dict.fromkeys(group)]
+    return [g for g in groups if len(g) > 1]
+
+
 def tradeoff_chart(rows: pd.DataFrame, winner: str | None, currency: str) -> str:
-    """Direct cost (x) against score (y) of the feasible options; the recommended one ringed."""
+    """Direct cost (x) against score (y) of the feasible options; the recommended one drawn last (on top) and
+    ringed, and points that overlap named below them, so a covered option is never taken for the ringed one."""
     data = pd.DataFrame({
         "option": rows["option"].to_list(),
         "label": rows["option"].map(LABELS).to_list(),
@@ -47,19 +68,29 @@ def tradeoff_chart(rows: pd.DataFrame, winner: str | None, currency: str) -> str
         "score": rows["score"].astype(float).to_list(),
     })
     colour = alt.Color("label:N", scale=_colour(data["option"].to_list()), title=None)
-    base = alt.Chart(data).encode(
-        x=alt.X("cost:Q", title=f"Direct cost over the horizon ({currency})", axis=alt.Axis(format=",.0f"),
-                scale=alt.Scale(zero=True, nice=True)),
-        y=alt.Y("score:Q", title="Score (of 100)", scale=alt.Scale(domain=[0, 100])),
-    )
-    points = base.mark_point(filled=True, size=160, opacity=0.95).encode(color=colour)
-    layers = [points]
+    x = alt.X("cost:Q", title=f"Direct cost over the horizon ({currency})", axis=alt.Axis(format=",.0f"),
+              scale=alt.Scale(zero=True, nice=True))
+    y = alt.Y("score:Q", title="Score (of 100)", scale=alt.Scale(domain=[0, 100]))
     best = data[data["option"] == winner]
+
+    def points(frame: pd.DataFrame) -> alt.Chart:
+        return alt.Chart(frame).mark_point(filled=True, size=160, opacity=0.95).encode(x=x, y=y, color=colour)
+
+    layers: list[alt.Chart] = [points(data[data["option"] != winner])]
     if len(best):
         ring = alt.Chart(best).mark_point(size=520, strokeWidth=2, color="#333333").encode(x="cost:Q", y="score:Q")
         note = alt.Chart(best).mark_text(dy=-20, fontSize=11, fontWeight="bold", color="#333333").encode(
             x="cost:Q", y="score:Q", text=alt.value("recommended"))
-        layers += [ring, note]
+        layers += [points(best), ring, note]
+    groups = overlapping(data)
+    if groups:
+        first = data.set_index("option")
+        where = pd.DataFrame({"cost": [first.at[g[0], "cost"] for g in groups],
+                              "score": [first.at[g[0], "score"] for g in groups],
+                              "text": ["overlapping: " + " · ".join(LABELS[o] + (" (on top)" if o == winner else "") for o in g)
+                                       for g in groups]})
+        layers.append(alt.Chart(where).mark_text(dy=22, fontSize=10, color="#333333").encode(
+            x="cost:Q", y="score:Q", text="text:N"))
     return _configure(alt.layer(*layers))
 
 
