@@ -28,8 +28,10 @@ from decision.engine import CRITERION_COLUMNS, Evaluation, better_on
 from decision.explain import (
     BY_CODE,
     TIE_REASONS,
+    UNDER_A_TENTH,
     and_list,
     close_call_change,
+    lead_points,
     names_left_out,
     points,
     reason_list,
@@ -825,8 +827,8 @@ class _Builder:
             return Note(para(bold("Close call."), f" {runner} scores exactly the same: only the tie-break puts "
                              f"{LABELS[str(self.winner)]} first, and a small change in the assumptions could reverse "
                              "the order."), tone="warning")
-        margin = score(self.rec["margin"])
-        margin = f"The margin of {margin} points" if margin != score(0) else "A margin of less than 0.1 points"
+        margin = lead_points(float(self.rec["margin"]))
+        margin = f"{'A margin' if margin == UNDER_A_TENTH else 'The margin'} of {margin} points"
         change = close_call_change(runner, bool(self.ev.runner_up_better_on(self.i)),
                                    weight_takers(self.sens.weights.values(), LABELS))
         return Note(para(bold("Close call."), f" {margin} is less than {pct(share)} of the winner's score: {runner} is "
@@ -836,8 +838,7 @@ class _Builder:
         """How far the runner-up is behind the winner, in score points as shown."""
         if self.ev.tie(self.i):
             return "the same score, second on the tie-break"
-        margin = float(self.rec["margin"])
-        return f"{score(margin)} points behind" if score(margin) != score(0) else "less than 0.1 points behind"
+        return f"{lead_points(float(self.rec['margin']))} points behind"
 
     def what_would_change(self) -> Section:
         blocks: list[Block] = []
