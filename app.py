@@ -225,8 +225,9 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
             st.markdown("\n".join(f"- {md_escape(n)}" for n in imported.notes))
 
 
-def downloads(res: ProfileResults) -> None:
-    """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML; built on click."""
+def downloads(res: ProfileResults, current: CurrentState | None) -> None:
+    """Results as CSV and Excel (formula-safe) and the consultants' appendix as Word and HTML (with the certificates
+    an imported export shows, `current`, as its section 2.1); built on click."""
     org = str(res.validated["org"])
     row = st.container(horizontal=True, key="downloads")  # buttons as wide as their labels, wrapping when narrow
     row.download_button("Results (CSV)", data=lambda: csv_bytes(res.results),
@@ -237,11 +238,11 @@ def downloads(res: ProfileResults) -> None:
                         file_name=views.file_name(org, "options", "xlsx"),
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     row.download_button("Appendix (Word)", key="dl_docx", on_click="ignore",
-                        data=lambda: appendix.build(res.named, 0, "docx"),
+                        data=lambda: appendix.build(res.named, 0, "docx", current=current),
                         file_name=appendix.download_name(res.ev, 0, "docx"),
                         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     row.download_button("Appendix (HTML)", key="dl_html", on_click="ignore",
-                        data=lambda: appendix.build(res.named, 0, "html"),
+                        data=lambda: appendix.build(res.named, 0, "html", current=current),
                         file_name=appendix.download_name(res.ev, 0, "html"), mime="text/html")
 
 
@@ -385,7 +386,7 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
         current_state_panel(imported, current)
     st.subheader("All seven options, ranked" + (", beside the current state" if current else ""))
     ranked_table(res.table, years, currency, current)
-    downloads(res)
+    downloads(res, current)
     tabs = st.tabs(TABS, key="tab", on_change="rerun")
     renderers = (lambda: tradeoffs_tab(res, years, currency), lambda: robustness_tab(res, currency),
                  lambda: cost_tab(res, currency),

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from decision.catalog import CA, Catalog
-from decision.dates import from_day, to_day
+from decision.dates import from_day, horizon_end_day, to_day
 from decision.exchange_import import ExchangeExport, current_state
 from decision.parameters import Parameters
 from decision.renewals import fraction_interval, manual_interval, schedule
@@ -307,3 +307,11 @@ def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, toda
                                    and (ca := matched[c["thumbprint"]]) and ca.acme and not ca.manual))
     findings = _findings(facts, issuers, replacements, params, today, start, acme_only)
     return CurrentState(today, start, horizon_end, facts, issuers, tuple(replacements), tuple(findings))
+
+
+def assess_horizon(export: ExchangeExport, params: Parameters, catalog: Catalog, start: dt.date, years: float,
+                   today: dt.date) -> CurrentState:
+    """`assess` against a profile's horizon: `years` from `start`, its issuances counted from today on
+    (`CurrentState.counted`), as the options' are."""
+    end = from_day(horizon_end_day(to_day(start), years))
+    return assess(export, params, catalog, today=today, horizon_end=end, start=start)

@@ -27,8 +27,8 @@ import yaml
 
 from decision import report, timeline
 from decision.catalog import Catalog
-from decision.current_state import CurrentState, assess
-from decision.dates import from_day, horizon_end_day, to_day
+from decision.current_state import CurrentState, assess_horizon
+from decision.dates import from_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
 from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
@@ -313,10 +313,8 @@ def parse_export_upload(data: bytes, name: str, params: Parameters, catalog: Cat
 
 def current_state(imported: Imported, params: Parameters, catalog: Catalog, start: dt.date, years: float,
                   today: dt.date) -> CurrentState:
-    """The export's certificates on `today`, with expiries up to the end of the horizon that starts on `start`, and
-    its issuances counted over that horizon from today on (`CurrentState.counted`), as the options' are."""
-    end = from_day(horizon_end_day(to_day(start), years))
-    return assess(imported.export, params, catalog, today=today, horizon_end=end, start=start)
+    """The export's certificates on `today` against the horizon of `years` from `start` (`assess_horizon`)."""
+    return assess_horizon(imported.export, params, catalog, start, years, today)
 
 
 # ---------------------------------------------------------------------------------- results

@@ -94,6 +94,11 @@ def test_an_uploaded_exchange_export_shows_the_current_state_beside_the_options(
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text="imported exse-contoso.txt").first).to_be_visible()
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOT.with_name("certstrategy-current-state.png")), full_page=False)
+    with page.expect_download(timeout=60_000) as download:  # the appendix the consultant sends shows them too (2.1)
+        page.get_by_test_id("stDownloadButton").filter(has_text="Appendix (HTML)").get_by_role("button").click()
+    html = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "The certificates in place today" in html
+    assert "ex02.contoso.com (EWS internal URL) is on no certificate bound to IIS" in html
 
 
 def test_an_upload_error_shows_each_problem_literally_and_wrapped(page: Page, streamlit_url, tmp_path):

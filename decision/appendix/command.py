@@ -33,8 +33,8 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
     """Write the consultants' appendix for one PROFILE: recommendation, options, costs, commands, sources."""
     from decision.appendix import write
     from decision.catalog import CATALOG_FILE, default_catalog, load_catalog
-    from decision.current_state import assess
-    from decision.dates import from_day, horizon_end_day
+    from decision.current_state import assess_horizon
+    from decision.dates import from_day
     from decision.engine import evaluate
     from decision.exchange_import import read_export
     from decision.parameters import default_parameters, load_parameters
@@ -58,11 +58,9 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
                                                         "the appendix is for one profile")))
         result = evaluate(valid, parameters=params, catalog=cat)
         day = generated.date() if generated else dt.date.today()
-        current = None
-        if export is not None:
-            row = result.profiles.iloc[0]
-            end = from_day(horizon_end_day(int(row["start"]), float(row["horizon_years"])))
-            current = assess(read_export(export), params, cat, today=day, horizon_end=end, start=from_day(int(row["start"])))
+        row = result.profiles.iloc[0]
+        current = None if export is None else assess_horizon(read_export(export), params, cat, from_day(int(row["start"])),
+                                                             float(row["horizon_years"]), day)
         written = write(result, 0, output, firm=firm, logo=logo, generated=day, current=current)
     except InputError as exc:
         exit_with(exc)
