@@ -107,3 +107,12 @@ def test_the_appendix_download_name_transliterates_and_follows_the_apps_one_styl
     named certificate-strategy-Contoso-Inc.docx beside contoso-inc-options.csv."""
     data = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
     assert download_name(evaluate({**data, "org": org}), 0, "docx") == name
+
+
+def test_a_printed_html_appendix_keeps_the_table_headers_backgrounds(appendix_html):
+    """Browsers leave backgrounds out of print by default, and the header cells' text is white on the header colour:
+    printed, the headers read white on white (Chromium's PDF showed them empty)."""
+    rules = css_rules(appendix_html)
+    assert "color: #fff" in rules["th"]
+    assert "print-color-adjust: exact" in rules["*"]
+    assert appendix_html.index("@media print") < appendix_html.index("print-color-adjust: exact")
