@@ -116,3 +116,21 @@ def test_a_printed_html_appendix_keeps_the_table_headers_backgrounds(appendix_ht
     assert "color: #fff" in rules["th"]
     assert "print-color-adjust: exact" in rules["*"]
     assert appendix_html.index("@media print") < appendix_html.index("print-color-adjust: exact")
+
+
+def test_a_long_organisation_name_is_shortened_in_the_running_header_and_footer_only():
+    """QA s14 B judgement F: a 160-character name filled two lines of every Word page's header and footer."""
+    import io
+
+    from docx import Document
+
+    name = "Ärztekammer Zürich Großhändler und Söhne GmbH " * 4
+    ev = evaluate({"org": name.strip(), "external_domain": "example.com", "users": 50})
+    document = Document(io.BytesIO(build(ev, 0, "docx")))
+    section = document.sections[0]
+    header, footer = section.header.paragraphs[0].text, section.footer.paragraphs[0].text
+    assert header == "Appendix: certificate cost and strategy · Ärztekammer Zürich Großhändler und Söhne GmbH…"
+    assert footer.startswith("Certificate strategy for Ärztekammer Zürich Großhändler und Söhne GmbH… · page ")
+    assert name.strip() in "\n".join(p.text for p in document.paragraphs)  # the title and the text keep it whole
+    short = Document(io.BytesIO(build(evaluate(PROFILES / "contoso-2026.yaml"), 0, "docx")))
+    assert short.sections[0].header.paragraphs[0].text == "Appendix: certificate cost and strategy · Contoso Inc"

@@ -170,8 +170,21 @@ class Appendix:
     generated: dt.date
     sections: tuple[Section, ...]
     keywords: tuple[str, ...]
-    footer: str
+    header: str  # each Word page's running header
+    footer: str  # each Word page's footer, and the document's (HTML, Markdown)
     figures: tuple[Figure, ...] = field(default=())
+
+
+RUNNING_ORG = 48  # characters of the organisation's name that a page's running header and footer show
+
+
+def running_org(org: str) -> str:
+    """The organisation's name as one line of a page's running header or footer: whole words up to RUNNING_ORG
+    characters, then '…'."""
+    if len(org) <= RUNNING_ORG:
+        return org
+    words = org[:RUNNING_ORG].rsplit(" ", 1)[0] if " " in org[:RUNNING_ORG] else org[:RUNNING_ORG - 1]
+    return words.rstrip(" ,;:·-") + "…"
 
 
 # ------------------------------------------------------------------------------------- formatting
@@ -976,11 +989,13 @@ def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Lo
     unconverted = " and ".join(dict.fromkeys(s.currency for s in b.foreign))
     subtitle = (f"Exchange {b.profile['exchange_version']} · {b.horizon_text()} · amounts in {b.currency}"
                 + (f" (with {unconverted} prices, not converted)" if unconverted else ""))
+    kicker, running = "Appendix: certificate cost and strategy", running_org(org)
     return Appendix(
-        title=f"Certificate strategy for {org}", kicker="Appendix: certificate cost and strategy",
+        title=f"Certificate strategy for {org}", kicker=kicker,
         subtitle=subtitle, org=org, firm=firm, logo=logo, generated=generated, sections=sections,
         keywords=("Exchange", "TLS certificates", LABELS.get(b.winner or "", "no feasible option")),
-        footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {org}", figures=tuple(b.figures))
+        header=f"{kicker} · {running}",
+        footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {running}", figures=tuple(b.figures))
 
 
 __all__ = ["DASH", "Appendix", "Block", "Bullets", "Code", "Figure", "Logo", "Note", "Paragraph", "Run",

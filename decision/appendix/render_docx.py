@@ -162,7 +162,7 @@ class _Writer:
     def _header_footer(self, section) -> None:
         header = section.header.paragraphs[0]
         header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        run = header.add_run(f"{self.a.kicker} · {self.a.org}")
+        run = header.add_run(self.a.header)
         run.font.size, run.font.color.rgb = Pt(8), MUTED
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
