@@ -25,7 +25,6 @@ THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 # the ACME client's certificate: the Exchange import script prints its thumbprint ("NewCertThumbprint: ...") at each run,
 # the first one and every renewal's (simple-acme's log keeps it)
 ACME_THUMBPRINT = "<NewCertThumbprint printed by the import script>"
-ACME_DIR = r"C:\simple-acme"  # where the commands install simple-acme: its Scripts folder is relative to it
 PARTNER_IPS = "<the partner's (or Exchange Online's) sending IP addresses>"
 PUBLIC_IP = "<public IP>"
 INTERNAL_IP = "<internal IP of the server>"
@@ -695,13 +694,13 @@ def _renewal_block(shell: Shell, issue: Callable[[bool], tuple[list[str], list[s
 IMPORT_SCRIPT_SOURCE = "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts"
 
 
-def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool, services: str | None,
-          ip: str | None = None) -> list[str]:
-    """One simple-acme certificate: with `services`, the Exchange import script enables it for them; without, the
-    client only updates the IIS bindings that match its names (on `ip`, where there is no SNI).
+def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], folder: str, *, wildcard: bool,
+          services: str | None, ip: str | None = None) -> list[str]:
+    """One certificate of the ACME client: with `services`, the Exchange import script enables it for them; without,
+    the client only updates the IIS bindings that match its names (on `ip`, where there is no SNI).
 
-    Run from simple-acme's folder: PowerShell runs no program of the current folder by its bare name (.\\wacs.exe), and
-    the script's ./Scripts path is relative to it."""
+    Run from the client's `folder`: PowerShell runs no program of the current folder by its bare name (.\\wacs.exe),
+    and the script's ./Scripts path is relative to it."""
     cmd = (f".\\wacs.exe --source manual --host {','.join(names)} --certificatestore My "
            f'--acl-fullcontrol "network service,administrators" ')
     if services is None:
@@ -717,26 +716,39 @@ def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bo
         cmd += " --eab-key-identifier <EAB key id> --eab-key <EAB HMAC key>"
     if wildcard or profile["dns_api"]:
         cmd += " --validationmode dns-01 --validation <the plugin for your DNS host>"
-    return [f"Set-Location {_quote(ACME_DIR)}", cmd]
+    return [f"Set-Location {_quote(folder)}", cmd]
 
 
-def _old_windows_note(shell: Shell) -> list[str]:
-    """Where the Exchange version runs on a Windows older than simple-acme supports, say so and what works instead:
-    simple-acme on a newer server with an installation script that brings each certificate over (its maintainer's
-    advice), or an older, unsupported release of its predecessor."""
-    since = int(shell.params.value("acme_client_windows_from"))
+def _windows_rank(release: str) -> tuple[int, bool]:
+    """Order of Windows Server releases named by year, an R2 after its year's first ('2008' < '2008 R2' < '2012')."""
+    return int(release[:4]), "R2" in release
+
+
+def _old_windows_note(shell: Shell, client: str, day: int) -> list[str]:
+    """Where the Exchange version runs on a Windows older than the ACME `client` of `day` supports, say so and what
+    works instead: the client on a newer server with an installation script that brings each certificate over (its
+    maintainer's advice), or the older, unsupported release named for Windows Server 2008 on that day; on a Windows
+    that no ACME client for Windows runs on (data/parameters.yaml acme_client_windows_floor), only the other server."""
+    params, server = shell.params, shell.servers[0]
+    since = str(params.value("acme_client_windows_from", day))
     windows = [str(w) for w in shell.facts["windows_server"]]
-    old = [w for w in windows if int(w[:4]) < since]
+    old = [w for w in windows if _windows_rank(w) < _windows_rank(since)]
     if not old:
         return []
+    floor = _windows_rank(str(params.value("acme_client_windows_floor")))
+    fallback = [w for w in old if _windows_rank(w) >= floor]
+    none = [w for w in old if _windows_rank(w) < floor]
     where = (f"Exchange {shell.version} runs only on Windows Server {and_list(old, 'or')}" if len(old) == len(windows)
-             else f"if {shell.servers[0]} runs Windows Server {and_list(old, 'or')} (Exchange {shell.version} also runs "
+             else f"if {server} runs Windows Server {and_list(old, 'or')} (Exchange {shell.version} also runs "
              f"on {and_list([w for w in windows if w not in old], 'or')})")
-    return [f"# simple-acme is supported from Windows Server {since} on (.NET 8); {where}: run simple-acme on another "
-            f"server with Windows Server {since} or later and bring each renewed certificate to {shell.servers[0]} "
-            "with an installation script (https://simple-acme.com/manual/system-requirements), or use "
-            f"{shell.params.value('acme_client_old_windows_release')} on {shell.servers[0]}, which is no longer "
-            "supported; the lines below are for a server it runs on"]
+    older = (f", or on Windows Server {and_list(fallback, 'or')} use {params.value('acme_client_old_windows_release', day)} "
+             f"on {server}, which is no longer supported" if fallback else "")
+    unable = (f"; no ACME client for Windows runs on Windows Server {and_list(none, 'or')} (each needs .NET Framework "
+              "4.5 or later, which it lacks), so there only the other server can" if none else "")
+    return [f"# {client} is supported from Windows Server {since} on; {where}: run {client} on another server with "
+            f"Windows Server {since} or later and bring each renewed certificate to {server} with an installation "
+            f"script (https://simple-acme.com/manual/system-requirements){older}{unable}; the lines below are for a "
+            "server the client runs on"]
 
 
 def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) -> list[str]:
@@ -752,19 +764,28 @@ def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) ->
 
 def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
                  further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
-    """simple-acme (win-acme's maintained successor) with the Exchange import script (the connectors: `_connectors`).
+    """The ACME client maintained on the start date (data/parameters.yaml acme_client: simple-acme, win-acme before it)
+    with the Exchange import script (the connectors: `_connectors`), installed in C:\\<its name>.
 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
+    day = int(profile["start"])
+    client_site = str(shell.params.value("acme_client", day))
+    client = client_site.split(" (")[0]
+    folder = f"C:\\{client}"
     services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
-    lines = [*_old_windows_note(shell), *_http01_note(shell, profile, wildcard=wildcard),
-             f"# install simple-acme (https://simple-acme.com) in {ACME_DIR} on {shell.servers[0]}; put the Exchange "
+    syntax = shell.params.day("acme_client_command_line_from")
+    command_line = ([] if day >= syntax else
+                    [f"# the lines below are the wacs.exe command line of win-acme 2 (from {from_day(syntax)}) and its "
+                     f"successors; {client}'s letsencrypt.exe takes other options (its wiki names them)"])
+    lines = [*_old_windows_note(shell, client, day), *_http01_note(shell, profile, wildcard=wildcard),
+             f"# install {client_site} in {folder} on {shell.servers[0]}; put the Exchange "
              f"import script in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, "
-             "review it first), then run once:",
-             *_wacs(names, ca, profile, wildcard=wildcard, services=services)]
+             "review it first), then run once:", *command_line,
+             *_wacs(names, ca, profile, folder, wildcard=wildcard, services=services)]
     for more, bindings, ip in further:
         lines += ["# then create the bindings for the next certificate and run once (renewals update the bindings):",
-                  *bindings, *_wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
+                  *bindings, *_wacs(more, ca, profile, folder, wildcard=wildcard, services=None, ip=ip)]
     lines += ["iisreset /noforce",
               "# the scheduled task renews; after each renewal the import script runs Enable-ExchangeCertificate but "
               "does not restart IIS as the line above did: add iisreset /noforce as the last line of your copy of the "

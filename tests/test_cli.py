@@ -23,7 +23,7 @@ from decision.report import data_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
-WACS = ".\\wacs.exe "  # simple-acme's client, run from its folder (commands.ACME_DIR)
+WACS = ".\\wacs.exe "  # the ACME client, run from its folder (C:\\<client>, commands._acme_client)
 
 
 def python(*args: str) -> subprocess.CompletedProcess:

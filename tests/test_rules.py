@@ -29,7 +29,7 @@ from decision.timeline import cost_events, rule_changes
 
 PARAMS = default_parameters()
 CATALOG = default_catalog()
-WACS = ".\\wacs.exe "  # simple-acme's client, run from its folder (commands.ACME_DIR)
+WACS = ".\\wacs.exe "  # the ACME client, run from its folder (C:\\<client>, commands._acme_client)
 
 
 def option(ev: decision.Evaluation, name: str):
@@ -210,33 +210,60 @@ def acme_commands(version: str, start: str, params=PARAMS) -> list[str]:
     return to_json(ev)["commands"]["acme"]
 
 
-@pytest.mark.parametrize(("version", "start", "where"), [
-    ("2007", "2016-06-01", "Exchange 2007 runs only on Windows Server 2003, 2008 or 2008 R2"),
-    ("2010", "2016-06-01", "if EX01 runs Windows Server 2008 or 2008 R2 (Exchange 2010 also runs on 2012)"),
-    ("2013", "2018-06-01", "if EX01 runs Windows Server 2008 R2 (Exchange 2013 also runs on 2012 or 2012 R2)"),
-    ("2016", "2020-06-01", None), ("2019", "2024-06-01", None), ("SE", "2026-06-01", None),
+@pytest.mark.parametrize(("version", "start", "client", "since", "where", "older", "none"), [
+    ("2007", "2025-06-01", "simple-acme", "2012", "Exchange 2007 runs only on Windows Server 2003, 2008 or 2008 R2",
+     "on Windows Server 2008 or 2008 R2 use win-acme 2.1.20 (.NET 5)", "2003"),
+    ("2010", "2025-06-01", "simple-acme", "2012",
+     "if EX01 runs Windows Server 2008 or 2008 R2 (Exchange 2010 also runs on 2012)",
+     "on Windows Server 2008 or 2008 R2 use win-acme 2.1.20 (.NET 5)", None),
+    ("2013", "2025-06-01", "simple-acme", "2012",
+     "if EX01 runs Windows Server 2008 R2 (Exchange 2013 also runs on 2012 or 2012 R2)",
+     "on Windows Server 2008 R2 use win-acme 2.1.20 (.NET 5)", None),
+    ("2010", "2019-06-01", "win-acme", "2008 R2", "if EX01 runs Windows Server 2008 (Exchange 2010 also runs on 2008 R2 "
+     "or 2012)", "on Windows Server 2008 use letsencrypt-win-simple 1.9.7.2 (.NET Framework 4.5)", None),
+    ("2007", "2016-06-01", "letsencrypt-win-simple", "2008", "if EX01 runs Windows Server 2003 (Exchange 2007 also runs "
+     "on 2008 or 2008 R2)", None, "2003"),
+    ("2010", "2016-06-01", "letsencrypt-win-simple", None, None, None, None),
+    ("2013", "2018-06-01", "letsencrypt-win-simple", None, None, None, None),
+    ("2016", "2020-06-01", "win-acme", None, None, None, None), ("2019", "2024-06-01", "win-acme", None, None, None, None),
+    ("SE", "2026-06-01", "simple-acme", None, None, None, None),
 ])
-def test_acme_commands_say_where_simple_acme_cannot_run_and_what_works(version, start, where):
-    """QA: the ACME commands installed simple-acme on the Exchange server whatever its Windows, but simple-acme builds on
-    .NET 8, supported from Windows Server 2012: Exchange 2007 never runs on one, 2010 and 2013 may not."""
+def test_acme_commands_name_the_client_of_their_day_and_say_where_it_cannot_run(version, start, client, since, where,
+                                                                                older, none):
+    """QA: the ACME commands installed simple-acme whatever the Windows and the date: it builds on .NET 8 (Windows
+    Server 2012 on), and did not exist before 2024-11-13 (QA s14 A judgement G: offered for a 2016 start, with win-acme
+    2.1.20 (.NET 5) for Exchange 2007, which may run on Windows Server 2003, where no ACME client for Windows runs).
+    The client, its Windows and the older release for Windows Server 2008 are the ones of the start date."""
     commands = acme_commands(version, start)
-    notes = [c for c in commands if c.startswith("# simple-acme is supported from Windows Server 2012 on (.NET 8)")]
+    install = next(i for i, c in enumerate(commands) if c.startswith("# install "))
+    assert commands[install].startswith(f"# install {client} (https://") and f" in C:\\{client} on EX01;" in \
+        commands[install]
+    assert commands[commands.index(next(c for c in commands if c.startswith(WACS))) - 1] == f"Set-Location 'C:\\{client}'"
+    notes = [c for c in commands if " is supported from Windows Server " in c]
     if where is None:
         assert not notes
         return
-    install = next(i for i, c in enumerate(commands) if c.startswith("# install simple-acme"))
     assert notes == [commands[install - 1]]
-    assert f"; {where}: run simple-acme on another server with Windows Server 2012 or later and bring each renewed " \
-           "certificate to EX01 with an installation script" in notes[0]
-    assert "or use win-acme 2.1.20 (.NET 5) on EX01, which is no longer supported" in notes[0]
+    assert notes[0].startswith(f"# {client} is supported from Windows Server {since} on; {where}: run {client} on "
+                               f"another server with Windows Server {since} or later and bring each renewed certificate "
+                               "to EX01 with an installation script")
+    assert (older is None) != (f", or {older} on EX01, which is no longer supported" in notes[0])
+    assert (none is None) != (f"; no ACME client for Windows runs on Windows Server {none} " in notes[0])
+
+
+def test_the_acme_command_line_of_a_client_before_wacs_exe_is_said_to_differ():
+    commands = acme_commands("2016", "2018-06-01")
+    assert any(c.startswith("# the lines below are the wacs.exe command line of win-acme 2 (from 2019-02-21)")
+               for c in commands)
+    assert not any("wacs.exe command line of" in c for c in acme_commands("2016", "2019-06-01"))
 
 
 def test_the_acme_clients_windows_requirement_is_data(tmp_path):
-    params = load_parameters(_edited_parameters(tmp_path, lambda p: p["acme_client_windows_from"].update(value=2008)))
-    assert not any("simple-acme is supported" in c for c in acme_commands("2010", "2016-06-01", params))
-    assert any("from Windows Server 2008 on (.NET 8); if EX01 runs Windows Server 2003 (Exchange 2007 also runs on "
-               "2008 or 2008 R2):" in c
-               for c in acme_commands("2007", "2016-06-01", params))
+    params = load_parameters(_edited_parameters(tmp_path, lambda p: p["acme_client_windows_from"].update(
+        values=[{"from": "2015-12-03", "value": "2008"}])))
+    assert not any(" is supported from Windows Server" in c for c in acme_commands("2010", "2025-06-01", params))
+    assert any("simple-acme is supported from Windows Server 2008 on; if EX01 runs Windows Server 2003 (Exchange 2007 "
+               "also runs on 2008 or 2008 R2):" in c for c in acme_commands("2007", "2025-06-01", params))
 
 
 def test_a_negative_frequent_renewals_threshold_is_refused(tmp_path):
