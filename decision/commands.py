@@ -10,7 +10,7 @@ Four syntax eras (data/parameters.yaml `exchange_versions.*.era`):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,6 @@ THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 # the ACME client's certificate: the Exchange import script prints its thumbprint ("NewCertThumbprint: ...") at each run,
 # the first one and every renewal's (simple-acme's log keeps it)
 ACME_THUMBPRINT = "<NewCertThumbprint printed by the import script>"
-ACME_DIR = r"C:\simple-acme"  # where the commands install simple-acme: its Scripts folder is relative to it
 PARTNER_IPS = "<the partner's (or Exchange Online's) sending IP addresses>"
 PUBLIC_IP = "<public IP>"
 INTERNAL_IP = "<internal IP of the server>"
@@ -77,7 +76,7 @@ class Shell:
     def subject(self, common_name: str) -> str:
         """The request's subject: the profile's country, or a placeholder to fill in (Microsoft: without C= the
         certificate may not renew; domain-facts.md §2.4), never a guessed one."""
-        org = _DN_SPECIAL.sub("", self.org).strip(" ").lstrip("#").strip(" ")
+        org = " ".join(_DN_SPECIAL.sub("", self.org).split()).lstrip("#").strip(" ")  # no double space where one went
         return _quote(f"C={self.country}, {f'O={org}, ' if org else ''}CN={common_name}")
 
     def request_base(self, label: str) -> str:
@@ -100,12 +99,24 @@ class Shell:
         self.folders_made.add(folder)
         return [f"New-Item -ItemType Directory -Force {_quote(folder)} | Out-Null"]
 
-    def request(self, names: list[str], label: str) -> list[str]:
-        """Create the request, import the issued certificate (era-specific syntax)."""
-        base = self.request_base(label)
-        return self.make_folder(base) + self._request(base, names, label)
+    def renewal_session(self, key_bits: int) -> None:
+        """A renewal runs months later in a shell of its own: the PFX password is asked and folders made again, and
+        its requests use the key size the renewals need."""
+        self.key_bits = key_bits
+        self.pfx_password_asked = False
+        self.folders_made = set()
 
-    def _request(self, base: str, names: list[str], label: str) -> list[str]:
+    def request(self, names: list[str], label: str, old: str | None = None) -> list[str]:
+        """Create the request, import the issued certificate (era-specific syntax). `old`: the thumbprint of the
+        certificate a renewal replaces, piped into New-ExchangeCertificate, which then makes the request to renew it
+        (every era: "Get-ExchangeCertificate -Thumbprint ... | New-ExchangeCertificate -GenerateRequest", Exchange
+        2010's ee861120(v=exchg.141), 2007's aa998327(v=exchg.80); 2013 on: the cmdlet's page, "create certificate
+        requests ... for new certificates and certificate renewals"); the parameters given keep the request the same
+        as the first one, with the renewal's key size."""
+        base = self.request_base(f"{label}-renewal" if old else label)
+        return self.make_folder(base) + self._request(base, names, label, old)
+
+    def _request(self, base: str, names: list[str], label: str, old: str | None = None) -> list[str]:
         """From Exchange 2010 on, the request is made on the first server (-Server), where the certificate is imported,
         enabled and exported: made on the server the shell runs on, it would keep its private key there and the import
         on the first server would fail. New-ExchangeCertificate, Import-, Enable- and Export-ExchangeCertificate all
@@ -114,21 +125,24 @@ class Shell:
         common = (f"-SubjectName {self.subject(names[0])} -DomainName {', '.join(names)} "
                   f"-FriendlyName {_quote(f'{self.org} {label}')} -KeySize {self.key_bits} -PrivateKeyExportable $true")
         server = self.servers[0]
+        on = "" if self.era == "2007" else f"-Server {server} "
+        new = "New-ExchangeCertificate" if old is None else \
+            f"Get-ExchangeCertificate {on}-Thumbprint {old} | New-ExchangeCertificate"
         if self.era == "2007":
-            return [f"New-ExchangeCertificate -GenerateRequest -Path {base}.req {common}",
+            return [f"{new} -GenerateRequest -Path {base}.req {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Path {base}.cer"]
         if self.era == "2010":
-            return [f"$req = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
+            return [f"$req = {new} -Server {server} -GenerateRequest {common}",
                     f"Set-Content -Path {base}.req -Value $req",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Server {server} -FileData "
                     f"([Byte[]]$(Get-Content -Path {base}.cer -Encoding Byte -ReadCount 0))"]
         if self.era == "2013":
-            return [f"New-ExchangeCertificate -Server {server} -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
+            return [f"{new} -Server {server} -GenerateRequest -RequestFile {_quote(base + '.req')} {common}",
                     f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                     f"Import-ExchangeCertificate -Server {server} -FileName {_quote(base + '.cer')}"]
-        return [f"$txt = New-ExchangeCertificate -Server {server} -GenerateRequest {common}",
+        return [f"$txt = {new} -Server {server} -GenerateRequest {common}",
                 f"[System.IO.File]::WriteAllBytes({_quote(base + '.req')}, [System.Text.Encoding]::Unicode.GetBytes($txt))",
                 f"# send {base}.req to the CA; save the issued certificate as {base}.cer",
                 f"Import-ExchangeCertificate -Server {server} -FileData "
@@ -138,6 +152,16 @@ class Shell:
         services = [s for s in (services or self.facts["enable"]) if s in self.facts["services"]]
         server = "" if self.era == "2007" else f"-Server {self.servers[0]} "  # see _request
         return [f"Enable-ExchangeCertificate {server}-Thumbprint {thumbprint} -Services {self.services(services)}"]
+
+    def remove(self, thumbprints: list[str]) -> list[str]:
+        """Remove replaced certificates from every server (Exchange 2007's Remove-ExchangeCertificate has no -Server,
+        as its other certificate cmdlets: see _request)."""
+        if self.era == "2007":
+            lines = [f"Remove-ExchangeCertificate -Thumbprint {t} -Confirm:$false" for t in thumbprints]
+            return lines + [line for server in self.servers[1:]
+                            for line in [f"# in the Exchange Management Shell on {server}:", *lines]]
+        return [f"Remove-ExchangeCertificate -Server {s} -Thumbprint {t} -Confirm:$false"
+                for t in thumbprints for s in self.servers]
 
     def services(self, services: list[str]) -> str:
         """The -Services list, with -Force where SMTP's replace-the-default-certificate prompt would stop a script
@@ -201,28 +225,51 @@ class Shell:
                 lines.append(f"Enable-ExchangeCertificate -Thumbprint {thumbprint} -Services {self.services(services)}")
         return [*lines, f"# back in the Exchange Management Shell on {self.servers[0]}:"]
 
-    def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None) -> list[str]:
+    def bind(self, hosts: list[str], certificate: str, thumbprint: str | None, ip: str | None,
+             renew: bool = False) -> list[str]:
         """Serve a further certificate for `hosts` from the Default Web Site, whose own binding keeps the IIS certificate.
 
         IIS holds one certificate per binding and Enable-ExchangeCertificate -Services IIS would replace the site's
         certificate, so each further certificate gets host-name bindings with SNI (`ip` None: IIS 8+), or a binding on
         its own IP without SNI (IIS 6, with Exchange 2007: its own web site). With `thumbprint` None the bindings are
-        left for an ACME client to fill in.
+        left for an ACME client to fill in. `renew`: the bindings exist; a renewed certificate replaces theirs.
         """
         if self.era == "2007":
             site = f"Autodiscover-{_slug(certificate)}"
-            return [*self.site_per_server_note(and_list(hosts), site, ip), self.iis6_site(site, ip, certificate),
-                    self.autodiscover_directory(site)]
+            return [*self.site_per_server_note(and_list(hosts), site, ip), self.iis6_site(site, ip, certificate, renew),
+                    *([] if renew else [self.autodiscover_directory(site)])]
         lines = ["Import-Module WebAdministration"]
         if len(self.servers) > 1:
             lines.insert(0, f"# IIS bindings are per server: run these lines on each of {', '.join(self.servers)}")
         for host in hosts:
             where = f"-HostHeader {host} -SslFlags 1" if ip is None else f"-IPAddress {ip} -HostHeader {host}"
-            lines.append(f"New-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 {where}")
+            if not renew:
+                lines.append(f"New-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 {where}")
             if thumbprint is not None:
-                lines.append(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https -HostHeader {host})"
-                             f".AddSslCertificate({_quote(thumbprint)}, 'My')")
+                lines.append(self.bind_certificate(f"(Get-WebBinding -Name 'Default Web Site' -Protocol https "
+                                                   f"-HostHeader {host})", thumbprint, renew))
         return lines
+
+    @staticmethod
+    def bind_certificate(binding: str, thumbprint: str, renew: bool) -> str:
+        """Give an IIS binding its certificate; a renewal first removes the one it has (AddSslCertificate adds an
+        http.sys certificate binding, which fails where one exists)."""
+        if renew:
+            return f"$b = {binding}; $b.RemoveSslCertificate(); $b.AddSslCertificate({_quote(thumbprint)}, 'My')"
+        return f"{binding}.AddSslCertificate({_quote(thumbprint)}, 'My')"
+
+    def autodiscover_site(self, host: str, site: str, ip: str, thumbprint: str, renew: bool) -> list[str]:
+        """The split-site option's web site of its own for `host` (with SNI by host name, else on its own `ip`), or, on
+        a renewal, its certificate replaced."""
+        lines = self.site_per_server_note(host, site, None if self.sni else ip)
+        if self.era == "2007":
+            return [*lines, self.iis6_site(site, ip, host, renew), *([] if renew else [self.autodiscover_directory(site)])]
+        binding = (f"-HostHeader {host} -SslFlags 1" if self.sni else f"-IPAddress {ip}")
+        lines.append("Import-Module WebAdministration" if renew else
+                     f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
+                     f"-Port 443 -Ssl {binding}")
+        lines.append(self.bind_certificate(f"(Get-WebBinding -Name {site} -Protocol https)", thumbprint, renew))
+        return lines if renew else [*lines, self.autodiscover_directory(site)]
 
     def site_per_server_note(self, hosts: str, site: str, ip: str | None) -> list[str]:
         """With several client access servers the load balancer or DNS sends `hosts` to any of them: the web site that
@@ -235,8 +282,11 @@ class Shell:
                 f"are per server, so run the next lines on each of {', '.join(self.servers)}{own_ip}"]
 
     @staticmethod
-    def iis6_site(site: str, ip: str | None, certificate: str) -> str:
+    def iis6_site(site: str, ip: str | None, certificate: str, renew: bool = False) -> str:
         """Exchange 2007's IIS 6 has no WebAdministration module: a web site of its own made in IIS Manager."""
+        if renew:
+            return (f"# IIS Manager: web site '{site}', Directory Security: replace its certificate with the renewed "
+                    f"{certificate} certificate")
         return (f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
                 f"Directory Security: bind the {certificate} certificate")
 
@@ -306,8 +356,22 @@ class Shell:
                   for server in where for protocol in ("Pop", "Imap")),
                 f"# then restart {', '.join(services)} {on} (Restart-Service)"]
 
+    def scp(self, servers: list[str], host: str) -> list[str]:
+        """Each client access server's autodiscover address (SCP) in Active Directory, read by domain-joined Outlook."""
+        return [f"{self.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
+                f"https://{host}/Autodiscover/Autodiscover.xml" for server in servers]
+
+    def keep_scp_note(self, host: str) -> str:
+        """Without split DNS the autodiscover address (SCP) and internal URLs stay as they are, as in the other options:
+        inside, a public name may not resolve or reach the server, and where they name the servers' internal names the
+        engine counts the inside clients as warned by the certificate, which lacks them (options._not_carried)."""
+        return ("# no split DNS: the autodiscover address (SCP) and internal URLs stay as they are (inside, a public name "
+                "may not resolve or reach the server); where they name the servers' own internal names, domain-joined "
+                f"Outlook inside gets a certificate warning, which the figures count: once internal DNS (split DNS) or "
+                f"hairpin NAT leads {host} to the server, point them at it")
+
     def urls(self, host: str, autodiscover_host: str, internal: bool) -> list[str]:
-        """Point the web services (and, with split DNS, the internal URLs) at `host`.
+        """Point the web services (and, with split DNS, the internal URLs and the SCP) at `host`.
 
         Outlook Anywhere is off by default on Exchange 2007 and 2010: its Rpc virtual directory, which Set-OutlookAnywhere
         names, exists once Enable-OutlookAnywhere has run, and that needs the RPC over HTTP Proxy Windows component
@@ -321,8 +385,8 @@ class Shell:
                          "if-line enables it where Get-OutlookAnywhere finds none")
         which = "-InternalUrl {u} -ExternalUrl {u}" if internal else "-ExternalUrl {u}"
         for server in self.servers:
-            lines.append(f"{self.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
-                         f"https://{autodiscover_host}/Autodiscover/Autodiscover.xml")
+            if internal:
+                lines += self.scp([server], autodiscover_host)
             dirs = [("Owa", "owa", "/owa"), ("WebServices", "EWS", "/EWS/Exchange.asmx"),
                     ("ActiveSync", "Microsoft-Server-ActiveSync", "/Microsoft-Server-ActiveSync"),
                     ("Oab", "OAB", "/OAB")]
@@ -419,10 +483,29 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     fqdns_on_certificate = shell.named_servers and not lost_later and all(
         f"{server}.{profile['internal_domain']}".lower() in names for server in shell.servers)
 
-    def connectors(host: str, thumbprint: str = THUMBPRINT, *, automated: bool = False) -> list[str]:
+    def connectors(host: str, thumbprint: str = THUMBPRINT, *, automated: bool = False,
+                   renewal: bool = False) -> list[str]:
         """The partner / hybrid connector lines for the certificate on `host` (`_connectors`)."""
         return _connectors(shell, profile, ca, host, thumbprint, automated=automated,
-                           fqdns_on_certificate=fqdns_on_certificate)
+                           fqdns_on_certificate=fqdns_on_certificate, renewal=renewal)
+
+    def certificate(names_on: list[str], part: str, what: str | None, renew: bool, services: list[str] | None = None,
+                    certreq: bool = False) -> tuple[list[str], str, str | None]:
+        """(lines, thumbprint, replaced thumbprint) of one certificate bought by hand: request (`renew`: the renewal
+        of the certificate in use), import, enable for `services` (default: the usual; [] none: bound in IIS instead)
+        and copy to the other servers. `what`: the certificate's name in its placeholders (None: the main one);
+        `certreq`: submitted to the internal CA's WebServer template."""
+        new = THUMBPRINT if what is None else f"<thumbprint of the {'renewed ' if renew else ''}{what} certificate>"
+        old = None if not renew else f"<thumbprint of the {what or 'certificate'}{' certificate' if what else ''} being replaced>"
+        if renew and lost_later:  # the internal URLs moved above: renewals carry only the names a CA still issues
+            names_on = [n for n, ok in zip(names_on, publicly_registrable(np.array(names_on, dtype=object), params,
+                                                                          issued[-1]), strict=True) if ok]
+        request = shell.request(names_on, part, old)
+        if certreq:
+            base = shell.request_base(f"{part}-renewal" if renew else part)
+            request.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
+        enable = shell.enable(thumbprint=new) if services is None else []
+        return request + enable + shell.copy_to_other_servers(part, services, new), new, old
 
     def move_internal_urls(autodiscover_host: str) -> None:
         if internal_moved and split:
@@ -471,14 +554,23 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                 dns.append(f'{d}. CAA 0 issue "{tag}"')
 
     label = option
+
+    def single(host_names: list[str], connector_host: str | None, part: str = label, what: str | None = None,
+               certreq: bool = False) -> Callable[[bool], tuple[list[str], list[str]]]:
+        """The lines of one certificate enabled for the usual services, with the connectors on `connector_host`."""
+        def issue(renew: bool) -> tuple[list[str], list[str]]:
+            issued_lines, thumbprint, old = certificate(host_names, part, what, renew, certreq=certreq)
+            if connector_host:
+                issued_lines += connectors(connector_host, thumbprint, renewal=renew)
+            return issued_lines, [old] if old else []
+        return issue
+
+    # (lines, thumbprints replaced) of the certificates bought by hand; renew: those of each renewal
+    issue: Callable[[bool], tuple[list[str], list[str]]] | None = None
     if option in ("san", "internal_ca"):
-        lines += shell.request(names, label)
-        if option == "internal_ca":
-            base = shell.request_base(label)
-            lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
-        lines += shell.enable() + shell.copy_to_other_servers(label)
-        if option == "san":  # an internal CA's certificate cannot serve hybrid mail (partner_tls rules it out)
-            lines += connectors(names[0])
+        # an internal CA's certificate cannot serve hybrid mail (partner_tls rules it out)
+        issue = single(names, names[0] if option == "san" else None, certreq=option == "internal_ca")
+        lines += issue(False)[0]
         move_internal_urls(f"autodiscover.{ext}")
         web_records()
         if option == "internal_ca":
@@ -488,39 +580,33 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             caa()
     elif option == "classic":
         host = f"autodiscover.{ext}"
-        lines += shell.request([host], label) + shell.enable() + shell.copy_to_other_servers(label)
-        lines += connectors(host)
-        lines += shell.urls(host, host, internal=split)
+        issue = single([host], host)
+        lines += issue(False)[0]
+        lines += shell.urls(host, host, internal=split) + ([] if split else [shell.keep_scp_note(host)])
         dns += [f"{host}. A {PUBLIC_IP}"]
         if split:
             dns.append(f"{host}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
         caa()
     elif option == "split_site":
         # one placeholder per certificate and per web site's IP: one shared placeholder invited pasting one value twice
-        owa_thumbprint = f"<thumbprint of the {owa} certificate>"
-        lines += (shell.request([owa], "owa") + shell.enable(thumbprint=owa_thumbprint)
-                  + shell.copy_to_other_servers("owa", thumbprint=owa_thumbprint)
-                  + connectors(owa, owa_thumbprint))
         sni = shell.sni
+        sites = {h: ("Autodiscover" if h == f"autodiscover.{ext}" else f"Autodiscover-{_slug(h.removeprefix('autodiscover.'))}",
+                     PUBLIC_IP if sni else f"<public IP for {h}>") for h in autodiscover_hosts}
+        owa_issue = single([owa], owa, "owa", owa)
+
+        def issue_split(renew: bool) -> tuple[list[str], list[str]]:
+            issued_lines, olds = owa_issue(renew)
+            for host, (site, ip) in sites.items():
+                more, thumbprint, old = certificate([host], _slug(host), host, renew, services=[])
+                issued_lines += more + shell.autodiscover_site(host, site, ip, thumbprint, renew)
+                olds += [old] if old else []
+            return issued_lines, olds
+        issue = issue_split
+        lines += issue(False)[0]
         if not autodiscover_hosts:
             lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
                          "certificate serves autodiscover from the Default Web Site (the single-name option)")
-        for host in autodiscover_hosts:
-            d = host.removeprefix("autodiscover.")
-            site = "Autodiscover" if d == ext else f"Autodiscover-{_slug(d)}"
-            ip = PUBLIC_IP if sni else f"<public IP for {host}>"
-            thumbprint = f"<thumbprint of the {host} certificate>"
-            lines += shell.request([host], _slug(host)) + shell.copy_to_other_servers(_slug(host), [], thumbprint)
-            lines += shell.site_per_server_note(host, site, None if sni else ip)
-            if shell.era == "2007":
-                lines.append(shell.iis6_site(site, ip, host))
-            else:
-                binding = (f"-HostHeader {host} -SslFlags 1" if sni else f"-IPAddress {ip}")
-                lines.append(f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
-                             f"-Port 443 -Ssl {binding}")
-                lines.append(f"(Get-WebBinding -Name {site} -Protocol https).AddSslCertificate({_quote(thumbprint)}, 'My')")
-            lines.append(shell.autodiscover_directory(site))
-            dns.append(f"{host}. A {ip}")
+        dns += [f"{host}. A {ip}" for host, (_, ip) in sites.items()]
         dns.insert(0, f"{owa}. A {PUBLIC_IP}")
         move_internal_urls(f"autodiscover.{ext}")
         internal_zone(f"autodiscover.{ext}", None if sni else f"<internal IP for autodiscover.{ext}>")
@@ -535,12 +621,17 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                                   further=[(c, shell.bind(hosts[d], f"*.{d}", None, ips[d]), ips[d]) for d, c in further])
             lines += connectors(owa, ACME_THUMBPRINT, automated=True)  # owa: a name the first certificate covers
         else:
-            lines += shell.request(first, label) + shell.enable() + shell.copy_to_other_servers(label)
-            lines += connectors(owa)
-            for d, certificate in further:
-                part, thumbprint = f"{label}-{_slug(d)}", f"<thumbprint of the *.{d} certificate>"
-                lines += shell.request(certificate, part) + shell.copy_to_other_servers(part, [], thumbprint)
-                lines += shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d])
+            first_issue = single(first, owa)  # owa: a name the first certificate covers
+
+            def issue_wildcard(renew: bool) -> tuple[list[str], list[str]]:
+                issued_lines, olds = first_issue(renew)
+                for d, on in further:
+                    more, thumbprint, old = certificate(on, f"{label}-{_slug(d)}", f"*.{d}", renew, services=[])
+                    issued_lines += more + shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d], renew)
+                    olds += [old] if old else []
+                return issued_lines, olds
+            issue = issue_wildcard
+            lines += issue(False)[0]
         lines += shell.outlook_anywhere_principal(first[0], owa)  # first[0]: the subject of the certificate IIS serves
         if "POP" in shell.facts["services"]:
             lines += shell.pop_imap_name(owa)
@@ -558,13 +649,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             dns += [f"_acme-challenge.{n}. TXT <set by the ACME client through the DNS API>" for n in names]
         caa()
     elif option == "srv_record":
-        lines += shell.request([owa], label) + shell.enable() + shell.copy_to_other_servers(label)
-        lines += connectors(owa)
-        if internal_moved and split:
-            lines += shell.urls(owa, owa, internal=True)
-        else:  # each client access server publishes its own autodiscover address (SCP) in Active Directory
-            lines += [f"{shell.cas_cmdlet} -Identity {server} -AutoDiscoverServiceInternalUri "
-                      f"https://{owa}/Autodiscover/Autodiscover.xml" for server in shell.servers]
+        issue = single([owa], owa)
+        lines += issue(False)[0]
+        lines += shell.urls(owa, owa, internal=True) if split else [shell.keep_scp_note(owa)]
         dns.append(f"{owa}. A {PUBLIC_IP}")
         for d in domains:
             if f"autodiscover.{d}" == owa:  # the SRV record's target: Outlook reaches it before any SRV lookup
@@ -582,20 +669,38 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     requests = [i for i, line in enumerate(lines) if " -KeySize " in line]
     if requests:
         lines[requests[-1] + 1:requests[-1] + 1] = _renewal_key_note(issued, bits, expires, params)
+    if issue is not None and mode == "manual" and len(issued) > 1:
+        lines += _renewal_block(shell, issue, issued, int(bits[1:].max()))
     return lines, dns
+
+
+def _renewal_block(shell: Shell, issue: Callable[[bool], tuple[list[str], list[str]]], issued: Sequence[int],
+                   key_bits: int) -> list[str]:
+    """The commands of each renewal by hand, after the first issuance's: the first issuance's certificate lines
+    (`issue`) with each request made from the certificate in use and the renewed certificate enabled, copied, bound
+    and named to the connectors as the first was, then the replaced certificates removed from every server."""
+    shell.renewal_session(key_bits)
+    renewed, replaced = issue(True)
+    dates = from_day(issued[1]).isoformat()
+    return [f"# ===== each renewal, by hand ({len(issued) - 1} within the horizon, the first on {dates}; see the renewal "
+            f"dates): in a new Exchange Management Shell on {shell.servers[0]} =====",
+            *renewed,
+            "# once the renewed certificates serve (Get-ExchangeCertificate lists their services) and nothing uses the "
+            "replaced ones, remove those from every server",
+            *shell.remove(replaced)]
 
 
 # where simple-acme keeps the Exchange import script the commands run (no longer in every release's Scripts folder)
 IMPORT_SCRIPT_SOURCE = "Installation/ImportExchange.ps1 of https://github.com/simple-acme/reference-scripts"
 
 
-def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool, services: str | None,
-          ip: str | None = None) -> list[str]:
-    """One simple-acme certificate: with `services`, the Exchange import script enables it for them; without, the
-    client only updates the IIS bindings that match its names (on `ip`, where there is no SNI).
+def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], folder: str, *, wildcard: bool,
+          services: str | None, ip: str | None = None) -> list[str]:
+    """One certificate of the ACME client: with `services`, the Exchange import script enables it for them; without,
+    the client only updates the IIS bindings that match its names (on `ip`, where there is no SNI).
 
-    Run from simple-acme's folder: PowerShell runs no program of the current folder by its bare name (.\\wacs.exe), and
-    the script's ./Scripts path is relative to it."""
+    Run from the client's `folder`: PowerShell runs no program of the current folder by its bare name (.\\wacs.exe),
+    and the script's ./Scripts path is relative to it."""
     cmd = (f".\\wacs.exe --source manual --host {','.join(names)} --certificatestore My "
            f'--acl-fullcontrol "network service,administrators" ')
     if services is None:
@@ -611,26 +716,39 @@ def _wacs(names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bo
         cmd += " --eab-key-identifier <EAB key id> --eab-key <EAB HMAC key>"
     if wildcard or profile["dns_api"]:
         cmd += " --validationmode dns-01 --validation <the plugin for your DNS host>"
-    return [f"Set-Location {_quote(ACME_DIR)}", cmd]
+    return [f"Set-Location {_quote(folder)}", cmd]
 
 
-def _old_windows_note(shell: Shell) -> list[str]:
-    """Where the Exchange version runs on a Windows older than simple-acme supports, say so and what works instead:
-    simple-acme on a newer server with an installation script that brings each certificate over (its maintainer's
-    advice), or an older, unsupported release of its predecessor."""
-    since = int(shell.params.value("acme_client_windows_from"))
+def _windows_rank(release: str) -> tuple[int, bool]:
+    """Order of Windows Server releases named by year, an R2 after its year's first ('2008' < '2008 R2' < '2012')."""
+    return int(release[:4]), "R2" in release
+
+
+def _old_windows_note(shell: Shell, client: str, day: int) -> list[str]:
+    """Where the Exchange version runs on a Windows older than the ACME `client` of `day` supports, say so and what
+    works instead: the client on a newer server with an installation script that brings each certificate over (its
+    maintainer's advice), or the older, unsupported release named for Windows Server 2008 on that day; on a Windows
+    that no ACME client for Windows runs on (data/parameters.yaml acme_client_windows_floor), only the other server."""
+    params, server = shell.params, shell.servers[0]
+    since = str(params.value("acme_client_windows_from", day))
     windows = [str(w) for w in shell.facts["windows_server"]]
-    old = [w for w in windows if int(w[:4]) < since]
+    old = [w for w in windows if _windows_rank(w) < _windows_rank(since)]
     if not old:
         return []
+    floor = _windows_rank(str(params.value("acme_client_windows_floor")))
+    fallback = [w for w in old if _windows_rank(w) >= floor]
+    none = [w for w in old if _windows_rank(w) < floor]
     where = (f"Exchange {shell.version} runs only on Windows Server {and_list(old, 'or')}" if len(old) == len(windows)
-             else f"if {shell.servers[0]} runs Windows Server {and_list(old, 'or')} (Exchange {shell.version} also runs "
+             else f"if {server} runs Windows Server {and_list(old, 'or')} (Exchange {shell.version} also runs "
              f"on {and_list([w for w in windows if w not in old], 'or')})")
-    return [f"# simple-acme is supported from Windows Server {since} on (.NET 8); {where}: run simple-acme on another "
-            f"server with Windows Server {since} or later and bring each renewed certificate to {shell.servers[0]} "
-            "with an installation script (https://simple-acme.com/manual/system-requirements), or use "
-            f"{shell.params.value('acme_client_old_windows_release')} on {shell.servers[0]}, which is no longer "
-            "supported; the lines below are for a server it runs on"]
+    older = (f", or on Windows Server {and_list(fallback, 'or')} use {params.value('acme_client_old_windows_release', day)} "
+             f"on {server}, which is no longer supported" if fallback else "")
+    unable = (f"; no ACME client for Windows runs on Windows Server {and_list(none, 'or')} (each needs .NET Framework "
+              "4.5 or later, which it lacks), so there only the other server can" if none else "")
+    return [f"# {client} is supported from Windows Server {since} on; {where}: run {client} on another server with "
+            f"Windows Server {since} or later and bring each renewed certificate to {server} with an installation "
+            f"script (https://simple-acme.com/manual/system-requirements){older}{unable}; the lines below are for a "
+            "server the client runs on"]
 
 
 def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) -> list[str]:
@@ -646,19 +764,28 @@ def _http01_note(shell: Shell, profile: Mapping[str, Any], *, wildcard: bool) ->
 
 def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, Any], *, wildcard: bool,
                  further: Sequence[tuple[list[str], list[str], str | None]] = ()) -> list[str]:
-    """simple-acme (win-acme's maintained successor) with the Exchange import script (the connectors: `_connectors`).
+    """The ACME client maintained on the start date (data/parameters.yaml acme_client: simple-acme, win-acme before it)
+    with the Exchange import script (the connectors: `_connectors`), installed in C:\\<its name>.
 
     `further`: (names, IIS binding lines, IP or None for SNI) of more certificates, served by IIS bindings only.
     """
+    day = int(profile["start"])
+    client_site = str(shell.params.value("acme_client", day))
+    client = client_site.split(" (")[0]
+    folder = f"C:\\{client}"
     services = ",".join(s for s in shell.facts["enable"] if s in shell.facts["services"])
-    lines = [*_old_windows_note(shell), *_http01_note(shell, profile, wildcard=wildcard),
-             f"# install simple-acme (https://simple-acme.com) in {ACME_DIR} on {shell.servers[0]}; put the Exchange "
+    syntax = shell.params.day("acme_client_command_line_from")
+    command_line = ([] if day >= syntax else
+                    [f"# the lines below are the wacs.exe command line of win-acme 2 (from {from_day(syntax)}) and its "
+                     f"successors; {client}'s letsencrypt.exe takes other options (its wiki names them)"])
+    lines = [*_old_windows_note(shell, client, day), *_http01_note(shell, profile, wildcard=wildcard),
+             f"# install {client_site} in {folder} on {shell.servers[0]}; put the Exchange "
              f"import script in its Scripts folder if the download lacks it ({IMPORT_SCRIPT_SOURCE}: a reference script, "
-             "review it first), then run once:",
-             *_wacs(names, ca, profile, wildcard=wildcard, services=services)]
+             "review it first), then run once:", *command_line,
+             *_wacs(names, ca, profile, folder, wildcard=wildcard, services=services)]
     for more, bindings, ip in further:
         lines += ["# then create the bindings for the next certificate and run once (renewals update the bindings):",
-                  *bindings, *_wacs(more, ca, profile, wildcard=wildcard, services=None, ip=ip)]
+                  *bindings, *_wacs(more, ca, profile, folder, wildcard=wildcard, services=None, ip=ip)]
     lines += ["iisreset /noforce",
               "# the scheduled task renews; after each renewal the import script runs Enable-ExchangeCertificate but "
               "does not restart IIS as the line above did: add iisreset /noforce as the last line of your copy of the "
@@ -670,7 +797,7 @@ def _acme_client(shell: Shell, names: list[str], ca: Any, profile: Mapping[str, 
 
 
 def _connectors(shell: Shell, profile: Mapping[str, Any], ca: CA | None, host: str, thumbprint: str, *,
-                automated: bool, fqdns_on_certificate: bool) -> list[str]:
+                automated: bool, fqdns_on_certificate: bool, renewal: bool = False) -> list[str]:
     """With partner TLS, point the hybrid / partner connectors at the certificate just enabled for SMTP, found by its
     `thumbprint` (the placeholder of the lines that imported and enabled it): they name it by `<I>issuer<S>subject`
     (domain-facts.md §2.9), so a certificate from another issuer or with another subject leaves them on the old one and
@@ -679,13 +806,19 @@ def _connectors(shell: Shell, profile: Mapping[str, Any], ca: CA | None, host: s
     server (each server's receive connector needs it there). `automated`: renewed by the ACME client, whose import
     script prints each renewal's new thumbprint; the lines are repeated after each renewal where the CA's issuing
     intermediate rotates; by hand, the admin re-runs them when a renewal's issuer changes. Exchange 2007 and 2010
-    connectors go by FQDN instead (`Shell.legacy_receive_connectors`: `host`, `fqdns_on_certificate`)."""
+    connectors go by FQDN instead (`Shell.legacy_receive_connectors`: `host`, `fqdns_on_certificate`). `renewal`: the
+    lines of a renewal by hand, which re-point the connectors (unchanged where issuer and subject are the same)."""
     if not profile["partner_tls"]:
         return []
+    if shell.era in LEGACY_ERAS and renewal:
+        return [f"# Exchange {shell.version}'s receive connectors take the certificate that matches their FQDN: nothing "
+                "to re-point, and once the old certificate is removed only the renewed one matches"]
     if shell.era in LEGACY_ERAS:
         return shell.legacy_receive_connectors("after each renewal" if automated else "now and after each renewal",
                                                host, fqdns_on_certificate)
-    if not automated:
+    if renewal:
+        when = "at each renewal (an unchanged issuer and subject leave the connectors as they are)"
+    elif not automated:
         when = "now, and after a renewal only if its issuer changes (a CA moves to a new issuing CA now and then)"
     elif ca is None or ca.issuer_rotates:
         when = "now and after each renewal (its issuing intermediate rotates, so the issuer changes)"

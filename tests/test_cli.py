@@ -6,6 +6,7 @@ and stderr run a real `python -m decision` too."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import subprocess
@@ -22,7 +23,7 @@ from decision.report import data_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
-WACS = ".\\wacs.exe "  # simple-acme's client, run from its folder (commands.ACME_DIR)
+WACS = ".\\wacs.exe "  # the ACME client, run from its folder (C:\\<client>, commands._acme_client)
 
 
 def python(*args: str) -> subprocess.CompletedProcess:
@@ -269,8 +270,10 @@ def test_a_catalog_lifetime_the_renewal_calendar_cannot_use_is_refused_naming_th
 
 # ------------------------------------------------------------------------- wildcard: one certificate per domain
 def wildcard_deployment(data: dict) -> tuple[dict, list[str], list[str]]:
+    """(row, first issuance's commands without the renewal block after them, DNS records) of the wildcard option."""
     option = next(o for o in data["options"] if o["option"] == "wildcard")
-    return option, data["commands"]["wildcard"], data["dns_records"]["wildcard"]
+    lines = list(itertools.takewhile(lambda c: not c.startswith("# ===== each renewal"), data["commands"]["wildcard"]))
+    return option, lines, data["dns_records"]["wildcard"]
 
 
 def requested(commands: list[str]) -> list[list[str]]:
