@@ -298,8 +298,11 @@ class Evaluation:
         steps = _upgrade_path(facts, version, newest)[1:-1]
         if not steps:
             return _release_name(newest)
+        ended = [_release_name(v) for v in steps if v not in supported]
+        transit = (f"; {' and '.join(ended)} {'is' if len(ended) == 1 else 'are'} out of support: "
+                   f"{'a step' if len(ended) == 1 else 'steps'} of the move only" if ended else "")
         return (f"{_release_name(newest)} by way of {' and '.join(map(_release_name, steps))} ({_release_name(newest)} "
-                f"cannot be installed beside {_release_name(version)})")
+                f"cannot be installed beside {_release_name(version)}{transit})")
 
     def warnings(self, i: int = 0) -> list[str]:
         """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the

@@ -182,6 +182,7 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
         if not isinstance(facts["coexists_with"], list) or not set(map(str, facts["coexists_with"])) <= set(versions):
             raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.coexists_with",
                                    f"must be a list of the versions {sorted(versions)} (got {facts['coexists_with']!r})"))
+        facts["coexists_with"] = [str(v) for v in facts["coexists_with"]]  # 2016 unquoted is the version "2016"
         for key, empty in (("released", False), ("end_of_support", True)):
             if not isinstance(facts[key], dt.date) and not (empty and facts[key] is None):
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.{key}",

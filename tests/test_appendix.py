@@ -201,7 +201,7 @@ def test_the_summarys_issuance_sentence_accounts_for_every_year(years):
     else:
         middle = per_year[1:-1]
         assert said[2] == (f"{per_year[0]} in year 1, between {min(middle)} and {max(middle)} a year in years 2 to "
-                           f"{years - 1} and {per_year[-1]} in year {years} (section 4 gives each year)")
+                           f"{years - 1} and {per_year[-1]} in year {years}; section 4 gives each year")
 
 
 def test_the_2026_renewal_on_2028_11_30_falls_in_year_two():
@@ -901,7 +901,8 @@ def test_the_year_rows_add_up_to_the_totals_shown_elsewhere(case):
 
 
 @pytest.mark.parametrize(("years", "last"), [(2.5, "Year 3 (6 months)"), (1.25, "Year 2 (3 months)"),
-                                             (3.3, "Year 4 (3.6 months)"), (2.002, "Year 3 (1 day)"), (3, "Year 3")])
+                                             (3.3, "Year 4 (3.6 months)"), (2.002, "Year 3 (1 day)"), (3, "Year 3"),
+                                             (2.999, "Year 3 (365 days)")])  # not '(12 months)': a year short by a day
 def test_a_partial_last_year_says_how_long_it_is(years, last):
     """QA: a 2.5-year horizon's last row read "Year 3", with nothing to say it is half a year."""
     model = content(evaluate(profile("contoso-2026", horizon_years=years), today=DAY), generated=DAY)

@@ -134,3 +134,16 @@ def test_a_long_organisation_name_is_shortened_in_the_running_header_and_footer_
     assert name.strip() in "\n".join(p.text for p in document.paragraphs)  # the title and the text keep it whole
     short = Document(io.BytesIO(build(evaluate(PROFILES / "contoso-2026.yaml"), 0, "docx")))
     assert short.sections[0].header.paragraphs[0].text == "Appendix: certificate cost and strategy · Contoso Inc"
+
+
+def test_the_html_footer_keeps_the_whole_name_and_a_word_of_48_characters_is_kept_whole():
+    """Only Word's running header and footer are cut (review of 857a984: the HTML footer was cut too)."""
+    from decision.appendix.model import RUNNING_ORG, running_org
+
+    name = "Ärztekammer Nordrhein-Westfalen Körperschaft des öffentlichen Rechts Düsseldorf"
+    page = build(evaluate({"org": name, "external_domain": "example.com", "users": 50}), 0, "html").decode()
+    footer = re.search(r"<footer>(.*?)</footer>", page, re.S)[1]
+    assert html.unescape(footer).startswith(f"Certificate strategy for {name} · generated ")
+    word = "x" * RUNNING_ORG
+    assert running_org(f"{word} and more") == f"{word}…"
+    assert running_org(word + "y") == "x" * (RUNNING_ORG - 1) + "…"

@@ -1620,14 +1620,15 @@ def test_the_move_suggested_is_to_a_release_supported_on_that_date():
 
 @pytest.mark.parametrize(("version", "start", "successor"), [
     ("2010", "2026-12-01", "Exchange Server SE by way of Exchange 2016 (Exchange Server SE cannot be installed beside "
-                           "Exchange 2010)"),
+                           "Exchange 2010; Exchange 2016 is out of support: a step of the move only)"),
     ("2016", "2026-01-01", "Exchange Server SE"),
     ("2019", "2026-01-01", "Exchange Server SE"),
     ("2013", "2024-01-01", "Exchange 2019"),
     ("2013", "2026-12-01", "Exchange Server SE by way of Exchange 2019 (Exchange Server SE cannot be installed beside "
-                           "Exchange 2013)"),
+                           "Exchange 2013; Exchange 2019 is out of support: a step of the move only)"),
     ("2007", "2026-12-01", "Exchange Server SE by way of Exchange 2013 and Exchange 2019 (Exchange Server SE cannot be "
-                           "installed beside Exchange 2007)"),
+                           "installed beside Exchange 2007; Exchange 2013 and Exchange 2019 are out of support: steps of "
+                           "the move only)"),
     ("2007", "2019-01-01", "Exchange 2019 by way of Exchange 2013 (Exchange 2019 cannot be installed beside Exchange "
                            "2007)"),
 ])
@@ -1671,6 +1672,18 @@ def test_the_coexistence_of_another_parameters_file_is_checked(tmp_path, value):
     [(field, reason)] = [(i.field, i.reason) for i in caught.value.issues]
     assert field == "exchange_versions.SE.coexists_with"
     assert reason == f"must be a list of the versions ['2007', '2010', '2013', '2016', '2019', 'SE'] (got {value!r})"
+
+
+def test_versions_written_as_numbers_in_another_parameters_file_are_the_versions(tmp_path):
+    """Review: `coexists_with: [2010, 2013]` passed the check but matched no version, so the move went straight to
+    Exchange Server SE again."""
+    def unquoted(raw):
+        for facts in raw["exchange_versions"].values():
+            facts["coexists_with"] = [int(v) if v.isdigit() else v for v in facts["coexists_with"]]
+    params = load_parameters(_edited_file(tmp_path, unquoted))
+    warnings = decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 50, "exchange_version": "2010",
+                                  "start": "2026-12-01"}, parameters=params).warnings(0)
+    assert any("Exchange Server SE by way of Exchange 2016" in w for w in warnings)
 
 
 def test_a_release_date_is_required(tmp_path):

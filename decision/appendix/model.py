@@ -170,8 +170,9 @@ class Appendix:
     generated: dt.date
     sections: tuple[Section, ...]
     keywords: tuple[str, ...]
-    header: str  # each Word page's running header
-    footer: str  # each Word page's footer, and the document's (HTML, Markdown)
+    header: str  # each Word page's running header (the organisation's name cut to one line: `running_org`)
+    page_footer: str  # each Word page's footer (likewise)
+    footer: str  # the document's footer (HTML), with the whole name
     figures: tuple[Figure, ...] = field(default=())
 
 
@@ -183,7 +184,8 @@ def running_org(org: str) -> str:
     characters, then '…'."""
     if len(org) <= RUNNING_ORG:
         return org
-    words = org[:RUNNING_ORG].rsplit(" ", 1)[0] if " " in org[:RUNNING_ORG] else org[:RUNNING_ORG - 1]
+    fits = org[:RUNNING_ORG + 1]  # a word of RUNNING_ORG characters fits when a space follows it
+    words = fits.rsplit(" ", 1)[0] if " " in fits else org[:RUNNING_ORG - 1]
     return words.rstrip(" ,;:·-") + "…"
 
 
@@ -500,7 +502,7 @@ class _Builder:
         if not now and not soon:
             return []
         parts = [f"{plural(now, 'problem')} that clients or services have now" if now else "",
-                 f"{plural(soon, 'thing')} to act on inside the horizon" if soon else ""]
+                 f"{plural(soon, 'other thing')} to act on" if soon else ""]
         return [f"The certificates on the servers today ({long_date(self.current.today)}) show "
                 f"{' and '.join(p for p in parts if p)}: see 2.1."]
 
@@ -509,7 +511,7 @@ class _Builder:
         state = self.current
         if state is None:
             return []
-        lead = {"error": "Now:", "warning": "Inside the horizon:", "info": ""}
+        lead = {"error": "Problem now:", "warning": "To act on:", "info": ""}  # current_state.LEVELS
         findings = tuple(para(bold(lead[f.level]), " ", f.text) if lead[f.level] else para(f.text)
                          for f in state.findings)
         columns = ("Certificate", "Issuer", "Servers", "Services", "Expires", "Status", "Replace by")
@@ -657,7 +659,7 @@ class _Builder:
             between = (f"{min(middle)} a year" if min(middle) == max(middle)
                        else f"between {min(middle)} and {max(middle)} a year")
             return text + (f": {per_year[0]} in year 1, {between} in years 2 to {len(per_year) - 1} and {per_year[-1]} "
-                           f"in {last} (section 4 gives each year).")
+                           f"in {last}; section 4 gives each year.")
         if len(per_year) > 1:
             listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year[:-1])] + [f"{per_year[-1]} in {last}"]
             return text + ": " + ", ".join(listed[:-1]) + " and " + listed[-1] + "."
@@ -672,12 +674,12 @@ class _Builder:
 
     def part_year_note(self) -> str:
         """' (6 months)' after the last year's label where the horizon ends part-way through it, else ''; the months to
-        a tenth (as the horizon is written), days where that is under one month."""
+        a tenth (as the horizon is written), days where that is under one month or rounds to twelve."""
         whole = math.floor(self.years)
         if self.years == whole:
             return ""
         months = round((self.years - whole) * 12, 1)
-        if months >= 1:
+        if 1 <= months < 12:  # 12.0 (2.999 years) is a year short by days: those are told
             return f" ({months:g} month{'' if months == 1 else 's'})"
         days = horizon_end_day(int(self.profile["start"]), self.years) - self.year_starts()[-1]
         return f" ({plural(days, 'day')})"
@@ -994,8 +996,8 @@ def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Lo
         title=f"Certificate strategy for {org}", kicker=kicker,
         subtitle=subtitle, org=org, firm=firm, logo=logo, generated=generated, sections=sections,
         keywords=("Exchange", "TLS certificates", LABELS.get(b.winner or "", "no feasible option")),
-        header=f"{kicker} · {running}",
-        footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {running}", figures=tuple(b.figures))
+        header=f"{kicker} · {running}", page_footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {running}",
+        footer=f"{firm + ' · ' if firm else ''}Certificate strategy for {org}", figures=tuple(b.figures))
 
 
 __all__ = ["DASH", "Appendix", "Block", "Bullets", "Code", "Figure", "Logo", "Note", "Paragraph", "Run",

@@ -166,7 +166,7 @@ class _Writer:
         run.font.size, run.font.color.rgb = Pt(8), MUTED
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for text, instruction in ((f"{self.a.footer} · page ", "PAGE"), (" of ", "NUMPAGES")):
+        for text, instruction in ((f"{self.a.page_footer} · page ", "PAGE"), (" of ", "NUMPAGES")):
             run = footer.add_run(text)
             run.font.size, run.font.color.rgb = Pt(8), MUTED
             _field(footer, instruction, "1")
