@@ -338,10 +338,11 @@ class Shell:
         AnonymousUsers,Partners; Custom needs -Bindings and -RemoteIPRanges, and the more specific remote range takes
         the partner's connections from the Default connector: New-ReceiveConnector 2007 SP1 bb125139(v=exchg.80),
         2010: exchange/exchange-ps/exchange/New-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell; 2007 RTM
-        takes -Usage too: "Receive Connector Usage Types", aa996395). In hybrid, Exchange Online is that partner and
-        the Hybrid Configuration Wizard configured the Default connector for its mail, which the new connector takes
-        over: its settings must move too. A `host` named autodiscover.<domain> (the classic option's one-name
-        certificate) is what partners see in the SMTP banner: said in a comment."""
+        takes -Usage too: "Receive Connector Usage Types", aa996395). In hybrid on 2010, Exchange Online is that partner
+        and the Hybrid Configuration Wizard configured the Default connector for its mail, which the new connector
+        takes over: its settings must move too; 2007 takes hybrid mail through a newer hybrid server instead. A `host`
+        named autodiscover.<domain> (the classic option's one-name certificate) is what partners see in the SMTP
+        banner: said in a comment."""
         connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
         why = (f"Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and later); for STARTTLS "
                f"each receive connector ({connectors}) takes the certificate that matches its FQDN")
@@ -351,6 +352,17 @@ class Shell:
                    "some check against reverse DNS): to show the MX name instead, the certificate must carry it"]
                   if host.startswith("autodiscover.") else [])
         default = self.receive_connector(self.servers[0])
+        if self.era == "2007":  # hybrid needs an Exchange 2010 or later server, which the wizard configures
+            hybrid = ("# hybrid: Exchange Online's mail reaches an Exchange 2007 organisation through the newer hybrid "
+                      "server the Hybrid Configuration Wizard configured, not through these connectors: leave Exchange "
+                      "Online's IP addresses out of -RemoteIPRanges")
+        else:
+            hybrid = ("# hybrid (Exchange Online is the partner): the Hybrid Configuration Wizard set up the Default "
+                      "connector for Exchange Online's mail (its TLS settings, TlsDomainCapabilities where the version "
+                      "has it), and these IP addresses now reach 'Partner TLS' instead: on each server compare the "
+                      f'Default connector with \'Partner TLS\' (Get-ReceiveConnector "{self.servers[0]}\\{default}" | '
+                      "Format-List Tls*,AuthMechanism,PermissionGroups) and set what differs on 'Partner TLS' "
+                      "(Set-ReceiveConnector), or re-run the wizard and check that it configures 'Partner TLS'")
         return [f"# {why}, and the Default connectors keep the server's own (Exchange server authentication requires it), "
                 f"which is not a name on this certificate: take the partner's mail on a receive connector of its own "
                 f"whose FQDN is {host}, on each server (once: renewals keep that name)",
@@ -362,12 +374,7 @@ class Shell:
                 *(f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Custom -Bindings 0.0.0.0:25 "
                   f"-RemoteIPRanges {PARTNER_IPS} -AuthMechanism Tls -PermissionGroups AnonymousUsers,Partners "
                   f"-Fqdn {host}" for s in self.servers),
-                "# hybrid (Exchange Online is the partner): the Hybrid Configuration Wizard set up the Default connector "
-                "for Exchange Online's mail (its TLS settings, TlsDomainCapabilities where the version has it), and these "
-                "IP addresses now reach 'Partner TLS' instead: on each server compare the Default connector with "
-                f'\'Partner TLS\' (Get-ReceiveConnector "{self.servers[0]}\\{default}" | Format-List '
-                "Tls*,AuthMechanism,PermissionGroups) and set what differs on 'Partner TLS' (Set-ReceiveConnector), or "
-                "re-run the wizard and check that it configures 'Partner TLS'"]
+                hybrid]
 
     def pop_imap_name(self, host: str) -> list[str]:
         """POP3 and IMAP4 take the certificate whose name is `host` (a wildcard cannot be enabled for them; Microsoft,
