@@ -20,6 +20,7 @@ from decision.dates import from_day
 from decision.explain import and_list
 from decision.names import publicly_registrable
 from decision.parameters import LEGACY_ERAS, Parameters
+from decision.slugs import slug
 
 THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 # the ACME client's certificate: the Exchange import script prints its thumbprint ("NewCertThumbprint: ...") at each run,
@@ -33,7 +34,9 @@ REQUEST_DIR = r"C:\certreq"
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "exchange"
+    """A request / certificate file-name part (`slugs.slug`, ASCII only: the file names go into paths and PowerShell
+    single-quoted strings on servers whose console may not take other scripts); at most 40 characters."""
+    return slug(text, ascii_only=True, limit=40, fallback="exchange")
 
 
 _PS_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")  # PowerShell ends a '...' string at any of these
@@ -327,20 +330,51 @@ class Shell:
         parameter ... to ... the FQDN of the transport server ..., the NetBios name ..., or $null", or mail between the
         servers fails: http://unifiedpeople.ru/exchhelp.en/html/2e6d2fc3-1028-44f0-8bcf-d1521c803dc1.htm). So unless
         the certificate carries every server's FQDN (`fqdns_on_certificate`), the partner's mail gets a receive
-        connector of its own whose FQDN is `host`, a name on the certificate: -Usage Partner (TLS, the Partners
-        permission group) needs -Bindings and -RemoteIPRanges, and the more specific remote range takes the partner's
-        connections from the Default connector (New-ReceiveConnector, exchange/exchange-ps/exchange/New-ReceiveConnector.md
-        in MicrosoftDocs/office-docs-powershell; 2007 SP1: bb125139(v=exchg.80))."""
+        connector of its own whose FQDN is `host`, a name on the certificate. -Usage Partner would grant only the
+        Partners permission group, whose principal (Partner Server) is given only to Domain Security sessions (mutual
+        TLS, the domain in TLSReceiveDomainSecureList): an ordinary partner or Exchange Online session over
+        opportunistic STARTTLS stays anonymous and would be refused at MAIL FROM. So a custom connector with TLS
+        that also admits anonymous senders, as the Default connector does (-AuthMechanism Tls -PermissionGroups
+        AnonymousUsers,Partners; Custom needs -Bindings and -RemoteIPRanges, and the more specific remote range takes
+        the partner's connections from the Default connector: New-ReceiveConnector 2007 SP1 bb125139(v=exchg.80),
+        2010: exchange/exchange-ps/exchange/New-ReceiveConnector.md in MicrosoftDocs/office-docs-powershell; 2007 RTM
+        takes -Usage too: "Receive Connector Usage Types", aa996395). In hybrid on 2010, Exchange Online is that partner
+        and the Hybrid Configuration Wizard configured the Default connector for its mail, which the new connector
+        takes over: its settings must move too; 2007 takes hybrid mail through a newer hybrid server instead. A `host`
+        named autodiscover.<domain> (the classic option's one-name certificate) is what partners see in the SMTP
+        banner: said in a comment."""
         connectors = ", ".join(f'"{s}\\{self.receive_connector(s)}"' for s in self.servers)
         why = (f"Exchange {self.version}'s connectors have no -TlsCertificateName (Exchange 2013 and later); for STARTTLS "
                f"each receive connector ({connectors}) takes the certificate that matches its FQDN")
         if fqdns_on_certificate:
             return [f"# {when}: {why}, so keep that FQDN, the server's, a name on the certificate and its renewals"]
+        banner = ([f"# {host} is the only name on this certificate, so it is the banner the partner's servers see (and "
+                   "some check against reverse DNS): to show the MX name instead, the certificate must carry it"]
+                  if host.startswith("autodiscover.") else [])
+        default = self.receive_connector(self.servers[0])
+        if self.era == "2007":  # hybrid needs an Exchange 2010 or later server, which the wizard configures
+            hybrid = ("# hybrid: Exchange Online's mail reaches an Exchange 2007 organisation through the newer hybrid "
+                      "server the Hybrid Configuration Wizard configured, not through these connectors: leave Exchange "
+                      "Online's IP addresses out of -RemoteIPRanges")
+        else:
+            hybrid = ("# hybrid (Exchange Online is the partner): the Hybrid Configuration Wizard set up the Default "
+                      "connector for Exchange Online's mail (its TLS settings, TlsDomainCapabilities where the version "
+                      "has it), and these IP addresses now reach 'Partner TLS' instead: on each server compare the "
+                      f'Default connector with \'Partner TLS\' (Get-ReceiveConnector "{self.servers[0]}\\{default}" | '
+                      "Format-List Tls*,AuthMechanism,PermissionGroups) and set what differs on 'Partner TLS' "
+                      "(Set-ReceiveConnector), or re-run the wizard and check that it configures 'Partner TLS'")
         return [f"# {why}, and the Default connectors keep the server's own (Exchange server authentication requires it), "
                 f"which is not a name on this certificate: take the partner's mail on a receive connector of its own "
                 f"whose FQDN is {host}, on each server (once: renewals keep that name)",
-                *(f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Partner -Bindings 0.0.0.0:25 "
-                  f"-RemoteIPRanges {PARTNER_IPS} -Fqdn {host}" for s in self.servers)]
+                "# it takes STARTTLS from anonymous senders, as the Default connector does (-Usage Partner would admit "
+                "only Domain Security sessions, mutual TLS with the partner's domain in TLSReceiveDomainSecureList, and "
+                "refuse ordinary partner and Exchange Online mail); Partners keeps Domain Security working where it is "
+                "set up",
+                *banner,
+                *(f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Custom -Bindings 0.0.0.0:25 "
+                  f"-RemoteIPRanges {PARTNER_IPS} -AuthMechanism Tls -PermissionGroups AnonymousUsers,Partners "
+                  f"-Fqdn {host}" for s in self.servers),
+                hybrid]
 
     def pop_imap_name(self, host: str) -> list[str]:
         """POP3 and IMAP4 take the certificate whose name is `host` (a wildcard cannot be enabled for them; Microsoft,
@@ -377,12 +411,19 @@ class Shell:
         names, exists once Enable-OutlookAnywhere has run, and that needs the RPC over HTTP Proxy Windows component
         (Enable-OutlookAnywhere, bb124993(v=exchg.141); the -DefaultAuthenticationMethod set is 2010's and 2007 SP1's,
         which replaced 2007 RTM's -ExternalAuthenticationMethod: Exchange Team blog, 2007-11-08, "Outlook Anywhere
-        changes in Exchange Server 2007 SP1"). So those versions enable it where Get-OutlookAnywhere finds none."""
+        changes in Exchange Server 2007 SP1", so before SP1's release, data/parameters.yaml `exchange_2007_sp1_from`,
+        the latter). So those versions enable it where Get-OutlookAnywhere finds none, which publishes RPC over HTTP
+        to the Internet: the comment says so, for those who do not want it."""
         lines = []
+        auth = "-DefaultAuthenticationMethod"
         if self.era in LEGACY_ERAS:
+            if self.era == "2007" and int(self.p["start"]) < self.params.day("exchange_2007_sp1_from"):
+                auth = "-ExternalAuthenticationMethod"  # Exchange 2007 RTM
             lines.append(f"# Outlook Anywhere is off by default on Exchange {self.version}, and its Rpc virtual directory "
                          "exists only once it is enabled (which needs the RPC over HTTP Proxy Windows component): each "
-                         "if-line enables it where Get-OutlookAnywhere finds none")
+                         "if-line enables it where Get-OutlookAnywhere finds none, which publishes Outlook Anywhere (RPC "
+                         f"over HTTP, Basic authentication) on {host} to the Internet: where it should stay off, leave out "
+                         "each server's if-line and the Set-OutlookAnywhere line after it")
         which = "-InternalUrl {u} -ExternalUrl {u}" if internal else "-ExternalUrl {u}"
         for server in self.servers:
             if internal:
@@ -401,7 +442,7 @@ class Shell:
             if self.era in LEGACY_ERAS:
                 lines.append(f"if (-not (Get-OutlookAnywhere -Identity {rpc} -ErrorAction SilentlyContinue)) {{ "
                              f"Enable-OutlookAnywhere -Server {server} -ExternalHostname {host} "
-                             "-DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+                             f"{auth} Basic -SSLOffloading $false }}")
             oa = f"Set-OutlookAnywhere -Identity {rpc} -ExternalHostname {host}"
             if self.era in ("2013", "2016"):
                 oa += f" -InternalHostname {host} -ExternalClientsRequireSsl $true -InternalClientsRequireSsl $true"

@@ -15,7 +15,6 @@ import json
 import math
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +60,8 @@ from decision.profiles import (
 )
 from decision.scoring import CRITERIA, HIGHER_IS_BETTER
 from decision.sensitivity import PRICE_LABELS, FlipPoint, Sensitivity, WeightBand, analyse, tornado_frame
+from decision.slugs import file_name as file_name  # re-exported: the app's download names
+from decision.slugs import slug as slug
 
 # One colour per option (Tableau 10), used by every chart so an option looks the same everywhere.
 OPTION_COLOURS: dict[str, str] = dict(zip(OPTIONS, ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -425,30 +426,6 @@ class ProfileResults:
             self._timelines[include_clients] = (timeline.cumulative(self.ev, 0, include_clients=include_clients),
                                                 timeline.rule_changes(self.ev, 0))
         return self._timelines[include_clients]
-
-
-SLUG_MAX = 60  # characters of a file-name stem from free text
-
-
-def _transliterated(char: str) -> str:
-    """`char` as ASCII where its compatibility decomposition starts with ASCII (ä → a, ﬁ → fi, Ａ → A); a letter of
-    another script (テ, Ω, 가) stays as it is."""
-    parts = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in parts if c.isascii()) if parts[0].isascii() else char
-
-
-def slug(text: str) -> str:
-    """A file-name stem from free text, lower case, words joined by '-': 'Ärztekammer Zürich' → 'arztekammer-zurich',
-    'Große Söhne' → 'grosse-sohne', '株式会社テスト & Ωmega' → '株式会社テスト-ωmega'; 'profile' when nothing is left.
-    Only letters and digits survive (of any script: browsers and file systems take UTF-8 names), so no path
-    separator, dot or quote can reach a file name."""
-    text = "".join(map(_transliterated, unicodedata.normalize("NFC", text))).casefold()
-    return re.sub(r"[\W_]+", "-", text).strip("-")[:SLUG_MAX].strip("-") or "profile"
-
-
-def file_name(org: str, kind: str, ext: str) -> str:
-    """One naming style for every download of the app: '<org slug>-<kind>.<ext>', e.g. 'contoso-inc-options.csv'."""
-    return f"{slug(org)}-{kind}.{ext}"
 
 
 # -------------------------------------------------------------------------------------- text

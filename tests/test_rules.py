@@ -1200,13 +1200,18 @@ def test_the_acme_client_is_run_from_its_folder_as_powershell_requires():
     assert '--script "./Scripts/ImportExchange.ps1"' in next(c for c in one if c.startswith(WACS))
 
 
-@pytest.mark.parametrize(("version", "start", "off"), [("2007", "2009-06-01", True), ("2010", "2012-06-01", True),
-                                                       ("2013", "2016-06-01", False), ("SE", "2026-12-01", False)])
-def test_outlook_anywhere_is_enabled_where_the_version_leaves_it_off(version, start, off):
+@pytest.mark.parametrize(("version", "start", "off", "auth"), [
+    ("2007", "2007-07-02", True, "-ExternalAuthenticationMethod"), ("2007", "2007-11-29", True, "-DefaultAuthenticationMethod"),
+    ("2007", "2009-06-01", True, "-DefaultAuthenticationMethod"), ("2010", "2012-06-01", True, "-DefaultAuthenticationMethod"),
+    ("2013", "2016-06-01", False, None), ("SE", "2026-12-01", False, None)])
+def test_outlook_anywhere_is_enabled_where_the_version_leaves_it_off(version, start, off, auth):
     """On Exchange 2007 and 2010 Outlook Anywhere is off by default and its Rpc virtual directory, which
     Set-OutlookAnywhere names, exists only once Enable-OutlookAnywhere has run: the pasted lines stopped with an
     error there. Each server's Set-OutlookAnywhere now follows a line that enables it where Get-OutlookAnywhere finds
-    none, with the parameters those versions' Enable-OutlookAnywhere requires."""
+    none, with the parameters those versions' Enable-OutlookAnywhere requires: -DefaultAuthenticationMethod from
+    Exchange 2007 SP1 (2007-11-29) on, 2007 RTM's -ExternalAuthenticationMethod before (review rev14 fault 2: the
+    shipped 2007 example starts on 2007-07-02). The comment says that this publishes Outlook Anywhere to the Internet
+    (judgement A)."""
     profile = {"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": version, "start": start,
                "servers": ["EX01", "EX02"]}
     commands = _commands(profile)[0]["classic"]
@@ -1214,9 +1219,21 @@ def test_outlook_anywhere_is_enabled_where_the_version_leaves_it_off(version, st
         oa = next(i for i, c in enumerate(commands) if c.startswith(f'Set-OutlookAnywhere -Identity "{server}\\Rpc '))
         enable = (f'if (-not (Get-OutlookAnywhere -Identity "{server}\\Rpc (Default Web Site)" -ErrorAction '
                   f"SilentlyContinue)) {{ Enable-OutlookAnywhere -Server {server} -ExternalHostname "
-                  "autodiscover.a-corp.com -DefaultAuthenticationMethod Basic -SSLOffloading $false }")
+                  f"autodiscover.a-corp.com {auth} Basic -SSLOffloading $false }}")
         assert (commands[oa - 1] == enable) is off
     assert any("Enable-OutlookAnywhere" in c for c in commands) is off
+    [note] = [c for c in commands if c.startswith("# Outlook Anywhere is off by default")] or [None]
+    assert (note is not None and "publishes Outlook Anywhere" in note and "to the Internet" in note) is off
+
+
+def test_the_2007_rtm_horizon_reads_the_sp1_date_from_the_parameters():
+    """The SP1 release date is data/parameters.yaml `exchange_2007_sp1_from`, with its source, not a date in code."""
+    item = default_parameters().items["exchange_2007_sp1_from"]
+    assert str(item.values[-1]) == "2007-11-29" and item.unit == "date" and "8.1.240.6" in item.source
+    rtm = _commands({"org": "A", "external_domain": "a-corp.com", "users": 10, "exchange_version": "2007",
+                     "start": "2007-11-28"})[0]["classic"]
+    assert any("-ExternalAuthenticationMethod Basic" in c for c in rtm)
+    assert not any("-DefaultAuthenticationMethod" in c for c in rtm)
 
 
 LITWARE_2010 = {"org": "Litware Inc", "country": "US", "exchange_version": "2010", "start": "2019-06-01",
@@ -1240,9 +1257,59 @@ def test_legacy_partner_mail_gets_a_connector_whose_fqdn_is_on_the_certificate(o
         assert "keep that FQDN, the server's, a name on the certificate" in note and created == []
         return
     assert "keep that FQDN" not in note and "whose FQDN is webmail.litware.com" in note
-    assert created == [f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Partner -Bindings 0.0.0.0:25 "
-                       "-RemoteIPRanges <the partner's (or Exchange Online's) sending IP addresses> "
-                       "-Fqdn webmail.litware.com" for s in ("LW-CAS1", "LW-CAS2")]
+    assert [c.split(" -Server ")[1].split()[0] for c in created] == ["LW-CAS1", "LW-CAS2"]
+    for line in created:
+        args = _ps_arguments(line)
+        assert args["-Name"] == "'Partner TLS'" and args["-Fqdn"] == "webmail.litware.com"
+        assert args["-Bindings"] == "0.0.0.0:25" and args["-RemoteIPRanges"].startswith("<")
+
+
+def _ps_arguments(line: str) -> dict[str, str]:
+    """A PowerShell command line's -Parameter value pairs (values without spaces, or a quoted or <...> one)."""
+    return {m[1]: m[2] for m in re.finditer(r"(-\w+) ('[^']*'|<[^>]*>|\S+)", line.partition(" ")[2])}
+
+
+@pytest.mark.parametrize("version", ["2007", "2010"])
+def test_the_legacy_partner_connector_admits_partners_that_do_not_use_domain_security(version):
+    """Review rev14 fault 1: -Usage Partner grants only the Partners group, whose principal is given only to Domain
+    Security (mutual TLS) sessions, so a partner or Exchange Online sending over opportunistic STARTTLS stayed
+    anonymous and was refused at MAIL FROM. The connector now offers TLS and admits anonymous senders (plus Partners),
+    and on 2010 says what the Hybrid Configuration Wizard set on the Default connector, which these IPs no longer
+    reach (2007 takes hybrid mail through a newer hybrid server: Exchange Online's IPs stay out)."""
+    profile = {**LITWARE_2010, "exchange_version": version, "start": "2009-06-01" if version == "2007" else "2019-06-01"}
+    commands = _commands(profile)[0]["srv_record"]
+    created = [c for c in commands if c.startswith("New-ReceiveConnector")]
+    assert len(created) == 2
+    for line in created:
+        args = _ps_arguments(line)
+        assert args["-Usage"] == "Custom" and args["-AuthMechanism"].split(",") == ["Tls"]
+        assert "AnonymousUsers" in args["-PermissionGroups"].split(",")
+        assert {"-Bindings", "-RemoteIPRanges", "-Fqdn", "-Server", "-Name"} <= set(args)
+    [hybrid] = [c for c in commands if c.startswith("# hybrid")]
+    assert commands.index(hybrid) > max(commands.index(c) for c in created)
+    if version == "2007":  # no hybrid server of its own: Exchange Online's mail goes through a newer one
+        assert "leave Exchange Online's IP addresses out of -RemoteIPRanges" in hybrid
+        return
+    assert "Hybrid Configuration Wizard set up the Default connector" in hybrid and "re-run the wizard" in hybrid
+    assert 'Get-ReceiveConnector "LW-CAS1\\Default LW-CAS1"' in hybrid
+
+
+def test_the_classic_partner_connector_says_its_banner_is_the_autodiscover_name():
+    """Review rev14 judgement B: the classic option's one-name certificate makes the connector's FQDN (its SMTP banner)
+    autodiscover.<domain>; a comment says so, and what showing the MX name would take."""
+    commands = _commands(LITWARE_2010)[0]["classic"]
+    assert any(c.startswith("New-ReceiveConnector") and c.endswith("-Fqdn autodiscover.litware.com") for c in commands)
+    [banner] = [c for c in commands if c.startswith("# autodiscover.litware.com is the only name on this certificate")]
+    assert "banner" in banner and "MX name" in banner
+    assert not any("is the only name on this certificate" in c for c in _commands(LITWARE_2010)[0]["srv_record"])
+
+
+def test_request_file_names_transliterate_the_organisation():
+    """Review rev14 judgement F: the request files of 'Ærøskøbing Łódź' were named 'r-sk-bing-d-...'."""
+    profile = {"org": "Ærøskøbing Łódź GmbH", "external_domain": "a-corp.com", "users": 10, "exchange_version": "2019",
+               "start": "2026-12-01", "servers": ["EX1"]}
+    commands = _commands(profile)[0]["san"]
+    assert any("C:\\certreq\\aeroskobing-lodz-gmbh-" in c for c in commands)
 
 
 @pytest.mark.parametrize(("servers", "dns_api", "noted"), [(["EX1", "EX2", "EX3"], False, True),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from decision.errors import InputError, Issue, writing
 from decision.limits import LIMITS, size_text
+from decision.slugs import file_name
 
 if TYPE_CHECKING:  # the renderers, charts and engine load on first use, so the CLI starts fast
     from decision.appendix.model import Appendix, Logo
@@ -107,10 +108,8 @@ def build(ev: Evaluation, i: int = 0, fmt: str = "docx", firm: str | None = None
 
 
 def download_name(ev: Evaluation, i: int, fmt: str) -> str:
-    """The app's file name for the appendix, in the style of its other downloads (`views.file_name`):
+    """The app's file name for the appendix, in the style of its other downloads (`slugs.file_name`):
     contoso-inc-certificate-strategy.docx."""
-    from decision.views import file_name
-
     return file_name(str(ev.profiles.iloc[i]["org"]), "certificate-strategy", fmt)
 
 
