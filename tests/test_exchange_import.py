@@ -943,10 +943,43 @@ def test_assessment_2016_overdue_commercial_certificate_renews_under_the_dated_l
                and f"renew it on {digicert.issuances[1].isoformat()}" in t for t in warnings)
     assert "Self-signed CN=EX01 is enabled for IIS on EX01: clients reaching that server by a name on it see a warning." \
         in warnings
-    assert any(t.startswith("ex01.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed")
-               for t in warnings)
     assert any(t.startswith("autodiscover.fabrikam.com is on no certificate bound to IIS") for t in warnings)
-    assert findings(result, "error") == []
+    # names the internal URLs use that only a self-signed certificate carries: clients warn today (LEVELS: error)
+    assert findings(result, "error") == [
+        f"ex0{n}.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed certificates: clients "
+        "that do not trust them see a warning." for n in (1, 2)]
+    assert not any("only on self-signed" in t for t in warnings)
+
+
+def test_a_self_signed_certificate_in_use_shows_when_to_renew_it_in_its_row_and_its_finding():
+    """rev14 I: "replace by" was empty for Exchange's own certificates (the Auth Certificate expiring 2027-04-01)
+    while the finding said "renew it before then"."""
+    lead = dt.timedelta(days=PARAMS.value("manual_renewal_lead_days"))
+    auth = "3E5A1C7B9D0F2A4C6E8B0D2F4A6C8E0A2C4E6F81"
+    for today, due in [(TODAY, dt.date(2027, 4, 1) - lead), (dt.date(2027, 3, 20), dt.date(2027, 3, 20))]:
+        result = assessed("ex2016-contoso.json", today=today)
+        rows = {r["thumbprint"]: r for r in result.certificate_rows()}
+        assert rows[auth]["replace by"] == due.isoformat()
+        when = "now" if due == today else f"by {due.isoformat()}"
+        assert ("Self-signed CN=Microsoft Exchange Server Auth Certificate (SMTP on EX01, EX02) expires 2027-04-01: "
+                f"Exchange does not renew it; renew it {when}.") in findings(result, "warning")
+    rows = {r["thumbprint"]: r for r in assessed("ex2016-contoso.json").certificate_rows()}
+    assert rows["9C4D2E6F8A0B1C3D5E7F9A1B3C5D7E9F0A2B4C6D"]["replace by"] == ""  # WMSvc: in no service, 2032
+    expired = assessed("exse-contoso.json")  # CN=EX02, self-signed, expired 2026-11-08 and still enabled
+    assert [r["replace by"] for r in expired.certificate_rows() if r["certificate"] == "CN=EX02"] == [TODAY.isoformat()]
+
+
+def test_counts_in_the_findings_and_the_row_are_singular_or_plural():
+    """rev14 fault 3: "18 issuance(s)", "1 problem(s)" reach client documents."""
+    many = assessed("ex2016-contoso.json")
+    assert any(f"({len(many.replacements[0].issuances)} issuances before 2029-11-20)." in t
+               for t in findings(many, "warning"))
+    one = assess(load("ex2010-litware.txt"), PARAMS, CATALOG, today=TODAY, horizon_end=dt.date(2027, 6, 1))
+    assert one.replacements[0].issuances == (dt.date(2027, 1, 31),)
+    assert any("(1 issuance before 2027-06-01)." in t for t in findings(one, "warning"))
+    assert one.option_row()["notes"].startswith("What the servers have today: 1 problem clients or services have now;")
+    assert many.option_row()["notes"].startswith("What the servers have today: 2 problems clients or services have now;")
+    assert not any("(s)" in f.text for state in (many, one) for f in state.findings)
 
 
 def test_assessment_se_lets_encrypt_renews_automatically_and_flags_mismatch_and_expired():
@@ -990,7 +1023,7 @@ def test_assessment_2010_internal_urls_on_no_certificate():
     assert (row["certificates"], row["ca"]) == (1, "godaddy")
     assert row["certificate_issuances"] == len(result.replacements[0].issuances)
     assert row["names"] == "mail.litwareinc.com, autodiscover.litwareinc.com, autodiscover.litware.co.uk"
-    assert row["notes"].startswith("What the servers have today: 1 problem(s) clients or services have now; 2 to act on")
+    assert row["notes"].startswith("What the servers have today: 1 problem clients or services have now; 2 to act on")
 
 
 def test_replacements_follow_the_rules_in_force_when_they_are_issued():
