@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,9 @@ class CurrentState:
     issuers: dict[str, tuple[str, str]]  # thumbprint -> (catalog id or "", issuer shown)
     replacements: tuple[Replacement, ...]
     findings: tuple[Finding, ...]
+    # thumbprint -> when a self-signed certificate in use that expires inside the horizon is due for renewal
+    # (Exchange does not renew its own; today when that day has passed)
+    self_signed_due: dict[str, dt.date] = field(default_factory=dict)
 
     @property
     def horizon_end(self) -> dt.date:
@@ -92,6 +95,7 @@ class CurrentState:
         rows = []
         for cert in self.facts["certificates"]:
             replacement = due.get(cert["thumbprint"])
+            renew = self.self_signed_due.get(cert["thumbprint"])
             rows.append({
                 "certificate": cert["subject"] or cert["thumbprint"],
                 "issuer": self.issuers[cert["thumbprint"]][1],
@@ -100,7 +104,8 @@ class CurrentState:
                 "names": ", ".join(cert["names"]),
                 "expires": cert["not_after"] or "",
                 "status": _status(cert, self.today),
-                "replace by": replacement.replace_on.isoformat() if replacement else "",
+                "replace by": (replacement.replace_on.isoformat() if replacement
+                               else renew.isoformat() if renew else ""),
                 "replacement lives (days)": replacement.lifetime_days if replacement else None,
                 "then renew on": _next(replacement),
                 "thumbprint": cert["thumbprint"],
@@ -114,7 +119,7 @@ class CurrentState:
         cas = dict.fromkeys(self.issuers[c["thumbprint"]][0] or "unknown CA" for c in in_use)
         counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
         when = f"before {self.end.isoformat()}" if self.counted else "now"
-        summary = [f"{counts['error']} problem(s) clients or services have now" if counts["error"] else "",
+        summary = [f"{_count(counts['error'], 'problem')} clients or services have now" if counts["error"] else "",
                    f"{counts['warning']} to act on {when}" if counts["warning"] else ""]
         text = "; ".join(s for s in summary if s) or "no problem found"
         return {
@@ -130,6 +135,11 @@ class CurrentState:
     def lines(self) -> list[str]:
         """The findings as plain text, most urgent first ("error: ...")."""
         return [f"{f.level}: {f.text}" for f in self.findings]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 issuance``, ``2 issuances``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _status(cert: dict[str, Any], today: dt.date) -> str:
@@ -224,11 +234,22 @@ def _tally(replacement: Replacement, start: dt.date, today: dt.date, end: str) -
         return ""
     later = (f", {sum(day >= start for day in replacement.issuances)} of them from the horizon's start, "
              f"{start.isoformat()}" if start > today else "")
-    return f" ({len(replacement.issuances)} issuance(s) before {end}{later})"
+    return f" ({_count(len(replacement.issuances), 'issuance')} before {end}{later})"
+
+
+def _self_signed_due(facts: dict[str, Any], params: Parameters, today: dt.date) -> dict[str, dt.date]:
+    """Thumbprint -> renewal due date of each self-signed certificate in use that expires inside the horizon: the
+    lead of a manual renewal (`manual_renewal_lead_days`) before it expires, or today when that day has passed."""
+    lead = dt.timedelta(days=int(params.value("manual_renewal_lead_days")))
+    by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
+    return {entry["thumbprint"]: max(dt.date.fromisoformat(entry["not_after"]) - lead, today)
+            for entry in facts["expiring"]
+            if by_thumbprint[entry["thumbprint"]]["self_signed"] and by_thumbprint[entry["thumbprint"]]["services"]}
 
 
 def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replacements: list[Replacement],
-              params: Parameters, today: dt.date, start: dt.date, acme_only: list[str]) -> list[Finding]:
+              self_signed_due: dict[str, dt.date], params: Parameters, today: dt.date, start: dt.date,
+              acme_only: list[str]) -> list[Finding]:
     out: list[Finding] = []
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
     for entry in facts["uncovered_names"]:
@@ -245,8 +266,8 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
             out.append(Finding("info", f"{name} expired on {entry['not_after']}; it is bound to no service, "
                                        "so it can be removed."))
     for entry in facts["self_signed_only_names"]:
-        out.append(Finding("warning", f"{entry['name']} ({', '.join(entry['used_by'])}) is only on self-signed "
-                                      "certificates: clients that do not trust them see a warning."))
+        out.append(Finding("error", f"{entry['name']} ({', '.join(entry['used_by'])}) is only on self-signed "
+                                    "certificates: clients that do not trust them see a warning."))
     for name in facts["autodiscover_names_not_covered"]:
         out.append(Finding("warning", f"{name} is on no certificate bound to IIS: if it points at Exchange, Outlook "
                                       "users of that domain see a certificate warning."))
@@ -273,8 +294,10 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
     for entry in facts["expiring"]:
         cert = by_thumbprint[entry["thumbprint"]]
         if cert["self_signed"] and cert["services"] and not entry["expired"]:
+            due = self_signed_due[entry["thumbprint"]]
+            when = "now" if due <= today else f"by {due.isoformat()}"
             out.append(Finding("warning", f"Self-signed {cert['subject'] or cert['thumbprint']} ({_where(cert)}) expires "
-                                          f"{entry['not_after']}: Exchange does not renew it; renew it before then."))
+                                          f"{entry['not_after']}: Exchange does not renew it; renew it {when}."))
     for cert in facts["certificates"]:
         if cert["bound_to_iis"] and not cert["self_signed"]:
             out.append(Finding("info", f"{issuers[cert['thumbprint']][1]} certificate bound to IIS on "
@@ -305,8 +328,9 @@ def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, toda
                                              params, today, followed))
     acme_only = list(dict.fromkeys(ca.name for c in facts["certificates"] if c["bound_to_iis"]
                                    and (ca := matched[c["thumbprint"]]) and ca.acme and not ca.manual))
-    findings = _findings(facts, issuers, replacements, params, today, start, acme_only)
-    return CurrentState(today, start, horizon_end, facts, issuers, tuple(replacements), tuple(findings))
+    due = _self_signed_due(facts, params, today)
+    findings = _findings(facts, issuers, replacements, due, params, today, start, acme_only)
+    return CurrentState(today, start, horizon_end, facts, issuers, tuple(replacements), tuple(findings), due)
 
 
 def assess_horizon(export: ExchangeExport, params: Parameters, catalog: Catalog, start: dt.date, years: float,

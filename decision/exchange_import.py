@@ -32,6 +32,7 @@ from decision.errors import InputError, Issue
 from decision.limits import LIMITS, size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, MAX_COUNT, NETBIOS_PATTERN, frame_from_mappings, validate
+from decision.safe_output import FORMULA_PATTERN
 
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
@@ -688,8 +689,11 @@ def _covers(cert_names: tuple[str, ...], host: str) -> bool:
     return False
 
 
-_RDN_RE = re.compile(  # one attribute of a distinguished name; a value is "quoted" (with "" inside) or \-escaped
-    r'(?:^|[,;+])\s*(?P<key>[A-Za-z][A-Za-z0-9.]*)\s*=\s*(?P<value>"(?:[^"]|"")*"|(?:\\.|[^,;+"\\])*)')
+_RDN_RE = re.compile(  # one attribute of a distinguished name; a value is "quoted" (with "" inside) or \-escaped,
+    # and a " inside an unquoted value (RFC 4514 wants it escaped; Windows quotes such a value) is taken as it is
+    # (as is a value that only starts with a quoted part: 'O="A" B' is '"A" B')
+    r'(?:^|[,;+])\s*(?P<key>[A-Za-z][A-Za-z0-9.]*)\s*=\s*'
+    r'(?:"(?P<quoted>(?:[^"]|"")*)"\s*(?=[,;+]|$)|(?P<plain>(?:\\.|[^,;+\\])*))')
 
 
 def _dn_attributes(dn: str | None) -> dict[str, str]:
@@ -697,11 +701,8 @@ def _dn_attributes(dn: str | None) -> dict[str, str]:
     "C": "US"}``: each attribute's first value, unquoted."""
     values: dict[str, str] = {}
     for match in _RDN_RE.finditer(dn or ""):
-        value = match["value"].strip()
-        if len(value) > 1 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace('""', '"')
-        else:
-            value = re.sub(r"\\(.)", r"\1", value)
+        quoted = match["quoted"]
+        value = quoted.replace('""', '"') if quoted is not None else re.sub(r"\\(.)", r"\1", match["plain"])
         values.setdefault(match["key"].upper(), value.strip())
     return values
 
@@ -913,11 +914,15 @@ def _split_dns_note(external: list[str], internal: list[str], owa_host: str, pro
                      f"external names{others}")
     elif internal:
         zone = _psl().privatesuffix(owa_host) or owa_host
+        default = bool(FIELD_BY_NAME["split_dns"].default)
+        # commands.py: with split DNS, an option moves the internal URLs unless its certificates carry their names
+        moved = (", and the options whose certificates do not carry the internal URLs' names move those URLs to the "
+                 "external names" if default else "")
         notes.append(
             f"split_dns: the internal URLs use {_listed(internal)}, no external name (Exchange sets them to the "
             f"server's FQDN by default); that does not show whether internal DNS can answer {owa_host}, so the default "
-            f"(true) applies and the commands move the internal URLs to the external names. Set split_dns: false if "
-            f"internal DNS cannot hold {zone} (or a zone for {owa_host} alone)."
+            f"({str(default).lower()}) applies{moved}. Set split_dns: {str(not default).lower()} if internal DNS "
+            f"{'cannot' if default else 'can'} hold {zone} (or a zone for {owa_host} alone)."
         )
     else:
         notes.append("split_dns: the export has no internal URL; the default applies")
@@ -933,7 +938,8 @@ def _subject_fields(current: Certificate | None, org: str | None, profile: dict[
     """``org`` (unless given) and ``country`` from the O= and C= of the CA-issued certificate in use, each if the
     profile's validation takes it; notes say which were taken and why the others were not."""
     subject = _dn_attributes(current.subject) if current else {}
-    shown = f"subject '{current.subject}', " if current and current.subject else ""
+    # a subject holds several values: cut longer than one, enough for those Windows writes (CN, OU, O, L, S, C)
+    shown = f"subject '{_clip(current.subject, 120)}', " if current and current.subject else ""
     where = f"the CA-issued certificate in use ({shown}thumbprint {current.thumbprint})" if current else ""
     found = {name: subject.get(key, "") for name, (key, _) in _SUBJECT_FIELDS.items() if name != "org" or not org}
     refused = _refused({name: value for name, value in found.items() if value})
@@ -941,15 +947,24 @@ def _subject_fields(current: Certificate | None, org: str | None, profile: dict[
     for name, value in taken.items():
         profile[name] = value.upper() if FIELD_BY_NAME[name].capitals else value
     if taken:
+        formula = [name for name, value in taken.items() if re.match(FORMULA_PATTERN, value)]
+        warn = (f"; {' and '.join(formula)} starts with {' or '.join(repr(taken[n][0]) for n in formula)}, as a "
+                "spreadsheet formula does: the tables the tool writes neutralise it; check it is the name meant"
+                if formula else "")
         notes.append(f"{', '.join(taken)}: {' and '.join(str(profile[name]) for name in taken)}, the "
-                     f"{' and '.join(_SUBJECT_FIELDS[name][0] + '=' for name in taken)} of {where}")
-    notes.extend(f"{name}: the {_SUBJECT_FIELDS[name][0]}= of {where}, {found[name][:60]!r}, was not used: {reason}; "
+                     f"{' and '.join(_SUBJECT_FIELDS[name][0] + '=' for name in taken)} of {where}{warn}")
+    notes.extend(f"{name}: the {_SUBJECT_FIELDS[name][0]}= of {where}, {_clip(found[name])!r}, was not used: {reason}; "
                  f"{_SUBJECT_FIELDS[name][1].format(org=profile['org'])}" for name, reason in refused.items())
     if missing := [name for name, value in found.items() if not value]:
         keys = " or ".join(_SUBJECT_FIELDS[name][0] + "=" for name in missing)
         lack = f"{where} has no {keys} in its subject" if current else f"no CA-issued certificate to take {keys} from"
         otherwise = "; ".join(_SUBJECT_FIELDS[name][1].format(org=profile["org"]) for name in missing)
         notes.append(f"{', '.join(missing)}: {lack}; {otherwise}")
+
+
+def _clip(text: str, most: int = 60) -> str:
+    """`text`, cut to `most` characters with "…" when longer (a note quotes a subject, not a page of it)."""
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _refused(values: dict[str, str]) -> dict[str, str]:

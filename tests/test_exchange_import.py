@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -26,7 +27,9 @@ from decision.exchange_import import (
     profile_from_export,
     why_not_counted,
 )
+from decision.import_command import profile_yaml
 from decision.parameters import default_parameters
+from decision.profiles import FIELD_BY_NAME
 
 DATA = Path(__file__).parent / "data" / "exchange"
 TODAY = dt.date(2026, 11, 20)
@@ -169,6 +172,22 @@ def test_internal_urls_on_the_server_fqdn_leave_split_dns_at_its_default_and_say
     assert f"Set split_dns: false if internal DNS cannot hold {zone} (or a zone for {profile['owa_host']} alone)" in note
 
 
+def test_the_split_dns_note_reads_the_fields_default_and_claims_no_move_for_every_option(monkeypatch):
+    """rev14 D: the note hard-coded "(true)" and said "the commands move the internal URLs to the external names",
+    which the options whose certificates keep the internal names (san, acme, internal_ca) do not do."""
+    _, notes = profile_from_export(load("ex2013-fabrikam.json"))
+    [note] = [n for n in notes if n.startswith("split_dns:")]
+    assert "the commands move" not in note
+    assert ("the default (true) applies, and the options whose certificates do not carry the internal URLs' names "
+            "move those URLs to the external names." in note)
+    field = FIELD_BY_NAME["split_dns"]
+    monkeypatch.setitem(FIELD_BY_NAME, "split_dns", dataclasses.replace(field, default=False))
+    _, notes = profile_from_export(load("ex2013-fabrikam.json"))
+    [note] = [n for n in notes if n.startswith("split_dns:")]
+    assert "the default (false) applies. Set split_dns: true if internal DNS can hold fabrikam.com" in note
+    assert "move" not in note  # without split DNS no option moves the internal URLs (commands.py)
+
+
 @pytest.mark.parametrize("name", ["ex2016-contoso.json", "exse-contoso.txt"])
 def test_internal_urls_on_external_names_show_split_dns_and_say_so(name):
     profile, notes = profile_from_export(load(name))
@@ -226,6 +245,12 @@ def test_org_and_country_come_from_the_subject_of_the_certificate_in_use(name, o
     (r"CN=mail.contoso.com,O=Contoso\, Inc.,C=FR", "Contoso, Inc.", "FR"),  # RFC 4514 escapes, no spaces
     ("CN=mail.contoso.com, OU=IT, O = Contoso AG , C = CH", "Contoso AG", "CH"),
     ("O=Contoso Ltd+OU=Sales, CN=mail.contoso.com, C=US, O=Second", "Contoso Ltd", "US"),  # the first O=
+    # rev14 E: a quote inside an unquoted value ended it ('Acme '). RFC 4514 escapes it and Windows quotes the whole
+    # value; one pasted as it is is read as it is, up to the next separator
+    ('CN=mail.contoso.com, O=Acme "Q" Corp, C=US', 'Acme "Q" Corp', "US"),
+    (r'CN=mail.contoso.com, O=Acme \"Q\" Corp, C=US', 'Acme "Q" Corp', "US"),
+    ('CN=mail.contoso.com, O="Acme" Corp, C=US', '"Acme" Corp', "US"),  # not one quoted value: taken as it is
+    ('CN=mail.contoso.com, O="Acme, C=US', '"Acme', "US"),  # an unclosed quote
 ])
 def test_subjects_are_read_as_windows_and_rfc_4514_write_them(subject, org, country):
     profile, _ = profile_from_export(with_subject(subject))
@@ -248,6 +273,42 @@ def test_a_subject_value_the_profile_would_refuse_is_left_at_its_default_with_a_
     [refused] = [n for n in subject_notes(notes) if n.startswith(f"{field}: the ")]
     assert "was not used: " + reason in refused
     load_profiles_ok(profile)
+
+
+@pytest.mark.parametrize(("value", "org"), [
+    ('=HYPERLINK("x")', '=HYPERLINK("x")'),  # as pasted (rev14 E)
+    ('"=HYPERLINK(""x"")"', '=HYPERLINK("x")'),  # as Windows writes it
+    ('"+Acme"', "+Acme"),  # a bare + would start another attribute of the RDN
+    ("-Acme", "-Acme"),
+    ("@Acme", "@Acme"),
+])
+def test_an_org_a_spreadsheet_would_run_is_kept_whole_said_and_round_trips(value, org):
+    """rev14 E: O==HYPERLINK("x") became '=HYPERLINK(' and went into the profile's org without comment."""
+    profile, notes = profile_from_export(with_subject(f"CN=mail.contoso.com, O={value}, C=US"))
+    assert profile["org"] == org
+    [note] = [n for n in subject_notes(notes) if n.startswith("org, country: ")]
+    assert note.endswith(f"; org starts with {org[0]!r}, as a spreadsheet formula does: the tables the tool "
+                         "writes neutralise it; check it is the name meant")
+    text = profile_yaml(profile, notes, ["imported"])
+    assert yaml.safe_load(text) == profile
+    load_profiles_ok(profile)
+
+
+def test_an_ordinary_org_gets_no_formula_note():
+    _, notes = profile_from_export(with_subject("CN=mail.contoso.com, O=Acme-Q Corp, C=US"))
+    assert not any("formula" in n for n in notes)
+
+
+def test_a_refused_orgs_note_quotes_the_subject_and_the_value_cut_short():
+    """rev14 E: the note repeated the whole 300-character subject twice."""
+    subject = f"CN=mail.contoso.com, O={'A' * 260}, C=US"
+    profile, notes = profile_from_export(with_subject(subject))
+    assert (profile["org"], profile["country"]) == ("contoso.com", "US")
+    shown = f"subject '{subject[:120]}…'"
+    [taken, refused] = subject_notes(notes)
+    assert shown in taken and shown in refused and subject not in " ".join(notes)
+    assert f"{'A' * 60 + '…'!r}, was not used: longer than 200 characters" in refused
+    assert len(refused) < 450  # was 580
 
 
 def load_profiles_ok(profile: dict) -> None:
@@ -882,10 +943,43 @@ def test_assessment_2016_overdue_commercial_certificate_renews_under_the_dated_l
                and f"renew it on {digicert.issuances[1].isoformat()}" in t for t in warnings)
     assert "Self-signed CN=EX01 is enabled for IIS on EX01: clients reaching that server by a name on it see a warning." \
         in warnings
-    assert any(t.startswith("ex01.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed")
-               for t in warnings)
     assert any(t.startswith("autodiscover.fabrikam.com is on no certificate bound to IIS") for t in warnings)
-    assert findings(result, "error") == []
+    # names the internal URLs use that only a self-signed certificate carries: clients warn today (LEVELS: error)
+    assert findings(result, "error") == [
+        f"ex0{n}.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed certificates: clients "
+        "that do not trust them see a warning." for n in (1, 2)]
+    assert not any("only on self-signed" in t for t in warnings)
+
+
+def test_a_self_signed_certificate_in_use_shows_when_to_renew_it_in_its_row_and_its_finding():
+    """rev14 I: "replace by" was empty for Exchange's own certificates (the Auth Certificate expiring 2027-04-01)
+    while the finding said "renew it before then"."""
+    lead = dt.timedelta(days=PARAMS.value("manual_renewal_lead_days"))
+    auth = "3E5A1C7B9D0F2A4C6E8B0D2F4A6C8E0A2C4E6F81"
+    for today, due in [(TODAY, dt.date(2027, 4, 1) - lead), (dt.date(2027, 3, 20), dt.date(2027, 3, 20))]:
+        result = assessed("ex2016-contoso.json", today=today)
+        rows = {r["thumbprint"]: r for r in result.certificate_rows()}
+        assert rows[auth]["replace by"] == due.isoformat()
+        when = "now" if due == today else f"by {due.isoformat()}"
+        assert ("Self-signed CN=Microsoft Exchange Server Auth Certificate (SMTP on EX01, EX02) expires 2027-04-01: "
+                f"Exchange does not renew it; renew it {when}.") in findings(result, "warning")
+    rows = {r["thumbprint"]: r for r in assessed("ex2016-contoso.json").certificate_rows()}
+    assert rows["9C4D2E6F8A0B1C3D5E7F9A1B3C5D7E9F0A2B4C6D"]["replace by"] == ""  # WMSvc: in no service, 2032
+    expired = assessed("exse-contoso.json")  # CN=EX02, self-signed, expired 2026-11-08 and still enabled
+    assert [r["replace by"] for r in expired.certificate_rows() if r["certificate"] == "CN=EX02"] == [TODAY.isoformat()]
+
+
+def test_counts_in_the_findings_and_the_row_are_singular_or_plural():
+    """rev14 fault 3: "18 issuance(s)", "1 problem(s)" reach client documents."""
+    many = assessed("ex2016-contoso.json")
+    assert any(f"({len(many.replacements[0].issuances)} issuances before 2029-11-20)." in t
+               for t in findings(many, "warning"))
+    one = assess(load("ex2010-litware.txt"), PARAMS, CATALOG, today=TODAY, horizon_end=dt.date(2027, 6, 1))
+    assert one.replacements[0].issuances == (dt.date(2027, 1, 31),)
+    assert any("(1 issuance before 2027-06-01)." in t for t in findings(one, "warning"))
+    assert one.option_row()["notes"].startswith("What the servers have today: 1 problem clients or services have now;")
+    assert many.option_row()["notes"].startswith("What the servers have today: 2 problems clients or services have now;")
+    assert not any("(s)" in f.text for state in (many, one) for f in state.findings)
 
 
 def test_assessment_se_lets_encrypt_renews_automatically_and_flags_mismatch_and_expired():
@@ -929,7 +1023,7 @@ def test_assessment_2010_internal_urls_on_no_certificate():
     assert (row["certificates"], row["ca"]) == (1, "godaddy")
     assert row["certificate_issuances"] == len(result.replacements[0].issuances)
     assert row["names"] == "mail.litwareinc.com, autodiscover.litwareinc.com, autodiscover.litware.co.uk"
-    assert row["notes"].startswith("What the servers have today: 1 problem(s) clients or services have now; 2 to act on")
+    assert row["notes"].startswith("What the servers have today: 1 problem clients or services have now; 2 to act on")
 
 
 def test_replacements_follow_the_rules_in_force_when_they_are_issued():

@@ -475,13 +475,13 @@ def test_the_current_state_counts_its_issuances_over_a_horizon_that_starts_after
     assert 0 < len(in_horizon) < len(replacement.issuances)
     row = state.option_row()
     assert row["certificate_issuances"] == len(in_horizon)
-    assert row["notes"] == ("What the servers have today: 2 problem(s) clients or services have now; 2 to act on "
+    assert row["notes"] == ("What the servers have today: 2 problems clients or services have now; 2 to act on "
                             "before 2029-06-01 (see Current state). Issuances counted over the options' horizon, "
                             "2028-06-01 to 2029-06-01.")
     ev = decision.evaluate({**result.profile, "start": start.isoformat(), "horizon_years": 1.0})
     frame = views.ranked_frame(views.option_table(ev), 1.0, "USD", row)
     assert frame["Issuances"].iloc[0] == len(in_horizon) and frame["Issuances"].dtype == "Int64"
-    assert any(f"({len(replacement.issuances)} issuance(s) before 2029-06-01, {len(in_horizon)} of them from the "
+    assert any(f"({len(replacement.issuances)} issuances before 2029-06-01, {len(in_horizon)} of them from the "
                "horizon's start, 2028-06-01)." in f.text for f in state.findings)
 
 
@@ -509,7 +509,7 @@ def test_a_horizon_that_ended_before_today_counts_no_issuances_and_says_why():
     assert (state.end, state.horizon_end, state.counted) == (dt.date(2025, 1, 1), QA_DAY, None)
     row = state.option_row()
     assert row["certificate_issuances"] is None
-    assert row["notes"] == ("What the servers have today: 2 problem(s) clients or services have now; 1 to act on now "
+    assert row["notes"] == ("What the servers have today: 2 problems clients or services have now; 1 to act on now "
                             "(see Current state). No issuances counted: the options' horizon, 2024-01-01 to "
                             "2025-01-01, ended before today, 2026-11-28, and the export shows only today's "
                             "certificates.")
@@ -532,7 +532,7 @@ def test_an_expired_certificate_to_replace_now_after_a_horizon_that_ended_gives_
                                                     f"{QA_DAY + dt.timedelta(days=replacement.lifetime_days - 1)}.")
     running = views.current_state(result, PARAMS, CATALOG, QA_DAY, 1.0, QA_DAY)
     [text] = [f.text for f in running.findings if "replace it now (overdue)" in f.text]
-    assert f"({len(running.replacements[0].issuances)} issuance(s) before 2027-11-28)." in text
+    assert f"({len(running.replacements[0].issuances)} issuances before 2027-11-28)." in text
 
 
 # ------------------------------------------------------------------------------ robustness (issue 5)
