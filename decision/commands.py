@@ -27,6 +27,7 @@ THUMBPRINT = "<thumbprint shown by Import-ExchangeCertificate>"
 # the first one and every renewal's (simple-acme's log keeps it)
 ACME_THUMBPRINT = "<NewCertThumbprint printed by the import script>"
 PARTNER_IPS = "<the partner's (or Exchange Online's) sending IP addresses>"
+PARTNER_ONLY_IPS = "<the partner's sending IP addresses>"  # Exchange 2007: hybrid mail comes through a newer server
 PUBLIC_IP = "<public IP>"
 INTERNAL_IP = "<internal IP of the server>"
 COUNTRY = "<two-letter country code>"
@@ -372,7 +373,8 @@ class Shell:
                 "set up",
                 *banner,
                 *(f"New-ReceiveConnector -Name 'Partner TLS' -Server {s} -Usage Custom -Bindings 0.0.0.0:25 "
-                  f"-RemoteIPRanges {PARTNER_IPS} -AuthMechanism Tls -PermissionGroups AnonymousUsers,Partners "
+                  f"-RemoteIPRanges {PARTNER_ONLY_IPS if self.era == '2007' else PARTNER_IPS} -AuthMechanism Tls "
+                  "-PermissionGroups AnonymousUsers,Partners "
                   f"-Fqdn {host}" for s in self.servers),
                 hybrid]
 

@@ -1289,7 +1289,10 @@ def test_the_legacy_partner_connector_admits_partners_that_do_not_use_domain_sec
     assert commands.index(hybrid) > max(commands.index(c) for c in created)
     if version == "2007":  # no hybrid server of its own: Exchange Online's mail goes through a newer one
         assert "leave Exchange Online's IP addresses out of -RemoteIPRanges" in hybrid
+        # ... and the placeholder does not ask for them
+        assert {_ps_arguments(line)["-RemoteIPRanges"] for line in created} == {"<the partner's sending IP addresses>"}
         return
+    assert all("Exchange Online's" in _ps_arguments(line)["-RemoteIPRanges"] for line in created)
     assert "Hybrid Configuration Wizard set up the Default connector" in hybrid and "re-run the wizard" in hybrid
     assert 'Get-ReceiveConnector "LW-CAS1\\Default LW-CAS1"' in hybrid
 
