@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -599,13 +600,21 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     label = option
 
     def single(host_names: list[str], connector_host: str | None, part: str = label, what: str | None = None,
-               certreq: bool = False) -> Callable[[bool], tuple[list[str], list[str]]]:
-        """The lines of one certificate enabled for the usual services, with the connectors on `connector_host`."""
+               certreq: bool = False, further: Sequence[tuple[list[str], str, str, Callable[..., list[str]]]] = ()
+               ) -> Callable[[bool], tuple[list[str], list[str]]]:
+        """The lines of one certificate enabled for the usual services, with the connectors on `connector_host`; then
+        of each `further` certificate (names, file part, name in its placeholders, `bind(thumbprint=, renew=)`: its
+        IIS binding lines), enabled for no service but bound in IIS."""
         def issue(renew: bool) -> tuple[list[str], list[str]]:
             issued_lines, thumbprint, old = certificate(host_names, part, what, renew, certreq=certreq)
             if connector_host:
                 issued_lines += connectors(connector_host, thumbprint, renewal=renew)
-            return issued_lines, [old] if old else []
+            replaced = [old] if old else []
+            for more_names, more_part, more_what, bind in further:
+                more, more_thumbprint, more_old = certificate(more_names, more_part, more_what, renew, services=[])
+                issued_lines += more + bind(thumbprint=more_thumbprint, renew=renew)
+                replaced += [more_old] if more_old else []
+            return issued_lines, replaced
         return issue
 
     # (lines, thumbprints replaced) of the certificates bought by hand; renew: those of each renewal
@@ -635,16 +644,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         sni = shell.sni
         sites = {h: ("Autodiscover" if h == f"autodiscover.{ext}" else f"Autodiscover-{_slug(h.removeprefix('autodiscover.'))}",
                      PUBLIC_IP if sni else f"<public IP for {h}>") for h in autodiscover_hosts}
-        owa_issue = single([owa], owa, "owa", owa)
-
-        def issue_split(renew: bool) -> tuple[list[str], list[str]]:
-            issued_lines, olds = owa_issue(renew)
-            for host, (site, ip) in sites.items():
-                more, thumbprint, old = certificate([host], _slug(host), host, renew, services=[])
-                issued_lines += more + shell.autodiscover_site(host, site, ip, thumbprint, renew)
-                olds += [old] if old else []
-            return issued_lines, olds
-        issue = issue_split
+        issue = single([owa], owa, "owa", owa, further=[([host], _slug(host), host,
+                                                         partial(shell.autodiscover_site, host, site, ip))
+                                                        for host, (site, ip) in sites.items()])
         lines += issue(False)[0]
         if not autodiscover_hosts:
             lines.append(f"# nothing to split off: {owa}, the only autodiscover name, is the OWA host and its "
@@ -664,16 +666,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
                                   further=[(c, shell.bind(hosts[d], f"*.{d}", None, ips[d]), ips[d]) for d, c in further])
             lines += connectors(owa, ACME_THUMBPRINT, automated=True)  # owa: a name the first certificate covers
         else:
-            first_issue = single(first, owa)  # owa: a name the first certificate covers
-
-            def issue_wildcard(renew: bool) -> tuple[list[str], list[str]]:
-                issued_lines, olds = first_issue(renew)
-                for d, on in further:
-                    more, thumbprint, old = certificate(on, f"{label}-{_slug(d)}", f"*.{d}", renew, services=[])
-                    issued_lines += more + shell.bind(hosts[d], f"*.{d}", thumbprint, ips[d], renew)
-                    olds += [old] if old else []
-                return issued_lines, olds
-            issue = issue_wildcard
+            issue = single(first, owa,  # owa: a name the first certificate covers
+                           further=[(on, f"{label}-{_slug(d)}", f"*.{d}", partial(shell.bind, hosts[d], f"*.{d}", ip=ips[d]))
+                                    for d, on in further])
             lines += issue(False)[0]
         lines += shell.outlook_anywhere_principal(first[0], owa)  # first[0]: the subject of the certificate IIS serves
         if "POP" in shell.facts["services"]:
