@@ -22,7 +22,7 @@ import numpy as np
 
 from decision.catalog import CA, Catalog
 from decision.dates import from_day, horizon_end_day, to_day
-from decision.exchange_import import ExchangeExport, current_state
+from decision.exchange_import import ExchangeExport, current_state, dn_attributes
 from decision.parameters import Parameters
 from decision.renewals import fraction_interval, manual_interval, schedule
 
@@ -157,9 +157,6 @@ def _next(replacement: Replacement | None) -> str:
 
 # ------------------------------------------------------------------------------- issuers
 
-_ATTRIBUTE_RE = re.compile(r'\b(CN|O)\s*=\s*("[^"]*"|[^,]*)', re.IGNORECASE)
-
-
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -169,10 +166,10 @@ def issuer_ca(cert: dict[str, Any], catalog: Catalog) -> CA | None:
     whose name (before any bracket) appears in the issuer's O= or CN=, else None (also for self-signed)."""
     if cert["self_signed"]:
         return None
-    issuer = cert["issuer"] or ""
-    if re.search(r"\bDC\s*=", issuer, re.IGNORECASE):
+    issuer = dn_attributes(cert["issuer"])
+    if "DC" in issuer:
         return next((ca for ca in catalog.cas if not ca.public), None)
-    said = " ".join(_squash(value.strip('"')) for _, value in _ATTRIBUTE_RE.findall(issuer))
+    said = " ".join(_squash(issuer[key]) for key in ("CN", "O") if key in issuer)
     for ca in catalog.cas:
         key = _squash(ca.name.split("(")[0])
         if ca.public and key and key in said:
@@ -186,8 +183,7 @@ def _issuer_shown(cert: dict[str, Any], ca: CA | None) -> str:
     if ca is not None:
         return ca.name
     issuer = cert["issuer"] or "unknown issuer"
-    organisation = next((v.strip('"') for k, v in _ATTRIBUTE_RE.findall(issuer) if k.upper() == "O"), None)
-    return organisation or issuer
+    return dn_attributes(issuer).get("O") or issuer
 
 
 # -------------------------------------------------------------------------- replacements

@@ -696,7 +696,7 @@ _RDN_RE = re.compile(  # one attribute of a distinguished name; a value is "quot
     r'(?:"(?P<quoted>(?:[^"]|"")*)"\s*(?=[,;+]|$)|(?P<plain>(?:\\.|[^,;+\\])*))')
 
 
-def _dn_attributes(dn: str | None) -> dict[str, str]:
+def dn_attributes(dn: str | None) -> dict[str, str]:
     """``CN=a, O="B, Inc.", C=US`` (as Windows writes a subject or issuer) -> ``{"CN": "a", "O": "B, Inc.",
     "C": "US"}``: each attribute's first value, unquoted."""
     values: dict[str, str] = {}
@@ -709,12 +709,12 @@ def _dn_attributes(dn: str | None) -> dict[str, str]:
 
 def _issuer_looks_public(cert: Certificate) -> bool:
     """Not self-signed, and the issuer reads like a commercial CA (O= and C=, no AD CS ``DC=``)."""
-    attributes = _dn_attributes(cert.issuer)
+    attributes = dn_attributes(cert.issuer)
     return not cert.is_self_signed and "DC" not in attributes and {"O", "C"} <= attributes.keys()
 
 
 def _issuer_looks_ad_cs(cert: Certificate) -> bool:
-    return not cert.is_self_signed and "DC" in _dn_attributes(cert.issuer)
+    return not cert.is_self_signed and "DC" in dn_attributes(cert.issuer)
 
 
 def _current_certificate(export: ExchangeExport) -> Certificate | None:
@@ -937,7 +937,7 @@ _SUBJECT_FIELDS = {"org": ("O", "org stays {org}, the primary domain: set the or
 def _subject_fields(current: Certificate | None, org: str | None, profile: dict[str, Any], notes: list[str]) -> None:
     """``org`` (unless given) and ``country`` from the O= and C= of the CA-issued certificate in use, each if the
     profile's validation takes it; notes say which were taken and why the others were not."""
-    subject = _dn_attributes(current.subject) if current else {}
+    subject = dn_attributes(current.subject) if current else {}
     # a subject holds several values: cut longer than one, enough for those Windows writes (CN, OU, O, L, S, C)
     shown = f"subject '{_clip(current.subject, 120)}', " if current and current.subject else ""
     where = f"the CA-issued certificate in use ({shown}thumbprint {current.thumbprint})" if current else ""
