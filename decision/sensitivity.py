@@ -46,7 +46,6 @@ from decision.scoring import (
     CRITERION_NAMES,
     SCORE_DECIMALS,
     TIE_BREAKS,
-    at_columns,
     count_true,
     first_true,
     tie_break,
@@ -124,7 +123,7 @@ def _moved(w: np.ndarray, c: int, t: float | np.ndarray) -> np.ndarray:
 
 @dataclass
 class Bands:
-    """Per profile and criterion (arrays n × 4): the current normalised weight, the band [low, high] over which the
+    """Per criterion and profile (arrays 4 × n): the current normalised weight, the band [low, high] over which the
     recommendation stays, and the option that takes over just below / above it (column index, -1 = none)."""
 
     weight: np.ndarray
@@ -138,31 +137,31 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
               rising: bool = True) -> np.ndarray:
     """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
 
-    `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
-    binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
-    Only the rows with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest
-    descent instead (the slope's negative).
+    Arrays are options × profiles. `end` is the max (or min) of each profile's bounds, so a bound within 1e-12 of a
+    finite end is finite: one option binds where a profile has a flip (the steepest), and the rare profiles where
+    several do are decided among those. Only the profiles with a flip are looked at (a minority for most criteria and
+    sides); `rising` False: the steepest descent instead (the slope's negative).
     """
     flips = np.flatnonzero(has_flip)
     out = np.full(len(has_flip), -1, dtype=np.int64)
-    steep = slope.take(flips, axis=0)
-    out[flips] = _binding_option(bound.take(flips, axis=0), end[flips], steep if rising else np.negative(steep),
-                                 places.take(flips, axis=0))
+    steep = slope.take(flips, axis=1)
+    out[flips] = _binding_option(bound.take(flips, axis=1), end[flips], steep if rising else np.negative(steep),
+                                 places.take(flips, axis=1))
     return out
 
 
 def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
+    """Per profile, the option whose bound is `end` (`_takeover`, for profiles that have a flip; options × profiles)."""
     with np.errstate(invalid="ignore"):
-        binding = np.abs(bound - end[:, None]) <= 1e-12
-    pick = first_true(binding.T)  # np.argmax(binding, axis=1), option by option
-    several = count_true(binding.T) > 1
+        binding = np.abs(bound - end) <= 1e-12
+    pick = first_true(binding)
+    several = count_true(binding) > 1
     tied = np.flatnonzero(several)
     if len(tied):
-        binding, slope = binding[tied], slope[tied]
-        steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
+        binding, slope = binding[:, tied], slope[:, tied]
+        steepest = np.max(np.where(binding, slope, -np.inf), axis=0)
         first = binding & (slope == steepest)
-        pick[tied] = np.argmin(np.where(first, places[tied], np.iinfo(np.int64).max), axis=1)
+        pick[tied] = np.argmin(np.where(first, places[:, tied], np.iinfo(np.int64).max), axis=0)
     return pick
 
 
@@ -176,43 +175,55 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
             np.where(alone | (raw_weight(high, others) > highest), np.inf, high))
 
 
+def _score_at_zero(values: np.ndarray, w: np.ndarray, c: int) -> np.ndarray:
+    """100 × Σ values[j] · w[j] over the criteria j, criterion `c` (weight 0 in `w`, a term of +0) left out: the scores
+    of `values` (criteria first) at t = 0, summed in the engine's order."""
+    total = reduce(np.add, [values[j] * w[j] for j in range(len(CRITERIA)) if j != c])
+    return np.multiply(total, 100.0, out=total)
+
+
+def raw_weights(scored: Scored) -> np.ndarray:
+    """The profiles' raw weights (the sliders, w_*), per criterion and profile (4 × n)."""
+    return np.ascontiguousarray(scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float).T)
+
+
 def weight_bands(scored: Scored) -> Bands:
     """Exact stability bands of every profile's recommendation, for each criterion's normalised weight, as far as
-    the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over."""
+    the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over.
+
+    Worked out with options × profiles arrays (the profiles contiguous), the winner's values gathered once."""
     n, k = scored.columns["score"].shape
-    cols = np.arange(k)
+    profiles = np.arange(n)
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
-    values = scored.normalised  # (n, k, 4)
-    places = tie_places(scored.tie_keys)  # each option's place in the tie-break order
-    rival_wins_tie = places < at_columns(places, win)[:, None]
-    threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
-    rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
+    values = np.ascontiguousarray(scored.normalised.transpose(2, 1, 0))  # (4, k, n)
+    at_win = values[:, win, profiles]  # (4, n): the winner's
+    places = np.ascontiguousarray(tie_places(scored.tie_keys).T)  # each option's place in the tie-break order
+    threshold = np.where(places < places[win, profiles], TIE, -TIE)  # the winner keeps the lead while gap > threshold
+    rivals = scored.columns["feasible"].T & (np.arange(k)[:, None] != win) & has
     shares = scored.weights / scored.weights.sum(axis=1, keepdims=True)  # as weights_at scales them
-    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    others = raw.sum(axis=1, keepdims=True) - raw  # the other raw weights, held fixed when one weight moves
-    shape = (n, len(CRITERIA))
-    out = Bands(scored.weights.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
-                np.full(shape, -1), np.full(shape, -1))
+    weight = np.ascontiguousarray(scored.weights.T)
+    raw = raw_weights(scored)
+    others = raw.sum(axis=0) - raw  # the other raw weights, held fixed when one weight moves
+    shape = (len(CRITERIA), n)
+    out = Bands(weight, np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64),
+                np.empty(shape, dtype=np.int64))
     for c in range(len(CRITERIA)):
-        w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
-        base = 100.0 * np.einsum("nkj,nj->nk", values, w)  # score at t = 0
-        slope = 100.0 * values[:, :, c] - base  # score(t) = base + slope · t
-        a = at_columns(base, win)[:, None] - base  # gap(t) = a + b · t, winner minus rival
-        b = at_columns(slope, win)[:, None] - slope
+        w = _moved(shares, c, 0.0).T  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
+        base, base_win = _score_at_zero(values, w, c), _score_at_zero(at_win, w, c)  # score at t = 0
+        slope = 100.0 * values[c] - base  # score(t) = base + slope · t
+        a = base_win - base  # gap(t) = a + b · t, winner minus rival
+        b = (100.0 * at_win[c] - base_win) - slope
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = (threshold - a) / b
         lower = np.where(rivals & (b > FLAT), bound, -np.inf)
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
-        t0 = scored.weights[:, c]
-        lo_raw, hi_raw = reduce(np.maximum, lower.T), reduce(np.minimum, upper.T)  # by columns: numpy reduces short rows slowly
-        lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[:, c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
-        lo = np.minimum(np.clip(lo_raw, 0.0, 1.0), t0)
-        hi = np.maximum(np.clip(hi_raw, 0.0, 1.0), t0)
-        out.low[:, c] = np.where(has, lo, np.nan)
-        out.high[:, c] = np.where(has, hi, np.nan)
-        out.below[:, c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
-        out.above[:, c] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
+        lo_raw, hi_raw = np.maximum.reduce(lower), np.minimum.reduce(upper)
+        lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
+        out.low[c] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.high[c] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.below[c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
+        out.above[c] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
     return out
 
 
@@ -252,25 +263,25 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     """
     margin, close = scored.margins
     bands = weight_bands(scored)
-    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    others = raw.sum(axis=1, keepdims=True) - raw
-    raw_low, raw_high = raw_weight(bands.low, others), raw_weight(bands.high, others)
-    highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
+    profiles = np.arange(len(margin))
     with np.errstate(invalid="ignore"):  # no band (no recommendation): NaN
         below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
         above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
-    both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
+    both = np.concatenate([below, above])  # (8, n): lower sides, then upper sides
     with np.errstate(invalid="ignore"):
-        pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
-    distance = at_columns(both, pick)
+        pick = first_true(both <= np.minimum.reduce(both) + SAME_DISTANCE)
+    distance = both[pick, profiles]
     found = np.isfinite(distance)
     c = pick % len(CRITERIA)
     lower = pick < len(CRITERIA)
-    end = np.where(found, np.where(lower, at_columns(raw_low, c), at_columns(raw_high, c)), 0.0)
-    option = np.where(lower, at_columns(bands.below, c), at_columns(bands.above, c))
+    raw = raw_weights(scored)
+    share = np.where(lower, bands.low[c, profiles], bands.high[c, profiles])
+    end = np.where(found, raw_weight(share, raw.sum(axis=0) - raw[c, profiles]), 0.0)
+    option = np.where(lower, bands.below[c, profiles], bands.above[c, profiles])
+    highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
     fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
     takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
-    weight = np.where(found, at_columns(raw, c), 0.0)
+    weight = np.where(found, raw[c, profiles], 0.0)
     text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(_past(end, lower, highest[c])),
                                                          takers, ""), "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
@@ -582,9 +593,9 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
     bands = weight_bands(ev.scored)
     raw = ev.profiles.iloc[i][list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     for c, criterion in enumerate(CRITERIA):
-        low, high = float(bands.low[i, c]), float(bands.high[i, c])
-        below, above = int(bands.below[i, c]), int(bands.above[i, c])
-        sens.weights[criterion] = WeightBand(criterion, float(bands.weight[i, c]), low, high,
+        low, high = float(bands.low[c, i]), float(bands.high[c, i])
+        below, above = int(bands.below[c, i]), int(bands.above[c, i])
+        sens.weights[criterion] = WeightBand(criterion, float(bands.weight[c, i]), low, high,
                                              OPTIONS[below] if below >= 0 else None, OPTIONS[above] if above >= 0 else None,
                                              *raw_band(low, high, float(raw.sum() - raw[c])))
     if not flips:
