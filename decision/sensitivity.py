@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -109,16 +108,18 @@ def weights_at(weights: np.ndarray, criterion: str, t: float | np.ndarray) -> np
     When the other weights are all 0 they share 1 − t equally. This is the path the weight bands are measured on.
     """
     w = np.atleast_2d(np.asarray(weights, dtype=float))
-    return _moved(w / w.sum(axis=1, keepdims=True), CRITERIA.index(criterion), t)
+    return _moved((w / w.sum(axis=1, keepdims=True)).T, CRITERIA.index(criterion), t).T
 
 
 def _moved(w: np.ndarray, c: int, t: float | np.ndarray) -> np.ndarray:
-    """`weights_at` of rows `w` already scaled to sum to 1, for the criterion in column `c`."""
-    t = np.broadcast_to(np.asarray(t, dtype=float), (len(w),))
-    rest = np.delete(w, c, axis=1)
-    total = rest.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, rest / np.where(total > 0, total, 1.0), 1.0 / rest.shape[1])
-    return np.insert(share * (1.0 - t)[:, None], c, t, axis=1)
+    """`weights_at` of weights already scaled to sum to 1, laid out criteria × rows (4 × n), for criterion `c`."""
+    rest = [j for j in range(len(w)) if j != c]
+    total = w[rest].sum(axis=0)
+    share = np.where(total > 0, w[rest] / np.where(total > 0, total, 1.0), 1.0 / len(rest))
+    out = np.empty(w.shape)
+    out[rest] = share * (1.0 - np.asarray(t, dtype=float))
+    out[c] = t
+    return out
 
 
 @dataclass
@@ -143,26 +144,18 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
     sides); `rising` False: the steepest descent instead (the slope's negative).
     """
     flips = np.flatnonzero(has_flip)
-    out = np.full(len(has_flip), -1, dtype=np.int64)
-    steep = slope.take(flips, axis=1)
-    out[flips] = _binding_option(bound.take(flips, axis=1), end[flips], steep if rising else np.negative(steep),
-                                 places.take(flips, axis=1))
-    return out
-
-
-def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Per profile, the option whose bound is `end` (`_takeover`, for profiles that have a flip; options × profiles)."""
     with np.errstate(invalid="ignore"):
-        binding = np.abs(bound - end) <= 1e-12
+        binding = np.abs(bound.take(flips, axis=1) - end[flips]) <= 1e-12
     pick = first_true(binding)
-    several = count_true(binding) > 1
-    tied = np.flatnonzero(several)
-    if len(tied):
-        binding, slope = binding[:, tied], slope[:, tied]
-        steepest = np.max(np.where(binding, slope, -np.inf), axis=0)
-        first = binding & (slope == steepest)
-        pick[tied] = np.argmin(np.where(first, places[:, tied], np.iinfo(np.int64).max), axis=0)
-    return pick
+    tied = np.flatnonzero(count_true(binding) > 1)
+    if len(tied):  # the steepest of the binding options, then the tie-break
+        binding, at = binding[:, tied], flips[tied]
+        steep = slope[:, at] if rising else np.negative(slope[:, at])
+        first = binding & (steep == np.max(np.where(binding, steep, -np.inf), axis=0))
+        pick[tied] = np.argmin(np.where(first, places[:, at], np.iinfo(np.int64).max), axis=0)
+    out = np.full(len(has_flip), -1, dtype=np.int64)
+    out[flips] = pick
+    return out
 
 
 def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: float) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +171,11 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
 def _score_at_zero(values: np.ndarray, w: np.ndarray, c: int) -> np.ndarray:
     """100 × Σ values[j] · w[j] over the criteria j, criterion `c` (weight 0 in `w`, a term of +0) left out: the scores
     of `values` (criteria first) at t = 0, summed in the engine's order."""
-    total = reduce(np.add, [values[j] * w[j] for j in range(len(CRITERIA)) if j != c])
+    first, *rest = [j for j in range(len(CRITERIA)) if j != c]
+    total = values[first] * w[first]
+    term = np.empty_like(total)
+    for j in rest:
+        total += np.multiply(values[j], w[j], out=term)
     return np.multiply(total, 100.0, out=total)
 
 
@@ -201,21 +198,23 @@ def weight_bands(scored: Scored) -> Bands:
     places = np.ascontiguousarray(tie_places(scored.tie_keys).T)  # each option's place in the tie-break order
     threshold = np.where(places < places[win, profiles], TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"].T & (np.arange(k)[:, None] != win) & has
-    shares = scored.weights / scored.weights.sum(axis=1, keepdims=True)  # as weights_at scales them
     weight = np.ascontiguousarray(scored.weights.T)
+    shares = weight / weight.sum(axis=0)  # as weights_at scales them
     raw = raw_weights(scored)
     others = raw.sum(axis=0) - raw  # the other raw weights, held fixed when one weight moves
     shape = (len(CRITERIA), n)
     out = Bands(weight, np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64),
                 np.empty(shape, dtype=np.int64))
     for c in range(len(CRITERIA)):
-        w = _moved(shares, c, 0.0).T  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
+        w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
         base, base_win = _score_at_zero(values, w, c), _score_at_zero(at_win, w, c)  # score at t = 0
-        slope = 100.0 * values[c] - base  # score(t) = base + slope · t
-        a = base_win - base  # gap(t) = a + b · t, winner minus rival
-        b = (100.0 * at_win[c] - base_win) - slope
+        slope = np.multiply(values[c], 100.0)
+        slope -= base  # score(t) = base + slope · t
+        a = np.subtract(base_win, base, out=base)  # gap(t) = a + b · t, winner minus rival
+        b = np.subtract(100.0 * at_win[c] - base_win, slope, out=slope)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bound = (threshold - a) / b
+            bound = np.subtract(threshold, a, out=a)
+            bound /= b  # where the gap reaches the threshold
         lower = np.where(rivals & (b > FLAT), bound, -np.inf)
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
         lo_raw, hi_raw = np.maximum.reduce(lower), np.minimum.reduce(upper)
