@@ -45,6 +45,7 @@ from decision.scoring import (
     CRITERION_NAMES,
     SCORE_DECIMALS,
     TIE_BREAKS,
+    at_columns,
     count_true,
     first_true,
     tie_break,
@@ -134,8 +135,27 @@ class Bands:
     above: np.ndarray
 
 
-def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray,
-              rising: bool = True) -> np.ndarray:
+def _ahead_of(keys: tuple[np.ndarray, ...], win: np.ndarray) -> np.ndarray:
+    """Options × profiles: whether the option comes before the profile's option `win` in the tie-break order, as
+    `tie_places` sorts (the keys in turn, a missing (NaN) value after any other, missing values equal); compared with
+    `win` alone, without sorting every profile's options."""
+    ahead = np.zeros(keys[0].shape, dtype=bool)
+    same = np.ones(keys[0].shape, dtype=bool)
+    for key in keys:
+        theirs = at_columns(key, win)[:, None]
+        with np.errstate(invalid="ignore"):
+            before, equal = key < theirs, key == theirs
+        if key.dtype.kind == "f":
+            missing, missing_theirs = np.isnan(key), np.isnan(theirs)
+            before |= missing_theirs & ~missing
+            equal |= missing & missing_theirs
+        ahead |= same & before
+        same &= equal
+    return np.ascontiguousarray(ahead.T)
+
+
+def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple[np.ndarray, ...],
+              has_flip: np.ndarray, rising: bool = True) -> np.ndarray:
     """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
 
     Arrays are options × profiles. `end` is the max (or min) of each profile's bounds, so a bound within 1e-12 of a
@@ -152,7 +172,8 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.
         binding, at = binding[:, tied], flips[tied]
         steep = slope[:, at] if rising else np.negative(slope[:, at])
         first = binding & (steep == np.max(np.where(binding, steep, -np.inf), axis=0))
-        pick[tied] = np.argmin(np.where(first, places[:, at], np.iinfo(np.int64).max), axis=0)
+        places = tie_places(tuple(key[at] for key in keys)).T  # each option's place in the tie-break order
+        pick[tied] = np.argmin(np.where(first, places, np.iinfo(np.int64).max), axis=0)
     out = np.full(len(has_flip), -1, dtype=np.int64)
     out[flips] = pick
     return out
@@ -181,7 +202,7 @@ def _score_at_zero(values: np.ndarray, w: np.ndarray, c: int) -> np.ndarray:
 
 def raw_weights(scored: Scored) -> np.ndarray:
     """The profiles' raw weights (the sliders, w_*), per criterion and profile (4 × n)."""
-    return np.ascontiguousarray(scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float).T)
+    return np.stack([scored.frame[f].to_numpy(dtype=float) for f in WEIGHT_FIELDS])
 
 
 def weight_bands(scored: Scored) -> Bands:
@@ -195,8 +216,7 @@ def weight_bands(scored: Scored) -> Bands:
     win = np.where(has, scored.winner, 0)
     values = np.ascontiguousarray(scored.normalised.transpose(2, 1, 0))  # (4, k, n)
     at_win = values[:, win, profiles]  # (4, n): the winner's
-    places = np.ascontiguousarray(tie_places(scored.tie_keys).T)  # each option's place in the tie-break order
-    threshold = np.where(places < places[win, profiles], TIE, -TIE)  # the winner keeps the lead while gap > threshold
+    threshold = np.where(_ahead_of(scored.tie_keys, win), TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"].T & (np.arange(k)[:, None] != win) & has
     weight = np.ascontiguousarray(scored.weights.T)
     shares = weight / weight.sum(axis=0)  # as weights_at scales them
@@ -221,8 +241,8 @@ def weight_bands(scored: Scored) -> Bands:
         lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
         out.low[c] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
         out.high[c] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
-        out.below[c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
-        out.above[c] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
+        out.below[c] = _takeover(lower, lo_raw, b, scored.tie_keys, has & (lo_raw > 0))
+        out.above[c] = _takeover(upper, hi_raw, b, scored.tie_keys, has & (hi_raw < 1), rising=False)
     return out
 
 
@@ -244,11 +264,29 @@ def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------- batch columns
 
-def _past(end: np.ndarray, lower: np.ndarray, highest: np.ndarray) -> np.ndarray:
-    """Flip points `end` to the thousandth just past them: below where the weight is lowered (at least 0), above where
-    it is raised (at most the field's `highest`)."""
+def _past_thousandths(end: np.ndarray, lower: np.ndarray, highest: np.ndarray | float) -> np.ndarray:
+    """Flip points `end` in whole thousandths just past them: below where the weight is lowered (at least 0), above
+    where it is raised (at most the field's `highest`, a whole number)."""
     thousandths = np.where(lower, np.ceil(end * 1000.0) - 1.0, np.floor(end * 1000.0) + 1.0)
-    return np.clip(thousandths / 1000.0, 0.0, highest)
+    return np.clip(thousandths, 0.0, np.multiply(highest, 1000.0))
+
+
+def _past(end: np.ndarray, lower: np.ndarray, highest: np.ndarray | float) -> np.ndarray:
+    """Flip points `end` to the thousandth just past them (`_past_thousandths`)."""
+    return _past_thousandths(end, lower, highest) / 1000.0
+
+
+# ".523: san": a weight's thousandths and the option taking over, for every thousandth and option
+_FLIP_ENDS = pa.array([f".{k:03d}: {o}" for k in range(1000) for o in OPTIONS])
+
+
+def _weight_moved(c: np.ndarray, weight: np.ndarray) -> pa.Array:
+    """"w_cost 0.400 → " per profile, for the criterion `c` and its raw `weight`: written once per distinct weight and
+    criterion (a batch has few distinct weights; told apart by their bits, as -0.0 is written apart from 0.0)."""
+    codes, distinct = pd.factorize(weight.view(np.int64))
+    values = np.tile(distinct.view(np.float64), len(WEIGHT_FIELDS))  # every distinct weight for each criterion
+    fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(np.repeat(np.arange(len(WEIGHT_FIELDS)), len(distinct)))
+    return pc.binary_join_element_wise(fields, fixed3(values), " → ", "").take(c * len(distinct) + codes)
 
 
 def batch_columns(scored: Scored) -> pd.DataFrame:
@@ -273,16 +311,17 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     found = np.isfinite(distance)
     c = pick % len(CRITERIA)
     lower = pick < len(CRITERIA)
+    at = c * len(profiles) + profiles  # the flip's criterion, per profile, in the criteria × profiles arrays
     raw = raw_weights(scored)
-    share = np.where(lower, bands.low[c, profiles], bands.high[c, profiles])
-    end = np.where(found, raw_weight(share, raw.sum(axis=0) - raw[c, profiles]), 0.0)
-    option = np.where(lower, bands.below[c, profiles], bands.above[c, profiles])
+    share = np.where(lower, bands.low.take(at), bands.high.take(at))
+    end = np.where(found, raw_weight(share, raw.sum(axis=0) - raw.take(at)), 0.0)
+    option = np.where(lower, bands.below.take(at), bands.above.take(at))
     highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
-    fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
-    takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
-    weight = np.where(found, raw[c, profiles], 0.0)
-    text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(_past(end, lower, highest[c])),
-                                                         takers, ""), "")
+    past = _past_thousandths(end, lower, highest[c]).astype(np.int64)  # written as fixed3(past / 1000) writes it
+    moves = pc.binary_join_element_wise(_weight_moved(c, np.where(found, raw.take(at), 0.0)),
+                                        pc.cast(pa.array(past // 1000), pa.string()),
+                                        _FLIP_ENDS.take(past % 1000 * len(OPTIONS) + np.where(found, option, 0)), "")
+    text = pc.if_else(found, moves, "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
                          "nearest_flip_distance": np.where(found, distance, np.nan)})
