@@ -45,7 +45,6 @@ from decision.scoring import (
     CRITERION_NAMES,
     SCORE_DECIMALS,
     TIE_BREAKS,
-    at_columns,
     count_true,
     first_true,
     tie_break,
@@ -56,6 +55,7 @@ from decision.textops import fixed3
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
 FLAT = 1e-12  # score points per unit of weight below which a gap does not move with the weight
 SAME_DISTANCE = 1e-12  # weight: flips this close to the nearest one are as near (their difference is rounding)
+BAND_BLOCK = 8192  # profiles whose bands are worked out together: their options × profiles arrays stay in cache
 COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 × current, 100 000)
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
@@ -142,11 +142,12 @@ def _ahead_of(keys: tuple[np.ndarray, ...], win: np.ndarray) -> np.ndarray:
     ahead = np.zeros(keys[0].shape, dtype=bool)
     same = np.ones(keys[0].shape, dtype=bool)
     for key in keys:
-        theirs = at_columns(key, win)[:, None]
+        theirs = np.take_along_axis(key, win[:, None], axis=1)
         with np.errstate(invalid="ignore"):
             before, equal = key < theirs, key == theirs
-        if key.dtype.kind == "f":
-            missing, missing_theirs = np.isnan(key), np.isnan(theirs)
+        missing = np.isnan(key) if key.dtype.kind == "f" else None
+        if missing is not None and missing.any():
+            missing_theirs = np.take_along_axis(missing, win[:, None], axis=1)
             before |= missing_theirs & ~missing
             equal |= missing & missing_theirs
         ahead |= same & before
@@ -209,22 +210,33 @@ def weight_bands(scored: Scored) -> Bands:
     """Exact stability bands of every profile's recommendation, for each criterion's normalised weight, as far as
     the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over.
 
-    Worked out with options × profiles arrays (the profiles contiguous), the winner's values gathered once."""
-    n, k = scored.columns["score"].shape
-    profiles = np.arange(n)
-    has = scored.winner >= 0
-    win = np.where(has, scored.winner, 0)
-    values = np.ascontiguousarray(scored.normalised.transpose(2, 1, 0))  # (4, k, n)
-    at_win = values[:, win, profiles]  # (4, n): the winner's
-    threshold = np.where(_ahead_of(scored.tie_keys, win), TIE, -TIE)  # the winner keeps the lead while gap > threshold
-    rivals = scored.columns["feasible"].T & (np.arange(k)[:, None] != win) & has
-    weight = np.ascontiguousarray(scored.weights.T)
-    shares = weight / weight.sum(axis=0)  # as weights_at scales them
+    Worked out BAND_BLOCK profiles at a time, on options × profiles arrays (`_block_bands`)."""
+    n = len(scored.winner)
+    shape = (len(CRITERIA), n)
+    out = Bands(np.ascontiguousarray(scored.weights.T), np.empty(shape), np.empty(shape),
+                np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64))
     raw = raw_weights(scored)
     others = raw.sum(axis=0) - raw  # the other raw weights, held fixed when one weight moves
-    shape = (len(CRITERIA), n)
-    out = Bands(weight, np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64),
-                np.empty(shape, dtype=np.int64))
+    for start in range(0, n, BAND_BLOCK):
+        rows = slice(start, start + BAND_BLOCK)
+        _block_bands(scored, rows, others[:, rows], out)
+    return out
+
+
+def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) -> None:
+    """`weight_bands` of the profiles `rows` into `out`, with options × profiles arrays (the profiles contiguous) and
+    the winner's values gathered once."""
+    winner = scored.winner[rows]
+    n, k = len(winner), scored.normalised.shape[1]
+    has = winner >= 0
+    win = np.where(has, winner, 0)
+    values = np.ascontiguousarray(scored.normalised[rows].transpose(2, 1, 0))  # (4, k, n)
+    at_win = values[:, win, np.arange(n)]  # (4, n): the winner's
+    keys = tuple(key[rows] for key in scored.tie_keys)
+    threshold = np.where(_ahead_of(keys, win), TIE, -TIE)  # the winner keeps the lead while gap > threshold
+    rivals = scored.columns["feasible"][rows].T & (np.arange(k)[:, None] != win) & has
+    weight = out.weight[:, rows]
+    shares = weight / weight.sum(axis=0)  # as weights_at scales them
     for c in range(len(CRITERIA)):
         w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
         base, base_win = _score_at_zero(values, w, c), _score_at_zero(at_win, w, c)  # score at t = 0
@@ -239,11 +251,10 @@ def weight_bands(scored: Scored) -> Bands:
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
         lo_raw, hi_raw = np.maximum.reduce(lower), np.minimum.reduce(upper)
         lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
-        out.low[c] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
-        out.high[c] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
-        out.below[c] = _takeover(lower, lo_raw, b, scored.tie_keys, has & (lo_raw > 0))
-        out.above[c] = _takeover(upper, hi_raw, b, scored.tie_keys, has & (hi_raw < 1), rising=False)
-    return out
+        out.low[c, rows] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.high[c, rows] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.below[c, rows] = _takeover(lower, lo_raw, b, keys, has & (lo_raw > 0))
+        out.above[c, rows] = _takeover(upper, hi_raw, b, keys, has & (hi_raw < 1), rising=False)
 
 
 def raw_weight(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
