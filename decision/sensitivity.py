@@ -114,13 +114,19 @@ def weights_at(weights: np.ndarray, criterion: str, t: float | np.ndarray) -> np
 
 def _moved(w: np.ndarray, c: int, t: float | np.ndarray) -> np.ndarray:
     """`weights_at` of weights already scaled to sum to 1, laid out criteria × rows (4 × n), for criterion `c`."""
-    rest = [j for j in range(len(w)) if j != c]
-    total = w[rest].sum(axis=0)
-    share = np.where(total > 0, w[rest] / np.where(total > 0, total, 1.0), 1.0 / len(rest))
+    rest, share = _others_shares(w, c)
     out = np.empty(w.shape)
     out[rest] = share * (1.0 - np.asarray(t, dtype=float))
     out[c] = t
     return out
+
+
+def _others_shares(w: np.ndarray, c: int) -> tuple[list[int], np.ndarray]:
+    """The criteria other than `c` and their shares of the weight `c` leaves (`weights_at` at t = 0; 1/3 each where
+    they are all 0), for weights already scaled to sum to 1, criteria × rows."""
+    rest = [j for j in range(len(w)) if j != c]
+    total = w[rest].sum(axis=0)
+    return rest, np.where(total > 0, w[rest] / np.where(total > 0, total, 1.0), 1.0 / len(rest))
 
 
 @dataclass
@@ -190,14 +196,13 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
             np.where(alone | (raw_weight(high, others) > highest), np.inf, high))
 
 
-def _score_at_zero(values: np.ndarray, w: np.ndarray, c: int) -> np.ndarray:
-    """100 × Σ values[j] · w[j] over the criteria j, criterion `c` (weight 0 in `w`, a term of +0) left out: the scores
-    of `values` (criteria first) at t = 0, summed in the engine's order."""
-    first, *rest = [j for j in range(len(CRITERIA)) if j != c]
-    total = values[first] * w[first]
+def _score_at_zero(values: np.ndarray, criteria: list[int], w: np.ndarray) -> np.ndarray:
+    """100 × Σ values[j] · w[i] over the `criteria` j (w's rows, in order): the scores of `values` (criteria first)
+    at t = 0, summed in the engine's order (the moved criterion, weight 0, adds a term of +0 there)."""
+    total = values[criteria[0]] * w[0]
     term = np.empty_like(total)
-    for j in rest:
-        total += np.multiply(values[j], w[j], out=term)
+    for i, j in enumerate(criteria[1:], start=1):
+        total += np.multiply(values[j], w[i], out=term)
     return np.multiply(total, 100.0, out=total)
 
 
@@ -238,8 +243,8 @@ def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) ->
     weight = out.weight[:, rows]
     shares = weight / weight.sum(axis=0)  # as weights_at scales them
     for c in range(len(CRITERIA)):
-        w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
-        base, base_win = _score_at_zero(values, w, c), _score_at_zero(at_win, w, c)  # score at t = 0
+        rest, w = _others_shares(shares, c)  # weights_at(scored.weights, criterion, 0.0), less the criterion's 0
+        base, base_win = _score_at_zero(values, rest, w), _score_at_zero(at_win, rest, w)  # score at t = 0
         slope = np.multiply(values[c], 100.0)
         slope -= base  # score(t) = base + slope · t
         a = np.subtract(base_win, base, out=base)  # gap(t) = a + b · t, winner minus rival
