@@ -143,22 +143,30 @@ class Bands:
 
 def _ahead_of(keys: tuple[np.ndarray, ...], win: np.ndarray) -> np.ndarray:
     """Options × profiles: whether the option comes before the profile's option `win` in the tie-break order, as
-    `tie_places` sorts (the keys in turn, a missing (NaN) value after any other, missing values equal); compared with
-    `win` alone, without sorting every profile's options."""
-    ahead = np.zeros(keys[0].shape, dtype=bool)
-    same = np.ones(keys[0].shape, dtype=bool)
-    for key in keys:
-        theirs = np.take_along_axis(key, win[:, None], axis=1)
-        with np.errstate(invalid="ignore"):
-            before, equal = key < theirs, key == theirs
-        missing = np.isnan(key) if key.dtype.kind == "f" else None
-        if missing is not None and missing.any():
-            missing_theirs = np.take_along_axis(missing, win[:, None], axis=1)
-            before |= missing_theirs & ~missing
-            equal |= missing & missing_theirs
-        ahead |= same & before
-        same &= equal
+    `tie_places` sorts; compared with `win` alone, without sorting every profile's options, and each key after the
+    first only where the keys before it are level (few options)."""
+    first, *rest = keys
+    ahead, level = _before_and_level(first, np.take_along_axis(first, win[:, None], axis=1))
+    level[np.arange(len(win)), win] = False  # `win` is not ahead of itself
+    rows, cols = np.divmod(np.flatnonzero(level), level.shape[1])
+    for key in rest:
+        before, same = _before_and_level(key[rows, cols], key[rows, win[rows]])
+        ahead[rows[before], cols[before]] = True
+        rows, cols = rows[same], cols[same]
     return np.ascontiguousarray(ahead.T)
+
+
+def _before_and_level(mine: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each key value comes before `theirs`, and whether it is level with it, in `tie_places`' order: a
+    missing (NaN) value after any other, missing values level."""
+    with np.errstate(invalid="ignore"):
+        before, level = mine < theirs, mine == theirs
+    if mine.dtype.kind == "f":
+        missing, missing_theirs = np.isnan(mine), np.isnan(theirs)
+        if missing.any() or missing_theirs.any():
+            before |= missing_theirs & ~missing
+            level |= missing & missing_theirs
+    return before, level
 
 
 def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple[np.ndarray, ...],
