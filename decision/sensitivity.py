@@ -175,8 +175,9 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple
 
     Arrays are options × profiles. `end` is the max (or min) of each profile's bounds, so a bound within 1e-12 of a
     finite end is finite: one option binds where a profile has a flip (the steepest), and the rare profiles where
-    several do are decided among those. Only the profiles with a flip are looked at (a minority for most criteria and
-    sides); `rising` False: the steepest descent instead (the slope's negative).
+    several do are decided among those, by `keys` (the profiles' scoring.tie_keys) after the slope. Only the profiles
+    with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest descent instead
+    (the slope's negative).
     """
     flips = np.flatnonzero(has_flip)
     with np.errstate(invalid="ignore"):
@@ -205,8 +206,9 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
 
 
 def _score_at_zero(values: np.ndarray, criteria: list[int], w: np.ndarray) -> np.ndarray:
-    """100 × Σ values[j] · w[i] over the `criteria` j (w's rows, in order): the scores of `values` (criteria first)
-    at t = 0, summed in the engine's order (the moved criterion, weight 0, adds a term of +0 there)."""
+    """The scores at t = 0 of `values` (criteria first): 100 × Σ values[criteria[i]] · w[i], summed in criteria order as
+    np.einsum sums them (the moved criterion's term, 0 · value = +0 at t = 0, is left out: it changes no sum of
+    non-negative terms)."""
     total = values[criteria[0]] * w[0]
     term = np.empty_like(total)
     for i, j in enumerate(criteria[1:], start=1):
