@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,6 @@ from decision.scoring import (
     CRITERION_NAMES,
     SCORE_DECIMALS,
     TIE_BREAKS,
-    at_columns,
     count_true,
     first_true,
     tie_break,
@@ -57,6 +55,7 @@ from decision.textops import fixed3
 TIE = 0.5 * 10.0 ** -SCORE_DECIMALS  # a score gap the engine's rounding may treat as a tie
 FLAT = 1e-12  # score points per unit of weight below which a gap does not move with the weight
 SAME_DISTANCE = 1e-12  # weight: flips this close to the nearest one are as near (their difference is rounding)
+BAND_BLOCK = 8192  # profiles whose bands are worked out together: their options × profiles arrays stay in cache
 COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 × current, 100 000)
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
@@ -110,21 +109,29 @@ def weights_at(weights: np.ndarray, criterion: str, t: float | np.ndarray) -> np
     When the other weights are all 0 they share 1 − t equally. This is the path the weight bands are measured on.
     """
     w = np.atleast_2d(np.asarray(weights, dtype=float))
-    return _moved(w / w.sum(axis=1, keepdims=True), CRITERIA.index(criterion), t)
+    return _moved((w / w.sum(axis=1, keepdims=True)).T, CRITERIA.index(criterion), t).T
 
 
 def _moved(w: np.ndarray, c: int, t: float | np.ndarray) -> np.ndarray:
-    """`weights_at` of rows `w` already scaled to sum to 1, for the criterion in column `c`."""
-    t = np.broadcast_to(np.asarray(t, dtype=float), (len(w),))
-    rest = np.delete(w, c, axis=1)
-    total = rest.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, rest / np.where(total > 0, total, 1.0), 1.0 / rest.shape[1])
-    return np.insert(share * (1.0 - t)[:, None], c, t, axis=1)
+    """`weights_at` of weights already scaled to sum to 1, laid out criteria × rows (4 × n), for criterion `c`."""
+    rest, share = _others_shares(w, c)
+    out = np.empty(w.shape)
+    out[rest] = share * (1.0 - np.asarray(t, dtype=float))
+    out[c] = t
+    return out
+
+
+def _others_shares(w: np.ndarray, c: int) -> tuple[list[int], np.ndarray]:
+    """The criteria other than `c` and their shares of the weight `c` leaves (`weights_at` at t = 0; 1/3 each where
+    they are all 0), for weights already scaled to sum to 1, criteria × rows."""
+    rest = [j for j in range(len(w)) if j != c]
+    total = w[rest].sum(axis=0)
+    return rest, np.where(total > 0, w[rest] / np.where(total > 0, total, 1.0), 1.0 / len(rest))
 
 
 @dataclass
 class Bands:
-    """Per profile and criterion (arrays n × 4): the current normalised weight, the band [low, high] over which the
+    """Per criterion and profile (arrays 4 × n): the current normalised weight, the band [low, high] over which the
     recommendation stays, and the option that takes over just below / above it (column index, -1 = none)."""
 
     weight: np.ndarray
@@ -134,36 +141,58 @@ class Bands:
     above: np.ndarray
 
 
-def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray, has_flip: np.ndarray,
-              rising: bool = True) -> np.ndarray:
+def _ahead_of(keys: tuple[np.ndarray, ...], win: np.ndarray) -> np.ndarray:
+    """Options × profiles: whether the option comes before the profile's option `win` in the tie-break order, as
+    `tie_places` sorts; compared with `win` alone, without sorting every profile's options, and each key after the
+    first only where the keys before it are level (few options)."""
+    first, *rest = keys
+    ahead, level = _before_and_level(first, np.take_along_axis(first, win[:, None], axis=1))
+    level[np.arange(len(win)), win] = False  # `win` is not ahead of itself
+    rows, cols = np.divmod(np.flatnonzero(level), level.shape[1])
+    for key in rest:
+        before, same = _before_and_level(key[rows, cols], key[rows, win[rows]])
+        ahead[rows[before], cols[before]] = True
+        rows, cols = rows[same], cols[same]
+    return np.ascontiguousarray(ahead.T)
+
+
+def _before_and_level(mine: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each key value comes before `theirs`, and whether it is level with it, in `tie_places`' order: a
+    missing (NaN) value after any other, missing values level."""
+    with np.errstate(invalid="ignore"):
+        before, level = mine < theirs, mine == theirs
+    if mine.dtype.kind == "f":
+        missing, missing_theirs = np.isnan(mine), np.isnan(theirs)
+        if missing.any() or missing_theirs.any():
+            before |= missing_theirs & ~missing
+            level |= missing & missing_theirs
+    return before, level
+
+
+def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple[np.ndarray, ...],
+              has_flip: np.ndarray, rising: bool = True) -> np.ndarray:
     """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
 
-    `end` is the max (or min) of each row's bounds, so a bound within 1e-12 of a finite end is finite: one option
-    binds where a row has a flip (the steepest), and the rare rows where several do are decided among those.
-    Only the rows with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest
-    descent instead (the slope's negative).
+    Arrays are options × profiles. `end` is the max (or min) of each profile's bounds, so a bound within 1e-12 of a
+    finite end is finite: one option binds where a profile has a flip (the steepest), and the rare profiles where
+    several do are decided among those, by `keys` (the profiles' scoring.tie_keys) after the slope. Only the profiles
+    with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest descent instead
+    (the slope's negative).
     """
     flips = np.flatnonzero(has_flip)
-    out = np.full(len(has_flip), -1, dtype=np.int64)
-    steep = slope.take(flips, axis=0)
-    out[flips] = _binding_option(bound.take(flips, axis=0), end[flips], steep if rising else np.negative(steep),
-                                 places.take(flips, axis=0))
-    return out
-
-
-def _binding_option(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Per row, the option whose bound is `end` (`_takeover`, for rows that have a flip)."""
     with np.errstate(invalid="ignore"):
-        binding = np.abs(bound - end[:, None]) <= 1e-12
-    pick = first_true(binding.T)  # np.argmax(binding, axis=1), option by option
-    several = count_true(binding.T) > 1
-    tied = np.flatnonzero(several)
-    if len(tied):
-        binding, slope = binding[tied], slope[tied]
-        steepest = np.max(np.where(binding, slope, -np.inf), axis=1, keepdims=True)
-        first = binding & (slope == steepest)
-        pick[tied] = np.argmin(np.where(first, places[tied], np.iinfo(np.int64).max), axis=1)
-    return pick
+        binding = np.abs(bound.take(flips, axis=1) - end[flips]) <= 1e-12
+    pick = first_true(binding)
+    tied = np.flatnonzero(count_true(binding) > 1)
+    if len(tied):  # the steepest of the binding options, then the tie-break
+        binding, at = binding[:, tied], flips[tied]
+        steep = slope[:, at] if rising else np.negative(slope[:, at])
+        first = binding & (steep == np.max(np.where(binding, steep, -np.inf), axis=0))
+        places = tie_places(tuple(key[at] for key in keys)).T  # each option's place in the tie-break order
+        pick[tied] = np.argmin(np.where(first, places, np.iinfo(np.int64).max), axis=0)
+    out = np.full(len(has_flip), -1, dtype=np.int64)
+    out[flips] = pick
+    return out
 
 
 def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: float) -> tuple[np.ndarray, np.ndarray]:
@@ -176,44 +205,71 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
             np.where(alone | (raw_weight(high, others) > highest), np.inf, high))
 
 
+def _score_at_zero(values: np.ndarray, criteria: list[int], w: np.ndarray) -> np.ndarray:
+    """The scores at t = 0 of `values` (criteria first): 100 × Σ values[criteria[i]] · w[i], summed in criteria order as
+    np.einsum sums them (the moved criterion's term, 0 · value = +0 at t = 0, is left out: it changes no sum of
+    non-negative terms)."""
+    total = values[criteria[0]] * w[0]
+    term = np.empty_like(total)
+    for i, j in enumerate(criteria[1:], start=1):
+        total += np.multiply(values[j], w[i], out=term)
+    return np.multiply(total, 100.0, out=total)
+
+
+def raw_weights(scored: Scored) -> np.ndarray:
+    """The profiles' raw weights (the sliders, w_*), per criterion and profile (4 × n)."""
+    return np.stack([scored.frame[f].to_numpy(dtype=float) for f in WEIGHT_FIELDS])
+
+
 def weight_bands(scored: Scored) -> Bands:
     """Exact stability bands of every profile's recommendation, for each criterion's normalised weight, as far as
-    the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over."""
-    n, k = scored.columns["score"].shape
-    cols = np.arange(k)
-    has = scored.winner >= 0
-    win = np.where(has, scored.winner, 0)
-    values = scored.normalised  # (n, k, 4)
-    places = tie_places(scored.tie_keys)  # each option's place in the tie-break order
-    rival_wins_tie = places < at_columns(places, win)[:, None]
-    threshold = np.where(rival_wins_tie, TIE, -TIE)  # the winner keeps the lead while gap > threshold
-    rivals = scored.columns["feasible"] & (cols[None, :] != win[:, None]) & has[:, None]
-    shares = scored.weights / scored.weights.sum(axis=1, keepdims=True)  # as weights_at scales them
-    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    others = raw.sum(axis=1, keepdims=True) - raw  # the other raw weights, held fixed when one weight moves
-    shape = (n, len(CRITERIA))
-    out = Bands(scored.weights.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
-                np.full(shape, -1), np.full(shape, -1))
+    the one raw weight can move it (`_reachable`): past an end no allowed value reaches, no option takes over.
+
+    Worked out BAND_BLOCK profiles at a time, on options × profiles arrays (`_block_bands`)."""
+    n = len(scored.winner)
+    shape = (len(CRITERIA), n)
+    out = Bands(np.ascontiguousarray(scored.weights.T), np.empty(shape), np.empty(shape),
+                np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64))
+    raw = raw_weights(scored)
+    others = raw.sum(axis=0) - raw  # the other raw weights, held fixed when one weight moves
+    for start in range(0, n, BAND_BLOCK):
+        rows = slice(start, start + BAND_BLOCK)
+        _block_bands(scored, rows, others[:, rows], out)
+    return out
+
+
+def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) -> None:
+    """`weight_bands` of the profiles `rows` into `out`, with options × profiles arrays (the profiles contiguous) and
+    the winner's values gathered once."""
+    winner = scored.winner[rows]
+    n, k = len(winner), scored.normalised.shape[1]
+    has = winner >= 0
+    win = np.where(has, winner, 0)
+    values = np.ascontiguousarray(scored.normalised[rows].transpose(2, 1, 0))  # (4, k, n)
+    at_win = values[:, win, np.arange(n)]  # (4, n): the winner's
+    keys = tuple(key[rows] for key in scored.tie_keys)
+    threshold = np.where(_ahead_of(keys, win), TIE, -TIE)  # the winner keeps the lead while gap > threshold
+    rivals = scored.columns["feasible"][rows].T & (np.arange(k)[:, None] != win) & has
+    weight = out.weight[:, rows]
+    shares = weight / weight.sum(axis=0)  # as weights_at scales them
     for c in range(len(CRITERIA)):
-        w = _moved(shares, c, 0.0)  # weights_at(scored.weights, criterion, 0.0): the others' shares of 1 − t, at t = 0
-        base = 100.0 * np.einsum("nkj,nj->nk", values, w)  # score at t = 0
-        slope = 100.0 * values[:, :, c] - base  # score(t) = base + slope · t
-        a = at_columns(base, win)[:, None] - base  # gap(t) = a + b · t, winner minus rival
-        b = at_columns(slope, win)[:, None] - slope
+        rest, w = _others_shares(shares, c)  # weights_at(scored.weights, criterion, 0.0), less the criterion's 0
+        base, base_win = _score_at_zero(values, rest, w), _score_at_zero(at_win, rest, w)  # score at t = 0
+        slope = np.multiply(values[c], 100.0)
+        slope -= base  # score(t) = base + slope · t
+        a = np.subtract(base_win, base, out=base)  # gap(t) = a + b · t, winner minus rival
+        b = np.subtract(100.0 * at_win[c] - base_win, slope, out=slope)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bound = (threshold - a) / b
+            bound = np.subtract(threshold, a, out=a)
+            bound /= b  # where the gap reaches the threshold
         lower = np.where(rivals & (b > FLAT), bound, -np.inf)
         upper = np.where(rivals & (b < -FLAT), bound, np.inf)
-        t0 = scored.weights[:, c]
-        lo_raw, hi_raw = reduce(np.maximum, lower.T), reduce(np.minimum, upper.T)  # by columns: numpy reduces short rows slowly
-        lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[:, c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
-        lo = np.minimum(np.clip(lo_raw, 0.0, 1.0), t0)
-        hi = np.maximum(np.clip(hi_raw, 0.0, 1.0), t0)
-        out.low[:, c] = np.where(has, lo, np.nan)
-        out.high[:, c] = np.where(has, hi, np.nan)
-        out.below[:, c] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
-        out.above[:, c] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
-    return out
+        lo_raw, hi_raw = np.maximum.reduce(lower), np.minimum.reduce(upper)
+        lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
+        out.low[c, rows] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.high[c, rows] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
+        out.below[c, rows] = _takeover(lower, lo_raw, b, keys, has & (lo_raw > 0))
+        out.above[c, rows] = _takeover(upper, hi_raw, b, keys, has & (hi_raw < 1), rising=False)
 
 
 def raw_weight(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
@@ -234,11 +290,29 @@ def raw_band(low: float, high: float, others: float) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------- batch columns
 
-def _past(end: np.ndarray, lower: np.ndarray, highest: np.ndarray) -> np.ndarray:
-    """Flip points `end` to the thousandth just past them: below where the weight is lowered (at least 0), above where
-    it is raised (at most the field's `highest`)."""
+def _past_thousandths(end: np.ndarray, lower: np.ndarray, highest: np.ndarray | float) -> np.ndarray:
+    """Flip points `end` in whole thousandths just past them: below where the weight is lowered (at least 0), above
+    where it is raised (at most the field's `highest`, a whole number)."""
     thousandths = np.where(lower, np.ceil(end * 1000.0) - 1.0, np.floor(end * 1000.0) + 1.0)
-    return np.clip(thousandths / 1000.0, 0.0, highest)
+    return np.clip(thousandths, 0.0, np.multiply(highest, 1000.0))
+
+
+def _past(end: np.ndarray, lower: np.ndarray, highest: np.ndarray | float) -> np.ndarray:
+    """Flip points `end` to the thousandth just past them (`_past_thousandths`)."""
+    return _past_thousandths(end, lower, highest) / 1000.0
+
+
+# ".523: san": a weight's thousandths and the option taking over, for every thousandth and option
+_FLIP_ENDS = pa.array([f".{k:03d}: {o}" for k in range(1000) for o in OPTIONS])
+
+
+def _weight_moved(c: np.ndarray, weight: np.ndarray) -> pa.Array:
+    """"w_cost 0.400 → " per profile, for the criterion `c` and its raw `weight`: written once per distinct weight and
+    criterion (a batch has few distinct weights; told apart by their bits, as -0.0 is written apart from 0.0)."""
+    codes, distinct = pd.factorize(weight.view(np.int64))
+    values = np.tile(distinct.view(np.float64), len(WEIGHT_FIELDS))  # every distinct weight for each criterion
+    fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(np.repeat(np.arange(len(WEIGHT_FIELDS)), len(distinct)))
+    return pc.binary_join_element_wise(fields, fixed3(values), " → ", "").take(c * len(distinct) + codes)
 
 
 def batch_columns(scored: Scored) -> pd.DataFrame:
@@ -252,27 +326,28 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
     """
     margin, close = scored.margins
     bands = weight_bands(scored)
-    raw = scored.frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    others = raw.sum(axis=1, keepdims=True) - raw
-    raw_low, raw_high = raw_weight(bands.low, others), raw_weight(bands.high, others)
-    highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
+    profiles = np.arange(len(margin))
     with np.errstate(invalid="ignore"):  # no band (no recommendation): NaN
         below = np.where(bands.below >= 0, bands.weight - bands.low, np.inf)
         above = np.where(bands.above >= 0, bands.high - bands.weight, np.inf)
-    both = np.concatenate([below, above], axis=1)  # (n, 8): lower sides, then upper sides
+    both = np.concatenate([below, above])  # (8, n): lower sides, then upper sides
     with np.errstate(invalid="ignore"):
-        pick = np.argmax(both <= np.min(both, axis=1, initial=np.inf)[:, None] + SAME_DISTANCE, axis=1)
-    distance = at_columns(both, pick)
+        pick = first_true(both <= np.minimum.reduce(both) + SAME_DISTANCE)
+    distance = both[pick, profiles]
     found = np.isfinite(distance)
     c = pick % len(CRITERIA)
     lower = pick < len(CRITERIA)
-    end = np.where(found, np.where(lower, at_columns(raw_low, c), at_columns(raw_high, c)), 0.0)
-    option = np.where(lower, at_columns(bands.below, c), at_columns(bands.above, c))
-    fields = pa.array([f"{f} " for f in WEIGHT_FIELDS]).take(c)
-    takers = pa.array([f": {o}" for o in OPTIONS]).take(np.where(found, option, 0))
-    weight = np.where(found, at_columns(raw, c), 0.0)
-    text = pc.if_else(found, pc.binary_join_element_wise(fields, fixed3(weight), " → ", fixed3(_past(end, lower, highest[c])),
-                                                         takers, ""), "")
+    at = c * len(profiles) + profiles  # the flip's criterion, per profile, in the criteria × profiles arrays
+    raw = raw_weights(scored)
+    share = np.where(lower, bands.low.take(at), bands.high.take(at))
+    end = np.where(found, raw_weight(share, raw.sum(axis=0) - raw.take(at)), 0.0)
+    option = np.where(lower, bands.below.take(at), bands.above.take(at))
+    highest = np.array([FIELD_BY_NAME[f].high for f in WEIGHT_FIELDS])
+    past = _past_thousandths(end, lower, highest[c]).astype(np.int64)  # written as fixed3(past / 1000) writes it
+    moves = pc.binary_join_element_wise(_weight_moved(c, np.where(found, raw.take(at), 0.0)),
+                                        pc.cast(pa.array(past // 1000), pa.string()),
+                                        _FLIP_ENDS.take(past % 1000 * len(OPTIONS) + np.where(found, option, 0)), "")
+    text = pc.if_else(found, moves, "")
     return pd.DataFrame({"margin": np.round(margin, 2), "close_call": close,
                          "nearest_flip": pd.Series(text, dtype="str"),
                          "nearest_flip_distance": np.where(found, distance, np.nan)})
@@ -582,9 +657,9 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
     bands = weight_bands(ev.scored)
     raw = ev.profiles.iloc[i][list(WEIGHT_FIELDS)].to_numpy(dtype=float)
     for c, criterion in enumerate(CRITERIA):
-        low, high = float(bands.low[i, c]), float(bands.high[i, c])
-        below, above = int(bands.below[i, c]), int(bands.above[i, c])
-        sens.weights[criterion] = WeightBand(criterion, float(bands.weight[i, c]), low, high,
+        low, high = float(bands.low[c, i]), float(bands.high[c, i])
+        below, above = int(bands.below[c, i]), int(bands.above[c, i])
+        sens.weights[criterion] = WeightBand(criterion, float(bands.weight[c, i]), low, high,
                                              OPTIONS[below] if below >= 0 else None, OPTIONS[above] if above >= 0 else None,
                                              *raw_band(low, high, float(raw.sum() - raw[c])))
     if not flips:
