@@ -511,9 +511,12 @@ def _is_in(text: pd.Series, values: Iterable[str]) -> np.ndarray:
     return _flags(pc.is_in(_chunks(text), value_set=pa.array(list(values), pa.string())))
 
 
-def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
-    """An arrow boolean result as a numpy mask (nulls read as `null`)."""
-    return pc.fill_null(values, null).to_numpy(zero_copy_only=False).astype(bool)
+def _flags(values: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarray:
+    """An arrow boolean result as a numpy mask (nulls read as `null`), by Kleene logic with its validity: fill_null
+    costs some twenty times as much on a boolean array with nulls (0.5 ms for 50,000 cells)."""
+    if values.null_count:
+        values = pc.or_kleene(values, values.is_null()) if null else pc.and_kleene(values, values.is_valid())
+    return values.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _flags_where(rows: np.ndarray, text: pa.Array, check: Callable[[pa.Array], pa.Array]) -> np.ndarray:
@@ -950,7 +953,6 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
             blank = out[field.name + "__blank"]
             if blank.any():
                 data[field.name] = _derived(data, field.name, field.default.removeprefix("rule:"), blank)
-    data["country"] = pd.Series(data["country"]).astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(np.asarray(data[name], dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
         data[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
@@ -962,18 +964,30 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
 
 
 def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
-    """The column `name` with its `blank` cells given by its rule (`derived_default`), worked out for those alone."""
-    at = np.flatnonzero(blank)
-    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
-    values = derived_default(rule, {source: data[source][at] if isinstance(data[source], np.ndarray)
-                                    else data[source].iloc[at] for source in sources})
+    """The column `name` with its `blank` cells given by its rule (`derived_default`)."""
     column = data[name]
-    if isinstance(column, pd.Series):  # text
-        derived = _arrow(values.astype(TEXT)).cast(pa.large_string())
-        return _arrow_series(pc.replace_with_mask(_arrow(column).cast(pa.large_string()), pa.array(blank), derived))
+    if isinstance(column, pd.Series):  # text: the rule's text of every row, by one kernel, kept where blank
+        return _arrow_series(pc.if_else(pa.array(blank), _rule_text(rule, data), _large(column)))
+    at = np.flatnonzero(blank)  # numbers: worked out for the blank cells alone
+    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
     column = column.copy()
-    column[at] = values
+    column[at] = derived_default(rule, {source: data[source][at] for source in sources})
     return column
+
+
+def _rule_text(rule: str, data: Mapping[str, Any]) -> pa.Array:
+    """`derived_default` of a rule on text fields, for every row at once, as arrow text (a TEXT column's cells hold
+    no missing value: '' where blank)."""
+    if rule in FIELD_BY_NAME:
+        return _large(data[rule])
+    parts = TEMPLATE_FIELD.split(rule)  # text, field, text, field ..., text
+    pieces = [_large(data[part]) if i % 2 else pa.scalar(part, pa.large_string()) for i, part in enumerate(parts)]
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", pa.large_string()))  # joined with nothing between
+
+
+def _large(text: pd.Series) -> pa.Array:
+    """A TEXT column's cells as one arrow large_string array."""
+    return _arrow(text).cast(pa.large_string())
 
 
 def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
