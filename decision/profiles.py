@@ -645,13 +645,24 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": typed[bad].to_numpy(dtype=object), "reason": problems[bad]}) if bad.any() else None
     good = items[~bad]
-    cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
-    first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
-    keep = np.sort(first)
+    cell = good.index.to_numpy()
+    keep = _first_in_cell(cell, good)
     kept = _arrow(good).take(keep)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(cell[keep], minlength=len(cells)))])
     joined = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), kept)
     return pc.binary_join(joined, pa.scalar(";", kept.type)), table
+
+
+def _first_in_cell(cell: np.ndarray, items: pd.Series) -> np.ndarray:
+    """Positions of the `items` to keep, in order: each the first of its value in its cell (`cell`, ascending). Only
+    cells of more than one item can repeat one: those alone are compared (most cells list a single name)."""
+    listed = np.bincount(cell)[cell] > 1 if len(cell) else np.zeros(0, dtype=bool)
+    keep = ~listed
+    if listed.any():
+        at = np.flatnonzero(listed)
+        codes = pd.factorize(items.iloc[at])[0]
+        keep[at[np.unique(cell[at] * (codes.max() + 1) + codes, return_index=True)[1]]] = True  # first of each pair
+    return np.flatnonzero(keep)
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
@@ -1058,6 +1069,9 @@ def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
             flat[field], parents[field] = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
         else:  # one name per row: splitting would give each alone
             flat[field], parents[field] = text, np.arange(len(text))
+        named = _flags(pc.not_equal(flat[field], ""))  # '' (most rows' extra_domains) is no suffix: not looked up
+        if not named.all():
+            flat[field], parents[field] = flat[field].filter(named), parents[field][named]
     flat = {field: names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names for field, names in flat.items()}
     ends = np.cumsum([len(names) for names in flat.values()])
     found = np.split(public_suffixes(pa.concat_arrays(list(flat.values()))), ends[:-1])  # one look-up: ~1 ms a call
