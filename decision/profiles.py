@@ -672,8 +672,11 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     Unknown or missing required columns are a problem of the whole input and raise InputError.
     """
     today = today or dt.date.today()
-    rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
-    raw = _with_field_names(raw.reset_index(drop=True), source)
+    rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))[:len(raw)]  # head() keeps its frame's attrs
+    separator = raw.attrs.get("separator")
+    raw = raw.reset_index(drop=True)
+    raw.attrs = {}  # pandas deep-copies a frame's attrs into every column and result made from it (the row numbers)
+    raw = _with_field_names(raw, source)
     unknown = [(i, str(c), suggest(str(c), FIELD_NAMES)) for i, c in enumerate(raw.columns, start=1)
                if c not in FIELD_BY_NAME]
     if unknown and len(unknown) == len(raw.columns) and not any(hint for *_, hint in unknown):  # a title row?
@@ -691,7 +694,6 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
 
     check = _Checker(source, rows)
     n = len(raw)
-    separator = raw.attrs.get("separator")
     decimal = decimal_marks([raw[f.name] for f in FIELDS if f.kind in NUMBER_KINDS and f.name in raw.columns
                              and pd.api.types.is_string_dtype(raw[f.name])], n) if separator == "\t" else None
     out: dict[str, Any] = {}
