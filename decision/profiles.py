@@ -684,7 +684,7 @@ def _first_in_cell(cell: np.ndarray, items: pd.Series) -> np.ndarray:
     keep = ~listed
     if listed.any():
         at = np.flatnonzero(listed)
-        codes = pd.factorize(items.iloc[at])[0]
+        codes = pc.dictionary_encode(_arrow(items).take(at)).indices.to_numpy()  # as pd.factorize, in less time
         keep[at[np.unique(cell[at] * (codes.max() + 1) + codes, return_index=True)[1]]] = True  # first of each pair
     return np.flatnonzero(keep)
 
@@ -983,11 +983,11 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
         else:
             fill = default
         if fill is not None and fill != "" and blank.any():  # a text field's blank cells hold '' already
-            values = values.copy()
             if isinstance(values, pd.Series):
+                values = values.copy()
                 values[blank] = fill
             else:
-                values[blank] = fill
+                values = np.where(blank, fill, values)
         data[field.name] = values
     for field in FIELDS:
         if isinstance(field.default, str) and field.default.startswith("rule:") and field.default != "rule:today":
