@@ -888,7 +888,9 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag(control & ~breaks, field.name, "contains control characters", col)
         return _upper(text) if field.capitals else text
     if kind == "choice":
-        text = _upper(text.str.removesuffix(".0"))
+        if _any_byte(_chunks(text), lambda data: data == ord(".")):  # '2016.0': a spreadsheet's number as text
+            text = text.str.removesuffix(".0")
+        text = _upper(text)
         check.flag(~blank & ~_is_in(text, field.choices), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
         return text

@@ -829,3 +829,8 @@ def test_dates_repeated_and_written_other_ways_each_get_their_day():
     assert result.frame["start"].tolist() == [to_day("2027-06-13")] * 4
     assert [(i.row, i.field, i.reason) for i in result.issues] == [
         (5, "start", "not a date (use YYYY-MM-DD)"), (6, "start", "must be between 1995-01-01 and 2100-12-31")]
+
+
+def test_a_release_written_as_a_spreadsheets_number_reads_as_the_release():
+    frame = load([{**GOOD, "exchange_version": "2016.0"}, {**GOOD, "exchange_version": "se"}]).frame
+    assert frame["exchange_version"].tolist() == ["2016", "SE"]
