@@ -1003,9 +1003,7 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
     for field in FIELDS:
         if field.kind in ("text", "choice", "currency", "ca", "dns", "dns_list", "host_list"):
             data[field.name] = pd.array(data[field.name].array, dtype="str")  # arrow-backed: text kernels, no conversions
-    # at once: adding or replacing the columns one by one costs ~0.1 ms each; copy=False keeps each array a block of
-    # its own (copying the numbers into one two-dimensional block per type costs three times as much)
-    return pd.DataFrame(data, copy=False)
+    return pd.DataFrame(data)  # at once: adding or replacing the columns one by one costs ~0.1 ms each
 
 
 def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
