@@ -138,9 +138,10 @@ FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
 NUMERIC_KINDS = ("number", "integer", "share", "bool")
 LIST_KINDS = ("dns_list", "host_list")
-# what separates a list's items: white space too between domain names (none can hold it), not between server
-# names, where "NW EX01" is one bad name (Windows computer names hold no spaces), not the two servers NW and EX01
-LIST_SEPARATORS = {"dns_list": r"[;,\s]+", "host_list": r"[;,\r\n]+"}
+# what separates a list's items (any run of these characters): ASCII white space too between domain names (none
+# can hold it), not between server names, where "NW EX01" is one bad name (Windows computer names hold no spaces),
+# not the two servers NW and EX01
+LIST_SEPARATORS = {"dns_list": ";,\t\n\f\r ", "host_list": ";,\r\n"}
 # Text-like fields are read from CSV as text, so '007' stays '007'; numbers and booleans are left to the parser.
 TEXT_COLUMNS = {f.name: "str" for f in FIELDS if f.kind not in NUMERIC_KINDS}
 WEIGHT_FIELDS = tuple(f"w_{k}" for k in WEIGHT_KEYS)
@@ -358,9 +359,20 @@ def _unpadded(text: pd.Series) -> bool:
 
 
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
+    """Which cells are missing, or empty once stripped."""
     if stripped is None:
         return col.isna().to_numpy()
-    return _flags(pc.equal(_chunks(stripped), ""), null=True)
+    return np.concatenate([_empty_cells(chunk) for chunk in _chunks(stripped).chunks] or [np.zeros(0, dtype=bool)])
+
+
+def _empty_cells(text: pa.Array) -> np.ndarray:
+    """Which cells of arrow text are missing or '', read off its offsets (a kernel's mask costs five times as much)."""
+    if not len(text):
+        return np.zeros(0, dtype=bool)
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], width)[text.offset:text.offset + len(text) + 1]
+    empty = offsets[1:] == offsets[:-1]
+    return empty | _flags(text.is_null()) if text.null_count else empty
 
 
 NUMBER_KINDS = ("number", "integer", "share")
@@ -511,9 +523,12 @@ def _is_in(text: pd.Series, values: Iterable[str]) -> np.ndarray:
     return _flags(pc.is_in(_chunks(text), value_set=pa.array(list(values), pa.string())))
 
 
-def _flags(values: pa.Array, null: bool = False) -> np.ndarray:
-    """An arrow boolean result as a numpy mask (nulls read as `null`)."""
-    return pc.fill_null(values, null).to_numpy(zero_copy_only=False).astype(bool)
+def _flags(values: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarray:
+    """An arrow boolean result as a numpy mask (nulls read as `null`), by Kleene logic with its validity: fill_null
+    costs some twenty times as much on a boolean array with nulls (0.5 ms for 50,000 cells)."""
+    if values.null_count:
+        values = pc.or_kleene(values, values.is_null()) if null else pc.and_kleene(values, values.is_valid())
+    return values.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _flags_where(rows: np.ndarray, text: pa.Array, check: Callable[[pa.Array], pa.Array]) -> np.ndarray:
@@ -579,11 +594,13 @@ def _check_list(col: pd.Series, text: pd.Series, blank: np.ndarray, field: Field
 
     Each distinct cell is checked once: batches repeat the same few server lists thousands of times.
     """
-    positions = np.flatnonzero(~blank & text.ne("").to_numpy(dtype=bool))  # most rows have no list: leave them out
+    positions = np.flatnonzero(~blank)  # most rows have no list: leave them out (a blank cell's text is '')
     if not len(positions):
         return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), len(col)))
-    codes, cells = pd.factorize(text.iloc[positions])
-    canonical, problems = _check_cells(pd.Series(cells, dtype=TEXT), field)
+    listed = _large(text)
+    encoded = pc.dictionary_encode(listed if len(positions) == len(listed) else listed.take(positions))
+    codes, cells = encoded.indices.to_numpy(), encoded.dictionary  # as pd.factorize, in a third less time
+    canonical, problems = _check_cells(cells, field)
     if problems is not None:
         hits = pd.DataFrame({"pos": positions, "cell": codes}).merge(problems, on="cell")
         hits = hits.sort_values(["pos", "item_no"], kind="stable")
@@ -609,10 +626,10 @@ def _arrow_series(text: pa.Array) -> pd.Series:
     return pd.Series(pd.array(text, dtype=TEXT))
 
 
-def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame | None]:
+def _check_cells(cells: pa.Array, field: Field) -> tuple[pa.Array, pd.DataFrame | None]:
     """Per distinct list cell: its canonical form, and a table of its bad items (cell, item_no, item, reason), None
     where none is bad (as most lists: the table would cost more than the checks)."""
-    lists = pc.split_pattern_regex(arrow_text(cells), LIST_SEPARATORS[field.kind])
+    lists = _split_items(cells, LIST_SEPARATORS[field.kind])
     flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
     if field.kind == "host_list":
         flat = pc.utf8_trim_whitespace(flat)
@@ -642,13 +659,34 @@ def _check_cells(cells: pd.Series, field: Field) -> tuple[pa.Array, pd.DataFrame
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": typed[bad].to_numpy(dtype=object), "reason": problems[bad]}) if bad.any() else None
     good = items[~bad]
-    cell, codes = good.index.to_numpy(), pd.factorize(good)[0]
-    first = np.unique(cell * (codes.max(initial=0) + 1) + codes, return_index=True)[1]  # first of each (cell, item)
-    keep = np.sort(first)
+    cell = good.index.to_numpy()
+    keep = _first_in_cell(cell, good)
     kept = _arrow(good).take(keep)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(cell[keep], minlength=len(cells)))])
     joined = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), kept)
     return pc.binary_join(joined, pa.scalar(";", kept.type)), table
+
+
+def _split_items(cells: pa.Array, separators: str) -> pa.ListArray:
+    """Each cell's items, split at every run of `separators` (empty items too, which a regex split leaves at either
+    end and a split at one character between repeated ones): at ';' alone where no cell holds another separator,
+    as most do not (a regex split takes three times as long)."""
+    others = np.frombuffer(separators.replace(";", "").encode(), np.uint8)
+    if _any_byte(pa.chunked_array([cells]), lambda data: np.isin(data, others)):
+        return pc.split_pattern_regex(cells, f"[{separators}]+")
+    return pc.split_pattern(cells, ";")
+
+
+def _first_in_cell(cell: np.ndarray, items: pd.Series) -> np.ndarray:
+    """Positions of the `items` to keep, in order: each the first of its value in its cell (`cell`, ascending). Only
+    cells of more than one item can repeat one: those alone are compared (most cells list a single name)."""
+    listed = np.bincount(cell)[cell] > 1 if len(cell) else np.zeros(0, dtype=bool)
+    keep = ~listed
+    if listed.any():
+        at = np.flatnonzero(listed)
+        codes = pc.dictionary_encode(_arrow(items).take(at)).indices.to_numpy()  # as pd.factorize, in less time
+        keep[at[np.unique(cell[at] * (codes.max() + 1) + codes, return_index=True)[1]]] = True  # first of each pair
+    return np.flatnonzero(keep)
 
 
 def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalog,
@@ -658,8 +696,11 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
     Unknown or missing required columns are a problem of the whole input and raise InputError.
     """
     today = today or dt.date.today()
-    rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))
-    raw = _with_field_names(raw.reset_index(drop=True), source)
+    rows = np.asarray(raw.attrs.get("rows", np.arange(1, len(raw) + 1)))[:len(raw)]  # head() keeps its frame's attrs
+    separator = raw.attrs.get("separator")
+    raw = raw.reset_index(drop=True)
+    raw.attrs = {}  # pandas deep-copies a frame's attrs into every column and result made from it (the row numbers)
+    raw = _with_field_names(raw, source)
     unknown = [(i, str(c), suggest(str(c), FIELD_NAMES)) for i, c in enumerate(raw.columns, start=1)
                if c not in FIELD_BY_NAME]
     if unknown and len(unknown) == len(raw.columns) and not any(hint for *_, hint in unknown):  # a title row?
@@ -677,7 +718,6 @@ def validate(raw: pd.DataFrame, source: str, params: Parameters, catalog: Catalo
 
     check = _Checker(source, rows)
     n = len(raw)
-    separator = raw.attrs.get("separator")
     decimal = decimal_marks([raw[f.name] for f in FIELDS if f.kind in NUMBER_KINDS and f.name in raw.columns
                              and pd.api.types.is_string_dtype(raw[f.name])], n) if separator == "\t" else None
     out: dict[str, Any] = {}
@@ -790,12 +830,17 @@ def _placeholder(field: Field, n: int) -> Any:
     return _arrow_series(pa.repeat(pa.scalar("", pa.large_string()), n))
 
 
-def _iso_parsed(text: pd.Series) -> pd.Series:
-    """`pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")`, each distinct text parsed once (a chunk's profiles
-    share a few thousand start dates, and pandas parses each cell in Python)."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=False)
-    parsed = pd.to_datetime(pd.Series(distinct), errors="coerce", format="%Y-%m-%d")
-    return pd.Series(parsed.to_numpy().take(codes), index=text.index)
+def _days(dates: pd.Series) -> np.ndarray:
+    """Dates as days since 1970-01-01, NaN where none (NaT)."""
+    return (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _iso_days(text: pd.Series) -> np.ndarray:
+    """`_days(pd.to_datetime(text, errors="coerce", format="%Y-%m-%d"))`, worked out once per distinct text (a chunk's
+    profiles share a few thousand start dates, and pandas parses each cell in Python)."""
+    encoded = pc.dictionary_encode(_large(text))
+    distinct = pd.Series(pd.array(encoded.dictionary, dtype=TEXT))
+    return _days(pd.to_datetime(distinct, errors="coerce", format="%Y-%m-%d"))[encoded.indices.to_numpy()]
 
 
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
@@ -843,7 +888,9 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         check.flag(control & ~breaks, field.name, "contains control characters", col)
         return _upper(text) if field.capitals else text
     if kind == "choice":
-        text = _upper(text.str.removesuffix(".0"))
+        if _any_byte(_chunks(text), lambda data: data == ord(".")):  # '2016.0': a spreadsheet's number as text
+            text = text.str.removesuffix(".0")
+        text = _upper(text)
         check.flag(~blank & ~_is_in(text, field.choices), field.name,
                    f"must be one of {', '.join(field.choices)}", col)
         return text
@@ -869,18 +916,17 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         elif col.dtype == object:  # YAML, Excel and Parquet give date / datetime objects among text
             written = col.map(lambda v: v.isoformat()[:10] if isinstance(v, dt.date) and not pd.isna(v) else v)
         text = _filled(stripped) if written is col and stripped is not None else _text(written)
-        parsed = _iso_parsed(text)
-        other = ~blank & parsed.isna().to_numpy()  # dates written another way (the rest were ISO, as most are)
+        days = _iso_days(text)
+        other = ~blank & np.isnan(days)  # dates written another way (the rest were ISO, as most are)
         if other.any():
-            parsed[other] = pd.to_datetime(iso_dates(text[other], separator), errors="coerce", format="%Y-%m-%d")
-        bad = ~blank & parsed.isna().to_numpy()
+            days[other] = _days(pd.to_datetime(iso_dates(text[other], separator), errors="coerce", format="%Y-%m-%d"))
+        bad = ~blank & np.isnan(days)
         slashed = bad.copy()
         if bad.any():  # most batches have no bad date: no text to look at
             slashed[bad] = text[bad].str.match(SLASHED_DATE, na=False).to_numpy(dtype=bool)
         check.flag(slashed, field.name, "not a date (use YYYY-MM-DD: with slashes, the day may come first or the "
                                         "month)", col)
         check.flag(bad & ~slashed, field.name, "not a date (use YYYY-MM-DD)", col)
-        days = ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=float, na_value=np.nan)
         out_of_range = ~np.isnan(days) & ((days < field.low) | (days > field.high))
         check.flag(out_of_range, field.name, f"must be between {from_day(int(field.low))} and {from_day(int(field.high))}",
                    col)
@@ -939,18 +985,17 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
         else:
             fill = default
         if fill is not None and fill != "" and blank.any():  # a text field's blank cells hold '' already
-            values = values.copy()
             if isinstance(values, pd.Series):
+                values = values.copy()
                 values[blank] = fill
             else:
-                values[blank] = fill
+                values = np.where(blank, fill, values)
         data[field.name] = values
     for field in FIELDS:
         if isinstance(field.default, str) and field.default.startswith("rule:") and field.default != "rule:today":
             blank = out[field.name + "__blank"]
             if blank.any():
                 data[field.name] = _derived(data, field.name, field.default.removeprefix("rule:"), blank)
-    data["country"] = pd.Series(data["country"]).astype(str).str.strip().str.upper()
     for name in ("users", "desktops", "mobile_devices"):
         counts = np.nan_to_num(np.asarray(data[name], dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
         data[name] = np.clip(counts, 0, MAX_COUNT).astype(np.int64)  # rejected rows may hold anything
@@ -962,25 +1007,37 @@ def _fill_defaults(out: dict[str, Any], n: int, params: Parameters, today: dt.da
 
 
 def _derived(data: dict[str, Any], name: str, rule: str, blank: np.ndarray) -> Any:
-    """The column `name` with its `blank` cells given by its rule (`derived_default`), worked out for those alone."""
-    at = np.flatnonzero(blank)
-    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
-    values = derived_default(rule, {source: data[source][at] if isinstance(data[source], np.ndarray)
-                                    else data[source].iloc[at] for source in sources})
+    """The column `name` with its `blank` cells given by its rule (`derived_default`)."""
     column = data[name]
-    if isinstance(column, pd.Series):  # text
-        derived = _arrow(values.astype(TEXT)).cast(pa.large_string())
-        return _arrow_series(pc.replace_with_mask(_arrow(column).cast(pa.large_string()), pa.array(blank), derived))
+    if isinstance(column, pd.Series):  # text: the rule's text of every row, by one kernel, kept where blank
+        return _arrow_series(pc.if_else(pa.array(blank), _rule_text(rule, data), _large(column)))
+    at = np.flatnonzero(blank)  # numbers: worked out for the blank cells alone
+    sources = [rule] if rule in FIELD_BY_NAME else TEMPLATE_FIELD.findall(rule)
     column = column.copy()
-    column[at] = values
+    column[at] = derived_default(rule, {source: data[source][at] for source in sources})
     return column
+
+
+def _rule_text(rule: str, data: Mapping[str, Any]) -> pa.Array:
+    """`derived_default` of a rule on text fields, for every row at once, as arrow text (a TEXT column's cells hold
+    no missing value: '' where blank)."""
+    if rule in FIELD_BY_NAME:
+        return _large(data[rule])
+    parts = TEMPLATE_FIELD.split(rule)  # text, field, text, field ..., text
+    pieces = [_large(data[part]) if i % 2 else pa.scalar(part, pa.large_string()) for i, part in enumerate(parts)]
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", pa.large_string()))  # joined with nothing between
+
+
+def _large(text: pd.Series) -> pa.Array:
+    """A TEXT column's cells as one arrow large_string array."""
+    return _arrow(text).cast(pa.large_string())
 
 
 def _check_rows(frame: pd.DataFrame, check: _Checker, owa_given: np.ndarray) -> None:
     """Checks across fields, once defaults are filled (`owa_given`: the rows that give their owa_host, not derived)."""
     weights = np.column_stack([frame[w].to_numpy(dtype=float) for w in WEIGHT_FIELDS])  # a tenth of frame[list]'s time
-    check.flag((weights == 0).all(axis=1), "w_cost",  # a negative or unreadable weight has its own reason
-               "the weights cannot all be zero", np.full(len(frame), "all weights 0", dtype=object))
+    zero = np.flatnonzero((weights == 0).all(axis=1))  # a negative or unreadable weight has its own reason
+    check.flag_at(zero, "w_cost", ["the weights cannot all be zero"] * len(zero), ["all weights 0"] * len(zero))
     country = frame["country"].astype(str)
     bad = _flags_where((country != "").to_numpy(dtype=bool), _arrow(country),
                        lambda t: pc.invert(pc.match_substring_regex(t, "^[A-Z]{2}$")))  # str.fullmatch, in arrow
@@ -1021,8 +1078,10 @@ def _weights_in_one_form(frame: pd.DataFrame, percents: dict[str, tuple[np.ndarr
 def _without_the_external_domain(frame: pd.DataFrame) -> None:
     """Drop the external domain from `extra_domains` (an admin pasting every accepted domain lists it too): it is on
     every certificate already, and listed twice it would count twice (names, wildcards, DNS records)."""
-    lists = pc.split_pattern(arrow_text(frame["extra_domains"]), ";")
-    items, parents = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+    extra = arrow_text(frame["extra_domains"])
+    listing = np.flatnonzero(_flags(pc.not_equal(extra, "")))  # the rows that list any (a few)
+    lists = pc.split_pattern(extra.take(listing), ";")
+    items, parents = pc.list_flatten(lists), listing[pc.list_parent_indices(lists).to_numpy()]
     own = pc.equal(items, arrow_text(frame["external_domain"]).take(parents)).to_numpy(zero_copy_only=False)
     if own.any():
         keep = ~own & pc.not_equal(items, "").to_numpy(zero_copy_only=False)
@@ -1044,6 +1103,9 @@ def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
             flat[field], parents[field] = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
         else:  # one name per row: splitting would give each alone
             flat[field], parents[field] = text, np.arange(len(text))
+        named = _flags(pc.not_equal(flat[field], ""))  # '' (most rows' extra_domains) is no suffix: not looked up
+        if not named.all():
+            flat[field], parents[field] = flat[field].filter(named), parents[field][named]
     flat = {field: names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names for field, names in flat.items()}
     ends = np.cumsum([len(names) for names in flat.values()])
     found = np.split(public_suffixes(pa.concat_arrays(list(flat.values()))), ends[:-1])  # one look-up: ~1 ms a call

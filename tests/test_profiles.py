@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 from filebuilders import workbook_bytes, zip_patched
@@ -13,9 +14,10 @@ from openpyxl import Workbook
 
 import decision
 from decision.catalog import default_catalog
+from decision.dates import to_day
 from decision.errors import InputError
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, TEXT_COLUMNS, load_profiles, read_table
+from decision.profiles import FIELDS, TEXT, TEXT_COLUMNS, _flags, _is_blank, load_profiles, read_table, validate
 from decision.tables import UNSAVED_FORMULA, table_parts
 
 PARAMS, CATALOG = default_parameters(), default_catalog()
@@ -767,3 +769,68 @@ def test_a_required_field_of_the_wrong_shape_is_one_issue_not_also_an_empty_fiel
     assert [(i.row, i.field, i.reason) for i in load(path).issues] == [(1, field, reason)]
     given = pd.DataFrame({**{k: [v] for k, v in GOOD.items()}, field: [value]})
     assert [(i.row, i.field, i.reason) for i in load(given).issues] == [(1, field, reason)]
+
+
+# ------------------------------------------------------------------ validation's shortcuts give what the long way does
+
+def test_a_head_of_a_chunk_is_validated_as_the_rows_it_holds():
+    """A head() keeps its frame's attrs, row numbers and all: validating it must not take the rows it left out."""
+    frame = pd.DataFrame([GOOD] * 3)
+    frame.attrs["rows"] = np.arange(2, 5)
+    assert len(validate(frame.head(0), "t", PARAMS, CATALOG).frame) == 0
+    assert validate(frame.head(2), "t", PARAMS, CATALOG).frame["row"].tolist() == [2, 3]
+
+
+def test_the_inputs_attrs_are_not_copied_into_every_column():
+    class Probe:
+        copies = 0
+
+        def __deepcopy__(self, memo):
+            Probe.copies += 1
+            return self
+
+    frame = pd.DataFrame([GOOD] * 3)
+    frame.attrs["probe"] = Probe()
+    validate(frame, "t", PARAMS, CATALOG)
+    assert Probe.copies <= 1 and isinstance(frame.attrs["probe"], Probe)  # the caller's attrs are left as they were
+
+
+def test_arrow_masks_read_missing_values_as_asked():
+    values = pa.chunked_array([pa.array([True, None, False]), pa.array([None, True])])
+    assert _flags(values, null=True).tolist() == [True, True, False, True, True]
+    assert _flags(values).tolist() == [True, False, False, False, True]
+
+
+def test_blank_cells_are_told_in_every_chunk_and_slice():
+    text = pd.Series(pd.array(pa.chunked_array([pa.array(["x", None, ""]), pa.array(["", "y", None, "z"])]),
+                              dtype=TEXT)).iloc[1:]  # a slice: offsets that do not start at 0
+    assert _is_blank(text, text).tolist() == [True, True, True, False, True, False]
+
+
+@pytest.mark.parametrize("other", ["", "q.com, r.com"])  # a ',' anywhere in the chunk: every cell split by the regex
+def test_list_cells_split_at_semicolons_alone_as_by_any_separator(other):
+    cells = ["a.com;;b.com", ";c.com;", "A.com;a.com", "x.com;x.com;y.com", "y.com", other]
+    profiles = load([{**GOOD, "extra_domains": cell} for cell in cells]).frame
+    assert profiles["extra_domains"].tolist()[:5] == ["a.com;b.com", "c.com", "a.com", "x.com;y.com", "y.com"]
+
+
+def test_derived_defaults_fill_the_blank_cells_alone():
+    rows = [{**GOOD, "id": "", "owa_host": ""}, {**GOOD, "org": "Fabrikam", "id": "F1", "owa_host": "owa.contoso.com"},
+            {**GOOD, "external_domain": "Fabrikam.COM", "desktops": None, "users": 7}]
+    frame = load(rows).frame
+    assert frame["id"].tolist() == ["Contoso", "F1", "Contoso"]
+    assert frame["owa_host"].tolist() == ["mail.contoso.com", "owa.contoso.com", "mail.fabrikam.com"]
+    assert frame["desktops"].tolist() == [50, 50, 7]
+
+
+def test_dates_repeated_and_written_other_ways_each_get_their_day():
+    written = ["2027-06-13", "13.06.2027", "2027-06-13", "2027-06-13T10:00:00", "soon", "1990-01-01"]
+    result = load([{**GOOD, "start": w} for w in written])
+    assert result.frame["start"].tolist() == [to_day("2027-06-13")] * 4
+    assert [(i.row, i.field, i.reason) for i in result.issues] == [
+        (5, "start", "not a date (use YYYY-MM-DD)"), (6, "start", "must be between 1995-01-01 and 2100-12-31")]
+
+
+def test_a_release_written_as_a_spreadsheets_number_reads_as_the_release():
+    frame = load([{**GOOD, "exchange_version": "2016.0"}, {**GOOD, "exchange_version": "se"}]).frame
+    assert frame["exchange_version"].tolist() == ["2016", "SE"]
