@@ -94,8 +94,25 @@ def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(parts).take(np.cumsum(counts) - 1), counts == 2
 
 
-def _ends_in(text: pa.Array, suffix: str) -> pa.Array:
-    return pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix))
+def _last_labels(names: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Each name's last label (`_after_dot`) as a code into the distinct last labels, those labels, and whether the
+    name has a dot: the rules on a name's last label are looked up once per distinct label."""
+    label, dotted = _after_dot(names, last=True)
+    encoded = pc.dictionary_encode(label)
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary, dotted
+
+
+def _ends_in(text: pa.Array, suffix: str, labels: tuple[np.ndarray, pa.Array, np.ndarray]) -> np.ndarray:
+    """Whether each name is `suffix` or ends in '.' + `suffix`; looked at only in the names whose last label
+    (`labels`: `_last_labels(text)`) is the suffix's."""
+    code, distinct, _ = labels
+    out = np.zeros(len(text), dtype=bool)
+    same = np.flatnonzero(pc.equal(distinct, suffix.rsplit(".", 1)[-1]).to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(code == same[0]) if len(same) else np.zeros(0, dtype=np.int64)
+    if len(rows):
+        near = text.take(rows)
+        out[rows] = pc.or_(pc.equal(near, suffix), pc.ends_with(near, "." + suffix)).to_numpy(zero_copy_only=False)
+    return out
 
 
 def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters,
@@ -105,18 +122,19 @@ def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Param
     (`reverse_zone_suffixes`, dated; each entry lists every suffix refused from its date, the earlier ones too)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
-    tld, dotted = _after_dot(text, last=True)
-    ok = pc.and_(pa.array(dotted), pc.is_in(tld, value_set=_tld_values()))
-    ok = pc.and_not(ok, pc.is_in(tld, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
+    labels = _last_labels(text)
+    code, distinct, dotted = labels
+    tld_ok = pc.and_not(pc.is_in(distinct, value_set=_tld_values()),
+                        pc.is_in(distinct, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
+    public = dotted & tld_ok.to_numpy(zero_copy_only=False)[code]
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        ok = pc.and_not(ok, _ends_in(text, suffix))
-    public = ok.to_numpy(zero_copy_only=False)
+        public &= ~_ends_in(text, suffix, labels)
     rule = params["reverse_zone_suffixes"]
     entry = np.searchsorted(rule.starts, np.asarray(last_day, dtype=np.int64), side="right") - 1  # -1: before any
     for at, refused in enumerate(rule.values):
         applies = entry == at
         if refused and np.any(applies):
-            hit = np.logical_or.reduce([_ends_in(text, str(s).lower()).to_numpy(zero_copy_only=False) for s in refused])
+            hit = np.logical_or.reduce([_ends_in(text, str(s).lower(), labels) for s in refused])
             public = public & ~(hit & applies)
     return public
 
