@@ -24,6 +24,8 @@ class Schedule:
     days: np.ndarray  # (distinct horizons, max issuances), -1 = none
     inverse: np.ndarray
     lifetime: Lifetime | None = None  # validity of a certificate issued on each day; None = no certificate
+    rounds: Sequence[tuple[np.ndarray, np.ndarray]] = ()  # the horizons issuing in each round and their days (or none:
+    # from `days`)
 
     @cached_property
     def valid(self) -> np.ndarray:
@@ -44,18 +46,23 @@ class Schedule:
         return values.sum(axis=1)[self.inverse]
 
     @cached_property
-    def _issued(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every issuance: its horizon (row of `days`) and its day, row by row."""
-        return np.nonzero(self.valid)[0], self.days[self.valid]
+    def _issued(self) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """Every issuance: its horizon (row of `days`) and its day as an offset from the first issuance day; and the
+        first and last issuance days."""
+        if self.rounds:  # as `schedule` found them
+            horizon, days = (np.concatenate([r[part] for r in self.rounds]) for part in (0, 1))
+        else:
+            horizon, days = np.nonzero(self.valid)[0], self.days[self.valid]
+        first, last = (int(days.min()), int(days.max())) if len(days) else (0, -1)
+        return horizon, days - first, first, last
 
     def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Per profile, whether `on` (a test of days) holds on any of its issuance days; `on` is asked once per day of
         the span the issuances cover."""
-        horizon, days = self._issued
+        horizon, offset, first, last = self._issued
         hit = np.zeros(len(self.days), dtype=bool)
-        if len(days):
-            first = int(days.min())
-            hit[horizon[on(np.arange(first, int(days.max()) + 1)).take(days - first)]] = True
+        if len(offset):
+            hit[horizon[on(np.arange(first, last + 1)).take(offset)]] = True
         return hit[self.inverse]
 
     def dates_of(self, position: int) -> np.ndarray:
@@ -227,4 +234,4 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
     days = np.full((len(uniq), len(issued)), -1, dtype=np.int64)
     for column, (rows, day) in enumerate(issued):
         days[rows, column] = day
-    return Schedule(days, inverse, lifetime)
+    return Schedule(days, inverse, lifetime, issued)
