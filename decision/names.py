@@ -96,10 +96,10 @@ def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     offsets = np.frombuffer(names.buffers()[1], np.int64 if large else np.int32)[names.offset:names.offset + len(names) + 1]
     start, end = offsets[:-1], offsets[1:]
     dotted = found >= 0
-    bounds = np.empty(2 * len(names), dtype=offsets.dtype)  # each part's bounds: the cells of the parts and the gaps
-    bounds[0::2] = np.where(dotted, end - found if last else start + found + 1, start)  # between them
+    bounds = np.empty(2 * len(names), dtype=offsets.dtype)  # the parts' starts and ends, over the names' own bytes:
+    bounds[0::2] = np.where(dotted, end - found if last else start + found + 1, start)
     bounds[1::2] = end
-    parts = pa.Array.from_buffers(names.type, max(len(bounds) - 1, 0),
+    parts = pa.Array.from_buffers(names.type, max(len(bounds) - 1, 0),  # the parts and the gaps between them
                                   [None, pa.py_buffer(bounds), names.buffers()[2]])
     return parts.take(np.arange(0, len(parts), 2)), dotted
 

@@ -25,8 +25,7 @@ class Schedule:
     days: np.ndarray  # (distinct horizons, max issuances), -1 = none
     inverse: np.ndarray
     lifetime: Lifetime | None = None  # validity of a certificate issued on each day; None = no certificate
-    rounds: Sequence[tuple[np.ndarray, np.ndarray]] = ()  # the horizons issuing in each round and their days (or none:
-    # from `days`)
+    rounds: Sequence[tuple[np.ndarray, np.ndarray]] = ()  # per round of `schedule`: the horizons issuing, their days
 
     @cached_property
     def valid(self) -> np.ndarray:
@@ -50,8 +49,9 @@ class Schedule:
     def _issued(self) -> tuple[np.ndarray, np.ndarray, int, int]:
         """Every issuance: its horizon (row of `days`) and its day as an offset from the first issuance day; and the
         first and last issuance days."""
-        if self.rounds:  # as `schedule` found them
-            horizon, days = (np.concatenate([r[part] for r in self.rounds]) for part in (0, 1))
+        if self.rounds:  # as `schedule` found them, round by round
+            horizon = np.concatenate([rows for rows, _ in self.rounds])
+            days = np.concatenate([day for _, day in self.rounds])
         else:
             horizon, days = np.nonzero(self.valid)[0], self.days[self.valid]
         first, last = (int(days.min()), int(days.max())) if len(days) else (0, -1)
@@ -198,8 +198,9 @@ def horizons(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
     key = pairs[:, 0] * 1_000_000 + (pairs[:, 1] - pairs[:, 0])  # one number per pair (horizons < 1e6 days)
     inverse, keys = pd.factorize(key, sort=True)  # by hashing: a fifth of np.unique's sort of every profile
-    start = keys // 1_000_000
-    return np.stack([start, start + keys % 1_000_000], axis=1), inverse.astype(np.int64)
+    first = np.zeros(len(keys), dtype=np.int64)
+    first[inverse] = np.arange(len(key))  # a profile of each pair
+    return pairs[first], inverse.astype(np.int64)
 
 
 def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
