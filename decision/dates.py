@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.25
@@ -40,11 +41,13 @@ def from_day(day: int | np.integer) -> dt.date:
 def horizon_end(start: np.ndarray, horizon_years: np.ndarray) -> np.ndarray:
     """Last day (exclusive) of each horizon: the start's anniversary after the whole years (29 February falls on
     28 February in common years), plus the part of a year left as days of an average year (2.5 years from
-    2027-03-01: 2029-03-01 + 183 days)."""
-    start = np.asarray(start, dtype=np.int64)
-    years = np.asarray(horizon_years, dtype=float)
+    2027-03-01: 2029-03-01 + 183 days). Computed once per distinct (start, length): profiles share them."""
+    length, lengths = pd.factorize(np.asarray(horizon_years, dtype=float), use_na_sentinel=False)
+    pair, pairs = pd.factorize(np.asarray(start, dtype=np.int64) * len(lengths) + length)
+    start, years = pairs // len(lengths), lengths[pairs % len(lengths)]
     whole = np.floor(years)
-    return years_after(start, whole.astype(np.int64)) + np.rint((years - whole) * DAYS_PER_YEAR).astype(np.int64)
+    ends = years_after(start, whole.astype(np.int64)) + np.rint((years - whole) * DAYS_PER_YEAR).astype(np.int64)
+    return ends[pair]
 
 
 def horizon_end_day(start: int, horizon_years: float) -> int:

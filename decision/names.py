@@ -88,14 +88,41 @@ def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
 
 def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     """Each name's part after its first dot (its parent domain) or, `last`, after its last dot (its last label), the
-    whole name where it has no dot; and whether it has one. One split at one dot: twice as fast as a regex."""
-    parts = pc.split_pattern(names, ".", max_splits=1, reverse=last)  # [before, after], or [name] without a dot
-    counts = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
-    return pc.list_flatten(parts).take(np.cumsum(counts) - 1), counts == 2
+    whole name where it has no dot; and whether it has one. The dot is found in the name's bytes (a dot is never
+    part of a multi-byte character), `last` in them reversed: twice as fast as a split at the dot."""
+    large = pa.types.is_large_string(names.type)
+    data = names.view(pa.large_binary() if large else pa.binary())
+    found = pc.find_substring(pc.binary_reverse(data) if last else data, ".").to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(names.buffers()[1], np.int64 if large else np.int32)[names.offset:names.offset + len(names) + 1]
+    start, end = offsets[:-1], offsets[1:]
+    dotted = found >= 0
+    bounds = np.empty(2 * len(names), dtype=offsets.dtype)  # the parts' starts and ends, over the names' own bytes:
+    bounds[0::2] = np.where(dotted, end - found if last else start + found + 1, start)
+    bounds[1::2] = end
+    parts = pa.Array.from_buffers(names.type, max(len(bounds) - 1, 0),  # the parts and the gaps between them
+                                  [None, pa.py_buffer(bounds), names.buffers()[2]])
+    return parts.take(np.arange(0, len(parts), 2)), dotted
 
 
-def _ends_in(text: pa.Array, suffix: str) -> pa.Array:
-    return pc.or_(pc.equal(text, suffix), pc.ends_with(text, "." + suffix))
+def _last_labels(names: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Each name's last label (`_after_dot`) as a code into the distinct last labels, those labels, and whether the
+    name has a dot: the rules on a name's last label are looked up once per distinct label."""
+    label, dotted = _after_dot(names, last=True)
+    encoded = pc.dictionary_encode(label)
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary, dotted
+
+
+def _ends_in(text: pa.Array, suffix: str, labels: tuple[np.ndarray, pa.Array, np.ndarray]) -> np.ndarray:
+    """Whether each name is `suffix` or ends in '.' + `suffix`; looked at only in the names whose last label
+    (`labels`: `_last_labels(text)`) is the suffix's."""
+    code, distinct, _ = labels
+    out = np.zeros(len(text), dtype=bool)
+    same = np.flatnonzero(pc.equal(distinct, suffix.rsplit(".", 1)[-1]).to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(code == same[0]) if len(same) else np.zeros(0, dtype=np.int64)
+    if len(rows):
+        near = text.take(rows)
+        out[rows] = pc.or_(pc.equal(near, suffix), pc.ends_with(near, "." + suffix)).to_numpy(zero_copy_only=False)
+    return out
 
 
 def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Parameters,
@@ -105,18 +132,19 @@ def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Param
     (`reverse_zone_suffixes`, dated; each entry lists every suffix refused from its date, the earlier ones too)."""
     text = names if isinstance(names, pa.Array) else arrow_text(names)
     suffixes = [str(s).lower() for s in params.value("internal_suffixes")]
-    tld, dotted = _after_dot(text, last=True)
-    ok = pc.and_(pa.array(dotted), pc.is_in(tld, value_set=_tld_values()))
-    ok = pc.and_not(ok, pc.is_in(tld, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
+    labels = _last_labels(text)
+    code, distinct, dotted = labels
+    tld_ok = pc.and_not(pc.is_in(distinct, value_set=_tld_values()),
+                        pc.is_in(distinct, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
+    public = dotted & tld_ok.to_numpy(zero_copy_only=False)[code]
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        ok = pc.and_not(ok, _ends_in(text, suffix))
-    public = ok.to_numpy(zero_copy_only=False)
+        public &= ~_ends_in(text, suffix, labels)
     rule = params["reverse_zone_suffixes"]
     entry = np.searchsorted(rule.starts, np.asarray(last_day, dtype=np.int64), side="right") - 1  # -1: before any
     for at, refused in enumerate(rule.values):
         applies = entry == at
         if refused and np.any(applies):
-            hit = np.logical_or.reduce([_ends_in(text, str(s).lower()).to_numpy(zero_copy_only=False) for s in refused])
+            hit = np.logical_or.reduce([_ends_in(text, str(s).lower(), labels) for s in refused])
             public = public & ~(hit & applies)
     return public
 
@@ -190,17 +218,20 @@ def internal_names_loss(start: np.ndarray, end: np.ndarray,
 
 
 def _mail_domain_of(host: pa.Array, ext: pa.Array, extra_pos: np.ndarray, extras: pa.Array
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether a host is one of the profile's mail domains itself (contoso.com), and whether it is one label under one
-    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list); `extra_pos`, `extras`:
-    the extra mail domains and the position of each (`_items`). `*.<domain>` covers the second only: the bare domain
-    is a name of its own, which the certificate must carry (a CA prices a wildcard with it included)."""
+    (mail.contoso.com; not mail.eu.contoso.com nor a name in a domain the profile does not list), and under the
+    external domain; `extra_pos`, `extras`: the extra mail domains and the position of each (`_items`). `*.<domain>`
+    covers the second only: the bare domain is a name of its own, which the certificate must carry (a CA prices a
+    wildcard with it included)."""
     parent = _after_dot(host, last=False)[0]
 
-    def matches(name: pa.Array) -> np.ndarray:
+    def matches(name: pa.Array) -> tuple[np.ndarray, np.ndarray]:  # (the external domain, any mail domain)
         listed = pc.equal(extras, name.take(extra_pos)).to_numpy(zero_copy_only=False)
-        return pc.equal(name, ext).to_numpy(zero_copy_only=False) | (np.bincount(extra_pos[listed], minlength=len(host)) > 0)
-    return matches(host), matches(parent)
+        external = pc.equal(name, ext).to_numpy(zero_copy_only=False)
+        return external, external | (np.bincount(extra_pos[listed], minlength=len(host)) > 0)
+    under_external, under = matches(parent)
+    return matches(host)[1], under, under_external
 
 
 def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict[str, np.ndarray]:
@@ -236,10 +267,9 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
                              np.concatenate([last, last, last, last[parents]])), [n, 2 * n, 3 * n])
     extras_public = np.bincount(parents[~items_public], minlength=n) == 0  # every extra domain (True for none)
     idom_public = idom_public & has_idom
-    owa_is_autodiscover = pc.equal(owa, pc.binary_join_element_wise("autodiscover.", ext, "")).to_numpy(
-        zero_copy_only=False)
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
-    owa_is_domain, owa_one_under = _mail_domain_of(owa, ext, parents, items)
+    owa_is_domain, owa_one_under, owa_under_ext = _mail_domain_of(owa, ext, parents, items)
+    owa_autodiscover = pc.starts_with(owa, "autodiscover.").to_numpy(zero_copy_only=False)
     # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
     n_idom = (wants_internal & has_idom).astype(np.int64)
     n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
@@ -257,9 +287,9 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         "ext_public": ext_public,
         "extras_public": extras_public,
         "root_extra": root & ~owa_is_root,
-        "owa_is_autodiscover": owa_is_autodiscover,
+        "owa_is_autodiscover": owa_autodiscover & owa_under_ext,  # autodiscover.<external domain>
         # the OWA host is the autodiscover name of one of the mail domains (that name is then on a certificate once)
-        "owa_is_any_autodiscover": pc.starts_with(owa, "autodiscover.").to_numpy(zero_copy_only=False) & owa_one_under,
+        "owa_is_any_autodiscover": owa_autodiscover & owa_one_under,
         "owa_under_wildcard": owa_is_domain | owa_one_under,
         # bare domains the wildcard option's certificates carry: the external domain where it is on Exchange (OWA host
         # or root_on_exchange), and a further mail domain that is the OWA host

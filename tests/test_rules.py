@@ -9,6 +9,7 @@ from pathlib import Path
 
 import idna
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
@@ -18,12 +19,12 @@ import decision
 from decision import LABELS, views
 from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
-from decision.dates import anniversary, from_day, horizon_end_day, to_day, year_starts
+from decision.dates import anniversary, from_day, horizon_end, horizon_end_day, to_day, year_starts
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
-from decision.names import PSL_FILE, internal_names_allowed, public_suffixes, publicly_registrable, revoked_lifetime
+from decision.names import PSL_FILE, internal_names_allowed, name_facts, public_suffixes, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
-from decision.renewals import fraction_interval, fresh_validations, schedule
+from decision.renewals import Schedule, fraction_interval, fresh_validations, horizons, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
@@ -440,6 +441,54 @@ def test_the_client_authentication_risk_names_the_ca_and_its_first_certificate_a
 def test_which_names_a_public_ca_may_validate(name, public):
     assert bool(publicly_registrable(np.array([name], dtype=object), PARAMS, to_day("2026-12-01"))[0]) is public
 
+
+
+def test_names_looked_up_together_are_judged_each_as_alone():
+    """publicly_registrable looks a batch's last labels up once per distinct label, and a multi-label suffix only in
+    the names whose last label is its own: each name of a batch, on its own last day, as when looked up alone."""
+    names = ["mail.contoso.com", "contoso.local", "srv.home.arpa", "home.arpa", "x.arpa", "5.0.0.10.in-addr.arpa",
+             "notin-addr.arpa", "in-addr.arpa.contoso.com", "server01", "", "a.b.contoso.co.uk", "mail.contoso.corp",
+             "xn--bcher-kva.de", "mail.contoso.notarealtld", "ex01.1.0.ip6.arpa", "arpa", "local", "com"] * 2
+    days = [to_day("2026-03-14")] * (len(names) // 2) + [to_day("2026-03-15")] * (len(names) // 2)
+    together = publicly_registrable(np.array(names, dtype=object), PARAMS, np.array(days))
+    alone = [bool(publicly_registrable(np.array([n], dtype=object), PARAMS, d)[0]) for n, d in zip(names, days, strict=True)]
+    assert together.tolist() == alone
+    assert alone[:6] == [True, False, False, False, True, True] and alone[18 + 5] is False
+
+
+def test_the_owa_host_is_the_external_domains_autodiscover_name_only_when_it_is_autodiscover_dot_that_domain():
+    owa = ["autodiscover.a.com", "autodiscover.b.com", "autodiscover.x.a.com", "mail.a.com", "a.com", "autodiscover.a.co"]
+    frame = pd.DataFrame({"owa_host": owa, "external_domain": ["a.com"] * 6, "extra_domains": ["b.com"] * 6,
+                          "internal_domain": [""] * 6, "servers": ["EX01"] * 6, "internal_names": [False] * 6,
+                          "root_on_exchange": [False] * 6, "start": [to_day("2026-12-01")] * 6})
+    facts = name_facts(frame, PARAMS, frame["start"].to_numpy() + 365)
+    assert facts["owa_is_autodiscover"].tolist() == [True, False, False, False, False, False]
+    assert facts["owa_is_any_autodiscover"].tolist() == [True, True, False, False, False, False]
+
+
+def test_horizons_and_their_ends_are_each_profiles_own():
+    """Both are worked out once per distinct start and length and taken back per profile."""
+    start = np.array([to_day(d) for d in ("2028-02-29", "2027-03-01", "2028-02-29", "2024-01-01", "2027-03-01")])
+    years = np.array([1, 2.5, 4, 1, 2.5])
+    end = horizon_end(start, years)
+    assert end.tolist() == [horizon_end_day(int(s), y) for s, y in zip(start, years, strict=True)]
+    pairs, inverse = horizons(start, end)
+    assert pairs[inverse].tolist() == np.stack([start, end], axis=1).tolist() and len(pairs) == 4
+    assert pairs.tolist() == sorted(pairs.tolist())
+
+
+def test_a_schedules_issuances_tested_on_days_are_those_of_its_days():
+    """Schedule.ever reads the issuances `schedule` found round by round; a schedule of the same days alone reads them
+    from its days: the same answers."""
+    def lifetime(days: np.ndarray) -> np.ndarray:
+        return np.where(days >= 55, 30.0, 100.0)
+    sched = schedule(np.array([0, 0, 60, 0]), np.array([200, 120, 200, 200]), lifetime, fraction_interval(1.0))
+    bare = Schedule(sched.days, sched.inverse)
+    for window in ((130, 130), (101, 129), (90, 100), (0, 0), (185, 199)):
+        def on(days: np.ndarray, window=window) -> np.ndarray:
+            return (days >= window[0]) & (days <= window[1])
+        assert sched.ever(on).tolist() == bare.ever(on).tolist(), window
+    assert sched.ever(lambda days: days == 130).tolist() == [True, False, False, True]
 
 @pytest.mark.parametrize(("name", "last_day", "public"), [
     ("5.0.0.10.in-addr.arpa", "2026-03-14", True), ("5.0.0.10.in-addr.arpa", "2026-03-15", False),
