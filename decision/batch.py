@@ -46,7 +46,7 @@ from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.currency import totals_note
-from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
+from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendation_columns, score_frame
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.explain import why_no_option
 from decision.options import OPTIONS
@@ -210,13 +210,13 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
             "nearest_flip", "currency", *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
 
 
-def _typed(table: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
-    """The columns `names` of `table` (all by default), in order, of fixed types (counts nullable where a profile has
-    no feasible option, text as str) and rounded as shown: made at once (a column set on a frame costs a copy of
-    its block)."""
+def _typed(table: pd.DataFrame | dict[str, Any], names: list[str] | None = None) -> pd.DataFrame:
+    """The columns `names` of `table` (a frame, or arrays by name; all by default), in order, of fixed types (counts
+    nullable where a profile has no feasible option, text as str) and rounded as shown: a frame made at once (a
+    column set on a frame costs a copy of its block)."""
     columns = {}
     for name in table.columns if names is None else names:
-        column = table[name]
+        column = pd.Series(table[name], copy=False)
         if name in DECIMALS:
             column = column.round(DECIMALS[name])
         if column.dtype == object:
@@ -247,18 +247,18 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out = long_table(scored, job.catalog, job.params, names=True)
             out["rank"] = out["rank"].astype("Int64").mask(~out["feasible"])  # infeasible options have no rank
         else:
-            out = recommendations(scored)
+            out = recommendation_columns(scored)  # made into a table once, with the columns below (_typed)
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             because = why_no_option(scored.columns["reasons"], scored.winner < 0)  # None where an option is feasible
             out["no_option_because"] = pd.Series(pa.array(because, pa.large_string()), dtype="str")  # from objects: 9x the time
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
-        currency, rows_each = frame["currency"].array, len(out) // len(frame)  # of the costs, on each profile's rows
+        currency, rows_each = frame["currency"].array, len(out["row"]) // len(frame)  # of the costs, on each profile's rows
         out["currency"] = currency if rows_each == 1 else currency.take(np.repeat(np.arange(len(frame)), rows_each))
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has]
         cents = _cents_by_currency(np.rint(paid * 100).astype(np.int64), currency[has])  # to the cent, as _typed rounds
-        positions = out["row"].to_numpy() - 1
+        positions = np.asarray(out["row"]) - 1
         out["row"] = piece.rows[positions]
         if job.folder:
             out["file"] = piece.files[positions]

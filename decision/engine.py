@@ -102,13 +102,15 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
 
     feasible = np.stack([comps[o].feasible for o in OPTIONS])
     cost = rows(lambda c: c.cost_total(years, admin))
-    tco = cost + rows(lambda c: c.client_cost(admin, user))
-    trust = np.where(ctx.pop.clients > 0, 1.0 - rows(lambda c: c.warned) / clients, 1.0)
+    tco = rows(lambda c: c.client_cost(admin, user))
+    tco += cost  # in place: each (options × profiles) temporary is a pass over fresh memory
+    trust = 1.0 - rows(lambda c: c.warned) / clients
+    np.copyto(trust, 1.0, where=~(ctx.pop.clients > 0))
     by_option = {
         "feasible": feasible,
         "cost_total": cost,
         "tco": tco,
-        "trust": np.clip(trust, 0.0, 1.0),
+        "trust": np.clip(trust, 0.0, 1.0, out=trust),
         "devices_to_reconfigure": rows(lambda c: c.devices),
         "users_url_change": rows(lambda c: c.users_url_change),
         "certificates": rows(lambda c: c.certificates),
@@ -175,11 +177,8 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
     return table
 
 
-def recommendations(scored: Scored) -> pd.DataFrame:
-    """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
-
-    close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
-    """
+def recommendation_columns(scored: Scored) -> dict[str, Any]:
+    """The columns of `recommendations`, as arrays by name (for a table made at once with further columns)."""
     frame, cols = scored.frame, scored.columns
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
@@ -187,8 +186,8 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     out = {
         "profile": frame["id"].astype(str).array,  # as text, not Python strings: 5x as fast
         "row": frame["row"].to_numpy(),
-        "recommendation": labels(OPTIONS, scored.winner),
-        "runner_up": labels(OPTIONS, scored.runner_up),
+        "recommendation": labels(OPTIONS, scored.winner).array,
+        "runner_up": labels(OPTIONS, scored.runner_up).array,
         "margin": np.round(margin, 2),
     }
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
@@ -197,7 +196,15 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     for j, option in enumerate(OPTIONS):
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
     out["close_call"] = close_call
-    return pd.DataFrame(out)  # at once: adding the columns one by one costs ~0.1 ms each, whatever the batch size
+    return out
+
+
+def recommendations(scored: Scored) -> pd.DataFrame:
+    """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
+
+    close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
+    """
+    return pd.DataFrame(recommendation_columns(scored))  # at once: adding the columns one by one costs ~0.1 ms each
 
 
 @dataclass
