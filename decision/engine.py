@@ -119,8 +119,9 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
         "ca": np.stack([comps[o].ca for o in OPTIONS]),
         "failed_ca": np.stack([comps[o].failed_ca for o in OPTIONS]),
     }
-    # the columns are the rows' transposes: (profiles × options) views, which the scoring reads as rows at no cost;
-    # feasible is also kept C-contiguous, as the weight bands combine it with such arrays
+    # the columns are the rows' transposes, (profiles × options) views that the scoring reads as rows at no cost
+    # (a C-contiguous copy of each cost a pass over fresh memory); feasible is also copied C-contiguous for the
+    # weight bands, which combine it with C-contiguous arrays of scores
     columns = {name: values.T for name, values in by_option.items()}
     columns["feasible"] = np.ascontiguousarray(feasible.T)
     criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
