@@ -205,7 +205,7 @@ def bare_read_write(source: Path, output: Path) -> float:
 
 # score_file's steps, as decision.batch calls them: (name in decision.batch, step shown)
 STEPS = (("_table_pieces", "read"), ("validate", "validate"), ("score_frame", "score"),
-         ("batch_columns", "analytics"), ("recommendations", "recommend"), ("_append", "write"))
+         ("batch_columns", "analytics"), ("recommendation_columns", "recommend"), ("_append", "write"))
 AROUND_SCORING = ("read", "validate", "write")
 
 

@@ -46,7 +46,7 @@ from tqdm import tqdm
 
 from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.currency import totals_note
-from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendations, score_frame
+from decision.engine import ENGINE_VERSION, OPTION_COLUMNS, Scored, long_table, recommendation_columns, score_frame
 from decision.errors import InputError, Issue, exit_with, writing
 from decision.explain import why_no_option
 from decision.options import OPTIONS
@@ -210,17 +210,27 @@ def output_columns(layout: str, folder: bool = False) -> list[str]:
             "nearest_flip", "currency", *CRITERIA, "score", *(f"score_{o}" for o in OPTIONS)]
 
 
-def _typed(table: pd.DataFrame) -> pd.DataFrame:
-    """Fixed column types (counts nullable where a profile has no feasible option), rounded as shown."""
-    for column, decimals in DECIMALS.items():
-        if column in table:
-            table[column] = table[column].round(decimals)
-    for column in table.columns:
-        if table[column].dtype == object:
-            table[column] = table[column].astype("str")
-        elif column in COUNT_COLUMNS:
-            table[column] = table[column].astype("Int64")
-    return table
+def _typed(table: pd.DataFrame | dict[str, Any], names: list[str] | None = None) -> pd.DataFrame:
+    """The columns `names` of `table` (a frame, or arrays by name; all by default), in order, of fixed types (counts
+    nullable where a profile has no feasible option, text as str) and rounded as shown: a frame made at once (a
+    column set on a frame costs a copy of its block)."""
+    columns = {}
+    for name in table.columns if names is None else names:
+        column = pd.Series(table[name], copy=False)
+        if name in DECIMALS:
+            column = column.round(DECIMALS[name])
+        if column.dtype == object:
+            column = column.astype("str")
+        elif name in COUNT_COLUMNS:
+            column = column.astype("Int64")
+        columns[name] = column
+    return pd.DataFrame(columns)
+
+
+def _cents_by_currency(cents: np.ndarray, currency: pd.api.extensions.ExtensionArray) -> dict[str, int]:
+    """Sums of integer `cents` per currency code, in the codes' order: one pass per code (a batch has few)."""
+    codes, uniques = currency.factorize()
+    return {str(code): int(cents[codes == i].sum()) for i, code in sorted(enumerate(uniques), key=lambda p: p[1])}
 
 
 def score_chunk(piece: Piece, job: Job) -> ChunkResult:
@@ -237,22 +247,22 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out = long_table(scored, job.catalog, job.params, names=True)
             out["rank"] = out["rank"].astype("Int64").mask(~out["feasible"])  # infeasible options have no rank
         else:
-            out = recommendations(scored)
+            out = recommendation_columns(scored)  # made into a table once, with the columns below (_typed)
             out["recommended_ca"] = _recommended_ca(scored, job.catalog)
             because = why_no_option(scored.columns["reasons"], scored.winner < 0)  # None where an option is feasible
             out["no_option_because"] = pd.Series(pa.array(because, pa.large_string()), dtype="str")  # from objects: 9x the time
             out["nearest_flip"] = batch_columns(scored)["nearest_flip"].array
-        out["currency"] = frame["currency"].array.take(np.repeat(np.arange(len(frame)), len(out) // len(frame)))  # of the costs
+        currency, rows_each = frame["currency"].array, len(out["row"]) // len(frame)  # of the costs, on each profile's rows
+        out["currency"] = currency if rows_each == 1 else currency.take(np.repeat(np.arange(len(frame)), rows_each))
         winners += np.bincount(np.where(scored.winner >= 0, scored.winner, len(OPTIONS)), minlength=len(OPTIONS) + 1)
         has = scored.winner >= 0
         paid = at_columns(scored.columns["cost_total"], np.maximum(scored.winner, 0))[has]
-        paid_cents = pd.Series(np.rint(paid * 100).astype(np.int64))  # to the cent, as _typed rounds
-        cents = {str(c): int(v) for c, v in paid_cents.groupby(frame["currency"].array[has]).sum().items()}
-        positions = out["row"].to_numpy() - 1
+        cents = _cents_by_currency(np.rint(paid * 100).astype(np.int64), currency[has])  # to the cent, as _typed rounds
+        positions = np.asarray(out["row"]) - 1
         out["row"] = piece.rows[positions]
         if job.folder:
             out["file"] = piece.files[positions]
-        out = _typed(out[output_columns(job.layout, job.folder)])
+        out = _typed(out, output_columns(job.layout, job.folder))
     else:
         out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
     found = [i for i in valid.issues if (i.row, i.field) not in piece.misspelt]  # its misspelling says why it is blank

@@ -55,7 +55,7 @@ class Scored:
 
     frame: pd.DataFrame
     components: dict[str, Components]
-    columns: dict[str, np.ndarray]  # each (n, 7)
+    columns: dict[str, np.ndarray]  # each (n, 7): most the transposes of (7, n) rows
     normalised: np.ndarray  # (n, 7, 4), 0 where infeasible
     tie_keys: tuple[np.ndarray, ...]  # the keys a tie on score breaks on, in scoring.TIE_BREAKS order (scoring.tie_keys)
     weights: np.ndarray  # (n, 4), normalised
@@ -97,32 +97,39 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     admin, user = ctx.admin_rate, frame["user_rate"].to_numpy(dtype=float)
     clients = np.maximum(ctx.pop.clients, 1.0)
 
-    def stack(f) -> np.ndarray:
-        return np.stack([np.asarray(f(comps[o]), dtype=float) for o in OPTIONS], axis=1)
+    def rows(f) -> np.ndarray:  # (options × profiles): contiguous rows, as the scoring reads them
+        return np.stack([np.asarray(f(comps[o]), dtype=float) for o in OPTIONS])
 
-    feasible = np.stack([comps[o].feasible for o in OPTIONS], axis=1)
-    cost = stack(lambda c: c.cost_total(years, admin))
-    tco = cost + stack(lambda c: c.client_cost(admin, user))
-    trust = np.where(ctx.pop.clients[:, None] > 0, 1.0 - stack(lambda c: c.warned) / clients[:, None], 1.0)
-    columns = {
+    feasible = np.stack([comps[o].feasible for o in OPTIONS])
+    cost = rows(lambda c: c.cost_total(years, admin))
+    tco = rows(lambda c: c.client_cost(admin, user))
+    tco += cost  # in place: each (options × profiles) temporary is a pass over fresh memory
+    trust = 1.0 - rows(lambda c: c.warned) / clients
+    np.copyto(trust, 1.0, where=~(ctx.pop.clients > 0))
+    by_option = {
         "feasible": feasible,
         "cost_total": cost,
         "tco": tco,
-        "trust": np.clip(trust, 0.0, 1.0),
-        "devices_to_reconfigure": stack(lambda c: c.devices),
-        "users_url_change": stack(lambda c: c.users_url_change),
-        "certificates": stack(lambda c: c.certificates),
-        "certificate_issuances": stack(lambda c: c.issuances),
-        "reasons": np.stack([comps[o].reasons for o in OPTIONS], axis=1),
-        "ca": np.stack([comps[o].ca for o in OPTIONS], axis=1),
-        "failed_ca": np.stack([comps[o].failed_ca for o in OPTIONS], axis=1),
+        "trust": np.clip(trust, 0.0, 1.0, out=trust),
+        "devices_to_reconfigure": rows(lambda c: c.devices),
+        "users_url_change": rows(lambda c: c.users_url_change),
+        "certificates": rows(lambda c: c.certificates),
+        "certificate_issuances": rows(lambda c: c.issuances),
+        "reasons": np.stack([comps[o].reasons for o in OPTIONS]),
+        "ca": np.stack([comps[o].ca for o in OPTIONS]),
+        "failed_ca": np.stack([comps[o].failed_ca for o in OPTIONS]),
     }
+    # the columns are the rows' transposes, (profiles × options) views that the scoring reads as rows at no cost
+    # (a C-contiguous copy of each cost a pass over fresh memory); feasible is also copied C-contiguous for the
+    # weight bands, which combine it with C-contiguous arrays of scores
+    columns = {name: values.T for name, values in by_option.items()}
+    columns["feasible"] = np.ascontiguousarray(feasible.T)
     criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
     weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
-    score, normalised = scores(criteria, feasible, weights)
+    score, normalised = scores(criteria, feasible.T, weights)
     columns["score"] = score
-    keys = tie_keys(feasible, tco, columns["certificate_issuances"], columns["certificates"])
-    columns["rank"] = rank(score, feasible, keys)
+    keys = tie_keys(feasible.T, columns["tco"], columns["certificate_issuances"], columns["certificates"])
+    columns["rank"] = rank(score, feasible.T, keys)
     winner, runner = top_two(columns["rank"])
     return Scored(frame, comps, columns, normalised, keys, weights / weights.sum(axis=1, keepdims=True), winner,
                   runner, float(params.value("close_call_share")))
@@ -171,20 +178,17 @@ def long_table(scored: Scored, catalog: Catalog, params: Parameters, *, names: b
     return table
 
 
-def recommendations(scored: Scored) -> pd.DataFrame:
-    """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
-
-    close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
-    """
+def recommendation_columns(scored: Scored) -> dict[str, Any]:
+    """The columns of `recommendations`, as arrays by name (for a table made at once with further columns)."""
     frame, cols = scored.frame, scored.columns
     has = scored.winner >= 0
     win = np.where(has, scored.winner, 0)
     margin, close_call = scored.margins
     out = {
-        "profile": frame["id"].astype(str).to_numpy(),
+        "profile": frame["id"].astype(str).array,  # as text, not Python strings: 5x as fast
         "row": frame["row"].to_numpy(),
-        "recommendation": labels(OPTIONS, scored.winner),
-        "runner_up": labels(OPTIONS, scored.runner_up),
+        "recommendation": labels(OPTIONS, scored.winner).array,
+        "runner_up": labels(OPTIONS, scored.runner_up).array,
         "margin": np.round(margin, 2),
     }
     for column in ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change",
@@ -193,7 +197,15 @@ def recommendations(scored: Scored) -> pd.DataFrame:
     for j, option in enumerate(OPTIONS):
         out[f"score_{option}"] = np.round(cols["score"][:, j], 2)
     out["close_call"] = close_call
-    return pd.DataFrame(out)  # at once: adding the columns one by one costs ~0.1 ms each, whatever the batch size
+    return out
+
+
+def recommendations(scored: Scored) -> pd.DataFrame:
+    """One row per profile: recommendation, runner-up, margin, close_call and the winner's criteria.
+
+    close_call: the margin is below `close_call_share` (data/parameters.yaml) of the winner's score.
+    """
+    return pd.DataFrame(recommendation_columns(scored))  # at once: adding the columns one by one costs ~0.1 ms each
 
 
 @dataclass

@@ -30,9 +30,12 @@ def extreme_per_profile(by_option: np.ndarray, usable: np.ndarray, lowest: bool)
 
 def at_columns(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """`values[i, columns[i]]` for every row i of a (profiles × options) array, `columns` >= 0: one take from the
-    flattened array, about twice as fast as indexing with two arrays."""
+    array flattened in memory order (C, or F for the transpose of option rows), about twice as fast as indexing
+    with two arrays."""
     n, k = values.shape
-    return values.reshape(n * k).take(np.arange(n) * k + columns)
+    if values.flags.c_contiguous:
+        return values.reshape(n * k).take(np.arange(n) * k + columns)
+    return values.T.reshape(n * k).take(columns * n + np.arange(n))
 
 
 def count_true(mask: np.ndarray) -> np.ndarray:
@@ -71,23 +74,42 @@ class FeasibleRows:
         return self.usable.astype(float)
 
 
+def by_option(values: np.ndarray, dtype: type | None = None) -> np.ndarray:
+    """A (profiles × options) array as C-contiguous (options × profiles) rows: free when `values` is already the
+    transpose of such rows (as score_frame passes them), a copy otherwise."""
+    return np.ascontiguousarray(values.T, dtype=dtype)
+
+
+FINITE_NON_NEGATIVE = np.uint64(0x7FF0000000000000)  # float64 bits below it: finite, sign bit clear (no -0.0)
+
+
 def normalise(values: np.ndarray, feasible: np.ndarray | FeasibleRows, higher_is_better: bool) -> np.ndarray:
     """Linear max–min scaling across each profile's feasible options: best = 1, worst = 0, all equal = 1; 0 where
-    infeasible. Worked out with the options as contiguous rows (the transpose of `values`, which is returned)."""
+    infeasible, or where a feasible value is not a number. Worked out with the options as contiguous rows (the
+    transpose of `values`, which is returned)."""
     mask = feasible if isinstance(feasible, FeasibleRows) else FeasibleRows(feasible)
-    by_option, usable = np.ascontiguousarray(values.T), mask.usable
+    rows, usable = by_option(values, float), mask.usable
     with np.errstate(all="ignore"):
-        if np.isfinite(by_option).all() and not np.signbit(by_option).any():
+        if rows.view(np.uint64).max(initial=0) < FINITE_NON_NEGATIVE:
             # finite values of one sign (no -0.0): none equal but of other bits, so any minimum is the first one;
             # adding 0 leaves a feasible value as it is, adding inf masks an infeasible one
-            lo = np.minimum.reduce(by_option + mask.masked, axis=0)
-            hi = np.maximum.reduce(by_option - mask.masked, axis=0)
+            work = rows + mask.masked
+            lo = np.minimum.reduce(work, axis=0)
+            hi = np.maximum.reduce(np.subtract(rows, mask.masked, out=work), axis=0)
+            finite = True
         else:
-            lo = extreme_per_profile(by_option, usable, lowest=True)  # nanmin, without its copies
-            hi = extreme_per_profile(by_option, usable, lowest=False)
+            lo = extreme_per_profile(rows, usable, lowest=True)  # nanmin, without its copies
+            hi = extreme_per_profile(rows, usable, lowest=False)
+            work, finite = np.empty_like(rows), False
         span = hi - lo
-        scaled = (by_option - lo) / span if higher_is_better else (hi - by_option) / span  # kept where feasible
-    return np.where(usable & (span > 0), scaled, mask.all_equal).T
+        if higher_is_better:  # kept where feasible
+            np.divide(np.subtract(rows, lo, out=work), span, out=work)
+        else:
+            np.divide(np.subtract(hi, rows, out=work), span, out=work)
+        out = np.where(usable & (span > 0), work, mask.all_equal)
+    if not finite:  # a feasible NaN (or infinite) value scales to NaN: 0
+        np.nan_to_num(out, copy=False)
+    return out.T
 
 
 def normalised_weights(weights: np.ndarray) -> np.ndarray:
@@ -103,41 +125,74 @@ def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.nd
     mask = FeasibleRows(feasible)
     for c, criterion in enumerate(CRITERIA):
         stacked[:, :, c] = normalise(criteria[criterion], mask, HIGHER_IS_BETTER[criterion])
-    if not np.isfinite(stacked).all():  # a feasible option whose criterion is not a finite number
-        np.nan_to_num(stacked, copy=False)
-    w = normalised_weights(weights)
-    total = 100.0 * np.einsum("nkc,nc->nk", stacked, w)
-    return np.where(feasible, np.clip(total, 0.0, 100.0), np.nan), stacked
+    total = np.einsum("nkc,nc->nk", stacked, normalised_weights(weights))
+    total *= 100.0
+    np.clip(total, 0.0, 100.0, out=total)
+    np.copyto(total, np.nan, where=~feasible)
+    return total, stacked
 
 
 def tie_keys(feasible: np.ndarray, tco: np.ndarray, issuances: np.ndarray, certificates: np.ndarray
              ) -> tuple[np.ndarray, ...]:
-    """The tie-break keys, lower first, in TIE_BREAKS order (profiles × options each; infeasible options last)."""
+    """The tie-break keys, lower first, in TIE_BREAKS order (profiles × options each; infeasible options last); the
+    last, the option order, breaks every remaining tie. Each is the transpose of (options × profiles) rows, as
+    `tie_places` reads them."""
+    usable = by_option(feasible)
     n, k = feasible.shape
 
     def key(values: np.ndarray) -> np.ndarray:
-        return np.where(feasible, values, np.inf)
+        return np.where(usable, by_option(values), np.inf).T
 
     return (key(np.round(tco, TCO_DECIMALS)), key(issuances), key(certificates),
             np.broadcast_to(np.arange(k), (n, k)))
 
 
+def _first(keys: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Per profile, whether option `a` comes before option `b` (a < b) in the lexicographic order of `keys` (keys ×
+    options × profiles): lower on a key, the keys before it equal; equal on every key, `a` first."""
+    out = keys[-1, a] <= keys[-1, b]
+    for key in range(len(keys) - 2, -1, -1):
+        x, y = keys[key, a], keys[key, b]
+        out = (x < y) | ((x == y) & out)
+    return out
+
+
+def _places(keys: np.ndarray) -> np.ndarray:
+    """Each option's place (0 = first) among its profile's options in the lexicographic order of `keys` (keys ×
+    options × profiles), equal keys in option order, as (options × profiles) integers. Counted pair by pair over
+    the profiles at once: a sort of each profile's few options (np.lexsort) costs numpy a call per profile, several
+    times as long; it is kept for NaN, which a sort puts last and a comparison does not."""
+    k, n = keys.shape[1:]
+    if keys.size and np.isnan(keys.min()):  # the minimum is NaN where any value is
+        order = np.lexsort(keys[::-1], axis=0)  # along each key's options; stable: equal keys in option order
+        places = np.empty_like(order)
+        np.put_along_axis(places, order, np.arange(k)[:, None], axis=0)
+        return places
+    places = np.zeros((k, n), dtype=np.uint8 if k <= np.iinfo(np.uint8).max else np.intp)
+    for a in range(k):
+        for b in range(a + 1, k):
+            a_first = _first(keys, a, b)
+            places[b] += a_first
+            places[a] += ~a_first
+    return places
+
+
 def tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """Each option's place (0 = first) in its profile's tie-break order; `keys` as from `tie_keys`."""
-    order = np.lexsort(keys[::-1], axis=-1)
-    places = np.empty_like(order)
-    np.put_along_axis(places, order, np.broadcast_to(np.arange(order.shape[1]), order.shape), axis=1)
-    return places
+    return np.ascontiguousarray(_tie_places(keys).T, dtype=np.intp)
+
+
+def _tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """`tie_places` as (options × profiles); the last key, the option order, breaks the ties `_places` leaves."""
+    return _places(np.stack([by_option(key, float) for key in keys[:-1]]))
 
 
 def rank(score: np.ndarray, feasible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """1 = recommended; ties on score break on `keys` (`tie_keys`); 0 = infeasible (no rank)."""
-    n, k = score.shape
-    key_score = np.where(feasible, -np.round(score, SCORE_DECIMALS), np.inf)
-    order = np.lexsort((*keys[::-1], key_score), axis=-1)
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, k + 1), (n, k)), axis=1)
-    return np.where(feasible, ranks, 0)
+    usable = by_option(feasible)
+    key_score = np.where(usable, -np.round(by_option(score), SCORE_DECIMALS), np.inf)
+    places = _places(np.stack([key_score, _tie_places(keys)]))  # no two options share a tie place
+    return np.where(usable, places + 1, 0).astype(np.int64).T  # the transpose of option rows, as `top_two` reads it
 
 
 def tie_break(score: np.ndarray, keys: tuple[np.ndarray, ...], a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -152,10 +207,12 @@ def tie_break(score: np.ndarray, keys: tuple[np.ndarray, ...], a: np.ndarray, b:
 
 def top_two(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column index of the winner and the runner-up per profile (-1 when there is none)."""
-    def position(r: int) -> np.ndarray:  # the first column ranked r, by columns (numpy reduces short rows slowly)
-        out = np.full(len(ranks), -1)
-        for j in reversed(range(ranks.shape[1])):
-            out = np.where(ranks[:, j] == r, j, out)
+    rows = by_option(ranks)  # numpy reduces short rows slowly: worked out over the options' rows
+
+    def position(r: int) -> np.ndarray:  # the first column ranked r
+        out = np.full(rows.shape[1], -1)
+        for j in reversed(range(len(rows))):
+            out = np.where(rows[j] == r, j, out)
         return out
 
     return position(1), position(2)

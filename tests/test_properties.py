@@ -15,7 +15,7 @@ import decision
 from decision.parameters import default_parameters
 from decision.profiles import _fractions
 from decision.renewals import fresh_validations
-from decision.scoring import count_true, first_true
+from decision.scoring import at_columns, count_true, first_true, normalise, rank, tie_keys, tie_places, top_two
 from decision.textops import fixed3
 from decision.timeline import cost_events
 
@@ -143,6 +143,61 @@ def test_byte_wise_counts_and_first_cas_match_numpy_for_any_catalog_size(cas, sh
     mask = np.random.default_rng(seed).random((cas, 64)) < share
     assert (count_true(mask) == mask.sum(axis=0)).all()
     assert (first_true(mask) == np.argmax(mask, axis=0)).all()
+
+
+@SETTINGS
+@given(st.integers(1, 9), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_ranks_places_and_top_two_match_a_sort_of_each_profile(k, seed, nan, transposed):
+    """The pairwise ranking agrees with np.lexsort of each profile's options on ties, near ties, infinities and NaN
+    (which a sort puts last), whether the arrays come C-contiguous or as the transpose of option rows."""
+    rng = np.random.default_rng(seed)
+    n = 200
+
+    def few(values: list[float]) -> np.ndarray:  # drawn from a few values, so that ties are common
+        out = rng.choice(np.array(values), (k, n))
+        return out.T if transposed else np.ascontiguousarray(out.T)
+
+    feasible = few([True, True, True, False]).astype(bool)
+    specials = [np.nan, np.inf] if nan else []
+    score = few([50.0, 50.0 + 4e-10, 50.0 + 6e-10, 70.0, 0.0, -0.0, *specials])
+    tco = few([100.0, 100.004, 99.996, 250.0, *specials])
+    issuances, certificates = few([1.0, 2.0, *specials]), few([1.0, 3.0])
+    keys = tie_keys(feasible, tco, issuances, certificates)
+    want_places = np.empty((n, k), dtype=np.intp)
+    np.put_along_axis(want_places, np.lexsort(keys[::-1], axis=-1), np.broadcast_to(np.arange(k), (n, k)), axis=1)
+    assert (tie_places(keys) == want_places).all()
+    key_score = np.where(feasible, -np.round(score, 9), np.inf)
+    order = np.lexsort((*keys[::-1], key_score), axis=-1)
+    want = np.empty((n, k), dtype=np.int64)
+    np.put_along_axis(want, order, np.broadcast_to(np.arange(1, k + 1), (n, k)), axis=1)
+    want = np.where(feasible, want, 0)
+    ranks = rank(score, feasible, keys)
+    assert ranks.dtype == np.int64 and (ranks == want).all()
+    winner, runner = top_two(ranks)
+    for r, got in ((1, winner), (2, runner)):
+        assert (got == np.where((want == r).any(axis=1), np.argmax(want == r, axis=1), -1)).all()
+    assert (at_columns(ranks, np.maximum(winner, 0)) == want[np.arange(n), np.maximum(winner, 0)]).all()
+
+
+@SETTINGS
+@given(st.integers(1, 9), st.integers(0, 2**32 - 1), st.sampled_from([[], [np.nan], [np.inf, -np.inf], [-0.0, -3.0]]))
+def test_normalise_matches_a_max_min_scaling_of_each_profiles_feasible_options(k, seed, specials):
+    """normalise's vectorised scaling agrees with a per-profile one (NaN and infinities scale to 0), whatever the
+    values: finite and non-negative (its fast path) or not."""
+    rng = np.random.default_rng(seed)
+    n = 100
+    values = rng.choice(np.array([0.0, 1.0, 2.5, 2.5, 1e6, *specials]), (n, k))
+    feasible = rng.random((n, k)) < 0.7
+    for higher in (False, True):
+        got = normalise(values, feasible, higher)
+        for i in range(n):
+            kept = values[i][feasible[i]]
+            with np.errstate(all="ignore"):
+                lo, hi = (np.nanmin(kept), np.nanmax(kept)) if not np.isnan(kept).all() else (np.nan, np.nan)
+                span = hi - lo
+                scaled = (values[i] - lo) / span if higher else (hi - values[i]) / span
+            want = np.where(feasible[i], np.where(span > 0, np.nan_to_num(scaled), 1.0), 0.0)
+            assert np.array_equal(got[i], want)  # (of equal zeros, which one is the minimum is not specified)
 
 
 @st.composite
