@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -329,6 +330,7 @@ class Offer:
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray
+    sells: bool = True  # whether the CA sells the product at all (else every profile's fails have a PRODUCT_GAPS bit)
 
 
 def _sells(ca: CA, product: str, mode: str) -> bool:
@@ -411,7 +413,8 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
     reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons)
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
+                 _sells(ca, product, mode))
 
 
 def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
@@ -434,6 +437,8 @@ class Choice:
 
 
 PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
+CENTS = 10.0 ** TCO_DECIMALS  # a cost × CENTS, to the nearest integer, is the cost np.round(·, TCO_DECIMALS) keeps
+BEYOND = 1e300  # more than any cost in cents: what an offer costs a profile the CA may not serve
 
 
 def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]) -> np.ndarray:
@@ -447,6 +452,15 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
         admin_costs[key] = admin / 60.0 * ctx.admin_rate
     fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
     return fees + admin_costs[key]
+
+
+def _cents(cost: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """A cost rounded to the cent as scoring.tie_keys rounds it (np.round multiplies by CENTS, rounds to the integer
+    and divides again: the division keeps distinct cents distinct, so they compare alike), BEYOND any cost where not
+    `allowed` (arithmetic, not np.where: that is many times slower on a mask without long runs)."""
+    cents = np.rint(cost * CENTS)
+    cents += ~allowed * BEYOND
+    return cents
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -465,73 +479,79 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
-    costs = np.full((len(offers), n), np.inf)
     admin_costs: dict[tuple, np.ndarray] = {}
-    for row, (_, offer) in enumerate(offers):
-        if not np.all(offer.fails & PRODUCT_GAPS):
-            costs[row] = _offer_cost(ctx, offer, admin_costs)
+    costs = [_offer_cost(ctx, offer, admin_costs) if offer.sells else None for _, offer in offers]
     cheapest = choice == CHEAPEST
-    wanted = [cheapest | (choice == index) for index, _ in offers]
-    allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
-    cost_matrix = np.where(allowed, costs, np.inf)
-    rounded = np.round(cost_matrix, TCO_DECIMALS)
-    tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
-    several = count_true(tied) > 1
-    fewest = _fewest_issuances(offers, tied, np.flatnonzero(several))
-    pick = first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
-    tie_bits = np.where(count_true(fewest) > 1, BIT["ca_tie_order"],
-                        np.where(several, BIT["ca_tie_issuances"], np.int64(0)))
-    feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
-    bad = np.flatnonzero(~feasible)
-    if len(bad):
-        # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
-        sellers = np.vstack([w[bad] & ((offer.fails[bad] & PRODUCT_GAPS) == 0)
-                             for (_, offer), w in zip(offers, wanted, strict=True)])
-        named = np.vstack([choice[bad] == index for index, _ in offers])
-        pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
+    cents = np.full((len(offers), n), np.inf)
+    for row, ((index, offer), cost) in enumerate(zip(offers, costs, strict=True)):
+        if cost is not None:
+            cents[row] = _cents(cost, offer.ok & (cheapest | (choice == index)))
+    least = cents.min(axis=0)
+    feasible = least < BEYOND
+    tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
+    contested = np.flatnonzero((count_true(tied) > 1) & feasible)
+    pick = first_true(tied)
+    tie_bits = np.zeros(n, dtype=np.int64)
+    if len(contested):
+        fewest = _fewest_issuances(offers, tied[:, contested], contested)
+        pick[contested] = first_true(fewest)  # the first of the fewest issuances
+        tie_bits[contested] = np.where(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
     # the reasons matter only where no CA can serve (mostly a few rows): worked out for those alone
+    bad = np.flatnonzero(~feasible)
     fails, failed_ca = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    fails[bad], failed_ca[bad] = _explain_failure([(index, offer.fails[bad]) for index, offer in offers], choice[bad])
-    ca_index = np.array([i for i, _ in offers])[pick]
+    if len(bad):
+        pick[bad] = _shown_instead(ctx, offers, costs, choice[bad], bad)
+        fails[bad], failed_ca[bad] = _explain_failure(
+            [(index, offer.sells, offer.fails[bad]) for index, offer in offers], choice[bad])
+    ca = np.array([i for i, _ in offers]).take(pick)
+    ca[bad] = -1
     merged = _merge(offers, pick, n)
-    merged.reasons = merged.reasons | np.where(feasible, tie_bits, np.int64(0))
-    return Choice(feasible, fails, np.where(feasible, ca_index, -1), merged, failed_ca)
+    merged.reasons = merged.reasons | tie_bits
+    return Choice(feasible, fails, ca, merged, failed_ca)
 
 
-def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, several: np.ndarray) -> np.ndarray:
-    """Of the CAs `tied` on cost (CAs × profiles), those needing the fewest issuances: looked at only in the columns
-    `several` where more than one CA ties (elsewhere the one tied CA is the fewest)."""
-    if not len(several):
-        return tied
-    among = tied[:, several]
-    counts = np.vstack([offer.schedule.counts[several] for _, offer in offers])
-    fewest = tied.copy()
-    fewest[:, several] = among & (counts == np.where(among, counts, np.iinfo(np.int64).max).min(axis=0))
-    return fewest
+def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Of the CAs `tied` on cost (CAs × the profiles at `columns`), those needing the fewest issuances."""
+    counts = np.vstack([offer.schedule.counts[columns] for _, offer in offers])
+    return tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
 
 
-def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _shown_instead(ctx: Context, offers: list[tuple[int, Offer]], costs: list[np.ndarray | None], choice: np.ndarray,
+                   columns: np.ndarray) -> np.ndarray:
+    """Where no CA can serve (the profiles at `columns`, with their `choice`), the offer whose figures are shown: the
+    named CA's, else the cheapest seller's (the first offer where none sells)."""
+    named = np.zeros(len(ctx.catalog.cas) + 1, dtype=np.int64)  # offer of each catalog index + 1 (0: the first)
+    named[[index + 1 for index, _ in offers]] = np.arange(len(offers))
+    shown = named.take(choice + 1)
+    sellers = [row for row, cost in enumerate(costs) if cost is not None]
+    cheapest = np.flatnonzero(choice == CHEAPEST)
+    if sellers and len(cheapest):
+        at = columns[cheapest]
+        shown[cheapest] = np.array(sellers).take(np.argmin(np.vstack([costs[row][at] for row in sellers]), axis=0))
+    return shown
+
+
+def _explain_failure(offers: list[tuple[int, bool, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common.
 
-    `offers`: (catalog index, reason bits) of each CA's offer, for the rows of `choice`. Also returns the CA those
-    reasons are about: the chosen one, or the only offering CA (-1 when several or none).
+    `offers`: (catalog index, whether it sells the product, reason bits) of each CA's offer, for the rows of
+    `choice`. Also returns the CA those reasons are about: the chosen one, or the only offering CA (-1 when several
+    or none).
     """
-    n = len(choice)
-    common = np.full(n, -1, dtype=np.int64)
-    offering_count = np.zeros(n, dtype=np.int64)
-    sole = np.full(n, -1, dtype=np.int64)
-    explicit = np.zeros(n, dtype=np.int64)
-    for index, offer_fails in offers:
-        chosen = choice == index
-        explicit = np.where(chosen, offer_fails, explicit)
-        offering = (offer_fails & PRODUCT_GAPS) == 0
-        common = np.where(offering, common & offer_fails, common)
-        offering_count += offering
-        sole = np.where(offering, index, sole)
-    cheapest = np.where((offering_count > 0) & (common > 0), common, BIT["no_ca_available"])
-    is_cheapest = choice == CHEAPEST
-    return (np.where(is_cheapest, cheapest, explicit),
-            np.where(is_cheapest, np.where(offering_count == 1, sole, -1), choice))
+    sellers = [(index, offer_fails) for index, sells, offer_fails in offers if sells]
+    reasons = np.full(len(choice), BIT["no_ca_available"], dtype=np.int64)
+    if sellers:
+        common = reduce(np.bitwise_and, [offer_fails for _, offer_fails in sellers])
+        reasons = np.where(common > 0, common, reasons)
+    failed_ca = choice.copy()
+    cheapest = choice == CHEAPEST
+    failed_ca[cheapest] = sellers[0][0] if len(sellers) == 1 else -1
+    named = np.flatnonzero(~cheapest)
+    reasons[named] = 0  # a named CA that makes no offer
+    for index, _, offer_fails in offers:
+        at = named[choice[named] == index]
+        reasons[at] = offer_fails[at]
+    return reasons, failed_ca
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
@@ -566,6 +586,7 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
             offer.fails = offer.fails | BIT["ca_private"]
+            offer.sells = False
         offers.append((index, offer))
     return _choose(ctx, offers)
 
