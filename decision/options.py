@@ -191,9 +191,10 @@ class Context:
         self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule | Picked] = {}
         self._dcv: dict[int, np.ndarray] = {}
-        self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._by_horizon: dict[tuple[str, bytes], np.ndarray] = {}
+        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
-        self._server_auth_only: dict[tuple[str, int], np.ndarray] = {}
+        self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
         self._single_name: Choice | None = None
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
@@ -253,13 +254,21 @@ class Context:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
         return self._dcv[id(sched)]
 
-    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
-        differ (cached per CA)."""
+    def by_horizon(self, values: np.ndarray) -> np.ndarray:
+        """Per profile, the value of its distinct horizon (`values`: one per horizon). Cached by content: CAs whose
+        status or client-auth dates fall alike on every horizon share one array (so never change it in place)."""
+        key = (values.dtype.str, values.tobytes())
+        if key not in self._by_horizon:
+            self._by_horizon[key] = values.take(self._horizons[1])
+        return self._by_horizon[key]
+
+    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
+        """A CA's status code on the first day of each distinct horizon, and per profile the reason bit
+        `ca_status_changes` where the status on its last day differs (cached per CA)."""
         if ca.id not in self._status:
-            uniq, inverse = self._horizons  # looked up per distinct horizon
-            first, last = ca.status_at(uniq[:, 0]).take(inverse), ca.status_at(uniq[:, 1] - 1).take(inverse)
-            self._status[ca.id] = (first, last, _bits(first != last, "ca_status_changes"))
+            uniq = self._horizons[0]
+            first = ca.status_at(uniq[:, 0])
+            self._status[ca.id] = (first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes")))
         return self._status[ca.id]
 
     def frequent_manual(self, sched: Schedule | Picked) -> np.ndarray:
@@ -281,13 +290,13 @@ class Context:
         if isinstance(sched, Picked):
             return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
         if ca.id not in self._status_fails:
-            self._status_fails[ca.id] = FIRST_DAY_FAILS.take(self.status(ca)[0] + 1)
+            self._status_fails[ca.id] = self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1))
         ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
         if not ends:  # most CAs never stop: no renewal to look at
             return self._status_fails[ca.id]
         key = (ca.id, id(sched))
         if key not in self._status_fails:
-            then_active = self.status(ca)[0] == ACTIVE
+            then_active = self.by_horizon(self.status(ca)[0] == ACTIVE)
             fails = self._status_fails[ca.id]
             for status in ends:
                 code = STATUSES.index(status)
@@ -298,12 +307,13 @@ class Context:
 
     def server_auth_only(self, ca: CA, sched: Schedule | Picked) -> np.ndarray | int:
         """The risk bit `partner_tls_server_auth_only` where a profile with partner TLS gets from `ca` a certificate of
-        `sched` without the client-authentication EKU (`CA.client_auth_at`); cached per CA and schedule."""
+        `sched` without the client-authentication EKU (`CA.client_auth_at`); cached per schedule and client-auth dates
+        (most CAs share theirs)."""
         if isinstance(sched, Picked):
             return sched.pick([np.broadcast_to(self.server_auth_only(ca, s), self.n) for s in sched.schedules])
         if not self.flags["partner_tls"].any() or ca.client_auth.all():
             return 0
-        key = (ca.id, id(sched))
+        key = (ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched))
         if key not in self._server_auth_only:
             lacking = sched.ever(lambda days: ~ca.client_auth_at(days))
             self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
@@ -412,7 +422,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
-    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
+    reasons = reasons | ctx.status(ca)[1] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
     return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
                  _sells(ca, product, mode))
 
