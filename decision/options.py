@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,6 +197,9 @@ class Context:
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
         self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
+        self._revoked: dict[str, np.ndarray] = {}
+        self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
+        self._everywhere = np.ones(self.n, dtype=bool)
         self._single_name: Choice | None = None
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
@@ -227,7 +231,28 @@ class Context:
         """Where a public SAN certificate issued by hand or by ACME (`mode`) can carry the internal names a public CA
         issues: by hand, a CA validates them by DNS or e-mail; an ACME client without a DNS API validates by HTTP-01,
         which reaches a name only through its public DNS, and none of them leads to Exchange from the internet."""
-        return self.flags["dns_api"] if mode == "acme" else np.ones(self.n, dtype=bool)
+        return self.flags["dns_api"] if mode == "acme" else self._everywhere
+
+    def revoked(self, mode: str) -> np.ndarray:
+        """Where a public SAN certificate issued by hand or by ACME (`mode`) carries internal names that are revoked
+        (cached per mode)."""
+        if mode not in self._revoked:
+            self._revoked[mode] = self.facts["internal_revoked"] & self.internal_validated(mode)
+        return self._revoked[mode]
+
+    def acme_fails(self, ca: CA, wildcard: bool) -> np.ndarray:
+        """Why `ca` cannot issue a certificate (a wildcard one if `wildcard`) through ACME, whatever its status, as
+        reason bits: ACME not allowed, no DNS API for a wildcard, or the CA's ACME service not yet issuing on the start
+        day (cached per day the service started)."""
+        key = (ca.acme_from, wildcard)
+        if key not in self._acme_fails:
+            fails = self.profile_bits["acme_not_allowed"]
+            if ca.acme_from is not None:
+                fails = fails | self.by_horizon(_bits(~ca.acme_available(self._horizons[0][:, 0]), "ca_not_operating"))
+            if wildcard:
+                fails = fails | self.profile_bits["acme_wildcard_needs_dns_api"]
+            self._acme_fails[key] = fails
+        return self._acme_fails[key]
 
     def revocable_schedule(self, ca: CA, mode: str) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
@@ -235,8 +260,7 @@ class Context:
         key = (ca.kind, ca.lifetime, mode, "revocable")
         if key not in self._schedules:
             pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
-            revoked = self.facts["internal_revoked"] & self.internal_validated(mode)
-            self._schedules[key] = Picked(pair, revoked.astype(np.int64))
+            self._schedules[key] = Picked(pair, self.revoked(mode).astype(np.int64))
         return self._schedules[key]
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
@@ -351,7 +375,7 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
-           names: np.ndarray, shared: dict[tuple, np.ndarray] | None = None) -> Offer:
+           names: np.ndarray, shared: dict[tuple, Any] | None = None) -> Offer:
     """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
     A private CA only ever makes offers for the internal-CA option. `shared` keeps the figures that depend on the
@@ -361,31 +385,33 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     p, n = ctx.params, ctx.n
     shared = {} if shared is None else shared
 
-    def once(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def once(key: tuple, make: Callable[[], Any]) -> Any:
         if key not in shared:
             shared[key] = make()
         return shared[key]
 
+    def either(*parts: np.ndarray | int) -> np.ndarray:
+        """The reason bits of all `parts`, once per call for the same arrays (kept with it, so no other array can
+        take an id of theirs)."""
+        held = once(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
+        return held[1]
+
     sched: Schedule | Picked = ctx.schedule(ca, mode)
     validated = ctx.internal_validated(mode)  # else the certificate carries no internal name: none is lost or revoked
-    revoked = ctx.facts["internal_revoked"] & validated
-    if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
+    if product == "san" and ca.public and ctx.revoked(mode).any():  # a certificate with internal names is replaced early
         sched = ctx.revocable_schedule(ca, mode)
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
-        fails = fails | ctx.profile_bits["acme_not_allowed"]
-        if ca.acme_from is not None:
-            fails = fails | _bits(~ca.acme_available(ctx.start), "ca_not_operating")
-        if product == "wildcard":
-            fails = fails | ctx.profile_bits["acme_wildcard_needs_dns_api"]
+        fails = either(fails, ctx.acme_fails(ca, product == "wildcard"))
     if not _sells(ca, product, mode):
         fails = fails | BIT["ca_no_product"]
     if product == "san" and ca.max_names is not None:
-        fails = fails | _bits(names > ca.max_names, "too_many_names")
+        fails = fails | once(("too many names", ca.max_names), lambda: _bits(names > ca.max_names, "too_many_names"))
 
     if product == "san":
         def san_fee(count: np.ndarray) -> np.ndarray:
-            extra = np.maximum(0, count - (ca.included_names if ca.included_names is not None else count))
+            extra = once(("extra names", id(count), ca.included_names), lambda: np.maximum(
+                0, count - (ca.included_names if ca.included_names is not None else count)))
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
@@ -422,7 +448,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
-    reasons = reasons | ctx.status(ca)[1] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
+    reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched)) | _bits(fee == 0, "free_certificates")
     return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
                  _sells(ca, product, mode))
 
@@ -492,10 +518,9 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     admin_costs: dict[tuple, np.ndarray] = {}
     costs = [_offer_cost(ctx, offer, admin_costs) if offer.sells else None for _, offer in offers]
     cheapest = choice == CHEAPEST
-    cents = np.full((len(offers), n), np.inf)
+    cents = np.empty((len(offers), n))
     for row, ((index, offer), cost) in enumerate(zip(offers, costs, strict=True)):
-        if cost is not None:
-            cents[row] = _cents(cost, offer.ok & (cheapest | (choice == index)))
+        cents[row] = np.inf if cost is None else _cents(cost, offer.ok & (cheapest | (choice == index)))
     least = cents.min(axis=0)
     feasible = least < BEYOND
     tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
@@ -587,7 +612,7 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
                    names: np.ndarray) -> Choice:
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
     offers, names = [], names.astype(float, copy=False)
-    shared: dict[tuple, np.ndarray] = {}  # what the CAs' offers have in common (see _offer)
+    shared: dict[tuple, Any] = {}  # what the CAs' offers have in common (see _offer)
     for index, ca in enumerate(ctx.catalog.cas):
         mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
         if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
