@@ -198,6 +198,7 @@ class Context:
         self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
         self._revoked: dict[str, np.ndarray] = {}
+        self._named: dict[int, np.ndarray] = {}
         self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
         self._everywhere = np.ones(self.n, dtype=bool)
         self._single_name: Choice | None = None
@@ -212,10 +213,21 @@ class Context:
             "email_dcv_ends": _bits(self.end > params.day("email_dcv_end"), "email_dcv_ends"),
         }
 
-    def schedule(self, ca: CA, mode: str, revoked: bool = False) -> Schedule:
+    def named(self, index: int) -> np.ndarray:
+        """The profiles whose `ca` field names the CA at catalog `index` (cached)."""
+        if index not in self._named:
+            self._named[index] = np.flatnonzero(self.ca_choice == index)
+        return self._named[index]
+
+    def schedule(self, ca: CA, mode: str, revoked: bool = False, named: int | None = None) -> Schedule:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME; `revoked`: the certificate
-        carries internal names, so one still valid on `internal_names_revocation` is replaced before then."""
+        carries internal names, so one still valid on `internal_names_revocation` is replaced before then.
+
+        `named` (the CA's catalog index): only the profiles naming it need the schedule, so unless the whole one is at
+        hand it is worked out for their horizons alone (every other profile is given the first one's)."""
         key = (ca.kind, ca.lifetime, mode, revoked)
+        if named is not None and key not in self._schedules:
+            key = (*key, named)
         if key not in self._schedules:
             params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
 
@@ -224,8 +236,18 @@ class Context:
             lifetime = revoked_lifetime(own, params) if revoked else own
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
-            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
+            distinct = self._horizons if named is None else self._horizons_of(self.named(named))
+            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, distinct)
         return self._schedules[key]
+
+    def _horizons_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct horizons of the profiles at `rows` (some), and per profile the index of its own among them, or
+        where it is none of them, of the first."""
+        uniq, inverse = self._horizons
+        needed = np.unique(inverse.take(rows))
+        position = np.zeros(len(uniq), dtype=np.int64)
+        position[needed] = np.arange(len(needed))
+        return uniq[needed], position.take(inverse)
 
     def internal_validated(self, mode: str) -> np.ndarray:
         """Where a public SAN certificate issued by hand or by ACME (`mode`) can carry the internal names a public CA
@@ -254,12 +276,12 @@ class Context:
             self._acme_fails[key] = fails
         return self._acme_fails[key]
 
-    def revocable_schedule(self, ca: CA, mode: str) -> Picked:
+    def revocable_schedule(self, ca: CA, mode: str, named: int | None = None) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
-        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair)."""
-        key = (ca.kind, ca.lifetime, mode, "revocable")
+        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair; `named` as there)."""
+        pair = (self.schedule(ca, mode, named=named), self.schedule(ca, mode, revoked=True, named=named))
+        key = (*map(id, pair), "revocable")
         if key not in self._schedules:
-            pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
             self._schedules[key] = Picked(pair, self.revoked(mode).astype(np.int64))
         return self._schedules[key]
 
@@ -375,12 +397,13 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
-           names: np.ndarray, shared: dict[tuple, Any] | None = None) -> Offer:
+           names: np.ndarray, shared: dict[tuple, Any] | None = None, named: int | None = None) -> Offer:
     """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
     A private CA only ever makes offers for the internal-CA option. `shared` keeps the figures that depend on the
     CA's kind, schedule and issuer rotation only, for the other CAs' offers of the same call (same product, mode,
-    certificates and names).
+    certificates and names). `named` (the CA's catalog index): only the figures of the profiles naming it are needed
+    (Context.schedule).
     """
     p, n = ctx.params, ctx.n
     shared = {} if shared is None else shared
@@ -396,10 +419,10 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         held = once(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
         return held[1]
 
-    sched: Schedule | Picked = ctx.schedule(ca, mode)
+    sched: Schedule | Picked = ctx.schedule(ca, mode, named=named)
     validated = ctx.internal_validated(mode)  # else the certificate carries no internal name: none is lost or revoked
     if product == "san" and ca.public and ctx.revoked(mode).any():  # a certificate with internal names is replaced early
-        sched = ctx.revocable_schedule(ca, mode)
+        sched = ctx.revocable_schedule(ca, mode, named)
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = either(fails, ctx.acme_fails(ca, product == "wildcard"))
@@ -613,11 +636,14 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
     offers, names = [], names.astype(float, copy=False)
     shared: dict[tuple, Any] = {}  # what the CAs' offers have in common (see _offer)
+    mode = {ca.id: modes if modes != "auto" else ("manual" if ca.manual else "acme") for ca in ctx.catalog.cas}
+    sellers = {ca.id for ca in ctx.catalog.cas if ca.public and _sells(ca, product, mode[ca.id])}
     for index, ca in enumerate(ctx.catalog.cas):
-        mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
-        if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
+        if ca.id not in sellers and not len(ctx.named(index)):
             continue  # cannot serve anyone, and nobody asked for it by name
-        offer = _offer(ctx, ca, product, mode, certificates, names, shared)
+        # where another CA sells the product, one that does not is shown only to the profiles naming it (_choose)
+        shown_to_named = ca.id not in sellers and bool(sellers)
+        offer = _offer(ctx, ca, product, mode[ca.id], certificates, names, shared, index if shown_to_named else None)
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
             offer.fails = offer.fails | BIT["ca_private"]
