@@ -4,7 +4,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -39,6 +39,12 @@ LABELS = {
 
 def _bits(mask: np.ndarray, code: str) -> np.ndarray:
     return np.asarray(mask, dtype=bool) * BIT[code]
+
+
+def _where_bits(mask: np.ndarray, a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """np.where(mask, a, b) of integers (reason bits, CA indexes) by bit arithmetic: np.where branches on every
+    element, many times slower where the mask has no long runs."""
+    return b ^ ((a ^ b) & -mask.astype(np.int64))
 
 
 # the reasons a CA's status on a certificate's first issuance day rules it out, by status code + 1 (-1: not operating)
@@ -173,6 +179,7 @@ class Context:
         if lost.any():
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
+        self.later_fee_years = self.purchase_years - self.first_fee_years
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -201,7 +208,7 @@ class Context:
         self._named: dict[int, np.ndarray] = {}
         self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
         self._everywhere = np.ones(self.n, dtype=bool)
-        self._single_name: Choice | None = None
+        self._shared: dict[Hashable, Any] = {}
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
@@ -368,6 +375,12 @@ class Context:
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
 
+    def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per batch for the options that need it alike (so never change it in place)."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
+
 
 # ----------------------------------------------------------------------------- CA selection
 
@@ -509,17 +522,19 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
         admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
                  + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
         admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
-    return fees + admin_costs[key]
+    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding)
+    cost += offer.later_fee_per_year * ctx.later_fee_years
+    cost += admin_costs[key]
+    return cost
 
 
-def _cents(cost: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def _cents(cost: np.ndarray, allowed: np.ndarray, out: np.ndarray) -> None:
     """A cost rounded to the cent as scoring.tie_keys rounds it (np.round multiplies by CENTS, rounds to the integer
     and divides again: the division keeps distinct cents distinct, so they compare alike), BEYOND any cost where not
-    `allowed` (arithmetic, not np.where: that is many times slower on a mask without long runs)."""
-    cents = np.rint(cost * CENTS)
-    cents += ~allowed * BEYOND
-    return cents
+    `allowed` (arithmetic, not np.where: that is many times slower on a mask without long runs); into `out`."""
+    np.multiply(cost, CENTS, out=out)
+    np.rint(out, out=out)
+    out += ~allowed * BEYOND
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -543,7 +558,10 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     cheapest = choice == CHEAPEST
     cents = np.empty((len(offers), n))
     for row, ((index, offer), cost) in enumerate(zip(offers, costs, strict=True)):
-        cents[row] = np.inf if cost is None else _cents(cost, offer.ok & (cheapest | (choice == index)))
+        if cost is None:
+            cents[row] = np.inf
+        else:
+            _cents(cost, offer.ok & (cheapest | (choice == index)), cents[row])
     least = cents.min(axis=0)
     feasible = least < BEYOND
     tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
@@ -613,16 +631,21 @@ def _explain_failure(offers: list[tuple[int, bool, np.ndarray]], choice: np.ndar
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
-    """Per profile, the figures of the offer at `pick`."""
-    rows = [np.flatnonzero(pick == k) for k in range(len(offers))]
+    """Per profile, the figures of the offer at `pick`: those of the offer picked most, with the others' put in where
+    they are picked."""
+    counts = np.bincount(pick, minlength=len(offers))
+    most = int(np.argmax(counts))
+    rows = {k: np.flatnonzero(pick == k) for k in np.flatnonzero(counts) if k != most}
 
     def take(attr: str) -> np.ndarray:
         values = [getattr(o, attr) for _, o in offers]
         if all(v is values[0] for v in values):  # one array (or number) for every CA
             return np.full(n, values[0]) if np.ndim(values[0]) == 0 else values[0]
         out = np.empty(n, dtype=np.result_type(*values))
-        for value, at in zip(values, rows, strict=True):
-            out[at] = value if np.ndim(value) == 0 else value[at]
+        out[...] = values[most]
+        for k, at in rows.items():
+            if values[k] is not values[most]:
+                out[at] = values[k] if np.ndim(values[k]) == 0 else values[k][at]
         return out
 
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
@@ -655,10 +678,8 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
 def _single_name_choice(ctx: Context) -> Choice:
     """The public CA per profile for one single-name certificate bought by hand: classic and srv_record both need
     it, so it is chosen once per batch."""
-    if ctx._single_name is None:
-        one = np.ones(ctx.n)
-        ctx._single_name = _public_option(ctx, "single", "manual", one, one)
-    return ctx._single_name
+    one = np.ones(ctx.n)
+    return ctx.shared("single name", lambda: _public_option(ctx, "single", "manual", one, one))
 
 
 # -------------------------------------------------------------------------------- the options
@@ -683,10 +704,8 @@ def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 
 def _required_public(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
     """Whether names clients must use are public, or (under the internal-name rule) allowed at every issuance."""
-    ok = np.ones(ctx.n, dtype=bool)
-    for name in names:
-        ok &= ctx.facts[name]
-    return ok | ctx.facts["internal_ok_throughout"]
+    return ctx.shared(("required public", names), lambda: reduce(np.logical_and, [ctx.facts[name] for name in names])
+                      | ctx.facts["internal_ok_throughout"])
 
 
 def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
@@ -700,7 +719,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
     feasible = chosen.feasible & extra_feasible
     return Components(
         feasible=feasible,
-        reasons=np.where(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
+        reasons=_where_bits(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
         ca=chosen.ca,
         certificates=certificates.astype(float), names=names.astype(float), schedule=offer.schedule,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
@@ -713,7 +732,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         user_minutes=z if user_minutes is None else user_minutes,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
-        failed_ca=np.where(feasible, -1, chosen.failed_ca),
+        failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
     )
 
 
@@ -747,7 +766,12 @@ def option_acme(ctx: Context) -> Components:
 
 
 def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Single-name and wildcard options never carry internal names."""
+    """Single-name and wildcard options never carry internal names (worked out once per batch)."""
+    return ctx.shared("not carried", lambda: _not_carried_effects(ctx))
+
+
+def _not_carried_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_not_carried`, worked out: (reasons, setup minutes, warned clients)."""
     f = ctx.facts
     reasons, setup, warned = _internal_names_effects(ctx, np.zeros(ctx.n, dtype=bool))
     reasons |= _bits(f["internal_blocked"] > 0, "internal_names_refused")
@@ -756,10 +780,13 @@ def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _single_name_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Single-name options carry neither the internal names nor the bare domain: (reasons, setup, warned)."""
-    reasons, setup, warned = _not_carried(ctx)
-    root_reasons, root_warned = _root_effects(ctx)
-    return reasons | root_reasons, setup, warned + root_warned
+    """Single-name options carry neither the internal names nor the bare domain: (reasons, setup, warned), worked out
+    once per batch."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        reasons, setup, warned = _not_carried(ctx)
+        root_reasons, root_warned = _root_effects(ctx)
+        return reasons | root_reasons, setup, warned + root_warned
+    return ctx.shared("single name effects", make)
 
 
 def option_classic(ctx: Context) -> Components:
@@ -801,7 +828,7 @@ def option_split_site(ctx: Context) -> Components:
     setup = setup + np.where(split, p.value("split_site_setup_hours") * 60.0, 0.0)
     ip_per_month, ip_bits = _own_ip_bindings(ctx, sites.astype(float))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
-    reasons |= ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
+    reasons = reasons | ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
     return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required & split,
                      extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~split, "nothing_to_split"),
                      reasons=reasons, setup=setup, warned=warned, ip_per_month=ip_per_month)
@@ -834,7 +861,7 @@ def option_wildcard(ctx: Context) -> Components:
     old = np.rint(pop.mobile * old_share)
     required = _required_public(ctx, ("ext_public", "extras_public"))
     ip_per_month, ip_bits = _own_ip_bindings(ctx, certificates - 1.0)  # each further domain's certificate
-    reasons |= BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | ip_bits
+    reasons = reasons | BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | ip_bits
     covered = f["owa_under_wildcard"]
     return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required & covered,
                      extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~covered, "owa_not_under_wildcard"),
