@@ -553,25 +553,10 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
+    sellers = [(row, offer) for row, (_, offer) in enumerate(offers) if offer.sells]
     admin_costs: dict[tuple, np.ndarray] = {}
-    costs = [_offer_cost(ctx, offer, admin_costs) if offer.sells else None for _, offer in offers]
-    cheapest = choice == CHEAPEST
-    cents = np.empty((len(offers), n))
-    for row, ((index, offer), cost) in enumerate(zip(offers, costs, strict=True)):
-        if cost is None:
-            cents[row] = np.inf
-        else:
-            _cents(cost, offer.ok & (cheapest | (choice == index)), cents[row])
-    least = cents.min(axis=0)
-    feasible = least < BEYOND
-    tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
-    contested = np.flatnonzero((count_true(tied) > 1) & feasible)
-    pick = first_true(tied)
-    tie_bits = np.zeros(n, dtype=np.int64)
-    if len(contested):
-        fewest = _fewest_issuances(offers, tied[:, contested], contested)
-        pick[contested] = first_true(fewest)  # the first of the fewest issuances
-        tie_bits[contested] = np.where(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
+    costs = {row: _offer_cost(ctx, offer, admin_costs) for row, offer in sellers}
+    pick, feasible, tie_bits = _cheapest(offers, sellers, costs, choice, n)
     # the reasons matter only where no CA can serve (mostly a few rows): worked out for those alone
     bad = np.flatnonzero(~feasible)
     fails, failed_ca = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
@@ -586,20 +571,43 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     return Choice(feasible, fails, ca, merged, failed_ca)
 
 
-def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Of the CAs `tied` on cost (CAs × the profiles at `columns`), those needing the fewest issuances."""
-    counts = np.vstack([offer.schedule.counts[columns] for _, offer in offers])
+def _cheapest(offers: list[tuple[int, Offer]], sellers: list[tuple[int, Offer]], costs: dict[int, np.ndarray],
+              choice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per profile, the offer (position in `offers`) of the cheapest of the `sellers` (position, offer) allowed to
+    serve it, whether there is one, and the tie reason bits (see `_choose`); `costs` by position."""
+    pick, tie_bits = np.zeros(n, dtype=np.intp), np.zeros(n, dtype=np.int64)
+    if not sellers:
+        return pick, np.zeros(n, dtype=bool), tie_bits
+    cheapest = choice == CHEAPEST
+    cents = np.empty((len(sellers), n))  # sellers × profiles
+    for at, (row, offer) in enumerate(sellers):
+        _cents(costs[row], offer.ok & (cheapest | (choice == offers[row][0])), cents[at])
+    least = cents.min(axis=0)
+    feasible = least < BEYOND
+    tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
+    contested = np.flatnonzero((count_true(tied) > 1) & feasible)
+    first = first_true(tied)
+    if len(contested):
+        fewest = _fewest_issuances([offer for _, offer in sellers], tied[:, contested], contested)
+        first[contested] = first_true(fewest)  # the first of the fewest issuances
+        tie_bits[contested] = np.where(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
+    return np.array([row for row, _ in sellers], dtype=np.intp).take(first), feasible, tie_bits
+
+
+def _fewest_issuances(offers: list[Offer], tied: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Of the CAs `tied` on cost (their `offers` × the profiles at `columns`), those needing the fewest issuances."""
+    counts = np.vstack([offer.schedule.counts[columns] for offer in offers])
     return tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
 
 
-def _shown_instead(ctx: Context, offers: list[tuple[int, Offer]], costs: list[np.ndarray | None], choice: np.ndarray,
+def _shown_instead(ctx: Context, offers: list[tuple[int, Offer]], costs: dict[int, np.ndarray], choice: np.ndarray,
                    columns: np.ndarray) -> np.ndarray:
     """Where no CA can serve (the profiles at `columns`, with their `choice`), the offer whose figures are shown: the
     named CA's, else the cheapest seller's (the first offer where none sells)."""
     named = np.zeros(len(ctx.catalog.cas) + 1, dtype=np.int64)  # offer of each catalog index + 1 (0: the first)
     named[[index + 1 for index, _ in offers]] = np.arange(len(offers))
     shown = named.take(choice + 1)
-    sellers = [row for row, cost in enumerate(costs) if cost is not None]
+    sellers = list(costs)
     cheapest = np.flatnonzero(choice == CHEAPEST)
     if sellers and len(cheapest):
         at = columns[cheapest]
@@ -639,8 +647,8 @@ def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
 
     def take(attr: str) -> np.ndarray:
         values = [getattr(o, attr) for _, o in offers]
-        if all(v is values[0] for v in values):  # one array (or number) for every CA
-            return np.full(n, values[0]) if np.ndim(values[0]) == 0 else values[0]
+        if all(values[k] is values[most] for k in rows):  # one array (or number) for every CA picked
+            return np.full(n, values[most]) if np.ndim(values[most]) == 0 else values[most]
         out = np.empty(n, dtype=np.result_type(*values))
         out[...] = values[most]
         for k, at in rows.items():
