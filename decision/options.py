@@ -398,7 +398,7 @@ class Offer:
     dcv_minutes: np.ndarray | float  # Σ over the fresh validations of the minutes of those names
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
-    reasons: np.ndarray
+    reasons: np.ndarray  # but free_certificates, which only the chosen offer's fee tells (_choose)
     sells: bool = True  # whether the CA sells the product at all (else every profile's fails have a PRODUCT_GAPS bit)
 
 
@@ -484,7 +484,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
-    reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched)) | _bits(fee == 0, "free_certificates")
+    reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched))
     return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
                  _sells(ca, product, mode))
 
@@ -567,7 +567,7 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
     ca = np.array([i for i, _ in offers]).take(pick)
     ca[bad] = -1
     merged = _merge(offers, pick, n)
-    merged.reasons = merged.reasons | tie_bits
+    merged.reasons = merged.reasons | tie_bits | _bits(merged.fee_per_year == 0, "free_certificates")
     return Choice(feasible, fails, ca, merged, failed_ca)
 
 
