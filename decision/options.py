@@ -41,6 +41,12 @@ def _bits(mask: np.ndarray, code: str) -> np.ndarray:
     return np.asarray(mask, dtype=bool) * BIT[code]
 
 
+def _only(mask: np.ndarray, values: np.ndarray | float) -> np.ndarray:
+    """`values` (finite, not below zero) where `mask`, else 0: np.where(mask, values, 0) as a product, as np.where
+    branches on every element, many times slower where the mask has no long runs."""
+    return values * mask
+
+
 def _where_bits(mask: np.ndarray, a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """np.where(mask, a, b) of integers (reason bits, CA indexes) by bit arithmetic: np.where branches on every
     element, many times slower where the mask has no long runs."""
@@ -465,7 +471,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
-        later = (san_fee(once(("kept names",), lambda: names - np.where(validated, ctx.facts["internal_lost"], 0)))
+        later = (san_fee(once(("kept names",), lambda: names - _only(validated, ctx.facts["internal_lost"])))
                  if ca.public else fee)
     else:
         fee = later = ctx.price(ca, product) * certificates
@@ -605,7 +611,7 @@ def _cheapest(offers: list[tuple[int, Offer]], sellers: list[tuple[int, Offer]],
     if len(contested):
         fewest = _fewest_issuances([offer for _, offer in sellers], tied[:, contested], contested)
         first[contested] = first_true(fewest)  # the first of the fewest issuances
-        tie_bits[contested] = np.where(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
+        tie_bits[contested] = _where_bits(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
     return np.array([row for row, _ in sellers], dtype=np.intp).take(first), feasible, tie_bits
 
 
@@ -712,8 +718,8 @@ def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarr
     f, p = ctx.facts, ctx.params
     missing = (f["internal_wanted"] > 0) & ~carried
     split = ctx.flags["split_dns"]
-    setup = np.where(missing & split, p.value("internal_url_change_hours") * 60.0, 0.0)
-    warned = np.where(missing & ~split, ctx.pop.inside, 0.0)
+    setup = _only(missing & split, p.value("internal_url_change_hours") * 60.0)
+    warned = _only(missing & ~split, ctx.pop.inside)
     reasons = _bits(missing & ~split, "internal_names_warn")
     return reasons, setup, warned
 
@@ -721,7 +727,7 @@ def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarr
 def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """The bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns."""
     exposed = ctx.facts["root_extra"]
-    warned = np.where(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite, 0.0)
+    warned = _only(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite)
     return _bits(exposed, "root_domain_not_covered"), warned
 
 
@@ -764,7 +770,7 @@ def _multi_name_public(ctx: Context, mode: str) -> Components:
     f = ctx.facts
     issued = f["internal_wanted"] - f["internal_blocked"]  # internal names a public CA issues on the first certificate
     validated = ctx.internal_validated(mode)
-    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + np.where(validated, issued, 0)
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + _only(validated, issued)
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
     # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn);
     # a renewal cannot carry them after the ban, or the certificate carrying them is revoked and replaced
@@ -819,7 +825,7 @@ def option_classic(ctx: Context) -> Components:
     chosen = _single_name_choice(ctx)
     reasons, setup, warned = _single_name_effects(ctx)
     moves = ~f["owa_is_autodiscover"]
-    phones = np.where(moves, pop.unmanaged_mobile, 0.0)
+    phones = _only(moves, pop.unmanaged_mobile)
     managed = moves & (pop.managed_mobile > 0)
     required = _required_public(ctx, ("ext_public",))
     single_domain = f["n_domains"] == 1
@@ -827,12 +833,12 @@ def option_classic(ctx: Context) -> Components:
         ctx, chosen, certificates=one, names=one, extra_feasible=required & single_domain,
         extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~single_domain, "single_name_multi_domain"),
         reasons=reasons | _bits(moves, "url_change") | _bits(phones > 0, "mobile_reconfigure"),
-        setup=setup + np.where(moves, p.value("url_change_admin_hours") * 60.0, 0.0),
+        setup=setup + _only(moves, p.value("url_change_admin_hours") * 60.0),
         warned=warned, devices=phones,
         device_minutes=phones * p.value("mobile_reconfigure_minutes"),
-        client_setup=np.where(managed, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
-        user_minutes=np.where(moves, pop.users * p.value("url_change_minutes_per_user"), 0.0),
-        url_change=np.where(moves, pop.users, 0.0),
+        client_setup=_only(managed, p.value("mdm_profile_setup_hours") * 60.0),
+        user_minutes=_only(moves, pop.users * p.value("url_change_minutes_per_user")),
+        url_change=_only(moves, pop.users),
     )
 
 
@@ -847,8 +853,8 @@ def option_split_site(ctx: Context) -> Components:
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
     reasons, setup, warned = _single_name_effects(ctx)
     # the second site, and its copy on every further client access server (each serves autodiscover)
-    setup = setup + np.where(split, ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0, 0.0)
-    setup = setup + np.where(split, p.value("split_site_setup_hours") * 60.0, 0.0)
+    setup = setup + _only(split, ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0)
+    setup = setup + _only(split, p.value("split_site_setup_hours") * 60.0)
     ip_per_month, ip_bits = _own_ip_bindings(ctx, sites.astype(float))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
     reasons = reasons | ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
@@ -862,7 +868,7 @@ def _own_ip_bindings(ctx: Context, count: np.ndarray) -> tuple[np.ndarray, np.nd
     that say how they are served: with SNI by host name on the existing IP; without, one IP each, the spare one
     serving the first."""
     spare, wanted = ctx.flags["spare_ip"], count > 0
-    ips = np.where(ctx.sni, 0.0, np.maximum(count - spare, 0.0))
+    ips = _only(~ctx.sni, np.maximum(count - spare, 0.0))
     bits = (_bits(ips > 0, "extra_ip") | _bits(ctx.sni & wanted, "sni_binding")
             | _bits(~ctx.sni & spare & wanted, "spare_ip_used"))
     return ips * ctx.params.value("extra_ip_per_month"), bits
@@ -913,7 +919,7 @@ def option_internal_ca(ctx: Context) -> Components:
         device_minutes=(pop.unmanaged_desktops * p.value("root_install_minutes_unmanaged_desktop")
                         + pop.unmanaged_ios * p.value("root_install_minutes_ios")
                         + pop.unmanaged_android * p.value("root_install_minutes_android")),
-        client_setup=np.where(pop.managed_mobile > 0, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
+        client_setup=_only(pop.managed_mobile > 0, p.value("mdm_profile_setup_hours") * 60.0),
     )
 
 
