@@ -419,7 +419,7 @@ class Offer:
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
     reasons: np.ndarray  # but free_certificates, which only the chosen offer's fee tells (_choose)
-    sells: bool = True  # whether the CA sells the product at all (else every profile's fails have a PRODUCT_GAPS bit)
+    sells: bool = True  # whether the CA sells the product at all (else every profile's fails say ca_no_product or ca_private)
 
 
 def _sells(ca: CA, product: str, mode: str) -> bool:
@@ -529,7 +529,6 @@ class Choice:
     failed_ca: np.ndarray  # where infeasible: the named CA, or the only CA selling the product; else -1
 
 
-PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
 CENTS = 10.0 ** TCO_DECIMALS  # a cost × CENTS, to the nearest integer, is the cost np.round(·, TCO_DECIMALS) keeps
 BEYOND = 1e300  # more than any cost in cents: what an offer costs a profile the CA may not serve
 
