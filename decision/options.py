@@ -4,8 +4,10 @@ trust, reconfiguration and URL-change figures for every profile at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,18 @@ LABELS = {
 
 def _bits(mask: np.ndarray, code: str) -> np.ndarray:
     return np.asarray(mask, dtype=bool) * BIT[code]
+
+
+def _only(mask: np.ndarray, values: np.ndarray | float) -> np.ndarray:
+    """`values` (finite, not below zero) where `mask`, else 0: np.where(mask, values, 0) as a product, as np.where
+    branches on every element, many times slower where the mask has no long runs."""
+    return values * mask
+
+
+def _where_bits(mask: np.ndarray, a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """np.where(mask, a, b) of integers (reason bits, CA indexes) by bit arithmetic: np.where branches on every
+    element, many times slower where the mask has no long runs."""
+    return b ^ ((a ^ b) & -mask.astype(np.int64))
 
 
 # the reasons a CA's status on a certificate's first issuance day rules it out, by status code + 1 (-1: not operating)
@@ -171,6 +185,7 @@ class Context:
         if lost.any():
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
+        self.later_fee_years = self.purchase_years - self.first_fee_years
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -190,11 +205,17 @@ class Context:
         self._horizons = horizons(self.start, self.end)
         self._schedules: dict[tuple, Schedule | Picked] = {}
         self._dcv: dict[int, np.ndarray] = {}
-        self._status: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._by_horizon: dict[tuple[str, bytes], np.ndarray] = {}
+        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
-        self._server_auth_only: dict[tuple[str, int], np.ndarray] = {}
+        self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
         self._frequent: dict[int, np.ndarray] = {}
-        self._single_name: Choice | None = None
+        self._revoked: dict[str, np.ndarray] = {}
+        self._named: dict[int, np.ndarray] = {}
+        self._last_issued: dict[int, np.ndarray] = {}
+        self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
+        self._everywhere = np.ones(self.n, dtype=bool)
+        self._shared: dict[Hashable, Any] = {}
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
         # what every CA's offer shares: servers beyond the first get a copy of each certificate
         self.servers_beyond_first = np.maximum(self.facts["n_servers"], 1) - 1
@@ -206,10 +227,21 @@ class Context:
             "email_dcv_ends": _bits(self.end > params.day("email_dcv_end"), "email_dcv_ends"),
         }
 
-    def schedule(self, ca: CA, mode: str, revoked: bool = False) -> Schedule:
+    def named(self, index: int) -> np.ndarray:
+        """The profiles whose `ca` field names the CA at catalog `index` (cached)."""
+        if index not in self._named:
+            self._named[index] = np.flatnonzero(self.ca_choice == index)
+        return self._named[index]
+
+    def schedule(self, ca: CA, mode: str, revoked: bool = False, named: int | None = None) -> Schedule:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME; `revoked`: the certificate
-        carries internal names, so one still valid on `internal_names_revocation` is replaced before then."""
+        carries internal names, so one still valid on `internal_names_revocation` is replaced before then.
+
+        `named` (the CA's catalog index): only the profiles naming it need the schedule, so unless the whole one is at
+        hand it is worked out for their horizons alone (every other profile is given the first one's)."""
         key = (ca.kind, ca.lifetime, mode, revoked)
+        if named is not None and key not in self._schedules:
+            key = (*key, named)
         if key not in self._schedules:
             params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
 
@@ -218,23 +250,53 @@ class Context:
             lifetime = revoked_lifetime(own, params) if revoked else own
             interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
                         else manual_interval(self.params.value("manual_renewal_lead_days")))
-            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, self._horizons)
+            distinct = self._horizons if named is None else self._horizons_of(self.named(named))
+            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, distinct)
         return self._schedules[key]
+
+    def _horizons_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct horizons of the profiles at `rows` (some), and per profile the index of its own among them, or
+        where it is none of them, of the first."""
+        uniq, inverse = self._horizons
+        needed = np.unique(inverse.take(rows))
+        position = np.zeros(len(uniq), dtype=np.int64)
+        position[needed] = np.arange(len(needed))
+        return uniq[needed], position.take(inverse)
 
     def internal_validated(self, mode: str) -> np.ndarray:
         """Where a public SAN certificate issued by hand or by ACME (`mode`) can carry the internal names a public CA
         issues: by hand, a CA validates them by DNS or e-mail; an ACME client without a DNS API validates by HTTP-01,
         which reaches a name only through its public DNS, and none of them leads to Exchange from the internet."""
-        return self.flags["dns_api"] if mode == "acme" else np.ones(self.n, dtype=bool)
+        return self.flags["dns_api"] if mode == "acme" else self._everywhere
 
-    def revocable_schedule(self, ca: CA, mode: str) -> Picked:
+    def revoked(self, mode: str) -> np.ndarray:
+        """Where a public SAN certificate issued by hand or by ACME (`mode`) carries internal names that are revoked
+        (cached per mode)."""
+        if mode not in self._revoked:
+            self._revoked[mode] = self.facts["internal_revoked"] & self.internal_validated(mode)
+        return self._revoked[mode]
+
+    def acme_fails(self, ca: CA, wildcard: bool) -> np.ndarray:
+        """Why `ca` cannot issue a certificate (a wildcard one if `wildcard`) through ACME, whatever its status, as
+        reason bits: ACME not allowed, no DNS API for a wildcard, or the CA's ACME service not yet issuing on the start
+        day (cached per day the service started)."""
+        key = (ca.acme_from, wildcard)
+        if key not in self._acme_fails:
+            fails = self.profile_bits["acme_not_allowed"]
+            if ca.acme_from is not None:
+                fails = fails | self.by_horizon(_bits(~ca.acme_available(self._horizons[0][:, 0]), "ca_not_operating"))
+            if wildcard:
+                fails = fails | self.profile_bits["acme_wildcard_needs_dns_api"]
+            self._acme_fails[key] = fails
+        return self._acme_fails[key]
+
+    def revocable_schedule(self, ca: CA, mode: str, named: int | None = None) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
-        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair)."""
-        key = (ca.kind, ca.lifetime, mode, "revocable")
+        internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair; `named` as there)."""
+        pair = (self.schedule(ca, mode, named=named), self.schedule(ca, mode, revoked=True, named=named))
+        key = (*map(id, pair), "revocable")
         if key not in self._schedules:
-            pair = (self.schedule(ca, mode), self.schedule(ca, mode, revoked=True))
-            revoked = self.facts["internal_revoked"] & self.internal_validated(mode)
-            self._schedules[key] = Picked(pair, revoked.astype(np.int64))
+            self._schedules[key] = Picked(pair, self.revoked(mode).astype(np.int64))
         return self._schedules[key]
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
@@ -252,13 +314,21 @@ class Context:
             self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
         return self._dcv[id(sched)]
 
-    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A CA's status code on each profile's first and last day, and the reason bit `ca_status_changes` where they
-        differ (cached per CA)."""
+    def by_horizon(self, values: np.ndarray) -> np.ndarray:
+        """Per profile, the value of its distinct horizon (`values`: one per horizon). Cached by content: CAs whose
+        status or client-auth dates fall alike on every horizon share one array (so never change it in place)."""
+        key = (values.dtype.str, values.tobytes())
+        if key not in self._by_horizon:
+            self._by_horizon[key] = values.take(self._horizons[1])
+        return self._by_horizon[key]
+
+    def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
+        """A CA's status code on the first day of each distinct horizon, and per profile the reason bit
+        `ca_status_changes` where the status on its last day differs (cached per CA)."""
         if ca.id not in self._status:
-            uniq, inverse = self._horizons  # looked up per distinct horizon
-            first, last = ca.status_at(uniq[:, 0]).take(inverse), ca.status_at(uniq[:, 1] - 1).take(inverse)
-            self._status[ca.id] = (first, last, _bits(first != last, "ca_status_changes"))
+            uniq = self._horizons[0]
+            first = ca.status_at(uniq[:, 0])
+            self._status[ca.id] = (first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes")))
         return self._status[ca.id]
 
     def frequent_manual(self, sched: Schedule | Picked) -> np.ndarray:
@@ -280,36 +350,56 @@ class Context:
         if isinstance(sched, Picked):
             return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
         if ca.id not in self._status_fails:
-            self._status_fails[ca.id] = FIRST_DAY_FAILS.take(self.status(ca)[0] + 1)
+            self._status_fails[ca.id] = self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1))
         ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
         if not ends:  # most CAs never stop: no renewal to look at
             return self._status_fails[ca.id]
         key = (ca.id, id(sched))
         if key not in self._status_fails:
-            then_active = self.status(ca)[0] == ACTIVE
+            then_active = self.by_horizon(self.status(ca)[0] == ACTIVE)
             fails = self._status_fails[ca.id]
             for status in ends:
                 code = STATUSES.index(status)
-                later = sched.ever(lambda days, code=code: ca.status_at(days) == code) & then_active
+                for_good = all(then == status for then in ca.statuses[ca.statuses.index(status):])
+                later = self.ever(sched, lambda days, code=code: ca.status_at(days) == code, for_good) & then_active
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
             self._status_fails[key] = fails
         return self._status_fails[key]
 
     def server_auth_only(self, ca: CA, sched: Schedule | Picked) -> np.ndarray | int:
         """The risk bit `partner_tls_server_auth_only` where a profile with partner TLS gets from `ca` a certificate of
-        `sched` without the client-authentication EKU (`CA.client_auth_at`); cached per CA and schedule."""
+        `sched` without the client-authentication EKU (`CA.client_auth_at`); cached per schedule and client-auth dates
+        (most CAs share theirs)."""
         if isinstance(sched, Picked):
             return sched.pick([np.broadcast_to(self.server_auth_only(ca, s), self.n) for s in sched.schedules])
         if not self.flags["partner_tls"].any() or ca.client_auth.all():
             return 0
-        key = (ca.id, id(sched))
+        key = (ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched))
         if key not in self._server_auth_only:
-            lacking = sched.ever(lambda days: ~ca.client_auth_at(days))
+            dropped_for_good = not np.any(ca.client_auth[1:] & ~ca.client_auth[:-1])  # never carried again
+            lacking = self.ever(sched, lambda days: ~ca.client_auth_at(days), dropped_for_good)
             self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
         return self._server_auth_only[key]
 
+    def ever(self, sched: Schedule, on: Callable[[np.ndarray], np.ndarray], for_good: bool) -> np.ndarray:
+        """Per profile, whether `on` (a test of days) holds on one of its issuance days of `sched` (`Schedule.ever`).
+        Where it holds `for_good` once it does (on every later day too), that is whether it holds on the last one,
+        looked up once per distinct horizon (the last days cached per schedule)."""
+        if not for_good:
+            return sched.ever(on)
+        if id(sched) not in self._last_issued:
+            self._last_issued[id(sched)] = sched.days.max(axis=1, initial=-1)  # a row's days rise, then -1s
+        last = self._last_issued[id(sched)]
+        return ((last >= 0) & on(last)).take(sched.inverse)
+
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
+
+    def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per batch for the options that need it alike (so never change it in place)."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
 
 # ----------------------------------------------------------------------------- CA selection
@@ -328,7 +418,8 @@ class Offer:
     dcv_minutes: np.ndarray | float  # Σ over the fresh validations of the minutes of those names
     setup_minutes: np.ndarray | float
     yearly_minutes: np.ndarray | float
-    reasons: np.ndarray
+    reasons: np.ndarray  # but free_certificates, which only the chosen offer's fee tells (_choose)
+    sells: bool = True  # whether the CA sells the product at all (else every profile's fails say ca_no_product or ca_private)
 
 
 def _sells(ca: CA, product: str, mode: str) -> bool:
@@ -339,45 +430,48 @@ def _sells(ca: CA, product: str, mode: str) -> bool:
 
 
 def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarray,
-           names: np.ndarray, shared: dict[tuple, np.ndarray] | None = None) -> Offer:
+           names: np.ndarray, shared: dict[tuple, Any] | None = None, named: int | None = None) -> Offer:
     """One CA's offer for a product (single | san | wildcard) issued by hand or by ACME; `names` as floats.
 
     A private CA only ever makes offers for the internal-CA option. `shared` keeps the figures that depend on the
     CA's kind, schedule and issuer rotation only, for the other CAs' offers of the same call (same product, mode,
-    certificates and names).
+    certificates and names). `named` (the CA's catalog index): only the figures of the profiles naming it are needed
+    (Context.schedule).
     """
     p, n = ctx.params, ctx.n
     shared = {} if shared is None else shared
 
-    def once(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def once(key: tuple, make: Callable[[], Any]) -> Any:
         if key not in shared:
             shared[key] = make()
         return shared[key]
 
-    sched: Schedule | Picked = ctx.schedule(ca, mode)
+    def either(*parts: np.ndarray | int) -> np.ndarray:
+        """The reason bits of all `parts`, once per call for the same arrays (kept with it, so no other array can
+        take an id of theirs)."""
+        held = once(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
+        return held[1]
+
+    sched: Schedule | Picked = ctx.schedule(ca, mode, named=named)
     validated = ctx.internal_validated(mode)  # else the certificate carries no internal name: none is lost or revoked
-    revoked = ctx.facts["internal_revoked"] & validated
-    if product == "san" and ca.public and revoked.any():  # a certificate with internal names is replaced early
-        sched = ctx.revocable_schedule(ca, mode)
+    if product == "san" and ca.public and ctx.revoked(mode).any():  # a certificate with internal names is replaced early
+        sched = ctx.revocable_schedule(ca, mode, named)
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
-        fails = fails | ctx.profile_bits["acme_not_allowed"]
-        if ca.acme_from is not None:
-            fails = fails | _bits(~ca.acme_available(ctx.start), "ca_not_operating")
-        if product == "wildcard":
-            fails = fails | ctx.profile_bits["acme_wildcard_needs_dns_api"]
+        fails = either(fails, ctx.acme_fails(ca, product == "wildcard"))
     if not _sells(ca, product, mode):
         fails = fails | BIT["ca_no_product"]
     if product == "san" and ca.max_names is not None:
-        fails = fails | _bits(names > ca.max_names, "too_many_names")
+        fails = fails | once(("too many names", ca.max_names), lambda: _bits(names > ca.max_names, "too_many_names"))
 
     if product == "san":
         def san_fee(count: np.ndarray) -> np.ndarray:
-            extra = np.maximum(0, count - (ca.included_names if ca.included_names is not None else count))
+            extra = once(("extra names", id(count), ca.included_names), lambda: np.maximum(
+                0, count - (ca.included_names if ca.included_names is not None else count)))
             return ctx.price(ca, "san_base") + extra * ctx.price(ca, "san_extra_name")
         fee = san_fee(names)
         # a public certificate no longer carries the internal names a renewal loses; a private one keeps them
-        later = (san_fee(once(("kept names",), lambda: names - np.where(validated, ctx.facts["internal_lost"], 0)))
+        later = (san_fee(once(("kept names",), lambda: names - _only(validated, ctx.facts["internal_lost"])))
                  if ca.public else fee)
     else:
         fee = later = ctx.price(ca, product) * certificates
@@ -390,8 +484,9 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         issuance = once(("acme issuance", ca.issuer_rotates), lambda: (
             certificates * (p.value("automated_renewal_minutes") + extra_servers)
             + connector() * p.value("connector_update_minutes")))
-        setup = (p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
-                 + (0.0 if ca.issuer_rotates else ctx.first_repointing_minutes))  # a rotating issuer's first issuance counts it
+        setup = once(("acme setup", ca.acme_eab, ca.issuer_rotates), lambda: (
+            p.value("acme_setup_hours") * 60.0 + ca.acme_eab * p.value("acme_eab_setup_minutes")
+            + (0.0 if ca.issuer_rotates else ctx.first_repointing_minutes)))  # a rotating issuer's first issuance counts it
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
         dcv = dcv_minutes = 0.0
         reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
@@ -410,8 +505,9 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
-    reasons = reasons | ctx.status(ca)[2] | _bits(fee == 0, "free_certificates") | ctx.server_auth_only(ca, sched)
-    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons)
+    reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched))
+    return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
+                 _sells(ca, product, mode))
 
 
 def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
@@ -433,7 +529,8 @@ class Choice:
     failed_ca: np.ndarray  # where infeasible: the named CA, or the only CA selling the product; else -1
 
 
-PRODUCT_GAPS = BIT["ca_no_product"] | BIT["ca_private"]  # a CA that does not sell the product at all
+CENTS = 10.0 ** TCO_DECIMALS  # a cost × CENTS, to the nearest integer, is the cost np.round(·, TCO_DECIMALS) keeps
+BEYOND = 1e300  # more than any cost in cents: what an offer costs a profile the CA may not serve
 
 
 def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]) -> np.ndarray:
@@ -445,8 +542,19 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
         admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
                  + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
         admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    fees = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years)
-    return fees + admin_costs[key]
+    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding)
+    cost += offer.later_fee_per_year * ctx.later_fee_years
+    cost += admin_costs[key]
+    return cost
+
+
+def _cents(cost: np.ndarray, allowed: np.ndarray, out: np.ndarray) -> None:
+    """A cost rounded to the cent as scoring.tie_keys rounds it (np.round multiplies by CENTS, rounds to the integer
+    and divides again: the division keeps distinct cents distinct, so they compare alike), BEYOND any cost where not
+    `allowed` (arithmetic, not np.where: that is many times slower on a mask without long runs); into `out`."""
+    np.multiply(cost, CENTS, out=out)
+    np.rint(out, out=out)
+    out += ~allowed * BEYOND
 
 
 def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | None = None) -> Choice:
@@ -465,86 +573,107 @@ def _choose(ctx: Context, offers: list[tuple[int, Offer]], choice: np.ndarray | 
         return Choice(z > 0, fails, np.full(n, -1), Offer(z > 0, fails, z, z, empty, z, z, z, z, z, np.zeros(n, np.int64)),
                       failed_ca)
     # a CA that sells the product to nobody is never priced: it is shown only where named, and then infeasible
-    costs = np.full((len(offers), n), np.inf)
+    sellers = [(row, offer) for row, (_, offer) in enumerate(offers) if offer.sells]
     admin_costs: dict[tuple, np.ndarray] = {}
-    for row, (_, offer) in enumerate(offers):
-        if not np.all(offer.fails & PRODUCT_GAPS):
-            costs[row] = _offer_cost(ctx, offer, admin_costs)
-    cheapest = choice == CHEAPEST
-    wanted = [cheapest | (choice == index) for index, _ in offers]
-    allowed = np.vstack([offer.ok & w for (_, offer), w in zip(offers, wanted, strict=True)])
-    cost_matrix = np.where(allowed, costs, np.inf)
-    rounded = np.round(cost_matrix, TCO_DECIMALS)
-    tied = np.isfinite(rounded) & (rounded == rounded.min(axis=0))
-    several = count_true(tied) > 1
-    fewest = _fewest_issuances(offers, tied, np.flatnonzero(several))
-    pick = first_true(fewest)  # the first of the fewest issuances (0 where none can serve)
-    tie_bits = np.where(count_true(fewest) > 1, BIT["ca_tie_order"],
-                        np.where(several, BIT["ca_tie_issuances"], np.int64(0)))
-    feasible = np.isfinite(cost_matrix.min(axis=0))  # the cost at `pick`
-    bad = np.flatnonzero(~feasible)
-    if len(bad):
-        # when no CA can serve, show the figures of the CA that would: the named one, else the cheapest seller
-        sellers = np.vstack([w[bad] & ((offer.fails[bad] & PRODUCT_GAPS) == 0)
-                             for (_, offer), w in zip(offers, wanted, strict=True)])
-        named = np.vstack([choice[bad] == index for index, _ in offers])
-        pick[bad] = np.argmin(np.where(sellers, costs[:, bad], np.where(named, 1e300, np.inf)), axis=0)
+    costs = {row: _offer_cost(ctx, offer, admin_costs) for row, offer in sellers}
+    pick, feasible, tie_bits = _cheapest(offers, sellers, costs, choice, n)
     # the reasons matter only where no CA can serve (mostly a few rows): worked out for those alone
+    bad = np.flatnonzero(~feasible)
     fails, failed_ca = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    fails[bad], failed_ca[bad] = _explain_failure([(index, offer.fails[bad]) for index, offer in offers], choice[bad])
-    ca_index = np.array([i for i, _ in offers])[pick]
+    if len(bad):
+        pick[bad] = _shown_instead(ctx, offers, costs, choice[bad], bad)
+        fails[bad], failed_ca[bad] = _explain_failure(
+            [(index, offer.sells, offer.fails[bad]) for index, offer in offers], choice[bad])
+    ca = np.array([i for i, _ in offers]).take(pick)
+    ca[bad] = -1
     merged = _merge(offers, pick, n)
-    merged.reasons = merged.reasons | np.where(feasible, tie_bits, np.int64(0))
-    return Choice(feasible, fails, np.where(feasible, ca_index, -1), merged, failed_ca)
+    merged.reasons = merged.reasons | tie_bits | _bits(merged.fee_per_year == 0, "free_certificates")
+    return Choice(feasible, fails, ca, merged, failed_ca)
 
 
-def _fewest_issuances(offers: list[tuple[int, Offer]], tied: np.ndarray, several: np.ndarray) -> np.ndarray:
-    """Of the CAs `tied` on cost (CAs × profiles), those needing the fewest issuances: looked at only in the columns
-    `several` where more than one CA ties (elsewhere the one tied CA is the fewest)."""
-    if not len(several):
-        return tied
-    among = tied[:, several]
-    counts = np.vstack([offer.schedule.counts[several] for _, offer in offers])
-    fewest = tied.copy()
-    fewest[:, several] = among & (counts == np.where(among, counts, np.iinfo(np.int64).max).min(axis=0))
-    return fewest
+def _cheapest(offers: list[tuple[int, Offer]], sellers: list[tuple[int, Offer]], costs: dict[int, np.ndarray],
+              choice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per profile, the offer (position in `offers`) of the cheapest of the `sellers` (position, offer) allowed to
+    serve it, whether there is one, and the tie reason bits (see `_choose`); `costs` by position."""
+    pick, tie_bits = np.zeros(n, dtype=np.intp), np.zeros(n, dtype=np.int64)
+    if not sellers:
+        return pick, np.zeros(n, dtype=bool), tie_bits
+    cheapest = choice == CHEAPEST
+    cents = np.empty((len(sellers), n))  # sellers × profiles
+    for at, (row, offer) in enumerate(sellers):
+        _cents(costs[row], offer.ok & (cheapest | (choice == offers[row][0])), cents[at])
+    least = cents.min(axis=0)
+    feasible = least < BEYOND
+    tied = cents == least  # where feasible: the CAs allowed whose cost rounds to the least
+    contested = np.flatnonzero((count_true(tied) > 1) & feasible)
+    first = first_true(tied)
+    if len(contested):
+        fewest = _fewest_issuances([offer for _, offer in sellers], tied[:, contested], contested)
+        first[contested] = first_true(fewest)  # the first of the fewest issuances
+        tie_bits[contested] = _where_bits(count_true(fewest) > 1, BIT["ca_tie_order"], BIT["ca_tie_issuances"])
+    return np.array([row for row, _ in sellers], dtype=np.intp).take(first), feasible, tie_bits
 
 
-def _explain_failure(offers: list[tuple[int, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fewest_issuances(offers: list[Offer], tied: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Of the CAs `tied` on cost (their `offers` × the profiles at `columns`), those needing the fewest issuances."""
+    counts = np.vstack([offer.schedule.counts[columns] for offer in offers])
+    return tied & (counts == np.where(tied, counts, np.iinfo(np.int64).max).min(axis=0))
+
+
+def _shown_instead(ctx: Context, offers: list[tuple[int, Offer]], costs: dict[int, np.ndarray], choice: np.ndarray,
+                   columns: np.ndarray) -> np.ndarray:
+    """Where no CA can serve (the profiles at `columns`, with their `choice`), the offer whose figures are shown: the
+    named CA's, else the cheapest seller's (the first offer where none sells)."""
+    named = np.zeros(len(ctx.catalog.cas) + 1, dtype=np.int64)  # offer of each catalog index + 1 (0: the first)
+    named[[index + 1 for index, _ in offers]] = np.arange(len(offers))
+    shown = named.take(choice + 1)
+    sellers = list(costs)
+    cheapest = np.flatnonzero(choice == CHEAPEST)
+    if sellers and len(cheapest):
+        at = columns[cheapest]
+        shown[cheapest] = np.array(sellers).take(np.argmin(np.vstack([costs[row][at] for row in sellers]), axis=0))
+    return shown
+
+
+def _explain_failure(offers: list[tuple[int, bool, np.ndarray]], choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Why no CA can serve: the chosen CA's reasons, or what every product-offering CA has in common.
 
-    `offers`: (catalog index, reason bits) of each CA's offer, for the rows of `choice`. Also returns the CA those
-    reasons are about: the chosen one, or the only offering CA (-1 when several or none).
+    `offers`: (catalog index, whether it sells the product, reason bits) of each CA's offer, for the rows of
+    `choice`. Also returns the CA those reasons are about: the chosen one, or the only offering CA (-1 when several
+    or none).
     """
-    n = len(choice)
-    common = np.full(n, -1, dtype=np.int64)
-    offering_count = np.zeros(n, dtype=np.int64)
-    sole = np.full(n, -1, dtype=np.int64)
-    explicit = np.zeros(n, dtype=np.int64)
-    for index, offer_fails in offers:
-        chosen = choice == index
-        explicit = np.where(chosen, offer_fails, explicit)
-        offering = (offer_fails & PRODUCT_GAPS) == 0
-        common = np.where(offering, common & offer_fails, common)
-        offering_count += offering
-        sole = np.where(offering, index, sole)
-    cheapest = np.where((offering_count > 0) & (common > 0), common, BIT["no_ca_available"])
-    is_cheapest = choice == CHEAPEST
-    return (np.where(is_cheapest, cheapest, explicit),
-            np.where(is_cheapest, np.where(offering_count == 1, sole, -1), choice))
+    sellers = [(index, offer_fails) for index, sells, offer_fails in offers if sells]
+    reasons = np.full(len(choice), BIT["no_ca_available"], dtype=np.int64)
+    if sellers:
+        common = reduce(np.bitwise_and, [offer_fails for _, offer_fails in sellers])
+        reasons = np.where(common > 0, common, reasons)
+    failed_ca = choice.copy()
+    cheapest = choice == CHEAPEST
+    failed_ca[cheapest] = sellers[0][0] if len(sellers) == 1 else -1
+    named = np.flatnonzero(~cheapest)
+    reasons[named] = 0  # a named CA that makes no offer
+    for index, _, offer_fails in offers:
+        at = named[choice[named] == index]
+        reasons[at] = offer_fails[at]
+    return reasons, failed_ca
 
 
 def _merge(offers: list[tuple[int, Offer]], pick: np.ndarray, n: int) -> Offer:
-    """Per profile, the figures of the offer at `pick`."""
-    rows = [np.flatnonzero(pick == k) for k in range(len(offers))]
+    """Per profile, the figures of the offer at `pick`: those of the offer picked most, with the others' put in where
+    they are picked."""
+    counts = np.bincount(pick, minlength=len(offers))
+    most = int(np.argmax(counts))
+    rows = {k: np.flatnonzero(pick == k) for k in np.flatnonzero(counts) if k != most}
 
     def take(attr: str) -> np.ndarray:
         values = [getattr(o, attr) for _, o in offers]
-        if all(v is values[0] for v in values):  # one array (or number) for every CA
-            return np.full(n, values[0]) if np.ndim(values[0]) == 0 else values[0]
+        if all(values[k] is values[most] for k in rows):  # one array (or number) for every CA picked
+            return np.full(n, values[most]) if np.ndim(values[most]) == 0 else values[most]
         out = np.empty(n, dtype=np.result_type(*values))
-        for value, at in zip(values, rows, strict=True):
-            out[at] = value if np.ndim(value) == 0 else value[at]
+        out[...] = values[most]
+        for k, at in rows.items():
+            if values[k] is not values[most]:
+                out[at] = values[k] if np.ndim(values[k]) == 0 else values[k][at]
         return out
 
     return Offer(np.zeros(n), np.zeros(n, dtype=np.int64), take("fee_per_year"), take("later_fee_per_year"),
@@ -557,15 +686,19 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
                    names: np.ndarray) -> Choice:
     """Offers of every public CA (modes: 'manual', 'acme', or 'auto' = manual if sold by hand else ACME)."""
     offers, names = [], names.astype(float, copy=False)
-    shared: dict[tuple, np.ndarray] = {}  # what the CAs' offers have in common (see _offer)
+    shared: dict[tuple, Any] = {}  # what the CAs' offers have in common (see _offer)
+    mode = {ca.id: modes if modes != "auto" else ("manual" if ca.manual else "acme") for ca in ctx.catalog.cas}
+    sellers = {ca.id for ca in ctx.catalog.cas if ca.public and _sells(ca, product, mode[ca.id])}
     for index, ca in enumerate(ctx.catalog.cas):
-        mode = modes if modes != "auto" else ("manual" if ca.manual else "acme")
-        if not (ca.public and _sells(ca, product, mode)) and not np.any(ctx.ca_choice == index):
+        if ca.id not in sellers and not len(ctx.named(index)):
             continue  # cannot serve anyone, and nobody asked for it by name
-        offer = _offer(ctx, ca, product, mode, certificates, names, shared)
+        # where another CA sells the product, one that does not is shown only to the profiles naming it (_choose)
+        shown_to_named = ca.id not in sellers and bool(sellers)
+        offer = _offer(ctx, ca, product, mode[ca.id], certificates, names, shared, index if shown_to_named else None)
         if not ca.public:
             offer.ok = np.zeros(ctx.n, dtype=bool)
             offer.fails = offer.fails | BIT["ca_private"]
+            offer.sells = False
         offers.append((index, offer))
     return _choose(ctx, offers)
 
@@ -573,10 +706,8 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
 def _single_name_choice(ctx: Context) -> Choice:
     """The public CA per profile for one single-name certificate bought by hand: classic and srv_record both need
     it, so it is chosen once per batch."""
-    if ctx._single_name is None:
-        one = np.ones(ctx.n)
-        ctx._single_name = _public_option(ctx, "single", "manual", one, one)
-    return ctx._single_name
+    one = np.ones(ctx.n)
+    return ctx.shared("single name", lambda: _public_option(ctx, "single", "manual", one, one))
 
 
 # -------------------------------------------------------------------------------- the options
@@ -586,8 +717,8 @@ def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarr
     f, p = ctx.facts, ctx.params
     missing = (f["internal_wanted"] > 0) & ~carried
     split = ctx.flags["split_dns"]
-    setup = np.where(missing & split, p.value("internal_url_change_hours") * 60.0, 0.0)
-    warned = np.where(missing & ~split, ctx.pop.inside, 0.0)
+    setup = _only(missing & split, p.value("internal_url_change_hours") * 60.0)
+    warned = _only(missing & ~split, ctx.pop.inside)
     reasons = _bits(missing & ~split, "internal_names_warn")
     return reasons, setup, warned
 
@@ -595,16 +726,14 @@ def _internal_names_effects(ctx: Context, carried: np.ndarray) -> tuple[np.ndarr
 def _root_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """The bare domain points at Exchange but is not on the certificate: Outlook outside the domain warns."""
     exposed = ctx.facts["root_extra"]
-    warned = np.where(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite, 0.0)
+    warned = _only(exposed, ctx.pop.unmanaged_desktops + ctx.pop.offsite)
     return _bits(exposed, "root_domain_not_covered"), warned
 
 
 def _required_public(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
     """Whether names clients must use are public, or (under the internal-name rule) allowed at every issuance."""
-    ok = np.ones(ctx.n, dtype=bool)
-    for name in names:
-        ok &= ctx.facts[name]
-    return ok | ctx.facts["internal_ok_throughout"]
+    return ctx.shared(("required public", names), lambda: reduce(np.logical_and, [ctx.facts[name] for name in names])
+                      | ctx.facts["internal_ok_throughout"])
 
 
 def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
@@ -618,7 +747,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
     feasible = chosen.feasible & extra_feasible
     return Components(
         feasible=feasible,
-        reasons=np.where(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
+        reasons=_where_bits(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
         ca=chosen.ca,
         certificates=certificates.astype(float), names=names.astype(float), schedule=offer.schedule,
         fee_per_year=offer.fee_per_year, later_fee_per_year=offer.later_fee_per_year,
@@ -631,7 +760,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         user_minutes=z if user_minutes is None else user_minutes,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
-        failed_ca=np.where(feasible, -1, chosen.failed_ca),
+        failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
     )
 
 
@@ -640,7 +769,7 @@ def _multi_name_public(ctx: Context, mode: str) -> Components:
     f = ctx.facts
     issued = f["internal_wanted"] - f["internal_blocked"]  # internal names a public CA issues on the first certificate
     validated = ctx.internal_validated(mode)
-    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + np.where(validated, issued, 0)
+    names = 1 + f["root_extra"] + f["n_domains"] - f["owa_is_any_autodiscover"] + _only(validated, issued)
     chosen = _public_option(ctx, "san", mode, np.ones(ctx.n), names)
     # names a renewal may not carry are missing for part of the horizon: internal URLs move (or clients warn);
     # a renewal cannot carry them after the ban, or the certificate carrying them is revoked and replaced
@@ -665,7 +794,12 @@ def option_acme(ctx: Context) -> Components:
 
 
 def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Single-name and wildcard options never carry internal names."""
+    """Single-name and wildcard options never carry internal names (worked out once per batch)."""
+    return ctx.shared("not carried", lambda: _not_carried_effects(ctx))
+
+
+def _not_carried_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_not_carried`, worked out: (reasons, setup minutes, warned clients)."""
     f = ctx.facts
     reasons, setup, warned = _internal_names_effects(ctx, np.zeros(ctx.n, dtype=bool))
     reasons |= _bits(f["internal_blocked"] > 0, "internal_names_refused")
@@ -674,10 +808,13 @@ def _not_carried(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _single_name_effects(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Single-name options carry neither the internal names nor the bare domain: (reasons, setup, warned)."""
-    reasons, setup, warned = _not_carried(ctx)
-    root_reasons, root_warned = _root_effects(ctx)
-    return reasons | root_reasons, setup, warned + root_warned
+    """Single-name options carry neither the internal names nor the bare domain: (reasons, setup, warned), worked out
+    once per batch."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        reasons, setup, warned = _not_carried(ctx)
+        root_reasons, root_warned = _root_effects(ctx)
+        return reasons | root_reasons, setup, warned + root_warned
+    return ctx.shared("single name effects", make)
 
 
 def option_classic(ctx: Context) -> Components:
@@ -687,7 +824,7 @@ def option_classic(ctx: Context) -> Components:
     chosen = _single_name_choice(ctx)
     reasons, setup, warned = _single_name_effects(ctx)
     moves = ~f["owa_is_autodiscover"]
-    phones = np.where(moves, pop.unmanaged_mobile, 0.0)
+    phones = _only(moves, pop.unmanaged_mobile)
     managed = moves & (pop.managed_mobile > 0)
     required = _required_public(ctx, ("ext_public",))
     single_domain = f["n_domains"] == 1
@@ -695,12 +832,12 @@ def option_classic(ctx: Context) -> Components:
         ctx, chosen, certificates=one, names=one, extra_feasible=required & single_domain,
         extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~single_domain, "single_name_multi_domain"),
         reasons=reasons | _bits(moves, "url_change") | _bits(phones > 0, "mobile_reconfigure"),
-        setup=setup + np.where(moves, p.value("url_change_admin_hours") * 60.0, 0.0),
+        setup=setup + _only(moves, p.value("url_change_admin_hours") * 60.0),
         warned=warned, devices=phones,
         device_minutes=phones * p.value("mobile_reconfigure_minutes"),
-        client_setup=np.where(managed, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
-        user_minutes=np.where(moves, pop.users * p.value("url_change_minutes_per_user"), 0.0),
-        url_change=np.where(moves, pop.users, 0.0),
+        client_setup=_only(managed, p.value("mdm_profile_setup_hours") * 60.0),
+        user_minutes=_only(moves, pop.users * p.value("url_change_minutes_per_user")),
+        url_change=_only(moves, pop.users),
     )
 
 
@@ -715,11 +852,11 @@ def option_split_site(ctx: Context) -> Components:
     chosen = _public_option(ctx, "single", "manual", certificates, certificates)
     reasons, setup, warned = _single_name_effects(ctx)
     # the second site, and its copy on every further client access server (each serves autodiscover)
-    setup = setup + np.where(split, ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0, 0.0)
-    setup = setup + np.where(split, p.value("split_site_setup_hours") * 60.0, 0.0)
+    setup = setup + _only(split, ctx.servers_beyond_first * p.value("split_site_extra_server_setup_hours") * 60.0)
+    setup = setup + _only(split, p.value("split_site_setup_hours") * 60.0)
     ip_per_month, ip_bits = _own_ip_bindings(ctx, sites.astype(float))
     required = _required_public(ctx, ("owa_public", "ext_public", "extras_public"))
-    reasons |= ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
+    reasons = reasons | ip_bits | _bits(ctx.modern_era, "second_site_unconfirmed")
     return _assemble(ctx, chosen, certificates=certificates, names=certificates, extra_feasible=required & split,
                      extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~split, "nothing_to_split"),
                      reasons=reasons, setup=setup, warned=warned, ip_per_month=ip_per_month)
@@ -730,7 +867,7 @@ def _own_ip_bindings(ctx: Context, count: np.ndarray) -> tuple[np.ndarray, np.nd
     that say how they are served: with SNI by host name on the existing IP; without, one IP each, the spare one
     serving the first."""
     spare, wanted = ctx.flags["spare_ip"], count > 0
-    ips = np.where(ctx.sni, 0.0, np.maximum(count - spare, 0.0))
+    ips = _only(~ctx.sni, np.maximum(count - spare, 0.0))
     bits = (_bits(ips > 0, "extra_ip") | _bits(ctx.sni & wanted, "sni_binding")
             | _bits(~ctx.sni & spare & wanted, "spare_ip_used"))
     return ips * ctx.params.value("extra_ip_per_month"), bits
@@ -752,7 +889,7 @@ def option_wildcard(ctx: Context) -> Components:
     old = np.rint(pop.mobile * old_share)
     required = _required_public(ctx, ("ext_public", "extras_public"))
     ip_per_month, ip_bits = _own_ip_bindings(ctx, certificates - 1.0)  # each further domain's certificate
-    reasons |= BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | ip_bits
+    reasons = reasons | BIT["wildcard_pop_imap"] | _bits(old > 0, "wildcard_old_clients") | ip_bits
     covered = f["owa_under_wildcard"]
     return _assemble(ctx, chosen, certificates=certificates, names=names, extra_feasible=required & covered,
                      extra_fails=_bits(~required, "required_name_not_issuable") | _bits(~covered, "owa_not_under_wildcard"),
@@ -781,7 +918,7 @@ def option_internal_ca(ctx: Context) -> Components:
         device_minutes=(pop.unmanaged_desktops * p.value("root_install_minutes_unmanaged_desktop")
                         + pop.unmanaged_ios * p.value("root_install_minutes_ios")
                         + pop.unmanaged_android * p.value("root_install_minutes_android")),
-        client_setup=np.where(pop.managed_mobile > 0, p.value("mdm_profile_setup_hours") * 60.0, 0.0),
+        client_setup=_only(pop.managed_mobile > 0, p.value("mdm_profile_setup_hours") * 60.0),
     )
 
 

@@ -1,0 +1,76 @@
+"""The shortcuts the option evaluation takes give the figures the long way gives (decision/options.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from decision.catalog import STATUSES, default_catalog
+from decision.options import OPTIONS, Context, evaluate_options
+from decision.parameters import default_parameters
+from decision.profiles import load_profiles
+from decision.renewals import Schedule
+from decision.synth import generate
+
+PARAMS, CATALOG = default_parameters(), default_catalog()
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    """2,000 synthetic profiles, a fifth of them naming a CA at random (CAs that sell nothing by hand included), half
+    of them starting between 2008 and 2016 (CAs distrusted or shut down within the horizon)."""
+    table = pa.concat_tables(generate(2000, seed=5))
+    raw = table.to_pandas()
+    rng = np.random.default_rng(5)
+    named = rng.random(len(raw)) < 0.2
+    raw.loc[named, "ca"] = rng.choice(list(CATALOG.ids), int(named.sum()))
+    old = rng.random(len(raw)) < 0.5
+    days = np.datetime64("2008-01-01") + rng.integers(0, 365 * 8, len(raw))
+    raw.loc[old, "start"] = np.datetime_as_string(days)[old]
+    valid = load_profiles(raw, PARAMS, CATALOG, today=dt.date(2026, 11, 26))
+    assert not valid.issues
+    return valid.frame
+
+
+def test_a_ca_that_does_not_sell_the_product_shows_the_profiles_naming_it_the_figures_of_its_whole_schedule(frame):
+    """Context.schedule(named=): worked out for the horizons of the profiles naming the CA alone, the schedule gives
+    them what the schedule of every horizon gives."""
+    whole = Context(frame, PARAMS, CATALOG)
+    for ca in CATALOG.cas:  # every schedule at hand beforehand: no offer is worked out for a few horizons
+        for mode in ("manual", "acme"):
+            whole.schedule(ca, mode)
+            whole.schedule(ca, mode, revoked=True)
+    short = Context(frame, PARAMS, CATALOG)
+    expected, got = evaluate_options(whole), evaluate_options(short)
+    assert any(len(key) == 5 for key in short._schedules)  # some schedules were worked out for a few horizons only
+    for option in OPTIONS:
+        for name, value in vars(expected[option]).items():
+            if name == "schedule":
+                np.testing.assert_array_equal(got[option].schedule.counts, value.counts)
+                for i in range(0, len(frame), 7):
+                    np.testing.assert_array_equal(got[option].schedule.dates_of(i), value.dates_of(i))
+            elif name != "extra":
+                np.testing.assert_array_equal(getattr(got[option], name), value, err_msg=f"{option}.{name}")
+
+
+def test_a_change_for_good_is_read_off_the_last_issuance_as_off_every_issuance(frame):
+    """Context.ever(for_good=True) equals Schedule.ever where the test of days, once true, stays true."""
+    ctx = Context(frame, PARAMS, CATALOG)
+    evaluate_options(ctx)
+    schedules = [s for s in ctx._schedules.values() if isinstance(s, Schedule)]
+    checked = 0
+    for ca in CATALOG.cas:
+        tests = [lambda days, ca=ca: ~ca.client_auth_at(days)]
+        tests += [lambda days, ca=ca, code=code: ca.status_at(days) == code for code in range(len(STATUSES))]
+        for on in tests:
+            held = on(np.arange(0, 30000))  # every day to 2052
+            if np.any(held[:-1] & ~held[1:]):  # not for good: Schedule.ever itself is used
+                continue
+            for sched in schedules:
+                np.testing.assert_array_equal(ctx.ever(sched, on, True), sched.ever(on))
+                checked += 1
+    assert checked > 20
