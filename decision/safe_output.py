@@ -108,8 +108,7 @@ def _csv_table(frame: pd.DataFrame) -> pa.Table:
     """`_arrow(neutralise(frame))` without pandas' schema metadata, which CSV does not write: each column converted
     as `pa.Table.from_pandas` converts it, with none of its per-table work (index, metadata); text columns go through
     pandas (`neutralise`) only when a cell may start like a formula."""
-    return pa.Table.from_arrays([_csv_column(frame[name]) for name in frame.columns],
-                                names=[str(name) for name in frame.columns])
+    return pa.Table.from_arrays([_csv_column(col) for _, col in frame.items()], names=[str(name) for name in frame.columns])
 
 
 def _csv_column(col: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -124,7 +123,7 @@ def _csv_column(col: pd.Series) -> pa.Array | pa.ChunkedArray:
     text = pa.array(col, from_pandas=True)
     if not _may_start_a_formula(text):
         return text
-    return pa.array(neutralise(col.to_frame())[col.name], from_pandas=True)
+    return pa.array(neutralise(col.to_frame()).iloc[:, 0], from_pandas=True)
 
 
 def _write_csv_rows(table: pa.Table, sink: BinaryIO | pa.NativeFile) -> None:
