@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import stat
@@ -10,6 +11,8 @@ import zipfile
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 from decision.safe_output import (
@@ -60,6 +63,27 @@ def test_csv_bytes_are_safe_and_keep_numbers():
     assert back["text"].tolist()[:4] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd"]
     assert back["number"].iloc[0] == -1.5 and back["count"].iloc[-1] == -8
     assert "\n=" not in text and ',"=' not in text
+
+
+def test_csv_cells_are_those_of_arrows_conversion_of_the_neutralised_frame():
+    """The CSV writer converts each column itself (NaN found by numpy, text sent through `neutralise` only where a cell
+    may start like a formula): the same bytes as writing pyarrow's conversion of the whole neutralised frame."""
+    table = pd.DataFrame({
+        "float": [1.5, np.nan, -0.0, np.inf, 1e21, 0.1 + 0.2, -2.25, 3.0],
+        "float32": np.array([0.1, np.nan, 2, -1, 0, 5, 6, 7], dtype=np.float32),
+        "whole": [0.0, 1, 2, 3, 4, 5, 6, 7],  # no NaN
+        "int": range(8),
+        "bool": [True, False] * 4,
+        "count": pd.array([1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),
+        "text": pd.Series(["a", None, "=1", "b", "", " -x", 'say "hi"', "d"], dtype="str"),
+        "plain": pd.Series(["a", None, "", "b,c", "x\ny", "é", "f", "g"], dtype="str"),
+        "mixed": pd.Series(["=a", 1, True, None, 2.5, "b", "c", "d"], dtype=object),
+    })
+    expected = io.BytesIO(codecs.BOM_UTF8)
+    expected.seek(0, io.SEEK_END)
+    pacsv.write_csv(pa.Table.from_pandas(neutralise(table), preserve_index=False), expected)
+    assert csv_bytes(table) == expected.getvalue()
+    assert csv_bytes(table.iloc[3:6]) == csv_bytes(table.iloc[3:6].reset_index(drop=True))  # a slice's own cells
 
 
 def test_xlsx_bytes_are_safe_typed_and_deterministic():
