@@ -1715,6 +1715,21 @@ def _warnings(**fields) -> list[str]:
     return decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 50, **fields}).warnings(0)
 
 
+def test_weights_on_mixed_scales_are_warned_about():
+    """w_cost 40 beside the default fractions (0.3, 0.2, 0.1) gives cost 98.5 % of the weight: most likely 40 % was
+    meant (QA: no warning). Weights on one scale, however unequal, are not warned about."""
+    [mixed] = [w for w in _warnings(w_cost=40) if "scales" in w]
+    assert mixed == ("The weights look written on different scales: w_cost is 40 while w_trust, w_reconfiguration and "
+                     "w_url_change are below 1. Weights count relative to their sum, so w_cost carries 98.5% of the "
+                     "weight. If 40 meant 40 %, write 0.4 (or 40%).")
+    [one] = [w for w in _warnings(w_cost=40, w_trust=0, w_reconfiguration=0, w_url_change=0.5) if "scales" in w]
+    assert "while w_url_change is below 1" in one
+    for weights in ({"w_cost": 40, "w_trust": 30, "w_reconfiguration": 20, "w_url_change": 10},  # percentages
+                    {"w_cost": 2, "w_trust": 1, "w_reconfiguration": 0.5, "w_url_change": 0.5},  # 4x: on purpose
+                    {"w_cost": "40%"}):  # read as 0.4
+        assert not [w for w in _warnings(**weights) if "scales" in w], weights
+
+
 def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
     """Exchange 2019 from 2025-01-01 for 3 years: support ended on 2025-10-14, inside the horizon (QA: no warning)."""
     inside = _warnings(exchange_version="2019", start="2025-01-01", horizon_years=3)
