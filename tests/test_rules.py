@@ -1698,6 +1698,17 @@ def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
     assert caa == ["contoso.com", *([record] if record else [])]
 
 
+def test_caa_records_say_they_shut_out_every_ca_they_do_not_name():
+    """A CAA "issue" record lets only the CAs it names issue for the domain and all its subdomains: published as
+    given, it would stop the CA of the organisation's other web sites or mail gateway (noticed in review, left open
+    since session 10). The records come with a note saying so, once, before them."""
+    _, dns = _commands(CONTOSO_2026)
+    lines = dns["san"]
+    [note] = [i for i, r in enumerate(lines) if r.startswith("# CAA:")]
+    assert "only the CAs it names may issue" in lines[note] and "every other CA" in lines[note]
+    assert " CAA " in lines[note + 1] and all(" CAA " not in r for r in lines[:note])
+
+
 @pytest.mark.parametrize(("ca", "rotates"), [("letsencrypt", True), ("zerossl", False)])
 def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca, rotates):
     """The cost counts connector upkeep at each renewal only for a CA whose issuing intermediate rotates
