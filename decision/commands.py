@@ -594,6 +594,9 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
             # mail domains (webmail.contoso-mail.net) needs its own domain's record too
             parent = owa.partition(".")[2]
             outside = [] if any(owa == d or owa.endswith(f".{d}") for d in domains) else [parent if "." in parent else owa]
+            dns.append('# CAA: once a domain has an "issue" record, only the CAs it names may issue for it and its '
+                       'subdomains: keep an "issue" record for every other CA that issues certificates for these '
+                       'domains (other web sites, a mail gateway), and merge these with any such records already published')
             for d in [*domains, *outside]:
                 dns.append(f'{d}. CAA 0 issue "{tag}"')
 

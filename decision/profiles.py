@@ -843,6 +843,17 @@ def _iso_days(text: pd.Series) -> np.ndarray:
     return _days(pd.to_datetime(distinct, errors="coerce", format="%Y-%m-%d"))[encoded.indices.to_numpy()]
 
 
+MONEY_WITH_CURRENCY = re.compile(r"\s*(?:[$€£¥₹]|[A-Za-z]{3})\s*[-+]?\d[\d.,' \u00a0]*|\s*[-+]?\d[\d.,' \u00a0]*"
+                                 r"\s*(?:[$€£¥₹]|[A-Za-z]{3})\s*")
+
+
+def _with_currency(col: pd.Series, cells: np.ndarray) -> np.ndarray:
+    """Which of the `cells` (a mask) hold an amount written with a currency sign or code: $75.00, 75 EUR, € 75,00."""
+    found = np.zeros(len(col), dtype=bool)
+    found[cells] = col[cells].astype("str").str.fullmatch(MONEY_WITH_CURRENCY).to_numpy(dtype=bool)
+    return found
+
+
 def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.ndarray, check: _Checker,
             catalog: Catalog, separator: str | None = None, decimal: np.ndarray | None = None) -> Any:
     """Typed values of one column (`stripped`: its cells as stripped text, None for a number or true/false column;
@@ -851,6 +862,11 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
     if kind in NUMBER_KINDS:
         values, not_number, unsure = _numbers(col, stripped, blank, percent=kind == "share" or field.percent,
                                               separator=separator, decimal=decimal, whole=kind == "integer")
+        if field.unit == "money/hour" and not_number.any():
+            signed = _with_currency(col, not_number)
+            check.flag(signed, field.name, "not a number: write the amount alone, without a currency sign or code "
+                                           "(75.00 for $75.00); the currency field says which currency it is in", col)
+            not_number = not_number & ~signed
         check.flag(not_number, field.name, "not a number", col)
         check.flag(unsure, field.name, "reads as two numbers (is the mark before the last three digits a thousands "
                                        "separator or the decimal one? no other number in the row says): write it "

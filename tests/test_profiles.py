@@ -61,6 +61,10 @@ def test_unknown_weight_is_named_with_a_suggestion():
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
     ("users", -1, "at least 0"), ("users", 2.5, "whole number"), ("users", "many", "not a number"),
+    ("admin_rate", "$75.00", "not a number: write the amount alone, without a currency sign or code (75.00 for "
+                             "$75.00); the currency field says which currency it is in"),
+    ("user_rate", "40 EUR", "without a currency sign or code"), ("admin_rate", "€ 75,00", "without a currency sign"),
+    ("admin_rate", "USD", "not a number (got"), ("users", "$5", "not a number (got"),  # no amount; not money
     ("users", 20_000_000, "must be at most 10,000,000 (got"), ("admin_rate", 10_001, "must be at most 10,000 (got"),
     ("users", float("nan"), "required field is empty"), ("mobile_devices", float("inf"), "finite"),
     ("mdm_share", 1.5, "at most 1 (100%)"), ("domain_joined_share", -0.1, "at least 0 (0%)"),

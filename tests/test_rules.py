@@ -1698,6 +1698,17 @@ def test_caa_records_cover_an_owa_host_outside_the_mail_domains(owa, record):
     assert caa == ["contoso.com", *([record] if record else [])]
 
 
+def test_caa_records_say_they_shut_out_every_ca_they_do_not_name():
+    """A CAA "issue" record lets only the CAs it names issue for the domain and all its subdomains: published as
+    given, it would stop the CA of the organisation's other web sites or mail gateway (noticed in review, left open
+    since session 10). The records come with a note saying so, once, before them."""
+    _, dns = _commands(CONTOSO_2026)
+    lines = dns["san"]
+    [note] = [i for i, r in enumerate(lines) if r.startswith("# CAA:")]
+    assert "only the CAs it names may issue" in lines[note] and "every other CA" in lines[note]
+    assert " CAA " in lines[note + 1] and all(" CAA " not in r for r in lines[:note])
+
+
 @pytest.mark.parametrize(("ca", "rotates"), [("letsencrypt", True), ("zerossl", False)])
 def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca, rotates):
     """The cost counts connector upkeep at each renewal only for a CA whose issuing intermediate rotates
@@ -1713,6 +1724,21 @@ def test_the_connector_lines_say_when_to_run_them_again_as_the_cost_counts_it(ca
 
 def _warnings(**fields) -> list[str]:
     return decision.evaluate({"org": "A", "external_domain": "a-corp.com", "users": 50, **fields}).warnings(0)
+
+
+def test_weights_on_mixed_scales_are_warned_about():
+    """w_cost 40 beside the default fractions (0.3, 0.2, 0.1) gives cost 98.5 % of the weight: most likely 40 % was
+    meant (QA: no warning). Weights on one scale, however unequal, are not warned about."""
+    [mixed] = [w for w in _warnings(w_cost=40) if "scales" in w]
+    assert mixed == ("The weights look written on different scales: w_cost is 40 while w_trust, w_reconfiguration and "
+                     "w_url_change are below 1. Weights count relative to their sum, so w_cost carries 98.5% of the "
+                     "weight. If 40 meant 40 %, write 0.4 (or 40%).")
+    [one] = [w for w in _warnings(w_cost=40, w_trust=0, w_reconfiguration=0, w_url_change=0.5) if "scales" in w]
+    assert "while w_url_change is below 1" in one
+    for weights in ({"w_cost": 40, "w_trust": 30, "w_reconfiguration": 20, "w_url_change": 10},  # percentages
+                    {"w_cost": 2, "w_trust": 1, "w_reconfiguration": 0.5, "w_url_change": 0.5},  # 4x: on purpose
+                    {"w_cost": "40%"}):  # read as 0.4
+        assert not [w for w in _warnings(**weights) if "scales" in w], weights
 
 
 def test_support_ending_inside_the_horizon_is_warned_about_with_its_date():
