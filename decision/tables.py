@@ -811,6 +811,7 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
         rows = sheet.iter_rows(min_row=top + 1, values_only=True)
         if xml.last_row is not None:  # not on to what follows the rows, which openpyxl parses (refusing damaged merges)
             rows = islice(rows, max(0, xml.last_row - top))
+        hidden: list[int] = []  # the hidden rows read as profiles
         for number, values in enumerate(rows, start=top + 1):
             formulas = xml.unsaved.get(number, [])
             shown, problem = merged.apply(number, values, formulas)  # every row, so merged ranges are followed down
@@ -826,10 +827,13 @@ def xlsx_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
                 continue
             buffer.append(values[:len(names)] + (None,) * (len(names) - len(values)))
             numbers.append(number)
+            if number in xml.hidden:
+                hidden.append(number)
             if len(buffer) == chunk_rows:
                 yield _xlsx_part(buffer, names, numbers, unread, notes)
                 buffer, numbers, unread, notes, parts = [], [], [], [], parts + 1
-        if buffer or unread or not parts:
+        notes += _hidden_rows(path, sheet.title, hidden)
+        if buffer or unread or notes or not parts:
             yield _xlsx_part(buffer, names, numbers, unread, notes)
     except InputError:
         raise
@@ -897,6 +901,7 @@ _FORMULA_WITHOUT_RESULT = re.compile(
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>")
 _ROWS_END = re.compile(rb"</(\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\shidden="(?:1|true)")[^>]*?\sr="(\d+)"')
 _MERGED_RANGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([^"]*)"')
 LAST_ROW, LAST_COLUMN = 1_048_576, 16_384  # the size of a sheet in Excel: row 1048576, column XFD
 
@@ -906,6 +911,7 @@ class _SheetXml:
     """What a read-only openpyxl sheet does not tell, found in the sheet's XML."""
 
     unsaved: dict[int, list[int]]  # row number → column positions (0 = A) of formula cells without a saved result
+    hidden: set[int]  # numbers of the rows hidden in the spreadsheet (by hand or by a filter)
     last_row: int | None  # the number of its last row, None if that row does not say it
     merged: list[tuple[int, int, int, int]]  # merged ranges: (first column, first row, last column, last row), from 1
     damaged: list[str]  # references of merged ranges that name no cells of a sheet ('A1:'), as written
@@ -923,6 +929,7 @@ def _sheet_xml(path: Path, member: str) -> _SheetXml:
     from openpyxl.utils import column_index_from_string
 
     found: dict[int, list[int]] = {}
+    hidden: set[int] = set()
     last_row: int | None = None
     merged: list[tuple[int, int, int, int]] = []
     damaged: list[str] = []
@@ -937,6 +944,8 @@ def _sheet_xml(path: Path, member: str) -> _SheetXml:
                 formulas = b"<f" in data or b":f" in data  # most profile sheets hold none: skip the pattern
                 for letters, row in _FORMULA_WITHOUT_RESULT.findall(data, 0, end) if formulas else ():
                     found.setdefault(int(row), []).append(column_index_from_string(letters.decode()) - 1)
+                if b'hidden="' in data:  # most sheets hide no row: skip the pattern
+                    hidden.update(int(row) for row in _HIDDEN_ROW.findall(data, 0, end))
                 prefix = (close[1] if close else None) or b""  # rows with one ('<x:row') are all here when they end
                 if (head := data.rfind(b"<" + prefix + b"row", 0, end)) >= 0:
                     number = _ROW_NUMBER.match(data, head)
@@ -952,7 +961,7 @@ def _sheet_xml(path: Path, member: str) -> _SheetXml:
                 elif bounds[:2] != bounds[2:]:  # cells, not one with itself
                     merged.append(bounds)
             rest = data[end:]
-    return _SheetXml(found, last_row, merged, damaged)
+    return _SheetXml(found, hidden, last_row, merged, damaged)
 
 
 def _merged_range(ref: bytes) -> tuple[int, int, int, int] | None:
@@ -967,6 +976,20 @@ def _merged_range(ref: bytes) -> tuple[int, int, int, int] | None:
     if None in (left, top, right, bottom) or not (1 <= left <= right <= LAST_COLUMN and 1 <= top <= bottom <= LAST_ROW):
         return None
     return left, top, right, bottom
+
+
+def _hidden_rows(path: Path, sheet: str, rows: list[int]) -> list[Issue]:
+    """The note on profile rows hidden in the spreadsheet (by hand or by a filter): they are scored like the others,
+    which a reader of the sheet may not expect."""
+    if not rows:
+        return []
+    runs = np.split(np.asarray(rows), np.flatnonzero(np.diff(rows) != 1) + 1)
+    spans = [f"{run[0]}" if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs]
+    shown = ", ".join(spans[:5]) + (f" and {len(spans) - 5:,} more ranges" if len(spans) > 5 else "")
+    count = f"{len(rows):,} row{'s' if len(rows) > 1 else ''}"
+    return [Issue(str(path), 0, "", f"sheet '{sheet}': {count} hidden in the spreadsheet (by hand or by a filter) "
+                                    f"{'is' if len(rows) == 1 else 'are'} scored like the others "
+                                    f"(row{'s' if len(rows) > 1 else ''} {shown}): delete the rows you mean to leave out")]
 
 
 def _damaged_merges(path: Path, sheet: str, refs: list[str]) -> list[Issue]:

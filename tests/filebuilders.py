@@ -12,13 +12,16 @@ import pyarrow.parquet as pq
 from openpyxl import Workbook
 
 
-def workbook_bytes(rows: list[list[Any]], merged: Iterable[str] = ()) -> bytes:
-    """An .xlsx with `rows` (the first is the header) on its first sheet, and the ranges `merged` ("D2:D4") merged."""
+def workbook_bytes(rows: list[list[Any]], merged: Iterable[str] = (), hidden: Iterable[int] = ()) -> bytes:
+    """An .xlsx with `rows` (the first is the header) on its first sheet, the ranges `merged` ("D2:D4") merged and
+    the rows numbered `hidden` hidden."""
     book = Workbook()
     for row in rows:
         book.active.append(row)
     for cells in merged:
         book.active.merge_cells(cells)
+    for number in hidden:
+        book.active.row_dimensions[number].hidden = True
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

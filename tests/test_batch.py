@@ -674,6 +674,22 @@ def test_a_workbook_with_merged_cells_is_scored_as_the_sheet_shows_it(tmp_path):
         [5, "internal_ca, acme_ok, dns_api", "a merged cell spans columns D:F (unmerge it and write one value per cell)"]]
 
 
+@pytest.mark.parametrize("chunk", ["2", "100"])
+def test_hidden_rows_of_a_workbook_are_scored_with_a_warning(tmp_path, chunk):
+    """Rows hidden in Excel (by hand or by a filter) were scored without a word (QA): a reader of the sheet would not
+    expect them in the results. They are still scored (nothing is lost), and stderr names them once, as ranges;
+    a last chunk that is full does not lose the note."""
+    rows = [["org", "external_domain", "users"], *([f"O{i}", f"o{i}.com", 10 + i] for i in range(12))]
+    (tmp_path / "hidden.xlsx").write_bytes(workbook_bytes(rows, hidden=[3, 5, 6, 7]))
+    (tmp_path / "shown.xlsx").write_bytes(workbook_bytes(rows))
+    code, out, err = score(tmp_path / "hidden.xlsx", "-o", tmp_path / "hidden.csv", "--chunk-rows", chunk)
+    assert code == 0 and "rows in: 12  scored: 12  rejected: 0" in out
+    assert err == (f"warning: {tmp_path / 'hidden.xlsx'}: sheet 'Sheet': 4 rows hidden in the spreadsheet (by hand or "
+                   "by a filter) are scored like the others (rows 3, 5-7): delete the rows you mean to leave out\n")
+    assert score(tmp_path / "shown.xlsx", "-o", tmp_path / "shown.csv", "--chunk-rows", chunk)[2] == ""
+    assert (tmp_path / "hidden.csv").read_bytes() == (tmp_path / "shown.csv").read_bytes()
+
+
 @pytest.mark.parametrize("ref", ["A1:", "D2:D", "D0:D4", "D2:D1048577", "D4:D2", "A:A", "D2:D4\u00a0"])
 def test_a_merged_range_with_a_damaged_reference_is_ignored_with_a_warning(tmp_path, ref):
     """A reference that names no cells (patched into the XML: openpyxl writes none) loses no row: the range is ignored,
