@@ -186,6 +186,7 @@ class Context:
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
         self.later_fee_years = self.purchase_years - self.first_fee_years
+        self.later_fee_rows = np.flatnonzero(self.later_fee_years)  # the few profiles billed some years at a later fee
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -542,8 +543,9 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
         admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
                  + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
         admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding)
-    cost += offer.later_fee_per_year * ctx.later_fee_years
+    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding);
+    later = ctx.later_fee_rows  # no later years elsewhere: adding their 0 changes no cost, so it is left out
+    cost[later] += offer.later_fee_per_year[later] * ctx.later_fee_years[later]
     cost += admin_costs[key]
     return cost
 
