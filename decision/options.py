@@ -448,9 +448,9 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         return shared[key]
 
     def either(*parts: np.ndarray | int) -> np.ndarray:
-        """The reason bits of all `parts`, once per call for the same arrays (kept with it, so no other array can
-        take an id of theirs)."""
-        held = once(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
+        """The reason bits of all `parts`, once per batch for the same arrays (kept with it, so no other array can
+        take an id of theirs): most parts are the context's, which every option's offers share."""
+        held = ctx.shared(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
         return held[1]
 
     sched: Schedule | Picked = ctx.schedule(ca, mode, named=named)
@@ -490,7 +490,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             + (0.0 if ca.issuer_rotates else ctx.first_repointing_minutes)))  # a rotating issuer's first issuance counts it
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
         dcv = dcv_minutes = 0.0
-        reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
+        reasons = ctx.shared(("acme reasons", ca.issuer_rotates), lambda: (
             ctx.profile_bits["multi_server_copy"] | BIT["automated_renewal"] | _bits(connector(), "connector_update")))
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
@@ -503,7 +503,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
                                              else certificates if product == "wildcard" else names))
                if ca.public else 0.0)
         dcv_minutes = once(("dcv minutes", ca.public, id(sched)), lambda: _dcv_minutes(ctx, dcv, sched))
-        reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
+        reasons = ctx.shared(("manual reasons", ca.public, id(sched)), lambda: (  # sched: the context's (Context.schedule)
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
     reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched))
