@@ -186,6 +186,7 @@ class Context:
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
         self.later_fee_years = self.purchase_years - self.first_fee_years
+        self.later_fee_rows = np.flatnonzero(self.later_fee_years)  # the few profiles billed some years at a later fee
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -447,9 +448,9 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
         return shared[key]
 
     def either(*parts: np.ndarray | int) -> np.ndarray:
-        """The reason bits of all `parts`, once per call for the same arrays (kept with it, so no other array can
-        take an id of theirs)."""
-        held = once(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
+        """The reason bits of all `parts`, once per batch for the same arrays (kept with it, so no other array can
+        take an id of theirs): most parts are the context's, which every option's offers share."""
+        held = ctx.shared(("either", *map(id, parts)), lambda: (parts, reduce(np.bitwise_or, parts)))
         return held[1]
 
     sched: Schedule | Picked = ctx.schedule(ca, mode, named=named)
@@ -489,7 +490,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             + (0.0 if ca.issuer_rotates else ctx.first_repointing_minutes)))  # a rotating issuer's first issuance counts it
         yearly = p.value("acme_monitoring_hours_per_year") * 60.0
         dcv = dcv_minutes = 0.0
-        reasons = once(("acme reasons", ca.issuer_rotates), lambda: (
+        reasons = ctx.shared(("acme reasons", ca.issuer_rotates), lambda: (
             ctx.profile_bits["multi_server_copy"] | BIT["automated_renewal"] | _bits(connector(), "connector_update")))
     else:
         per_cert = p.value("manual_issuance_minutes") if ca.public else p.value("internal_ca_issuance_minutes")
@@ -502,7 +503,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
                                              else certificates if product == "wildcard" else names))
                if ca.public else 0.0)
         dcv_minutes = once(("dcv minutes", ca.public, id(sched)), lambda: _dcv_minutes(ctx, dcv, sched))
-        reasons = once(("manual reasons", ca.public, id(sched)), lambda: (
+        reasons = ctx.shared(("manual reasons", ca.public, id(sched)), lambda: (  # sched: the context's (Context.schedule)
             ctx.profile_bits["multi_server_copy"] | ctx.frequent_manual(sched)
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
     reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched))
@@ -542,8 +543,9 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
         admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
                  + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
         admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding)
-    cost += offer.later_fee_per_year * ctx.later_fee_years
+    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding);
+    later = ctx.later_fee_rows  # no later years elsewhere: adding their 0 changes no cost, so it is left out
+    cost[later] += offer.later_fee_per_year[later] * ctx.later_fee_years[later]
     cost += admin_costs[key]
     return cost
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from decision.catalog import STATUSES, default_catalog
-from decision.options import OPTIONS, Context, evaluate_options
+from decision.options import OPTIONS, Context, _fees, _offer, _offer_cost, evaluate_options
 from decision.parameters import default_parameters
 from decision.profiles import load_profiles
 from decision.renewals import Schedule
@@ -74,3 +74,18 @@ def test_a_change_for_good_is_read_off_the_last_issuance_as_off_every_issuance(f
                 np.testing.assert_array_equal(ctx.ever(sched, on, True), sched.ever(on))
                 checked += 1
     assert checked > 20
+
+
+def test_an_offer_costs_the_later_fee_for_the_years_billed_at_it(frame):
+    """_offer_cost adds the later fee's years only for the profiles that have any: the cost is `_fees` of the offer
+    (the first years at the first fee, the others at the later one) plus the admin time, for every profile alike."""
+    ctx = Context(frame, PARAMS, CATALOG)
+    later = ctx.later_fee_rows
+    assert 0 < len(later) < ctx.n
+    names = ctx.facts["internal_wanted"] + 3.0  # beyond Sectigo's 3 included names wherever internal names are lost
+    offer = _offer(ctx, CATALOG["sectigo"], "san", "manual", np.ones(ctx.n), names)
+    assert (offer.later_fee_per_year[later] != offer.fee_per_year[later]).any()  # names lost: a cheaper later fee
+    admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes + offer.dcv_minutes
+             + offer.yearly_minutes * ctx.years) / 60.0 * ctx.admin_rate
+    expected = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years) + admin
+    assert np.array_equal(_offer_cost(ctx, offer, {}), expected)
