@@ -233,6 +233,17 @@ def test_lines_of_separators_above_the_header_are_blank_rows(tmp_path, sep):
     assert messages(result) == [f"{path}, row 7, field 'users': not a number (got 'x')"]
 
 
+def test_rows_of_white_space_alone_are_blank_rows_whatever_the_space(tmp_path):
+    """Cells are stripped only where their first byte may start white space: a no-break or ideographic space (bytes
+    above 0x7F), a tab; a row of them is blank, one with a value after spaces is not."""
+    path = tmp_path / "p.csv"
+    path.write_text("org,external_domain,users\nA,a.com,5\n\"\u00a0\",\" \",\n\"\u3000\",\"\t\",\"\u2003\"\n"
+                    "\" \",\"\u00a0b.com\",\nC,c.com,7\n", encoding="utf-8")
+    result = load(path)
+    assert result.frame["org"].tolist() == ["A", "C"] and result.frame["row"].tolist() == [2, 6]
+    assert [(i.row, i.field) for i in result.issues] == [(5, "org"), (5, "users")]
+
+
 def test_a_tab_files_numbers_read_as_the_spreadsheet_wrote_them(tmp_path):
     """Excel's "Unicode Text" (tabs) holds numbers as its locale writes them; '1.360' and '1,360' read two ways, so
     the row's other numbers decide, or a count column (1.36 users is no count); else the cell is rejected."""
