@@ -389,6 +389,13 @@ def test_public_suffixes_are_no_accepted_domains_nor_owa_hosts_and_only_their_ro
     assert result.frame["external_domain"].tolist() == ["contoso.co.uk", "www.ck"]
 
 
+def test_a_public_suffix_listed_below_rows_without_a_list_is_told_at_its_own_row():
+    """Only the rows that list accepted domains are split and looked up: each name keeps its row."""
+    result = load([GOOD, {**GOOD, "extra_domains": " "}, {**GOOD, "extra_domains": "fabrikam.com;co.uk"}, GOOD])
+    assert [(i.row, i.field, i.value) for i in result.issues] == [(3, "extra_domains", "co.uk")]
+    assert result.frame["row"].tolist() == [1, 2, 4]
+
+
 def test_a_single_label_owa_host_is_rejected():
     result = load({**GOOD, "owa_host": "mail"})
     assert messages(result) == ["<profile>, row 1, field 'owa_host': a single label: give the full name clients outside "
