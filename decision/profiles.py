@@ -1114,15 +1114,16 @@ def _no_public_suffixes(frame: pd.DataFrame, check: _Checker) -> None:
     flat, parents = {}, {}
     for field in _SUFFIX_HINTS:  # extra_domains is a list; a ';' in another field (a row rejected already) splits too
         text = arrow_text(frame[field])
-        if _any_byte(text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text]), lambda data: data == ord(";")):
+        named = np.flatnonzero(_flags(pc.not_equal(text, "")))  # '' (most rows' extra_domains) is no suffix:
+        if len(named) < len(text):  # only the rows that name any are split and looked up
+            text = text.take(named)
+        if _any_byte(pa.chunked_array([text]), lambda data: data == ord(";")):
             lists = pc.split_pattern(text, ";")
-            flat[field], parents[field] = pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy()
+            items, parents[field] = pc.list_flatten(lists), named[pc.list_parent_indices(lists).to_numpy()]
+            filled = _flags(pc.not_equal(items, ""))  # a rejected row's list may hold an empty item
+            flat[field], parents[field] = items.filter(filled), parents[field][filled]
         else:  # one name per row: splitting would give each alone
-            flat[field], parents[field] = text, np.arange(len(text))
-        named = _flags(pc.not_equal(flat[field], ""))  # '' (most rows' extra_domains) is no suffix: not looked up
-        if not named.all():
-            flat[field], parents[field] = flat[field].filter(named), parents[field][named]
-    flat = {field: names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names for field, names in flat.items()}
+            flat[field], parents[field] = text, named
     ends = np.cumsum([len(names) for names in flat.values()])
     found = np.split(public_suffixes(pa.concat_arrays(list(flat.values()))), ends[:-1])  # one look-up: ~1 ms a call
     for (field, hint), items, hits in zip(_SUFFIX_HINTS.items(), flat.values(), found, strict=True):

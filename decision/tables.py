@@ -588,8 +588,32 @@ def _empty_cells(col: pd.Series, where: np.ndarray) -> np.ndarray:
     empty = col.isna().to_numpy(dtype=bool, copy=True)
     check = where & ~empty
     if check.any() and pd.api.types.is_string_dtype(col):  # not bytes, not true/false with blanks
-        empty[check] = col[check].astype("str").str.strip().eq("").to_numpy(dtype=bool)
+        check &= _may_be_spaces(col)
+        if check.any():
+            empty[check] = col[check].astype("str").str.strip().eq("").to_numpy(dtype=bool)
     return empty
+
+
+def _may_be_spaces(col: pd.Series) -> np.ndarray:
+    """Which cells of a text column could hold nothing but white space: told by their first byte in arrow text (an
+    ASCII white-space character is a byte up to the space, any other starts with a byte above 0x7F), every cell
+    of other text. Most cells start with a letter or digit: they need not be stripped."""
+    array = pa.array(col.array) if getattr(col.dtype, "storage", None) == "pyarrow" else None
+    if array is None:
+        return np.ones(len(col), dtype=bool)
+    found = []
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return np.ones(len(col), dtype=bool)
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, filled = offsets[:-1], offsets[1:] > offsets[:-1]
+        may = ~filled
+        if filled.any():
+            first = np.frombuffer(chunk.buffers()[2], np.uint8)[starts[filled]]
+            may[filled] = (first <= 0x20) | (first >= 0x80)
+        found.append(may)
+    return np.concatenate(found) if found else np.zeros(0, dtype=bool)
 
 
 def _without_blank_rows(raw: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

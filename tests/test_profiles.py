@@ -233,6 +233,17 @@ def test_lines_of_separators_above_the_header_are_blank_rows(tmp_path, sep):
     assert messages(result) == [f"{path}, row 7, field 'users': not a number (got 'x')"]
 
 
+def test_rows_of_white_space_alone_are_blank_rows_whatever_the_space(tmp_path):
+    """Cells are stripped only where their first byte may start white space: a no-break or ideographic space (bytes
+    above 0x7F), a tab; a row of them is blank, one with a value after spaces is not."""
+    path = tmp_path / "p.csv"
+    path.write_text("org,external_domain,users\nA,a.com,5\n\"\u00a0\",\" \",\n\"\u3000\",\"\t\",\"\u2003\"\n"
+                    "\" \",\"\u00a0b.com\",\nC,c.com,7\n", encoding="utf-8")
+    result = load(path)
+    assert result.frame["org"].tolist() == ["A", "C"] and result.frame["row"].tolist() == [2, 6]
+    assert [(i.row, i.field) for i in result.issues] == [(5, "org"), (5, "users")]
+
+
 def test_a_tab_files_numbers_read_as_the_spreadsheet_wrote_them(tmp_path):
     """Excel's "Unicode Text" (tabs) holds numbers as its locale writes them; '1.360' and '1,360' read two ways, so
     the row's other numbers decide, or a count column (1.36 users is no count); else the cell is rejected."""
@@ -376,6 +387,13 @@ def test_public_suffixes_are_no_accepted_domains_nor_owa_hosts_and_only_their_ro
         "<profiles>, row 2, field 'owa_host': co.uk is a public suffix, not a registered domain: give the host name "
         "clients use, e.g. mail.contoso.co.uk (got 'co.uk')"]
     assert result.frame["external_domain"].tolist() == ["contoso.co.uk", "www.ck"]
+
+
+def test_a_public_suffix_listed_below_rows_without_a_list_is_told_at_its_own_row():
+    """Only the rows that list accepted domains are split and looked up: each name keeps its row."""
+    result = load([GOOD, {**GOOD, "extra_domains": " "}, {**GOOD, "extra_domains": "fabrikam.com;co.uk"}, GOOD])
+    assert [(i.row, i.field, i.value) for i in result.issues] == [(3, "extra_domains", "co.uk")]
+    assert result.frame["row"].tolist() == [1, 2, 4]
 
 
 def test_a_single_label_owa_host_is_rejected():
