@@ -1,7 +1,7 @@
 """Batch-scoring benchmark (issue 8): ratios against baselines measured in the same run.
 
     python bench/batch.py --quick          # small sizes, under a minute
-    python bench/batch.py                  # 1M and 10M rows (long: the engine scores ~10-20k profiles/s per core)
+    python bench/batch.py                  # 1M and 10M rows (long: `score` runs ~80k profiles/s per core)
     python bench/batch.py --rows 200000 --big-rows 1000000 --profile
 
 P1  engine throughput vs a loop calling decision.evaluate(mapping) once per profile (sampled)   target >= 1000x
