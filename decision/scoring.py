@@ -179,11 +179,12 @@ def _places(keys: np.ndarray) -> np.ndarray:
 
 def tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """Each option's place (0 = first) in its profile's tie-break order; `keys` as from `tie_keys`."""
-    return np.ascontiguousarray(_tie_places(keys).T, dtype=np.intp)
+    return np.ascontiguousarray(option_tie_places(keys).T, dtype=np.intp)
 
 
-def _tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """`tie_places` as (options × profiles); the last key, the option order, breaks the ties `_places` leaves."""
+def option_tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """`tie_places` as (options × profiles), as the weight bands read them; the last key, the option order, breaks the
+    ties `_places` leaves."""
     return _places(np.stack([by_option(key, float) for key in keys[:-1]]))
 
 
@@ -191,7 +192,7 @@ def rank(score: np.ndarray, feasible: np.ndarray, keys: tuple[np.ndarray, ...]) 
     """1 = recommended; ties on score break on `keys` (`tie_keys`); 0 = infeasible (no rank)."""
     usable = by_option(feasible)
     key_score = np.where(usable, -np.round(by_option(score), SCORE_DECIMALS), np.inf)
-    places = _places(np.stack([key_score, _tie_places(keys)]))  # no two options share a tie place
+    places = _places(np.stack([key_score, option_tie_places(keys)]))  # no two options share a tie place
     return np.where(usable, places + 1, 0).astype(np.int64).T  # the transpose of option rows, as `top_two` reads it
 
 

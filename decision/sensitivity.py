@@ -47,8 +47,8 @@ from decision.scoring import (
     TIE_BREAKS,
     count_true,
     first_true,
+    option_tie_places,
     tie_break,
-    tie_places,
 )
 from decision.textops import fixed3
 
@@ -141,41 +141,13 @@ class Bands:
     above: np.ndarray
 
 
-def _ahead_of(keys: tuple[np.ndarray, ...], win: np.ndarray) -> np.ndarray:
-    """Options × profiles: whether the option comes before the profile's option `win` in the tie-break order, as
-    `tie_places` sorts; compared with `win` alone, without sorting every profile's options, and each key after the
-    first only where the keys before it are level (few options)."""
-    first, *rest = keys
-    ahead, level = _before_and_level(first, np.take_along_axis(first, win[:, None], axis=1))
-    level[np.arange(len(win)), win] = False  # `win` is not ahead of itself
-    rows, cols = np.divmod(np.flatnonzero(level), level.shape[1])
-    for key in rest:
-        before, same = _before_and_level(key[rows, cols], key[rows, win[rows]])
-        ahead[rows[before], cols[before]] = True
-        rows, cols = rows[same], cols[same]
-    return np.ascontiguousarray(ahead.T)
-
-
-def _before_and_level(mine: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each key value comes before `theirs`, and whether it is level with it, in `tie_places`' order: a
-    missing (NaN) value after any other, missing values level."""
-    with np.errstate(invalid="ignore"):
-        before, level = mine < theirs, mine == theirs
-    if mine.dtype.kind == "f":
-        missing, missing_theirs = np.isnan(mine), np.isnan(theirs)
-        if missing.any() or missing_theirs.any():
-            before |= missing_theirs & ~missing
-            level |= missing & missing_theirs
-    return before, level
-
-
-def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple[np.ndarray, ...],
+def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, places: np.ndarray,
               has_flip: np.ndarray, rising: bool = True) -> np.ndarray:
     """Among options whose bound is the band's end, the one ahead just past it: the steepest, then the tie-break.
 
     Arrays are options × profiles. `end` is the max (or min) of each profile's bounds, so a bound within 1e-12 of a
     finite end is finite: one option binds where a profile has a flip (the steepest), and the rare profiles where
-    several do are decided among those, by `keys` (the profiles' scoring.tie_keys) after the slope. Only the profiles
+    several do are decided among those, by their `places` in the tie-break order after the slope. Only the profiles
     with a flip are looked at (a minority for most criteria and sides); `rising` False: the steepest descent instead
     (the slope's negative).
     """
@@ -188,8 +160,7 @@ def _takeover(bound: np.ndarray, end: np.ndarray, slope: np.ndarray, keys: tuple
         binding, at = binding[:, tied], flips[tied]
         steep = slope[:, at] if rising else np.negative(slope[:, at])
         first = binding & (steep == np.max(np.where(binding, steep, -np.inf), axis=0))
-        places = tie_places(tuple(key[at] for key in keys)).T  # each option's place in the tie-break order
-        pick[tied] = np.argmin(np.where(first, places, np.iinfo(np.int64).max), axis=0)
+        pick[tied] = np.argmin(np.where(first, places[:, at], np.iinfo(np.int64).max), axis=0)
     out = np.full(len(has_flip), -1, dtype=np.int64)
     out[flips] = pick
     return out
@@ -247,8 +218,9 @@ def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) ->
     win = np.where(has, winner, 0)
     values = np.ascontiguousarray(scored.normalised[rows].transpose(2, 1, 0))  # (4, k, n)
     at_win = values[:, win, np.arange(n)]  # (4, n): the winner's
-    keys = tuple(key[rows] for key in scored.tie_keys)
-    threshold = np.where(_ahead_of(keys, win), TIE, -TIE)  # the winner keeps the lead while gap > threshold
+    places = option_tie_places(tuple(key[rows] for key in scored.tie_keys))  # each option's, options × profiles
+    ahead = places < places[win, np.arange(n)]  # of the winner in the tie-break order
+    threshold = np.where(ahead, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"][rows].T & (np.arange(k)[:, None] != win) & has
     weight = out.weight[:, rows]
     shares = weight / weight.sum(axis=0)  # as weights_at scales them
@@ -268,8 +240,8 @@ def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) ->
         lo_raw, hi_raw = _reachable(lo_raw, hi_raw, others[c], FIELD_BY_NAME[WEIGHT_FIELDS[c]].high)
         out.low[c, rows] = np.where(has, np.minimum(np.clip(lo_raw, 0.0, 1.0), weight[c]), np.nan)
         out.high[c, rows] = np.where(has, np.maximum(np.clip(hi_raw, 0.0, 1.0), weight[c]), np.nan)
-        out.below[c, rows] = _takeover(lower, lo_raw, b, keys, has & (lo_raw > 0))
-        out.above[c, rows] = _takeover(upper, hi_raw, b, keys, has & (hi_raw < 1), rising=False)
+        out.below[c, rows] = _takeover(lower, lo_raw, b, places, has & (lo_raw > 0))
+        out.above[c, rows] = _takeover(upper, hi_raw, b, places, has & (hi_raw < 1), rising=False)
 
 
 def raw_weight(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
