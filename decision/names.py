@@ -28,7 +28,7 @@ from decision.catalog import public_lifetime
 from decision.dates import from_day, horizon_end
 from decision.parameters import Parameters
 from decision.renewals import Lifetime, horizons, manual_interval, schedule
-from decision.textops import arrow_text
+from decision.textops import arrow_text, text_offsets
 
 # The order the 2007 article lists names in: OWA, bare domain, internal domain, autodiscover, FQDNs, NetBIOS.
 KIND_ORDER = ("owa", "root", "internal_domain", "autodiscover", "server_fqdn", "netbios")
@@ -93,7 +93,7 @@ def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:
     large = pa.types.is_large_string(names.type)
     data = names.view(pa.large_binary() if large else pa.binary())
     found = pc.find_substring(pc.binary_reverse(data) if last else data, ".").to_numpy(zero_copy_only=False)
-    offsets = np.frombuffer(names.buffers()[1], np.int64 if large else np.int32)[names.offset:names.offset + len(names) + 1]
+    offsets = text_offsets(names)
     start, end = offsets[:-1], offsets[1:]
     dotted = found >= 0
     bounds = np.empty(2 * len(names), dtype=offsets.dtype)  # the parts' starts and ends, over the names' own bytes:

@@ -41,7 +41,7 @@ from decision.tables import (
     table_parts,
     unsure_numbers,
 )
-from decision.textops import arrow_text, cell_bytes, join_by_row
+from decision.textops import arrow_text, cell_bytes, join_by_row, text_offsets
 
 TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels (RE2) instead of Python loops
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
@@ -369,8 +369,7 @@ def _empty_cells(text: pa.Array) -> np.ndarray:
     """Which cells of arrow text are missing or '', read off its offsets (a kernel's mask costs five times as much)."""
     if not len(text):
         return np.zeros(0, dtype=bool)
-    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
-    offsets = np.frombuffer(text.buffers()[1], width)[text.offset:text.offset + len(text) + 1]
+    offsets = text_offsets(text)
     empty = offsets[1:] == offsets[:-1]
     return empty | _flags(text.is_null()) if text.null_count else empty
 

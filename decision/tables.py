@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from decision.errors import InputError, Issue
 from decision.safeyaml import FALLBACK_ERRORS, UTF32_BOMS, UTF32_TEXT
-from decision.textops import cell_bytes
+from decision.textops import cell_bytes, text_offsets
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -605,8 +605,7 @@ def _may_be_spaces(col: pd.Series) -> np.ndarray:
     for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return np.ones(len(col), dtype=bool)
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets = text_offsets(chunk)
         starts, filled = offsets[:-1], offsets[1:] > offsets[:-1]
         may = ~filled
         if filled.any():

@@ -22,6 +22,13 @@ def arrow_text(values: pd.Series | np.ndarray) -> pa.Array:
     return pc.fill_null(text, "") if text.null_count else text
 
 
+def text_offsets(chunk: pa.Array) -> np.ndarray:
+    """Where the cells of an arrow text array start and end in its bytes (cell i is bytes[offsets[i]:offsets[i + 1]]),
+    without a copy."""
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    return np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
+
+
 def cell_bytes(text: pa.ChunkedArray) -> Iterator[tuple[np.ndarray, np.ndarray] | None]:
     """Per chunk of a text array, its bytes and the offsets where its cells start and end (cell i is
     bytes[offsets[i]:offsets[i + 1]]), without a copy; None for a chunk that is not text. Empty chunks are left out."""
@@ -29,9 +36,7 @@ def cell_bytes(text: pa.ChunkedArray) -> Iterator[tuple[np.ndarray, np.ndarray] 
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             yield None
         elif chunk.buffers()[2] is not None:
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + len(chunk) + 1]
-            yield np.frombuffer(chunk.buffers()[2], np.uint8), offsets
+            yield np.frombuffer(chunk.buffers()[2], np.uint8), text_offsets(chunk)
 
 
 def labels(names: Sequence[str], index: np.ndarray) -> pd.Series:
