@@ -30,6 +30,12 @@ def is_code(value: str) -> bool:
     return value in CODES
 
 
+def names_a_currency(value: str) -> bool:
+    """Whether `value` is a currency's code, sign or word (`SIGNS`) in any case: 'usd', '$', 'R$', 'kr', 'Fr.'."""
+    key = "".join(value.upper().split()).rstrip(".")
+    return key in CODES or key in SIGNS
+
+
 def hint(value: str) -> str:
     """What a currency that is not an ISO 4217 code most likely means, as a ' (did you mean …?)' hint or a note
     that its sign stands for several currencies; '' when nothing is close."""

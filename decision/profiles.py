@@ -842,14 +842,15 @@ def _iso_days(text: pd.Series) -> np.ndarray:
     return _days(pd.to_datetime(distinct, errors="coerce", format="%Y-%m-%d"))[encoded.indices.to_numpy()]
 
 
-MONEY_WITH_CURRENCY = re.compile(r"\s*(?:[$€£¥₹]|[A-Za-z]{3})\s*[-+]?\d[\d.,' \u00a0]*|\s*[-+]?\d[\d.,' \u00a0]*"
-                                 r"\s*(?:[$€£¥₹]|[A-Za-z]{3})\s*")
+AMOUNT_AND_WORD = re.compile(r"\s*(\D*?)\s*[-+]?\d[\d.,' \u00a0]*?\s*(\D*?)\s*")  # '$75.00', '75 EUR'
 
 
 def _with_currency(col: pd.Series, cells: np.ndarray) -> np.ndarray:
-    """Which of the `cells` (a mask) hold an amount written with a currency sign or code: $75.00, 75 EUR, € 75,00."""
+    """Which of the `cells` (a mask) hold an amount written with a currency's code or sign (`iso4217`) on one side of
+    it: $75.00, 75 EUR, € 75,00, R$ 75, 75 kr (only rejected cells are looked at: a few)."""
     found = np.zeros(len(col), dtype=bool)
-    found[cells] = col[cells].astype("str").str.fullmatch(MONEY_WITH_CURRENCY).to_numpy(dtype=bool)
+    found[cells] = [bool(m) and bool(m[1]) != bool(m[2]) and iso4217.names_a_currency(m[1] or m[2])
+                    for m in map(AMOUNT_AND_WORD.fullmatch, col[cells].astype("str"))]
     return found
 
 

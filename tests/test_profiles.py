@@ -65,6 +65,8 @@ def test_unknown_weight_is_named_with_a_suggestion():
                              "$75.00); the currency field says which currency it is in"),
     ("user_rate", "40 EUR", "without a currency sign or code"), ("admin_rate", "€ 75,00", "without a currency sign"),
     ("admin_rate", "USD", "not a number (got"), ("users", "$5", "not a number (got"),  # no amount; not money
+    ("admin_rate", "R$ 75", "without a currency sign"), ("user_rate", "75 kr", "without a currency sign"),  # iso4217's
+    ("admin_rate", "per 75", "not a number (got"),  # three letters that name no currency
     ("users", 20_000_000, "must be at most 10,000,000 (got"), ("admin_rate", 10_001, "must be at most 10,000 (got"),
     ("users", float("nan"), "required field is empty"), ("mobile_devices", float("inf"), "finite"),
     ("mdm_share", 1.5, "at most 1 (100%)"), ("domain_joined_share", -0.1, "at least 0 (0%)"),
