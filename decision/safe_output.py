@@ -69,9 +69,14 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         if not _is_text(out[name]):
             continue
-        col, risky = _text_and_risky(out[name])
-        out[name] = col if risky is None else col.mask(risky, "'" + col)
+        out[name] = _neutralised(out[name])
     return out
+
+
+def _neutralised(col: pd.Series) -> pd.Series:
+    """A text column as text, its cells that a spreadsheet would run as a formula starting with a quote."""
+    col, risky = _text_and_risky(col)
+    return col if risky is None else col.mask(risky, "'" + col)
 
 
 def _text_and_risky(col: pd.Series) -> tuple[pd.Series, np.ndarray | None]:
@@ -119,11 +124,7 @@ def _csv_column(col: pd.Series) -> pa.Array | pa.ChunkedArray:
         return pa.array(values, mask=missing if missing.any() else None)
     if not _is_text(col):
         return pa.array(col, from_pandas=True)
-    col = col.astype("str")
-    text = pa.array(col, from_pandas=True)
-    if not _may_start_a_formula(text):
-        return text
-    return pa.array(neutralise(col.to_frame()).iloc[:, 0], from_pandas=True)
+    return pa.array(_neutralised(col), from_pandas=True)
 
 
 def _write_csv_rows(table: pa.Table, sink: BinaryIO | pa.NativeFile) -> None:
