@@ -213,7 +213,6 @@ class Context:
         self._frequent: dict[int, np.ndarray] = {}
         self._revoked: dict[str, np.ndarray] = {}
         self._named: dict[int, np.ndarray] = {}
-        self._last_issued: dict[int, np.ndarray] = {}
         self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
         self._everywhere = np.ones(self.n, dtype=bool)
         self._shared: dict[Hashable, Any] = {}
@@ -362,7 +361,7 @@ class Context:
             for status in ends:
                 code = STATUSES.index(status)
                 for_good = all(then == status for then in ca.statuses[ca.statuses.index(status):])
-                later = self.ever(sched, lambda days, code=code: ca.status_at(days) == code, for_good) & then_active
+                later = sched.ever(lambda days, code=code: ca.status_at(days) == code, for_good) & then_active
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
             self._status_fails[key] = fails
         return self._status_fails[key]
@@ -378,20 +377,9 @@ class Context:
         key = (ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched))
         if key not in self._server_auth_only:
             dropped_for_good = not np.any(ca.client_auth[1:] & ~ca.client_auth[:-1])  # never carried again
-            lacking = self.ever(sched, lambda days: ~ca.client_auth_at(days), dropped_for_good)
+            lacking = sched.ever(lambda days: ~ca.client_auth_at(days), dropped_for_good)
             self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
         return self._server_auth_only[key]
-
-    def ever(self, sched: Schedule, on: Callable[[np.ndarray], np.ndarray], for_good: bool) -> np.ndarray:
-        """Per profile, whether `on` (a test of days) holds on one of its issuance days of `sched` (`Schedule.ever`).
-        Where it holds `for_good` once it does (on every later day too), that is whether it holds on the last one,
-        looked up once per distinct horizon (the last days cached per schedule)."""
-        if not for_good:
-            return sched.ever(on)
-        if id(sched) not in self._last_issued:
-            self._last_issued[id(sched)] = sched.days.max(axis=1, initial=-1)  # a row's days rise, then -1s
-        last = self._last_issued[id(sched)]
-        return ((last >= 0) & on(last)).take(sched.inverse)
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)

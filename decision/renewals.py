@@ -57,9 +57,18 @@ class Schedule:
         first, last = (int(days.min()), int(days.max())) if len(days) else (0, -1)
         return horizon, days - first, first, last
 
-    def ever(self, on: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    @cached_property
+    def last_days(self) -> np.ndarray:
+        """Each horizon's last issuance day (-1: none): a row's days rise, then -1s."""
+        return self.days.max(axis=1, initial=-1)
+
+    def ever(self, on: Callable[[np.ndarray], np.ndarray], for_good: bool = False) -> np.ndarray:
         """Per profile, whether `on` (a test of days) holds on any of its issuance days; `on` is asked once per day of
-        the span the issuances cover."""
+        the span the issuances cover, or, where it holds `for_good` once it does (on every later day too), on each
+        horizon's last issuance day alone."""
+        if for_good:
+            last = self.last_days
+            return ((last >= 0) & on(last)).take(self.inverse)
         horizon, offset, first, last = self._issued
         hit = np.zeros(len(self.days), dtype=bool)
         if len(offset):

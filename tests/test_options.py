@@ -58,7 +58,7 @@ def test_a_ca_that_does_not_sell_the_product_shows_the_profiles_naming_it_the_fi
 
 
 def test_a_change_for_good_is_read_off_the_last_issuance_as_off_every_issuance(frame):
-    """Context.ever(for_good=True) equals Schedule.ever where the test of days, once true, stays true."""
+    """Schedule.ever(for_good=True) equals Schedule.ever where the test of days, once true, stays true."""
     ctx = Context(frame, PARAMS, CATALOG)
     evaluate_options(ctx)
     schedules = [s for s in ctx._schedules.values() if isinstance(s, Schedule)]
@@ -71,7 +71,7 @@ def test_a_change_for_good_is_read_off_the_last_issuance_as_off_every_issuance(f
             if np.any(held[:-1] & ~held[1:]):  # not for good: Schedule.ever itself is used
                 continue
             for sched in schedules:
-                np.testing.assert_array_equal(ctx.ever(sched, on, True), sched.ever(on))
+                np.testing.assert_array_equal(sched.ever(on, for_good=True), sched.ever(on))
                 checked += 1
     assert checked > 20
 
