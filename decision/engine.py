@@ -35,6 +35,7 @@ from decision.scoring import (
     TIE_BREAKS,
     at_columns,
     dominance,
+    option_tie_places,
     rank,
     scores,
     tie_break,
@@ -58,6 +59,7 @@ class Scored:
     columns: dict[str, np.ndarray]  # each (n, 7): most the transposes of (7, n) rows
     normalised: np.ndarray  # (n, 7, 4), 0 where infeasible
     tie_keys: tuple[np.ndarray, ...]  # the keys a tie on score breaks on, in scoring.TIE_BREAKS order (scoring.tie_keys)
+    tie_order: np.ndarray  # (7, n): each option's place in its profile's tie-break order (scoring.option_tie_places)
     weights: np.ndarray  # (n, 4), normalised
     winner: np.ndarray
     runner_up: np.ndarray
@@ -129,10 +131,11 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     score, normalised = scores(criteria, feasible.T, weights)
     columns["score"] = score
     keys = tie_keys(feasible.T, columns["tco"], columns["certificate_issuances"], columns["certificates"])
-    columns["rank"] = rank(score, feasible.T, keys)
+    tie_order = option_tie_places(keys)
+    columns["rank"] = rank(score, feasible.T, keys, tie_order)
     winner, runner = top_two(columns["rank"])
-    return Scored(frame, comps, columns, normalised, keys, weights / weights.sum(axis=1, keepdims=True), winner,
-                  runner, float(params.value("close_call_share")))
+    return Scored(frame, comps, columns, normalised, keys, tie_order, weights / weights.sum(axis=1, keepdims=True),
+                  winner, runner, float(params.value("close_call_share")))
 
 
 def dominance_of(scored: Scored) -> tuple[np.ndarray, np.ndarray]:

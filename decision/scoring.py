@@ -188,11 +188,14 @@ def option_tie_places(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     return _places(np.stack([by_option(key, float) for key in keys[:-1]]))
 
 
-def rank(score: np.ndarray, feasible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """1 = recommended; ties on score break on `keys` (`tie_keys`); 0 = infeasible (no rank)."""
+def rank(score: np.ndarray, feasible: np.ndarray, keys: tuple[np.ndarray, ...],
+         tie_order: np.ndarray | None = None) -> np.ndarray:
+    """1 = recommended; ties on score break on `keys` (`tie_keys`), whose `option_tie_places` may be given as
+    `tie_order`; 0 = infeasible (no rank)."""
     usable = by_option(feasible)
     key_score = np.where(usable, -np.round(by_option(score), SCORE_DECIMALS), np.inf)
-    places = _places(np.stack([key_score, option_tie_places(keys)]))  # no two options share a tie place
+    tie_order = option_tie_places(keys) if tie_order is None else tie_order
+    places = _places(np.stack([key_score, tie_order]))  # no two options share a tie place
     return np.where(usable, places + 1, 0).astype(np.int64).T  # the transpose of option rows, as `top_two` reads it
 
 

@@ -47,7 +47,6 @@ from decision.scoring import (
     TIE_BREAKS,
     count_true,
     first_true,
-    option_tie_places,
     tie_break,
 )
 from decision.textops import fixed3
@@ -218,7 +217,7 @@ def _block_bands(scored: Scored, rows: slice, others: np.ndarray, out: Bands) ->
     win = np.where(has, winner, 0)
     values = np.ascontiguousarray(scored.normalised[rows].transpose(2, 1, 0))  # (4, k, n)
     at_win = values[:, win, np.arange(n)]  # (4, n): the winner's
-    places = option_tie_places(tuple(key[rows] for key in scored.tie_keys))  # each option's, options × profiles
+    places = scored.tie_order[:, rows]  # each option's place in the tie-break order, options × profiles
     ahead = places < places[win, np.arange(n)]  # of the winner in the tie-break order
     threshold = np.where(ahead, TIE, -TIE)  # the winner keeps the lead while gap > threshold
     rivals = scored.columns["feasible"][rows].T & (np.arange(k)[:, None] != win) & has
