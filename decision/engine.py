@@ -18,6 +18,7 @@ from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
 from decision.explain import (
     BIT,
+    and_list,
     parameter_details,
     reason_strings,
     recommendation_why,
@@ -343,19 +344,19 @@ class Evaluation:
         shorter = self.shorter_lifetimes(i, winner) if winner in OPTIONS else []
         if shorter:
             steps = [f"{days:g} days from {day}" for day, days in shorter]
-            listed = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
+            listed = and_list(steps)
             out.append(f"Dated lifetime rules shorten the certificates of the recommended option ({LABELS[winner]}) "
                        f"during the horizon, to {listed}: they are renewed more often from "
                        f"{'that date' if len(steps) == 1 else 'those dates'}.")
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
                        "no internal name is added.")
-        return out + self._weight_scale_warnings(i) + currency.warnings(row, self.params, self.catalog)
+        return out + self._weight_scale_warnings(row, i) + currency.warnings(row, self.params, self.catalog)
 
-    def _weight_scale_warnings(self, i: int) -> list[str]:
+    def _weight_scale_warnings(self, row: pd.Series, i: int) -> list[str]:
         """A warning where the weights look written on different scales: some fractions below 1, one above 1 and at
-        least `weight_scale_warning_ratio` times the smallest non-zero one (40 meant as 40 % beside 0.3)."""
-        raw = {w: float(self.profiles.iloc[i][w]) for w in WEIGHT_FIELDS}
+        least `weight_scale_warning_ratio` times the smallest non-zero one (40 meant as 40 % beside 0.3); `row`: profile `i`."""
+        raw = {w: float(row[w]) for w in WEIGHT_FIELDS}
         given = [v for v in raw.values() if v > 0]
         largest = max(raw, key=raw.__getitem__)
         if not (raw[largest] > 1 and min(given) < 1
@@ -363,8 +364,7 @@ class Evaluation:
             return []
         fractions = [w for w, v in raw.items() if 0 < v < 1]
         share = self.scored.weights[i][WEIGHT_FIELDS.index(largest)]
-        listed = fractions[0] if len(fractions) == 1 else ", ".join(fractions[:-1]) + " and " + fractions[-1]
-        return [f"The weights look written on different scales: {largest} is {raw[largest]:g} while {listed} "
+        return [f"The weights look written on different scales: {largest} is {raw[largest]:g} while {and_list(fractions)} "
                 f"{'is' if len(fractions) == 1 else 'are'} below 1. Weights count relative to their sum, so "
                 f"{largest} carries {share:.1%} of the weight. If {raw[largest]:g} meant {raw[largest]:g} %, write "
                 f"{raw[largest] / 100:g} (or {raw[largest]:g}%)."]

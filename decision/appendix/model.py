@@ -620,7 +620,7 @@ class _Builder:
                     "names are validated")
             shorter = [day.isoformat() for day, _ in self.ev.shorter_lifetimes(self.i, self.winner)] if self.winner else []
             if shorter:
-                dates = shorter[0] if len(shorter) == 1 else ", ".join(shorter[:-1]) + " and " + shorter[-1]
+                dates = and_list(shorter)
                 text += (f". The change{'s' if len(shorter) > 1 else ''} of {dates} shorten"
                          f"{'' if len(shorter) > 1 else 's'} the certificates of the recommended option "
                          f"({LABELS[self.winner]}), which is why it is renewed more often from then")
@@ -662,7 +662,7 @@ class _Builder:
                            f"in {last}; section 4 gives each year.")
         if len(per_year) > 1:
             listed = [f"{n} in year {k + 1}" for k, n in enumerate(per_year[:-1])] + [f"{per_year[-1]} in {last}"]
-            return text + ": " + ", ".join(listed[:-1]) + " and " + listed[-1] + "."
+            return text + ": " + and_list(listed) + "."
         return text + "."
 
     def issuances_per_year(self, option: str) -> list[int]:
