@@ -23,6 +23,7 @@ import numpy as np
 from decision.catalog import CA, Catalog
 from decision.dates import from_day, horizon_end_day, to_day
 from decision.exchange_import import ExchangeExport, current_state, dn_attributes
+from decision.explain import plural
 from decision.parameters import Parameters
 from decision.renewals import fraction_interval, manual_interval, schedule
 
@@ -119,7 +120,7 @@ class CurrentState:
         cas = dict.fromkeys(self.issuers[c["thumbprint"]][0] or "unknown CA" for c in in_use)
         counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
         when = f"before {self.end.isoformat()}" if self.counted else "now"
-        summary = [f"{_count(counts['error'], 'problem')} clients or services have now" if counts["error"] else "",
+        summary = [f"{plural(counts['error'], 'problem')} clients or services have now" if counts["error"] else "",
                    f"{counts['warning']} to act on {when}" if counts["warning"] else ""]
         text = "; ".join(s for s in summary if s) or "no problem found"
         return {
@@ -135,11 +136,6 @@ class CurrentState:
     def lines(self) -> list[str]:
         """The findings as plain text, most urgent first ("error: ...")."""
         return [f"{f.level}: {f.text}" for f in self.findings]
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 issuance``, ``2 issuances``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _status(cert: dict[str, Any], today: dt.date) -> str:
@@ -230,7 +226,7 @@ def _tally(replacement: Replacement, start: dt.date, today: dt.date, end: str) -
         return ""
     later = (f", {sum(day >= start for day in replacement.issuances)} of them from the horizon's start, "
              f"{start.isoformat()}" if start > today else "")
-    return f" ({_count(len(replacement.issuances), 'issuance')} before {end}{later})"
+    return f" ({plural(len(replacement.issuances), 'issuance')} before {end}{later})"
 
 
 def _self_signed_due(facts: dict[str, Any], params: Parameters, today: dt.date) -> dict[str, dt.date]:

@@ -281,6 +281,16 @@ def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency:
     return [tco, issuances, certificates], first
 
 
+def count(value: float) -> str:
+    """A count as text: '1,000'."""
+    return f"{int(value):,}"
+
+
+def plural(n: float, one: str, many: str | None = None) -> str:
+    """'1 issuance', '2 issuances' (or the plural `many`)."""
+    return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
+
+
 def and_list(items: list[str], word: str = "and") -> str:
     """'a', 'a and b', 'a, b and c' (or another `word`: 'a, b or c')."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"

@@ -31,8 +31,10 @@ from decision.explain import (
     UNDER_A_TENTH,
     and_list,
     close_call_change,
+    count,
     lead_points,
     names_left_out,
+    plural,
     points,
     reason_list,
     reason_text,
@@ -198,10 +200,6 @@ def pct(value: float) -> str:
     return f"{value:.0%}"
 
 
-def count(value: float) -> str:
-    return f"{int(value):,}"
-
-
 def apportion(parts: np.ndarray, total: float) -> np.ndarray:
     """Whole units for `parts` that add up to `total` as `money` rounds it (largest remainder): each part is rounded
     down, and the units short of the total go to the largest remainders (taken from the smallest where the parts
@@ -222,10 +220,6 @@ def score(value: float) -> str:
 
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
-
-
-def plural(n: float, one: str, many: str | None = None) -> str:
-    return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
 
 
 def agrees(n: float, one: str, many: str) -> str:
