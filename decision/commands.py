@@ -111,15 +111,19 @@ class Shell:
         self.pfx_password_asked = False
         self.folders_made = set()
 
-    def request(self, names: list[str], label: str, old: str | None = None) -> list[str]:
-        """Create the request, import the issued certificate (era-specific syntax). `old`: the thumbprint of the
+    def request(self, names: list[str], label: str, old: str | None = None, certreq: bool = False) -> list[str]:
+        """Create the request, import the issued certificate (era-specific syntax); with `certreq`, the request is
+        submitted to the internal CA's WebServer template before the import. `old`: the thumbprint of the
         certificate a renewal replaces, piped into New-ExchangeCertificate, which then makes the request to renew it
         (every era: "Get-ExchangeCertificate -Thumbprint ... | New-ExchangeCertificate -GenerateRequest", Exchange
         2010's ee861120(v=exchg.141), 2007's aa998327(v=exchg.80); 2013 on: the cmdlet's page, "create certificate
         requests ... for new certificates and certificate renewals"); the parameters given keep the request the same
         as the first one, with the renewal's key size."""
         base = self.request_base(f"{label}-renewal" if old else label)
-        return self.make_folder(base) + self._request(base, names, label, old)
+        lines = self._request(base, names, label, old)
+        if certreq:
+            lines.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
+        return self.make_folder(base) + lines
 
     def _request(self, base: str, names: list[str], label: str, old: str | None = None) -> list[str]:
         """From Exchange 2010 on, the request is made on the first server (-Server), where the certificate is imported,
@@ -544,10 +548,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         if renew and lost_later:  # the internal URLs moved above: renewals carry only the names a CA still issues
             names_on = [n for n, ok in zip(names_on, publicly_registrable(np.array(names_on, dtype=object), params,
                                                                           issued[-1]), strict=True) if ok]
-        request = shell.request(names_on, part, old)
-        if certreq:
-            base = shell.request_base(f"{part}-renewal" if renew else part)
-            request.insert(-1, f'certreq -submit -attrib "CertificateTemplate:WebServer" {base}.req {base}.cer')
+        request = shell.request(names_on, part, old, certreq)
         enable = shell.enable(thumbprint=new) if services is None else []
         return request + enable + shell.copy_to_other_servers(part, services, new), new, old
 
