@@ -139,19 +139,36 @@ class Components:
         return np.where(years < self.first_fee_years[i], self.fee_per_year[i], self.later_fee_per_year[i])
 
     def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
+        """Fees, admin time and public IPs over the horizon (the fees and admin time as `_offer_cost` adds them)."""
         events = self.schedule.counts if self.schedule is not None else 0
-        admin = self.setup_minutes + events * self.issuance_minutes + self.dcv_minutes + self.yearly_minutes * years
-        return (_fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
-                + admin / 60.0 * admin_rate + self.ip_per_month * 12.0 * years)
+        admin = _admin_cost(self.setup_minutes, events, self.issuance_minutes, self.dcv_minutes, self.yearly_minutes,
+                            years, admin_rate)
+        fees = _fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
+        return fees + admin + self.ip_per_month * 12.0 * years
 
     def client_cost(self, admin_rate: np.ndarray, user_rate: np.ndarray) -> np.ndarray:
         return ((self.device_minutes + self.client_setup_minutes) / 60.0 * admin_rate
                 + self.user_minutes / 60.0 * user_rate)
 
 
-def _fees(first: np.ndarray, later: np.ndarray, first_years: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Fees over the horizon: `first_years` purchase years at the `first` yearly fee, the others at `later`."""
-    return first * first_years + later * (years - first_years)
+def _fees(first: np.ndarray, later: np.ndarray, first_years: np.ndarray, years: np.ndarray,
+          later_rows: np.ndarray | None = None) -> np.ndarray:
+    """Fees over the horizon: `first_years` of the purchase `years` at the `first` yearly fee, the others at `later`.
+
+    The later years are added at `later_rows` only (the few rows that have any; worked out where not given): fees are
+    finite and not below zero, so elsewhere adding their 0 would change no sum.
+    """
+    fees = first * first_years
+    rows = np.flatnonzero(years != first_years) if later_rows is None else later_rows
+    fees[rows] += later[rows] * (years[rows] - first_years[rows])
+    return fees
+
+
+def _admin_cost(setup: np.ndarray | float, events: np.ndarray | int, per_event: np.ndarray | float,
+                dcv: np.ndarray | float, yearly: np.ndarray | float, years: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """What the admin time over the horizon costs at `rate` an hour: setup, each renewal `events`' minutes, the
+    domain validations and the yearly minutes."""
+    return (setup + events * per_event + dcv + yearly * years) / 60.0 * rate
 
 
 def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
@@ -185,8 +202,7 @@ class Context:
         if lost.any():
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
-        self.later_fee_years = self.purchase_years - self.first_fee_years
-        self.later_fee_rows = np.flatnonzero(self.later_fee_years)  # the few profiles billed some years at a later fee
+        self.later_fee_rows = np.flatnonzero(self.first_fee_years != self.purchase_years)  # the few billed a later fee
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -528,13 +544,11 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
     key = (id(offer.schedule), *(value if np.ndim(value) == 0 else id(value) for value in (
         offer.setup_minutes, offer.issuance_minutes, offer.dcv_minutes, offer.yearly_minutes)))
     if key not in admin_costs:
-        admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
-                 + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
-        admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding);
-    later = ctx.later_fee_rows  # no later years elsewhere: adding their 0 changes no cost, so it is left out
-    cost[later] += offer.later_fee_per_year[later] * ctx.later_fee_years[later]
-    cost += admin_costs[key]
+        admin_costs[key] = _admin_cost(offer.setup_minutes, offer.schedule.counts, offer.issuance_minutes,
+                                       offer.dcv_minutes, offer.yearly_minutes, ctx.years, ctx.admin_rate)
+    cost = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years,
+                 ctx.later_fee_rows)
+    cost += admin_costs[key]  # fees, then the admin time, as Components.cost_total adds them (so the same rounding)
     return cost
 
 

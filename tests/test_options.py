@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from decision.catalog import STATUSES, default_catalog
-from decision.options import OPTIONS, Context, _fees, _offer, _offer_cost, evaluate_options
+from decision.options import OPTIONS, Context, Offer, _fees, _offer, _offer_cost, evaluate_options
 from decision.parameters import default_parameters
 from decision.profiles import load_profiles
 from decision.renewals import Schedule
@@ -77,15 +77,29 @@ def test_a_change_for_good_is_read_off_the_last_issuance_as_off_every_issuance(f
 
 
 def test_an_offer_costs_the_later_fee_for_the_years_billed_at_it(frame):
-    """_offer_cost adds the later fee's years only for the profiles that have any: the cost is `_fees` of the offer
-    (the first years at the first fee, the others at the later one) plus the admin time, for every profile alike."""
+    """_fees adds the later fee's years only for the profiles that have any: the cost of an offer is, bit for bit, the
+    first years at the first fee plus the others at the later one, for every profile alike, plus the admin time."""
     ctx = Context(frame, PARAMS, CATALOG)
     later = ctx.later_fee_rows
     assert 0 < len(later) < ctx.n
     names = ctx.facts["internal_wanted"] + 3.0  # beyond Sectigo's 3 included names wherever internal names are lost
     offer = _offer(ctx, CATALOG["sectigo"], "san", "manual", np.ones(ctx.n), names)
     assert (offer.later_fee_per_year[later] != offer.fee_per_year[later]).any()  # names lost: a cheaper later fee
+    first, then = offer.fee_per_year, offer.later_fee_per_year
+    every_row = first * ctx.first_fee_years + then * (ctx.purchase_years - ctx.first_fee_years)
+    assert np.array_equal(_fees(first, then, ctx.first_fee_years, ctx.purchase_years), every_row)
+    assert np.array_equal(_fees(first, then, ctx.first_fee_years, ctx.purchase_years, later), every_row)
     admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes + offer.dcv_minutes
              + offer.yearly_minutes * ctx.years) / 60.0 * ctx.admin_rate
-    expected = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years) + admin
-    assert np.array_equal(_offer_cost(ctx, offer, {}), expected)
+    assert np.array_equal(_offer_cost(ctx, offer, {}), every_row + admin)
+
+
+def test_an_option_costs_what_its_offer_cost_when_its_ca_was_chosen(frame):
+    """Components.cost_total adds the fees and admin time as _offer_cost does when it chooses the CA, bit for bit
+    (then the public IPs): the cheapest CA is the one whose cost the scores use."""
+    ctx = Context(frame, PARAMS, CATALOG)
+    for option, c in evaluate_options(ctx).items():
+        offer = Offer(c.feasible, c.reasons, c.fee_per_year, c.later_fee_per_year, c.schedule, c.issuance_minutes,
+                      c.dcv_names, c.dcv_minutes, c.setup_minutes, c.yearly_minutes, c.reasons)
+        expected = _offer_cost(ctx, offer, {}) + c.ip_per_month * 12.0 * ctx.years
+        assert np.array_equal(c.cost_total(ctx.years, ctx.admin_rate), expected), option
