@@ -177,6 +177,14 @@ def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _memo(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], Any]) -> Any:
+    """`cache[key]`, set to `make()` the first time: whoever asks for it again gets the same arrays, so none may change
+    them in place."""
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 class Context:
     """One batch of validated profiles with the facts every option shares.
 
@@ -220,16 +228,6 @@ class Context:
         self.connectors_repointed = self.flags["partner_tls"] & np.array([f["era"] not in LEGACY_ERAS for f in facts])[version]
         self.first_repointing_minutes = self.connectors_repointed * float(params.value("connector_update_minutes"))
         self._horizons = horizons(self.start, self.end)
-        self._schedules: dict[tuple, Schedule | Picked] = {}
-        self._dcv: dict[int, np.ndarray] = {}
-        self._by_horizon: dict[tuple[str, bytes], np.ndarray] = {}
-        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
-        self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
-        self._frequent: dict[int, np.ndarray] = {}
-        self._revoked: dict[str, np.ndarray] = {}
-        self._named: dict[int, np.ndarray] = {}
-        self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
         self._everywhere = np.ones(self.n, dtype=bool)
         self._shared: dict[Hashable, Any] = {}
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
@@ -245,9 +243,7 @@ class Context:
 
     def named(self, index: int) -> np.ndarray:
         """The profiles whose `ca` field names the CA at catalog `index` (cached)."""
-        if index not in self._named:
-            self._named[index] = np.flatnonzero(self.ca_choice == index)
-        return self._named[index]
+        return self.shared(("named", index), lambda: np.flatnonzero(self.ca_choice == index))
 
     def schedule(self, ca: CA, mode: str, revoked: bool = False, named: int | None = None) -> Schedule:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME; `revoked`: the certificate
@@ -255,20 +251,21 @@ class Context:
 
         `named` (the CA's catalog index): only the profiles naming it need the schedule, so unless the whole one is at
         hand it is worked out for their horizons alone (every other profile is given the first one's)."""
-        key = (ca.kind, ca.lifetime, mode, revoked)
-        if named is not None and key not in self._schedules:
+        key = ("schedule", ca.kind, ca.lifetime, mode, revoked)
+        if named is not None and key not in self._shared:
             key = (*key, named)
-        if key not in self._schedules:
+
+        def make() -> Schedule:
             params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
 
             def own(days: np.ndarray) -> np.ndarray:
                 return ca.certificate_days(days, params, mode)
             lifetime = revoked_lifetime(own, params) if revoked else own
-            interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
-                        else manual_interval(self.params.value("manual_renewal_lead_days")))
+            interval = (fraction_interval(params.value("acme_renew_fraction")) if mode == "acme"
+                        else manual_interval(params.value("manual_renewal_lead_days")))
             distinct = self._horizons if named is None else self._horizons_of(self.named(named))
-            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, distinct)
-        return self._schedules[key]
+            return schedule(self.start, self.end, lifetime, interval, distinct)
+        return self.shared(key, make)
 
     def _horizons_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The distinct horizons of the profiles at `rows` (some), and per profile the index of its own among them, or
@@ -288,32 +285,26 @@ class Context:
     def revoked(self, mode: str) -> np.ndarray:
         """Where a public SAN certificate issued by hand or by ACME (`mode`) carries internal names that are revoked
         (cached per mode)."""
-        if mode not in self._revoked:
-            self._revoked[mode] = self.facts["internal_revoked"] & self.internal_validated(mode)
-        return self._revoked[mode]
+        return self.shared(("revoked", mode), lambda: self.facts["internal_revoked"] & self.internal_validated(mode))
 
     def acme_fails(self, ca: CA, wildcard: bool) -> np.ndarray:
         """Why `ca` cannot issue a certificate (a wildcard one if `wildcard`) through ACME, whatever its status, as
         reason bits: ACME not allowed, no DNS API for a wildcard, or the CA's ACME service not yet issuing on the start
         day (cached per day the service started)."""
-        key = (ca.acme_from, wildcard)
-        if key not in self._acme_fails:
+        def make() -> np.ndarray:
             fails = self.profile_bits["acme_not_allowed"]
             if ca.acme_from is not None:
                 fails = fails | self.by_horizon(_bits(~ca.acme_available(self._horizons[0][:, 0]), "ca_not_operating"))
             if wildcard:
                 fails = fails | self.profile_bits["acme_wildcard_needs_dns_api"]
-            self._acme_fails[key] = fails
-        return self._acme_fails[key]
+            return fails
+        return self.shared(("acme fails", ca.acme_from, wildcard), make)
 
     def revocable_schedule(self, ca: CA, mode: str, named: int | None = None) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
         internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair; `named` as there)."""
         pair = (self.schedule(ca, mode, named=named), self.schedule(ca, mode, revoked=True, named=named))
-        key = (*map(id, pair), "revocable")
-        if key not in self._schedules:
-            self._schedules[key] = Picked(pair, self.revoked(mode).astype(np.int64))
-        return self._schedules[key]
+        return self.shared(("revocable", *map(id, pair)), lambda: Picked(pair, self.revoked(mode).astype(np.int64)))
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
         """The CA's price `key` (catalog.PRICE_KEYS), per row where an override is given."""
@@ -326,36 +317,30 @@ class Context:
         schedule)."""
         if isinstance(sched, Picked):
             return sched.pick([self.dcv_total(s) for s in sched.schedules])
-        if id(sched) not in self._dcv:
-            self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
-        return self._dcv[id(sched)]
+        return self.shared(("dcv", id(sched)), lambda: sched.total(self.dcv_minutes_param.at,
+                                                                   fresh_validations(sched.days, self.dcv_reuse.at)))
 
     def by_horizon(self, values: np.ndarray) -> np.ndarray:
         """Per profile, the value of its distinct horizon (`values`: one per horizon). Cached by content: CAs whose
         status or client-auth dates fall alike on every horizon share one array (so never change it in place)."""
-        key = (values.dtype.str, values.tobytes())
-        if key not in self._by_horizon:
-            self._by_horizon[key] = values.take(self._horizons[1])
-        return self._by_horizon[key]
+        return self.shared(("by horizon", values.dtype.str, values.tobytes()), lambda: values.take(self._horizons[1]))
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
         """A CA's status code on the first day of each distinct horizon, and per profile the reason bit
         `ca_status_changes` where the status on its last day differs (cached per CA)."""
-        if ca.id not in self._status:
+        def make() -> tuple[np.ndarray, np.ndarray]:
             uniq = self._horizons[0]
             first = ca.status_at(uniq[:, 0])
-            self._status[ca.id] = (first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes")))
-        return self._status[ca.id]
+            return first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes"))
+        return self.shared(("status", ca.id), make)
 
     def frequent_manual(self, sched: Schedule | Picked) -> np.ndarray:
         """The reason bit `frequent_manual_renewals` of a schedule renewed by hand (cached per schedule)."""
         if isinstance(sched, Picked):
             return sched.pick([self.frequent_manual(s) for s in sched.schedules])
-        if id(sched) not in self._frequent:
-            per_year = sched.counts / np.maximum(self.years, 1e-9)
-            self._frequent[id(sched)] = _bits(per_year > self.params.value("frequent_manual_renewals_per_year"),
-                                              "frequent_manual_renewals")
-        return self._frequent[id(sched)]
+        return self.shared(("frequent manual", id(sched)), lambda: _bits(
+            sched.counts / np.maximum(self.years, 1e-9) > self.params.value("frequent_manual_renewals_per_year"),
+            "frequent_manual_renewals"))
 
     def status_fails(self, ca: CA, sched: Schedule | Picked) -> np.ndarray:
         """Why a CA cannot issue every certificate of `sched`, as reason bits (cached per CA and schedule).
@@ -365,22 +350,22 @@ class Context:
         """
         if isinstance(sched, Picked):
             return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
-        if ca.id not in self._status_fails:
-            self._status_fails[ca.id] = self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1))
+        first_day = self.shared(("status fails", ca.id),
+                                lambda: self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1)))
         ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
         if not ends:  # most CAs never stop: no renewal to look at
-            return self._status_fails[ca.id]
-        key = (ca.id, id(sched))
-        if key not in self._status_fails:
+            return first_day
+
+        def make() -> np.ndarray:
             then_active = self.by_horizon(self.status(ca)[0] == ACTIVE)
-            fails = self._status_fails[ca.id]
+            fails = first_day
             for status in ends:
                 code = STATUSES.index(status)
                 for_good = all(then == status for then in ca.statuses[ca.statuses.index(status):])
                 later = sched.ever(lambda days, code=code: ca.status_at(days) == code, for_good) & then_active
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
-            self._status_fails[key] = fails
-        return self._status_fails[key]
+            return fails
+        return self.shared(("status fails", ca.id, id(sched)), make)
 
     def server_auth_only(self, ca: CA, sched: Schedule | Picked) -> np.ndarray | int:
         """The risk bit `partner_tls_server_auth_only` where a profile with partner TLS gets from `ca` a certificate of
@@ -390,21 +375,22 @@ class Context:
             return sched.pick([np.broadcast_to(self.server_auth_only(ca, s), self.n) for s in sched.schedules])
         if not self.flags["partner_tls"].any() or ca.client_auth.all():
             return 0
-        key = (ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched))
-        if key not in self._server_auth_only:
+
+        def make() -> np.ndarray:
             dropped_for_good = not np.any(ca.client_auth[1:] & ~ca.client_auth[:-1])  # never carried again
             lacking = sched.ever(lambda days: ~ca.client_auth_at(days), dropped_for_good)
-            self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
-        return self._server_auth_only[key]
+            return _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
+        return self.shared(("server auth only", ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched)),
+                           make)
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """`make()`, worked out once per batch for the options that need it alike (so never change it in place)."""
-        if key not in self._shared:
-            self._shared[key] = make()
-        return self._shared[key]
+        """`make()`, worked out once per batch for the options that need it alike (`_memo`). Keys are
+        a name, or tuples led by one; an object's id in a key is of an object this cache holds too (the context's
+        schedules, `_offer`'s parts), so no other object can take that id while the context lives."""
+        return _memo(self._shared, key, make)
 
 
 # ----------------------------------------------------------------------------- CA selection
@@ -447,9 +433,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     shared = {} if shared is None else shared
 
     def once(key: tuple, make: Callable[[], Any]) -> Any:
-        if key not in shared:
-            shared[key] = make()
-        return shared[key]
+        return _memo(shared, key, make)
 
     def either(*parts: np.ndarray | int) -> np.ndarray:
         """The reason bits of all `parts`, once per batch for the same arrays (kept with it, so no other array can
