@@ -5,7 +5,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import reduce
 from typing import Any
 
@@ -100,7 +100,8 @@ def population(frame: pd.DataFrame, params: Parameters) -> Population:
 
 @dataclass
 class Components:
-    """Everything an option costs and asks of clients, per profile; money is derived from these."""
+    """Everything an option costs and asks of clients, per profile; money is derived from these. The arrays are
+    read-only (`_assemble`): copy one before changing it."""
 
     feasible: np.ndarray
     reasons: np.ndarray
@@ -177,11 +178,25 @@ def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _read_only(value: Any) -> Any:
+    """`value`, with every array in it (in tuples, lists and dataclass fields, at any depth) made read-only, so that an
+    in-place write to an array handed to several options raises instead of changing the others' figures."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _read_only(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            _read_only(getattr(value, f.name))
+    return value
+
+
 def _memo(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], Any]) -> Any:
-    """`cache[key]`, set to `make()` the first time: whoever asks for it again gets the same arrays, so none may change
-    them in place."""
+    """`cache[key]`, set to `make()` made read-only (`_read_only`) the first time: whoever asks for it again gets
+    the same arrays, so none may change them in place (copy first)."""
     if key not in cache:
-        cache[key] = make()
+        cache[key] = _read_only(make())
     return cache[key]
 
 
@@ -322,7 +337,7 @@ class Context:
 
     def by_horizon(self, values: np.ndarray) -> np.ndarray:
         """Per profile, the value of its distinct horizon (`values`: one per horizon). Cached by content: CAs whose
-        status or client-auth dates fall alike on every horizon share one array (so never change it in place)."""
+        status or client-auth dates fall alike on every horizon share one array."""
         return self.shared(("by horizon", values.dtype.str, values.tobytes()), lambda: values.take(self._horizons[1]))
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
@@ -387,7 +402,7 @@ class Context:
         return np.zeros(self.n)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """`make()`, worked out once per batch for the options that need it alike (`_memo`). Keys are
+        """`make()`, worked out once per batch for the options that need it alike, made read-only (`_memo`). Keys are
         a name, or tuples led by one; an object's id in a key is of an object this cache holds too (the context's
         schedules, `_offer`'s parts), so no other object can take that id while the context lives."""
         return _memo(self._shared, key, make)
@@ -730,10 +745,13 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
               device_minutes: np.ndarray | None = None, client_setup: np.ndarray | None = None,
               user_minutes: np.ndarray | None = None, url_change: np.ndarray | None = None,
               ip_per_month: np.ndarray | None = None) -> Components:
+    """An option's components: the chosen CA's offer, with the option's own figures (zeros where not given). Read-only
+    (`_read_only`): many of their arrays are another option's too (the context's, the cached ones), or another
+    field's (the zeros)."""
     offer = chosen.offer
     z = ctx.zeros()
     feasible = chosen.feasible & extra_feasible
-    return Components(
+    return _read_only(Components(
         feasible=feasible,
         reasons=_where_bits(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
         ca=chosen.ca,
@@ -749,7 +767,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
         failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
-    )
+    ))
 
 
 def _multi_name_public(ctx: Context, mode: str) -> Components:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import fields, is_dataclass
 
 import numpy as np
 import pandas as pd
@@ -104,3 +107,47 @@ def test_an_option_costs_what_its_offer_cost_when_its_ca_was_chosen(frame):
                       c.dcv_names, c.dcv_minutes, c.setup_minutes, c.yearly_minutes, c.reasons)
         expected = _offer_cost(ctx, offer, {}) + c.ip_per_month * 12.0 * ctx.years
         assert np.array_equal(c.cost_total(ctx.years, ctx.admin_rate), expected), option
+
+
+def _arrays(value: object, place: str) -> Iterator[tuple[str, np.ndarray]]:
+    """Every array in `value` (in tuples, lists, dicts and dataclass fields, at any depth), with where it is."""
+    if isinstance(value, np.ndarray):
+        yield place, value
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            yield from _arrays(item, f"{place}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays(item, f"{place}[{key!r}]")
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from _arrays(getattr(value, f.name), f"{place}.{f.name}")
+
+
+def _memory(array: np.ndarray) -> int:
+    """The id of the array owning `array`'s memory."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array)
+
+
+def test_the_arrays_options_share_cannot_be_changed_in_place(frame):
+    """An array the context caches, or hands to several options or to several fields of one option (the context's
+    years, the offers' cached figures, the zeros), is read-only: a consumer writing into it would change the others'
+    figures, so the write raises instead."""
+    ctx = Context(frame, PARAMS, CATALOG)
+    comps = evaluate_options(ctx)
+    places: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
+    for option, c in comps.items():
+        for place, array in _arrays(c, option):
+            places[_memory(array)].append((place, array))
+    shared = [held for held in places.values() if len({place for place, _ in held}) > 1]
+    assert len(shared) > 20 and any(len({place.split(".")[0] for place, _ in held}) == len(OPTIONS) for held in shared)
+    assert [place for held in shared for place, array in held if array.flags.writeable] == []
+    cached = list(_arrays(list(ctx._shared.values()), "shared"))
+    assert len(cached) > 100 and [place for place, array in cached if array.flags.writeable] == []
+    for c in comps.values():  # classic and srv_record share one chosen CA's figures, every option the context's years
+        with pytest.raises(ValueError, match="read-only"):
+            c.purchase_years[0] += 1
+        with pytest.raises(ValueError, match="read-only"):
+            c.issuance_minutes *= 2
