@@ -178,17 +178,21 @@ def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _read_only(value: Any) -> Any:
-    """`value`, with every array in it (in tuples, lists and dataclass fields, at any depth) made read-only, so that an
-    in-place write to an array handed to several options raises instead of changing the others' figures."""
+def _read_only(value: Any, deep: bool = True) -> Any:
+    """`value`, with every array in it (in tuples, lists and dataclass fields) made read-only, so that an in-place write
+    to an array handed to several options raises instead of changing the others' figures. Not `deep`: the arrays of the
+    dataclasses `value` holds are left as they are (the schedules an option's components hold are cached ones, read-only
+    already, with many arrays each)."""
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
     elif isinstance(value, tuple | list):
         for item in value:
-            _read_only(item)
+            _read_only(item, deep)
     elif is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
-            _read_only(getattr(value, f.name))
+            item = getattr(value, f.name)
+            if deep or not is_dataclass(item):
+                _read_only(item, deep)
     return value
 
 
@@ -747,7 +751,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
               ip_per_month: np.ndarray | None = None) -> Components:
     """An option's components: the chosen CA's offer, with the option's own figures (zeros where not given). Read-only
     (`_read_only`): many of their arrays are another option's too (the context's, the cached ones), or another
-    field's (the zeros)."""
+    field's (the zeros); their schedule's are the context's (Context.schedule), read-only already."""
     offer = chosen.offer
     z = ctx.zeros()
     feasible = chosen.feasible & extra_feasible
@@ -767,7 +771,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
         failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
-    ))
+    ), deep=False)
 
 
 def _multi_name_public(ctx: Context, mode: str) -> Components:
