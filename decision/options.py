@@ -5,7 +5,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import reduce
 from typing import Any
 
@@ -100,7 +100,8 @@ def population(frame: pd.DataFrame, params: Parameters) -> Population:
 
 @dataclass
 class Components:
-    """Everything an option costs and asks of clients, per profile; money is derived from these."""
+    """Everything an option costs and asks of clients, per profile; money is derived from these. The arrays are
+    read-only (`_assemble`): copy one before changing it."""
 
     feasible: np.ndarray
     reasons: np.ndarray
@@ -139,25 +140,68 @@ class Components:
         return np.where(years < self.first_fee_years[i], self.fee_per_year[i], self.later_fee_per_year[i])
 
     def cost_total(self, years: np.ndarray, admin_rate: np.ndarray) -> np.ndarray:
+        """Fees, admin time and public IPs over the horizon (the fees and admin time as `_offer_cost` adds them)."""
         events = self.schedule.counts if self.schedule is not None else 0
-        admin = self.setup_minutes + events * self.issuance_minutes + self.dcv_minutes + self.yearly_minutes * years
-        return (_fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
-                + admin / 60.0 * admin_rate + self.ip_per_month * 12.0 * years)
+        admin = _admin_cost(self.setup_minutes, events, self.issuance_minutes, self.dcv_minutes, self.yearly_minutes,
+                            years, admin_rate)
+        fees = _fees(self.fee_per_year, self.later_fee_per_year, self.first_fee_years, self.purchase_years)
+        return fees + admin + self.ip_per_month * 12.0 * years
 
     def client_cost(self, admin_rate: np.ndarray, user_rate: np.ndarray) -> np.ndarray:
         return ((self.device_minutes + self.client_setup_minutes) / 60.0 * admin_rate
                 + self.user_minutes / 60.0 * user_rate)
 
 
-def _fees(first: np.ndarray, later: np.ndarray, first_years: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Fees over the horizon: `first_years` purchase years at the `first` yearly fee, the others at `later`."""
-    return first * first_years + later * (years - first_years)
+def _fees(first: np.ndarray, later: np.ndarray, first_years: np.ndarray, years: np.ndarray,
+          later_rows: np.ndarray | None = None) -> np.ndarray:
+    """Fees over the horizon: `first_years` of the purchase `years` at the `first` yearly fee, the others at `later`.
+
+    The later years are added at `later_rows` only (the few rows that have any; worked out where not given): fees are
+    finite and not below zero, so elsewhere adding their 0 would change no sum.
+    """
+    fees = first * first_years
+    rows = np.flatnonzero(years != first_years) if later_rows is None else later_rows
+    fees[rows] += later[rows] * (years[rows] - first_years[rows])
+    return fees
+
+
+def _admin_cost(setup: np.ndarray | float, events: np.ndarray | int, per_event: np.ndarray | float,
+                dcv: np.ndarray | float, yearly: np.ndarray | float, years: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """What the admin time over the horizon costs at `rate` an hour: setup, each renewal `events`' minutes, the
+    domain validations and the yearly minutes."""
+    return (setup + events * per_event + dcv + yearly * years) / 60.0 * rate
 
 
 def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     """Position of each text value in `keys`, -1 where it is not one of them."""
     found = pc.index_in(arrow_text(values), value_set=pa.array(keys, pa.string()))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _read_only(value: Any, deep: bool = True) -> Any:
+    """`value`, with every array in it (in tuples, lists and dataclass fields) made read-only, so that an in-place write
+    to an array handed to several options raises instead of changing the others' figures. Not `deep`: the arrays of the
+    dataclasses `value` holds are left as they are (the schedules an option's components hold are cached ones, read-only
+    already, with many arrays each)."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _read_only(item, deep)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if deep or not is_dataclass(item):
+                _read_only(item, deep)
+    return value
+
+
+def _memo(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], Any]) -> Any:
+    """`cache[key]`, set to `make()` made read-only (`_read_only`) the first time: whoever asks for it again gets
+    the same arrays, so none may change them in place (copy first)."""
+    if key not in cache:
+        cache[key] = _read_only(make())
+    return cache[key]
 
 
 class Context:
@@ -185,8 +229,7 @@ class Context:
         if lost.any():
             self.first_fee_years[lost] = years_before(self.start[lost], self.years[lost],
                                                       self.facts["internal_lost_on"][lost])
-        self.later_fee_years = self.purchase_years - self.first_fee_years
-        self.later_fee_rows = np.flatnonzero(self.later_fee_years)  # the few profiles billed some years at a later fee
+        self.later_fee_rows = np.flatnonzero(self.first_fee_years != self.purchase_years)  # the few billed a later fee
         self.pop = population(frame, params)
         self.admin_rate = frame["admin_rate"].to_numpy(dtype=float)
         self.version_facts = {v: params.exchange_versions[v] for v in params.exchange_versions}
@@ -204,16 +247,6 @@ class Context:
         self.connectors_repointed = self.flags["partner_tls"] & np.array([f["era"] not in LEGACY_ERAS for f in facts])[version]
         self.first_repointing_minutes = self.connectors_repointed * float(params.value("connector_update_minutes"))
         self._horizons = horizons(self.start, self.end)
-        self._schedules: dict[tuple, Schedule | Picked] = {}
-        self._dcv: dict[int, np.ndarray] = {}
-        self._by_horizon: dict[tuple[str, bytes], np.ndarray] = {}
-        self._status: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._status_fails: dict[str | tuple[str, int], np.ndarray] = {}
-        self._server_auth_only: dict[tuple[bytes, bytes, int], np.ndarray] = {}
-        self._frequent: dict[int, np.ndarray] = {}
-        self._revoked: dict[str, np.ndarray] = {}
-        self._named: dict[int, np.ndarray] = {}
-        self._acme_fails: dict[tuple[int | None, bool], np.ndarray] = {}
         self._everywhere = np.ones(self.n, dtype=bool)
         self._shared: dict[Hashable, Any] = {}
         self.dcv_minutes_param, self.dcv_reuse = params["dcv_minutes_per_name"], params["dcv_reuse_days"]
@@ -229,9 +262,7 @@ class Context:
 
     def named(self, index: int) -> np.ndarray:
         """The profiles whose `ca` field names the CA at catalog `index` (cached)."""
-        if index not in self._named:
-            self._named[index] = np.flatnonzero(self.ca_choice == index)
-        return self._named[index]
+        return self.shared(("named", index), lambda: np.flatnonzero(self.ca_choice == index))
 
     def schedule(self, ca: CA, mode: str, revoked: bool = False, named: int | None = None) -> Schedule:
         """Issuance schedule of one certificate from `ca`, renewed by hand or by ACME; `revoked`: the certificate
@@ -239,20 +270,21 @@ class Context:
 
         `named` (the CA's catalog index): only the profiles naming it need the schedule, so unless the whole one is at
         hand it is worked out for their horizons alone (every other profile is given the first one's)."""
-        key = (ca.kind, ca.lifetime, mode, revoked)
-        if named is not None and key not in self._schedules:
+        key = ("schedule", ca.kind, ca.lifetime, mode, revoked)
+        if named is not None and key not in self._shared:
             key = (*key, named)
-        if key not in self._schedules:
+
+        def make() -> Schedule:
             params = self.params  # the schedule keeps `lifetime`: it must not hold on to this context and its caches
 
             def own(days: np.ndarray) -> np.ndarray:
                 return ca.certificate_days(days, params, mode)
             lifetime = revoked_lifetime(own, params) if revoked else own
-            interval = (fraction_interval(self.params.value("acme_renew_fraction")) if mode == "acme"
-                        else manual_interval(self.params.value("manual_renewal_lead_days")))
+            interval = (fraction_interval(params.value("acme_renew_fraction")) if mode == "acme"
+                        else manual_interval(params.value("manual_renewal_lead_days")))
             distinct = self._horizons if named is None else self._horizons_of(self.named(named))
-            self._schedules[key] = schedule(self.start, self.end, lifetime, interval, distinct)
-        return self._schedules[key]
+            return schedule(self.start, self.end, lifetime, interval, distinct)
+        return self.shared(key, make)
 
     def _horizons_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The distinct horizons of the profiles at `rows` (some), and per profile the index of its own among them, or
@@ -272,32 +304,26 @@ class Context:
     def revoked(self, mode: str) -> np.ndarray:
         """Where a public SAN certificate issued by hand or by ACME (`mode`) carries internal names that are revoked
         (cached per mode)."""
-        if mode not in self._revoked:
-            self._revoked[mode] = self.facts["internal_revoked"] & self.internal_validated(mode)
-        return self._revoked[mode]
+        return self.shared(("revoked", mode), lambda: self.facts["internal_revoked"] & self.internal_validated(mode))
 
     def acme_fails(self, ca: CA, wildcard: bool) -> np.ndarray:
         """Why `ca` cannot issue a certificate (a wildcard one if `wildcard`) through ACME, whatever its status, as
         reason bits: ACME not allowed, no DNS API for a wildcard, or the CA's ACME service not yet issuing on the start
         day (cached per day the service started)."""
-        key = (ca.acme_from, wildcard)
-        if key not in self._acme_fails:
+        def make() -> np.ndarray:
             fails = self.profile_bits["acme_not_allowed"]
             if ca.acme_from is not None:
                 fails = fails | self.by_horizon(_bits(~ca.acme_available(self._horizons[0][:, 0]), "ca_not_operating"))
             if wildcard:
                 fails = fails | self.profile_bits["acme_wildcard_needs_dns_api"]
-            self._acme_fails[key] = fails
-        return self._acme_fails[key]
+            return fails
+        return self.shared(("acme fails", ca.acme_from, wildcard), make)
 
     def revocable_schedule(self, ca: CA, mode: str, named: int | None = None) -> Picked:
         """The schedule of a SAN certificate from a public `ca`: `schedule(ca, mode, revoked=True)` where the profile's
         internal names are revoked, else `schedule(ca, mode)` (cached per schedule pair; `named` as there)."""
         pair = (self.schedule(ca, mode, named=named), self.schedule(ca, mode, revoked=True, named=named))
-        key = (*map(id, pair), "revocable")
-        if key not in self._schedules:
-            self._schedules[key] = Picked(pair, self.revoked(mode).astype(np.int64))
-        return self._schedules[key]
+        return self.shared(("revocable", *map(id, pair)), lambda: Picked(pair, self.revoked(mode).astype(np.int64)))
 
     def price(self, ca: CA, key: str) -> float | np.ndarray:
         """The CA's price `key` (catalog.PRICE_KEYS), per row where an override is given."""
@@ -310,36 +336,30 @@ class Context:
         schedule)."""
         if isinstance(sched, Picked):
             return sched.pick([self.dcv_total(s) for s in sched.schedules])
-        if id(sched) not in self._dcv:
-            self._dcv[id(sched)] = sched.total(self.dcv_minutes_param.at, fresh_validations(sched.days, self.dcv_reuse.at))
-        return self._dcv[id(sched)]
+        return self.shared(("dcv", id(sched)), lambda: sched.total(self.dcv_minutes_param.at,
+                                                                   fresh_validations(sched.days, self.dcv_reuse.at)))
 
     def by_horizon(self, values: np.ndarray) -> np.ndarray:
         """Per profile, the value of its distinct horizon (`values`: one per horizon). Cached by content: CAs whose
-        status or client-auth dates fall alike on every horizon share one array (so never change it in place)."""
-        key = (values.dtype.str, values.tobytes())
-        if key not in self._by_horizon:
-            self._by_horizon[key] = values.take(self._horizons[1])
-        return self._by_horizon[key]
+        status or client-auth dates fall alike on every horizon share one array."""
+        return self.shared(("by horizon", values.dtype.str, values.tobytes()), lambda: values.take(self._horizons[1]))
 
     def status(self, ca: CA) -> tuple[np.ndarray, np.ndarray]:
         """A CA's status code on the first day of each distinct horizon, and per profile the reason bit
         `ca_status_changes` where the status on its last day differs (cached per CA)."""
-        if ca.id not in self._status:
+        def make() -> tuple[np.ndarray, np.ndarray]:
             uniq = self._horizons[0]
             first = ca.status_at(uniq[:, 0])
-            self._status[ca.id] = (first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes")))
-        return self._status[ca.id]
+            return first, self.by_horizon(_bits(first != ca.status_at(uniq[:, 1] - 1), "ca_status_changes"))
+        return self.shared(("status", ca.id), make)
 
     def frequent_manual(self, sched: Schedule | Picked) -> np.ndarray:
         """The reason bit `frequent_manual_renewals` of a schedule renewed by hand (cached per schedule)."""
         if isinstance(sched, Picked):
             return sched.pick([self.frequent_manual(s) for s in sched.schedules])
-        if id(sched) not in self._frequent:
-            per_year = sched.counts / np.maximum(self.years, 1e-9)
-            self._frequent[id(sched)] = _bits(per_year > self.params.value("frequent_manual_renewals_per_year"),
-                                              "frequent_manual_renewals")
-        return self._frequent[id(sched)]
+        return self.shared(("frequent manual", id(sched)), lambda: _bits(
+            sched.counts / np.maximum(self.years, 1e-9) > self.params.value("frequent_manual_renewals_per_year"),
+            "frequent_manual_renewals"))
 
     def status_fails(self, ca: CA, sched: Schedule | Picked) -> np.ndarray:
         """Why a CA cannot issue every certificate of `sched`, as reason bits (cached per CA and schedule).
@@ -349,22 +369,22 @@ class Context:
         """
         if isinstance(sched, Picked):
             return sched.pick([self.status_fails(ca, s) for s in sched.schedules])
-        if ca.id not in self._status_fails:
-            self._status_fails[ca.id] = self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1))
+        first_day = self.shared(("status fails", ca.id),
+                                lambda: self.by_horizon(FIRST_DAY_FAILS.take(self.status(ca)[0] + 1)))
         ends = [s for s in ("distrusted", "discontinued") if s in ca.statuses]
         if not ends:  # most CAs never stop: no renewal to look at
-            return self._status_fails[ca.id]
-        key = (ca.id, id(sched))
-        if key not in self._status_fails:
+            return first_day
+
+        def make() -> np.ndarray:
             then_active = self.by_horizon(self.status(ca)[0] == ACTIVE)
-            fails = self._status_fails[ca.id]
+            fails = first_day
             for status in ends:
                 code = STATUSES.index(status)
                 for_good = all(then == status for then in ca.statuses[ca.statuses.index(status):])
                 later = sched.ever(lambda days, code=code: ca.status_at(days) == code, for_good) & then_active
                 fails = fails | _bits(later, f"ca_{status}_in_horizon")
-            self._status_fails[key] = fails
-        return self._status_fails[key]
+            return fails
+        return self.shared(("status fails", ca.id, id(sched)), make)
 
     def server_auth_only(self, ca: CA, sched: Schedule | Picked) -> np.ndarray | int:
         """The risk bit `partner_tls_server_auth_only` where a profile with partner TLS gets from `ca` a certificate of
@@ -374,21 +394,22 @@ class Context:
             return sched.pick([np.broadcast_to(self.server_auth_only(ca, s), self.n) for s in sched.schedules])
         if not self.flags["partner_tls"].any() or ca.client_auth.all():
             return 0
-        key = (ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched))
-        if key not in self._server_auth_only:
+
+        def make() -> np.ndarray:
             dropped_for_good = not np.any(ca.client_auth[1:] & ~ca.client_auth[:-1])  # never carried again
             lacking = sched.ever(lambda days: ~ca.client_auth_at(days), dropped_for_good)
-            self._server_auth_only[key] = _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
-        return self._server_auth_only[key]
+            return _bits(lacking & self.flags["partner_tls"], "partner_tls_server_auth_only")
+        return self.shared(("server auth only", ca.client_auth_starts.tobytes(), ca.client_auth.tobytes(), id(sched)),
+                           make)
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
 
     def shared(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """`make()`, worked out once per batch for the options that need it alike (so never change it in place)."""
-        if key not in self._shared:
-            self._shared[key] = make()
-        return self._shared[key]
+        """`make()`, worked out once per batch for the options that need it alike, made read-only (`_memo`). Keys are
+        a name, or tuples led by one; an object's id in a key is of an object this cache holds too (the context's
+        schedules, `_offer`'s parts), so no other object can take that id while the context lives."""
+        return _memo(self._shared, key, make)
 
 
 # ----------------------------------------------------------------------------- CA selection
@@ -431,9 +452,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     shared = {} if shared is None else shared
 
     def once(key: tuple, make: Callable[[], Any]) -> Any:
-        if key not in shared:
-            shared[key] = make()
-        return shared[key]
+        return _memo(shared, key, make)
 
     def either(*parts: np.ndarray | int) -> np.ndarray:
         """The reason bits of all `parts`, once per batch for the same arrays (kept with it, so no other array can
@@ -528,13 +547,11 @@ def _offer_cost(ctx: Context, offer: Offer, admin_costs: dict[tuple, np.ndarray]
     key = (id(offer.schedule), *(value if np.ndim(value) == 0 else id(value) for value in (
         offer.setup_minutes, offer.issuance_minutes, offer.dcv_minutes, offer.yearly_minutes)))
     if key not in admin_costs:
-        admin = (offer.setup_minutes + offer.schedule.counts * offer.issuance_minutes
-                 + offer.dcv_minutes + offer.yearly_minutes * ctx.years)
-        admin_costs[key] = admin / 60.0 * ctx.admin_rate
-    cost = offer.fee_per_year * ctx.first_fee_years  # _fees, then the admin time (in that order: same rounding);
-    later = ctx.later_fee_rows  # no later years elsewhere: adding their 0 changes no cost, so it is left out
-    cost[later] += offer.later_fee_per_year[later] * ctx.later_fee_years[later]
-    cost += admin_costs[key]
+        admin_costs[key] = _admin_cost(offer.setup_minutes, offer.schedule.counts, offer.issuance_minutes,
+                                       offer.dcv_minutes, offer.yearly_minutes, ctx.years, ctx.admin_rate)
+    cost = _fees(offer.fee_per_year, offer.later_fee_per_year, ctx.first_fee_years, ctx.purchase_years,
+                 ctx.later_fee_rows)
+    cost += admin_costs[key]  # fees, then the admin time, as Components.cost_total adds them (so the same rounding)
     return cost
 
 
@@ -732,10 +749,13 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
               device_minutes: np.ndarray | None = None, client_setup: np.ndarray | None = None,
               user_minutes: np.ndarray | None = None, url_change: np.ndarray | None = None,
               ip_per_month: np.ndarray | None = None) -> Components:
+    """An option's components: the chosen CA's offer, with the option's own figures (zeros where not given). Read-only
+    (`_read_only`): many of their arrays are another option's too (the context's, the cached ones), or another
+    field's (the zeros); their schedule's are the context's (Context.schedule), read-only already."""
     offer = chosen.offer
     z = ctx.zeros()
     feasible = chosen.feasible & extra_feasible
-    return Components(
+    return _read_only(Components(
         feasible=feasible,
         reasons=_where_bits(feasible, reasons | offer.reasons, extra_fails | chosen.fails),
         ca=chosen.ca,
@@ -751,7 +771,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
         failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
-    )
+    ), deep=False)
 
 
 def _multi_name_public(ctx: Context, mode: str) -> Components:
