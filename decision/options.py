@@ -5,7 +5,7 @@ trust, reconfiguration and URL-change figures for every profile at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import reduce
 from typing import Any
 
@@ -127,7 +127,6 @@ class Components:
     devices: np.ndarray
     users_url_change: np.ndarray
     failed_ca: np.ndarray  # the CA an infeasible option's CA reasons are about, -1 = none or several
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def issuances(self) -> np.ndarray:

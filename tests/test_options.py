@@ -57,7 +57,7 @@ def test_a_ca_that_does_not_sell_the_product_shows_the_profiles_naming_it_the_fi
                 np.testing.assert_array_equal(got[option].schedule.counts, value.counts)
                 for i in range(0, len(frame), 7):
                     np.testing.assert_array_equal(got[option].schedule.dates_of(i), value.dates_of(i))
-            elif name != "extra":
+            else:
                 np.testing.assert_array_equal(getattr(got[option], name), value, err_msg=f"{option}.{name}")
 
 
