@@ -34,6 +34,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
+from decision.errors import writing
 from decision.textops import cell_bytes
 
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
@@ -363,18 +364,22 @@ def same_file(a: Path, b: Path) -> bool:
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is synced and renamed over `path`.
 
-    On an exception the temporary file is removed and `path` is left as it was.
+    On an exception the temporary file is removed and `path` is left as it was. A temporary file that cannot be
+    made, synced or renamed (a folder without write permission, a full disk) raises InputError (`writing`).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with writing(path):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
+        with writing(path):
+            os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
+        with writing(path):
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

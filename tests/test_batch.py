@@ -1054,6 +1054,32 @@ def test_a_full_disk_is_one_error_line_and_keeps_the_previous_output(tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 
 
+@pytest.mark.parametrize(("call", "target"), [("tempfile.mkstemp", "out.csv"), ("tempfile.mkstemp", "e.csv"),
+                                              ("os.fsync", "e.csv"), ("os.replace", "e.csv")])
+def test_an_output_folder_that_cannot_be_written_is_one_error_line(tmp_path, monkeypatch, call, target):
+    """No permission to create the temporary file beside an output, or to sync or rename it (the errors file is
+    finished first): the run stops with the file named, exit 2, and leaves no file behind and the previous output as
+    it was."""
+    module, name = call.split(".")
+    original = getattr(getattr(decision.safe_output, module), name)
+
+    def denied(*args, **kwargs):
+        about = kwargs.get("prefix", "") if name == "mkstemp" else str(args[-1]) if name == "replace" else target
+        if target in about:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return original(*args, **kwargs)
+
+    source = tmp_path / "in.csv"
+    write_synthetic(20, source, seed=1)
+    (tmp_path / "out.csv").write_bytes(b"previous")
+    monkeypatch.setattr(getattr(decision.safe_output, module), name, denied)
+    code, out, err = score(source, "-o", tmp_path / "out.csv", "--errors", tmp_path / "e.csv")
+    assert (code, out, err) == (2, "", f"error: {tmp_path / target}: cannot write it: Permission denied (any previous "
+                                       "file of that name is unchanged)\n")
+    assert (tmp_path / "out.csv").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx", ".yaml"])
 def test_the_progress_bar_shows_how_far_the_run_is(tmp_path, capsys, suffix):
     """A total where the input tells it (a CSV's size, a Parquet file's row count, a sheet's recorded size),
