@@ -25,8 +25,10 @@ import yaml
 from decision.catalog import default_catalog
 from decision.dates import to_day
 from decision.errors import InputError, Issue, exit_with, writing
+from decision.limits import size_text
 from decision.parameters import default_parameters
 from decision.safe_output import FORMATS, TableWriter, atomic_path, output_format
+from decision.safeyaml import MAX_YAML_BYTES
 from decision.tables import YAML_SUFFIXES
 
 BLOCK_ROWS = 500_000
@@ -240,8 +242,12 @@ def write_synthetic(n: int, path: Path | str, *, seed: int = 0, bad_share: float
         raise ValueError(f"the folder {path.parent} does not exist")
     if path.suffix.lower() in YAML_SUFFIXES:
         profiles = [p for block in generate(n, seed=seed, bad_share=bad_share) for p in _yaml_profiles(block)]
+        text = yaml.safe_dump(profiles, sort_keys=False, allow_unicode=True).encode("utf-8")
+        if len(text) > MAX_YAML_BYTES:  # score and the app would refuse it
+            raise ValueError(f"{n:,} profiles make a YAML file of {len(text):,} bytes, over the "
+                             f"{size_text(MAX_YAML_BYTES)} a YAML profile file may hold: write .csv, .parquet or .xlsx")
         with atomic_path(path) as tmp:
-            tmp.write_text(yaml.safe_dump(profiles, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            tmp.write_bytes(text)
         return
     fmt = output_format(path)
     with atomic_path(path) as tmp:
@@ -263,7 +269,7 @@ def write_synthetic(n: int, path: Path | str, *, seed: int = 0, bad_share: float
 @click.argument("n", type=click.IntRange(min=0))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the profiles: .csv, .parquet, .xlsx or .yaml.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same profiles).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (same seed, same profiles).")
 @click.option("--bad-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of rows given one invalid value each, to exercise the error path.")
 def synth_command(n: int, output: Path, seed: int, bad_share: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import re
 
 import pandas as pd
 import pyarrow as pa
@@ -109,6 +110,20 @@ def test_synth_command(tmp_path):
     assert missing.exit_code == 2
     assert missing.stderr == f"error: {tmp_path / 'nowhere' / 's.csv'}: the folder {tmp_path / 'nowhere'} does not exist\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.parquet"]
+    negative = CliRunner().invoke(main, ["synth", "3", "-o", str(tmp_path / "s.csv"), "--seed", "-1"])
+    assert negative.exit_code == 2 and "Invalid value for '--seed'" in negative.stderr
+
+
+def test_synth_refuses_a_yaml_file_too_large_to_be_read_back(tmp_path, monkeypatch):
+    """A YAML list over the size a profile file may hold would be refused by score and the app: say so, write nothing."""
+    monkeypatch.setattr("decision.synth.MAX_YAML_BYTES", 5_000)
+    result = CliRunner().invoke(main, ["synth", "20", "-o", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 2
+    assert re.fullmatch(rf"error: {re.escape(str(tmp_path / 's.yaml'))}: 20 profiles make a YAML file of [0-9,]+ bytes, over "
+                        r"the 5 kB a YAML profile file may hold: write \.csv, \.parquet or \.xlsx\n", result.stderr)
+    assert list(tmp_path.iterdir()) == []
+    assert CliRunner().invoke(main, ["synth", "3", "-o", str(tmp_path / "s.yaml")]).exit_code == 0  # small enough
+    assert len(yaml.safe_load((tmp_path / "s.yaml").read_text())) == 3
 
 
 def test_synth_on_a_full_disk_is_one_error_line(tmp_path, monkeypatch):
