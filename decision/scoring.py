@@ -120,12 +120,20 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
 
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
-    infeasible)."""
+    infeasible).
+
+    The weighted terms are added in CRITERIA order, one array operation each: a profile's score has the same bits
+    whatever else is in the batch (a sum like np.einsum's may group the terms otherwise for other shapes, and a score
+    on an exact half, such as 55.625, would then round to 55.63 alone and 55.62 in a file)."""
     stacked = np.empty((*feasible.shape, len(CRITERIA)))  # C-contiguous, as the weight bands read it
     mask = FeasibleRows(feasible)
     for c, criterion in enumerate(CRITERIA):
         stacked[:, :, c] = normalise(criteria[criterion], mask, HIGHER_IS_BETTER[criterion])
-    total = np.einsum("nkc,nc->nk", stacked, normalised_weights(weights))
+    w = normalised_weights(weights)
+    total = np.multiply(stacked[:, :, 0], w[:, :1])
+    term = np.empty_like(total)
+    for c in range(1, len(CRITERIA)):
+        total += np.multiply(stacked[:, :, c], w[:, c:c + 1], out=term)
     total *= 100.0
     np.clip(total, 0.0, 100.0, out=total)
     np.copyto(total, np.nan, where=~feasible)

@@ -177,7 +177,7 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
 
 def _score_at_zero(values: np.ndarray, criteria: list[int], w: np.ndarray) -> np.ndarray:
     """The scores at t = 0 of `values` (criteria first): 100 × Σ values[criteria[i]] · w[i], summed in criteria order as
-    np.einsum sums them (the moved criterion's term, 0 · value = +0 at t = 0, is left out: it changes no sum of
+    `scoring.scores` sums them (the moved criterion's term, 0 · value = +0 at t = 0, is left out: it changes no sum of
     non-negative terms)."""
     total = values[criteria[0]] * w[0]
     term = np.empty_like(total)
