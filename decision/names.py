@@ -112,13 +112,18 @@ def _last_labels(names: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary, dotted
 
 
-def _ends_in(text: pa.Array, suffix: str, labels: tuple[np.ndarray, pa.Array, np.ndarray]) -> np.ndarray:
+def _ends_in(text: pa.Array, suffix: str, labels: tuple[np.ndarray, pa.Array, np.ndarray],
+             rows_of: dict[str, np.ndarray]) -> np.ndarray:
     """Whether each name is `suffix` or ends in '.' + `suffix`; looked at only in the names whose last label
-    (`labels`: `_last_labels(text)`) is the suffix's."""
+    (`labels`: `_last_labels(text)`) is the suffix's, found once per label: `rows_of` keeps them for the next suffix
+    with that label (home.arpa, in-addr.arpa, ip6.arpa)."""
     code, distinct, _ = labels
     out = np.zeros(len(text), dtype=bool)
-    same = np.flatnonzero(pc.equal(distinct, suffix.rsplit(".", 1)[-1]).to_numpy(zero_copy_only=False))
-    rows = np.flatnonzero(code == same[0]) if len(same) else np.zeros(0, dtype=np.int64)
+    label = suffix.rsplit(".", 1)[-1]
+    if label not in rows_of:
+        same = np.flatnonzero(pc.equal(distinct, label).to_numpy(zero_copy_only=False))
+        rows_of[label] = np.flatnonzero(code == same[0]) if len(same) else np.zeros(0, dtype=np.int64)
+    rows = rows_of[label]
     if len(rows):
         near = text.take(rows)
         out[rows] = pc.or_(pc.equal(near, suffix), pc.ends_with(near, "." + suffix)).to_numpy(zero_copy_only=False)
@@ -137,14 +142,15 @@ def publicly_registrable(names: pd.Series | np.ndarray | pa.Array, params: Param
     tld_ok = pc.and_not(pc.is_in(distinct, value_set=_tld_values()),
                         pc.is_in(distinct, value_set=pa.array([s for s in suffixes if "." not in s], pa.string())))
     public = dotted & tld_ok.to_numpy(zero_copy_only=False)[code]
+    rows_of: dict[str, np.ndarray] = {}  # the names of each last label the suffixes end in (`_ends_in`)
     for suffix in (s for s in suffixes if "." in s):  # multi-label suffixes such as home.arpa
-        public &= ~_ends_in(text, suffix, labels)
+        public &= ~_ends_in(text, suffix, labels, rows_of)
     rule = params["reverse_zone_suffixes"]
     entry = np.searchsorted(rule.starts, np.asarray(last_day, dtype=np.int64), side="right") - 1  # -1: before any
     for at, refused in enumerate(rule.values):
         applies = entry == at
         if refused and np.any(applies):
-            hit = np.logical_or.reduce([_ends_in(text, str(s).lower(), labels) for s in refused])
+            hit = np.logical_or.reduce([_ends_in(text, str(s).lower(), labels, rows_of) for s in refused])
             public = public & ~(hit & applies)
     return public
 

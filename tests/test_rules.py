@@ -11,12 +11,13 @@ import idna
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import yaml
 from publicsuffixlist import PublicSuffixList
 
 import decision
-from decision import LABELS, views
+from decision import LABELS, names, views
 from decision.catalog import default_catalog, load_catalog, public_lifetime
 from decision.commands import Shell, key_sizes
 from decision.dates import anniversary, from_day, horizon_end, horizon_end_day, to_day, year_starts
@@ -454,6 +455,24 @@ def test_names_looked_up_together_are_judged_each_as_alone():
     alone = [bool(publicly_registrable(np.array([n], dtype=object), PARAMS, d)[0]) for n, d in zip(names, days, strict=True)]
     assert together.tolist() == alone
     assert alone[:6] == [True, False, False, False, True, True] and alone[18 + 5] is False
+
+
+def test_the_names_of_a_last_label_are_found_once_for_every_suffix_ending_in_it(monkeypatch):
+    """home.arpa, in-addr.arpa and ip6.arpa share the last label arpa: its names are found once, not once per suffix."""
+    found: list[str] = []
+
+    class Compute:  # pyarrow.compute, counting the look-ups of a last label among the batch's distinct last labels
+        def __getattr__(self, name: str):
+            return getattr(pc, name)
+
+        def equal(self, left, right):
+            if isinstance(right, str) and "." not in right:
+                found.append(right)
+            return pc.equal(left, right)
+    monkeypatch.setattr(names, "pc", Compute())
+    text = np.array(["srv.home.arpa", "5.0.0.10.in-addr.arpa", "x.ip6.arpa", "x.arpa", "mail.contoso.com"], dtype=object)
+    assert publicly_registrable(text, PARAMS, to_day("2026-12-01")).tolist() == [False, False, False, True, True]
+    assert sorted(found) == ["arpa"]
 
 
 def test_the_owa_host_is_the_external_domains_autodiscover_name_only_when_it_is_autodiscover_dot_that_domain():
