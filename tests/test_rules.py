@@ -25,7 +25,7 @@ from decision.errors import InputError
 from decision.explain import reason_text, status_details
 from decision.names import PSL_FILE, internal_names_allowed, name_facts, public_suffixes, publicly_registrable, revoked_lifetime
 from decision.parameters import default_parameters, load_parameters
-from decision.renewals import Schedule, fraction_interval, fresh_validations, horizons, schedule
+from decision.renewals import Picked, Schedule, fraction_interval, fresh_validations, horizons, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
 
@@ -494,6 +494,30 @@ def test_horizons_and_their_ends_are_each_profiles_own():
     pairs, inverse = horizons(start, end)
     assert pairs[inverse].tolist() == np.stack([start, end], axis=1).tolist() and len(pairs) == 4
     assert pairs.tolist() == sorted(pairs.tolist())
+
+
+def test_a_schedules_arrays_are_read_only():
+    """Schedules are cached and handed to several options: every array one holds or works out (its cached properties),
+    and those of a Picked of them, is read-only, so an in-place write raises instead of changing other figures."""
+    def lifetime(days: np.ndarray) -> np.ndarray:
+        return np.where(days >= 55, 30.0, 100.0)
+    start, end = np.array([0, 0, 60, 0]), np.array([200, 120, 200, 200])
+    sched = schedule(start, end, lifetime, fraction_interval(1.0))
+    other = schedule(start, end, lifetime, fraction_interval(0.5))
+    bare = Schedule(sched.days.copy(), sched.inverse.copy())
+    both = Picked((sched, other), np.array([0, 1, 1, 0]))
+    for s in (sched, other, bare):
+        s.ever(lambda days: days > 100)
+    arrays = [(f"{name}.{field}", getattr(s, field)) for name, s in (("sched", sched), ("bare", bare))
+              for field in ("days", "inverse", "valid", "counts", "last_days")]
+    arrays += [(f"{name}.rounds", a) for name, s in (("sched", sched), ("other", other)) for pair in s.rounds for a in pair]
+    arrays += [(f"{name}._issued", a) for name, s in (("sched", sched), ("bare", bare)) for a in s._issued[:2]]
+    arrays += [("picked.choice", both.choice), ("picked.counts", both.counts), ("picked._flat", both._flat)]
+    assert len(sched.rounds) > 2 and [name for name, array in arrays if array.flags.writeable] == []
+    for _, array in arrays:
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = array
+    assert sched.counts.tolist() == [5, 2, 5, 5] and both.counts.tolist() == [5, 2, 9, 5]
 
 
 def test_a_schedules_issuances_tested_on_days_are_those_of_its_days():
