@@ -427,7 +427,7 @@ def test_every_text_placeholder_is_known():
     from decision.appendix.model import _Builder
 
     ev = evaluate(PROFILES / "contoso-2026.yaml")
-    known = set(_Builder(ev, 0, load_texts()).placeholders())
+    known = set(_Builder(ev, 0, load_texts()).placeholders([]))
     texts = load_texts()
     items = [*texts["checklist"], *texts["refused"]["advice"],
              *({"text": texts["refused"][k]} for k in ("none", "not_all"))]
@@ -912,6 +912,21 @@ def test_a_partial_last_year_says_how_long_it_is(years, last):
     assert [r[0] for r in tables[("Year", "Issuances", "Dates")].rows] == labels
     summary = " ".join(b.text for b in model.sections[0].blocks if isinstance(b, Paragraph))
     assert re.search(rf"\d+ in {re.escape(last.lower())}[ .]", summary), summary
+
+
+@pytest.mark.parametrize(("years", "first"), [(None, "2027-05-20"), (0.5, "after the horizon")])
+def test_the_checklist_dates_the_first_renewal_by_hand_from_the_renewal_calendar(years, first):
+    """5.6 says when the first renewal by hand is due: the second date of 5.5's calendar (the first is the initial
+    issuance), or after the horizon where the calendar has only that one."""
+    changes = {} if years is None else {"horizon_years": years}
+    ev = evaluate(profile("small-office", **changes), today=DAY)
+    winner = ev.recommendations.iloc[0]["recommendation"]
+    assert "automated_renewal" not in ev.option_rows(0).iloc[0]["reasons"]
+    model = content(ev, generated=DAY)
+    dates = [d for r in tables_of(model)[("Year", "Issuances", "Dates")].rows for d in r[2].split(", ") if d != "\u2014"]
+    assert dates == renewal_calendar(ev, 0, winner) and (dates[1] if len(dates) > 1 else "after the horizon") == first
+    checklist = next(b for b in model.sections[4].blocks if isinstance(b, Bullets) and b.checklist)
+    assert sum(f"the first is due on {first}." in item.text for item in checklist.items) == 1
 
 
 # ----------------------------------------------------------------- Markdown block markers (QA 14 B fault 6)
