@@ -969,3 +969,16 @@ def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what
     # a named CA that still serves gets no such note
     assert not [b for b in content(evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False)),
                                    generated=DAY).sections[0].blocks if isinstance(b, Note)]
+
+
+def test_a_named_ca_that_stops_serving_within_the_horizon_is_told_in_section_1_as_in_each_options_reasons():
+    """Entrust, distrusted from 2024-11-11, named for a horizon from 2024-06-01: section 1's note gives the sentence
+    that each ruled-out option's reasons in section 3 give, the day within the horizon included."""
+    ev = evaluate(profile("small-office", ca="entrust", start="2024-06-01"), today=DAY)
+    said = "Entrust is distrusted for new certificates from 2024-11-11, within the horizon"
+    assert ev.reason_details(0, "san")["ca_distrusted_in_horizon"] == said
+    model = content(ev, generated=DAY)
+    [note] = [b.body.text for b in model.sections[0].blocks if isinstance(b, Note)]
+    assert note.startswith(f"Certification authority. {said}. That rules out ACME, automated, Single name")
+    ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
+    assert sum(said in r[1] for r in ruled_out.rows) == 6  # every option but the internal CA (none in the profile)

@@ -38,8 +38,6 @@ from decision.explain import (
     points,
     reason_list,
     reason_text,
-    start_status_details,
-    status_details,
     weight_takers,
 )
 from decision.options import LABELS, OPTIONS
@@ -425,10 +423,8 @@ class _Builder:
         ca_id = str(self.profile["ca"])
         if ca_id not in self.ev.catalog.ids:
             return []
-        ca = self.ev.catalog[ca_id]
-        start = int(self.profile["start"])
-        said = {**start_status_details(ca, start, named=False),
-                **status_details(ca, start, horizon_end_day(start, self.years))}
+        # the sentences of the options' reasons, without their advice (the note gives its own)
+        said = self.ev.ca_status_details(self.i, self.ev.catalog[ca_id], named=False)
         ruled_out = [r.option for r in self.rows[~self.rows["feasible"]].itertuples() if self.codes(r.option) & said.keys()]
         if not ruled_out:
             return []
