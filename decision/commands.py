@@ -244,9 +244,7 @@ class Shell:
         left for an ACME client to fill in. `renew`: the bindings exist; a renewed certificate replaces theirs.
         """
         if self.era == "2007":
-            site = f"Autodiscover-{_slug(certificate)}"
-            return [*self.site_per_server_note(and_list(hosts), site, ip), self.iis6_site(site, ip, certificate, renew),
-                    *([] if renew else [self.autodiscover_directory(site)])]
+            return self.iis6_site(and_list(hosts), f"Autodiscover-{_slug(certificate)}", ip, certificate, renew)
         lines = ["Import-Module WebAdministration"]
         if len(self.servers) > 1:
             lines.insert(0, f"# IIS bindings are per server: run these lines on each of {', '.join(self.servers)}")
@@ -270,9 +268,9 @@ class Shell:
     def autodiscover_site(self, host: str, site: str, ip: str, thumbprint: str, renew: bool) -> list[str]:
         """The split-site option's web site of its own for `host` (with SNI by host name, else on its own `ip`), or, on
         a renewal, its certificate replaced."""
-        lines = self.site_per_server_note(host, site, None if self.sni else ip)
         if self.era == "2007":
-            return [*lines, self.iis6_site(site, ip, host, renew), *([] if renew else [self.autodiscover_directory(site)])]
+            return self.iis6_site(host, site, ip, host, renew)
+        lines = self.site_per_server_note(host, site, None if self.sni else ip)
         binding = (f"-HostHeader {host} -SslFlags 1" if self.sni else f"-IPAddress {ip}")
         lines.append("Import-Module WebAdministration" if renew else
                      f"Import-Module WebAdministration; New-Website -Name {site} -PhysicalPath C:\\inetpub\\wwwroot "
@@ -290,14 +288,16 @@ class Shell:
         return [f"# every client access server answers {hosts}: the {site} web site, its binding and virtual directory "
                 f"are per server, so run the next lines on each of {', '.join(self.servers)}{own_ip}"]
 
-    @staticmethod
-    def iis6_site(site: str, ip: str | None, certificate: str, renew: bool = False) -> str:
-        """Exchange 2007's IIS 6 has no WebAdministration module: a web site of its own made in IIS Manager."""
+    def iis6_site(self, hosts: str, site: str, ip: str | None, certificate: str, renew: bool) -> list[str]:
+        """Exchange 2007's IIS 6 has no WebAdministration module (nor SNI): the web site of its own that serves `hosts`
+        on its own `ip` is made in IIS Manager, with its Autodiscover virtual directory; a renewal replaces its
+        certificate."""
+        lines = self.site_per_server_note(hosts, site, ip)
         if renew:
-            return (f"# IIS Manager: web site '{site}', Directory Security: replace its certificate with the renewed "
-                    f"{certificate} certificate")
-        return (f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
-                f"Directory Security: bind the {certificate} certificate")
+            return [*lines, f"# IIS Manager: web site '{site}', Directory Security: replace its certificate with the "
+                            f"renewed {certificate} certificate"]
+        return [*lines, f"# IIS Manager: new web site '{site}', its own IP ({ip}), port 443, path C:\\inetpub\\wwwroot; "
+                        f"Directory Security: bind the {certificate} certificate", self.autodiscover_directory(site)]
 
     @staticmethod
     def autodiscover_directory(site: str) -> str:

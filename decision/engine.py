@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from decision import currency
-from decision.catalog import CATALOG_FILE, Catalog, default_catalog, load_catalog
+from decision.catalog import CA, CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
 from decision.explain import (
@@ -244,16 +244,21 @@ class Evaluation:
         j = OPTIONS.index(option)
         ca = int(self.scored.columns["failed_ca"][i][j])
         if ca >= 0:
-            start = int(self.profiles.iloc[i]["start"])
-            end = horizon_end_day(start, self.profiles.iloc[i]["horizon_years"])
             failed = self.catalog.cas[ca]
-            details.update(status_details(failed, start, end))
-            details.update(start_status_details(failed, start, named=self.profiles.iloc[i]["ca"] == failed.id))
+            details.update(self.ca_status_details(i, failed, named=self.profiles.iloc[i]["ca"] == failed.id))
         chosen = int(self.scored.columns["ca"][i][j])
         if int(self.scored.columns["reasons"][i][j]) & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:
             issued = self.scored.components[option].schedule.dates_of(i)
             details.update(server_auth_details(self.catalog.cas[chosen], issued))
         return details
+
+    def ca_status_details(self, i: int, ca: CA, named: bool) -> dict[str, str]:
+        """The sentences naming `ca` and the day it stopped serving (code → sentence): by profile `i`'s start day
+        (ca_distrusted, ca_discontinued; where the profile `named` it, with the advice to choose another CA or
+        cheapest), and within its horizon (the ca_*_in_horizon codes)."""
+        start = int(self.profiles.iloc[i]["start"])
+        end = horizon_end_day(start, self.profiles.iloc[i]["horizon_years"])
+        return {**start_status_details(ca, start, named), **status_details(ca, start, end)}
 
     def weights(self, i: int = 0) -> dict[str, float]:
         return dict(zip(WEIGHT_KEYS, self.scored.weights[i].tolist(), strict=True))

@@ -458,6 +458,7 @@ class Sensitivity:
     flip_points: list[FlipPoint]
     price_flips: list[FlipPoint]
     searched: list[dict[str, Any]] = field(default_factory=list)
+    ca_names: dict[str, str] = field(default_factory=dict)  # catalog id → short name of the CAs whose prices were searched
 
     def to_json(self) -> dict[str, Any]:
         """The `sensitivity` object of `evaluate --format json`."""
@@ -646,6 +647,7 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
             where = {"field": s.key}
         else:
             where = {"field": f"price:{s.key[0]}:{s.key[1]}", "ca": s.key[0], "price": s.key[1]}
+            sens.ca_names[s.key[0]] = ev.catalog[s.key[0]].short_name
         sens.searched.append({**where, "direction": "up" if s.direction > 0 else "down", "current": s.current,
                               "limit": s.limit, "flip": found})
         if not found:
@@ -653,26 +655,27 @@ def analyse(ev: Evaluation, i: int = 0, *, flips: bool = True) -> Sensitivity:
         if s.kind == "field":
             sens.flip_points.append(_flip(s, winner, currency, "", ()))
         else:
-            name = ev.catalog[s.key[0]].short_name
-            sens.price_flips.append(_flip(s, winner, ev.catalog.currency, name, tuple(rows[s.key])))
+            sens.price_flips.append(_flip(s, winner, ev.catalog.currency, sens.ca_names[s.key[0]], tuple(rows[s.key])))
     return sens
 
 
 # ------------------------------------------------------------------------------------ tornado
 
 def tornado_frame(sens: Sensitivity) -> pd.DataFrame:
-    """One row per factor and side for a tornado chart of flip distances, most sensitive factor first.
+    """One row per factor and side for a tornado chart of flip distances, most sensitive factor first; factors as near
+    in the order of their labels, a price's spelt with its CA's catalog id (an order the CAs' names do not move).
 
-    Columns: factor (label), kind (weight | field | price), side (lower | higher), current, limit (end of the
-    range searched), value (the flip value, NaN when none), option (taking over), flip (bool), reach (distance to
-    the flip as a share of the range searched on that side; 1 when there is no flip), position (−reach for the
-    lower side, +reach for the higher side: the bar), text.
+    Columns: factor (label; a price's names its CA by the short name, as its flip sentence does), kind (weight | field |
+    price), side (lower | higher), current, limit (end of the range searched), value (the flip value, NaN when none),
+    option (taking over), flip (bool), reach (distance to the flip as a share of the range searched on that side; 1
+    when there is no flip), position (−reach for the lower side, +reach for the higher side: the bar), text.
     """
     rows: list[dict[str, Any]] = []
     for b in sens.weights.values():
         for side, end, limit, option in (("lower", b.low, 0.0, b.below), ("higher", b.high, 1.0, b.above)):
             if limit != b.weight:
-                rows.append({"factor": f"weight: {CRITERION_NAMES[b.criterion]}", "kind": "weight", "side": side,
+                factor = f"weight: {CRITERION_NAMES[b.criterion]}"
+                rows.append({"factor": factor, "order": factor, "kind": "weight", "side": side,
                              "current": b.weight, "limit": limit, "value": end if option else np.nan, "option": option,
                              "text": f"{CRITERION_NAMES[b.criterion]} weight {b.weight:.1%} → "
                                      f"{float(_past(end, side == 'lower', 1.0)):.1%}: {LABELS[option]}" if option else ""})
@@ -682,10 +685,12 @@ def tornado_frame(sens: Sensitivity) -> pd.DataFrame:
             continue
         f = flips.get((s["field"], s["direction"]))
         if "ca" in s:
-            factor, kind = f"{s['ca']} {PRICE_LABELS[s['price']]} price", "price"
+            price = f"{PRICE_LABELS[s['price']]} price"
+            factor, order, kind = f"{sens.ca_names[s['ca']]} {price}", f"{s['ca']} {price}", "price"
         else:
-            factor, kind = FLIP_FIELDS[s["field"]].label, "field"
-        rows.append({"factor": factor, "kind": kind, "side": "higher" if s["direction"] == "up" else "lower",
+            factor = order = FLIP_FIELDS[s["field"]].label
+            kind = "field"
+        rows.append({"factor": factor, "order": order, "kind": kind, "side": "higher" if s["direction"] == "up" else "lower",
                      "current": s["current"], "limit": s["limit"], "value": f.value if f else np.nan,
                      "option": f.option if f else None, "text": f.text if f else ""})
     columns = ["factor", "kind", "side", "current", "limit", "value", "option", "flip", "reach", "position", "text"]
@@ -696,6 +701,5 @@ def tornado_frame(sens: Sensitivity) -> pd.DataFrame:
     span = (frame["limit"] - frame["current"]).abs()
     frame["reach"] = np.where(frame["flip"], (frame["value"] - frame["current"]).abs() / span, 1.0)
     frame["position"] = np.where(frame["side"] == "lower", -frame["reach"], frame["reach"])
-    order = frame.groupby("factor")["reach"].transform("min")
-    return frame.assign(_o=order).sort_values(["_o", "factor", "side"], kind="stable").drop(columns="_o")[columns] \
-        .reset_index(drop=True)
+    nearest = frame.groupby("order")["reach"].transform("min")
+    return frame.assign(_o=nearest).sort_values(["_o", "order", "side"], kind="stable")[columns].reset_index(drop=True)

@@ -417,8 +417,8 @@ class ProfileResults:
 
     @functools.cached_property
     def tornado(self) -> pd.DataFrame:
-        """`decision.sensitivity.tornado_frame` of `sensitivity`, its price factors named by CA (`named_factors`)."""
-        return named_factors(tornado_frame(self.sensitivity), self.catalog)
+        """`decision.sensitivity.tornado_frame` of `sensitivity` (its price factors name the CAs by short name)."""
+        return tornado_frame(self.sensitivity)
 
     def timeline(self, include_clients: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(cumulative cost per option, dated rule changes) from `decision.timeline`."""
@@ -644,14 +644,6 @@ def _tooltip_number(value: float) -> str:
     """`value` as the charts' tooltips write numbers (d3 format ',.4~f'): up to 4 decimals, no trailing zeros."""
     text = f"{value:,.4f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def named_factors(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """A `tornado_frame` whose CA price factors ('<catalog id> SAN price') name the CA by its short name ('Sectigo SAN
-    price'), as the page names CAs everywhere else."""
-    names = ca_names(frame["factor"].str.partition(" ")[0], catalog)
-    rest = frame["factor"].str.partition(" ")[2]
-    return frame.assign(factor=frame["factor"].where(frame["kind"] != "price", names + " " + rest))
 
 
 def tornado_chart_frame(frame: pd.DataFrame, sens: Sensitivity) -> pd.DataFrame:

@@ -427,7 +427,7 @@ def test_every_text_placeholder_is_known():
     from decision.appendix.model import _Builder
 
     ev = evaluate(PROFILES / "contoso-2026.yaml")
-    known = set(_Builder(ev, 0, load_texts()).placeholders())
+    known = set(_Builder(ev, 0, load_texts()).placeholders([]))
     texts = load_texts()
     items = [*texts["checklist"], *texts["refused"]["advice"],
              *({"text": texts["refused"][k]} for k in ("none", "not_all"))]
@@ -914,6 +914,21 @@ def test_a_partial_last_year_says_how_long_it_is(years, last):
     assert re.search(rf"\d+ in {re.escape(last.lower())}[ .]", summary), summary
 
 
+@pytest.mark.parametrize(("years", "first"), [(None, "2027-05-20"), (0.5, "after the horizon")])
+def test_the_checklist_dates_the_first_renewal_by_hand_from_the_renewal_calendar(years, first):
+    """5.6 says when the first renewal by hand is due: the second date of 5.5's calendar (the first is the initial
+    issuance), or after the horizon where the calendar has only that one."""
+    changes = {} if years is None else {"horizon_years": years}
+    ev = evaluate(profile("small-office", **changes), today=DAY)
+    winner = ev.recommendations.iloc[0]["recommendation"]
+    assert "automated_renewal" not in ev.option_rows(0).iloc[0]["reasons"]
+    model = content(ev, generated=DAY)
+    dates = [d for r in tables_of(model)[("Year", "Issuances", "Dates")].rows for d in r[2].split(", ") if d != "\u2014"]
+    assert dates == renewal_calendar(ev, 0, winner) and (dates[1] if len(dates) > 1 else "after the horizon") == first
+    checklist = next(b for b in model.sections[4].blocks if isinstance(b, Bullets) and b.checklist)
+    assert sum(f"the first is due on {first}." in item.text for item in checklist.items) == 1
+
+
 # ----------------------------------------------------------------- Markdown block markers (QA 14 B fault 6)
 @pytest.mark.parametrize(("org", "escaped"), [("1. FC Köln", "1\\. FC Köln"), ("# Heading? yes", "\\# Heading?"),
                                               ("- Dash & Co", "\\- Dash \\& Co"), ("+ Plus", "\\+ Plus"),
@@ -954,3 +969,16 @@ def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what
     # a named CA that still serves gets no such note
     assert not [b for b in content(evaluate(profile("small-office", ca="adcs", acme_ok=False, internal_ca=False)),
                                    generated=DAY).sections[0].blocks if isinstance(b, Note)]
+
+
+def test_a_named_ca_that_stops_serving_within_the_horizon_is_told_in_section_1_as_in_each_options_reasons():
+    """Entrust, distrusted from 2024-11-11, named for a horizon from 2024-06-01: section 1's note gives the sentence
+    that each ruled-out option's reasons in section 3 give, the day within the horizon included."""
+    ev = evaluate(profile("small-office", ca="entrust", start="2024-06-01"), today=DAY)
+    said = "Entrust is distrusted for new certificates from 2024-11-11, within the horizon"
+    assert ev.reason_details(0, "san")["ca_distrusted_in_horizon"] == said
+    model = content(ev, generated=DAY)
+    [note] = [b.body.text for b in model.sections[0].blocks if isinstance(b, Note)]
+    assert note.startswith(f"Certification authority. {said}. That rules out ACME, automated, Single name")
+    ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
+    assert sum(said in r[1] for r in ruled_out.rows) == 6  # every option but the internal CA (none in the profile)

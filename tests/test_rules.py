@@ -1277,6 +1277,39 @@ def test_exchange_2007_wildcard_builds_the_further_domains_autodiscover_site_on_
     assert noted or not any("every client access server" in c for c in commands)
 
 
+@pytest.mark.parametrize("option", ["wildcard", "split_site"])
+def test_exchange_2007_makes_each_web_site_once_with_its_virtual_directory_and_a_renewal_only_replaces_its_certificate(
+        option):
+    """IIS 6 (Exchange 2007) has no SNI: the further wildcard's and the split-site option's autodiscover certificates get
+    web sites of their own, made in IIS Manager on every server. The first issuance makes each site and its
+    Autodiscover virtual directory; a renewal replaces the site's certificate and makes neither again."""
+    profile = {"org": "A", "external_domain": "a-corp.com", "extra_domains": ["b-corp.com"], "users": 10,
+               "exchange_version": "2007", "start": "2009-06-01", "servers": ["EX01", "EX02"], "horizon_years": 3}
+    lines = _commands(profile)[0][option]
+    head = next(i for i, c in enumerate(lines) if c.startswith("# ===== each renewal"))
+    hosts = {"wildcard": {"autodiscover.b-corp.com": "*.b-corp.com"},
+             "split_site": {f"autodiscover.{d}": f"autodiscover.{d}" for d in ("a-corp.com", "b-corp.com")}}[option]
+    for first, block in ((True, lines[:head]), (False, lines[head:])):
+        made = [i for i, c in enumerate(block) if c.startswith("# IIS Manager:")]
+        assert len(made) == len(hosts)
+        for i, (host, certificate) in zip(made, hosts.items(), strict=True):
+            site = "Autodiscover" if option == "split_site" and host == "autodiscover.a-corp.com" else \
+                "Autodiscover-b-corp-com"
+            assert block[i - 1] == (f"# every client access server answers {host}: the {site} web site, its binding and "
+                                    "virtual directory are per server, so run the next lines on each of EX01, EX02, on "
+                                    f"that server's address that <public IP for {host}> leads to")
+            if first:
+                assert block[i:i + 2] == [
+                    f"# IIS Manager: new web site '{site}', its own IP (<public IP for {host}>), port 443, path "
+                    f"C:\\inetpub\\wwwroot; Directory Security: bind the {certificate} certificate",
+                    f"New-AutodiscoverVirtualDirectory -WebSiteName {site} -BasicAuthentication $true "
+                    "-WindowsAuthentication $true"]
+            else:
+                assert block[i] == (f"# IIS Manager: web site '{site}', Directory Security: replace its certificate "
+                                    f"with the renewed {certificate} certificate")
+        assert sum(c.startswith("New-AutodiscoverVirtualDirectory") for c in block) == (len(hosts) if first else 0)
+
+
 def test_the_acme_client_is_run_from_its_folder_as_powershell_requires():
     """PowerShell runs no program of the current folder by its bare name, and simple-acme is an unzipped folder off
     the PATH: `wacs.exe ...` failed as pasted, and the script's ./Scripts path needs that folder as the working one.

@@ -38,8 +38,6 @@ from decision.explain import (
     points,
     reason_list,
     reason_text,
-    start_status_details,
-    status_details,
     weight_takers,
 )
 from decision.options import LABELS, OPTIONS
@@ -349,9 +347,9 @@ class _Builder:
     def horizon_text(self) -> str:
         return f"{horizon_adjective(self.years)} horizon from {long_date(self.start)}"
 
-    def placeholders(self) -> dict[str, str]:
+    def placeholders(self, dates: list[str]) -> dict[str, str]:
+        """The values the texts' {placeholders} take; `dates`: the recommended option's issuance dates."""
         option = self.winner or ""
-        calendar = renewal_calendar(self.ev, self.i, option) if option else []
         row = self.row(option) if option else None
         return {
             "org": str(self.profile["org"]),
@@ -365,7 +363,7 @@ class _Builder:
             "renewals_a_year": f"{self.ev.params.value('frequent_manual_renewals_per_year'):g}",
             "internal_names_ban": str(self.ev.params.value("internal_names_ban")),
             "issuances": count(row["certificate_issuances"]) if row is not None else "0",
-            "first_renewal": calendar[1] if len(calendar) > 1 else "after the horizon",
+            "first_renewal": dates[1] if len(dates) > 1 else "after the horizon",
         }
 
     # ---------------------------------------------------------------- sections
@@ -425,10 +423,8 @@ class _Builder:
         ca_id = str(self.profile["ca"])
         if ca_id not in self.ev.catalog.ids:
             return []
-        ca = self.ev.catalog[ca_id]
-        start = int(self.profile["start"])
-        said = {**start_status_details(ca, start, named=False),
-                **status_details(ca, start, horizon_end_day(start, self.years))}
+        # the sentences of the options' reasons, without their advice (the note gives its own)
+        said = self.ev.ca_status_details(self.i, self.ev.catalog[ca_id], named=False)
         ruled_out = [r.option for r in self.rows[~self.rows["feasible"]].itertuples() if self.codes(r.option) & said.keys()]
         if not ruled_out:
             return []
@@ -639,14 +635,14 @@ class _Builder:
 
     def issuance_sentence(self, option: str, codes: set[str]) -> str:
         w = self.row(option)
-        per_year = self.issuances_per_year(option)
-        dates = len(self.issuance_years(option)[0])
         certs = int(w["certificates"])
+        dates, year = self.issuance_years(option)
+        per_year = self.issuances_per_year(year, certs)
         how = "automatically by the ACME client" if "automated_renewal" in codes else "by hand"
         text = (f"The certificate{'s are' if certs > 1 else ' is'} issued {plural(w['certificate_issuances'], 'time')} "
                 f"over the horizon, {how}")
         if certs > 1:
-            text += f" ({certs} certificates on each of {dates} dates)"
+            text += f" ({certs} certificates on each of {len(dates)} dates)"
         last = f"year {len(per_year)}{self.part_year_note()}"
         if len(per_year) > 5:  # too many years to list: the first, the range of those between, the last
             middle = per_year[1:-1]
@@ -659,11 +655,10 @@ class _Builder:
             return text + ": " + and_list(listed) + "."
         return text + "."
 
-    def issuances_per_year(self, option: str) -> list[int]:
-        """Certificate issuances in each horizon year: the issuance dates in it times the option's certificates (each
-        date issues all of them), the unit of the issuance totals of Tables 1 and 3."""
-        year = self.issuance_years(option)[1]
-        certs = int(self.row(option)["certificates"])
+    def issuances_per_year(self, year: np.ndarray, certs: int) -> list[int]:
+        """Certificate issuances in each horizon year: the issuance dates in it (`year`: each date's, from
+        `issuance_years`) times the option's `certs` certificates (each date issues all of them), the unit of the
+        issuance totals of Tables 1 and 3."""
         return [certs * int((year == k).sum()) for k in range(len(self.year_starts()))]
 
     def part_year_note(self) -> str:
@@ -696,8 +691,9 @@ class _Builder:
         clients = np.bincount(year[client], weights=amount[client], minlength=n)
         columns = [apportion(direct, w["cost_total"]), apportion(clients, clients.sum()),
                    apportion(direct + clients, w["tco"])]
+        per_year = self.issuances_per_year(self.issuance_years(option)[1], int(w["certificates"]))
         rows = [(self.year_label(k), from_day(first).isoformat(), count(issued), *(money(c[k]) for c in columns))
-                for k, (first, issued) in enumerate(zip(self.year_starts(), self.issuances_per_year(option), strict=True))]
+                for k, (first, issued) in enumerate(zip(self.year_starts(), per_year, strict=True))]
         cur = self.currency
         return self.table(f"{LABELS[option]} (recommended) year by year ({cur}; each column adds up to its total over the "
                           "horizon)",
@@ -711,7 +707,8 @@ class _Builder:
         option = self.winner
         w = self.row(option)
         codes = self.codes(option)
-        values = self.placeholders()
+        dates, year = self.issuance_years(option)
+        values = self.placeholders(dates)
         commands, dns = deployments(self.ev, self.i)
         names = [n for n in str(w["names"]).split(", ") if n]
         refused = dict(zip(self.rows["option"], self.rows["not_issuable"], strict=True))
@@ -752,19 +749,19 @@ class _Builder:
             Code(tuple(dns[option]), "dns"),
             Subheading("5.5", "Renewal calendar"),
         ]
-        blocks += self.calendar(option, certs)
+        blocks += self.calendar(option, certs, dates, year)
         items = [para(fill(c["text"], values)) for c in self.texts["checklist"]
                  if applies(c, facts)]
         blocks += [Subheading("5.6", "Automation and monitoring checklist"), Bullets(tuple(items), checklist=True)]
         return Section(5, "The recommended option in detail", tuple(blocks), new_page=True)
 
-    def calendar(self, option: str, certs: int) -> list[Block]:
-        dates, year = self.issuance_years(option)
+    def calendar(self, option: str, certs: int, dates: list[str], year: np.ndarray) -> list[Block]:
+        """Section 5.5: the option's issuance `dates` and their horizon `year` (`issuance_years`), year by year."""
         if not dates:
             return [para("No issuance falls inside the horizon.")]
         rows = [(self.year_label(k), count(issued),
                  ", ".join(d for d, y in zip(dates, year, strict=True) if y == k) or DASH)
-                for k, issued in enumerate(self.issuances_per_year(option))]
+                for k, issued in enumerate(self.issuances_per_year(year, certs))]
         each = (f" Each date is one issuance of all {certs} certificates, {plural(certs * len(dates), 'certificate issuance')}"
                 " in all (the Issuances column counts certificates)." if certs > 1 else "")
         return [para(f"{plural(len(dates), 'issuance date')} inside the horizon (the first is the initial issuance).{each}"),
