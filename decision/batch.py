@@ -19,6 +19,7 @@ on every block, which would stop the run at the first bad cell instead of reject
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -91,6 +92,7 @@ TASKS_PER_WORKER = 4  # Dask: at least this many partitions per worker, so the w
 AHEAD_PER_WORKER = 4
 WAIT_FOR_WORKERS = 10  # seconds an existing cluster's scheduler is given to have a worker connected
 CONNECT_TIMEOUT = 10  # seconds to reach a --scheduler (Dask's default, 30 s, is long to learn of a wrong port)
+ANSWER_TIMEOUT = 5  # seconds more for a --scheduler that took the connection to answer as Dask does
 CRITERIA = ("cost_total", "tco", "trust", "devices_to_reconfigure", "users_url_change", "certificate_issuances")
 COUNT_COLUMNS = ("devices_to_reconfigure", "users_url_change", "certificate_issuances")
 DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
@@ -227,6 +229,20 @@ def _typed(table: pd.DataFrame | dict[str, Any], names: list[str] | None = None)
     return pd.DataFrame(columns)
 
 
+def _no_rows(names: list[str]) -> pd.DataFrame:
+    """A table of the columns `names` without rows, each of the type `_typed` gives it when rows come (a Parquet file
+    of no rows keeps them: appended to files with rows, it agrees with them)."""
+    def dtype(name: str) -> str:
+        if name in ("close_call", "feasible", "dominated"):
+            return "bool"
+        if name in (*COUNT_COLUMNS, "certificates", "rank"):
+            return "Int64"
+        if name == "row":
+            return "int64"
+        return "float64" if name in (*DECIMALS, *CRITERIA) or name.startswith("score_") else "str"
+    return pd.DataFrame({name: pd.Series(dtype=dtype(name)) for name in names})
+
+
 def _cents_by_currency(cents: np.ndarray, currency: pd.api.extensions.ExtensionArray) -> dict[str, int]:
     """Sums of integer `cents` per currency code, in the codes' order: one pass per code (a batch has few)."""
     codes, uniques = currency.factorize()
@@ -264,7 +280,7 @@ def score_chunk(piece: Piece, job: Job) -> ChunkResult:
             out["file"] = piece.files[positions]
         out = _typed(out, output_columns(job.layout, job.folder))
     else:
-        out = pd.DataFrame(columns=output_columns(job.layout, job.folder))
+        out = _no_rows(output_columns(job.layout, job.folder))
     found = [i for i in valid.issues if (i.row, i.field) not in piece.misspelt]  # its misspelling says why it is blank
     errors = _error_rows(piece, [*piece.issues, *found], job)
     rows_in = len(piece.raw) + len(piece.unread)
@@ -737,6 +753,45 @@ def _cluster_problem(client: Any) -> str | None:
     return None
 
 
+class _NotAScheduler(Exception):
+    """An address where something answers, but not a Dask scheduler (the message says what)."""
+
+
+def _not_a_scheduler(address: str) -> str | None:
+    """What answers at `address` if it is not a Dask scheduler, found within CONNECT_TIMEOUT, or None.
+
+    Dask's own connection waits for ever for the greeting of a port that stays silent (a web server, the dashboard),
+    and takes another service's greeting (SSH, SMTP) as the length of a message, failing to allocate exabytes. So this
+    connects first, under one deadline, and asks who answers. Errors of the address itself or of the connection are
+    raised as Dask raises them.
+    """
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    waited = CONNECT_TIMEOUT + ANSWER_TIMEOUT  # connecting may take CONNECT_TIMEOUT, and fails as Dask says then
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), waited))
+    except TimeoutError:  # the deadline above (Dask's own connection timeout is an OSError)
+        return (f"it takes connections but gave no Dask answer in {waited} s: not a scheduler's port (the dashboard, "
+                "usually :8787, is not the scheduler, usually :8786)")
+    except (OSError, ValueError, TypeError, ImportError):
+        raise
+    except Exception:  # a greeting of another protocol, read as a message; or an answer Dask cannot decode
+        return "something answers there, but not a Dask scheduler (is it another service's port?)"
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        return f"a Dask {kind.lower()} answers there, not the scheduler: give the scheduler's address" if kind else \
+            "something answers there, but not a Dask scheduler (is it another service's port?)"
+    return None
+
+
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
@@ -785,10 +840,13 @@ class DaskCluster:
                                                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                                     silence_logs=logging.CRITICAL)
         try:
+            if scheduler is not None and (problem := _not_a_scheduler(scheduler)):
+                raise _NotAScheduler(problem)
             self.client = distributed.Client(scheduler or self.cluster, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError, TypeError, ImportError) as exc:  # TypeError: ucx:// without UCX
-            self._config.__exit__(None, None, None)
-            reason = (f"not a scheduler address such as tcp://host:8786 ({exc})" if isinstance(exc, ValueError)
+        except (OSError, TimeoutError, ValueError, TypeError, ImportError, _NotAScheduler) as exc:  # TypeError: ucx://
+            self._config.__exit__(None, None, None)                                                # without UCX
+            reason = (str(exc) if isinstance(exc, _NotAScheduler) else
+                      f"not a scheduler address such as tcp://host:8786 ({exc})" if isinstance(exc, ValueError)
                       else f"cannot connect ({exc})")
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", reason)) from None
         if self.cluster is not None:
@@ -905,9 +963,9 @@ def _write(source: Path, output: Path, errors: Path, job: Job, pieces: Iterator[
             raise exc.shifted(covered) from None
         bar.finish(covered)
         with writing(output):
-            out.close(output_columns(job.layout, job.folder))
+            out.close(_no_rows(output_columns(job.layout, job.folder)))
         with writing(errors):
-            bad.close(list(ERROR_COLUMNS))
+            bad.close(_no_rows(list(ERROR_COLUMNS)))
     return summary
 
 

@@ -268,10 +268,13 @@ class TableWriter:
             out.append(v)
         return out
 
-    def close(self, columns: list[str] | None = None) -> None:
-        """Finish the file; `columns` gives the header of a table that received no rows."""
+    def close(self, columns: list[str] | pd.DataFrame | None = None) -> None:
+        """Finish the file; `columns` gives the header of a table that received no rows (as a frame of no rows, also
+        the column types a Parquet file keeps; as names, its columns are text)."""
         if self._schema is None and self._book is None:
-            self.write(pd.DataFrame({c: pd.Series(dtype="str") for c in columns or []}))
+            empty = columns if isinstance(columns, pd.DataFrame) else pd.DataFrame(
+                {c: pd.Series(dtype="str") for c in columns or []})
+            self.write(empty)
         if self._parquet is not None:
             self._parquet.close()
         if self._file is not None:

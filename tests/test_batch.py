@@ -19,6 +19,7 @@ import threading
 import time
 import warnings
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -816,6 +817,60 @@ def test_a_scheduler_address_where_nothing_listens_fails_in_seconds(tmp_path):
                           "after 10 s)\n")
 
 
+@contextlib.contextmanager
+def _listening(greeting: bytes | None) -> Iterator[str]:
+    """A local port that takes connections and sends `greeting` (None: says nothing), as another service would."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                held.append(conn)
+                if greeting:
+                    conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.parametrize(("greeting", "reason"), [
+    (None, "it takes connections but gave no Dask answer in 2 s: not a scheduler's port (the dashboard, usually :8787, "
+           "is not the scheduler, usually :8786)"),
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "something answers there, but not a Dask scheduler (is it another service's port?)"),
+    (b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n",
+     "something answers there, but not a Dask scheduler (is it another service's port?)")])
+def test_a_scheduler_address_of_another_service_is_one_error_line(tmp_path, monkeypatch, greeting, reason):
+    """A silent port (a web server, the dashboard) made Dask wait for ever; a greeting (SSH) was read as the length of
+    a message, and the run died allocating exabytes (found by QA)."""
+    monkeypatch.setattr("decision.batch.CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("decision.batch.ANSWER_TIMEOUT", 1)
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+    with _listening(greeting) as address:
+        started = time.monotonic()
+        code, out, err = score(tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--engine", "dask", "--scheduler", address)
+    assert (code, out, err) == (2, "", f"error: Dask scheduler {address}: {reason}\n")
+    assert time.monotonic() - started < 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.slow
+def test_a_workers_address_given_as_the_scheduler_is_named(tmp_path):
+    write_synthetic(3, tmp_path / "in.csv", seed=1)
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None, host="127.0.0.1",
+                                  silence_logs=logging.CRITICAL) as cluster:
+        address = next(iter(cluster.scheduler_info["workers"]))
+        code, _, err = score(tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--engine", "dask", "--scheduler", address)
+    assert (code, err) == (2, f"error: Dask scheduler {address}: a Dask worker answers there, not the scheduler: give "
+                              "the scheduler's address\n")
+
+
 @pytest.mark.slow
 def test_a_cluster_that_cannot_score_is_one_error_line(tmp_path, monkeypatch):
     """No workers, or a worker without this project: say so before the first task, instead of waiting for ever
@@ -1104,6 +1159,37 @@ def test_empty_table_gives_a_header_only_output(tmp_path):
     code, out, _ = score(source, "-o", tmp_path / "out.csv")
     assert code == 0 and "rows in: 0" in out
     assert pd.read_csv(tmp_path / "out.csv").columns.tolist() == output_columns("wide")
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_a_parquet_output_without_rows_has_the_column_types_of_one_with_rows(tmp_path, layout):
+    """Monthly files appended to one another: the months without rejected rows (or profiles) must agree with the
+    others' column types (found by QA: every column was text)."""
+    import pyarrow.parquet as pq
+
+    some = tmp_path / "some.csv"
+    write_synthetic(30, some, seed=2, bad_share=0.3)
+    header = some.read_text().splitlines()[0]
+    (tmp_path / "none.csv").write_text(header + "\n")
+    (tmp_path / "clean.csv").write_text("\n".join(some.read_text().splitlines()[:1] + _valid_lines(some, 3)) + "\n")
+    for name in ("some", "none", "clean"):
+        score(tmp_path / f"{name}.csv", "-o", tmp_path / f"{name}.parquet", "--layout", layout)
+
+    def types(path: Path) -> list[tuple[str, str]]:
+        schema = pq.read_schema(path)
+        return list(zip(schema.names, map(str, schema.types), strict=True))
+    assert pq.read_metadata(tmp_path / "some.parquet").num_rows and pq.read_metadata(tmp_path / "some.errors.parquet").num_rows
+    assert types(tmp_path / "none.parquet") == types(tmp_path / "some.parquet")
+    assert types(tmp_path / "clean.errors.parquet") == types(tmp_path / "some.errors.parquet")
+    assert ("row", "int64") in types(tmp_path / "clean.errors.parquet")
+
+
+def _valid_lines(source: Path, n: int) -> list[str]:
+    """The first `n` data lines of `source` that score without a rejection."""
+    score(source, "-o", source.with_suffix(".probe.csv"))
+    rejected = set(pd.read_csv(source.with_suffix(".probe.errors.csv"))["row"])
+    lines = source.read_text().splitlines()
+    return [lines[i - 1] for i in range(2, len(lines) + 1) if i not in rejected][:n]
 
 
 @pytest.mark.slow
