@@ -40,6 +40,7 @@ from decision.textops import cell_bytes
 FORMULA_PATTERN = r"^(?:[=+\-@\t\r]| +[=+\-@])"  # after spaces too: spreadsheets may trim them on import
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 XLSX_MAX_ROWS = 1_048_576  # including the header row
+PARQUET_ROW_GROUP = 50_000  # rows per Parquet row group, wherever the chunks written were cut
 XLSX_WIDTHS = (10, 60)  # characters: the narrowest and the widest XLSX column (a cell shows all of a longer text when selected)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -159,7 +160,8 @@ class TableWriter:
     Every chunk must have the same columns; the first chunk fixes the column types. For XLSX, `widths` gives the
     characters a column's values take and `formats` a number column's number format (e.g. '0.00%'), both known before
     the first row, so the file does not depend on how the rows were cut into chunks; a column without a width is as
-    wide as its header (with the filter button).
+    wide as its header (with the filter button). Parquet rows go in row groups of PARQUET_ROW_GROUP rows, for the same
+    reason (the chunks of a run depend on the engine and its workers).
     """
 
     def __init__(self, target: Path | str | BinaryIO, fmt: str, *, sheet: str = "data",
@@ -168,6 +170,7 @@ class TableWriter:
         self._target, self._sheet = target, sheet
         self._widths, self._formats = dict(widths or {}), dict(formats or {})
         self._parquet: pq.ParquetWriter | None = None
+        self._held: list[pa.Table] = []  # Parquet rows not yet in a row group
         self._sink: BinaryIO | pa.NativeFile | None = None  # where CSV goes
         self._file: pa.NativeFile | None = None  # a CSV file this writer opened
         self._schema: pa.Schema | None = None
@@ -185,10 +188,20 @@ class TableWriter:
             elif table.schema != self._schema:
                 table = table.cast(self._schema)
             if self._parquet is not None:
-                self._parquet.write_table(table)
+                self._hold(table)
             else:
                 _write_csv_rows(table, self._sink)
         self.rows += len(frame)
+
+    def _hold(self, table: pa.Table) -> None:
+        """Add rows to the Parquet file, a whole row group at a time."""
+        self._held.append(table)
+        held = sum(map(len, self._held))
+        if held >= PARQUET_ROW_GROUP:
+            rows = pa.concat_tables(self._held)
+            whole = held - held % PARQUET_ROW_GROUP
+            self._parquet.write_table(rows.slice(0, whole), row_group_size=PARQUET_ROW_GROUP)
+            self._held = [rows.slice(whole)]
 
     def write_lines(self, lines: CsvLines) -> None:
         """Append rows `csv_lines` formatted (CSV only); ValueError if their column types are not the file's."""
@@ -276,6 +289,9 @@ class TableWriter:
                 {c: pd.Series(dtype="str") for c in columns or []})
             self.write(empty)
         if self._parquet is not None:
+            rest = pa.concat_tables(self._held)
+            if len(rest) or not self.rows:  # a file without rows gets its one empty row group, as before
+                self._parquet.write_table(rest)
             self._parquet.close()
         if self._file is not None:
             self._file.close()

@@ -226,3 +226,25 @@ def test_xlsx_keeps_text_that_reads_like_an_error_value_as_text():
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table))).active
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert [(c.value, c.data_type) for c in cells] == [("#N/A", "s"), ("#DIV/0!", "s"), ("#N/A later", "s"), (None, "n")]
+
+
+def test_parquet_row_groups_do_not_depend_on_how_the_rows_came_in_chunks(tmp_path, monkeypatch):
+    """Dask workers and --workers cut a run into other chunks than the pandas engine: the same rows give the same
+    Parquet bytes, in row groups of PARQUET_ROW_GROUP rows (found by QA: a row group per chunk)."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr("decision.safe_output.PARQUET_ROW_GROUP", 7)
+    frame = pd.DataFrame({"profile": [f"p{i}" for i in range(30)], "score": np.linspace(0, 100, 30),
+                          "rank": pd.array(range(30), dtype="Int64")})
+    for name, cuts in (("whole", [30]), ("pieces", [5, 12, 1, 12]), ("small", [3] * 10)):
+        writer = TableWriter(tmp_path / f"{name}.parquet", "parquet")
+        start = 0
+        for n in cuts:
+            writer.write(frame.iloc[start:start + n])
+            start += n
+        writer.close()
+    meta = pq.read_metadata(tmp_path / "whole.parquet")
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [7, 7, 7, 7, 2]
+    assert (tmp_path / "pieces.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert (tmp_path / "small.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "small.parquet"), frame)
