@@ -99,7 +99,8 @@ DECIMALS = {"margin": 2, "cost_total": 2, "tco": 2, "trust": 4, "score": 2}
 ERROR_COLUMNS = ("file", "row", "field", "value", "reason")
 # characters XLSX columns get whose values no list bounds (safe_output caps every column at 60)
 FREE_WIDTHS = {"text": 60, "profile": 24, "folder_file": 40, "value": 30}  # reasons and names; ids; paths in a folder
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130  # 130: the shell's code for Ctrl-C
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # the shell's codes for Ctrl-C (SIGINT) and SIGTERM: 128 + the signal
 
 
 @dataclass
@@ -1000,27 +1001,33 @@ def _append(writer: TableWriter, rows: pd.DataFrame | CsvLines, path: Path) -> N
             raise _input_error(path, str(exc)) from None
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager stopping the run, `timeout`, a cancelled CI job): the run ends as on Ctrl-C, its
+    temporary files removed and a previous result kept."""
+
+
 @contextmanager
-def _ctrl_c_stops_the_run() -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt, also when it lands while pandas' CSV parser reads the file: the parser
-    then drops the interrupt and reports "Calling read(nbytes) on source failed", which would otherwise
-    end the run as an unreadable input (exit 2) instead of an interrupted one."""
-    pressed = False
+def _signals_stop_the_run() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM `_Terminated`, also when they land while pandas' CSV parser reads
+    the file: the parser then drops the exception and reports "Calling read(nbytes) on source failed", which would
+    otherwise end the run as an unreadable input (exit 2) instead of an interrupted one."""
+    stopped: KeyboardInterrupt | None = None
 
-    def on_ctrl_c(signum: int, frame: Any) -> None:
-        nonlocal pressed
-        pressed = True
-        signal.default_int_handler(signum, frame)
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopped
+        stopped = _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        raise stopped
 
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except InputError:
-        if pressed:
-            raise KeyboardInterrupt from None
+        if stopped is not None:
+            raise stopped from None
         raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @click.command("score")
@@ -1047,20 +1054,23 @@ def score_command(source: Path, output: Path, errors: Path | None, layout: str, 
     """Score every profile in INPUT (CSV, XLSX, Parquet, YAML, or a folder of YAML files) into OUTPUT.
 
     Exits 0 when every row was scored, 1 when some rows were rejected (listed in the errors file),
-    2 when the input cannot be read or scored, 130 when interrupted (Ctrl-C; nothing is written).
+    2 when the input cannot be read or scored, 130 when interrupted (Ctrl-C) and 143 when stopped (SIGTERM;
+    in both cases nothing is written).
     """
     if engine == "pandas" and scheduler:
         raise click.UsageError("--scheduler needs --engine dask")
     try:
-        with _ctrl_c_stops_the_run():
+        with _signals_stop_the_run():
             summary = score_file(source, output, errors=errors, layout=layout, engine=engine, scheduler=scheduler,
                                  workers=workers, chunk_rows=chunk_rows, parameters=parameters, catalog=catalog,
                                  progress=sys.stderr.isatty())
     except InputError as exc:
         exit_with(exc, EXIT_UNREADABLE)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: {output} and the errors file were not written (a previous result is kept)", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, _Terminated)
+        click.echo(f"{'stopped (SIGTERM)' if terminated else 'interrupted'}: {output} and the errors file were not "
+                   "written (a previous result is kept)", err=True)
+        sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     errors = errors or default_errors_path(output)
     for line in summary.lines():
         click.echo(line)

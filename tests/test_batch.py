@@ -1443,14 +1443,18 @@ def _score_until_partial_output(folder: Path, output: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_threads_exits_130_and_keeps_the_previous_output(tmp_path):
+@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted: "),
+                                                   (signal.SIGTERM, 143, "stopped (SIGTERM): ")])
+def test_ctrl_c_or_sigterm_stops_the_threads_and_keeps_the_previous_output(tmp_path, sig, code, said):
+    """Ctrl-C, or SIGTERM from a service manager, `timeout` or a cancelled CI job: no temporary file is left behind
+    (QA found SIGTERM left them)."""
     output = tmp_path / "out.csv"
     output.write_bytes(b"previous result\n")
     proc = _score_until_partial_output(tmp_path, output)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.startswith("interrupted: ") and "Traceback" not in err
+    assert proc.returncode == code
+    assert err.startswith(said) and "Traceback" not in err
     assert output.read_bytes() == b"previous result\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.csv"]
 
@@ -1467,9 +1471,11 @@ def test_ctrl_c_that_the_csv_parser_reports_as_a_read_error_still_exits_130(tmp_
                                    "Calling read(nbytes) on source failed. Try engine='python'.")) from None
 
     monkeypatch.setattr("decision.batch.score_file", read_interrupted)
+    on_sigterm = signal.getsignal(signal.SIGTERM)
     code, _, err = score(tmp_path / "in.csv", "-o", tmp_path / "out.csv")
     assert code == 130 and err.startswith("interrupted: ")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the usual handler is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the usual handlers are back
+    assert signal.getsignal(signal.SIGTERM) is on_sigterm
 
 
 @pytest.mark.slow
