@@ -384,9 +384,12 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is synced and renamed over `path`.
 
     On an exception the temporary file is removed and `path` is left as it was. A temporary file that cannot be
-    made, synced or renamed (a folder without write permission, a full disk) raises InputError (`writing`).
+    made, synced or renamed (a folder without write permission, a full disk) raises InputError (`writing`). A symbolic
+    link is written through, as a shell's `>` writes: its target is replaced and the link stays (a 'latest' link).
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
     with writing(path):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)

@@ -248,3 +248,18 @@ def test_parquet_row_groups_do_not_depend_on_how_the_rows_came_in_chunks(tmp_pat
     assert (tmp_path / "pieces.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert (tmp_path / "small.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "small.parquet"), frame)
+
+
+def test_an_output_through_a_symbolic_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    """A 'latest.csv' link to this month's file: writing to the link updates the file it names, as `>` does (found by
+    QA: the link was replaced by a file, and the month's file left as it was)."""
+    (tmp_path / "2026-11").mkdir()
+    month = tmp_path / "2026-11" / "scores.csv"
+    month.write_text("old\n")
+    latest = tmp_path / "latest.csv"
+    latest.symlink_to(month)
+    write_table(pd.DataFrame({"a": [1]}), latest)
+    assert latest.is_symlink() and latest.resolve() == month.resolve()
+    assert month.read_bytes() == codecs.BOM_UTF8 + b'"a"\n1\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11", "latest.csv"]
+    assert sorted(p.name for p in month.parent.iterdir()) == ["scores.csv"]
