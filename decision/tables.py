@@ -73,6 +73,9 @@ def heading_key(heading: Any) -> str:
     return re.sub(r"[\s_-]+", "_", words.lower())
 
 
+TITLE_ROWS_SEEN = 10  # rows of a sheet searched for a header below title rows, to say where it is
+
+
 def _problem(path: Path | str, reason: str) -> InputError:
     return InputError(Issue(str(path), 0, "", reason))
 
@@ -890,13 +893,29 @@ def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str
         both = "both" if len(titles) == 2 else "all"
         raise _problem(path, f"sheets {', '.join(titles[:-1])} and {titles[-1]} {both} hold profiles: score one sheet "
                              "per file, or move the rows onto one sheet")
-    if profiles or first:
-        return profiles[0] if profiles else first
+    if profiles:
+        return profiles[0]
+    if first:
+        _refuse_a_header_below_titles(path, visible, text_columns)
+        return first
     hidden = [f"'{sheet.title}'" for sheet in sheets if sheet.sheet_state != "visible"]
     if hidden:
         raise _problem(path, f"no visible sheet holds a value (hidden sheets are not read: {', '.join(hidden)}): "
                              "unhide the sheet of profiles")
     raise _problem(path, "the sheet is empty")
+
+
+def _refuse_a_header_below_titles(path: Path, sheets: list[Any], text_columns: Mapping[str, str]) -> None:
+    """Where no sheet's first filled row names a profile field, but a row below it does on one (a title row above the
+    table, as exports often have): name that sheet and its header row, rather than quote another sheet's first row."""
+    for sheet in sheets:
+        filled = [(n, values) for n, values in enumerate(sheet.iter_rows(max_row=TITLE_ROWS_SEEN, values_only=True), 1)
+                  if not all(_blank(v) for v in values)]
+        for number, values in filled[1:]:
+            if any(heading_key(h) in text_columns for h in values if isinstance(h, str)):
+                title = next(str(v) for v in filled[0][1] if not _blank(v))
+                raise _problem(path, f"sheet '{sheet.title}': its header is row {number}, below '{title[:60]}': the "
+                                     "header must be the sheet's first row that holds a value (delete the rows above it)")
 
 
 def _first_filled_row(sheet: Any) -> tuple[int, tuple] | None:

@@ -655,9 +655,27 @@ def test_a_csv_column_given_twice_is_reported_on_the_header_row(tmp_path, above,
         load(path)
 
 
-def test_a_title_row_under_blank_rows_is_still_reported_as_the_header(tmp_path):
+@pytest.mark.parametrize("notes_first", [False, True])
+def test_a_header_below_a_title_row_is_found_and_named_with_its_sheet(tmp_path, notes_first):
+    """A title row above the table (PSA and RMM exports have one): the sheet and row of the header are named, also
+    when a sheet of notes comes first (QA found its first row quoted as the header)."""
     book = Workbook()
-    for row in [[], ["Client portfolio Q4"], ["org", "external_domain", "users"], ["A", "a.com", 5]]:
+    clients = book.active
+    clients.title = "Clients"
+    if notes_first:
+        book.move_sheet(book.create_sheet("Notes"), offset=-1)
+        book["Notes"].append(["Client export from PSA, do not edit"])
+    for row in [[], ["Client portfolio Q4"], [], ["org", "external_domain", "users"], ["A", "a.com", 5]]:
+        clients.append(row)
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError, match=r"sheet 'Clients': its header is row 4, below 'Client portfolio Q4': the header "
+                                         r"must be the sheet's first row that holds a value \(delete the rows above it\)"):
+        load(tmp_path / "p.xlsx")
+
+
+def test_a_sheet_of_no_profile_fields_is_reported_by_its_first_row(tmp_path):
+    book = Workbook()
+    for row in [[], ["Client portfolio Q4"], ["name", "domain"], ["A", "a.com"]]:
         book.active.append(row)
     book.save(tmp_path / "p.xlsx")
     with pytest.raises(InputError, match=r"no column is a profile field \(found 'Client portfolio Q4'\): the header must "
