@@ -69,6 +69,7 @@ from decision.scoring import at_columns
 from decision.sensitivity import batch_columns
 from decision.tables import (
     CSV_SUFFIXES,
+    INPUT_TYPES,
     READ_AS_TEXT,
     XLSX_SUFFIXES,
     YAML_SUFFIXES,
@@ -475,7 +476,7 @@ def _pieces(path: Path, chunk_rows: int, sized: Callable[[int | None], None] | N
     if path.is_dir() or suffix in YAML_SUFFIXES:
         return _yaml_pieces(path, chunk_rows)
     if suffix not in (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".parquet"):
-        raise _input_error(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet, .yaml or a folder of .yaml)")
+        raise _input_error(path, f"unsupported file type '{suffix}' (use {INPUT_TYPES}, or a folder of YAML files)")
     if not path.exists():
         raise _input_error(path, "cannot read file: No such file or directory")
     return _table_pieces(path, chunk_rows, sized)

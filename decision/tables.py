@@ -35,6 +35,8 @@ from decision.textops import cell_bytes, text_offsets
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 YAML_SUFFIXES = (".yaml", ".yml")
+_READ = (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".parquet", *YAML_SUFFIXES)
+INPUT_TYPES = f"{', '.join(_READ[:-1])} or {_READ[-1]}"  # the file types read, for messages
 SEPARATORS = (",", ";", "\t")
 LOOKAHEAD = 1000  # lines below the header checked for too many fields before the table is read
 SCAN_BYTES = 1 << 20  # bytes of a CSV file read at a time to count the fields of its lines (see `_ShortLines`)
@@ -101,7 +103,7 @@ def table_parts(path: Path, chunk_rows: int, text_columns: Mapping[str, str],
         return parquet_parts(path, chunk_rows)
     if suffix in XLSX_SUFFIXES:
         return xlsx_parts(path, chunk_rows, text_columns, sized)
-    raise _problem(path, f"unsupported file type '{suffix}' (use .csv, .xlsx, .parquet or .yaml)")
+    raise _problem(path, f"unsupported file type '{suffix}' (use {INPUT_TYPES})")
 
 
 # ------------------------------------------------------------------------------------------ CSV

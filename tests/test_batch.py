@@ -541,7 +541,8 @@ def test_a_misspelt_required_key_is_one_error_not_also_an_empty_field(tmp_path):
     ("cut-off.csv", "org,external_domain,users\r\nA,a.com,3\r\n".encode("utf-16")[:-1], "not valid UTF-16 text"),
     ("typo.csv", b"org,external_domain,userz\nA,a.com,3\n", "unknown field (did you mean 'users'?)"),
     ("damaged.parquet", b"PAR1 not really", "cannot read the Parquet file"),
-    ("notes.docx", b"hello", "unsupported file type"),
+    ("notes.docx", b"hello", "unsupported file type '.docx' (use .csv, .txt, .xlsx, .xlsm, .parquet, .yaml or .yml, or "
+                             "a folder of YAML files)"),  # every type read: Excel's "Unicode Text" is .txt
 ])
 def test_unreadable_input_exits_2_and_keeps_the_previous_output(tmp_path, name, content, message):
     source = tmp_path / name
