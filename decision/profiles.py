@@ -47,6 +47,7 @@ TEXT = pd.StringDtype("pyarrow")  # arrow-backed text: vectorised string kernels
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
 MAX_COUNT = 10_000_000
 MAX_TEXT = 200
+DATE_SERIAL = r"\d{5}(?:\.\d+)?"  # how a spreadsheet shows a date in a General cell: days since 1900 (1927-2173)
 WEIGHT_KEYS = ("cost", "trust", "reconfiguration", "url_change")
 
 
@@ -937,12 +938,15 @@ def _coerce(field: Field, col: pd.Series, stripped: pd.Series | None, blank: np.
         if other.any():
             days[other] = _days(pd.to_datetime(iso_dates(text[other], separator), errors="coerce", format="%Y-%m-%d"))
         bad = ~blank & np.isnan(days)
-        slashed = bad.copy()
+        slashed, serial = bad.copy(), bad.copy()
         if bad.any():  # most batches have no bad date: no text to look at
             slashed[bad] = text[bad].str.match(SLASHED_DATE, na=False).to_numpy(dtype=bool)
+            serial[bad] = text[bad].str.fullmatch(DATE_SERIAL, na=False).to_numpy(dtype=bool)
         check.flag(slashed, field.name, "not a date (use YYYY-MM-DD: with slashes, the day may come first or the "
                                         "month)", col)
-        check.flag(bad & ~slashed, field.name, "not a date (use YYYY-MM-DD)", col)
+        check.flag(serial, field.name, "not a date (use YYYY-MM-DD): a spreadsheet's date serial number? Format the "
+                                       "column as a date", col)
+        check.flag(bad & ~slashed & ~serial, field.name, "not a date (use YYYY-MM-DD)", col)
         out_of_range = ~np.isnan(days) & ((days < field.low) | (days > field.high))
         check.flag(out_of_range, field.name, f"must be between {from_day(int(field.low))} and {from_day(int(field.high))}",
                    col)

@@ -873,6 +873,15 @@ def test_dates_repeated_and_written_other_ways_each_get_their_day():
         (5, "start", "not a date (use YYYY-MM-DD)"), (6, "start", "must be between 1995-01-01 and 2100-12-31")]
 
 
+def test_a_date_serial_number_is_rejected_with_how_to_show_it_as_a_date():
+    """A date in a General-formatted spreadsheet cell shows as its serial number (46357 = 2026-12-01): the reason says
+    so, as a number it is not read as a date (a count of days from 1899-12-30 or from 1904, as the workbook says)."""
+    result = load([{**GOOD, "start": v} for v in (46357, "46357.5", "4635", "2026-12-01")])
+    hint = "not a date (use YYYY-MM-DD): a spreadsheet's date serial number? Format the column as a date"
+    assert [(i.row, i.field, i.reason) for i in result.issues] == [
+        (1, "start", hint), (2, "start", hint), (3, "start", "not a date (use YYYY-MM-DD)")]
+
+
 def test_a_release_written_as_a_spreadsheets_number_reads_as_the_release():
     frame = load([{**GOOD, "exchange_version": "2016.0"}, {**GOOD, "exchange_version": "se"}]).frame
     assert frame["exchange_version"].tolist() == ["2016", "SE"]
