@@ -200,7 +200,8 @@ class TableWriter:
         if held >= PARQUET_ROW_GROUP:
             rows = pa.concat_tables(self._held)
             whole = held - held % PARQUET_ROW_GROUP
-            self._parquet.write_table(rows.slice(0, whole), row_group_size=PARQUET_ROW_GROUP)
+            # one array per column: the pages of a column chunk would otherwise follow where the chunks were cut
+            self._parquet.write_table(rows.slice(0, whole).combine_chunks(), row_group_size=PARQUET_ROW_GROUP)
             self._held = [rows.slice(whole)]
 
     def write_lines(self, lines: CsvLines) -> None:
@@ -289,7 +290,7 @@ class TableWriter:
                 {c: pd.Series(dtype="str") for c in columns or []})
             self.write(empty)
         if self._parquet is not None:
-            rest = pa.concat_tables(self._held)
+            rest = pa.concat_tables(self._held).combine_chunks()
             if len(rest) or not self.rows:  # a file without rows gets its one empty row group, as before
                 self._parquet.write_table(rest)
             self._parquet.close()

@@ -235,7 +235,8 @@ def test_parquet_row_groups_do_not_depend_on_how_the_rows_came_in_chunks(tmp_pat
 
     monkeypatch.setattr("decision.safe_output.PARQUET_ROW_GROUP", 7)
     frame = pd.DataFrame({"profile": [f"p{i}" for i in range(30)], "score": np.linspace(0, 100, 30),
-                          "rank": pd.array(range(30), dtype="Int64")})
+                          "rank": pd.array(range(30), dtype="Int64"),
+                          "names": [f"{i}." + "mail.contoso.com;" * 12_000 for i in range(30)]})  # pages of 1 MB
     for name, cuts in (("whole", [30]), ("pieces", [5, 12, 1, 12]), ("small", [3] * 10)):
         writer = TableWriter(tmp_path / f"{name}.parquet", "parquet")
         start = 0
