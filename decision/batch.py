@@ -29,6 +29,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -778,14 +779,19 @@ def _not_a_scheduler(address: str) -> str | None:
             await comm.close()
 
     waited = CONNECT_TIMEOUT + ANSWER_TIMEOUT  # connecting may take CONNECT_TIMEOUT, and fails as Dask says then
+    silent = (f"it takes connections but gave no Dask answer in {waited} s: not a scheduler's port (the dashboard, "
+              "usually :8787, is not the scheduler, usually :8786)")
+    started = time.monotonic()
     try:
-        reply = asyncio.run(asyncio.wait_for(identity(), waited))
+        with ThreadPoolExecutor(1) as probe:  # a loop of its own, whatever runs in this thread
+            reply = probe.submit(asyncio.run, asyncio.wait_for(identity(), waited)).result()
     except TimeoutError:  # the deadline above (Dask's own connection timeout is an OSError)
-        return (f"it takes connections but gave no Dask answer in {waited} s: not a scheduler's port (the dashboard, "
-                "usually :8787, is not the scheduler, usually :8786)")
+        return silent
     except (OSError, ValueError, TypeError, ImportError):
         raise
     except Exception:  # a greeting of another protocol, read as a message; or an answer Dask cannot decode
+        if time.monotonic() - started >= waited:  # a read cut short by the deadline may fail otherwise
+            return silent
         return "something answers there, but not a Dask scheduler (is it another service's port?)"
     kind = reply.get("type") if isinstance(reply, dict) else None
     if kind != "Scheduler":

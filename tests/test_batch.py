@@ -864,7 +864,9 @@ def test_a_scheduler_address_of_another_service_is_one_error_line(tmp_path, monk
 @pytest.mark.slow
 def test_a_workers_address_given_as_the_scheduler_is_named(tmp_path):
     write_synthetic(3, tmp_path / "in.csv", seed=1)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, host="127.0.0.1",
+    # a worker in this process, over TCP: a worker process would start with Dask's default malloc settings, which the
+    # Dask tests after this one would then inherit
+    with distributed.LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None, host="127.0.0.1",
                                   silence_logs=logging.CRITICAL) as cluster:
         address = next(iter(cluster.scheduler_info["workers"]))
         code, _, err = score(tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--engine", "dask", "--scheduler", address)
