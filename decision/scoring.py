@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property, reduce
 
 import numpy as np
@@ -118,6 +119,18 @@ def normalised_weights(weights: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+def weighted_sum(terms: Iterable[tuple[np.ndarray, np.ndarray | float]]) -> np.ndarray:
+    """Σ value · weight over `terms` (at least one), added in their order, one array operation each: a profile's sum
+    has the same bits whatever the batch's shape, and the weight bands' scores (sensitivity) are those of `scores`."""
+    pairs = iter(terms)
+    value, weight = next(pairs)
+    total = np.multiply(value, weight)
+    term = np.empty_like(total)
+    for value, weight in pairs:
+        total += np.multiply(value, weight, out=term)
+    return total
+
+
 def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(score 0–100 per profile × option, normalised criteria stacked as (profiles, options, criteria), 0 where
     infeasible).
@@ -130,10 +143,7 @@ def scores(criteria: dict[str, np.ndarray], feasible: np.ndarray, weights: np.nd
     for c, criterion in enumerate(CRITERIA):
         stacked[:, :, c] = normalise(criteria[criterion], mask, HIGHER_IS_BETTER[criterion])
     w = normalised_weights(weights)
-    total = np.multiply(stacked[:, :, 0], w[:, :1])
-    term = np.empty_like(total)
-    for c in range(1, len(CRITERIA)):
-        total += np.multiply(stacked[:, :, c], w[:, c:c + 1], out=term)
+    total = weighted_sum((stacked[:, :, c], w[:, c:c + 1]) for c in range(len(CRITERIA)))
     total *= 100.0
     np.clip(total, 0.0, 100.0, out=total)
     np.copyto(total, np.nan, where=~feasible)

@@ -48,6 +48,7 @@ from decision.scoring import (
     count_true,
     first_true,
     tie_break,
+    weighted_sum,
 )
 from decision.textops import fixed3
 
@@ -177,12 +178,9 @@ def _reachable(low: np.ndarray, high: np.ndarray, others: np.ndarray, highest: f
 
 def _score_at_zero(values: np.ndarray, criteria: list[int], w: np.ndarray) -> np.ndarray:
     """The scores at t = 0 of `values` (criteria first): 100 × Σ values[criteria[i]] · w[i], summed in criteria order as
-    `scoring.scores` sums them (the moved criterion's term, 0 · value = +0 at t = 0, is left out: it changes no sum of
-    non-negative terms)."""
-    total = values[criteria[0]] * w[0]
-    term = np.empty_like(total)
-    for i, j in enumerate(criteria[1:], start=1):
-        total += np.multiply(values[j], w[i], out=term)
+    `scoring.scores` sums them (`weighted_sum`; the moved criterion's term, 0 · value = +0 at t = 0, is left out: it
+    changes no sum of non-negative terms)."""
+    total = weighted_sum((values[j], w[i]) for i, j in enumerate(criteria))
     return np.multiply(total, 100.0, out=total)
 
 
