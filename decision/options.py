@@ -19,7 +19,17 @@ from decision.dates import horizon_end, purchase_years, years_before
 from decision.explain import BIT
 from decision.names import name_facts, revoked_lifetime
 from decision.parameters import LEGACY_ERAS, Parameters
-from decision.renewals import Picked, Schedule, fraction_interval, fresh_validations, horizons, manual_interval, picked, schedule
+from decision.renewals import (
+    Picked,
+    Schedule,
+    fraction_interval,
+    fresh_validations,
+    horizons,
+    manual_interval,
+    picked,
+    read_only,
+    schedule,
+)
 from decision.scoring import TCO_DECIMALS, count_true, first_true
 from decision.textops import arrow_text
 
@@ -183,7 +193,7 @@ def _read_only(value: Any, deep: bool = True) -> Any:
     dataclasses `value` holds are left as they are (the schedules an option's components hold are cached ones, read-only
     already, with many arrays each)."""
     if isinstance(value, np.ndarray):
-        value.flags.writeable = False
+        read_only(value)
     elif isinstance(value, tuple | list):
         for item in value:
             _read_only(item, deep)

@@ -18,9 +18,9 @@ Lifetime = Callable[[np.ndarray], np.ndarray]
 MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
 
 
-def _fixed(array: np.ndarray) -> np.ndarray:
-    """`array`, made read-only: schedules are shared (cached per batch, handed to several options), so an in-place
-    write to one of their arrays must raise instead of changing the others' figures (copy first)."""
+def read_only(array: np.ndarray) -> np.ndarray:
+    """`array`, made read-only: schedules and the options' cached figures are shared (per batch, by several options),
+    so an in-place write to one of their arrays must raise instead of changing the others' figures (copy first)."""
     array.flags.writeable = False
     return array
 
@@ -28,7 +28,7 @@ def _fixed(array: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Schedule:
     """Issuance days for each distinct horizon; `inverse` maps profiles to their horizon. Its arrays are read-only
-    (`_fixed`): those it works out, and those it is given (not copied: the caller's arrays become read-only)."""
+    (`read_only`): those it works out, and those it is given (not copied: the caller's arrays become read-only)."""
 
     days: np.ndarray  # (distinct horizons, max issuances), -1 = none
     inverse: np.ndarray
@@ -37,17 +37,17 @@ class Schedule:
 
     def __post_init__(self) -> None:
         for array in (self.days, self.inverse, *(a for pair in self.rounds for a in pair)):
-            _fixed(array)
+            read_only(array)
 
     @cached_property
     def valid(self) -> np.ndarray:
         """Which entries of `days` are issuances."""
-        return _fixed(self.days >= 0)
+        return read_only(self.days >= 0)
 
     @cached_property
     def counts(self) -> np.ndarray:
         """Issuances per profile (for one certificate)."""
-        return _fixed(self.valid.sum(axis=1)[self.inverse])
+        return read_only(self.valid.sum(axis=1)[self.inverse])
 
     def total(self, per_day: Callable[[np.ndarray], np.ndarray], where: np.ndarray | None = None) -> np.ndarray:
         """Sum over each profile's issuances (those `where` marks, default all) of a dated quantity (e.g. validation
@@ -67,12 +67,12 @@ class Schedule:
         else:
             horizon, days = np.nonzero(self.valid)[0], self.days[self.valid]
         first, last = (int(days.min()), int(days.max())) if len(days) else (0, -1)
-        return _fixed(horizon), _fixed(days - first), first, last
+        return read_only(horizon), read_only(days - first), first, last
 
     @cached_property
     def last_days(self) -> np.ndarray:
         """Each horizon's last issuance day (-1: none): a row's days rise, then -1s."""
-        return _fixed(self.days.max(axis=1, initial=-1))
+        return read_only(self.days.max(axis=1, initial=-1))
 
     def ever(self, on: Callable[[np.ndarray], np.ndarray], for_good: bool = False) -> np.ndarray:
         """Per profile, whether `on` (a test of days) holds on any of its issuance days; `on` is asked once per day of
@@ -125,13 +125,13 @@ class Picked:
     choice: np.ndarray
 
     def __post_init__(self) -> None:
-        _fixed(self.choice)
+        read_only(self.choice)
 
     @cached_property
     def _flat(self) -> np.ndarray:
         """Per profile, the position of its value in the per-schedule arrays laid end to end."""
         n = len(self.choice)
-        return _fixed(self.choice * n + np.arange(n))
+        return read_only(self.choice * n + np.arange(n))
 
     def pick(self, per_schedule: list[np.ndarray]) -> np.ndarray:
         """Per profile, the value of its chosen schedule (from one array per schedule)."""
@@ -139,7 +139,7 @@ class Picked:
 
     @cached_property
     def counts(self) -> np.ndarray:
-        return _fixed(self.pick([s.counts for s in self.schedules]))
+        return read_only(self.pick([s.counts for s in self.schedules]))
 
     def total(self, per_day: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         return self.pick([s.total(per_day) for s in self.schedules])
