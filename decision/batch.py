@@ -756,6 +756,9 @@ def _cluster_problem(client: Any) -> str | None:
     return None
 
 
+OTHER_SERVICE = "something answers there, but not a Dask scheduler (is it another service's port?)"
+
+
 class _NotAScheduler(Exception):
     """An address where something answers, but not a Dask scheduler (the message says what)."""
 
@@ -790,14 +793,13 @@ def _not_a_scheduler(address: str) -> str | None:
     except (OSError, ValueError, TypeError, ImportError):
         raise
     except Exception:  # a greeting of another protocol, read as a message; or an answer Dask cannot decode
-        if time.monotonic() - started >= waited:  # a read cut short by the deadline may fail otherwise
-            return silent
-        return "something answers there, but not a Dask scheduler (is it another service's port?)"
+        # a read cut short by the deadline may fail otherwise
+        return silent if time.monotonic() - started >= waited else OTHER_SERVICE
     kind = reply.get("type") if isinstance(reply, dict) else None
-    if kind != "Scheduler":
-        return f"a Dask {kind.lower()} answers there, not the scheduler: give the scheduler's address" if kind else \
-            "something answers there, but not a Dask scheduler (is it another service's port?)"
-    return None
+    if not kind:
+        return OTHER_SERVICE
+    return None if kind == "Scheduler" else f"a Dask {kind.lower()} answers there, not the scheduler: give the " \
+                                            "scheduler's address"
 
 
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"

@@ -885,7 +885,7 @@ def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str
         header = _first_filled_row(sheet)
         if header is None:
             continue
-        if any(heading_key(h) in text_columns for h in header[1] if h is not None):
+        if _names_a_field(header[1], text_columns):
             profiles.append((sheet, *header))
         first = first or (sheet, *header)
     if len(profiles) > 1:
@@ -907,6 +907,11 @@ def _profile_sheet(path: Path, sheets: list[Any], text_columns: Mapping[str, str
     raise _problem(path, "the sheet is empty")
 
 
+def _names_a_field(values: tuple, text_columns: Mapping[str, str]) -> bool:
+    """Whether a sheet's row names a profile field: a header."""
+    return any(heading_key(v) in text_columns for v in values if v is not None)
+
+
 def _refuse_a_header_below_titles(path: Path, sheets: list[Any], text_columns: Mapping[str, str]) -> None:
     """Where no sheet's first filled row names a profile field, but a row below it does on one (a title row above the
     table, as exports often have): name that sheet and its header row, rather than quote another sheet's first row."""
@@ -914,7 +919,7 @@ def _refuse_a_header_below_titles(path: Path, sheets: list[Any], text_columns: M
         filled = [(n, values) for n, values in enumerate(sheet.iter_rows(max_row=TITLE_ROWS_SEEN, values_only=True), 1)
                   if not all(_blank(v) for v in values)]
         for number, values in filled[1:]:
-            if any(heading_key(h) in text_columns for h in values if isinstance(h, str)):
+            if _names_a_field(values, text_columns):
                 title = next(str(v) for v in filled[0][1] if not _blank(v))
                 raise _problem(path, f"sheet '{sheet.title}': its header is row {number}, below '{title[:60]}': the "
                                      "header must be the sheet's first row that holds a value (delete the rows above it)")
