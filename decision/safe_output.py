@@ -137,9 +137,10 @@ def _write_csv_rows(table: pa.Table, sink: BinaryIO | pa.NativeFile) -> None:
 @dataclass(frozen=True)
 class CsvLines:
     """Rows as `TableWriter` writes them to CSV (neutralised, no header), formatted elsewhere (by a Dask worker),
-    with the column types they were formatted with."""
+    with the column types they were formatted with. The bytes are an arrow buffer: pickled out of band, Dask sends
+    them without copying them into its message, and they arrive as a view of the bytes received."""
 
-    data: bytes
+    data: pa.Buffer
     schema: pa.Schema
     rows: int
 
@@ -149,7 +150,7 @@ class CsvLines:
 
 def csv_lines(frame: pd.DataFrame) -> CsvLines:
     """A frame's rows as a CSV `TableWriter` would write them, for `TableWriter.write_lines`."""
-    table, sink = _csv_table(frame), io.BytesIO()
+    table, sink = _csv_table(frame), pa.BufferOutputStream()
     _write_csv_rows(table, sink)
     return CsvLines(sink.getvalue(), table.schema, len(frame))
 

@@ -563,6 +563,12 @@ def _block_end(data: bytes, eol: bytes, search: bool) -> tuple[int, int]:
     return cut, _line_ends(chars, breaks, cut)
 
 
+def _read_at(fh: BinaryIO, offset: int, size: int) -> bytes:
+    """`size` bytes of a file from `offset` (fewer at its end), read straight into one bytes object."""
+    fh.seek(offset)
+    return fh.read(size)
+
+
 def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[CsvBlock]]:
     """The header line of a CSV file and the blocks of about `blocksize` bytes below it.
 
@@ -574,16 +580,18 @@ def csv_blocks(path: Path, blocksize: int) -> tuple[bytes, Iterator[CsvBlock]]:
 
     def blocks() -> Iterator[CsvBlock]:
         with path.open("rb") as fh:
-            offset = fh.seek(len(header))
-            data = b""
-            while more := fh.read(blocksize):
-                data += more
-                cut, line_ends = _block_end(data, eol, search=len(data) < RECORD_SEARCH * blocksize)
+            offset, size = len(header), blocksize
+            while data := _read_at(fh, offset, size):
+                if len(data) < size:  # the end of the file
+                    yield CsvBlock(offset, len(data), _line_ends(np.frombuffer(data, np.uint8), _line_breaks(data),
+                                                                 len(data)))
+                    return
+                cut, line_ends = _block_end(data, eol, search=size < RECORD_SEARCH * blocksize)
                 if cut:
                     yield CsvBlock(offset, cut, line_ends)
-                    offset, data = offset + cut, data[cut:]
-            if data:
-                yield CsvBlock(offset, len(data), _line_ends(np.frombuffer(data, np.uint8), _line_breaks(data), len(data)))
+                    offset, size = offset + cut, blocksize
+                else:  # no record ends in it: read it again, one block size longer
+                    size += blocksize
 
     return header, blocks()
 
