@@ -29,6 +29,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -810,6 +811,47 @@ def _malloc_settings() -> tuple[str | None, str | None]:
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")
 
 
+def _fork_server_ignoring_ctrl_c() -> None:
+    """Start the fork server that the workers are forked from with Ctrl-C ignored: its children keep the disposition
+    it started with. Ctrl-C in a terminal reaches every process of the group; it would stop each worker with a
+    traceback, while this process stops the run and closes the cluster in order."""
+    if _START_METHOD != "forkserver" or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # distributed's context: it names the modules the server imports once, for every worker
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()  # a no-op if it runs already
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Ctrl-C pressed in the block raised at its end (a second one at once): a local cluster stopped half-started
+    cannot be closed, and distributed's exit hook prints tracebacks trying to."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        if held:
+            raise KeyboardInterrupt
+        held.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held and callable(previous):
+        previous(signal.SIGINT, None)
+
+
 class DaskCluster:
     """A Dask client on `scheduler`, or on a LocalCluster of `workers` processes started here."""
 
@@ -839,23 +881,32 @@ class DaskCluster:
             "distributed.admin.system-monitor.interval": "5s",
             "distributed.worker.multiprocessing-method": _START_METHOD,
         })
-        self.cluster = None
+        self.cluster: Any = None
+        self.client: Any = None
+        try:
+            self._start(distributed, scheduler, workers)
+        except BaseException:  # an error or Ctrl-C: a cluster started here stops now, not at exit with tracebacks
+            self.close()
+            raise
+
+    def _start(self, distributed: Any, scheduler: str | None, workers: int) -> None:
         if scheduler is None:
             # silence_logs: a task's error reaches this process, which reports it in one line; the workers' log
             # (a traceback per failed task, a warning per task cancelled after it) would bury that line.
             # No dashboard; the scheduler's HTTP server (health, metrics) still starts, on port 8787 unless told
             # otherwise, with a warning "Port 8787 is already in use" where a cluster runs: any free local port
-            self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                    dashboard_address=None, host="127.0.0.1",
-                                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                                    silence_logs=logging.CRITICAL)
+            _fork_server_ignoring_ctrl_c()
+            with _ctrl_c_after():
+                self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                        dashboard_address=None, host="127.0.0.1",
+                                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                                        silence_logs=logging.CRITICAL)
         try:
             if scheduler is not None and (problem := _not_a_scheduler(scheduler)):
                 raise _NotAScheduler(problem)
             self.client = distributed.Client(scheduler or self.cluster, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError, TypeError, ImportError, _NotAScheduler) as exc:  # TypeError: ucx://
-            self._config.__exit__(None, None, None)                                                # without UCX
-            reason = (str(exc) if isinstance(exc, _NotAScheduler) else
+            reason = (str(exc) if isinstance(exc, _NotAScheduler) else                            # without UCX
                       f"not a scheduler address such as tcp://host:8786 ({exc})" if isinstance(exc, ValueError)
                       else f"cannot connect ({exc})")
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", reason)) from None
@@ -865,7 +916,6 @@ class DaskCluster:
             with suppress(TimeoutError):  # workers of a cluster just started may still be connecting
                 self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
         if problem := _cluster_problem(self.client):
-            self.close()
             raise InputError(Issue(f"Dask scheduler {scheduler}", 0, "", problem))
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         if any(trim and not mmap for trim, mmap in self.client.run(_malloc_settings).values()):
@@ -874,7 +924,8 @@ class DaskCluster:
                        f"MALLOC_TRIM_THRESHOLD_={TRIM_THRESHOLD}", file=sys.stderr)  # above a workbook's progress bar
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
         self._config.__exit__(None, None, None)

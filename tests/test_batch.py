@@ -39,6 +39,7 @@ import decision
 from decision.batch import (
     DaskCluster,
     Job,
+    _ctrl_c_after,
     _dask_tasks,
     _opened_on_worker,
     _pieces,
@@ -1431,12 +1432,14 @@ def test_row_numbers_are_the_rows_a_spreadsheet_shows(tmp_path):
         assert set(errors["row"].astype(int)) == {row_of[i] for i in ids} - set(scored["row"])
 
 
-def _score_until_partial_output(folder: Path, output: Path) -> subprocess.Popen:
-    """`score` of 30,000 profiles into `output` in a child process, returned once its temporary output has grown."""
+def _score_until_partial_output(folder: Path, output: Path, *options: str) -> subprocess.Popen:
+    """`score` of 30,000 profiles into `output` in a child process (leading a process group of its own, as a
+    command in a terminal does), returned once its temporary output has grown."""
     source = folder / "big.csv"
     write_synthetic(30_000, source, seed=8)
     proc = subprocess.Popen([sys.executable, "-m", "decision", "score", str(source), "-o", str(output),
-                             "--chunk-rows", "1000"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--chunk-rows", "1000", *options], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while not [p for p in folder.iterdir() if p.name.startswith(f".{output.name}.") and p.stat().st_size > 10_000]:
         assert proc.poll() is None, "the run finished before it could be interrupted"
@@ -1460,6 +1463,46 @@ def test_ctrl_c_or_sigterm_stops_the_threads_and_keeps_the_previous_output(tmp_p
     assert err.startswith(said) and "Traceback" not in err
     assert output.read_bytes() == b"previous result\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.csv"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("dask")
+def test_ctrl_c_in_a_terminal_stops_a_dask_run_in_one_line(tmp_path):
+    """Ctrl-C in a terminal reaches every process of the group, the Dask workers too: each printed a traceback,
+    above the one line that says what happened. The workers ignore it now; the run stops and closes them."""
+    output = tmp_path / "out.csv"
+    output.write_bytes(b"previous result\n")
+    proc = _score_until_partial_output(tmp_path, output, "--engine", "dask")
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.startswith("interrupted: ") and err.count("\n") == 1, err
+    assert output.read_bytes() == b"previous result\n"
+    deadline = time.monotonic() + 30
+    while True:  # no worker or fork server is left behind
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "processes of the run outlived it"
+        time.sleep(0.1)
+
+
+def test_ctrl_c_while_a_cluster_starts_lands_when_it_has_started():
+    """A local cluster stopped half-started cannot be closed (distributed's exit hook printed tracebacks trying):
+    Ctrl-C is held until it has started, and a second one is not."""
+    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # the handler runs meanwhile, and holds it
+        reached = True
+    assert reached
+    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        pytest.fail("a second Ctrl-C was held too")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_ctrl_c_that_the_csv_parser_reports_as_a_read_error_still_exits_130(tmp_path, monkeypatch):
