@@ -830,26 +830,31 @@ def _fork_server_ignoring_ctrl_c() -> None:
 
 
 @contextmanager
-def _ctrl_c_after() -> Iterator[None]:
-    """Ctrl-C pressed in the block raised at its end (a second one at once): a local cluster stopped half-started
-    cannot be closed, and distributed's exit hook prints tracebacks trying to."""
+def _stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM that land in the block acted on at its end, as their handlers would have, also over an error
+    they caused there (a second one raises KeyboardInterrupt at once): a local cluster stopped half-started cannot be
+    closed, and distributed's exit hook prints tracebacks trying to."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     held: list[int] = []
 
     def hold(signum: int, frame: Any) -> None:
-        if held:
-            raise KeyboardInterrupt
         held.append(signum)
+        if len(held) > 1:
+            raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, hold)
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if held and callable(previous):
-        previous(signal.SIGINT, None)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if len(held) == 1:  # as its handler would have: raise, or end the process (SIG_DFL), or nothing (SIG_IGN)
+            if callable(handler := previous[held[0]]):
+                handler(held[0], None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), held[0])
 
 
 class DaskCluster:
@@ -896,7 +901,7 @@ class DaskCluster:
             # No dashboard; the scheduler's HTTP server (health, metrics) still starts, on port 8787 unless told
             # otherwise, with a warning "Port 8787 is already in use" where a cluster runs: any free local port
             _fork_server_ignoring_ctrl_c()
-            with _ctrl_c_after():
+            with _stops_held():
                 self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                         dashboard_address=None, host="127.0.0.1",
                                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},

@@ -39,13 +39,13 @@ import decision
 from decision.batch import (
     DaskCluster,
     Job,
-    _ctrl_c_after,
     _dask_tasks,
     _opened_on_worker,
     _pieces,
     _Progress,
     _score_parquet_slice,
     _share,
+    _stops_held,
     _Task,
     _write,
     output_columns,
@@ -1467,16 +1467,19 @@ def test_ctrl_c_or_sigterm_stops_the_threads_and_keeps_the_previous_output(tmp_p
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("dask")
-def test_ctrl_c_in_a_terminal_stops_a_dask_run_in_one_line(tmp_path):
+@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted: "),
+                                                   (signal.SIGTERM, 143, "stopped (SIGTERM): ")])
+def test_ctrl_c_in_a_terminal_stops_a_dask_run_in_one_line(tmp_path, sig, code, said):
     """Ctrl-C in a terminal reaches every process of the group, the Dask workers too: each printed a traceback,
-    above the one line that says what happened. The workers ignore it now; the run stops and closes them."""
+    above the one line that says what happened. The workers ignore it now; the run stops and closes them. (A
+    service manager's SIGTERM to the group ends the workers quietly.)"""
     output = tmp_path / "out.csv"
     output.write_bytes(b"previous result\n")
     proc = _score_until_partial_output(tmp_path, output, "--engine", "dask")
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.startswith("interrupted: ") and err.count("\n") == 1, err
+    assert proc.returncode == code
+    assert err.startswith(said) and err.count("\n") == 1, err
     assert output.read_bytes() == b"previous result\n"
     deadline = time.monotonic() + 30
     while True:  # no worker or fork server is left behind
@@ -1488,21 +1491,25 @@ def test_ctrl_c_in_a_terminal_stops_a_dask_run_in_one_line(tmp_path):
         time.sleep(0.1)
 
 
-def test_ctrl_c_while_a_cluster_starts_lands_when_it_has_started():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_while_a_cluster_starts_lands_when_it_has_started(sig):
     """A local cluster stopped half-started cannot be closed (distributed's exit hook printed tracebacks trying):
-    Ctrl-C is held until it has started, and a second one is not."""
-    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.2)  # the handler runs meanwhile, and holds it
-        reached = True
-    assert reached
-    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.2)
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.2)
-        pytest.fail("a second Ctrl-C was held too")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    Ctrl-C and SIGTERM are held until it has started, also over the error they caused; a second one is not held."""
+    on_signal = signal.getsignal(sig)
+    signal.signal(sig, lambda signum, frame: pytest.fail(f"stopped by {signum}"))  # as the CLI's handler raises
+    try:
+        with pytest.raises(pytest.fail.Exception, match=f"stopped by {int(sig)}"), _stops_held():
+            os.kill(os.getpid(), sig)
+            time.sleep(0.2)  # the handler runs meanwhile, and holds it
+            raise RuntimeError("Nanny failed to start.")  # e.g. its worker was stopped too
+        with pytest.raises(KeyboardInterrupt), _stops_held():
+            os.kill(os.getpid(), sig)
+            time.sleep(0.2)
+            os.kill(os.getpid(), sig)
+            time.sleep(0.2)
+            pytest.fail("a second one was held too")
+    finally:
+        signal.signal(sig, on_signal)
 
 
 def test_ctrl_c_that_the_csv_parser_reports_as_a_read_error_still_exits_130(tmp_path, monkeypatch):
