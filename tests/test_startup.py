@@ -22,6 +22,13 @@ def _fresh(code: str) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def test_the_command_line_starts_without_openpyxl():
+    """openpyxl takes ~0.1 s to import: only a run that reads or writes an XLSX file pays it."""
+    found = _fresh("import json, sys; import decision.cli, decision.batch; "
+                   "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl')))")
+    assert found == []
+
+
 def test_each_shipped_data_file_is_parsed_once_and_with_libyaml_when_pyyaml_has_it():
     """The limits, the parameters and the catalog of a run: data/parameters.yaml (read for the limits at import and
     for the parameters) is parsed once, and data/cas.yaml once; by libyaml's loader, ~10x faster than PyYAML's own."""
