@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
+from decision.cli import COMMAND_MODULES, main
 from decision.errors import InputError
 from decision.safeyaml import MAX_ALIASES, load_yaml_file
 
@@ -22,11 +24,28 @@ def _fresh(code: str) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def test_the_command_line_starts_without_openpyxl():
-    """openpyxl takes ~0.1 s to import: only a run that reads or writes an XLSX file pays it."""
-    found = _fresh("import json, sys; import decision.cli, decision.batch; "
-                   "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl')))")
+def test_score_starts_without_what_other_commands_and_other_files_need():
+    """openpyxl takes ~0.1 s to import: only a run that reads or writes an XLSX file pays it; asyncio only a run with
+    --scheduler; the modules of the other commands only those commands."""
+    found = _fresh("""
+import json, sys
+from decision.cli import main
+try:
+    main(["score", "--help"])
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("openpyxl", "asyncio", "dask", "distributed")
+                        or m in ("decision.import_command", "decision.exchange_import", "decision.synth",
+                                 "decision.appendix.command"))))
+""")
     assert found == []
+
+
+def test_each_command_is_found_where_the_command_line_imports_it_from():
+    with click.Context(main) as ctx:
+        assert [(name, main.get_command(ctx, name).name) for name in main.list_commands(ctx)] == [
+            (name, name) for name in ("appendix", "evaluate", "import", "score", "synth")]
+    assert set(COMMAND_MODULES) == {"appendix", "import", "score", "synth"}
 
 
 def test_each_shipped_data_file_is_parsed_once_and_with_libyaml_when_pyyaml_has_it():
