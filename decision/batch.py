@@ -19,7 +19,6 @@ on every block, which would stop the run at the first bad cell instead of reject
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
@@ -772,6 +771,8 @@ def _not_a_scheduler(address: str) -> str | None:
     connects first, under one deadline, and asks who answers. Errors of the address itself or of the connection are
     raised as Dask raises them.
     """
+    import asyncio  # here, like Dask: ~15 ms at start that runs without --scheduler need not pay
+
     from distributed.comm import connect
 
     async def identity() -> Any:

@@ -267,7 +267,7 @@ def _parse_ca(raw: Any, path: str, params: Parameters | None, currency: str) -> 
 def load_catalog(path: Path | str = CATALOG_FILE, params: Parameters | None = None) -> Catalog:
     """Load and check a CA catalog; problems are InputErrors naming the CA row."""
     path = Path(path)
-    raw = load_yaml_file(path)
+    raw = load_yaml_file(path, shipped=path.resolve() == CATALOG_FILE.resolve())
     if not isinstance(raw, dict) or not isinstance(raw.get("cas"), list):
         raise InputError(Issue(str(path), 0, "cas", "missing the 'cas' list"))
     currency = currency_code(raw, str(path), "the CA prices")

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
-from decision.appendix.command import appendix_command
-from decision.batch import score_command
 from decision.errors import InputError, Issue, exit_with
-from decision.import_command import import_command
-from decision.synth import synth_command
+
+# command → where it is defined: imported when it runs (or help lists it), not at every start, so `score` need not
+# import what `import` parses exports with, nor `evaluate` what `score` writes tables with
+COMMAND_MODULES = {"score": "decision.batch:score_command", "synth": "decision.synth:synth_command",
+                   "appendix": "decision.appendix.command:appendix_command",
+                   "import": "decision.import_command:import_command"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """`evaluate`, and the commands of `COMMAND_MODULES`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return super().get_command(ctx, cmd_name)
+        module, name = COMMAND_MODULES[cmd_name].split(":")
+        return getattr(importlib.import_module(module), name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=None, version=__import__("decision").__version__, prog_name="certstrategy")
 def main() -> None:
     """CertStrategy: which TLS certificate strategy should this Exchange organisation use?"""
@@ -46,9 +62,6 @@ def evaluate(profile: Path, fmt: str, catalog: Path | None, parameters: Path | N
                                                         "one profile (score them all with: python -m decision score)")))
     click.echo(render(result, fmt))
 
-
-for command in (score_command, synth_command, appendix_command, import_command):
-    main.add_command(command)
 
 EXIT_BUG = 3  # not 1, which `score` and `evaluate` use for rejected rows: a script must not take a crash for that
 

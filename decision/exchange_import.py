@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from publicsuffixlist import PublicSuffixList
 
 from decision.catalog import default_catalog
@@ -33,6 +32,7 @@ from decision.limits import LIMITS, size_text
 from decision.parameters import default_parameters
 from decision.profiles import FIELD_BY_NAME, MAX_COUNT, NETBIOS_PATTERN, frame_from_mappings, validate
 from decision.safe_output import FORMULA_PATTERN
+from decision.shipped import load_shipped
 
 SCHEMA = "certstrategy-exchange-export/1"
 BUILDS_FILE = Path(__file__).resolve().parent.parent / "data" / "exchange_builds.yaml"
@@ -146,7 +146,7 @@ def _dotted(text: str) -> tuple[int, ...]:
 
 @functools.cache
 def _releases() -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
-    data = yaml.safe_load(BUILDS_FILE.read_text(encoding="utf-8"))
+    data = load_shipped(BUILDS_FILE)
     rows = []
     for entry in data["releases"]:
         low, high = _dotted(str(entry["from"])), _dotted(str(entry["before"]))
@@ -159,7 +159,7 @@ def _releases() -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
 @functools.cache
 def default_result_size() -> int:
     """How many objects Get-Mailbox / Get-MobileDevice return without ``-ResultSize Unlimited``."""
-    entry = yaml.safe_load(BUILDS_FILE.read_text(encoding="utf-8"))["cmdlet_defaults"]["result_size"]
+    entry = load_shipped(BUILDS_FILE)["cmdlet_defaults"]["result_size"]
     if not entry.get("source") or int(entry["value"]) < 1:
         raise ValueError(f"{BUILDS_FILE}: bad cmdlet_defaults.result_size {entry!r}")
     return int(entry["value"])

@@ -1,14 +1,14 @@
 """Input limits (file sizes, row counts, YAML expansion) from the `limits` section of data/parameters.yaml.
 
-They guard the process against hostile or broken input, so they come from the shipped file only (read with
-PyYAML's SafeLoader: the file is part of the product) and are checked once, at import.
+They guard the process against hostile or broken input, so they come from the shipped file only (read as the
+product's own data, decision.shipped, whose parse the parameters reuse) and are checked once, at import.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from decision.shipped import load_shipped
 
 LIMITS_FILE = Path(__file__).resolve().parent.parent / "data" / "parameters.yaml"
 NAMES = ("profile_yaml_max_bytes", "yaml_max_aliases", "yaml_max_nodes", "upload_max_bytes", "export_max_bytes",
@@ -17,7 +17,7 @@ NAMES = ("profile_yaml_max_bytes", "yaml_max_aliases", "yaml_max_nodes", "upload
 
 def load_limits(path: Path = LIMITS_FILE) -> dict[str, int]:
     """{limit name: positive integer}; a missing entry, unit or source is an error of the shipped data."""
-    section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("limits") or {}
+    section = (load_shipped(path) or {}).get("limits") or {}
     limits = {}
     for name in NAMES:
         entry = section.get(name)

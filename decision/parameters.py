@@ -164,7 +164,8 @@ def _in_currency(items: dict[str, Parameter], currency: str, path: str) -> None:
 def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
     """Load and check a parameters file; every problem is an InputError naming the entry."""
     path = Path(path)
-    raw = load_yaml_file(path)
+    shipped = path.resolve() == PARAMETERS_FILE.resolve()
+    raw = load_yaml_file(path, shipped=shipped)
     if not isinstance(raw, dict) or not isinstance(raw.get("parameters"), dict):
         raise InputError(Issue(str(path), 0, "parameters", "missing the 'parameters' mapping"))
     items = {name: _parse_parameter(name, body, str(path)) for name, body in raw["parameters"].items()}
@@ -188,7 +189,7 @@ def load_parameters(path: Path | str = PARAMETERS_FILE) -> Parameters:
                 raise InputError(Issue(str(path), 0, f"exchange_versions.{version}.{key}",
                                        f"must be a date (YYYY-MM-DD){' or null' if empty else ''} (got {facts[key]!r})"))
     loaded = Parameters(str(path), str(raw.get("as_of", "")), items, versions, currency)
-    if path.resolve() != PARAMETERS_FILE.resolve():
+    if not shipped:
         _check_like(loaded, default_parameters())
     return loaded
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import yaml
 
 from decision.errors import InputError, Issue
 from decision.limits import LIMITS, size_text
+from decision.shipped import TIMESTAMP_TAG, StrictConstruction, load_shipped
 
 MAX_YAML_BYTES = LIMITS["profile_yaml_max_bytes"]
 MAX_ALIASES = LIMITS["yaml_max_aliases"]
@@ -77,7 +80,7 @@ def expanded_size(root: yaml.Node, limit: int) -> int:
     return sizes[id(root)]
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(StrictConstruction, yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys, alias bombs and recursive aliases; a bad date stays text."""
 
     def __init__(self, stream: str):
@@ -97,34 +100,8 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.YAMLError(f"its aliases expand to more than {MAX_NODES:,} values")
         return node
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` merges; its keys may be overridden
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be text or a number", key_node.start_mark
-                ) from None
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
-        """A date-like scalar that is no real date (2026-02-30) stays text, so validation names its field."""
-        try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, OverflowError):
-            return self.construct_scalar(node)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor(TIMESTAMP_TAG, _StrictLoader.construct_yaml_timestamp)
 
 
 class _ProfileLoader(_StrictLoader):
@@ -144,8 +121,15 @@ def load_yaml_text(text: str, source: str, *, profiles: bool = False) -> Any:
     booleans as YAML 1.2 does (`_ProfileLoader`)."""
     if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise InputError(Issue(source, 0, "", f"file is larger than {size_text(MAX_YAML_BYTES)}"))
-    try:
+    with _yaml_errors(source):
         return yaml.load(text, Loader=_ProfileLoader if profiles else _StrictLoader)
+
+
+@contextmanager
+def _yaml_errors(source: str) -> Iterator[None]:
+    """A YAML problem as an InputError naming `source` and the line."""
+    try:
+        yield
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -183,7 +167,11 @@ def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
     return decode_text(data)
 
 
-def load_yaml_file(path: Path | str, limit: int = MAX_YAML_BYTES) -> Any:
-    """Load one YAML file safely."""
+def load_yaml_file(path: Path | str, limit: int = MAX_YAML_BYTES, *, shipped: bool = False) -> Any:
+    """Load one YAML file safely; `shipped`: a data file of the product itself, parsed once per process without the
+    limits of user input (decision.shipped)."""
     path = Path(path)
+    if shipped:
+        with _yaml_errors(str(path)):
+            return load_shipped(path)
     return load_yaml_text(read_text(path, limit), str(path))

@@ -256,7 +256,7 @@ def _option(value: Any) -> str | None:
 @lru_cache(maxsize=4)
 def load_texts(path: str = str(TEXTS_FILE)) -> dict[str, Any]:
     """The option descriptions, refused-name advice and checklist items (decision/appendix/texts.yaml)."""
-    return load_yaml_file(path)
+    return load_yaml_file(path, shipped=Path(path).resolve() == TEXTS_FILE.resolve())
 
 
 @dataclass(frozen=True)
