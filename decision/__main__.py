@@ -1,5 +1,10 @@
 """`python -m decision …` runs the command line."""
 
-from decision.cli import run
+import sys
+
+try:
+    from decision.cli import run
+except KeyboardInterrupt:  # Ctrl-C while it starts
+    sys.exit(130)
 
 run()

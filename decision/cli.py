@@ -67,11 +67,20 @@ EXIT_BUG = 3  # not 1, which `score` and `evaluate` use for rejected rows: a scr
 
 
 def run() -> None:
-    """The command line, with a crash (a bug, never bad input) reported as one and exiting 3."""
+    """The command line, with a crash (a bug, never bad input) reported as one and exiting 3, and Ctrl-C before a
+    command began its work (`score` reports its own) as an interruption, exit 130 (click's own "Aborted!" exits 1,
+    which `score` uses for rejected rows)."""
     try:
-        main()
+        code = main(standalone_mode=False)
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:  # a usage error, as click reports it
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception:
         traceback.print_exc()
         click.echo("error: CertStrategy failed on an internal error (a bug: please report it with the traceback above); "
                    "no output file was replaced", err=True)
         sys.exit(EXIT_BUG)
+    sys.exit(code if isinstance(code, int) else 0)  # --help and --version return theirs

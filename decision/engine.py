@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision import currency
+from decision import __version__, currency
 from decision.catalog import CA, CATALOG_FILE, Catalog, default_catalog, load_catalog
 from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
@@ -45,7 +45,7 @@ from decision.scoring import (
 )
 from decision.textops import labels
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = __version__
 OPTION_COLUMNS = ("profile", "option", "feasible", "reasons", "certificates", "names", "not_issuable",
                   "certificate_issuances", "cost_total", "tco", "trust", "devices_to_reconfigure",
                   "users_url_change", "score", "rank")

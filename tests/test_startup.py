@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from decision.cli import COMMAND_MODULES, main
+from decision.cli import COMMAND_MODULES, main, run
 from decision.errors import InputError
 from decision.safeyaml import MAX_ALIASES, load_yaml_file
 
@@ -97,3 +97,28 @@ def test_user_yaml_keeps_the_alias_limit_a_shipped_file_does_not_need(tmp_path):
     with pytest.raises(InputError, match=f"more than {MAX_ALIASES} aliases"):
         load_yaml_file(path)
     assert load_yaml_file(path, shipped=True)["b"] == ["x"] * (MAX_ALIASES + 1)
+
+
+def test_the_package_starts_without_the_engine():
+    """`python -m decision` imports the package first: with the engine in it, Ctrl-C in the first second of any
+    command printed an import traceback, and `--version` paid for pandas."""
+    found = _fresh("""
+import json, sys
+import decision
+before = "decision.engine" in sys.modules
+print(json.dumps([before, decision.__version__, decision.evaluate.__module__]))
+""")
+    assert found == [False, __import__("decision.engine").engine.ENGINE_VERSION, "decision.engine"]
+
+
+def test_ctrl_c_before_a_command_works_exits_130_not_clicks_1(monkeypatch, capsys):
+    """click turns Ctrl-C into "Aborted!" and exit 1, which `score` uses for rejected rows."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("decision.report.render", interrupted)
+    monkeypatch.setattr(sys, "argv", ["decision", "evaluate", str(ROOT / "data" / "profiles" / "contoso-2026.yaml")])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
