@@ -397,16 +397,17 @@ def _upgrade_path(facts: Mapping[str, Mapping[str, Any]], start: str, goal: str)
 
 def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None
                ) -> tuple[Parameters, Catalog]:
-    if parameters is None or str(parameters) == str(PARAMETERS_FILE):
-        params = default_parameters()
-    elif isinstance(parameters, Parameters):
+    # a Parameters or Catalog first: str() of one is its dataclass repr, every array printed (~10 ms a call)
+    if isinstance(parameters, Parameters):
         params = parameters
+    elif parameters is None or str(parameters) == str(PARAMETERS_FILE):
+        params = default_parameters()
     else:
         params = load_parameters(parameters)
-    if catalog is None or (str(catalog) == str(CATALOG_FILE) and params is default_parameters()):
-        cat = default_catalog()
-    elif isinstance(catalog, Catalog):
+    if isinstance(catalog, Catalog):
         cat = catalog
+    elif catalog is None or (str(catalog) == str(CATALOG_FILE) and params is default_parameters()):
+        cat = default_catalog()
     else:
         cat = load_catalog(catalog, params)
     return params, cat

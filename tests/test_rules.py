@@ -191,6 +191,14 @@ def test_split_site_pays_for_the_second_site_on_every_client_access_server(tmp_p
         assert costlier["cost_total"] - base["cost_total"] == pytest.approx(extra * 1.0 * rate)
 
 
+def test_evaluating_with_loaded_parameters_and_catalog_does_not_print_them(monkeypatch):
+    """The app scores one profile per rerun with the loaded data: telling them from a file name by str() printed
+    every array of the parameters and the catalog (their dataclass repr), most of the cost of scoring one profile."""
+    for kind in (type(PARAMS), type(CATALOG)):
+        monkeypatch.setattr(kind, "__repr__", lambda self: pytest.fail("printed"))
+    assert len(decision.evaluate(CONTOSO_2026, parameters=PARAMS, catalog=CATALOG).recommendations) == 1
+
+
 @pytest.mark.parametrize(("version", "start"), [("2007", "2009-06-01"), ("2010", "2012-06-01"), ("2013", "2016-06-01"),
                                               ("2016", "2020-06-01"), ("SE", "2026-06-01")])
 def test_certificates_are_enabled_for_iis_and_smtp_and_never_for_um(version, start):
