@@ -128,7 +128,8 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     columns = {name: values.T for name, values in by_option.items()}
     columns["feasible"] = np.ascontiguousarray(feasible.T)
     criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
-    weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    # column by column (frame[list] builds a frame: 0.4 ms), laid out as its to_numpy was: (n, 4), column-major
+    weights = np.stack([frame[w].to_numpy(dtype=float) for w in WEIGHT_FIELDS]).T
     score, normalised = scores(criteria, feasible.T, weights)
     columns["score"] = score
     keys = tie_keys(feasible.T, columns["tco"], columns["certificate_issuances"], columns["certificates"])
