@@ -340,7 +340,10 @@ def _stripped(col: pd.Series) -> pd.Series | None:
     """The cells as stripped text, computed once per column (None for number and true/false columns)."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return None
-    text = col.astype(TEXT)
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":  # a table's text ('str'): its cells
+        text = pd.Series(pd.arrays.ArrowStringArray(pa.array(col.array)), index=col.index, name=col.name)  # wrapped,
+    else:                                                                           # in a third of astype's time
+        text = col.astype(TEXT)
     return text if _unpadded(text) else text.str.strip()
 
 
@@ -361,8 +364,11 @@ def _unpadded(text: pd.Series) -> bool:
 
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     """Which cells are missing, or empty once stripped."""
-    if stripped is None:
-        return col.isna().to_numpy()
+    if stripped is None:  # numbers, true/false: numpy's by numpy (pandas' isna costs ten times as much)
+        numpy = isinstance(col.dtype, np.dtype)  # else nullable ones (Parquet, YAML)
+        if numpy and col.dtype.kind in "biu":  # none missing
+            return np.zeros(len(col), dtype=bool)
+        return np.isnan(col.to_numpy()) if numpy and col.dtype.kind in "fc" else col.isna().to_numpy()
     return np.concatenate([_empty_cells(chunk) for chunk in _chunks(stripped).chunks] or [np.zeros(0, dtype=bool)])
 
 
@@ -551,6 +557,8 @@ def _dns_problems(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     text = _chunks(names)
     plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DNS), pc.less_equal(pc.binary_length(text), 63))
     odd = np.flatnonzero(~_flags(plain))
+    if not len(odd):  # as in most batches: no name to look at
+        return odd, np.zeros(0, dtype=object)
     reasons = _dns_reasons(names.iloc[odd])
     found = reasons != ""
     return odd[found], reasons[found]

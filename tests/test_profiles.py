@@ -849,6 +849,16 @@ def test_blank_cells_are_told_in_every_chunk_and_slice():
     assert _is_blank(text, text).tolist() == [True, True, True, False, True, False]
 
 
+@pytest.mark.parametrize("column", [
+    pd.Series([1.5, np.nan, 0.0]), pd.Series([1 + 2j, complex(np.nan, 0), 0j]), pd.Series([1, 0, 3]),
+    pd.Series([True, False, True]), pd.Series(np.array([1, 2, 3], dtype=np.uint8)), pd.Series([1, None, 3], dtype="Int64"),
+    pd.Series([True, None, False], dtype="boolean"), pd.Series([1.5, None, np.nan], dtype="Float64")])
+def test_blank_number_and_true_false_cells_are_those_pandas_finds_missing(column):
+    """Numbers and true/false columns (no text to strip) are told blank by numpy where numpy holds them: the same
+    cells as pandas' isna, nullable columns included."""
+    assert _is_blank(column, None).tolist() == column.isna().tolist()
+
+
 @pytest.mark.parametrize("other", ["", "q.com, r.com"])  # a ',' anywhere in the chunk: every cell split by the regex
 def test_list_cells_split_at_semicolons_alone_as_by_any_separator(other):
     cells = ["a.com;;b.com", ";c.com;", "A.com;a.com", "x.com;x.com;y.com", "y.com", other]
