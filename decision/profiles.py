@@ -653,11 +653,12 @@ def _check_cells(cells: pa.Array, field: Field) -> tuple[pa.Array, pd.DataFrame 
         problems[at] = why
     else:
         items = _lower(items)
-        fqdn = items.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
+        text = _arrow(items)  # arrow's kernels (RE2, as pandas' str methods run): a fifth of their time
+        fqdn = _flags(pc.match_substring(text, "."))
         problems[fqdn] = "give the server's NetBIOS name (e.g. SERVER01), not its FQDN"
-        problems[~fqdn & ~items.str.fullmatch(NETBIOS_PATTERN).fillna(False).to_numpy(dtype=bool)] = (
+        problems[~fqdn & ~_flags(pc.match_substring_regex(text, f"^(?:{NETBIOS_PATTERN})$"))] = (
             "not a NetBIOS name: 1-15 letters, digits or hyphens")
-        spaced = items.str.contains(r"\s", regex=True).fillna(False).to_numpy(dtype=bool)
+        spaced = _flags(pc.match_substring_regex(text, r"\s"))
         problems[spaced] = "a server name holds no spaces: separate the names with ';'"
     if _any_byte(_chunks(items), lambda data: data == ord("[")):
         typename = items.str.fullmatch(r"(?i)system\.[\w.`]+\[\]").fillna(False)  # Export-Csv of an array property
