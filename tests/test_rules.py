@@ -596,6 +596,16 @@ def test_public_suffixes_match_the_public_suffix_list_as_publicsuffixlist_reads_
     assert ours[names.index("co.uk")] and ours[names.index("contoso.kawasaki.jp")] and not ours[names.index("contoso.co.uk")]
 
 
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_a_few_names_are_public_suffixes_as_they_are_among_many(kind):
+    """Fewer names than rules are looked up the other way round (the rules among the names): the same answers,
+    missing names included."""
+    few = ["co.uk", "contoso.co.uk", None, "com", "COM", "github.io", "kawasaki.jp", "x.kawasaki.jp", "city.kawasaki.jp", ""]
+    many = few + [f"host{i}.example.com" for i in range(20_000)]
+    assert public_suffixes(pa.array(few, kind)).tolist() == public_suffixes(pa.array(many, kind))[:len(few)].tolist() == [
+        True, False, False, True, False, True, False, True, False, False]
+
+
 @pytest.mark.parametrize(("start", "years", "day"), [
     ("2026-12-01", 2, "2028-12-01"), ("2007-07-02", 1, "2008-07-02"), ("2028-02-29", 1, "2029-02-28"),
     ("2028-02-29", 4, "2032-02-29"), ("2027-03-01", 1, "2028-03-01"),
