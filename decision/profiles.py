@@ -844,12 +844,29 @@ def _days(dates: pd.Series) -> np.ndarray:
     return (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float, na_value=np.nan)
 
 
+_ISO_DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
 def _iso_days(text: pd.Series) -> np.ndarray:
     """`_days(pd.to_datetime(text, errors="coerce", format="%Y-%m-%d"))`, worked out once per distinct text (a chunk's
-    profiles share a few thousand start dates, and pandas parses each cell in Python)."""
+    profiles share a few thousand start dates, and pandas parses each cell in Python): a day written YYYY-MM-DD by
+    arrow's strptime where it is one (the month and day it reads are those written: arrow rolls 2026-02-30 over into
+    March), any other text by pandas (which also reads 2026-1-5, and rejects what arrow rolls over)."""
     encoded = pc.dictionary_encode(_large(text))
-    distinct = pd.Series(pd.array(encoded.dictionary, dtype=TEXT))
-    return _days(pd.to_datetime(distinct, errors="coerce", format="%Y-%m-%d"))[encoded.indices.to_numpy()]
+    distinct = encoded.dictionary
+    days = np.full(len(distinct), np.nan)
+    at = np.flatnonzero(_flags(pc.match_substring_regex(distinct, _ISO_DAY)))
+    written = distinct.take(at)
+    stamps = pc.strptime(written, format="%Y-%m-%d", unit="s", error_is_null=True)
+    read = _flags(pc.and_(pc.equal(pc.month(stamps), pc.utf8_slice_codeunits(written, 5, 7).cast(pa.int64())),
+                          pc.equal(pc.day(stamps), pc.utf8_slice_codeunits(written, 8, 10).cast(pa.int64()))))
+    days[at[read]] = stamps.filter(read).cast(pa.int64()).to_numpy() // 86_400
+    rest = np.ones(len(distinct), dtype=bool)
+    rest[at[read]] = False
+    if rest.any():
+        others = pd.Series(pd.array(distinct.filter(rest), dtype=TEXT))
+        days[rest] = _days(pd.to_datetime(others, errors="coerce", format="%Y-%m-%d"))
+    return days[encoded.indices.to_numpy()]
 
 
 AMOUNT_AND_WORD = re.compile(r"\s*(\D*?)\s*[-+]?\d[\d.,' \u00a0]*?\s*(\D*?)\s*")  # '$75.00', '75 EUR'
