@@ -676,7 +676,7 @@ def _check_cells(cells: pa.Array, field: Field) -> tuple[pa.Array, pd.DataFrame 
     bad = problems != ""
     table = pd.DataFrame({"cell": items.index[bad], "item_no": np.flatnonzero(bad),
                           "item": typed[bad].to_numpy(dtype=object), "reason": problems[bad]}) if bad.any() else None
-    good = items[~bad]
+    good = items[~bad] if table is not None else items  # most batches' lists: every item good, none to drop
     cell = good.index.to_numpy()
     keep = _first_in_cell(cell, good)
     kept = _arrow(good).take(keep)
