@@ -208,7 +208,7 @@ def test_values_by_day_are_those_in_force_whether_the_days_run_in_order_or_not(b
 
 def test_evaluating_with_loaded_parameters_and_catalog_does_not_print_them(monkeypatch):
     """The app scores one profile per rerun with the loaded data: telling them from a file name by str() printed
-    every array of the parameters and the catalog (their dataclass repr), most of the cost of scoring one profile."""
+    every array of the parameters and the catalog (their dataclass repr): a tenth of the cost of scoring one profile."""
     for kind in (type(PARAMS), type(CATALOG)):
         monkeypatch.setattr(kind, "__repr__", lambda self: pytest.fail("printed"))
     assert len(decision.evaluate(CONTOSO_2026, parameters=PARAMS, catalog=CATALOG).recommendations) == 1
