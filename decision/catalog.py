@@ -12,7 +12,7 @@ import numpy as np
 
 from decision.dates import from_day, to_day
 from decision.errors import InputError, Issue
-from decision.parameters import DATA, Parameters, currency_code, default_parameters
+from decision.parameters import DATA, Parameters, currency_code, default_parameters, stepwise
 from decision.safeyaml import load_yaml_file
 
 CATALOG_FILE = DATA / "cas.yaml"
@@ -72,7 +72,7 @@ class CA:
 
     def status_at(self, days: np.ndarray) -> np.ndarray:
         """Status code per day: index into STATUSES, or -1 before the CA existed."""
-        return self._codes.take(np.searchsorted(self.status_starts, days, side="right"))
+        return stepwise(self.status_starts, self._codes, days)
 
     def status_on(self, day: int) -> str:
         code = int(self.status_at(np.array([day]))[0])
@@ -80,7 +80,7 @@ class CA:
 
     def client_auth_at(self, days: np.ndarray) -> np.ndarray:
         """Whether a certificate issued on each day carries the TLS Client Authentication EKU."""
-        return self.client_auth.take(np.searchsorted(self.client_auth_starts, days, side="right"))
+        return stepwise(self.client_auth_starts, self.client_auth, days)
 
     def acme_available(self, days: np.ndarray) -> np.ndarray:
         return np.full(np.shape(days), False) if not self.acme else days >= (self.acme_from or 0)

@@ -128,7 +128,8 @@ def score_frame(frame: pd.DataFrame, params: Parameters, catalog: Catalog, *,
     columns = {name: values.T for name, values in by_option.items()}
     columns["feasible"] = np.ascontiguousarray(feasible.T)
     criteria = {c: columns[CRITERION_COLUMNS[c]] for c in CRITERIA}
-    weights = frame[list(WEIGHT_FIELDS)].to_numpy(dtype=float)
+    # column by column (frame[list] builds a frame: 0.4 ms), laid out as its to_numpy was: (n, 4), column-major
+    weights = np.stack([frame[w].to_numpy(dtype=float) for w in WEIGHT_FIELDS]).T
     score, normalised = scores(criteria, feasible.T, weights)
     columns["score"] = score
     keys = tie_keys(feasible.T, columns["tco"], columns["certificate_issuances"], columns["certificates"])
@@ -397,16 +398,17 @@ def _upgrade_path(facts: Mapping[str, Mapping[str, Any]], start: str, goal: str)
 
 def _load_data(parameters: Parameters | str | Path | None, catalog: Catalog | str | Path | None
                ) -> tuple[Parameters, Catalog]:
-    if parameters is None or str(parameters) == str(PARAMETERS_FILE):
-        params = default_parameters()
-    elif isinstance(parameters, Parameters):
+    # a Parameters or Catalog first: str() of one is its dataclass repr, every array printed (~2.5 ms the two)
+    if isinstance(parameters, Parameters):
         params = parameters
+    elif parameters is None or str(parameters) == str(PARAMETERS_FILE):
+        params = default_parameters()
     else:
         params = load_parameters(parameters)
-    if catalog is None or (str(catalog) == str(CATALOG_FILE) and params is default_parameters()):
-        cat = default_catalog()
-    elif isinstance(catalog, Catalog):
+    if isinstance(catalog, Catalog):
         cat = catalog
+    elif catalog is None or (str(catalog) == str(CATALOG_FILE) and params is default_parameters()):
+        cat = default_catalog()
     else:
         cat = load_catalog(catalog, params)
     return params, cat

@@ -83,7 +83,16 @@ def public_suffixes(names: pd.Series | pa.Array) -> np.ndarray:
     parent, dotted = _after_dot(text, last=False)  # one label under a wildcard rule's parent (not a regex of them all:
     under = pc.and_not(pc.and_(pa.array(dotted), pc.is_in(parent, value_set=wildcard_parents)),  # 4 ms to compile)
                        pc.is_in(text, value_set=exceptions))
-    return pc.fill_null(pc.or_(pc.is_in(text, value_set=exact), under), False).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.or_(_is_in_many(text, exact), under), False).to_numpy(zero_copy_only=False)
+
+
+def _is_in_many(text: pa.Array, values: pa.Array) -> pa.Array:
+    """`pc.is_in(text, value_set=values)` for a long list of `values` (no nulls): where the text is the shorter, the
+    values found in it are looked up instead (each look-up builds a hash table of its value set, most of its cost:
+    0.4 ms for the ten thousand public suffixes)."""
+    if len(text) >= len(values):
+        return pc.is_in(text, value_set=values)
+    return pc.is_in(text, value_set=values.filter(pc.is_in(values, value_set=text)))
 
 
 def _after_dot(names: pa.Array, last: bool) -> tuple[pa.Array, np.ndarray]:

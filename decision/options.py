@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import numpy as np
@@ -191,18 +191,27 @@ def _read_only(value: Any, deep: bool = True) -> Any:
     """`value`, with every array in it (in tuples, lists and dataclass fields) made read-only, so that an in-place write
     to an array handed to several options raises instead of changing the others' figures. Not `deep`: the arrays of the
     dataclasses `value` holds are left as they are (the schedules an option's components hold are cached ones, read-only
-    already, with many arrays each)."""
+    already, with many arrays each). Schedules are read-only as made: passed over (a walk through their rounds' arrays
+    cost a few ms per batch)."""
     if isinstance(value, np.ndarray):
         read_only(value)
     elif isinstance(value, tuple | list):
         for item in value:
             _read_only(item, deep)
+    elif isinstance(value, Schedule | Picked):
+        pass
     elif is_dataclass(value) and not isinstance(value, type):
-        for f in fields(value):
-            item = getattr(value, f.name)
+        for name in _field_names(type(value)):
+            item = getattr(value, name)
             if deep or not is_dataclass(item):
                 _read_only(item, deep)
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    """The field names of a dataclass (dataclasses.fields builds them anew on every call)."""
+    return tuple(f.name for f in fields(kind))
 
 
 def _memo(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], Any]) -> Any:

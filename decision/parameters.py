@@ -25,6 +25,22 @@ EXCHANGE_VERSIONS = ("2007", "2010", "2013", "2016", "2019", "SE")
 LEGACY_ERAS = ("2007", "2010")
 
 
+RUN = 64  # days from which `stepwise` looks for them in order (fewer: looking costs more than it saves)
+
+
+def stepwise(breaks: np.ndarray, values: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per day, `values[i]` where `i` of the `breaks` (sorted; one fewer than the values) fall on or before it. Days in
+    order (a run of days, as the renewal schedules look their days up) are cut at the breaks instead of each looked up
+    among them: a quarter of the time."""
+    days = np.asarray(days)
+    if days.ndim == 1 and len(days) > RUN and bool(np.all(days[1:] >= days[:-1])):
+        cuts = np.zeros(len(breaks) + 2, dtype=np.intp)  # where each value's days begin, and the end
+        cuts[1:-1] = np.searchsorted(days, breaks, side="left")
+        cuts[-1] = len(days)
+        return np.repeat(values, cuts[1:] - cuts[:-1])
+    return values.take(np.searchsorted(breaks, days, side="right"))
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter: a constant or a dated schedule, with unit and source."""
@@ -48,11 +64,10 @@ class Parameter:
         return self.values[max(i, 0)]
 
     def at(self, days: np.ndarray) -> np.ndarray:
-        """The values in force on many days (numeric parameters)."""
+        """The values in force on many days (numeric parameters); the first also before its start."""
         if len(self.values) == 1:
             return np.full(np.shape(days), float(self.values[0]))
-        idx = np.searchsorted(self.starts, days, side="right") - 1
-        return self.numbers[np.maximum(idx, 0)]
+        return stepwise(self.starts[1:], self.numbers, days)
 
     @cached_property
     def numbers(self) -> np.ndarray:

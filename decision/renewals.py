@@ -21,7 +21,7 @@ MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
 def read_only(array: np.ndarray) -> np.ndarray:
     """`array`, made read-only: schedules and the options' cached figures are shared (per batch, by several options),
     so an in-place write to one of their arrays must raise instead of changing the others' figures (copy first)."""
-    array.flags.writeable = False
+    array.setflags(write=False)  # not through array.flags: that builds a flags object first (twice the time)
     return array
 
 

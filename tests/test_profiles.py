@@ -17,7 +17,7 @@ from decision.catalog import default_catalog
 from decision.dates import to_day
 from decision.errors import InputError
 from decision.parameters import default_parameters
-from decision.profiles import FIELDS, TEXT, TEXT_COLUMNS, _flags, _is_blank, load_profiles, read_table, validate
+from decision.profiles import FIELDS, TEXT, TEXT_COLUMNS, _days, _flags, _is_blank, _iso_days, load_profiles, read_table, validate
 from decision.tables import UNSAVED_FORMULA, table_parts
 
 PARAMS, CATALOG = default_parameters(), default_catalog()
@@ -847,6 +847,30 @@ def test_blank_cells_are_told_in_every_chunk_and_slice():
     text = pd.Series(pd.array(pa.chunked_array([pa.array(["x", None, ""]), pa.array(["", "y", None, "z"])]),
                               dtype=TEXT)).iloc[1:]  # a slice: offsets that do not start at 0
     assert _is_blank(text, text).tolist() == [True, True, True, False, True, False]
+
+
+def test_iso_days_are_the_days_pandas_reads():
+    """Days written YYYY-MM-DD are read by arrow, which rolls a day past its month's end over into the next (2026-02-30
+    as 2026-03-02) where pandas finds no date: those, and any other text, read as pandas reads them."""
+    rng = np.random.default_rng(3)
+    written = [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(rng.integers(0, 10_000, 5000), rng.integers(0, 14, 5000),
+                                                             rng.integers(0, 33, 5000), strict=True)]
+    written += [f"{y}-{m:02d}-{d}" for y in range(1896, 2105) for m in (2, 4, 12) for d in (28, 29, 30, 31, 32)]
+    written += ["0000-02-29", "9999-12-31", "1969-12-31", "2026-1-5", "", " 2026-01-05", "2026-01-05x", "2026/01/05"]
+    text = pd.Series(pd.array(written, dtype=TEXT))
+    days = _iso_days(text)
+    assert np.array_equal(days, _days(pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")), equal_nan=True)
+    assert np.isnan(days[written.index("2026-02-30")]) and days[written.index("2026-1-5")] == 20458
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([1.5, np.nan, 0.0]), pd.Series([1 + 2j, complex(np.nan, 0), 0j]), pd.Series([1, 0, 3]),
+    pd.Series([True, False, True]), pd.Series(np.array([1, 2, 3], dtype=np.uint8)), pd.Series([1, None, 3], dtype="Int64"),
+    pd.Series([True, None, False], dtype="boolean"), pd.Series([1.5, None, np.nan], dtype="Float64")])
+def test_blank_number_and_true_false_cells_are_those_pandas_finds_missing(column):
+    """Numbers and true/false columns (no text to strip) are told blank by numpy where numpy holds them: the same
+    cells as pandas' isna, nullable columns included."""
+    assert _is_blank(column, None).tolist() == column.isna().tolist()
 
 
 @pytest.mark.parametrize("other", ["", "q.com, r.com"])  # a ',' anywhere in the chunk: every cell split by the regex

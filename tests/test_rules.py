@@ -24,7 +24,7 @@ from decision.dates import anniversary, from_day, horizon_end, horizon_end_day, 
 from decision.errors import InputError
 from decision.explain import reason_text, status_details
 from decision.names import PSL_FILE, internal_names_allowed, name_facts, public_suffixes, publicly_registrable, revoked_lifetime
-from decision.parameters import default_parameters, load_parameters
+from decision.parameters import default_parameters, load_parameters, stepwise
 from decision.renewals import Picked, Schedule, fraction_interval, fresh_validations, horizons, schedule
 from decision.report import Dropped, names_dropped, render, renewal_calendar, to_json
 from decision.timeline import cost_events, rule_changes
@@ -189,6 +189,29 @@ def test_split_site_pays_for_the_second_site_on_every_client_access_server(tmp_p
         base, costlier = (option(decision.evaluate(profile, parameters=p), "split_site") for p in (PARAMS, more))
         rate = decision.evaluate(profile).profiles.loc[0, "admin_rate"]
         assert costlier["cost_total"] - base["cost_total"] == pytest.approx(extra * 1.0 * rate)
+
+
+@pytest.mark.parametrize("breaks", [[], [5], [0, 40, 40, 90], list(range(-60, 400, 7))])
+def test_values_by_day_are_those_in_force_whether_the_days_run_in_order_or_not(breaks):
+    """A run of days in order is cut at the breaks instead of each day looked up among them: the same values as the
+    look-up, on runs over, between, before and after the breaks, and on days in no order, a table or one day."""
+    breaks = np.array(breaks, dtype=np.int64)
+    values = np.arange(len(breaks) + 1) * 1.5
+    rng = np.random.default_rng(len(breaks))
+    for days in (np.arange(-100, 500), np.arange(41, 200), np.arange(-300, -100), np.arange(1000, 1200),
+                 np.repeat(np.arange(0, 100), 3), np.sort(rng.integers(-50, 450, 300)), rng.integers(-50, 450, 300),
+                 rng.integers(-50, 450, (20, 30)), np.array(40), np.zeros(0, dtype=np.int64)):
+        expected = values.take(np.searchsorted(breaks, days, side="right"))
+        found = stepwise(breaks, values, days)
+        assert found.shape == expected.shape and np.array_equal(found, expected)
+
+
+def test_evaluating_with_loaded_parameters_and_catalog_does_not_print_them(monkeypatch):
+    """The app scores one profile per rerun with the loaded data: telling them from a file name by str() printed
+    every array of the parameters and the catalog (their dataclass repr): a tenth of the cost of scoring one profile."""
+    for kind in (type(PARAMS), type(CATALOG)):
+        monkeypatch.setattr(kind, "__repr__", lambda self: pytest.fail("printed"))
+    assert len(decision.evaluate(CONTOSO_2026, parameters=PARAMS, catalog=CATALOG).recommendations) == 1
 
 
 @pytest.mark.parametrize(("version", "start"), [("2007", "2009-06-01"), ("2010", "2012-06-01"), ("2013", "2016-06-01"),
@@ -586,6 +609,16 @@ def test_public_suffixes_match_the_public_suffix_list_as_publicsuffixlist_reads_
     differ = {names[i] for i in np.flatnonzero(ours != theirs)}
     assert differ and differ <= parents - set(ascii_rules)
     assert ours[names.index("co.uk")] and ours[names.index("contoso.kawasaki.jp")] and not ours[names.index("contoso.co.uk")]
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_a_few_names_are_public_suffixes_as_they_are_among_many(kind):
+    """Fewer names than rules are looked up the other way round (the rules among the names): the same answers,
+    missing names included."""
+    few = ["co.uk", "contoso.co.uk", None, "com", "COM", "github.io", "kawasaki.jp", "x.kawasaki.jp", "city.kawasaki.jp", ""]
+    many = few + [f"host{i}.example.com" for i in range(20_000)]
+    assert public_suffixes(pa.array(few, kind)).tolist() == public_suffixes(pa.array(many, kind))[:len(few)].tolist() == [
+        True, False, False, True, False, True, False, True, False, False]
 
 
 @pytest.mark.parametrize(("start", "years", "day"), [
