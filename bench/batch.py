@@ -11,8 +11,9 @@ P3  CSV -> CSV end to end (score_file) vs a bare pyarrow CSV read of the input +
     (reading, validation, writing) cost on their own against the bare baseline
 P4  peak RSS of `python -m decision score` at --rows (<= 1.5 GB) and at --big-rows (bounded by chunking), with one
     scoring thread and with --workers threads (the default, 2), and the threads' speed-up
-P6  Dask, 2-worker LocalCluster, vs the serial path (one thread) at --rows and --big-rows, the serial time being
-    the mean of a run before and one after the Dask run (the shared host's speed drifts over minutes)
+P6  Dask, 2-worker LocalCluster, vs the serial path (one thread) at --rows and --big-rows: --rounds Dask runs, each
+    between two serial ones, and the best of each kind, as timeit takes (the shared host's speed drifts over minutes,
+    and noise only adds time); every run is printed, and the ratio of their means
                                                                                  target >= 0.8 of linear, same bytes
 """
 
@@ -27,6 +28,7 @@ import datetime as dt
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -324,6 +326,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20k / 60k rows, 20 looped profiles: under a minute")
     parser.add_argument("--skip-big", action="store_true", help="leave out the --big-rows runs")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="P6: Dask runs, each followed by a serial one (the first serial run is P4's)")
     parser.add_argument("--skip-engine", action="store_true", help="leave out P1-P3 (e.g. to repeat P4 and P6)")
     parser.add_argument("--profile", action="store_true", help="print the engine's hot spots (cProfile)")
     parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temporary folder)")
@@ -377,23 +381,30 @@ def main() -> None:
         for rows, (alone, serial_out) in serial.items():
             inp = inputs[rows]
             out = work / f"dask-{rows}.csv"
-            run = run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
-                           "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)])
-            again = run_cli(["score", str(inp), "-o", str(work / f"cli-{rows}-1-again.csv"), "--chunk-rows",
-                             str(args.chunk_rows), "--workers", "1"])
-            serial_wall = (alone.wall + again.wall) / 2  # the shared host's speed drifts over minutes: bracket
+            serial_runs, dask_runs, same = [alone], [], True
+            for _ in range(args.rounds):  # interleaved: the shared host's speed drifts over minutes
+                dask_runs.append(run_cli(["score", str(inp), "-o", str(out), "--engine", "dask",
+                                          "--workers", str(args.workers), "--chunk-rows", str(args.chunk_rows)]))
+                same &= out.read_bytes() == serial_out.read_bytes()
+                serial_runs.append(run_cli(["score", str(inp), "-o", str(work / f"cli-{rows}-1-again.csv"),
+                                            "--chunk-rows", str(args.chunk_rows), "--workers", "1"]))
             capacity = parallel_capacity(args.workers, CPU_LOOP)
             arrays = parallel_capacity(args.workers, ARRAY_LOOP)
-            linear = serial_wall / run.wall / args.workers
-            same = out.read_bytes() == serial_out.read_bytes()
-            print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s (mean of {alone.wall:.1f} s before the Dask run and "
-                  f"{again.wall:.1f} s after it), dask {run.wall:.1f} s -> {serial_wall / run.wall:.2f}x = "
+            serial_wall, dask_wall = min(r.wall for r in serial_runs), min(r.wall for r in dask_runs)
+            linear = serial_wall / dask_wall / args.workers
+            mean = statistics.mean(r.wall for r in serial_runs) / statistics.mean(r.wall for r in dask_runs)
+            print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s, dask {dask_wall:.1f} s (the best of "
+                  f"{len(serial_runs)} and {len(dask_runs)} runs, taken in turn) -> {serial_wall / dask_wall:.2f}x = "
                   f"{linear:.2f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
-                  f"driver peak RSS {run.peak:,.0f} MB, exit {run.code}")
-            serial_cpu = (alone.cpu + again.cpu) / 2
-            print(f"   CPU: serial {serial_cpu:.1f} s, dask {run.cpu:.1f} s (driver, scheduler and workers, start-up "
-                  f"included): with every core busy, linear can reach at most {serial_cpu / run.cpu:.2f}; the cores "
-                  f"were busy {run.cpu / run.wall / args.workers:.0%} of the Dask run")
+                  f"driver peak RSS {max(r.peak for r in dask_runs):,.0f} MB, exit {max(r.code for r in dask_runs)}")
+            print(f"   every run, in order: serial {', '.join(f'{r.wall:.1f}' for r in serial_runs)} s; dask "
+                  f"{', '.join(f'{r.wall:.1f}' for r in dask_runs)} s; from their means: "
+                  f"{mean / args.workers:.2f} of linear")
+            serial_cpu, dask_cpu = min(r.cpu for r in serial_runs), min(r.cpu for r in dask_runs)
+            print(f"   CPU, the least of each: serial {serial_cpu:.1f} s, dask {dask_cpu:.1f} s (driver, scheduler and "
+                  f"workers, start-up included): with every core busy, linear can reach at most "
+                  f"{serial_cpu / dask_cpu:.2f}; the cores were busy "
+                  f"{statistics.mean(r.cpu / r.wall for r in dask_runs) / args.workers:.0%} of the Dask runs")
             print(f"   control: {args.workers} CPU-bound loops at once ran at {capacity:.2f} of linear on this machine "
                   f"just after, so Dask reached {linear / capacity:.2f} of what the machine offered; "
                   f"{args.workers} array-arithmetic loops (memory-bound, like the engine) ran at {arrays:.2f}")
