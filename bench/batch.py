@@ -395,7 +395,7 @@ def main() -> None:
             mean = statistics.mean(r.wall for r in serial_runs) / statistics.mean(r.wall for r in dask_runs)
             print(f"P6 {rows:,} rows: serial {serial_wall:.1f} s, dask {dask_wall:.1f} s (the best of "
                   f"{len(serial_runs)} and {len(dask_runs)} runs, taken in turn) -> {serial_wall / dask_wall:.2f}x = "
-                  f"{linear:.2f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
+                  f"{linear:.3f} of linear  ({verdict(linear >= 0.8)} >= 0.8), identical output: {same}, "
                   f"driver peak RSS {max(r.peak for r in dask_runs):,.0f} MB, exit {max(r.code for r in dask_runs)}")
             print(f"   every run, in order: serial {', '.join(f'{r.wall:.1f}' for r in serial_runs)} s; dask "
                   f"{', '.join(f'{r.wall:.1f}' for r in dask_runs)} s; from their means: "
