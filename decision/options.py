@@ -187,24 +187,20 @@ def _index_in(values: pd.Series, keys: list[str]) -> np.ndarray:
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _read_only(value: Any, deep: bool = True) -> Any:
-    """`value`, with every array in it (in tuples, lists and dataclass fields) made read-only, so that an in-place write
-    to an array handed to several options raises instead of changing the others' figures. Not `deep`: the arrays of the
-    dataclasses `value` holds are left as they are (the schedules an option's components hold are cached ones, read-only
-    already, with many arrays each). Schedules are read-only as made: passed over (a walk through their rounds' arrays
-    cost a few ms per batch)."""
+def _read_only(value: Any) -> Any:
+    """`value`, with every array in it (in tuples, lists and dataclass fields, at any depth) made read-only, so that an
+    in-place write to an array handed to several options raises instead of changing the others' figures. Schedules
+    are read-only as made: passed over (a walk through their rounds' arrays cost a few ms per batch)."""
     if isinstance(value, np.ndarray):
         read_only(value)
     elif isinstance(value, tuple | list):
         for item in value:
-            _read_only(item, deep)
+            _read_only(item)
     elif isinstance(value, Schedule | Picked):
         pass
     elif is_dataclass(value) and not isinstance(value, type):
         for name in _field_names(type(value)):
-            item = getattr(value, name)
-            if deep or not is_dataclass(item):
-                _read_only(item, deep)
+            _read_only(getattr(value, name))
     return value
 
 
@@ -789,7 +785,7 @@ def _assemble(ctx: Context, chosen: Choice, *, certificates: np.ndarray,
         warned=warned, devices=z if devices is None else devices,
         users_url_change=z if url_change is None else url_change,
         failed_ca=_where_bits(feasible, -1, chosen.failed_ca),
-    ), deep=False)
+    ))
 
 
 def _multi_name_public(ctx: Context, mode: str) -> Components:
