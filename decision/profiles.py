@@ -366,9 +366,9 @@ def _unpadded(text: pd.Series) -> bool:
 def _is_blank(col: pd.Series, stripped: pd.Series | None) -> np.ndarray:
     """Which cells are missing, or empty once stripped."""
     if stripped is None:  # numbers, true/false: numpy's by numpy (pandas' isna costs ten times as much)
-        numpy = isinstance(col.dtype, np.dtype)  # else nullable ones (Parquet, YAML)
-        if numpy and col.dtype.kind in "biu":  # none missing
+        if _misses_none(col):
             return np.zeros(len(col), dtype=bool)
+        numpy = isinstance(col.dtype, np.dtype)  # else nullable ones (Parquet, YAML)
         return np.isnan(col.to_numpy()) if numpy and col.dtype.kind in "fc" else col.isna().to_numpy()
     return np.concatenate([_empty_cells(chunk) for chunk in _chunks(stripped).chunks] or [np.zeros(0, dtype=bool)])
 
@@ -429,10 +429,15 @@ def _fractions(text: pd.Series) -> pd.Series:
     return text.where(~found, written)
 
 
+def _misses_none(col: pd.Series) -> bool:
+    """Whether a column cannot miss a value: numpy's integers or true/false (not pandas' nullable ones)."""
+    return isinstance(col.dtype, np.dtype) and col.dtype.kind in "biu"
+
+
 def _numpy_copy(col: pd.Series, dtype: type, missing: Any) -> np.ndarray:
-    """`col.to_numpy(dtype=dtype, na_value=missing)` of a number or true/false column: where numpy holds integers or
-    true/false, which miss no value, copied by numpy (pandas looks for missing values first: ten times the time)."""
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind in ("b", "i", "u"):
+    """`col.to_numpy(dtype=dtype, na_value=missing)` of a number or true/false column: where it misses no value
+    (`_misses_none`), copied by numpy (pandas looks for missing values first: ten times the time)."""
+    if _misses_none(col):
         return np.array(col.to_numpy(), dtype=dtype)
     return col.to_numpy(dtype=dtype, na_value=missing)
 
