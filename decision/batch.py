@@ -831,6 +831,18 @@ def _fork_server_ignoring_ctrl_c() -> None:
 
 
 @contextmanager
+def _stop_signals_to(handler: Callable[[int, Any], None]) -> Iterator[dict[int, Any]]:
+    """Ctrl-C (SIGINT) and SIGTERM handled by `handler` in the block; their previous handlers (yielded, by signal)
+    are back after it."""
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield previous
+    finally:
+        for sig, earlier in previous.items():
+            signal.signal(sig, earlier)
+
+
+@contextmanager
 def _stops_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM that land in the block acted on at its end, as their handlers would have, also over an error
     they caused there (a second one raises KeyboardInterrupt at once): a local cluster stopped half-started cannot be
@@ -845,12 +857,10 @@ def _stops_held() -> Iterator[None]:
         if len(held) > 1:
             raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        with _stop_signals_to(hold) as previous:
+            yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         if len(held) == 1:  # as its handler would have: raise, or end the process (SIG_DFL), or nothing (SIG_IGN)
             if callable(handler := previous[held[0]]):
                 handler(held[0], None)
@@ -1084,16 +1094,13 @@ def _signals_stop_the_run() -> Iterator[None]:
         stopped = _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
         raise stopped
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        with _stop_signals_to(on_signal):
+            yield
     except InputError:
         if stopped is not None:
             raise stopped from None
         raise
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @click.command("score")
