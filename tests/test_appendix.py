@@ -949,7 +949,7 @@ def test_a_profile_value_at_the_start_of_a_line_stays_text_in_markdown(org, esca
 
 # ------------------------------------------------------------- the CA that rules every option out (QA 14 B fault 9)
 def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what_to_do():
-    """QA: with `ca: buypass` (discontinued on 2025-10-31) no option is feasible, yet the appendix named neither the CA
+    """QA: with `ca: buypass` (discontinued on 2025-10-16) no option is feasible, yet the appendix named neither the CA
     nor its status: only the profile table's raw id. Section 1 now names it, its day and the options it rules out,
     and advises another CA or cheapest; sections 3 and 6 give the same in each option's reason."""
     ev = evaluate(profile("small-office", ca="buypass", start="2026-12-01", internal_ca=False), today=DAY)
@@ -957,11 +957,11 @@ def test_a_no_feasible_appendix_names_the_ca_that_rules_the_options_out_and_what
     model = content(ev, generated=DAY)
     notes = [b.body.text for b in model.sections[0].blocks if isinstance(b, Note)]
     assert len(notes) == 1 and notes[0].startswith(
-        "Certification authority. The chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31. "
+        "Certification authority. The chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-16. "
         "That rules out ACME, automated,")
     assert "Choosing another CA, or cheapest (for each option the cheapest CA that can serve it), can bring back" \
         in notes[0]
-    said = "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 (choose another CA, or cheapest)"
+    said = "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-16 (choose another CA, or cheapest)"
     ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
     assert sum(said in r[1] for r in ruled_out.rows) >= 6
     bullets = next(b for b in model.sections[5].blocks if isinstance(b, Bullets))

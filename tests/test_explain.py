@@ -183,7 +183,7 @@ def test_a_ca_that_no_longer_serves_on_the_start_date_is_named_with_its_day():
     catalog = default_catalog()
     buypass, entrust = catalog["buypass"], catalog["entrust"]
     assert start_status_details(buypass, to_day("2026-12-01"), named=True) == {
-        "ca_discontinued": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 (choose "
+        "ca_discontinued": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-16 (choose "
                            "another CA, or cheapest)"}
     assert start_status_details(entrust, to_day("2025-01-01"), named=False) == {
         "ca_distrusted": "the chosen CA is distrusted by browsers for new certificates: Entrust, since 2024-11-11"}
@@ -191,5 +191,5 @@ def test_a_ca_that_no_longer_serves_on_the_start_date_is_named_with_its_day():
     ev = decision.evaluate({**CONTOSO_2026, "ca": "buypass", "start": "2026-12-01"})
     acme = next(r for r in option_records(ev, 0) if r["option"] == "acme")
     assert acme["reasons"] == [{"code": "ca_discontinued", "kind": "infeasible",
-                                "text": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-31 "
+                                "text": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-16 "
                                         "(choose another CA, or cheapest)"}]

@@ -317,7 +317,6 @@ def test_catalog_has_the_required_cas_with_dated_status_and_sources():
         assert ca.sources and ca.as_of and ca.price_source
     assert CATALOG["entrust"].status_on(to_day("2024-11-10")) == "active"
     assert CATALOG["entrust"].status_on(to_day("2024-11-11")) == "distrusted"
-    assert CATALOG["buypass"].status_on(to_day("2025-10-31")) == "discontinued"
     assert CATALOG["letsencrypt"].status_on(to_day("2010-01-01")) == "not yet operating"
 
 
@@ -741,7 +740,7 @@ CONTOSO_2026 = yaml.safe_load(Path("data/profiles/contoso-2026.yaml").read_text(
 
 
 def test_a_ca_that_stops_issuing_within_the_horizon_cannot_serve_the_renewals():
-    # Buypass Go SSL stops issuing on 2025-10-31: from 2025-06-01 its 180-day certificates could be renewed
+    # Buypass Go SSL stops issuing on 2025-10-16: from 2025-06-01 its 180-day certificates could be renewed
     # once (2025-09-29), then not at all, so the cheapest ACME CA over five years is another one: Let's Encrypt,
     # ZeroSSL and Google cost the same (Let's Encrypt's 10 more renewals x 2 minutes = the others' 20-minute EAB
     # setup); ZeroSSL and Google need the fewest issuances (36 against 46), and ZeroSSL comes first in the catalog
@@ -753,7 +752,7 @@ def test_a_ca_that_stops_issuing_within_the_horizon_cannot_serve_the_renewals():
     assert not acme["feasible"] and acme["reasons"] == "ca_discontinued_in_horizon"
     record = next(o for o in to_json(named)["options"] if o["option"] == "acme")
     assert record["reasons"] == [{"code": "ca_discontinued_in_horizon", "kind": "infeasible",
-                                  "text": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}]
+                                  "text": "Buypass Go SSL stops issuing on 2025-10-16, within the horizon"}]
 
 
 FREE_ACME = ("letsencrypt", "zerossl", "google")
@@ -823,8 +822,21 @@ def test_a_certificate_issued_before_a_distrust_still_serves_a_horizon_it_covers
 def test_a_status_reason_without_a_known_ca_reads_in_general_terms():
     assert reason_text("ca_discontinued_in_horizon") == "the chosen CA stops issuing before a renewal within the horizon"
     details = status_details(CATALOG["buypass"], to_day("2025-06-01"), to_day("2030-06-01"))
-    assert details == {"ca_discontinued_in_horizon": "Buypass Go SSL stops issuing on 2025-10-31, within the horizon"}
+    assert details == {"ca_discontinued_in_horizon": "Buypass Go SSL stops issuing on 2025-10-16, within the horizon"}
     assert status_details(CATALOG["buypass"], to_day("2025-11-01"), to_day("2030-06-01")) == {}
+
+
+def test_buypass_takes_no_order_after_its_last_order_day():
+    """QA: Buypass was marked discontinued from its last issuance day (2025-10-31), so a new ACME order on 2025-10-20
+    was planned with it; it took no order, renewal or replacement from 2025-10-16 (domain-facts 3.10)."""
+    assert CATALOG["buypass"].status_on(to_day("2025-10-15")) == "active"
+    assert CATALOG["buypass"].status_on(to_day("2025-10-16")) == "discontinued"
+    profile = {**CONTOSO_2026, "exchange_version": "2019", "horizon_years": 0.25, "ca": "buypass"}
+    assert option(decision.evaluate({**profile, "start": "2025-10-15"}), "acme")["feasible"]
+    late = option(decision.evaluate({**profile, "start": "2025-10-20"}), "acme")
+    assert not late["feasible"] and late["reasons"] == "ca_discontinued"
+    cheapest = decision.evaluate({**profile, "start": "2025-10-20", "ca": "cheapest"})
+    assert "buypass" not in set(cheapest.options["ca"])
 
 
 CONTOSO_2007 = yaml.safe_load(Path("data/profiles/contoso-2007.yaml").read_text())
