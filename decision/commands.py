@@ -631,7 +631,11 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         web_records()
         if option == "internal_ca":
             root = f"{REQUEST_DIR}\\root-ca.cer"
-            lines += [*shell.make_folder(root), f"certutil -ca.cert {root}   # give this root to unmanaged computers and phones"]
+            lines += [*shell.make_folder(root),
+                      f"certutil -ca.cert {root}   # this CA's own certificate: the root to give unmanaged computers and "
+                      "phones where it is a root CA (one-tier AD CS)",
+                      f"# an issuing CA under an offline root (two-tier PKI): give the offline root's certificate instead "
+                      f"(certutil -ca.chain {REQUEST_DIR}\\ca-chain.p7b exports the whole chain)"]
         else:
             caa()
     elif option == "classic":

@@ -1194,6 +1194,18 @@ def test_the_internal_ca_steps_name_one_request_file_and_one_certificate_file(ve
         assert all(p.startswith("\\\\EX01\\c$\\") for p in files) if servers else not any("$env" in p for p in files)
 
 
+def test_the_root_export_says_it_is_the_root_only_on_a_one_tier_ad_cs():
+    """QA: `certutil -ca.cert` exports the issuing CA's own certificate, and the line said "give this root" to every
+    unmanaged device; under an offline root (two-tier AD CS) that is the subordinate, and devices given only it do not
+    trust the chain. The line now says where it is the root, and the next what to give instead."""
+    profile = {"org": "Contoso", "external_domain": "contoso.com", "users": 50, "internal_ca": True}
+    commands = first_issuance(to_json(decision.evaluate(profile))["commands"]["internal_ca"])
+    at = next(i for i, c in enumerate(commands) if c.startswith("certutil -ca.cert "))
+    assert "where it is a root CA (one-tier AD CS)" in commands[at]
+    assert commands[at + 1].startswith("# an issuing CA under an offline root (two-tier PKI): give the offline root's "
+                                       "certificate instead (certutil -ca.chain ")
+
+
 WRITTEN_FILE = re.compile(r"(?:\\\\|[A-Z]:\\)[^\s')]+\.(?:req|cer|pfx)")
 
 
