@@ -282,6 +282,8 @@ def read_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
                 break
             raise InputError(Issue(str(path), 0, "", f"more than {limit:,} rows; score a table this long with "
                                                      "`python -m decision score`, which reads it in parts"))
+    for part in parts:  # each part's own row positions: pandas compares the parts' attrs to keep them, and fails on
+        part.raw.attrs.pop("rows", None)  # arrays of unequal length (the frame's are set below)
     frame = pd.concat([p.raw for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].raw
     rows = np.concatenate([p.rows for p in parts])
     unread = [i for p in parts for i in p.unread]

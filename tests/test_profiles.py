@@ -324,6 +324,17 @@ def test_a_csv_line_cut_short_is_reported_by_read_table_and_evaluate(tmp_path):
     assert [str(i) for i in evaluation.issues] == [message] and len(evaluation.profiles) == 2
 
 
+def test_read_table_reads_a_table_of_more_than_one_part(tmp_path):
+    """QA: a CSV of more than 50,000 rows is read in parts, and joining them failed inside pandas (it compares the
+    parts' attrs, arrays of their row positions), so `evaluate` and the API ended in an internal error."""
+    rows = 50_003
+    path = tmp_path / "p.csv"
+    path.write_text("org,external_domain,users\n" + "".join(f"O{i},d{i}.com,{i % 90 + 1}\n" for i in range(rows)))
+    table = read_table(path)
+    assert len(table) == rows and table.attrs["rows"][[0, -1]].tolist() == [2, rows + 1]
+    assert table["org"].iloc[-1] == f"O{rows - 1}" and table.attrs["separator"] == ","
+
+
 DEC_1 = (dt.date(2026, 12, 1) - dt.date(1970, 1, 1)).days
 
 
