@@ -249,6 +249,36 @@ def _mail_domain_of(host: pa.Array, ext: pa.Array, extra_pos: np.ndarray, extras
     return matches(host)[1], under, under_external
 
 
+def _public_duplicates(owa: pa.Array, ext: pa.Array, idom: pa.Array, root: np.ndarray, wanted: np.ndarray,
+                       servers: pa.Array, extra_pos: np.ndarray, extras: pa.Array) -> np.ndarray:
+    """Per profile, how many of the names in its AD domain it asks for (`wanted`: the AD domain itself and each
+    server's FQDN) are public names its certificate carries already: the OWA host, the bare domain of
+    root_on_exchange or an autodiscover.<mail domain> (an AD domain that is a mail domain, as with split-brain DNS).
+    `name_table` lists each such name once, as the public name. Worked out in the profiles asking for them only;
+    `extra_pos`, `extras`: the extra mail domains and the position of each (`_items`)."""
+    out = np.zeros(len(wanted), dtype=np.int64)
+    rows = np.flatnonzero(wanted)
+    if not len(rows):
+        return out
+    owa, ext, idom, root = owa.take(rows), ext.take(rows), idom.take(rows), root[rows]
+    listed = wanted[extra_pos]  # the extra domains of those profiles, by position among them
+    at = (np.cumsum(wanted) - 1)[extra_pos[listed]]
+    idom_is_domain, idom_one_under, _ = _mail_domain_of(idom, ext, at, extras.filter(pa.array(listed)))
+
+    def public(name: pa.Array, pos: np.ndarray) -> np.ndarray:  # the OWA host or the bare domain on Exchange
+        return (pc.equal(name, owa.take(pos)).to_numpy(zero_copy_only=False)
+                | (root[pos] & pc.equal(name, ext.take(pos)).to_numpy(zero_copy_only=False)))
+    everyone = np.arange(len(rows))
+    out[rows] = public(idom, everyone) | (pc.starts_with(idom, "autodiscover.").to_numpy(zero_copy_only=False)
+                                          & idom_one_under)
+    server_pos, items = _items(servers.take(rows))  # <server>.<AD domain>: autodiscover.<mail domain> only as 'autodiscover'
+    fqdn = pc.binary_join_element_wise(items, idom.take(server_pos), ".")
+    same = public(fqdn, server_pos) | (pc.equal(items, "autodiscover").to_numpy(zero_copy_only=False)
+                                       & idom_is_domain[server_pos])
+    out[rows] += np.bincount(server_pos[same], minlength=len(rows))
+    return out
+
+
 def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict[str, np.ndarray]:
     """Per-profile name counts and issuability, as arrays; `end`: each horizon's end (`dates.horizon_end`).
 
@@ -258,13 +288,15 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     `internal_names_revocation`, within the horizon. `internal_unvalidated`: the non-public internal names the first
     certificate carries, whose control no CA can validate. `internal_ok_start` / `internal_ok_throughout`: whether
     internal names (and other non-public names) are allowed on the first / on every issuance. `wildcard_bare`: the
-    bare domains the wildcard option's certificates carry.
+    bare domains the wildcard option's certificates carry. The internal counts leave out the names in the AD domain
+    that are public names on the certificate too (`_public_duplicates`): those count once, as public names.
     """
     owa, ext, idom = (arrow_text(frame[c]) for c in ("owa_host", "external_domain", "internal_domain"))
     extras = arrow_text(frame["extra_domains"])
     wants_internal = frame["internal_names"].to_numpy(dtype=bool)
     has_idom = pc.not_equal(idom, "").to_numpy(zero_copy_only=False)
-    n_servers = list_counts(frame["servers"])
+    servers = arrow_text(frame["servers"])
+    n_servers = list_counts(servers)
     n_extra = list_counts(extras)
     root = frame["root_on_exchange"].to_numpy(dtype=bool)
     start = frame["start"].to_numpy(dtype=np.int64)
@@ -285,13 +317,14 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
     owa_is_root = pc.equal(owa, ext).to_numpy(zero_copy_only=False)
     owa_is_domain, owa_one_under, owa_under_ext = _mail_domain_of(owa, ext, parents, items)
     owa_autodiscover = pc.starts_with(owa, "autodiscover.").to_numpy(zero_copy_only=False)
-    # internal names the profile asks for: the AD domain, each server's FQDN, each NetBIOS name
-    n_idom = (wants_internal & has_idom).astype(np.int64)
-    n_fqdn = np.where(wants_internal & has_idom, n_servers, 0)
+    # internal names the profile asks for: the AD domain and each server's FQDN, but those that are public names on
+    # the certificate already (counted once, as those), and each NetBIOS name (one label: never a public name)
+    in_ad = wants_internal & has_idom
+    n_ad = np.where(in_ad, 1 + n_servers, 0) - _public_duplicates(owa, ext, idom, root, in_ad, servers, parents, items)
     n_netbios = np.where(wants_internal, n_servers, 0)
 
     def blocked(allowed: np.ndarray) -> np.ndarray:
-        return np.where(allowed | idom_public, 0, n_idom + n_fqdn) + np.where(allowed, 0, n_netbios)
+        return np.where(allowed | idom_public, 0, n_ad) + np.where(allowed, 0, n_netbios)
 
     blocked_start = blocked(ok_start)
     lost = blocked(ok_throughout) - blocked_start
@@ -309,7 +342,7 @@ def name_facts(frame: pd.DataFrame, params: Parameters, end: np.ndarray) -> dict
         # bare domains the wildcard option's certificates carry: the external domain where it is on Exchange (OWA host
         # or root_on_exchange), and a further mail domain that is the OWA host
         "wildcard_bare": (root | owa_is_root).astype(np.int64) + (owa_is_domain & ~owa_is_root),
-        "internal_wanted": n_idom + n_fqdn + n_netbios,
+        "internal_wanted": n_ad + n_netbios,
         "internal_blocked": blocked_start,
         "internal_lost": lost,
         "internal_lost_on": lost_on,
@@ -360,24 +393,24 @@ def name_table(frame: pd.DataFrame, params: Parameters) -> NameTable:
     extra_pos, extras = _items(arrow_text(frame["extra_domains"]))
     server_pos, servers = _items(arrow_text(frame["servers"]))
     fqdn_at, netbios_at = fqdn[server_pos], wants[server_pos]
-    parts = [  # (kind, positions, names)
-        (0, pos, owa),
+    parts = [  # (kind, positions, names): the public names first, so that an internal name that is one of them
+        (0, pos, owa),  # (the AD domain as autodiscover.<mail domain>) is listed once, as the public name
         (1, pos[root], ext.filter(pa.array(root))),
-        (2, pos[fqdn], idom.filter(pa.array(fqdn))),
         (3, pos, pc.binary_join_element_wise("autodiscover.", ext, "")),
         (3, extra_pos, pc.binary_join_element_wise("autodiscover.", extras, "")),
+        (2, pos[fqdn], idom.filter(pa.array(fqdn))),
         (4, server_pos[fqdn_at], pc.binary_join_element_wise(servers.filter(pa.array(fqdn_at)),
                                                              idom.take(server_pos[fqdn_at]), ".")),
         (5, server_pos[netbios_at], servers.filter(pa.array(netbios_at))),
     ]
     at = np.concatenate([p for _, p, _ in parts])
     kind = np.concatenate([np.full(len(p), k, dtype=np.int8) for k, p, _ in parts])
-    order = np.lexsort((kind, at))  # stable: each kind's names as listed
-    names = pa.concat_arrays([t.cast(pa.string()) for _, _, t in parts]).take(order)
-    at, kind = at[order], kind[order]
+    names = pa.concat_arrays([t.cast(pa.string()) for _, _, t in parts])
     codes = pc.dictionary_encode(names).indices.to_numpy().astype(np.int64)
     first = ~pd.Series(at * (codes.max(initial=0) + 1) + codes).duplicated().to_numpy()  # a name once per profile
-    at, kind, names = at[first], kind[first], names.filter(pa.array(first))
+    order = np.lexsort((kind, at))  # stable: each kind's names as listed
+    order = order[first[order]]
+    at, kind, names = at[order], kind[order], names.take(order)
     start = frame["start"].to_numpy(dtype=np.int64)
     allowed = internal_names_allowed(start, params)[at]
     last = horizon_end(start, frame["horizon_years"].to_numpy(dtype=float)) - 1

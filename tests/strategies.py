@@ -52,3 +52,24 @@ def profiles(draw: st.DrawFn) -> dict:
             "url_change": draw(st.floats(0, 1)),
         },
     }
+
+
+@st.composite
+def colliding_profiles(draw: st.DrawFn) -> dict:
+    """A profile whose internal names tend to be its public names too: the AD domain a mail domain (split-brain DNS),
+    autodiscover.<domain> or the external domain's parent where it has two labels (co.uk: the server 'woodgrove' is
+    then woodgrove.co.uk), servers named as the OWA host's first label, 'autodiscover' or the external domain's first
+    label."""
+    profile = draw(profiles())
+    domain, extra = profile["external_domain"], profile["extra_domains"]
+    label, parent = domain.split(".", 1)
+    owa = draw(st.sampled_from(["mail", "owa", "autodiscover", ""]))
+    owa_domain = draw(st.sampled_from([domain, *extra]))
+    profile["owa_host"] = f"{owa}.{owa_domain}" if owa else owa_domain
+    parents = [parent] if "." in parent else []
+    profile["internal_domain"] = draw(st.sampled_from([domain, *extra, *parents, f"autodiscover.{domain}",
+                                                       "contoso.local", ""]))
+    profile["servers"] = draw(st.lists(st.sampled_from(["mail", "owa", "autodiscover", label, "ex01"]), max_size=3,
+                                       unique=True))
+    profile["internal_names"] = draw(st.booleans()) or draw(st.booleans())  # three in four
+    return profile

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import profiles
+from strategies import colliding_profiles, profiles
 
 import decision
 from decision.parameters import default_parameters
@@ -127,6 +127,24 @@ def test_name_counts_match_the_names_listed_and_the_timeline_matches_the_totals(
         assert np.isclose(direct.get(option, 0.0), rows.loc[option, "cost_total"], atol=0.01)
         assert np.isclose(every.get(option, 0.0), rows.loc[option, "tco"], atol=0.01)
 
+
+
+@SETTINGS
+@given(st.lists(colliding_profiles(), min_size=1, max_size=6))
+def test_an_internal_name_that_is_a_public_name_too_is_listed_and_priced_once(batch):
+    """Found by QA: with the same AD and mail domain, an internal name (the AD domain, a server's FQDN) that is the
+    OWA host, the bare domain or an autodiscover name was listed once but counted (priced, validated) twice."""
+    ev = decision.evaluate(batch)
+    assert not ev.issues
+    comps = ev.scored.components
+    for i in range(len(batch)):
+        rows = by_option(ev, i)
+        for option in ("san", "acme", "internal_ca", "wildcard"):
+            listed = [n for n in rows.loc[option, "names"].split(", ") if n]
+            assert len(listed) == comps[option].names[i], (option, listed)
+            assert len(set(listed)) == len(listed)
+        refused = {n for n in rows.loc["acme", "not_issuable"].split(", ") if n}
+        assert not refused & {batch[i]["owa_host"], f"autodiscover.{batch[i]['external_domain']}"}
 
 TIES_AND_NEAR_TIES = [m / 2000 for m in range(1, 2000, 2)] + [0.0005, 0.0625, 0.1235, 0.9995, 1 - 2**-53, 5e-324]
 
