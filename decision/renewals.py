@@ -18,7 +18,7 @@ import pandas as pd
 
 Lifetime = Callable[[np.ndarray], np.ndarray]
 MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
-MAX_UNITS_PER_DAY = 10**12  # schedules count time in whole units of a day: days (< 1e6) × units stay within int64
+MAX_UNITS_PER_DAY = 10**9  # schedules count time in whole units of a day: days and lifetimes (< 1e6) × units < 2**53
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -233,7 +233,7 @@ class Interval:
         if per_day > MAX_UNITS_PER_DAY:
             raise ValueError("lifetimes and renewal timing with too many decimals: check the lifetime parameters, "
                              "manual_renewal_lead_days and acme_renew_fraction")
-        life = np.rint(lives * per_day).astype(np.int64)
+        life = np.rint(lives * per_life).astype(np.int64) * (per_day // per_life)
         step = life // self.share.denominator * self.share.numerator  # exact: `per_day` makes `life` a multiple
         if self.lead is not None:
             step = np.maximum(step, life - int(self.lead * per_day))

@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -118,6 +119,9 @@ def test_the_data_are_read_as_the_decimals_written():
     per_day, life, step = manual_interval(30).units(np.array([47.0, 100.0, 398.0]))
     assert per_day == 3 and life.tolist() == [141, 300, 1194] and step.tolist() == [94, 210, 1104]
     assert manual_interval(30).whole_days(np.array([47.0, 64.0, 100.0])).tolist() == [31, 42, 70]
+    # a share in ten-billionths would count days in units past exact integers: refused, not rounded
+    with pytest.raises(ValueError, match="too many decimals"):
+        schedule(np.array([0]), np.array([100]), lambda days: np.full(days.shape, 47.0), fraction_interval(0.6666666667))
 
 
 def test_qa_repro_every_third_47_day_renewal_falls_on_the_exact_day():
