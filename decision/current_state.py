@@ -200,7 +200,7 @@ def _replacement(cert: dict[str, Any], ca: CA | None, shown: str, params: Parame
     not_after = dt.date.fromisoformat(cert["not_after"])
     if cert["not_before"]:
         issued = to_day(cert["not_before"])
-        due = issued + int(np.floor(interval(np.array([to_day(not_after) - issued], dtype=float))[0]))
+        due = issued + int(interval.whole_days(np.array([to_day(not_after) - issued], dtype=float))[0])
     else:
         due = to_day(not_after) - int(params.value("manual_renewal_lead_days"))
     start = max(due, to_day(today))

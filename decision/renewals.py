@@ -7,8 +7,10 @@ Schedules are computed once per distinct (start, end) pair and shared by every p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
@@ -16,6 +18,7 @@ import pandas as pd
 
 Lifetime = Callable[[np.ndarray], np.ndarray]
 MAX_ISSUANCES = 2000  # a guard: 10 years of 2-day certificates
+MAX_UNITS_PER_DAY = 10**9  # schedules count time in whole units of a day: days and lifetimes (< 1e6) × units < 2**53
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -206,14 +209,50 @@ def fresh_validations(days: np.ndarray, reuse: Callable[[np.ndarray], np.ndarray
     return fresh
 
 
-def manual_interval(lead_days: float) -> Callable[[np.ndarray], np.ndarray]:
+def exact(number: float) -> Fraction:
+    """A number of the data as the decimal it is written as (0.6667 is 6667/10000, not the binary float's value)."""
+    return Fraction(str(float(number)))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Days from one issuance to the next, per lifetime L: `share` of L, or L less `lead` days where that is later.
+
+    Exact fractions: summed as floats, intervals such as 47 - 47/3 days fall short of the whole days three of them make
+    (93.999… for 94), and the floor of the sum put every third renewal a day early.
+    """
+
+    share: Fraction
+    lead: Fraction | None = None
+
+    def units(self, lives: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+        """The units per day in which `lives` (days) and their intervals are whole numbers, and both in those units."""
+        whole = bool(np.all(lives == np.floor(lives)))  # every shipped lifetime: no Fraction per distinct value
+        per_life = 1 if whole else math.lcm(*(exact(life).denominator for life in np.unique(lives)))
+        per_day = math.lcm(self.share.denominator * per_life, 1 if self.lead is None else self.lead.denominator)
+        if per_day > MAX_UNITS_PER_DAY:
+            raise ValueError("lifetimes and renewal timing with too many decimals: check the lifetime parameters, "
+                             "manual_renewal_lead_days and acme_renew_fraction")
+        life = np.rint(lives * per_life).astype(np.int64) * (per_day // per_life)
+        step = life // self.share.denominator * self.share.numerator  # exact: `per_day` makes `life` a multiple
+        if self.lead is not None:
+            step = np.maximum(step, life - int(self.lead * per_day))
+        return per_day, life, step
+
+    def whole_days(self, lives: np.ndarray) -> np.ndarray:
+        """The intervals after `lives`, in whole days (rounded down)."""
+        per_day, _, step = self.units(lives)
+        return step // per_day
+
+
+def manual_interval(lead_days: float) -> Interval:
     """Manual renewal: `lead_days` before expiry, but never earlier than two thirds into the lifetime."""
-    return lambda life: life - np.minimum(lead_days, life / 3.0)
+    return Interval(Fraction(2, 3), exact(lead_days))
 
 
-def fraction_interval(fraction: float) -> Callable[[np.ndarray], np.ndarray]:
+def fraction_interval(fraction: float) -> Interval:
     """Automated renewal after a fixed share of the lifetime (ACME clients, ARI)."""
-    return lambda life: life * fraction
+    return Interval(exact(fraction))
 
 
 def horizons(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,8 +267,7 @@ def horizons(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return pairs[first], inverse.astype(np.int64)
 
 
-def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
-             interval: Callable[[np.ndarray], np.ndarray],
+def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime, interval: Interval,
              distinct: tuple[np.ndarray, np.ndarray] | None = None) -> Schedule:
     """Issuance days of one certificate kept valid from `start` to `end` (exclusive), per profile.
 
@@ -241,20 +279,20 @@ def schedule(start: np.ndarray, end: np.ndarray, lifetime: Lifetime,
     # lifetime and interval per day, looked up: every issuance day lies in [first start, last end)
     first = int(uniq[:, 0].min())
     lives = lifetime(np.arange(first, max(int(uniq[:, 1].max()), first + 1), dtype=np.int64))
-    steps = interval(lives)
     short = np.any(lives < 1)  # some day's lifetime is below a day: look for an issuance on such a day
-    t, stop = uniq[:, 0].astype(float), uniq[:, 1].astype(float)
+    per_day, lives, steps = interval.units(lives)  # whole units of a day: sums of intervals stay exact
+    t, stop = uniq[:, 0] * per_day, uniq[:, 1] * per_day
     live = np.flatnonzero(t < stop)  # the horizons still issuing, and their next issuance time and end
     t, stop = t[live], stop[live]
     issued: list[tuple[np.ndarray, np.ndarray]] = []  # per round: the horizons issuing and the day they do
     while len(live):
         if len(issued) >= MAX_ISSUANCES:
             raise ValueError("more than 2000 issuances in one horizon: check the lifetime parameters")
-        day = np.floor(t).astype(np.int64)
+        day = t // per_day
         issued.append((live, day))
         at = day - first
         life = lives[at]
-        if short and np.any(life < 1):
+        if short and np.any(life < per_day):
             raise ValueError("a certificate lifetime below one day: check the lifetime parameters")
         more = t + life < stop  # the certificate expires before the horizon ends: it is renewed
         t = (t + steps[at])[more]

@@ -652,14 +652,16 @@ def test_renewal_calendar_worked_example_2026():
     # A commercial 1-year term renewed by hand 30 days before expiry (at most a third of the lifetime):
     # 2026-12-01 issued for 200 days (cap since 2026-03-15) -> renewed 170 days later, 2027-05-20;
     # from 2027-03-15 the cap is 100 days -> renewed every 70 days up to 2029-02-08;
-    # from 2029-03-15 the cap is 47 days -> renewed every 31.3 days; the 2029-10-23 certificate
-    # expires 2029-12-09, after the horizon (2029-12-01), so it is the last: 18 issuances.
+    # from 2029-03-15 the cap is 47 days -> renewed every 47 - 47/3 = 31 1/3 days, so every third renewal
+    # falls 94 days after the one three before (2029-04-19, 2029-07-22, 2029-10-24: exact sums, not floats
+    # a hair below them); the 2029-10-24 certificate expires 2029-12-10, after the horizon (2029-12-01),
+    # so it is the last: 18 issuances.
     ev = decision.evaluate("data/profiles/contoso-2026.yaml")
     days = ev.scored.components["san"].schedule.dates_of(0)
     assert [from_day(d).isoformat() for d in days] == [
         "2026-12-01", "2027-05-20", "2027-07-29", "2027-10-07", "2027-12-16", "2028-02-24", "2028-05-04",
         "2028-07-13", "2028-09-21", "2028-11-30", "2029-02-08", "2029-04-19", "2029-05-20", "2029-06-20",
-        "2029-07-21", "2029-08-22", "2029-09-22", "2029-10-23"]
+        "2029-07-22", "2029-08-22", "2029-09-22", "2029-10-24"]
     assert option(ev, "san")["certificate_issuances"] == 18
     assert option(ev, "split_site")["certificate_issuances"] == 36  # two certificates, same cadence
 
@@ -1084,7 +1086,7 @@ def test_validation_reuse_across_2027_03_15_and_2029_03_15_worked_example():
     # reuse from 2027-03-15 every second renewal reuses the last validation (70 days old, 140 at the next one); from
     # 2029-03-15 (10 days) every renewal validates. 5 minutes a name, 15 from 2028-03-15 (e-mail validation ends)
     validated = ["2026-12-01", "2027-05-20", "2027-10-07", "2028-02-24", "2028-07-13", "2028-11-30", "2029-04-19",
-                 "2029-05-20", "2029-06-20", "2029-07-21", "2029-08-22", "2029-09-22", "2029-10-23"]
+                 "2029-05-20", "2029-06-20", "2029-07-22", "2029-08-22", "2029-09-22", "2029-10-24"]
     reused = ["2027-07-29", "2027-12-16", "2028-05-04", "2028-09-21", "2029-02-08"]
     labour = cost_events(ev, 0, ("san",)).query("kind == 'issuance labour'")
     minutes = dict(zip(labour["date"].dt.strftime("%Y-%m-%d"), labour["amount"] / 75 * 60, strict=True))

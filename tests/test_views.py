@@ -629,7 +629,7 @@ def test_a_flip_that_only_ties_todays_winner_says_so_in_the_flip_table_and_the_t
     """Contoso 2026 with a DNS API: at an admin rate of 0 the wildcard only ties ACME and comes first in the option
     order; without ACME over 4 years at 60 USD/h, the SAN ties the wildcard at a wildcard price of 193.75
     (sensitivity's tie flips: 30 issuances of 90 minutes each; validation 335 minutes a name (4 x 5 + 9 x 15 to
-    2029-10-23, then 12 x 15), the wildcard's one validation of contoso.com covering its bare domain too; the SAN
+    2029-10-24, then 12 x 15), the wildcard's one validation of contoso.com covering its bare domain too; the SAN
     4 x 30 + (60 + 2700 + 3 x 335 = 3765 minutes) x 1 = 3885, the wildcard 4 x 193.75 + (75 + 2700 + 335 = 3110
     minutes) x 1 = 3885). The table and the tooltip told both as takeovers; they say what the engine's sentence and
     the JSON `tie` say."""
