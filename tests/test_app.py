@@ -345,6 +345,44 @@ def test_a_downloaded_profile_uploads_back_to_the_same_view():
     assert "uploaded contoso-what-if.yaml" in at.caption[0].value
 
 
+@pytest.mark.parametrize(("name", "edited", "default"), [
+    ("horizon_years", 1.0, 3.0), ("admin_rate", 200.0, default_parameters()["admin_rate"].values[0]),
+    ("w_cost", 2.0, default_parameters()["w_cost"].values[0]), ("desktops", 200, 150), ("mobile_devices", 2000, 0)])
+def test_a_cleared_number_field_is_blank_and_takes_its_default_not_the_widgets_minimum(name, edited, default):
+    """QA 18a fault 1: a cleared number box went to Streamlit's min_value (a 3-month horizon, free labour, a weight
+    of 0, no desktops) and the downloaded profile said so; blank means the field's default, as for text fields."""
+    at = run_app()
+    at.number_input(key=key(name)).set_value(edited).run()
+    assert_shows(at, engine(**{name: edited}))
+    at.number_input(key=key(name)).set_value(None).run()
+    assert at.number_input(key=key(name)).value is None and not at.error
+    profile = views.profile_from_state({k: at.session_state[k] for k in KEYS}, views.widget_specs(default_catalog().ids))
+    assert name not in profile
+    contoso = yaml.safe_load(CONTOSO.read_text())
+    contoso.pop(name, None)
+    ev = decision.evaluate(contoso)
+    assert_shows(at, ev)
+    saved = profile_to_mapping(decision.evaluate(json.loads(at.session_state["good_key"])).profiles, 0)
+    assert saved == profile_to_mapping(ev.profiles, 0) and saved[name] == default  # what "Download this profile" saves
+    at.selectbox(key="example").set_value("small-office").run()  # a loaded example fills the box again
+    assert at.number_input(key=key(name)).value == views.state_from_profile(
+        profile_to_mapping(decision.evaluate(EXAMPLES / "small-office.yaml").profiles, 0),
+        views.widget_specs(default_catalog().ids))[key(name)]
+
+
+def test_a_cleared_users_box_is_a_required_field_left_empty_not_zero_users():
+    at = run_app()
+    at.number_input(key=key("users")).set_value(None).run()
+    assert at.number_input(key=key("users")).value is None
+    [error] = [e.value for e in at.error]
+    assert error.startswith("**Some inputs are not valid** — the results below are for the last valid profile")
+    assert "Users (users): required field is empty" in error
+    assert_shows(at, decision.evaluate(CONTOSO))  # the last valid profile's results, not those of 0 users
+    at.number_input(key=key("users")).set_value(400).run()
+    assert not at.error and at.number_input(key=key("desktops")).value is None
+    assert_shows(at, engine(users=400, desktops=400))
+
+
 @pytest.mark.parametrize(("content", "line"), [
     (b"org: X\nexternal_domain: x.com\nusres: 5\n",
      "bad.yaml, field 'usres': unknown field (did you mean 'users'?)"),

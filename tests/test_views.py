@@ -52,6 +52,8 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
         assert f.help in spec.help and f"`{f.name}`" in spec.help
         if f.kind == "integer":
             assert (spec.widget, spec.kwargs["min_value"], spec.kwargs["max_value"]) == ("number_input", f.low, f.high)
+        if spec.widget == "number_input":  # a cleared box is blank (None), not Streamlit's default value="min"
+            assert "value" in spec.kwargs and spec.kwargs["value"] is None
         if f.kind == "choice":
             assert spec.kwargs["options"] == f.choices
         if f.kind == "bool":
