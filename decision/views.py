@@ -537,8 +537,8 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
 
 def results_frame(table: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The option table as downloaded: contract columns plus label, the currency of its amounts, readable reasons
-    and dominance."""
-    table = table.assign(currency=currency)
+    and dominance; an infeasible option's rank blank, as the batch's long table and the JSON leave it."""
+    table = table.assign(currency=currency, rank=table["rank"].astype("Int64").mask(~table["feasible"]))
     return table[[c for c in DOWNLOAD_COLUMNS if c in table.columns]].reset_index(drop=True)
 
 

@@ -317,6 +317,22 @@ def test_the_results_download_names_the_currency_of_its_amounts():
     assert set(back["currency"]) == {"EUR"} and len(back) == len(OPTIONS)
 
 
+def test_the_results_downloads_leave_an_infeasible_options_rank_blank_as_the_json_and_the_batch_do():
+    """QA 18a fault 2: Results (CSV) and (Excel) gave an infeasible option rank 0, which sorts above the
+    recommendation in Excel; the JSON says null and `score --layout long` leaves the cell empty."""
+    profile = {**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "internal_ca": False}
+    res = views.ProfileResults(profile, default_parameters(), default_catalog())
+    rows = res.ev.option_rows(0)
+    assert not rows.set_index("option").loc["internal_ca", "feasible"]
+    expected = [int(r) if f else None for r, f in zip(rows["rank"], rows["feasible"], strict=True)]
+    assert sorted(r for r in expected if r is not None) == list(range(1, int(rows["feasible"].sum()) + 1))
+    back = pd.read_csv(io.BytesIO(csv_bytes(res.results)), keep_default_na=False, dtype=str)
+    assert list(back["rank"]) == ["" if r is None else str(r) for r in expected]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(res.results, sheet="options")))["options"]
+    rank = list(views.DOWNLOAD_COLUMNS).index("rank")
+    assert [row[rank] for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
+
+
 def test_the_results_download_is_the_engines_table_and_formula_safe():
     ev = decision.evaluate({**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "id": HOSTILE})
     results = views.results_frame(views.option_table(ev), "USD")
