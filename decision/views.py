@@ -112,19 +112,24 @@ def field_label(f: Field, currency: str = "USD") -> str:
     words = f.name.removeprefix("w_").split("_") if f.name in WEIGHT_FIELDS else f.name.split("_")
     text = " ".join(ACRONYMS.get(w, w) for w in words)
     text = text[0].upper() + text[1:]
-    unit = f.unit.replace("money", currency)
+    unit = _unit(f, currency)
     shown = {w.lower() for w in words}
     if unit and not shown & set(unit.lower().replace("/", " ").split()) and f.unit not in ("weight", "share"):
         text += f" ({unit})"
     return text
 
 
-def _range_text(f: Field) -> str:
+def _unit(f: Field, currency: str) -> str:
+    """The field's unit as shown: 'money/hour' in the profile's currency ('EUR/hour')."""
+    return f.unit.replace("money", currency)
+
+
+def _range_text(f: Field, currency: str) -> str:
     if f.low is None and f.high is None:
         return ""
     if f.kind == "date":
         return f"Range {from_day(int(f.low))} to {from_day(int(f.high))}."
-    unit = f" {f.unit}" if f.unit else ""
+    unit = f" {_unit(f, currency)}" if f.unit else ""
     return f"Range {_number(f.low)}–{_number(f.high)}{unit}."
 
 
@@ -161,7 +166,7 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSp
             kwargs["format"] = "YYYY-MM-DD"
             if f.low is not None and f.high is not None:
                 kwargs.update(min_value=from_day(int(f.low)), max_value=from_day(int(f.high)))
-        help_text = " ".join(t for t in (f.help, _range_text(f)) if t) + f"  \nProfile field: `{f.name}`."
+        help_text = " ".join(t for t in (f.help, _range_text(f, currency)) if t) + f"  \nProfile field: `{f.name}`."
         specs.append(WidgetSpec(f, WIDGET_BY_KIND[f.kind], field_label(f, currency), help_text, kwargs, blank_means))
     return tuple(specs)
 

@@ -311,6 +311,7 @@ def test_another_currency_shows_the_engines_warnings_that_usd_prices_and_default
     assert at.metric[2].value == f"EUR {ev.recommendations.iloc[0]['cost_total']:,.0f}"
     assert at.number_input(key=key("admin_rate")).label == views.field_label(FIELD_BY_NAME["admin_rate"], "EUR")
     assert "EUR" in at.number_input(key=key("admin_rate")).label
+    assert "Range 0–10,000 EUR/hour." in at.number_input(key=key("admin_rate")).help  # the tooltip too
     at.text_input(key=key("currency")).set_value("usd").run()
     assert not at.exception and not [w.value for w in at.warning if "USD" in w.value]
 

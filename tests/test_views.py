@@ -62,6 +62,9 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
     assert by_name["admin_rate"].label == "Admin rate (EUR/hour)"
     assert by_name["w_url_change"].label == "URL change"
     assert "Range 0–10,000,000 devices." in by_name["mobile_devices"].help
+    assert "Range 0–10,000 EUR/hour." in by_name["admin_rate"].help and "Range 0–10,000 EUR/hour." in by_name[
+        "user_rate"].help  # QA 18a fault 5: 'money/hour', the schema's placeholder unit
+    assert not [s.name for s in specs if "money/" in s.help]
     assert (by_name["desktops"].blank_means, by_name["desktops"].kwargs["placeholder"]) == ("users", "same as users")
     assert by_name["id"].blank_means == "org"
 
