@@ -137,8 +137,21 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
-def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSpec, ...]:
-    """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`."""
+def template_placeholder(rule: str, values: Mapping[str, Any]) -> str:
+    """A template default ('mail.<external_domain>') as a blank field's placeholder shows it: each field in it as
+    typed (`values`, by field name), read as validation reads a name (stripped, lower case, no trailing dot), or its
+    label in angle brackets while blank ('mail.<external domain>'), never the field's internal name."""
+    shown = {}
+    for name in TEMPLATE_FIELD.findall(rule):
+        text = str(values.get(name) or "").strip().lower().removesuffix(".")
+        shown[name] = text or f"<{field_label(FIELD_BY_NAME[name]).lower()}>"
+    return str(derived_default(rule, shown))
+
+
+def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[str, Any] | None = None
+                 ) -> tuple[WidgetSpec, ...]:
+    """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`; `values`, the
+    fields as typed (by field name), fill a template default's placeholder (`template_placeholder`)."""
     specs = []
     for f in FIELDS:
         kwargs: dict[str, Any] = {}
@@ -149,7 +162,7 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSp
             kwargs["placeholder"] = f"same as {field_label(FIELD_BY_NAME[rule], currency).lower()}"
         elif rule and f.kind != "date":
             blank_means = rule if TEMPLATE_FIELD.search(rule) else ""  # mail.<external_domain>
-            kwargs["placeholder"] = rule
+            kwargs["placeholder"] = template_placeholder(rule, values or {})
         if f.kind in ("choice", "ca"):
             kwargs["options"] = (CHEAPEST, *ca_ids) if f.kind == "ca" else f.choices
         elif f.kind == "text":

@@ -416,6 +416,20 @@ def test_an_invalid_input_shows_why_and_keeps_the_last_valid_results():
     assert_shows(at, engine(external_domain="fabrikam.com", owa_host="mail.fabrikam.com"))
 
 
+def test_the_owa_host_placeholder_shows_the_default_host_not_the_internal_field_name():
+    """QA 18a F: the blank OWA host's placeholder read 'mail.<external_domain>' in front of the client."""
+    at = run_app()
+    owa = key("owa_host")
+    assert at.text_input(key=owa).value == "" and at.text_input(key=owa).placeholder == "mail.contoso.com"
+    at.text_input(key=key("external_domain")).set_value(" Fabrikam.COM. ").run()
+    assert at.text_input(key=owa).placeholder == "mail.fabrikam.com"  # the host validation derives and the engine uses
+    shown = decision.evaluate(json.loads(at.session_state["good_key"])).profiles
+    assert profile_to_mapping(shown, 0)["owa_host"] == "mail.fabrikam.com"
+    at.text_input(key=key("external_domain")).set_value("").run()
+    assert at.text_input(key=owa).placeholder == "mail.<external domain>"  # the label of the field to fill in
+    assert not [s.placeholder for s in at.text_input if "_" in (s.placeholder or "")]
+
+
 def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions():
     at = run_app()
     ev = decision.evaluate(CONTOSO)

@@ -82,6 +82,8 @@ def test_validation_and_the_widgets_follow_one_default_template(monkeypatch):
     assert state[views.widget_key("owa_host")] == ""
     chosen = views.state_from_profile({**profile, "owa_host": "mail.a.com"}, views.widget_specs(CATALOG.ids))
     assert chosen[views.widget_key("owa_host")] == "mail.a.com"
+    shown = {s.name: s for s in views.widget_specs(CATALOG.ids, "USD", {"external_domain": "A.com."})}
+    assert shown["owa_host"].kwargs["placeholder"] == "webmail.a.com"  # the blank box shows the host it stands for
 
 
 def test_an_owa_host_that_was_only_the_default_follows_the_external_domain():
