@@ -169,10 +169,11 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[s
             kwargs["max_chars"] = MAX_TEXT
         elif f.kind in ("dns_list", "host_list"):
             kwargs["placeholder"] = "separate names with ;"
-        elif f.kind == "integer":  # value=None: a cleared box is blank (the default), not Streamlit's min_value
-            kwargs.update(value=None, min_value=int(f.low), max_value=int(f.high), step=1)
-        elif f.kind == "number":
-            kwargs.update(value=None, min_value=float(f.low), max_value=float(f.high), step=STEP_BY_UNIT.get(f.unit, 0.01))
+        elif f.kind in ("integer", "number"):
+            # value=None: a cleared box is blank (the default), not Streamlit's min_value. No min/max: the browser
+            # would refuse a number out of range with only an icon in the box; validation names it (and the range)
+            # in the app's "not valid" box, as for any other field. The step's type gives the widget's (int, float).
+            kwargs.update(value=None, step=1 if f.kind == "integer" else STEP_BY_UNIT.get(f.unit, 0.01))
         elif f.kind == "share":
             kwargs.update(min_value=float(f.low), max_value=float(f.high), step=0.01, format="%.2f")
         elif f.kind == "date":

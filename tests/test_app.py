@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -414,6 +415,42 @@ def test_an_invalid_input_shows_why_and_keeps_the_last_valid_results():
     assert not at.error
     # the example's OWA host is the default mail.<external_domain>: it follows the domain (it kept mail.contoso.com)
     assert_shows(at, engine(external_domain="fabrikam.com", owa_host="mail.fabrikam.com"))
+
+
+@pytest.mark.parametrize(("name", "typed"), [("users", -5), ("users", 99_999_999_999), ("horizon_years", 50.0),
+                                            ("horizon_years", 0.0), ("admin_rate", -1.0), ("w_cost", 2000.0)])
+def test_a_number_out_of_range_is_named_in_the_not_valid_box_with_its_range(name, typed):
+    """QA 18a A: the browser refused a number out of the widget's range with only an icon in the box, and the page
+    kept the old results without a word; it now reaches validation, which names the field and the range."""
+    at = run_app()
+    table, before = shown_table(at), at.number_input(key=key(name)).value
+    at.number_input(key=key(name)).set_value(typed).run()
+    assert not at.exception and at.number_input(key=key(name)).value == typed  # not clamped or reset to a default
+    [issue] = engine(**{name: typed}).issues
+    assert issue.field == name and re.fullmatch(r"must be at (least|most) [\d,.]+", issue.reason)
+    label = views.field_label(FIELD_BY_NAME[name])
+    [error] = [e.value for e in at.error]
+    assert error.startswith("**Some inputs are not valid** — the results below are for the last valid profile")
+    assert f"{label} ({name}): {issue.reason} (got '{typed}')" in error
+    pd.testing.assert_frame_equal(shown_table(at), table)
+    at.number_input(key=key(name)).set_value(before).run()
+    assert not at.error
+
+
+def test_an_import_without_users_shows_its_current_state_over_the_default_horizon_while_the_typed_one_is_not_valid():
+    """A horizon out of range no longer stops at the widget: the current state panel (shown until users is filled
+    in) took it as it was (a million years: an exception)."""
+    at = upload_export(run_app(), "ex2010-litware.txt")
+    at.number_input(key=key("horizon_years")).set_value(1e6).run()
+    assert not at.exception
+    [error] = [e.value for e in at.error if "Fill in the inputs" in e.value]
+    assert "Horizon years (horizon_years): must be at most 10 (got '1000000.0')" in error
+    assert "Users (users): required field is empty" in error
+    state = views.current_state(views.parse_export_upload((EXPORTS / "ex2010-litware.txt").read_bytes(),
+                                                          "ex2010-litware.txt", default_parameters(), default_catalog()),
+                                default_parameters(), default_catalog(), at.date_input(key=key("start")).value,
+                                FIELD_BY_NAME["horizon_years"].default, dt.date.today())
+    assert any(c.value.endswith(state.period_text()) for c in at.caption)
 
 
 def test_the_owa_host_placeholder_shows_the_default_host_not_the_internal_field_name():
