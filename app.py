@@ -65,7 +65,8 @@ def results_for(key: str) -> ProfileResults:
 def specs() -> tuple[views.WidgetSpec, ...]:
     currency = str(st.session_state.get(views.widget_key("currency")) or "").strip().upper()  # as validation reads it
     typed = {name: st.session_state.get(views.widget_key(name)) for name in FIELD_BY_NAME}
-    return views.widget_specs(data()[1].ids, currency or "USD", typed)
+    params, catalog = data()
+    return views.widget_specs(catalog.ids, currency or "USD", typed, params)
 
 
 def load_profile(state: dict[str, Any], source: str, imported: views.Imported | None = None) -> None:

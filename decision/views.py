@@ -148,10 +148,22 @@ def template_placeholder(rule: str, values: Mapping[str, Any]) -> str:
     return str(derived_default(rule, shown))
 
 
-def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[str, Any] | None = None
-                 ) -> tuple[WidgetSpec, ...]:
+def number_placeholder(f: Field, params: Parameters | None) -> str | None:
+    """What a blank number box stands for: 'required', or its default ('3 (default)'; one from the parameters only
+    with `params`)."""
+    if f.required:
+        return "required"
+    default = f.default
+    if isinstance(default, str) and default.startswith("param:"):
+        default = params.value(default.removeprefix("param:")) if params is not None else None
+    return f"{_number(default)} (default)" if isinstance(default, (int, float)) else None
+
+
+def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[str, Any] | None = None,
+                 params: Parameters | None = None) -> tuple[WidgetSpec, ...]:
     """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`; `values`, the
-    fields as typed (by field name), fill a template default's placeholder (`template_placeholder`)."""
+    fields as typed (by field name), fill a template default's placeholder (`template_placeholder`), and `params`
+    give a number's default from the parameters (`number_placeholder`)."""
     specs = []
     for f in FIELDS:
         kwargs: dict[str, Any] = {}
@@ -174,6 +186,8 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[s
             # would refuse a number out of range with only an icon in the box; validation names it (and the range)
             # in the app's "not valid" box, as for any other field. The step's type gives the widget's (int, float).
             kwargs.update(value=None, step=1 if f.kind == "integer" else STEP_BY_UNIT.get(f.unit, 0.01))
+            if "placeholder" not in kwargs and (placeholder := number_placeholder(f, params)):
+                kwargs["placeholder"] = placeholder
         elif f.kind == "share":
             kwargs.update(min_value=float(f.low), max_value=float(f.high), step=0.01, format="%.2f")
         elif f.kind == "date":

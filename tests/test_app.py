@@ -358,6 +358,8 @@ def test_a_cleared_number_field_is_blank_and_takes_its_default_not_the_widgets_m
     assert_shows(at, engine(**{name: edited}))
     at.number_input(key=key(name)).set_value(None).run()
     assert at.number_input(key=key(name)).value is None and not at.error
+    shown = at.number_input(key=key(name)).proto.placeholder  # what the blank box stands for
+    assert shown == ("same as users" if name == "desktops" else f"{default:g} (default)")
     profile = views.profile_from_state({k: at.session_state[k] for k in KEYS}, views.widget_specs(default_catalog().ids))
     assert name not in profile
     contoso = yaml.safe_load(CONTOSO.read_text())
@@ -376,6 +378,7 @@ def test_a_cleared_users_box_is_a_required_field_left_empty_not_zero_users():
     at = run_app()
     at.number_input(key=key("users")).set_value(None).run()
     assert at.number_input(key=key("users")).value is None
+    assert at.number_input(key=key("users")).proto.placeholder == "required"
     [error] = [e.value for e in at.error]
     assert error.startswith("**Some inputs are not valid** — the results below are for the last valid profile")
     assert "Users (users): required field is empty" in error

@@ -67,6 +67,12 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
         "user_rate"].help  # QA 18a fault 5: 'money/hour', the schema's placeholder unit
     assert not [s.name for s in specs if "money/" in s.help]
     assert (by_name["desktops"].blank_means, by_name["desktops"].kwargs["placeholder"]) == ("users", "same as users")
+    assert by_name["users"].kwargs["placeholder"] == "required" and "placeholder" not in by_name["admin_rate"].kwargs
+    params = default_parameters()  # a blank number box says the default it stands for, from the parameters too
+    shown = {s.name: s.kwargs.get("placeholder") for s in views.widget_specs(CATALOG.ids, "EUR", {}, params)}
+    assert (shown["horizon_years"], shown["mobile_devices"]) == ("3 (default)", "0 (default)")
+    assert shown["admin_rate"] == f"{params.value('admin_rate'):g} (default)" == "75 (default)"
+    assert shown["w_cost"] == f"{params.value('w_cost'):g} (default)"
     assert by_name["id"].blank_means == "org"
 
 
