@@ -64,7 +64,9 @@ def results_for(key: str) -> ProfileResults:
 
 def specs() -> tuple[views.WidgetSpec, ...]:
     currency = str(st.session_state.get(views.widget_key("currency")) or "").strip().upper()  # as validation reads it
-    return views.widget_specs(data()[1].ids, currency or "USD")
+    typed = {name: st.session_state.get(views.widget_key(name)) for name in FIELD_BY_NAME}
+    params, catalog = data()
+    return views.widget_specs(catalog.ids, currency or "USD", typed, params)
 
 
 def load_profile(state: dict[str, Any], source: str, imported: views.Imported | None = None) -> None:
@@ -397,14 +399,16 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
                 render()
 
 
-def incomplete(problems: str, imported: views.Imported | None) -> None:
+def incomplete(problems: str, imported: views.Imported | None, invalid: set[str]) -> None:
     """A loaded profile that was never valid (an export without a mailbox count): say what to fill in and show
-    the current state, but no results (those of the previous profile would be another organisation's)."""
+    the current state, but no results (those of the previous profile would be another organisation's); over the
+    horizon typed unless it is one of the `invalid` fields (then the default)."""
     why = f"\n\nFrom the import: {md_escape(imported.users_note)}" if imported and not imported.users_known else ""
     st.error("**Fill in the inputs named below** in the sidebar to see the options.\n\n" + problems + why)
     if imported is not None:
         start = st.session_state.get(views.widget_key("start")) or dt.date.today()
-        years = float(st.session_state.get(views.widget_key("horizon_years")) or FIELD_BY_NAME["horizon_years"].default)
+        typed = None if "horizon_years" in invalid else st.session_state.get(views.widget_key("horizon_years"))
+        years = float(typed or FIELD_BY_NAME["horizon_years"].default)
         current_state_panel(imported, views.current_state(imported, *data(), start, years, dt.date.today()))
 
 
@@ -430,7 +434,7 @@ def main() -> None:
     if not res.valid:
         problems = literal_lines([issue_line(i) for i in res.ev.issues])
         if "good_key" not in st.session_state:  # nothing valid since this profile was loaded: an import without users
-            incomplete(problems, imported)
+            incomplete(problems, imported, {i.field for i in res.ev.issues})
             return
         st.error("**Some inputs are not valid** — the results below are for the last valid profile.\n\n" + problems)
         key = st.session_state["good_key"]

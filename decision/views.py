@@ -112,19 +112,24 @@ def field_label(f: Field, currency: str = "USD") -> str:
     words = f.name.removeprefix("w_").split("_") if f.name in WEIGHT_FIELDS else f.name.split("_")
     text = " ".join(ACRONYMS.get(w, w) for w in words)
     text = text[0].upper() + text[1:]
-    unit = f.unit.replace("money", currency)
+    unit = _unit(f, currency)
     shown = {w.lower() for w in words}
     if unit and not shown & set(unit.lower().replace("/", " ").split()) and f.unit not in ("weight", "share"):
         text += f" ({unit})"
     return text
 
 
-def _range_text(f: Field) -> str:
+def _unit(f: Field, currency: str) -> str:
+    """The field's unit as shown: 'money/hour' in the profile's currency ('EUR/hour')."""
+    return f.unit.replace("money", currency)
+
+
+def _range_text(f: Field, currency: str) -> str:
     if f.low is None and f.high is None:
         return ""
     if f.kind == "date":
         return f"Range {from_day(int(f.low))} to {from_day(int(f.high))}."
-    unit = f" {f.unit}" if f.unit else ""
+    unit = f" {_unit(f, currency)}" if f.unit else ""
     return f"Range {_number(f.low)}–{_number(f.high)}{unit}."
 
 
@@ -132,8 +137,33 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
-def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSpec, ...]:
-    """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`."""
+def template_placeholder(rule: str, values: Mapping[str, Any]) -> str:
+    """A template default ('mail.<external_domain>') as a blank field's placeholder shows it: each field in it as
+    typed (`values`, by field name), read as validation reads a name (stripped, lower case, no trailing dot), or its
+    label in angle brackets while blank ('mail.<external domain>'), never the field's internal name."""
+    shown = {}
+    for name in TEMPLATE_FIELD.findall(rule):
+        text = str(values.get(name) or "").strip().lower().removesuffix(".")
+        shown[name] = text or f"<{field_label(FIELD_BY_NAME[name]).lower()}>"
+    return str(derived_default(rule, shown))
+
+
+def number_placeholder(f: Field, params: Parameters | None) -> str | None:
+    """What a blank number box stands for: 'required', or its default ('3 (default)'; one from the parameters only
+    with `params`)."""
+    if f.required:
+        return "required"
+    default = f.default
+    if isinstance(default, str) and default.startswith("param:"):
+        default = params.value(default.removeprefix("param:")) if params is not None else None
+    return f"{_number(default)} (default)" if isinstance(default, (int, float)) else None
+
+
+def widget_specs(ca_ids: Iterable[str], currency: str = "USD", values: Mapping[str, Any] | None = None,
+                 params: Parameters | None = None) -> tuple[WidgetSpec, ...]:
+    """One widget spec per profile field, in schema order, generated from `decision.profiles.FIELDS`; `values`, the
+    fields as typed (by field name), fill a template default's placeholder (`template_placeholder`), and `params`
+    give a number's default from the parameters (`number_placeholder`)."""
     specs = []
     for f in FIELDS:
         kwargs: dict[str, Any] = {}
@@ -144,24 +174,27 @@ def widget_specs(ca_ids: Iterable[str], currency: str = "USD") -> tuple[WidgetSp
             kwargs["placeholder"] = f"same as {field_label(FIELD_BY_NAME[rule], currency).lower()}"
         elif rule and f.kind != "date":
             blank_means = rule if TEMPLATE_FIELD.search(rule) else ""  # mail.<external_domain>
-            kwargs["placeholder"] = rule
+            kwargs["placeholder"] = template_placeholder(rule, values or {})
         if f.kind in ("choice", "ca"):
             kwargs["options"] = (CHEAPEST, *ca_ids) if f.kind == "ca" else f.choices
         elif f.kind == "text":
             kwargs["max_chars"] = MAX_TEXT
         elif f.kind in ("dns_list", "host_list"):
             kwargs["placeholder"] = "separate names with ;"
-        elif f.kind == "integer":
-            kwargs.update(min_value=int(f.low), max_value=int(f.high), step=1)
-        elif f.kind == "number":
-            kwargs.update(min_value=float(f.low), max_value=float(f.high), step=STEP_BY_UNIT.get(f.unit, 0.01))
+        elif f.kind in ("integer", "number"):
+            # value=None: a cleared box is blank (the default), not Streamlit's min_value. No min/max: the browser
+            # would refuse a number out of range with only an icon in the box; validation names it (and the range)
+            # in the app's "not valid" box, as for any other field. The step's type gives the widget's (int, float).
+            kwargs.update(value=None, step=1 if f.kind == "integer" else STEP_BY_UNIT.get(f.unit, 0.01))
+            if "placeholder" not in kwargs and (placeholder := number_placeholder(f, params)):
+                kwargs["placeholder"] = placeholder
         elif f.kind == "share":
             kwargs.update(min_value=float(f.low), max_value=float(f.high), step=0.01, format="%.2f")
         elif f.kind == "date":
             kwargs["format"] = "YYYY-MM-DD"
             if f.low is not None and f.high is not None:
                 kwargs.update(min_value=from_day(int(f.low)), max_value=from_day(int(f.high)))
-        help_text = " ".join(t for t in (f.help, _range_text(f)) if t) + f"  \nProfile field: `{f.name}`."
+        help_text = " ".join(t for t in (f.help, _range_text(f, currency)) if t) + f"  \nProfile field: `{f.name}`."
         specs.append(WidgetSpec(f, WIDGET_BY_KIND[f.kind], field_label(f, currency), help_text, kwargs, blank_means))
     return tuple(specs)
 
@@ -537,8 +570,8 @@ def ranked_frame(table: pd.DataFrame, years: float, currency: str, current: Mapp
 
 def results_frame(table: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The option table as downloaded: contract columns plus label, the currency of its amounts, readable reasons
-    and dominance."""
-    table = table.assign(currency=currency)
+    and dominance; an infeasible option's rank blank, as the batch's long table and the JSON leave it."""
+    table = table.assign(currency=currency, rank=table["rank"].astype("Int64").mask(~table["feasible"]))
     return table[[c for c in DOWNLOAD_COLUMNS if c in table.columns]].reset_index(drop=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -311,6 +312,7 @@ def test_another_currency_shows_the_engines_warnings_that_usd_prices_and_default
     assert at.metric[2].value == f"EUR {ev.recommendations.iloc[0]['cost_total']:,.0f}"
     assert at.number_input(key=key("admin_rate")).label == views.field_label(FIELD_BY_NAME["admin_rate"], "EUR")
     assert "EUR" in at.number_input(key=key("admin_rate")).label
+    assert "Range 0–10,000 EUR/hour." in at.number_input(key=key("admin_rate")).help  # the tooltip too
     at.text_input(key=key("currency")).set_value("usd").run()
     assert not at.exception and not [w.value for w in at.warning if "USD" in w.value]
 
@@ -345,6 +347,47 @@ def test_a_downloaded_profile_uploads_back_to_the_same_view():
     assert "uploaded contoso-what-if.yaml" in at.caption[0].value
 
 
+@pytest.mark.parametrize(("name", "edited", "default"), [
+    ("horizon_years", 1.0, 3.0), ("admin_rate", 200.0, default_parameters()["admin_rate"].values[0]),
+    ("w_cost", 2.0, default_parameters()["w_cost"].values[0]), ("desktops", 200, 150), ("mobile_devices", 2000, 0)])
+def test_a_cleared_number_field_is_blank_and_takes_its_default_not_the_widgets_minimum(name, edited, default):
+    """QA 18a fault 1: a cleared number box went to Streamlit's min_value (a 3-month horizon, free labour, a weight
+    of 0, no desktops) and the downloaded profile said so; blank means the field's default, as for text fields."""
+    at = run_app()
+    at.number_input(key=key(name)).set_value(edited).run()
+    assert_shows(at, engine(**{name: edited}))
+    at.number_input(key=key(name)).set_value(None).run()
+    assert at.number_input(key=key(name)).value is None and not at.error
+    shown = at.number_input(key=key(name)).proto.placeholder  # what the blank box stands for
+    assert shown == ("same as users" if name == "desktops" else f"{default:g} (default)")
+    profile = views.profile_from_state({k: at.session_state[k] for k in KEYS}, views.widget_specs(default_catalog().ids))
+    assert name not in profile
+    contoso = yaml.safe_load(CONTOSO.read_text())
+    contoso.pop(name, None)
+    ev = decision.evaluate(contoso)
+    assert_shows(at, ev)
+    saved = profile_to_mapping(decision.evaluate(json.loads(at.session_state["good_key"])).profiles, 0)
+    assert saved == profile_to_mapping(ev.profiles, 0) and saved[name] == default  # what "Download this profile" saves
+    at.selectbox(key="example").set_value("small-office").run()  # a loaded example fills the box again
+    assert at.number_input(key=key(name)).value == views.state_from_profile(
+        profile_to_mapping(decision.evaluate(EXAMPLES / "small-office.yaml").profiles, 0),
+        views.widget_specs(default_catalog().ids))[key(name)]
+
+
+def test_a_cleared_users_box_is_a_required_field_left_empty_not_zero_users():
+    at = run_app()
+    at.number_input(key=key("users")).set_value(None).run()
+    assert at.number_input(key=key("users")).value is None
+    assert at.number_input(key=key("users")).proto.placeholder == "required"
+    [error] = [e.value for e in at.error]
+    assert error.startswith("**Some inputs are not valid** — the results below are for the last valid profile")
+    assert "Users (users): required field is empty" in error
+    assert_shows(at, decision.evaluate(CONTOSO))  # the last valid profile's results, not those of 0 users
+    at.number_input(key=key("users")).set_value(400).run()
+    assert not at.error and at.number_input(key=key("desktops")).value is None
+    assert_shows(at, engine(users=400, desktops=400))
+
+
 @pytest.mark.parametrize(("content", "line"), [
     (b"org: X\nexternal_domain: x.com\nusres: 5\n",
      "bad.yaml, field 'usres': unknown field (did you mean 'users'?)"),
@@ -375,6 +418,56 @@ def test_an_invalid_input_shows_why_and_keeps_the_last_valid_results():
     assert not at.error
     # the example's OWA host is the default mail.<external_domain>: it follows the domain (it kept mail.contoso.com)
     assert_shows(at, engine(external_domain="fabrikam.com", owa_host="mail.fabrikam.com"))
+
+
+@pytest.mark.parametrize(("name", "typed"), [("users", -5), ("users", 99_999_999_999), ("horizon_years", 50.0),
+                                            ("horizon_years", 0.0), ("admin_rate", -1.0), ("w_cost", 2000.0)])
+def test_a_number_out_of_range_is_named_in_the_not_valid_box_with_its_range(name, typed):
+    """QA 18a A: the browser refused a number out of the widget's range with only an icon in the box, and the page
+    kept the old results without a word; it now reaches validation, which names the field and the range."""
+    at = run_app()
+    table, before = shown_table(at), at.number_input(key=key(name)).value
+    at.number_input(key=key(name)).set_value(typed).run()
+    assert not at.exception and at.number_input(key=key(name)).value == typed  # not clamped or reset to a default
+    [issue] = engine(**{name: typed}).issues
+    assert issue.field == name and re.fullmatch(r"must be at (least|most) [\d,.]+", issue.reason)
+    label = views.field_label(FIELD_BY_NAME[name])
+    [error] = [e.value for e in at.error]
+    assert error.startswith("**Some inputs are not valid** — the results below are for the last valid profile")
+    assert f"{label} ({name}): {issue.reason} (got '{typed}')" in error
+    pd.testing.assert_frame_equal(shown_table(at), table)
+    at.number_input(key=key(name)).set_value(before).run()
+    assert not at.error
+
+
+def test_an_import_without_users_shows_its_current_state_over_the_default_horizon_while_the_typed_one_is_not_valid():
+    """A horizon out of range no longer stops at the widget: the current state panel (shown until users is filled
+    in) took it as it was (a million years: an exception)."""
+    at = upload_export(run_app(), "ex2010-litware.txt")
+    at.number_input(key=key("horizon_years")).set_value(1e6).run()
+    assert not at.exception
+    [error] = [e.value for e in at.error if "Fill in the inputs" in e.value]
+    assert "Horizon years (horizon_years): must be at most 10 (got '1000000.0')" in error
+    assert "Users (users): required field is empty" in error
+    state = views.current_state(views.parse_export_upload((EXPORTS / "ex2010-litware.txt").read_bytes(),
+                                                          "ex2010-litware.txt", default_parameters(), default_catalog()),
+                                default_parameters(), default_catalog(), at.date_input(key=key("start")).value,
+                                FIELD_BY_NAME["horizon_years"].default, dt.date.today())
+    assert any(c.value.endswith(state.period_text()) for c in at.caption)
+
+
+def test_the_owa_host_placeholder_shows_the_default_host_not_the_internal_field_name():
+    """QA 18a F: the blank OWA host's placeholder read 'mail.<external_domain>' in front of the client."""
+    at = run_app()
+    owa = key("owa_host")
+    assert at.text_input(key=owa).value == "" and at.text_input(key=owa).placeholder == "mail.contoso.com"
+    at.text_input(key=key("external_domain")).set_value(" Fabrikam.COM. ").run()
+    assert at.text_input(key=owa).placeholder == "mail.fabrikam.com"  # the host validation derives and the engine uses
+    shown = decision.evaluate(json.loads(at.session_state["good_key"])).profiles
+    assert profile_to_mapping(shown, 0)["owa_host"] == "mail.fabrikam.com"
+    at.text_input(key=key("external_domain")).set_value("").run()
+    assert at.text_input(key=owa).placeholder == "mail.<external domain>"  # the label of the field to fill in
+    assert not [s.placeholder for s in at.text_input if "_" in (s.placeholder or "")]
 
 
 def test_tabs_show_the_engines_tradeoffs_timeline_names_commands_and_assumptions():

@@ -50,8 +50,11 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
     for f in FIELDS:
         spec = by_name[f.name]
         assert f.help in spec.help and f"`{f.name}`" in spec.help
-        if f.kind == "integer":
-            assert (spec.widget, spec.kwargs["min_value"], spec.kwargs["max_value"]) == ("number_input", f.low, f.high)
+        if f.kind in ("integer", "number"):
+            assert spec.widget == "number_input" and isinstance(spec.kwargs["step"], int) is (f.kind == "integer")
+            assert "value" in spec.kwargs and spec.kwargs["value"] is None  # cleared: blank, not Streamlit's "min"
+            # no bounds for the browser to refuse a number with: validation names it (test_app), the help the range
+            assert not {"min_value", "max_value"} & set(spec.kwargs) and "Range " in spec.help
         if f.kind == "choice":
             assert spec.kwargs["options"] == f.choices
         if f.kind == "bool":
@@ -60,7 +63,16 @@ def test_one_widget_per_schema_field_with_the_schemas_ranges_choices_and_help():
     assert by_name["admin_rate"].label == "Admin rate (EUR/hour)"
     assert by_name["w_url_change"].label == "URL change"
     assert "Range 0–10,000,000 devices." in by_name["mobile_devices"].help
+    assert "Range 0–10,000 EUR/hour." in by_name["admin_rate"].help and "Range 0–10,000 EUR/hour." in by_name[
+        "user_rate"].help  # QA 18a fault 5: 'money/hour', the schema's placeholder unit
+    assert not [s.name for s in specs if "money/" in s.help]
     assert (by_name["desktops"].blank_means, by_name["desktops"].kwargs["placeholder"]) == ("users", "same as users")
+    assert by_name["users"].kwargs["placeholder"] == "required" and "placeholder" not in by_name["admin_rate"].kwargs
+    params = default_parameters()  # a blank number box says the default it stands for, from the parameters too
+    shown = {s.name: s.kwargs.get("placeholder") for s in views.widget_specs(CATALOG.ids, "EUR", {}, params)}
+    assert (shown["horizon_years"], shown["mobile_devices"]) == ("3 (default)", "0 (default)")
+    assert shown["admin_rate"] == f"{params.value('admin_rate'):g} (default)" == "75 (default)"
+    assert shown["w_cost"] == f"{params.value('w_cost'):g} (default)"
     assert by_name["id"].blank_means == "org"
 
 
@@ -77,6 +89,8 @@ def test_validation_and_the_widgets_follow_one_default_template(monkeypatch):
     assert state[views.widget_key("owa_host")] == ""
     chosen = views.state_from_profile({**profile, "owa_host": "mail.a.com"}, views.widget_specs(CATALOG.ids))
     assert chosen[views.widget_key("owa_host")] == "mail.a.com"
+    shown = {s.name: s for s in views.widget_specs(CATALOG.ids, "USD", {"external_domain": "A.com."})}
+    assert shown["owa_host"].kwargs["placeholder"] == "webmail.a.com"  # the blank box shows the host it stands for
 
 
 def test_an_owa_host_that_was_only_the_default_follows_the_external_domain():
@@ -313,6 +327,22 @@ def test_the_results_download_names_the_currency_of_its_amounts():
     back = pd.read_csv(io.BytesIO(csv_bytes(res.results)), keep_default_na=False)
     assert list(back.columns[back.columns.get_loc("tco") + 1:][:1]) == ["currency"]
     assert set(back["currency"]) == {"EUR"} and len(back) == len(OPTIONS)
+
+
+def test_the_results_downloads_leave_an_infeasible_options_rank_blank_as_the_json_and_the_batch_do():
+    """QA 18a fault 2: Results (CSV) and (Excel) gave an infeasible option rank 0, which sorts above the
+    recommendation in Excel; the JSON says null and `score --layout long` leaves the cell empty."""
+    profile = {**profile_to_mapping(decision.evaluate(EXAMPLES[1]).profiles, 0), "internal_ca": False}
+    res = views.ProfileResults(profile, default_parameters(), default_catalog())
+    rows = res.ev.option_rows(0)
+    assert not rows.set_index("option").loc["internal_ca", "feasible"]
+    expected = [int(r) if f else None for r, f in zip(rows["rank"], rows["feasible"], strict=True)]
+    assert sorted(r for r in expected if r is not None) == list(range(1, int(rows["feasible"].sum()) + 1))
+    back = pd.read_csv(io.BytesIO(csv_bytes(res.results)), keep_default_na=False, dtype=str)
+    assert list(back["rank"]) == ["" if r is None else str(r) for r in expected]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(res.results, sheet="options")))["options"]
+    rank = list(views.DOWNLOAD_COLUMNS).index("rank")
+    assert [row[rank] for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
 
 
 def test_the_results_download_is_the_engines_table_and_formula_safe():
