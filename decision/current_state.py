@@ -239,14 +239,59 @@ def _self_signed_due(facts: dict[str, Any], params: Parameters, today: dt.date) 
             if by_thumbprint[entry["thumbprint"]]["self_signed"] and by_thumbprint[entry["thumbprint"]]["services"]}
 
 
+def _servers_text(servers: list[str]) -> str:
+    return " and ".join([", ".join(servers[:-1]), servers[-1]] if len(servers) > 1 else servers)
+
+
+def _not_collected(entries: list[dict[str, Any]]) -> list[Finding]:
+    """That the state of servers whose certificates the export lacks is unknown, and why: one finding for those a
+    collection error or skip explains (quoted), one for the others."""
+    out = []
+    for failed in (True, False):
+        servers = [e["server"] for e in entries if bool(e["error"]) == failed]
+        if not servers:
+            continue
+        one = len(servers) == 1
+        what = (f"The certificates on {_servers_text(servers)} were not collected "
+                f"({'; '.join(dict.fromkeys(e['error'] for e in entries if e['error']))})" if failed else
+                f"The export has no certificates from {_servers_text(servers)}")
+        out.append(Finding("warning", f"{what}: {'its' if one else 'their'} state is unknown, so the names "
+                                      f"{'it serves' if one else 'they serve'} were not checked; collect "
+                                      f"{'its' if one else 'their'} certificates (Get-ExchangeCertificate -Server) "
+                                      "and import again."))
+    return out
+
+
+def _coverage_text(entry: dict[str, Any], fault: str, effect: str, by_thumbprint: dict[str, dict[str, Any]],
+                   issuers: dict[str, tuple[str, str]]) -> str:
+    """``name (uses) <fault>: <effect>.`` (`effect` may say ``{who}``: the clients concerned), naming the servers
+    where only some of those that use the name have the fault, and how the CA-issued certificates that cover it on
+    the others are missing there."""
+    uses = ", ".join(entry["used_by"])
+    if entry["everywhere"] or not entry["servers"]:
+        return f"{entry['name']} ({uses}) {fault}: {effect.format(who='clients that use it')}."
+    where = _servers_text(entry["servers"])
+    covered = ""
+    for cert in (by_thumbprint[t] for t in entry["elsewhere"]):
+        on = _servers_text([s for s in cert["servers"] if s not in entry["servers"]])
+        unbound = [s for s in entry["servers"] if s in cert["servers"]]
+        absent = [s for s in entry["servers"] if s not in cert["servers"]]
+        missing = ([f"not installed on {_servers_text(absent)}"] if absent else []) + (
+            [f"on {_servers_text(unbound)} but not enabled for IIS there"] if unbound else [])
+        covered += (f"; the {issuers[cert['thumbprint']][1]} certificate that covers it on {on} "
+                    f"({cert['subject'] or cert['thumbprint']}) is {' and '.join(missing)}")
+    return (f"{entry['name']} ({uses} on {where}) {fault} on {where}: "
+            f"{effect.format(who=f'clients that reach {where} by it')}{covered}.")
+
+
 def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replacements: list[Replacement],
               self_signed_due: dict[str, dt.date], params: Parameters, today: dt.date, start: dt.date,
               acme_only: list[str]) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = _not_collected(facts["certificates_not_collected"])
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
     for entry in facts["uncovered_names"]:
-        out.append(Finding("error", f"{entry['name']} ({', '.join(entry['used_by'])}) is on no certificate bound to IIS: "
-                                    "clients that use it see a certificate warning."))
+        out.append(Finding("error", _coverage_text(entry, "is on no certificate bound to IIS", "{who} see a "
+                                                   "certificate warning", by_thumbprint, issuers)))
     for entry in facts["expiring"]:
         cert = by_thumbprint[entry["thumbprint"]]
         name = f"{cert['subject'] or cert['thumbprint']} ({issuers[cert['thumbprint']][1]}; {_where(cert)})"
@@ -258,8 +303,12 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
             out.append(Finding("info", f"{name} expired on {entry['not_after']}; it is bound to no service, "
                                        "so it can be removed."))
     for entry in facts["self_signed_only_names"]:
-        out.append(Finding("error", f"{entry['name']} ({', '.join(entry['used_by'])}) is only on self-signed "
-                                    "certificates: clients that do not trust them see a warning."))
+        out.append(Finding("error", _coverage_text(entry, "is only on self-signed certificates", "clients that do not "
+                                                   "trust them see a warning", by_thumbprint, issuers)))
+    for entry in facts["private_ca_only_names"]:
+        out.append(Finding("warning", _coverage_text(
+            entry, "is on a certificate of the organisation's own CA", "phones and computers outside the domain see a "
+            "warning unless they were given its root certificate", by_thumbprint, issuers)))
     for name in facts["autodiscover_names_not_covered"]:
         out.append(Finding("warning", f"{name} is on no certificate bound to IIS: if it points at Exchange, Outlook "
                                       "users of that domain see a certificate warning."))

@@ -126,9 +126,11 @@ class ExchangeExport:
     format: str
     servers: list[Server]
     accepted_domains: list[AcceptedDomain]
-    autodiscover_internal_uris: list[str] = field(default_factory=list)
-    virtual_directories: dict[str, list[tuple[str | None, str | None]]] = field(default_factory=dict)
-    outlook_anywhere: list[tuple[str | None, str | None]] = field(default_factory=list)
+    autodiscover_internal_uris: list[tuple[str, str | None]] = field(default_factory=list)  # (URI, server)
+    #: kind -> (internal URL, external URL, server) of each virtual directory
+    virtual_directories: dict[str, list[tuple[str | None, str | None, str | None]]] = field(default_factory=dict)
+    #: (internal host name, external host name, server)
+    outlook_anywhere: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -607,23 +609,29 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
 
     export = ExchangeExport(source=source, format=fmt, servers=servers, accepted_domains=domains)
     export.skipped, export.errors, export.collected_at = raw.skipped, raw.errors, raw.collected_at
+    spelling = {s.name.casefold(): s.name for s in servers}  # a server's name as first seen, in any case
+
+    def server_of(rec: Record, key: str) -> str | None:
+        name = _text(rec.get(key))
+        return spelling.setdefault(name.casefold(), name) if name else None
+
     for rec in raw.records["client_access"]:
         if uri := _text(rec.get("autodiscoverserviceinternaluri")):
-            export.autodiscover_internal_uris.append(uri)
+            export.autodiscover_internal_uris.append((uri, server_of(rec, "name")))
     for rec in raw.records["virtual_directories"]:
         kind = _vdir_kind(rec)
         if kind is None:
             raw.warnings.append(f"ignored a virtual directory of unknown kind: {_text(rec.get('name'))!r}")
             continue
-        urls = (_text(rec.get("internalurl")), _text(rec.get("externalurl")))
+        urls = (_text(rec.get("internalurl")), _text(rec.get("externalurl")), server_of(rec, "server"))
         export.virtual_directories.setdefault(kind, []).append(urls)
     for rec in raw.records["outlook_anywhere"]:
-        export.outlook_anywhere.append((_text(rec.get("internalhostname")), _text(rec.get("externalhostname"))))
+        export.outlook_anywhere.append((_text(rec.get("internalhostname")), _text(rec.get("externalhostname")),
+                                        server_of(rec, "server")))
     dates = [text for rec in raw.records["certificates"] for key in ("notbefore", "notafter") if (text := _text(rec.get(key)))]
     month_first = _month_first(dates, raw.warnings)
     # Get-ExchangeCertificate pasted without -Server lists the local server's: certain only when there is one
     only = [s.name for s in servers if "edge" not in {r.lower() for r in s.roles}]
-    spelling = {s.name.casefold(): s.name for s in servers}  # a server's name as first seen, in any case
     for rec in raw.records["certificates"]:
         if cert := _build_certificate(rec, raw.warnings, month_first):
             if cert.server is None and len(only) == 1:
@@ -758,18 +766,21 @@ def _primary_domain(export: ExchangeExport, notes: list[str]) -> AcceptedDomain:
     return chosen
 
 
-def _used_names(export: ExchangeExport, warnings: list[str]) -> list[tuple[str, str, str]]:
-    """``(side, host, what uses it)`` for every URL and host name; side is ``internal`` or ``external``."""
-    values: list[tuple[str, str | None, str]] = []
-    for kind, pairs in export.virtual_directories.items():
-        for internal, external in pairs:
-            values += [("internal", internal, f"{_KIND_LABELS[kind]} internal URL")]
-            values += [("external", external, f"{_KIND_LABELS[kind]} external URL")]
-    values += [("internal", uri, "Autodiscover internal URI (SCP)") for uri in export.autodiscover_internal_uris]
-    for internal, external in export.outlook_anywhere:
-        values += [("internal", internal, "Outlook Anywhere internal host name")]
-        values += [("external", external, "Outlook Anywhere external host name")]
-    used = [(side, host, label) for side, value, label in values if (host := _host(value, label, warnings))]
+def _used_names(export: ExchangeExport, warnings: list[str]) -> list[tuple[str, str, str, str | None]]:
+    """``(side, host, what uses it, on which server)`` for every URL and host name; side is ``internal`` or
+    ``external``; the server is None where the export does not say."""
+    values: list[tuple[str, str | None, str, str | None]] = []
+    for kind, entries in export.virtual_directories.items():
+        for internal, external, server in entries:
+            values += [("internal", internal, f"{_KIND_LABELS[kind]} internal URL", server)]
+            values += [("external", external, f"{_KIND_LABELS[kind]} external URL", server)]
+    values += [("internal", uri, "Autodiscover internal URI (SCP)", server)
+               for uri, server in export.autodiscover_internal_uris]
+    for internal, external, server in export.outlook_anywhere:
+        values += [("internal", internal, "Outlook Anywhere internal host name", server)]
+        values += [("external", external, "Outlook Anywhere external host name", server)]
+    used = [(side, host, label, server) for side, value, label, server in values
+            if (host := _host(value, label, warnings))]
     return list(dict.fromkeys(used))
 
 
@@ -838,10 +849,11 @@ def profile_from_export(export: ExchangeExport, *, org: str | None = None) -> tu
         notes.append(f"exchange_version: mixed releases {', '.join(releases)}; used the newest, {releases[-1]}")
 
     used = _used_names(export, warnings)
-    internal_used = {host for side, host, _ in used if side == "internal"}
-    external_used = {host for side, host, _ in used if side == "external"}
-    owa_hosts = Counter(host for _, external in export.virtual_directories.get("owa", []) if (host := _host(external, "", [])))
-    oa_hosts = [host for _, external in export.outlook_anywhere if (host := _host(external, "", []))]
+    internal_used = {host for side, host, _, _ in used if side == "internal"}
+    external_used = {host for side, host, _, _ in used if side == "external"}
+    owa_hosts = Counter(host for _, external, _ in export.virtual_directories.get("owa", [])
+                        if (host := _host(external, "", [])))
+    oa_hosts = [host for _, external, _ in export.outlook_anywhere if (host := _host(external, "", []))]
     if owa_hosts:
         owa_host = owa_hosts.most_common(1)[0][0]
     elif oa_hosts:
@@ -1004,6 +1016,69 @@ def _server_order(name: str) -> tuple[list[tuple[str | int, ...]], str]:
     return key, name
 
 
+def _not_collected(export: ExchangeExport, servers: list[str]) -> dict[str, str | None]:
+    """Which of `servers` the export has no certificates of -> the collection error or skip that says why (one that
+    names the server, else one that names none), or None when nothing does. Certificates whose server is not known
+    (a paste without -Server) may be any server's: then only a server an error or skip names is taken as missing."""
+    reports = [r for r in export.errors + export.skipped if "get-exchangecertificate" in r.lower()]
+    named: dict[str, list[str]] = {}
+    for report in reports:
+        match = _CERT_SERVER_RE.search(report)
+        named.setdefault((match["quoted"] or match["bare"]).casefold() if match else "", []).append(report)
+    unattributed = any(c.server is None for c in export.certificates)
+    have = {c.server.casefold() for c in export.certificates if c.server}
+    missing: dict[str, str | None] = {}
+    for server in servers:
+        why = named.get(server.casefold()) or (None if unattributed else named.get(""))
+        if server.casefold() not in have and (why or not unattributed):
+            missing[server] = "; ".join(why) if why else None
+    return missing
+
+
+#: what may be wrong with the certificates IIS serves a name with, on a server: none covers it, only self-signed
+#: ones do, or (for a name used from outside) only self-signed ones and ones of the organisation's own CA
+_COVERAGE_FAULTS = ("uncovered", "self_signed", "private_ca")
+
+
+def _coverage(host: str, uses: list[tuple[str, str, str | None]], iis: dict[str | None, dict[str, dict[str, Any]]],
+              not_collected: dict[str, str | None], private: set[str]) -> dict[str, dict[str, Any]]:
+    """What is wrong with `host` (used as `uses`: side, label, server), checked on each server that uses it against
+    the certificates bound to IIS there (those of unknown server count for every server); a use whose server is not
+    known is checked against every server's. Servers whose certificates were not collected are not checked.
+
+    Fault (of _COVERAGE_FAULTS) -> ``name``, ``used_by`` (the uses on the servers with that fault), ``servers``
+    (those servers), ``everywhere`` (whether every server using the name has it) and ``elsewhere`` (the CA-issued
+    certificates that cover the name on the other servers that use it)."""
+    anywhere = {t: c for certs in iis.values() for t, c in certs.items()}
+    status: dict[str | None, str] = {}
+    covering: dict[str | None, list[dict[str, Any]]] = {}
+    for server in dict.fromkeys(server for _, _, server in uses):
+        if server in not_collected or (server is None and not_collected):
+            continue  # its certificates (or those of a server it may be) are not known
+        certs = anywhere if server is None else {**iis.get(server, {}), **iis.get(None, {})}
+        covering[server] = [c for c in certs.values() if _covers(tuple(c["names"]), host)]
+        external = any(side == "external" and at == server for side, _, at in uses)
+        status[server] = ("uncovered" if not covering[server] else
+                          "self_signed" if all(c["self_signed"] for c in covering[server]) else
+                          "private_ca" if external and all(c["self_signed"] or c["thumbprint"] in private
+                                                           for c in covering[server]) else "")
+    found = {}
+    for fault in _COVERAGE_FAULTS:
+        servers = [server for server, what in status.items() if what == fault]
+        if not servers:
+            continue
+        sides = ("external",) if fault == "private_ca" else ("internal", "external")
+        found[fault] = {
+            "name": host,
+            "used_by": list(dict.fromkeys(label for side, label, at in uses if at in servers and side in sides)),
+            "servers": sorted((s for s in servers if s), key=_server_order),
+            "everywhere": len(servers) == len({at for _, _, at in uses}),
+            "elsewhere": list(dict.fromkeys(c["thumbprint"] for server, what in status.items() if what != fault
+                                            for c in covering[server] if not c["self_signed"])),
+        }
+    return found
+
+
 def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.date) -> dict[str, Any]:
     """The certificates in place and what is wrong with them today and before ``horizon_end``."""
     internal_domain = _internal_domain(export)
@@ -1044,20 +1119,28 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
                 }
             )
     on_iis = [c for c in certificates if c["bound_to_iis"]]
-
-    labels: dict[str, list[str]] = {}
-    for _, host, label in _used_names(export, []):
-        labels.setdefault(host, []).append(label)
-    uncovered, self_signed_only = [], []
-    for host, uses in sorted(labels.items()):
-        covering = [c for c in on_iis if _covers(tuple(c["names"]), host)]
-        if not covering:
-            uncovered.append({"name": host, "used_by": uses})
-        elif all(c["self_signed"] for c in covering):
-            self_signed_only.append({"name": host, "used_by": uses})
+    by_thumbprint = {c["thumbprint"]: c for c in certificates}
+    iis: dict[str | None, dict[str, dict[str, Any]]] = {}  # server (None: not known) -> its IIS certificates
+    for copy in export.certificates:
+        if any(s.upper() == "IIS" for s in copy.services):
+            iis.setdefault(copy.server, {})[copy.thumbprint] = by_thumbprint[copy.thumbprint]
+    uses: dict[str, list[tuple[str, str, str | None]]] = {}
+    for side, host, label, server in _used_names(export, []):
+        uses.setdefault(host, []).append((side, label, server))
+    servers_in_use = [s for s in dict.fromkeys(s for entries in uses.values() for _, _, s in entries) if s]
+    candidates = [s.name for s in _client_servers(export)]
+    not_collected = _not_collected(export, list(dict.fromkeys(candidates + servers_in_use)))
+    private = {thumbprint for thumbprint, copies in groups.items() if _issuer_looks_ad_cs(copies[0])}
+    coverage = {status: [] for status in _COVERAGE_FAULTS}
+    for host, entries in sorted(uses.items()):
+        for status, entry in _coverage(host, entries, iis, not_collected, private).items():
+            coverage[status].append(entry)
 
     autodiscover_names = [f"autodiscover.{d.name}" for d in _client_domains(export)]
-    autodiscover_missing = [name for name in autodiscover_names if not any(_covers(tuple(c["names"]), name) for c in on_iis)]
+    reported = {e["name"] for e in coverage["uncovered"]}
+    autodiscover_missing = [] if not_collected else [
+        name for name in autodiscover_names
+        if name not in reported and not any(_covers(tuple(c["names"]), name) for c in on_iis)]
     internal_on_public = [
         {
             "thumbprint": c["thumbprint"],
@@ -1073,9 +1156,11 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
         "today": today.isoformat(),
         "horizon_end": horizon_end.isoformat(),
         "certificates": certificates,
-        "names_in_use": sorted(labels),
-        "uncovered_names": uncovered,
-        "self_signed_only_names": self_signed_only,
+        "names_in_use": sorted(uses),
+        "certificates_not_collected": [{"server": server, "error": error} for server, error in not_collected.items()],
+        "uncovered_names": coverage["uncovered"],
+        "self_signed_only_names": coverage["self_signed"],
+        "private_ca_only_names": coverage["private_ca"],
         "autodiscover_names_not_covered": autodiscover_missing,
         "internal_names_on_public_certificates": internal_on_public,
         "expiring": sorted(expiring, key=lambda e: e["not_after"]),

@@ -618,7 +618,8 @@ def test_state_2013_internal_names_on_public_cert_and_expired():
 
 def test_state_se_mismatched_name_and_expired_self_signed():
     result = state("exse-contoso.json")
-    assert result["uncovered_names"] == [{"name": "ex02.contoso.com", "used_by": ["EWS internal URL"]}]
+    assert result["uncovered_names"] == [{"name": "ex02.contoso.com", "used_by": ["EWS internal URL"], "servers": ["EX02"],
+                                          "everywhere": True, "elsewhere": []}]
     assert result["names_in_use"] == ["autodiscover.contoso.com", "ex02.contoso.com", "mail.contoso.com"]
     assert [(e["subject"], e["expired"], e["days_left"]) for e in result["expiring"]] == [
         ("CN=EX02", True, -12),
