@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decision.catalog import default_catalog
-from decision.current_state import LEVELS, CurrentState, assess, issuer_ca
+from decision.current_state import LEVELS, CurrentState, Finding, assess, issuer_ca
 from decision.dates import to_day
 from decision.exchange_import import (
     BUILDS_FILE,
@@ -1054,3 +1054,142 @@ def test_an_unknown_public_issuer_gets_the_public_maximum():
     [replacement] = assess(parse_export(text), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END).replacements
     assert (replacement.ca, replacement.issuer) == ("", "Example Trust")
     assert replacement.lifetime_days == PARAMS.value("public_max_lifetime_days", to_day(TODAY))
+
+
+# --------------------------------------------------------------------------- coverage per server (QA 18c)
+
+DIGICERT = "5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7"
+DIGICERT_SUBJECT = "CN=mail.contoso.com, O=Contoso Ltd, L=Redmond, S=Washington, C=US"
+MAIL_USES = ("OWA external URL, ECP external URL, EWS internal URL, EWS external URL, ActiveSync internal URL, "
+             "ActiveSync external URL, OAB internal URL, OAB external URL, MAPI internal URL, Outlook Anywhere internal "
+             "host name, Outlook Anywhere external host name")
+
+
+def contoso_2016(change) -> ExchangeExport:
+    """ex2016-contoso.json after `change(data)`."""
+    data = json.loads((DATA / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
+    change(data)
+    return parse_export(json.dumps(data), "ex2016-contoso.json")
+
+
+def without_ex02_digicert(data: dict) -> None:
+    data["certificates"] = [c for c in data["certificates"] if (c["Thumbprint"], c["Server"]) != (DIGICERT, "EX02")]
+
+
+def without_certificates(data: dict) -> None:
+    del data["certificates"]
+
+
+def test_a_name_is_covered_only_by_a_certificate_bound_to_iis_on_the_server_that_serves_it():
+    """The certificate renewed on EX01 only: EX02's virtual directories use mail.contoso.com, but IIS on EX02 has only
+    its self-signed certificate. The DigiCert certificate on EX01 covered the name for every server (QA 18c fault 1)."""
+    export = contoso_2016(without_ex02_digicert)
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert [(e["name"], e["servers"], e["everywhere"], e["elsewhere"]) for e in facts["uncovered_names"]] == [
+        ("autodiscover.contoso.com", ["EX02"], False, [DIGICERT]),
+        ("mail.contoso.com", ["EX02"], False, [DIGICERT]),
+    ]
+    assert facts["uncovered_names"][0]["used_by"] == ["Autodiscover internal URI (SCP)"]
+    errors = findings(assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END), "error")
+    assert (f"mail.contoso.com ({MAIL_USES} on EX02) is on no certificate bound to IIS on EX02: clients that reach EX02 "
+            f"by it see a certificate warning; the DigiCert (incl. GeoTrust, Thawte, RapidSSL) certificate that covers "
+            f"it on EX01 ({DIGICERT_SUBJECT}) is not installed on EX02.") in errors
+    # each server's own internal name: one server, so the text is as before
+    assert ("ex02.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed certificates: clients "
+            "that do not trust them see a warning.") in errors
+
+
+def test_a_certificate_on_the_server_but_not_enabled_for_iis_there_is_named_so():
+    """The pasted text (servers read from the virtual directories' Server lines): EX02 has the DigiCert certificate,
+    enabled for SMTP only."""
+    text = (DATA / "ex2016-contoso.txt").read_text()
+    at = text.index("-Server EX02")
+    export = parse_export(text[:at] + text[at:].replace("Services           : IIS, SMTP", "Services           : SMTP", 1))
+    errors = findings(assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END), "error")
+    assert (f"mail.contoso.com ({MAIL_USES} on EX02) is on no certificate bound to IIS on EX02: clients that reach EX02 "
+            f"by it see a certificate warning; the DigiCert (incl. GeoTrust, Thawte, RapidSSL) certificate that covers "
+            f"it on EX01 ({DIGICERT_SUBJECT}) is on EX02 but not enabled for IIS there.") in errors
+
+
+def test_a_name_no_server_covers_keeps_one_finding_and_is_not_also_an_autodiscover_warning():
+    """Every server agrees: the text names no server. autodiscover.contoso.com, used by the SCP and uncovered, was also
+    'not covered' in the Autodiscover warning (QA 18c fault 8)."""
+    def unbound(data: dict) -> None:
+        for cert in data["certificates"]:
+            if cert["Thumbprint"] == DIGICERT:
+                cert["Services"] = "SMTP"
+
+    export = contoso_2016(unbound)
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert [(e["name"], e["servers"], e["everywhere"]) for e in facts["uncovered_names"]] == [
+        ("autodiscover.contoso.com", ["EX01", "EX02"], True), ("mail.contoso.com", ["EX01", "EX02"], True)]
+    assert facts["autodiscover_names_not_covered"] == ["autodiscover.fabrikam.com"]
+    result = assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    assert f"mail.contoso.com ({MAIL_USES}) is on no certificate bound to IIS: clients that use it see a certificate " \
+           "warning." in findings(result, "error")
+    assert [f for f in result.findings if f.text.startswith("autodiscover.contoso.com")] == [
+        Finding("error", "autodiscover.contoso.com (Autodiscover internal URI (SCP)) is on no certificate bound to IIS: "
+                         "clients that use it see a certificate warning.")]
+
+
+def failed_collection(*servers: str):
+    def change(data: dict) -> None:
+        data["certificates"] = [c for c in data["certificates"] if c["Server"] not in servers]
+        data["errors"] = [{"Command": f"Get-ExchangeCertificate -Server {s}", "Message": "Access denied"} for s in servers]
+    return change
+
+
+def test_servers_whose_certificates_were_not_collected_are_not_checked_and_their_state_is_unknown():
+    """The collection failed: every name was 'on no certificate' (four errors, and Autodiscover warnings), and the
+    collection errors were not mentioned (QA 18c fault 2)."""
+    export = contoso_2016(failed_collection("EX01", "EX02"))
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert facts["certificates_not_collected"] == [
+        {"server": "EX01", "error": "Get-ExchangeCertificate -Server EX01: Access denied"},
+        {"server": "EX02", "error": "Get-ExchangeCertificate -Server EX02: Access denied"}]
+    assert (facts["uncovered_names"], facts["self_signed_only_names"], facts["autodiscover_names_not_covered"]) == (
+        [], [], [])
+    result = assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    assert result.findings == (Finding("warning", "The certificates on EX01 and EX02 were not collected "
+                                                  "(Get-ExchangeCertificate -Server EX01: Access denied; "
+                                                  "Get-ExchangeCertificate -Server EX02: Access denied): their state is "
+                                                  "unknown, so the names they serve were not checked; collect their "
+                                                  "certificates (Get-ExchangeCertificate -Server) and import again."),)
+    nothing = assess(contoso_2016(without_certificates), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    assert [f.text.split(":")[0] for f in nothing.findings] == ["The export has no certificates from EX01 and EX02"]
+
+
+def test_one_server_not_collected_leaves_the_others_checked():
+    export = contoso_2016(failed_collection("EX02"))
+    facts = current_state(export, today=TODAY, horizon_end=HORIZON_END)
+    assert facts["certificates_not_collected"] == [
+        {"server": "EX02", "error": "Get-ExchangeCertificate -Server EX02: Access denied"}]
+    assert facts["uncovered_names"] == []  # ex02.corp.contoso.local was 'on no certificate'
+    assert [e["name"] for e in facts["self_signed_only_names"]] == ["ex01.corp.contoso.local"]
+    assert facts["autodiscover_names_not_covered"] == []  # EX02's certificate may carry it
+    warnings = findings(assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END), "warning")
+    assert warnings[0] == ("The certificates on EX02 were not collected (Get-ExchangeCertificate -Server EX02: Access "
+                           "denied): its state is unknown, so the names it serves were not checked; collect its "
+                           "certificates (Get-ExchangeCertificate -Server) and import again.")
+
+
+def test_certificates_pasted_without_their_server_or_an_edge_server_skipped_are_not_a_missing_collection():
+    text = (DATA / "ex2016-contoso.txt").read_text().replace(" -Server EX01", "").replace(" -Server EX02", "")
+    facts = current_state(parse_export(text), today=TODAY, horizon_end=HORIZON_END)
+    assert facts["certificates_not_collected"] == []
+    assert [e["name"] for e in facts["self_signed_only_names"]] == ["ex01.corp.contoso.local", "ex02.corp.contoso.local"]
+    assert state("ex2013-fabrikam.json")["certificates_not_collected"] == []  # EDGE01 serves no client names
+
+
+def test_a_name_used_from_outside_on_a_certificate_of_the_own_ca_is_a_warning():
+    """webmail.fabrikam.com, the external name of OWA and ActiveSync, is on an AD CS certificate: phones outside the
+    domain do not trust it, as the engine says of the internal-CA option, but the current state said nothing (QA 18c
+    fault 5). mbx01.fabrikam.local, used inside only, is not flagged."""
+    facts = state("ex2013-fabrikam.json")
+    [entry] = facts["private_ca_only_names"]
+    assert (entry["name"], entry["servers"], entry["everywhere"]) == ("webmail.fabrikam.com", ["MBX01"], True)
+    text = ("webmail.fabrikam.com (OWA external URL, ECP external URL, EWS external URL, ActiveSync external URL, OAB "
+            "external URL, Outlook Anywhere external host name) is on a certificate of the organisation's own CA: phones "
+            "and computers outside the domain see a warning unless they were given its root certificate.")
+    assert text in findings(assessed("ex2013-fabrikam.json"), "warning")
+    assert state("ex2016-contoso.json")["private_ca_only_names"] == []  # a public CA's certificate
