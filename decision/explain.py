@@ -48,7 +48,7 @@ REASONS: tuple[Reason, ...] = (
            "the chosen CA is distrusted by browsers for new certificates: {ca}, since {date}"),
     Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates",
            "the chosen CA no longer issues certificates: {ca} stopped on {date}"),
-    Reason("ca_not_operating", "infeasible", "the chosen CA (or its ACME service) did not issue yet on the start date"),
+    Reason("ca_not_operating", "infeasible", "no CA that could serve this option issued yet on the start date"),
     Reason("ca_distrusted_in_horizon", "infeasible",
            "the chosen CA is distrusted for new certificates before a renewal within the horizon",
            "{ca} is distrusted for new certificates from {date}, within the horizon"),
@@ -196,6 +196,60 @@ def start_status_details(ca: CA, start: int, named: bool) -> dict[str, str]:
         return {}
     text = BY_CODE[code].detail.format(ca=ca.short_name, date=from_day(ca.status_starts[at]).isoformat())
     return {code: text + (CHOOSE_ANOTHER_CA if named else "")}
+
+
+# what each option buys from a CA: (product, mode); mode 'auto' buys by order where the CA sells so, else through ACME
+OPTION_PRODUCTS = {"san": ("san", "manual"), "acme": ("san", "acme"), "classic": ("single", "manual"),
+                   "split_site": ("single", "manual"), "srv_record": ("single", "manual"),
+                   "wildcard": ("wildcard", "auto"), "internal_ca": ("san", "manual")}
+PRODUCT_WORDS = {"single": "single-name", "san": "SAN", "wildcard": "wildcard"}
+
+
+def buys_through_acme(ca: CA, option: str) -> bool:
+    """Whether `option` gets its certificates from `ca` through ACME (else by order)."""
+    mode = OPTION_PRODUCTS[option][1]
+    return mode == "acme" or (mode == "auto" and not ca.manual)
+
+
+def first_issuing_day(ca: CA, acme: bool) -> int:
+    """The first day `ca` issued (through ACME where `acme`: the later of that and its ACME service's first day)."""
+    first = int(ca.status_starts[0])
+    return max(first, ca.acme_from) if acme and ca.acme_from is not None else first
+
+
+def not_operating_details(option: str, ca: CA | None, named: bool, sellers: Iterable[CA]) -> dict[str, str]:
+    """The sentence of ca_not_operating: the CA the option's reasons are about (`ca`; where the profile `named` it,
+    with the advice to choose another CA or cheapest) and the day it first issued, by order or through ACME as the
+    option buys; with no such CA (cheapest, several CAs sell the product), the first of the `sellers` to issue."""
+    code = "ca_not_operating"
+    if ca is not None:
+        acme = buys_through_acme(ca, option)
+        day = from_day(first_issuing_day(ca, acme)).isoformat()
+        who = f"the chosen CA, {ca.short_name}," if named else ca.short_name
+        return {code: f"{who} did not issue{' through ACME' if acme else ''} yet on the start date (from {day})"
+                      + (CHOOSE_ANOTHER_CA if named else "")}
+    days = {c.short_name: first_issuing_day(c, buys_through_acme(c, option)) for c in sellers}
+    if not days:
+        return {}
+    first = min(days, key=days.__getitem__)
+    kind = ("ACME CA" if OPTION_PRODUCTS[option][1] == "acme"
+            else f"CA selling {PRODUCT_WORDS[OPTION_PRODUCTS[option][0]]} certificates")
+    return {code: f"no {kind} issued yet on the start date (the first, {first}, from "
+                  f"{from_day(days[first]).isoformat()})"}
+
+
+def no_product_details(option: str, ca: CA) -> dict[str, str]:
+    """The sentence of ca_no_product: what `ca` does not sell that `option` needs (by order, through ACME, the
+    product)."""
+    product, acme = OPTION_PRODUCTS[option][0], buys_through_acme(ca, option)
+    name, words = ca.short_name, PRODUCT_WORDS[product]
+    if not acme and not ca.manual:
+        text = f"{name} issues only through ACME, not by order" if ca.acme else f"{name} does not sell certificates by order"
+    elif acme and not ca.acme:
+        text = f"{name} does not issue through ACME"
+    else:
+        text = f"{name} does not sell {words} certificates{' through ACME' if acme else ''}"
+    return {"ca_no_product": text}
 
 
 def server_auth_details(ca: CA, issued: np.ndarray) -> dict[str, str]:
