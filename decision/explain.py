@@ -18,7 +18,7 @@ from decision.catalog import CA
 from decision.dates import from_day
 from decision.names import in_reverse_zone, reverse_zone_refusal
 from decision.parameters import Parameters
-from decision.scoring import CRITERION_NAMES
+from decision.scoring import CRITERIA, CRITERION_NAMES
 
 if TYPE_CHECKING:
     from decision.sensitivity import WeightBand
@@ -368,6 +368,7 @@ def ca_tie_sentence(chosen: str, level: list[str], more: list[tuple[str, int]], 
 
 
 _CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")
+_COLUMN_OF = dict(zip(CRITERIA, _CRITERION_COLUMNS, strict=True))  # each criterion's column in the option rows
 
 
 def one_decimal(score: float | np.ndarray) -> np.ndarray:
@@ -412,7 +413,12 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
         same, first = _tie_break(row, runner, tie, name, currency)
         if all(row[c] == runner[c] for c in _CRITERION_COLUMNS):
             return f"{lead}: an exact tie on {and_list(['every criterion', *(f'on {s}' for s in same)])}; {first}."
-        text = f"{lead}: their differences balance out under these weights."
+        differ = [k for k, c in _COLUMN_OF.items() if row[c] != runner[c]]
+        if all(weights[k] == 0 for k in differ):  # nothing to balance: the criteria they differ in carry no weight
+            text = (f"{lead}: they differ only in {and_list([CRITERION_NAMES[k] for k in differ])}, which "
+                    f"{'carries' if len(differ) == 1 else 'carry'} no weight here.")
+        else:
+            text = f"{lead}: their differences balance out under these weights."
         text += f" Better: {'; '.join(better)}." if better else ""
         text += f" It gives up: {'; '.join(worse)}." if worse else ""
         on_tie = f"with equal {and_list(same)}, {first}" if same else first

@@ -155,6 +155,26 @@ def test_a_tie_on_score_between_different_criteria_names_what_breaks_it():
                           "has the lower total cost of ownership (EUR 500 against EUR 900).")
 
 
+def test_a_tie_whose_only_difference_carries_no_weight_says_so():
+    """QA 18a D: with cost weighted 0, ACME and the wildcard tie at 100.0 though ACME costs a third: the why said
+    "their differences balance out under these weights", yet nothing balances out. It says the criterion they
+    differ in carries no weight; where a weighted criterion differs too, they do balance out."""
+    weights = {"cost": 0.0, "trust": 0.77, "reconfiguration": 0.15, "url_change": 0.08}
+    why = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0), option_row("wildcard", cost_total=2544.0,
+                                                                                          tco=2544.0),
+                             weights, LABELS, "USD", 0.0, tie="tco")
+    assert why.startswith("ACME, automated and Wildcard certificate both score 80.0 of 100: they differ only in cost, "
+                          "which carries no weight here. Better: direct cost USD 828 against USD 2,544.")
+    both = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0, users_url_change=3),
+                              option_row("wildcard", cost_total=2544.0, tco=2544.0), {**weights, "url_change": 0.0},
+                              LABELS, "USD", 0.0, tie="tco")
+    assert "they differ only in cost and URL change, which carry no weight here." in both
+    balanced = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0, users_url_change=3),
+                                  option_row("wildcard", cost_total=2544.0, tco=2544.0), weights, LABELS, "USD", 0.0,
+                                  tie="tco")
+    assert "their differences balance out under these weights" in balanced
+
+
 def test_no_tie_when_the_scores_differ():
     ev = decision.evaluate(PROFILES / "contoso-2026.yaml")
     assert ev.tie(0) is None and "tie" not in ev.why(0)
