@@ -303,14 +303,10 @@ def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list
     return better, worse
 
 
-def _amount(value: float) -> str:
-    """Money as the sentences show it: whole units, or cents where there are any."""
-    return f"{value:,.0f}" if round(value, 2) == round(value) else f"{value:,.2f}"
-
-
 def money_text(value: float, currency: str) -> str:
-    """'USD 830', 'EUR 1,234.50': an amount as the sentences show it."""
-    return f"{currency} {_amount(value)}"
+    """'USD 830', 'EUR 1,235': an amount over the horizon as the sentences and the tables show it, code first, to the
+    whole unit (cents only where two amounts compared would otherwise read the same)."""
+    return f"{currency} {value:,.0f}"
 
 
 TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "needs fewer certificate issuances",
@@ -319,7 +315,7 @@ TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "nee
 
 def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency: str) -> tuple[list[str], str]:
     """(what else the two have in common, why `name` goes first) for a tie on score broken on `tie` (TIE_BREAKS)."""
-    tco, issuances, certificates = (f"total cost of ownership ({currency} {_amount(row['tco'])})",
+    tco, issuances, certificates = (f"total cost of ownership ({money_text(row['tco'], currency)})",
                                     f"certificate issuances ({row['certificate_issuances']:,.0f})",
                                     f"certificates ({row['certificates']:,.0f})")
     first = f"{name} {TIE_REASONS[tie]}"

@@ -325,8 +325,9 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
 # -------------------------------------------------------------------------------- flip searches
 
 def _fmt(kind: str, value: float, currency: str, rounding: int = 0) -> str:
-    """A lattice value as sentences show it. Counts, shares (0.1 %), rates and prices show it exactly; a horizon under
-    two years is written in months to a tenth, rounded up (`rounding` +1), down (-1) or to the nearest (0)."""
+    """A lattice value as sentences show it. Counts, shares (0.1 %), rates and prices (code first: 'USD 30.00',
+    'USD 61 an hour') show it exactly; a horizon under two years is written in months to a tenth, rounded up
+    (`rounding` +1), down (-1) or to the nearest (0)."""
     if kind == "count":
         return f"{value:,.0f}"
     if kind == "share":
@@ -334,8 +335,8 @@ def _fmt(kind: str, value: float, currency: str, rounding: int = 0) -> str:
     if kind == "years":
         return _months(value, rounding) if rounding and value < 2 and value != int(value) else horizon_adjective(value)
     if kind == "rate":
-        return f"{value:,.0f} {currency}/hour"
-    return f"{value:,.2f} {currency}"
+        return f"{currency} {value:,.0f} an hour"
+    return f"{currency} {value:,.2f}"  # money code first, as every amount (explain.money_text); a price to the cent
 
 
 def _months(years: float, rounding: int) -> str:

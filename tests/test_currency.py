@@ -145,8 +145,8 @@ def eur_model():
 
 def test_the_eur_appendix_labels_the_default_rates_with_the_currency_they_were_estimated_in(eur_model):
     profile = {row[0]: row[2] for row in table(eur_model, 2, "The profile of").rows}
-    assert profile["admin_rate"] == "75 EUR/hour (default estimated in USD, not converted)"
-    assert profile["user_rate"] == "40 EUR/hour (default estimated in USD, not converted)"
+    assert profile["admin_rate"] == "EUR 75 an hour (default estimated in USD, not converted)"
+    assert profile["user_rate"] == "EUR 40 an hour (default estimated in USD, not converted)"
     parameters = {row[0]: (row[2], row[3]) for row in table(eur_model, 7, "Parameters").rows}
     assert parameters["admin_rate"] == ("75", "USD per hour") and parameters["user_rate"] == ("40", "USD per hour")
     words = " ".join(texts(eur_model.sections[1].blocks[2]))

@@ -473,8 +473,10 @@ class _Builder:
                     continue
                 value = m[f.name]
                 shown = pct(value) if f.kind == "share" else count(value) if f.kind == "integer" else _cell(value)
-                if f.unit and f.kind not in ("share", "bool") and shown != DASH:
-                    shown = f"{shown} {f.unit.replace('money', m['currency'])}"
+                if f.unit == "money/hour" and shown != DASH:  # money code first, as every amount: 'EUR 75 an hour'
+                    shown = f"{m['currency']} {shown} an hour"
+                elif f.unit and f.kind not in ("share", "bool") and shown != DASH:
+                    shown = f"{shown} {f.unit}"
                 if f.name in self.default_rates:
                     shown += f" (default estimated in {self.ev.params.currency}, not converted)"
                 rows.append((f.name, f.help, shown))
