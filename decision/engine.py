@@ -340,9 +340,10 @@ class Evaluation:
         return (f"{_release_name(newest)} by way of {' and '.join(map(_release_name, steps))} ({_release_name(newest)} "
                 f"cannot be installed beside {_release_name(version)}{transit})")
 
-    def warnings(self, i: int = 0) -> list[str]:
+    def warnings(self, i: int = 0, *, how_to: bool = True) -> list[str]:
         """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the
-        recommended option's renewals, internal names asked for without any, amounts in another currency."""
+        recommended option's renewals, internal names asked for without any, amounts in another currency (with
+        `how_to`, how the tool's user prices them in the profile's: not for the client's appendix)."""
         row = self.profiles.iloc[i]
         version = row["exchange_version"]
         facts = self.params.exchange_versions[str(version)]
@@ -371,7 +372,7 @@ class Evaluation:
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
                        "no internal name is added.")
-        return out + self._weight_scale_warnings(row, i) + currency.warnings(row, self.params, self.catalog)
+        return out + self._weight_scale_warnings(row, i) + currency.warnings(row, self.params, self.catalog, how_to=how_to)
 
     def _weight_scale_warnings(self, row: pd.Series, i: int) -> list[str]:
         """A warning where the weights look written on different scales: some fractions below 1, one above 1 and at
