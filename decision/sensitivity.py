@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from decision.catalog import Catalog
 from decision.dates import horizon_adjective
 from decision.engine import Evaluation, Scored, score_frame
-from decision.explain import TIE_REASONS
+from decision.explain import OPTION_PRODUCTS, PRODUCT_WORDS, TIE_REASONS
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.scoring import (
@@ -60,9 +60,9 @@ COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 ×
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
 REFINE = 64  # points per bracket in each later round
-PRICE_KEY = {"san": "san_base", "acme": "san_base", "internal_ca": "san_base", "classic": "single",
-             "split_site": "single", "srv_record": "single", "wildcard": "wildcard"}
-PRICE_LABELS = {"san_base": "SAN", "single": "single-name", "wildcard": "wildcard"}
+_PRICE_OF = {"san": "san_base"}  # a product's price key (catalog.PRICE_KEYS) where it is not the product's name
+PRICE_KEY = {option: _PRICE_OF.get(product, product) for option, (product, _) in OPTION_PRODUCTS.items()}
+PRICE_LABELS = {_PRICE_OF.get(product, product): words for product, words in PRODUCT_WORDS.items()}
 
 
 @dataclass(frozen=True)
