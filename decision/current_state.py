@@ -263,9 +263,9 @@ def _not_collected(entries: list[dict[str, Any]]) -> list[Finding]:
                 f"({'; '.join(dict.fromkeys(e['error'] for e in entries if e['error']))})" if failed else
                 f"The export has no certificates from {_servers_text(servers)}")
         out.append(Finding("warning", f"{what}: {'its' if one else 'their'} state is unknown, so the names "
-                                      f"{'it serves' if one else 'they serve'} were not checked; collect "
-                                      f"{'its' if one else 'their'} certificates (Get-ExchangeCertificate -Server) "
-                                      "and import again."))
+                                      f"{'it serves' if one else 'they serve'} were not checked.",
+                           f"Collect {'its' if one else 'their'} certificates (Get-ExchangeCertificate -Server "
+                           f"{servers[0] if one else '<name>, once per server'}) and import again."))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 
@@ -129,3 +130,53 @@ def test_an_unreadable_export_is_one_error_and_writes_nothing(tmp_path):
         result = CliRunner().invoke(appendix_command, [str(profile), "-o", str(out), "--export", str(export)])
         assert result.exit_code == 2 and reason in result.output and "Traceback" not in result.output
         assert not out.exists()
+
+
+def _contoso_2016(tmp_path: Path, change) -> Path:
+    """ex2016-contoso.json after `change(data)`, written to a file."""
+    data = json.loads((EXPORTS / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
+    change(data)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _appendix_text(tmp_path: Path, profile: Path, export: Path) -> str:
+    out = tmp_path / "a.docx"
+    result = CliRunner().invoke(appendix_command, [str(profile), "-o", str(out), "--date", "2026-11-28",
+                                                   "--export", str(export)])
+    assert result.exit_code == 0, result.output
+    return "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+
+
+def test_an_export_whose_certificates_were_not_collected_shows_an_unknown_state_not_problems(tmp_path):
+    """The certificate commands failed: 2.1 and the points to note told the client of 4 problems now, names 'on no
+    certificate' (QA 18c fault 2). Now 2.1 says the state is unknown and why; the how-to of the import is not in it."""
+    def failed(data: dict) -> None:
+        data["certificates"] = []
+        data["errors"] = [{"Command": f"Get-ExchangeCertificate -Server {s}", "Message": "Access denied"}
+                          for s in ("EX01", "EX02")]
+
+    text = _appendix_text(tmp_path, _profile(tmp_path, "ex2016-contoso.json"), _contoso_2016(tmp_path, failed))
+    assert ("To act on: The certificates on EX01 and EX02 were not collected (Get-ExchangeCertificate -Server EX01: "
+            "Access denied; Get-ExchangeCertificate -Server EX02: Access denied): their state is unknown, so the names "
+            "they serve were not checked.") in text
+    assert "Problem now" not in text and "on no certificate" not in text
+    assert "problems that clients or services have now" not in text
+    assert "import again" not in text  # the tool user's how-to
+
+
+def test_2_1_names_the_server_whose_iis_lacks_the_certificate_and_a_name_on_the_own_ca(tmp_path):
+    """QA 18c faults 1 and 5: EX02 without the DigiCert certificate; Fabrikam's external name on its AD CS certificate."""
+    def ex01_only(data: dict) -> None:
+        data["certificates"] = [c for c in data["certificates"]
+                                if (c["Thumbprint"], c["Server"]) != ("5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7", "EX02")]
+
+    text = _appendix_text(tmp_path, _profile(tmp_path, "ex2016-contoso.json"), _contoso_2016(tmp_path, ex01_only))
+    assert re.search(r"Problem now: mail\.contoso\.com \(OWA external URL, .* on EX02\) is on no certificate bound to "
+                     r"IIS on EX02: clients that reach EX02 by it see a certificate warning; the DigiCert .* certificate "
+                     r"that covers it on EX01 \(CN=mail\.contoso\.com, .*\) is not installed on EX02\.", text)
+    fabrikam = _appendix_text(tmp_path, _profile(tmp_path, "ex2013-fabrikam.json"), EXPORTS / "ex2013-fabrikam.json")
+    assert re.search(r"To act on: webmail\.fabrikam\.com \(OWA external URL, .*\) is on a certificate of the "
+                     r"organisation's own CA: phones and computers outside the domain see a warning unless they were "
+                     r"given its root certificate\.", fabrikam)

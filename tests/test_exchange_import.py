@@ -1154,8 +1154,9 @@ def test_servers_whose_certificates_were_not_collected_are_not_checked_and_their
     assert result.findings == (Finding("warning", "The certificates on EX01 and EX02 were not collected "
                                                   "(Get-ExchangeCertificate -Server EX01: Access denied; "
                                                   "Get-ExchangeCertificate -Server EX02: Access denied): their state is "
-                                                  "unknown, so the names they serve were not checked; collect their "
-                                                  "certificates (Get-ExchangeCertificate -Server) and import again."),)
+                                                  "unknown, so the names they serve were not checked.",
+                                       "Collect their certificates (Get-ExchangeCertificate -Server <name>, once per "
+                                       "server) and import again."),)
     nothing = assess(contoso_2016(without_certificates), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
     assert [f.text.split(":")[0] for f in nothing.findings] == ["The export has no certificates from EX01 and EX02"]
 
@@ -1168,10 +1169,11 @@ def test_one_server_not_collected_leaves_the_others_checked():
     assert facts["uncovered_names"] == []  # ex02.corp.contoso.local was 'on no certificate'
     assert [e["name"] for e in facts["self_signed_only_names"]] == ["ex01.corp.contoso.local"]
     assert facts["autodiscover_names_not_covered"] == []  # EX02's certificate may carry it
-    warnings = findings(assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END), "warning")
-    assert warnings[0] == ("The certificates on EX02 were not collected (Get-ExchangeCertificate -Server EX02: Access "
-                           "denied): its state is unknown, so the names it serves were not checked; collect its "
-                           "certificates (Get-ExchangeCertificate -Server) and import again.")
+    unknown = assess(export, PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END).findings[1]
+    assert unknown == Finding("warning", "The certificates on EX02 were not collected (Get-ExchangeCertificate -Server "
+                                         "EX02: Access denied): its state is unknown, so the names it serves were not "
+                                         "checked.",
+                              "Collect its certificates (Get-ExchangeCertificate -Server EX02) and import again.")
 
 
 def test_certificates_pasted_without_their_server_or_an_edge_server_skipped_are_not_a_missing_collection():

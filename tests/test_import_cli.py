@@ -217,3 +217,33 @@ def test_a_profile_the_engine_would_refuse_is_written_with_exit_1_and_the_proble
     assert f"error: {out}, row 1, field 'org': longer than 200 characters" in result.stderr
     assert "will refuse it until the field(s) above are fixed" in result.stderr
     assert decision.evaluate(out).profiles.empty
+
+
+def test_the_current_state_says_a_server_whose_certificates_were_not_collected_is_unknown_and_why(tmp_path):
+    """EX02's certificate command failed: its internal name was printed as 'on no certificate bound to IIS', and the
+    error was only a note at the top of the profile (QA 18c fault 2)."""
+    data = json.loads((DATA / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
+    data["certificates"] = [c for c in data["certificates"] if c["Server"] != "EX02"]
+    data["errors"] = [{"Command": "Get-ExchangeCertificate -Server EX02", "Message": "Access denied"}]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(data), encoding="utf-8")
+    result = run("import", export, "-o", tmp_path / "profile.yaml")
+    assert result.exit_code == 0, result.output
+    assert ("  warning: The certificates on EX02 were not collected (Get-ExchangeCertificate -Server EX02: Access "
+            "denied): its state is unknown, so the names it serves were not checked. Collect its certificates "
+            "(Get-ExchangeCertificate -Server EX02) and import again.\n") in result.stdout
+    assert "ex02.corp.contoso.local" not in result.stdout
+
+
+def test_the_current_state_names_the_server_whose_iis_lacks_the_certificate(tmp_path):
+    """The DigiCert certificate enabled on EX01 only (QA 18c fault 1)."""
+    data = json.loads((DATA / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
+    data["certificates"] = [c for c in data["certificates"] if not (c["Server"] == "EX02" and not c["IsSelfSigned"])]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(data), encoding="utf-8")
+    result = run("import", export, "-o", tmp_path / "profile.yaml")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("  error: mail.contoso.com")]
+    assert len(lines) == 1 and lines[0].endswith(
+        "on EX02) is on no certificate bound to IIS on EX02: clients that reach EX02 by it see a certificate warning; "
+        "the DigiCert (incl. GeoTrust, Thawte, RapidSSL) certificate that covers it on EX01 (CN=mail.contoso.com, "
+        "O=Contoso Ltd, L=Redmond, S=Washington, C=US) is not installed on EX02.")
