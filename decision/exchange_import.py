@@ -609,7 +609,8 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
 
     export = ExchangeExport(source=source, format=fmt, servers=servers, accepted_domains=domains)
     export.skipped, export.errors, export.collected_at = raw.skipped, raw.errors, raw.collected_at
-    spelling = {s.name.casefold(): s.name for s in servers}  # a server's name as first seen, in any case
+    # a server's name as first seen, in any case, also for its FQDN (-Server ex01.contoso.com)
+    spelling = {**{s.fqdn.casefold(): s.name for s in servers if s.fqdn}, **{s.name.casefold(): s.name for s in servers}}
 
     def server_of(rec: Record, key: str) -> str | None:
         name = _text(rec.get(key))

@@ -1196,3 +1196,13 @@ def test_a_name_used_from_outside_on_a_certificate_of_the_own_ca_is_a_warning():
             "and computers outside the domain see a warning unless they were given its root certificate.")
     assert text in findings(assessed("ex2013-fabrikam.json"), "warning")
     assert state("ex2016-contoso.json")["private_ca_only_names"] == []  # a public CA's certificate
+
+
+def test_a_server_named_by_its_fqdn_is_the_same_server():
+    """Certificates pasted after 'Get-ExchangeCertificate -Server ex02.corp.contoso.local' are EX02's, whose virtual
+    directories say Server EX02: not a server of its own whose certificates were not collected."""
+    text = (DATA / "ex2016-contoso.txt").read_text().replace("-Server EX02", "-Server ex02.corp.contoso.local")
+    facts = current_state(parse_export(text), today=TODAY, horizon_end=HORIZON_END)
+    assert facts["certificates_not_collected"] == []
+    assert [c["servers"] for c in facts["certificates"]] == [c["servers"] for c in state("ex2016-contoso.txt")["certificates"]]
+    assert facts["uncovered_names"] == []
