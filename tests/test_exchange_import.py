@@ -692,6 +692,34 @@ def test_str_with_bom_and_indented_paste():
     assert profile_from_export(parse_export(indented))[0] == EXPECTED_PROFILES["ex2016-contoso"]
 
 
+def _paste_state(text: str) -> tuple[dict, list]:
+    export = parse_export(text, "exse-contoso.txt")
+    return profile_from_export(export)[0], [(c.thumbprint, c.server) for c in export.certificates]
+
+
+@pytest.mark.parametrize("above", ["", "Exchange export for Contoso, 2026-11-18\n\n"])
+@pytest.mark.parametrize("prompt", ["[ex01.contoso.com]: PS C:\\Users\\admin\\Documents> ", "[EX01]: PS>"])
+def test_a_remote_session_prompt_is_a_prompt_not_json(above, prompt):
+    text = (DATA / "exse-contoso.txt").read_text(encoding="utf-8-sig")
+    assert "[PS] C:\\Windows\\system32>" in text
+    remote = above + text.replace("[PS] C:\\Windows\\system32>", prompt)
+    assert _paste_state(remote) == _paste_state(text)
+    assert all(server for _, server in _paste_state(remote)[1])
+
+
+@pytest.mark.parametrize("end", ["\r\r\n", "\r\n", "\r"])
+def test_line_ends_doubled_crlf_and_cr_read_as_lf(end):
+    text = (DATA / "exse-contoso.txt").read_text(encoding="utf-8-sig")
+    assert _paste_state(text.replace("\n", end)) == _paste_state(text)
+    assert _paste_state(text.replace("\n", end).encode("utf-16")) == _paste_state(text)
+
+
+@pytest.mark.parametrize("content", ['["a", "b"]', "[ ]", ' [\n  {"Name": "EX01"}', "[\n1, 2]", '"text"'])
+def test_json_shaped_text_is_read_as_json(content):
+    with pytest.raises(ExportParseError, match="JSON"):
+        parse_export(content, "export.json")
+
+
 FORMAT_LIST_MINIMAL = """\
 Name                : EX01
 AdminDisplayVersion : Version 15.1 (Build 2507.6)
