@@ -676,6 +676,18 @@ def read_export(path: Path) -> ExchangeExport:
     return parse_export(data, str(path))
 
 
+def other_organisation(export: ExchangeExport, domains: list[str], servers: list[str]) -> str | None:
+    """Why `export` looks like another organisation's than a profile's `domains` (external and extra) and `servers`:
+    None when it shares an accepted domain or a server (by NetBIOS name or the first label of its FQDN) with them."""
+    accepted = {d.name.rstrip(".").casefold() for d in export.accepted_domains}
+    names = {n.casefold() for s in export.servers for n in (s.name, (s.fqdn or "").split(".")[0]) if n}
+    if accepted & {d.rstrip(".").casefold() for d in domains} or names & {s.casefold() for s in servers}:
+        return None
+    return (f"shares no accepted domain ({', '.join(sorted(accepted))}) with the profile's domains "
+            f"({', '.join(domains) or 'none'}) and no server ({', '.join(s.name for s in export.servers)}) with its "
+            f"servers ({', '.join(servers) or 'none'}): it looks like another organisation's export")
+
+
 # --------------------------------------------------------------------------- name analysis
 
 
