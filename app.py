@@ -216,7 +216,7 @@ def current_state_panel(imported: views.Imported, state: CurrentState) -> None:
         st.caption(f"From {md_escape(imported.name)} ({kind}{md_escape(collected)}) · {len(export.servers)} server(s) · "
                    f"on {state.today.isoformat()}, with {followed}. {state.period_text()}")
         for level, box in FINDING_BOXES.items():
-            texts = [f.text for f in state.findings if f.level == level]
+            texts = [f.for_user for f in state.findings if f.level == level]  # the client text and the how-to
             if texts:
                 box("\n".join(f"- {md_escape(t)}" for t in texts))
         rows = state.certificate_rows()

@@ -31,6 +31,7 @@ PARTNER_IPS = "<the partner's (or Exchange Online's) sending IP addresses>"
 PARTNER_ONLY_IPS = "<the partner's sending IP addresses>"  # Exchange 2007: hybrid mail comes through a newer server
 PUBLIC_IP = "<public IP>"
 INTERNAL_IP = "<internal IP of the server>"
+INTERNAL_IP_OF_A_SERVER = "<internal IP of a server (or the load balancer)>"  # where there are several client access servers
 COUNTRY = "<two-letter country code>"
 REQUEST_DIR = r"C:\certreq"
 
@@ -507,6 +508,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
     mode = "acme" if option == "acme" or (ca is not None and not ca.manual) else "manual"
     bits, expires = key_sizes(issued, ca, mode, params)
     shell = Shell(profile, params, int(bits[0]))
+    internal_ip = INTERNAL_IP_OF_A_SERVER if len(shell.servers) > 1 else INTERNAL_IP
     names = _names(option_row)
     ext = str(profile["external_domain"])
     owa = str(profile["owa_host"])
@@ -570,12 +572,12 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         if not public:
             dns.append(f"# {owa} is not a public DNS name: no internet record can lead to it, so these records go in "
                        "the internal DNS zone, and clients outside the network reach Exchange only over a VPN")
-        dns.append(f"{owa}. A {PUBLIC_IP if public else INTERNAL_IP}")
+        dns.append(f"{owa}. A {PUBLIC_IP if public else internal_ip}")
         for host in autodiscover_hosts:
             dns.append(f"{host}. A {addresses[host]}" if host in addresses else f"{host}. CNAME {owa}.")
         if profile["root_on_exchange"] and ext != owa:  # a bare domain that is the OWA host has its record above
             covered = ext in names
-            dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP if public else INTERNAL_IP)}" if covered else
+            dns.append(f"{ext}. A {addresses.get(ext, PUBLIC_IP if public else internal_ip)}" if covered else
                        f"# {ext} points at Exchange but is not on the certificate: point it at the web site instead")
         internal_zone(f"autodiscover.{ext}")
 
@@ -583,7 +585,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         """With split DNS, the internal zone's records for the names the moved internal URLs and the autodiscover
         address (SCP) use: OWA's host, and `autodiscover_host` (on `address` if it has one of its own)."""
         if split and internal_moved and public:  # else the records above are the internal zone's already
-            dns.append(f"{owa}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
+            dns.append(f"{owa}. A {internal_ip}   ; internal (split-DNS) zone")
             if autodiscover_host != owa:
                 target = f"A {address}" if address else f"CNAME {owa}."
                 dns.append(f"{autodiscover_host}. {target}   ; internal (split-DNS) zone")
@@ -645,7 +647,7 @@ def deployment(profile: Mapping[str, Any], option_row: Mapping[str, Any], params
         lines += shell.urls(host, host, internal=split) + ([] if split else [shell.keep_scp_note(host)])
         dns += [f"{host}. A {PUBLIC_IP}"]
         if split:
-            dns.append(f"{host}. A {INTERNAL_IP}   ; internal (split-DNS) zone")
+            dns.append(f"{host}. A {internal_ip}   ; internal (split-DNS) zone")
         caa()
     elif option == "split_site":
         # one placeholder per certificate and per web site's IP: one shared placeholder invited pasting one value twice

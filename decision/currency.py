@@ -29,14 +29,12 @@ class Source(NamedTuple):
     what: str
     file: str
     option: str
-    shipped: str
     currency: str
 
 
 def _sources(params: Parameters, catalog: Catalog) -> list[Source]:
-    return [Source("the CA prices", "a CA catalog", "--catalog", "data/cas.yaml", catalog.currency),
-            Source("the extra public IP price", "a parameters file", "--parameters", "data/parameters.yaml",
-                   params.currency)]
+    return [Source("the CA prices", "a CA catalog", "--catalog", catalog.currency),
+            Source("the extra public IP price", "a parameters file", "--parameters", params.currency)]
 
 
 def foreign_prices(currency: str, params: Parameters, catalog: Catalog) -> list[Source]:
@@ -59,15 +57,20 @@ def _named(sources: list[Source]) -> str:
     return " and ".join(f"{s.what} ({s.currency})" for s in sources)
 
 
-def mixed_sentence(currency: str, params: Parameters, catalog: Catalog) -> str | None:
-    """What the reader must know when the data files' prices are in another currency than the profile's, or None."""
+def mixed_sentence(currency: str, params: Parameters, catalog: Catalog, *, how_to: bool = True) -> str | None:
+    """What the reader must know when the data files' prices are in another currency than the profile's, or None;
+    with `how_to`, how the tool's user prices them in `currency` (data files, command-line options): the app and the
+    command line say it, the client's appendix does not."""
     foreign = foreign_prices(currency, params, catalog)
     if not foreign:
         return None
-    return (f"Money is shown in {currency}, but {_named(foreign)} {'is' if len(foreign) == 1 else 'are'} added as "
-            f"given, not converted, so the costs mix currencies. To cost in {currency} throughout, use "
-            f"{' and '.join(s.file for s in foreign)} priced in {currency} (on the command line: "
-            f"{' '.join(f'{s.option} FILE' for s in foreign)}, declaring currency: {currency}).")
+    text = (f"Money is shown in {currency}, but {_named(foreign)} {'is' if len(foreign) == 1 else 'are'} added as "
+            "given, not converted, so the costs mix currencies.")
+    if how_to:
+        text += (f" To cost in {currency} throughout, use {' and '.join(s.file for s in foreign)} priced in {currency} "
+                 f"(on the command line: {' '.join(f'{s.option} FILE' for s in foreign)}, declaring currency: "
+                 f"{currency}).")
+    return text
 
 
 def rates_sentence(profile: Mapping[str, Any], params: Parameters) -> str | None:
@@ -83,9 +86,11 @@ def rates_sentence(profile: Mapping[str, Any], params: Parameters) -> str | None
             f"organisation's own {'rate' if one else 'rates'} in {profile['currency']}.")
 
 
-def warnings(profile: Mapping[str, Any], params: Parameters, catalog: Catalog) -> list[str]:
-    """The currency warnings of one profile (none when every amount is in its currency)."""
-    return [s for s in (mixed_sentence(str(profile["currency"]), params, catalog), rates_sentence(profile, params)) if s]
+def warnings(profile: Mapping[str, Any], params: Parameters, catalog: Catalog, *, how_to: bool = True) -> list[str]:
+    """The currency warnings of one profile (none when every amount is in its currency); `how_to` as in
+    `mixed_sentence`."""
+    return [s for s in (mixed_sentence(str(profile["currency"]), params, catalog, how_to=how_to),
+                        rates_sentence(profile, params)) if s]
 
 
 def totals_note(currencies: Iterable[str], params: Parameters, catalog: Catalog) -> str | None:

@@ -33,10 +33,17 @@ LEVELS = ("error", "warning", "info")  # error: clients warn or a certificate is
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing to know about the current certificates; `level` is one of LEVELS."""
+    """One thing to know about the current certificates; `level` is one of LEVELS. `text` is for the client (the
+    appendix's 2.1); `how_to`, if any, tells the tool's user what to set (the app and the command line add it)."""
 
     level: str
     text: str
+    how_to: str = ""
+
+    @property
+    def for_user(self) -> str:
+        """The text with the tool user's how-to, for the app and the command line."""
+        return f"{self.text} {self.how_to}" if self.how_to else self.text
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class CurrentState:
 
     def lines(self) -> list[str]:
         """The findings as plain text, most urgent first ("error: ...")."""
-        return [f"{f.level}: {f.text}" for f in self.findings]
+        return [f"{f.level}: {f.for_user}" for f in self.findings]
 
 
 def _status(cert: dict[str, Any], today: dt.date) -> str:
@@ -315,8 +322,12 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
                                        f"{', '.join(cert['servers']) or 'the server'} covers {', '.join(cert['names'])}; "
                                        f"expires {cert['not_after'] or 'on an unknown date'}."))
     if acme_only:
-        out.append(Finding("info", f"{', '.join(acme_only)} issues only through ACME: if an ACME client on the server "
-                                   "renews the certificate, set acme_ok (the import leaves it at its default, off)."))
+        out.append(Finding("info", f"{', '.join(acme_only)} {'issues' if len(acme_only) == 1 else 'issue'} only "
+                                   "through ACME, so an ACME client on the server likely renews the certificate: the "
+                                   "ACME option counts as allowed only where the organisation confirms that policy and "
+                                   "network allow one.",
+                           "If one does, switch on ACME ok (profile field acme_ok): the import leaves it at its "
+                           "default, off."))
     return sorted(out, key=lambda f: LEVELS.index(f.level))
 
 

@@ -18,7 +18,11 @@ from decision.dates import from_day, horizon_end_day
 from decision.errors import Issue
 from decision.explain import (
     BIT,
+    OPTION_PRODUCTS,
     and_list,
+    buys_through_acme,
+    no_product_details,
+    not_operating_details,
     parameter_details,
     reason_strings,
     recommendation_why,
@@ -27,7 +31,7 @@ from decision.explain import (
     status_details,
 )
 from decision.names import name_table, names_by_option
-from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options
+from decision.options import LABELS, OPTIONS, Components, Context, _sells, evaluate_options
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
 from decision.scoring import (
@@ -240,15 +244,25 @@ class Evaluation:
     def reason_details(self, i: int, option: str) -> dict[str, str]:
         """Reason sentences with specifics (code → sentence): the dates of data/parameters.yaml, the CA an
         infeasible option's CA reasons are about (by name, with the day it stopped serving, before or within the
-        horizon), and the chosen CA's first certificate without the client-authentication EKU."""
+        horizon, or first issued, and what it does not sell), or where no CA could serve yet the first public CA to
+        issue, and the chosen CA's first certificate without the client-authentication EKU."""
         details = dict(self._parameter_sentences)
         j = OPTIONS.index(option)
         ca = int(self.scored.columns["failed_ca"][i][j])
-        if ca >= 0:
-            failed = self.catalog.cas[ca]
-            details.update(self.ca_status_details(i, failed, named=self.profiles.iloc[i]["ca"] == failed.id))
+        mask = int(self.scored.columns["reasons"][i][j])
+        failed = self.catalog.cas[ca] if ca >= 0 else None
+        named = failed is not None and self.profiles.iloc[i]["ca"] == failed.id
+        if failed is not None:
+            details.update(self.ca_status_details(i, failed, named=named))
+            if mask & int(BIT["ca_no_product"]):
+                details.update(no_product_details(option, failed))
+        if mask & int(BIT["ca_not_operating"]):
+            product = OPTION_PRODUCTS[option][0]
+            sellers = [c for c in self.catalog.cas if c.public
+                       and _sells(c, product, "acme" if buys_through_acme(c, option) else "manual")]
+            details.update(not_operating_details(option, failed, named, sellers))
         chosen = int(self.scored.columns["ca"][i][j])
-        if int(self.scored.columns["reasons"][i][j]) & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:
+        if mask & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:
             issued = self.scored.components[option].schedule.dates_of(i)
             details.update(server_auth_details(self.catalog.cas[chosen], issued))
         return details
@@ -326,9 +340,10 @@ class Evaluation:
         return (f"{_release_name(newest)} by way of {' and '.join(map(_release_name, steps))} ({_release_name(newest)} "
                 f"cannot be installed beside {_release_name(version)}{transit})")
 
-    def warnings(self, i: int = 0) -> list[str]:
+    def warnings(self, i: int = 0, *, how_to: bool = True) -> list[str]:
         """Profile-level warnings: the Exchange version's lifecycle against the horizon, rule changes that shorten the
-        recommended option's renewals, internal names asked for without any, amounts in another currency."""
+        recommended option's renewals, internal names asked for without any, amounts in another currency (with
+        `how_to`, how the tool's user prices them in the profile's: not for the client's appendix)."""
         row = self.profiles.iloc[i]
         version = row["exchange_version"]
         facts = self.params.exchange_versions[str(version)]
@@ -357,7 +372,7 @@ class Evaluation:
         if row["internal_names"] and not row["internal_domain"] and not row["servers"]:
             out.append("Internal names are asked for, but neither the Active Directory domain nor the servers are given: "
                        "no internal name is added.")
-        return out + self._weight_scale_warnings(row, i) + currency.warnings(row, self.params, self.catalog)
+        return out + self._weight_scale_warnings(row, i) + currency.warnings(row, self.params, self.catalog, how_to=how_to)
 
     def _weight_scale_warnings(self, row: pd.Series, i: int) -> list[str]:
         """A warning where the weights look written on different scales: some fractions below 1, one above 1 and at

@@ -18,7 +18,7 @@ from decision.catalog import CA
 from decision.dates import from_day
 from decision.names import in_reverse_zone, reverse_zone_refusal
 from decision.parameters import Parameters
-from decision.scoring import CRITERION_NAMES
+from decision.scoring import CRITERIA, CRITERION_NAMES
 
 if TYPE_CHECKING:
     from decision.sensitivity import WeightBand
@@ -48,7 +48,7 @@ REASONS: tuple[Reason, ...] = (
            "the chosen CA is distrusted by browsers for new certificates: {ca}, since {date}"),
     Reason("ca_discontinued", "infeasible", "the chosen CA no longer issues certificates",
            "the chosen CA no longer issues certificates: {ca} stopped on {date}"),
-    Reason("ca_not_operating", "infeasible", "the chosen CA (or its ACME service) did not issue yet on the start date"),
+    Reason("ca_not_operating", "infeasible", "no CA that could serve this option issued yet on the start date"),
     Reason("ca_distrusted_in_horizon", "infeasible",
            "the chosen CA is distrusted for new certificates before a renewal within the horizon",
            "{ca} is distrusted for new certificates from {date}, within the horizon"),
@@ -198,6 +198,60 @@ def start_status_details(ca: CA, start: int, named: bool) -> dict[str, str]:
     return {code: text + (CHOOSE_ANOTHER_CA if named else "")}
 
 
+# what each option buys from a CA: (product, mode); mode 'auto' buys by order where the CA sells so, else through ACME
+OPTION_PRODUCTS = {"san": ("san", "manual"), "acme": ("san", "acme"), "classic": ("single", "manual"),
+                   "split_site": ("single", "manual"), "srv_record": ("single", "manual"),
+                   "wildcard": ("wildcard", "auto"), "internal_ca": ("san", "manual")}
+PRODUCT_WORDS = {"single": "single-name", "san": "SAN", "wildcard": "wildcard"}
+
+
+def buys_through_acme(ca: CA, option: str) -> bool:
+    """Whether `option` gets its certificates from `ca` through ACME (else by order)."""
+    mode = OPTION_PRODUCTS[option][1]
+    return mode == "acme" or (mode == "auto" and not ca.manual)
+
+
+def first_issuing_day(ca: CA, acme: bool) -> int:
+    """The first day `ca` issued (through ACME where `acme`: the later of that and its ACME service's first day)."""
+    first = int(ca.status_starts[0])
+    return max(first, ca.acme_from) if acme and ca.acme_from is not None else first
+
+
+def not_operating_details(option: str, ca: CA | None, named: bool, sellers: Iterable[CA]) -> dict[str, str]:
+    """The sentence of ca_not_operating: the CA the option's reasons are about (`ca`; where the profile `named` it,
+    with the advice to choose another CA or cheapest) and the day it first issued, by order or through ACME as the
+    option buys; with no such CA (cheapest, several CAs sell the product), the first of the `sellers` to issue."""
+    code = "ca_not_operating"
+    if ca is not None:
+        acme = buys_through_acme(ca, option)
+        day = from_day(first_issuing_day(ca, acme)).isoformat()
+        who = f"the chosen CA, {ca.short_name}," if named else ca.short_name
+        return {code: f"{who} did not issue{' through ACME' if acme else ''} yet on the start date (from {day})"
+                      + (CHOOSE_ANOTHER_CA if named else "")}
+    days = {c.short_name: first_issuing_day(c, buys_through_acme(c, option)) for c in sellers}
+    if not days:
+        return {}
+    first = min(days, key=days.__getitem__)
+    kind = ("ACME CA" if OPTION_PRODUCTS[option][1] == "acme"
+            else f"CA selling {PRODUCT_WORDS[OPTION_PRODUCTS[option][0]]} certificates")
+    return {code: f"no {kind} issued yet on the start date (the first, {first}, from "
+                  f"{from_day(days[first]).isoformat()})"}
+
+
+def no_product_details(option: str, ca: CA) -> dict[str, str]:
+    """The sentence of ca_no_product: what `ca` does not sell that `option` needs (by order, through ACME, the
+    product)."""
+    product, acme = OPTION_PRODUCTS[option][0], buys_through_acme(ca, option)
+    name, words = ca.short_name, PRODUCT_WORDS[product]
+    if not acme and not ca.manual:
+        text = f"{name} issues only through ACME, not by order" if ca.acme else f"{name} does not sell certificates by order"
+    elif acme and not ca.acme:
+        text = f"{name} does not issue through ACME"
+    else:
+        text = f"{name} does not sell {words} certificates{' through ACME' if acme else ''}"
+    return {"ca_no_product": text}
+
+
 def server_auth_details(ca: CA, issued: np.ndarray) -> dict[str, str]:
     """The sentence of partner_tls_server_auth_only naming `ca` and the first of the `issued` days (a certificate's
     issuances) whose certificate lacks the client-authentication EKU; empty when none does."""
@@ -249,14 +303,10 @@ def _comparisons(row: pd.Series, runner: pd.Series, currency: str) -> tuple[list
     return better, worse
 
 
-def _amount(value: float) -> str:
-    """Money as the sentences show it: whole units, or cents where there are any."""
-    return f"{value:,.0f}" if round(value, 2) == round(value) else f"{value:,.2f}"
-
-
 def money_text(value: float, currency: str) -> str:
-    """'USD 830', 'EUR 1,234.50': an amount as the sentences show it."""
-    return f"{currency} {_amount(value)}"
+    """'USD 830', 'EUR 1,235': an amount over the horizon as the sentences and the tables show it, code first, to the
+    whole unit (cents only where two amounts compared would otherwise read the same)."""
+    return f"{currency} {value:,.0f}"
 
 
 TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "needs fewer certificate issuances",
@@ -265,7 +315,7 @@ TIE_REASONS = {"tco": "has the lower total cost of ownership", "issuances": "nee
 
 def _tie_break(row: pd.Series, runner: pd.Series, tie: str, name: str, currency: str) -> tuple[list[str], str]:
     """(what else the two have in common, why `name` goes first) for a tie on score broken on `tie` (TIE_BREAKS)."""
-    tco, issuances, certificates = (f"total cost of ownership ({currency} {_amount(row['tco'])})",
+    tco, issuances, certificates = (f"total cost of ownership ({money_text(row['tco'], currency)})",
                                     f"certificate issuances ({row['certificate_issuances']:,.0f})",
                                     f"certificates ({row['certificates']:,.0f})")
     first = f"{name} {TIE_REASONS[tie]}"
@@ -314,6 +364,7 @@ def ca_tie_sentence(chosen: str, level: list[str], more: list[tuple[str, int]], 
 
 
 _CRITERION_COLUMNS = ("cost_total", "trust", "devices_to_reconfigure", "users_url_change")
+_COLUMN_OF = dict(zip(CRITERIA, _CRITERION_COLUMNS, strict=True))  # each criterion's column in the option rows
 
 
 def one_decimal(score: float | np.ndarray) -> np.ndarray:
@@ -358,7 +409,12 @@ def recommendation_why(row: pd.Series, runner: pd.Series | None, weights: dict[s
         same, first = _tie_break(row, runner, tie, name, currency)
         if all(row[c] == runner[c] for c in _CRITERION_COLUMNS):
             return f"{lead}: an exact tie on {and_list(['every criterion', *(f'on {s}' for s in same)])}; {first}."
-        text = f"{lead}: their differences balance out under these weights."
+        differ = [k for k, c in _COLUMN_OF.items() if row[c] != runner[c]]
+        if all(weights[k] == 0 for k in differ):  # nothing to balance: the criteria they differ in carry no weight
+            text = (f"{lead}: they differ only in {and_list([CRITERION_NAMES[k] for k in differ])}, which "
+                    f"{'carries' if len(differ) == 1 else 'carry'} no weight here.")
+        else:
+            text = f"{lead}: their differences balance out under these weights."
         text += f" Better: {'; '.join(better)}." if better else ""
         text += f" It gives up: {'; '.join(worse)}." if worse else ""
         on_tie = f"with equal {and_list(same)}, {first}" if same else first

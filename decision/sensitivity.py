@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from decision.catalog import Catalog
 from decision.dates import horizon_adjective
 from decision.engine import Evaluation, Scored, score_frame
-from decision.explain import TIE_REASONS
+from decision.explain import OPTION_PRODUCTS, PRODUCT_WORDS, TIE_REASONS
 from decision.options import LABELS, OPTIONS
 from decision.profiles import FIELD_BY_NAME, WEIGHT_FIELDS
 from decision.scoring import (
@@ -60,9 +60,9 @@ COUNT_CAP, COUNT_CAP_FACTOR = 100_000, 10  # counts are searched up to max(10 ×
 PRICE_CAP_FACTOR = 10  # prices are searched up to 10 × the current price
 FIRST_ROUND = 32  # geometric grid points per search in the first round
 REFINE = 64  # points per bracket in each later round
-PRICE_KEY = {"san": "san_base", "acme": "san_base", "internal_ca": "san_base", "classic": "single",
-             "split_site": "single", "srv_record": "single", "wildcard": "wildcard"}
-PRICE_LABELS = {"san_base": "SAN", "single": "single-name", "wildcard": "wildcard"}
+_PRICE_OF = {"san": "san_base"}  # a product's price key (catalog.PRICE_KEYS) where it is not the product's name
+PRICE_KEY = {option: _PRICE_OF.get(product, product) for option, (product, _) in OPTION_PRODUCTS.items()}
+PRICE_LABELS = {_PRICE_OF.get(product, product): words for product, words in PRODUCT_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -325,8 +325,9 @@ def batch_columns(scored: Scored) -> pd.DataFrame:
 # -------------------------------------------------------------------------------- flip searches
 
 def _fmt(kind: str, value: float, currency: str, rounding: int = 0) -> str:
-    """A lattice value as sentences show it. Counts, shares (0.1 %), rates and prices show it exactly; a horizon under
-    two years is written in months to a tenth, rounded up (`rounding` +1), down (-1) or to the nearest (0)."""
+    """A lattice value as sentences show it. Counts, shares (0.1 %), rates and prices (code first: 'USD 30.00',
+    'USD 61 an hour') show it exactly; a horizon under two years is written in months to a tenth, rounded up
+    (`rounding` +1), down (-1) or to the nearest (0)."""
     if kind == "count":
         return f"{value:,.0f}"
     if kind == "share":
@@ -334,8 +335,8 @@ def _fmt(kind: str, value: float, currency: str, rounding: int = 0) -> str:
     if kind == "years":
         return _months(value, rounding) if rounding and value < 2 and value != int(value) else horizon_adjective(value)
     if kind == "rate":
-        return f"{value:,.0f} {currency}/hour"
-    return f"{value:,.2f} {currency}"
+        return f"{currency} {value:,.0f} an hour"
+    return f"{currency} {value:,.2f}"  # money code first, as every amount (explain.money_text); a price to the cent
 
 
 def _months(years: float, rounding: int) -> str:

@@ -277,8 +277,10 @@ def test_the_stamp_and_the_command_name_the_data_files_of_ones_own(tmp_path):
     assert f"| Parameters file hash (SHA-256, first 16 hex) | {sha(ROOT / 'data' / 'parameters.yaml')} |" in stamp  # a copy
     assert ("run `python -m decision appendix profile.yaml -o appendix.docx --parameters par-eur.yaml --catalog "
             "cas-eur.yaml`):") in stamp
-    assert ("This appendix used par-eur.yaml (--parameters) and cas-eur.yaml (--catalog) instead of the data files "
-            "shipped with CertStrategy: keep those files with this appendix.") in stamp
+    assert ("This appendix used its own parameters file (par-eur.yaml) and CA catalog (cas-eur.yaml) instead of the "
+            "data files shipped with CertStrategy: keep those files with this appendix.") in stamp
+    prose = re.sub(r"`[^`]*`", "", stamp)  # the command itself gives the options (QA 18a fault 3: not the prose)
+    assert "--parameters" not in prose and "--catalog" not in prose
     assert str(tmp_path) not in pages["one"]
     other = pages["two"].split("## 8. Reproducibility")[1]
     assert sha(tmp_path / "two" / "cas-eur.yaml") in other and sha(tmp_path / "one" / "cas-eur.yaml") not in other
@@ -293,8 +295,8 @@ def test_the_command_quotes_a_file_name_a_shell_would_split(tmp_path):
     assert stamp_rows(model)["CA catalog file hash (SHA-256, first 16 hex)"] == sha(ROOT / "data" / "cas.yaml")
     texts = [b.text for b in model.sections[7].blocks if isinstance(b, Paragraph)]
     assert "appendix.docx --catalog 'our cas.yaml'):" in texts[-1]
-    assert texts[-2].startswith("This appendix used our cas.yaml (--catalog) instead of the data files shipped with "
-                                "CertStrategy: keep that file with this appendix. The command below reads it from")
+    assert texts[-2].startswith("This appendix used its own CA catalog (our cas.yaml) instead of the data files shipped "
+                                "with CertStrategy: keep that file with this appendix. The command below reads it from")
 
 
 def test_a_control_character_in_a_data_file_name_is_shown_as_a_question_mark(tmp_path):
@@ -676,8 +678,9 @@ def test_a_ca_chosen_among_cas_that_cost_the_same_is_explained_where_the_ca_is_n
     """QA: Table 4's "For" column read "several CAs cost the same ...: the one chosen comes first in the CA catalog", not
     an advantage of the option, naming neither CA. Now 5.1, the CLI and the app's notes name the CAs that tied."""
     tied = evaluate(profile("contoso-2026", exchange_version="2016", partner_tls=True, ca="cheapest"), today=DAY)
-    # USD 842.50: with partner TLS on Exchange 2016 the total counts one re-pointing of the connectors (10 minutes)
-    words = ("ZeroSSL and Google Trust Services cost the same here (USD 842.50 over the horizon) and need as many "
+    # USD 842.50: with partner TLS on Exchange 2016 the total counts one re-pointing of the connectors (10 minutes);
+    # written to the whole unit as Table 1 writes it (QA 18a fault 4: "USD 1,242.50" beside "USD 3,065")
+    words = ("ZeroSSL and Google Trust Services cost the same here (USD 842 over the horizon) and need as many "
              "renewals; ZeroSSL is listed first")
     model = content(tied, 0, generated=DAY)
     [for_against] = [b for s in model.sections for b in s.blocks if isinstance(b, Table) and b.columns[1:2] == ("For",)]
@@ -982,3 +985,18 @@ def test_a_named_ca_that_stops_serving_within_the_horizon_is_told_in_section_1_a
     assert note.startswith(f"Certification authority. {said}. That rules out ACME, automated, Single name")
     ruled_out = [b for b in model.sections[2].blocks if isinstance(b, Table) and b.columns[0] == "Option"][-1]
     assert sum(said in r[1] for r in ruled_out.rows) == 6  # every option but the internal CA (none in the profile)
+
+
+# ------------------------------------------------------------------------- one style of money (QA 18a fault 4)
+@pytest.mark.parametrize("currency", ["USD", "EUR"])
+def test_every_amount_the_client_reads_puts_the_currency_code_first(currency):
+    """QA: one appendix wrote "USD 3,065" beside "Sectigo's SAN price drops from 30.00 USD to 3.11 USD", "an admin
+    rate of 61 USD/hour" and Table 2's "95 USD/hour". Every amount, price and rate now reads code first, as the
+    summary's amounts do: 'USD 30.00', 'USD 61 an hour'."""
+    text = build(evaluate(profile("small-office", currency=currency)), 0, "md", generated=DAY).decode()
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)  # the commands and the profile's YAML are not amounts
+    shown = re.sub(r"estimate \([^|]*\)", "", prose)  # a parameter's source quotes its own page
+    assert not re.findall(rf"\d {currency}\b|\d USD\b|{currency}/hour", shown)
+    assert f"an admin rate of {currency} 61 an hour" in prose
+    assert "price drops from USD 30.00 to USD 3.11" in prose
+    assert f"| {currency} 95 an hour" in prose

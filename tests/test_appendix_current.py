@@ -60,6 +60,26 @@ def test_the_certificates_in_place_are_section_2_1_with_every_finding_and_certif
     assert "expired 20 days ago" in {r[5] for r in table.rows}  # CN=EX02 expired on 2026-11-08
 
 
+def test_2_1_tells_the_client_about_an_acme_only_ca_and_the_tool_user_what_to_set(tmp_path):
+    """QA 18a fault 3a: 2.1 (and the app's Current state panel) read "... set acme_ok (the import leaves it at its
+    default, off)": a profile field id and an instruction about the import, in the client's document. 2.1 says what
+    it means for the client; the app and the import command's lines add what to set."""
+    ev = evaluate(_profile(tmp_path, "exse-contoso.json"))
+    state = _state(ev, "exse-contoso.json")
+    [acme] = [f for f in state.findings if "only through ACME" in f.text]
+    assert acme.text == ("Let's Encrypt (ISRG) issues only through ACME, so an ACME client on the server likely renews "
+                         "the certificate: the ACME option counts as allowed only where the organisation confirms that "
+                         "policy and network allow one.")
+    page = build(ev, 0, "md", generated=DAY, current=state).decode()
+    # Table 2 lists the profile by field (its own matter); no sentence before the stamp names one
+    prose = [line for line in page.split("## 8.")[0].splitlines() if not line.startswith("| acme_ok |")]
+    assert acme.text in page and not [line for line in prose if "acme_ok" in line]
+    assert "the import leaves it" not in page
+    assert acme.for_user == (f"{acme.text} If one does, switch on ACME ok (profile field acme_ok): the import leaves it "
+                             "at its default, off.")
+    assert f"info: {acme.for_user}" in state.lines()
+
+
 def test_the_summary_points_to_2_1_only_when_something_needs_action(tmp_path):
     ev = evaluate(_profile(tmp_path, "exse-contoso.json"))
     summary = " ".join(b.text for b in content(ev, current=_state(ev, "exse-contoso.json"), generated=DAY)

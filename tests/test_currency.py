@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "data" / "profiles"
 CONTOSO = yaml.safe_load((PROFILES / "contoso-2026.yaml").read_text())
 DAY = dt.date(2026, 11, 30)
-MIXED = ("Money is shown in EUR, but the CA prices and the extra public IP price (USD) are added as given, not "
-         "converted, so the costs mix currencies. To cost in EUR throughout, use a CA catalog and a parameters file "
-         "priced in EUR (on the command line: --catalog FILE --parameters FILE, declaring currency: EUR).")
+# the client's appendix says what happened; the tool's user (CLI, app) is told too how to price in EUR
+MIXED_CLIENT = ("Money is shown in EUR, but the CA prices and the extra public IP price (USD) are added as given, not "
+                "converted, so the costs mix currencies.")
+MIXED = (f"{MIXED_CLIENT} To cost in EUR throughout, use a CA catalog and a parameters file priced in EUR (on the "
+         "command line: --catalog FILE --parameters FILE, declaring currency: EUR).")
 RATES = ("An administrator's hourly rate (75) and an end user's hourly rate (40) equal the default rates, estimated in "
          "USD per hour and used as EUR without conversion: give the organisation's own rates in EUR.")
 
@@ -145,8 +147,8 @@ def eur_model():
 
 def test_the_eur_appendix_labels_the_default_rates_with_the_currency_they_were_estimated_in(eur_model):
     profile = {row[0]: row[2] for row in table(eur_model, 2, "The profile of").rows}
-    assert profile["admin_rate"] == "75 EUR/hour (default estimated in USD, not converted)"
-    assert profile["user_rate"] == "40 EUR/hour (default estimated in USD, not converted)"
+    assert profile["admin_rate"] == "EUR 75 an hour (default estimated in USD, not converted)"
+    assert profile["user_rate"] == "EUR 40 an hour (default estimated in USD, not converted)"
     parameters = {row[0]: (row[2], row[3]) for row in table(eur_model, 7, "Parameters").rows}
     assert parameters["admin_rate"] == ("75", "USD per hour") and parameters["user_rate"] == ("40", "USD per hour")
     words = " ".join(texts(eur_model.sections[1].blocks[2]))
@@ -157,9 +159,9 @@ def test_the_eur_appendix_labels_the_default_rates_with_the_currency_they_were_e
 def test_the_eur_appendix_says_where_amounts_are_shown_that_usd_prices_were_added_unconverted(eur_model):
     assert eur_model.subtitle.endswith("amounts in EUR (with USD prices, not converted)")
     summary = [t for b in eur_model.sections[0].blocks if isinstance(b, Bullets) for t in texts(b)]
-    assert MIXED in summary and RATES in summary
+    assert MIXED_CLIENT in summary and RATES in summary
     cost_notes = [b.body.text for b in eur_model.sections[3].blocks if isinstance(b, Note)]
-    assert cost_notes == ["Currencies. " + MIXED]
+    assert cost_notes == ["Currencies. " + MIXED_CLIENT]
     assert table(eur_model, 4, "Cost over the horizon by kind (EUR)")
     assert table(eur_model, 7, "Parameters").label == "Table 11"
     assert table(eur_model, 7, "Parameters").caption.endswith("amounts of money in USD)")
@@ -168,10 +170,19 @@ def test_the_eur_appendix_says_where_amounts_are_shown_that_usd_prices_were_adde
     assert [row[0] for row in cas.rows if row[0].startswith("price ") and row[0] != "price source"] == [
         "price single (USD/yr)", "price SAN base (USD/yr)", "price SAN extra name (USD/yr)", "price wildcard (USD/yr)"]
     section = " ".join(t for b in eur_model.sections[6].blocks if isinstance(b, Paragraph) for t in texts(b))
-    assert ("These USD amounts were added to this appendix's EUR amounts as given, not converted. To price everything "
-            "in EUR, rerun it with python -m decision appendix profile.yaml -o appendix.docx --catalog my-cas.yaml "
-            "--parameters my-parameters.yaml, where each file is a copy of data/cas.yaml and data/parameters.yaml with "
-            "currency: EUR and your EUR prices.") in section
+    assert ("These USD prices were added to this appendix's EUR amounts as given, not converted, so the totals mix "
+            "currencies; a costing in EUR throughout needs them in EUR.") in section
+
+
+def test_the_eur_appendix_tells_the_client_what_happened_not_how_to_run_the_tool(eur_model):
+    """QA 18a fault 3: the summary, the cost note and section 7 of a EUR appendix told the client "(on the command
+    line: --catalog FILE --parameters FILE, declaring currency: EUR)" and to "rerun it with python -m decision
+    appendix ...": the tool user's how-to. The appendix before section 8 (the reproducibility stamp, whose command is
+    its purpose) names no command-line option, command or data file to edit; the CLI and the app still say how."""
+    words = " ".join(t for s in eur_model.sections[:7] for b in s.blocks for t in texts(b))
+    for how_to in ("--catalog", "--parameters", "on the command line", "python -m", "currency: EUR", "data/cas.yaml"):
+        assert how_to not in words, how_to
+    assert MIXED in decision.evaluate({**CONTOSO, "currency": "EUR"}).warnings(0)
 
 
 def test_a_usd_appendix_has_no_currency_caveat_and_names_the_data_files_currency():

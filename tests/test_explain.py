@@ -3,6 +3,7 @@ at the precision it is shown."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,26 @@ def test_a_tie_on_score_between_different_criteria_names_what_breaks_it():
                           "has the lower total cost of ownership (EUR 500 against EUR 900).")
 
 
+def test_a_tie_whose_only_difference_carries_no_weight_says_so():
+    """QA 18a D: with cost weighted 0, ACME and the wildcard tie at 100.0 though ACME costs a third: the why said
+    "their differences balance out under these weights", yet nothing balances out. It says the criterion they
+    differ in carries no weight; where a weighted criterion differs too, they do balance out."""
+    weights = {"cost": 0.0, "trust": 0.77, "reconfiguration": 0.15, "url_change": 0.08}
+    why = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0), option_row("wildcard", cost_total=2544.0,
+                                                                                          tco=2544.0),
+                             weights, LABELS, "USD", 0.0, tie="tco")
+    assert why.startswith("ACME, automated and Wildcard certificate both score 80.0 of 100: they differ only in cost, "
+                          "which carries no weight here. Better: direct cost USD 828 against USD 2,544.")
+    both = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0, users_url_change=3),
+                              option_row("wildcard", cost_total=2544.0, tco=2544.0), {**weights, "url_change": 0.0},
+                              LABELS, "USD", 0.0, tie="tco")
+    assert "they differ only in cost and URL change, which carry no weight here." in both
+    balanced = recommendation_why(option_row("acme", cost_total=828.0, tco=828.0, users_url_change=3),
+                                  option_row("wildcard", cost_total=2544.0, tco=2544.0), weights, LABELS, "USD", 0.0,
+                                  tie="tco")
+    assert "their differences balance out under these weights" in balanced
+
+
 def test_no_tie_when_the_scores_differ():
     ev = decision.evaluate(PROFILES / "contoso-2026.yaml")
     assert ev.tie(0) is None and "tie" not in ev.why(0)
@@ -193,3 +214,52 @@ def test_a_ca_that_no_longer_serves_on_the_start_date_is_named_with_its_day():
     assert acme["reasons"] == [{"code": "ca_discontinued", "kind": "infeasible",
                                 "text": "the chosen CA no longer issues certificates: Buypass Go SSL stopped on 2025-10-16 "
                                         "(choose another CA, or cheapest)"}]
+
+
+# --------------------------------------------------- a CA not issuing yet, a CA not selling the product (QA 18a 6, H)
+def _reason(profile: dict, option: str, code: str) -> str:
+    ev = decision.evaluate(profile)
+    record = next(r for r in option_records(ev, 0) if r["option"] == option)
+    return next(r["text"] for r in record["reasons"] if r["code"] == code)
+
+
+def test_no_acme_ca_yet_names_the_first_acme_ca_and_its_day_from_the_catalog(tmp_path):
+    """QA: Contoso 2026 from 2015-06-01 with the cheapest CA: ACME read "the chosen CA (or its ACME service) did not
+    issue yet on the start date", though no CA was chosen, and not when ACME became possible. The first ACME CA and
+    its day come from the catalog: move Let's Encrypt's first day and the sentence follows."""
+    profile = {**CONTOSO_2026, "start": "2015-06-01", "ca": "cheapest"}
+    assert _reason(profile, "acme", "ca_not_operating") == (
+        "no ACME CA issued yet on the start date (the first, Let's Encrypt, from 2015-12-03)")
+    catalog = yaml.safe_load((ROOT / "data" / "cas.yaml").read_text())
+    le = next(c for c in catalog["cas"] if c["id"] == "letsencrypt")
+    le["acme"]["from"] = le["status"][0]["from"] = dt.date(2016, 4, 12)
+    path = tmp_path / "cas.yaml"
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    ev = decision.evaluate(profile, catalog=path)
+    record = next(r for r in option_records(ev, 0) if r["option"] == "acme")
+    assert [r["text"] for r in record["reasons"] if r["code"] == "ca_not_operating"] == [
+        "no ACME CA issued yet on the start date (the first, Let's Encrypt, from 2016-04-12)"]
+
+
+def test_a_named_ca_not_issuing_yet_is_named_with_its_first_day_and_ad_cs_without_acme():
+    """A CA the profile names: its name, its first day (through ACME for the ACME option), and the advice; AD CS
+    before it existed: its name and day, no ACME, no 'chosen'."""
+    zerossl = {**CONTOSO_2026, "start": "2019-06-01", "ca": "zerossl"}
+    assert _reason(zerossl, "acme", "ca_not_operating") == (
+        "the chosen CA, ZeroSSL, did not issue through ACME yet on the start date (from 2020-03-01) (choose another "
+        "CA, or cheapest)")
+    early = {**CONTOSO_2026, "start": "1995-01-01", "ca": "cheapest", "internal_ca": True}
+    text = _reason(early, "internal_ca", "ca_not_operating")
+    assert text == "Microsoft AD CS did not issue yet on the start date (from 2000-02-17)"
+    assert "ACME" not in text and "chosen" not in text
+
+
+def test_a_named_ca_that_does_not_sell_the_product_says_what_it_does_not_sell():
+    """QA: with `ca: letsencrypt` the SAN option read "the chosen CA does not sell this kind of certificate this
+    way"; it names the CA and what the catalog says it lacks."""
+    assert _reason({**CONTOSO_2026, "ca": "letsencrypt"}, "san", "ca_no_product") == (
+        "Let's Encrypt issues only through ACME, not by order")
+    assert _reason({**CONTOSO_2026, "ca": "globalsign"}, "acme", "ca_no_product") == (
+        "GlobalSign does not issue through ACME")
+    assert _reason({**CONTOSO_2026, "ca": "buypass", "start": "2024-01-01", "extra_domains": "fabrikam.com"},
+                   "wildcard", "ca_no_product") == "Buypass Go SSL does not sell wildcard certificates through ACME"

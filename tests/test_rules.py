@@ -1789,6 +1789,19 @@ def test_a_certificate_without_the_internal_names_moves_the_internal_urls_to_its
     assert not any("internal (split-DNS) zone" in r for r in dns["internal_ca"])
 
 
+def test_the_internal_zone_record_with_several_servers_points_at_a_server_or_the_load_balancer():
+    """QA 18a J: with EX1 to EX3 the split-DNS record read `mail.a-corp.com. A <internal IP of the server>`, as if
+    there were one. With several servers it names a server or the load balancer; with one, the server."""
+    _, dns = _commands({**THREE_SERVERS, "internal_names": False, "split_dns": True})
+    for option in ("san", "acme", "classic"):
+        records = [r for r in dns[option] if r.endswith("; internal (split-DNS) zone") and " A " in r]
+        assert records and all("A <internal IP of a server (or the load balancer)>" in r for r in records), option
+    _, dns = _commands({**THREE_SERVERS, "servers": ["EX1"], "internal_names": False, "split_dns": True})
+    assert "mail.a-corp.com. A <internal IP of the server>   ; internal (split-DNS) zone" in dns["san"]
+    _, dns = _commands({**THREE_SERVERS, "owa_host": "mail.a-corp.lan", "internal_names": False})
+    assert "mail.a-corp.lan. A <internal IP of a server (or the load balancer)>" in dns["internal_ca"]
+
+
 @pytest.mark.parametrize("version", ["2010", "2019"])
 def test_with_split_dns_every_name_the_internal_urls_use_has_an_internal_zone_record(version):
     """QA: the SRV-record and split-site options set the internal URLs and the autodiscover address (SCP) to the public

@@ -357,8 +357,8 @@ def test_a_flip_that_is_only_a_tie_broken_by_the_option_order_is_not_called_a_ta
     sens = analyse(ev, 0)
     rate = next(f for f in sens.flip_points if f.field == "admin_rate")
     assert (rate.before, rate.value, rate.option, rate.tie) == (1, 0, "wildcard", "order")
-    assert rate.text == ("ACME, automated stays best down to an admin rate of 1 USD/hour; at an admin rate of 0 "
-                         "USD/hour, Wildcard certificate draws level with it (an exact tie on score) and is ranked "
+    assert rate.text == ("ACME, automated stays best down to an admin rate of USD 1 an hour; at an admin rate of "
+                         "USD 0 an hour, Wildcard certificate draws level with it (an exact tie on score) and is ranked "
                          "first only because it comes first in the fixed order of the options.")
     assert json.loads(render(ev, "json"))["sensitivity"]["flip_points"][1]["tie"] == "order"
     check_flip_points(ev, sens)
@@ -371,9 +371,9 @@ def test_a_price_flip_that_starts_with_a_tie_says_so_and_that_the_option_wins_be
     sens = analyse(ev, 0)
     flip = next(f for f in sens.price_flips if f.price == "wildcard" and f.direction == "up")
     assert (flip.before, flip.value, flip.option, flip.tie) == (193.74, 193.75, "san", "order")
-    assert flip.text == ("If Sectigo's wildcard price rises from 77.00 USD to 193.75 USD, SAN / UCC certificate draws "
+    assert flip.text == ("If Sectigo's wildcard price rises from USD 77.00 to USD 193.75, SAN / UCC certificate draws "
                          "level with Wildcard certificate (an exact tie on score, ranked first as it comes first in the "
-                         "fixed order of the options) and wins above that (Wildcard certificate still wins at 193.74 USD).")
+                         "fixed order of the options) and wins above that (Wildcard certificate still wins at USD 193.74).")
     above = decision.evaluate(profile_to_mapping(ev.profiles, 0), catalog=catalog_with_price("sectigo", "wildcard", 193.76))
     assert winners(above) == ["san"] and above.tie(0) is None
     check_price_flips(ev, sens)

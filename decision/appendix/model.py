@@ -411,7 +411,7 @@ class _Builder:
                  ("Runner-up", f"{LABELS[self.runner]} ({self.behind()})" if self.runner
                   else "none (the only feasible option)")]
         blocks.append(self.table("Key figures of the recommendation", ("Item", "Value"), facts, "ll", (3, 4)))
-        warnings = self.ev.warnings(self.i) + self.current_state_points()
+        warnings = self.ev.warnings(self.i, how_to=False) + self.current_state_points()
         if warnings:
             blocks += [para(bold("Points to note")), Bullets(tuple(para(w) for w in warnings))]
         return Section(1, "Executive summary", tuple(blocks))
@@ -473,8 +473,10 @@ class _Builder:
                     continue
                 value = m[f.name]
                 shown = pct(value) if f.kind == "share" else count(value) if f.kind == "integer" else _cell(value)
-                if f.unit and f.kind not in ("share", "bool") and shown != DASH:
-                    shown = f"{shown} {f.unit.replace('money', m['currency'])}"
+                if f.unit == "money/hour" and shown != DASH:  # money code first, as every amount: 'EUR 75 an hour'
+                    shown = f"{m['currency']} {shown} an hour"
+                elif f.unit and f.kind not in ("share", "bool") and shown != DASH:
+                    shown = f"{shown} {f.unit}"
                 if f.name in self.default_rates:
                     shown += f" (default estimated in {self.ev.params.currency}, not converted)"
                 rows.append((f.name, f.help, shown))
@@ -527,7 +529,7 @@ class _Builder:
 
     def currency_note(self) -> list[Block]:
         """A warning where amounts are shown when the data files' prices are in another currency, else nothing."""
-        text = currency.mixed_sentence(self.currency, self.ev.params, self.ev.catalog)
+        text = currency.mixed_sentence(self.currency, self.ev.params, self.ev.catalog, how_to=False)
         return [Note(para(bold("Currencies."), " " + text), tone="warning")] if text else []
 
     def options_compared(self) -> Section:
@@ -897,8 +899,8 @@ class _Builder:
         blocks: list[Block] = [
             para(f"Every rule, price and labour figure the engine used, from the parameters file (as of {params.as_of}, "
                  f"amounts of money in {params.currency}) and the CA catalog (as of {cat.as_of}, prices in "
-                 f"{cat.currency}). Values marked \"estimate\" are the authors' judgement; replace them with your own "
-                 "figures and rerun the appendix to see their effect."),
+                 f"{cat.currency}). Values marked \"estimate\" are the authors' judgement: the organisation's own figures "
+                 "(quotes, rates) can replace them, and a rerun of this appendix shows their effect."),
             *self.unconverted(),
             self.table(f"Parameters (a dated value applies from the date shown; amounts of money in {params.currency})",
                        ("Parameter", "Meaning", "Value", "Unit", "Source", "As of"), prow, "llllll",
@@ -918,17 +920,14 @@ class _Builder:
 
     def unconverted(self) -> list[Block]:
         """What section 7 says when the data files' amounts are in another currency than the profile's: they were
-        added as given, and how to rerun with files in the profile's currency."""
+        added as given, so the totals mix currencies (how to price them in the profile's is the tool user's concern:
+        the app and the command line say it)."""
         if not self.foreign:
             return []
         codes = " and ".join(dict.fromkeys(s.currency for s in self.foreign))
-        command = " ".join(["python -m decision appendix profile.yaml -o appendix.docx",
-                            *(f"{s.option} my-{Path(s.shipped).name}" for s in self.foreign)])
-        copies = " and ".join(s.shipped for s in self.foreign)
-        return [para(f"These {codes} amounts were added to this appendix's {self.currency} amounts as given, not "
-                     f"converted. To price everything in {self.currency}, rerun it with ", Run(command, code=True),
-                     f", where each file is a copy of {copies} with ", Run(f"currency: {self.currency}", code=True),
-                     f" and your {self.currency} prices.")]
+        return [para(f"These {codes} prices were added to this appendix's {self.currency} amounts as given, not "
+                     f"converted, so the totals mix currencies; a costing in {self.currency} throughout needs them in "
+                     f"{self.currency}.")]
 
     def stamp(self, generated: dt.date) -> Section:
         """Section 8: what produced the numbers (data files by name, origin and content hash) and the command that
@@ -950,8 +949,9 @@ class _Builder:
                             *(f"{option} {shlex.quote(name)}" for option, name in custom),
                             *([f"--export export.json --date {read}"] if read else [])])
         text = yaml.safe_dump(self.mapping, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
-        keep = [para(f"This appendix used {and_list([f'{name} ({option})' for option, name in custom])} instead of "
-                     "the data files shipped with CertStrategy: keep "
+        kinds = {"--parameters": "parameters file", "--catalog": "CA catalog"}  # the prose names no command-line option
+        keep = [para(f"This appendix used its own {and_list([f'{kinds[option]} ({name})' for option, name in custom])} "
+                     "instead of the data files shipped with CertStrategy: keep "
                      f"{'that file' if len(custom) == 1 else 'those files'} with this appendix. The command below reads "
                      f"{'it' if len(custom) == 1 else 'them'} from the folder it runs in; a copy is the same file when "
                      "its hash matches the stamp.")] if custom else []
