@@ -22,7 +22,7 @@ import numpy as np
 
 from decision.catalog import CA, Catalog
 from decision.dates import from_day, horizon_end_day, to_day
-from decision.exchange_import import ExchangeExport, current_state, dn_attributes
+from decision.exchange_import import ExchangeExport, _covers, current_state, dn_attributes
 from decision.explain import plural
 from decision.parameters import Parameters
 from decision.renewals import fraction_interval, manual_interval, schedule
@@ -219,6 +219,17 @@ def _replacement(cert: dict[str, Any], ca: CA | None, shown: str, params: Parame
     )
 
 
+def _installed_replacement(cert: dict[str, Any], certificates: list[dict[str, Any]],
+                           today: dt.date) -> dict[str, Any] | None:
+    """The latest-expiring certificate from a public CA, enabled for no service, on all of `cert`'s servers, that
+    carries all its names and expires after it (and after today): a replacement imported but not enabled yet."""
+    after = max(cert["not_after"], today.isoformat())
+    found = [c for c in certificates
+             if not c["services"] and c["public_issuer"] and not c["self_signed"] and (c["not_after"] or "") > after
+             and set(cert["servers"]) <= set(c["servers"]) and all(_covers(tuple(c["names"]), n) for n in cert["names"])]
+    return max(found, key=lambda c: c["not_after"], default=None)
+
+
 # ------------------------------------------------------------------------------- findings
 
 
@@ -293,7 +304,7 @@ def _coverage_text(entry: dict[str, Any], fault: str, effect: str, by_thumbprint
 
 def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replacements: list[Replacement],
               self_signed_due: dict[str, dt.date], params: Parameters, today: dt.date, start: dt.date,
-              acme_only: list[str]) -> list[Finding]:
+              acme_only: list[str], installed: dict[str, str]) -> list[Finding]:
     out: list[Finding] = _not_collected(facts["certificates_not_collected"])
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
     for entry in facts["uncovered_names"]:
@@ -329,6 +340,14 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
         out.append(Finding("warning", f"Self-signed {entry['subject'] or entry['thumbprint']} is enabled for IIS on "
                                       f"{', '.join(entry['servers'])}: clients reaching that server by a name on it "
                                       "see a warning."))
+    for old, new in installed.items():
+        cert, replacement = by_thumbprint[old], by_thumbprint[new]
+        expiry, when = (("expired on", "now") if cert["not_after"] < today.isoformat()
+                        else ("expires", f"before {cert['not_after']}"))
+        out.append(Finding("warning", f"{cert['subject'] or old} ({issuers[old][1]}; {_where(cert)}) {expiry} "
+                                      f"{cert['not_after']}: a replacement ({new}, {issuers[new][1]}, expires "
+                                      f"{replacement['not_after']}) is installed on {', '.join(replacement['servers'])} "
+                                      f"but not enabled: enable it for {', '.join(cert['services'])} {when}."))
     for r in replacements:
         cert = by_thumbprint[r.thumbprint]
         when = "now (overdue)" if r.replace_on <= today else f"by {r.replace_on.isoformat()}"
@@ -372,16 +391,23 @@ def assess(export: ExchangeExport, params: Parameters, catalog: Catalog, *, toda
     issuers = {c["thumbprint"]: (matched[c["thumbprint"]].id if matched[c["thumbprint"]] else "",
                                  _issuer_shown(c, matched[c["thumbprint"]])) for c in facts["certificates"]}
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
-    replacements = []
+    installed: dict[str, str] = {}  # a CA-issued certificate in use -> the later one installed, not enabled, beside it
+    planned: dict[str, dict[str, Any]] = {}  # the certificates whose replacements are planned, by thumbprint
     for entry in facts["expiring"]:
         cert = by_thumbprint[entry["thumbprint"]]
         if cert["services"] and not cert["self_signed"]:
-            replacements.append(_replacement(cert, matched[cert["thumbprint"]], issuers[cert["thumbprint"]][1],
-                                             params, today, followed))
+            if new := _installed_replacement(cert, facts["certificates"], today):
+                installed[cert["thumbprint"]] = new["thumbprint"]
+                if new["not_after"] < followed.isoformat():
+                    planned[new["thumbprint"]] = new
+            else:
+                planned[cert["thumbprint"]] = cert
+    replacements = [_replacement(cert, matched[thumbprint], issuers[thumbprint][1], params, today, followed)
+                    for thumbprint, cert in planned.items()]
     acme_only = list(dict.fromkeys(ca.name for c in facts["certificates"] if c["bound_to_iis"]
                                    and (ca := matched[c["thumbprint"]]) and ca.acme and not ca.manual))
     due = _self_signed_due(facts, params, today)
-    findings = _findings(facts, issuers, replacements, due, params, today, start, acme_only)
+    findings = _findings(facts, issuers, replacements, due, params, today, start, acme_only, installed)
     return CurrentState(today, start, horizon_end, facts, issuers, tuple(replacements), tuple(findings), due)
 
 

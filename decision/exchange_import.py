@@ -269,7 +269,9 @@ def _raw_from_json(text: str, source: str) -> _Raw:
 
 
 _PROPERTY_RE = re.compile(r"(?P<indent>[ \t]*)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
-_PROMPT_RE = re.compile(r"\s*(?:\[PS\][^>]*>|PS\s*>|PS [A-Za-z]:\\[^>]*>)(?P<command>.*)")
+_PROMPT_RE = re.compile(  # [PS] C:\>, PS>, PS C:\...>, or the latter two after a remote session's [host]:
+    r"\s*(?:\[PS\][^>]*>|(?:\[[^\]\r\n]+\]:\s*)?(?:PS\s*>|PS [A-Za-z]:\\[^>]*>))(?P<command>.*)")
+_JSON_START_RE = re.compile(r"\{|\[\s*[{\"\]]")  # an object, or an array of objects, strings or nothing
 _CERT_SERVER_RE = re.compile(  # -Server EX01, or a quoted name kept whole: -Server "EX 1"
     r"Get-ExchangeCertificate\b.*?-Server\s+(?:(['\"])(?P<quoted>[^'\"]+)\1|(?P<bare>[\w.-]+))", re.IGNORECASE)
 _CMDLET_RE = re.compile(r"\b(Get-[A-Za-z]+)\b")
@@ -286,7 +288,8 @@ def _blocks(text: str) -> list[tuple[str | None, list[str]]]:
     """
     blocks: list[tuple[str | None, list[str]]] = [(None, [])]
     command = None
-    for line in text.splitlines():
+    # \r\r\n: a CRLF file whose line ends were converted again; splitlines() alone would see two ends
+    for line in text.replace("\r\r\n", "\n").replace("\r\n", "\n").splitlines():
         if prompt := _PROMPT_RE.match(line):
             command = prompt["command"].strip() or None
             blocks.append((command, []))
@@ -645,6 +648,18 @@ def _build(raw: _Raw, source: str, fmt: str) -> ExchangeExport:
     return export
 
 
+def _looks_like_json(body: str) -> bool:
+    """JSON-shaped: starts as an object or an array of objects/strings, or parses; ``[PS] C:\\>`` and
+    ``[ex01]: PS C:\\>`` prompts of a pasted session start with ``[`` too."""
+    if _JSON_START_RE.match(body):
+        return True
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     """Read collect-exchange.ps1 JSON or pasted Format-List output (format detected)."""
     if len(text) > MAX_EXPORT_BYTES:
@@ -654,7 +669,7 @@ def parse_export(text: str | bytes, source: str = "<export>") -> ExchangeExport:
     body = text.lstrip("\ufeff \t\r\n")
     if not body:
         raise ExportParseError(source, "the export is empty")
-    if body.startswith("{") or (body.startswith("[") and not body.startswith("[PS]")):
+    if _looks_like_json(body):
         return _build(_raw_from_json(body, source), source, "json")
     return _build(_raw_from_format_list(body, source), source, "format-list")
 
@@ -668,6 +683,18 @@ def read_export(path: Path) -> ExchangeExport:
     except OSError as exc:
         raise ExportParseError(str(path), f"cannot read: {exc.strerror or exc}") from None
     return parse_export(data, str(path))
+
+
+def other_organisation(export: ExchangeExport, domains: list[str], servers: list[str]) -> str | None:
+    """Why `export` looks like another organisation's than a profile's `domains` (external and extra) and `servers`:
+    None when it shares an accepted domain or a server (by NetBIOS name or the first label of its FQDN) with them."""
+    accepted = {d.name.rstrip(".").casefold() for d in export.accepted_domains}
+    names = {n.casefold() for s in export.servers for n in (s.name, (s.fqdn or "").split(".")[0]) if n}
+    if accepted & {d.rstrip(".").casefold() for d in domains} or names & {s.casefold() for s in servers}:
+        return None
+    return (f"shares no accepted domain ({', '.join(sorted(accepted))}) with the profile's domains "
+            f"({', '.join(domains) or 'none'}) and no server ({', '.join(s.name for s in export.servers)}) with its "
+            f"servers ({', '.join(servers) or 'none'}): it looks like another organisation's export")
 
 
 # --------------------------------------------------------------------------- name analysis

@@ -132,6 +132,37 @@ def test_an_unreadable_export_is_one_error_and_writes_nothing(tmp_path):
         assert not out.exists()
 
 
+def test_another_organisations_export_is_refused_and_nothing_written(tmp_path):
+    """QA 18c 4: no accepted domain and no server in common with the profile: another client's export."""
+    out = tmp_path / "a.md"
+    contoso = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
+    result = CliRunner().invoke(appendix_command, [contoso, "-o", str(out), "--export",
+                                                   str(EXPORTS / "ex2013-fabrikam.json")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "another organisation's export" in result.output and "fabrikam.com" in result.output
+    assert "contoso.com" in result.output and "MBX01" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def _edited(tmp_path: Path, **change) -> Path:
+    path = tmp_path / "profile.yaml"
+    profile = yaml.safe_load((ROOT / "data" / "profiles" / "contoso-2026.yaml").read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**profile, **change}), encoding="utf-8")
+    return path
+
+
+def test_an_export_sharing_a_domain_or_a_server_with_the_profile_is_taken(tmp_path):
+    fabrikam = str(EXPORTS / "ex2013-fabrikam.json")
+    for change in ({"extra_domains": ["tailspintoys.com"]}, {"servers": ["SERVER01", "mbx01"]},
+                   {"external_domain": "fabrikam.com"}):
+        out = tmp_path / "a.md"
+        result = CliRunner().invoke(appendix_command, [str(_edited(tmp_path, **change)), "-o", str(out),
+                                                       "--export", fabrikam, "--date", "2026-11-28"])
+        assert result.exit_code == 0, (change, result.output)
+        assert "webmail.fabrikam.com" in out.read_text(encoding="utf-8")
+        out.unlink()
+
+
 def _contoso_2016(tmp_path: Path, change) -> Path:
     """ex2016-contoso.json after `change(data)`, written to a file."""
     data = json.loads((EXPORTS / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))

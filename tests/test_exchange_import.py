@@ -693,6 +693,34 @@ def test_str_with_bom_and_indented_paste():
     assert profile_from_export(parse_export(indented))[0] == EXPECTED_PROFILES["ex2016-contoso"]
 
 
+def _paste_state(text: str) -> tuple[dict, list]:
+    export = parse_export(text, "exse-contoso.txt")
+    return profile_from_export(export)[0], [(c.thumbprint, c.server) for c in export.certificates]
+
+
+@pytest.mark.parametrize("above", ["", "Exchange export for Contoso, 2026-11-18\n\n"])
+@pytest.mark.parametrize("prompt", ["[ex01.contoso.com]: PS C:\\Users\\admin\\Documents> ", "[EX01]: PS>"])
+def test_a_remote_session_prompt_is_a_prompt_not_json(above, prompt):
+    text = (DATA / "exse-contoso.txt").read_text(encoding="utf-8-sig")
+    assert "[PS] C:\\Windows\\system32>" in text
+    remote = above + text.replace("[PS] C:\\Windows\\system32>", prompt)
+    assert _paste_state(remote) == _paste_state(text)
+    assert all(server for _, server in _paste_state(remote)[1])
+
+
+@pytest.mark.parametrize("end", ["\r\r\n", "\r\n", "\r"])
+def test_line_ends_doubled_crlf_and_cr_read_as_lf(end):
+    text = (DATA / "exse-contoso.txt").read_text(encoding="utf-8-sig")
+    assert _paste_state(text.replace("\n", end)) == _paste_state(text)
+    assert _paste_state(text.replace("\n", end).encode("utf-16")) == _paste_state(text)
+
+
+@pytest.mark.parametrize("content", ['["a", "b"]', "[ ]", ' [\n  {"Name": "EX01"}', "[\n1, 2]", '"text"'])
+def test_json_shaped_text_is_read_as_json(content):
+    with pytest.raises(ExportParseError, match="JSON"):
+        parse_export(content, "export.json")
+
+
 FORMAT_LIST_MINIMAL = """\
 Name                : EX01
 AdminDisplayVersion : Version 15.1 (Build 2507.6)
@@ -950,6 +978,51 @@ def test_assessment_2016_overdue_commercial_certificate_renews_under_the_dated_l
         f"ex0{n}.corp.contoso.local (OWA internal URL, ECP internal URL) is only on self-signed certificates: clients "
         "that do not trust them see a warning." for n in (1, 2)]
     assert not any("only on self-signed" in t for t in warnings)
+
+
+OLD_DIGICERT = "5113AE0233A72FCCB75BE6A91B1F2CB5A1C2F0E7"
+NEW_DIGICERT = "AAAA" + OLD_DIGICERT[4:]
+
+
+def renewed(services: str | None = None, servers: tuple[str, ...] = ("EX01", "EX02"), drop_name: bool = False,
+            not_after: str = "2027-06-07T23:59:59Z", old_services: str | None = None) -> ExchangeExport:
+    """ex2016-contoso with the DigiCert certificate renewed (same names, later expiry) and imported on `servers`."""
+    data = json.loads((DATA / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
+    old = [c for c in data["certificates"] if c["Thumbprint"] == OLD_DIGICERT]
+    for cert in old:
+        cert["Services"] = old_services or cert["Services"]
+    for cert in old:
+        if cert["Server"] in servers:
+            names = cert["CertificateDomains"][1:] if drop_name else cert["CertificateDomains"]
+            data["certificates"].append(dict(cert, Thumbprint=NEW_DIGICERT, NotBefore="2026-11-20T00:00:00Z",
+                                             NotAfter=not_after, Services=services or "None", CertificateDomains=names))
+    return parse_export(json.dumps(data), "renewed.json")
+
+
+def test_a_replacement_installed_but_not_enabled_is_named_and_renewals_are_planned_from_it():
+    result = assess(renewed(), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    warnings = findings(result, "warning")
+    assert not any("replace it now" in t for t in warnings)
+    assert any(t.startswith("CN=mail.contoso.com") and "IIS, SMTP on EX01, EX02) expires 2026-12-15: a replacement "
+               f"({NEW_DIGICERT}, DigiCert (incl. GeoTrust, Thawte, RapidSSL), expires 2027-06-07) is installed on "
+               "EX01, EX02 but not enabled: enable it for IIS, SMTP before 2026-12-15." in t for t in warnings)
+    # the renewals are those of the new certificate, as if it were enabled already (the old one no longer in use)
+    enabled = assess(renewed("IIS, SMTP", old_services="None"), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    [planned], [when_enabled] = result.replacements, enabled.replacements
+    assert planned.thumbprint == NEW_DIGICERT
+    assert dataclasses.replace(planned, issuances=()) == dataclasses.replace(when_enabled, issuances=())
+    assert planned.issuances == when_enabled.issuances
+    assert planned.replace_on > TODAY
+    assert result.option_row()["certificate_issuances"] == enabled.option_row()["certificate_issuances"]
+
+
+@pytest.mark.parametrize("change", [dict(servers=("EX01",)), dict(drop_name=True),
+                                    dict(not_after="2026-12-01T23:59:59Z"), dict(services="SMTP")])
+def test_a_certificate_that_cannot_stand_in_leaves_the_replacement_due(change):
+    """Not on every server, without one of the names, expiring first, or enabled already for a service."""
+    result = assess(renewed(**change), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
+    assert not any("is installed on" in t for t in findings(result, "warning"))
+    assert OLD_DIGICERT in [r.thumbprint for r in result.replacements]
 
 
 def test_a_self_signed_certificate_in_use_shows_when_to_renew_it_in_its_row_and_its_finding():

@@ -219,6 +219,20 @@ def test_a_profile_the_engine_would_refuse_is_written_with_exit_1_and_the_proble
     assert decision.evaluate(out).profiles.empty
 
 
+@pytest.mark.parametrize(("prompt", "ends"), [("[ex01.contoso.com]: PS C:\\Users\\admin\\Documents> ", "\n"),
+                                              ("[PS] C:\\Windows\\system32>", "\r\r\n")])
+def test_a_remote_session_paste_or_doubled_line_ends_import_as_the_console_paste(tmp_path, prompt, ends):
+    """QA 18c 6 and 7: the remote prompt is a prompt (not JSON), and \\r\\r\\n is one line end."""
+    text = (DATA / "exse-contoso.txt").read_text(encoding="utf-8-sig")
+    paste = tmp_path / "paste.txt"
+    paste.write_bytes(text.replace("[PS] C:\\Windows\\system32>", prompt).replace("\n", ends).encode("utf-8"))
+    result = run("import", paste, "-o", tmp_path / "paste.yaml")
+    expected, _ = imported(tmp_path, "exse-contoso.txt")
+    assert result.exit_code == 0 == expected.exit_code, result.output
+    assert result.stdout.split("\n", 1)[1] == expected.stdout.split("\n", 1)[1].replace("profile.yaml", "paste.yaml")
+    assert "users: 1180" in result.stdout and "on EX01, EX02" in result.stdout
+
+
 def test_the_current_state_says_a_server_whose_certificates_were_not_collected_is_unknown_and_why(tmp_path):
     """EX02's certificate command failed: its internal name was printed as 'on no certificate bound to IIS', and the
     error was only a note at the top of the profile (QA 18c fault 2)."""

@@ -36,9 +36,9 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
     from decision.current_state import assess_horizon
     from decision.dates import from_day
     from decision.engine import evaluate
-    from decision.exchange_import import read_export
+    from decision.exchange_import import other_organisation, read_export
     from decision.parameters import default_parameters, load_parameters
-    from decision.profiles import MAX_TEXT, load_profiles
+    from decision.profiles import MAX_TEXT, load_profiles, profile_to_mapping
 
     if output.suffix.lower() not in SUFFIXES:
         exit_with(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
@@ -59,8 +59,15 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
         result = evaluate(valid, parameters=params, catalog=cat)
         day = generated.date() if generated else dt.date.today()
         row = result.profiles.iloc[0]
-        current = None if export is None else assess_horizon(read_export(export), params, cat, from_day(int(row["start"])),
-                                                             float(row["horizon_years"]), day)
+        current = None
+        if export is not None:
+            server_export, fields = read_export(export), profile_to_mapping(valid.frame)
+            if why := other_organisation(server_export, [fields["external_domain"], *fields["extra_domains"]],
+                                         fields["servers"]):
+                exit_with(InputError(Issue(str(export), 0, "--export", f"{why}, not {fields['org']}'s; nothing "
+                                                                        "written")))
+            current = assess_horizon(server_export, params, cat, from_day(int(row["start"])),
+                                     float(row["horizon_years"]), day)
         written = write(result, 0, output, firm=firm, logo=logo, generated=day, current=current)
     except InputError as exc:
         exit_with(exc)
