@@ -192,6 +192,7 @@ def test_an_export_whose_certificates_were_not_collected_shows_an_unknown_state_
     assert ("To act on: The certificates on EX01 and EX02 were not collected (Get-ExchangeCertificate -Server EX01: "
             "Access denied; Get-ExchangeCertificate -Server EX02: Access denied): their state is unknown, so the names "
             "they serve were not checked.") in text
+    assert "as read on 28 November 2026: no certificates, so their state could not be assessed." in text  # '0 certificates'
     assert "Problem now" not in text and "on no certificate" not in text
     assert "problems that clients or services have now" not in text
     assert "import again" not in text  # the tool user's how-to

@@ -509,10 +509,10 @@ class _Builder:
         columns = ("Certificate", "Issuer", "Servers", "Services", "Expires", "Status", "Replace by")
         rows = [(r["certificate"], r["issuer"], r["servers"], r["services"], r["expires"] or DASH, r["status"],
                  r["replace by"] or DASH) for r in state.certificate_rows()]
+        read = (f"{plural(len(rows), 'certificate')} on the servers, their expiries and replacements followed to "
+                f"{long_date(state.horizon_end)}" if rows else "no certificates, so their state could not be assessed")
         return [Subheading("2.1", "The certificates in place today"),
-                para(f"From the export of the Exchange servers, as read on {long_date(state.today)}: "
-                     f"{plural(len(rows), 'certificate')} on the servers, their expiries and replacements followed "
-                     f"to {long_date(state.horizon_end)}."),
+                para(f"From the export of the Exchange servers, as read on {long_date(state.today)}: {read}."),
                 *([Bullets(findings)] if findings else []),
                 self.table(f"The certificates on the servers on {long_date(state.today)}", columns, rows, "lllllll",
                            (3, 2.2, 1.6, 1.4, 1.4, 1.6, 1.4), small=True)]
