@@ -62,8 +62,7 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
         current = None
         if export is not None:
             server_export, fields = read_export(export), profile_to_mapping(valid.frame)
-            if why := other_organisation(server_export, [fields["external_domain"], *fields["extra_domains"]],
-                                         fields["servers"]):
+            if why := other_organisation(server_export, fields):
                 exit_with(InputError(Issue(str(export), 0, "--export", f"{why}, not {fields['org']}'s; nothing "
                                                                         "written")))
             current = assess_horizon(server_export, params, cat, from_day(int(row["start"])),
