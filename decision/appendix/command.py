@@ -67,6 +67,10 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
                                                                         "written")))
             current = assess_horizon(server_export, params, cat, from_day(int(row["start"])),
                                      float(row["horizon_years"]), day)
+            collected = (server_export.collected_at or "")[:10]
+            if collected > day.isoformat():  # ISO dates compare as text; a paste has no collection date
+                click.echo(f"warning: {export} was collected on {collected}, after the appendix's date {day}: its "
+                           f"section 2.1 shows the servers as they were on {collected}, on {day}'s dates", err=True)
         written = write(result, 0, output, firm=firm, logo=logo, generated=day, current=current)
     except InputError as exc:
         exit_with(exc)
