@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import click
@@ -38,15 +37,14 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
     from decision.engine import evaluate
     from decision.exchange_import import other_organisation, read_export
     from decision.parameters import default_parameters, load_parameters
-    from decision.profiles import MAX_TEXT, load_profiles, profile_to_mapping
+    from decision.profiles import load_profiles, one_line_problem, profile_to_mapping
 
     if output.suffix.lower() not in SUFFIXES:
         exit_with(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
     if not output.parent.is_dir():
         exit_with(InputError(Issue(str(output), 0, "output", "the folder does not exist")))
-    if firm is not None and (len(firm) > MAX_TEXT or re.search(r"[\x00-\x1f\x7f]", firm)):
-        exit_with(InputError(Issue("--firm", 0, "firm", f"one line of at most {MAX_TEXT} characters, without control "
-                                                        "characters")))
+    if firm is not None and (problem := one_line_problem(firm)):
+        exit_with(InputError(Issue("--firm", 0, "firm", problem)))
     try:
         params = load_parameters(parameters) if parameters else default_parameters()
         cat = load_catalog(catalog or CATALOG_FILE, params) if catalog or parameters else default_catalog()
