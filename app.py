@@ -383,7 +383,10 @@ def results(res: ProfileResults, edited: bool, imported: views.Imported | None) 
         st.warning(warning)
     recommendation_card(res, years, currency)
     current = None
-    if imported is not None:
+    if imported is not None and (other := views.export_of_another(imported, res.ev.profiles)):
+        st.warning(f"The uploaded export {md_escape(imported.name)} {md_escape(other)}: its current state is left out "
+                   "of this page and of the appendix. Upload this organisation's export, or load its profile again.")
+    elif imported is not None:
         current = views.current_state(imported, *data(), from_day(row["start"]), years, dt.date.today())
         current_state_panel(imported, current)
     st.subheader("All seven options, ranked" + (", beside the current state" if current else ""))

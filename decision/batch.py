@@ -397,8 +397,9 @@ def _yaml_files(path: Path) -> list[Path]:
         if target is None:
             walk(link, parts, True)
         else:
-            warn(parts, f"a link to the folder '{target}', which is read already (a link back up would loop): "
-                        "not followed")
+            up = target == "." or parts[:len(target.split("/"))] == tuple(target.split("/"))  # it holds the link
+            warn(parts, f"a link to the folder '{target}', which is read already "
+                        f"({'a link back up would loop' if up else 'under its own path'}): not followed")
     files: list[tuple[str, ...]] = []
     again: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (a second path to a file, the path it is read as)
     for places in found.values():

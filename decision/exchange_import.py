@@ -19,6 +19,7 @@ import ipaddress
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -685,9 +686,11 @@ def read_export(path: Path) -> ExchangeExport:
     return parse_export(data, str(path))
 
 
-def other_organisation(export: ExchangeExport, domains: list[str], servers: list[str]) -> str | None:
-    """Why `export` looks like another organisation's than a profile's `domains` (external and extra) and `servers`:
-    None when it shares an accepted domain or a server (by NetBIOS name or the first label of its FQDN) with them."""
+def other_organisation(export: ExchangeExport, profile: Mapping[str, Any]) -> str | None:
+    """Why `export` looks like another organisation's than `profile`'s (a validated profile as a mapping): None when
+    it shares an accepted domain (the external or an extra domain) or a server (by NetBIOS name or the first label of
+    its FQDN) with it."""
+    domains, servers = [profile["external_domain"], *profile["extra_domains"]], profile["servers"]
     accepted = {d.name.rstrip(".").casefold() for d in export.accepted_domains}
     names = {n.casefold() for s in export.servers for n in (s.name, (s.fqdn or "").split(".")[0]) if n}
     if accepted & {d.rstrip(".").casefold() for d in domains} or names & {s.casefold() for s in servers}:

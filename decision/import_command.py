@@ -33,7 +33,7 @@ from decision.exchange_import import (
     why_not_counted,
 )
 from decision.parameters import default_parameters
-from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, validate
+from decision.profiles import FIELD_BY_NAME, FIELDS, MAX_COUNT, frame_from_mappings, one_line_problem, validate
 from decision.safe_output import atomic_path, same_file
 from decision.tables import YAML_SUFFIXES
 
@@ -100,6 +100,8 @@ def import_command(export: Path, output: Path, users: int | None, org: str | Non
         _fail(output, "is the export itself; choose another output file (the export is never overwritten)")
     if output.suffix.lower() not in YAML_SUFFIXES:
         _fail(output, "the profile is YAML: the file name must end in .yaml or .yml")
+    if org is not None and (problem := one_line_problem(org)):
+        exit_with(InputError(Issue("--org", 0, "org", f"{problem}; nothing written")))
     try:
         parsed = read_export(export)
     except ExportParseError as exc:

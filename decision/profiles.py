@@ -48,6 +48,14 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str": the validated
 GROUPS = ("organisation and names", "clients", "infrastructure", "economics", "weights")
 MAX_COUNT = 10_000_000
 MAX_TEXT = 200
+
+
+def one_line_problem(text: str) -> str | None:
+    """Why `text` cannot be a one-line value given on the command line (an organisation or firm name), or None."""
+    if len(text) > MAX_TEXT or re.search(r"[\x00-\x1f\x7f]", text):
+        return f"one line of at most {MAX_TEXT} characters, without control characters"
+    return None
+
 DATE_SERIAL = r"\d{5}(?:\.\d+)?"  # how a spreadsheet shows a date in a General cell: days since 1900 (1927-2173)
 WEIGHT_KEYS = ("cost", "trust", "reconfiguration", "url_change")
 

@@ -30,7 +30,7 @@ from decision.current_state import CurrentState, assess_horizon
 from decision.dates import from_day
 from decision.engine import Evaluation, evaluate, long_table
 from decision.errors import InputError, Issue
-from decision.exchange_import import ExchangeExport, parse_export, profile_from_export
+from decision.exchange_import import ExchangeExport, other_organisation, parse_export, profile_from_export
 from decision.explain import (
     TIE_REASONS,
     LeftOut,
@@ -349,6 +349,12 @@ def current_state(imported: Imported, params: Parameters, catalog: Catalog, star
                   today: dt.date) -> CurrentState:
     """The export's certificates on `today` against the horizon of `years` from `start` (`assess_horizon`)."""
     return assess_horizon(imported.export, params, catalog, start, years, today)
+
+
+def export_of_another(imported: Imported, profiles: pd.DataFrame) -> str | None:
+    """Why the uploaded export looks like another organisation's than the profile shown (its first validated row), as
+    after an import the sidebar is edited to another client's domain and servers; None when they share one."""
+    return other_organisation(imported.export, profile_to_mapping(profiles, 0))
 
 
 # ---------------------------------------------------------------------------------- results

@@ -840,6 +840,18 @@ def test_a_what_if_change_after_an_import_keeps_the_current_state_and_an_example
     assert "Current state: the certificates on the servers today" not in [s.value for s in at.subheader]
 
 
+def test_an_export_edited_into_another_organisations_profile_leaves_the_current_state_out():
+    """QA: after an import, the sidebar edited to another client's domain and servers paired that client's profile with
+    the export's certificates, on the page and in its appendix's section 2.1 (as `appendix --export` refuses)."""
+    at = upload_export(run_app(), "ex2016-contoso.json")
+    for field, value in (("external_domain", "woodgrovebank.com"), ("extra_domains", ""), ("servers", "MBX01")):
+        at.text_input(key=key(field)).set_value(value).run()
+    assert any("looks like another organisation's export" in w.value and "left out" in w.value for w in at.warning)
+    assert "Current state: the certificates on the servers today" not in [s.value for s in at.subheader]
+    at.text_input(key=key("servers")).set_value("EX01").run()  # one server in common: the same organisation
+    assert "Current state: the certificates on the servers today" in [s.value for s in at.subheader]
+
+
 @pytest.mark.parametrize(("content", "line"), [
     (b"{", "bad.json: looks like JSON but cannot be read"),
     (b"hello", "bad.json: neither collect-exchange.ps1 JSON nor recognisable Format-List output"),

@@ -144,6 +144,18 @@ def test_another_organisations_export_is_refused_and_nothing_written(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_an_appendix_dated_before_the_export_was_collected_says_so(tmp_path):
+    """QA 18c: `--date` before the export's collection showed, 'on' that day, certificates issued after it."""
+    contoso = str(ROOT / "data" / "profiles" / "contoso-2026.yaml")
+    export = str(EXPORTS / "exse-contoso.json")  # collected 2026-11-19
+    for day, warned in (("2026-10-01", True), ("2026-11-19", False), ("2026-11-28", False)):
+        result = CliRunner().invoke(appendix_command, [contoso, "-o", str(tmp_path / "a.md"), "--export", export,
+                                                       "--date", day])
+        assert result.exit_code == 0, result.output
+        said = f"was collected on 2026-11-19, after the appendix's date {day}"
+        assert (said in result.stderr) is warned, result.stderr
+
+
 def _edited(tmp_path: Path, **change) -> Path:
     path = tmp_path / "profile.yaml"
     profile = yaml.safe_load((ROOT / "data" / "profiles" / "contoso-2026.yaml").read_text(encoding="utf-8"))

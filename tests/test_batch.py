@@ -490,7 +490,8 @@ def test_a_yaml_folder_is_read_with_its_sub_folders_by_relative_path(tmp_path):
 
 def test_links_in_a_yaml_folder_are_followed_once_and_what_is_skipped_is_said(tmp_path):
     """A link to a folder elsewhere is read; a link back up (a loop), a second path to a folder or file read already
-    and a broken link are skipped, each named on stderr with why; every file is scored once, under its own path."""
+    and a broken link are skipped, each named on stderr with why (QA: a second path to a folder was called a loop);
+    every file is scored once, under its own path."""
     folder, elsewhere = tmp_path / "clients", tmp_path / "shared"
     (folder / "emea").mkdir(parents=True)
     elsewhere.mkdir()
@@ -498,6 +499,7 @@ def test_links_in_a_yaml_folder_are_followed_once_and_what_is_skipped_is_said(tm
     shutil.copy(EXAMPLES / "small-office.yaml", elsewhere / "b.yaml")
     (folder / "shared").symlink_to(elsewhere, target_is_directory=True)
     (folder / "emea" / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "emea" / "back").symlink_to(folder / "emea", target_is_directory=True)
     (folder / "alias").symlink_to(folder / "emea", target_is_directory=True)
     (folder / "copy.yaml").symlink_to(folder / "emea" / "a.yaml")
     (folder / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
@@ -506,8 +508,10 @@ def test_links_in_a_yaml_folder_are_followed_once_and_what_is_skipped_is_said(tm
     assert pd.read_csv(tmp_path / "out.csv")["file"].tolist() == ["emea/a.yaml", "shared/b.yaml"]
     assert err.splitlines() == [
         f"warning: {folder / 'gone.yaml'}: a link to nothing (broken): skipped",
-        f"warning: {folder / 'alias'}: a link to the folder 'emea', which is read already (a link back up would "
-        "loop): not followed",
+        f"warning: {folder / 'alias'}: a link to the folder 'emea', which is read already (under its own path): "
+        "not followed",
+        f"warning: {folder / 'emea' / 'back'}: a link to the folder 'emea', which is read already (a link back up "
+        "would loop): not followed",
         f"warning: {folder / 'emea' / 'loop'}: a link to the folder '.', which is read already (a link back up would "
         "loop): not followed",
         f"warning: {folder / 'copy.yaml'}: the same file as 'emea/a.yaml', which is read: skipped"]

@@ -212,11 +212,26 @@ def test_the_real_command_line_import_then_evaluate(tmp_path):
 
 
 def test_a_profile_the_engine_would_refuse_is_written_with_exit_1_and_the_problem_named(tmp_path):
-    result, out = imported(tmp_path, "ex2016-contoso.json", "--org", "x" * 300)
+    """An accepted domain that is no DNS name (an underscore) becomes an external domain validation refuses."""
+    export = tmp_path / "underscore.json"
+    text = (DATA / "ex2016-contoso.json").read_text(encoding="utf-8")
+    export.write_text(text.replace('"DomainName":  "contoso.com"', '"DomainName":  "con_toso.com"'), encoding="utf-8")
+    out = tmp_path / "profile.yaml"
+    result = run("import", export, "-o", out)
     assert result.exit_code == 1
-    assert f"error: {out}, row 1, field 'org': longer than 200 characters" in result.stderr
+    assert f"error: {out}, row 1, field 'external_domain': not a valid DNS name" in result.stderr
     assert "will refuse it until the field(s) above are fixed" in result.stderr
     assert decision.evaluate(out).profiles.empty
+
+
+@pytest.mark.parametrize("org", ["x" * 201, "Contoso\nLtd", "Contoso\tLtd"])
+def test_an_org_the_profile_cannot_hold_is_refused_before_anything_is_written(tmp_path, org):
+    """QA 18c: `--org` of two lines or over 200 characters was written, then refused by evaluate (exit 1): a value
+    given on the command line is checked at once (exit 2, nothing written), as `appendix --firm` is."""
+    result, out = imported(tmp_path, "ex2016-contoso.json", "--org", org)
+    assert result.exit_code == 2 and not out.exists()
+    assert "error: --org, field 'org': one line of at most 200 characters, without control characters; nothing " \
+           "written" in result.stderr
 
 
 @pytest.mark.parametrize(("prompt", "ends"), [("[ex01.contoso.com]: PS C:\\Users\\admin\\Documents> ", "\n"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import click
@@ -38,15 +37,14 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
     from decision.engine import evaluate
     from decision.exchange_import import other_organisation, read_export
     from decision.parameters import default_parameters, load_parameters
-    from decision.profiles import MAX_TEXT, load_profiles, profile_to_mapping
+    from decision.profiles import load_profiles, one_line_problem, profile_to_mapping
 
     if output.suffix.lower() not in SUFFIXES:
         exit_with(InputError(Issue(str(output), 0, "output", f"the file name must end in {', '.join(SUFFIXES)}")))
     if not output.parent.is_dir():
         exit_with(InputError(Issue(str(output), 0, "output", "the folder does not exist")))
-    if firm is not None and (len(firm) > MAX_TEXT or re.search(r"[\x00-\x1f\x7f]", firm)):
-        exit_with(InputError(Issue("--firm", 0, "firm", f"one line of at most {MAX_TEXT} characters, without control "
-                                                        "characters")))
+    if firm is not None and (problem := one_line_problem(firm)):
+        exit_with(InputError(Issue("--firm", 0, "firm", problem)))
     try:
         params = load_parameters(parameters) if parameters else default_parameters()
         cat = load_catalog(catalog or CATALOG_FILE, params) if catalog or parameters else default_catalog()
@@ -62,12 +60,15 @@ def appendix_command(profile: Path, output: Path, firm: str | None, logo: Path |
         current = None
         if export is not None:
             server_export, fields = read_export(export), profile_to_mapping(valid.frame)
-            if why := other_organisation(server_export, [fields["external_domain"], *fields["extra_domains"]],
-                                         fields["servers"]):
+            if why := other_organisation(server_export, fields):
                 exit_with(InputError(Issue(str(export), 0, "--export", f"{why}, not {fields['org']}'s; nothing "
                                                                         "written")))
             current = assess_horizon(server_export, params, cat, from_day(int(row["start"])),
                                      float(row["horizon_years"]), day)
+            collected = (server_export.collected_at or "")[:10]
+            if collected > day.isoformat():  # ISO dates compare as text; a paste has no collection date
+                click.echo(f"warning: {export} was collected on {collected}, after the appendix's date {day}: its "
+                           f"section 2.1 shows the servers as they were on {collected}, on {day}'s dates", err=True)
         written = write(result, 0, output, firm=firm, logo=logo, generated=day, current=current)
     except InputError as exc:
         exit_with(exc)
