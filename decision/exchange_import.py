@@ -272,7 +272,7 @@ def _raw_from_json(text: str, source: str) -> _Raw:
 _PROPERTY_RE = re.compile(r"(?P<indent>[ \t]*)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
 _PROMPT_RE = re.compile(  # [PS] C:\>, PS>, PS C:\...>, or the latter two after a remote session's [host]:
     r"\s*(?:\[PS\][^>]*>|(?:\[[^\]\r\n]+\]:\s*)?(?:PS\s*>|PS [A-Za-z]:\\[^>]*>))(?P<command>.*)")
-_JSON_START_RE = re.compile(r"\{|\[\s*[{\"\]]")  # an object, or an array of objects, strings or nothing
+_JSON_START_RE = re.compile(r"\{|\[\s*[{\"\[\]]")  # an object, or an array of objects, strings, arrays or nothing
 _CERT_SERVER_RE = re.compile(  # -Server EX01, or a quoted name kept whole: -Server "EX 1"
     r"Get-ExchangeCertificate\b.*?-Server\s+(?:(['\"])(?P<quoted>[^'\"]+)\1|(?P<bare>[\w.-]+))", re.IGNORECASE)
 _CMDLET_RE = re.compile(r"\b(Get-[A-Za-z]+)\b")
