@@ -72,7 +72,8 @@ CRITERION_COLUMNS = {"cost": "cost_total", "trust": "trust", "reconfiguration": 
 # Presentation only: the number-input step per unit, and words shown in capitals in labels.
 STEP_BY_UNIT = {"years": 0.25, "money/hour": 5.0, "weight": 0.05}
 ACRONYMS = {"owa": "OWA", "mdm": "MDM", "ca": "CA", "tls": "TLS", "acme": "ACME", "dns": "DNS", "ip": "IP",
-            "api": "API", "id": "ID", "url": "URL", "exchange": "Exchange"}
+            "api": "API", "id": "ID", "url": "URL", "exchange": "Exchange", "san": "SAN", "dcv": "DCV",
+            "rsa": "RSA", "caa": "CAA", "srv": "SRV", "letsencrypt": "Let's Encrypt"}
 WIDGET_BY_KIND = {"text": "text_input", "dns": "text_input", "dns_list": "text_input", "host_list": "text_input",
                   "currency": "text_input", "choice": "selectbox", "ca": "selectbox", "date": "date_input",
                   "integer": "number_input", "number": "number_input", "share": "slider", "bool": "toggle"}
@@ -107,12 +108,18 @@ def widget_key(name: str) -> str:
     return f"in_{name}"
 
 
-def field_label(f: Field, currency: str = "USD") -> str:
-    """'mobile_devices' → 'Mobile devices'; a unit the words don't already say is added in brackets."""
+def name_label(name: str) -> str:
+    """'mobile_devices' (or 'max names') → 'Mobile devices': words capitalised, acronyms in capitals."""
+    text = " ".join(ACRONYMS.get(w, w) for w in re.split(r"[_ ]", name))
+    return text[0].upper() + text[1:]
+
+
+def field_label(f: Field, currency: str = "USD", *, with_unit: bool = True) -> str:
+    """'mobile_devices' → 'Mobile devices'; a unit the words don't already say is added in brackets (unless
+    `with_unit` is off: where the value shows its unit)."""
     words = f.name.removeprefix("w_").split("_") if f.name in WEIGHT_FIELDS else f.name.split("_")
-    text = " ".join(ACRONYMS.get(w, w) for w in words)
-    text = text[0].upper() + text[1:]
-    unit = _unit(f, currency)
+    text = name_label(" ".join(words))
+    unit = _unit(f, currency) if with_unit else ""
     shown = {w.lower() for w in words}
     if unit and not shown & set(unit.lower().replace("/", " ").split()) and f.unit not in ("weight", "share"):
         text += f" ({unit})"

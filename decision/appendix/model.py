@@ -57,6 +57,7 @@ from decision.safeyaml import load_yaml_file
 from decision.scoring import CRITERION_NAMES
 from decision.sensitivity import Sensitivity, analyse
 from decision.timeline import EVENT_KINDS, cost_events, cumulative, rule_changes
+from decision.views import ca_label, field_label, name_label  # the labels the app shows
 
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
 DASH = "—"
@@ -469,17 +470,19 @@ class _Builder:
             groups.add(len(rows))
             rows.append((group.capitalize(), "", ""))
             for f in FIELDS:
-                if f.group != group:
+                if f.group != group or (f.name == "id" and m["id"] == m["org"]):  # a default id repeats the name
                     continue
                 value = m[f.name]
                 shown = pct(value) if f.kind == "share" else count(value) if f.kind == "integer" else _cell(value)
                 if f.unit == "money/hour" and shown != DASH:  # money code first, as every amount: 'EUR 75 an hour'
                     shown = f"{m['currency']} {shown} an hour"
-                elif f.unit and f.kind not in ("share", "bool") and shown != DASH:
+                elif f.kind == "ca":
+                    shown = ca_label(self.ev.catalog, str(value), int(self.profile["start"]))
+                elif f.unit and f.unit != "weight" and f.kind not in ("share", "bool") and shown != DASH:
                     shown = f"{shown} {f.unit}"
                 if f.name in self.default_rates:
                     shown += f" (default estimated in {self.ev.params.currency}, not converted)"
-                rows.append((f.name, f.help, shown))
+                rows.append((field_label(f, with_unit=False), f.help, shown))  # the value shows the unit
         table = self.table(f"The profile of {org} as assessed (validated, with defaults filled in)",
                            ("Field", "Meaning", "Value"), rows, "lll", (2.2, 5, 2.8), group_rows=frozenset(groups),
                            small=True)
@@ -618,7 +621,8 @@ class _Builder:
                          f"({LABELS[self.winner]}), which is why it is renewed more often from then")
             blocks.append(para(text + ":"))
             blocks.append(self.table("Dated rule changes inside the horizon", ("Date", "Rule change", "Parameter"),
-                                     [(r.date, r.rule, r.parameter) for r in changes.itertuples()], "lll", (1.5, 5, 3)))
+                                     [(r.date, r.rule, name_label(r.parameter)) for r in changes.itertuples()], "lll",
+                                     (1.5, 5, 3)))
         else:
             blocks.append(para("No dated rule change falls inside the horizon: the certificate rules in force on the "
                                "start date apply throughout."))
@@ -892,7 +896,7 @@ class _Builder:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for r in params.records():
             grouped.setdefault(r["parameter"], []).append(r)
-        prow = [(name, rs[0]["description"],
+        prow = [(name_label(name), rs[0]["description"],
                  "\n".join(f"{_cell(r['value'])} from {r['from']}" if r["from"] else _cell(r["value"]) for r in rs),
                  rs[0]["unit"], rs[0]["source"], rs[0]["as_of"]) for name, rs in grouped.items()]
         cat = self.ev.catalog
@@ -900,7 +904,8 @@ class _Builder:
             para(f"Every rule, price and labour figure the engine used, from the parameters file (as of {params.as_of}, "
                  f"amounts of money in {params.currency}) and the CA catalog (as of {cat.as_of}, prices in "
                  f"{cat.currency}). Values marked \"estimate\" are the authors' judgement: the organisation's own figures "
-                 "(quotes, rates) can replace them, and a rerun of this appendix shows their effect."),
+                 "(quotes, rates) can replace them, and a rerun of this appendix shows their effect. The parameters are listed "
+                 "in the order of the parameters file."),
             *self.unconverted(),
             self.table(f"Parameters (a dated value applies from the date shown; amounts of money in {params.currency})",
                        ("Parameter", "Meaning", "Value", "Unit", "Source", "As of"), prow, "llllll",
@@ -911,7 +916,8 @@ class _Builder:
             start = int(self.profile["start"])
             records = cat.records(used, params, start, horizon_end_day(start, self.years))
             keys = [k for k in records[0] if k not in ("ca", "name")]
-            rows = [(k.replace("san_", "SAN ").replace("_", " "), *[_cell(rec[k]) for rec in records]) for k in keys]
+            words = self.texts["ca_attributes"]
+            rows = [(words.get(k) or name_label(k), *[_cell(rec[k]) for rec in records]) for k in keys]
             blocks.append(self.table(f"Certification authorities used by the options (status on the start date; prices "
                                      f"in {cat.currency} a year)",
                                      ("Attribute", *[rec["name"] for rec in records]), rows, "l" * (len(used) + 1),
@@ -961,7 +967,8 @@ class _Builder:
                  Run("sha256sum FILE", code=True), ", or ", Run("Get-FileHash FILE", code=True), " in PowerShell)."),
             self.table("Reproducibility stamp", ("Item", "Value"), rows, "ll", (3, 5)),
             *keep,
-            para("The profile as evaluated (save it as profile.yaml and run ", Run(command, code=True),
+            para("The profile as evaluated, by the field names of the profile file (save it as profile.yaml and "
+                 "run ", Run(command, code=True),
                  ", with the same server export saved as export.json" if read else "", "):"),
             Code(tuple(text.splitlines()), "yaml"),
         ))
