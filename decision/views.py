@@ -73,7 +73,9 @@ CRITERION_COLUMNS = {"cost": "cost_total", "trust": "trust", "reconfiguration": 
 STEP_BY_UNIT = {"years": 0.25, "money/hour": 5.0, "weight": 0.05}
 ACRONYMS = {"owa": "OWA", "mdm": "MDM", "ca": "CA", "tls": "TLS", "acme": "ACME", "dns": "DNS", "ip": "IP",
             "api": "API", "id": "ID", "url": "URL", "exchange": "Exchange", "san": "SAN", "dcv": "DCV",
-            "rsa": "RSA", "caa": "CAA", "srv": "SRV", "letsencrypt": "Let's Encrypt"}
+            "rsa": "RSA", "caa": "CAA", "srv": "SRV", "letsencrypt": "Let's Encrypt", "sp1": "SP1",
+            "eab": "EAB", "pop": "POP", "imap": "IMAP", "windows": "Windows", "email": "e-mail",
+            "ios": "iOS", "android": "Android"}
 WIDGET_BY_KIND = {"text": "text_input", "dns": "text_input", "dns_list": "text_input", "host_list": "text_input",
                   "currency": "text_input", "choice": "selectbox", "ca": "selectbox", "date": "date_input",
                   "integer": "number_input", "number": "number_input", "share": "slider", "bool": "toggle"}

@@ -23,7 +23,7 @@ from figures import tenths
 from decision import LABELS, evaluate, views
 from decision.appendix import build, build_files, content, download_name, write
 from decision.appendix.command import appendix_command
-from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts
+from decision.appendix.model import Bullets, Note, Paragraph, Table, load_texts, param_label
 from decision.profiles import FIELDS
 from decision.report import render, renewal_calendar, to_json
 from decision.sensitivity import analyse
@@ -124,7 +124,7 @@ def test_word_sources_section_lists_every_parameter_and_ca(doc, ev):
     params = find_table(doc, "Parameter")
     assert cells(params.rows[0]) == ["Parameter", "Meaning", "Value", "Unit", "Source", "As of"]
     rows = {cells(r)[0]: cells(r) for r in params.rows[1:]}
-    assert set(rows) == {views.name_label(r["parameter"]) for r in ev.params.records()}
+    assert set(rows) == {param_label(r["parameter"]) for r in ev.params.records()}
     assert all(row[4] and row[5] == ev.params.as_of for row in rows.values())
     assert rows["Manual renewal lead days"][4] == "estimate"
     assert rows["Public max lifetime days"][2].splitlines()[-1] == "47 from 2029-03-15"
@@ -1007,8 +1007,8 @@ def test_the_profile_parameter_and_ca_tables_name_their_rows_as_the_app_labels_t
     named = tables_of(content(evaluate(profile("contoso-2026", id="batch-7")), generated=DAY))
     assert ("ID", "batch-7") in {(r[0], r[2]) for r in named[("Field", "Meaning", "Value")].rows}
     params = tables[("Parameter", "Meaning", "Value", "Unit", "Source", "As of")]
-    assert [r[0] for r in params.rows] == list(dict.fromkeys(views.name_label(r["parameter"])
-                                                             for r in ev.params.records()))
+    assert [r[0] for r in params.rows] == list(dict.fromkeys(param_label(r["parameter"]) for r in ev.params.records()))
+    assert {"Admin rate", "Cost weight", "URL change weight", "Root install minutes iOS"} <= {r[0] for r in params.rows}
     assert not [r[0] for r in params.rows if "_" in r[0] or r[0][0].islower()]
     cas = next(t for cols, t in tables.items() if cols[0] == "Attribute")
     attributes = [r[0] for r in cas.rows]

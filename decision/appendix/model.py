@@ -41,7 +41,7 @@ from decision.explain import (
     weight_takers,
 )
 from decision.options import LABELS, OPTIONS
-from decision.profiles import FIELDS, GROUPS, profile_to_mapping
+from decision.profiles import FIELD_BY_NAME, FIELDS, GROUPS, profile_to_mapping
 from decision.report import (
     DIGEST_HEX,
     ca_ties,
@@ -255,6 +255,15 @@ def _option(value: Any) -> str | None:
 
 # ------------------------------------------------------------------------------------------ texts
 @lru_cache(maxsize=4)
+def param_label(name: str) -> str:
+    """A parameter's row label: as the app labels the profile field it gives the default of ('Admin rate', 'Cost
+    weight'), else its name in words ('DCV reuse days')."""
+    f = FIELD_BY_NAME.get(name)
+    if f is None:
+        return name_label(name)
+    return field_label(f, with_unit=False) + (" weight" if f.unit == "weight" else "")
+
+
 def load_texts(path: str = str(TEXTS_FILE)) -> dict[str, Any]:
     """The option descriptions, refused-name advice and checklist items (decision/appendix/texts.yaml)."""
     return load_yaml_file(path, shipped=Path(path).resolve() == TEXTS_FILE.resolve())
@@ -621,7 +630,7 @@ class _Builder:
                          f"({LABELS[self.winner]}), which is why it is renewed more often from then")
             blocks.append(para(text + ":"))
             blocks.append(self.table("Dated rule changes inside the horizon", ("Date", "Rule change", "Parameter"),
-                                     [(r.date, r.rule, name_label(r.parameter)) for r in changes.itertuples()], "lll",
+                                     [(r.date, r.rule, param_label(r.parameter)) for r in changes.itertuples()], "lll",
                                      (1.5, 5, 3)))
         else:
             blocks.append(para("No dated rule change falls inside the horizon: the certificate rules in force on the "
@@ -896,7 +905,7 @@ class _Builder:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for r in params.records():
             grouped.setdefault(r["parameter"], []).append(r)
-        prow = [(name_label(name), rs[0]["description"],
+        prow = [(param_label(name), rs[0]["description"],
                  "\n".join(f"{_cell(r['value'])} from {r['from']}" if r["from"] else _cell(r["value"]) for r in rs),
                  rs[0]["unit"], rs[0]["source"], rs[0]["as_of"]) for name, rs in grouped.items()]
         cat = self.ev.catalog
@@ -999,4 +1008,5 @@ def build_model(ev: Evaluation, i: int = 0, *, firm: str | None = None, logo: Lo
 
 
 __all__ = ["DASH", "Appendix", "Block", "Bullets", "Code", "Figure", "Logo", "Note", "Paragraph", "Run",
-           "Section", "Subheading", "Table", "build_model", "load_texts"]
+           "Section", "Subheading", "Table", "build_model", "load_texts",
+           "param_label"]
