@@ -87,6 +87,7 @@ from decision.textops import labels
 CHUNK_ROWS = 50_000  # the engine peaks at ~7 KB per profile in a chunk: ~0.7 GB per process
 MMAP_THRESHOLD = 33_554_432  # bytes: temporaries below it come from the heap, not from fresh mmap calls
 TRIM_THRESHOLD = 134_217_728  # bytes of free heap kept for the next chunk instead of returned and faulted in again
+TABLES_NOT_IN_A_FOLDER = (".csv", *XLSX_SUFFIXES, ".parquet")  # said to be left out of a YAML folder
 TASKS_PER_WORKER = 4  # Dask: at least this many partitions per worker, so the workers finish together
 # Dask: partitions submitted ahead per worker. Results are written in input order, so a worker that is ahead
 # must not run out of work while the oldest partition is still running elsewhere (2 per worker left the
@@ -354,8 +355,9 @@ def _yaml_files(path: Path) -> list[Path]:
 
     Links to folders and files are followed, and each folder and file is read once: under its own path in the folder
     if it has one, else under the first link to it in path order. A link to a folder read already (a link back to a
-    folder that holds it would loop), a second path to a file read already, a broken link and a folder that cannot be
-    listed are skipped with a warning on stderr saying which and why."""
+    folder that holds it would loop), a second path to a file read already, a broken link, a folder that cannot be
+    listed and a table (a CSV, workbook or Parquet file: a client list meant to be scored?) are skipped with a warning
+    on stderr saying which and why."""
     if not path.is_dir():
         return [path]
     seen: dict[tuple[int, int], str] = {}  # folder (device, inode) → its path as read
@@ -388,6 +390,9 @@ def _yaml_files(path: Path) -> list[Path]:
                 walk(Path(entry.path), here, linked)
             elif is_file and Path(entry.name).suffix.lower() in YAML_SUFFIXES:
                 found.setdefault(_file_id(entry.stat()), []).append((linked or entry.is_symlink(), here))
+            elif is_file and Path(entry.name).suffix.lower() in TABLES_NOT_IN_A_FOLDER:
+                warn(here, "a table of profiles, not read: a folder is read for its .yaml and .yml files (score the "
+                           "table on its own)")
 
     walk(path, (), False)
     while links:

@@ -307,6 +307,23 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
               acme_only: list[str], installed: dict[str, str]) -> list[Finding]:
     out: list[Finding] = _not_collected(facts["certificates_not_collected"])
     by_thumbprint = {c["thumbprint"]: c for c in facts["certificates"]}
+    # what to do about a certificate still enabled after it expired: said in its error, not in a warning beside it
+    remedy: dict[str, str] = {}
+    for old, new in installed.items():
+        cert, replacement = by_thumbprint[old], by_thumbprint[new]
+        when = "now" if cert["not_after"] < today.isoformat() else f"before {cert['not_after']}"
+        remedy[old] = (f"a replacement ({new}, {issuers[new][1]}, expires {replacement['not_after']}) is installed on "
+                       f"{', '.join(replacement['servers'])} but not enabled: enable it for "
+                       f"{', '.join(cert['services'])} {when}")
+    for r in replacements:
+        when = "now (overdue)" if r.replace_on <= today else f"by {r.replace_on.isoformat()}"
+        renew = (f"renew it on {r.issuances[1].isoformat()}" if len(r.issuances) > 1
+                 else f"it lasts past {from_day(to_day(r.replace_on) + r.lifetime_days - 1).isoformat()}")
+        remedy[r.thumbprint] = (f"replace it {when}; under the rules then in force the replacement lives at most "
+                                f"{r.lifetime_days} days, so {renew}{_tally(r, start, today, facts['horizon_end'])}")
+    expired = [e["thumbprint"] for e in facts["expiring"] if e["expired"]]
+    enabled_expired = {t for t in expired if by_thumbprint[t]["services"]}
+    removable = set(expired) - enabled_expired
     for entry in facts["uncovered_names"]:
         out.append(Finding("error", _coverage_text(entry, "is on no certificate bound to IIS", "{who} see a "
                                                    "certificate warning", by_thumbprint, issuers)))
@@ -316,7 +333,8 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
         if not entry["expired"]:
             continue
         if cert["services"]:
-            out.append(Finding("error", f"{name} expired on {entry['not_after']} and is still enabled."))
+            action = f": {remedy[entry['thumbprint']]}" if entry["thumbprint"] in remedy else ""
+            out.append(Finding("error", f"{name} expired on {entry['not_after']} and is still enabled{action}."))
         else:
             out.append(Finding("info", f"{name} expired on {entry['not_after']}; it is bound to no service, "
                                        "so it can be removed."))
@@ -332,6 +350,8 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
                                       "users of that domain see a certificate warning."))
     ban = params["internal_names_ban"]
     for entry in facts["internal_names_on_public_certificates"]:
+        if entry["thumbprint"] in removable:
+            continue  # expired and bound to nothing: the info finding says to remove it; nothing replaces it
         out.append(Finding("warning", f"A public certificate ({issuers[entry['thumbprint']][1]}, expires "
                                       f"{entry['not_after']}) carries internal names {', '.join(entry['names'])}: no "
                                       f"public certificate with them may expire after {ban.values[-1]}, so its "
@@ -340,24 +360,15 @@ def _findings(facts: dict[str, Any], issuers: dict[str, tuple[str, str]], replac
         out.append(Finding("warning", f"Self-signed {entry['subject'] or entry['thumbprint']} is enabled for IIS on "
                                       f"{', '.join(entry['servers'])}: clients reaching that server by a name on it "
                                       "see a warning."))
-    for old, new in installed.items():
-        cert, replacement = by_thumbprint[old], by_thumbprint[new]
-        expiry, when = (("expired on", "now") if cert["not_after"] < today.isoformat()
-                        else ("expires", f"before {cert['not_after']}"))
-        out.append(Finding("warning", f"{cert['subject'] or old} ({issuers[old][1]}; {_where(cert)}) {expiry} "
-                                      f"{cert['not_after']}: a replacement ({new}, {issuers[new][1]}, expires "
-                                      f"{replacement['not_after']}) is installed on {', '.join(replacement['servers'])} "
-                                      f"but not enabled: enable it for {', '.join(cert['services'])} {when}."))
+    for old in (t for t in installed if t not in enabled_expired):
+        cert = by_thumbprint[old]
+        out.append(Finding("warning", f"{cert['subject'] or old} ({issuers[old][1]}; {_where(cert)}) expires "
+                                      f"{cert['not_after']}: {remedy[old]}."))
     for r in replacements:
-        cert = by_thumbprint[r.thumbprint]
-        when = "now (overdue)" if r.replace_on <= today else f"by {r.replace_on.isoformat()}"
-        renew = (f"renew it on {r.issuances[1].isoformat()}" if len(r.issuances) > 1
-                 else f"it lasts past {from_day(to_day(r.replace_on) + r.lifetime_days - 1).isoformat()}")
-        expiry = "expired on" if r.not_after < today else "expires"
-        out.append(Finding("warning", f"{r.subject} ({r.issuer}; {_where(cert)}) {expiry} {r.not_after.isoformat()}: "
-                                      f"replace it {when}; under the rules then in force the replacement lives at most "
-                                      f"{r.lifetime_days} days, so {renew}"
-                                      f"{_tally(r, start, today, facts['horizon_end'])}."))
+        if r.thumbprint not in enabled_expired:
+            expiry = "expired on" if r.not_after < today else "expires"
+            out.append(Finding("warning", f"{r.subject} ({r.issuer}; {_where(by_thumbprint[r.thumbprint])}) {expiry} "
+                                          f"{r.not_after.isoformat()}: {remedy[r.thumbprint]}."))
     for entry in facts["expiring"]:
         cert = by_thumbprint[entry["thumbprint"]]
         if cert["self_signed"] and cert["services"] and not entry["expired"]:

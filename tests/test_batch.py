@@ -488,6 +488,20 @@ def test_a_yaml_folder_is_read_with_its_sub_folders_by_relative_path(tmp_path):
     assert code == 2 and "the folder and its sub-folders hold no .yaml or .yml profile files" in err
 
 
+def test_a_table_in_a_yaml_folder_is_named_as_not_read(tmp_path):
+    """QA 18c: a CSV (or workbook, Parquet file) in a folder of profile YAMLs was skipped without a word, though it may
+    be a client list meant to be scored; other files (notes, the run's .txt) are passed over quietly."""
+    folder = tmp_path / "clients"
+    (folder / "emea").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "contoso-2026.yaml", folder / "a.yaml")
+    for name in ("emea/list.csv", "book.XLSX", "t.parquet", "readme.txt", "notes.md"):
+        (folder / name).write_text("x")
+    code, out, err = score(folder, "-o", tmp_path / "out.csv")
+    assert code == 0 and "rows in: 1  scored: 1" in out
+    why = "a table of profiles, not read: a folder is read for its .yaml and .yml files (score the table on its own)"
+    assert err.splitlines() == [f"warning: {folder / name}: {why}" for name in ("book.XLSX", "emea/list.csv", "t.parquet")]
+
+
 def test_links_in_a_yaml_folder_are_followed_once_and_what_is_skipped_is_said(tmp_path):
     """A link to a folder elsewhere is read; a link back up (a loop), a second path to a folder or file read already
     and a broken link are skipped, each named on stderr with why (QA: a second path to a folder was called a loop);

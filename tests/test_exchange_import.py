@@ -985,12 +985,15 @@ NEW_DIGICERT = "AAAA" + OLD_DIGICERT[4:]
 
 
 def renewed(services: str | None = None, servers: tuple[str, ...] = ("EX01", "EX02"), drop_name: bool = False,
-            not_after: str = "2027-06-07T23:59:59Z", old_services: str | None = None) -> ExchangeExport:
-    """ex2016-contoso with the DigiCert certificate renewed (same names, later expiry) and imported on `servers`."""
+            not_after: str = "2027-06-07T23:59:59Z", old_services: str | None = None,
+            old_not_after: str | None = None) -> ExchangeExport:
+    """ex2016-contoso with the DigiCert certificate renewed (same names, later expiry) and imported on `servers`
+    (none: not renewed)."""
     data = json.loads((DATA / "ex2016-contoso.json").read_text(encoding="utf-8-sig"))
     old = [c for c in data["certificates"] if c["Thumbprint"] == OLD_DIGICERT]
     for cert in old:
         cert["Services"] = old_services or cert["Services"]
+        cert["NotAfter"] = old_not_after or cert["NotAfter"]
     for cert in old:
         if cert["Server"] in servers:
             names = cert["CertificateDomains"][1:] if drop_name else cert["CertificateDomains"]
@@ -1023,6 +1026,27 @@ def test_a_certificate_that_cannot_stand_in_leaves_the_replacement_due(change):
     result = assess(renewed(**change), PARAMS, CATALOG, today=TODAY, horizon_end=HORIZON_END)
     assert not any("is installed on" in t for t in findings(result, "warning"))
     assert OLD_DIGICERT in [r.thumbprint for r in result.replacements]
+
+
+def test_an_expired_certificate_still_enabled_is_one_error_that_says_what_to_do():
+    """QA 18c: it was an error ("expired on 2026-11-01 and is still enabled") and, beside it, a warning ("expired on
+    2026-11-01: replace it now (overdue) ...") about the same certificate."""
+    subject = "CN=mail.contoso.com, O=Contoso Ltd, L=Redmond, S=Washington, C=US (DigiCert (incl. GeoTrust, Thawte, " \
+              "RapidSSL); IIS, SMTP on EX01, EX02) expired on 2026-11-01"
+    result = assess(renewed(servers=(), old_not_after="2026-11-01T23:59:59Z"), PARAMS, CATALOG, today=TODAY,
+                    horizon_end=HORIZON_END)
+    [digicert] = result.replacements
+    assert digicert.thumbprint == OLD_DIGICERT
+    assert [(f.level, f.text) for f in result.findings if f.text.startswith(subject)] == [
+        ("error", f"{subject} and is still enabled: replace it now (overdue); under the rules then in force the "
+                  f"replacement lives at most 200 days, so renew it on {digicert.issuances[1].isoformat()} "
+                  f"({len(digicert.issuances)} issuances before 2029-11-20).")]
+    installed = assess(renewed(old_not_after="2026-11-01T23:59:59Z"), PARAMS, CATALOG, today=TODAY,
+                       horizon_end=HORIZON_END)
+    assert [(f.level, f.text) for f in installed.findings if f.text.startswith(subject)] == [
+        ("error", f"{subject} and is still enabled: a replacement ({NEW_DIGICERT}, DigiCert (incl. GeoTrust, Thawte, "
+                  "RapidSSL), expires 2027-06-07) is installed on EX01, EX02 but not enabled: enable it for IIS, SMTP "
+                  "now.")]
 
 
 def test_a_self_signed_certificate_in_use_shows_when_to_renew_it_in_its_row_and_its_finding():
@@ -1078,14 +1102,29 @@ def test_assessment_2013_internal_ca_internal_names_and_an_unused_expired_certif
     result = assessed("ex2013-fabrikam.json")
     [adcs] = result.replacements
     assert (adcs.ca, adcs.lifetime_days) == ("adcs", CATALOG["adcs"].lifetime)
-    assert any("carries internal names mbx01.fabrikam.local, mbx01" in t and "2015-11-01" in t
-               for t in findings(result, "warning"))
+    # QA 18c: the GoDaddy certificate that expired in 2015, bound to nothing, is to be removed, not replaced, so its
+    # internal names are nothing to act on; a valid or enabled public certificate's still are (below)
+    assert not any("internal names" in f.text for f in result.findings)
     assert any(t.startswith("CN=webmail.fabrikam.com, OU=Domain Control Validated (GoDaddy") and "can be removed" in t
                for t in findings(result, "info"))
     rows = {r["thumbprint"]: r for r in result.certificate_rows()}
     assert rows["0E7F3A91C5D2B8E4F6A0193C7D5E2B8A4F6C1D3E"]["services"] == "none"
     assert rows["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["replace by"] == "2027-08-31"
     assert rows["C81D5E3FA2B7946E0D1C3B5A79F8E6D4C2B0A918"]["then renew on"] == adcs.issuances[1].isoformat()
+
+
+@pytest.mark.parametrize("change", [dict(Services="SMTP"), dict(NotAfter="2027-10-15T16:00:00Z")])
+def test_a_public_certificate_with_internal_names_in_use_or_valid_still_warns_about_them(change):
+    """ex2013-fabrikam's expired GoDaddy certificate, enabled again or valid again: its replacement is still due."""
+    data = json.loads((DATA / "ex2013-fabrikam.json").read_text(encoding="utf-8-sig"))
+    for cert in data["certificates"]:
+        if cert["Thumbprint"] == "0E7F3A91C5D2B8E4F6A0193C7D5E2B8A4F6C1D3E":
+            cert.update(change)
+    result = assess(parse_export(json.dumps(data), "changed.json"), PARAMS, CATALOG, today=TODAY,
+                    horizon_end=HORIZON_END)
+    assert any(t.startswith("A public certificate (GoDaddy (Starfield), expires ") and "carries internal names "
+               "mbx01.fabrikam.local, mbx01: no public certificate with them may expire after 2015-11-01" in t
+               for t in findings(result, "warning"))
 
 
 def test_assessment_2010_internal_urls_on_no_certificate():
