@@ -147,10 +147,10 @@ def eur_model():
 
 def test_the_eur_appendix_labels_the_default_rates_with_the_currency_they_were_estimated_in(eur_model):
     profile = {row[0]: row[2] for row in table(eur_model, 2, "The profile of").rows}
-    assert profile["admin_rate"] == "EUR 75 an hour (default estimated in USD, not converted)"
-    assert profile["user_rate"] == "EUR 40 an hour (default estimated in USD, not converted)"
+    assert profile["Admin rate"] == "EUR 75 an hour (default estimated in USD, not converted)"
+    assert profile["User rate"] == "EUR 40 an hour (default estimated in USD, not converted)"
     parameters = {row[0]: (row[2], row[3]) for row in table(eur_model, 7, "Parameters").rows}
-    assert parameters["admin_rate"] == ("75", "USD per hour") and parameters["user_rate"] == ("40", "USD per hour")
+    assert parameters["Admin rate"] == ("75", "USD per hour") and parameters["User rate"] == ("40", "USD per hour")
     words = " ".join(texts(eur_model.sections[1].blocks[2]))
     assert words.endswith("Time is costed at EUR 75 an hour for administrators and EUR 40 for users; the administrators' "
                           "and users' rates are the defaults, estimated in USD per hour and not converted to EUR.")
@@ -167,8 +167,8 @@ def test_the_eur_appendix_says_where_amounts_are_shown_that_usd_prices_were_adde
     assert table(eur_model, 7, "Parameters").caption.endswith("amounts of money in USD)")
     cas = table(eur_model, 7, "Certification authorities")
     assert cas.caption.endswith("prices in USD a year)") and cas.label == "Table 12"
-    assert [row[0] for row in cas.rows if row[0].startswith("price ") and row[0] != "price source"] == [
-        "price single (USD/yr)", "price SAN base (USD/yr)", "price SAN extra name (USD/yr)", "price wildcard (USD/yr)"]
+    assert [row[0] for row in cas.rows if row[0].startswith("Price ") and row[0] != "Price source"] == [
+        "Price single (USD/yr)", "Price SAN base (USD/yr)", "Price SAN extra name (USD/yr)", "Price wildcard (USD/yr)"]
     section = " ".join(t for b in eur_model.sections[6].blocks if isinstance(b, Paragraph) for t in texts(b))
     assert ("These USD prices were added to this appendix's EUR amounts as given, not converted, so the totals mix "
             "currencies; a costing in EUR throughout needs them in EUR.") in section
@@ -195,12 +195,12 @@ def test_a_usd_appendix_has_no_currency_caveat_and_names_the_data_files_currency
 def test_the_ca_table_shows_a_dated_lifetime_as_days_not_as_a_parameter_name():
     model = content(decision.evaluate(PROFILES / "contoso-2026.yaml"), generated=DAY)  # 2026-12-01, 3 years
     cas = table(model, 7, "Certification authorities")
-    lifetime = dict(zip(cas.columns[1:], next(r for r in cas.rows if r[0] == "lifetime")[1:], strict=True))
+    lifetime = dict(zip(cas.columns[1:], next(r for r in cas.rows if r[0] == "Certificate lifetime")[1:], strict=True))
     assert lifetime == {"Let's Encrypt (ISRG)": "90 days; 64 from 2027-02-10; 45 from 2028-02-16",
                         "Sectigo (PositiveSSL, InstantSSL, UCC; formerly Comodo)": "public maximum",
                         default_catalog()["adcs"].name: "730 days"}
     later = content(decision.evaluate({**CONTOSO, "start": "2027-06-01", "horizon_years": 0.5}), generated=DAY)
-    row = next(r for r in table(later, 7, "Certification authorities").rows if r[0] == "lifetime")
+    row = next(r for r in table(later, 7, "Certification authorities").rows if r[0] == "Certificate lifetime")
     assert "64 days" in row and not any("letsencrypt_lifetime_days" in c for c in row)
 
 
