@@ -254,7 +254,6 @@ def _option(value: Any) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------ texts
-@lru_cache(maxsize=4)
 def param_label(name: str) -> str:
     """A parameter's row label: as the app labels the profile field it gives the default of ('Admin rate', 'Cost
     weight'), else its name in words ('DCV reuse days')."""
@@ -264,6 +263,7 @@ def param_label(name: str) -> str:
     return field_label(f, with_unit=False) + (" weight" if f.unit == "weight" else "")
 
 
+@lru_cache(maxsize=4)
 def load_texts(path: str = str(TEXTS_FILE)) -> dict[str, Any]:
     """The option descriptions, refused-name advice and checklist items (decision/appendix/texts.yaml)."""
     return load_yaml_file(path, shipped=Path(path).resolve() == TEXTS_FILE.resolve())
