@@ -22,7 +22,7 @@ import numpy as np
 
 from decision.catalog import CA, Catalog
 from decision.dates import from_day, horizon_end_day, to_day
-from decision.exchange_import import ExchangeExport, _covers, current_state, dn_attributes
+from decision.exchange_import import ExchangeExport, covers, current_state, dn_attributes
 from decision.explain import plural
 from decision.parameters import Parameters
 from decision.renewals import fraction_interval, manual_interval, schedule
@@ -226,7 +226,7 @@ def _installed_replacement(cert: dict[str, Any], certificates: list[dict[str, An
     after = max(cert["not_after"], today.isoformat())
     found = [c for c in certificates
              if not c["services"] and c["public_issuer"] and not c["self_signed"] and (c["not_after"] or "") > after
-             and set(cert["servers"]) <= set(c["servers"]) and all(_covers(tuple(c["names"]), n) for n in cert["names"])]
+             and set(cert["servers"]) <= set(c["servers"]) and all(covers(tuple(c["names"]), n) for n in cert["names"])]
     return max(found, key=lambda c: c["not_after"], default=None)
 
 

@@ -31,7 +31,7 @@ from decision.explain import (
     status_details,
 )
 from decision.names import name_table, names_by_option
-from decision.options import LABELS, OPTIONS, Components, Context, _sells, evaluate_options
+from decision.options import LABELS, OPTIONS, Components, Context, evaluate_options, sells
 from decision.parameters import PARAMETERS_FILE, Parameters, default_parameters, load_parameters
 from decision.profiles import WEIGHT_FIELDS, WEIGHT_KEYS, ProfileSet, load_profiles
 from decision.scoring import (
@@ -259,7 +259,7 @@ class Evaluation:
         if mask & int(BIT["ca_not_operating"]):
             product = OPTION_PRODUCTS[option][0]
             sellers = [c for c in self.catalog.cas if c.public
-                       and _sells(c, product, "acme" if buys_through_acme(c, option) else "manual")]
+                       and sells(c, product, "acme" if buys_through_acme(c, option) else "manual")]
             details.update(not_operating_details(option, failed, named, sellers))
         chosen = int(self.scored.columns["ca"][i][j])
         if mask & int(BIT["partner_tls_server_auth_only"]) and chosen >= 0:

@@ -719,7 +719,7 @@ def _is_internal_name(host: str, internal_domain: str) -> bool:
     return _psl().privatesuffix(host.lstrip("*."), accept_unknown=False) is None
 
 
-def _covers(cert_names: tuple[str, ...], host: str) -> bool:
+def covers(cert_names: tuple[str, ...], host: str) -> bool:
     for name in cert_names:
         if name == host:
             return True
@@ -1087,7 +1087,7 @@ def _coverage(host: str, uses: list[tuple[str, str, str | None]], iis: dict[str 
         if server in not_collected or (server is None and not_collected):
             continue  # its certificates (or those of a server it may be) are not known
         certs = anywhere if server is None else {**iis.get(server, {}), **iis.get(None, {})}
-        covering[server] = [c for c in certs.values() if _covers(tuple(c["names"]), host)]
+        covering[server] = [c for c in certs.values() if covers(tuple(c["names"]), host)]
         external = any(side == "external" and at == server for side, _, at in uses)
         status[server] = ("uncovered" if not covering[server] else
                           "self_signed" if all(c["self_signed"] for c in covering[server]) else
@@ -1171,7 +1171,7 @@ def current_state(export: ExchangeExport, *, today: dt.date, horizon_end: dt.dat
     reported = {e["name"] for e in coverage["uncovered"]}
     autodiscover_missing = [] if not_collected else [
         name for name in autodiscover_names
-        if name not in reported and not any(_covers(tuple(c["names"]), name) for c in on_iis)]
+        if name not in reported and not any(covers(tuple(c["names"]), name) for c in on_iis)]
     internal_on_public = [
         {
             "thumbprint": c["thumbprint"],

@@ -446,7 +446,7 @@ class Offer:
     sells: bool = True  # whether the CA sells the product at all (else every profile's fails say ca_no_product or ca_private)
 
 
-def _sells(ca: CA, product: str, mode: str) -> bool:
+def sells(ca: CA, product: str, mode: str) -> bool:
     """Whether a CA sells a product (single | san | wildcard) by hand or through ACME at all."""
     if mode == "acme":
         return ca.acme and (product != "wildcard" or ca.wildcard) and (product != "san" or ca.san)
@@ -481,7 +481,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
     fails = ctx.status_fails(ca, sched)
     if mode == "acme":
         fails = either(fails, ctx.acme_fails(ca, product == "wildcard"))
-    if not _sells(ca, product, mode):
+    if not sells(ca, product, mode):
         fails = fails | BIT["ca_no_product"]
     if product == "san" and ca.max_names is not None:
         fails = fails | once(("too many names", ca.max_names), lambda: _bits(names > ca.max_names, "too_many_names"))
@@ -529,7 +529,7 @@ def _offer(ctx: Context, ca: CA, product: str, mode: str, certificates: np.ndarr
             | (ctx.profile_bits["email_dcv_ends"] if ca.public else 0)))
     reasons = either(reasons, ctx.status(ca)[1], ctx.server_auth_only(ca, sched))
     return Offer(fails == 0, fails, fee, later, sched, issuance, dcv, dcv_minutes, setup, yearly, reasons,
-                 _sells(ca, product, mode))
+                 sells(ca, product, mode))
 
 
 def _dcv_minutes(ctx: Context, dcv_names: np.ndarray | float, sched: Schedule | Picked) -> np.ndarray | float:
@@ -709,7 +709,7 @@ def _public_option(ctx: Context, product: str, modes: str, certificates: np.ndar
     offers, names = [], names.astype(float, copy=False)
     shared: dict[tuple, Any] = {}  # what the CAs' offers have in common (see _offer)
     mode = {ca.id: modes if modes != "auto" else ("manual" if ca.manual else "acme") for ca in ctx.catalog.cas}
-    sellers = {ca.id for ca in ctx.catalog.cas if ca.public and _sells(ca, product, mode[ca.id])}
+    sellers = {ca.id for ca in ctx.catalog.cas if ca.public and sells(ca, product, mode[ca.id])}
     for index, ca in enumerate(ctx.catalog.cas):
         if ca.id not in sellers and not len(ctx.named(index)):
             continue  # cannot serve anyone, and nobody asked for it by name
